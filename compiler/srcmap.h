@@ -1,0 +1,31 @@
+/*
+ * srcmap.h - from a JSON pointer to a place in the source text.
+ *
+ * jansson keeps no positions for values, so srcmap rescans the document
+ * text (which it only does when a diagnostic is printed; errors are rare).
+ * Lines and columns are 1-based; columns count Unicode code points.
+ */
+#ifndef ASL_SRCMAP_H
+#define ASL_SRCMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+/* Finds the value that pointer names in the JSON text (or, with
+ * ASL_AT_KEY, the key of that member; with ASL_AT_STRING, the byte of the
+ * string value's source text that holds decoded byte str_offset, escapes
+ * taken into account).  Stores its byte offset in *offset.  When the pointer
+ * names nothing (a missing member), the nearest existing ancestor is used.
+ * Returns false only when text is not JSON enough to scan. When an object
+ * has a key twice, the last one is used, as jansson does. */
+bool asl_srcmap_find(const char *text, size_t len, const char *pointer,
+                     asl_anchor anchor, size_t str_offset, size_t *offset);
+
+/* Converts a byte offset to line and column (both 1-based; column counts
+ * UTF-8 code points). */
+void asl_srcmap_linecol(const char *text, size_t len, size_t offset,
+                        int *line, int *col);
+
+#endif /* ASL_SRCMAP_H */

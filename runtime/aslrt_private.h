@@ -1,0 +1,136 @@
+/*
+ * aslrt_private.h - interfaces between the runtime's own files (aslrtp_*).
+ *
+ * Never installed and never seen by generated code.  The compiler includes
+ * it too: it validates paths, intrinsic calls and templates with these very
+ * parsers, so compile time and run time cannot disagree.
+ *
+ * Ownership: as in aslrt.h (borrowed in, new out, "steals" said aloud).
+ * Messages returned through `char **why` / `char **err` are malloc'd; the
+ * caller frees them.
+ */
+#ifndef ASLRT_PRIVATE_H
+#define ASLRT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "aslrt.h"
+
+/* ==== json.c: values, numbers, text ===================================== */
+
+/* Parses any JSON document (scalars too).  Integers beyond int64 become
+ * reals instead of failing.  Returns NULL and fills *err on bad JSON. */
+json_t *aslrtp_json_loads(const char *text, size_t len, json_error_t *err);
+
+/* Writes d in the shortest form that reads back as the same double, as
+ * Java's Jackson prints doubles (AWS's serializer).  Returns the length. */
+int aslrtp_format_double(double d, char *buf, size_t size);
+
+/* A growable string buffer. */
+typedef struct aslrtp_buf {
+    char *data;
+    size_t len, cap;
+} aslrtp_buf;
+void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n);
+void aslrtp_buf_adds(aslrtp_buf *b, const char *s);
+void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...);
+/* Appends the compact AWS serialization of v (see aslrt_json_dumps). */
+void aslrtp_buf_add_json(aslrtp_buf *b, const json_t *v);
+/* Returns the NUL-terminated data (malloc'd) and resets b. */
+char *aslrtp_buf_finish(aslrtp_buf *b);
+
+/* malloc'd printf. Aborts on out of memory. */
+char *aslrtp_strdupf(const char *fmt, ...);
+char *aslrtp_strdup(const char *s);
+
+/* ==== jsonpath.c: one JSONPath implementation (Jayway flavour) ========== */
+
+typedef struct aslrtp_path aslrtp_path;
+
+enum {
+    ASLRTP_ROOT_INPUT = 1, /* $...  */
+    ASLRTP_ROOT_CONTEXT,   /* $$... */
+    ASLRTP_ROOT_VAR        /* $name... (a workflow variable) */
+};
+
+/* Compiles text.  With reference != 0 only single-node paths are accepted
+ * (dot and bracket member access, non-negative indexes).  On error returns
+ * NULL with *err (a message) and *erroff (byte offset into text). */
+aslrtp_path *aslrtp_path_compile(const char *text, int reference, char **err,
+                                 size_t *erroff);
+void aslrtp_path_free(aslrtp_path *p);
+int aslrtp_path_root(const aslrtp_path *p);
+/* The variable name of a ROOT_VAR path (without '$'). */
+const char *aslrtp_path_var(const aslrtp_path *p);
+const char *aslrtp_path_text(const aslrtp_path *p);
+/* True when the path can only select one node (no wildcard, slice, union,
+ * filter or deep scan): Jayway's "definite" path. */
+int aslrtp_path_definite(const aslrtp_path *p);
+
+/* Evaluates p against doc, which is the root the path's $ (or $$, or $var)
+ * stands for.  A definite path returns the node; an indefinite one returns
+ * an array of the matches.  Returns NULL when nothing matches, with *why set
+ * to Jayway's reason, e.g. "No results for path: $['a']" or
+ * "Missing property in path $['a']". */
+json_t *aslrtp_path_get(const aslrtp_path *p, json_t *doc, char **why);
+
+/* ResultPath: stores value at p inside doc, creating objects on the way.
+ * Steals doc and value; copies shared (refcount > 1) nodes before changing
+ * them.  Returns the new document, or NULL with *why. */
+json_t *aslrtp_path_set(const aslrtp_path *p, json_t *doc, json_t *value,
+                        char **why);
+
+/* ==== intrinsics.c: the States.* functions ============================== */
+
+typedef struct aslrtp_intrinsic aslrtp_intrinsic;
+
+/* Evaluates a path argument; returns a new reference, or NULL with *why. */
+typedef json_t *(*aslrtp_resolve_fn)(void *ud, const aslrtp_path *p,
+                                     char **why);
+
+/* True when text looks like an intrinsic call ("States.Name(" ...). */
+int aslrtp_intrinsic_like(const char *text);
+/* Parses and checks a call: known name, arity, literal argument types,
+ * nesting depth.  On error NULL with *err and *erroff. */
+aslrtp_intrinsic *aslrtp_intrinsic_compile(const char *text, char **err,
+                                           size_t *erroff);
+void aslrtp_intrinsic_free(aslrtp_intrinsic *f);
+/* Evaluates the call.  Path arguments are resolved through resolve(ud,...).
+ * On failure returns NULL with err->error (e.g. "States.Runtime") and
+ * err->cause (the detail, without AWS's "An error occurred while executing
+ * the state ..." prefix, which the caller adds). */
+json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f,
+                              aslrtp_resolve_fn resolve, void *ud,
+                              aslrt_error *err);
+
+/* ==== choice.c: Choice comparisons and timestamps ======================= */
+
+/* Applies a comparison operator.  value is the Variable's value (NULL when
+ * the path matched nothing: only IsPresent accepts that; the caller reports
+ * the error otherwise); operand is the literal or the ...Path value.
+ * Returns 1 or 0. */
+int aslrtp_compare(int op, json_t *value, json_t *operand);
+
+/* Parses an RFC 3339 timestamp as AWS accepts it (uppercase T and Z, or a
+ * numeric offset; fractional seconds optional).  Stores seconds since the
+ * epoch (UTC) and nanoseconds. */
+bool aslrtp_timestamp_parse(const char *s, int64_t *sec, int32_t *nsec);
+/* Formats ms since the epoch as AWS's context timestamps:
+ * "2024-05-01T12:00:00.123Z" (buf of at least 32 bytes). */
+void aslrtp_timestamp_format(long long ms, char *buf, size_t size);
+
+/* ==== task.c: task handlers ============================================= */
+
+/* Calls the handler bound to resource with input (borrowed).  timeout_s of
+ * 0 means none.  On success *out is a new reference and 1 is returned; on
+ * failure err holds the Error and Cause as AWS would report them (for an
+ * unbound resource: an error naming the resource). */
+int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
+                       json_t *input, double timeout_s, json_t **out,
+                       aslrt_error *err);
+
+#endif /* ASLRT_PRIVATE_H */
