@@ -1,0 +1,119 @@
+/*
+ * util.c - small helpers shared by the runtime's files: strings and a
+ * growable buffer.  Out of memory is fatal here, as in the compiler: a
+ * workflow that cannot allocate cannot report anything useful either.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt_private.h"
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("aslrt: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void aslrtp_buf_adds(aslrtp_buf *b, const char *s)
+{
+    aslrtp_buf_add(b, s, strlen(s));
+}
+
+void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        aslrtp_buf_add(b, small, (size_t)n);
+        return;
+    }
+    char *big = xrealloc(NULL, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    aslrtp_buf_add(b, big, (size_t)n);
+    free(big);
+}
+
+char *aslrtp_buf_finish(aslrtp_buf *b)
+{
+    char *s = b->data ? b->data : xrealloc(NULL, 1);
+    if (!b->data)
+        s[0] = '\0';
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+char *aslrtp_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = xrealloc(NULL, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+char *aslrtp_strdupf(const char *fmt, ...)
+{
+    aslrtp_buf b = {0};
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof small) {
+        aslrtp_buf_add(&b, small, (size_t)n);
+        return aslrtp_buf_finish(&b);
+    }
+    char *big = xrealloc(NULL, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return big;
+}
+
+void aslrt_error_clear(aslrt_error *e)
+{
+    free(e->error);
+    free(e->cause);
+    e->error = e->cause = NULL;
+}
+
+void aslrt_error_set(aslrt_error *e, const char *error, const char *cause)
+{
+    char *ne = error ? aslrtp_strdup(error) : NULL;
+    char *nc = cause ? aslrtp_strdup(cause) : NULL;
+    aslrt_error_clear(e);
+    e->error = ne;
+    e->cause = nc;
+}
+
+void aslrt_decref(json_t *v)
+{
+    json_decref(v);
+}
