@@ -22,8 +22,8 @@
 #ifndef ASLRT_H
 #define ASLRT_H
 
-#include <stddef.h>
-#include <stdint.h>
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -177,8 +177,6 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl);
 int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path);
 int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path);
-/* Assign over the value `source` names: 0 raw, 1 eff, 2 res. */
-int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
@@ -186,8 +184,6 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
 int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f);
 /* Records the Fail state's error; always returns 0. */
 int aslrt_op_fail(aslrt_exec *ex, aslrt_frame *f);
-/* Records that a state the runtime cannot run yet was reached; returns 0. */
-int aslrt_op_unsupported(aslrt_exec *ex, aslrt_frame *f, const char *what);
 
 /* ==== Programs, handlers and executions ================================= */
 

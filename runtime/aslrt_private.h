@@ -133,4 +133,19 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                        json_t *input, double timeout_s, json_t **out,
                        aslrt_error *err);
 
+/* ==== payload.c: payload templates ("key.$" objects) ==================== */
+
+typedef struct aslrtp_tmpl aslrtp_tmpl;
+
+/* Compiles a template (Parameters, ResultSelector, ItemSelector, ...):
+ * "key.$" values become paths or intrinsic calls, constant subtrees become
+ * one shared value.  On error NULL with *err. */
+aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err);
+void aslrtp_tmpl_free(aslrtp_tmpl *t);
+/* Builds the payload for input (borrowed; shown in error causes).  Paths
+ * are resolved through resolve(ud, ...).  Returns a new value, or NULL with
+ * err filled (Error name and Cause detail, without AWS's state prefix). */
+json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *ud,
+                         json_t *input, aslrt_error *err);
+
 #endif /* ASLRT_PRIVATE_H */

@@ -1,0 +1,144 @@
+/*
+ * ast.h - the ASL document model (JSONPath mode) that parse.c builds.
+ *
+ * A machine is a tree of graphs: the top-level state machine, each Parallel
+ * branch and each Map item processor is an asl_graph with its own StartAt
+ * and States.  Every node carries its JSON pointer (`ptr`), the canonical
+ * location for diagnostics.  json_t pointers are borrowed from the unit's
+ * root; NULL means "field absent", json null means the field was null.
+ */
+#ifndef ASL_AST_H
+#define ASL_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "unit.h"
+
+typedef struct asl_graph asl_graph;
+typedef struct asl_state asl_state;
+
+/* A Choice rule: a Boolean combination or a data test. */
+typedef enum { ASL_RULE_AND, ASL_RULE_OR, ASL_RULE_NOT, ASL_RULE_TEST } asl_rule_kind;
+
+typedef struct asl_rule {
+    asl_rule_kind kind;
+    char *ptr;                 /* JSON pointer of the rule object */
+    struct asl_rule **kids;    /* And/Or operands; Not has one */
+    size_t nkids;
+    const char *variable;      /* data test: Variable */
+    int op;                    /* data test: ASLRT_CMP_* */
+    const char *op_name;       /* the operator field's name as written */
+    json_t *operand;           /* data test: the operator's value */
+    bool is_path;              /* the ...Path form */
+    const char *next;          /* top-level rules: Next */
+    json_t *assign;            /* top-level rules: Assign */
+} asl_rule;
+
+/* A retrier or catcher. */
+typedef struct asl_handler {
+    char *ptr;
+    const char **errors;       /* ErrorEquals */
+    size_t nerrors;
+    /* Retry */
+    double interval, backoff;  /* IntervalSeconds, BackoffRate */
+    long long max_attempts;    /* MaxAttempts */
+    long long max_delay;       /* MaxDelaySeconds, 0 = unbounded */
+    bool jitter_full;          /* JitterStrategy FULL */
+    /* Catch */
+    const char *next;
+    json_t *result_path;
+    json_t *assign;
+} asl_handler;
+
+struct asl_state {
+    const char *name;          /* the key in States */
+    char *ptr;                 /* "/States/<name>" (escaped) */
+    int type;                  /* ASLRT_STATE_* */
+    json_t *json;              /* the state object */
+    asl_graph *graph;          /* the graph that holds it */
+    size_t index;              /* position in graph->states */
+    size_t id;                 /* position in the machine's state table */
+    const char *comment;
+
+    const char *next;          /* Next, or NULL */
+    bool end;                  /* End: true (or a terminal type) */
+
+    /* JSONPath data flow */
+    json_t *input_path, *output_path, *result_path;
+    json_t *parameters, *result_selector, *result, *assign;
+
+    /* Task */
+    const char *resource;
+    long long timeout_seconds, heartbeat_seconds;   /* 0 = absent */
+    const char *timeout_path, *heartbeat_path;
+    json_t *credentials;
+
+    /* Choice */
+    asl_rule **choices;
+    size_t nchoices;
+    const char *default_next;
+
+    /* Wait */
+    long long seconds;         /* -1 = absent */
+    const char *timestamp, *seconds_path, *timestamp_path;
+
+    /* Fail */
+    const char *error, *cause, *error_path, *cause_path;
+
+    /* Retry and Catch (Task, Parallel, Map) */
+    asl_handler **retry;
+    size_t nretry;
+    asl_handler **catch_;
+    size_t ncatch;
+
+    /* Parallel */
+    asl_graph **branches;
+    size_t nbranches;
+
+    /* Map */
+    asl_graph *processor;      /* ItemProcessor or Iterator */
+    json_t *item_selector;     /* ItemSelector or (Map) Parameters */
+    const char *items_path;
+    json_t *map_json;          /* the Map's other distributed fields, as written */
+
+    const char *query_language;/* the state's QueryLanguage, or NULL */
+};
+
+struct asl_graph {
+    char *ptr;                 /* pointer of the object holding StartAt/States */
+    const char *start_at;
+    asl_state **states;        /* in document order */
+    size_t nstates;
+    asl_state *owner;          /* the Parallel/Map state, NULL at top level */
+    size_t id;                 /* position in the machine's graph table */
+};
+
+typedef struct asl_machine {
+    asl_graph *top;
+    const char *comment, *version, *query_language;
+    long long timeout_seconds; /* 0 = absent */
+    asl_state **states;        /* every state, machine-wide, document order */
+    size_t nstates;
+    asl_graph **graphs;        /* every graph; graphs[0] is top */
+    size_t ngraphs;
+} asl_machine;
+
+/* parse.c: builds the AST and checks each field's shape and sub-language
+ * (paths, templates, intrinsic calls, timestamps).  Returns NULL only when
+ * the document is not an object; otherwise a machine, possibly with errors
+ * recorded in u->diags. */
+asl_machine *asl_parse_machine(asl_unit *u);
+
+/* validate.c: graph rules (targets, reachability, terminal states, unique
+ * names).  Adds diagnostics; returns true when it found no error. */
+bool asl_validate_machine(asl_unit *u, const asl_machine *m);
+
+/* validate.c: reports what this version of aslc cannot execute yet, as
+ * errors (sev ASL_DIAG_ERROR) or, for `aslc check`, warnings.  Returns true
+ * when the machine is fully supported. */
+bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev);
+
+#endif /* ASL_AST_H */

@@ -1,0 +1,45 @@
+/*
+ * backend.h - the interface every backend implements, and the one header a
+ * backend includes besides ir.h.
+ *
+ * Backends take a finished asl_cfg and produce code; they report only I/O
+ * failures and internal errors (C that TinyCC rejects is an aslc bug).
+ */
+#ifndef ASL_BACKEND_H
+#define ASL_BACKEND_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "aslrt.h"
+#include "ir.h"
+
+typedef struct asl_emit_options {
+    const char *prefix;      /* C identifier: exported symbol is <prefix>_machine */
+    bool with_main;          /* also define main() calling aslrt_main */
+    bool include_header;     /* #include "aslrt.h" (false when the caller prepends it) */
+} asl_emit_options;
+
+/* emit_c.c: writes C11 source for c.  Returns false on a write error. */
+bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o);
+/* emit_c.c: the same into a malloc'd string. */
+char *asl_emit_c_string(const asl_cfg *c, const asl_emit_options *o);
+
+/* Turns any file name into a C identifier ("order-processing.asl.json" ->
+ * "order_processing"), in a malloc'd string. */
+char *asl_emit_c_identifier(const char *filename);
+
+/* backend_tcc.c: compiles generated C in memory with libtcc. */
+typedef struct asl_jit asl_jit;
+/* Returns NULL with *err (malloc'd) when compilation fails. */
+asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err);
+const aslrt_machine *asl_jit_machine(const asl_jit *j);
+void asl_jit_destroy(asl_jit *j);
+
+/* build.c: compiles generated C into an executable with a C compiler
+ * ("cc", "gcc", "clang", "tcc", or a path), linked against libaslrt.
+ * Returns false with *err (malloc'd) on failure. */
+bool asl_build_executable(const char *csrc, const char *output, const char *cc,
+                          bool debug, char **err);
+
+#endif /* ASL_BACKEND_H */

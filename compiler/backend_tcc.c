@@ -1,0 +1,108 @@
+/*
+ * backend_tcc.c - compiles generated C in memory with libtcc and hands back
+ * the machine descriptor.  The only file that includes libtcc.h.
+ *
+ * Generated code includes nothing but aslrt.h, whose text is embedded in
+ * aslc (aslrt_h.inc, made from runtime/aslrt.h at build time) and prepended
+ * to the source, so `aslc run` needs no installed header.  The runtime's
+ * functions are handed to libtcc by an explicit table (aslrt_syms.inc, made
+ * from the same header): aslc links libaslrt statically, and this table
+ * also keeps every runtime object in the link.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libtcc.h>
+
+#include "backend.h"
+#include "config.h"
+
+static const char aslrt_header[] =
+#include "aslrt_h.inc"
+    ;
+
+struct asl_jit {
+    TCCState *s;
+    const aslrt_machine *machine;
+};
+
+typedef struct errbuf {
+    char *text;
+} errbuf;
+
+static void on_error(void *ud, const char *msg)
+{
+    errbuf *e = ud;
+    if (!e->text) {
+        e->text = strdup(msg);
+    }
+}
+
+asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
+{
+    errbuf e = {NULL};
+    TCCState *s = tcc_new();
+    if (!s) {
+        *err = strdup("cannot create a TinyCC state");
+        return NULL;
+    }
+    tcc_set_error_func(s, &e, on_error);
+#ifdef ASLC_TCC_LIBDIR
+    tcc_set_lib_path(s, ASLC_TCC_LIBDIR);
+#endif
+    /* The output type must come first: it sets up the library paths. */
+    tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
+    tcc_set_options(s, "-std=c11");
+
+    size_t hl = strlen(aslrt_header), cl = strlen(csrc);
+    char *src = malloc(hl + cl + 64);
+    if (!src)
+        abort();
+    memcpy(src, aslrt_header, hl);
+    memcpy(src + hl, "#line 1 \"generated.c\"\n", 22);
+    memcpy(src + hl + 22, csrc, cl + 1);
+
+#define SYM(name) tcc_add_symbol(s, #name, (const void *)(name));
+#include "aslrt_syms.inc"
+#undef SYM
+
+    asl_jit *j = NULL;
+    if (tcc_compile_string(s, src) == -1 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
+        *err = e.text ? e.text : strdup("TinyCC failed");
+        e.text = NULL;
+        tcc_delete(s);
+    } else {
+        char *sym = malloc(strlen(prefix) + 16);
+        if (!sym)
+            abort();
+        sprintf(sym, "%s_machine", prefix);
+        const aslrt_machine *m = tcc_get_symbol(s, sym);
+        free(sym);
+        if (!m) {
+            *err = strdup("the generated code has no machine symbol");
+            tcc_delete(s);
+        } else {
+            j = calloc(1, sizeof *j);
+            if (!j)
+                abort();
+            j->s = s;
+            j->machine = m;
+        }
+    }
+    free(e.text);
+    free(src);
+    return j;
+}
+
+const aslrt_machine *asl_jit_machine(const asl_jit *j)
+{
+    return j->machine;
+}
+
+void asl_jit_destroy(asl_jit *j)
+{
+    if (!j)
+        return;
+    tcc_delete(j->s);
+    free(j);
+}

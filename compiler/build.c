@@ -1,0 +1,105 @@
+/*
+ * build.c - from generated C to an executable, with a system C compiler.
+ *
+ * The source goes to a temporary file and the compiler links it against
+ * libaslrt's static archive, so the binary needs only jansson and libcrypto
+ * at run time.  Where the header and the archive are: $ASLC_INCLUDE_DIR and
+ * $ASLC_LIB_DIR (the test suite points them at the build tree), else the
+ * directories aslc was installed with.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+#ifndef ASLC_INCLUDEDIR
+#define ASLC_INCLUDEDIR "/usr/local/include"
+#endif
+#ifndef ASLC_LIBDIR
+#define ASLC_LIBDIR "/usr/local/lib"
+#endif
+
+static const char *dir_from_env(const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    return v && *v ? v : fallback;
+}
+
+static int run(char *const argv[], char **err)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        *err = strdup(strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "aslc: cannot run '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            *err = strdup(strerror(errno));
+            return -1;
+        }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+bool asl_build_executable(const char *csrc, const char *output, const char *cc,
+                          bool debug, char **err)
+{
+    char tmpl[] = "/tmp/aslc-XXXXXX.c";
+    int fd = mkstemps(tmpl, 2);
+    if (fd < 0) {
+        *err = strdup(strerror(errno));
+        return false;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f || fputs(csrc, f) == EOF || fclose(f) != 0) {
+        *err = strdup("cannot write the temporary C file");
+        unlink(tmpl);
+        return false;
+    }
+    const char *inc = dir_from_env("ASLC_INCLUDE_DIR", ASLC_INCLUDEDIR);
+    const char *lib = dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR);
+    char incflag[4200], archive[4200];
+    snprintf(incflag, sizeof incflag, "-I%s", inc);
+    snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
+    if (access(archive, R_OK) != 0) {
+        *err = malloc(strlen(archive) + 128);
+        sprintf(*err, "cannot find the runtime library '%s' (set ASLC_LIB_DIR)", archive);
+        unlink(tmpl);
+        return false;
+    }
+    bool tcc = strstr(cc, "tcc") != NULL;
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = cc;
+    argv[n++] = tcc ? "-std=c11" : "-std=c11";
+    argv[n++] = debug ? "-g" : (tcc ? "-O0" : "-O2");
+    argv[n++] = incflag;
+    argv[n++] = "-o";
+    argv[n++] = output;
+    argv[n++] = tmpl;
+    argv[n++] = archive;
+    argv[n++] = "-ljansson";
+    argv[n++] = "-lcrypto";
+    argv[n++] = "-lpthread";
+    argv[n++] = "-lm";
+    argv[n] = NULL;
+    int rc = run((char *const *)argv, err);
+    unlink(tmpl);
+    if (rc != 0) {
+        if (rc > 0) {
+            *err = malloc(256 + strlen(cc));
+            sprintf(*err, "'%s' failed with status %d", cc, rc);
+        }
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,108 @@
+/*
+ * ir.h - the compiler's intermediate form: a control-flow graph per ASL
+ * graph (state machine, Parallel branch, Map item processor).
+ *
+ * Each state becomes one node: a straight sequence of operations (the data
+ * flow of ASL-REFERENCE §4: select input, build a template, invoke, select
+ * and merge the result, select the output) followed by a terminator (go to
+ * a node, return, branch on Choice conditions, fail).  Operands are indexes
+ * into the cfg's constant tables: items (paths, templates, JSON values, as
+ * source text that the runtime compiles once per program), comparisons and
+ * state descriptors.  Backends walk this and nothing else; they never see
+ * the AST or the JSON document.
+ */
+#ifndef ASL_IR_H
+#define ASL_IR_H
+
+#include <stddef.h>
+
+#include "aslrt.h"
+#include "ast.h"
+
+typedef enum {
+    IR_ENTER,            /* arg: state id */
+    IR_INPUT_PATH,       /* arg: PATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
+    IR_PARAMETERS,       /* arg: TEMPLATE item */
+    IR_RESULT_JSON,      /* arg: JSON item (Pass Result) */
+    IR_RESULT_INPUT,     /* result = effective input */
+    IR_INVOKE,           /* call the Task's handler */
+    IR_RESULT_SELECTOR,  /* arg: TEMPLATE item */
+    IR_RESULT_PATH,      /* arg: REFPATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
+    IR_OUTPUT_PATH,      /* arg: PATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
+    IR_WAIT,             /* the Wait state's delay */
+    IR_EXIT              /* state exited */
+} ir_op_kind;
+
+typedef struct ir_op {
+    ir_op_kind kind;
+    int arg;
+} ir_op;
+
+/* A Choice condition: a tree of And/Or/Not over data tests. */
+typedef struct ir_cond {
+    asl_rule_kind kind;
+    struct ir_cond **kids;
+    size_t nkids;
+    int cmp;                  /* ASL_RULE_TEST: index into cfg->cmps */
+} ir_cond;
+
+typedef struct ir_arm {
+    ir_cond *cond;
+    int target;               /* node index in the same graph */
+} ir_arm;
+
+typedef enum {
+    IR_GOTO,                  /* to `next` */
+    IR_RETURN,                /* end of the graph: its output is the state output */
+    IR_CHOOSE,                /* first arm whose cond holds, else `next` (Default) or no match */
+    IR_FAIL                   /* a Fail state */
+} ir_term;
+
+typedef struct ir_node {
+    const asl_state *state;   /* for names and comments */
+    int id;                   /* index into cfg->states */
+    ir_op *ops;
+    size_t nops;
+    ir_term term;
+    int next;                 /* IR_GOTO target, IR_CHOOSE default (-1: none) */
+    ir_arm *arms;             /* IR_CHOOSE */
+    size_t narms;
+    ir_op *after_choice;      /* IR_CHOOSE: ops run once an arm is taken */
+    size_t nafter;
+} ir_node;
+
+typedef struct ir_graph {
+    int id;                   /* index into cfg->graphs */
+    int start;                /* entry node */
+    ir_node *nodes;
+    size_t nnodes;
+} ir_graph;
+
+typedef struct ir_item {
+    int kind;                 /* ASLRT_ITEM_* */
+    const char *text;
+} ir_item;
+
+typedef struct asl_cfg {
+    const char *name;         /* default state machine name */
+    const char *source;       /* definition file */
+    ir_graph *graphs;         /* graphs[0] is the state machine */
+    size_t ngraphs;
+    ir_item *items;
+    size_t nitems, capitems;
+    aslrt_cmp *cmps;
+    size_t ncmps, capcmps;
+    aslrt_state *states;      /* one descriptor per state (strings in the arena) */
+    size_t nstates;
+    long long timeout_seconds;
+} asl_cfg;
+
+/* lower.c: a validated machine to its cfg (arena of u).  Assumes the
+ * machine passed asl_validate_machine and asl_validate_supported. */
+asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name);
+
+/* lower.c: checks the cfg's invariants (targets in range, operands of the
+ * right item kind); aborts with an internal error when one is broken. */
+void asl_ir_check(const asl_cfg *c);
+
+#endif /* ASL_IR_H */

@@ -1,0 +1,317 @@
+/*
+ * lower.c - from the validated AST to the control-flow graph (ir.h).
+ *
+ * Everything static is decided here: which operations a state needs (a
+ * state with no InputPath gets none of the work an InputPath costs), where
+ * each transition goes (node indexes, not names), and which constants the
+ * runtime must compile once per program (the item table, deduplicated so a
+ * path used by a thousand states is compiled once).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+typedef struct lowerer {
+    asl_unit *u;
+    asl_cfg *c;
+} lowerer;
+
+static int add_item(lowerer *l, int kind, const char *text)
+{
+    asl_cfg *c = l->c;
+    for (size_t i = 0; i < c->nitems; i++)
+        if (c->items[i].kind == kind && strcmp(c->items[i].text, text) == 0)
+            return (int)i;
+    if (c->nitems == c->capitems) {
+        size_t cap = c->capitems ? 2 * c->capitems : 64;
+        ir_item *n = asl_alloc(l->u, cap * sizeof *n);
+        if (c->nitems)
+            memcpy(n, c->items, c->nitems * sizeof *n);
+        c->items = n;
+        c->capitems = cap;
+    }
+    c->items[c->nitems].kind = kind;
+    c->items[c->nitems].text = asl_strdup(l->u, text);
+    return (int)c->nitems++;
+}
+
+/* A JSON value as compact text, key order kept, reals exact. */
+static int add_json_item(lowerer *l, int kind, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!s)
+        asl_internal_error(__FILE__, __LINE__, "json_dumps failed");
+    int i = add_item(l, kind, s);
+    free(s);
+    return i;
+}
+
+/* InputPath/OutputPath/ResultPath: absent → ASLRT_NONE, null → ASLRT_NULL_PATH. */
+static int path_arg(lowerer *l, json_t *v, int kind)
+{
+    if (!v)
+        return ASLRT_NONE;
+    if (json_is_null(v))
+        return ASLRT_NULL_PATH;
+    const char *s = json_string_value(v);
+    ASL_ASSERT(s);
+    if (strcmp(s, "$") == 0)
+        return ASLRT_NONE;
+    return add_item(l, kind, s);
+}
+
+static int path_item(lowerer *l, const char *text, int kind)
+{
+    return text ? add_item(l, kind, text) : ASLRT_NONE;
+}
+
+/* ErrorPath/CausePath: a path or an intrinsic call. */
+static int dynamic_item(lowerer *l, const char *text)
+{
+    if (!text)
+        return ASLRT_NONE;
+    return add_item(l, text[0] == '$' ? ASLRT_ITEM_PATH : ASLRT_ITEM_INTRINSIC, text);
+}
+
+typedef struct opbuf {
+    ir_op v[16];
+    size_t n;
+} opbuf;
+
+static void op(opbuf *b, ir_op_kind k, int arg)
+{
+    ASL_ASSERT(b->n < 16);
+    b->v[b->n].kind = k;
+    b->v[b->n].arg = arg;
+    b->n++;
+}
+
+static ir_op *copy_ops(lowerer *l, const opbuf *b)
+{
+    ir_op *o = asl_alloc(l->u, (b->n + 1) * sizeof *o);
+    memcpy(o, b->v, b->n * sizeof *o);
+    return o;
+}
+
+static int node_of(const asl_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->nstates; i++)
+        if (strcmp(g->states[i]->name, name) == 0)
+            return (int)i;
+    ASL_UNREACHABLE(); /* validate.c checked every target */
+}
+
+static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
+{
+    ir_cond *c = asl_alloc(l->u, sizeof *c);
+    c->kind = r->kind;
+    if (r->kind != ASL_RULE_TEST) {
+        c->nkids = r->nkids;
+        c->kids = asl_alloc(l->u, (r->nkids + 1) * sizeof *c->kids);
+        for (size_t i = 0; i < r->nkids; i++)
+            c->kids[i] = lower_cond(l, r->kids[i]);
+        return c;
+    }
+    asl_cfg *cfg = l->c;
+    if (cfg->ncmps == cfg->capcmps) {
+        size_t cap = cfg->capcmps ? 2 * cfg->capcmps : 32;
+        aslrt_cmp *n = asl_alloc(l->u, cap * sizeof *n);
+        if (cfg->ncmps)
+            memcpy(n, cfg->cmps, cfg->ncmps * sizeof *n);
+        cfg->cmps = n;
+        cfg->capcmps = cap;
+    }
+    aslrt_cmp *k = &cfg->cmps[cfg->ncmps];
+    k->variable = add_item(l, ASLRT_ITEM_PATH, r->variable);
+    k->op = r->op;
+    k->is_path = r->is_path;
+    k->operand = r->is_path ? add_item(l, ASLRT_ITEM_PATH, json_string_value(r->operand))
+                            : add_json_item(l, ASLRT_ITEM_JSON, r->operand);
+    c->cmp = (int)cfg->ncmps++;
+    return c;
+}
+
+static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
+{
+    opbuf b = {.n = 0};
+    n->state = s;
+    n->id = (int)s->id;
+    n->next = -1;
+    op(&b, IR_ENTER, (int)s->id);
+
+    switch (s->type) {
+    case ASLRT_STATE_PASS:
+    case ASLRT_STATE_TASK:
+        op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+        if (s->parameters)
+            op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
+        if (s->type == ASLRT_STATE_TASK)
+            op(&b, IR_INVOKE, 0);
+        else if (s->result)
+            op(&b, IR_RESULT_JSON, add_json_item(l, ASLRT_ITEM_JSON, s->result));
+        else
+            op(&b, IR_RESULT_INPUT, 0);
+        if (s->result_selector)
+            op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
+        op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
+        op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+        op(&b, IR_EXIT, 0);
+        break;
+    case ASLRT_STATE_WAIT:
+    case ASLRT_STATE_SUCCEED:
+    case ASLRT_STATE_CHOICE:
+        /* These pass their (filtered) input through: ResultPath "$" of the
+         * effective input, then OutputPath. */
+        op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+        if (s->type == ASLRT_STATE_WAIT)
+            op(&b, IR_WAIT, 0);
+        if (s->type == ASLRT_STATE_CHOICE) {
+            opbuf a = {.n = 0};
+            op(&a, IR_RESULT_INPUT, 0);
+            op(&a, IR_RESULT_PATH, ASLRT_NONE);
+            op(&a, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+            op(&a, IR_EXIT, 0);
+            n->after_choice = copy_ops(l, &a);
+            n->nafter = a.n;
+            break;
+        }
+        op(&b, IR_RESULT_INPUT, 0);
+        op(&b, IR_RESULT_PATH, ASLRT_NONE);
+        op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+        op(&b, IR_EXIT, 0);
+        break;
+    case ASLRT_STATE_FAIL:
+        break;
+    default:
+        ASL_UNREACHABLE(); /* Parallel/Map are refused by asl_validate_supported */
+    }
+    n->ops = copy_ops(l, &b);
+    n->nops = b.n;
+
+    const asl_graph *g = s->graph;
+    if (s->type == ASLRT_STATE_FAIL) {
+        n->term = IR_FAIL;
+    } else if (s->type == ASLRT_STATE_CHOICE) {
+        n->term = IR_CHOOSE;
+        n->narms = s->nchoices;
+        n->arms = asl_alloc(l->u, (s->nchoices + 1) * sizeof *n->arms);
+        for (size_t i = 0; i < s->nchoices; i++) {
+            n->arms[i].cond = lower_cond(l, s->choices[i]);
+            n->arms[i].target = node_of(g, s->choices[i]->next);
+        }
+        n->next = s->default_next ? node_of(g, s->default_next) : -1;
+    } else if (s->end) {
+        n->term = IR_RETURN;
+    } else {
+        n->term = IR_GOTO;
+        n->next = node_of(g, s->next);
+    }
+}
+
+/* The state descriptor the runtime keeps for names, Task, Wait and Fail. */
+static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
+{
+    d->name = s->name;
+    d->type = s->type;
+    d->resource = s->resource;
+    d->timeout_seconds = (int)s->timeout_seconds;
+    d->timeout_path = path_item(l, s->timeout_path, ASLRT_ITEM_REFPATH);
+    d->heartbeat_seconds = (int)s->heartbeat_seconds;
+    d->heartbeat_path = path_item(l, s->heartbeat_path, ASLRT_ITEM_REFPATH);
+    d->seconds = s->seconds;
+    d->timestamp = s->timestamp;
+    d->seconds_path = path_item(l, s->seconds_path, ASLRT_ITEM_REFPATH);
+    d->timestamp_path = path_item(l, s->timestamp_path, ASLRT_ITEM_REFPATH);
+    d->error = s->error;
+    d->cause = s->cause;
+    d->error_path = dynamic_item(l, s->error_path);
+    d->cause_path = dynamic_item(l, s->cause_path);
+}
+
+asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
+{
+    lowerer l = {.u = u};
+    asl_cfg *c = l.c = asl_alloc(u, sizeof *c);
+    c->name = asl_strdup(u, name);
+    c->source = u->filename;
+    c->timeout_seconds = m->timeout_seconds;
+    c->nstates = m->nstates;
+    c->states = asl_alloc(u, (m->nstates + 1) * sizeof *c->states);
+    for (size_t i = 0; i < m->nstates; i++)
+        describe(&l, m->states[i], &c->states[i]);
+    c->ngraphs = m->ngraphs;
+    c->graphs = asl_alloc(u, (m->ngraphs + 1) * sizeof *c->graphs);
+    for (size_t gi = 0; gi < m->ngraphs; gi++) {
+        const asl_graph *g = m->graphs[gi];
+        ir_graph *ig = &c->graphs[gi];
+        ig->id = (int)gi;
+        ig->nnodes = g->nstates;
+        ig->nodes = asl_alloc(u, (g->nstates + 1) * sizeof *ig->nodes);
+        for (size_t i = 0; i < g->nstates; i++)
+            lower_state(&l, g->states[i], &ig->nodes[i]);
+        ig->start = node_of(g, g->start_at);
+    }
+    asl_ir_check(c);
+    return c;
+}
+
+static void check_op(const asl_cfg *c, const ir_op *o)
+{
+    int want = 0;
+    switch (o->kind) {
+    case IR_INPUT_PATH:
+    case IR_OUTPUT_PATH: want = ASLRT_ITEM_PATH; break;
+    case IR_RESULT_PATH: want = ASLRT_ITEM_REFPATH; break;
+    case IR_PARAMETERS:
+    case IR_RESULT_SELECTOR: want = ASLRT_ITEM_TEMPLATE; break;
+    case IR_RESULT_JSON: want = ASLRT_ITEM_JSON; break;
+    case IR_ENTER: ASL_ASSERT(o->arg >= 0 && (size_t)o->arg < c->nstates); return;
+    default: return;
+    }
+    if (o->arg == ASLRT_NONE || o->arg == ASLRT_NULL_PATH) {
+        ASL_ASSERT(want == ASLRT_ITEM_PATH || want == ASLRT_ITEM_REFPATH);
+        return;
+    }
+    ASL_ASSERT(o->arg >= 0 && (size_t)o->arg < c->nitems);
+    ASL_ASSERT(c->items[o->arg].kind == want);
+}
+
+static void check_cond(const asl_cfg *c, const ir_cond *k)
+{
+    if (k->kind == ASL_RULE_TEST) {
+        ASL_ASSERT(k->cmp >= 0 && (size_t)k->cmp < c->ncmps);
+        return;
+    }
+    ASL_ASSERT(k->kind != ASL_RULE_NOT || k->nkids == 1);
+    for (size_t i = 0; i < k->nkids; i++)
+        check_cond(c, k->kids[i]);
+}
+
+void asl_ir_check(const asl_cfg *c)
+{
+    ASL_ASSERT(c->ngraphs >= 1);
+    for (size_t gi = 0; gi < c->ngraphs; gi++) {
+        const ir_graph *g = &c->graphs[gi];
+        ASL_ASSERT(g->start >= 0 && (size_t)g->start < g->nnodes);
+        for (size_t i = 0; i < g->nnodes; i++) {
+            const ir_node *n = &g->nodes[i];
+            ASL_ASSERT(n->nops >= 1 || n->term == IR_FAIL || n->term == IR_CHOOSE);
+            for (size_t j = 0; j < n->nops; j++)
+                check_op(c, &n->ops[j]);
+            for (size_t j = 0; j < n->nafter; j++)
+                check_op(c, &n->after_choice[j]);
+            switch (n->term) {
+            case IR_GOTO: ASL_ASSERT(n->next >= 0 && (size_t)n->next < g->nnodes); break;
+            case IR_CHOOSE:
+                ASL_ASSERT(n->next >= -1 && n->next < (int)g->nnodes);
+                for (size_t j = 0; j < n->narms; j++) {
+                    ASL_ASSERT(n->arms[j].target >= 0 && (size_t)n->arms[j].target < g->nnodes);
+                    check_cond(c, n->arms[j].cond);
+                }
+                break;
+            default: break;
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+/*
+ * main.c - the aslc command line.  It runs the pipeline's stages in order
+ * and does nothing else:
+ *
+ *   load (unit.c) → parse (parse.c) → validate (validate.c) → lower (lower.c)
+ *   → emit C (emit_c.c) → [build with cc (build.c) | compile in memory (backend_tcc.c)]
+ *
+ * and prints diagnostics, the only place that does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt.h"
+#include "ast.h"
+#include "backend.h"
+#include "config.h"
+#include "ir.h"
+#include "srcmap.h"
+#include "unit.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: aslc COMMAND DEFINITION [OPTIONS]\n"
+          "\n"
+          "Compiles AWS Step Functions state machines (Amazon States Language) to C.\n"
+          "\n"
+          "commands:\n"
+          "  check DEF                 validate; print every error with its location\n"
+          "  emit  DEF [-o FILE] [--prefix NAME] [--main]\n"
+          "                            write C source that builds against libaslrt\n"
+          "  build DEF -o BINARY [--cc=CC] [-g]\n"
+          "                            build a standalone workflow executable\n"
+          "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
+          "            [--wait=real|skip|scale:F]\n"
+          "                            compile in memory (TinyCC) and execute once\n"
+          "\n"
+          "options:\n"
+          "  --max-errors=N            print at most N errors (default 20, 0 = all)\n"
+          "  --help, --version\n"
+          "\n"
+          "Exit status: check: 0 valid, 1 errors, 2 usage.  run and built binaries:\n"
+          "0 succeeded, 1 failed, 2 usage or invalid input/definition, 3 timed out,\n"
+          "4 aborted.  See aslc(1).\n",
+          out);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fputs("aslc: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'aslc --help'.\n", stderr);
+    return 2;
+}
+
+/* The state machine's default name: the file name without its directory and
+ * its .asl.json / .json ending. */
+static char *machine_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *name = strdup(base);
+    if (!name)
+        abort();
+    size_t n = strlen(name);
+    static const char *const suffixes[] = {".asl.json", ".json", NULL};
+    for (size_t i = 0; suffixes[i]; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && strcmp(name + n - k, suffixes[i]) == 0) {
+            name[n - k] = '\0';
+            break;
+        }
+    }
+    return name;
+}
+
+static void print_diags(asl_unit *u, size_t max_errors)
+{
+    /* A JSON syntax error carries a raw byte position, not a pointer. */
+    if (!u->root && u->diags.n) {
+        int line, col;
+        asl_srcmap_linecol(u->text, u->len, u->diags.v[0].str_offset, &line, &col);
+        fprintf(stderr, "%s:%d:%d: error: %s\n", u->filename, line, col, u->diags.v[0].message);
+        return;
+    }
+    asl_diag_sort(&u->diags, u->text, u->len);
+    asl_diag_print(stderr, &u->diags, u->filename, u->text, u->len, max_errors);
+}
+
+typedef struct options {
+    const char *command, *def, *output, *prefix, *cc;
+    bool with_main, debug;
+    size_t max_errors;
+    int rest;                 /* first option handed to the workflow (run) */
+} options;
+
+int main(int argc, char **argv)
+{
+    options o = {.cc = getenv("CC"), .max_errors = 20};
+    if (!o.cc || !*o.cc)
+        o.cc = "cc";
+    if (argc < 2)
+        return usage(stderr), 2;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return usage(stdout), 0;
+    if (strcmp(argv[1], "--version") == 0) {
+#ifdef HAVE_LIBTCC
+        printf("aslc %s (runtime ABI %d, TinyCC backend)\n", PACKAGE_VERSION, ASLRT_ABI_VERSION);
+#else
+        printf("aslc %s (runtime ABI %d)\n", PACKAGE_VERSION, ASLRT_ABI_VERSION);
+#endif
+        return 0;
+    }
+    o.command = argv[1];
+    if (strcmp(o.command, "check") != 0 && strcmp(o.command, "emit") != 0 &&
+        strcmp(o.command, "build") != 0 && strcmp(o.command, "run") != 0)
+        return bad_usage("unknown command '%s'", o.command);
+
+    /* aslc's own options; for run, unknown options go to the workflow. */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        abort();
+    int nrest = 0;
+    rest[nrest++] = "aslc run";
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0 && i + 1 < argc)
+            o.output = argv[++i];
+        else if (strncmp(a, "--prefix=", 9) == 0)
+            o.prefix = a + 9;
+        else if (strcmp(a, "--prefix") == 0 && i + 1 < argc)
+            o.prefix = argv[++i];
+        else if (strncmp(a, "--cc=", 5) == 0)
+            o.cc = a + 5;
+        else if (strcmp(a, "--main") == 0)
+            o.with_main = true;
+        else if (strcmp(a, "-g") == 0)
+            o.debug = true;
+        else if (strncmp(a, "--max-errors=", 13) == 0)
+            o.max_errors = (size_t)strtoul(a + 13, NULL, 10);
+        else if (a[0] == '-' && a[1] != '\0' && strcmp(o.command, "run") == 0) {
+            rest[nrest++] = argv[i];
+            /* Workflow options that take a separate value. */
+            if (strchr(a, '=') == NULL && i + 1 < argc &&
+                (strcmp(a, "--input") == 0 || strcmp(a, "--input-file") == 0 ||
+                 strcmp(a, "--bindings") == 0 || strcmp(a, "--name") == 0 ||
+                 strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0))
+                rest[nrest++] = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(rest);
+            return bad_usage("unknown option '%s'", a);
+        } else if (!o.def)
+            o.def = a;
+        else {
+            free(rest);
+            return bad_usage("unexpected argument '%s'", a);
+        }
+    }
+    if (!o.def) {
+        free(rest);
+        return bad_usage("%s: no definition file given", o.command);
+    }
+    if (strcmp(o.command, "build") == 0 && !o.output) {
+        free(rest);
+        return bad_usage("%s: -o BINARY is required", o.command);
+    }
+    bool check = strcmp(o.command, "check") == 0;
+    int invalid = check ? 1 : 2;
+
+    /* 1. Load and parse the JSON. */
+    const char *why;
+    asl_unit *u = asl_unit_load(o.def, &why);
+    if (!u) {
+        fprintf(stderr, "aslc: error: cannot read '%s': %s\n", o.def, why);
+        free(rest);
+        return 2;
+    }
+    /* 2. Build the AST, checking every field. */
+    asl_machine *m = asl_parse_machine(u);
+    /* 3. Check the graph rules. */
+    if (m)
+        asl_validate_machine(u, m);
+    /* 4. Refuse what this version cannot run (a warning for check). */
+    if (m && u->diags.nerrors == 0)
+        asl_validate_supported(u, m, check ? ASL_DIAG_WARNING : ASL_DIAG_ERROR);
+    if (u->diags.n)
+        print_diags(u, o.max_errors);
+    if (!m || u->diags.nerrors) {
+        asl_unit_destroy(u);
+        free(rest);
+        return invalid;
+    }
+    if (check) {
+        asl_unit_destroy(u);
+        free(rest);
+        return 0;
+    }
+
+    /* 5. Lower to the control-flow graph. */
+    char *name = machine_name(o.def);
+    asl_cfg *cfg = asl_lower_machine(u, m, name);
+    char *prefix = o.prefix ? strdup(o.prefix) : asl_emit_c_identifier(o.def);
+    if (!prefix)
+        abort();
+    int rc = 0;
+
+    /* 6. Generate code and hand it to a backend. */
+    asl_emit_options eo = {.prefix = prefix,
+                           .with_main = o.with_main || strcmp(o.command, "build") == 0,
+                           .include_header = strcmp(o.command, "run") != 0};
+    char *csrc = asl_emit_c_string(cfg, &eo);
+    if (!csrc)
+        asl_internal_error(__FILE__, __LINE__, "cannot generate C");
+    if (strcmp(o.command, "emit") == 0) {
+        FILE *out = o.output ? fopen(o.output, "w") : stdout;
+        if (!out || fputs(csrc, out) == EOF || (out != stdout && fclose(out) != 0)) {
+            fprintf(stderr, "aslc: error: cannot write '%s'\n", o.output ? o.output : "stdout");
+            rc = 2;
+        }
+    } else if (strcmp(o.command, "build") == 0) {
+        char *err = NULL;
+        if (!asl_build_executable(csrc, o.output, o.cc, o.debug, &err)) {
+            fprintf(stderr, "aslc: error: cannot build '%s': %s\n", o.output, err ? err : "");
+            rc = 2;
+        }
+        free(err);
+    } else {
+#ifndef HAVE_LIBTCC
+        fputs("aslc: error: this aslc was built without libtcc; use 'aslc build'\n", stderr);
+        rc = 2;
+#else
+        char *err = NULL;
+        asl_jit *j = asl_jit_compile(csrc, prefix, &err);
+        if (!j) {
+            fprintf(stderr, "aslc: internal error: TinyCC rejected the generated code: %s\n",
+                    err ? err : "");
+            rc = 2;
+        } else {
+            /* The definition is no longer needed: free it before running. */
+            asl_unit_destroy(u);
+            u = NULL;
+            rc = aslrt_main(asl_jit_machine(j), nrest, rest);
+            asl_jit_destroy(j);
+        }
+        free(err);
+#endif
+    }
+    free(csrc);
+    free(prefix);
+    free(name);
+    free(rest);
+    asl_unit_destroy(u);
+    return rc;
+}

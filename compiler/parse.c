@@ -1,0 +1,957 @@
+/*
+ * parse.c - from the JSON tree of a definition to the AST (ast.h).
+ *
+ * One pass over the document in key order.  For every state it checks what
+ * AWS checks at CreateStateMachine about a field by itself: that the field
+ * exists for the state's type, has the right JSON type and range, and that
+ * its sub-language (paths, payload templates, intrinsic calls, timestamps)
+ * parses.  Sub-languages are parsed by the runtime's own parsers
+ * (aslrt_private.h), so what compiles here is exactly what runs.  Rules that
+ * relate states to each other (targets, reachability) are in validate.c.
+ *
+ * Messages reuse AWS's wording where AWS's is known (ASL-REFERENCE §22.3).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt.h"
+#include "aslrt_private.h"
+#include "ast.h"
+
+typedef struct parser {
+    asl_unit *u;
+    asl_machine *m;
+    size_t depth;              /* graph nesting */
+    asl_state **all;           /* machine-wide state list */
+    size_t nall, capall;
+    asl_graph **graphs;
+    size_t ngraphs, capgraphs;
+} parser;
+
+#define SCHEMA "SCHEMA_VALIDATION_FAILED"
+
+static void err_at(parser *p, const char *ptr, asl_anchor a, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void err_at(parser *p, const char *ptr, asl_anchor a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    asl_diag_vadd(&p->u->diags, ASL_DIAG_ERROR, ptr, a, 0, SCHEMA, fmt, ap);
+    va_end(ap);
+}
+
+static void err_in_string(parser *p, const char *ptr, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void err_in_string(parser *p, const char *ptr, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    asl_diag_vadd(&p->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_STRING, off, SCHEMA, fmt, ap);
+    va_end(ap);
+}
+
+/* ==== Field tables ======================================================= */
+
+/* Which state types have a field (ASL-REFERENCE §3, JSONPath mode). */
+#define T_TASK (1u << ASLRT_STATE_TASK)
+#define T_PASS (1u << ASLRT_STATE_PASS)
+#define T_CHOICE (1u << ASLRT_STATE_CHOICE)
+#define T_WAIT (1u << ASLRT_STATE_WAIT)
+#define T_SUCCEED (1u << ASLRT_STATE_SUCCEED)
+#define T_FAIL (1u << ASLRT_STATE_FAIL)
+#define T_PARALLEL (1u << ASLRT_STATE_PARALLEL)
+#define T_MAP (1u << ASLRT_STATE_MAP)
+#define T_ALL 0x1feu
+#define T_FLOW (T_TASK | T_PASS | T_WAIT | T_PARALLEL | T_MAP)
+
+static const struct field_spec {
+    const char *name;
+    unsigned types;
+} state_fields[] = {
+    {"Type", T_ALL},
+    {"Comment", T_ALL},
+    {"QueryLanguage", T_ALL},
+    {"Next", T_FLOW},
+    {"End", T_FLOW},
+    {"InputPath", T_ALL & ~T_FAIL},
+    {"OutputPath", T_ALL & ~T_FAIL},
+    {"Assign", T_ALL & ~(T_FAIL | T_SUCCEED)},
+    {"ResultPath", T_TASK | T_PASS | T_PARALLEL | T_MAP},
+    {"Parameters", T_TASK | T_PASS | T_PARALLEL | T_MAP},
+    {"ResultSelector", T_TASK | T_PARALLEL | T_MAP},
+    {"Retry", T_TASK | T_PARALLEL | T_MAP},
+    {"Catch", T_TASK | T_PARALLEL | T_MAP},
+    {"Result", T_PASS},
+    {"Resource", T_TASK},
+    {"TimeoutSeconds", T_TASK},
+    {"TimeoutSecondsPath", T_TASK},
+    {"HeartbeatSeconds", T_TASK},
+    {"HeartbeatSecondsPath", T_TASK},
+    {"Credentials", T_TASK},
+    {"Choices", T_CHOICE},
+    {"Default", T_CHOICE},
+    {"Seconds", T_WAIT},
+    {"Timestamp", T_WAIT},
+    {"SecondsPath", T_WAIT},
+    {"TimestampPath", T_WAIT},
+    {"Error", T_FAIL},
+    {"Cause", T_FAIL},
+    {"ErrorPath", T_FAIL},
+    {"CausePath", T_FAIL},
+    {"Branches", T_PARALLEL},
+    {"ItemProcessor", T_MAP},
+    {"Iterator", T_MAP},
+    {"ItemsPath", T_MAP},
+    {"ItemSelector", T_MAP},
+    {"MaxConcurrency", T_MAP},
+    {"MaxConcurrencyPath", T_MAP},
+    {"ItemReader", T_MAP},
+    {"ItemBatcher", T_MAP},
+    {"ResultWriter", T_MAP},
+    {"ToleratedFailurePercentage", T_MAP},
+    {"ToleratedFailurePercentagePath", T_MAP},
+    {"ToleratedFailureCount", T_MAP},
+    {"ToleratedFailureCountPath", T_MAP},
+    {"Label", T_MAP},
+};
+
+/* Fields that exist only in JSONata mode (ASL-REFERENCE §2.1). */
+static const char *const jsonata_only[] = {"Arguments", "Output", "Items", NULL};
+
+static const struct type_name {
+    const char *name;
+    int type;
+} state_types[] = {
+    {"Task", ASLRT_STATE_TASK},     {"Wait", ASLRT_STATE_WAIT},
+    {"Pass", ASLRT_STATE_PASS},     {"Succeed", ASLRT_STATE_SUCCEED},
+    {"Fail", ASLRT_STATE_FAIL},     {"Choice", ASLRT_STATE_CHOICE},
+    {"Parallel", ASLRT_STATE_PARALLEL}, {"Map", ASLRT_STATE_MAP},
+};
+
+/* Choice comparison operators: name, op, operand JSON type (0 = string,
+ * 1 = number, 2 = boolean, 3 = timestamp string), whether it is a ...Path. */
+static const struct cmp_spec {
+    const char *name;
+    int op;
+    int operand;
+    bool path;
+} cmp_specs[] = {
+#define CMP(n, op, t) {n, op, t, false}, {n "Path", op, t, true}
+    CMP("StringEquals", ASLRT_CMP_STRING_EQ, 0),
+    CMP("StringLessThan", ASLRT_CMP_STRING_LT, 0),
+    CMP("StringGreaterThan", ASLRT_CMP_STRING_GT, 0),
+    CMP("StringLessThanEquals", ASLRT_CMP_STRING_LE, 0),
+    CMP("StringGreaterThanEquals", ASLRT_CMP_STRING_GE, 0),
+    CMP("NumericEquals", ASLRT_CMP_NUMERIC_EQ, 1),
+    CMP("NumericLessThan", ASLRT_CMP_NUMERIC_LT, 1),
+    CMP("NumericGreaterThan", ASLRT_CMP_NUMERIC_GT, 1),
+    CMP("NumericLessThanEquals", ASLRT_CMP_NUMERIC_LE, 1),
+    CMP("NumericGreaterThanEquals", ASLRT_CMP_NUMERIC_GE, 1),
+    CMP("BooleanEquals", ASLRT_CMP_BOOLEAN_EQ, 2),
+    CMP("TimestampEquals", ASLRT_CMP_TIMESTAMP_EQ, 3),
+    CMP("TimestampLessThan", ASLRT_CMP_TIMESTAMP_LT, 3),
+    CMP("TimestampGreaterThan", ASLRT_CMP_TIMESTAMP_GT, 3),
+    CMP("TimestampLessThanEquals", ASLRT_CMP_TIMESTAMP_LE, 3),
+    CMP("TimestampGreaterThanEquals", ASLRT_CMP_TIMESTAMP_GE, 3),
+#undef CMP
+    {"StringMatches", ASLRT_CMP_STRING_MATCHES, 0, false},
+    {"IsNull", ASLRT_CMP_IS_NULL, 2, false},
+    {"IsPresent", ASLRT_CMP_IS_PRESENT, 2, false},
+    {"IsNumeric", ASLRT_CMP_IS_NUMERIC, 2, false},
+    {"IsString", ASLRT_CMP_IS_STRING, 2, false},
+    {"IsBoolean", ASLRT_CMP_IS_BOOLEAN, 2, false},
+    {"IsTimestamp", ASLRT_CMP_IS_TIMESTAMP, 2, false},
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ==== Small checks ====================================================== */
+
+static const char *json_type_word(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+static const char *want_string(parser *p, json_t *v, const char *ptr, const char *field)
+{
+    if (!json_is_string(v)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be a string, not %s", field,
+               json_type_word(v));
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* An integer within [lo, hi]; doubles with no fraction count, as in Java. */
+static bool want_int(parser *p, json_t *v, const char *ptr, const char *field,
+                     long long lo, long long hi, long long *out)
+{
+    double d;
+    if (json_is_integer(v))
+        d = (double)json_integer_value(v);
+    else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
+        d = json_real_value(v);
+    else {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be an integer", field);
+        return false;
+    }
+    if (d < (double)lo || d > (double)hi) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be between %lld and %lld", field,
+               lo, hi);
+        return false;
+    }
+    *out = json_is_integer(v) ? json_integer_value(v) : (long long)d;
+    return true;
+}
+
+/* A JSONPath (reference != 0: a reference path), checked by the runtime's
+ * parser; errors point into the string. */
+static const char *check_path(parser *p, json_t *v, const char *ptr, const char *field,
+                              int reference, bool allow_null)
+{
+    if (allow_null && json_is_null(v))
+        return NULL;
+    const char *s = want_string(p, v, ptr, field);
+    if (!s)
+        return NULL;
+    char *why = NULL;
+    size_t off = 0;
+    aslrtp_path *path = aslrtp_path_compile(s, reference, &why, &off);
+    if (!path) {
+        if (reference && s[0] != '$')
+            err_in_string(p, ptr, 0,
+                          "Value is not a Reference Path: Reference path didn't start with '$'");
+        else
+            err_in_string(p, ptr, off, "The field '%s' is not a valid %s: %s", field,
+                          reference ? "reference path" : "JSONPath", why ? why : "syntax error");
+        free(why);
+        return NULL;
+    }
+    aslrtp_path_free(path);
+    return s;
+}
+
+/* A ".$" value of a payload template, or Fail's ErrorPath/CausePath: a path
+ * or an intrinsic call. */
+static bool check_dynamic(parser *p, json_t *v, const char *ptr, const char *key,
+                          bool allow_intrinsic)
+{
+    const char *s = json_string_value(v);
+    if (!s) {
+        err_at(p, ptr, ASL_AT_VALUE,
+               "The value for the field '%s' must be a valid JSONPath or a valid intrinsic "
+               "function call",
+               key);
+        return false;
+    }
+    char *why = NULL;
+    size_t off = 0;
+    if (s[0] == '$') {
+        aslrtp_path *path = aslrtp_path_compile(s, 0, &why, &off);
+        if (path) {
+            aslrtp_path_free(path);
+            return true;
+        }
+    } else if (allow_intrinsic && aslrtp_intrinsic_like(s)) {
+        aslrtp_intrinsic *f = aslrtp_intrinsic_compile(s, &why, &off);
+        if (f) {
+            aslrtp_intrinsic_free(f);
+            return true;
+        }
+    }
+    err_in_string(p, ptr, off,
+                  "The value for the field '%s' must be a valid JSONPath or a valid intrinsic "
+                  "function call%s%s",
+                  key, why ? ": " : "", why ? why : "");
+    free(why);
+    return false;
+}
+
+/* Walks a payload template (Parameters, ResultSelector, ItemSelector,
+ * Assign values): every "key.$" value must be a path or an intrinsic call;
+ * no two keys may be equal once ".$" is dropped. */
+static void check_template(parser *p, json_t *v, const char *ptr)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) check_template(p, e, asl_ptr_index(p->u, ptr, i));
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        char *kptr = asl_ptr(p->u, ptr, key);
+        size_t n = strlen(key);
+        if (n >= 2 && strcmp(key + n - 2, ".$") == 0) {
+            char *plain = asl_strdup(p->u, key);
+            plain[n - 2] = '\0';
+            if (json_object_get(v, plain))
+                err_at(p, kptr, ASL_AT_KEY,
+                       "The field '%s' is given twice: as '%s' and as '%s'", plain, plain, key);
+            check_dynamic(p, val, kptr, key, true);
+        } else {
+            check_template(p, val, kptr);
+        }
+    }
+}
+
+static void check_object_template(parser *p, json_t *v, const char *ptr, const char *field)
+{
+    if (!json_is_object(v)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be an object", field);
+        return;
+    }
+    check_template(p, v, ptr);
+}
+
+/* ==== Retry and Catch =================================================== */
+
+static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool is_catch,
+                                    size_t *n)
+{
+    const char *field = is_catch ? "Catch" : "Retry";
+    *n = 0;
+    if (!json_is_array(v)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be an array", field);
+        return NULL;
+    }
+    size_t count = json_array_size(v);
+    asl_handler **hs = asl_alloc(p->u, (count + 1) * sizeof *hs);
+    for (size_t i = 0; i < count; i++) {
+        json_t *o = json_array_get(v, i);
+        char *hptr = asl_ptr_index(p->u, ptr, i);
+        asl_handler *h = asl_alloc(p->u, sizeof *h);
+        h->ptr = hptr;
+        h->interval = 1;
+        h->backoff = 2.0;
+        h->max_attempts = 3;
+        hs[(*n)++] = h;
+        if (!json_is_object(o)) {
+            err_at(p, hptr, ASL_AT_VALUE, "Each element of '%s' must be an object", field);
+            continue;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(o, key, val) {
+            char *fptr = asl_ptr(p->u, hptr, key);
+            if (strcmp(key, "ErrorEquals") == 0) {
+                if (!json_is_array(val) || json_array_size(val) == 0) {
+                    err_at(p, fptr, ASL_AT_VALUE,
+                           "The field 'ErrorEquals' must be a non-empty array of strings");
+                    continue;
+                }
+                h->nerrors = json_array_size(val);
+                h->errors = asl_alloc(p->u, h->nerrors * sizeof *h->errors);
+                for (size_t j = 0; j < h->nerrors; j++) {
+                    json_t *e = json_array_get(val, j);
+                    h->errors[j] = want_string(p, e, asl_ptr_index(p->u, fptr, j), "ErrorEquals");
+                    if (h->errors[j] && strcmp(h->errors[j], "States.ALL") == 0 &&
+                        h->nerrors > 1)
+                        err_at(p, asl_ptr_index(p->u, fptr, j), ASL_AT_VALUE,
+                               "'States.ALL' must appear alone in 'ErrorEquals'");
+                }
+            } else if (strcmp(key, "Comment") == 0) {
+                want_string(p, val, fptr, key);
+            } else if (!is_catch && strcmp(key, "IntervalSeconds") == 0) {
+                long long x;
+                if (want_int(p, val, fptr, key, 1, 99999999, &x))
+                    h->interval = (double)x;
+            } else if (!is_catch && strcmp(key, "MaxAttempts") == 0) {
+                want_int(p, val, fptr, key, 0, 99999999, &h->max_attempts);
+            } else if (!is_catch && strcmp(key, "BackoffRate") == 0) {
+                if (!json_is_number(val) || json_number_value(val) < 1.0)
+                    err_at(p, fptr, ASL_AT_VALUE,
+                           "The field 'BackoffRate' must be a number greater than or equal to 1.0");
+                else
+                    h->backoff = json_number_value(val);
+            } else if (!is_catch && strcmp(key, "MaxDelaySeconds") == 0) {
+                want_int(p, val, fptr, key, 1, 31622400, &h->max_delay);
+            } else if (!is_catch && strcmp(key, "JitterStrategy") == 0) {
+                const char *s = want_string(p, val, fptr, key);
+                if (s && strcmp(s, "FULL") != 0 && strcmp(s, "NONE") != 0)
+                    err_at(p, fptr, ASL_AT_VALUE,
+                           "The field 'JitterStrategy' should have one of these values: [FULL, NONE]");
+                h->jitter_full = s && strcmp(s, "FULL") == 0;
+            } else if (is_catch && strcmp(key, "Next") == 0) {
+                h->next = want_string(p, val, fptr, key);
+            } else if (is_catch && strcmp(key, "ResultPath") == 0) {
+                check_path(p, val, fptr, key, 1, true);
+                h->result_path = val;
+            } else if (strcmp(key, "Assign") == 0) {
+                check_object_template(p, val, fptr, key);
+                h->assign = val;
+            } else {
+                err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+            }
+        }
+        if (!json_object_get(o, "ErrorEquals"))
+            err_at(p, hptr, ASL_AT_VALUE, "These fields are required: [ErrorEquals]");
+        if (is_catch && !json_object_get(o, "Next"))
+            err_at(p, hptr, ASL_AT_VALUE, "These fields are required: [Next]");
+        /* ASL spec, "Retry"/"Catch": States.ALL only in the last element. */
+        for (size_t j = 0; j < h->nerrors; j++)
+            if (h->errors[j] && strcmp(h->errors[j], "States.ALL") == 0 && i + 1 < count)
+                err_at(p, hptr, ASL_AT_VALUE,
+                       "'States.ALL' must appear only in the last %s", is_catch ? "catcher" : "retrier");
+    }
+    return hs;
+}
+
+/* ==== Choice rules ====================================================== */
+
+static asl_rule *parse_rule(parser *p, json_t *o, const char *ptr, bool top);
+
+static asl_rule **parse_rule_list(parser *p, json_t *v, const char *ptr, const char *field,
+                                  size_t *n)
+{
+    *n = 0;
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field '%s' must be a non-empty array", field);
+        return NULL;
+    }
+    asl_rule **rs = asl_alloc(p->u, json_array_size(v) * sizeof *rs);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        asl_rule *r = parse_rule(p, json_array_get(v, i), asl_ptr_index(p->u, ptr, i),
+                                 strcmp(field, "Choices") == 0);
+        if (r)
+            rs[(*n)++] = r;
+    }
+    return rs;
+}
+
+static asl_rule *parse_rule(parser *p, json_t *o, const char *ptr, bool top)
+{
+    if (!json_is_object(o)) {
+        err_at(p, ptr, ASL_AT_VALUE, "A Choice rule must be an object");
+        return NULL;
+    }
+    asl_rule *r = asl_alloc(p->u, sizeof *r);
+    r->ptr = (char *)ptr;
+    r->kind = ASL_RULE_TEST;
+    int nops = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, ptr, key);
+        if (strcmp(key, "Comment") == 0) {
+            want_string(p, val, fptr, key);
+        } else if (top && strcmp(key, "Next") == 0) {
+            r->next = want_string(p, val, fptr, key);
+        } else if (top && strcmp(key, "Assign") == 0) {
+            check_object_template(p, val, fptr, key);
+            r->assign = val;
+        } else if (strcmp(key, "And") == 0 || strcmp(key, "Or") == 0) {
+            nops++;
+            r->kind = key[0] == 'A' ? ASL_RULE_AND : ASL_RULE_OR;
+            r->kids = parse_rule_list(p, val, fptr, key, &r->nkids);
+        } else if (strcmp(key, "Not") == 0) {
+            nops++;
+            r->kind = ASL_RULE_NOT;
+            asl_rule *k = parse_rule(p, val, fptr, false);
+            if (k) {
+                r->kids = asl_alloc(p->u, sizeof *r->kids);
+                r->kids[0] = k;
+                r->nkids = 1;
+            }
+        } else if (strcmp(key, "Variable") == 0) {
+            r->variable = check_path(p, val, fptr, key, 0, false);
+        } else if (strcmp(key, "Condition") == 0) {
+            err_at(p, fptr, ASL_AT_KEY,
+                   "The QueryLanguage is set to 'JSONPath', but field 'Condition' is only "
+                   "supported for the 'JSONata' QueryLanguage");
+        } else {
+            const struct cmp_spec *c = NULL;
+            for (size_t i = 0; i < ARRAY_LEN(cmp_specs); i++)
+                if (strcmp(cmp_specs[i].name, key) == 0)
+                    c = &cmp_specs[i];
+            if (!c) {
+                err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+                continue;
+            }
+            nops++;
+            r->op = c->op;
+            r->op_name = key;
+            r->is_path = c->path;
+            r->operand = val;
+            if (c->path) {
+                check_path(p, val, fptr, key, 0, false);
+                continue;
+            }
+            bool ok;
+            switch (c->operand) {
+            case 0: ok = json_is_string(val); break;
+            case 1: ok = json_is_number(val); break;
+            case 2: ok = json_is_boolean(val); break;
+            default: {
+                int64_t s;
+                int32_t ns;
+                ok = json_is_string(val) && aslrtp_timestamp_parse(json_string_value(val), &s, &ns);
+                break;
+            }
+            }
+            if (!ok) {
+                static const char *const want[] = {"a string", "a number", "a boolean",
+                                                   "an RFC3339 timestamp string"};
+                err_at(p, fptr, ASL_AT_VALUE, "The value of '%s' must be %s", key,
+                       want[c->operand]);
+            }
+            if (ok && c->op == ASLRT_CMP_STRING_MATCHES) {
+                /* ASL spec: "\" escapes only "*" and "\"; a lone trailing "\" is
+                 * an error we can catch before running. */
+                const char *s = json_string_value(val);
+                for (size_t i = 0; s[i]; i++)
+                    if (s[i] == '\\' && s[++i] == '\0')
+                        err_in_string(p, fptr, i - 1, "Unterminated escape sequence in 'StringMatches'");
+            }
+        }
+    }
+    if (nops == 0) {
+        err_at(p, ptr, ASL_AT_VALUE, "A Choice rule needs a comparison operator or And, Or, Not");
+        return NULL;
+    }
+    if (nops > 1)
+        err_at(p, ptr, ASL_AT_VALUE, "A Choice rule may have only one comparison operator");
+    if (r->kind == ASL_RULE_TEST && !json_object_get(o, "Variable"))
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [Variable]");
+    if (r->kind != ASL_RULE_TEST && json_object_get(o, "Variable"))
+        err_at(p, asl_ptr(p->u, ptr, "Variable"), ASL_AT_KEY,
+               "Field 'Variable' is not supported with And, Or or Not");
+    if (top && !r->next)
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [Next]");
+    if (!top && json_object_get(o, "Next"))
+        err_at(p, asl_ptr(p->u, ptr, "Next"), ASL_AT_KEY,
+               "Field 'Next' is not supported in a nested Choice rule");
+    return r;
+}
+
+/* ==== States and graphs ================================================= */
+
+static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *owner);
+
+static void add_state(parser *p, asl_state *s)
+{
+    if (p->nall == p->capall) {
+        p->capall = p->capall ? 2 * p->capall : 64;
+        p->all = realloc(p->all, p->capall * sizeof *p->all);
+        if (!p->all)
+            abort();
+    }
+    s->id = p->nall;
+    p->all[p->nall++] = s;
+}
+
+/* A JSONata-mode state: the JSONata issue checks its fields; here only its
+ * transitions and nested graphs are read, so that graph rules still apply. */
+static void parse_state_jsonata(parser *p, asl_state *s)
+{
+    json_t *o = s->json;
+    s->next = json_string_value(json_object_get(o, "Next"));
+    s->end = json_is_true(json_object_get(o, "End")) || s->type == ASLRT_STATE_SUCCEED ||
+             s->type == ASLRT_STATE_FAIL;
+    s->default_next = json_string_value(json_object_get(o, "Default"));
+    json_t *choices = json_object_get(o, "Choices");
+    if (json_is_array(choices)) {
+        s->choices = asl_alloc(p->u, (json_array_size(choices) + 1) * sizeof *s->choices);
+        for (size_t i = 0; i < json_array_size(choices); i++) {
+            asl_rule *r = asl_alloc(p->u, sizeof *r);
+            r->ptr = asl_ptr_index(p->u, asl_ptr(p->u, s->ptr, "Choices"), i);
+            r->next = json_string_value(json_object_get(json_array_get(choices, i), "Next"));
+            s->choices[s->nchoices++] = r;
+        }
+    }
+    json_t *catch_ = json_object_get(o, "Catch");
+    if (json_is_array(catch_)) {
+        s->catch_ = asl_alloc(p->u, (json_array_size(catch_) + 1) * sizeof *s->catch_);
+        for (size_t i = 0; i < json_array_size(catch_); i++) {
+            asl_handler *h = asl_alloc(p->u, sizeof *h);
+            h->ptr = asl_ptr_index(p->u, asl_ptr(p->u, s->ptr, "Catch"), i);
+            h->next = json_string_value(json_object_get(json_array_get(catch_, i), "Next"));
+            s->catch_[s->ncatch++] = h;
+        }
+    }
+    json_t *branches = json_object_get(o, "Branches");
+    if (json_is_array(branches)) {
+        s->branches = asl_alloc(p->u, (json_array_size(branches) + 1) * sizeof *s->branches);
+        char *bptr = asl_ptr(p->u, s->ptr, "Branches");
+        for (size_t i = 0; i < json_array_size(branches); i++) {
+            asl_graph *g = parse_graph(p, json_array_get(branches, i), asl_ptr_index(p->u, bptr, i), s);
+            if (g)
+                s->branches[s->nbranches++] = g;
+        }
+    }
+    const char *pk = json_object_get(o, "ItemProcessor") ? "ItemProcessor" : "Iterator";
+    json_t *proc = json_object_get(o, pk);
+    if (proc)
+        s->processor = parse_graph(p, proc, asl_ptr(p->u, s->ptr, pk), s);
+}
+
+static void parse_state(parser *p, asl_state *s)
+{
+    json_t *o = s->json;
+    const char *key;
+    json_t *val;
+    unsigned tbit = 1u << s->type;
+
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, s->ptr, key);
+        const struct field_spec *f = NULL;
+        for (size_t i = 0; i < ARRAY_LEN(state_fields); i++)
+            if (strcmp(state_fields[i].name, key) == 0)
+                f = &state_fields[i];
+        if (!f || !(f->types & tbit)) {
+            bool jsonata = false;
+            for (size_t i = 0; jsonata_only[i]; i++)
+                jsonata |= strcmp(jsonata_only[i], key) == 0;
+            if (jsonata && f == NULL)
+                err_at(p, fptr, ASL_AT_KEY,
+                       "The QueryLanguage is set to 'JSONPath', but field '%s' is only supported "
+                       "for the 'JSONata' QueryLanguage",
+                       key);
+            else
+                err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+            continue;
+        }
+        if (strcmp(key, "Type") == 0) {
+            continue;
+        } else if (strcmp(key, "Comment") == 0) {
+            s->comment = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "QueryLanguage") == 0) {
+            s->query_language = want_string(p, val, fptr, key);
+            if (s->query_language && strcmp(s->query_language, "JSONPath") != 0 &&
+                strcmp(s->query_language, "JSONata") != 0)
+                err_at(p, fptr, ASL_AT_VALUE,
+                       "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
+        } else if (strcmp(key, "Next") == 0) {
+            s->next = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "End") == 0) {
+            if (!json_is_boolean(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'End' must be a boolean");
+            s->end = json_is_true(val);
+        } else if (strcmp(key, "InputPath") == 0) {
+            check_path(p, val, fptr, key, 0, true);
+            s->input_path = val;
+        } else if (strcmp(key, "OutputPath") == 0) {
+            check_path(p, val, fptr, key, 0, true);
+            s->output_path = val;
+        } else if (strcmp(key, "ResultPath") == 0) {
+            const char *rp = check_path(p, val, fptr, key, 1, true);
+            if (rp && rp[1] == '$')
+                err_in_string(p, fptr, 0, "The field 'ResultPath' cannot refer to the context object ($$)");
+            else if (rp && rp[1] != '\0' && rp[1] != '.' && rp[1] != '[')
+                err_in_string(p, fptr, 0, "The field 'ResultPath' cannot refer to a variable");
+            s->result_path = val;
+        } else if (strcmp(key, "Parameters") == 0) {
+            check_object_template(p, val, fptr, key);
+            if (s->type == ASLRT_STATE_MAP)
+                s->item_selector = val;
+            else
+                s->parameters = val;
+        } else if (strcmp(key, "ResultSelector") == 0) {
+            check_object_template(p, val, fptr, key);
+            s->result_selector = val;
+        } else if (strcmp(key, "Assign") == 0) {
+            check_object_template(p, val, fptr, key);
+            s->assign = val;
+        } else if (strcmp(key, "Result") == 0) {
+            s->result = val;
+        } else if (strcmp(key, "Retry") == 0) {
+            s->retry = parse_handlers(p, val, fptr, false, &s->nretry);
+        } else if (strcmp(key, "Catch") == 0) {
+            s->catch_ = parse_handlers(p, val, fptr, true, &s->ncatch);
+        } else if (strcmp(key, "Resource") == 0) {
+            s->resource = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "TimeoutSeconds") == 0) {
+            want_int(p, val, fptr, key, 1, 99999999, &s->timeout_seconds);
+        } else if (strcmp(key, "HeartbeatSeconds") == 0) {
+            want_int(p, val, fptr, key, 1, 99999999, &s->heartbeat_seconds);
+        } else if (strcmp(key, "TimeoutSecondsPath") == 0) {
+            s->timeout_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "HeartbeatSecondsPath") == 0) {
+            s->heartbeat_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "Credentials") == 0) {
+            if (!json_is_object(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'Credentials' must be an object");
+            else if (!json_object_get(val, "RoleArn") && !json_object_get(val, "RoleArn.$"))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'RoleArn' is required but was missing");
+            else
+                check_template(p, val, fptr);
+            s->credentials = val;
+        } else if (strcmp(key, "Choices") == 0) {
+            s->choices = parse_rule_list(p, val, fptr, key, &s->nchoices);
+        } else if (strcmp(key, "Default") == 0) {
+            s->default_next = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "Seconds") == 0) {
+            want_int(p, val, fptr, key, 0, 99999999, &s->seconds);
+        } else if (strcmp(key, "Timestamp") == 0) {
+            const char *t = want_string(p, val, fptr, key);
+            int64_t sec;
+            int32_t ns;
+            if (t && !aslrtp_timestamp_parse(t, &sec, &ns))
+                err_at(p, fptr, ASL_AT_VALUE, "String does not match RFC3339 timestamp");
+            else
+                s->timestamp = t;
+        } else if (strcmp(key, "SecondsPath") == 0) {
+            s->seconds_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "TimestampPath") == 0) {
+            s->timestamp_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "Error") == 0) {
+            s->error = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "Cause") == 0) {
+            s->cause = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "ErrorPath") == 0 || strcmp(key, "CausePath") == 0) {
+            const char *t = want_string(p, val, fptr, key);
+            if (t && check_dynamic(p, val, fptr, key, true)) {
+                if (key[0] == 'E')
+                    s->error_path = t;
+                else
+                    s->cause_path = t;
+            }
+        } else if (strcmp(key, "Branches") == 0) {
+            if (!json_is_array(val) || json_array_size(val) == 0) {
+                err_at(p, fptr, ASL_AT_VALUE, "Value cannot be empty");
+                continue;
+            }
+            s->branches = asl_alloc(p->u, json_array_size(val) * sizeof *s->branches);
+            for (size_t i = 0; i < json_array_size(val); i++) {
+                asl_graph *g = parse_graph(p, json_array_get(val, i), asl_ptr_index(p->u, fptr, i), s);
+                if (g)
+                    s->branches[s->nbranches++] = g;
+            }
+        } else if (strcmp(key, "ItemProcessor") == 0 || strcmp(key, "Iterator") == 0) {
+            if (s->processor) {
+                err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemProcessor' and 'Iterator' may be given");
+                continue;
+            }
+            s->processor = parse_graph(p, val, fptr, s);
+        } else if (strcmp(key, "ItemsPath") == 0) {
+            s->items_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "ItemSelector") == 0) {
+            if (s->item_selector)
+                err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemSelector' and 'Parameters' may be given");
+            check_object_template(p, val, fptr, key);
+            s->item_selector = val;
+        } else if (strcmp(key, "MaxConcurrency") == 0 || strcmp(key, "ToleratedFailureCount") == 0) {
+            long long x;
+            want_int(p, val, fptr, key, 0, 2147483647LL, &x);
+        } else if (strcmp(key, "ToleratedFailurePercentage") == 0) {
+            if (!json_is_number(val) || json_number_value(val) < 0 || json_number_value(val) > 100)
+                err_at(p, fptr, ASL_AT_VALUE, "ToleratedFailurePercentage must be between 0 and 100.");
+        } else if (strcmp(key, "MaxConcurrencyPath") == 0 ||
+                   strcmp(key, "ToleratedFailureCountPath") == 0 ||
+                   strcmp(key, "ToleratedFailurePercentagePath") == 0) {
+            check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "Label") == 0) {
+            want_string(p, val, fptr, key);
+        } else {
+            /* ItemReader, ItemBatcher, ResultWriter: objects, checked in depth
+             * by the Map issue's validator. */
+            if (!json_is_object(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field '%s' must be an object", key);
+            s->map_json = o;
+        }
+    }
+
+    /* Required fields and exclusive pairs. */
+    const char *sp = s->ptr;
+    switch (s->type) {
+    case ASLRT_STATE_TASK:
+        if (!json_object_get(o, "Resource"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Resource]");
+        if (json_object_get(o, "TimeoutSeconds") && json_object_get(o, "TimeoutSecondsPath"))
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'TimeoutSeconds' and 'TimeoutSecondsPath' may be given");
+        if (json_object_get(o, "HeartbeatSeconds") && json_object_get(o, "HeartbeatSecondsPath"))
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'HeartbeatSeconds' and 'HeartbeatSecondsPath' may be given");
+        if (s->heartbeat_seconds && s->timeout_seconds &&
+            s->heartbeat_seconds >= s->timeout_seconds)
+            err_at(p, asl_ptr(p->u, sp, "HeartbeatSeconds"), ASL_AT_VALUE,
+                   "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'");
+        break;
+    case ASLRT_STATE_CHOICE:
+        if (!json_object_get(o, "Choices"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Choices]");
+        break;
+    case ASLRT_STATE_WAIT: {
+        int n = !!json_object_get(o, "Seconds") + !!json_object_get(o, "Timestamp") +
+                !!json_object_get(o, "SecondsPath") + !!json_object_get(o, "TimestampPath");
+        if (n != 1)
+            err_at(p, sp, ASL_AT_VALUE,
+                   "Exactly one of 'Seconds', 'Timestamp', 'SecondsPath' and 'TimestampPath' "
+                   "must be given");
+        break;
+    }
+    case ASLRT_STATE_FAIL:
+        if (json_object_get(o, "Error") && json_object_get(o, "ErrorPath"))
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'Error' and 'ErrorPath' may be given");
+        if (json_object_get(o, "Cause") && json_object_get(o, "CausePath"))
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'Cause' and 'CausePath' may be given");
+        break;
+    case ASLRT_STATE_PARALLEL:
+        if (!json_object_get(o, "Branches"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Branches]");
+        break;
+    case ASLRT_STATE_MAP:
+        if (!json_object_get(o, "ItemProcessor") && !json_object_get(o, "Iterator"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [ItemProcessor]");
+        break;
+    default:
+        break;
+    }
+    if (tbit & T_FLOW) {
+        if (s->next && s->end)
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'Next' and 'End' may be given");
+        else if (!s->next && !s->end && !json_object_get(o, "Next"))
+            err_at(p, sp, ASL_AT_VALUE, "One of 'Next' or 'End' is required");
+    } else {
+        s->end = s->type != ASLRT_STATE_CHOICE;
+    }
+}
+
+static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *owner)
+{
+    if (!json_is_object(o)) {
+        err_at(p, ptr, ASL_AT_VALUE, owner ? "A branch or item processor must be an object"
+                                           : "Definition must be a valid JSON object");
+        return NULL;
+    }
+    if (++p->depth > 32) {
+        err_at(p, ptr, ASL_AT_VALUE, "The definition is too deeply nested");
+        p->depth--;
+        return NULL;
+    }
+    asl_graph *g = asl_alloc(p->u, sizeof *g);
+    g->ptr = (char *)ptr;
+    g->owner = owner;
+    if (p->ngraphs == p->capgraphs) {
+        p->capgraphs = p->capgraphs ? 2 * p->capgraphs : 16;
+        p->graphs = realloc(p->graphs, p->capgraphs * sizeof *p->graphs);
+        if (!p->graphs)
+            abort();
+    }
+    g->id = p->ngraphs;
+    p->graphs[p->ngraphs++] = g;
+
+    json_t *states = json_object_get(o, "States");
+    json_t *start = json_object_get(o, "StartAt");
+    if (!states && !start)
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [States, StartAt]");
+    else if (!states)
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [States]");
+    else if (!start)
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [StartAt]");
+
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, ptr, key);
+        if (strcmp(key, "StartAt") == 0) {
+            g->start_at = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "Comment") == 0) {
+            const char *c = want_string(p, val, fptr, key);
+            if (!owner)
+                p->m->comment = c;
+        } else if (strcmp(key, "States") == 0) {
+            continue;
+        } else if (!owner && strcmp(key, "Version") == 0) {
+            p->m->version = want_string(p, val, fptr, key);
+        } else if (!owner && strcmp(key, "TimeoutSeconds") == 0) {
+            want_int(p, val, fptr, key, 0, 99999999, &p->m->timeout_seconds);
+        } else if (!owner && strcmp(key, "QueryLanguage") == 0) {
+            const char *q = want_string(p, val, fptr, key);
+            if (q && strcmp(q, "JSONPath") != 0 && strcmp(q, "JSONata") != 0)
+                err_at(p, fptr, ASL_AT_VALUE,
+                       "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
+            p->m->query_language = q;
+        } else if (owner && owner->type == ASLRT_STATE_MAP && strcmp(key, "ProcessorConfig") == 0) {
+            if (!json_is_object(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'ProcessorConfig' must be an object");
+            owner->map_json = owner->json;
+        } else {
+            err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+        }
+    }
+
+    if (states && !json_is_object(states)) {
+        err_at(p, asl_ptr(p->u, ptr, "States"), ASL_AT_VALUE, "The field 'States' must be an object");
+        states = NULL;
+    }
+    char *sptr = asl_ptr(p->u, ptr, "States");
+    size_t n = states ? json_object_size(states) : 0;
+    g->states = asl_alloc(p->u, (n + 1) * sizeof *g->states);
+    json_object_foreach(states, key, val) {
+        asl_state *s = asl_alloc(p->u, sizeof *s);
+        s->name = key;
+        s->ptr = asl_ptr(p->u, sptr, key);
+        s->json = val;
+        s->graph = g;
+        s->seconds = -1;
+        if (!json_is_object(val)) {
+            err_at(p, s->ptr, ASL_AT_VALUE, "A state must be an object");
+            continue;
+        }
+        json_t *type = json_object_get(val, "Type");
+        const char *tname = json_string_value(type);
+        for (size_t i = 0; tname && i < ARRAY_LEN(state_types); i++)
+            if (strcmp(state_types[i].name, tname) == 0)
+                s->type = state_types[i].type;
+        if (!type) {
+            err_at(p, s->ptr, ASL_AT_VALUE, "These fields are required: [Type]");
+            continue;
+        }
+        if (!s->type) {
+            err_at(p, asl_ptr(p->u, s->ptr, "Type"), ASL_AT_VALUE,
+                   "The field 'Type' should have one of these values: [Task, Wait, Pass, "
+                   "Succeed, Fail, Choice, Parallel, Map]");
+            continue;
+        }
+        s->index = g->nstates;
+        g->states[g->nstates++] = s;
+        add_state(p, s);
+        const char *ql = json_string_value(json_object_get(val, "QueryLanguage"));
+        if (!ql)
+            ql = p->m->query_language;
+        if (ql && strcmp(ql, "JSONata") == 0)
+            parse_state_jsonata(p, s);
+        else
+            parse_state(p, s);
+    }
+    p->depth--;
+    return g;
+}
+
+asl_machine *asl_parse_machine(asl_unit *u)
+{
+    if (!u->root)
+        return NULL;
+    parser p = {.u = u};
+    if (!json_is_object(u->root)) {
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, SCHEMA,
+                     "Definition must be a valid JSON object");
+        return NULL;
+    }
+    p.m = asl_alloc(u, sizeof *p.m);
+    p.m->top = parse_graph(&p, u->root, "", NULL);
+    p.m->states = asl_alloc(u, (p.nall + 1) * sizeof *p.m->states);
+    if (p.nall)
+        memcpy(p.m->states, p.all, p.nall * sizeof *p.all);
+    p.m->nstates = p.nall;
+    p.m->graphs = asl_alloc(u, (p.ngraphs + 1) * sizeof *p.m->graphs);
+    memcpy(p.m->graphs, p.graphs, p.ngraphs * sizeof *p.graphs);
+    p.m->ngraphs = p.ngraphs;
+    free(p.all);
+    free(p.graphs);
+    return p.m;
+}

@@ -1,0 +1,165 @@
+/*
+ * unit.c - loading a definition and the compiler's arena.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+struct asl_arena_block {
+    asl_arena_block *next;
+    size_t used, size;
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+static void oom(void)
+{
+    fputs("aslc: out of memory\n", stderr);
+    abort();
+}
+
+_Noreturn void asl_internal_error(const char *file, int line, const char *msg)
+{
+    fprintf(stderr, "aslc: internal error at %s:%d: %s\n", file, line, msg);
+    abort();
+}
+
+void *asl_alloc(asl_unit *u, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    asl_arena_block *b = u->arena;
+    if (!b || b->used + size > b->size) {
+        size_t bs = size > 65536 ? size : 65536;
+        b = malloc(sizeof *b + bs);
+        if (!b)
+            oom();
+        b->next = u->arena;
+        b->used = 0;
+        b->size = bs;
+        u->arena = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *asl_strdup(asl_unit *u, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = asl_alloc(u, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+char *asl_strdupf(asl_unit *u, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom();
+    char *d = asl_alloc(u, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+char *asl_ptr(asl_unit *u, const char *base, const char *token)
+{
+    char *p = asl_pointer_join(base, token);
+    char *d = asl_strdup(u, p);
+    free(p);
+    return d;
+}
+
+char *asl_ptr_index(asl_unit *u, const char *base, size_t index)
+{
+    return asl_strdupf(u, "%s/%zu", base, index);
+}
+
+asl_unit *asl_unit_create(const char *filename, const char *text, size_t len)
+{
+    asl_unit *u = calloc(1, sizeof *u);
+    if (!u)
+        oom();
+    u->filename = strdup(filename);
+    u->text = malloc(len + 1);
+    if (!u->filename || !u->text)
+        oom();
+    memcpy(u->text, text, len);
+    u->text[len] = '\0';
+    u->len = len;
+    asl_diag_init(&u->diags);
+
+    json_error_t err;
+    /* Duplicate keys are reported by the parser (parse.c) as warnings: AWS
+     * accepts them (the last one wins), so jansson must too. */
+    u->root = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!u->root) {
+        /* jansson's column is 0 after a newline; take the byte position and
+         * let srcmap compute line and column like for every other error. */
+        asl_diag *d = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0,
+                                   "INVALID_JSON_DESCRIPTION", "invalid JSON: %s",
+                                   err.text);
+        d->anchor = ASL_AT_STRING; /* marks a raw byte position, see main.c */
+        d->str_offset = (size_t)err.position;
+    }
+    return u;
+}
+
+asl_unit *asl_unit_load(const char *path, const char **errmsg)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        *errmsg = strerror(errno);
+        return NULL;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        oom();
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf)
+                oom();
+        }
+    }
+    int bad = ferror(f);
+    int e = errno;
+    if (f != stdin)
+        fclose(f);
+    if (bad) {
+        free(buf);
+        *errmsg = strerror(e);
+        return NULL;
+    }
+    asl_unit *u = asl_unit_create(path, buf, len);
+    free(buf);
+    return u;
+}
+
+void asl_unit_destroy(asl_unit *u)
+{
+    if (!u)
+        return;
+    while (u->arena) {
+        asl_arena_block *n = u->arena->next;
+        free(u->arena);
+        u->arena = n;
+    }
+    json_decref(u->root);
+    asl_diag_free(&u->diags);
+    free(u->filename);
+    free(u->text);
+    free(u);
+}

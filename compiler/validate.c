@@ -1,0 +1,220 @@
+/*
+ * validate.c - rules that relate states to each other, and what aslc can
+ * run today.
+ *
+ * Graph rules, per graph (the machine, each Parallel branch, each Map item
+ * processor), as AWS applies them at CreateStateMachine (ASL-REFERENCE §22):
+ * state names are unique machine-wide; StartAt, Next, Default, Choices[i]
+ * .Next and Catch[i].Next name a state of the same graph; some state is
+ * terminal; every state is reachable from StartAt.  AWS skips the
+ * reachability walk when a graph has no terminal state (floci PR #2786), and
+ * so do we.  validate mutates nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt.h"
+#include "ast.h"
+
+#define TARGET "MISSING_TRANSITION_TARGET"
+
+static asl_state *find(const asl_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->nstates; i++)
+        if (strcmp(g->states[i]->name, name) == 0)
+            return g->states[i];
+    return NULL;
+}
+
+/* Calls fn for each transition of s: (target name, pointer of the field). */
+typedef void (*edge_fn)(void *ud, const asl_state *s, const char *target, const char *ptr);
+
+static void each_edge(asl_unit *u, const asl_state *s, edge_fn fn, void *ud)
+{
+    if (s->next)
+        fn(ud, s, s->next, asl_ptr(u, s->ptr, "Next"));
+    if (s->default_next)
+        fn(ud, s, s->default_next, asl_ptr(u, s->ptr, "Default"));
+    for (size_t i = 0; i < s->nchoices; i++)
+        if (s->choices[i]->next)
+            fn(ud, s, s->choices[i]->next, asl_ptr(u, s->choices[i]->ptr, "Next"));
+    for (size_t i = 0; i < s->ncatch; i++)
+        if (s->catch_[i]->next)
+            fn(ud, s, s->catch_[i]->next, asl_ptr(u, s->catch_[i]->ptr, "Next"));
+}
+
+typedef struct walk {
+    asl_unit *u;
+    const asl_graph *g;
+    unsigned char *seen;
+    asl_state **stack;
+    size_t n;
+    bool ok;
+} walk;
+
+static void check_target(void *ud, const asl_state *s, const char *target, const char *ptr)
+{
+    walk *w = ud;
+    (void)s;
+    if (!find(w->g, target)) {
+        asl_diag_add(&w->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, TARGET,
+                     "Missing 'Next' target: %s", target);
+        w->ok = false;
+    }
+}
+
+static void visit(void *ud, const asl_state *s, const char *target, const char *ptr)
+{
+    walk *w = ud;
+    (void)s;
+    (void)ptr;
+    asl_state *t = find(w->g, target);
+    if (t && !w->seen[t->index]) {
+        w->seen[t->index] = 1;
+        w->stack[w->n++] = t;
+    }
+}
+
+static bool validate_graph(asl_unit *u, const asl_graph *g)
+{
+    walk w = {.u = u, .g = g, .ok = true};
+    if (g->start_at && !find(g, g->start_at)) {
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, asl_ptr(u, g->ptr, "StartAt"), ASL_AT_VALUE, 0,
+                     TARGET, "Missing 'Next' target: %s", g->start_at);
+        w.ok = false;
+    }
+    bool terminal = false;
+    for (size_t i = 0; i < g->nstates; i++) {
+        each_edge(u, g->states[i], check_target, &w);
+        terminal |= g->states[i]->end;
+    }
+    if (g->nstates && !terminal) {
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, g->ptr, ASL_AT_VALUE, 0, "MISSING_END_STATE",
+                     "Workflow has no terminal state");
+        return false;
+    }
+    asl_state *start = g->start_at ? find(g, g->start_at) : NULL;
+    if (!start)
+        return w.ok;
+    w.seen = calloc(g->nstates + 1, 1);
+    w.stack = calloc(g->nstates + 1, sizeof *w.stack);
+    if (!w.seen || !w.stack)
+        abort();
+    w.seen[start->index] = 1;
+    w.stack[w.n++] = start;
+    while (w.n)
+        each_edge(u, w.stack[--w.n], visit, &w);
+    for (size_t i = 0; i < g->nstates; i++)
+        if (!w.seen[i]) {
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, g->states[i]->ptr, ASL_AT_KEY, 0, TARGET,
+                         "State \"%s\" is not reachable.", g->states[i]->name);
+            w.ok = false;
+        }
+    free(w.seen);
+    free(w.stack);
+    return w.ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    const asl_state *x = *(asl_state *const *)a, *y = *(asl_state *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->id < y->id ? -1 : x->id > y->id);
+}
+
+bool asl_validate_machine(asl_unit *u, const asl_machine *m)
+{
+    size_t before = u->diags.nerrors;
+    for (size_t i = 0; i < m->ngraphs; i++)
+        validate_graph(u, m->graphs[i]);
+
+    /* Names are unique across the whole machine, nested graphs included. */
+    asl_state **sorted = malloc((m->nstates + 1) * sizeof *sorted);
+    if (!sorted)
+        abort();
+    memcpy(sorted, m->states, m->nstates * sizeof *sorted);
+    qsort(sorted, m->nstates, sizeof *sorted, cmp_names);
+    for (size_t i = 1; i < m->nstates; i++)
+        if (strcmp(sorted[i]->name, sorted[i - 1]->name) == 0)
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, sorted[i]->ptr, ASL_AT_KEY, 0,
+                         "DUPLICATE_STATE_NAME", "Duplicate State name: %s", sorted[i]->name);
+    free(sorted);
+
+    for (size_t i = 0; i < m->nstates; i++) {
+        const asl_state *s = m->states[i];
+        /* ASL spec: a state name is at most 80 Unicode characters. */
+        size_t chars = 0;
+        for (const unsigned char *c = (const unsigned char *)s->name; *c; c++)
+            chars += (*c & 0xC0) != 0x80;
+        if (chars > 80)
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, s->ptr, ASL_AT_KEY, 0, "INVALID_STATE_NAME",
+                         "State name is longer than 80 characters: %s", s->name);
+        /* ASL-REFERENCE §2: a JSONata machine may not hold JSONPath states. */
+        if (m->query_language && strcmp(m->query_language, "JSONata") == 0 && s->query_language &&
+            strcmp(s->query_language, "JSONPath") == 0)
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, asl_ptr(u, s->ptr, "QueryLanguage"),
+                         ASL_AT_VALUE, 0, "SCHEMA_VALIDATION_FAILED",
+                         "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole "
+                         "state machine");
+    }
+    return u->diags.nerrors == before;
+}
+
+/* ==== What this version runs ============================================ */
+
+static void unsupported(asl_unit *u, asl_severity sev, const char *ptr, asl_anchor a,
+                        const char *what)
+{
+    asl_diag_add(&u->diags, sev, ptr, a, 0, NULL, "%s is not supported yet", what);
+}
+
+static const char *effective_ql(const asl_machine *m, const asl_state *s)
+{
+    if (s->query_language)
+        return s->query_language;
+    return m->query_language ? m->query_language : "JSONPath";
+}
+
+bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
+{
+    size_t before = u->diags.n;
+    for (size_t i = 0; i < m->nstates; i++) {
+        const asl_state *s = m->states[i];
+        if (strcmp(effective_ql(m, s), "JSONata") == 0) {
+            unsupported(u, sev, s->ptr, ASL_AT_KEY, "QueryLanguage JSONata");
+            continue;
+        }
+        if (s->type == ASLRT_STATE_PARALLEL)
+            unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Parallel state");
+        if (s->type == ASLRT_STATE_MAP)
+            unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Map state");
+        if (s->nretry)
+            unsupported(u, sev, asl_ptr(u, s->ptr, "Retry"), ASL_AT_KEY, "Retry");
+        if (s->ncatch)
+            unsupported(u, sev, asl_ptr(u, s->ptr, "Catch"), ASL_AT_KEY, "Catch");
+        if (s->assign)
+            unsupported(u, sev, asl_ptr(u, s->ptr, "Assign"), ASL_AT_KEY, "Assign (variables)");
+        for (size_t j = 0; j < s->nchoices; j++)
+            if (s->choices[j]->assign)
+                unsupported(u, sev, asl_ptr(u, s->choices[j]->ptr, "Assign"), ASL_AT_KEY,
+                            "Assign (variables)");
+        if (s->credentials)
+            unsupported(u, sev, asl_ptr(u, s->ptr, "Credentials"), ASL_AT_KEY, "Credentials");
+        if (s->heartbeat_seconds || s->heartbeat_path)
+            unsupported(u, sev, s->ptr, ASL_AT_KEY, "HeartbeatSeconds");
+        if (s->type == ASLRT_STATE_TASK && s->resource &&
+            strncmp(s->resource, "arn:aws:lambda:", 15) != 0 &&
+            strncmp(s->resource, "arn:", 4) == 0) {
+            /* Optimized and SDK integrations, activities: later issues.  Any
+             * other resource (a local name) binds like a Lambda ARN. */
+            const char *r = s->resource;
+            const char *what = strstr(r, ":states:::") ? "the optimized service integration"
+                               : strstr(r, ":activity:") ? "an activity resource"
+                                                         : "this resource";
+            char *msg = asl_strdupf(u, "%s '%s'", what, r);
+            unsupported(u, sev, asl_ptr(u, s->ptr, "Resource"), ASL_AT_VALUE, msg);
+        }
+    }
+    /* Variable references in paths are part of "Assign (variables)". */
+    return u->diags.n == before;
+}

@@ -1,0 +1,199 @@
+/*
+ * cli.c - aslrt_main: the command line of every workflow binary, and of
+ * `aslc run` (which hands it the options after the definition), so both
+ * behave the same.
+ *
+ *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
+ *        [--state-machine-name N] [--wait=real|skip|scale:F]
+ *
+ * Without --input or --input-file the input is read from stdin when stdin
+ * is not a terminal, and is {} otherwise (AWS's default input).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aslrt_private.h"
+
+static void usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
+            "          [--state-machine-name NAME] [--wait=real|skip|scale:FACTOR]\n"
+            "Runs the workflow once and prints its output JSON.\n"
+            "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
+            "input, 3 timed out, 4 aborted.\n",
+            prog);
+}
+
+static char *read_all(FILE *f, size_t *len)
+{
+    aslrtp_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        aslrtp_buf_add(&b, chunk, n);
+    if (ferror(f)) {
+        free(aslrtp_buf_finish(&b));
+        return NULL;
+    }
+    *len = b.len;
+    return aslrtp_buf_finish(&b);
+}
+
+/* Option value: "--opt=V" or "--opt V". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] == '\0') {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "%s: option '%s' needs a value\n", argv[0], name);
+            exit(2);
+        }
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+int aslrt_main(const aslrt_machine *m, int argc, char **argv)
+{
+    const char *prog = argc > 0 ? argv[0] : "workflow";
+    const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
+    aslrt_config cfg;
+    aslrt_config_init(&cfg);
+
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, prog);
+            return 0;
+        } else if ((v = opt_value(argc, argv, &i, "--input-file"))) {
+            input_file = v;
+        } else if ((v = opt_value(argc, argv, &i, "--input"))) {
+            input_text = v;
+        } else if ((v = opt_value(argc, argv, &i, "--bindings"))) {
+            bindings_file = v;
+        } else if ((v = opt_value(argc, argv, &i, "--name"))) {
+            cfg.execution_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--state-machine-name"))) {
+            cfg.state_machine_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--wait"))) {
+            char *end;
+            if (strcmp(v, "real") == 0)
+                cfg.wait_mode = ASLRT_WAIT_REAL;
+            else if (strcmp(v, "skip") == 0)
+                cfg.wait_mode = ASLRT_WAIT_SKIP;
+            else if (strncmp(v, "scale:", 6) == 0 && (cfg.wait_scale = strtod(v + 6, &end)) >= 0 &&
+                     end != v + 6 && *end == '\0')
+                cfg.wait_mode = ASLRT_WAIT_SCALE;
+            else {
+                fprintf(stderr, "%s: bad --wait value '%s' (expected real, skip or scale:FACTOR)\n",
+                        prog, v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[i]);
+            usage(stderr, prog);
+            return 2;
+        }
+    }
+    if (input_text && input_file) {
+        fprintf(stderr, "%s: give --input or --input-file, not both\n", prog);
+        return 2;
+    }
+
+    /* The input. */
+    char *owned = NULL;
+    size_t len = 0;
+    const char *from = "--input";
+    if (input_file) {
+        FILE *f = strcmp(input_file, "-") == 0 ? stdin : fopen(input_file, "rb");
+        if (!f) {
+            fprintf(stderr, "%s: cannot read input file '%s': %s\n", prog, input_file,
+                    strerror(errno));
+            return 2;
+        }
+        owned = read_all(f, &len);
+        if (f != stdin)
+            fclose(f);
+        if (!owned) {
+            fprintf(stderr, "%s: cannot read input file '%s'\n", prog, input_file);
+            return 2;
+        }
+        from = input_file;
+    } else if (input_text) {
+        len = strlen(input_text);
+    } else if (!isatty(STDIN_FILENO)) {
+        owned = read_all(stdin, &len);
+        if (!owned) {
+            fprintf(stderr, "%s: cannot read the input from stdin\n", prog);
+            return 2;
+        }
+        from = "<stdin>";
+    } else {
+        input_text = "{}";
+        len = 2;
+    }
+    const char *text = owned ? owned : input_text;
+    json_error_t je;
+    json_t *input = aslrtp_json_loads(text, len, &je);
+    if (!input) {
+        fprintf(stderr, "%s: the input is not valid JSON (%s:%d:%d: %s)\n", prog, from, je.line,
+                je.column, je.text);
+        free(owned);
+        return 2;
+    }
+    free(owned);
+
+    /* Bindings and program. */
+    aslrt_bindings *b = aslrt_bindings_create();
+    aslrt_error err = {NULL, NULL};
+    if (bindings_file && !aslrt_bindings_load_file(b, bindings_file, &err)) {
+        fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "bad bindings file");
+        aslrt_error_clear(&err);
+        aslrt_bindings_destroy(b);
+        json_decref(input);
+        return 2;
+    }
+    cfg.bindings = b;
+    aslrt_program *p = aslrt_program_create(m, &err);
+    if (!p) {
+        fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "cannot load the workflow");
+        aslrt_error_clear(&err);
+        aslrt_bindings_destroy(b);
+        json_decref(input);
+        return 2;
+    }
+
+    json_t *output = NULL;
+    int status = aslrt_execute(p, &cfg, input, &output, &err);
+    char *text_out;
+    if (status == ASLRT_SUCCEEDED) {
+        text_out = aslrt_json_dumps(output);
+    } else {
+        json_t *e = json_object();
+        if (err.error)
+            json_object_set_new(e, "Error", json_string(err.error));
+        if (err.cause)
+            json_object_set_new(e, "Cause", json_string(err.cause));
+        text_out = aslrt_json_dumps(e);
+        json_decref(e);
+    }
+    fputs(text_out, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    free(text_out);
+    json_decref(output);
+    aslrt_error_clear(&err);
+    aslrt_program_destroy(p);
+    aslrt_bindings_destroy(b);
+    json_decref(input);
+    return status;
+}

@@ -1,0 +1,720 @@
+/*
+ * exec.c - programs, executions and the ops generated code calls.
+ *
+ * A program is a machine descriptor (constant tables emitted by aslc) whose
+ * items have been compiled once by the runtime's parsers.  An execution runs
+ * the machine's first graph function; that function walks its states with
+ * goto and calls one aslrt_op_* per step of ASL's data flow (ASL-REFERENCE
+ * §4), passing an aslrt_frame that owns the values in flight.  An op that
+ * fails records an ASL error (Error, Cause) in the execution and returns 0;
+ * the generated code then unwinds.
+ *
+ * The execution also keeps the count of history events AWS would have
+ * written so far, because AWS's runtime causes quote the event id at which
+ * the failing state was entered ("... (entered at the event id #2). ...").
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "aslrt_private.h"
+
+/* ==== Programs ========================================================== */
+
+typedef struct item {
+    int kind;
+    json_t *json;             /* ASLRT_ITEM_JSON */
+    aslrtp_path *path;        /* ASLRT_ITEM_PATH, ASLRT_ITEM_REFPATH */
+    aslrtp_tmpl *tmpl;        /* ASLRT_ITEM_TEMPLATE */
+    aslrtp_intrinsic *call;   /* ASLRT_ITEM_INTRINSIC */
+} item;
+
+struct aslrt_program {
+    const aslrt_machine *m;
+    item *items;
+};
+
+aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
+{
+    if (m->abi_version != ASLRT_ABI_VERSION) {
+        char *msg = aslrtp_strdupf("the workflow was generated for runtime ABI %d, but this "
+                                   "libaslrt implements ABI %d: regenerate it with this aslc",
+                                   m->abi_version, ASLRT_ABI_VERSION);
+        aslrt_error_set(err, "aslc.AbiMismatch", msg);
+        free(msg);
+        return NULL;
+    }
+    aslrt_program *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->m = m;
+    p->items = calloc((size_t)m->nitems + 1, sizeof *p->items);
+    if (!p->items)
+        abort();
+    for (int i = 0; i < m->nitems; i++) {
+        const aslrt_item *src = &m->items[i];
+        item *it = &p->items[i];
+        char *why = NULL;
+        size_t off = 0;
+        it->kind = src->kind;
+        switch (src->kind) {
+        case ASLRT_ITEM_PATH:
+        case ASLRT_ITEM_REFPATH:
+            it->path = aslrtp_path_compile(src->text, src->kind == ASLRT_ITEM_REFPATH, &why, &off);
+            break;
+        case ASLRT_ITEM_INTRINSIC:
+            it->call = aslrtp_intrinsic_compile(src->text, &why, &off);
+            break;
+        case ASLRT_ITEM_JSON:
+        case ASLRT_ITEM_TEMPLATE: {
+            json_error_t je;
+            json_t *v = aslrtp_json_loads(src->text, strlen(src->text), &je);
+            if (!v) {
+                why = aslrtp_strdup(je.text);
+                break;
+            }
+            if (src->kind == ASLRT_ITEM_JSON)
+                it->json = v;
+            else {
+                it->tmpl = aslrtp_tmpl_compile(v, &why);
+                json_decref(v);
+            }
+            break;
+        }
+        default:
+            why = aslrtp_strdupf("unknown item kind %d", src->kind);
+        }
+        if (!it->json && !it->path && !it->tmpl && !it->call) {
+            char *msg = aslrtp_strdupf("item %d ('%s') does not compile: %s", i, src->text,
+                                       why ? why : "error");
+            aslrt_error_set(err, "aslc.BadMachine", msg);
+            free(msg);
+            free(why);
+            p->m = m;
+            aslrt_program_destroy(p);
+            return NULL;
+        }
+        free(why);
+    }
+    return p;
+}
+
+void aslrt_program_destroy(aslrt_program *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->m->nitems; i++) {
+        item *it = &p->items[i];
+        json_decref(it->json);
+        if (it->path)
+            aslrtp_path_free(it->path);
+        aslrtp_tmpl_free(it->tmpl);
+        if (it->call)
+            aslrtp_intrinsic_free(it->call);
+    }
+    free(p->items);
+    free(p);
+}
+
+const aslrt_machine *aslrt_program_machine(const aslrt_program *p)
+{
+    return p->m;
+}
+
+/* ==== Executions ======================================================== */
+
+struct aslrt_exec {
+    const aslrt_program *prog;
+    const aslrt_config *cfg;
+    aslrt_error error;        /* set when an op fails */
+    int status;               /* ASLRT_FAILED, ... once failed */
+    json_t *input;            /* the execution input ($$.Execution.Input) */
+    char *name;               /* execution name */
+    char *sm_name;            /* state machine name */
+    long long start_ms;
+    const aslrt_state *state; /* the state being run */
+    long long entered_ms;
+    long event_id;            /* history events so far */
+    long entered_event;       /* id of the current state's *StateEntered */
+    json_t *context;          /* $$ for the current state, built on demand */
+    unsigned long transitions;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *new_uuid(void)
+{
+    unsigned char b[16];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        long long t = now_ms();
+        for (int i = 0; i < 16; i++)
+            b[i] = (unsigned char)(t >> (i % 8 * 8)) ^ (unsigned char)(i * 37);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    return aslrtp_strdupf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+                          b[11], b[12], b[13], b[14], b[15]);
+}
+
+static const char *cfg_region(const aslrt_exec *ex)
+{
+    return ex->cfg->region ? ex->cfg->region : "us-east-1";
+}
+
+static const char *cfg_account(const aslrt_exec *ex)
+{
+    return ex->cfg->account ? ex->cfg->account : "123456789012";
+}
+
+/* Records an error whose cause AWS prefixes with the state and the event
+ * id at which it was entered (ASL-REFERENCE §17.2). */
+static int fail_in_state(aslrt_exec *ex, const char *error, const char *detail)
+{
+    char *cause = aslrtp_strdupf("An error occurred while executing the state '%s' (entered at "
+                                 "the event id #%ld). %s",
+                                 ex->state ? ex->state->name : "", ex->entered_event, detail);
+    aslrt_error_set(&ex->error, error, cause);
+    free(cause);
+    ex->status = ASLRT_FAILED;
+    return 0;
+}
+
+static int fail_plain(aslrt_exec *ex, const char *error, const char *cause)
+{
+    aslrt_error_set(&ex->error, error, cause);
+    ex->status = ASLRT_FAILED;
+    return 0;
+}
+
+/* The context object (ASL-REFERENCE §7), for the state being run. */
+static json_t *context(aslrt_exec *ex)
+{
+    if (ex->context)
+        return ex->context;
+    char ts[40], st[40];
+    aslrtp_timestamp_format(ex->start_ms, st, sizeof st);
+    aslrtp_timestamp_format(ex->entered_ms, ts, sizeof ts);
+    char *exec_arn = aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", cfg_region(ex),
+                                    cfg_account(ex), ex->sm_name, ex->name);
+    char *sm_arn = aslrtp_strdupf("arn:aws:states:%s:%s:stateMachine:%s", cfg_region(ex),
+                                  cfg_account(ex), ex->sm_name);
+    char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", cfg_account(ex));
+    ex->context = json_pack("{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s,s:i},s:{s:s,s:s}}",
+                            "Execution", "Id", exec_arn, "Input", ex->input, "Name", ex->name,
+                            "RoleArn", role, "StartTime", st, "RedriveCount", 0,
+                            "State", "EnteredTime", ts, "Name", ex->state ? ex->state->name : "",
+                            "RetryCount", 0,
+                            "StateMachine", "Id", sm_arn, "Name", ex->sm_name);
+    free(exec_arn);
+    free(sm_arn);
+    free(role);
+    return ex->context;
+}
+
+typedef struct resolver {
+    aslrt_exec *ex;
+    json_t *input;            /* what "$" means here */
+} resolver;
+
+/* Evaluates a path of any root: "$" input, "$$" context, "$x" variable. */
+static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
+{
+    resolver *r = ud;
+    switch (aslrtp_path_root(p)) {
+    case ASLRTP_ROOT_CONTEXT:
+        return aslrtp_path_get(p, context(r->ex), why);
+    case ASLRTP_ROOT_VAR:
+        *why = aslrtp_strdupf("The variable '%s' is not defined", aslrtp_path_var(p));
+        return NULL;
+    default:
+        return aslrtp_path_get(p, r->input, why);
+    }
+}
+
+static const item *get_item(const aslrt_exec *ex, int i)
+{
+    return &ex->prog->items[i];
+}
+
+/* "Invalid path '$.x' : No results for path: $['x']" (Jayway, via AWS). */
+static int fail_path(aslrt_exec *ex, const aslrtp_path *p, char *why)
+{
+    char *d = aslrtp_strdupf("Invalid path '%s' : %s", aslrtp_path_text(p), why ? why : "");
+    fail_in_state(ex, "States.Runtime", d);
+    free(d);
+    free(why);
+    return 0;
+}
+
+static json_t *select_path(aslrt_exec *ex, int idx, json_t *doc)
+{
+    const aslrtp_path *p = get_item(ex, idx)->path;
+    resolver r = {ex, doc};
+    char *why = NULL;
+    json_t *v = resolve(&r, p, &why);
+    if (!v)
+        fail_path(ex, p, why);
+    return v;
+}
+
+/* ==== Frames and ops ==================================================== */
+
+void aslrt_frame_init(aslrt_frame *f, json_t *input)
+{
+    f->raw = input;
+    f->eff = f->res = NULL;
+    f->state = -1;
+}
+
+void aslrt_frame_clear(aslrt_frame *f)
+{
+    json_decref(f->raw);
+    json_decref(f->eff);
+    json_decref(f->res);
+    f->raw = f->eff = f->res = NULL;
+}
+
+json_t *aslrt_frame_finish(aslrt_frame *f)
+{
+    json_t *out = f->raw;
+    f->raw = NULL;
+    aslrt_frame_clear(f);
+    return out;
+}
+
+static void set(json_t **slot, json_t *v)
+{
+    json_decref(*slot);
+    *slot = v;
+}
+
+int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
+{
+    f->state = state;
+    ex->state = &ex->prog->m->states[state];
+    ex->entered_ms = ex->cfg->start_time_ms && ex->transitions == 0 ? ex->start_ms : now_ms();
+    ex->entered_event = ++ex->event_id;
+    ex->transitions++;
+    if (ex->context) {
+        json_decref(ex->context);
+        ex->context = NULL;
+    }
+    return 1;
+}
+
+int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
+{
+    (void)f;
+    ex->event_id++; /* *StateExited */
+    return 1;
+}
+
+int aslrt_op_input_path(aslrt_exec *ex, aslrt_frame *f, int path)
+{
+    if (path == ASLRT_NONE) {
+        set(&f->eff, json_incref(f->raw));
+        return 1;
+    }
+    if (path == ASLRT_NULL_PATH) {
+        set(&f->eff, json_object());
+        return 1;
+    }
+    json_t *v = select_path(ex, path, f->raw);
+    set(&f->eff, v);
+    return v != NULL;
+}
+
+static json_t *apply_template(aslrt_exec *ex, int tmpl, json_t *input)
+{
+    resolver r = {ex, input};
+    aslrt_error err = {NULL, NULL};
+    json_t *v = aslrtp_tmpl_eval(get_item(ex, tmpl)->tmpl, resolve, &r, input, &err);
+    if (!v) {
+        fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+        aslrt_error_clear(&err);
+    }
+    return v;
+}
+
+int aslrt_op_parameters(aslrt_exec *ex, aslrt_frame *f, int tmpl)
+{
+    json_t *v = apply_template(ex, tmpl, f->eff);
+    set(&f->eff, v);
+    return v != NULL;
+}
+
+int aslrt_op_result_json(aslrt_exec *ex, aslrt_frame *f, int json)
+{
+    set(&f->res, json_incref(get_item(ex, json)->json));
+    return 1;
+}
+
+int aslrt_op_result_input(aslrt_exec *ex, aslrt_frame *f)
+{
+    (void)ex;
+    set(&f->res, f->eff);
+    f->eff = NULL;
+    return 1;
+}
+
+/* ASL-REFERENCE §23: results over 256 KiB fail the state. */
+#define PAYLOAD_LIMIT (256 * 1024)
+
+static long long int_value(json_t *v, bool *ok)
+{
+    *ok = json_is_integer(v) ||
+          (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)));
+    return json_is_integer(v) ? json_integer_value(v) : (long long)json_number_value(v);
+}
+
+int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    double timeout = s->timeout_seconds;
+    if (s->timeout_path != ASLRT_NONE) {
+        json_t *v = select_path(ex, s->timeout_path, f->eff);
+        if (!v)
+            return 0;
+        bool ok;
+        long long t = int_value(v, &ok);
+        json_decref(v);
+        if (!ok || t <= 0) {
+            return fail_in_state(ex, "States.Runtime",
+                                 "The TimeoutSecondsPath parameter does not reference a positive integer");
+        }
+        timeout = (double)t;
+    }
+    ex->event_id += 2; /* *Scheduled, *Started */
+    json_t *out = NULL;
+    aslrt_error err = {NULL, NULL};
+    int ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, f->eff, timeout, &out, &err);
+    ex->event_id++; /* *Succeeded / *Failed */
+    if (!ok) {
+        aslrt_error_set(&ex->error, err.error, err.cause);
+        aslrt_error_clear(&err);
+        ex->status = ASLRT_FAILED;
+        return 0;
+    }
+    char *text = aslrt_json_dumps(out);
+    size_t len = strlen(text);
+    free(text);
+    if (len > PAYLOAD_LIMIT) {
+        json_decref(out);
+        char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
+                                 "the maximum number of bytes service limit.",
+                                 s->resource);
+        fail_plain(ex, "States.DataLimitExceeded", c);
+        free(c);
+        return 0;
+    }
+    set(&f->eff, NULL);
+    set(&f->res, out);
+    return 1;
+}
+
+int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl)
+{
+    json_t *v = apply_template(ex, tmpl, f->res);
+    set(&f->res, v);
+    return v != NULL;
+}
+
+int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path)
+{
+    if (path == ASLRT_NONE) {
+        set(&f->raw, f->res);
+        f->res = NULL;
+        return 1;
+    }
+    if (path == ASLRT_NULL_PATH) {
+        set(&f->res, NULL);
+        return 1;
+    }
+    const aslrtp_path *p = get_item(ex, path)->path;
+    char *why = NULL;
+    json_t *doc = aslrtp_path_set(p, f->raw, f->res, &why);
+    f->raw = f->res = NULL;
+    if (!doc)
+        return fail_path(ex, p, why);
+    f->raw = doc;
+    return 1;
+}
+
+int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
+{
+    if (path == ASLRT_NONE)
+        return 1;
+    if (path == ASLRT_NULL_PATH) {
+        set(&f->raw, json_object());
+        return 1;
+    }
+    json_t *v = select_path(ex, path, f->raw);
+    set(&f->raw, v);
+    return v != NULL;
+}
+
+/* ---- Wait --------------------------------------------------------------- */
+
+static void sleep_ms(const aslrt_config *cfg, double ms)
+{
+    if (cfg->wait_mode == ASLRT_WAIT_SKIP || ms <= 0)
+        return;
+    if (cfg->wait_mode == ASLRT_WAIT_SCALE)
+        ms *= cfg->wait_scale;
+    struct timespec ts = {(time_t)(ms / 1000), (long)fmod(ms, 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* The text AWS quotes for a value in Wait causes: strings bare, others as
+ * JSON. */
+static char *quote_value(json_t *v)
+{
+    if (json_is_string(v))
+        return aslrtp_strdup(json_string_value(v));
+    return aslrt_json_dumps(v);
+}
+
+/* ASL-REFERENCE §11: AWS caps a wait at 99999999 seconds. */
+#define WAIT_MAX_SECONDS 99999999LL
+
+int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    double delay_ms = 0;
+    if (s->seconds >= 0) {
+        delay_ms = (double)s->seconds * 1000;
+    } else if (s->seconds_path != ASLRT_NONE) {
+        const aslrtp_path *p = get_item(ex, s->seconds_path)->path;
+        resolver r = {ex, f->eff};
+        char *why = NULL;
+        json_t *v = resolve(&r, p, &why);
+        free(why);
+        if (!v) {
+            char *d = aslrtp_strdupf("The SecondsPath parameter does not reference an input value: %s",
+                                     aslrtp_path_text(p));
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            return 0;
+        }
+        bool ok;
+        long long n = int_value(v, &ok);
+        char *q = quote_value(v);
+        char *d = NULL;
+        if (!ok || (json_is_real(v) && fabs(json_real_value(v)) > 9.2e18))
+            d = aslrtp_strdupf("The SecondsPath parameter cannot be parsed as a long value: %s == %s",
+                               aslrtp_path_text(p), q);
+        else if (n < 0)
+            d = aslrtp_strdupf("The SecondsPath parameter references a negative value: %s == %s",
+                               aslrtp_path_text(p), q);
+        else if (n > WAIT_MAX_SECONDS)
+            d = aslrtp_strdup("Wait state delay is too long.");
+        free(q);
+        json_decref(v);
+        if (d) {
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            return 0;
+        }
+        delay_ms = (double)n * 1000;
+    } else {
+        const char *text = s->timestamp;
+        json_t *v = NULL;
+        const aslrtp_path *p = NULL;
+        if (!text) {
+            p = get_item(ex, s->timestamp_path)->path;
+            resolver r = {ex, f->eff};
+            char *why = NULL;
+            v = resolve(&r, p, &why);
+            free(why);
+            if (!v) {
+                char *d = aslrtp_strdupf("The TimestampPath parameter does not reference an input value: %s",
+                                         aslrtp_path_text(p));
+                fail_in_state(ex, "States.Runtime", d);
+                free(d);
+                return 0;
+            }
+            text = json_string_value(v);
+        }
+        int64_t sec;
+        int32_t ns;
+        if (!text || !aslrtp_timestamp_parse(text, &sec, &ns)) {
+            char *q = quote_value(v);
+            char *d = aslrtp_strdupf("The TimestampPath parameter does not reference a valid "
+                                     "ISO-8601 extended offset date-time format string: %s == %s",
+                                     aslrtp_path_text(p), q);
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(q);
+            json_decref(v);
+            return 0;
+        }
+        json_decref(v);
+        /* Timestamp waits are truncated to whole seconds (ASL-REFERENCE §11). */
+        long long target = (long long)sec * 1000;
+        long long now = now_ms();
+        if (target - now > WAIT_MAX_SECONDS * 1000)
+            return fail_in_state(ex, "States.Runtime", "Wait state delay is too long.");
+        delay_ms = (double)(target - now);
+    }
+    sleep_ms(ex->cfg, delay_ms);
+    return 1;
+}
+
+/* ---- Choice ------------------------------------------------------------- */
+
+int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
+{
+    const aslrt_cmp *c = &ex->prog->m->cmps[cmp];
+    const aslrtp_path *vp = get_item(ex, c->variable)->path;
+    resolver r = {ex, f->eff};
+    char *why = NULL;
+    json_t *v = resolve(&r, vp, &why);
+    if (!v && c->op != ASLRT_CMP_IS_PRESENT) {
+        /* Only IsPresent tolerates a missing Variable (ASL-REFERENCE §10.2). */
+        fail_path(ex, vp, why);
+        return -1;
+    }
+    free(why);
+    why = NULL;
+    json_t *operand;
+    if (c->is_path) {
+        const aslrtp_path *op = get_item(ex, c->operand)->path;
+        operand = resolve(&r, op, &why);
+        if (!operand) {
+            json_decref(v);
+            fail_path(ex, op, why);
+            return -1;
+        }
+    } else {
+        operand = json_incref(get_item(ex, c->operand)->json);
+    }
+    int result = aslrtp_compare(c->op, v, operand);
+    json_decref(v);
+    json_decref(operand);
+    return result;
+}
+
+int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f)
+{
+    (void)f;
+    /* ASL-REFERENCE §10: the specification and the documentation name
+     * States.NoChoiceMatched; that is what we raise. */
+    char *d = aslrtp_strdupf("No Choice Rules matched and no Default was specified for state '%s'",
+                             ex->state->name);
+    fail_plain(ex, "States.NoChoiceMatched", d);
+    free(d);
+    return 0;
+}
+
+/* ---- Fail ---------------------------------------------------------------- */
+
+/* ErrorPath/CausePath: a path on the state input or an intrinsic call. */
+static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *field, bool *bad)
+{
+    const item *it = get_item(ex, idx);
+    resolver r = {ex, f->raw};
+    json_t *v;
+    if (it->call) {
+        aslrt_error err = {NULL, NULL};
+        v = aslrtp_intrinsic_eval(it->call, resolve, &r, &err);
+        if (!v) {
+            fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+            aslrt_error_clear(&err);
+            *bad = true;
+            return NULL;
+        }
+    } else {
+        char *why = NULL;
+        v = resolve(&r, it->path, &why);
+        free(why);
+        if (!v) {
+            char *in = aslrt_json_dumps(f->raw);
+            char *d = aslrtp_strdupf("The JSONPath '%s' specified for the field '%s' could not be "
+                                     "found in the input '%s'",
+                                     aslrtp_path_text(it->path), field, in);
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(in);
+            *bad = true;
+            return NULL;
+        }
+    }
+    char *s = json_is_string(v) ? aslrtp_strdup(json_string_value(v)) : aslrt_json_dumps(v);
+    json_decref(v);
+    return s;
+}
+
+int aslrt_op_fail(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    bool bad = false;
+    char *error = s->error_path != ASLRT_NONE ? fail_field(ex, f, s->error_path, "ErrorPath", &bad)
+                                              : (s->error ? aslrtp_strdup(s->error) : NULL);
+    if (bad)
+        return 0;
+    char *cause = s->cause_path != ASLRT_NONE ? fail_field(ex, f, s->cause_path, "CausePath", &bad)
+                                              : (s->cause ? aslrtp_strdup(s->cause) : NULL);
+    if (bad) {
+        free(error);
+        return 0;
+    }
+    aslrt_error_clear(&ex->error);
+    ex->error.error = error;
+    ex->error.cause = cause;
+    ex->status = ASLRT_FAILED;
+    return 0;
+}
+
+/* ==== aslrt_execute ===================================================== */
+
+void aslrt_config_init(aslrt_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->wait_scale = 1.0;
+}
+
+int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input,
+                  json_t **output, aslrt_error *err)
+{
+    aslrt_config defaults;
+    if (!cfg) {
+        aslrt_config_init(&defaults);
+        cfg = &defaults;
+    }
+    aslrt_exec ex = {.prog = p, .cfg = cfg, .status = ASLRT_SUCCEEDED};
+    ex.input = json_incref(input);
+    ex.name = cfg->execution_name ? aslrtp_strdup(cfg->execution_name) : new_uuid();
+    ex.sm_name = aslrtp_strdup(cfg->state_machine_name ? cfg->state_machine_name : p->m->name);
+    ex.start_ms = cfg->start_time_ms ? cfg->start_time_ms : now_ms();
+    ex.event_id = 1; /* ExecutionStarted */
+    *output = NULL;
+
+    json_t *out = p->m->graphs[0](&ex, json_incref(input));
+    int status;
+    if (out) {
+        *output = out;
+        status = ASLRT_SUCCEEDED;
+    } else {
+        status = ex.status == ASLRT_SUCCEEDED ? ASLRT_FAILED : ex.status;
+        err->error = ex.error.error;
+        err->cause = ex.error.cause;
+        ex.error.error = ex.error.cause = NULL;
+    }
+    aslrt_error_clear(&ex.error);
+    json_decref(ex.context);
+    json_decref(ex.input);
+    free(ex.name);
+    free(ex.sm_name);
+    return status;
+}

@@ -1,0 +1,209 @@
+/*
+ * payload.c - payload templates: Parameters, ResultSelector, ItemSelector.
+ *
+ * ASL spec, "Payload Template": in a JSON object (at any depth, arrays
+ * included) a key ending in ".$" has a dynamic value — a path ($ input, $$
+ * context, $var variable) or an intrinsic call — and loses the suffix.  A
+ * template is compiled once into a tree whose constant parts are collapsed
+ * into single shared values (reused by reference, never copied: the runtime
+ * copies before it mutates anything shared), so evaluating a template costs
+ * one object per dynamic level plus the dynamic leaves.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt_private.h"
+
+enum { T_CONST, T_OBJECT, T_ARRAY, T_PATH, T_CALL };
+
+struct aslrtp_tmpl {
+    int kind;
+    json_t *value;            /* T_CONST */
+    aslrtp_path *path;        /* T_PATH */
+    aslrtp_intrinsic *call;   /* T_CALL */
+    char *key;                /* member name in the parent object (".$" dropped) */
+    char *field;              /* the key as written ("value.$"), for causes */
+    struct aslrtp_tmpl *kids; /* T_OBJECT / T_ARRAY */
+    size_t nkids;
+};
+
+static bool is_dynamic_key(const char *k)
+{
+    size_t n = strlen(k);
+    return n >= 2 && k[n - 2] == '.' && k[n - 1] == '$';
+}
+
+/* True when no key anywhere below v ends in ".$". */
+static bool is_constant(json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, x) if (is_dynamic_key(k) || !is_constant(x)) return false;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (!is_constant(x)) return false;
+    }
+    return true;
+}
+
+static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
+{
+    if (is_constant(v)) {
+        n->kind = T_CONST;
+        n->value = json_incref(v);
+        return true;
+    }
+    size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
+    n->kind = json_is_object(v) ? T_OBJECT : T_ARRAY;
+    n->kids = calloc(count + 1, sizeof *n->kids);
+    if (!n->kids)
+        abort();
+    if (n->kind == T_ARRAY) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (!compile_node(&n->kids[n->nkids++], x, err))
+                return false;
+        }
+        return true;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        aslrtp_tmpl *c = &n->kids[n->nkids++];
+        c->field = aslrtp_strdup(k);
+        c->key = aslrtp_strdup(k);
+        if (!is_dynamic_key(k)) {
+            if (!compile_node(c, x, err))
+                return false;
+            continue;
+        }
+        c->key[strlen(k) - 2] = '\0';
+        const char *s = json_string_value(x);
+        size_t off;
+        char *why = NULL;
+        if (s && s[0] == '$') {
+            c->kind = T_PATH;
+            c->path = aslrtp_path_compile(s, 0, &why, &off);
+        } else if (s && aslrtp_intrinsic_like(s)) {
+            c->kind = T_CALL;
+            c->call = aslrtp_intrinsic_compile(s, &why, &off);
+        }
+        if (!c->path && !c->call) {
+            *err = aslrtp_strdupf("The value for the field '%s' must be a valid JSONPath or a "
+                                  "valid intrinsic function call%s%s",
+                                  k, why ? ": " : "", why ? why : "");
+            free(why);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void free_node(aslrtp_tmpl *n)
+{
+    json_decref(n->value);
+    if (n->path)
+        aslrtp_path_free(n->path);
+    if (n->call)
+        aslrtp_intrinsic_free(n->call);
+    for (size_t i = 0; i < n->nkids; i++)
+        free_node(&n->kids[i]);
+    free(n->kids);
+    free(n->key);
+    free(n->field);
+}
+
+aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err)
+{
+    aslrtp_tmpl *n = calloc(1, sizeof *n);
+    if (!n)
+        abort();
+    if (!compile_node(n, t, err)) {
+        aslrtp_tmpl_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void aslrtp_tmpl_free(aslrtp_tmpl *t)
+{
+    if (!t)
+        return;
+    free_node(t);
+    free(t);
+}
+
+typedef struct evalctx {
+    aslrtp_resolve_fn resolve;
+    void *ud;
+    json_t *input;
+    aslrt_error *err;
+} evalctx;
+
+static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e);
+
+static json_t *eval_leaf(const aslrtp_tmpl *c, evalctx *e)
+{
+    if (c->kind == T_CALL)
+        return aslrtp_intrinsic_eval(c->call, e->resolve, e->ud, e->err);
+    if (c->kind != T_PATH)
+        return eval_node(c, e);
+    char *why = NULL;
+    json_t *v = e->resolve(e->ud, c->path, &why);
+    if (!v) {
+        /* Recorded on AWS (ASL-REFERENCE §4): a missing path in a template
+         * names the path, the field and the input. */
+        char *in = aslrt_json_dumps(e->input);
+        char *cause = aslrtp_strdupf(
+            "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
+            aslrtp_path_text(c->path), c->field, in);
+        aslrt_error_set(e->err, "States.Runtime", cause);
+        free(cause);
+        free(in);
+        free(why);
+    }
+    return v;
+}
+
+static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e)
+{
+    switch (n->kind) {
+    case T_CONST:
+        return json_incref(n->value);
+    case T_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n->nkids; i++) {
+            json_t *v = eval_node(&n->kids[i], e);
+            if (!v) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, v);
+        }
+        return a;
+    }
+    case T_OBJECT: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < n->nkids; i++) {
+            json_t *v = eval_leaf(&n->kids[i], e);
+            if (!v) {
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, n->kids[i].key, v);
+        }
+        return o;
+    }
+    default:
+        return eval_leaf(n, e);
+    }
+}
+
+json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *ud,
+                         json_t *input, aslrt_error *err)
+{
+    evalctx e = {resolve, ud, input, err};
+    return eval_node(t, &e);
+}
