@@ -1,0 +1,357 @@
+/*
+ * check_compiler.c - unit tests of the compiler's stages: parse.c and
+ * validate.c (diagnostic records, asserted field by field), lower.c (the
+ * control-flow graph) and emit_c.c (safe literals, identifiers).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt.h"
+#include "ast.h"
+#include "backend.h"
+#include "ir.h"
+#include "unit.h"
+
+/* Compiles text through parse and validate; returns the unit (caller
+ * destroys).  *m receives the machine. */
+static asl_unit *compile(const char *text, asl_machine **m)
+{
+    asl_unit *u = asl_unit_create("t.asl.json", text, strlen(text));
+    *m = asl_parse_machine(u);
+    if (*m)
+        asl_validate_machine(u, *m);
+    return u;
+}
+
+/* Finds the first error with this pointer; NULL when none. */
+static const asl_diag *error_at(const asl_unit *u, const char *pointer)
+{
+    for (size_t i = 0; i < u->diags.n; i++)
+        if (u->diags.v[i].severity == ASL_DIAG_ERROR && strcmp(u->diags.v[i].pointer, pointer) == 0)
+            return &u->diags.v[i];
+    return NULL;
+}
+
+#define PASS_END "{\"Type\":\"Pass\",\"End\":true}"
+
+START_TEST(valid_minimal)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{\"A\":" PASS_END "}}", &m);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(u->diags.n, 0);
+    ck_assert_uint_eq(m->nstates, 1);
+    ck_assert_str_eq(m->states[0]->name, "A");
+    ck_assert_str_eq(m->states[0]->ptr, "/States/A");
+    ck_assert_int_eq(m->states[0]->type, ASLRT_STATE_PASS);
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(invalid_json)
+{
+    asl_unit *u = asl_unit_create("t.json", "{\"a\": ", 6);
+    ck_assert_ptr_null(u->root);
+    ck_assert_uint_eq(u->diags.nerrors, 1);
+    ck_assert_str_eq(u->diags.v[0].code, "INVALID_JSON_DESCRIPTION");
+    ck_assert_ptr_null(asl_parse_machine(u));
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(not_an_object)
+{
+    asl_machine *m;
+    asl_unit *u = compile("[1]", &m);
+    ck_assert_ptr_null(m);
+    ck_assert_str_eq(u->diags.v[0].message, "Definition must be a valid JSON object");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(missing_required)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{}", &m);
+    const asl_diag *d = error_at(u, "");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "These fields are required: [States, StartAt]");
+    ck_assert_str_eq(d->code, "SCHEMA_VALIDATION_FAILED");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(bad_next_and_unreachable)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"Next\":\"Nope\"},"
+                          "\"B\":" PASS_END "}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/A/Next");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "Missing 'Next' target: Nope");
+    ck_assert_str_eq(d->code, "MISSING_TRANSITION_TARGET");
+    d = error_at(u, "/States/B");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "State \"B\" is not reachable.");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(no_terminal_state)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
+                          "\"B\":{\"Type\":\"Pass\",\"Next\":\"A\"}}}",
+                          &m);
+    ck_assert_uint_eq(u->diags.nerrors, 1);
+    ck_assert_str_eq(u->diags.v[0].message, "Workflow has no terminal state");
+    ck_assert_str_eq(u->diags.v[0].code, "MISSING_END_STATE");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(unknown_field_and_type)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"Resource\":\"x\",\"End\":true},"
+                          "\"B\":{\"Type\":\"Nope\"}}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/A/Resource");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "Field 'Resource' is not supported");
+    ck_assert_int_eq(d->anchor, ASL_AT_KEY);
+    d = error_at(u, "/States/B/Type");
+    ck_assert_ptr_nonnull(d);
+    ck_assert(strstr(d->message, "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]"));
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(jsonata_field_in_jsonpath)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"Output\":{},\"End\":true}}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/A/Output");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "The QueryLanguage is set to 'JSONPath', but field 'Output' is "
+                                 "only supported for the 'JSONata' QueryLanguage");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(result_path_not_reference)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"ResultPath\":\"x\",\"End\":true}}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/A/ResultPath");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message,
+                     "Value is not a Reference Path: Reference path didn't start with '$'");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(template_dynamic_value)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+                          "\"Parameters\":{\"a\":{\"b.$\":\"nope\"}},\"End\":true}}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/A/Parameters/a/b.$");
+    ck_assert_ptr_nonnull(d);
+    ck_assert(strncmp(d->message,
+                      "The value for the field 'b.$' must be a valid JSONPath or a valid "
+                      "intrinsic function call",
+                      90) == 0);
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(wait_exactly_one)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Wait\","
+                          "\"Seconds\":1,\"SecondsPath\":\"$.x\",\"End\":true}}}",
+                          &m);
+    ck_assert_ptr_nonnull(error_at(u, "/States/A"));
+    asl_unit_destroy(u);
+    u = compile("{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Wait\","
+                "\"Timestamp\":\"2016-13-05T21:29:29Z\",\"End\":true}}}",
+                &m);
+    const asl_diag *d = error_at(u, "/States/A/Timestamp");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "String does not match RFC3339 timestamp");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(choice_rules)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+                          "\"Choices\":[{\"Variable\":\"$.a\",\"NumericEquals\":\"x\",\"Next\":\"E\"},"
+                          "{\"Not\":{\"Variable\":\"$.b\",\"IsNull\":true},\"Next\":\"E\"},"
+                          "{\"Variable\":\"$.c\",\"StringEquals\":\"x\"}],"
+                          "\"Default\":\"E\"},\"E\":" PASS_END "}}",
+                          &m);
+    ck_assert_ptr_nonnull(error_at(u, "/States/C/Choices/0/NumericEquals"));
+    ck_assert_ptr_nonnull(error_at(u, "/States/C/Choices/2"));
+    ck_assert_ptr_null(error_at(u, "/States/C/Choices/1"));
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(retry_states_all_last)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+                          "\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"]},{\"ErrorEquals\":[\"X\"]}],"
+                          "\"End\":true}}}",
+                          &m);
+    const asl_diag *d = error_at(u, "/States/T/Retry/0");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->message, "'States.ALL' must appear only in the last retrier");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(duplicate_names_across_branches)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,"
+                          "\"Branches\":[{\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}},"
+                          "{\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}}]}}}",
+                          &m);
+    ck_assert_uint_eq(u->diags.nerrors, 1);
+    ck_assert_str_eq(u->diags.v[0].code, "DUPLICATE_STATE_NAME");
+    ck_assert_uint_eq(m->ngraphs, 3);
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(supported_refuses_later_features)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,"
+                          "\"Branches\":[{\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}}]}}}",
+                          &m);
+    ck_assert_uint_eq(u->diags.nerrors, 0);
+    ck_assert(!asl_validate_supported(u, m, ASL_DIAG_ERROR));
+    ck_assert_str_eq(u->diags.v[0].message, "the Parallel state is not supported yet");
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(lower_choice_graph)
+{
+    asl_machine *m;
+    asl_unit *u = compile("{\"StartAt\":\"P\",\"States\":{"
+                          "\"P\":{\"Type\":\"Pass\",\"InputPath\":\"$.x\",\"Next\":\"C\"},"
+                          "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"And\":["
+                          "{\"Variable\":\"$.a\",\"NumericLessThan\":3},"
+                          "{\"Variable\":\"$.b\",\"StringEqualsPath\":\"$.c\"}],\"Next\":\"P\"}],"
+                          "\"Default\":\"S\"},"
+                          "\"S\":{\"Type\":\"Succeed\"}}}",
+                          &m);
+    ck_assert_uint_eq(u->diags.n, 0);
+    asl_cfg *c = asl_lower_machine(u, m, "t");
+    ck_assert_uint_eq(c->ngraphs, 1);
+    const ir_graph *g = &c->graphs[0];
+    ck_assert_int_eq(g->start, 0);
+    ck_assert_int_eq(g->nodes[0].term, IR_GOTO);
+    ck_assert_int_eq(g->nodes[0].next, 1);
+    ck_assert_int_eq(g->nodes[0].ops[1].kind, IR_INPUT_PATH);
+    ck_assert_int_eq(c->items[g->nodes[0].ops[1].arg].kind, ASLRT_ITEM_PATH);
+    ck_assert_str_eq(c->items[g->nodes[0].ops[1].arg].text, "$.x");
+    ck_assert_int_eq(g->nodes[1].term, IR_CHOOSE);
+    ck_assert_uint_eq(g->nodes[1].narms, 1);
+    ck_assert_int_eq(g->nodes[1].arms[0].cond->kind, ASL_RULE_AND);
+    ck_assert_int_eq(g->nodes[1].arms[0].target, 0);
+    ck_assert_int_eq(g->nodes[1].next, 2);
+    ck_assert_uint_eq(c->ncmps, 2);
+    ck_assert_int_eq(c->cmps[1].is_path, 1);
+    ck_assert_int_eq(g->nodes[2].term, IR_RETURN);
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(emit_escapes_everything)
+{
+    /* A state name with a quote, a comment terminator, a newline, a
+     * trigraph and non-ASCII text must come out as escaped literals. */
+    const char *def = "{\"StartAt\":\"a\\\"*/\\n??=\\u00e9\",\"States\":{\"a\\\"*/\\n??=\\u00e9\":"
+                      "{\"Type\":\"Pass\",\"Result\":\"*/ x\",\"End\":true}}}";
+    asl_machine *m;
+    asl_unit *u = compile(def, &m);
+    ck_assert_uint_eq(u->diags.n, 0);
+    asl_cfg *c = asl_lower_machine(u, m, "t");
+    asl_emit_options o = {.prefix = "t", .include_header = true};
+    char *src = asl_emit_c_string(c, &o);
+    ck_assert_ptr_nonnull(strstr(src, "\"a\\\"*/\\012\\?\\?=\\303\\251\""));
+    /* The only comment terminators are the emitter's own. */
+    const char *p = src;
+    while ((p = strstr(p, "*/")) != NULL) {
+        const char *open = p;
+        while (open > src && !(open[0] == '/' && open[1] == '*'))
+            open--;
+        ck_assert_msg(open[0] == '/' && open[1] == '*', "stray */");
+        p += 2;
+    }
+    free(src);
+    asl_unit_destroy(u);
+}
+END_TEST
+
+START_TEST(identifiers)
+{
+    char *id = asl_emit_c_identifier("dir/order-processing.asl.json");
+    ck_assert_str_eq(id, "order_processing");
+    free(id);
+    id = asl_emit_c_identifier("9lives.json");
+    ck_assert_str_eq(id, "_9lives");
+    free(id);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("compiler");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, valid_minimal);
+    tcase_add_test(tc, invalid_json);
+    tcase_add_test(tc, not_an_object);
+    tcase_add_test(tc, missing_required);
+    tcase_add_test(tc, unknown_field_and_type);
+    tcase_add_test(tc, jsonata_field_in_jsonpath);
+    tcase_add_test(tc, result_path_not_reference);
+    tcase_add_test(tc, template_dynamic_value);
+    tcase_add_test(tc, wait_exactly_one);
+    tcase_add_test(tc, choice_rules);
+    tcase_add_test(tc, retry_states_all_last);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("validate");
+    tcase_add_test(tc, bad_next_and_unreachable);
+    tcase_add_test(tc, no_terminal_state);
+    tcase_add_test(tc, duplicate_names_across_branches);
+    tcase_add_test(tc, supported_refuses_later_features);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lower_emit");
+    tcase_add_test(tc, lower_choice_graph);
+    tcase_add_test(tc, emit_escapes_everything);
+    tcase_add_test(tc, identifiers);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
