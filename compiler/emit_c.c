@@ -23,7 +23,7 @@
 static void put_literal(FILE *out, const char *s)
 {
     if (!s) {
-        fputs("NULL", out);
+        fputs("0", out);
         return;
     }
     fputc('"', out);
@@ -106,7 +106,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         fputs("},\n", out);
     }
     if (!c->nitems)
-        fputs("    {0, NULL}\n", out);
+        fputs("    {0, 0}\n", out);
     fputs("};\n\n", out);
 
     fputs("static const aslrt_cmp cmps[] = {\n", out);
@@ -257,7 +257,7 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
             break;
         }
     }
-    fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return NULL;\n}\n\n", out);
+    fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return 0;\n}\n\n", out);
     (void)c;
 }
 
