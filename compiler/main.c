@@ -144,7 +144,8 @@ int main(int argc, char **argv)
             if (strchr(a, '=') == NULL && i + 1 < argc &&
                 (strcmp(a, "--input") == 0 || strcmp(a, "--input-file") == 0 ||
                  strcmp(a, "--bindings") == 0 || strcmp(a, "--name") == 0 ||
-                 strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0))
+                 strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0 ||
+                 strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);

@@ -559,6 +559,7 @@ static void add_state(parser *p, asl_state *s)
 static void parse_state_jsonata(parser *p, asl_state *s)
 {
     json_t *o = s->json;
+    s->query_language = "JSONata";
     s->next = json_string_value(json_object_get(o, "Next"));
     s->end = json_is_true(json_object_get(o, "End")) || s->type == ASLRT_STATE_SUCCEED ||
              s->type == ASLRT_STATE_FAIL;

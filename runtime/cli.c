@@ -21,7 +21,8 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
-            "          [--state-machine-name NAME] [--wait=real|skip|scale:FACTOR]\n"
+            "          [--state-machine-name NAME] [--account ID] [--region R]\n"
+            "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
             "input, 3 timed out, 4 aborted.\n",
@@ -82,6 +83,10 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             bindings_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--name"))) {
             cfg.execution_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--account"))) {
+            cfg.account = v;
+        } else if ((v = opt_value(argc, argv, &i, "--region"))) {
+            cfg.region = v;
         } else if ((v = opt_value(argc, argv, &i, "--state-machine-name"))) {
             cfg.state_machine_name = v;
         } else if ((v = opt_value(argc, argv, &i, "--wait"))) {

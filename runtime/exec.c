@@ -142,6 +142,8 @@ struct aslrt_exec {
     long entered_event;       /* id of the current state's *StateEntered */
     json_t *context;          /* $$ for the current state, built on demand */
     unsigned long transitions;
+    long long skew_ms;        /* virtual time gained by skipped or scaled waits */
+    long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
 };
 
 static long long now_ms(void)
@@ -149,6 +151,14 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The execution's clock: real time plus what skipped or scaled waits let
+ * pass without sleeping, so timestamps and timeouts see the delays AWS
+ * would have spent. */
+static long long clock_ms(const aslrt_exec *ex)
+{
+    return now_ms() + ex->skew_ms;
 }
 
 static char *new_uuid(void)
@@ -209,12 +219,16 @@ static json_t *context(aslrt_exec *ex)
     char *sm_arn = aslrtp_strdupf("arn:aws:states:%s:%s:stateMachine:%s", cfg_region(ex),
                                   cfg_account(ex), ex->sm_name);
     char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", cfg_account(ex));
-    ex->context = json_pack("{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s,s:i},s:{s:s,s:s}}",
+    ex->context = json_pack("{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:{s:s,s:s}}",
                             "Execution", "Id", exec_arn, "Input", ex->input, "Name", ex->name,
                             "RoleArn", role, "StartTime", st, "RedriveCount", 0,
                             "State", "EnteredTime", ts, "Name", ex->state ? ex->state->name : "",
-                            "RetryCount", 0,
                             "StateMachine", "Id", sm_arn, "Name", ex->sm_name);
+    /* Recorded on AWS: State.RetryCount exists only where a state can be
+     * retried (Task, Parallel, Map). */
+    if (ex->state && (ex->state->type == ASLRT_STATE_TASK || ex->state->type == ASLRT_STATE_PARALLEL ||
+                      ex->state->type == ASLRT_STATE_MAP))
+        json_object_set_new(json_object_get(ex->context, "State"), "RetryCount", json_integer(0));
     free(exec_arn);
     free(sm_arn);
     free(role);
@@ -298,11 +312,21 @@ static void set(json_t **slot, json_t *v)
     *slot = v;
 }
 
+/* The execution ran past its TimeoutSeconds (ASL-REFERENCE §1). */
+static int timed_out(aslrt_exec *ex)
+{
+    aslrt_error_set(&ex->error, "States.Timeout", NULL);
+    ex->status = ASLRT_TIMED_OUT;
+    return 0;
+}
+
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 {
     f->state = state;
     ex->state = &ex->prog->m->states[state];
-    ex->entered_ms = ex->cfg->start_time_ms && ex->transitions == 0 ? ex->start_ms : now_ms();
+    ex->entered_ms = ex->transitions == 0 ? ex->start_ms : clock_ms(ex);
+    if (ex->deadline_ms && ex->entered_ms >= ex->deadline_ms)
+        return timed_out(ex);
     ex->entered_event = ++ex->event_id;
     ex->transitions++;
     if (ex->context) {
@@ -465,15 +489,30 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
 
 /* ---- Wait --------------------------------------------------------------- */
 
-static void sleep_ms(const aslrt_config *cfg, double ms)
+/* Lets `ms` of execution time pass: sleeps (real), does not (skip), or
+ * sleeps a fraction (scale); the virtual clock moves by ms either way.  Stops
+ * at the execution deadline: returns 0 when it was reached. */
+static int pass_time(aslrt_exec *ex, double ms)
 {
-    if (cfg->wait_mode == ASLRT_WAIT_SKIP || ms <= 0)
-        return;
-    if (cfg->wait_mode == ASLRT_WAIT_SCALE)
-        ms *= cfg->wait_scale;
-    struct timespec ts = {(time_t)(ms / 1000), (long)fmod(ms, 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    if (ms < 0)
+        ms = 0;
+    int ok = 1;
+    if (ex->deadline_ms && clock_ms(ex) + ms >= ex->deadline_ms) {
+        ms = (double)(ex->deadline_ms - clock_ms(ex));
+        if (ms < 0)
+            ms = 0;
+        ok = 0;
+    }
+    double real = ex->cfg->wait_mode == ASLRT_WAIT_SKIP    ? 0
+                  : ex->cfg->wait_mode == ASLRT_WAIT_SCALE ? ms * ex->cfg->wait_scale
+                                                           : ms;
+    ex->skew_ms += (long long)(ms - real);
+    if (real > 0) {
+        struct timespec ts = {(time_t)(real / 1000), (long)(fmod(real, 1000) * 1000000)};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+    return ok;
 }
 
 /* The text AWS quotes for a value in Wait causes: strings bare, others as
@@ -562,13 +601,12 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         json_decref(v);
         /* Timestamp waits are truncated to whole seconds (ASL-REFERENCE §11). */
         long long target = (long long)sec * 1000;
-        long long now = now_ms();
+        long long now = clock_ms(ex);
         if (target - now > WAIT_MAX_SECONDS * 1000)
             return fail_in_state(ex, "States.Runtime", "Wait state delay is too long.");
         delay_ms = (double)(target - now);
     }
-    sleep_ms(ex->cfg, delay_ms);
-    return 1;
+    return pass_time(ex, delay_ms) ? 1 : timed_out(ex);
 }
 
 /* ---- Choice ------------------------------------------------------------- */
@@ -697,6 +735,9 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     ex.name = cfg->execution_name ? aslrtp_strdup(cfg->execution_name) : new_uuid();
     ex.sm_name = aslrtp_strdup(cfg->state_machine_name ? cfg->state_machine_name : p->m->name);
     ex.start_ms = cfg->start_time_ms ? cfg->start_time_ms : now_ms();
+    ex.skew_ms = ex.start_ms - now_ms();
+    if (p->m->timeout_seconds > 0)
+        ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     ex.event_id = 1; /* ExecutionStarted */
     *output = NULL;
 

@@ -1,0 +1,296 @@
+/*
+ * diag.c - diagnostic records, JSON-pointer building, and the one printer.
+ *
+ * A diagnostic is located only by its JSON pointer and an anchor (value,
+ * key, or a byte inside a string value); positions are computed by srcmap.c
+ * at the moment of sorting or printing, from the source text.  Records own
+ * copies of their strings, so callers may pass temporaries.
+ *
+ * Output format (GCC's, so that editors can jump to it):
+ *
+ *   file:line:col: error: message [/json/pointer]
+ *      14 |       "Next": "Shipp",
+ *         |               ^
+ *
+ * The root pointer "" prints no brackets.  Without text, or when the text is
+ * not JSON enough to locate the pointer, the line is "file: error: message
+ * [pointer]" and no source line is shown.
+ */
+#include "diag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "srcmap.h"
+
+/* Allocation failure in the compiler is fatal (see STYLE.md, "Ownership"):
+ * the one place this file writes to stderr by itself. */
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fputs("aslc: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
+
+/* ==== Records ============================================================ */
+
+void asl_diag_init(asl_diags *d)
+{
+    d->v = NULL;
+    d->n = d->cap = 0;
+    d->nerrors = 0;
+}
+
+void asl_diag_free(asl_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].pointer);
+        free(d->v[i].code);
+        free(d->v[i].message);
+    }
+    free(d->v);
+    asl_diag_init(d);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)   /* only for an invalid format; keep the format itself */
+        return xstrdup(fmt);
+    char *s = xmalloc((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+/* The returned record lives in d->v: it stays valid until the next add. */
+asl_diag *asl_diag_vadd(asl_diags *d, asl_severity sev, const char *pointer,
+                        asl_anchor anchor, size_t str_offset, const char *code,
+                        const char *fmt, va_list ap)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        asl_diag *v = realloc(d->v, cap * sizeof *v);
+        if (!v) {
+            fputs("aslc: out of memory\n", stderr);
+            abort();
+        }
+        d->v = v;
+        d->cap = cap;
+    }
+    asl_diag *r = &d->v[d->n++];
+    r->severity = sev;
+    r->pointer = xstrdup(pointer ? pointer : "");
+    r->anchor = anchor;
+    r->str_offset = str_offset;
+    r->code = code ? xstrdup(code) : NULL;
+    r->message = vformat(fmt, ap);
+    if (sev == ASL_DIAG_ERROR)
+        d->nerrors++;
+    return r;
+}
+
+asl_diag *asl_diag_add(asl_diags *d, asl_severity sev, const char *pointer,
+                       asl_anchor anchor, size_t str_offset, const char *code,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    asl_diag *r = asl_diag_vadd(d, sev, pointer, anchor, str_offset, code, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* ==== Sorting ============================================================ */
+
+/* A record with its sort key.  Records that cannot be located (no text, or
+ * text that does not scan) sort after all located ones, keeping the order
+ * they were added in: they are typically about the document as a whole, and
+ * the located ones read best first, in document order. */
+typedef struct keyed {
+    bool located;    /* false: goes to the end */
+    size_t offset;   /* byte offset in the text, when located */
+    size_t index;    /* position before sorting: makes the sort stable */
+    asl_diag diag;   /* the record itself (moved, not copied) */
+} keyed;
+
+static int compare_keyed(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->located != b->located)
+        return a->located ? -1 : 1;
+    if (a->located && a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void asl_diag_sort(asl_diags *d, const char *text, size_t len)
+{
+    if (d->n < 2)
+        return;
+    keyed *k = xmalloc(d->n * sizeof *k);
+    for (size_t i = 0; i < d->n; i++) {
+        k[i].diag = d->v[i];
+        k[i].index = i;
+        k[i].offset = 0;
+        k[i].located = text && asl_srcmap_find(text, len, d->v[i].pointer,
+                                               d->v[i].anchor, d->v[i].str_offset,
+                                               &k[i].offset);
+    }
+    /* qsort is not stable; the index tie-break makes the order total. */
+    qsort(k, d->n, sizeof *k, compare_keyed);
+    for (size_t i = 0; i < d->n; i++)
+        d->v[i] = k[i].diag;
+    free(k);
+}
+
+/* ==== Printing =========================================================== */
+
+static const char *severity_name(asl_severity s)
+{
+    switch (s) {
+    case ASL_DIAG_ERROR: return "error";
+    case ASL_DIAG_WARNING: return "warning";
+    case ASL_DIAG_NOTE: return "note";
+    }
+    return "error";
+}
+
+/* Prints the line that holds offset, then a caret under it.  The caret line
+ * copies the tabs of the source line, so the caret stays aligned whatever
+ * the tab width; other code points become one space each (columns count
+ * code points). */
+static void print_excerpt(FILE *out, const char *text, size_t len, size_t offset,
+                          int line)
+{
+    size_t start = offset, end = offset;
+    int width = 5;
+
+    if (offset > len)
+        offset = start = end = len;
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    while (end < len && text[end] != '\n')
+        end++;
+    size_t shown = end;
+    if (shown > start && text[shown - 1] == '\r')
+        shown--;   /* a CRLF file: the CR would move the cursor back */
+
+    for (int l = line; l >= 100000; l /= 10)
+        width++;
+    fprintf(out, "%*d | ", width, line);
+    fwrite(text + start, 1, shown - start, out);
+    fprintf(out, "\n%*s | ", width, "");
+    for (size_t i = start; i < offset; i++) {
+        unsigned char b = (unsigned char)text[i];
+        if (b == '\t')
+            fputc('\t', out);
+        else if ((b & 0xC0) != 0x80)
+            fputc(' ', out);
+    }
+    fputs("^\n", out);
+}
+
+static void print_one(FILE *out, const asl_diag *g, const char *filename,
+                      const char *text, size_t len)
+{
+    size_t offset = 0;
+    bool located = text && asl_srcmap_find(text, len, g->pointer, g->anchor,
+                                           g->str_offset, &offset);
+    int line = 0, col = 0;
+
+    if (located) {
+        asl_srcmap_linecol(text, len, offset, &line, &col);
+        fprintf(out, "%s:%d:%d: ", filename, line, col);
+    } else {
+        fprintf(out, "%s: ", filename);
+    }
+    fprintf(out, "%s: %s", severity_name(g->severity), g->message);
+    if (g->pointer[0] != '\0')
+        fprintf(out, " [%s]", g->pointer);
+    fputc('\n', out);
+    if (located)
+        print_excerpt(out, text, len, offset, line);
+}
+
+/* Errors past max_errors are counted, not printed, and so are the notes
+ * that follow such an error (they would point at nothing).  Warnings are
+ * always printed. */
+void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
+                    const char *text, size_t len, size_t max_errors)
+{
+    size_t printed = 0, omitted = 0;
+    bool skipping_notes = false;
+
+    if (!filename)
+        filename = "<input>";
+    for (size_t i = 0; i < d->n; i++) {
+        const asl_diag *g = &d->v[i];
+        if (g->severity == ASL_DIAG_ERROR) {
+            skipping_notes = max_errors != 0 && printed >= max_errors;
+            if (skipping_notes) {
+                omitted++;
+                continue;
+            }
+            printed++;
+        } else if (g->severity == ASL_DIAG_NOTE) {
+            if (skipping_notes)
+                continue;
+        } else {
+            skipping_notes = false;
+        }
+        print_one(out, g, filename, text, len);
+    }
+    if (omitted)
+        fprintf(out, "aslc: %zu more error%s not shown\n", omitted,
+                omitted == 1 ? "" : "s");
+}
+
+/* ==== JSON pointers ====================================================== */
+
+char *asl_pointer_join(const char *base, const char *token)
+{
+    size_t blen = base ? strlen(base) : 0;
+    size_t n = blen + 2;
+    for (const char *p = token; *p; p++)
+        n += (*p == '~' || *p == '/') ? 2 : 1;
+    char *s = xmalloc(n), *q = s;
+    if (blen) {
+        memcpy(q, base, blen);
+        q += blen;
+    }
+    *q++ = '/';
+    for (const char *p = token; *p; p++) {
+        if (*p == '~') {
+            *q++ = '~';
+            *q++ = '0';
+        } else if (*p == '/') {
+            *q++ = '~';
+            *q++ = '1';
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q = '\0';
+    return s;
+}
+
+char *asl_pointer_index(const char *base, size_t index)
+{
+    size_t blen = base ? strlen(base) : 0;
+    size_t n = blen + 2 + 20;   /* 20 digits hold any 64-bit size_t */
+    char *s = xmalloc(n);
+    snprintf(s, n, "%s/%zu", base ? base : "", index);
+    return s;
+}
