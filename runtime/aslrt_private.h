@@ -30,6 +30,10 @@ json_t *aslrtp_json_loads(const char *text, size_t len, json_error_t *err);
  * Java's Jackson prints doubles (AWS's serializer).  Returns the length. */
 int aslrtp_format_double(double d, char *buf, size_t size);
 
+/* True when the serialization of v is longer than limit bytes; stops
+ * counting as soon as it is (payload quotas, ASL-REFERENCE §23). */
+bool aslrtp_json_exceeds(const json_t *v, size_t limit);
+
 /* A growable string buffer. */
 typedef struct aslrtp_buf {
     char *data;

@@ -283,6 +283,9 @@ static json_t *select_path(aslrt_exec *ex, int idx, json_t *doc)
 
 /* ==== Frames and ops ==================================================== */
 
+/* ASL-REFERENCE §23: payloads over 256 KiB fail the state. */
+#define PAYLOAD_LIMIT (256 * 1024)
+
 void aslrt_frame_init(aslrt_frame *f, json_t *input)
 {
     f->raw = input;
@@ -338,7 +341,16 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 
 int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
 {
-    (void)f;
+    /* Recorded on AWS: a state whose output is over the payload quota fails
+     * before its *StateExited event. */
+    if (aslrtp_json_exceeds(f->raw, PAYLOAD_LIMIT)) {
+        char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
+                                 "the maximum number of bytes service limit.",
+                                 ex->state->name);
+        fail_plain(ex, "States.DataLimitExceeded", c);
+        free(c);
+        return 0;
+    }
     ex->event_id++; /* *StateExited */
     return 1;
 }
@@ -391,8 +403,6 @@ int aslrt_op_result_input(aslrt_exec *ex, aslrt_frame *f)
     return 1;
 }
 
-/* ASL-REFERENCE §23: results over 256 KiB fail the state. */
-#define PAYLOAD_LIMIT (256 * 1024)
 
 static long long int_value(json_t *v, bool *ok)
 {
@@ -429,10 +439,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ex->status = ASLRT_FAILED;
         return 0;
     }
-    char *text = aslrt_json_dumps(out);
-    size_t len = strlen(text);
-    free(text);
-    if (len > PAYLOAD_LIMIT) {
+    if (aslrtp_json_exceeds(out, PAYLOAD_LIMIT)) {
         json_decref(out);
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",

@@ -506,3 +506,72 @@ char *aslrt_json_dumps(const json_t *v)
     aslrtp_buf_add_json(&b, v);
     return aslrtp_buf_finish(&b);
 }
+
+/* ==== Sizes ============================================================ */
+
+static size_t string_size(const char *s, size_t n)
+{
+    size_t size = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char e = escape_of[(unsigned char)s[i]];
+        if (e)
+            size += e == 'u' ? 5 : 1;
+    }
+    return size;
+}
+
+/* Adds v's serialized size to *acc; stops early once *acc exceeds limit. */
+static void add_size(const json_t *v, size_t *acc, size_t limit)
+{
+    if (*acc > limit)
+        return;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        size_t n = 0;
+        *acc += 2;
+        json_object_foreach((json_t *)v, k, x) {
+            *acc += string_size(k, strlen(k)) + 1 + (n++ ? 1 : 0);
+            add_size(x, acc, limit);
+            if (*acc > limit)
+                return;
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        *acc += 2;
+        json_array_foreach(v, i, x) {
+            *acc += i ? 1 : 0;
+            add_size(x, acc, limit);
+            if (*acc > limit)
+                return;
+        }
+        break;
+    }
+    case JSON_STRING:
+        *acc += string_size(json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL: {
+        char tmp[40];
+        if (json_is_integer(v))
+            *acc += (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+            *acc += (size_t)aslrtp_format_double(json_real_value(v), tmp, sizeof tmp);
+        break;
+    }
+    case JSON_TRUE: *acc += 4; break;
+    case JSON_FALSE: *acc += 5; break;
+    case JSON_NULL: *acc += 4; break;
+    }
+}
+
+bool aslrtp_json_exceeds(const json_t *v, size_t limit)
+{
+    size_t acc = 0;
+    add_size(v, &acc, limit);
+    return acc > limit;
+}
