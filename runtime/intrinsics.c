@@ -20,9 +20,10 @@
  *    -2: corpus), and works in Java ints.  ArrayRange, ArrayPartition,
  *    ArrayGetItem and MathRandom truncate (Number.intValue: AWS gives
  *    ArrayRange(1.6, 1.4, 1) = [1], ArrayPartition(x, 2.6) chunks of 2).
- *  - Values read through paths are Java objects (Map/List/String/...), so
- *    States.Format renders an object as Map.toString, `{Arg1=1, Arg2=[]}`
- *    (corpus); a nested call's result is a Jackson node and renders as JSON.
+ *  - Values are Java objects (Map/List/String/...) when they are rendered
+ *    as text, so States.Format renders an object as Map.toString,
+ *    `{Arg1=1, Arg2=[]}` (corpus); only a States.StringToJson result is a
+ *    Jackson node, which renders as JSON.
  *  - ArrayUnique goes through a java.util.HashSet and JsonMerge through a
  *    HashMap: results come in hash-bucket order, not input order (AWS gives
  *    ArrayUnique([true,false,...]) = [false,true]; corpus JsonMerge output
@@ -762,11 +763,15 @@ static void render_java(aslrtp_buf *b, const json_t *v)
     }
 }
 
-/* An argument as text: path and literal values as Java's toString, the
- * result of a nested call (a Jackson node) as its JSON text. */
+/* An argument as text: Java's toString, except for the result of a nested
+ * States.StringToJson, which is a Jackson node and prints as JSON.  On AWS
+ * Format('{}', States.StringToJson('"x"')) does not give x, while nested
+ * JsonToString and Format results print bare (third-party AWS runs:
+ * Format('arn:{}:{}', $.svc, States.JsonToString($.obj)) is
+ * arn:lambda:{"k":1}). */
 static void render_arg(aslrtp_buf *b, const json_t *v, const arg *a)
 {
-    if (a->kind == ARG_CALL)
+    if (a->kind == ARG_CALL && a->call->fn->fn == fn_string_to_json)
         aslrtp_buf_add_json(b, v);
     else
         render_java(b, v);

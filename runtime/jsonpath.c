@@ -28,9 +28,9 @@
  *    for [n:] and [:n]; a third (step) part is accepted and ignored, as
  *    Jayway's ArraySliceOperation ignores it.
  *
- * Definite paths are walked with borrowed pointers: the only allocation is
- * none (the caller gets json_incref of the found node), except the object
- * built for a trailing member list.  Messages are built only on failure.
+ * Definite paths are walked with borrowed pointers and allocate nothing
+ * (the caller gets json_incref of the found node), except the object built
+ * for a trailing member list.  Messages are built only on failure.
  *
  * ResultPath (aslrtp_path_set) is a set-at-path over a reference path,
  * creating missing objects and copying any shared node (refcount > 1)
@@ -39,7 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

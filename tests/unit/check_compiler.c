@@ -288,7 +288,7 @@ START_TEST(emit_escapes_everything)
 {
     /* A state name with a quote, a comment terminator, a newline, a
      * trigraph and non-ASCII text must come out as escaped literals. */
-    const char *def = "{\"StartAt\":\"a\\\"*/\\n??=\\u00e9\",\"States\":{\"a\\\"*/\\n??=\\u00e9\":"
+    const char *def = "{\"StartAt\":\"a\\\"*/\\n?\?=\\u00e9\",\"States\":{\"a\\\"*/\\n?\?=\\u00e9\":"
                       "{\"Type\":\"Pass\",\"Result\":\"*/ x\",\"End\":true}}}";
     asl_machine *m;
     asl_unit *u = compile(def, &m);
