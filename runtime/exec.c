@@ -342,8 +342,13 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
 {
     /* Recorded on AWS: a state whose output is over the payload quota fails
-     * before its *StateExited event. */
-    if (aslrtp_json_exceeds(f->raw, PAYLOAD_LIMIT)) {
+     * before its *StateExited event.  Choice, Wait and Succeed output a part
+     * of their input, which was within the quota, so only states that make
+     * new data are measured. */
+    int t = ex->state->type;
+    bool grows = t == ASLRT_STATE_PASS || t == ASLRT_STATE_TASK || t == ASLRT_STATE_PARALLEL ||
+                 t == ASLRT_STATE_MAP;
+    if (grows && aslrtp_json_exceeds(f->raw, PAYLOAD_LIMIT)) {
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  ex->state->name);

@@ -557,9 +557,17 @@ static void add_size(const json_t *v, size_t *acc, size_t limit)
     case JSON_INTEGER:
     case JSON_REAL: {
         char tmp[40];
-        if (json_is_integer(v))
-            *acc += (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else
+        if (json_is_integer(v)) {
+            /* Digits counted, not printed: this runs on every state's output. */
+            json_int_t n = json_integer_value(v);
+            unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+            size_t digits = 1;
+            while (u >= 10) {
+                u /= 10;
+                digits++;
+            }
+            *acc += digits + (n < 0);
+        } else
             *acc += (size_t)aslrtp_format_double(json_real_value(v), tmp, sizeof tmp);
         break;
     }
