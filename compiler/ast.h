@@ -124,6 +124,7 @@ typedef struct asl_machine {
     size_t nstates;
     asl_graph **graphs;        /* every graph; graphs[0] is top */
     size_t ngraphs;
+    bool express;              /* checked as an EXPRESS state machine (set by the caller) */
 } asl_machine;
 
 /* parse.c: builds the AST and checks each field's shape and sub-language

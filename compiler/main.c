@@ -26,7 +26,8 @@ static void usage(FILE *out)
           "Compiles AWS Step Functions state machines (Amazon States Language) to C.\n"
           "\n"
           "commands:\n"
-          "  check DEF                 validate; print every error with its location\n"
+          "  check DEF [--type=STANDARD|EXPRESS]\n"
+          "                            validate; print every error with its location\n"
           "  emit  DEF [-o FILE] [--prefix NAME] [--main]\n"
           "                            write C source that builds against libaslrt\n"
           "  build DEF -o BINARY [--cc=CC] [-g]\n"
@@ -89,7 +90,7 @@ static void print_diags(asl_unit *u, size_t max_errors)
 
 typedef struct options {
     const char *command, *def, *output, *prefix, *cc;
-    bool with_main, debug;
+    bool with_main, debug, express;
     size_t max_errors;
     int rest;                 /* first option handed to the workflow (run) */
 } options;
@@ -134,6 +135,10 @@ int main(int argc, char **argv)
             o.cc = a + 5;
         else if (strcmp(a, "--main") == 0)
             o.with_main = true;
+        else if (strcmp(a, "--type=EXPRESS") == 0 || strcmp(a, "--type=STANDARD") == 0) {
+            o.express = a[7] == 'E';
+            rest[nrest++] = argv[i]; /* the execution's ARNs depend on it too */
+        }
         else if (strcmp(a, "-g") == 0)
             o.debug = true;
         else if (strncmp(a, "--max-errors=", 13) == 0)
@@ -178,9 +183,11 @@ int main(int argc, char **argv)
     }
     /* 2. Build the AST, checking every field. */
     asl_machine *m = asl_parse_machine(u);
-    /* 3. Check the graph rules. */
-    if (m)
+    /* 3. Check the graph rules and resources. */
+    if (m) {
+        m->express = o.express;
         asl_validate_machine(u, m);
+    }
     /* 4. Refuse what this version cannot run (a warning for check). */
     if (m && u->diags.nerrors == 0)
         asl_validate_supported(u, m, check ? ASL_DIAG_WARNING : ASL_DIAG_ERROR);

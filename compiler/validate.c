@@ -122,6 +122,66 @@ static int cmp_names(const void *a, const void *b)
     return c ? c : (x->id < y->id ? -1 : x->id > y->id);
 }
 
+/* Optimized integrations whose complete list of API actions is known
+ * (AWS Developer Guide, "Integrating services"); AWS refuses any other
+ * action of these services at CreateStateMachine.  Services not listed are
+ * not checked. */
+static const struct service_actions {
+    const char *service;
+    const char *const actions[8];
+} known_services[] = {
+    {"lambda", {"invoke"}},
+    {"dynamodb", {"getItem", "putItem", "updateItem", "deleteItem"}},
+    {"sns", {"publish"}},
+    {"sqs", {"sendMessage"}},
+    {"states", {"startExecution"}},
+    {"events", {"putEvents"}},
+    {"glue", {"startJobRun"}},
+    {"ecs", {"runTask"}},
+    {"batch", {"submitJob"}},
+    {"http", {"invoke"}},
+};
+
+static void validate_resource(asl_unit *u, const asl_machine *m, const asl_state *s)
+{
+    const char *r = s->resource;
+    const char *ptr = asl_ptr(u, s->ptr, "Resource");
+    const char *opt = strstr(r, ":states:::");
+    if (opt && strncmp(opt + 10, "aws-sdk:", 8) != 0) {
+        const char *svc = opt + 10;
+        const char *colon = strchr(svc, ':');
+        size_t sl = colon ? (size_t)(colon - svc) : strlen(svc);
+        const char *act = colon ? colon + 1 : "";
+        size_t al = strcspn(act, ".");
+        for (size_t i = 0; i < sizeof known_services / sizeof *known_services; i++) {
+            const struct service_actions *k = &known_services[i];
+            if (strlen(k->service) != sl || strncmp(k->service, svc, sl) != 0)
+                continue;
+            bool found = false;
+            for (size_t j = 0; j < 8 && k->actions[j]; j++)
+                found |= strlen(k->actions[j]) == al && strncmp(k->actions[j], act, al) == 0;
+            if (!found)
+                asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0,
+                             "SCHEMA_VALIDATION_FAILED",
+                             "The resource provided %s is not recognized. The value is not a valid "
+                             "resource ARN, or the resource is not available in this region.",
+                             r);
+        }
+    }
+    if (!m->express)
+        return;
+    /* ASL-REFERENCE §21.2: Express machines run request-response only. */
+    if (strstr(r, ":activity:"))
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, "SCHEMA_VALIDATION_FAILED",
+                     "Express state machine does not support Activity ARN");
+    else if (strstr(r, ".sync"))
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, "SCHEMA_VALIDATION_FAILED",
+                     "Express state machine does not support '.sync' service integration");
+    else if (strstr(r, ".waitForTaskToken"))
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, "SCHEMA_VALIDATION_FAILED",
+                     "Express state machine does not support '.waitForTaskToken' service integration");
+}
+
 bool asl_validate_machine(asl_unit *u, const asl_machine *m)
 {
     size_t before = u->diags.nerrors;
@@ -142,6 +202,8 @@ bool asl_validate_machine(asl_unit *u, const asl_machine *m)
 
     for (size_t i = 0; i < m->nstates; i++) {
         const asl_state *s = m->states[i];
+        if (s->type == ASLRT_STATE_TASK && s->resource)
+            validate_resource(u, m, s);
         /* ASL spec: a state name is at most 80 Unicode characters. */
         size_t chars = 0;
         for (const unsigned char *c = (const unsigned char *)s->name; *c; c++)

@@ -214,8 +214,12 @@ static json_t *context(aslrt_exec *ex)
     char ts[40], st[40];
     aslrtp_timestamp_format(ex->start_ms, st, sizeof st);
     aslrtp_timestamp_format(ex->entered_ms, ts, sizeof ts);
-    char *exec_arn = aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", cfg_region(ex),
-                                    cfg_account(ex), ex->sm_name, ex->name);
+    /* Express executions have ARNs of their own form (recorded on AWS). */
+    char *exec_arn = ex->cfg->express
+                         ? aslrtp_strdupf("arn:aws:states:%s:%s:express:%s:%s:%s", cfg_region(ex),
+                                          cfg_account(ex), ex->sm_name, ex->name, ex->name)
+                         : aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", cfg_region(ex),
+                                          cfg_account(ex), ex->sm_name, ex->name);
     char *sm_arn = aslrtp_strdupf("arn:aws:states:%s:%s:stateMachine:%s", cfg_region(ex),
                                   cfg_account(ex), ex->sm_name);
     char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", cfg_account(ex));
