@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aslrt.h"
 #include "ast.h"
@@ -88,6 +89,38 @@ static void print_diags(asl_unit *u, size_t max_errors)
     asl_diag_print(stderr, &u->diags, u->filename, u->text, u->len, max_errors);
 }
 
+/* Run from its build tree (not installed), aslc uses that tree's runtime:
+ * aslrt.h, libaslrt.a and the Python adapter, unless the environment names
+ * others. */
+static void use_build_tree(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 64);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.libs/libaslrt.a", exe);
+    if (access(path, R_OK) != 0)
+        return;
+    snprintf(path, sizeof path, "%s/.libs", exe);
+    setenv("ASLC_LIB_DIR", path, 0);
+    /* The sources may be elsewhere (VPATH builds): the Makefile's srcdir is
+     * not known here, so only an in-tree build is recognised for these. */
+    snprintf(path, sizeof path, "%s/runtime/aslrt.h", exe);
+    if (access(path, R_OK) == 0) {
+        snprintf(path, sizeof path, "%s/runtime", exe);
+        setenv("ASLC_INCLUDE_DIR", path, 0);
+    }
+    snprintf(path, sizeof path, "%s/runtime/aslc-python-handler", exe);
+    if (access(path, R_OK) == 0)
+        setenv("ASLC_PYTHON_HANDLER", path, 0);
+}
+
 typedef struct options {
     const char *command, *def, *output, *prefix, *cc;
     bool with_main, debug, express;
@@ -97,6 +130,7 @@ typedef struct options {
 
 int main(int argc, char **argv)
 {
+    use_build_tree();
     options o = {.cc = getenv("CC"), .max_errors = 20};
     if (!o.cc || !*o.cc)
         o.cc = "cc";

@@ -227,6 +227,7 @@ typedef struct aslrt_config {
     const char *account;              /* NULL: "123456789012" */
     long long start_time_ms;          /* 0: now (ms since the epoch) */
     int express;                      /* run as an EXPRESS state machine */
+    int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);
@@ -252,7 +253,7 @@ char *aslrt_json_dumps(const json_t *v);
 /* The command line of a workflow binary:
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
  *        [--state-machine-name N] [--account ID] [--region R]
- *        [--type=STANDARD|EXPRESS] [--wait=real|skip|scale:F]
+ *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
  * 3 timed out, 4 aborted. */
 int aslrt_main(const aslrt_machine *m, int argc, char **argv);

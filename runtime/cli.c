@@ -22,7 +22,7 @@ static void usage(FILE *out, const char *prog)
     fprintf(out,
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
-            "          [--type=STANDARD|EXPRESS]\n"
+            "          [--type=STANDARD|EXPRESS] [--sync]\n"
             "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
@@ -84,6 +84,8 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             bindings_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--name"))) {
             cfg.execution_name = v;
+        } else if (strcmp(argv[i], "--sync") == 0) {
+            cfg.sync = 1;
         } else if ((v = opt_value(argc, argv, &i, "--type"))) {
             if (strcmp(v, "EXPRESS") != 0 && strcmp(v, "STANDARD") != 0) {
                 fprintf(stderr, "%s: bad --type '%s' (expected STANDARD or EXPRESS)\n", prog, v);

@@ -228,6 +228,10 @@ static json_t *context(aslrt_exec *ex)
                             "RoleArn", role, "StartTime", st, "RedriveCount", 0,
                             "State", "EnteredTime", ts, "Name", ex->state ? ex->state->name : "",
                             "StateMachine", "Id", sm_arn, "Name", ex->sm_name);
+    /* Recorded on AWS: a synchronous Express execution cannot be redriven
+     * and has no RedriveCount. */
+    if (ex->cfg->sync)
+        json_object_del(json_object_get(ex->context, "Execution"), "RedriveCount");
     /* Recorded on AWS: State.RetryCount exists only where a state can be
      * retried (Task, Parallel, Map). */
     if (ex->state && (ex->state->type == ASLRT_STATE_TASK || ex->state->type == ASLRT_STATE_PARALLEL ||

@@ -1,0 +1,3 @@
+# Returns a constant object.
+def handler(event, context):
+    return {"Return": "HelloWorld"}

@@ -1,0 +1,3 @@
+# Returns its event unchanged.
+def handler(event, context):
+    return event

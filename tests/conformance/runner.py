@@ -1,0 +1,1060 @@
+#!/usr/bin/env python3
+"""Runs the LocalStack-derived AWS Step Functions corpus against aslc.
+
+The corpus (../shared/conformance/localstack, see its README.md) holds
+executions recorded on AWS: a definition, an input and what AWS returned.
+Each case is run through both backends:
+
+  tcc: aslc run DEF --input-file IN --bindings B --wait=skip --name N
+  c:   aslc build DEF -o WF; WF --input-file IN --bindings B --wait=skip --name N
+
+and both results must match what AWS gave, and each other.  Exit codes of
+both: 0 SUCCEEDED (output on stdout), 1 FAILED and 3 TIMED_OUT ({"Error",
+"Cause"} on stdout), 4 ABORTED, 2 refused (diagnostics on stderr).  A refusal
+whose stderr says "not supported yet" is a skip, any other one a failure.
+
+Comparison: JSON values, numbers numerically (1 == 1.0), key order ignored.
+In "loose" cases the strings at masked_paths hold masks (<uuid:1>, plain
+words such as "date") that match as wildcards; the same numbered token must
+stand for the same text everywhere in a case.
+
+The invalid/ corpus (definitions AWS accepted or refused) runs through
+`aslc check`: exit 1 where AWS refused, 0 where it accepted, and the JSON
+pointer AWS named must appear in brackets in the diagnostics.
+
+Standard library only, Python 3.9+.  `runner.py --self-test` checks the
+matcher and the runner's process handling without aslc.
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAMBDA_DIR = os.path.join(HERE, "lambda")
+DEFAULT_TIMEOUT = 60.0
+EXEC_FAILED = 127   # run_process's status when the program could not start
+CORPUS_ACCOUNT = "111111111111"
+CORPUS_REGION = "us-east-1"
+NOT_SUPPORTED = "not supported yet"
+
+
+# ==== Masks ===============================================================
+
+# <name> or <name:N>: one unknown substring each.
+ANGLE_TOKEN = re.compile(r"<[^<>\s]+>")
+# Tokens that name one particular value: <uuid:1>, <ArnPart_0idx>.  The same
+# such token must stand for the same text everywhere in a case; the others
+# (<region>, <request-id>) may differ from one occurrence to the next.
+NUMBERED_TOKEN = re.compile(r"<[^<>\s]*(:\d+|_\d+idx)>")
+# What the plain word "date" replaced: an ISO-8601 timestamp (or an HTTP
+# date, as in the Date header of service responses).
+ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+    r"|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
+
+
+def compile_mask(masked, words):
+    """Splits a masked string into literal text and wildcards.
+
+    Returns a list of parts: ("lit", text), ("tok", token), ("date",) or
+    ("any",) (another plain mask word).
+
+    >>> compile_mask("arn:<partition>:x:<uuid:1>", [])
+    [('lit', 'arn:'), ('tok', '<partition>'), ('lit', ':x:'), ('tok', '<uuid:1>')]
+    >>> compile_mask("at date and start-date", ["date", "start-date"])
+    [('lit', 'at '), ('date',), ('lit', ' and '), ('any',)]
+    """
+    words = sorted((w for w in words if w and "<" not in w), key=len, reverse=True)
+    word_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
+    parts = []
+
+    def literal(text):
+        while text:
+            m = word_re.search(text) if word_re else None
+            if not m:
+                parts.append(("lit", text))
+                return
+            if m.start():
+                parts.append(("lit", text[:m.start()]))
+            parts.append(("date",) if m.group() == "date" else ("any",))
+            text = text[m.end():]
+
+    pos = 0
+    for m in ANGLE_TOKEN.finditer(masked):
+        literal(masked[pos:m.start()])
+        parts.append(("tok", m.group()))
+        pos = m.end()
+    literal(masked[pos:])
+    return parts
+
+
+def match_parts(parts, s, env):
+    """Matches s against compiled parts; returns the extended token bindings
+    (a new dict) or None.  Backtracks, so wildcards may be followed by
+    anything.
+
+    >>> match_parts(compile_mask("a<x>b<x>c", []), "a1b22c", {})
+    {}
+    >>> match_parts(compile_mask("<id:1>/<id:1>", []), "ab/ab", {})
+    {'<id:1>': 'ab'}
+    >>> match_parts(compile_mask("<id:1>/<id:1>", []), "ab/cd", {}) is None
+    True
+    >>> match_parts(compile_mask("<id:1>", []), "cd", {"<id:1>": "ab"}) is None
+    True
+    >>> match_parts(compile_mask("t=date.", ["date"]), "t=2024-01-02T03:04:05.678Z.", {})
+    {}
+    >>> match_parts(compile_mask("t=date.", ["date"]), "t=date.", {})
+    {}
+    >>> match_parts(compile_mask("t=date.", ["date"]), "t=yesterday.", {}) is None
+    True
+    """
+    def rec(i, pos, env):
+        if i == len(parts):
+            return env if pos == len(s) else None
+        part = parts[i]
+        kind = part[0]
+        if kind == "lit" or (kind == "tok" and part[1] in env):
+            text = part[1] if kind == "lit" else env[part[1]]
+            return rec(i + 1, pos + len(text), env) if s.startswith(text, pos) else None
+        if kind == "date":
+            for text in ("date", (ISO_DATE.match(s, pos) or [""])[0]):
+                if text and s.startswith(text, pos):
+                    r = rec(i + 1, pos + len(text), env)
+                    if r is not None:
+                        return r
+            return None
+        # A wildcard: try every end, but only where the next literal fits.
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        for end in range(pos, len(s) + 1):
+            if nxt and nxt[0] == "lit" and not s.startswith(nxt[1], end):
+                continue
+            if kind == "tok" and NUMBERED_TOKEN.fullmatch(part[1]):
+                r = rec(i + 1, end, dict(env, **{part[1]: s[pos:end]}))
+            else:
+                r = rec(i + 1, end, env)
+            if r is not None:
+                return r
+        return None
+
+    return rec(0, 0, dict(env))
+
+
+def mask_matches(masked, actual, words, env):
+    """Matches an actual value against a masked expected string.  Returns
+    True and updates env (the case's token bindings) on success.
+
+    A string that is one token and nothing else stands for a whole value,
+    which need not have been a string (LocalStack masked whole outputs).
+
+    >>> env = {}
+    >>> mask_matches("<uuid:1>", "4c1e", [], env), env
+    (True, {'<uuid:1>': '4c1e'})
+    >>> mask_matches("id <uuid:1>", "id 9", [], env)
+    False
+    >>> mask_matches("executionSucceededEventDetails.output", {"a": [1]},
+    ...              ["executionSucceededEventDetails.output"], {})
+    True
+    >>> mask_matches("x <a>", 5, [], {})
+    False
+    """
+    parts = compile_mask(masked, words)
+    if not isinstance(actual, str):
+        return len(parts) == 1 and parts[0][0] in ("tok", "any")
+    r = match_parts(parts, actual, env)
+    if r is None:
+        return False
+    env.update(r)
+    return True
+
+
+# ==== JSON comparison =====================================================
+
+PATH_STEP = re.compile(r"""\.([A-Za-z_][\w-]*)|\["((?:[^"\\]|\\.)*)"\]|\['([^']*)'\]|\[(\d+)\]""")
+
+
+def parse_path(path):
+    """Parses a masked_paths entry into a tuple of keys and indexes.
+
+    >>> parse_path('$.output["Execution"]["Id"]')
+    ('output', 'Execution', 'Id')
+    >>> parse_path('$.output[0]["a\\\\"b"]')
+    ('output', 0, 'a"b')
+    >>> parse_path('$.cause')
+    ('cause',)
+    """
+    if not path.startswith("$"):
+        raise ValueError("bad masked path: %r" % path)
+    steps, pos = [], 1
+    while pos < len(path):
+        m = PATH_STEP.match(path, pos)
+        if not m:
+            raise ValueError("bad masked path: %r" % path)
+        name, dq, sq, index = m.groups()
+        if name is not None:
+            steps.append(name)
+        elif dq is not None:
+            steps.append(json.loads('"%s"' % dq))
+        elif sq is not None:
+            steps.append(sq)
+        else:
+            steps.append(int(index))
+        pos = m.end()
+    return tuple(steps)
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def show_path(path):
+    out = "$"
+    for step in path:
+        out += "[%d]" % step if isinstance(step, int) else (
+            "." + step if re.fullmatch(r"[A-Za-z_]\w*", step) else "[%s]" % json.dumps(step))
+    return out
+
+
+def short(v, limit=240):
+    text = v if isinstance(v, str) and v.startswith("<") else json.dumps(v, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class Comparison:
+    """Compares an expected value with an actual one.
+
+    masked: set of path tuples whose expected strings are masks.
+    words:  the case's plain mask words.
+    skip_masked: when comparing two actual results with each other, the
+    masked places (random ids, times) are not compared at all.
+    """
+
+    def __init__(self, masked=(), words=(), skip_masked=False):
+        self.masked = set(masked)
+        self.words = list(words)
+        self.skip_masked = skip_masked
+        self.env = {}
+        self.diffs = []
+
+    def diff(self, path, what):
+        self.diffs.append("%s: %s" % (show_path(path), what))
+
+    def compare(self, exp, act, path=()):
+        """Returns True when act matches exp; differences go to self.diffs.
+
+        >>> c = Comparison()
+        >>> c.compare({"a": [1, 2.5, True]}, {"a": [1.0, 2.5, True]})
+        True
+        >>> c.compare({"a": 1}, {"a": True}), c.diffs
+        (False, ['$.a: expected 1, got true'])
+        >>> c = Comparison(masked=[("x",)], words=["date"])
+        >>> c.compare({"x": "at date", "y": "date"}, {"x": "at 2020-01-01T00:00:00Z", "y": "date"})
+        True
+        >>> c.compare({"y": "date"}, {"y": "2020-01-01T00:00:00Z"})
+        False
+        """
+        ok = self._compare(exp, act, path)
+        return ok
+
+    def _compare(self, exp, act, path):
+        if path in self.masked:
+            if self.skip_masked:
+                return True
+            if isinstance(exp, str):
+                if mask_matches(exp, act, self.words, self.env):
+                    return True
+                self.diff(path, "expected %s (masked), got %s" % (short(exp), short(act)))
+                return False
+        if isinstance(exp, dict) and isinstance(act, dict):
+            ok = True
+            for k in exp:
+                if k not in act:
+                    self.diff(path + (k,), "missing (expected %s)" % short(exp[k]))
+                    ok = False
+                else:
+                    ok = self._compare(exp[k], act[k], path + (k,)) and ok
+            for k in act:
+                if k not in exp:
+                    self.diff(path + (k,), "unexpected member %s" % short(act[k]))
+                    ok = False
+            return ok
+        if isinstance(exp, list) and isinstance(act, list):
+            if len(exp) != len(act):
+                self.diff(path, "expected %d elements, got %d: %s"
+                          % (len(exp), len(act), short(act)))
+                return False
+            ok = True
+            for i, (e, a) in enumerate(zip(exp, act)):
+                ok = self._compare(e, a, path + (i,)) and ok
+            return ok
+        if is_number(exp) and is_number(act):
+            if exp == act:
+                return True
+        elif type(exp) is type(act) and exp == act:
+            return True
+        self.diff(path, "expected %s, got %s" % (short(exp), short(act)))
+        return False
+
+
+# ==== Running aslc ========================================================
+
+class Outcome:
+    """What one path (tcc or c) gave for a case."""
+
+    def __init__(self):
+        self.result = None    # {"status", "output"/"output_text", "error", "cause"}
+        self.skip = None      # a "not supported yet" reason
+        self.problem = None   # aslc refused, crashed or timed out
+        self.stderr = ""
+        self.commands = []
+
+
+def run_process(argv, cwd, timeout, env=None):
+    """Runs argv; returns (exit code, stdout, stderr), exit None on timeout.
+    The child gets its own process group, so that a timeout also kills the
+    handlers (Python Lambda functions) it started."""
+    try:
+        p = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True, env=env)
+    except OSError as e:
+        return EXEC_FAILED, b"", ("cannot start %s: %s" % (argv[0], e)).encode()
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, err = p.communicate()
+        return None, out, err
+
+
+def not_supported_reason(stderr):
+    """The first "... not supported yet" message, without its location, so
+    that skip reasons can be tallied.
+
+    >>> not_supported_reason('d.json:3:5: error: "ItemReader" is not supported yet [/States/M]\\n')
+    '"ItemReader" is not supported yet'
+    >>> not_supported_reason("aslc: error: JSONata is not supported yet, sorry\\n")
+    'JSONata is not supported yet'
+    >>> not_supported_reason("something else") is None
+    True
+    """
+    for line in stderr.splitlines():
+        if NOT_SUPPORTED not in line:
+            continue
+        msg = re.sub(r"^.*?\b(?:error|warning|note):\s*", "", line, count=1)
+        msg = re.sub(r"^aslc:\s*", "", msg)
+        msg = msg[:msg.index(NOT_SUPPORTED) + len(NOT_SUPPORTED)]
+        return msg.strip()
+    return None
+
+
+STATUS_BY_EXIT = {0: "SUCCEEDED", 1: "FAILED", 3: "TIMED_OUT", 4: "ABORTED"}
+
+
+def interpret(outcome, code, out, err, raw_output, what, timeout):
+    """Turns an execution's exit code and streams into outcome.result."""
+    outcome.stderr = err.decode("utf-8", "replace")
+    text = out.decode("utf-8", "replace")
+    if code is None:
+        outcome.problem = "%s: no result within %g s (killed)" % (what, timeout)
+        return
+    if code == EXEC_FAILED:
+        outcome.problem = "%s: could not be started" % what
+        return
+    if code == 2:
+        reason = not_supported_reason(outcome.stderr)
+        if reason:
+            outcome.skip = reason
+        else:
+            outcome.problem = "%s: exit 2 (refused the definition or its input)" % what
+        return
+    if code not in STATUS_BY_EXIT:
+        outcome.problem = "%s: %s" % (what, "killed by signal %d" % -code if code < 0
+                                      else "unexpected exit status %d" % code)
+        return
+    status = STATUS_BY_EXIT[code]
+    result = {"status": status}
+    if status == "SUCCEEDED":
+        if raw_output:
+            result["output_text"] = text.rstrip("\n")
+        else:
+            try:
+                result["output"] = json.loads(text)
+            except ValueError:
+                outcome.problem = "%s: exit 0 but stdout is not JSON: %s" % (what, short(text))
+                return
+    elif status != "ABORTED":
+        try:
+            doc = json.loads(text) if text.strip() else {}
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            outcome.problem = "%s: exit %d but stdout is not an error object: %s" % (
+                what, code, short(text))
+            return
+        for key, name in (("Error", "error"), ("Cause", "cause")):
+            if doc.get(key) is not None:
+                result[name] = doc[key]
+    outcome.result = result
+
+
+class Case:
+    """One execution case of cases/*.json, and how it went."""
+
+    def __init__(self, path, data):
+        self.path = path
+        self.data = data
+        self.name = data["name"]
+        self.verdict = None   # "pass", "fail" or "skip"
+        self.reason = ""      # for skips
+        self.report = []      # lines explaining a failure
+        self.outcomes = {}    # path name -> Outcome
+
+
+def execution_name(case_name):
+    # Deterministic, and shaped like the UUIDs that the tests gave AWS.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "aslc-conformance:" + case_name))
+
+
+def write_inputs(case, tmp):
+    """Writes the definition, input and bindings of case into tmp."""
+    d = case.data
+    with open(os.path.join(tmp, "definition.asl.json"), "w", encoding="utf-8") as f:
+        json.dump(d["definition"], f, indent=2, ensure_ascii=False)
+    with open(os.path.join(tmp, "input.json"), "w", encoding="utf-8") as f:
+        json.dump(d["input"], f, ensure_ascii=False)
+    bindings = {}
+    for fn, spec in sorted((d.get("lambda_functions") or {}).items()):
+        src = os.path.join(LAMBDA_DIR, os.path.basename(spec["source"]))
+        if not os.path.isfile(src):
+            raise RuntimeError("no Lambda handler %s for %s" % (src, spec["source"]))
+        fdir = os.path.join(tmp, fn)
+        os.makedirs(fdir, exist_ok=True)
+        shutil.copyfile(src, os.path.join(fdir, "handler.py"))
+        target = {"python": os.path.join(fdir, "handler.py"), "handler": "handler"}
+        arn = spec["arn"]
+        # The exact ARN first (earlier bindings win), then its qualified
+        # forms (:$LATEST, :alias), then the bare name that optimized
+        # integrations may pass as FunctionName.
+        bindings[arn] = target
+        bindings[arn + ":*"] = target
+        bindings.setdefault(fn, target)
+    with open(os.path.join(tmp, "bindings.json"), "w", encoding="utf-8") as f:
+        json.dump(bindings, f, indent=2)
+
+
+def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False):
+    """Runs the case in tmp through one backend.  raw_output: keep stdout as
+    text (AWS's output was not JSON); express: an EXPRESS machine (its ARNs
+    differ), told to the execution when aslc has an option for it."""
+    o = Outcome()
+    # The corpus's ARNs use account 111111111111 in us-east-1 (README,
+    # "Masked values"), and AWS output shows them unmasked.
+    common = ["--input-file", "input.json", "--bindings", "bindings.json",
+              "--wait=skip", "--name", name,
+              "--account", CORPUS_ACCOUNT, "--region", CORPUS_REGION] + opts.run_arg
+    if express:
+        common += express_option(opts)
+    if sync:
+        common += ["--sync"]
+    if kind == "tcc":
+        argv = [opts.aslc, "run", "definition.asl.json"] + common
+        o.commands.append(argv)
+        code, out, err = run_process(argv, tmp, opts.timeout)
+        interpret(o, code, out, err, raw_output, "aslc run", opts.timeout)
+        return o
+    wf = os.path.join(tmp, "wf")
+    argv = [opts.aslc, "build", "definition.asl.json", "-o", wf]
+    o.commands.append(argv)
+    code, out, err = run_process(argv, tmp, opts.timeout)
+    if code != 0:
+        o.stderr = err.decode("utf-8", "replace")
+        reason = not_supported_reason(o.stderr) if code == 2 else None
+        if reason:
+            o.skip = reason
+        elif code is None:
+            o.problem = "aslc build: no result within %g s (killed)" % opts.timeout
+        elif code < 0:
+            o.problem = "aslc build: killed by signal %d" % -code
+        elif code == EXEC_FAILED:
+            o.problem = "aslc build: could not be started"
+        else:
+            o.problem = "aslc build: exit %d (refused the definition, or could not build it)" % code
+        return o
+    argv = [wf] + common
+    o.commands.append(argv)
+    code, out, err = run_process(argv, tmp, opts.timeout)
+    interpret(o, code, out, err, raw_output, "workflow binary", opts.timeout)
+    return o
+
+
+def expected_view(exp):
+    """The parts of "expected" that are compared, in the shape of a result."""
+    view = {"status": exp["status"]}
+    if "output_text" in exp:
+        view["output_text"] = exp["output_text"]
+    elif "output" in exp:
+        view["output"] = exp["output"]
+    for key in ("error", "cause"):
+        if key in exp and exp[key] is not None:
+            view[key] = exp[key]
+    return view
+
+
+def comparable(result, exp_view):
+    """Shapes an actual result like the expected one: a Cause that AWS gave
+    as JSON is parsed, and a TIMED_OUT execution's error and cause are only
+    compared when AWS recorded them (its timeout event may carry none)."""
+    r = dict(result)
+    if isinstance(exp_view.get("cause"), (dict, list)) and isinstance(r.get("cause"), str):
+        try:
+            r["cause"] = json.loads(r["cause"])
+        except ValueError:
+            pass
+    if exp_view["status"] == "TIMED_OUT" and r["status"] == "TIMED_OUT":
+        for key in ("error", "cause"):
+            if key not in exp_view:
+                r.pop(key, None)
+    return r
+
+
+def judge_case(case, paths):
+    """Sets case.verdict from its outcomes."""
+    d = case.data
+    exp = expected_view(d["expected"])
+    masked = [parse_path(p) for p in d.get("masked_paths") or []]
+    words = d.get("mask_tokens") or []
+
+    skips = [(k, o.skip) for k, o in case.outcomes.items() if o.skip]
+    if skips:
+        case.verdict, case.reason = "skip", skips[0][1]
+        return
+    fail = []
+    for kind in paths:
+        o = case.outcomes[kind]
+        if o.problem:
+            fail.append("%s: %s" % (kind, o.problem))
+            fail.extend("    | " + l for l in o.stderr.splitlines()[-8:])
+            continue
+        c = Comparison(masked, words)
+        if not c.compare(exp, comparable(o.result, exp)):
+            fail.append("%s: differs from AWS" % kind)
+            fail.extend("    " + l for l in c.diffs[:12])
+            if len(c.diffs) > 12:
+                fail.append("    ... %d more differences" % (len(c.diffs) - 12))
+            fail.append("    expected: %s" % short(exp, 600))
+            fail.append("    actual:   %s" % short(o.result, 600))
+            if o.stderr.strip():
+                fail.extend("    | " + l for l in o.stderr.splitlines()[-5:])
+    results = [case.outcomes[k].result for k in paths if case.outcomes[k].result]
+    if len(results) == 2:
+        c = Comparison(masked, words, skip_masked=True)
+        if not c.compare(comparable(results[0], exp), comparable(results[1], exp)):
+            fail.append("tcc and c disagree (tcc expected, c actual):")
+            fail.extend("    " + l for l in c.diffs[:12])
+    if fail:
+        case.verdict, case.report = "fail", fail
+    else:
+        case.verdict = "pass"
+
+
+def run_case(case, opts):
+    d = case.data
+    if d.get("service_class") == "other":
+        services = ", ".join(s for s in d.get("services") or [] if s != "lambda")
+        case.verdict, case.reason = "skip", "needs AWS service: %s" % (services or "?")
+        return case
+    paths = ["tcc", "c"] if opts.path == "both" else [opts.path]
+    tmp = tempfile.mkdtemp(prefix="aslc-conf-", dir=opts.workdir)
+    try:
+        write_inputs(case, tmp)
+        raw_output = "output_text" in d["expected"]
+        name = execution_name(case.name)
+        for kind in paths:
+            case.outcomes[kind] = run_path(kind, opts, tmp, name, raw_output,
+                                           d.get("state_machine_type") == "EXPRESS",
+                                           d.get("start_api") == "StartSyncExecution")
+        judge_case(case, paths)
+    except Exception as e:   # a runner bug must not hide the other cases
+        case.verdict, case.report = "fail", ["runner error: %r" % e]
+    finally:
+        if opts.keep:
+            case.report.append("files kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return case
+
+
+# ==== The invalid/ corpus =================================================
+
+def aws_location_to_pointer(loc):
+    """AWS writes array indexes as Choices[0]; our pointers as /Choices/0.
+    Returns None for locations that are not pointers.
+
+    >>> aws_location_to_pointer("/States/C/Choices[0]/Next")
+    '/States/C/Choices/0/Next'
+    >>> aws_location_to_pointer("/")
+    ''
+    >>> aws_location_to_pointer("[Source: (String)...]") is None
+    True
+    """
+    if not isinstance(loc, str) or not loc.startswith("/"):
+        return None
+    loc = re.sub(r"\[(\d+)\]", r"/\1", loc)
+    return "" if loc == "/" else loc
+
+
+# A diagnostic's first line; not the echoed source line ("   12 | ...") or
+# the caret line, whatever JSON strings they show.
+DIAG_LINE = re.compile(r"^(?!\s*\d*\s\|)(?:.*?): (error|warning|note): (.*)$")
+
+
+def diagnostic_pointers(stderr):
+    """The JSON pointers of the error lines of aslc's diagnostics ("" for an
+    error without one).
+
+    >>> diagnostic_pointers('a.json:1:2: error: x [/States/A]\\n  1 | {\\na.json: error: y\\n')
+    ['/States/A', '']
+    """
+    out = []
+    for line in stderr.splitlines():
+        m = DIAG_LINE.match(line)
+        if not m or m.group(1) != "error":
+            continue
+        p = re.search(r" \[(/.*)\]$", m.group(2))
+        out.append(p.group(1) if p else "")
+    return out
+
+
+def location_found(pointer, found):
+    """True when some diagnostic names pointer or a place inside it: ours
+    may be more precise than AWS's (a member of the object AWS named).
+
+    >>> location_found("/States/X", ["/States/X/Next"])
+    True
+    >>> location_found("/States/X", ["/States/XY"])
+    False
+    >>> location_found("", ["/StartAt"])
+    True
+    """
+    return any(f == pointer or f.startswith(pointer + "/") for f in found)
+
+
+class Invalid:
+    """One case of invalid/*.json."""
+
+    def __init__(self, path, data):
+        self.path = path
+        self.data = data
+        self.name = data["name"]
+        self.verdict = None
+        self.reason = ""
+        self.report = []
+
+
+def express_option(opts):
+    """How to tell `aslc check` that a machine is EXPRESS, if it can be told;
+    found once from its help text."""
+    if opts.express_args is None:
+        code, out, err = run_process([opts.aslc, "--help"], None, 30)
+        text = (out + err).decode("utf-8", "replace")
+        if "--type" in text:
+            opts.express_args = ["--type=EXPRESS"]
+        elif "--express" in text:
+            opts.express_args = ["--express"]
+        else:
+            opts.express_args = []
+    return opts.express_args
+
+
+def run_invalid(case, opts):
+    d = case.data
+    exp = d["expected"]
+    if d.get("query_language") == "JSONata":
+        case.verdict, case.reason = "skip", "JSONata definition (invalid/ checks JSONPath only)"
+        return case
+    extra = []
+    if d.get("state_machine_type") == "EXPRESS":
+        extra = express_option(opts)
+        if not extra and d.get("category") == "express_unsupported_integration":
+            case.verdict = "skip"
+            case.reason = "needs the EXPRESS type, which aslc check cannot be given"
+            return case
+    tmp = tempfile.mkdtemp(prefix="aslc-inv-", dir=opts.workdir)
+    try:
+        path = os.path.join(tmp, "definition.asl.json")
+        if "definition" in d:
+            definition = d["definition"]
+            if d.get("definition_scope") == "state":
+                # TestState with one state: AWS reports locations as if it
+                # were the state "StateName" of a machine.
+                definition = {"StartAt": "StateName", "States": {"StateName": definition}}
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(definition, f, indent=2, ensure_ascii=False)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(d.get("definition_text", ""))
+        argv = [opts.aslc, "check"] + extra + ["definition.asl.json"]
+        code, out, err = run_process(argv, tmp, opts.timeout)
+        stderr = err.decode("utf-8", "replace")
+        want = 0 if exp.get("accepted") else 1
+        problems = []
+        if code == 2 and not_supported_reason(stderr):
+            case.verdict, case.reason = "skip", not_supported_reason(stderr)
+            return case
+        if code is None:
+            problems.append("aslc check: no result within %g s" % opts.timeout)
+        elif code != want:
+            message = exp.get("message")
+            problems.append("aslc check exited %d, expected %d (AWS %s it%s)" % (
+                code, want, "accepted" if want == 0 else "refused",
+                ": " + short(message, 300) if message else ""))
+        elif want == 1:
+            locs = [exp.get("location")] + [g.get("location") for g in exp.get("diagnostics") or []]
+            found = diagnostic_pointers(stderr)
+            for loc in locs:
+                ptr = aws_location_to_pointer(loc)
+                if ptr is not None and not location_found(ptr, found):
+                    problems.append("no error at [%s] (AWS: %s)" % (ptr or "/", loc))
+        if problems:
+            case.verdict = "fail"
+            case.report = problems + ["    | " + l for l in stderr.splitlines()[-8:]]
+        else:
+            case.verdict = "pass"
+    except Exception as e:
+        case.verdict, case.report = "fail", ["runner error: %r" % e]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return case
+
+
+# ==== Reporting ===========================================================
+
+def print_case(out, kind, case, verbose):
+    if case.verdict == "fail":
+        out.write("FAIL %s%s\n" % (kind, case.name))
+        out.write("     (%s)\n" % os.path.join(*case.path.split(os.sep)[-2:]))
+        for line in case.report:
+            out.write("     %s\n" % line)
+    elif verbose:
+        out.write("%s %s%s%s\n" % ("PASS" if case.verdict == "pass" else "SKIP", kind,
+                                   case.name, " (%s)" % case.reason if case.reason else ""))
+    out.flush()
+
+
+def print_table(out, title, rows):
+    """rows: {label: Counter(pass/fail/skip)}"""
+    if not rows:
+        return
+    width = max(len(title), max(len(k) for k in rows))
+    out.write("\n%-*s %7s %7s %7s\n" % (width, title, "passed", "failed", "skipped"))
+    for label in sorted(rows):
+        r = rows[label]
+        out.write("%-*s %7d %7d %7d\n" % (width, label, r["pass"], r["fail"], r["skip"]))
+
+
+def summarize(out, cases, invalids, list_failures):
+    by_kind = collections.defaultdict(collections.Counter)
+    by_feature = collections.defaultdict(collections.Counter)
+    for c in cases:
+        by_kind["query_language:%s" % c.data.get("query_language")][c.verdict] += 1
+        for f in c.data.get("features") or []:
+            (by_kind if f.startswith("state:") else by_feature)[f][c.verdict] += 1
+    print_table(out, "executions by state type and query language", by_kind)
+    print_table(out, "executions by feature", by_feature)
+
+    for title, group in (("executions", cases), ("invalid definitions", invalids)):
+        if not group:
+            continue
+        n = collections.Counter(c.verdict for c in group)
+        out.write("\n%s: %d passed, %d failed, %d skipped\n"
+                  % (title, n["pass"], n["fail"], n["skip"]))
+        reasons = collections.Counter(c.reason for c in group if c.verdict == "skip")
+        for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.write("  %5d skipped: %s\n" % (count, reason))
+
+    everything = list(cases) + list(invalids)
+    if list_failures:
+        failed = [c for c in everything if c.verdict == "fail"]
+        if failed:
+            out.write("\nfailed:\n")
+            for c in failed:
+                out.write("  %s\n" % c.name)
+    n = collections.Counter(c.verdict for c in everything)
+    out.write("\n%d passed, %d failed, %d skipped\n" % (n["pass"], n["fail"], n["skip"]))
+    return n["fail"]
+
+
+# ==== Main ================================================================
+
+def load_dir(directory, cls, filt):
+    items = []
+    if not os.path.isdir(directory):
+        return items
+    for fn in os.listdir(directory):
+        if not fn.endswith(".json") or fn == "index.json":
+            continue
+        path = os.path.join(directory, fn)
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if filt and filt not in data.get("name", ""):
+            continue
+        items.append(cls(path, data))
+    items.sort(key=lambda c: c.name)
+    return items
+
+
+def run_all(items, fn, opts, out, kind):
+    """Runs fn over items in parallel, printing results in name order."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as pool:
+        futures = [pool.submit(fn, item, opts) for item in items]
+        for fut in futures:
+            print_case(out, kind, fut.result(), opts.verbose)
+
+
+def parse_args(argv):
+    top_srcdir = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
+    top_builddir = os.environ.get("top_builddir") or top_srcdir
+    # Built workflow binaries find the Python adapter through the
+    # environment when aslc is not installed.
+    os.environ.setdefault("ASLC_PYTHON_HANDLER",
+                          os.path.join(top_srcdir, "runtime", "aslc-python-handler"))
+    corpus = os.environ.get("ASLC_CONFORMANCE_DIR") or os.path.join(
+        top_srcdir, "..", "shared", "conformance", "localstack")
+    ap = argparse.ArgumentParser(
+        description="Run the AWS Step Functions conformance corpus against aslc.")
+    ap.add_argument("--corpus", default=corpus, help="corpus directory (default %(default)s)")
+    ap.add_argument("--aslc", default=os.environ.get("ASLC") or os.path.join(top_builddir, "aslc"),
+                    help="the aslc program (default %(default)s)")
+    ap.add_argument("--filter", default="", help="only cases whose name contains this")
+    ap.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--path", choices=("tcc", "c", "both"), default="both",
+                    help="backends to run each case through")
+    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                    help="seconds per aslc/workflow process (default %(default)s)")
+    ap.add_argument("--run-arg", action="append", default=[],
+                    help="an extra argument for every execution (repeatable)")
+    ap.add_argument("--no-invalid", action="store_true", help="skip the invalid/ corpus")
+    ap.add_argument("--keep", action="store_true", help="keep each case's temporary files")
+    ap.add_argument("--workdir", default=None, help="where temporary directories go")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every case")
+    ap.add_argument("--list-failures", action="store_true",
+                    help="list the names of failed cases at the end")
+    ap.add_argument("--self-test", action="store_true",
+                    help="test the runner itself (no aslc needed)")
+    opts = ap.parse_args(argv)
+    opts.jobs = max(1, opts.jobs)
+    # Every process runs in its case's temporary directory.
+    opts.aslc = os.path.abspath(opts.aslc)
+    opts.express_args = None
+    return opts
+
+
+def main(argv=None):
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    if opts.self_test:
+        return self_test()
+    out = sys.stdout
+    cases_dir = os.path.join(opts.corpus, "cases")
+    if not os.path.isdir(cases_dir):
+        sys.stderr.write("runner.py: no corpus at %s\n" % opts.corpus)
+        return 77
+    if not (os.path.isfile(opts.aslc) and os.access(opts.aslc, os.X_OK)):
+        sys.stderr.write("runner.py: %s is not an executable aslc (build it, or pass --aslc)\n"
+                         % opts.aslc)
+        return 99
+
+    cases = load_dir(cases_dir, Case, opts.filter)
+    invalids = [] if opts.no_invalid else load_dir(
+        os.path.join(opts.corpus, "invalid"), Invalid, opts.filter)
+    out.write("aslc conformance: %d executions, %d invalid-definition checks, "
+              "path %s, %d jobs\n" % (len(cases), len(invalids), opts.path, opts.jobs))
+    out.flush()
+    run_all(cases, run_case, opts, out, "")
+    run_all(invalids, run_invalid, opts, out, "invalid: ")
+    failed = summarize(out, cases, invalids, opts.list_failures)
+    return 1 if failed else 0
+
+
+# ==== Self-test ===========================================================
+
+# A stand-in for aslc used by --self-test: `run` and built workflows print
+# their input as output (a definition with a single Pass state), refuse
+# definitions mentioning "Unsupported", and fail as the input asks.
+FAKE_ASLC = r'''#!PYTHON
+import json, os, shlex, sys
+args = sys.argv[1:]
+
+def execute(argv, backend):
+    inp = json.load(open(argv[argv.index("--input-file") + 1]))
+    bindings = json.load(open(argv[argv.index("--bindings") + 1]))
+    if "fail" in inp:
+        print(json.dumps({"Error": inp["fail"], "Cause": json.dumps({"why": 1})}))
+        sys.exit(1)
+    if "uuid" in inp:
+        inp["uuid"] = os.urandom(4).hex()
+    if "name" in inp:
+        inp["name"] = argv[argv.index("--name") + 1]
+    if "bindings" in inp:
+        inp["bindings"] = sorted(bindings)
+    if "tcc_differs" in inp and backend == "tcc":
+        inp["tcc_differs"] = 2
+    print(json.dumps(inp))
+    sys.exit(0)
+
+if args[0] == "check":
+    text = open(args[-1]).read()
+    if "Unsupported" in text:
+        sys.stderr.write("aslc: error: Unsupported things are not supported yet here\n")
+        sys.exit(2)
+    if "Bad" in text:
+        sys.stderr.write("d.json:3:4: error: bad [/States/Bad/Next]\n")
+        sys.exit(1)
+    sys.exit(0)
+if args[0] == "__wf":
+    execute(args[1:], "c")
+if "Unsupported" in open(args[1]).read():
+    sys.stderr.write('definition.asl.json:1:2: error: "Unsupported" is not supported yet [/X]\n')
+    sys.exit(2)
+if args[0] == "run":
+    execute(args[2:], "tcc")
+if args[0] == "build":
+    wf = args[args.index("-o") + 1]
+    with open(wf, "w") as f:
+        f.write('#!/bin/sh\nexec %s %s __wf "$@"\n' % (
+            shlex.quote(sys.executable), shlex.quote(os.path.abspath(__file__))))
+    os.chmod(wf, 0o755)
+    sys.exit(0)
+sys.exit(2)
+'''
+
+
+def self_test():
+    """Doctests of the matcher, then the whole runner on a small made-up
+    corpus with a fake aslc."""
+    import doctest
+    failures, tests = doctest.testmod(sys.modules[__name__])
+    print("doctests: %d run, %d failed" % (tests, failures))
+
+    tmp = tempfile.mkdtemp(prefix="aslc-selftest-")
+    try:
+        failures += self_test_corpus(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("self-test %s" % ("FAILED" if failures else "passed"))
+    return 1 if failures else 0
+
+
+def self_test_corpus(tmp):
+    aslc = os.path.join(tmp, "aslc")
+    with open(aslc, "w") as f:
+        f.write(FAKE_ASLC.replace("PYTHON", sys.executable, 1))
+    os.chmod(aslc, 0o755)
+    corpus = os.path.join(tmp, "corpus")
+    os.makedirs(os.path.join(corpus, "cases"))
+    os.makedirs(os.path.join(corpus, "invalid"))
+    pass_def = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+    def case(name, inp, expected, definition=pass_def, **kw):
+        d = {"name": name, "kind": "execution", "definition": definition, "input": inp,
+             "expected": expected, "loose": bool(kw.get("masked_paths")),
+             "masked_paths": [], "mask_tokens": [], "query_language": "JSONPath",
+             "features": ["state:Pass"], "services": [], "service_class": "none",
+             "lambda_functions": {}}
+        d.update(kw)
+        with open(os.path.join(corpus, "cases", name + ".json"), "w") as f:
+            json.dump(d, f)
+
+    fn = {"f1": {"arn": "arn:aws:lambda:us-east-1:111111111111:function:f1",
+                 "source": "lambda_sources/x/lambdafunctions/id_function.py"}}
+    case("numbers", {"a": 1, "b": [2.0]}, {"status": "SUCCEEDED", "output": {"b": [2], "a": 1.0}})
+    case("wrong", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 2}})
+    case("masked", {"uuid": "", "name": "", "t": "2024-05-06T07:08:09.123Z"},
+         {"status": "SUCCEEDED", "output": {"uuid": "<uuid:1>", "name": "<ExecArnPart_0idx>",
+                                            "t": "date"}},
+         masked_paths=['$.output["uuid"]', '$.output["name"]', '$.output["t"]'],
+         mask_tokens=["date"])
+    case("failed", {"fail": "E"}, {"status": "FAILED", "error": "E", "cause": {"why": 1.0}})
+    case("failed-wrong-cause", {"fail": "E"}, {"status": "FAILED", "error": "E", "cause": "x"})
+    case("unsupported", {}, {"status": "SUCCEEDED", "output": {}},
+         definition={"StartAt": "Unsupported", "States": {}})
+    case("service", {}, {"status": "SUCCEEDED", "output": {}},
+         service_class="other", services=["s3"])
+    case("disagree", {"tcc_differs": 1}, {"status": "SUCCEEDED", "output": {"tcc_differs": 1}})
+    case("lambda", {"bindings": []},
+         {"status": "SUCCEEDED", "output": {"bindings": [
+             "arn:aws:lambda:us-east-1:111111111111:function:f1",
+             "arn:aws:lambda:us-east-1:111111111111:function:f1:*", "f1"]}},
+         service_class="lambda", services=["lambda"], lambda_functions=fn)
+
+    def invalid(name, definition, accepted, location=None, ql="JSONPath"):
+        d = {"name": name, "kind": "definition_validation", "definition": definition,
+             "definition_scope": "state_machine", "state_machine_type": "STANDARD",
+             "query_language": ql, "category": "x",
+             "expected": {"accepted": accepted, "location": location}}
+        with open(os.path.join(corpus, "invalid", name + ".json"), "w") as f:
+            json.dump(d, f)
+
+    invalid("inv-ok", pass_def, True)
+    invalid("inv-bad", {"States": {"Bad": {}}}, False, "/States/Bad")
+    invalid("inv-bad-elsewhere", {"States": {"Bad": {}}}, False, "/States/Other")
+    invalid("inv-accepted-but-refused", {"States": {"Bad": {}}}, True)
+    invalid("inv-jsonata", pass_def, True, ql="JSONata")
+    invalid("inv-unsupported", {"Unsupported": 1}, True)
+
+    want = {"numbers": "pass", "wrong": "fail", "masked": "pass", "failed": "pass",
+            "failed-wrong-cause": "fail", "unsupported": "skip", "service": "skip",
+            "disagree": "fail", "lambda": "pass", "inv-ok": "pass", "inv-bad": "pass",
+            "inv-bad-elsewhere": "fail", "inv-accepted-but-refused": "fail",
+            "inv-jsonata": "skip", "inv-unsupported": "skip"}
+    opts = parse_args(["--corpus", corpus, "--aslc", aslc, "--timeout", "30"])
+    cases = load_dir(os.path.join(corpus, "cases"), Case, "")
+    invalids = load_dir(os.path.join(corpus, "invalid"), Invalid, "")
+    log = open(os.devnull, "w")
+    run_all(cases, run_case, opts, log, "")
+    run_all(invalids, run_invalid, opts, log, "invalid: ")
+    bad = 0
+    for c in cases + invalids:
+        if c.verdict != want[c.name]:
+            bad += 1
+            print("self-test: %s: %s, expected %s" % (c.name, c.verdict, want[c.name]))
+            for line in c.report:
+                print("    " + line)
+    skipped = {c.name: c.reason for c in cases + invalids if c.verdict == "skip"}
+    for name, reason in (("unsupported", '"Unsupported" is not supported yet'),
+                         ("service", "needs AWS service: s3")):
+        if skipped.get(name) != reason:
+            bad += 1
+            print("self-test: %s: skip reason %r" % (name, skipped.get(name)))
+    import io
+    buf = io.StringIO()
+    nfail = summarize(buf, cases, invalids, True)
+    last = buf.getvalue().rstrip("\n").splitlines()[-1]
+    if last != "6 passed, 5 failed, 4 skipped" or nfail != 5:
+        bad += 1
+        print("self-test: summary line %r" % last)
+    disagree = next(c for c in cases if c.name == "disagree")
+    if not any("disagree" in l for l in disagree.report):
+        bad += 1
+        print("self-test: no disagreement reported: %r" % disagree.report)
+    print("runner on a fake corpus: %d cases, %d wrong" % (len(want), bad))
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,531 @@
+/*
+ * check_diag.c - unit tests for compiler/srcmap.c and compiler/diag.c.
+ *
+ * srcmap is tested through line:col of what asl_srcmap_find returns, on one
+ * document that holds the awkward cases together: non-ASCII state names, a
+ * key spelt with \u escapes, a key that needs RFC 6901 escaping, a duplicate
+ * key, an array, and a string with every kind of escape.  The printer is
+ * tested on exact text, caret lines included, as STYLE.md asks.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "srcmap.h"
+
+/* Line numbers are in the comments; line 13 is indented by a tab. */
+static const char DOC[] =
+    "{\n"                                                          /*  1 */
+    "  \"StartAt\": \"Café\",\n"                                   /*  2 */
+    "  \"States\": {\n"                                            /*  3 */
+    "    \"Café\": {\n"                                            /*  4 */
+    "      \"Type\": \"Pass\",\n"                                  /*  5 */
+    "      \"Next\": \"Shipp\"\n"                                  /*  6 */
+    "    },\n"                                                     /*  7 */
+    "    \"a/b~c\": {\"Type\": \"Choice\", \"Choices\": [\n"       /*  8 */
+    "      {\"Variable\": \"$.x\", \"Next\": \"Done\"},\n"         /*  9 */
+    "      {\"Variable\": \"$.y\\u00e9\\ud83d\\ude00\\tz\", \"Next\": \"Nope\"}\n" /* 10 */
+    "    ]},\n"                                                    /* 11 */
+    "    \"Done\": {\"Type\": \"Succeed\"},\n"                     /* 12 */
+    "\t\"Done\": {\"Type\": \"Fail\"},\n"                          /* 13 */
+    "    \"\\u00c9t\\u00e9\": {\"Type\": \"Succeed\"}\n"           /* 14 */
+    "  }\n"                                                        /* 15 */
+    "}\n";                                                         /* 16 */
+
+/* Where pointer lands in text, as "line:col", or "none". */
+static char *where_in(const char *text, const char *pointer, asl_anchor anchor,
+                      size_t str_offset)
+{
+    static char buf[64];
+    size_t off;
+    int line, col;
+
+    if (!asl_srcmap_find(text, strlen(text), pointer, anchor, str_offset, &off))
+        return strcpy(buf, "none");
+    asl_srcmap_linecol(text, strlen(text), off, &line, &col);
+    snprintf(buf, sizeof buf, "%d:%d", line, col);
+    return buf;
+}
+
+static char *where(const char *pointer, asl_anchor anchor, size_t str_offset)
+{
+    return where_in(DOC, pointer, anchor, str_offset);
+}
+
+/* Runs asl_diag_print into a string; the caller frees it. */
+static char *print_to_string(const asl_diags *d, const char *filename,
+                             const char *text, size_t max_errors)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+
+    ck_assert_ptr_nonnull(f);
+    asl_diag_print(f, d, filename, text, text ? strlen(text) : 0, max_errors);
+    fclose(f);
+    return buf;
+}
+
+/* ==== srcmap: values and keys ============================================ */
+
+START_TEST(test_find_root)
+{
+    ck_assert_str_eq(where("", ASL_AT_VALUE, 0), "1:1");
+    ck_assert_str_eq(where("", ASL_AT_KEY, 0), "1:1");   /* the root has no key */
+    ck_assert_str_eq(where_in("  \n  [1]", "", ASL_AT_VALUE, 0), "2:3");
+    ck_assert_str_eq(where_in("\xEF\xBB\xBF{}", "", ASL_AT_VALUE, 0), "1:2");
+}
+END_TEST
+
+START_TEST(test_find_member)
+{
+    ck_assert_str_eq(where("/StartAt", ASL_AT_VALUE, 0), "2:14");
+    ck_assert_str_eq(where("/StartAt", ASL_AT_KEY, 0), "2:3");
+    ck_assert_str_eq(where("/States", ASL_AT_VALUE, 0), "3:13");
+    /* A non-ASCII state name; columns count code points, not bytes. */
+    ck_assert_str_eq(where("/States/Café", ASL_AT_VALUE, 0), "4:13");
+    ck_assert_str_eq(where("/States/Café/Next", ASL_AT_VALUE, 0), "6:15");
+    ck_assert_str_eq(where("/States/Café/Next", ASL_AT_KEY, 0), "6:7");
+}
+END_TEST
+
+START_TEST(test_find_escaped_tokens)
+{
+    /* RFC 6901: the key "a/b~c" is spelt a~1b~0c in a pointer. */
+    ck_assert_str_eq(where("/States/a~1b~0c", ASL_AT_KEY, 0), "8:5");
+    ck_assert_str_eq(where("/States/a~1b~0c", ASL_AT_VALUE, 0), "8:14");
+    /* The unescaped spelling names other (missing) members. */
+    ck_assert_str_eq(where("/States/a/b~c", ASL_AT_VALUE, 0), "3:13");
+    /* A key written with \u escapes matches its decoded UTF-8. */
+    ck_assert_str_eq(where("/States/Été", ASL_AT_VALUE, 0), "14:22");
+    ck_assert_str_eq(where("/States/Été", ASL_AT_KEY, 0), "14:5");
+    ck_assert_str_eq(where_in("{\"m~n\": 1, \"\": 2}", "/m~0n", ASL_AT_VALUE, 0), "1:9");
+    /* "/" names the member whose key is empty. */
+    ck_assert_str_eq(where_in("{\"m~n\": 1, \"\": 2}", "/", ASL_AT_VALUE, 0), "1:16");
+}
+END_TEST
+
+START_TEST(test_find_array)
+{
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices", ASL_AT_VALUE, 0), "8:44");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/0", ASL_AT_VALUE, 0), "9:7");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/0/Next", ASL_AT_VALUE, 0), "9:35");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/1/Next", ASL_AT_VALUE, 0), "10:56");
+    /* An array element has no key: AT_KEY falls back to the value. */
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/1", ASL_AT_KEY, 0), "10:7");
+    ck_assert_str_eq(where_in("[[1, [2, 3]], 4]", "/0/1/1", ASL_AT_VALUE, 0), "1:10");
+    ck_assert_str_eq(where_in("[[1, [2, 3]], 4]", "/1", ASL_AT_VALUE, 0), "1:15");
+}
+END_TEST
+
+START_TEST(test_find_duplicate_key)
+{
+    /* jansson keeps the last of duplicate keys, and so do we. */
+    ck_assert_str_eq(where("/States/Done", ASL_AT_KEY, 0), "13:2");
+    ck_assert_str_eq(where("/States/Done", ASL_AT_VALUE, 0), "13:10");
+    ck_assert_str_eq(where("/States/Done/Type", ASL_AT_VALUE, 0), "13:19");
+    ck_assert_str_eq(where_in("{\"a\": 1, \"b\": 2, \"a\": {\"a\": 3}}", "/a/a",
+                              ASL_AT_VALUE, 0), "1:29");
+}
+END_TEST
+
+START_TEST(test_find_missing)
+{
+    /* The nearest existing ancestor stands in for what is missing. */
+    ck_assert_str_eq(where("/States/Café/Retry/0", ASL_AT_VALUE, 0), "4:13");
+    ck_assert_str_eq(where("/States/Café/Retry", ASL_AT_KEY, 0), "4:5");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/2", ASL_AT_VALUE, 0), "8:44");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/-", ASL_AT_VALUE, 0), "8:44");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/01", ASL_AT_VALUE, 0), "8:44");
+    ck_assert_str_eq(where("/States/a~1b~0c/Choices/x", ASL_AT_VALUE, 0), "8:44");
+    ck_assert_str_eq(where("/StartAt/x", ASL_AT_VALUE, 0), "2:14");
+    ck_assert_str_eq(where("/", ASL_AT_VALUE, 0), "1:1");
+    ck_assert_str_eq(where("/Nope", ASL_AT_KEY, 0), "1:1");
+    /* ASL_AT_STRING on a missing member points at the ancestor itself. */
+    ck_assert_str_eq(where("/StartAt/x", ASL_AT_STRING, 3), "2:14");
+}
+END_TEST
+
+/* ==== srcmap: inside strings ============================================= */
+
+START_TEST(test_find_in_string)
+{
+    /* "Café": C a f are bytes 0-2, é is bytes 3-4, then the closing quote. */
+    ck_assert_str_eq(where("/StartAt", ASL_AT_STRING, 0), "2:15");
+    ck_assert_str_eq(where("/StartAt", ASL_AT_STRING, 3), "2:18");
+    ck_assert_str_eq(where("/StartAt", ASL_AT_STRING, 4), "2:18");
+    ck_assert_str_eq(where("/StartAt", ASL_AT_STRING, 5), "2:19");
+}
+END_TEST
+
+START_TEST(test_find_in_string_escapes)
+{
+    /* "$.y\u00e9\ud83d\ude00\tz" decodes to $ . y é(2) 😀(4) TAB z:
+     * byte 3 is é, 5..8 the emoji (one surrogate pair), 9 the tab, 10 z. */
+    const char *p = "/States/a~1b~0c/Choices/1/Variable";
+    ck_assert_str_eq(where(p, ASL_AT_VALUE, 0), "10:20");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 2), "10:23");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 3), "10:24");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 4), "10:24");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 5), "10:30");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 8), "10:30");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 9), "10:42");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 10), "10:44");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 11), "10:45");
+    ck_assert_str_eq(where(p, ASL_AT_STRING, 1000), "10:45");
+    /* Other escapes, including \/ and \", are one byte each. */
+    ck_assert_str_eq(where_in("{\"a\": \"\\/\\\"x\"}", "/a", ASL_AT_STRING, 2), "1:12");
+    /* On a value that is not a string, the value itself. */
+    ck_assert_str_eq(where("/States/Café", ASL_AT_STRING, 3), "4:13");
+}
+END_TEST
+
+START_TEST(test_find_malformed)
+{
+    size_t off = 99;
+
+    ck_assert(!asl_srcmap_find("", 0, "", ASL_AT_VALUE, 0, &off));
+    ck_assert(!asl_srcmap_find(" \n ", 3, "", ASL_AT_VALUE, 0, &off));
+    ck_assert(!asl_srcmap_find(NULL, 0, "", ASL_AT_VALUE, 0, &off));
+    ck_assert_uint_eq(off, 99);
+    ck_assert_str_eq(where_in("{\"a\" 1}", "/a", ASL_AT_VALUE, 0), "none");
+    ck_assert_str_eq(where_in("{\"a\": [1, 2", "/a/5", ASL_AT_VALUE, 0), "none");
+    ck_assert_str_eq(where_in("{\"a\": tru", "/b", ASL_AT_VALUE, 0), "none");
+    ck_assert_str_eq(where_in("{\"a\": \"x\\q\"}", "/a", ASL_AT_VALUE, 0), "none");
+    /* The root is found before anything malformed is reached. */
+    ck_assert_str_eq(where_in("{\"a\" 1}", "", ASL_AT_VALUE, 0), "1:1");
+    /* The text need not be NUL-terminated: len bounds every read. */
+    ck_assert(asl_srcmap_find("{\"a\": 1}XXXX", 8, "/a", ASL_AT_VALUE, 0, &off));
+    ck_assert_uint_eq(off, 6);
+    ck_assert(!asl_srcmap_find("{\"a\": \"xyz\"}", 9, "/a", ASL_AT_STRING, 9, &off));
+}
+END_TEST
+
+START_TEST(test_linecol)
+{
+    const char *t = "ab\n\xC3\xA9x\n";
+    int line, col;
+
+    asl_srcmap_linecol(t, strlen(t), 0, &line, &col);
+    ck_assert_int_eq(line, 1);
+    ck_assert_int_eq(col, 1);
+    asl_srcmap_linecol(t, strlen(t), 2, &line, &col);   /* the newline */
+    ck_assert_int_eq(line, 1);
+    ck_assert_int_eq(col, 3);
+    asl_srcmap_linecol(t, strlen(t), 5, &line, &col);   /* x, after é */
+    ck_assert_int_eq(line, 2);
+    ck_assert_int_eq(col, 2);
+    asl_srcmap_linecol(t, strlen(t), 1000, &line, &col); /* clamped to the end */
+    ck_assert_int_eq(line, 3);
+    ck_assert_int_eq(col, 1);
+}
+END_TEST
+
+/* ==== diag: records and pointers ========================================= */
+
+START_TEST(test_records)
+{
+    asl_diags d;
+    char ptr[] = "/States/X";
+    char code[] = "SCHEMA_VALIDATION_FAILED";
+
+    asl_diag_init(&d);
+    asl_diag *g = asl_diag_add(&d, ASL_DIAG_ERROR, ptr, ASL_AT_KEY, 0, code,
+                               "\"%s\" is %d", "Next", 42);
+    ck_assert_ptr_nonnull(g);
+    /* The record holds copies: the caller's buffers may change. */
+    strcpy(ptr, "/Other/X");
+    strcpy(code, "CHANGED_CODE_____XXXXXXX");
+    asl_diag_add(&d, ASL_DIAG_WARNING, NULL, ASL_AT_VALUE, 0, NULL, "w");
+    asl_diag_add(&d, ASL_DIAG_NOTE, "", ASL_AT_STRING, 7, NULL, "n");
+    for (int i = 0; i < 20; i++)   /* grows past the first allocation */
+        asl_diag_add(&d, ASL_DIAG_ERROR, "/a", ASL_AT_VALUE, 0, NULL, "e%d", i);
+
+    ck_assert_uint_eq(d.n, 23);
+    ck_assert_uint_eq(d.nerrors, 21);
+    ck_assert_int_eq(d.v[0].severity, ASL_DIAG_ERROR);
+    ck_assert_str_eq(d.v[0].pointer, "/States/X");
+    ck_assert_int_eq(d.v[0].anchor, ASL_AT_KEY);
+    ck_assert_str_eq(d.v[0].code, "SCHEMA_VALIDATION_FAILED");
+    ck_assert_str_eq(d.v[0].message, "\"Next\" is 42");
+    ck_assert_str_eq(d.v[1].pointer, "");
+    ck_assert_ptr_null(d.v[1].code);
+    ck_assert_int_eq(d.v[2].anchor, ASL_AT_STRING);
+    ck_assert_uint_eq(d.v[2].str_offset, 7);
+    ck_assert_str_eq(d.v[22].message, "e19");
+    asl_diag_free(&d);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_uint_eq(d.nerrors, 0);
+    asl_diag_free(&d);   /* freeing twice is harmless */
+}
+END_TEST
+
+START_TEST(test_pointer_build)
+{
+    char *a = asl_pointer_join("", "States");
+    char *b = asl_pointer_join(a, "a/b~c");
+    char *c = asl_pointer_index(b, 12);
+    char *e = asl_pointer_join("/x", "");
+    char *f = asl_pointer_join(NULL, "Café");
+
+    ck_assert_str_eq(a, "/States");
+    ck_assert_str_eq(b, "/States/a~1b~0c");
+    ck_assert_str_eq(c, "/States/a~1b~0c/12");
+    ck_assert_str_eq(e, "/x/");
+    ck_assert_str_eq(f, "/Café");
+    /* What join builds, srcmap finds. */
+    ck_assert_str_eq(where(b, ASL_AT_KEY, 0), "8:5");
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(f);
+}
+END_TEST
+
+/* ==== diag: sorting ====================================================== */
+
+START_TEST(test_sort)
+{
+    /* "/a/y" cannot be located: the object under "a" is malformed. */
+    const char *text = "{\"a\": {\"x\": 1 \"y\"}, \"b\": 2}";
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/b", ASL_AT_VALUE, 0, NULL, "m0");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/a/y", ASL_AT_VALUE, 0, NULL, "m1");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL, "m2");
+    asl_diag_add(&d, ASL_DIAG_NOTE, "/a", ASL_AT_VALUE, 0, NULL, "m3");
+    asl_diag_add(&d, ASL_DIAG_WARNING, "/b", ASL_AT_KEY, 0, NULL, "m4");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/b", ASL_AT_VALUE, 0, NULL, "m5");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/zzz", ASL_AT_VALUE, 0, NULL, "m6");
+    asl_diag_sort(&d, text, strlen(text));
+
+    const char *want[] = {"m2", "m6", "m3", "m4", "m0", "m5", "m1"};
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_str_eq(d.v[i].message, want[i]);
+    ck_assert_uint_eq(d.nerrors, 5);
+
+    /* Without text nothing is located, and nothing moves. */
+    asl_diag_sort(&d, NULL, 0);
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_str_eq(d.v[i].message, want[i]);
+    asl_diag_free(&d);
+
+    asl_diag_init(&d);
+    asl_diag_sort(&d, text, strlen(text));   /* empty: nothing to do */
+    asl_diag_free(&d);
+}
+END_TEST
+
+/* ==== diag: printing ===================================================== */
+
+START_TEST(test_print_document)
+{
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/States/Café/Next", ASL_AT_VALUE, 0, NULL,
+                 "\"Next\" names state \"%s\", which does not exist", "Shipp");
+    asl_diag_add(&d, ASL_DIAG_WARNING, "/States/Done", ASL_AT_KEY, 0, NULL,
+                 "duplicate key \"Done\"");
+    asl_diag_add(&d, ASL_DIAG_NOTE, "/States", ASL_AT_VALUE, 0, NULL,
+                 "states are defined here");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL,
+                 "the state machine has no terminal state");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/States/a~1b~0c/Choices/1/Variable",
+                 ASL_AT_STRING, 9, NULL, "unexpected character in a path");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/States/Café/Retry", ASL_AT_KEY, 0, NULL,
+                 "state \"Café\" retries nothing");
+    asl_diag_sort(&d, DOC, strlen(DOC));
+
+    char *s = print_to_string(&d, "order.asl.json", DOC, 0);
+    ck_assert_str_eq(s,
+        "order.asl.json:1:1: error: the state machine has no terminal state\n"
+        "    1 | {\n"
+        "      | ^\n"
+        "order.asl.json:3:13: note: states are defined here [/States]\n"
+        "    3 |   \"States\": {\n"
+        "      |             ^\n"
+        "order.asl.json:4:5: error: state \"Café\" retries nothing [/States/Café/Retry]\n"
+        "    4 |     \"Café\": {\n"
+        "      |     ^\n"
+        "order.asl.json:6:15: error: \"Next\" names state \"Shipp\", which does not exist"
+        " [/States/Café/Next]\n"
+        "    6 |       \"Next\": \"Shipp\"\n"
+        "      |               ^\n"
+        "order.asl.json:10:42: error: unexpected character in a path"
+        " [/States/a~1b~0c/Choices/1/Variable]\n"
+        "   10 |       {\"Variable\": \"$.y\\u00e9\\ud83d\\ude00\\tz\", \"Next\": \"Nope\"}\n"
+        "      |                                          ^\n"
+        "order.asl.json:13:2: warning: duplicate key \"Done\" [/States/Done]\n"
+        "   13 | \t\"Done\": {\"Type\": \"Fail\"},\n"
+        "      | \t^\n");
+    free(s);
+    asl_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_print_caret_after_non_ascii)
+{
+    /* The caret pads one space per code point: é is two bytes, one column. */
+    const char *text = "{\"Été\": {\"Type\": \"Wait\", \"Seconds\": -1}}";
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/Été/Seconds", ASL_AT_VALUE, 0, NULL,
+                 "\"Seconds\" must not be negative");
+    char *s = print_to_string(&d, "w.json", text, 0);
+    ck_assert_str_eq(s,
+        "w.json:1:37: error: \"Seconds\" must not be negative [/Été/Seconds]\n"
+        "    1 | {\"Été\": {\"Type\": \"Wait\", \"Seconds\": -1}}\n"
+        "      |                                     ^\n");
+    free(s);
+    asl_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_print_crlf_and_long_file)
+{
+    /* A CR before the newline is not printed (it would move the cursor). */
+    asl_diags d;
+    const char *crlf = "{\r\n  \"a\": 1\r\n}\r\n";
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/a", ASL_AT_VALUE, 0, NULL, "bad");
+    char *s = print_to_string(&d, "c.json", crlf, 0);
+    ck_assert_str_eq(s,
+        "c.json:2:8: error: bad [/a]\n"
+        "    2 |   \"a\": 1\n"
+        "      |        ^\n");
+    free(s);
+
+    /* Line numbers wider than five digits widen both gutters alike. */
+    size_t n = 123456;
+    char *big = malloc(n + 16);
+    memset(big, '\n', n);
+    strcpy(big + n, "[1, 2]");
+    asl_diag_free(&d);
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/1", ASL_AT_VALUE, 0, NULL, "two");
+    s = print_to_string(&d, "big.json", big, 0);
+    ck_assert_str_eq(s,
+        "big.json:123457:5: error: two [/1]\n"
+        "123457 | [1, 2]\n"
+        "       |     ^\n");
+    free(s);
+    free(big);
+    asl_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_print_without_text)
+{
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/States/X", ASL_AT_VALUE, 0, NULL, "no text");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL, "at the root");
+    asl_diag_add(&d, ASL_DIAG_WARNING, "/", ASL_AT_VALUE, 0, NULL, "empty key");
+    char *s = print_to_string(&d, "x.json", NULL, 0);
+    ck_assert_str_eq(s,
+        "x.json: error: no text [/States/X]\n"
+        "x.json: error: at the root\n"
+        "x.json: warning: empty key [/]\n");
+    free(s);
+
+    /* Text that cannot be scanned prints the same way. */
+    s = print_to_string(&d, "x.json", "   ", 0);
+    ck_assert_str_eq(s,
+        "x.json: error: no text [/States/X]\n"
+        "x.json: error: at the root\n"
+        "x.json: warning: empty key [/]\n");
+    free(s);
+    asl_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_print_max_errors)
+{
+    const char *text = "{\"a\": 1, \"b\": 2, \"c\": 3}";
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/a", ASL_AT_VALUE, 0, NULL, "first");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/b", ASL_AT_VALUE, 0, NULL, "second");
+    asl_diag_add(&d, ASL_DIAG_NOTE, "/a", ASL_AT_KEY, 0, NULL, "note of second");
+    asl_diag_add(&d, ASL_DIAG_WARNING, "/c", ASL_AT_VALUE, 0, NULL, "a warning");
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/c", ASL_AT_VALUE, 0, NULL, "third");
+
+    char *s = print_to_string(&d, "m.json", text, 1);
+    ck_assert_str_eq(s,
+        "m.json:1:7: error: first [/a]\n"
+        "    1 | {\"a\": 1, \"b\": 2, \"c\": 3}\n"
+        "      |       ^\n"
+        "m.json:1:23: warning: a warning [/c]\n"
+        "    1 | {\"a\": 1, \"b\": 2, \"c\": 3}\n"
+        "      |                       ^\n"
+        "aslc: 2 more errors not shown\n");
+    free(s);
+
+    s = print_to_string(&d, "m.json", NULL, 2);
+    ck_assert_str_eq(s,
+        "m.json: error: first [/a]\n"
+        "m.json: error: second [/b]\n"
+        "m.json: note: note of second [/a]\n"
+        "m.json: warning: a warning [/c]\n"
+        "aslc: 1 more error not shown\n");
+    free(s);
+
+    /* At the limit exactly, no line about omissions. */
+    s = print_to_string(&d, "m.json", NULL, 3);
+    ck_assert_ptr_null(strstr(s, "not shown"));
+    free(s);
+    asl_diag_free(&d);
+}
+END_TEST
+
+static Suite *diag_suite(void)
+{
+    Suite *s = suite_create("diag");
+    TCase *tc;
+
+    tc = tcase_create("srcmap");
+    tcase_add_test(tc, test_find_root);
+    tcase_add_test(tc, test_find_member);
+    tcase_add_test(tc, test_find_escaped_tokens);
+    tcase_add_test(tc, test_find_array);
+    tcase_add_test(tc, test_find_duplicate_key);
+    tcase_add_test(tc, test_find_missing);
+    tcase_add_test(tc, test_find_in_string);
+    tcase_add_test(tc, test_find_in_string_escapes);
+    tcase_add_test(tc, test_find_malformed);
+    tcase_add_test(tc, test_linecol);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("records");
+    tcase_add_test(tc, test_records);
+    tcase_add_test(tc, test_pointer_build);
+    tcase_add_test(tc, test_sort);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("print");
+    tcase_add_test(tc, test_print_document);
+    tcase_add_test(tc, test_print_caret_after_non_ascii);
+    tcase_add_test(tc, test_print_crlf_and_long_file);
+    tcase_add_test(tc, test_print_without_text);
+    tcase_add_test(tc, test_print_max_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(diag_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
