@@ -488,8 +488,12 @@ int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path)
     char *why = NULL;
     json_t *doc = aslrtp_path_set(p, f->raw, f->res, &why);
     f->raw = f->res = NULL;
-    if (!doc)
-        return fail_path(ex, p, why);
+    if (!doc) {
+        /* AWS states this one without the "Invalid path" wrapper. */
+        fail_in_state(ex, "States.Runtime", why ? why : "");
+        free(why);
+        return 0;
+    }
     f->raw = doc;
     return 1;
 }

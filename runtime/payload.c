@@ -144,24 +144,49 @@ typedef struct evalctx {
 
 static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e);
 
+/* Recorded on AWS (ASL-REFERENCE §4): a path of a template that matches
+ * nothing, directly or as an intrinsic's argument, is reported with the
+ * path, the field and the input. */
+static char *not_found(const aslrtp_path *p, const char *field, json_t *input)
+{
+    char *in = aslrt_json_dumps(input);
+    char *cause = aslrtp_strdupf(
+        "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
+        aslrtp_path_text(p), field, in);
+    free(in);
+    return cause;
+}
+
+typedef struct argctx {
+    evalctx *e;
+    const char *field;
+} argctx;
+
+static json_t *resolve_arg(void *ud, const aslrtp_path *p, char **why)
+{
+    argctx *a = ud;
+    json_t *v = a->e->resolve(a->e->ud, p, why);
+    if (!v) {
+        free(*why);
+        *why = not_found(p, a->field, a->e->input);
+    }
+    return v;
+}
+
 static json_t *eval_leaf(const aslrtp_tmpl *c, evalctx *e)
 {
-    if (c->kind == T_CALL)
-        return aslrtp_intrinsic_eval(c->call, e->resolve, e->ud, e->err);
+    if (c->kind == T_CALL) {
+        argctx a = {e, c->field};
+        return aslrtp_intrinsic_eval(c->call, resolve_arg, &a, e->err);
+    }
     if (c->kind != T_PATH)
         return eval_node(c, e);
     char *why = NULL;
     json_t *v = e->resolve(e->ud, c->path, &why);
     if (!v) {
-        /* Recorded on AWS (ASL-REFERENCE §4): a missing path in a template
-         * names the path, the field and the input. */
-        char *in = aslrt_json_dumps(e->input);
-        char *cause = aslrtp_strdupf(
-            "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
-            aslrtp_path_text(c->path), c->field, in);
+        char *cause = not_found(c->path, c->field, e->input);
         aslrt_error_set(e->err, "States.Runtime", cause);
         free(cause);
-        free(in);
         free(why);
     }
     return v;
