@@ -27,7 +27,9 @@ typedef enum {
 typedef enum {
     ASL_AT_VALUE,   /* the value the pointer names (default) */
     ASL_AT_KEY,     /* the key of the member the pointer names */
-    ASL_AT_STRING   /* inside the string value, at str_offset (decoded bytes) */
+    ASL_AT_STRING,  /* inside the string value, at str_offset (decoded bytes) */
+    ASL_AT_OFFSET   /* at byte str_offset of the text, whatever the pointer
+                       (JSON syntax errors, which have no value to point at) */
 } asl_anchor;
 
 typedef struct asl_diag {

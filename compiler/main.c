@@ -17,7 +17,6 @@
 #include "backend.h"
 #include "config.h"
 #include "ir.h"
-#include "srcmap.h"
 #include "unit.h"
 
 static void usage(FILE *out)
@@ -78,13 +77,6 @@ static char *machine_name(const char *path)
 
 static void print_diags(asl_unit *u, size_t max_errors)
 {
-    /* A JSON syntax error carries a raw byte position, not a pointer. */
-    if (!u->root && u->diags.n) {
-        int line, col;
-        asl_srcmap_linecol(u->text, u->len, u->diags.v[0].str_offset, &line, &col);
-        fprintf(stderr, "%s:%d:%d: error: %s\n", u->filename, line, col, u->diags.v[0].message);
-        return;
-    }
     asl_diag_sort(&u->diags, u->text, u->len);
     asl_diag_print(stderr, &u->diags, u->filename, u->text, u->len, max_errors);
 }

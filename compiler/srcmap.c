@@ -369,6 +369,11 @@ bool asl_srcmap_find(const char *text, size_t len, const char *pointer,
     place at = {0, 0, false};
     bool complete = true;   /* false once a token names nothing */
 
+    if (anchor == ASL_AT_OFFSET) {
+        *offset = str_offset < len ? str_offset : len;
+        return true;
+    }
+
     if (!text)
         return false;
     /* A UTF-8 byte order mark is not JSON, but is harmless to step over. */

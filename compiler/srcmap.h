@@ -16,7 +16,7 @@
 /* Finds the value that pointer names in the JSON text (or, with
  * ASL_AT_KEY, the key of that member; with ASL_AT_STRING, the byte of the
  * string value's source text that holds decoded byte str_offset, escapes
- * taken into account).  Stores its byte offset in *offset.  When the pointer
+ * taken into account; with ASL_AT_OFFSET, byte str_offset of the text).  Stores its byte offset in *offset.  When the pointer
  * names nothing (a missing member), the nearest existing ancestor is used.
  * Returns false only when text is not JSON enough to scan. When an object
  * has a key twice, the last one is used, as jansson does. */

@@ -104,12 +104,19 @@ asl_unit *asl_unit_create(const char *filename, const char *text, size_t len)
     if (!u->root) {
         /* jansson's column is 0 after a newline; take the byte position and
          * let srcmap compute line and column like for every other error. */
-        asl_diag *d = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0,
-                                   "INVALID_JSON_DESCRIPTION", "invalid JSON: %s",
-                                   err.text);
-        d->anchor = ASL_AT_STRING; /* marks a raw byte position, see main.c */
-        d->str_offset = (size_t)err.position;
+        asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_OFFSET, (size_t)err.position,
+                     "INVALID_JSON_DESCRIPTION", "invalid JSON: %s", err.text);
+        return u;
     }
+    /* AWS accepts a key given twice (the last one wins, as in jansson);
+     * say so, since it is almost always a mistake. */
+    json_t *strict = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
+                                JSON_REJECT_DUPLICATES, &err);
+    if (strict)
+        json_decref(strict);
+    else
+        asl_diag_add(&u->diags, ASL_DIAG_WARNING, "", ASL_AT_OFFSET, (size_t)err.position,
+                     NULL, "%s; the last value is used", err.text);
     return u;
 }
 
