@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "config.h"
 
 #ifndef ASLC_INCLUDEDIR
 #define ASLC_INCLUDEDIR "/usr/local/include"
@@ -86,6 +87,11 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     argv[n++] = "-o";
     argv[n++] = output;
     argv[n++] = tmpl;
+#ifdef ASLC_SANITIZERS
+    /* A sanitizer build's libaslrt.a needs the sanitizer runtimes too. */
+    if (!tcc)
+        argv[n++] = "-fsanitize=address,undefined";
+#endif
     argv[n++] = archive;
     argv[n++] = "-ljansson";
     argv[n++] = "-lcrypto";

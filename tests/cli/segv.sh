@@ -1,0 +1,4 @@
+#!/bin/sh
+# A task handler program that crashes.
+cat >/dev/null
+kill -SEGV $$

@@ -1,0 +1,157 @@
+#!/bin/bash
+# run-cli.sh - the command line of aslc and of the workflow binaries it
+# builds: exit codes, messages, input handling, task handler failures.
+# Helper definitions and handler programs are in tests/cli/.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/cli/lib.sh"
+cli=$top_srcdir/tests/cli
+bindings=$cli/bindings.json
+
+# ---- aslc itself --------------------------------------------------------
+run "$aslc" --help
+expect "aslc --help exits 0 and prints the commands" \
+    eval '[ "$rc" = 0 ] && grep -q "emit" "$tmp/out"'
+run "$aslc" --version
+expect "aslc --version exits 0" eval '[ "$rc" = 0 ] && [ -n "$out" ]'
+run "$aslc"
+expect "aslc without a command exits 2" [ "$rc" = 2 ]
+run "$aslc" frobnicate "$cli/echo.asl.json"
+expect "an unknown command exits 2" eval '[ "$rc" = 2 ] && [ -s "$tmp/err" ]'
+run "$aslc" run "$cli/echo.asl.json" --frobnicate
+expect "an unknown option exits 2" eval '[ "$rc" = 2 ] && [ -s "$tmp/err" ]'
+run "$aslc" run "$cli/echo.asl.json" --wait=sometimes --input '{}'
+expect "a bad --wait value exits 2" [ "$rc" = 2 ]
+
+# ---- check --------------------------------------------------------------
+run "$aslc" check "$cli/echo.asl.json"
+expect "check: a valid definition exits 0" [ "$rc" = 0 ]
+run "$aslc" check "$cli/malformed.asl.json"
+expect "check: malformed JSON exits 1 with file:line:col" \
+    eval '[ "$rc" = 1 ] && stderr_has "malformed\.asl\.json:5:[0-9]+: error: "'
+run "$aslc" check "$cli/bad-next.asl.json"
+expect "check: Next to a missing state exits 1 with line:col and JSON pointer" \
+    eval '[ "$rc" = 1 ] && stderr_has "bad-next\.asl\.json:7:15: error: .*\[/States/First/Next\]"'
+expect "check: the diagnostic shows the source line and a caret" \
+    eval 'grep -q "\"Next\": \"Nowhere\"" "$tmp/err" && stderr_has "^ *[0-9]* *\| *\^"'
+
+# ---- emit ---------------------------------------------------------------
+run "$aslc" emit "$cli/task-lambda-error.asl.json"
+expect "emit: the default prefix is the file name as a C identifier" \
+    eval '[ "$rc" = 0 ] && grep -q "const aslrt_machine task_lambda_error_machine" "$tmp/out"'
+run "$aslc" emit "$cli/echo.asl.json" --prefix wf --main -o "$tmp/wf.c"
+expect "emit --main -o writes a file with main()" \
+    eval '[ "$rc" = 0 ] && grep -q "wf_machine" "$tmp/wf.c" && grep -q "aslrt_main" "$tmp/wf.c"'
+# shellcheck disable=SC2046,SC2086  # word lists
+run "${CC:-cc}" -std=c11 $sanitize_flags -I"$ASLC_INCLUDE_DIR" -o "$tmp/wf" "$tmp/wf.c" \
+    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto) -lpthread -lm
+expect "emit --main: the file alone compiles to a workflow program" \
+    eval '[ "$rc" = 0 ] && [ -x "$tmp/wf" ]'
+if [ -x "$tmp/wf" ]; then
+    run "$tmp/wf" --input '{"emitted": 1}'
+    expect "emit --main: the program runs" eval '[ "$rc" = 0 ] && output_is "{\"emitted\": 1}"'
+fi
+
+# ---- run: input ---------------------------------------------------------
+run "$aslc" run "$cli/echo.asl.json" --input '{"a": [1, 2.5, "x"]}'
+expect "run --input: output on stdout, exit 0" \
+    eval '[ "$rc" = 0 ] && output_is "{\"a\": [1, 2.5, \"x\"]}"'
+printf '{"from": "a file"}' >"$tmp/input.json"
+run "$aslc" run "$cli/echo.asl.json" --input-file "$tmp/input.json"
+expect "run --input-file" eval '[ "$rc" = 0 ] && output_is "{\"from\": \"a file\"}"'
+printf '{"from": "stdin"}\n' >"$tmp/stdin.json"
+run_in "$tmp/stdin.json" "$aslc" run "$cli/echo.asl.json"
+expect "run: input from stdin" eval '[ "$rc" = 0 ] && output_is "{\"from\": \"stdin\"}"'
+run "$aslc" run "$cli/echo.asl.json" --input 'not JSON'
+expect "run: --input that is not JSON exits 2 with a message" \
+    eval '[ "$rc" = 2 ] && [ -s "$tmp/err" ] && [ -z "$out" ]'
+run "$aslc" run "$cli/echo.asl.json" --input-file "$tmp/no-such-file.json"
+expect "run: a missing input file exits 2 naming it" \
+    eval '[ "$rc" = 2 ] && grep -q "no-such-file.json" "$tmp/err"'
+run "$aslc" run "$cli/context.asl.json" --name cli-test --input '{"k": 1}'
+expect "run --name sets \$\$.Execution.Name" \
+    eval '[ "$rc" = 0 ] && output_is "{\"name\": \"cli-test\", \"input\": {\"k\": 1}}"'
+
+# ---- run: definitions that cannot run -----------------------------------
+run "$aslc" run "$cli/malformed.asl.json" --input '{}'
+expect "run: malformed JSON definition exits 2 with file:line:col" \
+    eval '[ "$rc" = 2 ] && stderr_has "malformed\.asl\.json:5:[0-9]+: error: "'
+run "$aslc" run "$cli/bad-next.asl.json" --input '{}'
+expect "run: an invalid definition exits 2" \
+    eval '[ "$rc" = 2 ] && stderr_has "\[/States/First/Next\]"'
+run "$aslc" run "$tmp/no-such-definition.asl.json" --input '{}'
+expect "run: a missing definition file exits 2" [ "$rc" = 2 ]
+
+# ---- run: states and tasks ----------------------------------------------
+SECONDS=0
+run "$aslc" run "$cli/wait.asl.json" --wait=skip --input '{"w": true}'
+expect "run --wait=skip: a Wait of 100000 s finishes at once" \
+    eval '[ "$rc" = 0 ] && [ "$SECONDS" -lt 30 ] && output_is "{\"w\": true}"'
+run "$aslc" run "$cli/fail.asl.json" --input '{}'
+expect "run: a Fail state exits 1 with its Error and Cause" \
+    eval '[ "$rc" = 1 ] && output_is "{\"Error\": \"Order.Rejected\", \"Cause\": \"the order was rejected\"}"'
+run "$aslc" run "$cli/task-echo-event.asl.json" --bindings "$bindings" --input '{"n": 7}'
+expect "run: a program handler (first matching binding wins)" \
+    eval '[ "$rc" = 0 ] && output_is "{\"handled\": {\"n\": 7}}"'
+run "$aslc" run "$cli/task-lambda-error.asl.json" --bindings "$bindings" --input '{}'
+expect "run: a Lambda-style error becomes Error and Cause" \
+    eval '[ "$rc" = 1 ] && error_is OrderError && [ -n "$(json_field "$out" Cause | grep "no such order")" ]'
+run "$aslc" run "$cli/task-unbound.asl.json" --bindings "$bindings" --input '{}'
+expect "run: an unbound resource fails naming the resource" \
+    eval '[ "$rc" = 1 ] && [ -n "$(json_field "$out" Error)" ] && grep -q "function:Unbound" "$tmp/out"'
+run "$aslc" run "$cli/task-unbound.asl.json" --input '{}'
+expect "run: without --bindings a Task fails naming the resource" \
+    eval '[ "$rc" = 1 ] && grep -q "function:Unbound" "$tmp/out"'
+run "$aslc" run "$cli/task-crash.asl.json" --bindings "$bindings" --input '{}'
+expect "run: a handler killed by SIGSEGV gives Lambda.Unknown" \
+    eval '[ "$rc" = 1 ] && error_is Lambda.Unknown'
+run "$aslc" run "$cli/task-garbage.asl.json" --bindings "$bindings" --input '{}'
+expect "run: a handler printing something not JSON fails with an Error" \
+    eval '[ "$rc" = 1 ] && [ -n "$(json_field "$out" Error)" ]'
+
+# ---- workflow binaries: same exits and outputs as aslc run --------------
+# same_as_run NAME DEFINITION STDIN ARGS...: builds DEFINITION (once), then
+# runs it both ways.
+same_as_run() {
+    local name=$1 def=$2 stdin=$3 bin=$tmp/bin-${2%.asl.json} want_rc want_out
+    shift 3
+    if [ ! -e "$bin.tried" ]; then
+        : >"$bin.tried"
+        run "$aslc" build "$cli/$def" -o "$bin"
+        expect "build $def" eval '[ "$rc" = 0 ] && [ -x "$bin" ]'
+    fi
+    [ -x "$bin" ] || return 0
+    run_in "$stdin" "$aslc" run "$cli/$def" "$@"
+    want_rc=$rc want_out=$out
+    run_in "$stdin" "$bin" "$@"
+    expect "binary, $name: exit $want_rc and the output of aslc run" \
+        eval '[ "$rc" = "$want_rc" ] && { [ "$out" = "$want_out" ] || output_is "$want_out"; }'
+}
+same_as_run echo echo.asl.json /dev/null --input '{"a": 1}'
+same_as_run stdin echo.asl.json "$tmp/stdin.json"
+same_as_run "bad input" echo.asl.json /dev/null --input 'not JSON'
+same_as_run "missing input file" echo.asl.json /dev/null --input-file "$tmp/no-such-file.json"
+same_as_run "unknown option" echo.asl.json /dev/null --frobnicate
+same_as_run --name context.asl.json /dev/null --name bin-test --input '{}'
+same_as_run --wait=skip wait.asl.json /dev/null --wait=skip --input '{}'
+same_as_run Fail fail.asl.json /dev/null --input '{}'
+same_as_run "program handler" task-echo-event.asl.json /dev/null --bindings "$bindings" --input '{}'
+same_as_run "Lambda-style error" task-lambda-error.asl.json /dev/null --bindings "$bindings" --input '{}'
+same_as_run "unbound resource" task-unbound.asl.json /dev/null --bindings "$bindings" --input '{}'
+same_as_run "crashing handler" task-crash.asl.json /dev/null --bindings "$bindings" --input '{}'
+
+# tcc cannot link a runtime built with sanitizers.
+if command -v tcc >/dev/null 2>&1 && [ "$runtime_sanitized" = no ]; then
+    run "$aslc" build "$cli/echo.asl.json" -o "$tmp/echo-tcc" --cc=tcc
+    expect "build --cc=tcc" eval '[ "$rc" = 0 ] && [ -x "$tmp/echo-tcc" ]'
+    run "$tmp/echo-tcc" --input '{"tcc": true}'
+    expect "binary built with tcc" eval '[ "$rc" = 0 ] && output_is "{\"tcc\": true}"'
+fi
+
+# ---- the manual page ----------------------------------------------------
+if command -v groff >/dev/null 2>&1; then
+    expect "doc/aslc.1 renders without warnings" \
+        eval '[ -z "$(groff -man -ww -z "$top_srcdir/doc/aslc.1" 2>&1)" ]'
+fi
+
+finish
