@@ -87,6 +87,21 @@ static const char *state_type_name(int t)
     return names[t];
 }
 
+static const char *cmp_name(int op)
+{
+    static const char *const names[] = {
+        NULL, "ASLRT_CMP_STRING_EQ", "ASLRT_CMP_STRING_LT", "ASLRT_CMP_STRING_GT",
+        "ASLRT_CMP_STRING_LE", "ASLRT_CMP_STRING_GE", "ASLRT_CMP_STRING_MATCHES",
+        "ASLRT_CMP_NUMERIC_EQ", "ASLRT_CMP_NUMERIC_LT", "ASLRT_CMP_NUMERIC_GT",
+        "ASLRT_CMP_NUMERIC_LE", "ASLRT_CMP_NUMERIC_GE", "ASLRT_CMP_BOOLEAN_EQ",
+        "ASLRT_CMP_TIMESTAMP_EQ", "ASLRT_CMP_TIMESTAMP_LT", "ASLRT_CMP_TIMESTAMP_GT",
+        "ASLRT_CMP_TIMESTAMP_LE", "ASLRT_CMP_TIMESTAMP_GE", "ASLRT_CMP_IS_NULL",
+        "ASLRT_CMP_IS_PRESENT", "ASLRT_CMP_IS_NUMERIC", "ASLRT_CMP_IS_STRING",
+        "ASLRT_CMP_IS_BOOLEAN", "ASLRT_CMP_IS_TIMESTAMP"};
+    ASL_ASSERT(op >= 1 && op <= ASLRT_CMP_IS_TIMESTAMP);
+    return names[op];
+}
+
 static void put_index(FILE *out, int i)
 {
     if (i == ASLRT_NONE)
@@ -111,8 +126,8 @@ static void emit_tables(FILE *out, const asl_cfg *c)
 
     fputs("static const aslrt_cmp cmps[] = {\n", out);
     for (size_t i = 0; i < c->ncmps; i++)
-        fprintf(out, "    /* %zu */ {%d, %d, %d, %d},\n", i, c->cmps[i].variable, c->cmps[i].op,
-                c->cmps[i].operand, c->cmps[i].is_path);
+        fprintf(out, "    /* %zu */ {%d, %s, %d, %d},\n", i, c->cmps[i].variable,
+                cmp_name(c->cmps[i].op), c->cmps[i].operand, c->cmps[i].is_path);
     if (!c->ncmps)
         fputs("    {0, 0, 0, 0}\n", out);
     fputs("};\n\n", out);

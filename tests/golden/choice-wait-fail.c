@@ -13,9 +13,9 @@ static const aslrt_item items[] = {
 };
 
 static const aslrt_cmp cmps[] = {
-    /* 0 */ {2, 9, 3, 0},
-    /* 1 */ {4, 6, 5, 0},
-    /* 2 */ {6, 16, 7, 1},
+    /* 0 */ {2, ASLRT_CMP_NUMERIC_GT, 3, 0},
+    /* 1 */ {4, ASLRT_CMP_STRING_MATCHES, 5, 0},
+    /* 2 */ {6, ASLRT_CMP_TIMESTAMP_LE, 7, 1},
 };
 
 static const aslrt_state states[] = {
