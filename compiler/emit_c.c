@@ -299,8 +299,9 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     put_literal(out, c->name);
     fputs(",\n    ", out);
     put_literal(out, c->source);
-    fprintf(out, ",\n    items, %zu,\n    states, %zu,\n    cmps, %zu,\n    graphs, %zu,\n    %lld\n};\n",
-            c->nitems, c->nstates, c->ncmps, c->ngraphs, c->timeout_seconds);
+    fprintf(out, ",\n    items, %zu,\n    states, %zu,\n    cmps, %zu,\n    graphs, %zu,\n    %lld,\n    %s\n};\n",
+            c->nitems, c->nstates, c->ncmps, c->ngraphs, c->timeout_seconds,
+            c->flags & ASLRT_MACHINE_USES_CONTEXT ? "ASLRT_MACHINE_USES_CONTEXT" : "0");
     if (o->with_main)
         fprintf(out, "\nint main(int argc, char **argv)\n{\n    return aslrt_main(&%s_machine, argc, argv);\n}\n",
                 o->prefix);

@@ -95,6 +95,7 @@ typedef struct asl_cfg {
     aslrt_state *states;      /* one descriptor per state (strings in the arena) */
     size_t nstates;
     long long timeout_seconds;
+    int flags;                /* ASLRT_MACHINE_* */
 } asl_cfg;
 
 /* lower.c: a validated machine to its cfg (arena of u).  Assumes the

@@ -143,7 +143,10 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
     switch (s->type) {
     case ASLRT_STATE_PASS:
     case ASLRT_STATE_TASK:
-        op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+        /* An absent InputPath (or "$") costs nothing: the effective input
+         * is then the state input itself. */
+        if (path_arg(l, s->input_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
+            op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
         if (s->parameters)
             op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
         if (s->type == ASLRT_STATE_TASK)
@@ -155,32 +158,39 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         if (s->result_selector)
             op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
         op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
-        op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+        if (path_arg(l, s->output_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
+            op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
         op(&b, IR_EXIT, 0);
         break;
     case ASLRT_STATE_WAIT:
     case ASLRT_STATE_SUCCEED:
     case ASLRT_STATE_CHOICE:
+    {
         /* These pass their (filtered) input through: ResultPath "$" of the
-         * effective input, then OutputPath. */
-        op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+         * effective input, then OutputPath.  Without InputPath and
+         * OutputPath that is the identity, and no op is emitted for it. */
+        int in = path_arg(l, s->input_path, ASLRT_ITEM_PATH);
+        int out = path_arg(l, s->output_path, ASLRT_ITEM_PATH);
+        opbuf a = {.n = 0};
+        if (in != ASLRT_NONE) {
+            op(&b, IR_INPUT_PATH, in);
+            op(&a, IR_RESULT_INPUT, 0);
+            op(&a, IR_RESULT_PATH, ASLRT_NONE);
+        }
+        if (out != ASLRT_NONE)
+            op(&a, IR_OUTPUT_PATH, out);
+        op(&a, IR_EXIT, 0);
         if (s->type == ASLRT_STATE_WAIT)
             op(&b, IR_WAIT, 0);
         if (s->type == ASLRT_STATE_CHOICE) {
-            opbuf a = {.n = 0};
-            op(&a, IR_RESULT_INPUT, 0);
-            op(&a, IR_RESULT_PATH, ASLRT_NONE);
-            op(&a, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
-            op(&a, IR_EXIT, 0);
             n->after_choice = copy_ops(l, &a);
             n->nafter = a.n;
             break;
         }
-        op(&b, IR_RESULT_INPUT, 0);
-        op(&b, IR_RESULT_PATH, ASLRT_NONE);
-        op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
-        op(&b, IR_EXIT, 0);
+        for (size_t i = 0; i < a.n; i++)
+            op(&b, a.v[i].kind, a.v[i].arg);
         break;
+    }
     case ASLRT_STATE_FAIL:
         break;
     default:
@@ -252,6 +262,11 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
             lower_state(&l, g->states[i], &ig->nodes[i]);
         ig->start = node_of(g, g->start_at);
     }
+    /* The runtime notes each state's entry time only when something can
+     * read it: a path into the context object. */
+    for (size_t i = 0; i < c->nitems; i++)
+        if (strstr(c->items[i].text, "$$"))
+            c->flags |= ASLRT_MACHINE_USES_CONTEXT;
     asl_ir_check(c);
     return c;
 }

@@ -147,13 +147,18 @@ typedef struct aslrt_machine {
     const aslrt_graph_fn *graphs;  /* graphs[0] is the state machine */
     int ngraphs;
     int timeout_seconds;           /* top-level TimeoutSeconds, 0 if absent */
+    int flags;                     /* ASLRT_MACHINE_* */
 } aslrt_machine;
+
+/* Some item reads the context object ($$): states must note their time. */
+#define ASLRT_MACHINE_USES_CONTEXT 1
 
 /* ==== Ops: what generated code calls, one per step of a state =========== */
 
 /* The working values of one graph invocation.  raw is the state input
- * (and, after OutputPath, the next state's input); eff the effective input;
- * res the result.  The frame owns one reference to each non-NULL value. */
+ * (and, after OutputPath, the next state's input); eff the effective input,
+ * or NULL when it is raw itself (no InputPath, no Parameters); res the
+ * result.  The frame owns one reference to each non-NULL value. */
 struct aslrt_frame {
     json_t *raw;
     json_t *eff;

@@ -317,6 +317,10 @@ json_t *aslrt_frame_finish(aslrt_frame *f)
     return out;
 }
 
+/* The effective input: eff once InputPath or Parameters made one, else the
+ * state input itself (the compiler emits no op for an absent InputPath). */
+#define EFF(f) ((f)->eff ? (f)->eff : (f)->raw)
+
 static void set(json_t **slot, json_t *v)
 {
     json_decref(*slot);
@@ -335,7 +339,12 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 {
     f->state = state;
     ex->state = &ex->prog->m->states[state];
-    ex->entered_ms = ex->transitions == 0 ? ex->start_ms : clock_ms(ex);
+    /* Reading the clock is most of an empty state's cost: only when the
+     * time can be seen ($$ in the machine) or bounds the execution. */
+    if (ex->transitions == 0)
+        ex->entered_ms = ex->start_ms;
+    else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT))
+        ex->entered_ms = clock_ms(ex);
     if (ex->deadline_ms && ex->entered_ms >= ex->deadline_ms)
         return timed_out(ex);
     ex->entered_event = ++ex->event_id;
@@ -397,7 +406,7 @@ static json_t *apply_template(aslrt_exec *ex, int tmpl, json_t *input)
 
 int aslrt_op_parameters(aslrt_exec *ex, aslrt_frame *f, int tmpl)
 {
-    json_t *v = apply_template(ex, tmpl, f->eff);
+    json_t *v = apply_template(ex, tmpl, EFF(f));
     set(&f->eff, v);
     return v != NULL;
 }
@@ -411,8 +420,12 @@ int aslrt_op_result_json(aslrt_exec *ex, aslrt_frame *f, int json)
 int aslrt_op_result_input(aslrt_exec *ex, aslrt_frame *f)
 {
     (void)ex;
-    set(&f->res, f->eff);
-    f->eff = NULL;
+    if (f->eff) {
+        set(&f->res, f->eff);
+        f->eff = NULL;
+    } else {
+        set(&f->res, json_incref(f->raw));
+    }
     return 1;
 }
 
@@ -429,7 +442,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     const aslrt_state *s = ex->state;
     double timeout = s->timeout_seconds;
     if (s->timeout_path != ASLRT_NONE) {
-        json_t *v = select_path(ex, s->timeout_path, f->eff);
+        json_t *v = select_path(ex, s->timeout_path, EFF(f));
         if (!v)
             return 0;
         bool ok;
@@ -444,7 +457,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     ex->event_id += 2; /* *Scheduled, *Started */
     json_t *out = NULL;
     aslrt_error err = {NULL, NULL};
-    int ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, f->eff, timeout, &out, &err);
+    int ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, &out, &err);
     ex->event_id++; /* *Succeeded / *Failed */
     if (!ok) {
         aslrt_error_set(&ex->error, err.error, err.cause);
@@ -559,7 +572,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         delay_ms = (double)s->seconds * 1000;
     } else if (s->seconds_path != ASLRT_NONE) {
         const aslrtp_path *p = get_item(ex, s->seconds_path)->path;
-        resolver r = {ex, f->eff};
+        resolver r = {ex, EFF(f)};
         char *why = NULL;
         json_t *v = resolve(&r, p, &why);
         free(why);
@@ -596,7 +609,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         const aslrtp_path *p = NULL;
         if (!text) {
             p = get_item(ex, s->timestamp_path)->path;
-            resolver r = {ex, f->eff};
+            resolver r = {ex, EFF(f)};
             char *why = NULL;
             v = resolve(&r, p, &why);
             free(why);
@@ -639,7 +652,7 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
 {
     const aslrt_cmp *c = &ex->prog->m->cmps[cmp];
     const aslrtp_path *vp = get_item(ex, c->variable)->path;
-    resolver r = {ex, f->eff};
+    resolver r = {ex, EFF(f)};
     char *why = NULL;
     json_t *v = resolve(&r, vp, &why);
     if (!v && c->op != ASLRT_CMP_IS_PRESENT) {

@@ -37,7 +37,6 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
 s0: /* "Decide", states[0] */
     if (!aslrt_op_enter(ex, &f, 0)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, ASLRT_NONE)) goto fail;
     r = aslrt_op_test(ex, &f, 0);
     if (r < 0) goto fail;
     if (r) {
@@ -51,31 +50,18 @@ s0: /* "Decide", states[0] */
     if (r) goto s0_1;
     goto s0_default;
 s0_0:
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     goto s1;
 s0_1:
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     goto s2;
 s0_default:
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     goto s3;
 
 s1: /* "Pause", states[1] */
     if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_wait(ex, &f)) goto fail;
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     goto s3;
 
@@ -86,9 +72,6 @@ s2: /* "Stop", states[2] */
 
 s3: /* "Done", states[3] */
     if (!aslrt_op_enter(ex, &f, 3)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_output_path(ex, &f, 2)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     return aslrt_frame_finish(&f);
@@ -108,6 +91,7 @@ const aslrt_machine golden_machine = {
     states, 4,
     cmps, 3,
     graphs, 1,
+    0,
     0
 };
 

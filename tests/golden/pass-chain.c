@@ -39,10 +39,8 @@ s0: /* "First", states[0] */
 
 s1: /* "Second", states[1] */
     if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_result_json(ex, &f, 4)) goto fail;
     if (!aslrt_op_result_path(ex, &f, ASLRT_NULL_PATH)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     return aslrt_frame_finish(&f);
 
@@ -61,7 +59,8 @@ const aslrt_machine golden_machine = {
     states, 2,
     cmps, 0,
     graphs, 1,
-    0
+    0,
+    ASLRT_MACHINE_USES_CONTEXT
 };
 
 int main(int argc, char **argv)
