@@ -82,6 +82,11 @@ int aslrtp_path_definite(const aslrtp_path *p);
  * "Missing property in path $['a']". */
 json_t *aslrtp_path_get(const aslrtp_path *p, json_t *doc, char **why);
 
+/* The same without a reference count change where none is needed (they are
+ * atomic, and add up on hot paths): returns the node borrowed from doc, or a
+ * new value with *owned set (indefinite paths, member lists). */
+json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *owned);
+
 /* ResultPath: stores value at p inside doc, creating objects on the way.
  * Steals doc and value; copies shared (refcount > 1) nodes before changing
  * them.  Returns the new document, or NULL with *why. */
@@ -92,9 +97,10 @@ json_t *aslrtp_path_set(const aslrtp_path *p, json_t *doc, json_t *value,
 
 typedef struct aslrtp_intrinsic aslrtp_intrinsic;
 
-/* Evaluates a path argument; returns a new reference, or NULL with *why. */
+/* Evaluates a path argument: returns the value, borrowed (it stays alive
+ * while the caller works) or new with *owned set; or NULL with *why. */
 typedef json_t *(*aslrtp_resolve_fn)(void *ud, const aslrtp_path *p,
-                                     char **why);
+                                     char **why, int *owned);
 
 /* True when text looks like an intrinsic call ("States.Name(" ...). */
 int aslrtp_intrinsic_like(const char *text);

@@ -248,7 +248,8 @@ typedef struct resolver {
     json_t *input;            /* what "$" means here */
 } resolver;
 
-/* Evaluates a path of any root: "$" input, "$$" context, "$x" variable. */
+/* Evaluates a path of any root: "$" input, "$$" context, "$x" variable;
+ * returns a new reference. */
 static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
 {
     resolver *r = ud;
@@ -261,6 +262,30 @@ static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
     default:
         return aslrtp_path_get(p, r->input, why);
     }
+}
+
+/* resolve() without reference counting: the value is borrowed from the
+ * frame, the context or a constant unless *owned says it is new. */
+static json_t *lookup(aslrt_exec *ex, json_t *input, const aslrtp_path *p, char **why, int *owned)
+{
+    switch (aslrtp_path_root(p)) {
+    case ASLRTP_ROOT_INPUT:
+        return aslrtp_path_lookup(p, input, why, owned);
+    case ASLRTP_ROOT_CONTEXT:
+        return aslrtp_path_lookup(p, context(ex), why, owned);
+    default: {
+        resolver r = {ex, input};
+        *owned = 1;
+        return resolve(&r, p, why);
+    }
+    }
+}
+
+/* The resolver templates and intrinsic calls are given. */
+static json_t *lookup_cb(void *ud, const aslrtp_path *p, char **why, int *owned)
+{
+    resolver *r = ud;
+    return lookup(r->ex, r->input, p, why, owned);
 }
 
 static const item *get_item(const aslrt_exec *ex, int i)
@@ -396,7 +421,7 @@ static json_t *apply_template(aslrt_exec *ex, int tmpl, json_t *input)
 {
     resolver r = {ex, input};
     aslrt_error err = {NULL, NULL};
-    json_t *v = aslrtp_tmpl_eval(get_item(ex, tmpl)->tmpl, resolve, &r, input, &err);
+    json_t *v = aslrtp_tmpl_eval(get_item(ex, tmpl)->tmpl, lookup_cb, &r, input, &err);
     if (!v) {
         fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
         aslrt_error_clear(&err);
@@ -652,9 +677,9 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
 {
     const aslrt_cmp *c = &ex->prog->m->cmps[cmp];
     const aslrtp_path *vp = get_item(ex, c->variable)->path;
-    resolver r = {ex, EFF(f)};
     char *why = NULL;
-    json_t *v = resolve(&r, vp, &why);
+    int vown = 0, oown = 0;
+    json_t *v = lookup(ex, EFF(f), vp, &why, &vown);
     if (!v && c->op != ASLRT_CMP_IS_PRESENT) {
         /* Only IsPresent tolerates a missing Variable (ASL-REFERENCE §10.2). */
         fail_path(ex, vp, why);
@@ -665,18 +690,21 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
     json_t *operand;
     if (c->is_path) {
         const aslrtp_path *op = get_item(ex, c->operand)->path;
-        operand = resolve(&r, op, &why);
+        operand = lookup(ex, EFF(f), op, &why, &oown);
         if (!operand) {
-            json_decref(v);
+            if (vown)
+                json_decref(v);
             fail_path(ex, op, why);
             return -1;
         }
     } else {
-        operand = json_incref(get_item(ex, c->operand)->json);
+        operand = get_item(ex, c->operand)->json;
     }
     int result = aslrtp_compare(c->op, v, operand);
-    json_decref(v);
-    json_decref(operand);
+    if (vown)
+        json_decref(v);
+    if (oown)
+        json_decref(operand);
     return result;
 }
 
@@ -702,7 +730,7 @@ static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *fie
     json_t *v;
     if (it->call) {
         aslrt_error err = {NULL, NULL};
-        v = aslrtp_intrinsic_eval(it->call, resolve, &r, &err);
+        v = aslrtp_intrinsic_eval(it->call, lookup_cb, &r, &err);
         if (!v) {
             fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
             aslrt_error_clear(&err);

@@ -613,23 +613,30 @@ static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, v
                          aslrt_error *err)
 {
     json_t *small[8];
+    unsigned char small_owned[8];
     json_t **v = f->nargs <= 8 ? small : malloc(f->nargs * sizeof *v);
-    if (!v)
+    unsigned char *owned = f->nargs <= 8 ? small_owned : malloc(f->nargs);
+    if (!v || !owned)
         abort();
     size_t done = 0;
     json_t *r = NULL;
+    /* Arguments are borrowed where they can be: literals from the call,
+     * path values from the document; reference counts are atomic, and a
+     * counting loop pays for each one. */
     for (; done < f->nargs; done++) {
         const arg *a = &f->args[done];
         json_t *x;
+        int own = 0;
         if (a->kind == ARG_LIT) {
-            x = json_incref(a->lit);
+            x = a->lit;
         } else if (a->kind == ARG_CALL) {
             x = eval_call(a->call, resolve, ud, err);
+            own = 1;
         } else {
             /* the resolver knows the field and the input AWS's message
              * names; its reason is passed on as the cause */
             char *why = NULL;
-            x = resolve(ud, a->path, &why);
+            x = resolve(ud, a->path, &why, &own);
             if (!x) {
                 char *cause = why ? why
                                   : aslrtp_strdupf("The JSONPath '%s' could not be found",
@@ -641,13 +648,17 @@ static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, v
         if (!x)
             goto out;
         v[done] = x;
+        owned[done] = (unsigned char)own;
     }
     r = f->fn->fn(f, v, err);
 out:
     for (size_t i = 0; i < done; i++)
-        json_decref(v[i]);
+        if (owned[i])
+            json_decref(v[i]);
     if (v != small)
         free(v);
+    if (owned != small_owned)
+        free(owned);
     return r;
 }
 

@@ -1257,6 +1257,16 @@ static void eval_from(evalctx *c, const aslrtp_path *p, size_t i, json_t *cur)
     }
 }
 
+json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *owned)
+{
+    if (why)
+        *why = NULL;
+    if (p->definite)
+        return walk_definite(p, doc, why, owned);
+    *owned = 1;
+    return aslrtp_path_get(p, doc, why);
+}
+
 json_t *aslrtp_path_get(const aslrtp_path *p, json_t *doc, char **why)
 {
     if (why)

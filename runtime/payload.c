@@ -162,10 +162,10 @@ typedef struct argctx {
     const char *field;
 } argctx;
 
-static json_t *resolve_arg(void *ud, const aslrtp_path *p, char **why)
+static json_t *resolve_arg(void *ud, const aslrtp_path *p, char **why, int *owned)
 {
     argctx *a = ud;
-    json_t *v = a->e->resolve(a->e->ud, p, why);
+    json_t *v = a->e->resolve(a->e->ud, p, why, owned);
     if (!v) {
         free(*why);
         *why = not_found(p, a->field, a->e->input);
@@ -182,7 +182,10 @@ static json_t *eval_leaf(const aslrtp_tmpl *c, evalctx *e)
     if (c->kind != T_PATH)
         return eval_node(c, e);
     char *why = NULL;
-    json_t *v = e->resolve(e->ud, c->path, &why);
+    int owned = 0;
+    json_t *v = e->resolve(e->ud, c->path, &why, &owned);
+    if (v && !owned)
+        json_incref(v); /* it goes into the payload */
     if (!v) {
         char *cause = not_found(c->path, c->field, e->input);
         aslrt_error_set(e->err, "States.Runtime", cause);

@@ -35,9 +35,10 @@ typedef struct world {
     json_t *vars;
 } world;
 
-static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
+static json_t *resolve(void *ud, const aslrtp_path *p, char **why, int *owned)
 {
     world *w = ud;
+    *owned = 1;
     json_t *doc = w->input;
     if (aslrtp_path_root(p) == ASLRTP_ROOT_CONTEXT) {
         doc = w->context;
