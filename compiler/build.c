@@ -93,8 +93,21 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
         argv[n++] = "-fsanitize=address,undefined";
 #endif
     argv[n++] = archive;
-    argv[n++] = "-ljansson";
-    argv[n++] = "-lcrypto";
+    /* jansson and libcrypto from their static archives when configure found
+     * them (gcc and clang; tcc links the shared ones). */
+    char statics[sizeof ASLC_STATIC_LIBS];
+    memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
+    bool linked_static = false;
+    if (!tcc && statics[0]) {
+        for (char *tok = strtok(statics, " "); tok && n < 28; tok = strtok(NULL, " "))
+            argv[n++] = tok;
+        argv[n++] = "-ldl";
+        linked_static = true;
+    }
+    if (!linked_static) {
+        argv[n++] = "-ljansson";
+        argv[n++] = "-lcrypto";
+    }
     argv[n++] = "-lpthread";
     argv[n++] = "-lm";
     argv[n] = NULL;
