@@ -114,6 +114,7 @@ struct asl_graph {
     size_t nstates;
     asl_state *owner;          /* the Parallel/Map state, NULL at top level */
     size_t id;                 /* position in the machine's graph table */
+    asl_state **by_name;       /* the states sorted by name, for asl_graph_find */
 };
 
 typedef struct asl_machine {
@@ -132,6 +133,9 @@ typedef struct asl_machine {
  * the document is not an object; otherwise a machine, possibly with errors
  * recorded in u->diags. */
 asl_machine *asl_parse_machine(asl_unit *u);
+
+/* parse.c: the state of graph g called name, or NULL; O(log n). */
+asl_state *asl_graph_find(const asl_graph *g, const char *name);
 
 /* validate.c: graph rules (targets, reachability, terminal states, unique
  * names).  Adds diagnostics; returns true when it found no error. */

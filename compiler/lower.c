@@ -15,14 +15,44 @@
 typedef struct lowerer {
     asl_unit *u;
     asl_cfg *c;
+    int *slots;               /* open-addressing index of items: item + 1, 0 = empty */
+    size_t nslots;            /* a power of two, kept above twice the items */
 } lowerer;
 
+static size_t item_hash(int kind, const char *text)
+{
+    size_t h = 2166136261u ^ (size_t)kind; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static void index_item(lowerer *l, int i)
+{
+    size_t mask = l->nslots - 1;
+    size_t h = item_hash(l->c->items[i].kind, l->c->items[i].text) & mask;
+    while (l->slots[h])
+        h = (h + 1) & mask;
+    l->slots[h] = i + 1;
+}
+
+/* Items are deduplicated: a path used by a thousand states is compiled once
+ * by the runtime. */
 static int add_item(lowerer *l, int kind, const char *text)
 {
     asl_cfg *c = l->c;
-    for (size_t i = 0; i < c->nitems; i++)
-        if (c->items[i].kind == kind && strcmp(c->items[i].text, text) == 0)
-            return (int)i;
+    if (2 * (c->nitems + 1) > l->nslots) {
+        l->nslots = l->nslots ? 2 * l->nslots : 256;
+        l->slots = asl_alloc(l->u, l->nslots * sizeof *l->slots);
+        for (size_t i = 0; i < c->nitems; i++)
+            index_item(l, (int)i);
+    }
+    size_t mask = l->nslots - 1;
+    for (size_t h = item_hash(kind, text) & mask; l->slots[h]; h = (h + 1) & mask) {
+        const ir_item *it = &c->items[l->slots[h] - 1];
+        if (it->kind == kind && strcmp(it->text, text) == 0)
+            return l->slots[h] - 1;
+    }
     if (c->nitems == c->capitems) {
         size_t cap = c->capitems ? 2 * c->capitems : 64;
         ir_item *n = asl_alloc(l->u, cap * sizeof *n);
@@ -33,6 +63,7 @@ static int add_item(lowerer *l, int kind, const char *text)
     }
     c->items[c->nitems].kind = kind;
     c->items[c->nitems].text = asl_strdup(l->u, text);
+    index_item(l, (int)c->nitems);
     return (int)c->nitems++;
 }
 
@@ -96,10 +127,10 @@ static ir_op *copy_ops(lowerer *l, const opbuf *b)
 
 static int node_of(const asl_graph *g, const char *name)
 {
-    for (size_t i = 0; i < g->nstates; i++)
-        if (strcmp(g->states[i]->name, name) == 0)
-            return (int)i;
-    ASL_UNREACHABLE(); /* validate.c checked every target */
+    const asl_state *s = asl_graph_find(g, name);
+    if (!s)
+        ASL_UNREACHABLE(); /* validate.c checked every target */
+    return (int)s->index;
 }
 
 static ir_cond *lower_cond(lowerer *l, const asl_rule *r)

@@ -821,6 +821,29 @@ static void parse_state(parser *p, asl_state *s)
     }
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const asl_state *x = *(asl_state *const *)a, *y = *(asl_state *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+asl_state *asl_graph_find(const asl_graph *g, const char *name)
+{
+    size_t lo = 0, hi = g->nstates;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(g->by_name[mid]->name, name);
+        if (c == 0)
+            return g->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *owner)
 {
     if (!json_is_object(o)) {
@@ -929,6 +952,12 @@ static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *
         else
             parse_state(p, s);
     }
+    /* Transitions name their targets: an index makes resolving them cheap
+     * for machines of thousands of states. */
+    g->by_name = asl_alloc(p->u, (g->nstates + 1) * sizeof *g->by_name);
+    if (g->nstates)
+        memcpy(g->by_name, g->states, g->nstates * sizeof *g->states);
+    qsort(g->by_name, g->nstates, sizeof *g->by_name, by_name);
     p->depth--;
     return g;
 }

@@ -20,10 +20,7 @@
 
 static asl_state *find(const asl_graph *g, const char *name)
 {
-    for (size_t i = 0; i < g->nstates; i++)
-        if (strcmp(g->states[i]->name, name) == 0)
-            return g->states[i];
-    return NULL;
+    return asl_graph_find(g, name);
 }
 
 /* Calls fn for each transition of s: (target name, pointer of the field). */
