@@ -38,8 +38,9 @@ void asl_jit_destroy(asl_jit *j);
 
 /* build.c: compiles generated C into an executable with a C compiler
  * ("cc", "gcc", "clang", "tcc", or a path), linked against libaslrt.
- * Returns false with *err (malloc'd) on failure. */
+ * optflag is "-O0".."-O3" (NULL: -O2); debug adds -g.  Returns false with
+ * *err (malloc'd) on failure. */
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
-                          bool debug, char **err);
+                          const char *optflag, bool debug, char **err);
 
 #endif /* ASL_BACKEND_H */

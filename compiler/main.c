@@ -30,7 +30,7 @@ static void usage(FILE *out)
           "                            validate; print every error with its location\n"
           "  emit  DEF [-o FILE] [--prefix NAME] [--main]\n"
           "                            write C source that builds against libaslrt\n"
-          "  build DEF -o BINARY [--cc=CC] [-g]\n"
+          "  build DEF -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
           "                            build a standalone workflow executable\n"
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
           "            [--wait=real|skip|scale:F]\n"
@@ -114,7 +114,7 @@ static void use_build_tree(void)
 }
 
 typedef struct options {
-    const char *command, *def, *output, *prefix, *cc;
+    const char *command, *def, *output, *prefix, *cc, *opt;
     bool with_main, debug, express;
     size_t max_errors;
     int rest;                 /* first option handed to the workflow (run) */
@@ -165,6 +165,8 @@ int main(int argc, char **argv)
             o.express = a[7] == 'E';
             rest[nrest++] = argv[i]; /* the execution's ARNs depend on it too */
         }
+        else if (strlen(a) == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3')
+            o.opt = a;
         else if (strcmp(a, "-g") == 0)
             o.debug = true;
         else if (strncmp(a, "--max-errors=", 13) == 0)
@@ -253,7 +255,7 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(o.command, "build") == 0) {
         char *err = NULL;
-        if (!asl_build_executable(csrc, o.output, o.cc, o.debug, &err)) {
+        if (!asl_build_executable(csrc, o.output, o.cc, o.opt, o.debug, &err)) {
             fprintf(stderr, "aslc: error: cannot build '%s': %s\n", o.output, err ? err : "");
             rc = 2;
         }
