@@ -112,6 +112,16 @@ static void put_index(FILE *out, int i)
         fprintf(out, "%d", i);
 }
 
+static void put_errors(FILE *out, const char *what, size_t i, const char **errors, size_t n)
+{
+    fprintf(out, "static const char *const %s%zu_errors[] = {", what, i);
+    for (size_t j = 0; j < n; j++) {
+        fputs(j ? ", " : "", out);
+        put_literal(out, errors[j]);
+    }
+    fputs("};\n", out);
+}
+
 static void emit_tables(FILE *out, const asl_cfg *c)
 {
     fprintf(out, "static const aslrt_item items[] = {\n");
@@ -157,28 +167,60 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_index(out, s->error_path);
         fputs(", ", out);
         put_index(out, s->cause_path);
+        fprintf(out, ", %d, %d, %d, %d},\n", s->retrier, s->nretriers, s->catcher, s->ncatchers);
+    }
+    fputs("};\n\n", out);
+
+    /* Retry and Catch: ErrorEquals lists, then the tables. */
+    for (size_t i = 0; i < c->nretriers; i++)
+        put_errors(out, "retry", i, c->retriers[i].errors, c->retriers[i].nerrors);
+    for (size_t i = 0; i < c->ncatchers; i++)
+        put_errors(out, "catch", i, c->catchers[i].errors, c->catchers[i].nerrors);
+    fputs("static const aslrt_retrier retriers[] = {\n", out);
+    for (size_t i = 0; i < c->nretriers; i++) {
+        const ir_retrier *r = &c->retriers[i];
+        fprintf(out, "    /* %zu */ {retry%zu_errors, %zu, %.17g, %lld, %.17g, %lld, %d},\n", i, i,
+                r->nerrors, r->interval, r->max_attempts, r->backoff, r->max_delay,
+                r->jitter_full);
+    }
+    if (!c->nretriers)
+        fputs("    {0, 0, 0, 0, 0, 0, 0}\n", out);
+    fputs("};\n\nstatic const aslrt_catcher catchers[] = {\n", out);
+    for (size_t i = 0; i < c->ncatchers; i++) {
+        fprintf(out, "    /* %zu */ {catch%zu_errors, %zu, ", i, i, c->catchers[i].nerrors);
+        put_index(out, c->catchers[i].result_path);
         fputs("},\n", out);
     }
+    if (!c->ncatchers)
+        fputs("    {0, 0, 0}\n", out);
     fputs("};\n\n", out);
 }
 
-static void emit_op(FILE *out, const ir_op *o)
+/* One op: a runtime call that jumps to `onfail` when it reports an error. */
+static void emit_op(FILE *out, const ir_op *o, const char *onfail)
 {
+    const char *name = NULL;
+    bool has_arg = true;
     switch (o->kind) {
-    case IR_ENTER: fprintf(out, "    if (!aslrt_op_enter(ex, &f, %d)) goto fail;\n", o->arg); return;
-    case IR_INPUT_PATH: fputs("    if (!aslrt_op_input_path(ex, &f, ", out); break;
-    case IR_PARAMETERS: fputs("    if (!aslrt_op_parameters(ex, &f, ", out); break;
-    case IR_RESULT_JSON: fputs("    if (!aslrt_op_result_json(ex, &f, ", out); break;
-    case IR_RESULT_SELECTOR: fputs("    if (!aslrt_op_result_selector(ex, &f, ", out); break;
-    case IR_RESULT_PATH: fputs("    if (!aslrt_op_result_path(ex, &f, ", out); break;
-    case IR_OUTPUT_PATH: fputs("    if (!aslrt_op_output_path(ex, &f, ", out); break;
-    case IR_RESULT_INPUT: fputs("    if (!aslrt_op_result_input(ex, &f)) goto fail;\n", out); return;
-    case IR_INVOKE: fputs("    if (!aslrt_op_invoke(ex, &f)) goto fail;\n", out); return;
-    case IR_WAIT: fputs("    if (!aslrt_op_wait(ex, &f)) goto fail;\n", out); return;
-    case IR_EXIT: fputs("    if (!aslrt_op_exit(ex, &f)) goto fail;\n", out); return;
+    case IR_ENTER: name = "enter"; break;
+    case IR_INPUT_PATH: name = "input_path"; break;
+    case IR_PARAMETERS: name = "parameters"; break;
+    case IR_RESULT_JSON: name = "result_json"; break;
+    case IR_RESULT_SELECTOR: name = "result_selector"; break;
+    case IR_RESULT_PATH: name = "result_path"; break;
+    case IR_OUTPUT_PATH: name = "output_path"; break;
+    case IR_RESULT_INPUT: name = "result_input"; has_arg = false; break;
+    case IR_INVOKE: name = "invoke"; has_arg = false; break;
+    case IR_WAIT: name = "wait"; has_arg = false; break;
+    case IR_EXIT: name = "exit"; has_arg = false; break;
+    default: ASL_UNREACHABLE();
     }
-    put_index(out, o->arg);
-    fputs(")) goto fail;\n", out);
+    fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);
+    if (has_arg) {
+        fputs(", ", out);
+        put_index(out, o->arg);
+    }
+    fprintf(out, ")) goto %s;\n", onfail);
 }
 
 static void indent(FILE *out, int depth)
@@ -236,8 +278,17 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
         fprintf(out, "\ns%zu: /* \"", i);
         put_comment_text(out, n->state->name);
         fprintf(out, "\", states[%d] */\n", n->id);
-        for (size_t j = 0; j < n->nops; j++)
-            emit_op(out, &n->ops[j]);
+        /* A state with Retry or Catch: its ops after the entry go to the
+         * recovery block, which retries from the _try label, catches, or
+         * lets the error stand. */
+        char onfail[48] = "fail";
+        if (n->recovers)
+            snprintf(onfail, sizeof onfail, "s%zu_error", i);
+        for (size_t j = 0; j < n->nops; j++) {
+            emit_op(out, &n->ops[j], j == 0 ? "fail" : onfail);
+            if (j == 0 && n->recovers)
+                fprintf(out, "s%zu_try:\n", i);
+        }
         switch (n->term) {
         case IR_GOTO:
             fprintf(out, "    goto s%d;\n", n->next);
@@ -249,6 +300,7 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
             fputs("    aslrt_op_fail(ex, &f);\n    goto fail;\n", out);
             break;
         case IR_CHOOSE:
+            ASL_ASSERT(!n->recovers);
             for (size_t j = 0; j < n->narms; j++) {
                 emit_cond(out, n->arms[j].cond, 1);
                 fprintf(out, "    if (r) goto s%zu_%zu;\n", i, j);
@@ -266,11 +318,27 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
                 else
                     fprintf(out, "s%zu_default:\n", i);
                 for (size_t k = 0; k < n->nafter; k++)
-                    emit_op(out, &n->after_choice[k]);
+                    emit_op(out, &n->after_choice[k], "fail");
                 fprintf(out, "    goto s%d;\n", target);
             }
             break;
         }
+    }
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const ir_node *n = &g->nodes[i];
+        if (!n->recovers)
+            continue;
+        fprintf(out, "\ns%zu_error: /* Retry and Catch of \"", i);
+        put_comment_text(out, n->state->name);
+        fputs("\" */\n    switch (aslrt_op_recover(ex, &f)) {\n", out);
+        fprintf(out, "    case ASLRT_RETRY: goto s%zu_try;\n", i);
+        for (size_t k = 0; k < n->ncatch; k++)
+            fprintf(out, "    case %zu: goto s%zu_catch%zu;\n", k, i, k);
+        fputs("    default: goto fail;\n    }\n", out);
+        for (size_t k = 0; k < n->ncatch; k++)
+            fprintf(out, "s%zu_catch%zu:\n    if (!aslrt_op_catch(ex, &f, %zu)) goto fail;\n"
+                         "    goto s%d;\n",
+                    i, k, k, n->catch_targets[k]);
     }
     fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return 0;\n}\n\n", out);
     (void)c;
@@ -299,8 +367,10 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     put_literal(out, c->name);
     fputs(",\n    ", out);
     put_literal(out, c->source);
-    fprintf(out, ",\n    items, %zu,\n    states, %zu,\n    cmps, %zu,\n    graphs, %zu,\n    %lld,\n    %s\n};\n",
-            c->nitems, c->nstates, c->ncmps, c->ngraphs, c->timeout_seconds,
+    fprintf(out, ",\n    items, %zu,\n    states, %zu,\n    cmps, %zu,\n    graphs, %zu,\n"
+                 "    retriers, %zu,\n    catchers, %zu,\n    %lld,\n    %s\n};\n",
+            c->nitems, c->nstates, c->ncmps, c->ngraphs, c->nretriers, c->ncatchers,
+            c->timeout_seconds,
             c->flags & ASLRT_MACHINE_USES_CONTEXT ? "ASLRT_MACHINE_USES_CONTEXT" : "0");
     if (o->with_main)
         fprintf(out, "\nint main(int argc, char **argv)\n{\n    return aslrt_main(&%s_machine, argc, argv);\n}\n",

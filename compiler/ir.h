@@ -69,7 +69,25 @@ typedef struct ir_node {
     size_t narms;
     ir_op *after_choice;      /* IR_CHOOSE: ops run once an arm is taken */
     size_t nafter;
+    bool recovers;            /* has Retry or Catch: failing ops go to the recovery */
+    int *catch_targets;       /* node of each catcher's Next */
+    size_t ncatch;
 } ir_node;
+
+/* Retriers and catchers, with their ErrorEquals. */
+typedef struct ir_retrier {
+    const char **errors;
+    size_t nerrors;
+    double interval, backoff;
+    long long max_attempts, max_delay;
+    bool jitter_full;
+} ir_retrier;
+
+typedef struct ir_catcher {
+    const char **errors;
+    size_t nerrors;
+    int result_path;          /* REFPATH item, ASLRT_NONE or ASLRT_NULL_PATH */
+} ir_catcher;
 
 typedef struct ir_graph {
     int id;                   /* index into cfg->graphs */
@@ -94,6 +112,10 @@ typedef struct asl_cfg {
     size_t ncmps, capcmps;
     aslrt_state *states;      /* one descriptor per state (strings in the arena) */
     size_t nstates;
+    ir_retrier *retriers;     /* every state's, in state order (aslrt_state.retrier) */
+    size_t nretriers;
+    ir_catcher *catchers;     /* every state's (aslrt_state.catcher) */
+    size_t ncatchers;
     long long timeout_seconds;
     int flags;                /* ASLRT_MACHINE_* */
 } asl_cfg;

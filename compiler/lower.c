@@ -231,6 +231,13 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
     n->nops = b.n;
 
     const asl_graph *g = s->graph;
+    if (s->nretry || s->ncatch) {
+        n->recovers = true;
+        n->ncatch = s->ncatch;
+        n->catch_targets = asl_alloc(l->u, (s->ncatch + 1) * sizeof *n->catch_targets);
+        for (size_t i = 0; i < s->ncatch; i++)
+            n->catch_targets[i] = node_of(g, s->catch_[i]->next);
+    }
     if (s->type == ASLRT_STATE_FAIL) {
         n->term = IR_FAIL;
     } else if (s->type == ASLRT_STATE_CHOICE) {
@@ -268,6 +275,31 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
     d->cause = s->cause;
     d->error_path = dynamic_item(l, s->error_path);
     d->cause_path = dynamic_item(l, s->cause_path);
+
+    /* Retry and Catch tables: the state's range of each. */
+    asl_cfg *c = l->c;
+    d->retrier = (int)c->nretriers;
+    d->nretriers = (int)s->nretry;
+    d->catcher = (int)c->ncatchers;
+    d->ncatchers = (int)s->ncatch;
+    for (size_t i = 0; i < s->nretry; i++) {
+        const asl_handler *h = s->retry[i];
+        ir_retrier *r = &c->retriers[c->nretriers++];
+        r->errors = h->errors;
+        r->nerrors = h->nerrors;
+        r->interval = h->interval;
+        r->backoff = h->backoff;
+        r->max_attempts = h->max_attempts;
+        r->max_delay = h->max_delay;
+        r->jitter_full = h->jitter_full;
+    }
+    for (size_t i = 0; i < s->ncatch; i++) {
+        const asl_handler *h = s->catch_[i];
+        ir_catcher *k = &c->catchers[c->ncatchers++];
+        k->errors = h->errors;
+        k->nerrors = h->nerrors;
+        k->result_path = path_arg(l, h->result_path, ASLRT_ITEM_REFPATH);
+    }
 }
 
 asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
@@ -279,6 +311,13 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
     c->timeout_seconds = m->timeout_seconds;
     c->nstates = m->nstates;
     c->states = asl_alloc(u, (m->nstates + 1) * sizeof *c->states);
+    size_t nr = 0, nc = 0;
+    for (size_t i = 0; i < m->nstates; i++) {
+        nr += m->states[i]->nretry;
+        nc += m->states[i]->ncatch;
+    }
+    c->retriers = asl_alloc(u, (nr + 1) * sizeof *c->retriers);
+    c->catchers = asl_alloc(u, (nc + 1) * sizeof *c->catchers);
     for (size_t i = 0; i < m->nstates; i++)
         describe(&l, m->states[i], &c->states[i]);
     c->ngraphs = m->ngraphs;

@@ -247,10 +247,10 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
             unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Parallel state");
         if (s->type == ASLRT_STATE_MAP)
             unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Map state");
-        if (s->nretry)
-            unsupported(u, sev, asl_ptr(u, s->ptr, "Retry"), ASL_AT_KEY, "Retry");
-        if (s->ncatch)
-            unsupported(u, sev, asl_ptr(u, s->ptr, "Catch"), ASL_AT_KEY, "Catch");
+        for (size_t j = 0; j < s->ncatch; j++)
+            if (s->catch_[j]->assign)
+                unsupported(u, sev, asl_ptr(u, s->catch_[j]->ptr, "Assign"), ASL_AT_KEY,
+                            "Assign (variables)");
         if (s->assign)
             unsupported(u, sev, asl_ptr(u, s->ptr, "Assign"), ASL_AT_KEY, "Assign (variables)");
         for (size_t j = 0; j < s->nchoices; j++)

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of aslrt_machine or an op's contract changes. */
-#define ASLRT_ABI_VERSION 1
+#define ASLRT_ABI_VERSION 2
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -104,7 +104,30 @@ typedef struct aslrt_state {
     const char *cause;     /* Cause, or NULL */
     int error_path;        /* ErrorPath item: a path or an intrinsic */
     int cause_path;        /* CausePath item */
+    /* Retry and Catch (Task, Parallel, Map): ranges of the machine's tables */
+    int retrier;           /* first of this state's retriers */
+    int nretriers;
+    int catcher;           /* first of this state's catchers */
+    int ncatchers;
 } aslrt_state;
+
+/* A retrier (ASL spec, "Retrying after error"). */
+typedef struct aslrt_retrier {
+    const char *const *errors; /* ErrorEquals */
+    int nerrors;
+    double interval;       /* IntervalSeconds */
+    int max_attempts;      /* MaxAttempts (0: never retry) */
+    double backoff;        /* BackoffRate */
+    int max_delay;         /* MaxDelaySeconds, 0 when absent */
+    int jitter_full;       /* JitterStrategy FULL */
+} aslrt_retrier;
+
+/* A catcher (ASL spec, "Fallback states"). */
+typedef struct aslrt_catcher {
+    const char *const *errors; /* ErrorEquals */
+    int nerrors;
+    int result_path;       /* REFPATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
+} aslrt_catcher;
 
 /* Choice comparison operators (ASL spec, "Choice Rules"). */
 enum {
@@ -146,6 +169,10 @@ typedef struct aslrt_machine {
     int ncmps;
     const aslrt_graph_fn *graphs;  /* graphs[0] is the state machine */
     int ngraphs;
+    const aslrt_retrier *retriers; /* every state's retriers */
+    int nretriers;
+    const aslrt_catcher *catchers; /* every state's catchers */
+    int ncatchers;
     int timeout_seconds;           /* top-level TimeoutSeconds, 0 if absent */
     int flags;                     /* ASLRT_MACHINE_* */
 } aslrt_machine;
@@ -163,6 +190,7 @@ struct aslrt_frame {
     json_t *raw;
     json_t *eff;
     json_t *res;
+    json_t *input;                 /* the state input, kept by states with Retry or Catch */
     int state;                     /* index of the current state */
 };
 
@@ -189,6 +217,18 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
 int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f);
 /* Records the Fail state's error; always returns 0. */
 int aslrt_op_fail(aslrt_exec *ex, aslrt_frame *f);
+
+/* After an op of a state with Retry or Catch failed: decides, from the
+ * error in ex, what happens next.  Returns ASLRT_RETRY (the delay has
+ * passed and the frame holds the state input again: run the state's ops
+ * again), the index of the state's catcher that takes the error (0 for its
+ * first), or ASLRT_UNCAUGHT (the error stands). */
+#define ASLRT_RETRY (-1)
+#define ASLRT_UNCAUGHT (-2)
+int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f);
+/* Applies catcher k of the current state: its ResultPath puts the error
+ * output into the state input, which becomes the state output. */
+int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k);
 
 /* ==== Programs, handlers and executions ================================= */
 

@@ -144,6 +144,9 @@ struct aslrt_exec {
     unsigned long transitions;
     long long skew_ms;        /* virtual time gained by skipped or scaled waits */
     long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
+    int *retry_counts;        /* attempts made by each retrier in this state visit */
+    int retry_total;          /* retries of this state visit ($$.State.RetryCount) */
+    uint64_t rng;             /* xorshift64* state, for retry jitter */
 };
 
 static long long now_ms(void)
@@ -236,7 +239,8 @@ static json_t *context(aslrt_exec *ex)
      * retried (Task, Parallel, Map). */
     if (ex->state && (ex->state->type == ASLRT_STATE_TASK || ex->state->type == ASLRT_STATE_PARALLEL ||
                       ex->state->type == ASLRT_STATE_MAP))
-        json_object_set_new(json_object_get(ex->context, "State"), "RetryCount", json_integer(0));
+        json_object_set_new(json_object_get(ex->context, "State"), "RetryCount",
+                            json_integer(ex->retry_total));
     free(exec_arn);
     free(sm_arn);
     free(role);
@@ -322,7 +326,7 @@ static json_t *select_path(aslrt_exec *ex, int idx, json_t *doc)
 void aslrt_frame_init(aslrt_frame *f, json_t *input)
 {
     f->raw = input;
-    f->eff = f->res = NULL;
+    f->eff = f->res = f->input = NULL;
     f->state = -1;
 }
 
@@ -331,7 +335,8 @@ void aslrt_frame_clear(aslrt_frame *f)
     json_decref(f->raw);
     json_decref(f->eff);
     json_decref(f->res);
-    f->raw = f->eff = f->res = NULL;
+    json_decref(f->input);
+    f->raw = f->eff = f->res = f->input = NULL;
 }
 
 json_t *aslrt_frame_finish(aslrt_frame *f)
@@ -378,6 +383,15 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
         json_decref(ex->context);
         ex->context = NULL;
     }
+    /* ASL spec, "Retry": counters start again at each visit of a state.
+     * A state that can retry or catch keeps its input to start over from. */
+    const aslrt_state *s = ex->state;
+    if (s->nretriers || s->ncatchers) {
+        for (int i = 0; i < s->nretriers; i++)
+            ex->retry_counts[s->retrier + i] = 0;
+        ex->retry_total = 0;
+        set(&f->input, json_incref(f->raw));
+    }
     return 1;
 }
 
@@ -399,6 +413,7 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
         return 0;
     }
     ex->event_id++; /* *StateExited */
+    set(&f->input, NULL);
     return 1;
 }
 
@@ -479,11 +494,26 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         }
         timeout = (double)t;
     }
+    /* The execution's own deadline bounds the task too. */
+    bool capped = false;
+    if (ex->deadline_ms) {
+        double left = (double)(ex->deadline_ms - clock_ms(ex)) / 1000;
+        if (left <= 0)
+            return timed_out(ex);
+        if (timeout <= 0 || left < timeout) {
+            timeout = left;
+            capped = true;
+        }
+    }
     ex->event_id += 2; /* *Scheduled, *Started */
     json_t *out = NULL;
     aslrt_error err = {NULL, NULL};
     int ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, &out, &err);
     ex->event_id++; /* *Succeeded / *Failed */
+    if (!ok && capped && err.error && strcmp(err.error, "States.Timeout") == 0) {
+        aslrt_error_clear(&err);
+        return timed_out(ex);
+    }
     if (!ok) {
         aslrt_error_set(&ex->error, err.error, err.cause);
         aslrt_error_clear(&err);
@@ -779,6 +809,107 @@ int aslrt_op_fail(aslrt_exec *ex, aslrt_frame *f)
     return 0;
 }
 
+/* ---- Retry and Catch ---------------------------------------------------- */
+
+/* ASL spec, "Error names": States.ALL matches every error, States.TaskFailed
+ * every error but States.Timeout (AWS Developer Guide), other names only
+ * themselves. */
+static bool matches(const char *name, const char *const *errors, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(errors[i], "States.ALL") == 0 || strcmp(errors[i], name) == 0)
+            return true;
+        if (strcmp(errors[i], "States.TaskFailed") == 0 && strcmp(name, "States.Timeout") != 0)
+            return true;
+    }
+    return false;
+}
+
+/* A uniform double in [0, 1), for FULL jitter. */
+static double uniform01(aslrt_exec *ex)
+{
+    uint64_t x = ex->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    ex->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
+{
+    /* An execution that timed out ends; States.Runtime is neither retried
+     * nor caught, even by name (recorded on AWS, ASL-REFERENCE §17.1). */
+    if (ex->status != ASLRT_FAILED)
+        return ASLRT_UNCAUGHT;
+    const char *name = ex->error.error ? ex->error.error : "";
+    if (strcmp(name, "States.Runtime") == 0)
+        return ASLRT_UNCAUGHT;
+    const aslrt_state *s = ex->state;
+    const aslrt_machine *m = ex->prog->m;
+
+    /* The first retrier that matches decides; when it has no attempts left
+     * the catchers are consulted (no fall-through to later retriers). */
+    for (int i = 0; i < s->nretriers; i++) {
+        const aslrt_retrier *r = &m->retriers[s->retrier + i];
+        if (!matches(name, r->errors, r->nerrors))
+            continue;
+        int *count = &ex->retry_counts[s->retrier + i];
+        if (*count >= r->max_attempts)
+            break;
+        double delay = r->interval * pow(r->backoff, *count);
+        if (r->max_delay > 0 && delay > r->max_delay)
+            delay = r->max_delay;
+        if (r->jitter_full)
+            delay *= uniform01(ex);
+        (*count)++;
+        ex->retry_total++;
+        if (!pass_time(ex, delay * 1000)) {
+            timed_out(ex);
+            return ASLRT_UNCAUGHT;
+        }
+        aslrt_error_clear(&ex->error);
+        ex->status = ASLRT_SUCCEEDED;
+        set(&f->raw, json_incref(f->input));
+        set(&f->eff, NULL);
+        set(&f->res, NULL);
+        if (ex->context) { /* $$.State.RetryCount changed */
+            json_decref(ex->context);
+            ex->context = NULL;
+        }
+        return ASLRT_RETRY;
+    }
+    for (int k = 0; k < s->ncatchers; k++) {
+        const aslrt_catcher *c = &m->catchers[s->catcher + k];
+        if (!matches(name, c->errors, c->nerrors))
+            continue;
+        /* The error output (ASL spec, "Error Output"). */
+        json_t *out = json_object();
+        json_object_set_new(out, "Error", json_string(name));
+        if (ex->error.cause)
+            json_object_set_new(out, "Cause", json_string(ex->error.cause));
+        set(&f->res, out);
+        aslrt_error_clear(&ex->error);
+        ex->status = ASLRT_SUCCEEDED;
+        return k;
+    }
+    return ASLRT_UNCAUGHT;
+}
+
+int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
+{
+    const aslrt_catcher *c = &ex->prog->m->catchers[ex->state->catcher + k];
+    /* The catcher's ResultPath merges the error output into the state's
+     * raw input; the state's own ResultPath and OutputPath do not apply. */
+    set(&f->raw, f->input);
+    f->input = NULL;
+    set(&f->eff, NULL);
+    if (!aslrt_op_result_path(ex, f, c->result_path))
+        return 0;
+    ex->event_id++; /* *StateExited */
+    return 1;
+}
+
 /* ==== aslrt_execute ===================================================== */
 
 void aslrt_config_init(aslrt_config *c)
@@ -804,6 +935,11 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     ex.event_id = 1; /* ExecutionStarted */
+    ex.retry_counts = calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
+    if (!ex.retry_counts)
+        abort();
+    if (getrandom(&ex.rng, sizeof ex.rng, 0) != (ssize_t)sizeof ex.rng || ex.rng == 0)
+        ex.rng = (uint64_t)now_ms() | 1;
     *output = NULL;
 
     json_t *out = p->m->graphs[0](&ex, json_incref(input));
@@ -822,5 +958,6 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     json_decref(ex.input);
     free(ex.name);
     free(ex.sm_name);
+    free(ex.retry_counts);
     return status;
 }

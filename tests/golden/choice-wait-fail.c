@@ -19,10 +19,18 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"Decide", ASLRT_STATE_CHOICE, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
-    /* 1 */ {"Pause", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, 0, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
-    /* 2 */ {"Stop", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Stopped", 0, ASLRT_NONE, 1},
-    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {"Decide", ASLRT_STATE_CHOICE, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+    /* 1 */ {"Pause", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, 0, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+    /* 2 */ {"Stop", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Stopped", 0, ASLRT_NONE, 1, 0, 0, 0, 0},
+    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+};
+
+static const aslrt_retrier retriers[] = {
+    {0, 0, 0, 0, 0, 0, 0}
+};
+
+static const aslrt_catcher catchers[] = {
+    {0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
@@ -91,6 +99,8 @@ const aslrt_machine golden_machine = {
     states, 4,
     cmps, 3,
     graphs, 1,
+    retriers, 0,
+    catchers, 0,
     0,
     0
 };

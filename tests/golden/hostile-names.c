@@ -10,7 +10,15 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"a \"quoted\" */ name\012\?\?=\303\251\344\270\255", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\"", 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {"a \"quoted\" */ name\012\?\?=\303\251\344\270\255", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\"", 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+};
+
+static const aslrt_retrier retriers[] = {
+    {0, 0, 0, 0, 0, 0, 0}
+};
+
+static const aslrt_catcher catchers[] = {
+    {0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
@@ -45,6 +53,8 @@ const aslrt_machine golden_machine = {
     states, 1,
     cmps, 0,
     graphs, 1,
+    retriers, 0,
+    catchers, 0,
     0,
     0
 };

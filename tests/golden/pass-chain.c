@@ -14,8 +14,16 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"First", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
-    /* 1 */ {"Second", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {"First", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+    /* 1 */ {"Second", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
+};
+
+static const aslrt_retrier retriers[] = {
+    {0, 0, 0, 0, 0, 0, 0}
+};
+
+static const aslrt_catcher catchers[] = {
+    {0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
@@ -59,6 +67,8 @@ const aslrt_machine golden_machine = {
     states, 2,
     cmps, 0,
     graphs, 1,
+    retriers, 0,
+    catchers, 0,
     0,
     ASLRT_MACHINE_USES_CONTEXT
 };
