@@ -1,0 +1,361 @@
+/*
+ * check_errors.c - failures as AWS has them: Retry timing on the virtual
+ * clock (intervals, backoff, MaxDelaySeconds, jitter bounds), Catch, and the
+ * States.* errors the runtime raises.  Definitions go through the whole
+ * pipeline (parse, validate, lower, emit C, TinyCC) and run in process with
+ * C handlers.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt_private.h"
+#include "ast.h"
+#include "backend.h"
+#include "config.h"
+#include "ir.h"
+#include "unit.h"
+
+#ifdef HAVE_LIBTCC
+
+#define START_MS 1700000000000LL
+
+typedef struct result {
+    int status;
+    json_t *output;
+    aslrt_error err;
+} result;
+
+/* A handler that fails with the error named in ud->error for its first
+ * ud->failures calls, then returns its input. */
+typedef struct flaky {
+    int failures;
+    const char *error;
+    int calls;
+} flaky;
+
+static int flaky_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
+{
+    flaky *fl = ud;
+    if (fl->calls++ < fl->failures) {
+        aslrt_error_set(err, fl->error, "flaky failed");
+        return 0;
+    }
+    *output = json_incref(input);
+    return 1;
+}
+
+/* Compiles def and runs it on input with every resource bound to fl. */
+static result run(const char *def, const char *input, flaky *fl)
+{
+    result r = {0, NULL, {NULL, NULL}};
+    asl_unit *u = asl_unit_create("t.asl.json", def, strlen(def));
+    asl_machine *m = asl_parse_machine(u);
+    ck_assert_ptr_nonnull(m);
+    asl_validate_machine(u, m);
+    ck_assert_msg(u->diags.nerrors == 0, "definition rejected: %s",
+                  u->diags.n ? u->diags.v[0].message : "");
+    ck_assert(asl_validate_supported(u, m, ASL_DIAG_ERROR));
+    asl_cfg *c = asl_lower_machine(u, m, "t");
+    asl_emit_options eo = {.prefix = "t"};
+    char *src = asl_emit_c_string(c, &eo);
+    char *err = NULL;
+    asl_jit *j = asl_jit_compile(src, "t", &err);
+    ck_assert_msg(j != NULL, "tcc: %s", err ? err : "");
+    aslrt_program *p = aslrt_program_create(asl_jit_machine(j), &r.err);
+    ck_assert_ptr_nonnull(p);
+    aslrt_bindings *b = aslrt_bindings_create();
+    if (fl)
+        aslrt_bindings_add_c(b, "*", flaky_fn, fl);
+    aslrt_config cfg;
+    aslrt_config_init(&cfg);
+    cfg.bindings = b;
+    cfg.wait_mode = ASLRT_WAIT_SKIP;
+    cfg.start_time_ms = START_MS;
+    json_error_t je;
+    json_t *in = json_loads(input, JSON_DECODE_ANY, &je);
+    ck_assert_ptr_nonnull(in);
+    r.status = aslrt_execute(p, &cfg, in, &r.output, &r.err);
+    json_decref(in);
+    aslrt_bindings_destroy(b);
+    aslrt_program_destroy(p);
+    asl_jit_destroy(j);
+    free(src);
+    asl_unit_destroy(u);
+    return r;
+}
+
+static void done(result *r)
+{
+    json_decref(r->output);
+    aslrt_error_clear(&r->err);
+}
+
+/* Seconds of virtual time between the execution start and the "t"
+ * timestamp of the output (a $$.State.EnteredTime). */
+static double elapsed(const result *r)
+{
+    const char *t = json_string_value(json_object_get(r->output, "t"));
+    ck_assert_ptr_nonnull(t);
+    int64_t sec;
+    int32_t ns;
+    ck_assert(aslrtp_timestamp_parse(t, &sec, &ns));
+    return (double)sec + ns / 1e9 - START_MS / 1000.0;
+}
+
+/* A Task with the given Retry (JSON text), then a Pass that reports the
+ * time it was entered. */
+static char *retry_def(const char *retry)
+{
+    return aslrtp_strdupf(
+        "{\"StartAt\":\"T\",\"States\":{"
+        "\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:1:function:f\","
+        "\"Retry\":%s,\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.error\","
+        "\"Next\":\"Report\"}],\"Next\":\"Report\"},"
+        "\"Report\":{\"Type\":\"Pass\",\"Parameters\":{\"t.$\":\"$$.State.EnteredTime\","
+        "\"error.$\":\"$.error\"},\"End\":true}}}",
+        retry);
+}
+
+START_TEST(retry_backoff_intervals)
+{
+    /* Delays 2, 4, 8: the fourth call succeeds after 14 s of virtual time. */
+    char *def = retry_def("[{\"ErrorEquals\":[\"Boom\"],\"IntervalSeconds\":2,\"MaxAttempts\":3,"
+                          "\"BackoffRate\":2}]");
+    flaky fl = {3, "Boom", 0};
+    result r = run(def, "{\"error\":null}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 4);
+    ck_assert_double_eq_tol(elapsed(&r), 14.0, 0.5);
+    done(&r);
+    free(def);
+}
+END_TEST
+
+START_TEST(retry_exhausted_then_caught)
+{
+    /* Defaults: IntervalSeconds 1, BackoffRate 2, MaxAttempts 3 → 1+2+4. */
+    char *def = retry_def("[{\"ErrorEquals\":[\"States.TaskFailed\"]}]");
+    flaky fl = {100, "Boom", 0};
+    result r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 4);
+    ck_assert_double_eq_tol(elapsed(&r), 7.0, 0.5);
+    json_t *e = json_object_get(r.output, "error");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "Error")), "Boom");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "Cause")), "flaky failed");
+    done(&r);
+    free(def);
+}
+END_TEST
+
+START_TEST(retry_max_delay_caps)
+{
+    /* 3, 9, 10 (27 capped), 10 (81 capped) = 32 s. */
+    char *def = retry_def("[{\"ErrorEquals\":[\"Boom\"],\"IntervalSeconds\":3,\"MaxAttempts\":4,"
+                          "\"BackoffRate\":3,\"MaxDelaySeconds\":10}]");
+    flaky fl = {4, "Boom", 0};
+    result r = run(def, "{\"error\":null}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 5);
+    ck_assert_double_eq_tol(elapsed(&r), 32.0, 0.5);
+    done(&r);
+    free(def);
+}
+END_TEST
+
+START_TEST(retry_full_jitter_bounds)
+{
+    /* FULL jitter: each delay uniform in [0, d]; d = 10, 20, 40. */
+    char *def = retry_def("[{\"ErrorEquals\":[\"Boom\"],\"IntervalSeconds\":10,\"MaxAttempts\":3,"
+                          "\"JitterStrategy\":\"FULL\"}]");
+    double lo = 1e9, hi = 0;
+    for (int i = 0; i < 20; i++) {
+        flaky fl = {3, "Boom", 0};
+        result r = run(def, "{\"error\":null}", &fl);
+        ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+        double e = elapsed(&r);
+        ck_assert(e >= 0 && e <= 70.5);
+        lo = fmin(lo, e);
+        hi = fmax(hi, e);
+        done(&r);
+    }
+    ck_assert_msg(hi - lo > 1.0, "jittered delays do not vary (%g..%g)", lo, hi);
+    free(def);
+}
+END_TEST
+
+START_TEST(retry_max_attempts_zero_and_first_match)
+{
+    /* The first matching retrier decides, even with MaxAttempts 0: no
+     * fall-through to the second. */
+    char *def = retry_def("[{\"ErrorEquals\":[\"Boom\"],\"MaxAttempts\":0},"
+                          "{\"ErrorEquals\":[\"States.ALL\"],\"MaxAttempts\":5}]");
+    flaky fl = {1, "Boom", 0};
+    result r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(r.output, "error"), "Error")), "Boom");
+    done(&r);
+    free(def);
+}
+END_TEST
+
+START_TEST(task_failed_does_not_match_timeout)
+{
+    const char *def =
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+        "\"Catch\":[{\"ErrorEquals\":[\"States.TaskFailed\"],\"Next\":\"C\"}],\"End\":true},"
+        "\"C\":{\"Type\":\"Succeed\"}}}";
+    flaky fl = {1, "States.Timeout", 0};
+    result r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Timeout");
+    done(&r);
+    fl = (flaky){1, "Custom", 0};
+    r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    done(&r);
+}
+END_TEST
+
+START_TEST(runtime_error_not_caught)
+{
+    /* States.Runtime is neither retried nor caught, even by name. */
+    const char *def =
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+        "\"InputPath\":\"$.missing\","
+        "\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"]}],"
+        "\"Catch\":[{\"ErrorEquals\":[\"States.Runtime\"],\"Next\":\"C\"}],\"End\":true},"
+        "\"C\":{\"Type\":\"Succeed\"}}}";
+    flaky fl = {0, "x", 0};
+    result r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_str_eq(r.err.cause, "An error occurred while executing the state 'T' (entered at "
+                                  "the event id #2). Invalid path '$.missing' : No results for "
+                                  "path: $['missing']");
+    ck_assert_int_eq(fl.calls, 0);
+    done(&r);
+}
+END_TEST
+
+START_TEST(catch_result_path_null_keeps_input)
+{
+    const char *def =
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+        "\"Catch\":[{\"ErrorEquals\":[\"Nope\"],\"Next\":\"A\"},"
+        "{\"ErrorEquals\":[\"Boom\"],\"ResultPath\":null,\"Next\":\"B\"}],\"End\":true},"
+        "\"A\":{\"Type\":\"Fail\",\"Error\":\"WrongCatcher\"},"
+        "\"B\":{\"Type\":\"Pass\",\"End\":true}}}";
+    flaky fl = {1, "Boom", 0};
+    result r = run(def, "{\"k\":1}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "{\"k\":1}");
+    free(t);
+    done(&r);
+}
+END_TEST
+
+START_TEST(data_limit_exceeded_caught_by_all)
+{
+    /* Recorded on AWS (ASL-REFERENCE §24): a lone States.ALL catcher takes
+     * States.DataLimitExceeded. */
+    const char *def =
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"C\"}],\"End\":true},"
+        "\"C\":{\"Type\":\"Pass\",\"End\":true}}}";
+    size_t n = 300 * 1024;
+    char *big = malloc(n + 16);
+    memset(big, 'a', n);
+    memcpy(big, "{\"s\":\"", 6);
+    memcpy(big + n - 2, "\"}", 3);
+    flaky fl = {0, "x", 0};
+    result r = run(def, big, &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_str_eq(json_string_value(json_object_get(r.output, "Error")),
+                     "States.DataLimitExceeded");
+    done(&r);
+    free(big);
+}
+END_TEST
+
+START_TEST(no_choice_matched)
+{
+    const char *def = "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":"
+                      "[{\"Variable\":\"$.n\",\"NumericEquals\":1,\"Next\":\"S\"}]},"
+                      "\"S\":{\"Type\":\"Succeed\"}}}";
+    result r = run(def, "{\"n\":2}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.NoChoiceMatched");
+    done(&r);
+}
+END_TEST
+
+START_TEST(execution_timeout)
+{
+    const char *def = "{\"TimeoutSeconds\":5,\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":"
+                      "\"Wait\",\"Seconds\":60,\"End\":true}}}";
+    result r = run(def, "{}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_TIMED_OUT);
+    ck_assert_str_eq(r.err.error, "States.Timeout");
+    done(&r);
+}
+END_TEST
+
+START_TEST(intrinsic_failure)
+{
+    const char *def = "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":"
+                      "{\"x.$\":\"States.ArrayGetItem($.a, $.i)\"},\"End\":true}}}";
+    result r = run(def, "{\"a\":[1],\"i\":\"x\"}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_ptr_nonnull(strstr(r.err.cause, "States.ArrayGetItem"));
+    done(&r);
+}
+END_TEST
+
+START_TEST(result_path_failure)
+{
+    const char *def = "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Result\":1,"
+                      "\"ResultPath\":\"$.a.b\",\"End\":true}}}";
+    result r = run(def, "{\"a\":\"text\"}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_ptr_nonnull(strstr(r.err.cause, "Unable to apply ReferencePath $.a.b"));
+    done(&r);
+}
+END_TEST
+
+#endif /* HAVE_LIBTCC */
+
+int main(void)
+{
+    Suite *s = suite_create("errors");
+    TCase *tc = tcase_create("retry_catch");
+    tcase_set_timeout(tc, 30);
+#ifdef HAVE_LIBTCC
+    tcase_add_test(tc, retry_backoff_intervals);
+    tcase_add_test(tc, retry_exhausted_then_caught);
+    tcase_add_test(tc, retry_max_delay_caps);
+    tcase_add_test(tc, retry_full_jitter_bounds);
+    tcase_add_test(tc, retry_max_attempts_zero_and_first_match);
+    tcase_add_test(tc, task_failed_does_not_match_timeout);
+    tcase_add_test(tc, runtime_error_not_caught);
+    tcase_add_test(tc, catch_result_path_null_keeps_input);
+    tcase_add_test(tc, data_limit_exceeded_caught_by_all);
+    tcase_add_test(tc, no_choice_matched);
+    tcase_add_test(tc, execution_timeout);
+    tcase_add_test(tc, intrinsic_failure);
+    tcase_add_test(tc, result_path_failure);
+#endif
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
