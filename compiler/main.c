@@ -33,7 +33,7 @@ static void usage(FILE *out)
           "  build DEF -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
           "                            build a standalone workflow executable\n"
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
-          "            [--wait=real|skip|scale:F]\n"
+          "            [--wait=real|skip|scale:F] [--mock-config F --test-case NAME]\n"
           "                            compile in memory (TinyCC) and execute once\n"
           "\n"
           "options:\n"
@@ -178,7 +178,8 @@ int main(int argc, char **argv)
                 (strcmp(a, "--input") == 0 || strcmp(a, "--input-file") == 0 ||
                  strcmp(a, "--bindings") == 0 || strcmp(a, "--name") == 0 ||
                  strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0 ||
-                 strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0))
+                 strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0 ||
+                 strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);

@@ -36,6 +36,7 @@ typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
 typedef struct aslrt_exec aslrt_exec;
 typedef struct aslrt_bindings aslrt_bindings;
+typedef struct aslrt_mocks aslrt_mocks;
 
 /* ==== Errors ============================================================ */
 
@@ -259,11 +260,21 @@ int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path,
                              aslrt_error *err);
 
-/* How Wait states (and later Retry intervals) spend time. */
+/* Mocked Task responses from a Step Functions Local mock configuration file
+ * (README, "Mocks"): the test case test_case of the state machine
+ * machine_name.  Unknown names are errors here.  NULL with err filled on
+ * failure. */
+aslrt_mocks *aslrt_mocks_load(const char *path, const char *machine_name,
+                              const char *test_case, const aslrt_machine *m,
+                              aslrt_error *err);
+void aslrt_mocks_destroy(aslrt_mocks *mk);
+
+/* How Wait states and Retry intervals spend time. */
 enum { ASLRT_WAIT_REAL = 0, ASLRT_WAIT_SKIP, ASLRT_WAIT_SCALE };
 
 typedef struct aslrt_config {
     const aslrt_bindings *bindings;   /* may be NULL: every Task fails */
+    const aslrt_mocks *mocks;         /* may be NULL; mocked states skip their binding */
     const char *execution_name;       /* NULL: a fresh UUID */
     const char *state_machine_name;   /* NULL: the machine's name */
     int wait_mode;                    /* ASLRT_WAIT_* */
@@ -299,6 +310,7 @@ char *aslrt_json_dumps(const json_t *v);
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
  *        [--state-machine-name N] [--account ID] [--region R]
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
+ *        [--mock-config F --test-case NAME]
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
  * 3 timed out, 4 aborted. */
 int aslrt_main(const aslrt_machine *m, int argc, char **argv);

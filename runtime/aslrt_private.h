@@ -143,6 +143,14 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                        json_t *input, double timeout_s, json_t **out,
                        aslrt_error *err);
 
+/* ==== mock.c: mocked Task responses ===================================== */
+
+/* The mocked answer of state (index) at its call-th invocation (from 0):
+ * -1 when the state is not mocked; 1 with *out (new) for a Return; 0 with
+ * err filled for a Throw or a missing or malformed entry. */
+int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name, long call,
+                       json_t **out, aslrt_error *err);
+
 /* ==== payload.c: payload templates ("key.$" objects) ==================== */
 
 typedef struct aslrtp_tmpl aslrtp_tmpl;

@@ -7,7 +7,8 @@
  *        [--state-machine-name N] [--wait=real|skip|scale:F]
  *
  * Without --input or --input-file the input is read from stdin when stdin
- * is not a terminal, and is {} otherwise (AWS's default input).
+ * is not a terminal, and is {} otherwise or when stdin is empty (AWS's
+ * default input).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static void usage(FILE *out, const char *prog)
     fprintf(out,
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
-            "          [--type=STANDARD|EXPRESS] [--sync]\n"
+            "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
@@ -68,6 +69,7 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 {
     const char *prog = argc > 0 ? argv[0] : "workflow";
     const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
+    const char *mock_file = NULL, *test_case = NULL;
     aslrt_config cfg;
     aslrt_config_init(&cfg);
 
@@ -84,6 +86,10 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             bindings_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--name"))) {
             cfg.execution_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--mock-config"))) {
+            mock_file = v;
+        } else if ((v = opt_value(argc, argv, &i, "--test-case"))) {
+            test_case = v;
         } else if (strcmp(argv[i], "--sync") == 0) {
             cfg.sync = 1;
         } else if ((v = opt_value(argc, argv, &i, "--type"))) {
@@ -156,6 +162,11 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
         len = 2;
     }
     const char *text = owned ? owned : input_text;
+    /* Nothing on stdin is no input at all: AWS's default input, {}. */
+    if (owned && !input_file && strspn(owned, " \t\r\n") == len) {
+        text = "{}";
+        len = 2;
+    }
     json_error_t je;
     json_t *input = aslrtp_json_loads(text, len, &je);
     if (!input) {
@@ -177,10 +188,38 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
         return 2;
     }
     cfg.bindings = b;
+
+    /* Mocks, as Step Functions Local takes them: the file from
+     * --mock-config or SFN_MOCK_CONFIG (or LOCALSTACK_SFN_MOCK_CONFIG), used
+     * when a test case is chosen. */
+    aslrt_mocks *mocks = NULL;
+    if (!mock_file)
+        mock_file = getenv("SFN_MOCK_CONFIG");
+    if (!mock_file)
+        mock_file = getenv("LOCALSTACK_SFN_MOCK_CONFIG");
+    if (test_case && !mock_file) {
+        fprintf(stderr, "%s: --test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)\n", prog);
+        aslrt_bindings_destroy(b);
+        json_decref(input);
+        return 2;
+    }
+    if (test_case) {
+        const char *sm = cfg.state_machine_name ? cfg.state_machine_name : m->name;
+        mocks = aslrt_mocks_load(mock_file, sm, test_case, m, &err);
+        if (!mocks) {
+            fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "bad mock configuration");
+            aslrt_error_clear(&err);
+            aslrt_bindings_destroy(b);
+            json_decref(input);
+            return 2;
+        }
+        cfg.mocks = mocks;
+    }
     aslrt_program *p = aslrt_program_create(m, &err);
     if (!p) {
         fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "cannot load the workflow");
         aslrt_error_clear(&err);
+        aslrt_mocks_destroy(mocks);
         aslrt_bindings_destroy(b);
         json_decref(input);
         return 2;
@@ -207,6 +246,7 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
     json_decref(output);
     aslrt_error_clear(&err);
     aslrt_program_destroy(p);
+    aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
     json_decref(input);
     return status;

@@ -146,6 +146,7 @@ struct aslrt_exec {
     long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
     int *retry_counts;        /* attempts made by each retrier in this state visit */
     int retry_total;          /* retries of this state visit ($$.State.RetryCount) */
+    long *mock_calls;         /* invocations of each state so far, for mocks */
     uint64_t rng;             /* xorshift64* state, for retry jitter */
 };
 
@@ -508,7 +509,14 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     ex->event_id += 2; /* *Scheduled, *Started */
     json_t *out = NULL;
     aslrt_error err = {NULL, NULL};
-    int ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, &out, &err);
+    /* A mocked state answers from the mock file (counting every invocation,
+     * retries included); any other calls its binding. */
+    int ok = -1;
+    if (ex->cfg->mocks)
+        ok = aslrtp_mock_invoke(ex->cfg->mocks, f->state, s->name, ex->mock_calls[f->state]++,
+                                &out, &err);
+    if (ok < 0)
+        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, &out, &err);
     ex->event_id++; /* *Succeeded / *Failed */
     if (!ok && capped && err.error && strcmp(err.error, "States.Timeout") == 0) {
         aslrt_error_clear(&err);
@@ -936,7 +944,8 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     ex.event_id = 1; /* ExecutionStarted */
     ex.retry_counts = calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
-    if (!ex.retry_counts)
+    ex.mock_calls = calloc((size_t)p->m->nstates + 1, sizeof *ex.mock_calls);
+    if (!ex.retry_counts || !ex.mock_calls)
         abort();
     if (getrandom(&ex.rng, sizeof ex.rng, 0) != (ssize_t)sizeof ex.rng || ex.rng == 0)
         ex.rng = (uint64_t)now_ms() | 1;
@@ -959,5 +968,6 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     free(ex.name);
     free(ex.sm_name);
     free(ex.retry_counts);
+    free(ex.mock_calls);
     return status;
 }

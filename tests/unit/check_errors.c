@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aslrt_private.h"
 #include "ast.h"
@@ -46,7 +47,11 @@ static int flaky_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
     return 1;
 }
 
-/* Compiles def and runs it on input with every resource bound to fl. */
+/* Mocks for the next run(): a mock file's text and the test case. */
+static const char *mock_text, *mock_case;
+
+/* Compiles def and runs it on input with every resource bound to fl (and
+ * the mocks above, when set). */
 static result run(const char *def, const char *input, flaky *fl)
 {
     result r = {0, NULL, {NULL, NULL}};
@@ -73,11 +78,24 @@ static result run(const char *def, const char *input, flaky *fl)
     cfg.bindings = b;
     cfg.wait_mode = ASLRT_WAIT_SKIP;
     cfg.start_time_ms = START_MS;
+    aslrt_mocks *mocks = NULL;
+    char mock_path[] = "/tmp/aslc-mock-XXXXXX";
+    if (mock_text) {
+        int fd = mkstemp(mock_path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, mock_text, strlen(mock_text)), (ssize_t)strlen(mock_text));
+        close(fd);
+        mocks = aslrt_mocks_load(mock_path, "t", mock_case, asl_jit_machine(j), &r.err);
+        unlink(mock_path);
+        ck_assert_msg(mocks != NULL, "mocks: %s", r.err.cause);
+        cfg.mocks = mocks;
+    }
     json_error_t je;
     json_t *in = json_loads(input, JSON_DECODE_ANY, &je);
     ck_assert_ptr_nonnull(in);
     r.status = aslrt_execute(p, &cfg, in, &r.output, &r.err);
     json_decref(in);
+    aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
     aslrt_program_destroy(p);
     asl_jit_destroy(j);
@@ -330,6 +348,119 @@ START_TEST(result_path_failure)
 }
 END_TEST
 
+/* ---- Mocks (Step Functions Local's mock configuration file) -------------- */
+
+static const char *const mock_def =
+    "{\"StartAt\":\"Lambda\",\"States\":{"
+    "\"Lambda\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:1:function:f\","
+    "\"Retry\":[{\"ErrorEquals\":[\"Lambda.TimeoutException\",\"Lambda.NotReady\"],"
+    "\"IntervalSeconds\":1,\"MaxAttempts\":3}],\"ResultPath\":\"$.lambda\",\"Next\":\"Queue\"},"
+    "\"Queue\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:1:function:queue\",\"ResultPath\":\"$.queue\","
+    "\"End\":true}}}";
+
+static const char *const mock_file =
+    "{\"StateMachines\":{\"t\":{\"TestCases\":{"
+    "\"Happy\":{\"Lambda\":\"Ok\",\"Queue\":\"Sent\"},"
+    "\"Retry\":{\"Lambda\":\"Flaky\",\"Queue\":\"Sent\"},"
+    "\"Hybrid\":{\"Lambda\":\"Ok\"},"
+    "\"TooFew\":{\"Lambda\":\"Fail2\"},"
+    "\"BadState\":{\"Nope\":\"Ok\"},"
+    "\"BadResponse\":{\"Lambda\":\"Nope\"}}}},"
+    "\"MockedResponses\":{"
+    "\"Ok\":{\"0\":{\"Return\":{\"StatusCode\":200}}},"
+    "\"Sent\":{\"0\":{\"Return\":{\"MessageId\":\"m-1\"}}},"
+    "\"Flaky\":{\"0\":{\"Throw\":{\"Error\":\"Lambda.NotReady\",\"Cause\":\"not ready\"}},"
+    "\"1-2\":{\"Throw\":{\"Error\":\"Lambda.TimeoutException\",\"Cause\":\"timed out\"}},"
+    "\"3\":{\"Return\":{\"StatusCode\":200,\"attempt\":4}}},"
+    "\"Fail2\":{\"0-1\":{\"Throw\":{\"Error\":\"Lambda.NotReady\",\"Cause\":\"x\"}}}}}";
+
+START_TEST(mock_happy_path)
+{
+    mock_text = mock_file;
+    mock_case = "Happy";
+    result r = run(mock_def, "{}", NULL);
+    mock_text = NULL;
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "{\"lambda\":{\"StatusCode\":200},\"queue\":{\"MessageId\":\"m-1\"}}");
+    free(t);
+    done(&r);
+}
+END_TEST
+
+START_TEST(mock_ranges_follow_retries)
+{
+    /* Invocations 0, 1-2 throw (the retrier retries them), 3 returns. */
+    mock_text = mock_file;
+    mock_case = "Retry";
+    result r = run(mock_def, "{}", NULL);
+    mock_text = NULL;
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.output, "lambda"),
+                                                        "attempt")),
+                     4);
+    done(&r);
+}
+END_TEST
+
+START_TEST(mock_and_binding_mixed)
+{
+    /* Hybrid mocks only Lambda: Queue calls its binding. */
+    mock_text = mock_file;
+    mock_case = "Hybrid";
+    flaky fl = {0, "x", 0};
+    result r = run(mock_def, "{\"k\":1}", &fl);
+    mock_text = NULL;
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 1);
+    done(&r);
+}
+END_TEST
+
+START_TEST(mock_missing_invocation)
+{
+    /* Two throws are mocked, the retrier asks for a third invocation. */
+    mock_text = mock_file;
+    mock_case = "TooFew";
+    result r = run(mock_def, "{}", NULL);
+    mock_text = NULL;
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_str_eq(r.err.cause, "The mocked response 'Fail2' has no entry for invocation 2 of "
+                                  "state 'Lambda' (invocations count from 0)");
+    done(&r);
+}
+END_TEST
+
+START_TEST(mock_unknown_names)
+{
+    static const aslrt_state st[] = {{"Lambda", ASLRT_STATE_TASK, "r", 0, ASLRT_NONE, 0, ASLRT_NONE,
+                                      -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE,
+                                      0, 0, 0, 0}};
+    aslrt_machine m = {ASLRT_ABI_VERSION, "t", "t.json", 0, 0, st, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    char path[] = "/tmp/aslc-mock-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_eq(write(fd, mock_file, strlen(mock_file)), (ssize_t)strlen(mock_file));
+    close(fd);
+    static const char *const cases[][2] = {
+        {"Nope", "has no test case \"Nope\""},
+        {"BadState", "mocks state \"Nope\", which the state machine does not have"},
+        {"BadResponse", "names the mocked response \"Nope\", which \"MockedResponses\" does not define"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        aslrt_error err = {0, 0};
+        ck_assert_ptr_null(aslrt_mocks_load(path, "t", cases[i][0], &m, &err));
+        ck_assert_msg(strstr(err.cause, cases[i][1]) != NULL, "%s", err.cause);
+        aslrt_error_clear(&err);
+    }
+    aslrt_error err = {0, 0};
+    ck_assert_ptr_null(aslrt_mocks_load(path, "other", "Happy", &m, &err));
+    ck_assert_ptr_nonnull(strstr(err.cause, "no state machine \"other\""));
+    aslrt_error_clear(&err);
+    unlink(path);
+}
+END_TEST
+
 #endif /* HAVE_LIBTCC */
 
 int main(void)
@@ -351,6 +482,11 @@ int main(void)
     tcase_add_test(tc, execution_timeout);
     tcase_add_test(tc, intrinsic_failure);
     tcase_add_test(tc, result_path_failure);
+    tcase_add_test(tc, mock_happy_path);
+    tcase_add_test(tc, mock_ranges_follow_retries);
+    tcase_add_test(tc, mock_and_binding_mixed);
+    tcase_add_test(tc, mock_missing_invocation);
+    tcase_add_test(tc, mock_unknown_names);
 #endif
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -20,9 +20,9 @@ static const aslrt_item items[] = {
 
 static const aslrt_state states[] = {
     {"Greet", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:1:function:greet", 0, ASLRT_NONE, 0,
-     ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE},
+     ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
     {"Mark", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE},
+     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -47,7 +47,8 @@ fail:
 static const aslrt_graph_fn graphs[] = {graph0};
 
 static const aslrt_machine machine = {
-    ASLRT_ABI_VERSION, "test", "test.asl.json", items, 3, states, 2, 0, 0, graphs, 1, 0,
+    ASLRT_ABI_VERSION, "test", "test.asl.json", items, 3, states, 2, 0, 0, graphs, 1, 0, 0, 0, 0,
+    0, 0,
 };
 
 /* A C handler: greets, or fails with a Lambda-style error for "bad". */
@@ -169,7 +170,7 @@ END_TEST
 
 static const aslrt_state wait_states[] = {
     {"Long", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, 3600, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE},
+     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0},
 };
 
 static json_t *wait_graph(aslrt_exec *ex, json_t *input)
@@ -190,7 +191,7 @@ static const aslrt_graph_fn wait_graphs[] = {wait_graph};
 START_TEST(wait_skip_and_timeout)
 {
     aslrt_machine m = {ASLRT_ABI_VERSION, "w", "w.json", 0, 0, wait_states, 1, 0, 0,
-                       wait_graphs, 1, 0};
+                       wait_graphs, 1, 0, 0, 0, 0, 0, 0};
     aslrt_error err = {0, 0};
     aslrt_program *p = aslrt_program_create(&m, &err);
     aslrt_config cfg;
