@@ -282,6 +282,8 @@ typedef struct aslrt_config {
     const char *region;               /* NULL: "us-east-1" */
     const char *account;              /* NULL: "123456789012" */
     long long start_time_ms;          /* 0: now (ms since the epoch) */
+    const volatile int *abort_flag;   /* when it becomes non-zero the execution
+                                         stops as ABORTED at the next state or wait */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;
@@ -312,7 +314,7 @@ char *aslrt_json_dumps(const json_t *v);
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
  *        [--mock-config F --test-case NAME]
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
- * 3 timed out, 4 aborted. */
+ * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution). */
 int aslrt_main(const aslrt_machine *m, int argc, char **argv);
 
 /* Reference counting for code that cannot include jansson.h. */

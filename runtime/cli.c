@@ -11,12 +11,23 @@
  * default input).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "aslrt_private.h"
+
+/* SIGINT and SIGTERM abort the execution (exit status 4): the only state
+ * a signal handler may touch is this flag, which the runtime polls. */
+static volatile int abort_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    abort_flag = 1;
+}
 
 static void usage(FILE *out, const char *prog)
 {
@@ -224,6 +235,14 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
         json_decref(input);
         return 2;
     }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cfg.abort_flag = &abort_flag;
 
     json_t *output = NULL;
     int status = aslrt_execute(p, &cfg, input, &output, &err);

@@ -366,8 +366,24 @@ static int timed_out(aslrt_exec *ex)
     return 0;
 }
 
+/* The execution was stopped from outside (ASL-REFERENCE §20.4,
+ * ExecutionAborted). */
+static int aborted(aslrt_exec *ex)
+{
+    aslrt_error_set(&ex->error, NULL, "The execution was aborted");
+    ex->status = ASLRT_ABORTED;
+    return 0;
+}
+
+static bool abort_requested(const aslrt_exec *ex)
+{
+    return ex->cfg->abort_flag && *ex->cfg->abort_flag;
+}
+
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 {
+    if (abort_requested(ex))
+        return aborted(ex);
     f->state = state;
     ex->state = &ex->prog->m->states[state];
     /* Reading the clock is most of an empty state's cost: only when the
@@ -591,7 +607,8 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
 
 /* Lets `ms` of execution time pass: sleeps (real), does not (skip), or
  * sleeps a fraction (scale); the virtual clock moves by ms either way.  Stops
- * at the execution deadline: returns 0 when it was reached. */
+ * at the execution deadline: returns 0 when it was reached, -1 when the
+ * execution was aborted meanwhile. */
 static int pass_time(aslrt_exec *ex, double ms)
 {
     if (ms < 0)
@@ -607,11 +624,15 @@ static int pass_time(aslrt_exec *ex, double ms)
                   : ex->cfg->wait_mode == ASLRT_WAIT_SCALE ? ms * ex->cfg->wait_scale
                                                            : ms;
     ex->skew_ms += (long long)(ms - real);
-    if (real > 0) {
-        struct timespec ts = {(time_t)(real / 1000), (long)(fmod(real, 1000) * 1000000)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+    /* Sleep in slices, so that an abort is seen within 100 ms. */
+    while (real > 0 && !abort_requested(ex)) {
+        double slice = real > 100 ? 100 : real;
+        struct timespec ts = {0, (long)(slice * 1000000)};
+        nanosleep(&ts, NULL);
+        real -= slice;
     }
+    if (abort_requested(ex))
+        return -1;
     return ok;
 }
 
@@ -706,7 +727,8 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             return fail_in_state(ex, "States.Runtime", "Wait state delay is too long.");
         delay_ms = (double)(target - now);
     }
-    return pass_time(ex, delay_ms) ? 1 : timed_out(ex);
+    int passed = pass_time(ex, delay_ms);
+    return passed > 0 ? 1 : passed < 0 ? aborted(ex) : timed_out(ex);
 }
 
 /* ---- Choice ------------------------------------------------------------- */
@@ -872,8 +894,12 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
             delay *= uniform01(ex);
         (*count)++;
         ex->retry_total++;
-        if (!pass_time(ex, delay * 1000)) {
-            timed_out(ex);
+        int passed = pass_time(ex, delay * 1000);
+        if (passed <= 0) {
+            if (passed < 0)
+                aborted(ex);
+            else
+                timed_out(ex);
             return ASLRT_UNCAUGHT;
         }
         aslrt_error_clear(&ex->error);

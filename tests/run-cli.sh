@@ -87,6 +87,16 @@ SECONDS=0
 run "$aslc" run "$cli/wait.asl.json" --wait=skip --input '{"w": true}'
 expect "run --wait=skip: a Wait of 100000 s finishes at once" \
     eval '[ "$rc" = 0 ] && [ "$SECONDS" -lt 30 ] && output_is "{\"w\": true}"'
+# SIGTERM stops a waiting execution: ABORTED, exit 4, within a second.
+start=$SECONDS
+"$aslc" run "$cli/wait.asl.json" --input '{}' >"$tmp/abort.out" 2>"$tmp/abort.err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect "run: SIGTERM aborts the execution with exit 4" \
+    eval '[ "$rc" = 4 ] && [ $((SECONDS - start)) -lt 10 ]'
 run "$aslc" run "$cli/fail.asl.json" --input '{}'
 expect "run: a Fail state exits 1 with its Error and Cause" \
     eval '[ "$rc" = 1 ] && output_is "{\"Error\": \"Order.Rejected\", \"Cause\": \"the order was rejected\"}"'
