@@ -259,8 +259,6 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
                             "Assign (variables)");
         if (s->credentials)
             unsupported(u, sev, asl_ptr(u, s->ptr, "Credentials"), ASL_AT_KEY, "Credentials");
-        if (s->heartbeat_seconds || s->heartbeat_path)
-            unsupported(u, sev, s->ptr, ASL_AT_KEY, "HeartbeatSeconds");
         if (s->type == ASLRT_STATE_TASK && s->resource &&
             strncmp(s->resource, "arn:aws:lambda:", 15) != 0 &&
             strncmp(s->resource, "arn:", 4) == 0) {

@@ -511,6 +511,15 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         }
         timeout = (double)t;
     }
+    /* ASL-REFERENCE §21.1: a request-response call has no heartbeats (they
+     * start once a callback task is waiting), so HeartbeatSeconds only has
+     * to be valid here; its path must still resolve, as on AWS. */
+    if (s->heartbeat_path != ASLRT_NONE) {
+        json_t *v = select_path(ex, s->heartbeat_path, EFF(f));
+        if (!v)
+            return 0;
+        json_decref(v);
+    }
     /* The execution's own deadline bounds the task too. */
     bool capped = false;
     if (ex->deadline_ms) {
