@@ -102,6 +102,9 @@ struct asl_state {
     asl_graph *processor;      /* ItemProcessor or Iterator */
     json_t *item_selector;     /* ItemSelector or (Map) Parameters */
     const char *items_path;
+    long long max_concurrency; /* MaxConcurrency, 0 when absent (unbounded) */
+    const char *max_concurrency_path;
+    bool distributed;          /* ProcessorConfig.Mode DISTRIBUTED */
     json_t *map_json;          /* the Map's other distributed fields, as written */
 
     const char *query_language;/* the state's QueryLanguage, or NULL */

@@ -142,6 +142,14 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         fputs("    {0, 0, 0, 0}\n", out);
     fputs("};\n\n", out);
 
+    for (size_t i = 0; i < c->nstates; i++) {
+        if (!c->branch_lists[i])
+            continue;
+        fprintf(out, "static const int branches%zu[] = {", i);
+        for (int j = 0; j < c->states[i].nbranches; j++)
+            fprintf(out, "%s%d", j ? ", " : "", c->branch_lists[i][j]);
+        fputs("};\n", out);
+    }
     fputs("static const aslrt_state states[] = {\n", out);
     for (size_t i = 0; i < c->nstates; i++) {
         const aslrt_state *s = &c->states[i];
@@ -167,7 +175,19 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_index(out, s->error_path);
         fputs(", ", out);
         put_index(out, s->cause_path);
-        fprintf(out, ", %d, %d, %d, %d},\n", s->retrier, s->nretriers, s->catcher, s->ncatchers);
+        fprintf(out, ", %d, %d, %d, %d, ", s->retrier, s->nretriers, s->catcher, s->ncatchers);
+        if (c->branch_lists[i])
+            fprintf(out, "branches%zu, %d, ", i, s->nbranches);
+        else
+            fputs("0, 0, ", out);
+        put_index(out, s->processor);
+        fputs(", ", out);
+        put_index(out, s->items_path);
+        fputs(", ", out);
+        put_index(out, s->item_selector);
+        fprintf(out, ", %d, ", s->max_concurrency);
+        put_index(out, s->max_concurrency_path);
+        fputs("},\n", out);
     }
     fputs("};\n\n", out);
 
@@ -213,6 +233,8 @@ static void emit_op(FILE *out, const ir_op *o, const char *onfail)
     case IR_INVOKE: name = "invoke"; has_arg = false; break;
     case IR_WAIT: name = "wait"; has_arg = false; break;
     case IR_EXIT: name = "exit"; has_arg = false; break;
+    case IR_PARALLEL: name = "parallel"; has_arg = false; break;
+    case IR_MAP: name = "map"; has_arg = false; break;
     default: ASL_UNREACHABLE();
     }
     fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);

@@ -30,6 +30,8 @@ typedef enum {
     IR_RESULT_PATH,      /* arg: REFPATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
     IR_OUTPUT_PATH,      /* arg: PATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
     IR_WAIT,             /* the Wait state's delay */
+    IR_PARALLEL,         /* run the branches (state descriptor) */
+    IR_MAP,              /* run the item processor over the items */
     IR_EXIT              /* state exited */
 } ir_op_kind;
 
@@ -112,6 +114,7 @@ typedef struct asl_cfg {
     size_t ncmps, capcmps;
     aslrt_state *states;      /* one descriptor per state (strings in the arena) */
     size_t nstates;
+    int **branch_lists;       /* per state: its branches' graph ids (Parallel), else NULL */
     ir_retrier *retriers;     /* every state's, in state order (aslrt_state.retrier) */
     size_t nretriers;
     ir_catcher *catchers;     /* every state's (aslrt_state.catcher) */

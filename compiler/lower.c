@@ -193,6 +193,24 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
             op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
         op(&b, IR_EXIT, 0);
         break;
+    case ASLRT_STATE_PARALLEL:
+    case ASLRT_STATE_MAP:
+        if (path_arg(l, s->input_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
+            op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+        if (s->type == ASLRT_STATE_PARALLEL) {
+            if (s->parameters)
+                op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
+            op(&b, IR_PARALLEL, 0);
+        } else {
+            op(&b, IR_MAP, 0);
+        }
+        if (s->result_selector)
+            op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
+        op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
+        if (path_arg(l, s->output_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
+            op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+        op(&b, IR_EXIT, 0);
+        break;
     case ASLRT_STATE_WAIT:
     case ASLRT_STATE_SUCCEED:
     case ASLRT_STATE_CHOICE:
@@ -225,7 +243,7 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
     case ASLRT_STATE_FAIL:
         break;
     default:
-        ASL_UNREACHABLE(); /* Parallel/Map are refused by asl_validate_supported */
+        ASL_UNREACHABLE();
     }
     n->ops = copy_ops(l, &b);
     n->nops = b.n;
@@ -276,8 +294,23 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
     d->error_path = dynamic_item(l, s->error_path);
     d->cause_path = dynamic_item(l, s->cause_path);
 
-    /* Retry and Catch tables: the state's range of each. */
     asl_cfg *c = l->c;
+    /* Parallel and Map: graphs, items and limits. */
+    d->items_path = path_item(l, s->items_path, ASLRT_ITEM_REFPATH);
+    d->item_selector = s->item_selector ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->item_selector)
+                                        : ASLRT_NONE;
+    d->max_concurrency = (int)s->max_concurrency;
+    d->max_concurrency_path = path_item(l, s->max_concurrency_path, ASLRT_ITEM_REFPATH);
+    d->processor = s->processor ? (int)s->processor->id : ASLRT_NONE;
+    d->nbranches = (int)s->nbranches;
+    if (s->nbranches) {
+        int *ids = asl_alloc(l->u, s->nbranches * sizeof *ids);
+        for (size_t i = 0; i < s->nbranches; i++)
+            ids[i] = (int)s->branches[i]->id;
+        c->branch_lists[s->id] = ids;
+    }
+
+    /* Retry and Catch tables: the state's range of each. */
     d->retrier = (int)c->nretriers;
     d->nretriers = (int)s->nretry;
     d->catcher = (int)c->ncatchers;
@@ -316,6 +349,7 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
         nr += m->states[i]->nretry;
         nc += m->states[i]->ncatch;
     }
+    c->branch_lists = asl_alloc(u, (m->nstates + 1) * sizeof *c->branch_lists);
     c->retriers = asl_alloc(u, (nr + 1) * sizeof *c->retriers);
     c->catchers = asl_alloc(u, (nc + 1) * sizeof *c->catchers);
     for (size_t i = 0; i < m->nstates; i++)

@@ -745,14 +745,17 @@ static void parse_state(parser *p, asl_state *s)
                 err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemSelector' and 'Parameters' may be given");
             check_object_template(p, val, fptr, key);
             s->item_selector = val;
-        } else if (strcmp(key, "MaxConcurrency") == 0 || strcmp(key, "ToleratedFailureCount") == 0) {
+        } else if (strcmp(key, "MaxConcurrency") == 0) {
+            want_int(p, val, fptr, key, 0, 2147483647LL, &s->max_concurrency);
+        } else if (strcmp(key, "ToleratedFailureCount") == 0) {
             long long x;
             want_int(p, val, fptr, key, 0, 2147483647LL, &x);
         } else if (strcmp(key, "ToleratedFailurePercentage") == 0) {
             if (!json_is_number(val) || json_number_value(val) < 0 || json_number_value(val) > 100)
                 err_at(p, fptr, ASL_AT_VALUE, "ToleratedFailurePercentage must be between 0 and 100.");
-        } else if (strcmp(key, "MaxConcurrencyPath") == 0 ||
-                   strcmp(key, "ToleratedFailureCountPath") == 0 ||
+        } else if (strcmp(key, "MaxConcurrencyPath") == 0) {
+            s->max_concurrency_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "ToleratedFailureCountPath") == 0 ||
                    strcmp(key, "ToleratedFailurePercentagePath") == 0) {
             check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "Label") == 0) {
@@ -900,8 +903,30 @@ static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *
                        "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
             p->m->query_language = q;
         } else if (owner && owner->type == ASLRT_STATE_MAP && strcmp(key, "ProcessorConfig") == 0) {
-            if (!json_is_object(val))
+            if (!json_is_object(val)) {
                 err_at(p, fptr, ASL_AT_VALUE, "The field 'ProcessorConfig' must be an object");
+                continue;
+            }
+            const char *ck;
+            json_t *cv;
+            json_object_foreach(val, ck, cv) {
+                char *cptr = asl_ptr(p->u, fptr, ck);
+                const char *v = json_string_value(cv);
+                if (strcmp(ck, "Mode") == 0) {
+                    if (!v || (strcmp(v, "INLINE") != 0 && strcmp(v, "DISTRIBUTED") != 0))
+                        err_at(p, cptr, ASL_AT_VALUE,
+                               "The field 'Mode' should have one of these values: [INLINE, DISTRIBUTED]");
+                    owner->distributed = v && strcmp(v, "DISTRIBUTED") == 0;
+                } else if (strcmp(ck, "ExecutionType") == 0) {
+                    if (!v || (strcmp(v, "STANDARD") != 0 && strcmp(v, "EXPRESS") != 0))
+                        err_at(p, cptr, ASL_AT_VALUE,
+                               "The field 'ExecutionType' should have one of these values: [STANDARD, EXPRESS]");
+                } else {
+                    err_at(p, cptr, ASL_AT_KEY, "Field '%s' is not supported", ck);
+                }
+            }
+            if (owner->distributed && !json_object_get(val, "ExecutionType"))
+                err_at(p, fptr, ASL_AT_VALUE, "These fields are required: [ExecutionType]");
             owner->map_json = owner->json;
         } else {
             err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);

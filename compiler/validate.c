@@ -243,10 +243,18 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
             unsupported(u, sev, s->ptr, ASL_AT_KEY, "QueryLanguage JSONata");
             continue;
         }
-        if (s->type == ASLRT_STATE_PARALLEL)
-            unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Parallel state");
-        if (s->type == ASLRT_STATE_MAP)
-            unsupported(u, sev, s->ptr, ASL_AT_KEY, "the Map state");
+        if (s->type == ASLRT_STATE_MAP) {
+            static const char *const later[] = {"ItemReader", "ItemBatcher", "ResultWriter",
+                                                "ToleratedFailurePercentage",
+                                                "ToleratedFailurePercentagePath",
+                                                "ToleratedFailureCount",
+                                                "ToleratedFailureCountPath", NULL};
+            if (s->distributed)
+                unsupported(u, sev, s->ptr, ASL_AT_KEY, "the distributed Map state");
+            for (size_t j = 0; later[j]; j++)
+                if (json_object_get(s->json, later[j]))
+                    unsupported(u, sev, asl_ptr(u, s->ptr, later[j]), ASL_AT_KEY, later[j]);
+        }
         for (size_t j = 0; j < s->ncatch; j++)
             if (s->catch_[j]->assign)
                 unsupported(u, sev, asl_ptr(u, s->catch_[j]->ptr, "Assign"), ASL_AT_KEY,

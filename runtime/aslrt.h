@@ -110,6 +110,15 @@ typedef struct aslrt_state {
     int nretriers;
     int catcher;           /* first of this state's catchers */
     int ncatchers;
+    /* Parallel */
+    const int *branches;   /* the graph of each branch */
+    int nbranches;
+    /* Map */
+    int processor;         /* the graph of the item processor */
+    int items_path;        /* ItemsPath REFPATH item (ASLRT_NONE: $) */
+    int item_selector;     /* ItemSelector (or Parameters) TEMPLATE item */
+    int max_concurrency;   /* MaxConcurrency, 0 = unbounded */
+    int max_concurrency_path; /* MaxConcurrencyPath REFPATH item */
 } aslrt_state;
 
 /* A retrier (ASL spec, "Retrying after error"). */
@@ -212,6 +221,13 @@ int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl);
 int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path);
 int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path);
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f);
+/* Parallel: runs every branch on the effective input, concurrently; the
+ * result is the array of their outputs, in branch order. */
+int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f);
+/* Map (inline): runs the item processor on each item, at most
+ * MaxConcurrency at a time; the result is the array of outputs in item
+ * order.  The first failure stops the others and fails the state. */
+int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
 /* Records States.NoChoiceMatched; always returns 0. */
@@ -284,6 +300,7 @@ typedef struct aslrt_config {
     long long start_time_ms;          /* 0: now (ms since the epoch) */
     const volatile int *abort_flag;   /* when it becomes non-zero the execution
                                          stops as ABORTED at the next state or wait */
+    int threads;                      /* threads of a Map; 0: the machine's cores */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;

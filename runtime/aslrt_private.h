@@ -136,12 +136,13 @@ void aslrtp_timestamp_format(long long ms, char *buf, size_t size);
 /* ==== task.c: task handlers ============================================= */
 
 /* Calls the handler bound to resource with input (borrowed).  timeout_s of
- * 0 means none.  On success *out is a new reference and 1 is returned; on
+ * 0 means none.  When cancel (may be NULL) becomes non-zero, a running
+ * program is stopped with its process group (Error "aslc.Cancelled").  On success *out is a new reference and 1 is returned; on
  * failure err holds the Error and Cause as AWS would report them (for an
  * unbound resource: an error naming the resource). */
 int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
-                       json_t *input, double timeout_s, json_t **out,
-                       aslrt_error *err);
+                       json_t *input, double timeout_s, const volatile int *cancel,
+                       json_t **out, aslrt_error *err);
 
 /* ==== mock.c: mocked Task responses ===================================== */
 
@@ -165,5 +166,17 @@ void aslrtp_tmpl_free(aslrtp_tmpl *t);
  * err filled (Error name and Cause detail, without AWS's state prefix). */
 json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *ud,
                          json_t *input, aslrt_error *err);
+
+/* ==== pool.c: threads for Parallel branches and Map iterations ========== */
+
+/* Runs fn(ud, i, worker) for every i in [0, n), taking i in order, on
+ * `workers` threads (worker ids 0 .. workers-1; with 1, in the calling
+ * thread).  Once *stop (may be NULL) is non-zero no further i is started.
+ * Returns when every started call has returned. */
+typedef void (*aslrtp_work_fn)(void *ud, size_t i, int worker);
+void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
+                     const volatile int *stop);
+/* The number of threads a fan-out uses by default: the machine's cores. */
+int aslrtp_pool_default_size(void);
 
 #endif /* ASLRT_PRIVATE_H */

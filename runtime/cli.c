@@ -35,6 +35,7 @@ static void usage(FILE *out, const char *prog)
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
+            "          [--threads N]\n"
             "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
@@ -97,6 +98,14 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             bindings_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--name"))) {
             cfg.execution_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 4096) {
+                fprintf(stderr, "%s: bad --threads value '%s' (expected 1 to 4096)\n", prog, v);
+                return 2;
+            }
+            cfg.threads = (int)t;
         } else if ((v = opt_value(argc, argv, &i, "--mock-config"))) {
             mock_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--test-case"))) {

@@ -146,8 +146,14 @@ struct aslrt_exec {
     long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
     int *retry_counts;        /* attempts made by each retrier in this state visit */
     int retry_total;          /* retries of this state visit ($$.State.RetryCount) */
-    long *mock_calls;         /* invocations of each state so far, for mocks */
+    long *mock_calls;         /* invocations of each state so far, for mocks (shared
+                                 by the branches and iterations of an execution) */
     uint64_t rng;             /* xorshift64* state, for retry jitter */
+    const volatile int *cancel; /* set when a sibling branch or iteration failed */
+    json_t *fanout_result;    /* the array a Parallel or Map op just built */
+    int has_item;             /* evaluating a Map's ItemSelector: $$.Map.Item exists */
+    long item_index;          /* $$.Map.Item.Index */
+    json_t *item_value;       /* $$.Map.Item.Value (borrowed) */
 };
 
 static long long now_ms(void)
@@ -232,6 +238,10 @@ static json_t *context(aslrt_exec *ex)
                             "RoleArn", role, "StartTime", st, "RedriveCount", 0,
                             "State", "EnteredTime", ts, "Name", ex->state ? ex->state->name : "",
                             "StateMachine", "Id", sm_arn, "Name", ex->sm_name);
+    if (ex->has_item)
+        json_object_set_new(ex->context, "Map",
+                            json_pack("{s:{s:I,s:O}}", "Item", "Index", (json_int_t)ex->item_index,
+                                      "Value", ex->item_value));
     /* Recorded on AWS: a synchronous Express execution cannot be redriven
      * and has no RedriveCount. */
     if (ex->cfg->sync)
@@ -377,7 +387,7 @@ static int aborted(aslrt_exec *ex)
 
 static bool abort_requested(const aslrt_exec *ex)
 {
-    return ex->cfg->abort_flag && *ex->cfg->abort_flag;
+    return (ex->cfg->abort_flag && *ex->cfg->abort_flag) || (ex->cancel && *ex->cancel);
 }
 
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
@@ -538,10 +548,12 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
      * retries included); any other calls its binding. */
     int ok = -1;
     if (ex->cfg->mocks)
-        ok = aslrtp_mock_invoke(ex->cfg->mocks, f->state, s->name, ex->mock_calls[f->state]++,
+        ok = aslrtp_mock_invoke(ex->cfg->mocks, f->state, s->name,
+                                __atomic_fetch_add(&ex->mock_calls[f->state], 1, __ATOMIC_RELAXED),
                                 &out, &err);
     if (ok < 0)
-        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, &out, &err);
+        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, ex->cancel,
+                                &out, &err);
     ex->event_id++; /* *Succeeded / *Failed */
     if (!ok && capped && err.error && strcmp(err.error, "States.Timeout") == 0) {
         aslrt_error_clear(&err);
@@ -848,6 +860,246 @@ int aslrt_op_fail(aslrt_exec *ex, aslrt_frame *f)
     return 0;
 }
 
+/* ---- Parallel and Map --------------------------------------------------- */
+
+/* A branch or iteration runs in an execution of its own that shares the
+ * parent's program, configuration, input and mock counters, and has its
+ * own state, context object, clock skew, retry counters and error. */
+static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *cancel)
+{
+    aslrt_exec *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    *c = *parent;
+    c->error.error = c->error.cause = NULL;
+    c->status = ASLRT_SUCCEEDED;
+    c->context = NULL;
+    c->cancel = cancel;
+    c->has_item = 0;
+    c->transitions = 0;
+    c->retry_counts = calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
+    if (!c->retry_counts)
+        abort();
+    return c;
+}
+
+static void child_destroy(aslrt_exec *c)
+{
+    aslrt_error_clear(&c->error);
+    json_decref(c->context);
+    free(c->retry_counts);
+    free(c);
+}
+
+/* What every thread of a fan-out shares. */
+typedef struct fan {
+    aslrt_exec *parent;
+    aslrt_exec **children;    /* one per worker */
+    json_t *input;            /* the state's effective input (read-only) */
+    json_t *items;            /* Map: the items (read-only) */
+    const int *graphs;        /* Parallel: the branch graphs */
+    int graph;                /* Map: the item processor graph */
+    int selector;             /* Map: ItemSelector item, or ASLRT_NONE */
+    json_t **results;         /* by index */
+    volatile int failed;      /* the first failure sets it: the others stop */
+    aslrt_error error;        /* that failure */
+    int status;
+    long events;              /* history events of the children */
+    long long skew;           /* the longest child clock */
+} fan;
+
+static void fan_fail(fan *fn, aslrt_exec *c)
+{
+    /* The first failure (by time) is the state's; later ones, and the
+     * cancellations it causes, are dropped. */
+    if (__atomic_exchange_n(&fn->failed, 1, __ATOMIC_ACQ_REL) == 0) {
+        fn->error = c->error;
+        fn->status = c->status;
+        c->error.error = c->error.cause = NULL;
+    }
+}
+
+static void run_item(void *ud, size_t i, int worker)
+{
+    fan *fn = ud;
+    aslrt_exec *c = fn->children[worker];
+    aslrt_error_clear(&c->error);
+    c->status = ASLRT_SUCCEEDED;
+    long before = c->event_id;
+    json_t *in;
+    int graph;
+    if (fn->items) {
+        json_t *item = json_array_get(fn->items, i);
+        graph = fn->graph;
+        if (fn->selector != ASLRT_NONE) {
+            /* ItemSelector sees the Map's input as $ and the item as
+             * $$.Map.Item (only here: ASL-REFERENCE §7). */
+            c->state = fn->parent->state;
+            c->entered_ms = fn->parent->entered_ms;
+            c->entered_event = fn->parent->entered_event;
+            c->has_item = 1;
+            c->item_index = (long)i;
+            c->item_value = item;
+            if (c->context) {
+                json_decref(c->context);
+                c->context = NULL;
+            }
+            in = apply_template(c, fn->selector, fn->input);
+            c->has_item = 0;
+            if (c->context) {
+                json_decref(c->context);
+                c->context = NULL;
+            }
+            if (!in) {
+                fan_fail(fn, c);
+                return;
+            }
+        } else {
+            in = json_incref(item);
+        }
+    } else {
+        graph = fn->graphs[i];
+        in = json_incref(fn->input);
+    }
+    json_t *out = c->prog->m->graphs[graph](c, in);
+    __atomic_fetch_add(&fn->events, c->event_id - before + 2, __ATOMIC_RELAXED);
+    if (!out) {
+        fan_fail(fn, c);
+        return;
+    }
+    fn->results[i] = out;
+}
+
+static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
+{
+    fn->parent = ex;
+    fn->results = calloc(n + 1, sizeof *fn->results);
+    if (workers < 1)
+        workers = 1;
+    if ((size_t)workers > n)
+        workers = n ? (int)n : 1;
+    fn->children = calloc((size_t)workers, sizeof *fn->children);
+    if (!fn->results || !fn->children)
+        abort();
+    for (int w = 0; w < workers; w++)
+        fn->children[w] = child_create(ex, &fn->failed);
+    aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
+    for (int w = 0; w < workers; w++) {
+        if (fn->children[w]->skew_ms > fn->skew)
+            fn->skew = fn->children[w]->skew_ms;
+        child_destroy(fn->children[w]);
+    }
+    free(fn->children);
+    ex->event_id += fn->events + 2; /* *StateStarted, *StateSucceeded/Failed */
+    if (fn->skew > ex->skew_ms)
+        ex->skew_ms = fn->skew;
+    int ok = !fn->failed;
+    if (ok) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, fn->results[i]);
+        set(&ex->fanout_result, arr);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            json_decref(fn->results[i]);
+        /* A branch's or iteration's error is the state's own (recorded on
+         * AWS: not States.BranchFailed, ASL-REFERENCE §13). */
+        aslrt_error_clear(&ex->error);
+        ex->error = fn->error;
+        ex->status = fn->status == ASLRT_SUCCEEDED ? ASLRT_FAILED : fn->status;
+        if (abort_requested(ex))
+            ex->status = ASLRT_ABORTED;
+    }
+    free(fn->results);
+    return ok;
+}
+
+/* The number of threads of a fan-out: the configured pool size, else the
+ * machine's cores. */
+static int pool_size(const aslrt_exec *ex)
+{
+    return ex->cfg->threads > 0 ? ex->cfg->threads : aslrtp_pool_default_size();
+}
+
+int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    fan fn = {0};
+    fn.input = EFF(f);
+    fn.graphs = s->branches;
+    fn.selector = ASLRT_NONE;
+    /* Branches all run at once, as on AWS: a branch that waits must not
+     * hold the others back. */
+    if (!fan_out(ex, &fn, (size_t)s->nbranches, s->nbranches))
+        return 0;
+    set(&f->eff, NULL);
+    set(&f->res, ex->fanout_result);
+    ex->fanout_result = NULL;
+    return 1;
+}
+
+int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    json_t *input = EFF(f);
+    json_t *items;
+    if (s->items_path != ASLRT_NONE) {
+        items = select_path(ex, s->items_path, input);
+        if (!items)
+            return 0;
+    } else {
+        items = json_incref(input);
+    }
+    if (!json_is_array(items)) {
+        char *v = aslrt_json_dumps(items);
+        char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
+        json_decref(items);
+        fail_in_state(ex, "States.Runtime", d);
+        free(d);
+        free(v);
+        return 0;
+    }
+    long long limit = s->max_concurrency;
+    if (s->max_concurrency_path != ASLRT_NONE) {
+        const aslrtp_path *p = get_item(ex, s->max_concurrency_path)->path;
+        json_t *v = select_path(ex, s->max_concurrency_path, input);
+        bool ok = false;
+        if (v)
+            limit = int_value(v, &ok);
+        if (v && (!ok || !json_is_number(v) || limit < 0)) {
+            char *q = quote_value(v);
+            char *d = aslrtp_strdupf("The MaxConcurrencyPath field refers to value \"%s\" which "
+                                     "is not a valid integer: %s",
+                                     q, aslrtp_path_text(p));
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(q);
+        }
+        json_decref(v);
+        if (!v || !ok || limit < 0) {
+            json_decref(items);
+            return 0;
+        }
+    }
+    size_t n = json_array_size(items);
+    int workers = pool_size(ex);
+    if (limit > 0 && limit < workers)
+        workers = (int)limit;
+    fan fn = {0};
+    fn.input = input;
+    fn.items = items;
+    fn.graph = s->processor;
+    fn.selector = s->item_selector;
+    int ok = fan_out(ex, &fn, n, workers);
+    json_decref(items);
+    if (!ok)
+        return 0;
+    set(&f->eff, NULL);
+    set(&f->res, ex->fanout_result);
+    ex->fanout_result = NULL;
+    return 1;
+}
+
 /* ---- Retry and Catch ---------------------------------------------------- */
 
 /* ASL spec, "Error names": States.ALL matches every error, States.TaskFailed
@@ -978,6 +1230,8 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     ex.event_id = 1; /* ExecutionStarted */
+    /* jansson seeds its hash function once; do it before any thread can. */
+    json_object_seed(0);
     ex.retry_counts = calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
     ex.mock_calls = calloc((size_t)p->m->nstates + 1, sizeof *ex.mock_calls);
     if (!ex.retry_counts || !ex.mock_calls)

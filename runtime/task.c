@@ -366,6 +366,7 @@ static void add_handler_name(aslrtp_buf *b, const binding *h)
 typedef struct outcome {
     int status;                 /* waitpid status */
     int timed_out;
+    int cancelled;              /* stopped because *cancel became non-zero */
     aslrtp_buf out;             /* stdout: the first DATA_LIMIT + 1 bytes */
     size_t out_total;           /* every byte written to stdout */
     aslrtp_buf err;             /* stderr: its last STDERR_TAIL bytes or more */
@@ -505,7 +506,7 @@ static int child_exited(pid_t pid)
  * for it, all under one deadline.  Consumes the three descriptors. */
 static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
                      const char *in, size_t in_len, double timeout_s,
-                     outcome *o)
+                     const volatile int *cancel, outcome *o)
 {
     long long deadline = -1;
     if (timeout_s > 0)
@@ -561,6 +562,16 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
         int wait_ms = -1;
         if (pidfd < 0)
             wait_ms = (out_fd < 0 && err_fd < 0) ? 2 : 50;
+        /* A sibling branch failed, or the execution is aborted: stop the
+         * handler (and its group, below) within 50 ms. */
+        if (cancel) {
+            if (*cancel) {
+                o->cancelled = 1;
+                break;
+            }
+            if (wait_ms < 0 || wait_ms > 50)
+                wait_ms = 50;
+        }
         if (deadline >= 0) {
             long long left = deadline - now_ms();
             if (left <= 0) {
@@ -635,7 +646,8 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
 /* Runs argv with in on its stdin.  Returns 0, or an errno value when the
  * program could not be started. */
 static int run_program(char *const *argv, const char *cwd, const char *in,
-                       size_t in_len, double timeout_s, outcome *o)
+                       size_t in_len, double timeout_s, const volatile int *cancel,
+                       outcome *o)
 {
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
     if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
@@ -687,7 +699,7 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
         close_fd(&perr[0]);
         return rc;
     }
-    exchange(pid, pin[1], pout[0], perr[0], in, in_len, timeout_s, o);
+    exchange(pid, pin[1], pout[0], perr[0], in, in_len, timeout_s, cancel, o);
     return 0;
 }
 
@@ -813,7 +825,8 @@ static int map_outcome(const binding *h, const char *resource, outcome *o,
 }
 
 static int invoke_program(const binding *h, const char *resource, json_t *input,
-                          double timeout_s, json_t **out, aslrt_error *err)
+                          double timeout_s, const volatile int *cancel, json_t **out,
+                          aslrt_error *err)
 {
     char **argv = h->argv;
     char *pyargv[10];
@@ -841,10 +854,14 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
     char *in = aslrt_json_dumps(input);
     outcome o;
     memset(&o, 0, sizeof o);
-    int rc = run_program(argv, h->cwd, in, strlen(in), timeout_s, &o);
+    int rc = run_program(argv, h->cwd, in, strlen(in), timeout_s, cancel, &o);
     free(in);
     int ok;
-    if (rc != 0) {
+    if (rc == 0 && o.cancelled) {
+        aslrt_error_set(err, "aslc.Cancelled", "the task was stopped: its execution, branch or "
+                                               "iteration was cancelled");
+        ok = 0;
+    } else if (rc != 0) {
         char ebuf[128];
         aslrtp_buf b = { 0 };
         aslrtp_buf_adds(&b, "cannot run ");
@@ -886,8 +903,8 @@ static int invoke_c(const binding *h, const char *resource, json_t *input,
 }
 
 int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
-                       json_t *input, double timeout_s, json_t **out,
-                       aslrt_error *err)
+                       json_t *input, double timeout_s, const volatile int *cancel,
+                       json_t **out, aslrt_error *err)
 {
     *out = NULL;
     const binding *h = lookup(b, resource);
@@ -900,7 +917,7 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
     }
     if (h->kind == KIND_C)
         return invoke_c(h, resource, input, out, err);
-    return invoke_program(h, resource, input, timeout_s, out, err);
+    return invoke_program(h, resource, input, timeout_s, cancel, out, err);
 }
 
 /* ==== The bindings file ================================================= */

@@ -13,10 +13,10 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"Charge", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:Charge", 30, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 2, 0, 2},
-    /* 1 */ {"Declined", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Declined", 0, ASLRT_NONE, 1, 2, 0, 2, 0},
-    /* 2 */ {"Broken", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 2, 3, 2, 0, 2, 0},
-    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 2, 0, 2, 0},
+    /* 0 */ {"Charge", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:Charge", 30, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 2, 0, 2, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE},
+    /* 1 */ {"Declined", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Declined", 0, ASLRT_NONE, 1, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE},
+    /* 2 */ {"Broken", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 2, 3, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE},
+    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE},
 };
 
 static const char *const retry0_errors[] = {"Lambda.ServiceException", "Lambda.TooManyRequestsException"};

@@ -78,7 +78,7 @@ static int call(const aslrt_bindings *b, const char *resource, const char *input
                 double timeout_s, json_t **out, aslrt_error *err)
 {
     json_t *in = parse(input);
-    int ok = aslrtp_task_invoke(b, resource, in, timeout_s, out, err);
+    int ok = aslrtp_task_invoke(b, resource, in, timeout_s, NULL, out, err);
     json_decref(in);
     if (ok)
         ck_assert_ptr_nonnull(*out);
@@ -578,7 +578,7 @@ START_TEST(test_program_ignores_input)
     for (int round = 0; round < 3; round++) {
         json_t *out = NULL;
         aslrt_error err = { 0 };
-        ck_assert(aslrtp_task_invoke(b, "deaf", big, 0, &out, &err));
+        ck_assert(aslrtp_task_invoke(b, "deaf", big, 0, NULL, &out, &err));
         json_t *want = parse("{\"ok\": 1}");
         ck_assert(json_equal(out, want));
         json_decref(want);
@@ -656,7 +656,7 @@ static void *work(void *arg)
         json_t *in = json_pack("{s:i,s:i}", "worker", w->id, "round", i);
         json_t *out = NULL;
         aslrt_error err = { 0 };
-        if (!aslrtp_task_invoke(w->b, "echo", in, 10, &out, &err) || !json_equal(in, out))
+        if (!aslrtp_task_invoke(w->b, "echo", in, 10, NULL, &out, &err) || !json_equal(in, out))
             w->failures++;
         aslrt_error_clear(&err);
         json_decref(out);
@@ -1074,7 +1074,7 @@ START_TEST(test_py_context)
     json_t *out = NULL;
     aslrt_error err = { 0 };
     json_t *in = parse("{}");
-    int ok = aslrtp_task_invoke(b, arn, in, 5, &out, &err);
+    int ok = aslrtp_task_invoke(b, arn, in, 5, NULL, &out, &err);
     ck_assert_msg(ok, "%s: %s", err.error, err.cause);
     json_t *want = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:b,s:b}",
                              "function_name", "ctx", "function_version", "$LATEST",
