@@ -7,7 +7,9 @@
  */
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +51,10 @@ static int flaky_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
 
 /* Mocks for the next run(): a mock file's text and the test case. */
 static const char *mock_text, *mock_case;
+/* For the next run(): the pool size (0: default) and bindings of the test's
+ * own (instead of binding everything to the flaky handler). */
+static int run_threads;
+static aslrt_bindings *run_bindings;
 
 /* Compiles def and runs it on input with every resource bound to fl (and
  * the mocks above, when set). */
@@ -75,7 +81,8 @@ static result run(const char *def, const char *input, flaky *fl)
         aslrt_bindings_add_c(b, "*", flaky_fn, fl);
     aslrt_config cfg;
     aslrt_config_init(&cfg);
-    cfg.bindings = b;
+    cfg.bindings = run_bindings ? run_bindings : b;
+    cfg.threads = run_threads;
     cfg.wait_mode = ASLRT_WAIT_SKIP;
     cfg.start_time_ms = START_MS;
     aslrt_mocks *mocks = NULL;
@@ -436,7 +443,7 @@ START_TEST(mock_unknown_names)
 {
     static const aslrt_state st[] = {{"Lambda", ASLRT_STATE_TASK, "r", 0, ASLRT_NONE, 0, ASLRT_NONE,
                                       -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE,
-                                      0, 0, 0, 0}};
+                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
     aslrt_machine m = {ASLRT_ABI_VERSION, "t", "t.json", 0, 0, st, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     char path[] = "/tmp/aslc-mock-XXXXXX";
     int fd = mkstemp(path);
@@ -458,6 +465,174 @@ START_TEST(mock_unknown_names)
     ck_assert_ptr_nonnull(strstr(err.cause, "no state machine \"other\""));
     aslrt_error_clear(&err);
     unlink(path);
+}
+END_TEST
+
+/* ---- Parallel and Map ---------------------------------------------------- */
+
+static char *map_def(int max_concurrency)
+{
+    return aslrtp_strdupf(
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\","
+        "\"MaxConcurrency\":%d,"
+        "\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\",\"i.$\":\"$$.Map.Item.Index\","
+        "\"tag.$\":\"$.tag\"},"
+        "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{"
+        "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"$.v.id\",\"i.$\":\"$.i\","
+        "\"t.$\":\"$.tag\"},\"Next\":\"C\"},"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.v\","
+        "\"NumericGreaterThanEquals\":150,\"Next\":\"Hi\"}],\"Default\":\"Lo\"},"
+        "\"Hi\":{\"Type\":\"Pass\",\"Parameters\":{\"hi.$\":\"$.i\"},\"End\":true},"
+        "\"Lo\":{\"Type\":\"Pass\",\"Parameters\":{\"lo.$\":\"$.i\",\"t.$\":\"$.t\"},"
+        "\"End\":true}}},\"End\":true}}}",
+        max_concurrency);
+}
+
+START_TEST(map_same_output_at_any_concurrency)
+{
+    aslrtp_buf in = {0};
+    aslrtp_buf_adds(&in, "{\"tag\":\"x\",\"items\":[");
+    for (int i = 0; i < 300; i++)
+        aslrtp_buf_addf(&in, "%s{\"id\":%d}", i ? "," : "", i);
+    aslrtp_buf_adds(&in, "]}");
+    char *input = aslrtp_buf_finish(&in);
+    char *texts[3];
+    int limits[3] = {1, 0, 7};
+    for (int k = 0; k < 3; k++) {
+        char *def = map_def(limits[k]);
+        run_threads = 4;
+        result r = run(def, input, NULL);
+        run_threads = 0;
+        ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+        ck_assert_uint_eq(json_array_size(r.output), 300);
+        texts[k] = aslrt_json_dumps(r.output);
+        done(&r);
+        free(def);
+    }
+    ck_assert_str_eq(texts[0], texts[1]);
+    ck_assert_str_eq(texts[0], texts[2]);
+    ck_assert_ptr_nonnull(strstr(texts[0], "{\"lo\":0,\"t\":\"x\"},{\"lo\":1,"));
+    ck_assert_ptr_nonnull(strstr(texts[0], "{\"hi\":299}]"));
+    for (int k = 0; k < 3; k++)
+        free(texts[k]);
+    free(input);
+}
+END_TEST
+
+START_TEST(map_failure_is_the_state_error)
+{
+    const char *def =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
+        "\"Catch\":[{\"ErrorEquals\":[\"TooBig\"],\"ResultPath\":\"$.err\",\"Next\":\"Done\"}],"
+        "\"ItemProcessor\":{\"StartAt\":\"C\",\"States\":{"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericGreaterThan\":2,"
+        "\"Next\":\"F\"}],\"Default\":\"S\"},"
+        "\"F\":{\"Type\":\"Fail\",\"Error\":\"TooBig\",\"Cause\":\"over two\"},"
+        "\"S\":{\"Type\":\"Succeed\"}}},\"Next\":\"Done\"},"
+        "\"Done\":{\"Type\":\"Pass\",\"End\":true}}}";
+    result r = run(def, "[1,2,3,1]", NULL);
+    /* The Map's input is an array: the catcher's ResultPath cannot add a
+     * member to it. */
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    done(&r);
+    const char *def2 =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.xs\","
+        "\"Catch\":[{\"ErrorEquals\":[\"TooBig\"],\"ResultPath\":\"$.err\",\"Next\":\"Done\"}],"
+        "\"ItemProcessor\":{\"StartAt\":\"C\",\"States\":{"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericGreaterThan\":2,"
+        "\"Next\":\"F\"}],\"Default\":\"S\"},"
+        "\"F\":{\"Type\":\"Fail\",\"Error\":\"TooBig\",\"Cause\":\"over two\"},"
+        "\"S\":{\"Type\":\"Succeed\"}}},\"Next\":\"Done\"},"
+        "\"Done\":{\"Type\":\"Pass\",\"End\":true}}}";
+    r = run(def2, "{\"xs\":[1,2,3,1]}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "{\"xs\":[1,2,3,1],\"err\":{\"Error\":\"TooBig\",\"Cause\":\"over two\"}}");
+    free(t);
+    done(&r);
+}
+END_TEST
+
+START_TEST(map_items_not_an_array)
+{
+    const char *def = "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
+                      "\"ItemProcessor\":{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"Succeed\"}}}}}}";
+    result r = run(def, "{\"foo\":\"bar\"}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_str_eq(r.err.cause, "An error occurred while executing the state 'M' (entered at the "
+                                  "event id #2). Map state input must be an array but was: "
+                                  "{\"foo\":\"bar\"}");
+    done(&r);
+}
+END_TEST
+
+START_TEST(parallel_retry_reruns_every_branch)
+{
+    const char *def =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\","
+        "\"Retry\":[{\"ErrorEquals\":[\"Boom\"],\"MaxAttempts\":2}],\"End\":true,"
+        "\"Branches\":[{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:lambda:us-east-1:1:function:a\",\"End\":true}}},"
+        "{\"StartAt\":\"B\",\"States\":{\"B\":{\"Type\":\"Pass\",\"Result\":\"b\",\"End\":true}}}]}}}";
+    flaky fl = {2, "Boom", 0};
+    result r = run(def, "{\"k\":1}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(fl.calls, 3);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "[{\"k\":1},\"b\"]");
+    free(t);
+    done(&r);
+}
+END_TEST
+
+static int fail_soon(void *ud, json_t *input, json_t **output, aslrt_error *err)
+{
+    (void)ud;
+    (void)input;
+    (void)output;
+    struct timespec ts = {0, 300 * 1000000L}; /* let the sibling start its process */
+    nanosleep(&ts, NULL);
+    aslrt_error_set(err, "BranchBroke", "the first branch failed");
+    return 0;
+}
+
+START_TEST(parallel_failure_stops_sibling_processes)
+{
+    char dir[] = "/tmp/aslc-par-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *pidfile = aslrtp_strdupf("%s/pid", dir);
+    char *script = aslrtp_strdupf("echo $$ > %s; exec sleep 30", pidfile);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    run_bindings = aslrt_bindings_create();
+    aslrt_bindings_add_c(run_bindings, "arn:aws:lambda:*:function:fails", fail_soon, NULL);
+    aslrt_bindings_add_program(run_bindings, "arn:aws:lambda:*:function:sleeps", argv, NULL);
+    const char *def =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,"
+        "\"Branches\":[{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:lambda:us-east-1:1:function:fails\",\"End\":true}}},"
+        "{\"StartAt\":\"B\",\"States\":{\"B\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:lambda:us-east-1:1:function:sleeps\",\"End\":true}}}]}}}";
+    time_t t0 = time(NULL);
+    result r = run(def, "{}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "BranchBroke");
+    ck_assert(time(NULL) - t0 < 10);
+    FILE *pf = fopen(pidfile, "r");
+    ck_assert_ptr_nonnull(pf);
+    int pid = 0;
+    ck_assert_int_eq(fscanf(pf, "%d", &pid), 1);
+    fclose(pf);
+    /* The sibling's handler process is gone (killed and reaped). */
+    ck_assert_int_eq(kill(pid, 0), -1);
+    done(&r);
+    aslrt_bindings_destroy(run_bindings);
+    run_bindings = NULL;
+    unlink(pidfile);
+    rmdir(dir);
+    free(pidfile);
+    free(script);
 }
 END_TEST
 
@@ -487,6 +662,11 @@ int main(void)
     tcase_add_test(tc, mock_and_binding_mixed);
     tcase_add_test(tc, mock_missing_invocation);
     tcase_add_test(tc, mock_unknown_names);
+    tcase_add_test(tc, map_same_output_at_any_concurrency);
+    tcase_add_test(tc, map_failure_is_the_state_error);
+    tcase_add_test(tc, map_items_not_an_array);
+    tcase_add_test(tc, parallel_retry_reruns_every_branch);
+    tcase_add_test(tc, parallel_failure_stops_sibling_processes);
 #endif
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
