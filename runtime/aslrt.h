@@ -301,6 +301,7 @@ typedef struct aslrt_config {
     const volatile int *abort_flag;   /* when it becomes non-zero the execution
                                          stops as ABORTED at the next state or wait */
     int threads;                      /* threads of a Map; 0: the machine's cores */
+    long payload_limit;               /* bytes; 0: AWS's 256 KiB; < 0: no limit */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;

@@ -20,6 +20,36 @@
 
 #include "aslrt.h"
 
+/* Reference counts, atomic all the way: jansson's inline json_incref and
+ * json_decref read the count without an atomic load before changing it
+ * atomically, which ThreadSanitizer reports when threads share a value (as
+ * Map iterations share the Map's input).  These behave the same with every
+ * access atomic.  (Values with the count (size_t)-1 are jansson's statics.) */
+static inline json_t *aslrtp_json_incref(json_t *j)
+{
+    if (j && __atomic_load_n(&j->refcount, __ATOMIC_RELAXED) != (size_t)-1)
+        __atomic_add_fetch(&j->refcount, 1, __ATOMIC_RELAXED);
+    return j;
+}
+
+static inline void aslrtp_json_decref(json_t *j)
+{
+    if (j && __atomic_load_n(&j->refcount, __ATOMIC_RELAXED) != (size_t)-1 &&
+        __atomic_sub_fetch(&j->refcount, 1, __ATOMIC_RELEASE) == 0) {
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        json_delete(j);
+    }
+}
+
+#define json_incref aslrtp_json_incref
+#define json_decref aslrtp_json_decref
+
+/* Reads a flag another thread may set (cancel, abort). */
+static inline int aslrtp_flag(const volatile int *flag)
+{
+    return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
 /* ==== json.c: values, numbers, text ===================================== */
 
 /* Parses any JSON document (scalars too).  Integers beyond int64 become

@@ -35,7 +35,7 @@ static void usage(FILE *out, const char *prog)
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
-            "          [--threads N]\n"
+            "          [--threads N] [--payload-limit BYTES|none]\n"
             "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
@@ -98,6 +98,16 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             bindings_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--name"))) {
             cfg.execution_name = v;
+        } else if ((v = opt_value(argc, argv, &i, "--payload-limit"))) {
+            char *end;
+            long l = strtol(v, &end, 10);
+            if (strcmp(v, "none") == 0)
+                cfg.payload_limit = -1;
+            else if (*end || l < 1) {
+                fprintf(stderr, "%s: bad --payload-limit '%s' (bytes, or none)\n", prog, v);
+                return 2;
+            } else
+                cfg.payload_limit = l;
         } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
             char *end;
             long t = strtol(v, &end, 10);

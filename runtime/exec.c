@@ -331,8 +331,17 @@ static json_t *select_path(aslrt_exec *ex, int idx, json_t *doc)
 
 /* ==== Frames and ops ==================================================== */
 
-/* ASL-REFERENCE §23: payloads over 256 KiB fail the state. */
+/* ASL-REFERENCE §23: payloads over 256 KiB fail the state, unless the
+ * configuration lifts the quota (payload_limit < 0). */
 #define PAYLOAD_LIMIT (256 * 1024)
+
+static bool over_quota(const aslrt_exec *ex, const json_t *v)
+{
+    long limit = ex->cfg->payload_limit;
+    if (limit < 0)
+        return false;
+    return aslrtp_json_exceeds(v, limit ? (size_t)limit : PAYLOAD_LIMIT);
+}
 
 void aslrt_frame_init(aslrt_frame *f, json_t *input)
 {
@@ -387,7 +396,7 @@ static int aborted(aslrt_exec *ex)
 
 static bool abort_requested(const aslrt_exec *ex)
 {
-    return (ex->cfg->abort_flag && *ex->cfg->abort_flag) || (ex->cancel && *ex->cancel);
+    return aslrtp_flag(ex->cfg->abort_flag) || aslrtp_flag(ex->cancel);
 }
 
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
@@ -431,7 +440,7 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
     int t = ex->state->type;
     bool grows = t == ASLRT_STATE_PASS || t == ASLRT_STATE_TASK || t == ASLRT_STATE_PARALLEL ||
                  t == ASLRT_STATE_MAP;
-    if (grows && aslrtp_json_exceeds(f->raw, PAYLOAD_LIMIT)) {
+    if (grows && over_quota(ex, f->raw)) {
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  ex->state->name);
@@ -565,7 +574,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ex->status = ASLRT_FAILED;
         return 0;
     }
-    if (aslrtp_json_exceeds(out, PAYLOAD_LIMIT)) {
+    if (over_quota(ex, out)) {
         json_decref(out);
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",

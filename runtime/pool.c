@@ -32,7 +32,7 @@ typedef struct worker {
 static void work(fanout *f, int id)
 {
     for (;;) {
-        if (f->stop && *f->stop)
+        if (aslrtp_flag(f->stop))
             return;
         size_t i = __atomic_fetch_add(&f->next, 1, __ATOMIC_RELAXED);
         if (i >= f->n)

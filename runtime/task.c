@@ -565,7 +565,7 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
         /* A sibling branch failed, or the execution is aborted: stop the
          * handler (and its group, below) within 50 ms. */
         if (cancel) {
-            if (*cancel) {
+            if (aslrtp_flag(cancel)) {
                 o->cancelled = 1;
                 break;
             }
