@@ -302,6 +302,7 @@ typedef struct aslrt_config {
                                          stops as ABORTED at the next state or wait */
     int threads;                      /* threads of a Map; 0: the machine's cores */
     long payload_limit;               /* bytes; 0: AWS's 256 KiB; < 0: no limit */
+    int progress;                     /* a progress line on stderr for long Maps */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;

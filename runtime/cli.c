@@ -262,6 +262,8 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     cfg.abort_flag = &abort_flag;
+    /* Long Map runs show their progress, on a terminal only. */
+    cfg.progress = isatty(STDERR_FILENO);
 
     json_t *output = NULL;
     int status = aslrt_execute(p, &cfg, input, &output, &err);

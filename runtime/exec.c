@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aslrt_private.h"
 
@@ -915,7 +916,30 @@ typedef struct fan {
     int status;
     long events;              /* history events of the children */
     long long skew;           /* the longest child clock */
+    size_t n;                 /* items or branches */
+    size_t done;              /* finished so far (atomic) */
+    int progress;             /* draw a progress line on stderr (a terminal) */
+    long long started_ms;     /* for the rate */
+    long long shown_ms;       /* when the line was last drawn (atomic) */
 } fan;
+
+/* A progress line for long Map runs, on stderr when it is a terminal:
+ * items done / total, failures, rate.  Redrawn at most five times a second,
+ * by whichever worker finds it due. */
+static void show_progress(fan *fn, bool last)
+{
+    long long now = now_ms();
+    long long shown = __atomic_load_n(&fn->shown_ms, __ATOMIC_RELAXED);
+    if (!last && (now - shown < 200 ||
+                  !__atomic_compare_exchange_n(&fn->shown_ms, &shown, now, false,
+                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)))
+        return;
+    size_t done = __atomic_load_n(&fn->done, __ATOMIC_RELAXED);
+    double secs = (double)(now - fn->started_ms) / 1000;
+    fprintf(stderr, "\r%s: %zu/%zu items, %d failed, %.0f items/s%s", fn->parent->state->name,
+            done, fn->n, __atomic_load_n(&fn->failed, __ATOMIC_RELAXED),
+            secs > 0 ? (double)done / secs : 0.0, last ? "\n" : "");
+}
 
 static void fan_fail(fan *fn, aslrt_exec *c)
 {
@@ -972,6 +996,9 @@ static void run_item(void *ud, size_t i, int worker)
     }
     json_t *out = c->prog->m->graphs[graph](c, in);
     __atomic_fetch_add(&fn->events, c->event_id - before + 2, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&fn->done, 1, __ATOMIC_RELAXED);
+    if (fn->progress)
+        show_progress(fn, false);
     if (!out) {
         fan_fail(fn, c);
         return;
@@ -992,7 +1019,11 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
         abort();
     for (int w = 0; w < workers; w++)
         fn->children[w] = child_create(ex, &fn->failed);
+    fn->n = n;
+    fn->started_ms = fn->shown_ms = now_ms();
     aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
+    if (fn->progress && now_ms() - fn->started_ms >= 200)
+        show_progress(fn, true);
     for (int w = 0; w < workers; w++) {
         if (fn->children[w]->skew_ms > fn->skew)
             fn->skew = fn->children[w]->skew_ms;
@@ -1099,6 +1130,7 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     fn.items = items;
     fn.graph = s->processor;
     fn.selector = s->item_selector;
+    fn.progress = ex->cfg->progress && n >= 100;
     int ok = fan_out(ex, &fn, n, workers);
     json_decref(items);
     if (!ok)
