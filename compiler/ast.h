@@ -105,6 +105,9 @@ struct asl_state {
     long long max_concurrency; /* MaxConcurrency, 0 when absent (unbounded) */
     const char *max_concurrency_path;
     bool distributed;          /* ProcessorConfig.Mode DISTRIBUTED */
+    long long tolerated_count; /* ToleratedFailureCount, -1 when absent */
+    double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
+    const char *tolerated_count_path, *tolerated_percentage_path;
     json_t *map_json;          /* the Map's other distributed fields, as written */
 
     const char *query_language;/* the state's QueryLanguage, or NULL */

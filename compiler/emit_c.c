@@ -187,6 +187,11 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_index(out, s->item_selector);
         fprintf(out, ", %d, ", s->max_concurrency);
         put_index(out, s->max_concurrency_path);
+        fprintf(out, ", %d, %d, %.17g, ", s->distributed, s->tolerated_count,
+                s->tolerated_percentage);
+        put_index(out, s->tolerated_count_path);
+        fputs(", ", out);
+        put_index(out, s->tolerated_percentage_path);
         fputs("},\n", out);
     }
     fputs("};\n\n", out);

@@ -748,16 +748,18 @@ static void parse_state(parser *p, asl_state *s)
         } else if (strcmp(key, "MaxConcurrency") == 0) {
             want_int(p, val, fptr, key, 0, 2147483647LL, &s->max_concurrency);
         } else if (strcmp(key, "ToleratedFailureCount") == 0) {
-            long long x;
-            want_int(p, val, fptr, key, 0, 2147483647LL, &x);
+            want_int(p, val, fptr, key, 0, 2147483647LL, &s->tolerated_count);
         } else if (strcmp(key, "ToleratedFailurePercentage") == 0) {
             if (!json_is_number(val) || json_number_value(val) < 0 || json_number_value(val) > 100)
                 err_at(p, fptr, ASL_AT_VALUE, "ToleratedFailurePercentage must be between 0 and 100.");
+            else
+                s->tolerated_percentage = json_number_value(val);
         } else if (strcmp(key, "MaxConcurrencyPath") == 0) {
             s->max_concurrency_path = check_path(p, val, fptr, key, 1, false);
-        } else if (strcmp(key, "ToleratedFailureCountPath") == 0 ||
-                   strcmp(key, "ToleratedFailurePercentagePath") == 0) {
-            check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "ToleratedFailureCountPath") == 0) {
+            s->tolerated_count_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "ToleratedFailurePercentagePath") == 0) {
+            s->tolerated_percentage_path = check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "Label") == 0) {
             want_string(p, val, fptr, key);
         } else {
@@ -807,10 +809,19 @@ static void parse_state(parser *p, asl_state *s)
         if (!json_object_get(o, "Branches"))
             err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Branches]");
         break;
-    case ASLRT_STATE_MAP:
+    case ASLRT_STATE_MAP: {
         if (!json_object_get(o, "ItemProcessor") && !json_object_get(o, "Iterator"))
             err_at(p, sp, ASL_AT_VALUE, "These fields are required: [ItemProcessor]");
+        static const char *const pairs[][2] = {
+            {"MaxConcurrency", "MaxConcurrencyPath"},
+            {"ToleratedFailureCount", "ToleratedFailureCountPath"},
+            {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}};
+        for (size_t i = 0; i < 3; i++)
+            if (json_object_get(o, pairs[i][0]) && json_object_get(o, pairs[i][1]))
+                err_at(p, sp, ASL_AT_VALUE, "Only one of '%s' and '%s' may be given", pairs[i][0],
+                       pairs[i][1]);
         break;
+    }
     default:
         break;
     }
@@ -947,6 +958,8 @@ static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *
         s->json = val;
         s->graph = g;
         s->seconds = -1;
+        s->tolerated_count = -1;
+        s->tolerated_percentage = -1;
         if (!json_is_object(val)) {
             err_at(p, s->ptr, ASL_AT_VALUE, "A state must be an object");
             continue;

@@ -244,13 +244,7 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
             continue;
         }
         if (s->type == ASLRT_STATE_MAP) {
-            static const char *const later[] = {"ItemReader", "ItemBatcher", "ResultWriter",
-                                                "ToleratedFailurePercentage",
-                                                "ToleratedFailurePercentagePath",
-                                                "ToleratedFailureCount",
-                                                "ToleratedFailureCountPath", NULL};
-            if (s->distributed)
-                unsupported(u, sev, s->ptr, ASL_AT_KEY, "the distributed Map state");
+            static const char *const later[] = {"ItemReader", "ItemBatcher", "ResultWriter", NULL};
             for (size_t j = 0; later[j]; j++)
                 if (json_object_get(s->json, later[j]))
                     unsupported(u, sev, asl_ptr(u, s->ptr, later[j]), ASL_AT_KEY, later[j]);

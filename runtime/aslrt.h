@@ -119,6 +119,11 @@ typedef struct aslrt_state {
     int item_selector;     /* ItemSelector (or Parameters) TEMPLATE item */
     int max_concurrency;   /* MaxConcurrency, 0 = unbounded */
     int max_concurrency_path; /* MaxConcurrencyPath REFPATH item */
+    int distributed;       /* ProcessorConfig.Mode DISTRIBUTED */
+    int tolerated_count;   /* ToleratedFailureCount, -1 when absent */
+    double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
+    int tolerated_count_path;      /* REFPATH item */
+    int tolerated_percentage_path; /* REFPATH item */
 } aslrt_state;
 
 /* A retrier (ASL spec, "Retrying after error"). */

@@ -919,6 +919,8 @@ typedef struct fan {
     size_t n;                 /* items or branches */
     size_t done;              /* finished so far (atomic) */
     int progress;             /* draw a progress line on stderr (a terminal) */
+    int tolerant;             /* distributed: failures are counted, not fatal */
+    size_t nfailed;           /* failed children of a distributed Map (atomic) */
     long long started_ms;     /* for the rate */
     long long shown_ms;       /* when the line was last drawn (atomic) */
 } fan;
@@ -936,13 +938,27 @@ static void show_progress(fan *fn, bool last)
         return;
     size_t done = __atomic_load_n(&fn->done, __ATOMIC_RELAXED);
     double secs = (double)(now - fn->started_ms) / 1000;
-    fprintf(stderr, "\r%s: %zu/%zu items, %d failed, %.0f items/s%s", fn->parent->state->name,
-            done, fn->n, __atomic_load_n(&fn->failed, __ATOMIC_RELAXED),
+    fprintf(stderr, "\r%s: %zu/%zu items, %zu failed, %.0f items/s%s", fn->parent->state->name,
+            done, fn->n,
+            __atomic_load_n(&fn->nfailed, __ATOMIC_RELAXED) +
+                (size_t)__atomic_load_n(&fn->failed, __ATOMIC_RELAXED),
             secs > 0 ? (double)done / secs : 0.0, last ? "\n" : "");
 }
 
-static void fan_fail(fan *fn, aslrt_exec *c)
+static void fan_fail(fan *fn, aslrt_exec *c, size_t i)
 {
+    /* A distributed Map counts failed children against its tolerance and
+     * keeps going; their slot holds their error output. */
+    if (fn->tolerant && c->status == ASLRT_FAILED) {
+        json_t *out = json_object();
+        if (c->error.error)
+            json_object_set_new(out, "Error", json_string(c->error.error));
+        if (c->error.cause)
+            json_object_set_new(out, "Cause", json_string(c->error.cause));
+        fn->results[i] = out;
+        __atomic_fetch_add(&fn->nfailed, 1, __ATOMIC_RELAXED);
+        return;
+    }
     /* The first failure (by time) is the state's; later ones, and the
      * cancellations it causes, are dropped. */
     if (__atomic_exchange_n(&fn->failed, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -984,7 +1000,7 @@ static void run_item(void *ud, size_t i, int worker)
                 c->context = NULL;
             }
             if (!in) {
-                fan_fail(fn, c);
+                fan_fail(fn, c, i);
                 return;
             }
         } else {
@@ -1000,7 +1016,7 @@ static void run_item(void *ud, size_t i, int worker)
     if (fn->progress)
         show_progress(fn, false);
     if (!out) {
-        fan_fail(fn, c);
+        fan_fail(fn, c, i);
         return;
     }
     fn->results[i] = out;
@@ -1078,6 +1094,63 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
     return 1;
 }
 
+/* ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), with
+ * AWS's messages for bad values (recorded). */
+static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long long *count,
+                      double *pct)
+{
+    if (s->tolerated_count_path != ASLRT_NONE) {
+        const aslrtp_path *p = get_item(ex, s->tolerated_count_path)->path;
+        json_t *v = select_path(ex, s->tolerated_count_path, input);
+        if (!v)
+            return false;
+        bool ok;
+        long long n = int_value(v, &ok);
+        if (!ok || !json_is_number(v)) {
+            char *q = quote_value(v);
+            char *d = aslrtp_strdupf("The ToleratedFailureCountPath field refers to value \"%s\" "
+                                     "which is not a valid integer: %s",
+                                     q, aslrtp_path_text(p));
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(q);
+            json_decref(v);
+            return false;
+        }
+        json_decref(v);
+        *count = n;
+    }
+    if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
+        fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
+        return false;
+    }
+    if (s->tolerated_percentage_path != ASLRT_NONE) {
+        const aslrtp_path *p = get_item(ex, s->tolerated_percentage_path)->path;
+        json_t *v = select_path(ex, s->tolerated_percentage_path, input);
+        if (!v)
+            return false;
+        if (!json_is_number(v)) {
+            char *q = quote_value(v);
+            char *d = aslrtp_strdupf("The ToleratedFailurePercentagePath field refers to value "
+                                     "\"%s\" which is not a valid float: %s",
+                                     q, aslrtp_path_text(p));
+            fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(q);
+            json_decref(v);
+            return false;
+        }
+        *pct = json_number_value(v);
+        json_decref(v);
+        if (*pct < 0 || *pct > 100) {
+            fail_in_state(ex, "States.Runtime",
+                          "ToleratedFailurePercentage must be between 0 and 100.");
+            return false;
+        }
+    }
+    return true;
+}
+
 int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_state *s = ex->state;
@@ -1121,6 +1194,14 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
             return 0;
         }
     }
+    /* Distributed: the tolerated failures (ASL-REFERENCE §15.3); both
+     * default to 0. */
+    long long tol_count = s->tolerated_count;
+    double tol_pct = s->tolerated_percentage;
+    if (s->distributed && !tolerance(ex, s, input, &tol_count, &tol_pct)) {
+        json_decref(items);
+        return 0;
+    }
     size_t n = json_array_size(items);
     int workers = pool_size(ex);
     if (limit > 0 && limit < workers)
@@ -1131,10 +1212,24 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     fn.graph = s->processor;
     fn.selector = s->item_selector;
     fn.progress = ex->cfg->progress && n >= 100;
+    fn.tolerant = s->distributed;
     int ok = fan_out(ex, &fn, n, workers);
     json_decref(items);
     if (!ok)
         return 0;
+    if (s->distributed && fn.nfailed > 0) {
+        /* Exceeding either threshold that is set fails the Map Run; with
+         * neither, no failure is tolerated. */
+        bool count_set = tol_count >= 0, pct_set = tol_pct >= 0;
+        double pct = 100.0 * (double)fn.nfailed / (double)n;
+        bool over = (count_set && (long long)fn.nfailed > tol_count) ||
+                    (pct_set && pct > tol_pct) || (!count_set && !pct_set);
+        if (over) {
+            set(&ex->fanout_result, NULL);
+            return fail_plain(ex, "States.ExceedToleratedFailureThreshold",
+                              "The specified tolerated failure threshold was exceeded");
+        }
+    }
     set(&f->eff, NULL);
     set(&f->res, ex->fanout_result);
     ex->fanout_result = NULL;

@@ -10,7 +10,7 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"a \"quoted\" */ name\012\?\?=\303\251\344\270\255", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\"", 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE},
+    /* 0 */ {"a \"quoted\" */ name\012\?\?=\303\251\344\270\255", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\"", 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
 };
 
 static const aslrt_retrier retriers[] = {

@@ -244,11 +244,12 @@ START_TEST(supported_refuses_later_features)
     asl_unit *u = compile("{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
                           "\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\","
                           "\"ExecutionType\":\"STANDARD\"},"
-                          "\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}}}}}",
+                          "\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}},"
+                          "\"ItemBatcher\":{\"MaxItemsPerBatch\":2}}}}",
                           &m);
     ck_assert_uint_eq(u->diags.nerrors, 0);
     ck_assert(!asl_validate_supported(u, m, ASL_DIAG_ERROR));
-    ck_assert_str_eq(u->diags.v[0].message, "the distributed Map state is not supported yet");
+    ck_assert_str_eq(u->diags.v[0].message, "ItemBatcher is not supported yet");
     asl_unit_destroy(u);
 }
 END_TEST

@@ -443,7 +443,7 @@ START_TEST(mock_unknown_names)
 {
     static const aslrt_state st[] = {{"Lambda", ASLRT_STATE_TASK, "r", 0, ASLRT_NONE, 0, ASLRT_NONE,
                                       -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE,
-                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
     aslrt_machine m = {ASLRT_ABI_VERSION, "t", "t.json", 0, 0, st, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     char path[] = "/tmp/aslc-mock-XXXXXX";
     int fd = mkstemp(path);
@@ -636,6 +636,82 @@ START_TEST(parallel_failure_stops_sibling_processes)
 }
 END_TEST
 
+static char *tolerance_def(const char *tolerance)
+{
+    return aslrtp_strdupf(
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",%s"
+        "\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\","
+        "\"ExecutionType\":\"STANDARD\"},\"StartAt\":\"C\",\"States\":{"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericEquals\":2,"
+        "\"Next\":\"F\"}],\"Default\":\"S\"},"
+        "\"F\":{\"Type\":\"Fail\",\"Error\":\"Two\",\"Cause\":\"no twos\"},"
+        "\"S\":{\"Type\":\"Succeed\"}}},\"End\":true}}}",
+        tolerance);
+}
+
+START_TEST(distributed_tolerated_failures)
+{
+    static const struct {
+        const char *tolerance, *input;
+        int status;
+    } cases[] = {
+        {"", "[1,3]", ASLRT_SUCCEEDED},
+        {"", "[1,2,3]", ASLRT_FAILED},                           /* default: none tolerated */
+        {"\"ToleratedFailureCount\":1,", "[1,2,3]", ASLRT_SUCCEEDED},
+        {"\"ToleratedFailureCount\":1,", "[2,2,3]", ASLRT_FAILED},
+        {"\"ToleratedFailurePercentage\":50,", "[2,1,2,3]", ASLRT_SUCCEEDED}, /* 50% */
+        {"\"ToleratedFailurePercentage\":50,", "[2,2,2,3]", ASLRT_FAILED},    /* 75% */
+        {"\"ToleratedFailureCount\":5,\"ToleratedFailurePercentage\":10,", "[2,1,1]",
+         ASLRT_FAILED}, /* either threshold */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *def = tolerance_def(cases[i].tolerance);
+        result r = run(def, cases[i].input, NULL);
+        ck_assert_msg(r.status == cases[i].status, "case %zu: status %d", i, r.status);
+        if (r.status == ASLRT_FAILED) {
+            ck_assert_str_eq(r.err.error, "States.ExceedToleratedFailureThreshold");
+            ck_assert_str_eq(r.err.cause, "The specified tolerated failure threshold was exceeded");
+        }
+        done(&r);
+        free(def);
+    }
+    /* A tolerated failure leaves its error output in its slot. */
+    char *def = tolerance_def("\"ToleratedFailureCount\":1,");
+    result r = run(def, "[1,2,3]", NULL);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "[1,{\"Error\":\"Two\",\"Cause\":\"no twos\"},3]");
+    free(t);
+    done(&r);
+    free(def);
+}
+END_TEST
+
+START_TEST(distributed_tolerance_paths)
+{
+    char *def = tolerance_def("\"ToleratedFailureCountPath\":\"$.n\",\"ItemsPath\":\"$.xs\",");
+    result r = run(def, "{\"n\":\"NoNumber\",\"xs\":[1]}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.cause, "An error occurred while executing the state 'M' (entered at the "
+                                  "event id #2). The ToleratedFailureCountPath field refers to "
+                                  "value \"NoNumber\" which is not a valid integer: $.n");
+    done(&r);
+    r = run(def, "{\"n\":-1,\"xs\":[1]}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_ptr_nonnull(strstr(r.err.cause, "ToleratedFailureCount cannot be negative."));
+    done(&r);
+    free(def);
+    def = tolerance_def("\"ToleratedFailurePercentagePath\":\"$.p\",\"ItemsPath\":\"$.xs\",");
+    r = run(def, "{\"p\":100.1,\"xs\":[1]}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_ptr_nonnull(strstr(r.err.cause, "ToleratedFailurePercentage must be between 0 and 100."));
+    done(&r);
+    r = run(def, "{\"p\":1.1,\"xs\":[1]}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    done(&r);
+    free(def);
+}
+END_TEST
+
 #endif /* HAVE_LIBTCC */
 
 int main(void)
@@ -667,6 +743,8 @@ int main(void)
     tcase_add_test(tc, map_items_not_an_array);
     tcase_add_test(tc, parallel_retry_reruns_every_branch);
     tcase_add_test(tc, parallel_failure_stops_sibling_processes);
+    tcase_add_test(tc, distributed_tolerated_failures);
+    tcase_add_test(tc, distributed_tolerance_paths);
 #endif
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

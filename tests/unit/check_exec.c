@@ -20,9 +20,9 @@ static const aslrt_item items[] = {
 
 static const aslrt_state states[] = {
     {"Greet", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:1:function:greet", 0, ASLRT_NONE, 0,
-     ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+     ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"Mark", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -170,7 +170,7 @@ END_TEST
 
 static const aslrt_state wait_states[] = {
     {"Long", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, 3600, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
 static json_t *wait_graph(aslrt_exec *ex, json_t *input)
