@@ -109,6 +109,22 @@ struct asl_state {
     double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
     const char *tolerated_count_path, *tolerated_percentage_path;
     json_t *map_json;          /* the Map's other distributed fields, as written */
+    /* ItemReader */
+    const char *reader_resource;
+    json_t *reader_params;     /* Parameters template */
+    json_t *reader_config;     /* ReaderConfig */
+    long long reader_max_items;/* MaxItems, 0 when absent */
+    const char *reader_max_items_path;
+    /* ItemBatcher */
+    bool batched;
+    long long batch_max_items, batch_max_bytes;      /* 0 when absent */
+    const char *batch_max_items_path, *batch_max_bytes_path;
+    json_t *batch_input;       /* BatchInput template */
+    /* ResultWriter */
+    bool writes;
+    const char *writer_resource;
+    json_t *writer_params;
+    json_t *writer_config;
 
     const char *query_language;/* the state's QueryLanguage, or NULL */
 };

@@ -192,6 +192,28 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_index(out, s->tolerated_count_path);
         fputs(", ", out);
         put_index(out, s->tolerated_percentage_path);
+        if (s->reader_resource || s->batched || s->writes) {
+            fputs(",\n        ", out);
+            put_literal(out, s->reader_resource);
+            fputs(", ", out);
+            put_index(out, s->reader_params);
+            fputs(", ", out);
+            put_index(out, s->reader_config);
+            fprintf(out, ", %d, ", s->reader_max_items);
+            put_index(out, s->reader_max_items_path);
+            fprintf(out, ", %d, %d, ", s->batched, s->batch_max_items);
+            put_index(out, s->batch_max_items_path);
+            fprintf(out, ", %d, ", s->batch_max_bytes);
+            put_index(out, s->batch_max_bytes_path);
+            fputs(", ", out);
+            put_index(out, s->batch_input);
+            fprintf(out, ", %d, ", s->writes);
+            put_literal(out, s->writer_resource);
+            fputs(", ", out);
+            put_index(out, s->writer_params);
+            fputs(", ", out);
+            put_index(out, s->writer_config);
+        }
         fputs("},\n", out);
     }
     fputs("};\n\n", out);

@@ -307,6 +307,26 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
     d->tolerated_percentage = s->tolerated_percentage;
     d->tolerated_count_path = path_item(l, s->tolerated_count_path, ASLRT_ITEM_REFPATH);
     d->tolerated_percentage_path = path_item(l, s->tolerated_percentage_path, ASLRT_ITEM_REFPATH);
+    d->reader_resource = s->reader_resource;
+    d->reader_params = s->reader_params ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->reader_params)
+                                        : ASLRT_NONE;
+    d->reader_config = s->reader_config ? add_json_item(l, ASLRT_ITEM_JSON, s->reader_config)
+                                        : ASLRT_NONE;
+    d->reader_max_items = (int)s->reader_max_items;
+    d->reader_max_items_path = path_item(l, s->reader_max_items_path, ASLRT_ITEM_REFPATH);
+    d->batched = s->batched;
+    d->batch_max_items = (int)s->batch_max_items;
+    d->batch_max_items_path = path_item(l, s->batch_max_items_path, ASLRT_ITEM_REFPATH);
+    d->batch_max_bytes = (int)s->batch_max_bytes;
+    d->batch_max_bytes_path = path_item(l, s->batch_max_bytes_path, ASLRT_ITEM_REFPATH);
+    d->batch_input = s->batch_input ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->batch_input)
+                                    : ASLRT_NONE;
+    d->writes = s->writes;
+    d->writer_resource = s->writer_resource;
+    d->writer_params = s->writer_params ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->writer_params)
+                                        : ASLRT_NONE;
+    d->writer_config = s->writer_config ? add_json_item(l, ASLRT_ITEM_JSON, s->writer_config)
+                                        : ASLRT_NONE;
     d->nbranches = (int)s->nbranches;
     if (s->nbranches) {
         int *ids = asl_alloc(l->u, s->nbranches * sizeof *ids);

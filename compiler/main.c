@@ -180,7 +180,8 @@ int main(int argc, char **argv)
                  strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0 ||
                  strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0 ||
                  strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0 ||
-                 strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0))
+                 strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0 ||
+                 strcmp(a, "--s3-root") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);

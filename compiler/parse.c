@@ -554,6 +554,179 @@ static void add_state(parser *p, asl_state *s)
     p->all[p->nall++] = s;
 }
 
+/* ==== The distributed Map's ItemReader, ItemBatcher, ResultWriter ======= */
+
+/* A member must have one of the listed string values. */
+static const char *want_enum(parser *p, json_t *v, const char *ptr, const char *field,
+                             const char *const *values, const char *listed)
+{
+    const char *s = json_string_value(v);
+    for (size_t i = 0; s && values[i]; i++)
+        if (strcmp(s, values[i]) == 0)
+            return s;
+    err_at(p, ptr, ASL_AT_VALUE, "The field '%s' should have one of these values: [%s]", field,
+           listed);
+    return NULL;
+}
+
+static void parse_item_reader(parser *p, asl_state *s, json_t *o, const char *ptr)
+{
+    if (!json_is_object(o)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field 'ItemReader' must be an object");
+        return;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, ptr, key);
+        if (strcmp(key, "Resource") == 0) {
+            static const char *const rs[] = {"arn:aws:states:::s3:getObject",
+                                             "arn:aws:states:::s3:listObjectsV2", NULL};
+            s->reader_resource = want_enum(p, val, fptr, key, rs,
+                                           "arn:aws:states:::s3:getObject, "
+                                           "arn:aws:states:::s3:listObjectsV2");
+        } else if (strcmp(key, "Parameters") == 0) {
+            check_object_template(p, val, fptr, key);
+            s->reader_params = val;
+        } else if (strcmp(key, "ReaderConfig") == 0) {
+            if (!json_is_object(val)) {
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'ReaderConfig' must be an object");
+                continue;
+            }
+            s->reader_config = val;
+            const char *ck;
+            json_t *cv;
+            json_object_foreach(val, ck, cv) {
+                char *cptr = asl_ptr(p->u, fptr, ck);
+                static const char *const types[] = {"CSV", "JSON", "JSONL", "PARQUET", "MANIFEST", NULL};
+                static const char *const headers[] = {"FIRST_ROW", "GIVEN", NULL};
+                static const char *const delims[] = {"COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB", NULL};
+                static const char *const transf[] = {"NONE", "LOAD_AND_FLATTEN", NULL};
+                static const char *const manifests[] = {"ATHENA_DATA", "S3_INVENTORY", NULL};
+                if (strcmp(ck, "InputType") == 0)
+                    want_enum(p, cv, cptr, ck, types, "CSV, JSON, JSONL, PARQUET, MANIFEST");
+                else if (strcmp(ck, "CSVHeaderLocation") == 0)
+                    want_enum(p, cv, cptr, ck, headers, "FIRST_ROW, GIVEN");
+                else if (strcmp(ck, "CSVDelimiter") == 0)
+                    want_enum(p, cv, cptr, ck, delims, "COMMA, PIPE, SEMICOLON, SPACE, TAB");
+                else if (strcmp(ck, "Transformation") == 0)
+                    want_enum(p, cv, cptr, ck, transf, "NONE, LOAD_AND_FLATTEN");
+                else if (strcmp(ck, "ManifestType") == 0)
+                    want_enum(p, cv, cptr, ck, manifests, "ATHENA_DATA, S3_INVENTORY");
+                else if (strcmp(ck, "CSVHeaders") == 0) {
+                    bool ok = json_is_array(cv);
+                    for (size_t i = 0; ok && i < json_array_size(cv); i++)
+                        ok = json_is_string(json_array_get(cv, i));
+                    if (!ok)
+                        err_at(p, cptr, ASL_AT_VALUE, "The field 'CSVHeaders' must be an array of strings");
+                } else if (strcmp(ck, "MaxItems") == 0)
+                    want_int(p, cv, cptr, ck, 0, 100000000, &s->reader_max_items); /* 0: no limit (recorded) */
+                else if (strcmp(ck, "MaxItemsPath") == 0)
+                    s->reader_max_items_path = check_path(p, cv, cptr, ck, 1, false);
+                else if (strcmp(ck, "ItemsPointer") == 0)
+                    want_string(p, cv, cptr, ck);
+                else
+                    err_at(p, cptr, ASL_AT_KEY, "Field '%s' is not supported", ck);
+            }
+            if (json_object_get(val, "MaxItems") && json_object_get(val, "MaxItemsPath"))
+                err_at(p, fptr, ASL_AT_VALUE, "Only one of 'MaxItems' and 'MaxItemsPath' may be given");
+        } else {
+            err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+        }
+    }
+    if (!json_object_get(o, "Resource"))
+        err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [Resource]");
+}
+
+static void parse_item_batcher(parser *p, asl_state *s, json_t *o, const char *ptr)
+{
+    if (!json_is_object(o)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field 'ItemBatcher' must be an object");
+        return;
+    }
+    s->batched = true;
+    const char *key;
+    json_t *val;
+    int limits = 0;
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, ptr, key);
+        if (strcmp(key, "MaxItemsPerBatch") == 0) {
+            limits++;
+            want_int(p, val, fptr, key, 1, 100000000, &s->batch_max_items);
+        } else if (strcmp(key, "MaxInputBytesPerBatch") == 0) {
+            limits++;
+            want_int(p, val, fptr, key, 1, 262144, &s->batch_max_bytes);
+        } else if (strcmp(key, "MaxItemsPerBatchPath") == 0) {
+            limits++;
+            s->batch_max_items_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "MaxInputBytesPerBatchPath") == 0) {
+            limits++;
+            s->batch_max_bytes_path = check_path(p, val, fptr, key, 1, false);
+        } else if (strcmp(key, "BatchInput") == 0) {
+            check_object_template(p, val, fptr, key);
+            s->batch_input = val;
+        } else {
+            err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+        }
+    }
+    if (!limits)
+        err_at(p, ptr, ASL_AT_VALUE, "At least one of 'MaxItemsPerBatch', 'MaxItemsPerBatchPath', "
+                                     "'MaxInputBytesPerBatch' and 'MaxInputBytesPerBatchPath' is required");
+    if (json_object_get(o, "MaxItemsPerBatch") && json_object_get(o, "MaxItemsPerBatchPath"))
+        err_at(p, ptr, ASL_AT_VALUE, "Only one of 'MaxItemsPerBatch' and 'MaxItemsPerBatchPath' may be given");
+    if (json_object_get(o, "MaxInputBytesPerBatch") && json_object_get(o, "MaxInputBytesPerBatchPath"))
+        err_at(p, ptr, ASL_AT_VALUE,
+               "Only one of 'MaxInputBytesPerBatch' and 'MaxInputBytesPerBatchPath' may be given");
+}
+
+static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *ptr)
+{
+    if (!json_is_object(o) || json_object_size(o) == 0) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field 'ResultWriter' must be a non-empty object");
+        return;
+    }
+    s->writes = true;
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, ptr, key);
+        if (strcmp(key, "Resource") == 0) {
+            static const char *const rs[] = {"arn:aws:states:::s3:putObject", NULL};
+            s->writer_resource = want_enum(p, val, fptr, key, rs, "arn:aws:states:::s3:putObject");
+        } else if (strcmp(key, "Parameters") == 0) {
+            check_object_template(p, val, fptr, key);
+            s->writer_params = val;
+        } else if (strcmp(key, "WriterConfig") == 0) {
+            if (!json_is_object(val)) {
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'WriterConfig' must be an object");
+                continue;
+            }
+            s->writer_config = val;
+            static const char *const outs[] = {"JSON", "JSONL", NULL};
+            static const char *const tr[] = {"NONE", "COMPACT", "FLATTEN", NULL};
+            const char *ck;
+            json_t *cv;
+            json_object_foreach(val, ck, cv) {
+                char *cptr = asl_ptr(p->u, fptr, ck);
+                if (strcmp(ck, "OutputType") == 0)
+                    want_enum(p, cv, cptr, ck, outs, "JSON, JSONL");
+                else if (strcmp(ck, "Transformation") == 0)
+                    want_enum(p, cv, cptr, ck, tr, "NONE, COMPACT, FLATTEN");
+                else
+                    err_at(p, cptr, ASL_AT_KEY, "Field '%s' is not supported", ck);
+            }
+            if (!json_object_get(val, "OutputType"))
+                err_at(p, fptr, ASL_AT_VALUE, "These fields are required: [OutputType]");
+        } else {
+            err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+        }
+    }
+    /* ASL-REFERENCE §15.3: WriterConfig alone, Resource with Parameters, or
+     * all three. */
+    if (!!json_object_get(o, "Resource") != !!json_object_get(o, "Parameters"))
+        err_at(p, ptr, ASL_AT_VALUE, "'Resource' and 'Parameters' go together in 'ResultWriter'");
+}
+
 /* A JSONata-mode state: the JSONata issue checks its fields; here only its
  * transitions and nested graphs are read, so that graph rules still apply. */
 static void parse_state_jsonata(parser *p, asl_state *s)
@@ -762,12 +935,12 @@ static void parse_state(parser *p, asl_state *s)
             s->tolerated_percentage_path = check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "Label") == 0) {
             want_string(p, val, fptr, key);
+        } else if (strcmp(key, "ItemReader") == 0) {
+            parse_item_reader(p, s, val, fptr);
+        } else if (strcmp(key, "ItemBatcher") == 0) {
+            parse_item_batcher(p, s, val, fptr);
         } else {
-            /* ItemReader, ItemBatcher, ResultWriter: objects, checked in depth
-             * by the Map issue's validator. */
-            if (!json_is_object(val))
-                err_at(p, fptr, ASL_AT_VALUE, "The field '%s' must be an object", key);
-            s->map_json = o;
+            parse_result_writer(p, s, val, fptr);
         }
     }
 

@@ -244,10 +244,13 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
             continue;
         }
         if (s->type == ASLRT_STATE_MAP) {
-            static const char *const later[] = {"ItemReader", "ItemBatcher", "ResultWriter", NULL};
-            for (size_t j = 0; later[j]; j++)
-                if (json_object_get(s->json, later[j]))
-                    unsupported(u, sev, asl_ptr(u, s->ptr, later[j]), ASL_AT_KEY, later[j]);
+            const char *fmt = s->reader_config
+                                  ? json_string_value(json_object_get(s->reader_config, "InputType"))
+                                  : NULL;
+            if (fmt && (strcmp(fmt, "PARQUET") == 0 || strcmp(fmt, "MANIFEST") == 0))
+                unsupported(u, sev, asl_ptr(u, s->ptr, "ItemReader"), ASL_AT_KEY,
+                            strcmp(fmt, "PARQUET") == 0 ? "ItemReader InputType PARQUET"
+                                                        : "ItemReader InputType MANIFEST");
         }
         for (size_t j = 0; j < s->ncatch; j++)
             if (s->catch_[j]->assign)

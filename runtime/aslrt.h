@@ -124,6 +124,22 @@ typedef struct aslrt_state {
     double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
     int tolerated_count_path;      /* REFPATH item */
     int tolerated_percentage_path; /* REFPATH item */
+    /* Map: ItemReader, ItemBatcher, ResultWriter */
+    const char *reader_resource;   /* ItemReader Resource, or NULL */
+    int reader_params;             /* TEMPLATE item */
+    int reader_config;             /* JSON item: ReaderConfig */
+    int reader_max_items;          /* MaxItems, 0 when absent */
+    int reader_max_items_path;     /* REFPATH item */
+    int batched;                   /* has an ItemBatcher */
+    int batch_max_items;           /* MaxItemsPerBatch, 0 when absent */
+    int batch_max_items_path;      /* REFPATH item */
+    int batch_max_bytes;           /* MaxInputBytesPerBatch, 0 when absent */
+    int batch_max_bytes_path;      /* REFPATH item */
+    int batch_input;               /* TEMPLATE item: BatchInput */
+    int writes;                    /* has a ResultWriter */
+    const char *writer_resource;   /* ResultWriter Resource, or NULL */
+    int writer_params;             /* TEMPLATE item */
+    int writer_config;             /* JSON item: WriterConfig */
 } aslrt_state;
 
 /* A retrier (ASL spec, "Retrying after error"). */
@@ -308,6 +324,7 @@ typedef struct aslrt_config {
     int threads;                      /* threads of a Map; 0: the machine's cores */
     long payload_limit;               /* bytes; 0: AWS's 256 KiB; < 0: no limit */
     int progress;                     /* a progress line on stderr for long Maps */
+    const char *s3_root;              /* folder standing for S3 (s3://B/K is S3_ROOT/B/K) */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
 } aslrt_config;

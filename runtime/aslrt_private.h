@@ -209,4 +209,54 @@ void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
 /* The number of threads a fan-out uses by default: the machine's cores. */
 int aslrtp_pool_default_size(void);
 
+/* ==== itemreader.c: distributed Map input and output ==================== */
+
+/* S3 is a folder here: s3://BUCKET/KEY is the file S3_ROOT/BUCKET/KEY.
+ * Returns that path (malloc'd), or NULL when bucket is empty, ".", "..",
+ * or holds a '/', or key has a ".." component: a definition cannot reach
+ * outside the root. */
+char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key);
+
+/* ItemReader.  resource is "arn:aws:states:::s3:getObject" (params
+ * {"Bucket","Key"}) or "arn:aws:states:::s3:listObjectsV2" (params
+ * {"Bucket","Prefix"?}); reader_config (may be NULL) is the ReaderConfig:
+ * InputType JSON | JSONL | CSV (MANIFEST and PARQUET fail as unsupported),
+ * CSVHeaderLocation FIRST_ROW (default) | GIVEN with CSVHeaders,
+ * CSVDelimiter, ItemsPointer (JSON only), Transformation NONE |
+ * LOAD_AND_FLATTEN (listObjectsV2: read every listed object as InputType and
+ * concatenate the items).  max_items: 0 = all, else at most that many.
+ * Returns a new array of items: CSV rows as objects of strings in header
+ * order; listObjectsV2 items as {"Etag","Key","LastModified" (epoch
+ * seconds),"Size","StorageClass"} in key order.  On failure NULL with
+ * err = States.ItemReaderFailed and AWS's cause where known. */
+json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *params,
+                          json_t *reader_config, long max_items, aslrt_error *err);
+
+/* ItemBatcher.  Splits items (borrowed array) into a new array of batches
+ * {"BatchInput": batch_input (only when not NULL; shared, not copied),
+ * "Items": [...]} in order.  A batch closes at max_items_per_batch items or
+ * before the item that would make its serialization (aslrt_json_dumps of the
+ * whole batch object) longer than max_bytes_per_batch (0: no limit, for
+ * either).  An item that cannot fit even alone fails: NULL with
+ * err = States.ItemReaderFailed. */
+json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
+                           long max_bytes_per_batch, json_t *batch_input,
+                           aslrt_error *err);
+
+/* ResultWriter.  results[i] is child i's output, or its error output
+ * {"Error","Cause"} when failed[i] (failed may be NULL: none failed);
+ * inputs[i] its input.  writer_config (may be NULL) is the WriterConfig
+ * (OutputType JSON | JSONL, Transformation NONE | COMPACT | FLATTEN).
+ * With params {"Bucket","Prefix"} (the bucket directory must exist) writes
+ * <Prefix>/<map run id>/manifest.json plus SUCCEEDED_0.json and FAILED_0.json
+ * (each only when it has entries) and returns {"MapRunArn",
+ * "ResultWriterDetails":{"Bucket","Key": the manifest's key}}.  With params
+ * NULL writes nothing and returns the transformed results (failed children
+ * always in NONE's shape).  On failure NULL with
+ * err = States.ResultWriterFailed. */
+json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer_config,
+                             const char *map_run_arn, json_t *results,
+                             const unsigned char *failed, json_t *inputs,
+                             aslrt_error *err);
+
 #endif /* ASLRT_PRIVATE_H */

@@ -35,7 +35,7 @@ static void usage(FILE *out, const char *prog)
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
-            "          [--threads N] [--payload-limit BYTES|none]\n"
+            "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
             "          [--wait=real|skip|scale:FACTOR]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
@@ -108,6 +108,8 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
                 return 2;
             } else
                 cfg.payload_limit = l;
+        } else if ((v = opt_value(argc, argv, &i, "--s3-root"))) {
+            cfg.s3_root = v;
         } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
             char *end;
             long t = strtol(v, &end, 10);

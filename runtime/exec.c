@@ -14,6 +14,7 @@
  * the failing state was entered ("... (entered at the event id #2). ...").
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -920,6 +921,8 @@ typedef struct fan {
     size_t done;              /* finished so far (atomic) */
     int progress;             /* draw a progress line on stderr (a terminal) */
     int tolerant;             /* distributed: failures are counted, not fatal */
+    int keep;                 /* note which items failed (failed_items) */
+    unsigned char *failed_items; /* with keep: 1 for each failed item */
     size_t nfailed;           /* failed children of a distributed Map (atomic) */
     long long started_ms;     /* for the rate */
     long long shown_ms;       /* when the line was last drawn (atomic) */
@@ -956,6 +959,8 @@ static void fan_fail(fan *fn, aslrt_exec *c, size_t i)
         if (c->error.cause)
             json_object_set_new(out, "Cause", json_string(c->error.cause));
         fn->results[i] = out;
+        if (fn->failed_items)
+            fn->failed_items[i] = 1;
         __atomic_fetch_add(&fn->nfailed, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -1036,6 +1041,11 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
     for (int w = 0; w < workers; w++)
         fn->children[w] = child_create(ex, &fn->failed);
     fn->n = n;
+    if (fn->keep) {
+        fn->failed_items = calloc(n + 1, 1);
+        if (!fn->failed_items)
+            abort();
+    }
     fn->started_ms = fn->shown_ms = now_ms();
     aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
     if (fn->progress && now_ms() - fn->started_ms >= 200)
@@ -1092,6 +1102,43 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
     set(&f->res, ex->fanout_result);
     ex->fanout_result = NULL;
     return 1;
+}
+
+/* A ...Path field that must hold an integer (MaxConcurrencyPath,
+ * MaxItemsPath, MaxItemsPerBatchPath, ...): a number with no fraction or a
+ * string of one, as AWS parses it; anything else fails the state with AWS's
+ * message ("The MaxItemsPath field refers to value "1.5" which is not a
+ * valid integer: $.MaxItems", recorded). */
+static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field, long long min,
+                     long long *out)
+{
+    const aslrtp_path *p = get_item(ex, item)->path;
+    json_t *v = select_path(ex, item, input);
+    if (!v)
+        return false;
+    bool ok = false;
+    if (json_is_number(v)) {
+        *out = int_value(v, &ok);
+    } else if (json_is_string(v)) {
+        const char *t = json_string_value(v);
+        char *end;
+        errno = 0;
+        long long n = strtoll(t, &end, 10);
+        ok = *t && *end == '\0' && errno == 0 && t[strspn(t, " \t")] == t[0];
+        *out = n;
+    }
+    ok = ok && *out >= min;
+    if (!ok) {
+        char *q = quote_value(v);
+        char *d = aslrtp_strdupf("The %s field refers to value \"%s\" which is not a valid "
+                                 "integer: %s",
+                                 field, q, aslrtp_path_text(p));
+        fail_in_state(ex, "States.Runtime", d);
+        free(d);
+        free(q);
+    }
+    json_decref(v);
+    return ok;
 }
 
 /* ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), with
@@ -1151,12 +1198,130 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
     return true;
 }
 
+/* ItemReader: the items from a file (or listing) under the S3 root. */
+static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
+{
+    json_t *params = s->reader_params != ASLRT_NONE ? apply_template(ex, s->reader_params, input)
+                                                    : json_object();
+    if (!params)
+        return NULL;
+    long long max = s->reader_max_items;
+    if (s->reader_max_items_path != ASLRT_NONE &&
+        !path_int(ex, s->reader_max_items_path, input, "MaxItemsPath", LLONG_MIN, &max)) {
+        json_decref(params);
+        return NULL;
+    }
+    /* Recorded on AWS: 0 (and anything above the documented 100,000,000)
+     * reads every item; a negative count fails. */
+    if (max < 0) {
+        json_decref(params);
+        fail_plain(ex, "States.ItemReaderFailed", "field MaxItems must be positive");
+        return NULL;
+    }
+    json_t *config = s->reader_config != ASLRT_NONE ? get_item(ex, s->reader_config)->json : NULL;
+    aslrt_error err = {NULL, NULL};
+    json_t *items = aslrtp_items_read(ex->cfg->s3_root ? ex->cfg->s3_root : ".", s->reader_resource,
+                                      params, config, (long)max, &err);
+    json_decref(params);
+    if (!items) {
+        fail_plain(ex, err.error ? err.error : "States.ItemReaderFailed", err.cause);
+        aslrt_error_clear(&err);
+    }
+    return items;
+}
+
+/* ItemSelector on every item (with $$.Map.Item), then ItemBatcher: the
+ * inputs of a batched Map's children. */
+static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *items)
+{
+    long long max_items = s->batch_max_items, max_bytes = s->batch_max_bytes;
+    if (s->batch_max_items_path != ASLRT_NONE &&
+        !path_int(ex, s->batch_max_items_path, input, "MaxItemsPerBatchPath", 1, &max_items))
+        return NULL;
+    if (s->batch_max_bytes_path != ASLRT_NONE &&
+        !path_int(ex, s->batch_max_bytes_path, input, "MaxInputBytesPerBatchPath", 1, &max_bytes))
+        return NULL;
+    json_t *selected = json_array();
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        if (s->item_selector != ASLRT_NONE) {
+            ex->has_item = 1;
+            ex->item_index = (long)i;
+            ex->item_value = it;
+            if (ex->context) {
+                json_decref(ex->context);
+                ex->context = NULL;
+            }
+            it = apply_template(ex, s->item_selector, input);
+            ex->has_item = 0;
+            if (ex->context) {
+                json_decref(ex->context);
+                ex->context = NULL;
+            }
+            if (!it) {
+                json_decref(selected);
+                return NULL;
+            }
+            json_array_append_new(selected, it);
+        } else {
+            json_array_append(selected, it);
+        }
+    }
+    json_t *batch_input = NULL;
+    if (s->batch_input != ASLRT_NONE) {
+        batch_input = apply_template(ex, s->batch_input, input);
+        if (!batch_input) {
+            json_decref(selected);
+            return NULL;
+        }
+    }
+    aslrt_error err = {NULL, NULL};
+    json_t *batches = aslrtp_items_batch(selected, (long)max_items, (long)max_bytes, batch_input, &err);
+    json_decref(selected);
+    json_decref(batch_input);
+    if (!batches) {
+        fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+        aslrt_error_clear(&err);
+    }
+    return batches;
+}
+
+/* ResultWriter: the children's results go to files under the S3 root; the
+ * state's result says where (or is the transformed results array). */
+static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *results,
+                             const unsigned char *failed, json_t *inputs)
+{
+    json_t *params = s->writer_params != ASLRT_NONE ? apply_template(ex, s->writer_params, input)
+                                                    : NULL;
+    if (s->writer_params != ASLRT_NONE && !params)
+        return NULL;
+    json_t *config = s->writer_config != ASLRT_NONE ? get_item(ex, s->writer_config)->json : NULL;
+    char *id = new_uuid();
+    char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", cfg_region(ex),
+                               cfg_account(ex), ex->sm_name, s->name, id);
+    aslrt_error err = {NULL, NULL};
+    json_t *out = aslrtp_results_write(ex->cfg->s3_root ? ex->cfg->s3_root : ".", params, config,
+                                       arn, results, failed, inputs, &err);
+    free(id);
+    free(arn);
+    json_decref(params);
+    if (!out) {
+        fail_plain(ex, err.error ? err.error : "States.ResultWriterFailed", err.cause);
+        aslrt_error_clear(&err);
+    }
+    return out;
+}
+
 int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_state *s = ex->state;
     json_t *input = EFF(f);
     json_t *items;
-    if (s->items_path != ASLRT_NONE) {
+    if (s->reader_resource) {
+        items = read_items(ex, s, input);
+        if (!items)
+            return 0;
+    } else if (s->items_path != ASLRT_NONE) {
         items = select_path(ex, s->items_path, input);
         if (!items)
             return 0;
@@ -1173,26 +1338,10 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         return 0;
     }
     long long limit = s->max_concurrency;
-    if (s->max_concurrency_path != ASLRT_NONE) {
-        const aslrtp_path *p = get_item(ex, s->max_concurrency_path)->path;
-        json_t *v = select_path(ex, s->max_concurrency_path, input);
-        bool ok = false;
-        if (v)
-            limit = int_value(v, &ok);
-        if (v && (!ok || !json_is_number(v) || limit < 0)) {
-            char *q = quote_value(v);
-            char *d = aslrtp_strdupf("The MaxConcurrencyPath field refers to value \"%s\" which "
-                                     "is not a valid integer: %s",
-                                     q, aslrtp_path_text(p));
-            fail_in_state(ex, "States.Runtime", d);
-            free(d);
-            free(q);
-        }
-        json_decref(v);
-        if (!v || !ok || limit < 0) {
-            json_decref(items);
-            return 0;
-        }
+    if (s->max_concurrency_path != ASLRT_NONE &&
+        !path_int(ex, s->max_concurrency_path, input, "MaxConcurrencyPath", 0, &limit)) {
+        json_decref(items);
+        return 0;
     }
     /* Distributed: the tolerated failures (ASL-REFERENCE §15.3); both
      * default to 0. */
@@ -1202,6 +1351,13 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         json_decref(items);
         return 0;
     }
+    if (s->batched) {
+        json_t *batches = make_batches(ex, s, input, items);
+        json_decref(items);
+        if (!batches)
+            return 0;
+        items = batches;
+    }
     size_t n = json_array_size(items);
     int workers = pool_size(ex);
     if (limit > 0 && limit < workers)
@@ -1210,13 +1366,16 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     fn.input = input;
     fn.items = items;
     fn.graph = s->processor;
-    fn.selector = s->item_selector;
+    fn.selector = s->batched ? ASLRT_NONE : s->item_selector;
+    fn.keep = s->writes; /* the writer needs the results and which failed */
     fn.progress = ex->cfg->progress && n >= 100;
     fn.tolerant = s->distributed;
     int ok = fan_out(ex, &fn, n, workers);
-    json_decref(items);
-    if (!ok)
+    if (!ok) {
+        json_decref(items);
+        free(fn.failed_items);
         return 0;
+    }
     if (s->distributed && fn.nfailed > 0) {
         /* Exceeding either threshold that is set fails the Map Run; with
          * neither, no failure is tolerated. */
@@ -1226,10 +1385,20 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
                     (pct_set && pct > tol_pct) || (!count_set && !pct_set);
         if (over) {
             set(&ex->fanout_result, NULL);
+            json_decref(items);
+            free(fn.failed_items);
             return fail_plain(ex, "States.ExceedToleratedFailureThreshold",
                               "The specified tolerated failure threshold was exceeded");
         }
     }
+    if (s->writes) {
+        json_t *out = write_results(ex, s, input, ex->fanout_result, fn.failed_items, items);
+        set(&ex->fanout_result, out);
+    }
+    json_decref(items);
+    free(fn.failed_items);
+    if (!ex->fanout_result)
+        return 0;
     set(&f->eff, NULL);
     set(&f->res, ex->fanout_result);
     ex->fanout_result = NULL;

@@ -1,0 +1,1121 @@
+/*
+ * itemreader.c - the distributed Map's input and output: ItemReader,
+ * ItemBatcher and ResultWriter (ASL-REFERENCE §15.3).
+ *
+ * The model: S3 is a folder.  s3://BUCKET/KEY is the file ROOT/BUCKET/KEY,
+ * a bucket is a directory of ROOT, and a listing is the files under the
+ * bucket directory whose relative path (the key, '/'-separated) starts
+ * with the prefix, in byte order as S3 lists them.  Nothing here keeps a
+ * whole object in memory unless the format needs it: CSV and JSONL are read
+ * record by record and stop at MaxItems; only a JSON document (which must
+ * be parsed whole anyway) is loaded at once, with no size limit.
+ *
+ * Text is decoded as AWS's Java reader decodes it: invalid UTF-8 is not an
+ * error, each ill-formed sequence becomes U+FFFD.
+ *
+ * Errors are States.ItemReaderFailed / States.ResultWriterFailed with the
+ * cause AWS records where one is known (the corpus: "CSV headers cannot
+ * contain duplicates.", "Attempting to map over non-iterable node.") and a
+ * plain description otherwise.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "aslrt_private.h"
+
+#define READER_FAILED "States.ItemReaderFailed"
+#define WRITER_FAILED "States.ResultWriterFailed"
+
+static void failf(aslrt_error *err, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void failf(aslrt_error *err, const char *error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *cause = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (!cause)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(cause, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    aslrt_error_set(err, error, cause);
+    free(cause);
+}
+
+/* ==== Paths ============================================================= */
+
+/* True when the '/'-separated text has a ".." component. */
+static bool has_dotdot(const char *s)
+{
+    for (const char *p = s; *p;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return false;
+}
+
+char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key)
+{
+    /* A bucket is one directory of the root; a key stays inside it. */
+    if (!s3_root || !bucket || !key || !*bucket || strchr(bucket, '/') ||
+        !strcmp(bucket, ".") || !strcmp(bucket, "..") || has_dotdot(key))
+        return NULL;
+    return aslrtp_strdupf("%s/%s/%s", s3_root, bucket, key);
+}
+
+/* ==== Text ============================================================== */
+
+/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when it is
+ * ill-formed; then *bad is the length of its maximal subpart, which Java's
+ * decoder replaces with one U+FFFD (Unicode's recommended practice). */
+static size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    *bad = 1;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c == 0xE0)
+        need = 3, lo = 0xA0;
+    else if (c == 0xED)
+        need = 3, hi = 0x9F;    /* no surrogates */
+    else if (c >= 0xE1 && c <= 0xEF)
+        need = 3;
+    else if (c == 0xF0)
+        need = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+        need = 4;
+    else if (c == 0xF4)
+        need = 4, hi = 0x8F;    /* nothing above U+10FFFF */
+    else
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
+        if (i >= n || s[i] < l || s[i] > h) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return need;
+}
+
+/* Appends s[0..n) to b with every ill-formed sequence replaced. */
+static void add_utf8(aslrtp_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    while (i < n) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t bad, len = utf8_len(u + i, n - i, &bad);
+        if (len) {
+            i += len;
+            continue;
+        }
+        aslrtp_buf_add(b, s + run, i - run);
+        aslrtp_buf_add(b, "\xEF\xBF\xBD", 3);
+        i += bad;
+        run = i;
+    }
+    aslrtp_buf_add(b, s + run, n - run);
+}
+
+/* A JSON string of the bytes s[0..n), decoded leniently. */
+static json_t *string_of(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    if (v)
+        return v;
+    aslrtp_buf b = {0};
+    add_utf8(&b, s, n);
+    v = json_stringn(b.data ? b.data : "", b.len);
+    free(b.data);
+    return v;
+}
+
+/* ==== Reading objects =================================================== */
+
+/* The items read so far and the limit (0: none). */
+typedef struct sink {
+    json_t *items;
+    long max;
+} sink;
+
+static bool full(const sink *s)
+{
+    return s->max > 0 && json_array_size(s->items) >= (size_t)s->max;
+}
+
+/* Opens s3://bucket/key for reading.  The causes are S3's own texts
+ * (recorded for the aws-sdk getObject/listObjectsV2 tasks), without the
+ * request ids. */
+static FILE *open_object(const char *root, const char *bucket, const char *key,
+                         aslrt_error *err)
+{
+    char *dir = aslrtp_s3_path(root, bucket, "");
+    char *path = aslrtp_s3_path(root, bucket, key);
+    FILE *f = NULL;
+    struct stat st;
+    if (!dir || !path)
+        failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', key '%s'.",
+              bucket, key);
+    else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        failf(err, READER_FAILED,
+              "The specified bucket does not exist (Service: S3, Status Code: 404)");
+    else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        failf(err, READER_FAILED,
+              "The specified key does not exist. (Service: S3, Status Code: 404)");
+    else if (!(f = fopen(path, "rb")))
+        failf(err, READER_FAILED, "Could not read s3://%s/%s: %s", bucket, key,
+              strerror(errno));
+    free(dir);
+    free(path);
+    return f;
+}
+
+/* Resolves an RFC 6901 JSON Pointer ("" is the whole document). */
+static json_t *pointer_get(json_t *doc, const char *ptr)
+{
+    if (!*ptr)
+        return doc;
+    if (*ptr != '/')
+        return NULL;
+    json_t *cur = doc;
+    const char *p = ptr + 1;
+    for (;;) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        aslrtp_buf tok = {0};
+        aslrtp_buf_add(&tok, "", 0);
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == '~' && i + 1 < n && (p[i + 1] == '0' || p[i + 1] == '1')) {
+                aslrtp_buf_add(&tok, p[i + 1] == '0' ? "~" : "/", 1);
+                i++;
+            } else
+                aslrtp_buf_add(&tok, p + i, 1);
+        }
+        json_t *next = NULL;
+        if (json_is_object(cur))
+            next = json_object_getn(cur, tok.data, tok.len);
+        else if (json_is_array(cur) && tok.len > 0 &&
+                 strspn(tok.data, "0123456789") == tok.len &&
+                 (tok.len == 1 || tok.data[0] != '0')) {
+            size_t idx = strtoul(tok.data, NULL, 10);
+            next = json_array_get(cur, idx);
+        }
+        free(tok.data);
+        if (!next)
+            return NULL;
+        cur = next;
+        if (!end)
+            return cur;
+        p = end + 1;
+    }
+}
+
+/* InputType JSON: the object is one JSON document holding an array (or,
+ * with ItemsPointer, an array somewhere inside it). */
+static bool read_json(FILE *f, const char *where, const char *pointer, sink *s,
+                      aslrt_error *err)
+{
+    aslrtp_buf raw = {0}, text = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        aslrtp_buf_add(&raw, chunk, n);
+    add_utf8(&text, raw.data ? raw.data : "", raw.len);
+    free(raw.data);
+    json_error_t jerr;
+    json_t *doc = aslrtp_json_loads(text.data ? text.data : "", text.len, &jerr);
+    free(text.data);
+    if (!doc) {
+        failf(err, READER_FAILED, "The object %s is not valid JSON: %s (line %d, column %d)",
+              where, jerr.text, jerr.line, jerr.column);
+        return false;
+    }
+    json_t *node = doc;
+    if (pointer) {
+        node = pointer_get(doc, pointer);
+        if (!node) {
+            failf(err, READER_FAILED,
+                  "The ItemsPointer '%s' does not match a node in the object %s.",
+                  pointer, where);
+            json_decref(doc);
+            return false;
+        }
+    }
+    /* AWS, recorded: a document that is an object, not an array. */
+    if (!json_is_array(node)) {
+        aslrt_error_set(err, READER_FAILED, "Attempting to map over non-iterable node.");
+        json_decref(doc);
+        return false;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(node, i, item) {
+        if (full(s))
+            break;
+        json_array_append(s->items, item);
+    }
+    json_decref(doc);
+    return true;
+}
+
+/* InputType JSONL: one JSON value per line; blank lines are skipped. */
+static bool read_jsonl(FILE *f, const char *where, sink *s, aslrt_error *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    bool ok = true;
+    aslrtp_buf text = {0};
+    while (!full(s) && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        size_t n = (size_t)len;
+        if (n && line[n - 1] == '\n')
+            n--;
+        if (n && line[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && strchr(" \t\r\f\v", line[k]))
+            k++;
+        if (k == n)
+            continue;
+        text.len = 0;
+        add_utf8(&text, line, n);
+        json_error_t jerr;
+        json_t *v = aslrtp_json_loads(text.data, text.len, &jerr);
+        if (!v) {
+            failf(err, READER_FAILED, "Line %ld of the object %s is not valid JSON: %s",
+                  lineno, where, jerr.text);
+            ok = false;
+            break;
+        }
+        json_array_append_new(s->items, v);
+    }
+    free(line);
+    free(text.data);
+    return ok;
+}
+
+/* ---- CSV --------------------------------------------------------------- */
+
+typedef struct csv_conf {
+    char delim;
+    json_t *headers;            /* GIVEN headers (borrowed), or NULL: FIRST_ROW */
+} csv_conf;
+
+/* Reads one record into fields (an array of strings it clears first).
+ * Returns false at the end of the input.  The rules are AWS's documented
+ * ones: a field starting with '"' is quoted and may hold delimiters and
+ * newlines, "" inside quotes is one quote; a backslash escapes a backslash,
+ * a quote or the delimiter and is otherwise dropped.  Records end at \n,
+ * \r\n or \r; empty lines are no records (the recorded "   " line is one:
+ * it is not empty). */
+static bool csv_record(FILE *f, char delim, json_t *fields, aslrtp_buf *field)
+{
+    json_array_clear(fields);
+    field->len = 0;
+    bool any = false, quoted = false, at_start = true;
+    for (;;) {
+        int c = getc(f);
+        if (c == EOF) {
+            if (!any)
+                return false;
+            break;
+        }
+        if (!quoted && (c == '\n' || c == '\r')) {
+            if (c == '\r') {
+                int d = getc(f);
+                if (d != '\n' && d != EOF)
+                    ungetc(d, f);
+            }
+            if (!any)
+                continue;
+            break;
+        }
+        any = true;
+        if (quoted && c == '"') {
+            int d = getc(f);
+            if (d == '"') {
+                aslrtp_buf_add(field, "\"", 1);
+                continue;
+            }
+            if (d != EOF)
+                ungetc(d, f);
+            quoted = false;
+            continue;
+        }
+        if (c == '\\') {
+            int d = getc(f);
+            if (d == '\\' || d == '"' || d == delim) {
+                char ch = (char)d;
+                aslrtp_buf_add(field, &ch, 1);
+            } else if (d != EOF)
+                ungetc(d, f);
+            at_start = false;
+            continue;
+        }
+        if (!quoted && c == delim) {
+            json_array_append_new(fields, string_of(field->data ? field->data : "",
+                                                    field->len));
+            field->len = 0;
+            at_start = true;
+            continue;
+        }
+        if (!quoted && c == '"' && at_start) {
+            quoted = true;
+            at_start = false;
+            continue;
+        }
+        char ch = (char)c;
+        aslrtp_buf_add(field, &ch, 1);
+        at_start = false;
+    }
+    json_array_append_new(fields, string_of(field->data ? field->data : "", field->len));
+    return true;
+}
+
+/* AWS, recorded: "CSV headers cannot contain duplicates." */
+static bool check_headers(json_t *headers, aslrt_error *err)
+{
+    json_t *seen = json_object();
+    size_t i;
+    json_t *h;
+    bool ok = true;
+    json_array_foreach(headers, i, h) {
+        const char *k = json_string_value(h);
+        size_t n = json_string_length(h);
+        if (!k) {
+            aslrt_error_set(err, READER_FAILED, "CSVHeaders must be strings.");
+            ok = false;
+            break;
+        }
+        if (json_object_getn(seen, k, n)) {
+            aslrt_error_set(err, READER_FAILED, "CSV headers cannot contain duplicates.");
+            ok = false;
+            break;
+        }
+        json_object_setn_new(seen, k, n, json_true());
+    }
+    json_decref(seen);
+    return ok;
+}
+
+/* InputType CSV: each record becomes an object of strings keyed by the
+ * headers, in header order; short records are padded with "", extra fields
+ * dropped (AWS docs; recorded for ",,," under three headers). */
+static bool read_csv(FILE *f, const csv_conf *conf, sink *s, aslrt_error *err)
+{
+    json_t *fields = json_array();
+    json_t *headers = conf->headers ? json_incref(conf->headers) : NULL;
+    aslrtp_buf field = {0};
+    bool ok = true;
+    if (!headers) {
+        if (csv_record(f, conf->delim, fields, &field))
+            headers = json_deep_copy(fields);
+        else
+            goto done;          /* an empty object: no items */
+    }
+    if (!check_headers(headers, err)) {
+        ok = false;
+        goto done;
+    }
+    size_t nh = json_array_size(headers);
+    while (!full(s) && csv_record(f, conf->delim, fields, &field)) {
+        json_t *row = json_object();
+        for (size_t i = 0; i < nh; i++) {
+            json_t *h = json_array_get(headers, i);
+            json_t *v = json_array_get(fields, i);
+            json_object_setn_new(row, json_string_value(h), json_string_length(h),
+                                 v ? json_incref(v) : json_string(""));
+        }
+        json_array_append_new(s->items, row);
+    }
+done:
+    json_decref(headers);
+    json_decref(fields);
+    free(field.data);
+    return ok;
+}
+
+/* ---- ReaderConfig ------------------------------------------------------ */
+
+enum { IN_NONE, IN_JSON, IN_JSONL, IN_CSV };
+
+typedef struct reader {
+    int type;
+    const char *pointer;        /* ItemsPointer or NULL */
+    csv_conf csv;
+    bool flatten;               /* Transformation LOAD_AND_FLATTEN */
+} reader;
+
+static const char *config_string(json_t *config, const char *name)
+{
+    return config ? json_string_value(json_object_get(config, name)) : NULL;
+}
+
+static bool parse_config(json_t *config, reader *r, aslrt_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->csv.delim = ',';
+    const char *type = config_string(config, "InputType");
+    if (!type)
+        r->type = IN_NONE;
+    else if (!strcmp(type, "JSON"))
+        r->type = IN_JSON;
+    else if (!strcmp(type, "JSONL"))
+        r->type = IN_JSONL;
+    else if (!strcmp(type, "CSV"))
+        r->type = IN_CSV;
+    else if (!strcmp(type, "MANIFEST") || !strcmp(type, "PARQUET")) {
+        failf(err, READER_FAILED, "ItemReader InputType %s is not supported by aslc.", type);
+        return false;
+    } else {
+        failf(err, READER_FAILED, "Unknown ItemReader InputType '%s'.", type);
+        return false;
+    }
+
+    const char *delim = config_string(config, "CSVDelimiter");
+    static const struct { const char *name; char c; } delims[] = {
+        {"COMMA", ','}, {"PIPE", '|'}, {"SEMICOLON", ';'}, {"SPACE", ' '}, {"TAB", '\t'},
+    };
+    if (delim) {
+        size_t i;
+        for (i = 0; i < sizeof delims / sizeof delims[0]; i++)
+            if (!strcmp(delim, delims[i].name))
+                break;
+        if (i == sizeof delims / sizeof delims[0]) {
+            failf(err, READER_FAILED, "Unknown CSVDelimiter '%s'.", delim);
+            return false;
+        }
+        r->csv.delim = delims[i].c;
+    }
+
+    const char *loc = config_string(config, "CSVHeaderLocation");
+    if (loc && !strcmp(loc, "GIVEN")) {
+        r->csv.headers = config ? json_object_get(config, "CSVHeaders") : NULL;
+        if (!json_is_array(r->csv.headers)) {
+            aslrt_error_set(err, READER_FAILED,
+                            "CSVHeaders must be given when CSVHeaderLocation is GIVEN.");
+            return false;
+        }
+    } else if (loc && strcmp(loc, "FIRST_ROW")) {
+        failf(err, READER_FAILED, "Unknown CSVHeaderLocation '%s'.", loc);
+        return false;
+    }
+
+    r->pointer = config_string(config, "ItemsPointer");
+    const char *tr = config_string(config, "Transformation");
+    if (tr && !strcmp(tr, "LOAD_AND_FLATTEN"))
+        r->flatten = true;
+    else if (tr && strcmp(tr, "NONE")) {
+        failf(err, READER_FAILED, "Unknown ItemReader Transformation '%s'.", tr);
+        return false;
+    }
+    return true;
+}
+
+/* Reads the object s3://bucket/key as r says into s. */
+static bool read_object(const char *root, const char *bucket, const char *key,
+                        const reader *r, sink *s, aslrt_error *err)
+{
+    FILE *f = open_object(root, bucket, key, err);
+    if (!f)
+        return false;
+    char *where = aslrtp_strdupf("s3://%s/%s", bucket, key);
+    bool ok = false;
+    switch (r->type) {
+    case IN_JSON:
+        ok = read_json(f, where, r->pointer, s, err);
+        break;
+    case IN_JSONL:
+        ok = read_jsonl(f, where, s, err);
+        break;
+    case IN_CSV:
+        ok = read_csv(f, &r->csv, s, err);
+        break;
+    default:
+        aslrt_error_set(err, READER_FAILED,
+                        "ReaderConfig.InputType is required to read an S3 object.");
+        break;
+    }
+    if (ok && ferror(f)) {
+        failf(err, READER_FAILED, "Could not read %s.", where);
+        ok = false;
+    }
+    fclose(f);
+    free(where);
+    return ok;
+}
+
+/* ---- listObjectsV2 ----------------------------------------------------- */
+
+typedef struct listing {
+    char **keys;
+    size_t n, cap;
+} listing;
+
+/* Collects the regular files under dir (whose key prefix is base, "" or
+ * ending in '/') with keys starting with prefix.  Descends only into
+ * directories that can hold such keys; symbolic links to directories are
+ * not followed (no loops). */
+static void walk(const char *dir, const char *base, const char *prefix, listing *l)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    size_t plen = strlen(prefix);
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *key = aslrtp_strdupf("%s%s", base, e->d_name);
+        char *path = aslrtp_strdupf("%s/%s", dir, e->d_name);
+        struct stat st;
+        size_t klen = strlen(key);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            char *sub = aslrtp_strdupf("%s/", key);
+            size_t m = klen + 1 < plen ? klen + 1 : plen;
+            if (!strncmp(sub, prefix, m))
+                walk(path, sub, prefix, l);
+            free(sub);
+        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                   klen >= plen && !strncmp(key, prefix, plen)) {
+            if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 16;
+                l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
+                if (!l->keys)
+                    abort();
+            }
+            l->keys[l->n++] = key;
+            key = NULL;
+        }
+        free(key);
+        free(path);
+    }
+    closedir(d);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* S3's ETag of a single-part upload: the quoted hex MD5 of the content. */
+static char *etag_of(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
+    unsigned mdlen = 0;
+    size_t n;
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    while (ok && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ok = EVP_DigestUpdate(ctx, chunk, n);
+    ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    if (!ok)
+        return NULL;
+    aslrtp_buf b = {0};
+    aslrtp_buf_add(&b, "\"", 1);
+    for (unsigned i = 0; i < mdlen; i++)
+        aslrtp_buf_addf(&b, "%02x", md[i]);
+    aslrtp_buf_add(&b, "\"", 1);
+    return aslrtp_buf_finish(&b);
+}
+
+/* One listObjectsV2 item as the AWS docs show it:
+ * {"Etag": "\"05704fbd...\"", "Key": "...", "LastModified": 1668699881,
+ *  "Size": 34910, "StorageClass": "STANDARD"} (LastModified in epoch
+ * seconds). */
+static json_t *object_item(const char *root, const char *bucket, const char *key,
+                           aslrt_error *err)
+{
+    char *path = aslrtp_s3_path(root, bucket, key);
+    struct stat st;
+    char *etag = NULL;
+    json_t *item = NULL;
+    if (path && stat(path, &st) == 0 && (etag = etag_of(path))) {
+        item = json_object();
+        json_object_set_new(item, "Etag", json_string(etag));
+        json_object_set_new(item, "Key", string_of(key, strlen(key)));
+        json_object_set_new(item, "LastModified", json_integer((json_int_t)st.st_mtime));
+        json_object_set_new(item, "Size", json_integer((json_int_t)st.st_size));
+        json_object_set_new(item, "StorageClass", json_string("STANDARD"));
+    } else
+        failf(err, READER_FAILED, "Could not read s3://%s/%s: %s", bucket, key,
+              strerror(errno));
+    free(etag);
+    free(path);
+    return item;
+}
+
+static bool list_objects(const char *root, const char *bucket, const char *prefix,
+                         const reader *r, sink *s, aslrt_error *err)
+{
+    char *dir = aslrtp_s3_path(root, bucket, "");
+    struct stat st;
+    if (!dir || has_dotdot(prefix)) {
+        failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.",
+              bucket, prefix);
+        free(dir);
+        return false;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        failf(err, READER_FAILED,
+              "The specified bucket does not exist (Service: S3, Status Code: 404)");
+        free(dir);
+        return false;
+    }
+    /* The bucket directory without its trailing '/'. */
+    dir[strlen(dir) - 1] = '\0';
+    listing l = {0};
+    walk(dir, "", prefix, &l);
+    free(dir);
+    if (l.n)
+        qsort(l.keys, l.n, sizeof *l.keys, key_cmp);
+
+    bool ok = true;
+    for (size_t i = 0; i < l.n && ok && !full(s); i++) {
+        if (r->flatten)
+            ok = read_object(root, bucket, l.keys[i], r, s, err);
+        else {
+            json_t *item = object_item(root, bucket, l.keys[i], err);
+            if (item)
+                json_array_append_new(s->items, item);
+            else
+                ok = false;
+        }
+    }
+    for (size_t i = 0; i < l.n; i++)
+        free(l.keys[i]);
+    free(l.keys);
+    return ok;
+}
+
+json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *params,
+                          json_t *reader_config, long max_items, aslrt_error *err)
+{
+    reader r;
+    if (!parse_config(reader_config, &r, err))
+        return NULL;
+    const char *bucket = json_string_value(json_object_get(params, "Bucket"));
+    if (!bucket) {
+        aslrt_error_set(err, READER_FAILED,
+                        "The ItemReader Parameters must have a string field Bucket.");
+        return NULL;
+    }
+    sink s = {json_array(), max_items > 0 ? max_items : 0};
+    bool ok;
+    if (resource && !strcmp(resource, "arn:aws:states:::s3:getObject")) {
+        const char *key = json_string_value(json_object_get(params, "Key"));
+        if (!key) {
+            aslrt_error_set(err, READER_FAILED,
+                            "The ItemReader Parameters must have a string field Key.");
+            ok = false;
+        } else
+            ok = read_object(s3_root, bucket, key, &r, &s, err);
+    } else if (resource && !strcmp(resource, "arn:aws:states:::s3:listObjectsV2")) {
+        json_t *p = json_object_get(params, "Prefix");
+        const char *prefix = p ? json_string_value(p) : "";
+        if (!prefix) {
+            aslrt_error_set(err, READER_FAILED, "The ItemReader Prefix must be a string.");
+            ok = false;
+        } else if (r.flatten && r.type == IN_NONE) {
+            aslrt_error_set(err, READER_FAILED,
+                            "Transformation LOAD_AND_FLATTEN requires ReaderConfig.InputType.");
+            ok = false;
+        } else
+            ok = list_objects(s3_root, bucket, prefix, &r, &s, err);
+    } else {
+        failf(err, READER_FAILED, "Unsupported ItemReader Resource '%s'.",
+              resource ? resource : "(none)");
+        ok = false;
+    }
+    if (!ok) {
+        json_decref(s.items);
+        return NULL;
+    }
+    return s.items;
+}
+
+/* ==== ItemBatcher ======================================================= */
+
+static size_t dumped_size(const json_t *v)
+{
+    char *s = aslrt_json_dumps(v);
+    size_t n = strlen(s);
+    free(s);
+    return n;
+}
+
+static json_t *new_batch(json_t *batch_input)
+{
+    json_t *b = json_object();
+    if (batch_input)
+        json_object_set(b, "BatchInput", batch_input);
+    json_object_set_new(b, "Items", json_array());
+    return b;
+}
+
+json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
+                           long max_bytes_per_batch, json_t *batch_input, aslrt_error *err)
+{
+    json_t *batches = json_array();
+    size_t n = json_array_size(items);
+    if (n == 0)
+        return batches;
+    /* The batch is measured as the child's input: the whole
+     * {"BatchInput":..,"Items":[..]} object.  An empty batch's size plus
+     * each item's plus one comma between items is exactly its length. */
+    json_t *empty = new_batch(batch_input);
+    size_t base = dumped_size(empty);
+    json_decref(empty);
+
+    json_t *batch = NULL;
+    size_t count = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(items, i);
+        size_t isz = max_bytes_per_batch > 0 ? dumped_size(item) : 0;
+        if (max_bytes_per_batch > 0 && base + isz > (size_t)max_bytes_per_batch) {
+            failf(err, READER_FAILED,
+                  "The item at index %zu does not fit in a batch of at most %ld bytes "
+                  "(MaxInputBytesPerBatch): it makes a batch of %zu bytes.",
+                  i, max_bytes_per_batch, base + isz);
+            json_decref(batches);
+            return NULL;
+        }
+        if (batch && ((max_items_per_batch > 0 && count >= (size_t)max_items_per_batch) ||
+                      (max_bytes_per_batch > 0 &&
+                       bytes + 1 + isz > (size_t)max_bytes_per_batch)))
+            batch = NULL;
+        if (!batch) {
+            batch = new_batch(batch_input);
+            json_array_append_new(batches, batch);
+            count = 0;
+            bytes = base;
+        }
+        json_array_append(json_object_get(batch, "Items"), item);
+        bytes += isz + (count ? 1 : 0);
+        count++;
+    }
+    return batches;
+}
+
+/* ==== ResultWriter ====================================================== */
+
+enum { TR_NONE, TR_COMPACT, TR_FLATTEN };
+
+/* Creates every missing directory of path below the existing dir base. */
+static bool make_dirs(const char *base, const char *rel, aslrt_error *err)
+{
+    aslrtp_buf b = {0};
+    aslrtp_buf_adds(&b, base);
+    bool ok = true;
+    for (const char *p = rel; *p && ok;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n) {
+            aslrtp_buf_add(&b, "/", 1);
+            aslrtp_buf_add(&b, p, n);
+            if (mkdir(b.data, 0777) != 0 && errno != EEXIST) {
+                failf(err, WRITER_FAILED, "Could not create the directory %s: %s", b.data,
+                      strerror(errno));
+                ok = false;
+            }
+        }
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    free(b.data);
+    return ok;
+}
+
+static bool write_file(const char *path, const char *data, size_t n, aslrt_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        failf(err, WRITER_FAILED, "Could not write %s: %s", path, strerror(errno));
+    return ok;
+}
+
+/* The child execution's name: a name-based (v3) UUID of the Map Run id and
+ * the item index, so that reruns give the same names. */
+static char *child_name(const char *run_id, size_t index)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    char *text = aslrtp_strdupf("%s:%zu", run_id, index);
+    if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_md5(), NULL) || mdlen < 16)
+        memset(md, 0, 16);
+    free(text);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x30);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    aslrtp_buf b = {0};
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            aslrtp_buf_add(&b, "-", 1);
+        aslrtp_buf_addf(&b, "%02x", md[i]);
+    }
+    return aslrtp_buf_finish(&b);
+}
+
+/* map_run_arn with ":mapRun:" replaced by ":<kind>:" (the child executions'
+ * ARNs are built on the Map Run's: execution:<sm>/<label>:<run id>:<name>). */
+static char *arn_as(const char *map_run_arn, const char *kind)
+{
+    const char *m = strstr(map_run_arn, ":mapRun:");
+    if (!m)
+        return aslrtp_strdup(map_run_arn);
+    return aslrtp_strdupf("%.*s:%s:%s", (int)(m - map_run_arn), map_run_arn, kind,
+                          m + strlen(":mapRun:"));
+}
+
+typedef struct run {
+    const char *arn;
+    const char *id;
+    char *exec_base, *sm_arn;
+    char date[32];
+} run;
+
+/* A child execution in Transformation NONE's shape (AWS docs, the
+ * SUCCEEDED_n.json example): the DescribeExecution fields with Input and
+ * Output as JSON text, keys in alphabetical order.  Failed children carry
+ * Error and Cause instead of Output. */
+static json_t *none_entry(const run *r, size_t i, json_t *input, json_t *result,
+                          bool failed)
+{
+    json_t *e = json_object();
+    char *name = child_name(r->id, i);
+    if (failed) {
+        json_t *c = json_object_get(result, "Cause");
+        json_t *er = json_object_get(result, "Error");
+        if (json_is_string(c))
+            json_object_set(e, "Cause", c);
+        if (json_is_string(er))
+            json_object_set(e, "Error", er);
+    }
+    json_object_set_new(e, "ExecutionArn", json_sprintf("%s:%s", r->exec_base, name));
+    char *in = aslrt_json_dumps(input);
+    json_object_set_new(e, "Input", json_string(in));
+    free(in);
+    json_object_set_new(e, "InputDetails", json_pack("{s:b}", "Included", 1));
+    json_object_set_new(e, "Name", json_string(name));
+    if (!failed) {
+        char *out = aslrt_json_dumps(result);
+        json_object_set_new(e, "Output", json_string(out));
+        free(out);
+        json_object_set_new(e, "OutputDetails", json_pack("{s:b}", "Included", 1));
+    }
+    json_object_set_new(e, "RedriveCount", json_integer(0));
+    if (failed)
+        json_object_set_new(e, "RedriveStatus", json_string("REDRIVABLE"));
+    else {
+        json_object_set_new(e, "RedriveStatus", json_string("NOT_REDRIVABLE"));
+        json_object_set_new(e, "RedriveStatusReason",
+                            json_string("Execution is SUCCEEDED and cannot be redriven"));
+    }
+    json_object_set_new(e, "StartDate", json_string(r->date));
+    json_object_set_new(e, "StateMachineArn", json_string(r->sm_arn));
+    json_object_set_new(e, "Status", json_string(failed ? "FAILED" : "SUCCEEDED"));
+    json_object_set_new(e, "StopDate", json_string(r->date));
+    free(name);
+    return e;
+}
+
+/* Adds child i's entries to out as the transformation shapes them. */
+static void add_entries(json_t *out, const run *r, int tr, size_t i, json_t *input,
+                        json_t *result, bool failed)
+{
+    if (failed || tr == TR_NONE)
+        json_array_append_new(out, none_entry(r, i, input, result, failed));
+    else if (tr == TR_FLATTEN && json_is_array(result))
+        json_array_extend(out, result);
+    else
+        json_array_append(out, result ? result : json_null());
+}
+
+/* The text of a result file: a JSON array, or JSON Lines. */
+static char *file_text(json_t *entries, bool jsonl)
+{
+    if (!jsonl)
+        return aslrt_json_dumps(entries);
+    aslrtp_buf b = {0};
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        aslrtp_buf_add_json(&b, e);
+        aslrtp_buf_add(&b, "\n", 1);
+    }
+    return aslrtp_buf_finish(&b);
+}
+
+json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer_config,
+                             const char *map_run_arn, json_t *results,
+                             const unsigned char *failed, json_t *inputs, aslrt_error *err)
+{
+    /* Defaults (AWS docs): exporting without WriterConfig is NONE in JSON;
+     * no export at all is COMPACT. */
+    int tr = params ? TR_NONE : TR_COMPACT;
+    bool jsonl = false;
+    const char *t = config_string(writer_config, "Transformation");
+    const char *o = config_string(writer_config, "OutputType");
+    if (t) {
+        if (!strcmp(t, "NONE"))
+            tr = TR_NONE;
+        else if (!strcmp(t, "COMPACT"))
+            tr = TR_COMPACT;
+        else if (!strcmp(t, "FLATTEN"))
+            tr = TR_FLATTEN;
+        else {
+            failf(err, WRITER_FAILED, "Unknown ResultWriter Transformation '%s'.", t);
+            return NULL;
+        }
+    }
+    if (o && !strcmp(o, "JSONL"))
+        jsonl = true;
+    else if (o && strcmp(o, "JSON")) {
+        failf(err, WRITER_FAILED, "Unknown ResultWriter OutputType '%s'.", o);
+        return NULL;
+    }
+
+    run r = {.arn = map_run_arn ? map_run_arn : ""};
+    const char *colon = strrchr(r.arn, ':');
+    r.id = colon ? colon + 1 : r.arn;
+    r.exec_base = arn_as(r.arn, "execution");
+    r.sm_arn = arn_as(r.arn, "stateMachine");
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    /* AWS's timestamp form: 2025-02-04T16:41:18.237Z. */
+    size_t dl = strftime(r.date, sizeof r.date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(r.date + dl, sizeof r.date - dl, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+
+    size_t n = json_array_size(results);
+    json_t *ret = NULL;
+    if (!params) {
+        /* WriterConfig alone: the transformed results are the state's output. */
+        ret = json_array();
+        for (size_t i = 0; i < n; i++)
+            add_entries(ret, &r, tr, i, json_array_get(inputs, i),
+                        json_array_get(results, i), failed && failed[i]);
+        goto done;
+    }
+
+    const char *bucket = json_string_value(json_object_get(params, "Bucket"));
+    json_t *pj = json_object_get(params, "Prefix");
+    const char *prefix = pj ? json_string_value(pj) : "";
+    if (!bucket || !prefix) {
+        aslrt_error_set(err, WRITER_FAILED,
+                        "The ResultWriter Parameters must have string fields Bucket and Prefix.");
+        goto done;
+    }
+    /* Key layout (AWS docs): <Prefix>/<map run id>/manifest.json. */
+    size_t plen = strlen(prefix);
+    char *dirkey = aslrtp_strdupf("%s%s%s", prefix,
+                                  plen && prefix[plen - 1] != '/' ? "/" : "", r.id);
+    char *bucket_dir = aslrtp_s3_path(s3_root, bucket, "");
+    char *probe = aslrtp_s3_path(s3_root, bucket, dirkey);
+    struct stat st;
+    if (!bucket_dir || !probe || !*r.id) {
+        failf(err, WRITER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.", bucket,
+              prefix);
+        goto fail;
+    }
+    bucket_dir[strlen(bucket_dir) - 1] = '\0';
+    if (stat(bucket_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        /* S3 needs the bucket; AWS fails the export with ResultWriterFailed. */
+        failf(err, WRITER_FAILED,
+              "The specified bucket does not exist (Service: S3, Status Code: 404)");
+        goto fail;
+    }
+    if (!make_dirs(bucket_dir, dirkey, err))
+        goto fail;
+
+    json_t *files = json_pack("{s:[],s:[],s:[]}", "FAILED", "PENDING", "SUCCEEDED");
+    bool ok = true;
+    for (int pass = 0; pass < 2 && ok; pass++) {
+        /* SUCCEEDED_0 holds the successes, FAILED_0 the failures (always in
+         * NONE's shape); a file is written only when it has entries, as in
+         * the docs' manifest example ("FAILED": []). */
+        bool want_failed = pass == 1;
+        json_t *entries = json_array();
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool f = failed && failed[i];
+            if (f != want_failed)
+                continue;
+            count++;
+            add_entries(entries, &r, tr, i, json_array_get(inputs, i),
+                        json_array_get(results, i), f);
+        }
+        if (count) {
+            const char *status = want_failed ? "FAILED" : "SUCCEEDED";
+            char *key = aslrtp_strdupf("%s/%s_0.json", dirkey, status);
+            char *path = aslrtp_s3_path(s3_root, bucket, key);
+            char *text = file_text(entries, jsonl);
+            size_t len = strlen(text);
+            ok = write_file(path, text, len, err);
+            json_array_append_new(json_object_get(files, status),
+                                  json_pack("{s:s,s:I}", "Key", key, "Size", (json_int_t)len));
+            free(text);
+            free(path);
+            free(key);
+        }
+        json_decref(entries);
+    }
+    if (ok) {
+        json_t *manifest = json_pack("{s:s,s:s,s:O}", "DestinationBucket", bucket,
+                                     "MapRunArn", r.arn, "ResultFiles", files);
+        char *key = aslrtp_strdupf("%s/manifest.json", dirkey);
+        char *path = aslrtp_s3_path(s3_root, bucket, key);
+        char *text = aslrt_json_dumps(manifest);
+        if (write_file(path, text, strlen(text), err))
+            ret = json_pack("{s:s,s:{s:s,s:s}}", "MapRunArn", r.arn, "ResultWriterDetails",
+                            "Bucket", bucket, "Key", key);
+        free(text);
+        free(path);
+        free(key);
+        json_decref(manifest);
+    }
+    json_decref(files);
+fail:
+    free(dirkey);
+    free(bucket_dir);
+    free(probe);
+done:
+    free(r.exec_base);
+    free(r.sm_arn);
+    return ret;
+}

@@ -1,0 +1,968 @@
+/*
+ * check_itemreader.c - unit tests for runtime/itemreader.c: ItemReader
+ * (getObject as JSON, JSONL and CSV; listObjectsV2 with and without
+ * LOAD_AND_FLATTEN), ItemBatcher and ResultWriter, against a temporary S3
+ * root directory.
+ *
+ * Objects and expected items marked "corpus" are the ones AWS recorded in
+ * /work/shared/conformance/localstack/cases (test_base_scenarios.py,
+ * test_assign_reference_variables.py): the aws_setup put_object bodies and
+ * the Map outputs AWS returned.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* mkdtemp, nftw, utimensat */
+#endif
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aslrt_private.h"
+
+#define GET "arn:aws:states:::s3:getObject"
+#define LIST "arn:aws:states:::s3:listObjectsV2"
+
+/* ==== A temporary S3 root ============================================== */
+
+static char root[64];
+
+static void mkdirs(const char *path)
+{
+    char *p = aslrtp_strdup(path);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(p, 0777);
+            *s = '/';
+        }
+    mkdir(p, 0777);
+    free(p);
+}
+
+/* Writes an object (len bytes of body; -1: strlen). */
+static void put_n(const char *bucket, const char *key, const char *body, long len)
+{
+    char *path = aslrtp_strdupf("%s/%s/%s", root, bucket, key);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    mkdirs(path);
+    *slash = '/';
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = len < 0 ? strlen(body) : (size_t)len;
+    ck_assert_uint_eq(fwrite(body, 1, n, f), n);
+    fclose(f);
+    free(path);
+}
+
+static void put(const char *bucket, const char *key, const char *body)
+{
+    put_n(bucket, key, body, -1);
+}
+
+static void set_mtime(const char *bucket, const char *key, time_t t)
+{
+    char *path = aslrtp_strdupf("%s/%s/%s", root, bucket, key);
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    free(path);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Creates ROOT/rel (a bucket). */
+static void mkdir_in(const char *rel)
+{
+    char *p = aslrtp_strdupf("%s/%s", root, rel);
+    mkdirs(p);
+    free(p);
+}
+
+static void setup(void)
+{
+    strcpy(root, "/tmp/check_itemreader.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    mkdir_in("bucket");
+}
+
+static void teardown(void)
+{
+    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static json_t *js(const char *text)
+{
+    json_error_t e;
+    json_t *v = aslrtp_json_loads(text, strlen(text), &e);
+    ck_assert_msg(v != NULL, "bad test JSON %s: %s", text, e.text);
+    return v;
+}
+
+static void assert_json(json_t *v, const char *expected)
+{
+    ck_assert_ptr_nonnull(v);
+    char *s = aslrt_json_dumps(v);
+    ck_assert_str_eq(s, expected);
+    free(s);
+}
+
+/* Reads with ItemReader and compares the items' serialization. */
+static void read_ok(const char *resource, const char *params, const char *config,
+                    long max, const char *expected)
+{
+    aslrt_error err = {0};
+    json_t *p = js(params), *c = config ? js(config) : NULL;
+    json_t *items = aslrtp_items_read(root, resource, p, c, max, &err);
+    ck_assert_msg(items != NULL, "read failed: %s: %s", err.error, err.cause);
+    assert_json(items, expected);
+    json_decref(items);
+    json_decref(p);
+    json_decref(c);
+}
+
+static void read_err(const char *resource, const char *params, const char *config,
+                     long max, const char *error, const char *cause)
+{
+    aslrt_error err = {0};
+    json_t *p = js(params), *c = config ? js(config) : NULL;
+    json_t *items = aslrtp_items_read(root, resource, p, c, max, &err);
+    ck_assert_ptr_null(items);
+    ck_assert_str_eq(err.error, error);
+    if (cause)
+        ck_assert_str_eq(err.cause, cause);
+    aslrt_error_clear(&err);
+    json_decref(p);
+    json_decref(c);
+}
+
+/* Reads bucket/key as CSV with the given ReaderConfig. */
+#define CSV_OK(body, config, max, expected)                                    \
+    do {                                                                       \
+        put("bucket", "f.csv", body);                                          \
+        read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.csv\"}", config, max,  \
+                expected);                                                     \
+    } while (0)
+
+#define FIRST_ROW "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"FIRST_ROW\"}"
+
+/* ==== aslrtp_s3_path ==================================================== */
+
+START_TEST(test_s3_path)
+{
+    char *p = aslrtp_s3_path("/r", "b", "dir/k.json");
+    ck_assert_str_eq(p, "/r/b/dir/k.json");
+    free(p);
+    p = aslrtp_s3_path("/r", "b", "a..b/...");  /* only ".." components escape */
+    ck_assert_str_eq(p, "/r/b/a..b/...");
+    free(p);
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "b", "../x"));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "b", "a/../../x"));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "b", "a/.."));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "..", "x"));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", ".", "x"));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "a/b", "x"));
+    ck_assert_ptr_null(aslrtp_s3_path("/r", "", "x"));
+}
+END_TEST
+
+START_TEST(test_escape_refused)
+{
+    put("bucket", "f.json", "[1]");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"../bucket/f.json\"}",
+             "{\"InputType\":\"JSON\"}", 0, "States.ItemReaderFailed", NULL);
+    read_err(GET, "{\"Bucket\":\"../tmp\",\"Key\":\"f.json\"}", "{\"InputType\":\"JSON\"}",
+             0, "States.ItemReaderFailed", NULL);
+    read_err(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"../\"}", NULL, 0,
+             "States.ItemReaderFailed", NULL);
+}
+END_TEST
+
+/* ==== JSON ============================================================== */
+
+/* corpus: test_map_item_reader_base_json_max_items(_jsonata) and
+ * test_reference_in_map_state_max_items_path. */
+static const char *statements =
+    "[{\"verdict\": \"true\", \"statement_date\": \"6/11/2008\", \"statement_source\": \"speech\"}, "
+    "{\"verdict\": \"false\", \"statement_date\": \"6/7/2022\", \"statement_source\": \"television\"}, "
+    "{\"verdict\": \"mostly-true\", \"statement_date\": \"5/18/2016\", \"statement_source\": \"news\"}]";
+
+START_TEST(test_json_all_and_max_items)
+{
+    put("bucket", "file.json", statements);
+    const char *p = "{\"Bucket\":\"bucket\",\"Key\":\"file.json\"}";
+    read_ok(GET, p, "{\"InputType\":\"JSON\"}", 0,
+            "[{\"verdict\":\"true\",\"statement_date\":\"6/11/2008\",\"statement_source\":\"speech\"},"
+            "{\"verdict\":\"false\",\"statement_date\":\"6/7/2022\",\"statement_source\":\"television\"},"
+            "{\"verdict\":\"mostly-true\",\"statement_date\":\"5/18/2016\",\"statement_source\":\"news\"}]");
+    read_ok(GET, p, "{\"InputType\":\"JSON\"}", 2,
+            "[{\"verdict\":\"true\",\"statement_date\":\"6/11/2008\",\"statement_source\":\"speech\"},"
+            "{\"verdict\":\"false\",\"statement_date\":\"6/7/2022\",\"statement_source\":\"television\"}]");
+    read_ok(GET, p, "{\"InputType\":\"JSON\"}", 100000000,
+            "[{\"verdict\":\"true\",\"statement_date\":\"6/11/2008\",\"statement_source\":\"speech\"},"
+            "{\"verdict\":\"false\",\"statement_date\":\"6/7/2022\",\"statement_source\":\"television\"},"
+            "{\"verdict\":\"mostly-true\",\"statement_date\":\"5/18/2016\",\"statement_source\":\"news\"}]");
+}
+END_TEST
+
+START_TEST(test_json_nested_and_scalars)
+{
+    /* corpus: test_map_item_reader_base_json_with_items_path */
+    put("bucket", "file.json", "[[\"from-bucket-item-0\"]]");
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"file.json\"}", "{\"InputType\":\"JSON\"}", 0,
+            "[[\"from-bucket-item-0\"]]");
+    put("bucket", "s.json", " [1, 2.5, null, true, \"x\", 12345678901234567890] \n");
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"s.json\"}", "{\"InputType\":\"JSON\"}", 0,
+            "[1,2.5,null,true,\"x\",1.2345678901234567E19]");
+    put("bucket", "e.json", "[]");
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"e.json\"}", "{\"InputType\":\"JSON\"}", 0,
+            "[]");
+}
+END_TEST
+
+START_TEST(test_json_not_iterable)
+{
+    /* corpus: test_map_item_reader_json_no_json_list_object */
+    put("bucket", "file.json", "{\"Hello\": \"world\"}");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"file.json\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed", "Attempting to map over non-iterable node.");
+    put("bucket", "n.json", "42");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"n.json\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed", "Attempting to map over non-iterable node.");
+}
+END_TEST
+
+START_TEST(test_json_invalid_and_empty)
+{
+    put("bucket", "bad.json", "[1, 2");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"bad.json\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed", NULL);
+    put("bucket", "empty.json", "");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"empty.json\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed", NULL);
+}
+END_TEST
+
+START_TEST(test_json_items_pointer)
+{
+    put("bucket", "inv.json",
+        "{\"inventory\":{\"products\":{\"featured\":[{\"id\":1},{\"id\":2},{\"id\":3}],"
+        "\"a/b\":[\"slash\"],\"m~n\":[\"tilde\"],\"obj\":{\"k\":1}}},\"list\":[[0],[1,2]]}");
+    const char *p = "{\"Bucket\":\"bucket\",\"Key\":\"inv.json\"}";
+    read_ok(GET, p,
+            "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/products/featured\"}", 0,
+            "[{\"id\":1},{\"id\":2},{\"id\":3}]");
+    read_ok(GET, p,
+            "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/products/featured\"}", 2,
+            "[{\"id\":1},{\"id\":2}]");
+    read_ok(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/products/a~1b\"}",
+            0, "[\"slash\"]");
+    read_ok(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/products/m~0n\"}",
+            0, "[\"tilde\"]");
+    read_ok(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/list/1\"}", 0, "[1,2]");
+    read_err(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/nothing\"}", 0,
+             "States.ItemReaderFailed",
+             "The ItemsPointer '/inventory/nothing' does not match a node in the object "
+             "s3://bucket/inv.json.");
+    read_err(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/list/01\"}", 0,
+             "States.ItemReaderFailed", NULL);
+    read_err(GET, p, "{\"InputType\":\"JSON\",\"ItemsPointer\":\"/inventory/products/obj\"}",
+             0, "States.ItemReaderFailed", "Attempting to map over non-iterable node.");
+}
+END_TEST
+
+/* ==== JSONL ============================================================= */
+
+START_TEST(test_jsonl)
+{
+    put("bucket", "f.jsonl",
+        "{\"a\":1}\n\n[1,2]\r\n  \"str\"  \n42\n   \nnull\n{\"last\":true}");
+    const char *p = "{\"Bucket\":\"bucket\",\"Key\":\"f.jsonl\"}";
+    read_ok(GET, p, "{\"InputType\":\"JSONL\"}", 0,
+            "[{\"a\":1},[1,2],\"str\",42,null,{\"last\":true}]");
+    read_ok(GET, p, "{\"InputType\":\"JSONL\"}", 3, "[{\"a\":1},[1,2],\"str\"]");
+    put("bucket", "bad.jsonl", "{\"a\":1}\n{oops}\n");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"bad.jsonl\"}", "{\"InputType\":\"JSONL\"}",
+             0, "States.ItemReaderFailed", NULL);
+    /* MaxItems stops before a bad line is read. */
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"bad.jsonl\"}", "{\"InputType\":\"JSONL\"}",
+            1, "[{\"a\":1}]");
+    put("bucket", "empty.jsonl", "");
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"empty.jsonl\"}", "{\"InputType\":\"JSONL\"}",
+            0, "[]");
+}
+END_TEST
+
+/* ==== CSV =============================================================== */
+
+START_TEST(test_csv_first_row_corpus)
+{
+    /* corpus: test_map_item_reader_base_csv_headers_first_line */
+    CSV_OK("Col1,Col2,Col3\nValue1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n",
+           FIRST_ROW, 0,
+           "[{\"Col1\":\"Value1\",\"Col2\":\"Value2\",\"Col3\":\"Value3\"},"
+           "{\"Col1\":\"Value4\",\"Col2\":\"Value5\",\"Col3\":\"Value6\"},"
+           "{\"Col1\":\"\",\"Col2\":\"\",\"Col3\":\"\"},"
+           "{\"Col1\":\"true\",\"Col2\":\"1\",\"Col3\":\"'HelloWorld'\"},"
+           "{\"Col1\":\"Null\",\"Col2\":\"None\",\"Col3\":\"\"},"
+           "{\"Col1\":\"   \",\"Col2\":\"\",\"Col3\":\"\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_typed_headers_corpus)
+{
+    /* corpus: test_map_item_reader_csv_headers_first_row_typed_headers;
+     * every value, headers too, stays a string; keys in header order. */
+    CSV_OK("0,True,{}\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n",
+           FIRST_ROW, 0,
+           "[{\"0\":\"Value4\",\"True\":\"Value5\",\"{}\":\"Value6\"},"
+           "{\"0\":\"\",\"True\":\"\",\"{}\":\"\"},"
+           "{\"0\":\"true\",\"True\":\"1\",\"{}\":\"'HelloWorld'\"},"
+           "{\"0\":\"Null\",\"True\":\"None\",\"{}\":\"\"},"
+           "{\"0\":\"   \",\"True\":\"\",\"{}\":\"\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_given_headers_corpus)
+{
+    /* corpus: test_map_item_reader_csv_headers_decl_extra_fields */
+    CSV_OK("Value1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n",
+           "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"GIVEN\",\"CSVHeaders\":[\"H1\"]}", 0,
+           "[{\"H1\":\"Value1\"},{\"H1\":\"Value4\"},{\"H1\":\"\"},{\"H1\":\"true\"},"
+           "{\"H1\":\"Null\"},{\"H1\":\"   \"}]");
+    /* GIVEN with more headers than fields: padded. */
+    CSV_OK("a\nb,c\n",
+           "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"GIVEN\",\"CSVHeaders\":[\"X\",\"Y\"]}",
+           0, "[{\"X\":\"a\",\"Y\":\"\"},{\"X\":\"b\",\"Y\":\"c\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_duplicate_headers)
+{
+    /* corpus: test_map_item_reader_csv_headers_decl_duplicate_headers */
+    put("bucket", "f.csv", "Value1,Value2,Value3\nValue4,Value5,Value6\n");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.csv\"}",
+             "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"GIVEN\",\"CSVHeaders\":[\"H1\",\"H1\",\"H3\"]}",
+             0, "States.ItemReaderFailed", "CSV headers cannot contain duplicates.");
+    put("bucket", "g.csv", "A,B,A\n1,2,3\n");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"g.csv\"}", FIRST_ROW, 0,
+             "States.ItemReaderFailed", "CSV headers cannot contain duplicates.");
+}
+END_TEST
+
+START_TEST(test_csv_max_items_corpus)
+{
+    /* corpus: test_map_item_reader_csv_max_items[...] and _paths[2] */
+    const char *body = "Col1,Col2\nValue1,Value2\nValue3,Value4\nValue5,Value6\nValue7,Value8\n";
+    CSV_OK(body, FIRST_ROW, 2,
+           "[{\"Col1\":\"Value1\",\"Col2\":\"Value2\"},{\"Col1\":\"Value3\",\"Col2\":\"Value4\"}]");
+    CSV_OK(body, FIRST_ROW, 0,
+           "[{\"Col1\":\"Value1\",\"Col2\":\"Value2\"},{\"Col1\":\"Value3\",\"Col2\":\"Value4\"},"
+           "{\"Col1\":\"Value5\",\"Col2\":\"Value6\"},{\"Col1\":\"Value7\",\"Col2\":\"Value8\"}]");
+    CSV_OK(body, FIRST_ROW, 100000001,
+           "[{\"Col1\":\"Value1\",\"Col2\":\"Value2\"},{\"Col1\":\"Value3\",\"Col2\":\"Value4\"},"
+           "{\"Col1\":\"Value5\",\"Col2\":\"Value6\"},{\"Col1\":\"Value7\",\"Col2\":\"Value8\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_quotes)
+{
+    /* Quoted fields hold delimiters, newlines (also \r\n) and "" escapes. */
+    CSV_OK("name,text\n"
+           "\"Smith, J\",\"he said \"\"hi\"\"\"\n"
+           "\"multi\nline\",\"cr\r\nlf\"\n"
+           "\"\",\"\"\"\"\n"
+           "mid\"quote,x\"y\n",
+           FIRST_ROW, 0,
+           "[{\"name\":\"Smith, J\",\"text\":\"he said \\\"hi\\\"\"},"
+           "{\"name\":\"multi\\nline\",\"text\":\"cr\\r\\nlf\"},"
+           "{\"name\":\"\",\"text\":\"\\\"\"},"
+           "{\"name\":\"mid\\\"quote\",\"text\":\"x\\\"y\"}]");
+    /* Quoted headers; CRLF records; no final newline. */
+    CSV_OK("\"a,1\",b\r\n1,2\r\n3,4", FIRST_ROW, 0,
+           "[{\"a,1\":\"1\",\"b\":\"2\"},{\"a,1\":\"3\",\"b\":\"4\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_backslash)
+{
+    /* AWS docs: a backslash escapes a backslash, a quote or the delimiter;
+     * before anything else it is dropped. */
+    CSV_OK("path,size\nC:\\\\Program Files\\\\MyApp.exe,6534512\na\\,b,\\\"q\\x\n", FIRST_ROW, 0,
+           "[{\"path\":\"C:\\\\Program Files\\\\MyApp.exe\",\"size\":\"6534512\"},"
+           "{\"path\":\"a,b\",\"size\":\"\\\"qx\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_padding_and_extra)
+{
+    CSV_OK("a,b,c\n1\n1,2\n1,2,3,4,5\n", FIRST_ROW, 0,
+           "[{\"a\":\"1\",\"b\":\"\",\"c\":\"\"},{\"a\":\"1\",\"b\":\"2\",\"c\":\"\"},"
+           "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}]");
+    /* Empty lines are no records. */
+    CSV_OK("a,b\n\n1,2\n\n\n3,4\n\n", FIRST_ROW, 0,
+           "[{\"a\":\"1\",\"b\":\"2\"},{\"a\":\"3\",\"b\":\"4\"}]");
+}
+END_TEST
+
+START_TEST(test_csv_delimiters)
+{
+    CSV_OK("a|b\n1|2,3\n", "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"PIPE\"}", 0,
+           "[{\"a\":\"1\",\"b\":\"2,3\"}]");
+    CSV_OK("a;b\n1;\"2;3\"\n", "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"SEMICOLON\"}", 0,
+           "[{\"a\":\"1\",\"b\":\"2;3\"}]");
+    CSV_OK("a b\n1 \"2 3\"\n", "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"SPACE\"}", 0,
+           "[{\"a\":\"1\",\"b\":\"2 3\"}]");
+    CSV_OK("a\tb\n1\t2 3\n", "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"TAB\"}", 0,
+           "[{\"a\":\"1\",\"b\":\"2 3\"}]");
+    CSV_OK("a,b\n1,2\n", "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"COMMA\"}", 0,
+           "[{\"a\":\"1\",\"b\":\"2\"}]");
+    put("bucket", "f.csv", "a,b\n");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.csv\"}",
+             "{\"InputType\":\"CSV\",\"CSVDelimiter\":\"COLON\"}", 0,
+             "States.ItemReaderFailed", NULL);
+}
+END_TEST
+
+START_TEST(test_csv_empty_and_header_only)
+{
+    CSV_OK("", FIRST_ROW, 0, "[]");
+    CSV_OK("a,b\n", FIRST_ROW, 0, "[]");
+    CSV_OK("", "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"GIVEN\",\"CSVHeaders\":[\"x\"]}",
+           0, "[]");
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+    /* Each ill-formed sequence becomes U+FFFD, as Java's decoder does. */
+    put_n("bucket", "f.csv", "h\n\xff" "a\xc3\n\xe2\x82\n\xc3\xa9\n", -1);
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.csv\"}", FIRST_ROW, 0,
+            "[{\"h\":\"\xef\xbf\xbd" "a\xef\xbf\xbd\"},{\"h\":\"\xef\xbf\xbd\"},{\"h\":\"\xc3\xa9\"}]");
+    put_n("bucket", "f.jsonl", "\"a\xff\"\n", -1);
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.jsonl\"}", "{\"InputType\":\"JSONL\"}", 0,
+            "[\"a\xef\xbf\xbd\"]");
+    put_n("bucket", "f.json", "[\"\xed\xa0\x80\"]", -1);  /* a UTF-8 surrogate */
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json\"}", "{\"InputType\":\"JSON\"}", 0,
+            "[\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"]");
+}
+END_TEST
+
+START_TEST(test_large_streamed)
+{
+    /* 300k rows (several MB); MaxItems stops after three. */
+    char *path = aslrtp_strdupf("%s/bucket/big.csv", root);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("id,pad\n", f);
+    for (int i = 0; i < 300000; i++)
+        fprintf(f, "%d,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
+    fclose(f);
+    free(path);
+    read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"big.csv\"}", FIRST_ROW, 3,
+            "[{\"id\":\"0\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},"
+            "{\"id\":\"1\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},"
+            "{\"id\":\"2\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}]");
+    aslrt_error err = {0};
+    json_t *p = js("{\"Bucket\":\"bucket\",\"Key\":\"big.csv\"}"), *c = js(FIRST_ROW);
+    json_t *all = aslrtp_items_read(root, GET, p, c, 0, &err);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_uint_eq(json_array_size(all), 300000);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 299999), "id")),
+                     "299999");
+    json_decref(all);
+    json_decref(p);
+    json_decref(c);
+}
+END_TEST
+
+START_TEST(test_missing_object_and_config)
+{
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"nope.json\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed",
+             "The specified key does not exist. (Service: S3, Status Code: 404)");
+    read_err(GET, "{\"Bucket\":\"nobucket\",\"Key\":\"x\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed",
+             "The specified bucket does not exist (Service: S3, Status Code: 404)");
+    put("bucket", "m", "x");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"m\"}", "{\"InputType\":\"MANIFEST\"}", 0,
+             "States.ItemReaderFailed", "ItemReader InputType MANIFEST is not supported by aslc.");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"m\"}", "{\"InputType\":\"PARQUET\"}", 0,
+             "States.ItemReaderFailed", "ItemReader InputType PARQUET is not supported by aslc.");
+    read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"m\"}", NULL, 0, "States.ItemReaderFailed",
+             NULL);
+    read_err(GET, "{\"Bucket\":\"bucket\"}", "{\"InputType\":\"JSON\"}", 0,
+             "States.ItemReaderFailed", NULL);
+    read_err("arn:aws:states:::s3:headObject", "{\"Bucket\":\"bucket\",\"Key\":\"m\"}", NULL, 0,
+             "States.ItemReaderFailed", NULL);
+}
+END_TEST
+
+/* ==== listObjectsV2 ===================================================== */
+
+/* corpus: test_map_item_reader_base_list_objects_v2 puts these three (its
+ * result was not recorded); the item shape is the AWS docs' example. */
+static void put_listing(void)
+{
+    for (int i = 0; i < 3; i++) {
+        char key[32], body[32];
+        snprintf(key, sizeof key, "file_%d.txt", i);
+        snprintf(body, sizeof body, "%dHelloWorld!", i);
+        put("bucket", key, body);
+        set_mtime("bucket", key, 1668699881 + i);
+    }
+    put("bucket", "dir/sub/a.json", "[1,2]");
+    put("bucket", "dir/b.json", "[3]");
+    put("bucket", "dir2/c.json", "[]");
+    put("bucket", "empty", "");
+    set_mtime("bucket", "dir/sub/a.json", 1700000000);
+    set_mtime("bucket", "dir/b.json", 1700000001);
+    set_mtime("bucket", "dir2/c.json", 1700000002);
+    set_mtime("bucket", "empty", 1700000003);
+}
+
+START_TEST(test_list_objects)
+{
+    put_listing();
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"file_\"}", NULL, 0,
+            "[{\"Etag\":\"\\\"26c6f5d46cc21753686a70d9344a5b4a\\\"\",\"Key\":\"file_0.txt\","
+            "\"LastModified\":1668699881,\"Size\":12,\"StorageClass\":\"STANDARD\"},"
+            "{\"Etag\":\"\\\"d424f035c9b92b4c1ef56f3d7871c713\\\"\",\"Key\":\"file_1.txt\","
+            "\"LastModified\":1668699882,\"Size\":12,\"StorageClass\":\"STANDARD\"},"
+            "{\"Etag\":\"\\\"5f65b1d6d6607017705c4b0bed8b26fe\\\"\",\"Key\":\"file_2.txt\","
+            "\"LastModified\":1668699883,\"Size\":12,\"StorageClass\":\"STANDARD\"}]");
+    /* A prefix is a string prefix, not a directory: "dir" matches dir2/. */
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"dir\"}", NULL, 0,
+            "[{\"Etag\":\"\\\"f2577a6fc29b900fe7d4c6321346be48\\\"\",\"Key\":\"dir/b.json\","
+            "\"LastModified\":1700000001,\"Size\":3,\"StorageClass\":\"STANDARD\"},"
+            "{\"Etag\":\"\\\"f79408e5ca998cd53faf44af31e6eb45\\\"\",\"Key\":\"dir/sub/a.json\","
+            "\"LastModified\":1700000000,\"Size\":5,\"StorageClass\":\"STANDARD\"},"
+            "{\"Etag\":\"\\\"d751713988987e9331980363e24189ce\\\"\",\"Key\":\"dir2/c.json\","
+            "\"LastModified\":1700000002,\"Size\":2,\"StorageClass\":\"STANDARD\"}]");
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"em\"}", NULL, 0,
+            "[{\"Etag\":\"\\\"d41d8cd98f00b204e9800998ecf8427e\\\"\",\"Key\":\"empty\","
+            "\"LastModified\":1700000003,\"Size\":0,\"StorageClass\":\"STANDARD\"}]");
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"nothing/\"}", NULL, 0, "[]");
+}
+END_TEST
+
+START_TEST(test_list_objects_order_and_max)
+{
+    put_listing();
+    aslrt_error err = {0};
+    json_t *p = js("{\"Bucket\":\"bucket\"}");
+    json_t *items = aslrtp_items_read(root, LIST, p, NULL, 0, &err);
+    ck_assert_ptr_nonnull(items);
+    const char *keys[] = {"dir/b.json", "dir/sub/a.json", "dir2/c.json", "empty",
+                          "file_0.txt", "file_1.txt", "file_2.txt"};
+    ck_assert_uint_eq(json_array_size(items), 7);
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, i), "Key")),
+                         keys[i]);
+    json_decref(items);
+    items = aslrtp_items_read(root, LIST, p, NULL, 2, &err);
+    ck_assert_uint_eq(json_array_size(items), 2);
+    json_decref(items);
+    json_decref(p);
+    read_err(LIST, "{\"Bucket\":\"nobucket\"}", NULL, 0, "States.ItemReaderFailed",
+             "The specified bucket does not exist (Service: S3, Status Code: 404)");
+}
+END_TEST
+
+START_TEST(test_list_load_and_flatten)
+{
+    put_listing();
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"dir\"}",
+            "{\"InputType\":\"JSON\",\"Transformation\":\"LOAD_AND_FLATTEN\"}", 0, "[3,1,2]");
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"dir\"}",
+            "{\"InputType\":\"JSON\",\"Transformation\":\"LOAD_AND_FLATTEN\"}", 2, "[3,1]");
+    put("bucket", "csv/1.csv", "a,b\n1,2\n");
+    put("bucket", "csv/2.csv", "b,a\n3,4\n5,6\n");
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"csv/\"}",
+            "{\"InputType\":\"CSV\",\"CSVHeaderLocation\":\"FIRST_ROW\","
+            "\"Transformation\":\"LOAD_AND_FLATTEN\"}", 0,
+            "[{\"a\":\"1\",\"b\":\"2\"},{\"b\":\"3\",\"a\":\"4\"},{\"b\":\"5\",\"a\":\"6\"}]");
+    put("bucket", "jl/x.jsonl", "1\n2\n");
+    put("bucket", "jl/y.jsonl", "3\n");
+    read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"jl/\"}",
+            "{\"InputType\":\"JSONL\",\"Transformation\":\"LOAD_AND_FLATTEN\"}", 0, "[1,2,3]");
+    /* Without LOAD_AND_FLATTEN the listing is the items. */
+    aslrt_error err = {0};
+    json_t *p = js("{\"Bucket\":\"bucket\",\"Prefix\":\"jl/\"}");
+    json_t *items = aslrtp_items_read(root, LIST, p, NULL, 0, &err);
+    ck_assert_uint_eq(json_array_size(items), 2);
+    json_decref(items);
+    json_decref(p);
+    read_err(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"jl/\"}",
+             "{\"Transformation\":\"LOAD_AND_FLATTEN\"}", 0, "States.ItemReaderFailed", NULL);
+}
+END_TEST
+
+/* ==== ItemBatcher ======================================================= */
+
+static void batch_ok(const char *items, long per, long bytes, const char *input,
+                     const char *expected)
+{
+    aslrt_error err = {0};
+    json_t *it = js(items), *bi = input ? js(input) : NULL;
+    json_t *b = aslrtp_items_batch(it, per, bytes, bi, &err);
+    ck_assert_msg(b != NULL, "batch failed: %s", err.cause);
+    assert_json(b, expected);
+    /* Every batch fits the byte limit as the child sees it. */
+    size_t i;
+    json_t *x;
+    json_array_foreach(b, i, x)
+        if (bytes > 0)
+            ck_assert(!aslrtp_json_exceeds(x, (size_t)bytes));
+    json_decref(b);
+    json_decref(it);
+    json_decref(bi);
+}
+
+START_TEST(test_batch_by_count_corpus)
+{
+    /* corpus: test_reference_in_map_state_max_items_path[..MAX_PER_BATCH_PATH]:
+     * four items, two per batch. */
+    batch_ok("[{\"verdict\":\"true\"},{\"verdict\":\"false\"},{\"verdict\":\"mostly-true\"},"
+             "{\"verdict\":\"false\"}]", 2, 0, NULL,
+             "[{\"Items\":[{\"verdict\":\"true\"},{\"verdict\":\"false\"}]},"
+             "{\"Items\":[{\"verdict\":\"mostly-true\"},{\"verdict\":\"false\"}]}]");
+    /* corpus: test_map_item_batching_base_json_max_per_batch_jsonata (two
+     * items, 2 per batch, 150000 bytes, a BatchInput). */
+    batch_ok("[1,2]", 2, 150000, "{\"BatchTimestamp\":\"date\"}",
+             "[{\"BatchInput\":{\"BatchTimestamp\":\"date\"},\"Items\":[1,2]}]");
+    batch_ok("[1,2,3,4,5]", 2, 0, NULL,
+             "[{\"Items\":[1,2]},{\"Items\":[3,4]},{\"Items\":[5]}]");
+    batch_ok("[1,2,3]", 0, 0, NULL, "[{\"Items\":[1,2,3]}]");
+    batch_ok("[]", 2, 0, NULL, "[]");
+}
+END_TEST
+
+START_TEST(test_batch_by_bytes)
+{
+    /* {"Items":[]} is 12 bytes; each "xxxx" adds 6, and a comma 1. */
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 0, 25, NULL,
+             "[{\"Items\":[\"aaaa\",\"bbbb\"]},{\"Items\":[\"cccc\"]}]");
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 0, 24, NULL,
+             "[{\"Items\":[\"aaaa\"]},{\"Items\":[\"bbbb\"]},{\"Items\":[\"cccc\"]}]");
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 0, 32, NULL,
+             "[{\"Items\":[\"aaaa\",\"bbbb\",\"cccc\"]}]");
+    /* Bytes win over count. */
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 3, 25, NULL,
+             "[{\"Items\":[\"aaaa\",\"bbbb\"]},{\"Items\":[\"cccc\"]}]");
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 1, 100, NULL,
+             "[{\"Items\":[\"aaaa\"]},{\"Items\":[\"bbbb\"]},{\"Items\":[\"cccc\"]}]");
+    /* The BatchInput counts: {"BatchInput":{"k":1},"Items":[]} is 33 bytes. */
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 0, 46, "{\"k\":1}",
+             "[{\"BatchInput\":{\"k\":1},\"Items\":[\"aaaa\",\"bbbb\"]},"
+             "{\"BatchInput\":{\"k\":1},\"Items\":[\"cccc\"]}]");
+    batch_ok("[\"aaaa\",\"bbbb\",\"cccc\"]", 0, 45, "{\"k\":1}",
+             "[{\"BatchInput\":{\"k\":1},\"Items\":[\"aaaa\"]},"
+             "{\"BatchInput\":{\"k\":1},\"Items\":[\"bbbb\"]},"
+             "{\"BatchInput\":{\"k\":1},\"Items\":[\"cccc\"]}]");
+}
+END_TEST
+
+START_TEST(test_batch_item_too_large)
+{
+    aslrt_error err = {0};
+    json_t *it = js("[\"a\",\"this one is far too long\"]");
+    ck_assert_ptr_null(aslrtp_items_batch(it, 0, 20, NULL, &err));
+    ck_assert_str_eq(err.error, "States.ItemReaderFailed");
+    aslrt_error_clear(&err);
+    json_decref(it);
+}
+END_TEST
+
+/* ==== ResultWriter ====================================================== */
+
+#define RUN_ARN "arn:aws:states:us-east-1:111111111111:mapRun:sm/TestMap:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+#define RUN_ID "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+static json_t *load_file(const char *rel)
+{
+    char *path = aslrtp_strdupf("%s/%s", root, rel);
+    json_error_t e;
+    json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
+    ck_assert_msg(v != NULL, "%s: %s", path, e.text);
+    free(path);
+    return v;
+}
+
+static char *slurp(const char *rel)
+{
+    char *path = aslrtp_strdupf("%s/%s", root, rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing %s", path);
+    aslrtp_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        aslrtp_buf_add(&b, chunk, n);
+    fclose(f);
+    free(path);
+    return aslrtp_buf_finish(&b);
+}
+
+static bool exists(const char *rel)
+{
+    char *path = aslrtp_strdupf("%s/%s", root, rel);
+    bool r = access(path, F_OK) == 0;
+    free(path);
+    return r;
+}
+
+START_TEST(test_writer_export)
+{
+    /* corpus: test_map_state_result_writer (input ["Hello","World"],
+     * Bucket result-bucket, Prefix mapJobs): the output shape. */
+    mkdir_in("result-bucket");
+    aslrt_error err = {0};
+    json_t *params = js("{\"Bucket\":\"result-bucket\",\"Prefix\":\"mapJobs\"}");
+    json_t *results = js("[\"Hello\",{\"Error\":\"E\",\"Cause\":\"boom\"},[1]]");
+    json_t *inputs = js("[\"Hello\",\"World\",{\"x\":1}]");
+    unsigned char failed[] = {0, 1, 0};
+    json_t *out = aslrtp_results_write(root, params, NULL, RUN_ARN, results, failed, inputs,
+                                       &err);
+    ck_assert_msg(out != NULL, "%s", err.cause);
+    assert_json(out, "{\"MapRunArn\":\"" RUN_ARN "\",\"ResultWriterDetails\":"
+                     "{\"Bucket\":\"result-bucket\",\"Key\":\"mapJobs/" RUN_ID "/manifest.json\"}}");
+    json_decref(out);
+
+    json_t *m = load_file("result-bucket/mapJobs/" RUN_ID "/manifest.json");
+    char *succ = slurp("result-bucket/mapJobs/" RUN_ID "/SUCCEEDED_0.json");
+    char *fail = slurp("result-bucket/mapJobs/" RUN_ID "/FAILED_0.json");
+    char *expect = aslrtp_strdupf(
+        "{\"DestinationBucket\":\"result-bucket\",\"MapRunArn\":\"" RUN_ARN "\","
+        "\"ResultFiles\":{\"FAILED\":[{\"Key\":\"mapJobs/" RUN_ID "/FAILED_0.json\",\"Size\":%zu}],"
+        "\"PENDING\":[],"
+        "\"SUCCEEDED\":[{\"Key\":\"mapJobs/" RUN_ID "/SUCCEEDED_0.json\",\"Size\":%zu}]}}",
+        strlen(fail), strlen(succ));
+    assert_json(m, expect);
+    free(expect);
+    json_decref(m);
+    ck_assert(!exists("result-bucket/mapJobs/" RUN_ID "/PENDING_0.json"));
+
+    json_t *s = load_file("result-bucket/mapJobs/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_uint_eq(json_array_size(s), 2);
+    json_t *e0 = json_array_get(s, 0), *e1 = json_array_get(s, 1);
+    const char *keys[] = {"ExecutionArn", "Input", "InputDetails", "Name", "Output",
+                          "OutputDetails", "RedriveCount", "RedriveStatus",
+                          "RedriveStatusReason", "StartDate", "StateMachineArn", "Status",
+                          "StopDate"};
+    void *it = json_object_iter(e0);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++, it = json_object_iter_next(e0, it))
+        ck_assert_str_eq(json_object_iter_key(it), keys[i]);
+    ck_assert_ptr_null(it);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "Input")), "\"Hello\"");
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "Output")), "\"Hello\"");
+    ck_assert_str_eq(json_string_value(json_object_get(e1, "Input")), "{\"x\":1}");
+    ck_assert_str_eq(json_string_value(json_object_get(e1, "Output")), "[1]");
+    assert_json(json_object_get(e0, "InputDetails"), "{\"Included\":true}");
+    assert_json(json_object_get(e0, "OutputDetails"), "{\"Included\":true}");
+    ck_assert_int_eq(json_integer_value(json_object_get(e0, "RedriveCount")), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "RedriveStatus")), "NOT_REDRIVABLE");
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "Status")), "SUCCEEDED");
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "StateMachineArn")),
+                     "arn:aws:states:us-east-1:111111111111:stateMachine:sm/TestMap:" RUN_ID);
+    const char *arn = json_string_value(json_object_get(e0, "ExecutionArn"));
+    const char *name = json_string_value(json_object_get(e0, "Name"));
+    ck_assert_uint_eq(strlen(name), 36);
+    char *want = aslrtp_strdupf("arn:aws:states:us-east-1:111111111111:execution:sm/TestMap:"
+                                RUN_ID ":%s", name);
+    ck_assert_str_eq(arn, want);
+    free(want);
+    ck_assert_str_ne(name, json_string_value(json_object_get(e1, "Name")));
+    const char *date = json_string_value(json_object_get(e0, "StartDate"));
+    ck_assert_uint_eq(strlen(date), 24);
+    ck_assert_int_eq(date[10], 'T');
+    ck_assert_int_eq(date[23], 'Z');
+    json_decref(s);
+
+    json_t *f = load_file("result-bucket/mapJobs/" RUN_ID "/FAILED_0.json");
+    ck_assert_uint_eq(json_array_size(f), 1);
+    json_t *fe = json_array_get(f, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(fe, "Error")), "E");
+    ck_assert_str_eq(json_string_value(json_object_get(fe, "Cause")), "boom");
+    ck_assert_str_eq(json_string_value(json_object_get(fe, "Input")), "\"World\"");
+    ck_assert_str_eq(json_string_value(json_object_get(fe, "Status")), "FAILED");
+    ck_assert_ptr_null(json_object_get(fe, "Output"));
+    json_decref(f);
+
+    free(succ);
+    free(fail);
+    json_decref(params);
+    json_decref(results);
+    json_decref(inputs);
+}
+END_TEST
+
+START_TEST(test_writer_config_export)
+{
+    aslrt_error err = {0};
+    json_t *params = js("{\"Bucket\":\"bucket\",\"Prefix\":\"\"}");
+    json_t *results = js("[[1,2],{\"a\":1},[]]");
+    json_t *inputs = js("[1,2,3]");
+    json_t *cfg = js("{\"OutputType\":\"JSONL\",\"Transformation\":\"FLATTEN\"}");
+    json_t *out = aslrtp_results_write(root, params, cfg, RUN_ARN, results, NULL, inputs, &err);
+    assert_json(out, "{\"MapRunArn\":\"" RUN_ARN "\",\"ResultWriterDetails\":"
+                     "{\"Bucket\":\"bucket\",\"Key\":\"" RUN_ID "/manifest.json\"}}");
+    json_decref(out);
+    char *text = slurp("bucket/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_str_eq(text, "1\n2\n{\"a\":1}\n");
+    free(text);
+    ck_assert(!exists("bucket/" RUN_ID "/FAILED_0.json"));
+    json_t *m = load_file("bucket/" RUN_ID "/manifest.json");
+    assert_json(json_object_get(m, "ResultFiles"),
+                "{\"FAILED\":[],\"PENDING\":[],\"SUCCEEDED\":[{\"Key\":\"" RUN_ID
+                "/SUCCEEDED_0.json\",\"Size\":12}]}");
+    json_decref(m);
+    json_decref(cfg);
+
+    /* COMPACT into JSON under a nested prefix ending in '/'. */
+    json_decref(params);
+    params = js("{\"Bucket\":\"bucket\",\"Prefix\":\"a/b/\"}");
+    cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"COMPACT\"}");
+    out = aslrtp_results_write(root, params, cfg, RUN_ARN, results, NULL, inputs, &err);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(out, "ResultWriterDetails"),
+                                                       "Key")),
+                     "a/b/" RUN_ID "/manifest.json");
+    json_decref(out);
+    text = slurp("bucket/a/b/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_str_eq(text, "[[1,2],{\"a\":1},[]]");
+    free(text);
+
+    json_decref(params);
+    json_decref(cfg);
+    json_decref(results);
+    json_decref(inputs);
+}
+END_TEST
+
+START_TEST(test_writer_config_only)
+{
+    aslrt_error err = {0};
+    json_t *results = js("[[1,2],{\"Error\":\"E\",\"Cause\":\"c\"},3,[[4]]]");
+    json_t *inputs = js("[0,1,2,3]");
+    unsigned char failed[] = {0, 1, 0, 0};
+    json_t *cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"FLATTEN\"}");
+    json_t *out = aslrtp_results_write(root, NULL, cfg, RUN_ARN, results, failed, inputs, &err);
+    ck_assert_ptr_nonnull(out);
+    /* 1, 2, the failed child in NONE's shape, 3, [4] */
+    ck_assert_uint_eq(json_array_size(out), 5);
+    assert_json(json_array_get(out, 0), "1");
+    assert_json(json_array_get(out, 1), "2");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(out, 2), "Status")),
+                     "FAILED");
+    assert_json(json_array_get(out, 3), "3");
+    assert_json(json_array_get(out, 4), "[4]");
+    json_decref(out);
+    json_decref(cfg);
+
+    cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"COMPACT\"}");
+    out = aslrtp_results_write(root, NULL, cfg, RUN_ARN, results, NULL, inputs, &err);
+    assert_json(out, "[[1,2],{\"Error\":\"E\",\"Cause\":\"c\"},3,[[4]]]");
+    json_decref(out);
+    json_decref(cfg);
+
+    cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"NONE\"}");
+    out = aslrtp_results_write(root, NULL, cfg, RUN_ARN, results, NULL, inputs, &err);
+    ck_assert_uint_eq(json_array_size(out), 4);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(out, 3), "Output")),
+                     "[[4]]");
+    json_decref(out);
+    json_decref(cfg);
+    json_decref(results);
+    json_decref(inputs);
+}
+END_TEST
+
+START_TEST(test_writer_errors)
+{
+    aslrt_error err = {0};
+    json_t *results = js("[1]"), *inputs = js("[1]");
+    json_t *params = js("{\"Bucket\":\"nobucket\",\"Prefix\":\"p\"}");
+    ck_assert_ptr_null(aslrtp_results_write(root, params, NULL, RUN_ARN, results, NULL, inputs,
+                                            &err));
+    ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+    json_decref(params);
+    params = js("{\"Bucket\":\"bucket\",\"Prefix\":\"../../etc\"}");
+    ck_assert_ptr_null(aslrtp_results_write(root, params, NULL, RUN_ARN, results, NULL, inputs,
+                                            &err));
+    ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+    json_decref(params);
+    /* A file where a directory must go. */
+    put("bucket", "blocked", "x");
+    params = js("{\"Bucket\":\"bucket\",\"Prefix\":\"blocked\"}");
+    ck_assert_ptr_null(aslrtp_results_write(root, params, NULL, RUN_ARN, results, NULL, inputs,
+                                            &err));
+    ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+    json_decref(params);
+    aslrt_error_clear(&err);
+    json_decref(results);
+    json_decref(inputs);
+}
+END_TEST
+
+/* ==== main ============================================================== */
+
+static Suite *itemreader_suite(void)
+{
+    Suite *s = suite_create("itemreader");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_s3_path);
+    tcase_add_test(tc, test_escape_refused);
+    tcase_add_test(tc, test_json_all_and_max_items);
+    tcase_add_test(tc, test_json_nested_and_scalars);
+    tcase_add_test(tc, test_json_not_iterable);
+    tcase_add_test(tc, test_json_invalid_and_empty);
+    tcase_add_test(tc, test_json_items_pointer);
+    tcase_add_test(tc, test_jsonl);
+    tcase_add_test(tc, test_csv_first_row_corpus);
+    tcase_add_test(tc, test_csv_typed_headers_corpus);
+    tcase_add_test(tc, test_csv_given_headers_corpus);
+    tcase_add_test(tc, test_csv_duplicate_headers);
+    tcase_add_test(tc, test_csv_max_items_corpus);
+    tcase_add_test(tc, test_csv_quotes);
+    tcase_add_test(tc, test_csv_backslash);
+    tcase_add_test(tc, test_csv_padding_and_extra);
+    tcase_add_test(tc, test_csv_delimiters);
+    tcase_add_test(tc, test_csv_empty_and_header_only);
+    tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_large_streamed);
+    tcase_add_test(tc, test_missing_object_and_config);
+    tcase_add_test(tc, test_list_objects);
+    tcase_add_test(tc, test_list_objects_order_and_max);
+    tcase_add_test(tc, test_list_load_and_flatten);
+    tcase_add_test(tc, test_batch_by_count_corpus);
+    tcase_add_test(tc, test_batch_by_bytes);
+    tcase_add_test(tc, test_batch_item_too_large);
+    tcase_add_test(tc, test_writer_export);
+    tcase_add_test(tc, test_writer_config_export);
+    tcase_add_test(tc, test_writer_config_only);
+    tcase_add_test(tc, test_writer_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(itemreader_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
