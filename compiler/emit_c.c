@@ -68,6 +68,7 @@ static void put_comment_text(FILE *out, const char *s)
 static const char *item_kind_name(int k)
 {
     switch (k) {
+    case 0: return "0";
     case ASLRT_ITEM_JSON: return "ASLRT_ITEM_JSON";
     case ASLRT_ITEM_PATH: return "ASLRT_ITEM_PATH";
     case ASLRT_ITEM_REFPATH: return "ASLRT_ITEM_REFPATH";
@@ -150,70 +151,80 @@ static void emit_tables(FILE *out, const asl_cfg *c)
             fprintf(out, "%s%d", j ? ", " : "", c->branch_lists[i][j]);
         fputs("};\n", out);
     }
+    /* State descriptors name their fields and leave out zeros (absent
+     * items are 0, ASLRT_NONE), so that they stay readable and any
+     * C compiler takes them without a missing-initializer warning. */
     fputs("static const aslrt_state states[] = {\n", out);
     for (size_t i = 0; i < c->nstates; i++) {
         const aslrt_state *s = &c->states[i];
-        fprintf(out, "    /* %zu */ {", i);
+        fprintf(out, "    /* %zu */ {.name = ", i);
         put_literal(out, s->name);
-        fprintf(out, ", %s, ", state_type_name(s->type));
-        put_literal(out, s->resource);
-        fprintf(out, ", %d, ", s->timeout_seconds);
-        put_index(out, s->timeout_path);
-        fprintf(out, ", %d, ", s->heartbeat_seconds);
-        put_index(out, s->heartbeat_path);
-        fprintf(out, ", %lldLL, ", s->seconds);
-        put_literal(out, s->timestamp);
-        fputs(", ", out);
-        put_index(out, s->seconds_path);
-        fputs(", ", out);
-        put_index(out, s->timestamp_path);
-        fputs(", ", out);
-        put_literal(out, s->error);
-        fputs(", ", out);
-        put_literal(out, s->cause);
-        fputs(", ", out);
-        put_index(out, s->error_path);
-        fputs(", ", out);
-        put_index(out, s->cause_path);
-        fprintf(out, ", %d, %d, %d, %d, ", s->retrier, s->nretriers, s->catcher, s->ncatchers);
+        fprintf(out, ", .type = %s", state_type_name(s->type));
+#define STR_FIELD(f)                  \
+    if (s->f) {                       \
+        fputs(", ." #f " = ", out);   \
+        put_literal(out, s->f);       \
+    }
+#define INT_FIELD(f)                                          \
+    if (s->f)                                                 \
+        fprintf(out, ", ." #f " = %lld", (long long)s->f);
+#define ITEM_FIELD(f)                 \
+    if (s->f != ASLRT_NONE) {         \
+        fputs(", ." #f " = ", out);   \
+        put_index(out, s->f);         \
+    }
+        STR_FIELD(resource)
+        INT_FIELD(timeout_seconds)
+        ITEM_FIELD(timeout_path)
+        INT_FIELD(heartbeat_seconds)
+        ITEM_FIELD(heartbeat_path)
+        if (s->type == ASLRT_STATE_WAIT && s->seconds) /* -1: no Seconds field */
+            fprintf(out, ", .seconds = %lldLL", s->seconds);
+        STR_FIELD(timestamp)
+        ITEM_FIELD(seconds_path)
+        ITEM_FIELD(timestamp_path)
+        STR_FIELD(error)
+        STR_FIELD(cause)
+        ITEM_FIELD(error_path)
+        ITEM_FIELD(cause_path)
+        if (s->nretriers)
+            fprintf(out, ", .retrier = %d, .nretriers = %d", s->retrier, s->nretriers);
+        if (s->ncatchers)
+            fprintf(out, ", .catcher = %d, .ncatchers = %d", s->catcher, s->ncatchers);
         if (c->branch_lists[i])
-            fprintf(out, "branches%zu, %d, ", i, s->nbranches);
-        else
-            fputs("0, 0, ", out);
-        put_index(out, s->processor);
-        fputs(", ", out);
-        put_index(out, s->items_path);
-        fputs(", ", out);
-        put_index(out, s->item_selector);
-        fprintf(out, ", %d, ", s->max_concurrency);
-        put_index(out, s->max_concurrency_path);
-        fprintf(out, ", %d, %d, %.17g, ", s->distributed, s->tolerated_count,
-                s->tolerated_percentage);
-        put_index(out, s->tolerated_count_path);
-        fputs(", ", out);
-        put_index(out, s->tolerated_percentage_path);
-        if (s->reader_resource || s->batched || s->writes) {
-            fputs(",\n        ", out);
-            put_literal(out, s->reader_resource);
-            fputs(", ", out);
-            put_index(out, s->reader_params);
-            fputs(", ", out);
-            put_index(out, s->reader_config);
-            fprintf(out, ", %d, ", s->reader_max_items);
-            put_index(out, s->reader_max_items_path);
-            fprintf(out, ", %d, %d, ", s->batched, s->batch_max_items);
-            put_index(out, s->batch_max_items_path);
-            fprintf(out, ", %d, ", s->batch_max_bytes);
-            put_index(out, s->batch_max_bytes_path);
-            fputs(", ", out);
-            put_index(out, s->batch_input);
-            fprintf(out, ", %d, ", s->writes);
-            put_literal(out, s->writer_resource);
-            fputs(", ", out);
-            put_index(out, s->writer_params);
-            fputs(", ", out);
-            put_index(out, s->writer_config);
+            fprintf(out, ", .branches = branches%zu, .nbranches = %d", i, s->nbranches);
+        if (s->type == ASLRT_STATE_MAP)
+            fprintf(out, ", .processor = %d", s->processor);
+        ITEM_FIELD(items_path)
+        ITEM_FIELD(item_selector)
+        INT_FIELD(max_concurrency)
+        ITEM_FIELD(max_concurrency_path)
+        INT_FIELD(distributed)
+        if (s->type == ASLRT_STATE_MAP) { /* -1: not given */
+            INT_FIELD(tolerated_count)
+            if (s->tolerated_percentage)
+                fprintf(out, ", .tolerated_percentage = %.17g", s->tolerated_percentage);
         }
+        ITEM_FIELD(tolerated_count_path)
+        ITEM_FIELD(tolerated_percentage_path)
+        STR_FIELD(reader_resource)
+        ITEM_FIELD(reader_params)
+        ITEM_FIELD(reader_config)
+        INT_FIELD(reader_max_items)
+        ITEM_FIELD(reader_max_items_path)
+        INT_FIELD(batched)
+        INT_FIELD(batch_max_items)
+        ITEM_FIELD(batch_max_items_path)
+        INT_FIELD(batch_max_bytes)
+        ITEM_FIELD(batch_max_bytes_path)
+        ITEM_FIELD(batch_input)
+        INT_FIELD(writes)
+        STR_FIELD(writer_resource)
+        ITEM_FIELD(writer_params)
+        ITEM_FIELD(writer_config)
+#undef STR_FIELD
+#undef INT_FIELD
+#undef ITEM_FIELD
         fputs("},\n", out);
     }
     fputs("};\n\n", out);

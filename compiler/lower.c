@@ -44,7 +44,7 @@ static int add_item(lowerer *l, int kind, const char *text)
     if (2 * (c->nitems + 1) > l->nslots) {
         l->nslots = l->nslots ? 2 * l->nslots : 256;
         l->slots = asl_alloc(l->u, l->nslots * sizeof *l->slots);
-        for (size_t i = 0; i < c->nitems; i++)
+        for (size_t i = 1; i < c->nitems; i++)
             index_item(l, (int)i);
     }
     size_t mask = l->nslots - 1;
@@ -364,6 +364,12 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
 {
     lowerer l = {.u = u};
     asl_cfg *c = l.c = asl_alloc(u, sizeof *c);
+    /* items[0] is the "none" item (ASLRT_NONE): no field refers to it. */
+    c->capitems = 64;
+    c->items = asl_alloc(u, c->capitems * sizeof *c->items);
+    c->items[0].kind = 0;
+    c->items[0].text = "";
+    c->nitems = 1;
     c->name = asl_strdup(u, name);
     c->source = u->filename;
     c->timeout_seconds = m->timeout_seconds;

@@ -79,9 +79,11 @@ enum {
     ASLRT_STATE_MAP
 };
 
-/* Item index meaning "absent"; for InputPath/OutputPath/ResultPath absent
- * means "$", and ASLRT_NULL_PATH means the field was JSON null. */
-#define ASLRT_NONE (-1)
+/* Item index meaning "absent": items[0] is never a real item, so that a
+ * descriptor field left out of an initializer means "absent".  For
+ * InputPath/OutputPath/ResultPath absent means "$", and ASLRT_NULL_PATH
+ * means the field was JSON null. */
+#define ASLRT_NONE 0
 #define ASLRT_NULL_PATH (-2)
 
 /* One state, as the runtime needs to know it.  Fields that a state type

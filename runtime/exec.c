@@ -57,7 +57,7 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
     p->items = calloc((size_t)m->nitems + 1, sizeof *p->items);
     if (!p->items)
         abort();
-    for (int i = 0; i < m->nitems; i++) {
+    for (int i = 1; i < m->nitems; i++) { /* items[0] stands for "none" */
         const aslrt_item *src = &m->items[i];
         item *it = &p->items[i];
         char *why = NULL;

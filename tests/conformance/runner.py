@@ -1022,7 +1022,7 @@ def self_test_corpus(tmp):
     case("unsupported", {}, {"status": "SUCCEEDED", "output": {}},
          definition={"StartAt": "Unsupported", "States": {}})
     case("service", {}, {"status": "SUCCEEDED", "output": {}},
-         service_class="other", services=["s3"])
+         service_class="other", services=["sqs"])
     case("disagree", {"tcc_differs": 1}, {"status": "SUCCEEDED", "output": {"tcc_differs": 1}})
     case("lambda", {"bindings": []},
          {"status": "SUCCEEDED", "output": {"bindings": [
@@ -1065,7 +1065,7 @@ def self_test_corpus(tmp):
                 print("    " + line)
     skipped = {c.name: c.reason for c in cases + invalids if c.verdict == "skip"}
     for name, reason in (("unsupported", '"Unsupported" is not supported yet'),
-                         ("service", "needs AWS service: s3")):
+                         ("service", "needs AWS service: sqs")):
         if skipped.get(name) != reason:
             bad += 1
             print("self-test: %s: skip reason %r" % (name, skipped.get(name)))

@@ -2,27 +2,28 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {ASLRT_ITEM_REFPATH, "$.n"},
-    /* 1 */ {ASLRT_ITEM_INTRINSIC, "States.Format('at {}', $.t)"},
-    /* 2 */ {ASLRT_ITEM_PATH, "$.n"},
-    /* 3 */ {ASLRT_ITEM_JSON, "1"},
-    /* 4 */ {ASLRT_ITEM_PATH, "$.s"},
-    /* 5 */ {ASLRT_ITEM_JSON, "\"x*\""},
-    /* 6 */ {ASLRT_ITEM_PATH, "$.t"},
-    /* 7 */ {ASLRT_ITEM_PATH, "$.limit"},
+    /* 0 */ {0, ""},
+    /* 1 */ {ASLRT_ITEM_REFPATH, "$.n"},
+    /* 2 */ {ASLRT_ITEM_INTRINSIC, "States.Format('at {}', $.t)"},
+    /* 3 */ {ASLRT_ITEM_PATH, "$.n"},
+    /* 4 */ {ASLRT_ITEM_JSON, "1"},
+    /* 5 */ {ASLRT_ITEM_PATH, "$.s"},
+    /* 6 */ {ASLRT_ITEM_JSON, "\"x*\""},
+    /* 7 */ {ASLRT_ITEM_PATH, "$.t"},
+    /* 8 */ {ASLRT_ITEM_PATH, "$.limit"},
 };
 
 static const aslrt_cmp cmps[] = {
-    /* 0 */ {2, ASLRT_CMP_NUMERIC_GT, 3, 0},
-    /* 1 */ {4, ASLRT_CMP_STRING_MATCHES, 5, 0},
-    /* 2 */ {6, ASLRT_CMP_TIMESTAMP_LE, 7, 1},
+    /* 0 */ {3, ASLRT_CMP_NUMERIC_GT, 4, 0},
+    /* 1 */ {5, ASLRT_CMP_STRING_MATCHES, 6, 0},
+    /* 2 */ {7, ASLRT_CMP_TIMESTAMP_LE, 8, 1},
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"Decide", ASLRT_STATE_CHOICE, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 1 */ {"Pause", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, 0, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 2 */ {"Stop", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Stopped", 0, ASLRT_NONE, 1, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {.name = "Decide", .type = ASLRT_STATE_CHOICE},
+    /* 1 */ {.name = "Pause", .type = ASLRT_STATE_WAIT, .seconds = -1LL, .seconds_path = 1},
+    /* 2 */ {.name = "Stop", .type = ASLRT_STATE_FAIL, .error = "Stopped", .cause_path = 2},
+    /* 3 */ {.name = "Done", .type = ASLRT_STATE_SUCCEED},
 };
 
 static const aslrt_retrier retriers[] = {
@@ -44,7 +45,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     goto s0;
 
 s0: /* "Decide", states[0] */
-    if (!aslrt_op_enter(ex, &f, 0)) goto fail;
+    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
     r = aslrt_op_test(ex, &f, 0);
     if (r < 0) goto fail;
     if (r) {
@@ -80,7 +81,7 @@ s2: /* "Stop", states[2] */
 
 s3: /* "Done", states[3] */
     if (!aslrt_op_enter(ex, &f, 3)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, 2)) goto fail;
+    if (!aslrt_op_output_path(ex, &f, 3)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     return aslrt_frame_finish(&f);
 
@@ -95,7 +96,7 @@ const aslrt_machine golden_machine = {
     ASLRT_ABI_VERSION,
     "choice-wait-fail",
     "choice-wait-fail.asl.json",
-    items, 8,
+    items, 9,
     states, 4,
     cmps, 3,
     graphs, 1,

@@ -2,7 +2,8 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {ASLRT_ITEM_TEMPLATE, "{\"k*/.$\":\"$['*/ \\\\\\\\ \\\"']\"}"},
+    /* 0 */ {0, ""},
+    /* 1 */ {ASLRT_ITEM_TEMPLATE, "{\"k*/.$\":\"$['*/ \\\\\\\\ \\\"']\"}"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -10,7 +11,7 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"a \"quoted\" */ name\012\?\?=\303\251\344\270\255", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\"", 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {.name = "a \"quoted\" */ name\012\?\?=\303\251\344\270\255", .type = ASLRT_STATE_TASK, .resource = "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\""},
 };
 
 static const aslrt_retrier retriers[] = {
@@ -31,8 +32,8 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     goto s0;
 
 s0: /* "a "quoted" .. name...=.....", states[0] */
-    if (!aslrt_op_enter(ex, &f, 0)) goto fail;
-    if (!aslrt_op_parameters(ex, &f, 0)) goto fail;
+    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
+    if (!aslrt_op_parameters(ex, &f, 1)) goto fail;
     if (!aslrt_op_invoke(ex, &f)) goto fail;
     if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
@@ -49,7 +50,7 @@ const aslrt_machine golden_machine = {
     ASLRT_ABI_VERSION,
     "hostile-names",
     "hostile-names.asl.json",
-    items, 1,
+    items, 2,
     states, 1,
     cmps, 0,
     graphs, 1,

@@ -2,11 +2,12 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {ASLRT_ITEM_PATH, "$.order"},
-    /* 1 */ {ASLRT_ITEM_TEMPLATE, "{\"id.$\":\"$.id\",\"static\":[1,2.5,\"x\"],\"when.$\":\"$$.Execution.StartTime\"}"},
-    /* 2 */ {ASLRT_ITEM_REFPATH, "$.params"},
-    /* 3 */ {ASLRT_ITEM_PATH, "$.params"},
-    /* 4 */ {ASLRT_ITEM_JSON, "{\"ok\":true}"},
+    /* 0 */ {0, ""},
+    /* 1 */ {ASLRT_ITEM_PATH, "$.order"},
+    /* 2 */ {ASLRT_ITEM_TEMPLATE, "{\"id.$\":\"$.id\",\"static\":[1,2.5,\"x\"],\"when.$\":\"$$.Execution.StartTime\"}"},
+    /* 3 */ {ASLRT_ITEM_REFPATH, "$.params"},
+    /* 4 */ {ASLRT_ITEM_PATH, "$.params"},
+    /* 5 */ {ASLRT_ITEM_JSON, "{\"ok\":true}"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -14,8 +15,8 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"First", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 1 */ {"Second", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {.name = "First", .type = ASLRT_STATE_PASS},
+    /* 1 */ {.name = "Second", .type = ASLRT_STATE_PASS},
 };
 
 static const aslrt_retrier retriers[] = {
@@ -36,18 +37,18 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     goto s0;
 
 s0: /* "First", states[0] */
-    if (!aslrt_op_enter(ex, &f, 0)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, 0)) goto fail;
-    if (!aslrt_op_parameters(ex, &f, 1)) goto fail;
+    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
+    if (!aslrt_op_input_path(ex, &f, 1)) goto fail;
+    if (!aslrt_op_parameters(ex, &f, 2)) goto fail;
     if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, 2)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, 3)) goto fail;
+    if (!aslrt_op_result_path(ex, &f, 3)) goto fail;
+    if (!aslrt_op_output_path(ex, &f, 4)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     goto s1;
 
 s1: /* "Second", states[1] */
     if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_result_json(ex, &f, 4)) goto fail;
+    if (!aslrt_op_result_json(ex, &f, 5)) goto fail;
     if (!aslrt_op_result_path(ex, &f, ASLRT_NULL_PATH)) goto fail;
     if (!aslrt_op_exit(ex, &f)) goto fail;
     return aslrt_frame_finish(&f);
@@ -63,7 +64,7 @@ const aslrt_machine golden_machine = {
     ASLRT_ABI_VERSION,
     "pass-chain",
     "pass-chain.asl.json",
-    items, 5,
+    items, 6,
     states, 2,
     cmps, 0,
     graphs, 1,

@@ -2,10 +2,11 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {ASLRT_ITEM_REFPATH, "$.declined"},
-    /* 1 */ {ASLRT_ITEM_PATH, "$.declined.Cause"},
-    /* 2 */ {ASLRT_ITEM_PATH, "$.Error"},
-    /* 3 */ {ASLRT_ITEM_PATH, "$.Cause"},
+    /* 0 */ {0, ""},
+    /* 1 */ {ASLRT_ITEM_REFPATH, "$.declined"},
+    /* 2 */ {ASLRT_ITEM_PATH, "$.declined.Cause"},
+    /* 3 */ {ASLRT_ITEM_PATH, "$.Error"},
+    /* 4 */ {ASLRT_ITEM_PATH, "$.Cause"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -13,10 +14,10 @@ static const aslrt_cmp cmps[] = {
 };
 
 static const aslrt_state states[] = {
-    /* 0 */ {"Charge", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:123456789012:function:Charge", 30, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 2, 0, 2, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 1 */ {"Declined", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, "Declined", 0, ASLRT_NONE, 1, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 2 */ {"Broken", ASLRT_STATE_FAIL, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 2, 3, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
-    /* 3 */ {"Done", ASLRT_STATE_SUCCEED, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1LL, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 2, 0, 2, 0, 0, 0, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, 0, ASLRT_NONE, 0, -1, -1, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {.name = "Charge", .type = ASLRT_STATE_TASK, .resource = "arn:aws:lambda:us-east-1:123456789012:function:Charge", .timeout_seconds = 30, .retrier = 0, .nretriers = 2, .catcher = 0, .ncatchers = 2},
+    /* 1 */ {.name = "Declined", .type = ASLRT_STATE_FAIL, .error = "Declined", .cause_path = 2},
+    /* 2 */ {.name = "Broken", .type = ASLRT_STATE_FAIL, .error_path = 3, .cause_path = 4},
+    /* 3 */ {.name = "Done", .type = ASLRT_STATE_SUCCEED},
 };
 
 static const char *const retry0_errors[] = {"Lambda.ServiceException", "Lambda.TooManyRequestsException"};
@@ -29,7 +30,7 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    /* 0 */ {catch0_errors, 1, 0},
+    /* 0 */ {catch0_errors, 1, 1},
     /* 1 */ {catch1_errors, 1, ASLRT_NONE},
 };
 
@@ -43,7 +44,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     goto s0;
 
 s0: /* "Charge", states[0] */
-    if (!aslrt_op_enter(ex, &f, 0)) goto fail;
+    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
 s0_try:
     if (!aslrt_op_invoke(ex, &f)) goto s0_error;
     if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto s0_error;
@@ -90,7 +91,7 @@ const aslrt_machine golden_machine = {
     ASLRT_ABI_VERSION,
     "retry-catch",
     "retry-catch.asl.json",
-    items, 4,
+    items, 5,
     states, 4,
     cmps, 0,
     graphs, 1,

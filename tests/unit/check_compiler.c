@@ -245,11 +245,12 @@ START_TEST(supported_refuses_later_features)
                           "\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\","
                           "\"ExecutionType\":\"STANDARD\"},"
                           "\"StartAt\":\"X\",\"States\":{\"X\":" PASS_END "}},"
-                          "\"ItemBatcher\":{\"MaxItemsPerBatch\":2}}}}",
+                          "\"ItemReader\":{\"Resource\":\"arn:aws:states:::s3:getObject\","
+                          "\"ReaderConfig\":{\"InputType\":\"PARQUET\"}}}}}",
                           &m);
     ck_assert_uint_eq(u->diags.nerrors, 0);
     ck_assert(!asl_validate_supported(u, m, ASL_DIAG_ERROR));
-    ck_assert_str_eq(u->diags.v[0].message, "ItemBatcher is not supported yet");
+    ck_assert_str_eq(u->diags.v[0].message, "ItemReader InputType PARQUET is not supported yet");
     asl_unit_destroy(u);
 }
 END_TEST

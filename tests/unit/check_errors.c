@@ -441,10 +441,9 @@ END_TEST
 
 START_TEST(mock_unknown_names)
 {
-    static const aslrt_state st[] = {{"Lambda", ASLRT_STATE_TASK, "r", 0, ASLRT_NONE, 0, ASLRT_NONE,
-                                      -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE,
-                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
-    aslrt_machine m = {ASLRT_ABI_VERSION, "t", "t.json", 0, 0, st, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const aslrt_state st[] = {{.name = "Lambda", .type = ASLRT_STATE_TASK, .resource = "r"}};
+    aslrt_machine m = {.abi_version = ASLRT_ABI_VERSION, .name = "t", .source = "t.json",
+                       .states = st, .nstates = 1};
     char path[] = "/tmp/aslc-mock-XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_eq(write(fd, mock_file, strlen(mock_file)), (ssize_t)strlen(mock_file));

@@ -13,16 +13,15 @@
 /* ---- A hand-written machine: Task "Greet" then a Pass with ResultPath. ---- */
 
 static const aslrt_item items[] = {
+    {0, ""}, /* items[0] stands for "none" */
     {ASLRT_ITEM_TEMPLATE, "{\"who.$\":\"$.name\",\"n.$\":\"States.MathAdd($.n, 1)\"}"},
     {ASLRT_ITEM_JSON, "{\"done\":true}"},
     {ASLRT_ITEM_REFPATH, "$.after"},
 };
 
 static const aslrt_state states[] = {
-    {"Greet", ASLRT_STATE_TASK, "arn:aws:lambda:us-east-1:1:function:greet", 0, ASLRT_NONE, 0,
-     ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-    {"Mark", ASLRT_STATE_PASS, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, -1, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {.name = "Greet", .type = ASLRT_STATE_TASK, .resource = "arn:aws:lambda:us-east-1:1:function:greet"},
+    {.name = "Mark", .type = ASLRT_STATE_PASS},
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -30,12 +29,12 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     aslrt_frame f;
     aslrt_frame_init(&f, input);
     if (!aslrt_op_enter(ex, &f, 0) || !aslrt_op_input_path(ex, &f, ASLRT_NONE) ||
-        !aslrt_op_parameters(ex, &f, 0) || !aslrt_op_invoke(ex, &f) ||
+        !aslrt_op_parameters(ex, &f, 1) || !aslrt_op_invoke(ex, &f) ||
         !aslrt_op_result_path(ex, &f, ASLRT_NONE) || !aslrt_op_output_path(ex, &f, ASLRT_NONE) ||
         !aslrt_op_exit(ex, &f))
         goto fail;
     if (!aslrt_op_enter(ex, &f, 1) || !aslrt_op_input_path(ex, &f, ASLRT_NONE) ||
-        !aslrt_op_result_json(ex, &f, 1) || !aslrt_op_result_path(ex, &f, 2) ||
+        !aslrt_op_result_json(ex, &f, 2) || !aslrt_op_result_path(ex, &f, 3) ||
         !aslrt_op_output_path(ex, &f, ASLRT_NONE) || !aslrt_op_exit(ex, &f))
         goto fail;
     return aslrt_frame_finish(&f);
@@ -47,8 +46,8 @@ fail:
 static const aslrt_graph_fn graphs[] = {graph0};
 
 static const aslrt_machine machine = {
-    ASLRT_ABI_VERSION, "test", "test.asl.json", items, 3, states, 2, 0, 0, graphs, 1, 0, 0, 0, 0,
-    0, 0,
+    .abi_version = ASLRT_ABI_VERSION, .name = "test", .source = "test.asl.json",
+    .items = items, .nitems = 4, .states = states, .nstates = 2, .graphs = graphs, .ngraphs = 1,
 };
 
 /* A C handler: greets, or fails with a Lambda-style error for "bad". */
@@ -155,10 +154,10 @@ END_TEST
 
 START_TEST(bad_item_refused)
 {
-    static const aslrt_item bad[] = {{ASLRT_ITEM_PATH, "$.a[?("}};
+    static const aslrt_item bad[] = {{0, ""}, {ASLRT_ITEM_PATH, "$.a[?("}};
     aslrt_machine m = machine;
     m.items = bad;
-    m.nitems = 1;
+    m.nitems = 2;
     aslrt_error err = {0, 0};
     ck_assert_ptr_null(aslrt_program_create(&m, &err));
     ck_assert_str_eq(err.error, "aslc.BadMachine");
@@ -169,8 +168,7 @@ END_TEST
 /* ---- Wait and the execution timeout on the virtual clock ---------------- */
 
 static const aslrt_state wait_states[] = {
-    {"Long", ASLRT_STATE_WAIT, 0, 0, ASLRT_NONE, 0, ASLRT_NONE, 3600, 0, ASLRT_NONE, ASLRT_NONE, 0,
-     0, ASLRT_NONE, ASLRT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {.name = "Long", .type = ASLRT_STATE_WAIT, .seconds = 3600},
 };
 
 static json_t *wait_graph(aslrt_exec *ex, json_t *input)
@@ -190,8 +188,8 @@ static const aslrt_graph_fn wait_graphs[] = {wait_graph};
 
 START_TEST(wait_skip_and_timeout)
 {
-    aslrt_machine m = {ASLRT_ABI_VERSION, "w", "w.json", 0, 0, wait_states, 1, 0, 0,
-                       wait_graphs, 1, 0, 0, 0, 0, 0, 0};
+    aslrt_machine m = {.abi_version = ASLRT_ABI_VERSION, .name = "w", .source = "w.json",
+                       .states = wait_states, .nstates = 1, .graphs = wait_graphs, .ngraphs = 1};
     aslrt_error err = {0, 0};
     aslrt_program *p = aslrt_program_create(&m, &err);
     aslrt_config cfg;
