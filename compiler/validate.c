@@ -266,6 +266,7 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
             unsupported(u, sev, asl_ptr(u, s->ptr, "Credentials"), ASL_AT_KEY, "Credentials");
         if (s->type == ASLRT_STATE_TASK && s->resource &&
             strncmp(s->resource, "arn:aws:lambda:", 15) != 0 &&
+            strcmp(s->resource, "arn:aws:states:::lambda:invoke") != 0 &&
             strncmp(s->resource, "arn:", 4) == 0) {
             /* Optimized and SDK integrations, activities: later issues.  Any
              * other resource (a local name) binds like a Lambda ARN. */

@@ -173,6 +173,14 @@ void aslrtp_timestamp_format(long long ms, char *buf, size_t size);
 int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                        json_t *input, double timeout_s, const volatile int *cancel,
                        json_t **out, aslrt_error *err);
+/* The same for a Lambda function called through the optimized integration:
+ * compact != 0 re-serializes a function error's payload compactly (as
+ * lambda:invoke reports it), *raw_len (may be NULL) receives the size of
+ * the response the handler printed (its Content-Length), and *log_tail (may
+ * be NULL; malloc'd) the last 4 KB of what a program handler logged. */
+int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
+                              double timeout_s, const volatile int *cancel, int compact,
+                              size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err);
 
 /* ==== mock.c: mocked Task responses ===================================== */
 

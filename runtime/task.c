@@ -723,7 +723,7 @@ static int reserializes_errors(const char *resource)
     return strncmp(resource, prefix, sizeof prefix - 1) == 0;
 }
 
-static int map_outcome(const binding *h, const char *resource, outcome *o,
+static int map_outcome(const binding *h, const char *resource, int compact, outcome *o,
                        json_t **out, aslrt_error *err)
 {
     char sbuf[32];
@@ -774,7 +774,7 @@ static int map_outcome(const binding *h, const char *resource, outcome *o,
         const char *name = json_is_string(type) && json_string_length(type) > 0
             ? json_string_value(type) : "Lambda.Unknown";
         aslrtp_buf b = { 0 };
-        if (reserializes_errors(resource))
+        if (compact || reserializes_errors(resource))
             aslrtp_buf_add_json(&b, v);
         else
             aslrtp_buf_add(&b, text, n);
@@ -825,8 +825,8 @@ static int map_outcome(const binding *h, const char *resource, outcome *o,
 }
 
 static int invoke_program(const binding *h, const char *resource, json_t *input,
-                          double timeout_s, const volatile int *cancel, json_t **out,
-                          aslrt_error *err)
+                          double timeout_s, const volatile int *cancel, int compact,
+                          size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     char **argv = h->argv;
     char *pyargv[10];
@@ -873,7 +873,17 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
         fail_with(err, HANDLER_FAILED, &b);
         ok = 0;
     } else {
-        ok = map_outcome(h, resource, &o, out, err);
+        ok = map_outcome(h, resource, compact, &o, out, err);
+        if (raw_len)
+            *raw_len = o.out_total;
+        if (log_tail) {
+            /* The end of what the handler logged (its stderr), at most 4 KB
+             * as Lambda's LogResult holds. */
+            size_t n = o.err.len, keep = n > 4096 ? 4096 : n;
+            aslrtp_buf b = {0};
+            aslrtp_buf_add(&b, o.err.data ? o.err.data + (n - keep) : "", keep);
+            *log_tail = aslrtp_buf_finish(&b);
+        }
     }
     free(o.out.data);
     free(o.err.data);
@@ -906,6 +916,14 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                        json_t *input, double timeout_s, const volatile int *cancel,
                        json_t **out, aslrt_error *err)
 {
+    return aslrtp_task_invoke_lambda(b, resource, input, timeout_s, cancel, 0, NULL, NULL, out,
+                                     err);
+}
+
+int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
+                              double timeout_s, const volatile int *cancel, int compact,
+                              size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
+{
     *out = NULL;
     const binding *h = lookup(b, resource);
     if (!h) {
@@ -915,9 +933,17 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
         free(cause);
         return 0;
     }
-    if (h->kind == KIND_C)
-        return invoke_c(h, resource, input, out, err);
-    return invoke_program(h, resource, input, timeout_s, cancel, out, err);
+    if (h->kind == KIND_C) {
+        int ok = invoke_c(h, resource, input, out, err);
+        if (ok && raw_len) {
+            char *t = aslrt_json_dumps(*out);
+            *raw_len = strlen(t);
+            free(t);
+        }
+        return ok;
+    }
+    return invoke_program(h, resource, input, timeout_s, cancel, compact, raw_len, log_tail, out,
+                          err);
 }
 
 /* ==== The bindings file ================================================= */

@@ -711,6 +711,60 @@ START_TEST(distributed_tolerance_paths)
 }
 END_TEST
 
+/* ---- The Lambda optimized integration ------------------------------------ */
+
+static int echo_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
+{
+    (void)err;
+    *output = json_pack("{s:s,s:O}", "fn", (const char *)ud, "event", input);
+    return 1;
+}
+
+START_TEST(lambda_invoke_function_names)
+{
+    run_bindings = aslrt_bindings_create();
+    aslrt_bindings_add_c(run_bindings, "arn:aws:lambda:us-east-1:123456789012:function:plain",
+                         echo_fn, "plain");
+    aslrt_bindings_add_c(run_bindings, "arn:aws:lambda:us-east-1:222222222222:function:other:prod",
+                         echo_fn, "other:prod");
+    const char *def =
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:states:::lambda:invoke\","
+        "\"Parameters\":{\"FunctionName.$\":\"$.fn\",\"Payload.$\":\"$.p\"},"
+        "\"ResultSelector\":{\"code.$\":\"$.StatusCode\",\"v.$\":\"$.ExecutedVersion\","
+        "\"payload.$\":\"$.Payload\"},\"End\":true}}}";
+    static const char *const inputs[][2] = {
+        /* a name, with the execution's account and region */
+        {"{\"fn\":\"plain\",\"p\":{\"a\":1}}",
+         "{\"code\":200,\"v\":\"$LATEST\",\"payload\":{\"fn\":\"plain\",\"event\":{\"a\":1}}}"},
+        /* a full ARN; a string Payload is sent as the JSON it holds */
+        {"{\"fn\":\"arn:aws:lambda:us-east-1:123456789012:function:plain\",\"p\":\"[1,2]\"}",
+         "{\"code\":200,\"v\":\"$LATEST\",\"payload\":{\"fn\":\"plain\",\"event\":[1,2]}}"},
+        /* a partial ARN with an alias */
+        {"{\"fn\":\"222222222222:function:other:prod\",\"p\":null}",
+         "{\"code\":200,\"v\":\"$LATEST\",\"payload\":{\"fn\":\"other:prod\",\"event\":{}}}"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        result r = run(def, inputs[i][0], NULL);
+        ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+        char *t = aslrt_json_dumps(r.output);
+        ck_assert_str_eq(t, inputs[i][1]);
+        free(t);
+        done(&r);
+    }
+    /* No such function: Lambda's error, as AWS reports it. */
+    result r = run(def, "{\"fn\":\"missing\",\"p\":{}}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "Lambda.ResourceNotFoundException");
+    ck_assert(strncmp(r.err.cause, "Function not found: arn:aws:lambda:us-east-1:123456789012:"
+                                   "function:missing:$LATEST (Service: AWSLambda; Status Code: 404",
+                      110) == 0);
+    done(&r);
+    aslrt_bindings_destroy(run_bindings);
+    run_bindings = NULL;
+}
+END_TEST
+
 #endif /* HAVE_LIBTCC */
 
 int main(void)
@@ -744,6 +798,7 @@ int main(void)
     tcase_add_test(tc, parallel_failure_stops_sibling_processes);
     tcase_add_test(tc, distributed_tolerated_failures);
     tcase_add_test(tc, distributed_tolerance_paths);
+    tcase_add_test(tc, lambda_invoke_function_names);
 #endif
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
