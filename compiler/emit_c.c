@@ -247,10 +247,12 @@ static void emit_tables(FILE *out, const asl_cfg *c)
     for (size_t i = 0; i < c->ncatchers; i++) {
         fprintf(out, "    /* %zu */ {catch%zu_errors, %zu, ", i, i, c->catchers[i].nerrors);
         put_index(out, c->catchers[i].result_path);
+        fputs(", ", out);
+        put_index(out, c->catchers[i].assign);
         fputs("},\n", out);
     }
     if (!c->ncatchers)
-        fputs("    {0, 0, 0}\n", out);
+        fputs("    {0, 0, 0, 0}\n", out);
     fputs("};\n\n", out);
 }
 
@@ -273,6 +275,11 @@ static void emit_op(FILE *out, const ir_op *o, const char *onfail)
     case IR_EXIT: name = "exit"; has_arg = false; break;
     case IR_PARALLEL: name = "parallel"; has_arg = false; break;
     case IR_MAP: name = "map"; has_arg = false; break;
+    case IR_ASSIGN_EFF:
+    case IR_ASSIGN_RES:
+        fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, %d)) goto %s;\n", o->arg,
+                o->kind == IR_ASSIGN_RES, onfail);
+        return;
     default: ASL_UNREACHABLE();
     }
     fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);
@@ -377,6 +384,10 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
                     fprintf(out, "s%zu_%zu:\n", i, j);
                 else
                     fprintf(out, "s%zu_default:\n", i);
+                /* The chosen rule's Assign, or the state's for Default. */
+                int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
+                if (assign != ASLRT_NONE)
+                    fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, 0)) goto fail;\n", assign);
                 for (size_t k = 0; k < n->nafter; k++)
                     emit_op(out, &n->after_choice[k], "fail");
                 fprintf(out, "    goto s%d;\n", target);

@@ -32,6 +32,8 @@ typedef enum {
     IR_WAIT,             /* the Wait state's delay */
     IR_PARALLEL,         /* run the branches (state descriptor) */
     IR_MAP,              /* run the item processor over the items */
+    IR_ASSIGN_EFF,       /* arg: TEMPLATE item: Assign over the effective input */
+    IR_ASSIGN_RES,       /* arg: TEMPLATE item: Assign over the result */
     IR_EXIT              /* state exited */
 } ir_op_kind;
 
@@ -51,6 +53,7 @@ typedef struct ir_cond {
 typedef struct ir_arm {
     ir_cond *cond;
     int target;               /* node index in the same graph */
+    int assign;               /* the rule's Assign (TEMPLATE item) or ASLRT_NONE */
 } ir_arm;
 
 typedef enum {
@@ -71,6 +74,7 @@ typedef struct ir_node {
     size_t narms;
     ir_op *after_choice;      /* IR_CHOOSE: ops run once an arm is taken */
     size_t nafter;
+    int default_assign;       /* IR_CHOOSE: the state's Assign, for Default */
     bool recovers;            /* has Retry or Catch: failing ops go to the recovery */
     int *catch_targets;       /* node of each catcher's Next */
     size_t ncatch;
@@ -89,6 +93,7 @@ typedef struct ir_catcher {
     const char **errors;
     size_t nerrors;
     int result_path;          /* REFPATH item, ASLRT_NONE or ASLRT_NULL_PATH */
+    int assign;               /* TEMPLATE item or ASLRT_NONE */
 } ir_catcher;
 
 typedef struct ir_graph {

@@ -186,6 +186,10 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
             op(&b, IR_RESULT_JSON, add_json_item(l, ASLRT_ITEM_JSON, s->result));
         else
             op(&b, IR_RESULT_INPUT, 0);
+        /* ASL-REFERENCE §6: Assign sees the Task's raw result, the Pass's
+         * result. */
+        if (s->assign)
+            op(&b, IR_ASSIGN_RES, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
         if (s->result_selector)
             op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
         op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
@@ -204,6 +208,8 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         } else {
             op(&b, IR_MAP, 0);
         }
+        if (s->assign)
+            op(&b, IR_ASSIGN_RES, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
         if (s->result_selector)
             op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
         op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
@@ -231,6 +237,12 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         op(&a, IR_EXIT, 0);
         if (s->type == ASLRT_STATE_WAIT)
             op(&b, IR_WAIT, 0);
+        /* Wait's Assign sees the effective input; Choice's is per rule. */
+        if (s->type == ASLRT_STATE_WAIT && s->assign)
+            op(&b, IR_ASSIGN_EFF, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
+        n->default_assign = s->type == ASLRT_STATE_CHOICE && s->assign
+                                ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign)
+                                : ASLRT_NONE;
         if (s->type == ASLRT_STATE_CHOICE) {
             n->after_choice = copy_ops(l, &a);
             n->nafter = a.n;
@@ -265,6 +277,9 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         for (size_t i = 0; i < s->nchoices; i++) {
             n->arms[i].cond = lower_cond(l, s->choices[i]);
             n->arms[i].target = node_of(g, s->choices[i]->next);
+            n->arms[i].assign = s->choices[i]->assign
+                                    ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->choices[i]->assign)
+                                    : ASLRT_NONE;
         }
         n->next = s->default_next ? node_of(g, s->default_next) : -1;
     } else if (s->end) {
@@ -357,6 +372,7 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
         k->errors = h->errors;
         k->nerrors = h->nerrors;
         k->result_path = path_arg(l, h->result_path, ASLRT_ITEM_REFPATH);
+        k->assign = h->assign ? add_json_item(l, ASLRT_ITEM_TEMPLATE, h->assign) : ASLRT_NONE;
     }
 }
 
@@ -414,6 +430,8 @@ static void check_op(const asl_cfg *c, const ir_op *o)
     case IR_OUTPUT_PATH: want = ASLRT_ITEM_PATH; break;
     case IR_RESULT_PATH: want = ASLRT_ITEM_REFPATH; break;
     case IR_PARAMETERS:
+    case IR_ASSIGN_EFF:
+    case IR_ASSIGN_RES:
     case IR_RESULT_SELECTOR: want = ASLRT_ITEM_TEMPLATE; break;
     case IR_RESULT_JSON: want = ASLRT_ITEM_JSON; break;
     case IR_ENTER: ASL_ASSERT(o->arg >= 0 && (size_t)o->arg < c->nstates); return;

@@ -179,11 +179,100 @@ static void validate_resource(asl_unit *u, const asl_machine *m, const asl_state
                      "Express state machine does not support '.waitForTaskToken' service integration");
 }
 
+/* ==== Variables ========================================================== */
+
+/* A variable name (ASL-REFERENCE §6): an identifier (ASCII letters, digits
+ * and '_', not starting with a digit; any non-ASCII character is taken as a
+ * letter), at most 80 characters, and not the reserved "states". */
+static bool valid_variable(const char *name, size_t len)
+{
+    if (len == 0 || len > 80 * 4 || (len == 6 && strncmp(name, "states", 6) == 0))
+        return false;
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        chars += (c & 0xC0) != 0x80;
+        bool ok = c >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return chars <= 80;
+}
+
+/* Checks one Assign object's names; with outer (the names assigned by the
+ * enclosing graphs, NULL at the top), also that none of them is assigned
+ * again inside a branch or item processor, which AWS forbids. */
+static void check_assign(asl_unit *u, json_t *assign, const char *ptr, json_t *outer, json_t *mine)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(assign, key, val) {
+        size_t n = strlen(key);
+        size_t len = n >= 2 && strcmp(key + n - 2, ".$") == 0 ? n - 2 : n;
+        char *kptr = asl_ptr(u, ptr, key);
+        if (!valid_variable(key, len)) {
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, kptr, ASL_AT_KEY, 0, "SCHEMA_VALIDATION_FAILED",
+                         "'%.*s' is not a valid variable name (an identifier of at most 80 "
+                         "characters, not 'states')",
+                         (int)len, key);
+            continue;
+        }
+        char *name = asl_strdupf(u, "%.*s", (int)len, key);
+        if (outer && json_object_get(outer, name))
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, kptr, ASL_AT_KEY, 0, "SCHEMA_VALIDATION_FAILED",
+                         "The variable '%s' is assigned in an enclosing scope: a Parallel branch "
+                         "or Map item processor may read it but not assign it",
+                         name);
+        json_object_set_new(mine, name, json_true());
+    }
+}
+
+/* The names a graph's states assign (including Choice rules and catchers,
+ * which assign in the graph of their state). */
+static void graph_assigns(asl_unit *u, const asl_graph *g, json_t *outer, json_t *mine)
+{
+    for (size_t i = 0; i < g->nstates; i++) {
+        const asl_state *s = g->states[i];
+        if (s->assign)
+            check_assign(u, s->assign, asl_ptr(u, s->ptr, "Assign"), outer, mine);
+        for (size_t j = 0; j < s->nchoices; j++)
+            if (s->choices[j]->assign)
+                check_assign(u, s->choices[j]->assign, asl_ptr(u, s->choices[j]->ptr, "Assign"),
+                             outer, mine);
+        for (size_t j = 0; j < s->ncatch; j++)
+            if (s->catch_[j]->assign)
+                check_assign(u, s->catch_[j]->assign, asl_ptr(u, s->catch_[j]->ptr, "Assign"),
+                             outer, mine);
+    }
+}
+
+static void validate_variables(asl_unit *u, const asl_graph *g, json_t *outer)
+{
+    json_t *mine = json_object();
+    graph_assigns(u, g, outer, mine);
+    /* What the nested graphs may not assign: everything visible here. */
+    json_t *visible = json_deep_copy(mine);
+    if (outer)
+        json_object_update(visible, outer);
+    for (size_t i = 0; i < g->nstates; i++) {
+        const asl_state *s = g->states[i];
+        for (size_t b = 0; b < s->nbranches; b++)
+            validate_variables(u, s->branches[b], visible);
+        if (s->processor)
+            validate_variables(u, s->processor, s->distributed ? NULL : visible);
+    }
+    json_decref(visible);
+    json_decref(mine);
+}
+
 bool asl_validate_machine(asl_unit *u, const asl_machine *m)
 {
     size_t before = u->diags.nerrors;
     for (size_t i = 0; i < m->ngraphs; i++)
         validate_graph(u, m->graphs[i]);
+    if (m->top)
+        validate_variables(u, m->top, NULL);
 
     /* Names are unique across the whole machine, nested graphs included. */
     asl_state **sorted = malloc((m->nstates + 1) * sizeof *sorted);
@@ -252,16 +341,8 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
                             strcmp(fmt, "PARQUET") == 0 ? "ItemReader InputType PARQUET"
                                                         : "ItemReader InputType MANIFEST");
         }
-        for (size_t j = 0; j < s->ncatch; j++)
-            if (s->catch_[j]->assign)
-                unsupported(u, sev, asl_ptr(u, s->catch_[j]->ptr, "Assign"), ASL_AT_KEY,
-                            "Assign (variables)");
-        if (s->assign)
-            unsupported(u, sev, asl_ptr(u, s->ptr, "Assign"), ASL_AT_KEY, "Assign (variables)");
-        for (size_t j = 0; j < s->nchoices; j++)
-            if (s->choices[j]->assign)
-                unsupported(u, sev, asl_ptr(u, s->choices[j]->ptr, "Assign"), ASL_AT_KEY,
-                            "Assign (variables)");
+
+
         if (s->credentials)
             unsupported(u, sev, asl_ptr(u, s->ptr, "Credentials"), ASL_AT_KEY, "Credentials");
         if (s->type == ASLRT_STATE_TASK && s->resource &&

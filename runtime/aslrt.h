@@ -160,6 +160,7 @@ typedef struct aslrt_catcher {
     const char *const *errors; /* ErrorEquals */
     int nerrors;
     int result_path;       /* REFPATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
+    int assign;            /* TEMPLATE item: the catcher's Assign */
 } aslrt_catcher;
 
 /* Choice comparison operators (ASL spec, "Choice Rules"). */
@@ -251,6 +252,10 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f);
  * MaxConcurrency at a time; the result is the array of outputs in item
  * order.  The first failure stops the others and fails the state. */
 int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
+/* Assign (JSONPath): evaluates the template tmpl over the effective input
+ * (source 0) or the result (source 1); the variables change when the state
+ * exits. */
+int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
 /* Records States.NoChoiceMatched; always returns 0. */

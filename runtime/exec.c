@@ -154,6 +154,10 @@ struct aslrt_exec {
                                  by the branches and iterations of an execution) */
     uint64_t rng;             /* xorshift64* state, for retry jitter */
     const volatile int *cancel; /* set when a sibling branch or iteration failed */
+    json_t *vars;             /* this scope's variables (an object) */
+    const struct aslrt_exec *outer; /* the enclosing scope, readable; NULL at the top
+                                 and in distributed Map children */
+    json_t *pending;          /* the current state's Assign, applied when it exits */
     json_t *fanout_result;    /* the array a Parallel or Map op just built */
     int has_item;             /* evaluating a Map's ItemSelector: $$.Map.Item exists */
     long item_index;          /* $$.Map.Item.Index */
@@ -267,6 +271,18 @@ typedef struct resolver {
     json_t *input;            /* what "$" means here */
 } resolver;
 
+/* A variable's value (borrowed): this scope's, else the enclosing ones'
+ * (ASL-REFERENCE §6: branches and iterations read outer variables). */
+static json_t *variable(const aslrt_exec *ex, const char *name)
+{
+    for (; ex; ex = ex->outer) {
+        json_t *v = ex->vars ? json_object_get(ex->vars, name) : NULL;
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
 /* Evaluates a path of any root: "$" input, "$$" context, "$x" variable;
  * returns a new reference. */
 static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
@@ -275,9 +291,14 @@ static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
     switch (aslrtp_path_root(p)) {
     case ASLRTP_ROOT_CONTEXT:
         return aslrtp_path_get(p, context(r->ex), why);
-    case ASLRTP_ROOT_VAR:
-        *why = aslrtp_strdupf("The variable '%s' is not defined", aslrtp_path_var(p));
-        return NULL;
+    case ASLRTP_ROOT_VAR: {
+        json_t *v = variable(r->ex, aslrtp_path_var(p));
+        if (!v) {
+            *why = aslrtp_strdupf("The variable '%s' is not defined", aslrtp_path_var(p));
+            return NULL;
+        }
+        return aslrtp_path_get(p, v, why);
+    }
     default:
         return aslrtp_path_get(p, r->input, why);
     }
@@ -435,6 +456,32 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     return 1;
 }
 
+static json_t *apply_template(aslrt_exec *ex, int tmpl, json_t *input);
+
+/* ASL-REFERENCE §6: an Assign's values are computed with the variables as
+ * they were when the state was entered and become visible from the next
+ * state on. */
+static void commit_assign(aslrt_exec *ex)
+{
+    if (!ex->pending)
+        return;
+    if (!ex->vars)
+        ex->vars = json_object();
+    json_object_update(ex->vars, ex->pending);
+    json_decref(ex->pending);
+    ex->pending = NULL;
+}
+
+int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
+{
+    json_t *in = source ? f->res : EFF(f);
+    json_t *v = apply_template(ex, tmpl, in ? in : json_null());
+    if (!v)
+        return 0;
+    set(&ex->pending, v);
+    return 1;
+}
+
 int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
 {
     /* Recorded on AWS: a state whose output is over the payload quota fails
@@ -454,6 +501,7 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
     }
     ex->event_id++; /* *StateExited */
     set(&f->input, NULL);
+    commit_assign(ex);
     return 1;
 }
 
@@ -1051,6 +1099,11 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->context = NULL;
     c->cancel = cancel;
     c->has_item = 0;
+    c->vars = NULL;
+    c->pending = NULL;
+    /* Inline branches and iterations read the outer variables; distributed
+     * Map children run as executions of their own (ASL-REFERENCE §6). */
+    c->outer = parent->state && parent->state->distributed ? NULL : parent;
     c->transitions = 0;
     c->retry_counts = calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
     if (!c->retry_counts)
@@ -1062,6 +1115,8 @@ static void child_destroy(aslrt_exec *c)
 {
     aslrt_error_clear(&c->error);
     json_decref(c->context);
+    json_decref(c->vars);
+    json_decref(c->pending);
     free(c->retry_counts);
     free(c);
 }
@@ -1143,6 +1198,9 @@ static void run_item(void *ud, size_t i, int worker)
     aslrt_exec *c = fn->children[worker];
     aslrt_error_clear(&c->error);
     c->status = ASLRT_SUCCEEDED;
+    /* Each branch and iteration has a scope of its own. */
+    set(&c->vars, NULL);
+    set(&c->pending, NULL);
     long before = c->event_id;
     json_t *in;
     int graph;
@@ -1634,6 +1692,7 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
         }
         aslrt_error_clear(&ex->error);
         ex->status = ASLRT_SUCCEEDED;
+        set(&ex->pending, NULL);
         set(&f->raw, json_incref(f->input));
         set(&f->eff, NULL);
         set(&f->res, NULL);
@@ -1663,6 +1722,15 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
 int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
 {
     const aslrt_catcher *c = &ex->prog->m->catchers[ex->state->catcher + k];
+    /* The state's own Assign does not apply, the catcher's does, over the
+     * error output (ASL-REFERENCE §6). */
+    set(&ex->pending, NULL);
+    if (c->assign != ASLRT_NONE) {
+        json_t *v = apply_template(ex, c->assign, f->res);
+        if (!v)
+            return 0;
+        set(&ex->pending, v);
+    }
     /* The catcher's ResultPath merges the error output into the state's
      * raw input; the state's own ResultPath and OutputPath do not apply. */
     set(&f->raw, f->input);
@@ -1671,6 +1739,7 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
     if (!aslrt_op_result_path(ex, f, c->result_path))
         return 0;
     ex->event_id++; /* *StateExited */
+    commit_assign(ex);
     return 1;
 }
 
@@ -1728,6 +1797,8 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     }
     aslrt_error_clear(&ex.error);
     json_decref(ex.context);
+    json_decref(ex.vars);
+    json_decref(ex.pending);
     json_decref(ex.input);
     free(ex.name);
     free(ex.sm_name);

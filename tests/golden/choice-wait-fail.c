@@ -31,7 +31,7 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    {0, 0, 0}
+    {0, 0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

@@ -30,8 +30,8 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    /* 0 */ {catch0_errors, 1, 1},
-    /* 1 */ {catch1_errors, 1, ASLRT_NONE},
+    /* 0 */ {catch0_errors, 1, 1, ASLRT_NONE},
+    /* 1 */ {catch1_errors, 1, ASLRT_NONE, ASLRT_NONE},
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

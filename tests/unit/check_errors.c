@@ -765,6 +765,51 @@ START_TEST(lambda_invoke_function_names)
 }
 END_TEST
 
+/* ---- Variables (JSONPath Assign) ------------------------------------------ */
+
+START_TEST(variables_assign_and_read)
+{
+    /* Assign's values are computed with the variables as the state found
+     * them and are seen from the next state on; a Choice rule's Assign and
+     * a catcher's replace the state's; branches read outer variables. */
+    const char *def =
+        "{\"StartAt\":\"A\",\"States\":{"
+        "\"A\":{\"Type\":\"Pass\",\"Result\":{\"n\":1},\"Assign\":{\"x.$\":\"$.n\",\"k\":\"c\"},"
+        "\"Next\":\"B\"},"
+        "\"B\":{\"Type\":\"Pass\",\"Parameters\":{\"x.$\":\"$x\"},"
+        "\"Assign\":{\"x.$\":\"States.MathAdd($x, 10)\",\"old.$\":\"$x\"},\"Next\":\"C\"},"
+        "\"C\":{\"Type\":\"Choice\",\"Assign\":{\"path\":\"default\"},"
+        "\"Choices\":[{\"Variable\":\"$x\",\"NumericEquals\":11,\"Assign\":{\"path\":\"rule\"},"
+        "\"Next\":\"T\"}],\"Default\":\"T\"},"
+        "\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:1:function:f\","
+        "\"Assign\":{\"never\":true},"
+        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Assign\":{\"err.$\":\"$.Error\"},"
+        "\"Next\":\"P\"}],\"Next\":\"P\"},"
+        "\"P\":{\"Type\":\"Parallel\",\"Branches\":[{\"StartAt\":\"R\",\"States\":{"
+        "\"R\":{\"Type\":\"Pass\",\"Parameters\":{\"x.$\":\"$x\",\"old.$\":\"$old\","
+        "\"path.$\":\"$path\",\"err.$\":\"$err\",\"k.$\":\"$k\"},\"End\":true}}}],\"End\":true}}}";
+    flaky fl = {1, "Boom", 0};
+    result r = run(def, "{}", &fl);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    char *t = aslrt_json_dumps(r.output);
+    ck_assert_str_eq(t, "[{\"x\":11,\"old\":1,\"path\":\"rule\",\"err\":\"Boom\",\"k\":\"c\"}]");
+    free(t);
+    done(&r);
+}
+END_TEST
+
+START_TEST(variables_undefined_reference)
+{
+    const char *def = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+                      "\"Parameters\":{\"v.$\":\"$nope\"},\"End\":true}}}";
+    result r = run(def, "{}", NULL);
+    ck_assert_int_eq(r.status, ASLRT_FAILED);
+    ck_assert_str_eq(r.err.error, "States.Runtime");
+    ck_assert_ptr_nonnull(strstr(r.err.cause, "The JSONPath '$nope' specified for the field 'v.$'"));
+    done(&r);
+}
+END_TEST
+
 #endif /* HAVE_LIBTCC */
 
 int main(void)
@@ -799,6 +844,8 @@ int main(void)
     tcase_add_test(tc, distributed_tolerated_failures);
     tcase_add_test(tc, distributed_tolerance_paths);
     tcase_add_test(tc, lambda_invoke_function_names);
+    tcase_add_test(tc, variables_assign_and_read);
+    tcase_add_test(tc, variables_undefined_reference);
 #endif
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
