@@ -174,40 +174,26 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
     switch (s->type) {
     case ASLRT_STATE_PASS:
     case ASLRT_STATE_TASK:
-        /* An absent InputPath (or "$") costs nothing: the effective input
-         * is then the state input itself. */
+    case ASLRT_STATE_PARALLEL:
+    case ASLRT_STATE_MAP:
+        /* States that make a result (ASL-REFERENCE §4).  An absent
+         * InputPath (or "$") costs nothing: the effective input is then the
+         * state input itself. */
         if (path_arg(l, s->input_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
             op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
-        if (s->parameters)
+        if (s->parameters) /* a Map's Parameters is its ItemSelector */
             op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
         if (s->type == ASLRT_STATE_TASK)
             op(&b, IR_INVOKE, 0);
+        else if (s->type == ASLRT_STATE_PARALLEL)
+            op(&b, IR_PARALLEL, 0);
+        else if (s->type == ASLRT_STATE_MAP)
+            op(&b, IR_MAP, 0);
         else if (s->result)
             op(&b, IR_RESULT_JSON, add_json_item(l, ASLRT_ITEM_JSON, s->result));
         else
             op(&b, IR_RESULT_INPUT, 0);
-        /* ASL-REFERENCE §6: Assign sees the Task's raw result, the Pass's
-         * result. */
-        if (s->assign)
-            op(&b, IR_ASSIGN_RES, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
-        if (s->result_selector)
-            op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
-        op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
-        if (path_arg(l, s->output_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
-            op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
-        op(&b, IR_EXIT, 0);
-        break;
-    case ASLRT_STATE_PARALLEL:
-    case ASLRT_STATE_MAP:
-        if (path_arg(l, s->input_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
-            op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
-        if (s->type == ASLRT_STATE_PARALLEL) {
-            if (s->parameters)
-                op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
-            op(&b, IR_PARALLEL, 0);
-        } else {
-            op(&b, IR_MAP, 0);
-        }
+        /* ASL-REFERENCE §6: Assign sees the raw result (a Pass's result). */
         if (s->assign)
             op(&b, IR_ASSIGN_RES, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
         if (s->result_selector)

@@ -1368,27 +1368,9 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
 static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long long *count,
                       double *pct)
 {
-    if (s->tolerated_count_path != ASLRT_NONE) {
-        const aslrtp_path *p = get_item(ex, s->tolerated_count_path)->path;
-        json_t *v = select_path(ex, s->tolerated_count_path, input);
-        if (!v)
-            return false;
-        bool ok;
-        long long n = int_value(v, &ok);
-        if (!ok || !json_is_number(v)) {
-            char *q = quote_value(v);
-            char *d = aslrtp_strdupf("The ToleratedFailureCountPath field refers to value \"%s\" "
-                                     "which is not a valid integer: %s",
-                                     q, aslrtp_path_text(p));
-            fail_in_state(ex, "States.Runtime", d);
-            free(d);
-            free(q);
-            json_decref(v);
-            return false;
-        }
-        json_decref(v);
-        *count = n;
-    }
+    if (s->tolerated_count_path != ASLRT_NONE &&
+        !path_int(ex, s->tolerated_count_path, input, "ToleratedFailureCountPath", LLONG_MIN, count))
+        return false;
     if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
         fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
         return false;
