@@ -329,7 +329,7 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
     }
 }
 
-static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
+static void emit_graph(FILE *out, const ir_graph *g)
 {
     fprintf(out, "static json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
     fputs("    aslrt_frame f;\n", out);
@@ -412,7 +412,6 @@ static void emit_graph(FILE *out, const asl_cfg *c, const ir_graph *g)
                     i, k, k, n->catch_targets[k]);
     }
     fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return 0;\n}\n\n", out);
-    (void)c;
 }
 
 bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
@@ -428,7 +427,7 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
         fprintf(out, "static json_t *graph%zu(aslrt_exec *ex, json_t *input);\n", i);
     fputs("\n", out);
     for (size_t i = 0; i < c->ngraphs; i++)
-        emit_graph(out, c, &c->graphs[i]);
+        emit_graph(out, &c->graphs[i]);
     fputs("static const aslrt_graph_fn graphs[] = {", out);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "%sgraph%zu", i ? ", " : "", i);

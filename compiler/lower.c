@@ -179,8 +179,10 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         /* States that make a result (ASL-REFERENCE §4).  An absent
          * InputPath (or "$") costs nothing: the effective input is then the
          * state input itself. */
-        if (path_arg(l, s->input_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
-            op(&b, IR_INPUT_PATH, path_arg(l, s->input_path, ASLRT_ITEM_PATH));
+    {
+        int in = path_arg(l, s->input_path, ASLRT_ITEM_PATH);
+        if (in != ASLRT_NONE)
+            op(&b, IR_INPUT_PATH, in);
         if (s->parameters) /* a Map's Parameters is its ItemSelector */
             op(&b, IR_PARAMETERS, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->parameters));
         if (s->type == ASLRT_STATE_TASK)
@@ -199,10 +201,12 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         if (s->result_selector)
             op(&b, IR_RESULT_SELECTOR, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->result_selector));
         op(&b, IR_RESULT_PATH, path_arg(l, s->result_path, ASLRT_ITEM_REFPATH));
-        if (path_arg(l, s->output_path, ASLRT_ITEM_PATH) != ASLRT_NONE)
-            op(&b, IR_OUTPUT_PATH, path_arg(l, s->output_path, ASLRT_ITEM_PATH));
+        int out = path_arg(l, s->output_path, ASLRT_ITEM_PATH);
+        if (out != ASLRT_NONE)
+            op(&b, IR_OUTPUT_PATH, out);
         op(&b, IR_EXIT, 0);
         break;
+    }
     case ASLRT_STATE_WAIT:
     case ASLRT_STATE_SUCCEED:
     case ASLRT_STATE_CHOICE:

@@ -18,11 +18,6 @@
 
 #define TARGET "MISSING_TRANSITION_TARGET"
 
-static asl_state *find(const asl_graph *g, const char *name)
-{
-    return asl_graph_find(g, name);
-}
-
 /* Calls fn for each transition of s: (target name, pointer of the field). */
 typedef void (*edge_fn)(void *ud, const asl_state *s, const char *target, const char *ptr);
 
@@ -53,7 +48,7 @@ static void check_target(void *ud, const asl_state *s, const char *target, const
 {
     walk *w = ud;
     (void)s;
-    if (!find(w->g, target)) {
+    if (!asl_graph_find(w->g, target)) {
         asl_diag_add(&w->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, TARGET,
                      "Missing 'Next' target: %s", target);
         w->ok = false;
@@ -65,7 +60,7 @@ static void visit(void *ud, const asl_state *s, const char *target, const char *
     walk *w = ud;
     (void)s;
     (void)ptr;
-    asl_state *t = find(w->g, target);
+    asl_state *t = asl_graph_find(w->g, target);
     if (t && !w->seen[t->index]) {
         w->seen[t->index] = 1;
         w->stack[w->n++] = t;
@@ -75,7 +70,7 @@ static void visit(void *ud, const asl_state *s, const char *target, const char *
 static bool validate_graph(asl_unit *u, const asl_graph *g)
 {
     walk w = {.u = u, .g = g, .ok = true};
-    if (g->start_at && !find(g, g->start_at)) {
+    if (g->start_at && !asl_graph_find(g, g->start_at)) {
         asl_diag_add(&u->diags, ASL_DIAG_ERROR, asl_ptr(u, g->ptr, "StartAt"), ASL_AT_VALUE, 0,
                      TARGET, "Missing 'Next' target: %s", g->start_at);
         w.ok = false;
@@ -90,7 +85,7 @@ static bool validate_graph(asl_unit *u, const asl_graph *g)
                      "Workflow has no terminal state");
         return false;
     }
-    asl_state *start = g->start_at ? find(g, g->start_at) : NULL;
+    asl_state *start = g->start_at ? asl_graph_find(g, g->start_at) : NULL;
     if (!start)
         return w.ok;
     w.seen = calloc(g->nstates + 1, 1);
