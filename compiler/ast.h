@@ -21,7 +21,10 @@ typedef struct asl_graph asl_graph;
 typedef struct asl_state asl_state;
 
 /* A Choice rule: a Boolean combination or a data test. */
-typedef enum { ASL_RULE_AND, ASL_RULE_OR, ASL_RULE_NOT, ASL_RULE_TEST } asl_rule_kind;
+typedef enum {
+    ASL_RULE_AND, ASL_RULE_OR, ASL_RULE_NOT, ASL_RULE_TEST,
+    ASL_RULE_CONDITION         /* JSONata: Condition */
+} asl_rule_kind;
 
 typedef struct asl_rule {
     asl_rule_kind kind;
@@ -35,6 +38,9 @@ typedef struct asl_rule {
     bool is_path;              /* the ...Path form */
     const char *next;          /* top-level rules: Next */
     json_t *assign;            /* top-level rules: Assign */
+    /* JSONata rules (ASL-REFERENCE §10.1) */
+    json_t *condition;         /* Condition: true, false or a "{% %}" string */
+    json_t *output;            /* Output */
 } asl_rule;
 
 /* A retrier or catcher. */
@@ -51,6 +57,7 @@ typedef struct asl_handler {
     const char *next;
     json_t *result_path;
     json_t *assign;
+    json_t *output;            /* JSONata: the catcher's Output */
 } asl_handler;
 
 struct asl_state {
@@ -127,6 +134,17 @@ struct asl_state {
     json_t *writer_config;
 
     const char *query_language;/* the state's QueryLanguage, or NULL */
+
+    /* JSONata mode (ASL-REFERENCE §5).  Every "{% %}" string in these was
+     * parsed when the state was; lower.c turns them into JSONATA items.  A
+     * numeric or string knob written as an expression is kept as its JSON
+     * string here (the literal forms fill the fields above). */
+    bool jsonata;
+    json_t *arguments, *output;
+    json_t *x_timeout, *x_heartbeat, *x_seconds, *x_timestamp, *x_error, *x_cause;
+    json_t *items;             /* Map Items: an array or an expression */
+    json_t *x_max_concurrency, *x_tolerated_count, *x_tolerated_percentage;
+    json_t *x_reader_max_items, *x_batch_max_items, *x_batch_max_bytes;
 };
 
 struct asl_graph {

@@ -78,7 +78,7 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
         return false;
     }
     bool tcc = strstr(cc, "tcc") != NULL;
-    const char *argv[32];
+    const char *argv[48];
     int n = 0;
     argv[n++] = cc;
     argv[n++] = tcc ? "-std=c11" : "-std=c11";
@@ -104,7 +104,7 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
     bool linked_static = false;
     if (!tcc && statics[0]) {
-        for (char *tok = strtok(statics, " "); tok && n < 28; tok = strtok(NULL, " "))
+        for (char *tok = strtok(statics, " "); tok && n < 36; tok = strtok(NULL, " "))
             argv[n++] = tok;
         argv[n++] = "-ldl";
         linked_static = true;
@@ -112,7 +112,13 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     if (!linked_static) {
         argv[n++] = "-ljansson";
         argv[n++] = "-lcrypto";
+        argv[n++] = "-lpcre2-8";
     }
+    /* Shared libraries of optional features (libcurl for HTTP tasks). */
+    char dynamics[sizeof ASLC_DYNAMIC_LIBS];
+    memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
+    for (char *tok = strtok(dynamics, " "); tok && n < 44; tok = strtok(NULL, " "))
+        argv[n++] = tok;
     argv[n++] = "-lpthread";
     argv[n++] = "-lm";
     argv[n] = NULL;

@@ -20,7 +20,7 @@
 
 #include "backend.h"
 
-static void put_literal(FILE *out, const char *s)
+void asl_put_literal_n(FILE *out, const char *s, size_t len)
 {
     if (!s) {
         fputs("0", out);
@@ -28,7 +28,7 @@ static void put_literal(FILE *out, const char *s)
     }
     fputc('"', out);
     size_t col = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++) {
         /* Long literals are split so that lines stay readable. */
         if (col >= 100) {
             fputs("\"\n    \"", out);
@@ -48,6 +48,11 @@ static void put_literal(FILE *out, const char *s)
         }
     }
     fputc('"', out);
+}
+
+static void put_literal(FILE *out, const char *s)
+{
+    asl_put_literal_n(out, s, s ? strlen(s) : 0);
 }
 
 /* A state name in a comment: printable ASCII only, never closing it. */
@@ -74,6 +79,7 @@ static const char *item_kind_name(int k)
     case ASLRT_ITEM_REFPATH: return "ASLRT_ITEM_REFPATH";
     case ASLRT_ITEM_TEMPLATE: return "ASLRT_ITEM_TEMPLATE";
     case ASLRT_ITEM_INTRINSIC: return "ASLRT_ITEM_INTRINSIC";
+    case ASLRT_ITEM_JSONATA: return "ASLRT_ITEM_JSONATA";
     }
     ASL_UNREACHABLE();
 }
@@ -125,14 +131,36 @@ static void put_errors(FILE *out, const char *what, size_t i, const char **error
 
 static void emit_tables(FILE *out, const asl_cfg *c)
 {
+    /* JSONata expressions, parsed by aslc: static ASTs the runtime walks. */
+    for (size_t i = 0; i < c->nitems; i++) {
+        const ir_item *it = &c->items[i];
+        if (it->kind != ASLRT_ITEM_JSONATA || !it->nexprs)
+            continue;
+        char prefix[64];
+        for (size_t k = 0; k < it->nexprs; k++) {
+            snprintf(prefix, sizeof prefix, "jn%zu_%zu", i, k);
+            asl_emit_jsonata(out, it->exprs[k], prefix);
+        }
+        fprintf(out, "static const aslrt_jn_node *const jn%zu[] = {", i);
+        for (size_t k = 0; k < it->nexprs; k++)
+            fprintf(out, "%s&jn%zu_%zu", k ? ", " : "", i, k);
+        fputs("};\n\n", out);
+    }
     fprintf(out, "static const aslrt_item items[] = {\n");
     for (size_t i = 0; i < c->nitems; i++) {
-        fprintf(out, "    /* %zu */ {%s, ", i, item_kind_name(c->items[i].kind));
-        put_literal(out, c->items[i].text);
+        const ir_item *it = &c->items[i];
+        fprintf(out, "    /* %zu */ {.kind = %s, .text = ", i, item_kind_name(it->kind));
+        put_literal(out, it->text);
+        if (it->kind == ASLRT_ITEM_JSONATA) {
+            fputs(", .field = ", out);
+            put_literal(out, it->field);
+            if (it->nexprs)
+                fprintf(out, ", .exprs = jn%zu, .nexprs = %zu", i, it->nexprs);
+        }
         fputs("},\n", out);
     }
     if (!c->nitems)
-        fputs("    {0, 0}\n", out);
+        fputs("    {.kind = 0}\n", out);
     fputs("};\n\n", out);
 
     fputs("static const aslrt_cmp cmps[] = {\n", out);
@@ -160,6 +188,8 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         fprintf(out, "    /* %zu */ {.name = ", i);
         put_literal(out, s->name);
         fprintf(out, ", .type = %s", state_type_name(s->type));
+        if (s->jsonata)
+            fputs(", .jsonata = 1", out);
 #define STR_FIELD(f)                  \
     if (s->f) {                       \
         fputs(", ." #f " = ", out);   \
@@ -249,10 +279,12 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_index(out, c->catchers[i].result_path);
         fputs(", ", out);
         put_index(out, c->catchers[i].assign);
+        fputs(", ", out);
+        put_index(out, c->catchers[i].output);
         fputs("},\n", out);
     }
     if (!c->ncatchers)
-        fputs("    {0, 0, 0, 0}\n", out);
+        fputs("    {0, 0, 0, 0, 0}\n", out);
     fputs("};\n\n", out);
 }
 
@@ -280,6 +312,9 @@ static void emit_op(FILE *out, const ir_op *o, const char *onfail)
         fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, %d)) goto %s;\n", o->arg,
                 o->kind == IR_ASSIGN_RES, onfail);
         return;
+    case IR_JN_ARGUMENTS: name = "jn_arguments"; break;
+    case IR_JN_ASSIGN: name = "jn_assign"; break;
+    case IR_JN_OUTPUT: name = "jn_output"; break;
     default: ASL_UNREACHABLE();
     }
     fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);
@@ -303,6 +338,16 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
     case ASL_RULE_TEST:
         indent(out, depth);
         fprintf(out, "r = aslrt_op_test(ex, &f, %d);\n", k->cmp);
+        indent(out, depth);
+        fputs("if (r < 0) goto fail;\n", out);
+        return;
+    case ASL_RULE_CONDITION:
+        indent(out, depth);
+        if (k->item == ASLRT_NONE) {
+            fprintf(out, "r = %d;\n", k->literal);
+            return;
+        }
+        fprintf(out, "r = aslrt_op_jn_condition(ex, &f, %d);\n", k->item);
         indent(out, depth);
         fputs("if (r < 0) goto fail;\n", out);
         return;
@@ -386,7 +431,16 @@ static void emit_graph(FILE *out, const ir_graph *g)
                     fprintf(out, "s%zu_default:\n", i);
                 /* The chosen rule's Assign, or the state's for Default. */
                 int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
-                if (assign != ASLRT_NONE)
+                if (n->jsonata) {
+                    /* JSONata: the rule's Assign and Output (ASL-REFERENCE
+                     * §10), the state's where the rule has none. */
+                    int output = j < n->narms && n->arms[j].output != ASLRT_NONE
+                                     ? n->arms[j].output : n->default_output;
+                    if (assign != ASLRT_NONE)
+                        fprintf(out, "    if (!aslrt_op_jn_assign(ex, &f, %d)) goto fail;\n", assign);
+                    if (output != ASLRT_NONE)
+                        fprintf(out, "    if (!aslrt_op_jn_output(ex, &f, %d)) goto fail;\n", output);
+                } else if (assign != ASLRT_NONE)
                     fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, 0)) goto fail;\n", assign);
                 for (size_t k = 0; k < n->nafter; k++)
                     emit_op(out, &n->after_choice[k], "fail");

@@ -34,7 +34,11 @@ typedef enum {
     IR_MAP,              /* run the item processor over the items */
     IR_ASSIGN_EFF,       /* arg: TEMPLATE item: Assign over the effective input */
     IR_ASSIGN_RES,       /* arg: TEMPLATE item: Assign over the result */
-    IR_EXIT              /* state exited */
+    IR_EXIT,             /* state exited */
+    /* JSONata mode (ASL-REFERENCE §5); args are JSONATA items or ASLRT_NONE */
+    IR_JN_ARGUMENTS,     /* effective input = Arguments */
+    IR_JN_ASSIGN,        /* Assign, over $states.input and $states.result */
+    IR_JN_OUTPUT         /* state output = Output (default: the result, else the input) */
 } ir_op_kind;
 
 typedef struct ir_op {
@@ -48,12 +52,15 @@ typedef struct ir_cond {
     struct ir_cond **kids;
     size_t nkids;
     int cmp;                  /* ASL_RULE_TEST: index into cfg->cmps */
+    int item;                 /* ASL_RULE_CONDITION: JSONATA item, or ASLRT_NONE with */
+    bool literal;             /*   a literal true/false Condition */
 } ir_cond;
 
 typedef struct ir_arm {
     ir_cond *cond;
     int target;               /* node index in the same graph */
-    int assign;               /* the rule's Assign (TEMPLATE item) or ASLRT_NONE */
+    int assign;               /* the rule's Assign (TEMPLATE or JSONATA item) or ASLRT_NONE */
+    int output;               /* JSONata: the rule's Output (JSONATA item) or ASLRT_NONE */
 } ir_arm;
 
 typedef enum {
@@ -75,6 +82,8 @@ typedef struct ir_node {
     ir_op *after_choice;      /* IR_CHOOSE: ops run once an arm is taken */
     size_t nafter;
     int default_assign;       /* IR_CHOOSE: the state's Assign, for Default */
+    int default_output;       /* IR_CHOOSE, JSONata: the state's Output, or ASLRT_NONE */
+    bool jsonata;             /* a JSONata-mode state */
     bool recovers;            /* has Retry or Catch: failing ops go to the recovery */
     int *catch_targets;       /* node of each catcher's Next */
     size_t ncatch;
@@ -93,7 +102,8 @@ typedef struct ir_catcher {
     const char **errors;
     size_t nerrors;
     int result_path;          /* REFPATH item, ASLRT_NONE or ASLRT_NULL_PATH */
-    int assign;               /* TEMPLATE item or ASLRT_NONE */
+    int assign;               /* TEMPLATE (JSONata: JSONATA) item or ASLRT_NONE */
+    int output;               /* JSONata: the catcher's Output (JSONATA item) or ASLRT_NONE */
 } ir_catcher;
 
 typedef struct ir_graph {
@@ -106,6 +116,11 @@ typedef struct ir_graph {
 typedef struct ir_item {
     int kind;                 /* ASLRT_ITEM_* */
     const char *text;
+    /* ASLRT_ITEM_JSONATA: the field named in errors ("Output", "Items"),
+     * and the parsed "{% %}" expressions of text in document order. */
+    const char *field;
+    const struct aslrt_jn_node **exprs;
+    size_t nexprs;
 } ir_item;
 
 typedef struct asl_cfg {

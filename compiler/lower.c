@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "jsonata.h"
 
 typedef struct lowerer {
     asl_unit *u;
@@ -38,7 +39,7 @@ static void index_item(lowerer *l, int i)
 
 /* Items are deduplicated: a path used by a thousand states is compiled once
  * by the runtime. */
-static int add_item(lowerer *l, int kind, const char *text)
+static int add_item_field(lowerer *l, int kind, const char *text, const char *field)
 {
     asl_cfg *c = l->c;
     if (2 * (c->nitems + 1) > l->nslots) {
@@ -50,7 +51,8 @@ static int add_item(lowerer *l, int kind, const char *text)
     size_t mask = l->nslots - 1;
     for (size_t h = item_hash(kind, text) & mask; l->slots[h]; h = (h + 1) & mask) {
         const ir_item *it = &c->items[l->slots[h] - 1];
-        if (it->kind == kind && strcmp(it->text, text) == 0)
+        if (it->kind == kind && strcmp(it->text, text) == 0 &&
+            (it->field == field || (it->field && field && strcmp(it->field, field) == 0)))
             return l->slots[h] - 1;
     }
     if (c->nitems == c->capitems) {
@@ -61,10 +63,18 @@ static int add_item(lowerer *l, int kind, const char *text)
         c->items = n;
         c->capitems = cap;
     }
-    c->items[c->nitems].kind = kind;
-    c->items[c->nitems].text = asl_strdup(l->u, text);
+    ir_item *it = &c->items[c->nitems];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    it->text = asl_strdup(l->u, text);
+    it->field = field ? asl_strdup(l->u, field) : NULL;
     index_item(l, (int)c->nitems);
     return (int)c->nitems++;
+}
+
+static int add_item(lowerer *l, int kind, const char *text)
+{
+    return add_item_field(l, kind, text, NULL);
 }
 
 /* A JSON value as compact text, key order kept, reals exact. */
@@ -75,6 +85,60 @@ static int add_json_item(lowerer *l, int kind, json_t *v)
         asl_internal_error(__FILE__, __LINE__, "json_dumps failed");
     int i = add_item(l, kind, s);
     free(s);
+    return i;
+}
+
+/* The "{% %}" strings of a JSONata field value, in the order jansson
+ * iterates it (the order the runtime walks the same text in). */
+static void collect_expressions(lowerer *l, json_t *v, const jn_node ***list, size_t *n,
+                                size_t *cap)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (len < 4 || strncmp(s, "{%", 2) != 0 || strcmp(s + len - 2, "%}") != 0)
+            return;
+        jn_error e;
+        const jn_node *root = jn_parse(asl_unit_jsonata(l->u), s + 2, len - 4, &e);
+        if (!root)
+            asl_internal_error(__FILE__, __LINE__, "a JSONata expression that parsed no longer does");
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 4;
+            const jn_node **nl = asl_alloc(l->u, *cap * sizeof *nl);
+            if (*n)
+                memcpy(nl, *list, *n * sizeof *nl);
+            *list = nl;
+        }
+        (*list)[(*n)++] = root;
+        return;
+    }
+    size_t i;
+    json_t *e;
+    const char *key;
+    if (json_is_array(v))
+        json_array_foreach(v, i, e) collect_expressions(l, e, list, n, cap);
+    else if (json_is_object(v))
+        json_object_foreach(v, key, e) collect_expressions(l, e, list, n, cap);
+}
+
+/* A JSONata field value: its JSON text and its parsed expressions.  Absent
+ * (NULL) gives ASLRT_NONE. */
+static int jsonata_item(lowerer *l, json_t *v, const char *field)
+{
+    if (!v)
+        return ASLRT_NONE;
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!s)
+        asl_internal_error(__FILE__, __LINE__, "json_dumps failed");
+    int i = add_item_field(l, ASLRT_ITEM_JSONATA, s, field);
+    free(s);
+    ir_item *it = &l->c->items[i];
+    if (!it->exprs) {
+        size_t cap = 0;
+        collect_expressions(l, v, (const jn_node ***)&it->exprs, &it->nexprs, &cap);
+        if (!it->exprs)
+            it->exprs = asl_alloc(l->u, sizeof *it->exprs);
+    }
     return i;
 }
 
@@ -137,6 +201,13 @@ static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
 {
     ir_cond *c = asl_alloc(l->u, sizeof *c);
     c->kind = r->kind;
+    if (r->kind == ASL_RULE_CONDITION) {
+        if (json_is_boolean(r->condition))
+            c->literal = json_is_true(r->condition);
+        else
+            c->item = jsonata_item(l, r->condition, "Condition");
+        return c;
+    }
     if (r->kind != ASL_RULE_TEST) {
         c->nkids = r->nkids;
         c->kids = asl_alloc(l->u, (r->nkids + 1) * sizeof *c->kids);
@@ -163,15 +234,60 @@ static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
     return c;
 }
 
+/* The ops of a JSONata-mode state (ASL-REFERENCE §5): Arguments, the
+ * work, then Assign and Output, both over the state input and the result
+ * as they are before either runs. */
+static void lower_jsonata_ops(lowerer *l, const asl_state *s, opbuf *b, ir_node *n)
+{
+    n->jsonata = true;
+    switch (s->type) {
+    case ASLRT_STATE_TASK:
+    case ASLRT_STATE_PARALLEL:
+    case ASLRT_STATE_MAP:
+        if (s->arguments)
+            op(b, IR_JN_ARGUMENTS, jsonata_item(l, s->arguments, "Arguments"));
+        op(b, s->type == ASLRT_STATE_TASK ? IR_INVOKE
+              : s->type == ASLRT_STATE_PARALLEL ? IR_PARALLEL : IR_MAP, 0);
+        break;
+    case ASLRT_STATE_WAIT:
+        op(b, IR_WAIT, 0);
+        break;
+    case ASLRT_STATE_CHOICE:
+        /* Assign and Output are per rule, or the state's for Default. */
+        n->default_assign = jsonata_item(l, s->assign, "Assign");
+        n->default_output = jsonata_item(l, s->output, "Output");
+        opbuf a = {.n = 0};
+        op(&a, IR_EXIT, 0);
+        n->after_choice = copy_ops(l, &a);
+        n->nafter = a.n;
+        return;
+    case ASLRT_STATE_FAIL:
+        return;
+    default:
+        break;
+    }
+    if (s->assign)
+        op(b, IR_JN_ASSIGN, jsonata_item(l, s->assign, "Assign"));
+    if (s->output)
+        op(b, IR_JN_OUTPUT, jsonata_item(l, s->output, "Output"));
+    else if (s->type == ASLRT_STATE_TASK || s->type == ASLRT_STATE_PARALLEL ||
+             s->type == ASLRT_STATE_MAP)
+        op(b, IR_JN_OUTPUT, ASLRT_NONE);
+    op(b, IR_EXIT, 0);
+}
+
 static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
 {
     opbuf b = {.n = 0};
     n->state = s;
     n->id = (int)s->id;
     n->next = -1;
+    n->default_output = ASLRT_NONE;
     op(&b, IR_ENTER, (int)s->id);
 
-    switch (s->type) {
+    if (s->jsonata)
+        lower_jsonata_ops(l, s, &b, n);
+    else switch (s->type) {
     case ASLRT_STATE_PASS:
     case ASLRT_STATE_TASK:
     case ASLRT_STATE_PARALLEL:
@@ -267,9 +383,14 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
         for (size_t i = 0; i < s->nchoices; i++) {
             n->arms[i].cond = lower_cond(l, s->choices[i]);
             n->arms[i].target = node_of(g, s->choices[i]->next);
-            n->arms[i].assign = s->choices[i]->assign
-                                    ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->choices[i]->assign)
-                                    : ASLRT_NONE;
+            if (s->jsonata) {
+                n->arms[i].assign = jsonata_item(l, s->choices[i]->assign, "Assign");
+                n->arms[i].output = jsonata_item(l, s->choices[i]->output, "Output");
+            } else {
+                n->arms[i].assign = s->choices[i]->assign
+                                        ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->choices[i]->assign)
+                                        : ASLRT_NONE;
+            }
         }
         n->next = s->default_next ? node_of(g, s->default_next) : -1;
     } else if (s->end) {
@@ -298,6 +419,16 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
     d->cause = s->cause;
     d->error_path = dynamic_item(l, s->error_path);
     d->cause_path = dynamic_item(l, s->cause_path);
+    if (s->jsonata) {
+        /* Fields written as expressions take the place of their ...Path. */
+        d->jsonata = 1;
+        d->timeout_path = jsonata_item(l, s->x_timeout, "TimeoutSeconds");
+        d->heartbeat_path = jsonata_item(l, s->x_heartbeat, "HeartbeatSeconds");
+        d->seconds_path = jsonata_item(l, s->x_seconds, "Seconds");
+        d->timestamp_path = jsonata_item(l, s->x_timestamp, "Timestamp");
+        d->error_path = jsonata_item(l, s->x_error, "Error");
+        d->cause_path = jsonata_item(l, s->x_cause, "Cause");
+    }
 
     asl_cfg *c = l->c;
     /* Parallel and Map: graphs, items and limits. */
@@ -332,6 +463,21 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
                                         : ASLRT_NONE;
     d->writer_config = s->writer_config ? add_json_item(l, ASLRT_ITEM_JSON, s->writer_config)
                                         : ASLRT_NONE;
+    if (s->jsonata) {
+        d->items_path = jsonata_item(l, s->items, "Items");
+        d->item_selector = jsonata_item(l, s->item_selector, "ItemSelector");
+        d->max_concurrency_path = jsonata_item(l, s->x_max_concurrency, "MaxConcurrency");
+        d->tolerated_count_path = jsonata_item(l, s->x_tolerated_count, "ToleratedFailureCount");
+        d->tolerated_percentage_path =
+            jsonata_item(l, s->x_tolerated_percentage, "ToleratedFailurePercentage");
+        d->reader_params = jsonata_item(l, s->reader_params, "ItemReader/Arguments");
+        d->reader_max_items_path = jsonata_item(l, s->x_reader_max_items, "ItemReader/ReaderConfig/MaxItems");
+        d->batch_max_items_path = jsonata_item(l, s->x_batch_max_items, "ItemBatcher/MaxItemsPerBatch");
+        d->batch_max_bytes_path =
+            jsonata_item(l, s->x_batch_max_bytes, "ItemBatcher/MaxInputBytesPerBatch");
+        d->batch_input = jsonata_item(l, s->batch_input, "ItemBatcher/BatchInput");
+        d->writer_params = jsonata_item(l, s->writer_params, "ResultWriter/Arguments");
+    }
     d->nbranches = (int)s->nbranches;
     if (s->nbranches) {
         int *ids = asl_alloc(l->u, s->nbranches * sizeof *ids);
@@ -362,7 +508,12 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
         k->errors = h->errors;
         k->nerrors = h->nerrors;
         k->result_path = path_arg(l, h->result_path, ASLRT_ITEM_REFPATH);
-        k->assign = h->assign ? add_json_item(l, ASLRT_ITEM_TEMPLATE, h->assign) : ASLRT_NONE;
+        if (s->jsonata) {
+            k->assign = jsonata_item(l, h->assign, "Assign");
+            k->output = jsonata_item(l, h->output, "Output");
+        } else {
+            k->assign = h->assign ? add_json_item(l, ASLRT_ITEM_TEMPLATE, h->assign) : ASLRT_NONE;
+        }
     }
 }
 
@@ -406,7 +557,7 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
     /* The runtime notes each state's entry time only when something can
      * read it: a path into the context object. */
     for (size_t i = 0; i < c->nitems; i++)
-        if (strstr(c->items[i].text, "$$"))
+        if (strstr(c->items[i].text, c->items[i].kind == ASLRT_ITEM_JSONATA ? "$states" : "$$"))
             c->flags |= ASLRT_MACHINE_USES_CONTEXT;
     asl_ir_check(c);
     return c;
@@ -424,6 +575,13 @@ static void check_op(const asl_cfg *c, const ir_op *o)
     case IR_ASSIGN_RES:
     case IR_RESULT_SELECTOR: want = ASLRT_ITEM_TEMPLATE; break;
     case IR_RESULT_JSON: want = ASLRT_ITEM_JSON; break;
+    case IR_JN_ARGUMENTS:
+    case IR_JN_ASSIGN:
+    case IR_JN_OUTPUT:
+        if (o->arg == ASLRT_NONE)
+            return;
+        want = ASLRT_ITEM_JSONATA;
+        break;
     case IR_ENTER: ASL_ASSERT(o->arg >= 0 && (size_t)o->arg < c->nstates); return;
     default: return;
     }
@@ -439,6 +597,10 @@ static void check_cond(const asl_cfg *c, const ir_cond *k)
 {
     if (k->kind == ASL_RULE_TEST) {
         ASL_ASSERT(k->cmp >= 0 && (size_t)k->cmp < c->ncmps);
+        return;
+    }
+    if (k->kind == ASL_RULE_CONDITION) {
+        ASL_ASSERT(k->item == ASLRT_NONE || c->items[k->item].kind == ASLRT_ITEM_JSONATA);
         return;
     }
     ASL_ASSERT(k->kind != ASL_RULE_NOT || k->nkids == 1);

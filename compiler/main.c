@@ -35,6 +35,10 @@ static void usage(FILE *out)
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
           "            [--wait=real|skip|scale:F] [--mock-config F --test-case NAME]\n"
           "                            compile in memory (TinyCC) and execute once\n"
+          "  send-task-success --task-token T --task-output JSON\n"
+          "  send-task-failure --task-token T [--error E] [--cause C]\n"
+          "  send-task-heartbeat --task-token T\n"
+          "                            complete a callback task of a running execution\n"
           "\n"
           "options:\n"
           "  --max-errors=N            print at most N errors (default 20, 0 = all)\n"
@@ -139,6 +143,10 @@ int main(int argc, char **argv)
         return 0;
     }
     o.command = argv[1];
+    /* Completing callback tasks of running executions (aslrt.h). */
+    if (strcmp(o.command, "send-task-success") == 0 || strcmp(o.command, "send-task-failure") == 0 ||
+        strcmp(o.command, "send-task-heartbeat") == 0)
+        return aslrt_send_task_main(argc - 1, argv + 1);
     if (strcmp(o.command, "check") != 0 && strcmp(o.command, "emit") != 0 &&
         strcmp(o.command, "build") != 0 && strcmp(o.command, "run") != 0)
         return bad_usage("unknown command '%s'", o.command);

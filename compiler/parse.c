@@ -18,6 +18,7 @@
 #include "aslrt.h"
 #include "aslrt_private.h"
 #include "ast.h"
+#include "jsonata.h"
 
 typedef struct parser {
     asl_unit *u;
@@ -27,6 +28,7 @@ typedef struct parser {
     size_t nall, capall;
     asl_graph **graphs;
     size_t ngraphs, capgraphs;
+    bool jsonata;              /* inside a JSONata state's own fields */
 } parser;
 
 #define SCHEMA "SCHEMA_VALIDATION_FAILED"
@@ -318,6 +320,12 @@ static void check_object_template(parser *p, json_t *v, const char *ptr, const c
     check_template(p, v, ptr);
 }
 
+/* JSONata mode, below. */
+static bool is_expression(const json_t *v);
+static bool check_expression(parser *p, json_t *v, const char *ptr);
+static void check_jsonata(parser *p, json_t *v, const char *ptr);
+static void check_assign(parser *p, json_t *v, const char *ptr);
+
 /* ==== Retry and Catch =================================================== */
 
 static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool is_catch,
@@ -388,11 +396,17 @@ static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool 
                 h->jitter_full = s && strcmp(s, "FULL") == 0;
             } else if (is_catch && strcmp(key, "Next") == 0) {
                 h->next = want_string(p, val, fptr, key);
-            } else if (is_catch && strcmp(key, "ResultPath") == 0) {
+            } else if (is_catch && !p->jsonata && strcmp(key, "ResultPath") == 0) {
                 check_path(p, val, fptr, key, 1, true);
                 h->result_path = val;
+            } else if (is_catch && p->jsonata && strcmp(key, "Output") == 0) {
+                check_jsonata(p, val, fptr);
+                h->output = val;
             } else if (strcmp(key, "Assign") == 0) {
-                check_object_template(p, val, fptr, key);
+                if (p->jsonata)
+                    check_assign(p, val, fptr);
+                else
+                    check_object_template(p, val, fptr, key);
                 h->assign = val;
             } else {
                 err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
@@ -452,8 +466,24 @@ static asl_rule *parse_rule(parser *p, json_t *o, const char *ptr, bool top)
         } else if (top && strcmp(key, "Next") == 0) {
             r->next = want_string(p, val, fptr, key);
         } else if (top && strcmp(key, "Assign") == 0) {
-            check_object_template(p, val, fptr, key);
+            if (p->jsonata)
+                check_assign(p, val, fptr);
+            else
+                check_object_template(p, val, fptr, key);
             r->assign = val;
+        } else if (top && p->jsonata && strcmp(key, "Output") == 0) {
+            check_jsonata(p, val, fptr);
+            r->output = val;
+        } else if (top && p->jsonata && strcmp(key, "Condition") == 0) {
+            nops++;
+            if (is_expression(val))
+                check_expression(p, val, fptr);
+            else if (!json_is_boolean(val))
+                err_at(p, fptr, ASL_AT_VALUE,
+                       "The field 'Condition' must be a boolean or a JSONata expression");
+            r->condition = val;
+        } else if (p->jsonata) {
+            err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
         } else if (strcmp(key, "And") == 0 || strcmp(key, "Or") == 0) {
             nops++;
             r->kind = key[0] == 'A' ? ASL_RULE_AND : ASL_RULE_OR;
@@ -518,6 +548,14 @@ static asl_rule *parse_rule(parser *p, json_t *o, const char *ptr, bool top)
                         err_in_string(p, fptr, i - 1, "Unterminated escape sequence in 'StringMatches'");
             }
         }
+    }
+    if (p->jsonata) {
+        r->kind = ASL_RULE_CONDITION;
+        if (!r->condition)
+            err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [Condition]");
+        if (!r->next)
+            err_at(p, ptr, ASL_AT_VALUE, "These fields are required: [Next]");
+        return r;
     }
     if (nops == 0) {
         err_at(p, ptr, ASL_AT_VALUE, "A Choice rule needs a comparison operator or And, Or, Not");
@@ -585,8 +623,11 @@ static void parse_item_reader(parser *p, asl_state *s, json_t *o, const char *pt
             s->reader_resource = want_enum(p, val, fptr, key, rs,
                                            "arn:aws:states:::s3:getObject, "
                                            "arn:aws:states:::s3:listObjectsV2");
-        } else if (strcmp(key, "Parameters") == 0) {
+        } else if (!p->jsonata && strcmp(key, "Parameters") == 0) {
             check_object_template(p, val, fptr, key);
+            s->reader_params = val;
+        } else if (p->jsonata && strcmp(key, "Arguments") == 0) {
+            check_jsonata(p, val, fptr);
             s->reader_params = val;
         } else if (strcmp(key, "ReaderConfig") == 0) {
             if (!json_is_object(val)) {
@@ -619,9 +660,14 @@ static void parse_item_reader(parser *p, asl_state *s, json_t *o, const char *pt
                         ok = json_is_string(json_array_get(cv, i));
                     if (!ok)
                         err_at(p, cptr, ASL_AT_VALUE, "The field 'CSVHeaders' must be an array of strings");
-                } else if (strcmp(ck, "MaxItems") == 0)
-                    want_int(p, cv, cptr, ck, 0, 100000000, &s->reader_max_items); /* 0: no limit (recorded) */
-                else if (strcmp(ck, "MaxItemsPath") == 0)
+                } else if (strcmp(ck, "MaxItems") == 0) {
+                    if (p->jsonata && is_expression(cv)) {
+                        check_expression(p, cv, cptr);
+                        s->x_reader_max_items = cv;
+                    } else {
+                        want_int(p, cv, cptr, ck, 0, 100000000, &s->reader_max_items); /* 0: no limit (recorded) */
+                    }
+                } else if (!p->jsonata && strcmp(ck, "MaxItemsPath") == 0)
                     s->reader_max_items_path = check_path(p, cv, cptr, ck, 1, false);
                 else if (strcmp(ck, "ItemsPointer") == 0)
                     want_string(p, cv, cptr, ck);
@@ -652,18 +698,31 @@ static void parse_item_batcher(parser *p, asl_state *s, json_t *o, const char *p
         char *fptr = asl_ptr(p->u, ptr, key);
         if (strcmp(key, "MaxItemsPerBatch") == 0) {
             limits++;
-            want_int(p, val, fptr, key, 1, 100000000, &s->batch_max_items);
+            if (p->jsonata && is_expression(val)) {
+                check_expression(p, val, fptr);
+                s->x_batch_max_items = val;
+            } else {
+                want_int(p, val, fptr, key, 1, 100000000, &s->batch_max_items);
+            }
         } else if (strcmp(key, "MaxInputBytesPerBatch") == 0) {
             limits++;
-            want_int(p, val, fptr, key, 1, 262144, &s->batch_max_bytes);
-        } else if (strcmp(key, "MaxItemsPerBatchPath") == 0) {
+            if (p->jsonata && is_expression(val)) {
+                check_expression(p, val, fptr);
+                s->x_batch_max_bytes = val;
+            } else {
+                want_int(p, val, fptr, key, 1, 262144, &s->batch_max_bytes);
+            }
+        } else if (!p->jsonata && strcmp(key, "MaxItemsPerBatchPath") == 0) {
             limits++;
             s->batch_max_items_path = check_path(p, val, fptr, key, 1, false);
-        } else if (strcmp(key, "MaxInputBytesPerBatchPath") == 0) {
+        } else if (!p->jsonata && strcmp(key, "MaxInputBytesPerBatchPath") == 0) {
             limits++;
             s->batch_max_bytes_path = check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "BatchInput") == 0) {
-            check_object_template(p, val, fptr, key);
+            if (p->jsonata)
+                check_jsonata(p, val, fptr);
+            else
+                check_object_template(p, val, fptr, key);
             s->batch_input = val;
         } else {
             err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
@@ -693,8 +752,11 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
         if (strcmp(key, "Resource") == 0) {
             static const char *const rs[] = {"arn:aws:states:::s3:putObject", NULL};
             s->writer_resource = want_enum(p, val, fptr, key, rs, "arn:aws:states:::s3:putObject");
-        } else if (strcmp(key, "Parameters") == 0) {
+        } else if (!p->jsonata && strcmp(key, "Parameters") == 0) {
             check_object_template(p, val, fptr, key);
+            s->writer_params = val;
+        } else if (p->jsonata && strcmp(key, "Arguments") == 0) {
+            check_jsonata(p, val, fptr);
             s->writer_params = val;
         } else if (strcmp(key, "WriterConfig") == 0) {
             if (!json_is_object(val)) {
@@ -723,54 +785,393 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
     }
     /* ASL-REFERENCE §15.3: WriterConfig alone, Resource with Parameters, or
      * all three. */
-    if (!!json_object_get(o, "Resource") != !!json_object_get(o, "Parameters"))
-        err_at(p, ptr, ASL_AT_VALUE, "'Resource' and 'Parameters' go together in 'ResultWriter'");
+    const char *args = p->jsonata ? "Arguments" : "Parameters";
+    if (!!json_object_get(o, "Resource") != !!json_object_get(o, args))
+        err_at(p, ptr, ASL_AT_VALUE, "'Resource' and '%s' go together in 'ResultWriter'", args);
 }
 
-/* A JSONata-mode state: the JSONata issue checks its fields; here only its
- * transitions and nested graphs are read, so that graph rules still apply. */
+/* ==== JSONata mode ====================================================== */
+
+/* A string that is a JSONata expression: starts with "{%" and ends with
+ * "%}" (ASL-REFERENCE §5). */
+static bool is_expression(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? json_string_length(v) : 0;
+    return n >= 4 && s[0] == '{' && s[1] == '%' && s[n - 2] == '%' && s[n - 1] == '}';
+}
+
+/* The byte offset in the "{% %}" string of a node's jsonata-js position
+ * (which counts characters up to the end of its token). */
+static size_t node_offset(const char *expr, size_t len, const jn_node *k)
+{
+    size_t off = k->position > 0 ? jn_utf8_offset(expr, len, (size_t)k->position) : 0;
+    if (k->len && off >= k->len)
+        off -= k->len;
+    return 2 + off;
+}
+
+/* ASL-REFERENCE §5: what AWS refuses at creation in an expression that
+ * parses (UNSUPPORTED_JSONATA_EXPRESSION): `$$` anywhere, and at the top
+ * level (outside predicates, later path steps and lambdas, where a context
+ * exists) `$` and bare field names, since a state's data is reached
+ * through $states. */
+static bool check_top_level(parser *p, const jn_node *k, bool top, const char *ptr,
+                            const char *expr, size_t len)
+{
+    if (!k)
+        return true;
+    bool ok = true;
+    if (k->type == ASLRT_JN_VARIABLE && k->str && strcmp(k->str, "$") == 0) {
+        asl_diag_add(&p->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_STRING, node_offset(expr, len, k),
+                     "UNSUPPORTED_JSONATA_EXPRESSION",
+                     "The JSONata expression is not supported: '$$' is not supported, use "
+                     "$states.context");
+        return false;
+    }
+    if (top && (k->type == ASLRT_JN_NAME ||
+                (k->type == ASLRT_JN_VARIABLE && k->str && !k->str[0]))) {
+        asl_diag_add(&p->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_STRING, node_offset(expr, len, k),
+                     "UNSUPPORTED_JSONATA_EXPRESSION",
+                     "Reference to '%s' at the top level is not supported.",
+                     k->type == ASLRT_JN_NAME ? k->str : "$");
+        return false;
+    }
+    /* A path's first step is evaluated where the path is; the rest, and
+     * every predicate, stage, sort and lambda body, have a context. */
+    switch (k->type) {
+    case ASLRT_JN_PATH:
+        for (int i = 0; i < k->nitems; i++)
+            ok &= check_top_level(p, k->items[i], top && i == 0, ptr, expr, len);
+        break;
+    case ASLRT_JN_LAMBDA:
+    case ASLRT_JN_FILTER:
+    case ASLRT_JN_SORT:
+    case ASLRT_JN_SORT_TERM:
+    case ASLRT_JN_TRANSFORM:
+        ok &= check_top_level(p, k->lhs, false, ptr, expr, len);
+        ok &= check_top_level(p, k->rhs, false, ptr, expr, len);
+        ok &= check_top_level(p, k->third, false, ptr, expr, len);
+        for (int i = 0; i < k->nitems; i++)
+            ok &= check_top_level(p, k->items[i], false, ptr, expr, len);
+        break;
+    default:
+        ok &= check_top_level(p, k->lhs, top, ptr, expr, len);
+        ok &= check_top_level(p, k->rhs, top, ptr, expr, len);
+        ok &= check_top_level(p, k->third, top, ptr, expr, len);
+        for (int i = 0; i < k->nitems; i++)
+            ok &= check_top_level(p, k->items[i], top, ptr, expr, len);
+        break;
+    }
+    for (int i = 0; i < k->nstages; i++)
+        ok &= check_top_level(p, k->stages[i], false, ptr, expr, len);
+    for (int i = 0; i < k->npredicate; i++)
+        ok &= check_top_level(p, k->predicate[i], false, ptr, expr, len);
+    ok &= check_top_level(p, k->group, false, ptr, expr, len);
+    return ok;
+}
+
+/* Parses the expression in the string v (at ptr) with the runtime's own
+ * parser; a syntax error points into the string. */
+static bool check_expression(parser *p, json_t *v, const char *ptr)
+{
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    jn_error e;
+    const jn_node *root = jn_parse(asl_unit_jsonata(p->u), s + 2, n - 4, &e);
+    if (root)
+        return check_top_level(p, root, true, ptr, s + 2, n - 4);
+    size_t off = 2 + (e.position > 0 ? (size_t)e.position - 1 : 0);
+    if (off > n - 2)
+        off = n - 2;
+    asl_diag_add(&p->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_STRING, off, "INVALID_JSONATA_EXPRESSION",
+                 "The JSONata expression is not valid: %s: %s", e.code, e.message);
+    return false;
+}
+
+/* Any JSON value of a JSONata field (Output, Arguments, Assign values,
+ * ItemSelector, ...): every "{% %}" string in it must parse. */
+static void check_jsonata(parser *p, json_t *v, const char *ptr)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (is_expression(v))
+            check_expression(p, v, ptr);
+        else if (strncmp(s, "{%", 2) == 0)
+            err_in_string(p, ptr, 0, "A JSONata expression must start with '{%%' and end with '%%}'");
+        return;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) check_jsonata(p, e, asl_ptr_index(p->u, ptr, i));
+        return;
+    }
+    const char *key;
+    json_t *val;
+    if (json_is_object(v))
+        json_object_foreach(v, key, val) check_jsonata(p, val, asl_ptr(p->u, ptr, key));
+}
+
+/* A field that holds either its literal form or an expression: returns
+ * the expression's JSON string, or NULL after the literal check. */
+static json_t *knob_int(parser *p, json_t *v, const char *ptr, const char *field, long long lo,
+                        long long hi, long long *out)
+{
+    if (is_expression(v)) {
+        check_expression(p, v, ptr);
+        return v;
+    }
+    want_int(p, v, ptr, field, lo, hi, out);
+    return NULL;
+}
+
+static json_t *knob_string(parser *p, json_t *v, const char *ptr, const char *field,
+                           const char **out)
+{
+    if (is_expression(v)) {
+        check_expression(p, v, ptr);
+        return v;
+    }
+    *out = want_string(p, v, ptr, field);
+    return NULL;
+}
+
+static void check_assign(parser *p, json_t *v, const char *ptr)
+{
+    if (!json_is_object(v)) {
+        err_at(p, ptr, ASL_AT_VALUE, "The field 'Assign' must be an object");
+        return;
+    }
+    check_jsonata(p, v, ptr);
+}
+
+/* Which state types have a field in JSONata mode (ASL-REFERENCE §3). */
+static const struct field_spec jsonata_fields[] = {
+    {"Type", T_ALL},
+    {"Comment", T_ALL},
+    {"QueryLanguage", T_ALL},
+    {"Next", T_FLOW},
+    {"End", T_FLOW},
+    {"Output", T_ALL & ~T_FAIL},
+    {"Assign", T_ALL & ~(T_FAIL | T_SUCCEED)},
+    {"Arguments", T_TASK | T_PARALLEL},
+    {"Retry", T_TASK | T_PARALLEL | T_MAP},
+    {"Catch", T_TASK | T_PARALLEL | T_MAP},
+    {"Resource", T_TASK},
+    {"TimeoutSeconds", T_TASK},
+    {"HeartbeatSeconds", T_TASK},
+    {"Credentials", T_TASK},
+    {"Choices", T_CHOICE},
+    {"Default", T_CHOICE},
+    {"Seconds", T_WAIT},
+    {"Timestamp", T_WAIT},
+    {"Error", T_FAIL},
+    {"Cause", T_FAIL},
+    {"Branches", T_PARALLEL},
+    {"ItemProcessor", T_MAP},
+    {"Iterator", T_MAP},
+    {"Items", T_MAP},
+    {"ItemSelector", T_MAP},
+    {"MaxConcurrency", T_MAP},
+    {"ItemReader", T_MAP},
+    {"ItemBatcher", T_MAP},
+    {"ResultWriter", T_MAP},
+    {"ToleratedFailurePercentage", T_MAP},
+    {"ToleratedFailureCount", T_MAP},
+    {"Label", T_MAP},
+};
+
+/* Fields of JSONPath mode that JSONata mode does not have. */
+static const char *const jsonpath_only[] = {
+    "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result",
+    "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath",
+    "ErrorPath", "CausePath", "ItemsPath", "MaxConcurrencyPath",
+    "ToleratedFailurePercentagePath", "ToleratedFailureCountPath", NULL};
+
 static void parse_state_jsonata(parser *p, asl_state *s)
 {
     json_t *o = s->json;
-    s->query_language = "JSONata";
-    s->next = json_string_value(json_object_get(o, "Next"));
-    s->end = json_is_true(json_object_get(o, "End")) || s->type == ASLRT_STATE_SUCCEED ||
-             s->type == ASLRT_STATE_FAIL;
-    s->default_next = json_string_value(json_object_get(o, "Default"));
-    json_t *choices = json_object_get(o, "Choices");
-    if (json_is_array(choices)) {
-        s->choices = asl_alloc(p->u, (json_array_size(choices) + 1) * sizeof *s->choices);
-        for (size_t i = 0; i < json_array_size(choices); i++) {
-            asl_rule *r = asl_alloc(p->u, sizeof *r);
-            r->ptr = asl_ptr_index(p->u, asl_ptr(p->u, s->ptr, "Choices"), i);
-            r->next = json_string_value(json_object_get(json_array_get(choices, i), "Next"));
-            s->choices[s->nchoices++] = r;
+    const char *key;
+    json_t *val;
+    unsigned tbit = 1u << s->type;
+    s->jsonata = true;
+    p->jsonata = true;
+
+    json_object_foreach(o, key, val) {
+        char *fptr = asl_ptr(p->u, s->ptr, key);
+        const struct field_spec *f = NULL;
+        for (size_t i = 0; i < ARRAY_LEN(jsonata_fields); i++)
+            if (strcmp(jsonata_fields[i].name, key) == 0)
+                f = &jsonata_fields[i];
+        if (!f || !(f->types & tbit)) {
+            bool jsonpath = false;
+            for (size_t i = 0; jsonpath_only[i]; i++)
+                jsonpath |= strcmp(jsonpath_only[i], key) == 0;
+            if (jsonpath)
+                err_at(p, fptr, ASL_AT_KEY,
+                       "The QueryLanguage is set to 'JSONata', but field '%s' is only supported "
+                       "for the 'JSONPath' QueryLanguage",
+                       key);
+            else
+                err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
+            continue;
+        }
+        if (strcmp(key, "Type") == 0) {
+            continue;
+        } else if (strcmp(key, "Comment") == 0) {
+            s->comment = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "QueryLanguage") == 0) {
+            s->query_language = want_string(p, val, fptr, key);
+            if (s->query_language && strcmp(s->query_language, "JSONPath") != 0 &&
+                strcmp(s->query_language, "JSONata") != 0)
+                err_at(p, fptr, ASL_AT_VALUE,
+                       "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
+        } else if (strcmp(key, "Next") == 0) {
+            s->next = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "End") == 0) {
+            if (!json_is_boolean(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'End' must be a boolean");
+            s->end = json_is_true(val);
+        } else if (strcmp(key, "Output") == 0) {
+            check_jsonata(p, val, fptr);
+            s->output = val;
+        } else if (strcmp(key, "Arguments") == 0) {
+            check_jsonata(p, val, fptr);
+            s->arguments = val;
+        } else if (strcmp(key, "Assign") == 0) {
+            check_assign(p, val, fptr);
+            s->assign = val;
+        } else if (strcmp(key, "Retry") == 0) {
+            s->retry = parse_handlers(p, val, fptr, false, &s->nretry);
+        } else if (strcmp(key, "Catch") == 0) {
+            s->catch_ = parse_handlers(p, val, fptr, true, &s->ncatch);
+        } else if (strcmp(key, "Resource") == 0) {
+            s->resource = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "TimeoutSeconds") == 0) {
+            s->x_timeout = knob_int(p, val, fptr, key, 1, 99999999, &s->timeout_seconds);
+        } else if (strcmp(key, "HeartbeatSeconds") == 0) {
+            s->x_heartbeat = knob_int(p, val, fptr, key, 1, 99999999, &s->heartbeat_seconds);
+        } else if (strcmp(key, "Credentials") == 0) {
+            if (!json_is_object(val))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'Credentials' must be an object");
+            else if (!json_object_get(val, "RoleArn"))
+                err_at(p, fptr, ASL_AT_VALUE, "The field 'RoleArn' is required but was missing");
+            else
+                check_jsonata(p, val, fptr);
+            s->credentials = val;
+        } else if (strcmp(key, "Choices") == 0) {
+            s->choices = parse_rule_list(p, val, fptr, key, &s->nchoices);
+        } else if (strcmp(key, "Default") == 0) {
+            s->default_next = want_string(p, val, fptr, key);
+        } else if (strcmp(key, "Seconds") == 0) {
+            s->x_seconds = knob_int(p, val, fptr, key, 0, 99999999, &s->seconds);
+        } else if (strcmp(key, "Timestamp") == 0) {
+            const char *t = NULL;
+            s->x_timestamp = knob_string(p, val, fptr, key, &t);
+            int64_t sec;
+            int32_t ns;
+            if (t && !aslrtp_timestamp_parse(t, &sec, &ns))
+                err_at(p, fptr, ASL_AT_VALUE, "String does not match RFC3339 timestamp");
+            else
+                s->timestamp = t;
+        } else if (strcmp(key, "Error") == 0) {
+            s->x_error = knob_string(p, val, fptr, key, &s->error);
+        } else if (strcmp(key, "Cause") == 0) {
+            s->x_cause = knob_string(p, val, fptr, key, &s->cause);
+        } else if (strcmp(key, "Branches") == 0) {
+            if (!json_is_array(val) || json_array_size(val) == 0) {
+                err_at(p, fptr, ASL_AT_VALUE, "Value cannot be empty");
+                continue;
+            }
+            s->branches = asl_alloc(p->u, json_array_size(val) * sizeof *s->branches);
+            for (size_t i = 0; i < json_array_size(val); i++) {
+                asl_graph *g = parse_graph(p, json_array_get(val, i), asl_ptr_index(p->u, fptr, i), s);
+                if (g)
+                    s->branches[s->nbranches++] = g;
+            }
+            p->jsonata = true;
+        } else if (strcmp(key, "ItemProcessor") == 0 || strcmp(key, "Iterator") == 0) {
+            if (s->processor) {
+                err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemProcessor' and 'Iterator' may be given");
+                continue;
+            }
+            s->processor = parse_graph(p, val, fptr, s);
+            p->jsonata = true;
+        } else if (strcmp(key, "Items") == 0) {
+            if (is_expression(val))
+                check_expression(p, val, fptr);
+            else if (json_is_array(val))
+                check_jsonata(p, val, fptr);
+            else
+                err_at(p, fptr, ASL_AT_VALUE,
+                       "The field 'Items' must be an array or a JSONata expression");
+            s->items = val;
+        } else if (strcmp(key, "ItemSelector") == 0) {
+            check_jsonata(p, val, fptr);
+            s->item_selector = val;
+        } else if (strcmp(key, "MaxConcurrency") == 0) {
+            s->x_max_concurrency = knob_int(p, val, fptr, key, 0, 2147483647LL, &s->max_concurrency);
+        } else if (strcmp(key, "ToleratedFailureCount") == 0) {
+            s->x_tolerated_count = knob_int(p, val, fptr, key, 0, 2147483647LL, &s->tolerated_count);
+        } else if (strcmp(key, "ToleratedFailurePercentage") == 0) {
+            if (is_expression(val)) {
+                check_expression(p, val, fptr);
+                s->x_tolerated_percentage = val;
+            } else if (!json_is_number(val) || json_number_value(val) < 0 ||
+                       json_number_value(val) > 100)
+                err_at(p, fptr, ASL_AT_VALUE, "ToleratedFailurePercentage must be between 0 and 100.");
+            else
+                s->tolerated_percentage = json_number_value(val);
+        } else if (strcmp(key, "Label") == 0) {
+            want_string(p, val, fptr, key);
+        } else if (strcmp(key, "ItemReader") == 0) {
+            parse_item_reader(p, s, val, fptr);
+        } else if (strcmp(key, "ItemBatcher") == 0) {
+            parse_item_batcher(p, s, val, fptr);
+        } else {
+            parse_result_writer(p, s, val, fptr);
         }
     }
-    json_t *catch_ = json_object_get(o, "Catch");
-    if (json_is_array(catch_)) {
-        s->catch_ = asl_alloc(p->u, (json_array_size(catch_) + 1) * sizeof *s->catch_);
-        for (size_t i = 0; i < json_array_size(catch_); i++) {
-            asl_handler *h = asl_alloc(p->u, sizeof *h);
-            h->ptr = asl_ptr_index(p->u, asl_ptr(p->u, s->ptr, "Catch"), i);
-            h->next = json_string_value(json_object_get(json_array_get(catch_, i), "Next"));
-            s->catch_[s->ncatch++] = h;
-        }
+    p->jsonata = false;
+
+    const char *sp = s->ptr;
+    switch (s->type) {
+    case ASLRT_STATE_TASK:
+        if (!json_object_get(o, "Resource"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Resource]");
+        if (s->heartbeat_seconds && s->timeout_seconds &&
+            s->heartbeat_seconds >= s->timeout_seconds)
+            err_at(p, asl_ptr(p->u, sp, "HeartbeatSeconds"), ASL_AT_VALUE,
+                   "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'");
+        break;
+    case ASLRT_STATE_CHOICE:
+        if (!json_object_get(o, "Choices"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Choices]");
+        break;
+    case ASLRT_STATE_WAIT:
+        if (!!json_object_get(o, "Seconds") + !!json_object_get(o, "Timestamp") != 1)
+            err_at(p, sp, ASL_AT_VALUE, "Exactly one of 'Seconds' and 'Timestamp' must be given");
+        break;
+    case ASLRT_STATE_PARALLEL:
+        if (!json_object_get(o, "Branches"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [Branches]");
+        break;
+    case ASLRT_STATE_MAP:
+        if (!json_object_get(o, "ItemProcessor") && !json_object_get(o, "Iterator"))
+            err_at(p, sp, ASL_AT_VALUE, "These fields are required: [ItemProcessor]");
+        break;
+    default:
+        break;
     }
-    json_t *branches = json_object_get(o, "Branches");
-    if (json_is_array(branches)) {
-        s->branches = asl_alloc(p->u, (json_array_size(branches) + 1) * sizeof *s->branches);
-        char *bptr = asl_ptr(p->u, s->ptr, "Branches");
-        for (size_t i = 0; i < json_array_size(branches); i++) {
-            asl_graph *g = parse_graph(p, json_array_get(branches, i), asl_ptr_index(p->u, bptr, i), s);
-            if (g)
-                s->branches[s->nbranches++] = g;
-        }
+    if (tbit & T_FLOW) {
+        if (s->next && s->end)
+            err_at(p, sp, ASL_AT_VALUE, "Only one of 'Next' and 'End' may be given");
+        else if (!s->next && !s->end && !json_object_get(o, "Next"))
+            err_at(p, sp, ASL_AT_VALUE, "One of 'Next' or 'End' is required");
+    } else {
+        s->end = s->type != ASLRT_STATE_CHOICE;
     }
-    const char *pk = json_object_get(o, "ItemProcessor") ? "ItemProcessor" : "Iterator";
-    json_t *proc = json_object_get(o, pk);
-    if (proc)
-        s->processor = parse_graph(p, proc, asl_ptr(p->u, s->ptr, pk), s);
 }
 
 static void parse_state(parser *p, asl_state *s)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "jsonata.h"
 
 struct asl_arena_block {
     asl_arena_block *next;
@@ -155,6 +156,16 @@ asl_unit *asl_unit_load(const char *path, const char **errmsg)
     return u;
 }
 
+struct jn_ctx *asl_unit_jsonata(asl_unit *u)
+{
+    if (!u->jn) {
+        jn_options o = {0};
+        o.now_ms = 0;
+        u->jn = jn_ctx_create(&o);
+    }
+    return u->jn;
+}
+
 void asl_unit_destroy(asl_unit *u)
 {
     if (!u)
@@ -165,6 +176,8 @@ void asl_unit_destroy(asl_unit *u)
         u->arena = n;
     }
     json_decref(u->root);
+    if (u->jn)
+        jn_ctx_destroy(u->jn);
     asl_diag_free(&u->diags);
     free(u->filename);
     free(u->text);

@@ -26,6 +26,7 @@ typedef struct asl_unit {
     json_t *root;            /* the parsed document (one reference) or NULL */
     asl_diags diags;         /* everything found wrong, in order found */
     asl_arena_block *arena;  /* allocation blocks, freed in one go */
+    struct jn_ctx *jn;       /* JSONata ASTs of the definition (asl_unit_jsonata) */
 } asl_unit;
 
 /* Creates a unit from bytes (copied).  Parses the JSON: a syntax error is
@@ -35,6 +36,8 @@ asl_unit *asl_unit_create(const char *filename, const char *text, size_t len);
  * when it cannot be read. */
 asl_unit *asl_unit_load(const char *path, const char **errmsg);
 void asl_unit_destroy(asl_unit *u);
+/* The arena that JSONata ASTs parsed from u live in, created on first use. */
+struct jn_ctx *asl_unit_jsonata(asl_unit *u);
 
 /* Arena allocation: zeroed, aligned for any type, aborts on OOM. */
 void *asl_alloc(asl_unit *u, size_t size);

@@ -242,22 +242,44 @@ static void graph_assigns(asl_unit *u, const asl_graph *g, json_t *outer, json_t
     }
 }
 
+/* The names a graph's states assign, but for the catchers of `except`. */
+static void names_but_catchers(const asl_graph *g, const asl_state *except, json_t *names)
+{
+    for (size_t i = 0; i < g->nstates; i++) {
+        const asl_state *s = g->states[i];
+        if (s->assign)
+            json_object_update(names, s->assign);
+        for (size_t j = 0; j < s->nchoices; j++)
+            if (s->choices[j]->assign)
+                json_object_update(names, s->choices[j]->assign);
+        for (size_t j = 0; s != except && j < s->ncatch; j++)
+            if (s->catch_[j]->assign)
+                json_object_update(names, s->catch_[j]->assign);
+    }
+}
+
 static void validate_variables(asl_unit *u, const asl_graph *g, json_t *outer)
 {
     json_t *mine = json_object();
     graph_assigns(u, g, outer, mine);
-    /* What the nested graphs may not assign: everything visible here. */
-    json_t *visible = json_deep_copy(mine);
-    if (outer)
-        json_object_update(visible, outer);
     for (size_t i = 0; i < g->nstates; i++) {
         const asl_state *s = g->states[i];
+        if (!s->nbranches && !s->processor)
+            continue;
+        /* What the nested graphs may not assign: everything visible here,
+         * except what the state's own catchers assign once its branches
+         * or iterations have ended (recorded on AWS: a branch and its
+         * Parallel's catcher may assign the same name). */
+        json_t *visible = json_object();
+        names_but_catchers(g, s, visible);
+        if (outer)
+            json_object_update(visible, outer);
         for (size_t b = 0; b < s->nbranches; b++)
             validate_variables(u, s->branches[b], visible);
         if (s->processor)
             validate_variables(u, s->processor, s->distributed ? NULL : visible);
+        json_decref(visible);
     }
-    json_decref(visible);
     json_decref(mine);
 }
 
@@ -311,22 +333,12 @@ static void unsupported(asl_unit *u, asl_severity sev, const char *ptr, asl_anch
     asl_diag_add(&u->diags, sev, ptr, a, 0, NULL, "%s is not supported yet", what);
 }
 
-static const char *effective_ql(const asl_machine *m, const asl_state *s)
-{
-    if (s->query_language)
-        return s->query_language;
-    return m->query_language ? m->query_language : "JSONPath";
-}
 
 bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
 {
     size_t before = u->diags.n;
     for (size_t i = 0; i < m->nstates; i++) {
         const asl_state *s = m->states[i];
-        if (strcmp(effective_ql(m, s), "JSONata") == 0) {
-            unsupported(u, sev, s->ptr, ASL_AT_KEY, "QueryLanguage JSONata");
-            continue;
-        }
         if (s->type == ASLRT_STATE_MAP) {
             const char *fmt = s->reader_config
                                   ? json_string_value(json_object_get(s->reader_config, "InputType"))
@@ -343,6 +355,7 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
         if (s->type == ASLRT_STATE_TASK && s->resource &&
             strncmp(s->resource, "arn:aws:lambda:", 15) != 0 &&
             strcmp(s->resource, "arn:aws:states:::lambda:invoke") != 0 &&
+            strcmp(s->resource, "arn:aws:states:::lambda:invoke.waitForTaskToken") != 0 &&
             strncmp(s->resource, "arn:", 4) == 0) {
             /* Optimized and SDK integrations, activities: later issues.  Any
              * other resource (a local name) binds like a Lambda ARN. */

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of aslrt_machine or an op's contract changes. */
-#define ASLRT_ABI_VERSION 2
+#define ASLRT_ABI_VERSION 3
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -60,12 +60,20 @@ enum {
     ASLRT_ITEM_PATH,       /* text: a JSONPath ($, $$ or $var rooted) */
     ASLRT_ITEM_REFPATH,    /* text: a reference path (single node) */
     ASLRT_ITEM_TEMPLATE,   /* text: a JSON payload template ("k.$" keys) */
-    ASLRT_ITEM_INTRINSIC   /* text: an intrinsic call, States.X(...) */
+    ASLRT_ITEM_INTRINSIC,  /* text: an intrinsic call, States.X(...) */
+    ASLRT_ITEM_JSONATA     /* text: a JSON value whose "{% %}" strings are the
+                              expressions exprs[0..nexprs), in document order */
 };
+
+struct aslrt_jn_node;
 
 typedef struct aslrt_item {
     int kind;              /* ASLRT_ITEM_* */
     const char *text;      /* source text, NUL-terminated */
+    /* ASLRT_ITEM_JSONATA */
+    const char *field;     /* the field errors name: "Output", "Arguments", ... */
+    const struct aslrt_jn_node *const *exprs; /* parsed by aslc, never at run time */
+    int nexprs;
 } aslrt_item;
 
 enum {
@@ -91,6 +99,8 @@ enum {
 typedef struct aslrt_state {
     const char *name;      /* state name (UTF-8) */
     int type;              /* ASLRT_STATE_* */
+    int jsonata;           /* QueryLanguage JSONata: the *_path items below are
+                              JSONATA items holding the field's expression */
     /* Task */
     const char *resource;  /* Resource ARN */
     int timeout_seconds;   /* TimeoutSeconds, or 0 when absent */
@@ -160,7 +170,8 @@ typedef struct aslrt_catcher {
     const char *const *errors; /* ErrorEquals */
     int nerrors;
     int result_path;       /* REFPATH item, ASLRT_NONE ($) or ASLRT_NULL_PATH */
-    int assign;            /* TEMPLATE item: the catcher's Assign */
+    int assign;            /* TEMPLATE (JSONata: JSONATA) item: the catcher's Assign */
+    int output;            /* JSONATA item: the catcher's Output (JSONata mode) */
 } aslrt_catcher;
 
 /* Choice comparison operators (ASL spec, "Choice Rules"). */
@@ -214,6 +225,86 @@ typedef struct aslrt_machine {
 /* Some item reads the context object ($$): states must note their time. */
 #define ASLRT_MACHINE_USES_CONTEXT 1
 
+/* ==== JSONata expressions ============================================== */
+
+/* The syntax tree of a JSONata expression after jsonata-js's AST
+ * processing (paths flattened into steps, predicates into stages, tail
+ * calls into thunks), as the runtime's parser (jsonata_parse.c) builds it
+ * and as aslc emits it: static const initializers, children before their
+ * parents.  Nothing in a node is written after it is built; the evaluator
+ * keeps its caches in its own context.  Which fields a kind uses: */
+enum {
+    ASLRT_JN_PATH = 1,     /* items: steps; group; flags KEEP_SINGLETON, TUPLE */
+    ASLRT_JN_BINARY,       /* op (ASLRT_JN_OP_*): lhs rhs */
+    ASLRT_JN_NEGATE,       /* unary minus: lhs */
+    ASLRT_JN_ARRAY,        /* array constructor: items; flag CONSARRAY */
+    ASLRT_JN_OBJECT,       /* object constructor: items = key, value, key, value ... */
+    ASLRT_JN_NAME,         /* field name: str */
+    ASLRT_JN_STRING,       /* string literal: str, len */
+    ASLRT_JN_NUMBER,       /* number literal: number */
+    ASLRT_JN_VALUE,        /* true, false, null: op ASLRT_JN_LIT_* */
+    ASLRT_JN_WILDCARD,     /* * */
+    ASLRT_JN_DESCENDANT,   /* ** */
+    ASLRT_JN_PARENT,       /* %: ancestor = the slot's label */
+    ASLRT_JN_CONDITION,    /* lhs ? rhs : third (third may be NULL) */
+    ASLRT_JN_BLOCK,        /* ( items; ... ): flag CONSARRAY */
+    ASLRT_JN_BIND,         /* lhs (a VARIABLE) := rhs */
+    ASLRT_JN_REGEX,        /* /str/str2 */
+    ASLRT_JN_FUNCTION,     /* lhs (the procedure) ( items ) */
+    ASLRT_JN_PARTIAL,      /* the same with PLACEHOLDER arguments */
+    ASLRT_JN_PLACEHOLDER,  /* ? in a partial application */
+    ASLRT_JN_VARIABLE,     /* $str ("" is the context) */
+    ASLRT_JN_LAMBDA,       /* function(items: VARIABLEs)<str: signature or NULL>{lhs}; flag THUNK */
+    ASLRT_JN_APPLY,        /* lhs ~> rhs */
+    ASLRT_JN_TRANSFORM,    /* | lhs | rhs, third | */
+    ASLRT_JN_SORT,         /* a sort step: items = SORT_TERMs */
+    ASLRT_JN_SORT_TERM,    /* lhs; flag DESCENDING */
+    ASLRT_JN_FILTER,       /* a predicate stage: lhs */
+    ASLRT_JN_INDEX,        /* an index stage #$str */
+    ASLRT_JN_GROUP         /* {...} grouping: items as OBJECT's */
+};
+
+enum {
+    ASLRT_JN_OP_ADD = 1, ASLRT_JN_OP_SUB, ASLRT_JN_OP_MUL, ASLRT_JN_OP_DIV, ASLRT_JN_OP_MOD,
+    ASLRT_JN_OP_EQ, ASLRT_JN_OP_NE, ASLRT_JN_OP_LT, ASLRT_JN_OP_LE, ASLRT_JN_OP_GT,
+    ASLRT_JN_OP_GE, ASLRT_JN_OP_CONCAT, ASLRT_JN_OP_AND, ASLRT_JN_OP_OR, ASLRT_JN_OP_IN,
+    ASLRT_JN_OP_RANGE
+};
+
+enum { ASLRT_JN_LIT_NULL = 1, ASLRT_JN_LIT_TRUE, ASLRT_JN_LIT_FALSE };
+
+/* flags */
+#define ASLRT_JN_KEEP_ARRAY 0x01      /* keepArray: [] after a step */
+#define ASLRT_JN_KEEP_SINGLETON 0x02  /* keepSingletonArray (paths) */
+#define ASLRT_JN_CONSARRAY 0x04       /* an array constructor as a path's first/last step */
+#define ASLRT_JN_TUPLE 0x08           /* the step or path carries a tuple stream */
+#define ASLRT_JN_THUNK 0x10           /* a tail call wrapped as a lambda */
+#define ASLRT_JN_DESCENDING 0x20      /* sort term > */
+
+typedef struct aslrt_jn_node aslrt_jn_node;
+struct aslrt_jn_node {
+    int type;                             /* ASLRT_JN_* */
+    int op;                               /* BINARY: ASLRT_JN_OP_*; VALUE: ASLRT_JN_LIT_* */
+    int flags;                            /* ASLRT_JN_KEEP_ARRAY, ... */
+    int position;                         /* jsonata-js's position, for errors */
+    double number;                        /* NUMBER */
+    const char *str;                      /* names, strings, variables, regex pattern, signature */
+    unsigned long len;                    /* bytes of str (strings may hold NUL) */
+    unsigned hash;                        /* hash of str (names and variables) */
+    const char *str2;                     /* REGEX: flags */
+    const char *focus;                    /* a step's @$var, or NULL */
+    const char *index;                    /* a step's #$var, or NULL */
+    const char *ancestor;                 /* a step's parent slot label, or NULL */
+    const aslrt_jn_node *lhs, *rhs, *third;
+    const aslrt_jn_node *const *items;    /* nitems children */
+    int nitems;
+    int nstages;
+    const aslrt_jn_node *const *stages;   /* a step's FILTER and INDEX stages */
+    const aslrt_jn_node *const *predicate; /* FILTERs applied to this node's value */
+    int npredicate;
+    const aslrt_jn_node *group;           /* GROUP applied to this node's value */
+};
+
 /* ==== Ops: what generated code calls, one per step of a state =========== */
 
 /* The working values of one graph invocation.  raw is the state input
@@ -258,6 +349,15 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
+/* JSONata mode (ASL-REFERENCE §5).  Arguments makes the effective input;
+ * Assign evaluates over $states.input and $states.result; Output makes the
+ * state output (item ASLRT_NONE: the result, or the input when the state
+ * has none).  condition: 1 true, 0 false, -1 error. */
+int aslrt_op_jn_arguments(aslrt_exec *ex, aslrt_frame *f, int item);
+int aslrt_op_jn_assign(aslrt_exec *ex, aslrt_frame *f, int item);
+int aslrt_op_jn_output(aslrt_exec *ex, aslrt_frame *f, int item);
+int aslrt_op_jn_condition(aslrt_exec *ex, aslrt_frame *f, int item);
+
 /* Records States.NoChoiceMatched; always returns 0. */
 int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f);
 /* Records the Fail state's error; always returns 0. */
@@ -283,15 +383,56 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err);
 void aslrt_program_destroy(aslrt_program *p);
 const aslrt_machine *aslrt_program_machine(const aslrt_program *p);
 
-/* A C task handler.  input is borrowed; on success store a new reference in
- * *output and return 1; on failure fill err (Error, Cause) and return 0. */
+/* A C task handler: the Task's effective input in, its result out.
+ *
+ * Ownership:
+ *  - ud is the pointer given to aslrt_bindings_add_c, passed as it is.  The
+ *    runtime never frees it; it must stay valid until the bindings table is
+ *    destroyed.
+ *  - input is borrowed, valid only during the call, and read-only: it may
+ *    be shared with the state's input, the execution's input or other Map
+ *    iterations running at the same time.  Neither change it nor decref
+ *    it; to keep it past the call take a reference (json_incref) and still
+ *    never change it, or make a copy (json_deep_copy).
+ *  - *output is NULL on entry.  On success store a new reference there
+ *    (json_object(), json_incref(input), ...) and return 1: the runtime
+ *    takes that reference.  Leaving *output NULL means JSON null.  From
+ *    then on the value belongs to the workflow, which may share it between
+ *    threads: if the handler keeps a reference of its own (a cached
+ *    constant), it must never change that value again.
+ *  - err points to an aslrt_error with both members NULL.  On failure fill
+ *    it, normally with aslrt_error_set() (which copies its arguments), and
+ *    return 0: the runtime takes both strings and frees them with free(),
+ *    so they must be malloc'd (never static text stored directly), UTF-8,
+ *    and err->error is the Error that Retry and Catch match.  A failure
+ *    with both NULL becomes aslc.HandlerFailed.  Anything left in *output
+ *    on failure is released by the runtime; anything put in err on
+ *    success is freed and ignored.
+ *
+ * Threads: the handler runs in the thread that runs the state, and Map
+ * iterations and Parallel branches run on several threads, so the same
+ * handler may be called concurrently, with the same ud.  It must be
+ * reentrant: state behind ud needs its own lock (or atomics).  It runs to
+ * completion: TimeoutSeconds and cancellation (a failed sibling, an
+ * aborted execution) cannot stop a C function, so long work should check
+ * its own limits.  jansson values are safe to share between threads only
+ * while nobody changes them. */
 typedef int (*aslrt_handler_fn)(void *ud, json_t *input, json_t **output,
                                  aslrt_error *err);
 
 aslrt_bindings *aslrt_bindings_create(void);
+/* Frees the table; also ends the persistent worker processes of its
+ * "worker" bindings (their stdin is closed; what is left after a grace
+ * period of a second is killed).  No execution may be using it. */
 void aslrt_bindings_destroy(aslrt_bindings *b);
 /* Binds resources matching `pattern` (an exact ARN, or a glob with * and ?)
- * to a C function.  Earlier bindings win.  The pattern is copied. */
+ * to a C function.  Earlier bindings win: bindings added with this call and
+ * those read by aslrt_bindings_load_file form one list, tried in the order
+ * they were added.  The pattern is copied; fn and ud are kept as they are
+ * (ud is never freed, see aslrt_handler_fn).  Returns 0 when b, pattern or
+ * fn is NULL.  Tables are built before executions start: adding to a table
+ * that an execution is using is not thread-safe.  One table may serve any
+ * number of executions, one after another or at the same time. */
 int aslrt_bindings_add_c(aslrt_bindings *b, const char *pattern,
                          aslrt_handler_fn fn, void *ud);
 /* Binds a pattern to a local program run once per call: argv[0] is looked
@@ -362,8 +503,34 @@ char *aslrt_json_dumps(const json_t *v);
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
  *        [--mock-config F --test-case NAME]
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
- * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution). */
+ * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution).
+ * `prog send-task-success|send-task-failure|send-task-heartbeat ...` runs
+ * aslrt_send_task_main instead. */
 int aslrt_main(const aslrt_machine *m, int argc, char **argv);
+
+/* ==== Callbacks (.waitForTaskToken) ===================================== */
+
+/* A callback task's token ($$.Task.Token) names the running execution that
+ * waits for it (see README, "Callbacks"); these complete the task as the
+ * Step Functions API calls of the same names do.  Return 1 on success, 0
+ * with err->error set to AWS's error code (InvalidToken, TaskDoesNotExist,
+ * TaskTimedOut, InvalidOutput, ValidationException) and err->cause to its
+ * message, or to "aslc.CallbackUnreachable" when the execution could not
+ * be asked.  output is the task's result as JSON text; error and cause
+ * may be NULL. */
+int aslrt_send_task_success(const char *task_token, const char *output, aslrt_error *err);
+int aslrt_send_task_failure(const char *task_token, const char *error, const char *cause,
+                            aslrt_error *err);
+int aslrt_send_task_heartbeat(const char *task_token, aslrt_error *err);
+
+/* The send-task-* commands, with the AWS CLI's options:
+ *   send-task-success --task-token T --task-output JSON|file://F
+ *   send-task-failure --task-token T [--error E] [--cause C]
+ *   send-task-heartbeat --task-token T
+ * argv[0] is the command.  Prints nothing on success; errors as the AWS CLI
+ * prints them.  Returns the AWS CLI's exit codes: 0 done, 252 bad usage,
+ * 254 the service (the execution) refused, 255 it could not be reached. */
+int aslrt_send_task_main(int argc, char **argv);
 
 /* Reference counting for code that cannot include jansson.h. */
 void aslrt_decref(json_t *v);

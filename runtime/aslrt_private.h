@@ -177,11 +177,54 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
 /* The same for a Lambda function called through the optimized integration:
  * compact != 0 re-serializes a function error's payload compactly (as
  * lambda:invoke reports it), *raw_len (may be NULL) receives the size of
- * the response the handler printed (its Content-Length), and *log_tail (may
- * be NULL; malloc'd) the last 4 KB of what a program handler logged. */
+ * the response the handler printed (its Content-Length), *log_tail (may
+ * be NULL; malloc'd) the last 4 KB of what a program handler logged (an
+ * HTTP handler: the decoded X-Amz-Log-Result; it asks for the log only
+ * when log_tail is not NULL), and *version (may be NULL; malloc'd, left
+ * unchanged when the handler does not say) the version that ran, as
+ * X-Amz-Executed-Version gives it. */
 int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
                               double timeout_s, const volatile int *cancel, int compact,
-                              size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err);
+                              size_t *raw_len, char **log_tail, char **version, json_t **out,
+                              aslrt_error *err);
+
+/* ==== task_http.c: the "http" handler kind (AWS Lambda Invoke API) ====== */
+
+typedef struct aslrtp_http aslrtp_http;
+
+/* Builds the handler of an "http" binding from its object in a bindings
+ * file (borrowed): {"http": URL, "function"?, "region"?, "sign"?}.  On a
+ * bad binding (or in a build without libcurl) returns NULL with *member
+ * (the member at fault, borrowed from obj or static; NULL for the binding
+ * itself) and *why (malloc'd), for the loader to report with its
+ * location. */
+aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why);
+void aslrtp_http_free(aslrtp_http *h);
+/* Calls the function through the Invoke API: the arguments and results of
+ * aslrtp_task_invoke_lambda.  Safe from several threads at once. */
+int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, double timeout_s,
+                       const volatile int *cancel, int compact, size_t *raw_len,
+                       char **log_tail, char **version, json_t **out, aslrt_error *err);
+
+/* ==== task_worker.c: persistent worker processes ("worker": true) ====== */
+
+typedef struct aslrtp_worker aslrtp_worker;
+
+/* A worker for a program binding (argv: program and arguments) or, with
+ * python set, a Python one (argv: interpreter, adapter, file, handler
+ * name).  argv and cwd (may be NULL) are copied; no process starts before
+ * the first call.  NULL when argv is too short. */
+aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int python);
+/* Closes the workers' stdin, kills what is left of their process groups
+ * after a grace period, reaps them and frees w.  No call may be running. */
+void aslrtp_worker_destroy(aslrtp_worker *w);
+/* Calls the handler through one of resource's worker processes (started
+ * when none is idle): the arguments and results of
+ * aslrtp_task_invoke_lambda, the same errors as a per-call program.  Safe
+ * from several threads at once. */
+int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
+                         double timeout_s, const volatile int *cancel, int compact,
+                         size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err);
 
 /* ==== mock.c: mocked Task responses ===================================== */
 
@@ -217,6 +260,53 @@ void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
                      const volatile int *stop);
 /* The number of threads a fan-out uses by default: the machine's cores. */
 int aslrtp_pool_default_size(void);
+
+/* ==== callback.c: task tokens and the callback endpoint ================= */
+
+/* The endpoint of one execution that its callback tasks (.waitForTaskToken)
+ * wait on; shared by the execution's branches and iterations through a
+ * slot (a pointer that is NULL until the first token is made). */
+typedef struct aslrtp_cb_server aslrtp_cb_server;
+/* One callback task, from aslrtp_cb_open until its wait ends. */
+typedef struct aslrtp_cb_task aslrtp_cb_task;
+
+/* A new task token (malloc'd) for a task of the execution whose endpoint
+ * *slot holds, creating the endpoint on first use (it listens only once a
+ * task waits).  NULL with err filled when no token can be made. */
+char *aslrtp_cb_token_create(aslrtp_cb_server **slot, aslrt_error *err);
+/* Opens the task of token: from now on SendTask* calls with the token are
+ * accepted, and the endpoint listens (its socket and thread are created
+ * with the first task).  NULL with err filled on failure. */
+aslrtp_cb_task *aslrtp_cb_open(aslrtp_cb_server **slot, const char *token, aslrt_error *err);
+/* Closes a task that will not wait (its invocation failed): the token gets
+ * TaskTimedOut from now on. */
+void aslrtp_cb_close(aslrtp_cb_task *t);
+
+/* How a wait ended. */
+enum {
+    ASLRTP_CB_SUCCEEDED = 1,     /* SendTaskSuccess: *out */
+    ASLRTP_CB_FAILED,            /* SendTaskFailure: err (Error, Cause may be NULL) */
+    ASLRTP_CB_TIMED_OUT,         /* timeout_ms passed */
+    ASLRTP_CB_HEARTBEAT_TIMED_OUT, /* heartbeat_ms passed without a heartbeat */
+    ASLRTP_CB_ABORTED            /* *abort_flag or *cancel became non-zero */
+};
+
+typedef struct aslrtp_cb_limits {
+    double timeout_ms;           /* execution time left until TimeoutSeconds; < 0: none */
+    double heartbeat_ms;         /* HeartbeatSeconds in ms; < 0: none */
+    double scale;                /* real ms per execution ms: 1 real, F scaled, 0 skipped */
+    const volatile int *abort_flag, *cancel; /* either may be NULL */
+} aslrtp_cb_limits;
+
+/* Waits until the task's outcome arrives or a limit passes, then closes t
+ * (later calls with its token get TaskTimedOut).  Returns ASLRTP_CB_*;
+ * *gained_ms receives the execution time that passed beyond the real time
+ * (what the execution's clock must move ahead by). */
+int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
+                   aslrt_error *err, double *gained_ms);
+/* Stops listening, removes the socket and frees every task (none may be
+ * waiting any more).  NULL is ignored. */
+void aslrtp_cb_server_destroy(aslrtp_cb_server *srv);
 
 /* ==== itemreader.c: distributed Map input and output ==================== */
 
@@ -267,5 +357,27 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
                              const char *map_run_arn, json_t *results,
                              const unsigned char *failed, json_t *inputs,
                              aslrt_error *err);
+
+/* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
+
+struct jn_ctx;
+struct jn_value;
+typedef struct aslrtp_jfield aslrtp_jfield;
+
+aslrtp_jfield *aslrtp_jfield_compile(const aslrt_item *src, char **why);
+void aslrtp_jfield_free(aslrtp_jfield *f);
+/* Evaluates every "{% %}" expression of the field over input ($ of the
+ * expressions) in cx, whose bindings ($states, variables) the caller made.
+ * Returns the field's value, or NULL with *detail (malloc'd) worded as AWS
+ * words it: "The JSONata expression '...' specified for the field '...'
+ * returned nothing (undefined)." */
+json_t *aslrtp_jfield_eval(const aslrtp_jfield *f, struct jn_ctx *cx, struct jn_value *input,
+                           char **detail);
+bool aslrtp_jfield_is_expression(const aslrtp_jfield *f);
+/* "... returned an unexpected result type. Expected 'array', but was
+ * 'number' for value: 1" (malloc'd). */
+char *aslrtp_jfield_type_error(const aslrtp_jfield *f, const char *expected, const json_t *v);
+/* $partition, $range, $hash, $random, $uuid, $parse: in jsonata.h, as
+ * aslrtp_jsonata_functions. */
 
 #endif /* ASLRT_PRIVATE_H */

@@ -9,6 +9,10 @@
  * Without --input or --input-file the input is read from stdin when stdin
  * is not a terminal, and is {} otherwise or when stdin is empty (AWS's
  * default input).
+ *
+ * `prog send-task-success|send-task-failure|send-task-heartbeat` complete a
+ * callback task of a running execution instead (aslrt_send_task_main, which
+ * `aslc` runs too), with the options and exit codes of the AWS CLI.
  */
 #include <errno.h>
 #include <signal.h>
@@ -77,8 +81,127 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return NULL;
 }
 
+/* ---- send-task-success, send-task-failure, send-task-heartbeat ---------- */
+
+static bool is_send_task(const char *cmd)
+{
+    return strcmp(cmd, "send-task-success") == 0 || strcmp(cmd, "send-task-failure") == 0 ||
+           strcmp(cmd, "send-task-heartbeat") == 0;
+}
+
+static int send_task_usage(FILE *out, const char *cmd, int status)
+{
+    fprintf(out,
+            "usage: %s --task-token TOKEN%s\n"
+            "Completes a callback task (.waitForTaskToken) of a running execution, as the\n"
+            "AWS CLI's 'aws stepfunctions %s' does.\n"
+            "Exit status: 0 done, 252 bad usage, 254 refused, 255 execution unreachable.\n",
+            cmd,
+            strcmp(cmd, "send-task-success") == 0   ? " --task-output JSON|file://FILE"
+            : strcmp(cmd, "send-task-failure") == 0 ? " [--error ERROR] [--cause CAUSE]"
+                                                    : "",
+            cmd);
+    return status;
+}
+
+/* A parameter value as the AWS CLI takes it: "file://PATH" reads PATH. */
+static char *param_value(const char *opt, const char *v)
+{
+    if (strncmp(v, "file://", 7) != 0)
+        return aslrtp_strdup(v);
+    FILE *f = fopen(v + 7, "rb");
+    size_t len = 0;
+    char *text = f ? read_all(f, &len) : NULL;
+    if (f)
+        fclose(f);
+    if (!text || strlen(text) != len) {
+        fprintf(stderr, "\nError parsing parameter '%s': Unable to load paramfile %s: %s\n", opt,
+                v, text ? "it holds a NUL byte" : strerror(errno));
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int aslrt_send_task_main(int argc, char **argv)
+{
+    const char *cmd = argc > 0 ? argv[0] : "send-task-success";
+    if (!is_send_task(cmd)) {
+        fprintf(stderr, "aslc: unknown command '%s'\n", cmd);
+        return 252;
+    }
+    bool success = strcmp(cmd, "send-task-success") == 0;
+    bool failure = strcmp(cmd, "send-task-failure") == 0;
+    char *token = NULL, *output = NULL, *error = NULL, *cause = NULL;
+    int status = 0;
+    for (int i = 1; i < argc && !status; i++) {
+        const char *a = argv[i];
+        char **slot = strcmp(a, "--task-token") == 0              ? &token
+                      : success && strcmp(a, "--task-output") == 0 ? &output
+                      : failure && strcmp(a, "--error") == 0       ? &error
+                      : failure && strcmp(a, "--cause") == 0       ? &cause
+                                                                   : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            status = -1;
+        } else if (strcmp(a, "--no-cli-pager") == 0) {
+            /* AWS CLI options that mean nothing here are accepted. */
+        } else if (strcmp(a, "--region") == 0 || strcmp(a, "--profile") == 0 ||
+                   strcmp(a, "--endpoint-url") == 0 || strcmp(a, "--output") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "aslc %s: error: argument %s: expected one argument\n", cmd, a);
+                status = 252;
+            }
+        } else if (!slot) {
+            fprintf(stderr, "aslc %s: error: unknown option '%s'\n", cmd, a);
+            status = send_task_usage(stderr, cmd, 252);
+        } else if (i + 1 >= argc) {
+            fprintf(stderr, "aslc %s: error: argument %s: expected one argument\n", cmd, a);
+            status = 252;
+        } else {
+            free(*slot);
+            *slot = param_value(a, argv[++i]);
+            if (!*slot)
+                status = 252;
+        }
+    }
+    if (status < 0) {
+        status = send_task_usage(stdout, cmd, 0);
+    } else if (!status && (!token || (success && !output))) {
+        fprintf(stderr, "aslc %s: error: the following arguments are required: %s\n", cmd,
+                !token && success && !output ? "--task-token, --task-output"
+                : !token                     ? "--task-token"
+                                             : "--task-output");
+        status = 252;
+    } else if (!status) {
+        aslrt_error err = {NULL, NULL};
+        int ok = success   ? aslrt_send_task_success(token, output, &err)
+                 : failure ? aslrt_send_task_failure(token, error, cause, &err)
+                           : aslrt_send_task_heartbeat(token, &err);
+        if (!ok && err.error && strncmp(err.error, "aslc.", 5) == 0) {
+            fprintf(stderr, "aslc %s: %s\n", cmd, err.cause ? err.cause : err.error);
+            status = 255;
+        } else if (!ok) {
+            /* The AWS CLI's form, operation named as in the API. */
+            fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
+                    err.error ? err.error : "Unknown",
+                    success ? "SendTaskSuccess" : failure ? "SendTaskFailure" : "SendTaskHeartbeat",
+                    err.cause ? err.cause : "");
+            status = 254;
+        }
+        aslrt_error_clear(&err);
+    }
+    free(token);
+    free(output);
+    free(error);
+    free(cause);
+    return status;
+}
+
 int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 {
+    /* The callback commands work from any workflow binary. */
+    if (argc > 1 && is_send_task(argv[1]))
+        return aslrt_send_task_main(argc - 1, argv + 1);
     const char *prog = argc > 0 ? argv[0] : "workflow";
     const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
     const char *mock_file = NULL, *test_case = NULL;

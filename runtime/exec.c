@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "aslrt_private.h"
+#include "jsonata.h"
 
 /* ==== Programs ========================================================== */
 
@@ -35,6 +36,7 @@ typedef struct item {
     aslrtp_path *path;        /* ASLRT_ITEM_PATH, ASLRT_ITEM_REFPATH */
     aslrtp_tmpl *tmpl;        /* ASLRT_ITEM_TEMPLATE */
     aslrtp_intrinsic *call;   /* ASLRT_ITEM_INTRINSIC */
+    aslrtp_jfield *jn;        /* ASLRT_ITEM_JSONATA */
 } item;
 
 struct aslrt_program {
@@ -89,10 +91,13 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
             }
             break;
         }
+        case ASLRT_ITEM_JSONATA:
+            it->jn = aslrtp_jfield_compile(src, &why);
+            break;
         default:
             why = aslrtp_strdupf("unknown item kind %d", src->kind);
         }
-        if (!it->json && !it->path && !it->tmpl && !it->call) {
+        if (!it->json && !it->path && !it->tmpl && !it->call && !it->jn) {
             char *msg = aslrtp_strdupf("item %d ('%s') does not compile: %s", i, src->text,
                                        why ? why : "error");
             aslrt_error_set(err, "aslc.BadMachine", msg);
@@ -119,6 +124,7 @@ void aslrt_program_destroy(aslrt_program *p)
         aslrtp_tmpl_free(it->tmpl);
         if (it->call)
             aslrtp_intrinsic_free(it->call);
+        aslrtp_jfield_free(it->jn);
     }
     free(p->items);
     free(p);
@@ -159,9 +165,14 @@ struct aslrt_exec {
                                  and in distributed Map children */
     json_t *pending;          /* the current state's Assign, applied when it exits */
     json_t *fanout_result;    /* the array a Parallel or Map op just built */
+    aslrtp_cb_server **callbacks; /* where the endpoint of callback tasks is, once made
+                                 (the top execution's, shared by branches and iterations) */
+    char *task_token;         /* $$.Task.Token of this visit of a callback task */
+    int heartbeat_expired;    /* the current error is a missed heartbeat */
     int has_item;             /* evaluating a Map's ItemSelector: $$.Map.Item exists */
     long item_index;          /* $$.Map.Item.Index */
     json_t *item_value;       /* $$.Map.Item.Value (borrowed) */
+    struct jn_ctx *jn;        /* JSONata evaluations of this thread's states */
 };
 
 static long long now_ms(void)
@@ -224,6 +235,33 @@ static int fail_plain(aslrt_exec *ex, const char *error, const char *cause)
     return 0;
 }
 
+/* ---- Callback tasks (.waitForTaskToken; callback.c) --------------------- */
+
+#define WAIT_FOR_TOKEN ".waitForTaskToken"
+
+static bool is_callback(const aslrt_state *s)
+{
+    size_t n = s->resource ? strlen(s->resource) : 0, k = strlen(WAIT_FOR_TOKEN);
+    return s->type == ASLRT_STATE_TASK && n > k && strcmp(s->resource + n - k, WAIT_FOR_TOKEN) == 0;
+}
+
+/* The token of this visit of a callback task, made on first use (by
+ * $$.Task.Token or by the invocation); NULL with err filled (err may be
+ * NULL) when none can be made. */
+static const char *task_token(aslrt_exec *ex, aslrt_error *err)
+{
+    if (!ex->task_token)
+        ex->task_token = aslrtp_cb_token_create(ex->callbacks, err);
+    return ex->task_token;
+}
+
+/* A new visit or attempt of a state gets a new token (ASL-REFERENCE §7). */
+static void drop_task_token(aslrt_exec *ex)
+{
+    free(ex->task_token);
+    ex->task_token = NULL;
+}
+
 /* The context object (ASL-REFERENCE §7), for the state being run. */
 static json_t *context(aslrt_exec *ex)
 {
@@ -260,6 +298,9 @@ static json_t *context(aslrt_exec *ex)
                       ex->state->type == ASLRT_STATE_MAP))
         json_object_set_new(json_object_get(ex->context, "State"), "RetryCount",
                             json_integer(ex->retry_total));
+    /* Task.Token: only in callback tasks (ASL-REFERENCE §7). */
+    if (ex->state && is_callback(ex->state) && task_token(ex, NULL))
+        json_object_set_new(ex->context, "Task", json_pack("{s:s}", "Token", ex->task_token));
     free(exec_arn);
     free(sm_arn);
     free(role);
@@ -343,8 +384,13 @@ static int fail_path(aslrt_exec *ex, const aslrtp_path *p, char *why)
     return 0;
 }
 
+static json_t *jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *result,
+                        json_t *error_output);
+
 static json_t *select_path(aslrt_exec *ex, int idx, json_t *doc)
 {
+    if (get_item(ex, idx)->jn)
+        return jn_field(ex, idx, doc, NULL, NULL);
     const aslrtp_path *p = get_item(ex, idx)->path;
     resolver r = {ex, doc};
     char *why = NULL;
@@ -444,6 +490,9 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
         json_decref(ex->context);
         ex->context = NULL;
     }
+    if (ex->task_token)
+        drop_task_token(ex);
+    ex->heartbeat_expired = 0;
     /* ASL spec, "Retry": counters start again at each visit of a state.
      * A state that can retry or catch keeps its input to start over from. */
     const aslrt_state *s = ex->state;
@@ -522,6 +571,8 @@ int aslrt_op_input_path(aslrt_exec *ex, aslrt_frame *f, int path)
 
 static json_t *apply_template(aslrt_exec *ex, int tmpl, json_t *input)
 {
+    if (get_item(ex, tmpl)->jn)
+        return jn_field(ex, tmpl, input, NULL, NULL);
     resolver r = {ex, input};
     aslrt_error err = {NULL, NULL};
     json_t *v = aslrtp_tmpl_eval(get_item(ex, tmpl)->tmpl, lookup_cb, &r, input, &err);
@@ -555,6 +606,128 @@ int aslrt_op_result_input(aslrt_exec *ex, aslrt_frame *f)
         set(&f->res, json_incref(f->raw));
     }
     return 1;
+}
+
+
+/* ---- JSONata mode (ASL-REFERENCE §5) ----------------------------------- */
+
+/* This thread's JSONata context: one per execution (each branch and
+ * iteration has its own), reset before every field. */
+static jn_ctx *jn_context(aslrt_exec *ex)
+{
+    if (!ex->jn) {
+        jn_options o = {0};
+        o.extra = aslrtp_jsonata_functions;
+        o.now_ms = -1;
+        ex->jn = jn_ctx_create(&o);
+    }
+    jn_ctx_reset(ex->jn);
+    return ex->jn;
+}
+
+/* Binds every variable in scope, the enclosing scopes' first so that the
+ * inner ones win (ASL-REFERENCE §6). */
+static void jn_bind_scope(jn_ctx *cx, const aslrt_exec *ex)
+{
+    if (!ex)
+        return;
+    jn_bind_scope(cx, ex->outer);
+    const char *name;
+    json_t *v;
+    if (ex->vars)
+        json_object_foreach(ex->vars, name, v) jn_bind(cx, name, jn_from_json(cx, v));
+}
+
+/* Evaluates JSONATA item idx with $states.input = input (and result,
+ * errorOutput when given) and the variables in scope: a new value, or
+ * NULL with States.QueryEvaluationError recorded. */
+static json_t *jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *result,
+                        json_t *error_output)
+{
+    jn_ctx *cx = jn_context(ex);
+    jn_bind_scope(cx, ex);
+    jn_value *st = jn_object(cx);
+    jn_value *in = jn_from_json(cx, input ? input : json_null());
+    jn_object_set(cx, st, "input", 5, in);
+    jn_object_set(cx, st, "context", 7, jn_from_json(cx, context(ex)));
+    if (result)
+        jn_object_set(cx, st, "result", 6, jn_from_json(cx, result));
+    if (error_output)
+        jn_object_set(cx, st, "errorOutput", 11, jn_from_json(cx, error_output));
+    jn_bind(cx, "states", st);
+    char *detail = NULL;
+    json_t *v = aslrtp_jfield_eval(get_item(ex, idx)->jn, cx, in, &detail);
+    if (!v) {
+        fail_in_state(ex, "States.QueryEvaluationError", detail ? detail : "");
+        free(detail);
+    }
+    return v;
+}
+
+/* A JSONata field that must give a value of one JSON type. */
+static json_t *jn_typed(aslrt_exec *ex, int idx, json_t *input, json_type want,
+                        const char *name)
+{
+    json_t *v = jn_field(ex, idx, input, NULL, NULL);
+    if (!v)
+        return NULL;
+    bool ok = json_typeof(v) == want || (want == JSON_INTEGER && json_is_number(v)) ||
+              (want == JSON_TRUE && json_is_boolean(v));
+    if (want == JSON_INTEGER && ok && json_is_real(v))
+        ok = json_real_value(v) == floor(json_real_value(v)) && fabs(json_real_value(v)) < 9.2e18;
+    if (!ok) {
+        char *d = aslrtp_jfield_type_error(get_item(ex, idx)->jn, name, v);
+        fail_in_state(ex, "States.QueryEvaluationError", d);
+        free(d);
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+int aslrt_op_jn_arguments(aslrt_exec *ex, aslrt_frame *f, int item)
+{
+    json_t *v = jn_field(ex, item, f->raw, NULL, NULL);
+    set(&f->eff, v);
+    return v != NULL;
+}
+
+int aslrt_op_jn_assign(aslrt_exec *ex, aslrt_frame *f, int item)
+{
+    json_t *v = jn_field(ex, item, f->raw, f->res, NULL);
+    if (!v)
+        return 0;
+    set(&ex->pending, v);
+    return 1;
+}
+
+int aslrt_op_jn_output(aslrt_exec *ex, aslrt_frame *f, int item)
+{
+    json_t *v;
+    if (item == ASLRT_NONE) {
+        if (!f->res)
+            return 1;
+        v = f->res;
+        f->res = NULL;
+    } else {
+        v = jn_field(ex, item, f->raw, f->res, NULL);
+        if (!v)
+            return 0;
+        set(&f->res, NULL);
+    }
+    set(&f->eff, NULL);
+    set(&f->raw, v);
+    return 1;
+}
+
+int aslrt_op_jn_condition(aslrt_exec *ex, aslrt_frame *f, int item)
+{
+    json_t *v = jn_typed(ex, item, f->raw, JSON_TRUE, "boolean");
+    if (!v)
+        return -1;
+    int r = json_is_true(v);
+    json_decref(v);
+    return r;
 }
 
 
@@ -649,8 +822,9 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     const char *log_type = json_string_value(json_object_get(params, "LogType"));
     bool tail = log_type && strcmp(log_type, "Tail") == 0;
     char *log = NULL;
+    char *ran = NULL;   /* the version that ran, when the handler says (HTTP) */
     int ok = aslrtp_task_invoke_lambda(ex->cfg->bindings, arn, event, timeout, ex->cancel, 1,
-                                       &len, tail ? &log : NULL, &res, err);
+                                       &len, tail ? &log : NULL, &ran, &res, err);
     json_decref(event);
     if (!ok && err->error) {
         /* Recorded on AWS: the integration names its service in the quota's
@@ -674,12 +848,14 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
         free(id);
     }
     if (!ok) {
+        free(ran);
         free(log);
         free(arn);
         return 0;
     }
-    const char *version = qualifier && qualifier[0] >= '0' && qualifier[0] <= '9' ? qualifier
-                                                                                  : "$LATEST";
+    const char *version = ran ? ran
+                          : qualifier && qualifier[0] >= '0' && qualifier[0] <= '9' ? qualifier
+                                                                                    : "$LATEST";
     char *rid = new_uuid();
     char date[64], clen[32];
     http_date(clock_ms(ex), date, sizeof date);
@@ -717,18 +893,85 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
         free(b64);
     }
     free(log);
+    free(ran);
     free(trace);
     free(rid);
     free(arn);
     return *out != NULL;
 }
 
+/* Waits for the outcome of the callback task t, whose invocation started
+ * at started_ms (execution clock) and has returned: TimeoutSeconds counts
+ * from the start, HeartbeatSeconds from now on (ASL-REFERENCE §21.1).
+ * Returns 1 with *out (SendTaskSuccess), 0 with err (SendTaskFailure's
+ * Error and Cause), or -1 with the error recorded in ex (a timeout, an
+ * abort). */
+static int await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double timeout, bool capped,
+                          double heartbeat, long long started_ms, json_t **out, aslrt_error *err)
+{
+    aslrtp_cb_limits l = {.timeout_ms = -1, .heartbeat_ms = -1, .scale = 1,
+                          .abort_flag = ex->cfg->abort_flag, .cancel = ex->cancel};
+    if (timeout > 0)
+        l.timeout_ms = timeout * 1000 - (double)(clock_ms(ex) - started_ms);
+    if (heartbeat > 0)
+        l.heartbeat_ms = heartbeat * 1000;
+    /* The timers run on the execution's clock, as Wait states do. */
+    if (ex->cfg->wait_mode == ASLRT_WAIT_SKIP)
+        l.scale = 0;
+    else if (ex->cfg->wait_mode == ASLRT_WAIT_SCALE)
+        l.scale = ex->cfg->wait_scale;
+    double gained = 0;
+    int r = aslrtp_cb_wait(t, &l, out, err, &gained);
+    ex->skew_ms += (long long)gained;
+    if (r == ASLRTP_CB_SUCCEEDED || r == ASLRTP_CB_FAILED)
+        return r == ASLRTP_CB_SUCCEEDED;
+    ex->event_id++; /* TaskTimedOut */
+    if (r == ASLRTP_CB_ABORTED)
+        aborted(ex);
+    else if (r == ASLRTP_CB_TIMED_OUT && capped)
+        timed_out(ex);
+    else {
+        /* Recorded on AWS: States.Timeout without a Cause, for a missed
+         * heartbeat too (which a States.HeartbeatTimeout retrier or
+         * catcher also matches, ASL-REFERENCE §17.1). */
+        ex->heartbeat_expired = r == ASLRTP_CB_HEARTBEAT_TIMED_OUT;
+        fail_plain(ex, "States.Timeout", NULL);
+    }
+    return -1;
+}
+
 int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_state *s = ex->state;
     double timeout = s->timeout_seconds;
-    if (s->timeout_path != ASLRT_NONE) {
-        json_t *v = select_path(ex, s->timeout_path, EFF(f));
+    double heartbeat = s->heartbeat_seconds;
+    ex->heartbeat_expired = 0;
+    if (s->jsonata) {
+        /* TimeoutSeconds and HeartbeatSeconds written as expressions. */
+        int knobs[2] = {s->timeout_path, s->heartbeat_path};
+        for (int k = 0; k < 2; k++) {
+            if (knobs[k] == ASLRT_NONE)
+                continue;
+            json_t *v = jn_typed(ex, knobs[k], f->raw, JSON_INTEGER, "integer");
+            if (!v)
+                return 0;
+            bool ok;
+            long long t = int_value(v, &ok);
+            if (!ok || t <= 0) {
+                char *d = aslrtp_jfield_type_error(get_item(ex, knobs[k])->jn, "positive integer", v);
+                json_decref(v);
+                fail_in_state(ex, "States.QueryEvaluationError", d);
+                free(d);
+                return 0;
+            }
+            json_decref(v);
+            if (k == 0)
+                timeout = (double)t;
+            else
+                heartbeat = (double)t;
+        }
+    } else if (s->timeout_path != ASLRT_NONE) {
+        json_t *v = select_path(ex, s->timeout_path, f->raw);
         if (!v)
             return 0;
         bool ok;
@@ -743,11 +986,20 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     /* ASL-REFERENCE §21.1: a request-response call has no heartbeats (they
      * start once a callback task is waiting), so HeartbeatSeconds only has
      * to be valid here; its path must still resolve, as on AWS. */
-    if (s->heartbeat_path != ASLRT_NONE) {
-        json_t *v = select_path(ex, s->heartbeat_path, EFF(f));
+    if (!s->jsonata && s->heartbeat_path != ASLRT_NONE) {
+        /* Recorded on AWS: the ...Path fields read the state input, not
+         * Parameters' output. */
+        json_t *v = select_path(ex, s->heartbeat_path, f->raw);
         if (!v)
             return 0;
+        bool ok;
+        long long t = int_value(v, &ok);
         json_decref(v);
+        /* A callback task counts with it: a positive integer. */
+        if (is_callback(s) && (!ok || t <= 0))
+            return fail_in_state(ex, "States.Runtime",
+                                 "The HeartbeatSecondsPath parameter does not reference a positive integer");
+        heartbeat = (double)t;
     }
     /* The execution's own deadline bounds the task too. */
     bool capped = false;
@@ -770,12 +1022,38 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ok = aslrtp_mock_invoke(ex->cfg->mocks, f->state, s->name,
                                 __atomic_fetch_add(&ex->mock_calls[f->state], 1, __ATOMIC_RELAXED),
                                 &out, &err);
-    bool optimized = strcmp(s->resource, LAMBDA_INVOKE) == 0;
+    bool optimized = strcmp(s->resource, LAMBDA_INVOKE) == 0 ||
+                     strcmp(s->resource, LAMBDA_INVOKE WAIT_FOR_TOKEN) == 0;
+    /* A callback task (not mocked: a mock answers at once, as in Step
+     * Functions Local) accepts its token's calls from the invocation on. */
+    aslrtp_cb_task *cb = NULL;
+    long long started = 0;
+    if (ok < 0 && is_callback(s)) {
+        const char *token = task_token(ex, &err);
+        cb = token ? aslrtp_cb_open(ex->callbacks, token, &err) : NULL;
+        if (!cb) {
+            fail_in_state(ex, "States.Runtime", err.cause ? err.cause : "");
+            aslrt_error_clear(&err);
+            return 0;
+        }
+        started = clock_ms(ex);
+    }
     if (ok < 0 && optimized)
         ok = invoke_lambda(ex, EFF(f), timeout, &out, &err);
     else if (ok < 0)
         ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, ex->cancel,
                                 &out, &err);
+    if (cb && !ok) {
+        aslrtp_cb_close(cb);
+    } else if (cb) {
+        /* The invocation's response is not the result (TaskSubmitted). */
+        json_decref(out);
+        out = NULL;
+        ex->event_id++;
+        ok = await_callback(ex, cb, timeout, capped, heartbeat, started, &out, &err);
+        if (ok < 0)
+            return 0;
+    }
     ex->event_id++; /* *Succeeded / *Failed */
     if (!ok && capped && err.error && strcmp(err.error, "States.Timeout") == 0) {
         aslrt_error_clear(&err);
@@ -896,7 +1174,44 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_state *s = ex->state;
     double delay_ms = 0;
-    if (s->seconds >= 0) {
+    char *jn_stamp = NULL;
+    if (s->jsonata && s->seconds_path != ASLRT_NONE) {
+        json_t *v = jn_typed(ex, s->seconds_path, f->raw, JSON_INTEGER, "integer");
+        if (!v)
+            return 0;
+        bool ok;
+        long long n = int_value(v, &ok);
+        json_decref(v);
+        if (n < 0)
+            return fail_in_state(ex, "States.QueryEvaluationError",
+                                 "The Seconds field references a negative value.");
+        if (n > WAIT_MAX_SECONDS)
+            return fail_in_state(ex, "States.QueryEvaluationError", "Wait state delay is too long.");
+        delay_ms = (double)n * 1000;
+    } else if (s->jsonata && s->timestamp_path != ASLRT_NONE) {
+        json_t *v = jn_typed(ex, s->timestamp_path, f->raw, JSON_STRING, "string");
+        if (!v)
+            return 0;
+        jn_stamp = aslrtp_strdup(json_string_value(v));
+        json_decref(v);
+        int64_t sec;
+        int32_t ns;
+        if (!aslrtp_timestamp_parse(jn_stamp, &sec, &ns)) {
+            char *d = aslrtp_strdupf("The Timestamp field cannot be parsed as an ISO-8601 extended "
+                                     "offset date-time format string: %s",
+                                     jn_stamp);
+            fail_in_state(ex, "States.QueryEvaluationError", d);
+            free(d);
+            free(jn_stamp);
+            return 0;
+        }
+        long long target = (long long)sec * 1000;
+        long long now = clock_ms(ex);
+        free(jn_stamp);
+        if (target - now > WAIT_MAX_SECONDS * 1000)
+            return fail_in_state(ex, "States.QueryEvaluationError", "Wait state delay is too long.");
+        delay_ms = (double)(target - now);
+    } else if (s->seconds >= 0) {
         delay_ms = (double)s->seconds * 1000;
     } else if (s->seconds_path != ASLRT_NONE) {
         const aslrtp_path *p = get_item(ex, s->seconds_path)->path;
@@ -1030,6 +1345,16 @@ int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f)
 static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *field, bool *bad)
 {
     const item *it = get_item(ex, idx);
+    if (it->jn) {
+        json_t *v = jn_typed(ex, idx, f->raw, JSON_STRING, "string");
+        if (!v) {
+            *bad = true;
+            return NULL;
+        }
+        char *s = aslrtp_strdup(json_string_value(v));
+        json_decref(v);
+        return s;
+    }
     resolver r = {ex, f->raw};
     json_t *v;
     if (it->call) {
@@ -1101,6 +1426,8 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->has_item = 0;
     c->vars = NULL;
     c->pending = NULL;
+    c->task_token = NULL;
+    c->jn = NULL;
     /* Inline branches and iterations read the outer variables; distributed
      * Map children run as executions of their own (ASL-REFERENCE §6). */
     c->outer = parent->state && parent->state->distributed ? NULL : parent;
@@ -1114,9 +1441,12 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
 static void child_destroy(aslrt_exec *c)
 {
     aslrt_error_clear(&c->error);
+    free(c->task_token);
     json_decref(c->context);
     json_decref(c->vars);
     json_decref(c->pending);
+    if (c->jn)
+        jn_ctx_destroy(c->jn);
     free(c->retry_counts);
     free(c);
 }
@@ -1237,8 +1567,15 @@ static void run_item(void *ud, size_t i, int worker)
         graph = fn->graphs[i];
         in = json_incref(fn->input);
     }
+    /* History event ids as AWS numbers them when the branches or
+     * iterations run one after another (ASL-REFERENCE §20.4): after the
+     * state's *StateStarted and the events of those before, and for a Map
+     * item after its MapIterationStarted. */
+    c->event_id = fn->parent->event_id + 1 + __atomic_load_n(&fn->events, __ATOMIC_RELAXED) +
+                  (fn->items ? 1 : 0);
+    before = c->event_id;
     json_t *out = c->prog->m->graphs[graph](c, in);
-    __atomic_fetch_add(&fn->events, c->event_id - before + 2, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&fn->events, c->event_id - before + (fn->items ? 2 : 0), __ATOMIC_RELAXED);
     __atomic_fetch_add(&fn->done, 1, __ATOMIC_RELAXED);
     if (fn->progress)
         show_progress(fn, false);
@@ -1334,6 +1671,21 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
 static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field, long long min,
                      long long *out)
 {
+    if (get_item(ex, item)->jn) {
+        json_t *v = jn_typed(ex, item, input, JSON_INTEGER, "integer");
+        if (!v)
+            return false;
+        bool ok;
+        *out = int_value(v, &ok);
+        if (*out < min) {
+            char *d = aslrtp_jfield_type_error(get_item(ex, item)->jn, "non-negative integer", v);
+            fail_in_state(ex, "States.QueryEvaluationError", d);
+            free(d);
+            ok = false;
+        }
+        json_decref(v);
+        return ok;
+    }
     const aslrtp_path *p = get_item(ex, item)->path;
     json_t *v = select_path(ex, item, input);
     if (!v)
@@ -1375,7 +1727,18 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
         fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
         return false;
     }
-    if (s->tolerated_percentage_path != ASLRT_NONE) {
+    if (s->tolerated_percentage_path != ASLRT_NONE && s->jsonata) {
+        json_t *v = jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
+        if (!v)
+            return false;
+        *pct = json_number_value(v);
+        json_decref(v);
+        if (*pct < 0 || *pct > 100) {
+            fail_in_state(ex, "States.QueryEvaluationError",
+                          "ToleratedFailurePercentage must be between 0 and 100.");
+            return false;
+        }
+    } else if (s->tolerated_percentage_path != ASLRT_NONE) {
         const aslrtp_path *p = get_item(ex, s->tolerated_percentage_path)->path;
         json_t *v = select_path(ex, s->tolerated_percentage_path, input);
         if (!v)
@@ -1525,6 +1888,18 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         items = read_items(ex, s, input);
         if (!items)
             return 0;
+    } else if (s->jsonata && s->items_path != ASLRT_NONE) {
+        /* Items: an array, or an expression that must give one. */
+        items = jn_field(ex, s->items_path, f->raw, NULL, NULL);
+        if (!items)
+            return 0;
+        if (!json_is_array(items)) {
+            char *d = aslrtp_jfield_type_error(get_item(ex, s->items_path)->jn, "array", items);
+            json_decref(items);
+            fail_in_state(ex, "States.QueryEvaluationError", d);
+            free(d);
+            return 0;
+        }
     } else if (s->items_path != ASLRT_NONE) {
         items = select_path(ex, s->items_path, input);
         if (!items)
@@ -1536,7 +1911,8 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         char *v = aslrt_json_dumps(items);
         char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
         json_decref(items);
-        fail_in_state(ex, "States.Runtime", d);
+        /* Recorded on AWS: a JSONata Map names this a query error. */
+        fail_in_state(ex, s->jsonata ? "States.QueryEvaluationError" : "States.Runtime", d);
         free(d);
         free(v);
         return 0;
@@ -1613,11 +1989,14 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
 
 /* ASL spec, "Error names": States.ALL matches every error, States.TaskFailed
  * every error but States.Timeout (AWS Developer Guide), other names only
- * themselves. */
-static bool matches(const char *name, const char *const *errors, int n)
+ * themselves.  A missed heartbeat is a States.Timeout that
+ * States.HeartbeatTimeout matches too (ASL-REFERENCE §17.1). */
+static bool matches(const char *name, const char *const *errors, int n, bool heartbeat)
 {
     for (int i = 0; i < n; i++) {
         if (strcmp(errors[i], "States.ALL") == 0 || strcmp(errors[i], name) == 0)
+            return true;
+        if (heartbeat && strcmp(errors[i], "States.HeartbeatTimeout") == 0)
             return true;
         if (strcmp(errors[i], "States.TaskFailed") == 0 && strcmp(name, "States.Timeout") != 0)
             return true;
@@ -1652,7 +2031,7 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
      * the catchers are consulted (no fall-through to later retriers). */
     for (int i = 0; i < s->nretriers; i++) {
         const aslrt_retrier *r = &m->retriers[s->retrier + i];
-        if (!matches(name, r->errors, r->nerrors))
+        if (!matches(name, r->errors, r->nerrors, ex->heartbeat_expired))
             continue;
         int *count = &ex->retry_counts[s->retrier + i];
         if (*count >= r->max_attempts)
@@ -1682,17 +2061,21 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
             json_decref(ex->context);
             ex->context = NULL;
         }
+        if (ex->task_token) /* a new attempt, a new token */
+            drop_task_token(ex);
         return ASLRT_RETRY;
     }
     for (int k = 0; k < s->ncatchers; k++) {
         const aslrt_catcher *c = &m->catchers[s->catcher + k];
-        if (!matches(name, c->errors, c->nerrors))
+        if (!matches(name, c->errors, c->nerrors, ex->heartbeat_expired))
             continue;
         /* The error output (ASL spec, "Error Output"). */
         json_t *out = json_object();
-        json_object_set_new(out, "Error", json_string(name));
+        json_object_set_new(out, "Error", ex->error.error ? json_string(name) : json_null());
         if (ex->error.cause)
             json_object_set_new(out, "Cause", json_string(ex->error.cause));
+        else if (!ex->error.error) /* recorded on AWS: a callback failed with neither */
+            json_object_set_new(out, "Cause", json_null());
         set(&f->res, out);
         aslrt_error_clear(&ex->error);
         ex->status = ASLRT_SUCCEEDED;
@@ -1707,6 +2090,32 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
     /* The state's own Assign does not apply, the catcher's does, over the
      * error output (ASL-REFERENCE §6). */
     set(&ex->pending, NULL);
+    if (ex->state->jsonata) {
+        /* JSONata: Assign and Output over $states.errorOutput; the output
+         * is the error output unless the catcher has an Output. */
+        json_t *in = f->input ? f->input : f->raw;
+        json_t *out = NULL;
+        if (c->assign != ASLRT_NONE) {
+            json_t *v = jn_field(ex, c->assign, in, NULL, f->res);
+            if (!v)
+                return 0;
+            set(&ex->pending, v);
+        }
+        if (c->output != ASLRT_NONE) {
+            out = jn_field(ex, c->output, in, NULL, f->res);
+            if (!out)
+                return 0;
+        } else {
+            out = json_incref(f->res);
+        }
+        set(&f->raw, out);
+        set(&f->res, NULL);
+        set(&f->input, NULL);
+        set(&f->eff, NULL);
+        ex->event_id++; /* *StateExited */
+        commit_assign(ex);
+        return 1;
+    }
     if (c->assign != ASLRT_NONE) {
         json_t *v = apply_template(ex, c->assign, f->res);
         if (!v)
@@ -1750,6 +2159,9 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     ex.event_id = 1; /* ExecutionStarted */
+    /* Callback tasks make the endpoint they wait on when they first need it. */
+    aslrtp_cb_server *callbacks = NULL;
+    ex.callbacks = &callbacks;
     /* jansson seeds its hash function once; do it before any thread can. */
     json_object_seed(0);
     ex.retry_counts = calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
@@ -1780,11 +2192,15 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     aslrt_error_clear(&ex.error);
     json_decref(ex.context);
     json_decref(ex.vars);
+    if (ex.jn)
+        jn_ctx_destroy(ex.jn);
     json_decref(ex.pending);
     json_decref(ex.input);
     free(ex.name);
     free(ex.sm_name);
     free(ex.retry_counts);
     free(ex.mock_calls);
+    free(ex.task_token);
+    aslrtp_cb_server_destroy(callbacks);
     return status;
 }

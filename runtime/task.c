@@ -16,11 +16,17 @@
  *    other failure is an unhandled one (Lambda.Unknown);
  *  - a Python file's handler(event, context), which is a program handler
  *    too: the adapter aslc-python-handler imports the file and speaks the
- *    program protocol above, as the Lambda Python runtime would.
+ *    program protocol above, as the Lambda Python runtime would;
+ *  - either of the last two as a persistent worker ("worker": true): one
+ *    process serves many calls, a JSON line each way (task_worker.c);
+ *  - a function behind an HTTP endpoint of the AWS Lambda Invoke API
+ *    ({"http": URL}), AWS itself or a local one, called and signed with
+ *    libcurl (task_http.c).
  *
- * The table is immutable once built, and a call keeps all of its state on
- * its own stack, so Map iterations and Parallel branches may call handlers
- * from several threads at once.  Every descriptor is opened close-on-exec so
+ * The table is immutable once built (a worker binding's process pools
+ * have their own lock), and a call keeps all of its state on its own
+ * stack, so Map iterations and Parallel branches may call handlers from
+ * several threads at once.  Every descriptor is opened close-on-exec so
  * that concurrent spawns never leak one call's pipes into another's child
  * (which would hold them open and hang the other call).
  *
@@ -72,7 +78,7 @@ extern char **environ;
 #define BINDINGS_ERROR "aslc.BindingsError"
 #define HANDLER_FAILED "aslc.HandlerFailed"
 
-enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON };
+enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
 
 typedef struct binding {
     char *pattern;
@@ -83,6 +89,8 @@ typedef struct binding {
      * adapter, Python file, handler name (the call adds its options). */
     char **argv;
     char *cwd;                  /* NULL: the caller's working directory */
+    aslrtp_http *http;          /* KIND_HTTP (task_http.c) */
+    aslrtp_worker *worker;      /* KIND_WORKER (task_worker.c); argv and cwd as loaded */
 } binding;
 
 struct aslrt_bindings {
@@ -116,6 +124,8 @@ static void binding_free(binding *h)
     free(h->pattern);
     free_argv(h->argv);
     free(h->cwd);
+    aslrtp_http_free(h->http);
+    aslrtp_worker_destroy(h->worker);
 }
 
 void aslrt_bindings_destroy(aslrt_bindings *b)
@@ -916,13 +926,14 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                        json_t *input, double timeout_s, const volatile int *cancel,
                        json_t **out, aslrt_error *err)
 {
-    return aslrtp_task_invoke_lambda(b, resource, input, timeout_s, cancel, 0, NULL, NULL, out,
-                                     err);
+    return aslrtp_task_invoke_lambda(b, resource, input, timeout_s, cancel, 0, NULL, NULL, NULL,
+                                     out, err);
 }
 
 int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
                               double timeout_s, const volatile int *cancel, int compact,
-                              size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
+                              size_t *raw_len, char **log_tail, char **version, json_t **out,
+                              aslrt_error *err)
 {
     *out = NULL;
     const binding *h = lookup(b, resource);
@@ -942,6 +953,12 @@ int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, jso
         }
         return ok;
     }
+    if (h->kind == KIND_WORKER)
+        return aslrtp_worker_invoke(h->worker, resource, input, timeout_s, cancel, compact,
+                                    raw_len, log_tail, out, err);
+    if (h->kind == KIND_HTTP)
+        return aslrtp_http_invoke(h->http, resource, input, timeout_s, cancel, compact, raw_len,
+                                  log_tail, version, out, err);
     return invoke_program(h, resource, input, timeout_s, cancel, compact, raw_len, log_tail, out,
                           err);
 }
@@ -1268,6 +1285,43 @@ static int load_program(loader *ld, const char *key, json_t *obj)
     return 1;
 }
 
+/* "worker": true on a python or program binding: the same handler as a
+ * persistent worker process (task_worker.c). */
+static int load_worker(loader *ld, const char *key, json_t *obj, int py)
+{
+    json_t *w = json_object_get(obj, "worker");
+    if (!json_is_boolean(w))
+        return load_fail(ld, key, "worker", -1, "expected true or false");
+    json_t *rest = json_copy(obj);      /* the kind's own members */
+    json_object_del(rest, "worker");
+    int ok = py ? load_python(ld, key, rest) : load_program(ld, key, rest);
+    json_decref(rest);
+    if (!ok)
+        return 0;
+    binding *h = &ld->v[ld->n - 1];
+    if (json_is_true(w)) {
+        h->worker = aslrtp_worker_create((const char *const *)h->argv, h->cwd, py);
+        h->kind = KIND_WORKER;
+    }
+    return 1;
+}
+
+/* An "http" binding: task_http.c checks its members. */
+static int load_http(loader *ld, const char *key, json_t *obj)
+{
+    const char *member = NULL;
+    char *why = NULL;
+    aslrtp_http *http = aslrtp_http_load(obj, &member, &why);
+    if (!http) {
+        load_fail(ld, key, member, -1, "%s", why ? why : "bad http binding");
+        free(why);
+        return 0;
+    }
+    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_HTTP, .http = http };
+    loader_push(ld, &h);
+    return 1;
+}
+
 static int load_entry(loader *ld, const char *key, json_t *val)
 {
     if (!json_is_object(val))
@@ -1280,18 +1334,23 @@ static int load_entry(loader *ld, const char *key, json_t *val)
     if (py && prog)
         return load_fail(ld, key, NULL, -1, "a binding has \"python\" or "
                          "\"program\", not both");
+    if ((py || prog) && json_object_get(val, "worker"))
+        return load_worker(ld, key, val, py);
     if (py)
         return load_python(ld, key, val);
     if (prog)
         return load_program(ld, key, val);
+    if (json_object_get(val, "http"))
+        return load_http(ld, key, val);
     /* The first member is where the kind should be: name it, it is most
      * likely a misspelt kind. */
     void *it = json_object_iter(val);
     if (!it)
         return load_fail(ld, key, NULL, -1, "no handler kind "
-                         "(expected \"python\" or \"program\")");
+                         "(expected \"python\", \"program\" or \"http\")");
     return load_fail(ld, key, NULL, -1, "unknown handler kind \"%s\" "
-                     "(expected \"python\" or \"program\")", json_object_iter_key(it));
+                     "(expected \"python\", \"program\" or \"http\")",
+                     json_object_iter_key(it));
 }
 
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *err)

@@ -5,7 +5,9 @@
 #    `aslc run` and with `aslc build` + the binary: output as AWS gives it,
 #    and a ValueError for an order_id that ValidateLambda refuses;
 #  - embed: `aslc emit` + a C program that binds tasks to C functions,
-#    built from the build tree.
+#    built from the build tree;
+#  - two-workflows: two `aslc emit --prefix` files in one C program, the
+#    first workflow's output fed to the second, output as its README shows.
 # The Python parts need python3; without it this test is skipped (77)
 # once the rest has passed.
 set -u
@@ -20,7 +22,8 @@ expect "embed: aslc emit --prefix greeting" eval '[ "$rc" = 0 ] && [ -s "$tmp/gr
 # shellcheck disable=SC2046,SC2086  # word lists
 run "${CC:-cc}" -std=c11 $sanitize_flags -I"$ASLC_INCLUDE_DIR" -o "$tmp/embed" \
     "$embed/embed.c" "$tmp/greeting.c" "$ASLC_LIB_DIR/libaslrt.a" \
-    $(pkg-config --cflags --libs jansson libcrypto) -lpthread -lm
+    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) $(pkg-config --libs libcurl 2>/dev/null) \
+    -lpthread -lm
 expect "embed: compiles against libaslrt.a" eval '[ "$rc" = 0 ] && [ -x "$tmp/embed" ]'
 
 run "$tmp/embed"
@@ -38,6 +41,30 @@ embed_output_ok() {
     done
 }
 expect "embed: prints the two outputs of its README" embed_output_ok
+
+# ---- two-workflows --------------------------------------------------------
+two=$top_srcdir/examples/two-workflows
+run "$aslc" emit "$two/quote.asl.json" --prefix quote -o "$tmp/quote.c"
+expect "two-workflows: aslc emit --prefix quote" eval '[ "$rc" = 0 ] && [ -s "$tmp/quote.c" ]'
+run "$aslc" emit "$two/ship.asl.json" --prefix ship -o "$tmp/ship.c"
+expect "two-workflows: aslc emit --prefix ship" eval '[ "$rc" = 0 ] && [ -s "$tmp/ship.c" ]'
+
+# shellcheck disable=SC2046,SC2086  # word lists
+run "${CC:-cc}" -std=c11 -Wall -Wextra $sanitize_flags -I"$ASLC_INCLUDE_DIR" \
+    -o "$tmp/two_workflows" "$two/two_workflows.c" "$tmp/quote.c" "$tmp/ship.c" \
+    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) \
+    $(pkg-config --libs libpcre2-8 2>/dev/null) $(pkg-config --libs libcurl 2>/dev/null) \
+    -lpthread -lm
+expect "two-workflows: both workflows link into one program" \
+    eval '[ "$rc" = 0 ] && [ -x "$tmp/two_workflows" ]'
+
+# The README shows the output: the block after "`./two_workflows` prints".
+awk '/`\.\/two_workflows` prints/ { found = 1; next }
+     found && /^```/ { if (inside) exit; inside = 1; next }
+     inside' "$two/README.md" >"$tmp/two.expected"
+run "$tmp/two_workflows"
+expect "two-workflows: prints what its README shows (quote fed to ship, a failed quote)" \
+    eval '[ "$rc" = 0 ] && [ -s "$tmp/two.expected" ] && cmp -s "$tmp/out" "$tmp/two.expected"'
 
 # ---- order-processing -----------------------------------------------------
 if [ "$have_python" != yes ]; then

@@ -2,15 +2,15 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {0, ""},
-    /* 1 */ {ASLRT_ITEM_REFPATH, "$.n"},
-    /* 2 */ {ASLRT_ITEM_INTRINSIC, "States.Format('at {}', $.t)"},
-    /* 3 */ {ASLRT_ITEM_PATH, "$.n"},
-    /* 4 */ {ASLRT_ITEM_JSON, "1"},
-    /* 5 */ {ASLRT_ITEM_PATH, "$.s"},
-    /* 6 */ {ASLRT_ITEM_JSON, "\"x*\""},
-    /* 7 */ {ASLRT_ITEM_PATH, "$.t"},
-    /* 8 */ {ASLRT_ITEM_PATH, "$.limit"},
+    /* 0 */ {.kind = 0, .text = ""},
+    /* 1 */ {.kind = ASLRT_ITEM_REFPATH, .text = "$.n"},
+    /* 2 */ {.kind = ASLRT_ITEM_INTRINSIC, .text = "States.Format('at {}', $.t)"},
+    /* 3 */ {.kind = ASLRT_ITEM_PATH, .text = "$.n"},
+    /* 4 */ {.kind = ASLRT_ITEM_JSON, .text = "1"},
+    /* 5 */ {.kind = ASLRT_ITEM_PATH, .text = "$.s"},
+    /* 6 */ {.kind = ASLRT_ITEM_JSON, .text = "\"x*\""},
+    /* 7 */ {.kind = ASLRT_ITEM_PATH, .text = "$.t"},
+    /* 8 */ {.kind = ASLRT_ITEM_PATH, .text = "$.limit"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -31,7 +31,7 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    {0, 0, 0, 0}
+    {0, 0, 0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

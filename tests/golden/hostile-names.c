@@ -2,8 +2,8 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {0, ""},
-    /* 1 */ {ASLRT_ITEM_TEMPLATE, "{\"k*/.$\":\"$['*/ \\\\\\\\ \\\"']\"}"},
+    /* 0 */ {.kind = 0, .text = ""},
+    /* 1 */ {.kind = ASLRT_ITEM_TEMPLATE, .text = "{\"k*/.$\":\"$['*/ \\\\\\\\ \\\"']\"}"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -19,7 +19,7 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    {0, 0, 0, 0}
+    {0, 0, 0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

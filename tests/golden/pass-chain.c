@@ -2,12 +2,12 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {0, ""},
-    /* 1 */ {ASLRT_ITEM_PATH, "$.order"},
-    /* 2 */ {ASLRT_ITEM_TEMPLATE, "{\"id.$\":\"$.id\",\"static\":[1,2.5,\"x\"],\"when.$\":\"$$.Execution.StartTime\"}"},
-    /* 3 */ {ASLRT_ITEM_REFPATH, "$.params"},
-    /* 4 */ {ASLRT_ITEM_PATH, "$.params"},
-    /* 5 */ {ASLRT_ITEM_JSON, "{\"ok\":true}"},
+    /* 0 */ {.kind = 0, .text = ""},
+    /* 1 */ {.kind = ASLRT_ITEM_PATH, .text = "$.order"},
+    /* 2 */ {.kind = ASLRT_ITEM_TEMPLATE, .text = "{\"id.$\":\"$.id\",\"static\":[1,2.5,\"x\"],\"when.$\":\"$$.Execution.StartTime\"}"},
+    /* 3 */ {.kind = ASLRT_ITEM_REFPATH, .text = "$.params"},
+    /* 4 */ {.kind = ASLRT_ITEM_PATH, .text = "$.params"},
+    /* 5 */ {.kind = ASLRT_ITEM_JSON, .text = "{\"ok\":true}"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -24,7 +24,7 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    {0, 0, 0, 0}
+    {0, 0, 0, 0, 0}
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

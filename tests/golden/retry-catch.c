@@ -2,11 +2,11 @@
 #include "aslrt.h"
 
 static const aslrt_item items[] = {
-    /* 0 */ {0, ""},
-    /* 1 */ {ASLRT_ITEM_REFPATH, "$.declined"},
-    /* 2 */ {ASLRT_ITEM_PATH, "$.declined.Cause"},
-    /* 3 */ {ASLRT_ITEM_PATH, "$.Error"},
-    /* 4 */ {ASLRT_ITEM_PATH, "$.Cause"},
+    /* 0 */ {.kind = 0, .text = ""},
+    /* 1 */ {.kind = ASLRT_ITEM_REFPATH, .text = "$.declined"},
+    /* 2 */ {.kind = ASLRT_ITEM_PATH, .text = "$.declined.Cause"},
+    /* 3 */ {.kind = ASLRT_ITEM_PATH, .text = "$.Error"},
+    /* 4 */ {.kind = ASLRT_ITEM_PATH, .text = "$.Cause"},
 };
 
 static const aslrt_cmp cmps[] = {
@@ -30,8 +30,8 @@ static const aslrt_retrier retriers[] = {
 };
 
 static const aslrt_catcher catchers[] = {
-    /* 0 */ {catch0_errors, 1, 1, ASLRT_NONE},
-    /* 1 */ {catch1_errors, 1, ASLRT_NONE, ASLRT_NONE},
+    /* 0 */ {catch0_errors, 1, 1, ASLRT_NONE, ASLRT_NONE},
+    /* 1 */ {catch1_errors, 1, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE},
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);

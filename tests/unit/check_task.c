@@ -769,8 +769,8 @@ START_TEST(test_file_errors)
         { "[1, 2]", "a bindings file is a JSON object mapping resource patterns to handlers" },
         { "{\"arn:aws:lambda:*:*:function:X\": {\"pyton\": \"handler.py\"}}",
           "/arn:aws:lambda:*:*:function:X: unknown handler kind \"pyton\" "
-          "(expected \"python\" or \"program\")" },
-        { "{\"x\": {}}", "/x: no handler kind (expected \"python\" or \"program\")" },
+          "(expected \"python\", \"program\" or \"http\")" },
+        { "{\"x\": {}}", "/x: no handler kind (expected \"python\", \"program\" or \"http\")" },
         { "{\"x\": \"prog.sh\"}", "/x: expected an object such as "
           "{\"program\": [\"./prog\"]} or {\"python\": \"handler.py\"}" },
         { "{\"a/b~c\": {\"program\": 5}}", "/a~1b~0c/program: expected an array of "

@@ -1,0 +1,1188 @@
+/*
+ * task_worker.c - persistent task workers: a handler process started once
+ * and fed one invocation per line, so that 100,000 calls do not start
+ * 100,000 processes.
+ *
+ * Model.  A binding with "worker": true (task.c's loader) owns one
+ * aslrtp_worker.  For every resource it serves the worker keeps a pool of
+ * processes; a process serves one call at a time, and a call takes an idle
+ * process or, when every one is busy, starts another, so a pool grows to
+ * the number of callers that were ever concurrent (Map iterations, Parallel
+ * branches) and no further.  The pools sit behind a mutex inside the
+ * worker; a call holds it only to take or give back a process, never while
+ * it talks to one.  Pools are per resource because on Lambda each function
+ * has its own sandboxes: the Python adapter sets the function's name in its
+ * environment once, at start.
+ *
+ * The line protocol (JSON Lines; a line ends with '\n'):
+ *
+ *   request, runtime -> worker's stdin, compact JSON on one line:
+ *     {"id":7,"context":{"resource":"arn:...:function:F","timeout":30.000},"event":EVENT}
+ *     id        a positive integer, new for every call; always first, so a
+ *               line-oriented script can cut it out with a pattern
+ *     context   what the Python adapter gives Lambda's context object:
+ *               "resource" the invoked ARN, "timeout" the seconds the call
+ *               may take (the Task's TimeoutSeconds; absent when none)
+ *     event     the Task's input
+ *   Strings never hold a raw newline (JSON escapes it), so one line is one
+ *   request.
+ *
+ *   response, worker's stdout -> runtime, one line per request:
+ *     {"id":7,"result":VALUE}
+ *         the handler returned VALUE: as a per-call program printing VALUE
+ *         and exiting 0.  The bytes of VALUE, as written, are the response
+ *         (its size counts against the 256 KiB quota, and a VALUE that is
+ *         not JSON, such as NaN, fails as a program's non-JSON output does)
+ *     {"id":7,"error":{"errorType":"E","errorMessage":"M",...}}
+ *         the handler failed: as a per-call program printing that object
+ *         and exiting non-zero.  Error is errorType (Lambda.Unknown when it
+ *         has none) and Cause the object's text exactly as written
+ *     {"id":7,"output_base64":"..."}
+ *         the raw bytes of a response that is not one JSON value (a Python
+ *         handler returning bytes), base64: read as a per-call program's
+ *         stdout would be
+ *   The members may come in any order; others are ignored.  A line that is
+ *   none of these, or answers another id, fails the call with
+ *   Lambda.Unknown, and the worker, whose stream can no longer be trusted,
+ *   is killed and replaced.
+ *
+ *   stderr passes through to the runtime's stderr.  What arrives during a
+ *   call is that call's log: the tail quoted in the Cause of a crash and
+ *   the LogResult of lambda:invoke.
+ *
+ * Failures are those of a per-call program (task.c), with the same Error
+ * and the same Cause: a worker that exits or is killed during a call fails
+ * it with Lambda.Unknown ("Runtime exited with error: exit status 3 (...)"
+ * and its stderr), a call past its TimeoutSeconds with States.Timeout, a
+ * cancelled call (a failed sibling, an aborted execution) with
+ * aslc.Cancelled; in all three the worker's whole process group is killed,
+ * and the next call starts a new one.  A worker found dead between calls
+ * is replaced silently.
+ *
+ * Shutdown (aslrtp_worker_destroy, when the bindings table is destroyed):
+ * every worker's stdin is closed, which asks it to exit; after a grace
+ * period of GRACE_MS whatever is left of each process group is killed, and
+ * every worker is reaped.  Workers run in their own process groups, with
+ * close-on-exec descriptors on our side, as per-call programs do.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* pipe2, posix_spawn_file_actions_addchdir_np */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aslrt_private.h"
+
+extern char **environ;
+
+/* As in task.c: the payload quota, and how much output a Cause quotes. */
+#define DATA_LIMIT 262144
+#define STDERR_TAIL 2048
+#define STDOUT_EXCERPT 512
+/* How much of one response line is kept: a result at the quota, base64
+ * and the envelope fit; beyond it bytes are only counted. */
+#define LINE_KEEP (2 * DATA_LIMIT)
+/* How long workers get to exit once their stdin is closed. */
+#define GRACE_MS 1000
+
+#define HANDLER_FAILED "aslc.HandlerFailed"
+
+/* One worker process. */
+typedef struct proc {
+    pid_t pid;
+    int in, out, err;           /* our ends of its stdin, stdout, stderr */
+    int pidfd;                  /* readable once it exits; -1 without pidfd_open */
+    aslrtp_buf rest;            /* stdout that came after the last response */
+    struct proc *next;          /* next idle process of the pool */
+} proc;
+
+/* The processes that serve one resource. */
+typedef struct pool {
+    char *resource;
+    proc *idle;                 /* processes waiting for a call */
+    struct pool *next;
+} pool;
+
+struct aslrtp_worker {
+    char **argv;                /* program and arguments; Python: interpreter,
+                                   adapter, file, handler name */
+    char *cwd;                  /* NULL: the caller's working directory */
+    int python;
+    pthread_mutex_t lock;       /* guards pools and last_id */
+    pool *pools;
+    unsigned long long last_id;
+};
+
+/* One call's exchange with its process. */
+typedef struct call {
+    aslrtp_buf line;            /* the response line: its first LINE_KEEP bytes */
+    size_t line_total;          /* every byte of it */
+    int have_line;              /* the line ended ('\n' seen) */
+    aslrtp_buf err;             /* stderr during the call: its tail */
+    int err_cut;                /* stderr began before what err holds */
+    size_t sent;                /* bytes of the request written */
+    int exited;                 /* the process ended (not reaped yet) */
+    int timed_out;
+    int cancelled;
+} call;
+
+static void out_of_memory(void)
+{
+    fputs("aslrt: out of memory\n", stderr);
+    abort();
+}
+
+/* ==== Text for causes (the same wording as task.c) ====================== */
+
+static size_t utf8_len(unsigned char c)
+{
+    if (c >= 0xF0 && c <= 0xF4)
+        return 4;
+    if (c >= 0xE0)
+        return c <= 0xEF ? 3 : 1;
+    if (c >= 0xC2)
+        return 2;
+    return 1;
+}
+
+/* Appends s[0..n) as valid UTF-8 (a Cause ends up inside JSON): bad bytes
+ * and NULs become U+FFFD. */
+static void add_text(aslrtp_buf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : utf8_len(c);
+        int ok = c != 0 && (c < 0x80 || len > 1) && i + len <= n;
+        for (size_t j = 1; ok && j < len; j++)
+            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
+        if (ok && len >= 3) {
+            unsigned char d = (unsigned char)s[i + 1];
+            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
+                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
+                ok = 0;
+        }
+        if (!ok) {
+            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
+            i++;
+            continue;
+        }
+        aslrtp_buf_add(b, s + i, len);
+        i += len;
+    }
+}
+
+static const char *trim(const char *s, size_t *n)
+{
+    size_t len = *n;
+    while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+                   s[len - 1] == '\r'))
+        len--;
+    *n = len;
+    return s;
+}
+
+static void add_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
+{
+    if (n <= max) {
+        add_text(b, s, n);
+        return;
+    }
+    size_t k = max;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    add_text(b, s, k);
+    aslrtp_buf_adds(b, "...");
+}
+
+/* Sets err to (name, the text of b) and resets b. */
+static void fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
+{
+    aslrtp_buf clean = { 0 };
+    add_text(&clean, b->data ? b->data : "", b->len);
+    char *cause = aslrtp_buf_finish(&clean);
+    aslrt_error_set(err, name, cause);
+    free(cause);
+    free(aslrtp_buf_finish(b));
+}
+
+/* Go's names for signals, as Lambda words a runtime's death. */
+static const char *signal_name(int sig, char *buf, size_t size)
+{
+    switch (sig) {
+    case SIGHUP: return "hangup";
+    case SIGINT: return "interrupt";
+    case SIGQUIT: return "quit";
+    case SIGILL: return "illegal instruction";
+    case SIGTRAP: return "trace/breakpoint trap";
+    case SIGABRT: return "aborted";
+    case SIGBUS: return "bus error";
+    case SIGFPE: return "floating point exception";
+    case SIGKILL: return "killed";
+    case SIGUSR1: return "user defined signal 1";
+    case SIGSEGV: return "segmentation fault";
+    case SIGUSR2: return "user defined signal 2";
+    case SIGPIPE: return "broken pipe";
+    case SIGALRM: return "alarm clock";
+    case SIGTERM: return "terminated";
+    case SIGXCPU: return "CPU time limit exceeded";
+    case SIGXFSZ: return "file size limit exceeded";
+    default:
+        snprintf(buf, size, "signal %d", sig);
+        return buf;
+    }
+}
+
+static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
+{
+    if (w->python)
+        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", w->argv[3], w->argv[2]);
+    else
+        aslrtp_buf_addf(b, "program '%s'", w->argv[0]);
+}
+
+static const char *errstr(int e, char *buf, size_t size)
+{
+    return strerror_r(e, buf, size);
+}
+
+/* ==== Processes ========================================================= */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Moves fd above 2 (see task.c: the child's dup2 onto 0-2 must not
+ * overwrite another pipe end when our standard streams are closed). */
+static int move_high(int fd)
+{
+    if (fd > 2)
+        return fd;
+    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return nfd;
+}
+
+static int make_pipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        p[0] = p[1] = -1;
+        return -1;
+    }
+    p[0] = move_high(p[0]);
+    p[1] = move_high(p[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        int e = errno;
+        close_fd(&p[0]);
+        close_fd(&p[1]);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+static void set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Has the process exited?  WNOWAIT leaves it a zombie, which keeps its
+ * pid, and so its process group id, ours until the group is killed. */
+static int proc_exited(const proc *p)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD;
+    return si.si_pid == p->pid;
+}
+
+/* Kills what is left of p's process group, reaps p and frees it.  Returns
+ * its wait status. */
+static int proc_end(proc *p)
+{
+    int status = 0;
+    kill(-p->pid, SIGKILL);
+    kill(p->pid, SIGKILL);      /* in case it left its process group */
+    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    close_fd(&p->in);
+    close_fd(&p->out);
+    close_fd(&p->err);
+    close_fd(&p->pidfd);
+    free(p->rest.data);
+    free(p);
+    return status;
+}
+
+/* Starts a process for resource.  Returns 0 with *pp, or an errno value. */
+static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
+{
+    char *pyargv[9];
+    char *const *argv = w->argv;
+    if (w->python) {
+        /* interpreter adapter --worker --resource ARN -- file handler */
+        int k = 0;
+        pyargv[k++] = w->argv[0];
+        pyargv[k++] = w->argv[1];
+        pyargv[k++] = (char *)"--worker";
+        pyargv[k++] = (char *)"--resource";
+        pyargv[k++] = (char *)resource;
+        pyargv[k++] = (char *)"--";
+        pyargv[k++] = w->argv[2];
+        pyargv[k++] = w->argv[3];
+        pyargv[k] = NULL;
+        argv = pyargv;
+    }
+
+    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+    if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
+        int e = errno ? errno : EMFILE;
+        close_fd(&pin[0]);
+        close_fd(&pin[1]);
+        close_fd(&pout[0]);
+        close_fd(&pout[1]);
+        close_fd(&perr[0]);
+        close_fd(&perr[1]);
+        return e;
+    }
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
+    if (w->cwd)
+        posix_spawn_file_actions_addchdir_np(&fa, w->cwd);
+
+    /* Its own process group, no blocked signals, SIGPIPE, SIGCHLD and
+     * SIGXFSZ at their defaults: as task.c starts a program. */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGCHLD);
+    sigaddset(&dfl, SIGXFSZ);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                  POSIX_SPAWN_SETSIGDEF);
+
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close_fd(&pin[0]);
+    close_fd(&pout[1]);
+    close_fd(&perr[1]);
+    if (rc != 0) {
+        close_fd(&pin[1]);
+        close_fd(&pout[0]);
+        close_fd(&perr[0]);
+        return rc;
+    }
+
+    proc *p = calloc(1, sizeof *p);
+    if (!p)
+        out_of_memory();
+    p->pid = pid;
+    p->in = pin[1];
+    p->out = pout[0];
+    p->err = perr[0];
+    p->pidfd = -1;
+#ifdef SYS_pidfd_open
+    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (p->pidfd >= 0)
+        fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+#endif
+    set_nonblock(p->in);
+    set_nonblock(p->out);
+    set_nonblock(p->err);
+    *pp = p;
+    return 0;
+}
+
+/* ==== One exchange ====================================================== */
+
+/* Passes stderr through to ours (the handler's log) and keeps its tail in
+ * c (NULL: pass through only). */
+static void keep_stderr(call *c, const char *s, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t wr = write(STDERR_FILENO, s + off, n - off);
+        if (wr < 0 && errno == EINTR)
+            continue;
+        if (wr <= 0)
+            break;
+        off += (size_t)wr;
+    }
+    if (!c)
+        return;
+    if (n >= STDERR_TAIL) {
+        c->err_cut |= c->err.len > 0 || n > STDERR_TAIL;
+        c->err.len = 0;
+        aslrtp_buf_add(&c->err, s + n - STDERR_TAIL, STDERR_TAIL);
+        return;
+    }
+    aslrtp_buf_add(&c->err, s, n);
+    if (c->err.len > 2 * STDERR_TAIL) {
+        memmove(c->err.data, c->err.data + c->err.len - STDERR_TAIL, STDERR_TAIL);
+        c->err.len = STDERR_TAIL;
+        c->err.data[c->err.len] = '\0';
+        c->err_cut = 1;
+    }
+}
+
+/* Takes stdout bytes: into the response line until it ends, after it into
+ * p->rest (output the next call will see first). */
+static void feed_stdout(call *c, proc *p, const char *s, size_t n)
+{
+    if (c->have_line) {
+        aslrtp_buf_add(&p->rest, s, n);
+        return;
+    }
+    const char *nl = memchr(s, '\n', n);
+    size_t take = nl ? (size_t)(nl - s) : n;
+    c->line_total += take;
+    if (c->line.len < LINE_KEEP) {
+        size_t room = LINE_KEEP - c->line.len;
+        aslrtp_buf_add(&c->line, s, take < room ? take : room);
+    }
+    if (nl) {
+        c->have_line = 1;
+        if (take + 1 < n)
+            aslrtp_buf_add(&p->rest, nl + 1, n - take - 1);
+    }
+}
+
+/* Reads what fd has: one chunk, or with drain until it is empty (at most
+ * 64 chunks: a background process of the worker that writes without end
+ * must not hold the call).  Returns 0 at EOF or on an error, 1 otherwise. */
+static int pump(int fd, call *c, proc *p, int is_stdout, int drain)
+{
+    char chunk[65536];
+    for (int chunks = 1;; chunks++) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r > 0) {
+            if (is_stdout)
+                feed_stdout(c, p, chunk, (size_t)r);
+            else
+                keep_stderr(c, chunk, (size_t)r);
+            if (!drain || chunks == 64)
+                return 1;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 1;
+        return 0;
+    }
+}
+
+/* Writes the request and reads until the response line has come, the
+ * process has exited, the deadline has passed or cancel is set. */
+static void converse(proc *p, const char *req, size_t req_len, long long deadline,
+                     const volatile int *cancel, call *c)
+{
+    /* Output left over from the last call comes first. */
+    if (p->rest.len) {
+        aslrtp_buf old = p->rest;
+        p->rest = (aslrtp_buf){ 0 };
+        feed_stdout(c, p, old.data, old.len);
+        free(old.data);
+    }
+
+    /* A worker that died makes our write fail with EPIPE and raise
+     * SIGPIPE: block it in this thread and swallow the one we caused (see
+     * task.c, exchange). */
+    sigset_t pipe_set, old_mask, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    int broke_pipe = 0;
+
+    size_t off = 0;
+    long long eof_at = -1;      /* when its stdout ended without a response */
+    while (!c->have_line) {
+        struct pollfd fds[4];
+        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+        if (off < req_len && p->in >= 0) {
+            i_in = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->in, .events = POLLOUT };
+        }
+        if (p->out >= 0) {
+            i_out = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
+        }
+        if (p->err >= 0) {
+            i_err = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
+        }
+        if (p->pidfd >= 0) {
+            i_pid = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+        }
+
+        /* Without a pidfd, look for its exit every 50 ms. */
+        int wait_ms = p->pidfd < 0 ? 50 : -1;
+        if (cancel) {
+            if (aslrtp_flag(cancel)) {
+                c->cancelled = 1;
+                break;
+            }
+            if (wait_ms < 0 || wait_ms > 50)
+                wait_ms = 50;
+        }
+        if (deadline >= 0) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                c->timed_out = 1;
+                break;
+            }
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = (int)(left < INT_MAX ? left : INT_MAX);
+        }
+        if (eof_at >= 0) {
+            /* It can no longer answer: give it GRACE_MS to exit by itself
+             * (its exit status says more than our SIGKILL would). */
+            long long left = eof_at + GRACE_MS - now_ms();
+            if (left <= 0)
+                break;
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = (int)left;
+        }
+
+        int k = poll(fds, (nfds_t)nfds, wait_ms);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            break;              /* cannot wait: the caller kills it */
+        }
+
+        if (i_in >= 0 && fds[i_in].revents) {
+            size_t n = req_len - off;
+            ssize_t wr = write(p->in, req + off, n < 65536 ? n : 65536);
+            if (wr > 0) {
+                off += (size_t)wr;
+                c->sent = off;
+            }
+            else if (wr < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                /* It closed its stdin and will not read this request; its
+                 * exit decides the outcome. */
+                broke_pipe |= errno == EPIPE;
+                off = req_len;
+            }
+        }
+        if (i_out >= 0 && fds[i_out].revents && !pump(p->out, c, p, 1, 0)) {
+            close_fd(&p->out);
+            if (!c->have_line)
+                eof_at = now_ms();
+        }
+        if (i_err >= 0 && fds[i_err].revents && !pump(p->err, c, p, 0, 0))
+            close_fd(&p->err);
+
+        if (p->pidfd >= 0 ? i_pid >= 0 && fds[i_pid].revents != 0 : proc_exited(p)) {
+            c->exited = 1;
+            break;
+        }
+    }
+
+    /* What it wrote before the response (its log for this call), or
+     * everything it wrote before it died. */
+    if (p->err >= 0)
+        pump(p->err, c, p, 0, 1);
+    if (c->exited && p->out >= 0)
+        pump(p->out, c, p, 1, 1);  /* a response it wrote just before exiting */
+
+    if (broke_pipe && !was_pending) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+}
+
+/* ==== Reading a response line =========================================== */
+
+typedef struct span {
+    const char *s;
+    size_t n;
+    int seen;
+} span;
+
+static int is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Skips one JSON value's text from s[*i] without checking it (the members
+ * that matter are parsed afterwards): a string, a bracketed value, or a
+ * bare token such as a number, true or NaN.  Returns 1, 0 when the text
+ * ends inside the value, -1 when there is no value. */
+static int skip_value(const char *s, size_t n, size_t *i)
+{
+    size_t k = *i;
+    if (k >= n)
+        return 0;
+    if (s[k] == '"' || s[k] == '{' || s[k] == '[') {
+        int depth = 0;
+        do {
+            if (k >= n)
+                return 0;
+            if (s[k] == '"') {
+                for (k++; k < n && s[k] != '"'; k++)
+                    if (s[k] == '\\')
+                        k++;
+                if (k >= n)
+                    return 0;
+            } else if (s[k] == '{' || s[k] == '[') {
+                depth++;
+            } else if (s[k] == '}' || s[k] == ']') {
+                depth--;
+            }
+            k++;
+        } while (depth > 0);
+    } else {
+        while (k < n && s[k] != ',' && s[k] != '}' && s[k] != ']' && !is_ws(s[k]))
+            k++;
+        if (k == *i)
+            return -1;
+    }
+    *i = k;
+    return 1;
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && is_ws(s[i]))
+        i++;
+    return i;
+}
+
+/* The members of a response line that matter, as raw text.  Returns NULL
+ * when the line is a JSON object of members, else why not.  *cut_in names
+ * the member whose value the kept text ends in (a line over LINE_KEEP). */
+static const char *scan_response(const char *s, size_t n, span *id, span *result,
+                                 span *error, span *output, const char **cut_in)
+{
+    static const char *const names[] = { "id", "result", "error", "output_base64" };
+    span *slots[] = { id, result, error, output };
+    *cut_in = NULL;
+    size_t i = skip_ws(s, n, 0);
+    if (i >= n || s[i] != '{')
+        return "not a JSON object";
+    i = skip_ws(s, n, i + 1);
+    if (i < n && s[i] == '}')
+        return skip_ws(s, n, i + 1) == n ? NULL : "text after the object";
+    for (;;) {
+        if (i >= n || s[i] != '"')
+            return "not a JSON object";
+        size_t k0 = i + 1, k = k0;
+        while (k < n && s[k] != '"')
+            k += s[k] == '\\' ? 2 : 1;
+        if (k >= n)
+            return "not a JSON object";
+        span *slot = NULL;
+        for (size_t m = 0; m < sizeof names / sizeof names[0]; m++)
+            if (strlen(names[m]) == k - k0 && memcmp(s + k0, names[m], k - k0) == 0)
+                slot = slots[m];
+        i = skip_ws(s, n, k + 1);
+        if (i >= n || s[i] != ':')
+            return "not a JSON object";
+        i = skip_ws(s, n, i + 1);
+        size_t v0 = i;
+        int sv = skip_value(s, n, &i);
+        if (sv <= 0) {
+            if (sv == 0)
+                *cut_in = slot == result ? "result" : slot == output ? "output_base64"
+                                                                     : "another member";
+            return "not a JSON object";
+        }
+        if (slot) {
+            if (slot->seen)
+                return "a member given twice";
+            *slot = (span){ s + v0, i - v0, 1 };
+        }
+        i = skip_ws(s, n, i);
+        if (i < n && s[i] == ',') {
+            i = skip_ws(s, n, i + 1);
+            continue;
+        }
+        if (i < n && s[i] == '}')
+            return skip_ws(s, n, i + 1) == n ? NULL : "text after the object";
+        return "not a JSON object";
+    }
+}
+
+/* Decodes standard base64 (with '=' padding).  Returns 0 on bad input. */
+static int base64_decode(const char *s, size_t n, aslrtp_buf *out)
+{
+    if (n % 4)
+        return 0;
+    for (size_t i = 0; i < n; i += 4) {
+        unsigned v = 0;
+        int pad = 0;
+        for (int j = 0; j < 4; j++) {
+            char ch = s[i + j];
+            unsigned d;
+            if (ch >= 'A' && ch <= 'Z')
+                d = (unsigned)(ch - 'A');
+            else if (ch >= 'a' && ch <= 'z')
+                d = (unsigned)(ch - 'a') + 26;
+            else if (ch >= '0' && ch <= '9')
+                d = (unsigned)(ch - '0') + 52;
+            else if (ch == '+')
+                d = 62;
+            else if (ch == '/')
+                d = 63;
+            else if (ch == '=' && i + 4 == n && j >= 2) {
+                d = 0;
+                pad++;
+            } else
+                return 0;
+            if (pad && ch != '=')
+                return 0;
+            v = v << 6 | d;
+        }
+        char bytes[3] = { (char)(v >> 16), (char)(v >> 8 & 0xFF), (char)(v & 0xFF) };
+        aslrtp_buf_add(out, bytes, (size_t)(3 - pad));
+    }
+    return 1;
+}
+
+/* ==== From an exchange to a result or an error ========================== */
+
+/* The handler returned text (total bytes, of which text holds all but
+ * what a runaway line lost): a result, as task.c reads a program's stdout. */
+static int map_success(const aslrtp_worker *w, const char *resource, const char *text,
+                       size_t len, size_t total, json_t **out, aslrt_error *err)
+{
+    if (total > DATA_LIMIT) {
+        char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
+                                     "exceeding the maximum number of bytes service "
+                                     "limit.", resource);
+        aslrt_error_set(err, "States.DataLimitExceeded", cause);
+        free(cause);
+        return 0;
+    }
+    size_t n = len;
+    const char *t = trim(text ? text : "", &n);
+    if (n == 0) {
+        *out = json_null();
+        return 1;
+    }
+    json_error_t je;
+    json_t *v = aslrtp_json_loads(t, n, &je);
+    if (v) {
+        *out = v;
+        return 1;
+    }
+    aslrtp_buf b = { 0 };
+    add_handler_name(&b, w);
+    aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
+                    "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
+    add_excerpt(&b, t, n, STDOUT_EXCERPT);
+    fail_with(err, "Lambda.Unknown", &b);
+    return 0;
+}
+
+/* The worker broke the protocol: Lambda.Unknown, saying how. */
+static void protocol_error(const aslrtp_worker *w, const char *resource,
+                           unsigned long long id, const char *why, const call *c,
+                           aslrt_error *err)
+{
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "the persistent worker (");
+    add_handler_name(&b, w);
+    aslrtp_buf_addf(&b, " for resource '%s') answered request %llu with a line that is "
+                    "not its response (%s; expected {\"id\": %llu, \"result\": ...} or "
+                    "{\"id\": %llu, \"error\": {...}}): ", resource, id, why, id, id);
+    size_t n = c->line.len;
+    const char *t = trim(c->line.data ? c->line.data : "", &n);
+    add_excerpt(&b, t, n, STDOUT_EXCERPT);
+    fail_with(err, "Lambda.Unknown", &b);
+}
+
+/* The process died during the call: the Cause of a program that crashed. */
+static void crashed(const aslrtp_worker *w, const char *resource, int status,
+                    const call *c, aslrt_error *err)
+{
+    char sbuf[32];
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "Runtime exited with error: ");
+    if (WIFSIGNALED(status)) {
+        aslrtp_buf_addf(&b, "signal: %s", signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
+#ifdef WCOREDUMP
+        if (WCOREDUMP(status))
+            aslrtp_buf_adds(&b, " (core dumped)");
+#endif
+    } else {
+        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
+    }
+    aslrtp_buf_adds(&b, " (");
+    add_handler_name(&b, w);
+    aslrtp_buf_addf(&b, " for resource '%s')", resource);
+    size_t en = c->err.len;
+    const char *etext = trim(c->err.data ? c->err.data : "", &en);
+    if (en) {
+        aslrtp_buf_adds(&b, "\nstderr: ");
+        if (c->err_cut) {
+            while (en && ((unsigned char)*etext & 0xC0) == 0x80) {
+                etext++;
+                en--;
+            }
+            aslrtp_buf_adds(&b, "...");
+        }
+        add_text(&b, etext, en);
+    }
+    size_t n = c->line.len;
+    const char *text = trim(c->line.data ? c->line.data : "", &n);
+    if (n) {
+        aslrtp_buf_adds(&b, "\nstdout: ");
+        add_excerpt(&b, text, n, STDOUT_EXCERPT);
+    }
+    fail_with(err, "Lambda.Unknown", &b);
+}
+
+/* Reads the response line.  Returns 1 for a result, 0 for an error, and
+ * sets *broken when the worker must be replaced. */
+static int map_response(const aslrtp_worker *w, const char *resource, unsigned long long id,
+                        int compact, const call *c, size_t *raw_len, json_t **out,
+                        aslrt_error *err, int *broken)
+{
+    const char *line = c->line.data ? c->line.data : "";
+    size_t len = c->line.len;
+    int cut = c->line_total > len;
+    span sid = { 0 }, sres = { 0 }, serr = { 0 }, sout = { 0 };
+    const char *cut_in = NULL;
+    const char *why = scan_response(line, len, &sid, &sres, &serr, &sout, &cut_in);
+    if (why && cut && cut_in && strcmp(cut_in, "another member") != 0) {
+        /* A result too large to keep: over the quota in any case. */
+        *raw_len = c->line_total;
+        return map_success(w, resource, NULL, 0, c->line_total, out, err);
+    }
+    if (why) {
+        *broken = 1;
+        protocol_error(w, resource, id, cut ? "a line too long" : why, c, err);
+        return 0;
+    }
+
+    char *end = NULL;
+    char idbuf[32];
+    unsigned long long got = 0;
+    int id_ok = sid.seen && sid.n > 0 && sid.n < sizeof idbuf;
+    if (id_ok) {
+        memcpy(idbuf, sid.s, sid.n);
+        idbuf[sid.n] = '\0';
+        errno = 0;
+        got = strtoull(idbuf, &end, 10);
+        id_ok = idbuf[0] >= '0' && idbuf[0] <= '9' && *end == '\0' && errno == 0;
+    }
+    if (!id_ok || got != id) {
+        *broken = 1;
+        char wbuf[96];
+        if (!sid.seen)
+            snprintf(wbuf, sizeof wbuf, "no \"id\"");
+        else if (!id_ok)
+            snprintf(wbuf, sizeof wbuf, "its \"id\" is not an integer");
+        else
+            snprintf(wbuf, sizeof wbuf, "\"id\" %llu", got);
+        protocol_error(w, resource, id, wbuf, c, err);
+        return 0;
+    }
+    if (sres.seen + serr.seen + sout.seen != 1) {
+        *broken = 1;
+        protocol_error(w, resource, id, sres.seen + serr.seen + sout.seen
+                       ? "more than one of \"result\", \"error\" and \"output_base64\""
+                       : "no \"result\", \"error\" or \"output_base64\"", c, err);
+        return 0;
+    }
+
+    if (sres.seen) {
+        *raw_len = sres.n;
+        return map_success(w, resource, sres.s, sres.n, sres.n, out, err);
+    }
+    if (sout.seen) {
+        json_t *s = aslrtp_json_loads(sout.s, sout.n, NULL);
+        aslrtp_buf bytes = { 0 };
+        int ok = json_is_string(s) &&
+                 base64_decode(json_string_value(s), json_string_length(s), &bytes);
+        json_decref(s);
+        if (!ok) {
+            free(bytes.data);
+            *broken = 1;
+            protocol_error(w, resource, id, "\"output_base64\" is not a base64 string", c,
+                           err);
+            return 0;
+        }
+        *raw_len = bytes.len;
+        ok = map_success(w, resource, bytes.data, bytes.len, bytes.len, out, err);
+        free(bytes.data);
+        return ok;
+    }
+
+    /* A function error: Error is its errorType, Cause its text as the
+     * worker wrote it (or compact, where Step Functions re-serializes). */
+    *raw_len = serr.n;
+    json_t *v = aslrtp_json_loads(serr.s, serr.n, NULL);
+    if (!json_is_object(v) ||
+        (!json_object_get(v, "errorType") && !json_object_get(v, "errorMessage"))) {
+        json_decref(v);
+        *broken = 1;
+        protocol_error(w, resource, id, "\"error\" is not a Lambda error object "
+                       "{\"errorType\", \"errorMessage\"}", c, err);
+        return 0;
+    }
+    json_t *type = json_object_get(v, "errorType");
+    const char *name = json_is_string(type) && json_string_length(type) > 0
+        ? json_string_value(type) : "Lambda.Unknown";
+    static const char invoke[] = "arn:aws:states:::lambda:invoke";
+    aslrtp_buf b = { 0 };
+    if (compact || strncmp(resource, invoke, sizeof invoke - 1) == 0)
+        aslrtp_buf_add_json(&b, v);
+    else
+        aslrtp_buf_add(&b, serr.s, serr.n);
+    fail_with(err, name, &b);
+    json_decref(v);
+    return 0;
+}
+
+/* ==== The pools ========================================================= */
+
+aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int python)
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    if (n == 0 || (python && n < 4))
+        return NULL;
+    aslrtp_worker *w = calloc(1, sizeof *w);
+    char **v = calloc(n + 1, sizeof *v);
+    if (!w || !v)
+        out_of_memory();
+    for (size_t i = 0; i < n; i++)
+        v[i] = aslrtp_strdup(argv[i]);
+    w->argv = v;
+    w->cwd = cwd ? aslrtp_strdup(cwd) : NULL;
+    w->python = python;
+    pthread_mutex_init(&w->lock, NULL);
+    return w;
+}
+
+/* Takes an idle process of resource's pool (NULL: none) and a new id. */
+static proc *take(aslrtp_worker *w, const char *resource, unsigned long long *id)
+{
+    pthread_mutex_lock(&w->lock);
+    *id = ++w->last_id;
+    pool *pl = w->pools;
+    while (pl && strcmp(pl->resource, resource) != 0)
+        pl = pl->next;
+    proc *p = NULL;
+    if (pl && pl->idle) {
+        p = pl->idle;
+        pl->idle = p->next;
+        p->next = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return p;
+}
+
+/* Gives p back to resource's pool, idle. */
+static void give_back(aslrtp_worker *w, const char *resource, proc *p)
+{
+    pthread_mutex_lock(&w->lock);
+    pool *pl = w->pools;
+    while (pl && strcmp(pl->resource, resource) != 0)
+        pl = pl->next;
+    if (!pl) {
+        pl = calloc(1, sizeof *pl);
+        if (!pl)
+            out_of_memory();
+        pl->resource = aslrtp_strdup(resource);
+        pl->next = w->pools;
+        w->pools = pl;
+    }
+    p->next = pl->idle;
+    pl->idle = p;
+    pthread_mutex_unlock(&w->lock);
+}
+
+int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
+                         double timeout_s, const volatile int *cancel, int compact,
+                         size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
+{
+    *out = NULL;
+    /* The deadline counts from the call, a new process's start included,
+     * as a per-call program's does. */
+    long long deadline = -1;
+    if (timeout_s > 0)
+        deadline = now_ms() + (long long)(timeout_s * 1000.0 + 0.5);
+
+    unsigned long long id;
+    proc *p = take(w, resource, &id);
+    if (p && proc_exited(p)) {
+        proc_end(p);            /* died while idle: replace it */
+        p = NULL;
+    }
+    if (!p) {
+        int rc = proc_start(w, resource, &p);
+        if (rc != 0) {
+            char ebuf[128];
+            aslrtp_buf b = { 0 };
+            aslrtp_buf_adds(&b, "cannot run ");
+            add_handler_name(&b, w);
+            aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
+                            errstr(rc, ebuf, sizeof ebuf));
+            if (w->python)
+                aslrtp_buf_addf(&b, " (interpreter '%s')", w->argv[0]);
+            fail_with(err, HANDLER_FAILED, &b);
+            return 0;
+        }
+    }
+
+    /* {"id":N,"context":{"resource":R,"timeout":T},"event":E}\n */
+    aslrtp_buf req = { 0 };
+    aslrtp_buf_addf(&req, "{\"id\":%llu,\"context\":{\"resource\":", id);
+    json_t *r = json_string_nocheck(resource);
+    aslrtp_buf_add_json(&req, r);
+    json_decref(r);
+    if (timeout_s > 0)
+        aslrtp_buf_addf(&req, ",\"timeout\":%.3f", timeout_s);
+    aslrtp_buf_adds(&req, "},\"event\":");
+    aslrtp_buf_add_json(&req, input);
+    aslrtp_buf_adds(&req, "}\n");
+
+    call c;
+    memset(&c, 0, sizeof c);
+    converse(p, req.data, req.len, deadline, cancel, &c);
+    free(req.data);
+
+    int ok = 0, broken = 0;
+    size_t len = 0;
+    if (c.cancelled) {
+        /* A worker that got no byte of the request is as good as idle. */
+        broken = c.sent > 0;
+        aslrt_error_set(err, "aslc.Cancelled", "the task was stopped: its execution, branch or "
+                                               "iteration was cancelled");
+    } else if (c.timed_out) {
+        broken = 1;
+        aslrt_error_set(err, "States.Timeout", NULL);   /* AWS gives no Cause */
+    } else if (c.have_line) {
+        ok = map_response(w, resource, id, compact, &c, &len, out, err, &broken);
+    } else {
+        broken = 1;
+        int status = proc_end(p);
+        p = NULL;
+        crashed(w, resource, status, &c, err);
+    }
+    if (raw_len)
+        *raw_len = len;
+    if (log_tail) {
+        /* what it logged during the call, at most 4 KB as LogResult holds */
+        size_t n = c.err.len, keep = n > 4096 ? 4096 : n;
+        aslrtp_buf b = { 0 };
+        aslrtp_buf_add(&b, c.err.data ? c.err.data + (n - keep) : "", keep);
+        *log_tail = aslrtp_buf_finish(&b);
+    }
+    free(c.line.data);
+    free(c.err.data);
+
+    if (p) {
+        if (broken || c.exited)
+            proc_end(p);
+        else
+            give_back(w, resource, p);
+    }
+    return ok;
+}
+
+/* Closes every worker's stdin, gives them GRACE_MS to exit (their stderr
+ * still passing through), then kills what is left of each process group
+ * and reaps them.  No call may be running. */
+void aslrtp_worker_destroy(aslrtp_worker *w)
+{
+    if (!w)
+        return;
+    proc *all = NULL;
+    for (pool *pl = w->pools; pl;) {
+        while (pl->idle) {
+            proc *p = pl->idle;
+            pl->idle = p->next;
+            close_fd(&p->in);   /* EOF: the request to exit */
+            p->next = all;
+            all = p;
+        }
+        pool *next = pl->next;
+        free(pl->resource);
+        free(pl);
+        pl = next;
+    }
+    long long deadline = now_ms() + GRACE_MS;
+    for (proc *p = all; p; p = p->next) {
+        while (!proc_exited(p)) {
+            long long left = deadline - now_ms();
+            if (left <= 0)
+                break;
+            struct pollfd fds[2];
+            int nfds = 0;
+            if (p->err >= 0)
+                fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
+            if (p->pidfd >= 0)
+                fds[nfds++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+            int wait_ms = p->pidfd >= 0 ? (int)left : (int)(left < 10 ? left : 10);
+            if (poll(fds, (nfds_t)nfds, wait_ms) > 0 && p->err >= 0 &&
+                !pump(p->err, NULL, p, 0, 1))
+                close_fd(&p->err);
+        }
+        if (p->err >= 0)
+            pump(p->err, NULL, p, 0, 1);
+    }
+    while (all) {
+        proc *p = all;
+        all = p->next;
+        proc_end(p);
+    }
+    for (char **a = w->argv; *a; a++)
+        free(*a);
+    free(w->argv);
+    free(w->cwd);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
