@@ -32,7 +32,6 @@ enum {
     S_AT, S_HASH, S_SEMI, S_COLON, S_QUESTION, S_PLUS, S_MINUS, S_STAR, S_SLASH,
     S_PERCENT, S_PIPE, S_EQ, S_LT, S_GT, S_CARET, S_STARSTAR, S_DOTDOT, S_ASSIGN,
     S_NE, S_LE, S_GE, S_APPLY, S_AND, S_OR, S_IN, S_AMP, S_BANG, S_TILDE,
-    S_ELVIS, S_COALESCE,
     S_COUNT
 };
 
@@ -45,7 +44,7 @@ static const char *const op_text[S_COUNT] = {
     [S_CARET] = "^", [S_STARSTAR] = "**", [S_DOTDOT] = "..", [S_ASSIGN] = ":=",
     [S_NE] = "!=", [S_LE] = "<=", [S_GE] = ">=", [S_APPLY] = "~>", [S_AND] = "and",
     [S_OR] = "or", [S_IN] = "in", [S_AMP] = "&", [S_BANG] = "!", [S_TILDE] = "~",
-    [S_ELVIS] = "?:", [S_COALESCE] = "??", [S_END] = "(end)",
+    [S_END] = "(end)",
 };
 
 /* Left binding powers of the symbol table, as parser.js leaves them. */
@@ -55,7 +54,6 @@ static const int lbp_of[S_COUNT] = {
     [S_SLASH] = 60, [S_PERCENT] = 60, [S_EQ] = 40, [S_LT] = 40, [S_GT] = 40,
     [S_CARET] = 40, [S_ASSIGN] = 10, [S_NE] = 40, [S_LE] = 40, [S_GE] = 40,
     [S_APPLY] = 40, [S_AND] = 30, [S_OR] = 25, [S_IN] = 40, [S_AMP] = 50,
-    [S_ELVIS] = 40, [S_COALESCE] = 40,
 };
 
 /* Node types: the token types, then what nud/led and processAST make. */
@@ -416,10 +414,6 @@ static pn *lex(parser *p, bool infix)
         two = S_STARSTAR;
     else if (c == '~' && c1 == '>')
         two = S_APPLY;
-    else if (c == '?' && c1 == ':')
-        two = S_ELVIS;       /* ?: and ?? are jsonata-js 2.1's, kept compatible */
-    else if (c == '?' && c1 == '?')
-        two = S_COALESCE;
     if (two) {
         p->pos += 2;
         pn *t = make_token(p, two, T_OPERATOR);
@@ -876,34 +870,6 @@ static pn *led(parser *p, pn *t, pn *left)
             perr(p, "S0214", t->rhs->position, t->id == S_AT ? "@" : "#", true, NULL, false);
         t->type = T_BINARY;
         return t;
-    case S_ELVIS:
-        /* a ?: b is a ? a : b */
-        t->type = T_CONDITION;
-        t->condition = left;
-        t->then = left;
-        t->els = expression(p, 0);
-        t->has_else = true;
-        return t;
-    case S_COALESCE: {
-        /* a ?? b is $exists(a) ? a : b */
-        pn *call = new_pn(p);
-        call->type = T_FUNCTION;
-        call->id = S_LPAREN;
-        call->position = t->position;
-        pn *proc = new_pn(p);
-        proc->type = T_VARIABLE;
-        proc->str = "exists";
-        proc->len = 6;
-        proc->position = t->position;
-        call->procedure = proc;
-        list_push(p, &call->arguments, left);
-        t->type = T_CONDITION;
-        t->condition = call;
-        t->then = left;
-        t->els = expression(p, 0);
-        t->has_else = true;
-        return t;
-    }
     case S_QUESTION:
         t->type = T_CONDITION;
         t->condition = left;

@@ -44,7 +44,7 @@ static const struct {
     {"**.x", "{\"a\":{\"x\":1,\"b\":[{\"x\":2}]}}"},
     {"a.b.{'up': %.n, 'top': %.%.t}", "{\"t\":0,\"a\":{\"n\":1,\"b\":[{},{}]}}"},
     {"x > 1 ? 'big' : x = 1 ? 'one'", "{\"x\":1}"},
-    {"[y ?: 'zero', z ?? 'none', x ?? 0]", "{\"x\":1,\"y\":0}"},
+    {"[y ? y : 'zero', $exists(z) ? z : 'none']", "{\"x\":1,\"y\":0}"},
     {"($a := 2; $b := function($x)<n:n>{$x * $a}; $b(5))", NULL},
     {"($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, $acc * $n)}; $f(10, 1))", NULL},
     {"$match('ab12cd345', /[0-9]+/i).match", NULL},
