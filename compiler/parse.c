@@ -29,7 +29,13 @@ typedef struct parser {
     asl_graph **graphs;
     size_t ngraphs, capgraphs;
     bool jsonata;              /* inside a JSONata state's own fields */
+    unsigned jn_allow;         /* JN_RESULT, JN_ERROR_OUTPUT: what $states has here */
+    const char *jn_field;      /* the field being checked, for messages */
 } parser;
+
+/* What $states holds beside input and context (ASL-REFERENCE §5). */
+#define JN_RESULT 1u
+#define JN_ERROR_OUTPUT 2u
 
 #define SCHEMA "SCHEMA_VALIDATION_FAILED"
 
@@ -400,9 +406,13 @@ static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool 
                 check_path(p, val, fptr, key, 1, true);
                 h->result_path = val;
             } else if (is_catch && p->jsonata && strcmp(key, "Output") == 0) {
+                p->jn_allow = JN_ERROR_OUTPUT;
+                p->jn_field = "Catch/Output";
                 check_jsonata(p, val, fptr);
                 h->output = val;
             } else if (strcmp(key, "Assign") == 0) {
+                p->jn_allow = JN_ERROR_OUTPUT;
+                p->jn_field = "Catch/Assign";
                 if (p->jsonata)
                     check_assign(p, val, fptr);
                 else
@@ -466,15 +476,21 @@ static asl_rule *parse_rule(parser *p, json_t *o, const char *ptr, bool top)
         } else if (top && strcmp(key, "Next") == 0) {
             r->next = want_string(p, val, fptr, key);
         } else if (top && strcmp(key, "Assign") == 0) {
+            p->jn_allow = 0;
+            p->jn_field = "Assign";
             if (p->jsonata)
                 check_assign(p, val, fptr);
             else
                 check_object_template(p, val, fptr, key);
             r->assign = val;
         } else if (top && p->jsonata && strcmp(key, "Output") == 0) {
+            p->jn_allow = 0;
+            p->jn_field = "Output";
             check_jsonata(p, val, fptr);
             r->output = val;
         } else if (top && p->jsonata && strcmp(key, "Condition") == 0) {
+            p->jn_allow = 0;
+            p->jn_field = "Condition";
             nops++;
             if (is_expression(val))
                 check_expression(p, val, fptr);
@@ -871,6 +887,44 @@ static bool check_top_level(parser *p, const jn_node *k, bool top, const char *p
     return ok;
 }
 
+/* ASL-REFERENCE §5: $states.result exists only in the Output and Assign of
+ * a Task, Parallel or Map, $states.errorOutput only in a catcher's; AWS
+ * refuses a reference elsewhere when the definition is created. */
+static bool check_states_fields(parser *p, const jn_node *k, const char *ptr, const char *expr,
+                                size_t len)
+{
+    if (!k)
+        return true;
+    bool ok = true;
+    if (k->type == ASLRT_JN_PATH && k->nitems >= 2 && k->items[0]->type == ASLRT_JN_VARIABLE &&
+        k->items[0]->str && strcmp(k->items[0]->str, "states") == 0 &&
+        k->items[1]->type == ASLRT_JN_NAME && k->items[1]->str) {
+        const char *f = k->items[1]->str;
+        bool result = strcmp(f, "result") == 0, error = strcmp(f, "errorOutput") == 0;
+        if ((result && !(p->jn_allow & JN_RESULT)) || (error && !(p->jn_allow & JN_ERROR_OUTPUT))) {
+            asl_diag_add(&p->u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_STRING,
+                         node_offset(expr, len, k->items[1]), "INVALID_JSONATA_EXPRESSION",
+                         "$states.%s is not available in the field '%s'%s", f,
+                         p->jn_field ? p->jn_field : "",
+                         result ? ": only the Output and Assign of a Task, Parallel or Map "
+                                  "state have it"
+                                : ": only a catcher's Output and Assign have it");
+            ok = false;
+        }
+    }
+    ok &= check_states_fields(p, k->lhs, ptr, expr, len);
+    ok &= check_states_fields(p, k->rhs, ptr, expr, len);
+    ok &= check_states_fields(p, k->third, ptr, expr, len);
+    ok &= check_states_fields(p, k->group, ptr, expr, len);
+    for (int i = 0; i < k->nitems; i++)
+        ok &= check_states_fields(p, k->items[i], ptr, expr, len);
+    for (int i = 0; i < k->nstages; i++)
+        ok &= check_states_fields(p, k->stages[i], ptr, expr, len);
+    for (int i = 0; i < k->npredicate; i++)
+        ok &= check_states_fields(p, k->predicate[i], ptr, expr, len);
+    return ok;
+}
+
 /* Parses the expression in the string v (at ptr) with the runtime's own
  * parser; a syntax error points into the string. */
 static bool check_expression(parser *p, json_t *v, const char *ptr)
@@ -880,7 +934,8 @@ static bool check_expression(parser *p, json_t *v, const char *ptr)
     jn_error e;
     const jn_node *root = jn_parse(asl_unit_jsonata(p->u), s + 2, n - 4, &e);
     if (root)
-        return check_top_level(p, root, true, ptr, s + 2, n - 4);
+        return check_top_level(p, root, true, ptr, s + 2, n - 4) &&
+               check_states_fields(p, root, ptr, s + 2, n - 4);
     size_t off = 2 + (e.position > 0 ? (size_t)e.position - 1 : 0);
     if (off > n - 2)
         off = n - 2;
@@ -1017,6 +1072,14 @@ static void parse_state_jsonata(parser *p, asl_state *s)
                 err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
             continue;
         }
+        /* $states.result: in the Output and Assign of the states that make
+         * a result; catchers set their own. */
+        bool makes_result = s->type == ASLRT_STATE_TASK || s->type == ASLRT_STATE_PARALLEL ||
+                            s->type == ASLRT_STATE_MAP;
+        p->jn_allow = makes_result && (strcmp(key, "Output") == 0 || strcmp(key, "Assign") == 0)
+                          ? JN_RESULT
+                          : 0;
+        p->jn_field = key;
         if (strcmp(key, "Type") == 0) {
             continue;
         } else if (strcmp(key, "Comment") == 0) {
