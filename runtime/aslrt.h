@@ -413,9 +413,9 @@ const aslrt_machine *aslrt_program_machine(const aslrt_program *p);
  * iterations and Parallel branches run on several threads, so the same
  * handler may be called concurrently, with the same ud.  It must be
  * reentrant: state behind ud needs its own lock (or atomics).  It runs to
- * completion: TimeoutSeconds and cancellation (a failed sibling, an
- * aborted execution) cannot stop a C function, so long work should check
- * its own limits.  jansson values are safe to share between threads only
+ * completion: neither TimeoutSeconds nor the failure of a sibling branch
+ * or iteration nor an abort can stop a C function, so long work should
+ * check its own limits.  jansson values are safe to share between threads only
  * while nobody changes them. */
 typedef int (*aslrt_handler_fn)(void *ud, json_t *input, json_t **output,
                                  aslrt_error *err);

@@ -54,7 +54,7 @@
  * and the same Cause: a worker that exits or is killed during a call fails
  * it with Lambda.Unknown ("Runtime exited with error: exit status 3 (...)"
  * and its stderr), a call past its TimeoutSeconds with States.Timeout, a
- * cancelled call (a failed sibling, an aborted execution) with
+ * call cancelled because a sibling branch or iteration failed with
  * aslc.Cancelled; in all three the worker's whole process group is killed,
  * and the next call starts a new one.  A worker found dead between calls
  * is replaced silently.

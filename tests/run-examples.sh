@@ -53,8 +53,7 @@ expect "two-workflows: aslc emit --prefix ship" eval '[ "$rc" = 0 ] && [ -s "$tm
 run "${CC:-cc}" -std=c11 -Wall -Wextra $sanitize_flags -I"$ASLC_INCLUDE_DIR" \
     -o "$tmp/two_workflows" "$two/two_workflows.c" "$tmp/quote.c" "$tmp/ship.c" \
     "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) \
-    $(pkg-config --libs libpcre2-8 2>/dev/null) $(pkg-config --libs libcurl 2>/dev/null) \
-    -lpthread -lm
+    $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm
 expect "two-workflows: both workflows link into one program" \
     eval '[ "$rc" = 0 ] && [ -x "$tmp/two_workflows" ]'
 

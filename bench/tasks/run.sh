@@ -109,7 +109,7 @@ program-worker:C program, persistent worker:50000
 c:C function (aslrt_bindings_add_c), in process:1000000"
 
 : >"$tmp/rows"
-echo "$rows" | while IFS=: read -r kind label base; do
+echo "$rows" | while IFS=: read -r kind _label base; do
     n=$(calls "$base")
     for wf in loop map; do
         if [ "$wf" = loop ]; then input="{\"i\":0,\"n\":$n}"; else
