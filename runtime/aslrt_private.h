@@ -358,6 +358,26 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
                              const unsigned char *failed, json_t *inputs,
                              aslrt_error *err);
 
+/* ==== task.c: text and process helpers shared by the handler kinds ====== */
+
+/* Appends n bytes of s as valid UTF-8 (bad bytes become U+FFFD). */
+void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n);
+/* s without leading and trailing blanks; *n is its length in and out. */
+const char *aslrtp_text_trim(const char *s, size_t *n);
+/* At most max bytes of s, cut at a character, with an ellipsis if cut. */
+void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max);
+/* Sets err to (name, the text of b) and frees b's data. */
+void aslrtp_fail_with(aslrt_error *err, const char *name, aslrtp_buf *b);
+const char *aslrtp_errstr(int e, char *buf, size_t size);
+/* "SIGSEGV", or "signal N". */
+const char *aslrtp_signal_name(int sig, char *buf, size_t size);
+/* Descriptors of handler processes: moved above the standard three,
+ * close-on-exec pipes, closing that clears the slot, non-blocking mode. */
+int aslrtp_fd_move_high(int fd);
+int aslrtp_pipe(int p[2]);
+void aslrtp_fd_close(int *fd);
+void aslrtp_fd_nonblock(int fd);
+
 /* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
 
 struct jn_ctx;

@@ -583,7 +583,9 @@ static json_t *too_long(const char *member, size_t max)
     return e;
 }
 
-static const char *const TIMED_OUT_MESSAGE = "Task Timed Out: 'Provided task does not exist anymore'";
+/* AWS's message for a task that was closed (recorded in public reports). */
+static const char *const TIMED_OUT_MESSAGE =
+    "Task Timed Out: 'Provided task does not exist anymore'";
 
 /* Handles one parsed request; returns the reply (new). */
 static json_t *handle(aslrtp_cb_server *srv, json_t *req)
@@ -625,6 +627,7 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
         json_error_t je;
         output = aslrtp_json_loads(json_string_value(jout), json_string_length(jout), &je);
         if (!output) {
+            /* AWS's wording is not on record: the parser's reason. */
             char *m = aslrtp_strdupf("Invalid Output: '%s'", je.text);
             json_t *e = api_error("InvalidOutput", m);
             free(m);
@@ -635,8 +638,10 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
     pthread_mutex_lock(&srv->mu);
     aslrtp_cb_task *t = find(srv, secret);
     if (!t) {
-        /* A token of this execution for a task that never started. */
-        reply = api_error("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist'");
+        /* A token of this execution for a task that never started (the
+         * message is ours: AWS's is not on record). */
+        reply = api_error("TaskDoesNotExist",
+                          "Task Does Not Exist: 'Provided task does not exist'");
     } else if (t->state != TASK_WAITING) {
         reply = api_error("TaskTimedOut", TIMED_OUT_MESSAGE);
     } else if (op == 3) {

@@ -253,7 +253,7 @@ static const binding *lookup(const aslrt_bindings *b, const char *resource)
 
 /* Appends s[0..n) as valid UTF-8: a Cause ends up inside JSON, and jansson
  * refuses a string that is not UTF-8.  Bad bytes and NULs become U+FFFD. */
-static void add_text(aslrtp_buf *b, const char *s, size_t n)
+void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -285,7 +285,7 @@ static int is_space(char c)
 }
 
 /* Trims s[0..*n) of surrounding whitespace; returns the new start. */
-static const char *trim(const char *s, size_t *n)
+const char *aslrtp_text_trim(const char *s, size_t *n)
 {
     size_t len = *n;
     while (len && is_space(*s)) {
@@ -300,25 +300,25 @@ static const char *trim(const char *s, size_t *n)
 
 /* Appends at most max bytes of s[0..n), cut at a character boundary, with
  * "..." when something was left out. */
-static void add_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
+void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
 {
     if (n <= max) {
-        add_text(b, s, n);
+        aslrtp_text_add(b, s, n);
         return;
     }
     size_t k = max;
     while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
         k--;
-    add_text(b, s, k);
+    aslrtp_text_add(b, s, k);
     aslrtp_buf_adds(b, "...");
 }
 
 /* Sets err to (name, the text of b), made valid UTF-8 on the way: paths,
  * jansson's messages and a program's output may hold any bytes.  Resets b. */
-static void fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
+void aslrtp_fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
 {
     aslrtp_buf clean = { 0 };
-    add_text(&clean, b->data ? b->data : "", b->len);
+    aslrtp_text_add(&clean, b->data ? b->data : "", b->len);
     char *cause = aslrtp_buf_finish(&clean);
     aslrt_error_set(err, name, cause);
     free(cause);
@@ -326,7 +326,7 @@ static void fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
 }
 
 /* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
-static const char *errstr(int e, char *buf, size_t size)
+const char *aslrtp_errstr(int e, char *buf, size_t size)
 {
     return strerror_r(e, buf, size);
 }
@@ -334,7 +334,7 @@ static const char *errstr(int e, char *buf, size_t size)
 /* Go's names for signals: Lambda reports a runtime that died as
  * "Runtime exited with error: signal: segmentation fault", which is Go's
  * os/exec wording (the Lambda service is written in Go). */
-static const char *signal_name(int sig, char *buf, size_t size)
+const char *aslrtp_signal_name(int sig, char *buf, size_t size)
 {
     switch (sig) {
     case SIGHUP: return "hangup";
@@ -392,7 +392,7 @@ static long long now_ms(void)
 
 /* Moves fd above 2, so that the child's dup2 onto 0, 1 and 2 cannot
  * overwrite another pipe end when our own standard streams are closed. */
-static int move_high(int fd)
+int aslrtp_fd_move_high(int fd)
 {
     if (fd > 2)
         return fd;
@@ -403,14 +403,14 @@ static int move_high(int fd)
     return nfd;
 }
 
-static int make_pipe(int p[2])
+int aslrtp_pipe(int p[2])
 {
     if (pipe2(p, O_CLOEXEC) != 0) {
         p[0] = p[1] = -1;
         return -1;
     }
-    p[0] = move_high(p[0]);
-    p[1] = move_high(p[1]);
+    p[0] = aslrtp_fd_move_high(p[0]);
+    p[1] = aslrtp_fd_move_high(p[1]);
     if (p[0] < 0 || p[1] < 0) {
         int e = errno;
         if (p[0] >= 0)
@@ -424,14 +424,14 @@ static int make_pipe(int p[2])
     return 0;
 }
 
-static void close_fd(int *fd)
+void aslrtp_fd_close(int *fd)
 {
     if (*fd >= 0)
         close(*fd);
     *fd = -1;
 }
 
-static void set_nonblock(int fd)
+void aslrtp_fd_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0)
@@ -529,9 +529,9 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
 
-    set_nonblock(in_fd);
-    set_nonblock(out_fd);
-    set_nonblock(err_fd);
+    aslrtp_fd_nonblock(in_fd);
+    aslrtp_fd_nonblock(out_fd);
+    aslrtp_fd_nonblock(err_fd);
 
     /* A child that exits without reading all of its input makes our write
      * fail with EPIPE and raise SIGPIPE, which would kill the whole
@@ -546,7 +546,7 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
 
     size_t in_off = 0;
     if (in_len == 0)
-        close_fd(&in_fd);
+        aslrtp_fd_close(&in_fd);
 
     int exited = 0;
     for (;;) {
@@ -611,12 +611,12 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
                 in_off = in_len;
             }
             if (in_off == in_len)
-                close_fd(&in_fd);
+                aslrtp_fd_close(&in_fd);
         }
         if (i_out >= 0 && fds[i_out].revents && !pump(out_fd, o, 1, 0))
-            close_fd(&out_fd);
+            aslrtp_fd_close(&out_fd);
         if (i_err >= 0 && fds[i_err].revents && !pump(err_fd, o, 0, 0))
-            close_fd(&err_fd);
+            aslrtp_fd_close(&err_fd);
 
         if (pidfd >= 0 ? (i_pid >= 0 && fds[i_pid].revents != 0)
                        : child_exited(pid)) {
@@ -641,10 +641,10 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
     while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
         ;
 
-    close_fd(&in_fd);
-    close_fd(&out_fd);
-    close_fd(&err_fd);
-    close_fd(&pidfd);
+    aslrtp_fd_close(&in_fd);
+    aslrtp_fd_close(&out_fd);
+    aslrtp_fd_close(&err_fd);
+    aslrtp_fd_close(&pidfd);
 
     if (broke_pipe && !was_pending) {
         struct timespec zero = { 0, 0 };
@@ -660,14 +660,14 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
                        outcome *o)
 {
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-    if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
+    if (aslrtp_pipe(pin) || aslrtp_pipe(pout) || aslrtp_pipe(perr)) {
         int e = errno ? errno : EMFILE;
-        close_fd(&pin[0]);
-        close_fd(&pin[1]);
-        close_fd(&pout[0]);
-        close_fd(&pout[1]);
-        close_fd(&perr[0]);
-        close_fd(&perr[1]);
+        aslrtp_fd_close(&pin[0]);
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&pout[1]);
+        aslrtp_fd_close(&perr[0]);
+        aslrtp_fd_close(&perr[1]);
         return e;
     }
 
@@ -700,13 +700,13 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
     int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    close_fd(&pin[0]);
-    close_fd(&pout[1]);
-    close_fd(&perr[1]);
+    aslrtp_fd_close(&pin[0]);
+    aslrtp_fd_close(&pout[1]);
+    aslrtp_fd_close(&perr[1]);
     if (rc != 0) {
-        close_fd(&pin[1]);
-        close_fd(&pout[0]);
-        close_fd(&perr[0]);
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&perr[0]);
         return rc;
     }
     exchange(pid, pin[1], pout[0], perr[0], in, in_len, timeout_s, cancel, o);
@@ -745,7 +745,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     }
 
     size_t n = o->out.len;
-    const char *text = trim(o->out.data ? o->out.data : "", &n);
+    const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
     if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0) {
@@ -772,8 +772,8 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
         aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
                         "(%s, at line %d column %d): ",
                         resource, je.text, je.line, je.column);
-        add_excerpt(&b, text, n, STDOUT_EXCERPT);
-        fail_with(err, "Lambda.Unknown", &b);
+        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
+        aslrtp_fail_with(err, "Lambda.Unknown", &b);
         return 0;
     }
 
@@ -788,7 +788,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
             aslrtp_buf_add_json(&b, v);
         else
             aslrtp_buf_add(&b, text, n);
-        fail_with(err, name, &b);
+        aslrtp_fail_with(err, name, &b);
         json_decref(v);
         return 0;
     }
@@ -801,7 +801,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     aslrtp_buf_adds(&b, "Runtime exited with error: ");
     if (WIFSIGNALED(o->status)) {
         aslrtp_buf_addf(&b, "signal: %s",
-                        signal_name(WTERMSIG(o->status), sbuf, sizeof sbuf));
+                        aslrtp_signal_name(WTERMSIG(o->status), sbuf, sizeof sbuf));
 #ifdef WCOREDUMP
         if (WCOREDUMP(o->status))
             aslrtp_buf_adds(&b, " (core dumped)");
@@ -813,7 +813,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     add_handler_name(&b, h);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);
     size_t en = o->err.len;
-    const char *etext = trim(o->err.data ? o->err.data : "", &en);
+    const char *etext = aslrtp_text_trim(o->err.data ? o->err.data : "", &en);
     if (en) {
         aslrtp_buf_adds(&b, "\nstderr: ");
         if (o->err_cut) {
@@ -824,13 +824,13 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
             }
             aslrtp_buf_adds(&b, "...");
         }
-        add_text(&b, etext, en);
+        aslrtp_text_add(&b, etext, en);
     }
     if (n) {
         aslrtp_buf_adds(&b, "\nstdout: ");
-        add_excerpt(&b, text, n, STDOUT_EXCERPT);
+        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
     }
-    fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
     return 0;
 }
 
@@ -877,10 +877,10 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
         aslrtp_buf_adds(&b, "cannot run ");
         add_handler_name(&b, h);
         aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                        errstr(rc, ebuf, sizeof ebuf));
+                        aslrtp_errstr(rc, ebuf, sizeof ebuf));
         if (h->kind == KIND_PYTHON)
             aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
-        fail_with(err, HANDLER_FAILED, &b);
+        aslrtp_fail_with(err, HANDLER_FAILED, &b);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
@@ -1022,7 +1022,7 @@ static int load_fail(loader *ld, const char *key, const char *member, int index,
         aslrtp_buf_add(&b, text, (size_t)n);
         free(text);
     }
-    fail_with(ld->err, BINDINGS_ERROR, &b);
+    aslrtp_fail_with(ld->err, BINDINGS_ERROR, &b);
     return 0;
 }
 
@@ -1064,12 +1064,12 @@ static int check_executable(loader *ld, const char *key, const char *member,
     struct stat st;
     if (stat(file, &st) != 0)
         return load_fail(ld, key, member, index, "cannot use '%s': %s", file,
-                         errstr(errno, ebuf, sizeof ebuf));
+                         aslrtp_errstr(errno, ebuf, sizeof ebuf));
     if (!S_ISREG(st.st_mode))
         return load_fail(ld, key, member, index, "'%s' is not a regular file", file);
     if (access(file, X_OK) != 0)
         return load_fail(ld, key, member, index, "cannot execute '%s': %s", file,
-                         errstr(errno, ebuf, sizeof ebuf));
+                         aslrtp_errstr(errno, ebuf, sizeof ebuf));
     return 1;
 }
 
@@ -1153,7 +1153,7 @@ static int load_python(loader *ld, const char *key, json_t *obj)
     int found = stat(pyfile, &st) == 0;
     if (!found || !S_ISREG(st.st_mode)) {
         load_fail(ld, key, "python", -1, "cannot use Python file '%s': %s", pyfile,
-                  found ? "not a regular file" : errstr(errno, ebuf, sizeof ebuf));
+                  found ? "not a regular file" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
         free(pyfile);
         return 0;
     }
@@ -1189,7 +1189,7 @@ static int load_python(loader *ld, const char *key, json_t *obj)
     if (!adapter) {
         load_fail(ld, key, "python", -1, "the Python adapter '%s' is missing: %s "
                   "(set ASLC_PYTHON_HANDLER to its path)", adapter_path,
-                  errstr(errno, ebuf, sizeof ebuf));
+                  aslrtp_errstr(errno, ebuf, sizeof ebuf));
         free(pyfile);
         free(interpreter);
         return 0;
@@ -1272,7 +1272,7 @@ static int load_program(loader *ld, const char *key, json_t *obj)
         int found = stat(cwd, &st) == 0;
         if (!found || !S_ISDIR(st.st_mode)) {
             load_fail(ld, key, "cwd", -1, "cannot use directory '%s': %s", cwd,
-                      found ? "not a directory" : errstr(errno, ebuf, sizeof ebuf));
+                      found ? "not a directory" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
             free(cwd);
             free_argv(argv);
             return 0;
@@ -1384,7 +1384,7 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
         ld.dir = dir_of(path);
         if (!ld.dir)
             ok = load_fail(&ld, NULL, NULL, -1, "cannot resolve its directory: %s",
-                           errstr(errno, ebuf, sizeof ebuf));
+                           aslrtp_errstr(errno, ebuf, sizeof ebuf));
         const char *key;
         json_t *val;
         json_object_foreach(doc, key, val) {

@@ -149,108 +149,11 @@ static void out_of_memory(void)
 
 /* ==== Text for causes (the same wording as task.c) ====================== */
 
-static size_t utf8_len(unsigned char c)
-{
-    if (c >= 0xF0 && c <= 0xF4)
-        return 4;
-    if (c >= 0xE0)
-        return c <= 0xEF ? 3 : 1;
-    if (c >= 0xC2)
-        return 2;
-    return 1;
-}
 
-/* Appends s[0..n) as valid UTF-8 (a Cause ends up inside JSON): bad bytes
- * and NULs become U+FFFD. */
-static void add_text(aslrtp_buf *b, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : utf8_len(c);
-        int ok = c != 0 && (c < 0x80 || len > 1) && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
-        if (ok && len >= 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
-                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
-                ok = 0;
-        }
-        if (!ok) {
-            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
-            i++;
-            continue;
-        }
-        aslrtp_buf_add(b, s + i, len);
-        i += len;
-    }
-}
 
-static const char *trim(const char *s, size_t *n)
-{
-    size_t len = *n;
-    while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
-        s++;
-        len--;
-    }
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                   s[len - 1] == '\r'))
-        len--;
-    *n = len;
-    return s;
-}
 
-static void add_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
-{
-    if (n <= max) {
-        add_text(b, s, n);
-        return;
-    }
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    add_text(b, s, k);
-    aslrtp_buf_adds(b, "...");
-}
 
-/* Sets err to (name, the text of b) and resets b. */
-static void fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
-{
-    aslrtp_buf clean = { 0 };
-    add_text(&clean, b->data ? b->data : "", b->len);
-    char *cause = aslrtp_buf_finish(&clean);
-    aslrt_error_set(err, name, cause);
-    free(cause);
-    free(aslrtp_buf_finish(b));
-}
 
-/* Go's names for signals, as Lambda words a runtime's death. */
-static const char *signal_name(int sig, char *buf, size_t size)
-{
-    switch (sig) {
-    case SIGHUP: return "hangup";
-    case SIGINT: return "interrupt";
-    case SIGQUIT: return "quit";
-    case SIGILL: return "illegal instruction";
-    case SIGTRAP: return "trace/breakpoint trap";
-    case SIGABRT: return "aborted";
-    case SIGBUS: return "bus error";
-    case SIGFPE: return "floating point exception";
-    case SIGKILL: return "killed";
-    case SIGUSR1: return "user defined signal 1";
-    case SIGSEGV: return "segmentation fault";
-    case SIGUSR2: return "user defined signal 2";
-    case SIGPIPE: return "broken pipe";
-    case SIGALRM: return "alarm clock";
-    case SIGTERM: return "terminated";
-    case SIGXCPU: return "CPU time limit exceeded";
-    case SIGXFSZ: return "file size limit exceeded";
-    default:
-        snprintf(buf, size, "signal %d", sig);
-        return buf;
-    }
-}
 
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
@@ -260,10 +163,6 @@ static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
         aslrtp_buf_addf(b, "program '%s'", w->argv[0]);
 }
 
-static const char *errstr(int e, char *buf, size_t size)
-{
-    return strerror_r(e, buf, size);
-}
 
 /* ==== Processes ========================================================= */
 
@@ -274,50 +173,9 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
 
-/* Moves fd above 2 (see task.c: the child's dup2 onto 0-2 must not
- * overwrite another pipe end when our standard streams are closed). */
-static int move_high(int fd)
-{
-    if (fd > 2)
-        return fd;
-    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return nfd;
-}
 
-static int make_pipe(int p[2])
-{
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        p[0] = p[1] = -1;
-        return -1;
-    }
-    p[0] = move_high(p[0]);
-    p[1] = move_high(p[1]);
-    if (p[0] < 0 || p[1] < 0) {
-        int e = errno;
-        close_fd(&p[0]);
-        close_fd(&p[1]);
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
 
-static void set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 /* Has the process exited?  WNOWAIT leaves it a zombie, which keeps its
  * pid, and so its process group id, ours until the group is killed. */
@@ -339,10 +197,10 @@ static int proc_end(proc *p)
     kill(p->pid, SIGKILL);      /* in case it left its process group */
     while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    close_fd(&p->in);
-    close_fd(&p->out);
-    close_fd(&p->err);
-    close_fd(&p->pidfd);
+    aslrtp_fd_close(&p->in);
+    aslrtp_fd_close(&p->out);
+    aslrtp_fd_close(&p->err);
+    aslrtp_fd_close(&p->pidfd);
     free(p->rest.data);
     free(p);
     return status;
@@ -369,14 +227,14 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
     }
 
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-    if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
+    if (aslrtp_pipe(pin) || aslrtp_pipe(pout) || aslrtp_pipe(perr)) {
         int e = errno ? errno : EMFILE;
-        close_fd(&pin[0]);
-        close_fd(&pin[1]);
-        close_fd(&pout[0]);
-        close_fd(&pout[1]);
-        close_fd(&perr[0]);
-        close_fd(&perr[1]);
+        aslrtp_fd_close(&pin[0]);
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&pout[1]);
+        aslrtp_fd_close(&perr[0]);
+        aslrtp_fd_close(&perr[1]);
         return e;
     }
 
@@ -408,13 +266,13 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
     int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    close_fd(&pin[0]);
-    close_fd(&pout[1]);
-    close_fd(&perr[1]);
+    aslrtp_fd_close(&pin[0]);
+    aslrtp_fd_close(&pout[1]);
+    aslrtp_fd_close(&perr[1]);
     if (rc != 0) {
-        close_fd(&pin[1]);
-        close_fd(&pout[0]);
-        close_fd(&perr[0]);
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&perr[0]);
         return rc;
     }
 
@@ -431,9 +289,9 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
     if (p->pidfd >= 0)
         fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
 #endif
-    set_nonblock(p->in);
-    set_nonblock(p->out);
-    set_nonblock(p->err);
+    aslrtp_fd_nonblock(p->in);
+    aslrtp_fd_nonblock(p->out);
+    aslrtp_fd_nonblock(p->err);
     *pp = p;
     return 0;
 }
@@ -612,12 +470,12 @@ static void converse(proc *p, const char *req, size_t req_len, long long deadlin
             }
         }
         if (i_out >= 0 && fds[i_out].revents && !pump(p->out, c, p, 1, 0)) {
-            close_fd(&p->out);
+            aslrtp_fd_close(&p->out);
             if (!c->have_line)
                 eof_at = now_ms();
         }
         if (i_err >= 0 && fds[i_err].revents && !pump(p->err, c, p, 0, 0))
-            close_fd(&p->err);
+            aslrtp_fd_close(&p->err);
 
         if (p->pidfd >= 0 ? i_pid >= 0 && fds[i_pid].revents != 0 : proc_exited(p)) {
             c->exited = 1;
@@ -803,7 +661,7 @@ static int map_success(const aslrtp_worker *w, const char *resource, const char 
         return 0;
     }
     size_t n = len;
-    const char *t = trim(text ? text : "", &n);
+    const char *t = aslrtp_text_trim(text ? text : "", &n);
     if (n == 0) {
         *out = json_null();
         return 1;
@@ -818,8 +676,8 @@ static int map_success(const aslrtp_worker *w, const char *resource, const char 
     add_handler_name(&b, w);
     aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
                     "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
-    add_excerpt(&b, t, n, STDOUT_EXCERPT);
-    fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
     return 0;
 }
 
@@ -835,9 +693,9 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
                     "not its response (%s; expected {\"id\": %llu, \"result\": ...} or "
                     "{\"id\": %llu, \"error\": {...}}): ", resource, id, why, id, id);
     size_t n = c->line.len;
-    const char *t = trim(c->line.data ? c->line.data : "", &n);
-    add_excerpt(&b, t, n, STDOUT_EXCERPT);
-    fail_with(err, "Lambda.Unknown", &b);
+    const char *t = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
+    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
 /* The process died during the call: the Cause of a program that crashed. */
@@ -848,7 +706,7 @@ static void crashed(const aslrtp_worker *w, const char *resource, int status,
     aslrtp_buf b = { 0 };
     aslrtp_buf_adds(&b, "Runtime exited with error: ");
     if (WIFSIGNALED(status)) {
-        aslrtp_buf_addf(&b, "signal: %s", signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
+        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
 #ifdef WCOREDUMP
         if (WCOREDUMP(status))
             aslrtp_buf_adds(&b, " (core dumped)");
@@ -860,7 +718,7 @@ static void crashed(const aslrtp_worker *w, const char *resource, int status,
     add_handler_name(&b, w);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);
     size_t en = c->err.len;
-    const char *etext = trim(c->err.data ? c->err.data : "", &en);
+    const char *etext = aslrtp_text_trim(c->err.data ? c->err.data : "", &en);
     if (en) {
         aslrtp_buf_adds(&b, "\nstderr: ");
         if (c->err_cut) {
@@ -870,15 +728,15 @@ static void crashed(const aslrtp_worker *w, const char *resource, int status,
             }
             aslrtp_buf_adds(&b, "...");
         }
-        add_text(&b, etext, en);
+        aslrtp_text_add(&b, etext, en);
     }
     size_t n = c->line.len;
-    const char *text = trim(c->line.data ? c->line.data : "", &n);
+    const char *text = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
     if (n) {
         aslrtp_buf_adds(&b, "\nstdout: ");
-        add_excerpt(&b, text, n, STDOUT_EXCERPT);
+        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
     }
-    fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
 /* Reads the response line.  Returns 1 for a result, 0 for an error, and
@@ -979,7 +837,7 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
         aslrtp_buf_add_json(&b, v);
     else
         aslrtp_buf_add(&b, serr.s, serr.n);
-    fail_with(err, name, &b);
+    aslrtp_fail_with(err, name, &b);
     json_decref(v);
     return 0;
 }
@@ -1069,10 +927,10 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
             aslrtp_buf_adds(&b, "cannot run ");
             add_handler_name(&b, w);
             aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                            errstr(rc, ebuf, sizeof ebuf));
+                            aslrtp_errstr(rc, ebuf, sizeof ebuf));
             if (w->python)
                 aslrtp_buf_addf(&b, " (interpreter '%s')", w->argv[0]);
-            fail_with(err, HANDLER_FAILED, &b);
+            aslrtp_fail_with(err, HANDLER_FAILED, &b);
             return 0;
         }
     }
@@ -1145,7 +1003,7 @@ void aslrtp_worker_destroy(aslrtp_worker *w)
         while (pl->idle) {
             proc *p = pl->idle;
             pl->idle = p->next;
-            close_fd(&p->in);   /* EOF: the request to exit */
+            aslrtp_fd_close(&p->in);   /* EOF: the request to exit */
             p->next = all;
             all = p;
         }
@@ -1169,7 +1027,7 @@ void aslrtp_worker_destroy(aslrtp_worker *w)
             int wait_ms = p->pidfd >= 0 ? (int)left : (int)(left < 10 ? left : 10);
             if (poll(fds, (nfds_t)nfds, wait_ms) > 0 && p->err >= 0 &&
                 !pump(p->err, NULL, p, 0, 1))
-                close_fd(&p->err);
+                aslrtp_fd_close(&p->err);
         }
         if (p->err >= 0)
             pump(p->err, NULL, p, 0, 1);
