@@ -806,6 +806,27 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
         err_at(p, ptr, ASL_AT_VALUE, "'Resource' and '%s' go together in 'ResultWriter'", args);
 }
 
+/* Parallel Branches and Map ItemProcessor (or Iterator): nested graphs. */
+static void parse_nested(parser *p, asl_state *s, const char *key, json_t *val, const char *fptr)
+{
+    if (strcmp(key, "Branches") == 0) {
+        if (!json_is_array(val) || json_array_size(val) == 0) {
+            err_at(p, fptr, ASL_AT_VALUE, "Value cannot be empty");
+            return;
+        }
+        s->branches = asl_alloc(p->u, json_array_size(val) * sizeof *s->branches);
+        for (size_t i = 0; i < json_array_size(val); i++) {
+            asl_graph *g = parse_graph(p, json_array_get(val, i), asl_ptr_index(p->u, fptr, i), s);
+            if (g)
+                s->branches[s->nbranches++] = g;
+        }
+    } else if (s->processor) {
+        err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemProcessor' and 'Iterator' may be given");
+    } else {
+        s->processor = parse_graph(p, val, fptr, s);
+    }
+}
+
 /* ==== JSONata mode ====================================================== */
 
 /* A string that is a JSONata expression: starts with "{%" and ends with
@@ -1142,24 +1163,9 @@ static void parse_state_jsonata(parser *p, asl_state *s)
             s->x_error = knob_string(p, val, fptr, key, &s->error);
         } else if (strcmp(key, "Cause") == 0) {
             s->x_cause = knob_string(p, val, fptr, key, &s->cause);
-        } else if (strcmp(key, "Branches") == 0) {
-            if (!json_is_array(val) || json_array_size(val) == 0) {
-                err_at(p, fptr, ASL_AT_VALUE, "Value cannot be empty");
-                continue;
-            }
-            s->branches = asl_alloc(p->u, json_array_size(val) * sizeof *s->branches);
-            for (size_t i = 0; i < json_array_size(val); i++) {
-                asl_graph *g = parse_graph(p, json_array_get(val, i), asl_ptr_index(p->u, fptr, i), s);
-                if (g)
-                    s->branches[s->nbranches++] = g;
-            }
-            p->jsonata = true;
-        } else if (strcmp(key, "ItemProcessor") == 0 || strcmp(key, "Iterator") == 0) {
-            if (s->processor) {
-                err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemProcessor' and 'Iterator' may be given");
-                continue;
-            }
-            s->processor = parse_graph(p, val, fptr, s);
+        } else if (strcmp(key, "Branches") == 0 || strcmp(key, "ItemProcessor") == 0 ||
+                   strcmp(key, "Iterator") == 0) {
+            parse_nested(p, s, key, val, fptr);
             p->jsonata = true;
         } else if (strcmp(key, "Items") == 0) {
             if (is_expression(val))
@@ -1358,23 +1364,9 @@ static void parse_state(parser *p, asl_state *s)
                 else
                     s->cause_path = t;
             }
-        } else if (strcmp(key, "Branches") == 0) {
-            if (!json_is_array(val) || json_array_size(val) == 0) {
-                err_at(p, fptr, ASL_AT_VALUE, "Value cannot be empty");
-                continue;
-            }
-            s->branches = asl_alloc(p->u, json_array_size(val) * sizeof *s->branches);
-            for (size_t i = 0; i < json_array_size(val); i++) {
-                asl_graph *g = parse_graph(p, json_array_get(val, i), asl_ptr_index(p->u, fptr, i), s);
-                if (g)
-                    s->branches[s->nbranches++] = g;
-            }
-        } else if (strcmp(key, "ItemProcessor") == 0 || strcmp(key, "Iterator") == 0) {
-            if (s->processor) {
-                err_at(p, fptr, ASL_AT_KEY, "Only one of 'ItemProcessor' and 'Iterator' may be given");
-                continue;
-            }
-            s->processor = parse_graph(p, val, fptr, s);
+        } else if (strcmp(key, "Branches") == 0 || strcmp(key, "ItemProcessor") == 0 ||
+                   strcmp(key, "Iterator") == 0) {
+            parse_nested(p, s, key, val, fptr);
         } else if (strcmp(key, "ItemsPath") == 0) {
             s->items_path = check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "ItemSelector") == 0) {
