@@ -518,6 +518,56 @@ START_TEST(map_same_output_at_any_concurrency)
 }
 END_TEST
 
+/* The same Map in JSONata mode: Items and ItemSelector are expressions, and
+ * every iteration reads the Map's input (converted once and shared by the
+ * threads: ThreadSanitizer runs this test in CI) and an outer variable. */
+START_TEST(jsonata_map_same_output_at_any_concurrency)
+{
+    aslrtp_buf in = {0};
+    aslrtp_buf_adds(&in, "{\"tag\":\"x\",\"items\":[");
+    for (int i = 0; i < 300; i++)
+        aslrtp_buf_addf(&in, "%s{\"id\":%d}", i ? "," : "", i);
+    aslrtp_buf_adds(&in, "]}");
+    char *input = aslrtp_buf_finish(&in);
+    char *texts[3];
+    int limits[3] = {1, 0, 7};
+    for (int k = 0; k < 3; k++) {
+        char *def = aslrtp_strdupf(
+            "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
+            "\"A\":{\"Type\":\"Pass\",\"Assign\":{\"limit\":150},\"Next\":\"M\"},"
+            "\"M\":{\"Type\":\"Map\",\"Items\":\"{%% $states.input.items %%}\","
+            "\"MaxConcurrency\":%d,"
+            "\"ItemSelector\":{\"v\":\"{%% $states.context.Map.Item.Value.id %%}\","
+            "\"i\":\"{%% $states.context.Map.Item.Index %%}\",\"tag\":\"{%% $states.input.tag %%}\","
+            "\"n\":\"{%% $count($states.context.Execution.Input.items) %%}\"},"
+            "\"ItemProcessor\":{\"StartAt\":\"C\",\"States\":{"
+            "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Condition\":\"{%% $states.input.v >= $limit %%}\","
+            "\"Next\":\"Hi\"}],\"Default\":\"Lo\"},"
+            "\"Hi\":{\"Type\":\"Pass\",\"Output\":{\"hi\":\"{%% $states.input.i %%}\"},\"End\":true},"
+            "\"Lo\":{\"Type\":\"Pass\",\"Output\":{\"lo\":\"{%% $states.input.i %%}\","
+            "\"t\":\"{%% $states.input.tag & $string($states.input.n) %%}\"},\"End\":true}}},"
+            "\"End\":true}}}",
+            limits[k]);
+        run_threads = 4;
+        result r = run(def, input, NULL);
+        run_threads = 0;
+        ck_assert_msg(r.status == ASLRT_SUCCEEDED, "%s: %s", r.err.error ? r.err.error : "",
+                      r.err.cause ? r.err.cause : "");
+        ck_assert_uint_eq(json_array_size(r.output), 300);
+        texts[k] = aslrt_json_dumps(r.output);
+        done(&r);
+        free(def);
+    }
+    ck_assert_str_eq(texts[0], texts[1]);
+    ck_assert_str_eq(texts[0], texts[2]);
+    ck_assert_ptr_nonnull(strstr(texts[0], "{\"lo\":0,\"t\":\"x300\"},{\"lo\":1,"));
+    ck_assert_ptr_nonnull(strstr(texts[0], "{\"hi\":299}]"));
+    for (int k = 0; k < 3; k++)
+        free(texts[k]);
+    free(input);
+}
+END_TEST
+
 START_TEST(map_failure_is_the_state_error)
 {
     const char *def =
@@ -837,6 +887,7 @@ int main(void)
     tcase_add_test(tc, mock_missing_invocation);
     tcase_add_test(tc, mock_unknown_names);
     tcase_add_test(tc, map_same_output_at_any_concurrency);
+    tcase_add_test(tc, jsonata_map_same_output_at_any_concurrency);
     tcase_add_test(tc, map_failure_is_the_state_error);
     tcase_add_test(tc, map_items_not_an_array);
     tcase_add_test(tc, parallel_retry_reruns_every_branch);
