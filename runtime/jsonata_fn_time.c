@@ -22,12 +22,22 @@
  * zone, and what V8 would take as local time (a date-time without offset)
  * is taken as UTC.
  *
- * Where JavaScript would crash (a TypeError on the undefined month name of
- * an invalid date, endless recursion on an infinite number in words, a
- * string too long to exist), these functions raise D1001 "Number out of
- * range" instead; a digit outside the picture's decimal digit family,
- * which makes JavaScript throw a RangeError in $parseInteger, raises
- * D3131.
+ * Where jsonata-js dies of a JavaScript error instead of a JSONata one,
+ * these functions raise a JSONata error:
+ *  - D1001 "Number out of range" for the TypeError on the undefined month
+ *    name of an invalid Date, the endless loop or recursion of an infinite
+ *    number in letters, words or roman numerals (and of NaN in words), and
+ *    (sooner than V8's string limit, 2^29 characters) a width asking for
+ *    more than 10^7 zeros;
+ *  - D3131 for a digit outside the picture's digit family in
+ *    $parseInteger (String.fromCodePoint's RangeError);
+ *  - D3133 for a name presentation of fractional seconds ([fN]);
+ *  - T0410 for an undefined picture of $formatInteger/$parseInteger;
+ *  - U1001 when matching a timestamp against its picture would backtrack
+ *    beyond 2*10^7 steps (where JavaScript's regular expression would
+ *    run for hours).
+ * Roman numerals go up to 10^7 (jsonata-js's recursion overflows V8's
+ * stack somewhat before that).
  */
 #include <limits.h>
 #include <math.h>
@@ -473,8 +483,9 @@ static int gcd(int a, int b)
 }
 
 /* regularRepeat: the interval of the separators when they are all the same
- * character at every multiple of one interval, else 0. */
-static int regular_repeat(const isep *s, size_t n)
+ * character at every multiple of one interval, else 0.  (Positions never
+ * exceed the picture's length, max_pos.) */
+static int regular_repeat(jn_ctx *cx, const isep *s, size_t n, size_t max_pos)
 {
     if (n == 0)
         return 0;
@@ -484,13 +495,15 @@ static int regular_repeat(const isep *s, size_t n)
     int factor = s[0].position;
     for (size_t i = 1; i < n; i++)
         factor = gcd(factor, s[i].position);
-    for (size_t index = 1; index <= n; index++) {
-        bool found = false;
-        for (size_t j = 0; j < n && !found; j++)
-            found = (long)s[j].position == (long)index * factor;
-        if (!found)
+    if (factor == 0)
+        return 0;
+    /* is every multiple factor, 2 factor, ... n factor a position? */
+    bool *at = jn_alloc(cx, max_pos + 1);
+    for (size_t i = 0; i < n; i++)
+        at[s[i].position] = true;
+    for (size_t index = 1; index <= n; index++)
+        if (index * (size_t)factor > max_pos || !at[index * (size_t)factor])
             return 0;
-    }
     return factor;
 }
 
@@ -576,7 +589,7 @@ static void analyse_integer(jn_ctx *cx, const char *pic, size_t len, ifmt *f)
             f->zero = zero;
             f->mandatory = mandatory;
             f->optional = optional;
-            int regular = regular_repeat(seps, nseps);
+            int regular = regular_repeat(cx, seps, nseps, (size_t)position);
             if (regular > 0) {
                 f->regular = true;
                 f->reg_position = regular;
@@ -1737,10 +1750,35 @@ static void frame_init(jn_ctx *cx, const mpart *m, mframe *f, const char *s, siz
     }
 }
 
-/* The next place part m may end, or false when it has no more. */
-static bool frame_next(jn_ctx *cx, const mpart *m, mframe *f, const char *s, size_t len,
-                       size_t *end)
+/* The matcher's state: the input, the memo, and a bound on the work (the
+ * expressions jsonata-js builds can backtrack for a very long time on long
+ * inputs; JavaScript would hang where this gives up). */
+typedef struct matcher {
+    jn_ctx *cx;
+    const char *s;
+    size_t len;
+    memo seen;
+    unsigned long steps;
+} matcher;
+
+#define MATCH_BUDGET 20000000UL
+#define WORD_KEY (1ULL << 63)
+
+static void match_step(matcher *mt)
 {
+    if (++mt->steps > MATCH_BUDGET)
+        jn_fail_msg(mt->cx, "U1001",
+                    "Expression evaluation timeout: the timestamp is too long to match its "
+                    "picture string");
+}
+
+/* The next place part i (m) may end, or false when it has no more. */
+static bool frame_next(matcher *mt, size_t i, const mpart *m, mframe *f, size_t *end)
+{
+    jn_ctx *cx = mt->cx;
+    const char *s = mt->s;
+    size_t len = mt->len;
+    match_step(mt);
     switch (m->kind) {
     case MK_LIT:
         if (f->done)
@@ -1786,10 +1824,19 @@ static bool frame_next(jn_ctx *cx, const mpart *m, mframe *f, const char *s, siz
     case MK_WORDS:
         /* a greedy loop: after each iteration the next one is tried
          * first, so an iteration's end is offered once everything after
-         * it has failed */
+         * it has failed.  What follows an iteration ending at q depends on
+         * q alone: once q and all that follows it have failed, later
+         * attempts of this part skip it. */
+        if (f->b) {
+            memo_add(&mt->seen, WORD_KEY | (uint64_t)i << 40 | f->qs);
+            f->b = 0;
+        }
         while (f->wn > 0) {
             size_t top = f->wn - 1, np;
+            match_step(mt);
             if (next_word(s, len, f->wpos[top], &f->walt[top], &np)) {
+                if (memo_has(&mt->seen, WORD_KEY | (uint64_t)i << 40 | np))
+                    continue;
                 if (f->wn == f->wcap) {
                     size_t cap = f->wcap * 2;
                     size_t *pos = jn_alloc(cx, cap * sizeof *pos);
@@ -1807,7 +1854,8 @@ static bool frame_next(jn_ctx *cx, const mpart *m, mframe *f, const char *s, siz
             }
             f->wn--;
             if (top > 0) {
-                *end = f->wpos[top];
+                *end = f->qs = f->wpos[top];
+                f->b = 1;       /* mark it failed when asked again */
                 return true;
             }
         }
@@ -1821,26 +1869,26 @@ static bool frame_next(jn_ctx *cx, const mpart *m, mframe *f, const char *s, siz
 static bool match_parts(jn_ctx *cx, const mpart *m, mframe *f, size_t n, const char *s,
                         size_t len)
 {
-    memo seen = {.cx = cx};
+    matcher mt = {.cx = cx, .s = s, .len = len, .seen = {.cx = cx}};
     if (n == 0)
         return len == 0;
     size_t i = 0;
     frame_init(cx, &m[0], &f[0], s, len, 0);
     for (;;) {
         size_t e;
-        if (frame_next(cx, &m[i], &f[i], s, len, &e)) {
+        if (frame_next(&mt, i, &m[i], &f[i], &e)) {
             f[i].end = e;
             if (i + 1 == n) {
                 if (e == len)
                     return true;
                 continue;
             }
-            if (memo_has(&seen, (uint64_t)(i + 1) << 40 | e))
+            if (memo_has(&mt.seen, (uint64_t)(i + 1) << 40 | e))
                 continue;
             i++;
             frame_init(cx, &m[i], &f[i], s, len, e);
         } else {
-            memo_add(&seen, (uint64_t)i << 40 | f[i].start);
+            memo_add(&mt.seen, (uint64_t)i << 40 | f[i].start);
             if (i == 0)
                 return false;
             i--;
@@ -2231,7 +2279,10 @@ static dtok ds_scan(dscan *d)
         return t;
     }
     if (dig((char)d->ch)) {
+        /* at most 9 significant digits count; leading zeros do not */
         int v = 0, i = 0;
+        while (d->ch == '0')
+            ds_advance(d);
         while (dig((char)d->ch)) {
             if (i < 9)
                 v = v * 10 + (int)(d->ch - '0');
