@@ -1,6 +1,7 @@
 /*
- * pool.c - the threads of Parallel branches and Map iterations; the only
- * file of the runtime that creates threads.
+ * pool.c - the threads of Parallel branches and Map iterations.  (The only
+ * other thread of the runtime is callback.c's listener, one per execution
+ * that waits for task tokens.)
  *
  * A fan-out is short-lived and its items are few enough (branches) or
  * cheap enough (iterations) that starting `workers` threads per fan-out
