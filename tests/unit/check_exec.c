@@ -13,10 +13,10 @@
 /* ---- A hand-written machine: Task "Greet" then a Pass with ResultPath. ---- */
 
 static const aslrt_item items[] = {
-    {0, ""}, /* items[0] stands for "none" */
-    {ASLRT_ITEM_TEMPLATE, "{\"who.$\":\"$.name\",\"n.$\":\"States.MathAdd($.n, 1)\"}"},
-    {ASLRT_ITEM_JSON, "{\"done\":true}"},
-    {ASLRT_ITEM_REFPATH, "$.after"},
+    {.kind = 0, .text = ""}, /* items[0] stands for "none" */
+    {.kind = ASLRT_ITEM_TEMPLATE, .text = "{\"who.$\":\"$.name\",\"n.$\":\"States.MathAdd($.n, 1)\"}"},
+    {.kind = ASLRT_ITEM_JSON, .text = "{\"done\":true}"},
+    {.kind = ASLRT_ITEM_REFPATH, .text = "$.after"},
 };
 
 static const aslrt_state states[] = {
@@ -154,7 +154,8 @@ END_TEST
 
 START_TEST(bad_item_refused)
 {
-    static const aslrt_item bad[] = {{0, ""}, {ASLRT_ITEM_PATH, "$.a[?("}};
+    static const aslrt_item bad[] = {{.kind = 0, .text = ""},
+                                     {.kind = ASLRT_ITEM_PATH, .text = "$.a[?("}};
     aslrt_machine m = machine;
     m.items = bad;
     m.nitems = 2;
