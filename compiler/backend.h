@@ -53,4 +53,30 @@ void asl_jit_destroy(asl_jit *j);
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err);
 
+/* backend_llvm.c (configure --with-llvm): the same cfg as an LLVM module,
+ * built with the LLVM-C API.  opt is 0..3 (LLVM's default<On> pipelines);
+ * every function returns false / NULL with *err (malloc'd) on failure.
+ * Defined only when aslc is built with LLVM (HAVE_LLVM in config.h). */
+/* "LLVM 19.1.7": the version aslc was built with. */
+const char *asl_llvm_version(void);
+/* Writes the module as LLVM assembly (.ll) text to out. */
+bool asl_llvm_emit_ir(FILE *out, const asl_cfg *c, const asl_emit_options *o, int opt,
+                      char **err);
+/* Writes an object file through LLVM's target machine and links it with cc
+ * against libaslrt.a, as asl_build_executable does; debug adds -g to the
+ * link only (the module carries no debug information). */
+bool asl_llvm_build_executable(const asl_cfg *c, const asl_emit_options *o,
+                               const char *output, const char *cc, int opt, bool debug,
+                               char **err);
+/* Compiles in memory with ORC LLJIT; the runtime's symbols are those of aslc. */
+typedef struct asl_llvm_jit asl_llvm_jit;
+asl_llvm_jit *asl_llvm_jit_compile(const asl_cfg *c, const char *prefix, int opt, char **err);
+const aslrt_machine *asl_llvm_jit_machine(const asl_llvm_jit *j);
+void asl_llvm_jit_destroy(asl_llvm_jit *j);
+/* The layout LLVM gives the backend's type for the aslrt.h struct `name`
+ * ("aslrt_state", ...) under the host's data layout: its size and the
+ * offset of each field (at most max).  Returns the number of fields, or -1
+ * for an unknown name.  The tests compare it with the C compiler's. */
+int asl_llvm_struct_layout(const char *name, size_t *size, size_t *offsets, size_t max);
+
 #endif /* ASL_BACKEND_H */

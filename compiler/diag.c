@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "srcmap.h"
 
 /* Allocation failure in the compiler is fatal (see STYLE.md, "Ownership"):
@@ -255,6 +257,89 @@ void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
     if (omitted)
         fprintf(out, "aslc: %zu more error%s not shown\n", omitted,
                 omitted == 1 ? "" : "s");
+}
+
+/* ==== JSON =============================================================== */
+
+/* A JSON string of s; bytes that are not UTF-8 (a file name may hold
+ * any) become '?', since a JSON document must be UTF-8. */
+static json_t *utf8_string(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    char *t = xstrdup(s);
+    for (char *p = t; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_string(t);
+    free(t);
+    return v;
+}
+
+static json_t *int_or_null(bool known, long long n)
+{
+    return known ? json_integer((json_int_t)n) : json_null();
+}
+
+/* The fields of one record; NULL only when jansson runs out of memory. */
+static json_t *json_of(const asl_diag *g, const char *filename, const char *text,
+                       size_t len)
+{
+    size_t offset = 0;
+    bool located = text && asl_srcmap_find(text, len, g->pointer, g->anchor,
+                                           g->str_offset, &offset);
+    int line = 0, col = 0;
+    if (located)
+        asl_srcmap_linecol(text, len, offset, &line, &col);
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "severity", severity_name(g->severity),
+                     "code", g->code ? utf8_string(g->code) : json_null(),
+                     "message", utf8_string(g->message),
+                     "file", utf8_string(filename),
+                     "line", int_or_null(located, line),
+                     "column", int_or_null(located, col),
+                     "pointer", utf8_string(g->pointer),
+                     "offset", int_or_null(located, (long long)offset));
+}
+
+void asl_diag_print_json(FILE *out, const asl_diags *d, const char *filename,
+                         const char *text, size_t len)
+{
+    size_t nwarnings = 0;
+    json_t *list = json_array();
+    if (!filename)
+        filename = "<input>";
+    for (size_t i = 0; list && i < d->n; i++) {
+        if (d->v[i].severity == ASL_DIAG_WARNING)
+            nwarnings++;
+        if (json_array_append_new(list, json_of(&d->v[i], filename, text, len)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    json_t *doc = list ? json_pack("{s:o, s:I, s:I}", "diagnostics", list,
+                                   "errors", (json_int_t)d->nerrors,
+                                   "warnings", (json_int_t)nwarnings)
+                       : NULL;
+    if (!doc || json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0) {
+        fputs("aslc: out of memory\n", stderr);
+        abort();
+    }
+    fputc('\n', out);
+    json_decref(doc);
+}
+
+size_t asl_diag_promote_warnings(asl_diags *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].severity == ASL_DIAG_WARNING) {
+            d->v[i].severity = ASL_DIAG_ERROR;
+            d->nerrors++;
+            n++;
+        }
+    return n;
 }
 
 /* ==== JSON pointers ====================================================== */

@@ -75,6 +75,25 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len);
 void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
                     const char *text, size_t len, size_t max_errors);
 
+/* Prints the records as one JSON document, for editors and CI tools (jq,
+ * problem matchers), on one line:
+ *
+ *   {"diagnostics": [{"severity": "error", "code": "SCHEMA_VALIDATION_FAILED",
+ *     "message": "...", "file": "order.asl.json", "line": 14, "column": 15,
+ *     "pointer": "/States/Charge/Next", "offset": 301}, ...],
+ *    "errors": 1, "warnings": 0}
+ *
+ * severity is "error", "warning" or "note"; code is null when the record
+ * has none; line, column (1-based, in code points) and offset (bytes) are
+ * null when the pointer cannot be located.  Every record is listed
+ * (max_errors is for people); errors and warnings count them.  The
+ * document is printed even when there is no record. */
+void asl_diag_print_json(FILE *out, const asl_diags *d, const char *filename,
+                         const char *text, size_t len);
+
+/* -Werror: makes every warning an error.  Returns how many it changed. */
+size_t asl_diag_promote_warnings(asl_diags *d);
+
 /* Returns a new malloc'd pointer: base + "/" + token, with token escaped
  * as RFC 6901 requires. */
 char *asl_pointer_join(const char *base, const char *token);

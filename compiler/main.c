@@ -5,6 +5,9 @@
  *   load (unit.c) → parse (parse.c) → validate (validate.c) → lower (lower.c)
  *   → emit C (emit_c.c) → [build with cc (build.c) | compile in memory (backend_tcc.c)]
  *
+ * (`aslc graph` stops after validate, or after lower for --format=ir, and
+ * draws the machine: graph.c.)
+ *
  * and prints diagnostics, the only place that does.
  */
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "ast.h"
 #include "backend.h"
 #include "config.h"
+#include "graph.h"
 #include "ir.h"
 #include "unit.h"
 
@@ -32,19 +36,29 @@ static void usage(FILE *out)
           "                            write C source that builds against libaslrt\n"
           "  build DEF -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
           "                            build a standalone workflow executable\n"
+          "  graph DEF [--format=dot|mermaid|ir] [-o FILE]\n"
+          "                            draw the state machine (Graphviz, Mermaid) or\n"
+          "                            print the compiler's control-flow graph\n"
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
           "            [--wait=real|skip|scale:F] [--mock-config F --test-case NAME]\n"
+          "            [--bench N] [--history FILE]\n"
           "                            compile in memory (TinyCC) and execute once\n"
+          "                            (--bench N: N times, with a report on stderr)\n"
           "  send-task-success --task-token T --task-output JSON\n"
           "  send-task-failure --task-token T [--error E] [--cause C]\n"
           "  send-task-heartbeat --task-token T\n"
           "                            complete a callback task of a running execution\n"
           "\n"
           "options:\n"
+          "  --backend=c|llvm          emit, build, run: through C (cc, TinyCC; the default)\n"
+          "                            or LLVM (when built with it; see --version)\n"
           "  --max-errors=N            print at most N errors (default 20, 0 = all)\n"
+          "  --diagnostics-format=text|json\n"
+          "                            json: one document on stderr, for tools\n"
+          "  -Werror                   make warnings errors\n"
           "  --help, --version\n"
           "\n"
-          "Exit status: check: 0 valid, 1 errors, 2 usage.  run and built binaries:\n"
+          "Exit status: check, graph: 0 valid, 1 errors, 2 usage.  run and built binaries:\n"
           "0 succeeded, 1 failed, 2 usage or invalid input/definition, 3 timed out,\n"
           "4 aborted.  See aslc(1).\n",
           out);
@@ -79,10 +93,34 @@ static char *machine_name(const char *path)
     return name;
 }
 
-static void print_diags(asl_unit *u, size_t max_errors)
+static void print_diags(asl_unit *u, size_t max_errors, bool json)
 {
     asl_diag_sort(&u->diags, u->text, u->len);
-    asl_diag_print(stderr, &u->diags, u->filename, u->text, u->len, max_errors);
+    if (json)
+        asl_diag_print_json(stderr, &u->diags, u->filename, u->text, u->len);
+    else
+        asl_diag_print(stderr, &u->diags, u->filename, u->text, u->len, max_errors);
+}
+
+/* aslc graph: the machine drawn (from the AST), or its cfg as text. */
+static int draw(asl_unit *u, const asl_machine *m, asl_draw_format f, const char *def,
+                const char *output)
+{
+    FILE *out = output ? fopen(output, "w") : stdout;
+    bool ok = out != NULL;
+    char *name = machine_name(def);
+    if (ok && f == ASL_DRAW_IR)
+        ok = asl_draw_ir(out, asl_lower_machine(u, m, name));
+    else if (ok)
+        ok = f == ASL_DRAW_DOT ? asl_draw_dot(out, m, name) : asl_draw_mermaid(out, m);
+    free(name);
+    if (out && (out == stdout ? fflush(out) != 0 : fclose(out) != 0))
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "aslc: error: cannot write '%s'\n", output ? output : "stdout");
+        return 2;
+    }
+    return 0;
 }
 
 /* Run from its build tree (not installed), aslc uses that tree's runtime:
@@ -119,10 +157,60 @@ static void use_build_tree(void)
 
 typedef struct options {
     const char *command, *def, *output, *prefix, *cc, *opt;
+    const char *backend;      /* --backend: NULL (C), "c", "tcc" or "llvm" */
     bool with_main, debug, express;
     size_t max_errors;
+    const char *format;       /* graph: --format, NULL for dot */
+    bool diag_json, werror;   /* --diagnostics-format=json, -Werror */
     int rest;                 /* first option handed to the workflow (run) */
 } options;
+
+/* The LLVM backend (backend_llvm.c) for emit (.ll text), build and run.
+ * -On picks LLVM's pipeline: none by default for emit, O2 for build (as
+ * for cc), O0 for run (compile time counts there, as with TinyCC). */
+static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options *eo,
+                    asl_unit **u, int nrest, char **rest)
+{
+#ifdef HAVE_LLVM
+    int opt = o->opt ? o->opt[2] - '0' : -1;
+    char *err = NULL;
+    int rc = 0;
+    if (strcmp(o->command, "emit") == 0) {
+        FILE *out = o->output ? fopen(o->output, "w") : stdout;
+        bool ok = out && asl_llvm_emit_ir(out, cfg, eo, opt, &err);
+        if (out && out != stdout && fclose(out) != 0)
+            ok = false;
+        if (!ok) {
+            fprintf(stderr, "aslc: error: cannot write '%s'%s%s\n",
+                    o->output ? o->output : "stdout", err ? ": " : "", err ? err : "");
+            rc = 2;
+        }
+    } else if (strcmp(o->command, "build") == 0) {
+        if (!asl_llvm_build_executable(cfg, eo, o->output, o->cc, opt < 0 ? 2 : opt, o->debug,
+                                       &err)) {
+            fprintf(stderr, "aslc: error: cannot build '%s': %s\n", o->output, err ? err : "");
+            rc = 2;
+        }
+    } else {
+        asl_llvm_jit *j = asl_llvm_jit_compile(cfg, eo->prefix, opt < 0 ? 0 : opt, &err);
+        if (!j) {
+            fprintf(stderr, "aslc: internal error: LLVM: %s\n", err ? err : "");
+            rc = 2;
+        } else {
+            /* The module holds copies of everything: free the definition. */
+            asl_unit_destroy(*u);
+            *u = NULL;
+            rc = aslrt_main(asl_llvm_jit_machine(j), nrest, rest);
+            asl_llvm_jit_destroy(j);
+        }
+    }
+    free(err);
+    return rc;
+#else
+    (void)o, (void)cfg, (void)eo, (void)u, (void)nrest, (void)rest;
+    return 2; /* refused with the options */
+#endif
+}
 
 int main(int argc, char **argv)
 {
@@ -140,15 +228,20 @@ int main(int argc, char **argv)
 #else
         printf("aslc %s (runtime ABI %d)\n", PACKAGE_VERSION, ASLRT_ABI_VERSION);
 #endif
+#ifdef HAVE_LLVM
+        printf("backends: c (cc), tcc (in memory), llvm (%s)\n", asl_llvm_version());
+#endif
         return 0;
     }
     o.command = argv[1];
     /* Completing callback tasks of running executions (aslrt.h). */
-    if (strcmp(o.command, "send-task-success") == 0 || strcmp(o.command, "send-task-failure") == 0 ||
+    if (strcmp(o.command, "send-task-success") == 0 ||
+        strcmp(o.command, "send-task-failure") == 0 ||
         strcmp(o.command, "send-task-heartbeat") == 0)
         return aslrt_send_task_main(argc - 1, argv + 1);
     if (strcmp(o.command, "check") != 0 && strcmp(o.command, "emit") != 0 &&
-        strcmp(o.command, "build") != 0 && strcmp(o.command, "run") != 0)
+        strcmp(o.command, "build") != 0 && strcmp(o.command, "run") != 0 &&
+        strcmp(o.command, "graph") != 0)
         return bad_usage("unknown command '%s'", o.command);
 
     /* aslc's own options; for run, unknown options go to the workflow. */
@@ -175,10 +268,19 @@ int main(int argc, char **argv)
         }
         else if (strlen(a) == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3')
             o.opt = a;
+        else if (strncmp(a, "--backend=", 10) == 0)
+            o.backend = a + 10;
         else if (strcmp(a, "-g") == 0)
             o.debug = true;
         else if (strncmp(a, "--max-errors=", 13) == 0)
             o.max_errors = (size_t)strtoul(a + 13, NULL, 10);
+        else if (strcmp(a, "--diagnostics-format=json") == 0 ||
+                 strcmp(a, "--diagnostics-format=text") == 0)
+            o.diag_json = a[21] == 'j';
+        else if (strcmp(a, "-Werror") == 0)
+            o.werror = true;
+        else if (strncmp(a, "--format=", 9) == 0 && strcmp(o.command, "graph") == 0)
+            o.format = a + 9;
         else if (a[0] == '-' && a[1] != '\0' && strcmp(o.command, "run") == 0) {
             rest[nrest++] = argv[i];
             /* Workflow options that take a separate value. */
@@ -189,7 +291,8 @@ int main(int argc, char **argv)
                  strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0 ||
                  strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0 ||
                  strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0 ||
-                 strcmp(a, "--s3-root") == 0))
+                 strcmp(a, "--s3-root") == 0 || strcmp(a, "--bench") == 0 ||
+                 strcmp(a, "--history") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);
@@ -201,6 +304,18 @@ int main(int argc, char **argv)
             return bad_usage("unexpected argument '%s'", a);
         }
     }
+    if (o.backend && strcmp(o.backend, "c") != 0 && strcmp(o.backend, "tcc") != 0 &&
+        strcmp(o.backend, "llvm") != 0) {
+        free(rest);
+        return bad_usage("unknown backend '%s' (c, tcc or llvm)", o.backend);
+    }
+#ifndef HAVE_LLVM
+    if (o.backend && strcmp(o.backend, "llvm") == 0) {
+        free(rest);
+        fputs("aslc: error: this aslc was built without LLVM (configure --with-llvm)\n", stderr);
+        return 2;
+    }
+#endif
     if (!o.def) {
         free(rest);
         return bad_usage("%s: no definition file given", o.command);
@@ -210,13 +325,28 @@ int main(int argc, char **argv)
         return bad_usage("%s: -o BINARY is required", o.command);
     }
     bool check = strcmp(o.command, "check") == 0;
-    int invalid = check ? 1 : 2;
+    bool graph = strcmp(o.command, "graph") == 0;
+    asl_draw_format format = ASL_DRAW_DOT;
+    if (graph && o.format && !asl_draw_parse_format(o.format, &format)) {
+        free(rest);
+        return bad_usage("unknown graph format '%s' (dot, mermaid or ir)", o.format);
+    }
+    int invalid = check || graph ? 1 : 2;
 
     /* 1. Load and parse the JSON. */
     const char *why;
     asl_unit *u = asl_unit_load(o.def, &why);
     if (!u) {
-        fprintf(stderr, "aslc: error: cannot read '%s': %s\n", o.def, why);
+        if (o.diag_json) {
+            asl_diags d;
+            asl_diag_init(&d);
+            asl_diag_add(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL, "cannot read '%s': %s",
+                         o.def, why);
+            asl_diag_print_json(stderr, &d, o.def, NULL, 0);
+            asl_diag_free(&d);
+        } else {
+            fprintf(stderr, "aslc: error: cannot read '%s': %s\n", o.def, why);
+        }
         free(rest);
         return 2;
     }
@@ -227,20 +357,25 @@ int main(int argc, char **argv)
         m->express = o.express;
         asl_validate_machine(u, m);
     }
-    /* 4. Refuse what this version cannot run (a warning for check). */
+    /* 4. Refuse what this version cannot run (a warning for check, and
+     * for graph unless it is to lower the machine). */
     if (m && u->diags.nerrors == 0)
-        asl_validate_supported(u, m, check ? ASL_DIAG_WARNING : ASL_DIAG_ERROR);
-    if (u->diags.n)
-        print_diags(u, o.max_errors);
+        asl_validate_supported(u, m, check || (graph && format != ASL_DRAW_IR)
+                                         ? ASL_DIAG_WARNING : ASL_DIAG_ERROR);
+    if (o.werror)
+        asl_diag_promote_warnings(&u->diags);
+    if (u->diags.n || o.diag_json)
+        print_diags(u, o.max_errors, o.diag_json);
     if (!m || u->diags.nerrors) {
         asl_unit_destroy(u);
         free(rest);
         return invalid;
     }
-    if (check) {
+    if (check || graph) {
+        int grc = graph ? draw(u, m, format, o.def, o.output) : 0;
         asl_unit_destroy(u);
         free(rest);
-        return 0;
+        return grc;
     }
 
     /* 5. Lower to the control-flow graph. */
@@ -255,10 +390,13 @@ int main(int argc, char **argv)
     asl_emit_options eo = {.prefix = prefix,
                            .with_main = o.with_main || strcmp(o.command, "build") == 0,
                            .include_header = strcmp(o.command, "run") != 0};
-    char *csrc = asl_emit_c_string(cfg, &eo);
-    if (!csrc)
+    bool llvm = o.backend && strcmp(o.backend, "llvm") == 0;
+    char *csrc = llvm ? NULL : asl_emit_c_string(cfg, &eo);
+    if (!llvm && !csrc)
         asl_internal_error(__FILE__, __LINE__, "cannot generate C");
-    if (strcmp(o.command, "emit") == 0) {
+    if (llvm)
+        rc = run_llvm(&o, cfg, &eo, &u, nrest, rest);
+    else if (strcmp(o.command, "emit") == 0) {
         FILE *out = o.output ? fopen(o.output, "w") : stdout;
         if (!out || fputs(csrc, out) == EOF || (out != stdout && fclose(out) != 0)) {
             fprintf(stderr, "aslc: error: cannot write '%s'\n", o.output ? o.output : "stdout");

@@ -475,6 +475,13 @@ typedef struct aslrt_config {
     const char *s3_root;              /* folder standing for S3 (s3://B/K is S3_ROOT/B/K) */
     int express;                      /* run as an EXPRESS state machine */
     int sync;                         /* started by StartSyncExecution (Express) */
+    /* The execution history (README, "History").  When history is set the
+     * execution records its events, and once it has ended calls
+     * history(history_ud, doc) with doc the GetExecutionHistory document
+     * {"events": [...]} (borrowed: valid during the call).  NULL: nothing
+     * is recorded. */
+    void (*history)(void *history_ud, const json_t *doc);
+    void *history_ud;
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);

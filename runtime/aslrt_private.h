@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -261,6 +262,90 @@ void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
 /* The number of threads a fan-out uses by default: the machine's cores. */
 int aslrtp_pool_default_size(void);
 
+/* ==== history.c: the execution history (GetExecutionHistory) ============ */
+
+/* Every event type the runtime writes: its enum name, AWS's type, and the
+ * member holding its details (NULL: it has none). */
+#define ASLRTP_EVENTS(X)                                                                    \
+    X(EXECUTION_STARTED, "ExecutionStarted", "executionStartedEventDetails")               \
+    X(EXECUTION_SUCCEEDED, "ExecutionSucceeded", "executionSucceededEventDetails")         \
+    X(EXECUTION_FAILED, "ExecutionFailed", "executionFailedEventDetails")                  \
+    X(EXECUTION_TIMED_OUT, "ExecutionTimedOut", "executionTimedOutEventDetails")           \
+    X(EXECUTION_ABORTED, "ExecutionAborted", "executionAbortedEventDetails")               \
+    X(PASS_STATE_ENTERED, "PassStateEntered", "stateEnteredEventDetails")                  \
+    X(PASS_STATE_EXITED, "PassStateExited", "stateExitedEventDetails")                     \
+    X(TASK_STATE_ENTERED, "TaskStateEntered", "stateEnteredEventDetails")                  \
+    X(TASK_STATE_EXITED, "TaskStateExited", "stateExitedEventDetails")                     \
+    X(TASK_STATE_ABORTED, "TaskStateAborted", NULL)                                        \
+    X(CHOICE_STATE_ENTERED, "ChoiceStateEntered", "stateEnteredEventDetails")              \
+    X(CHOICE_STATE_EXITED, "ChoiceStateExited", "stateExitedEventDetails")                 \
+    X(WAIT_STATE_ENTERED, "WaitStateEntered", "stateEnteredEventDetails")                  \
+    X(WAIT_STATE_EXITED, "WaitStateExited", "stateExitedEventDetails")                     \
+    X(SUCCEED_STATE_ENTERED, "SucceedStateEntered", "stateEnteredEventDetails")            \
+    X(SUCCEED_STATE_EXITED, "SucceedStateExited", "stateExitedEventDetails")               \
+    X(FAIL_STATE_ENTERED, "FailStateEntered", "stateEnteredEventDetails")                  \
+    X(PARALLEL_STATE_ENTERED, "ParallelStateEntered", "stateEnteredEventDetails")          \
+    X(PARALLEL_STATE_STARTED, "ParallelStateStarted", NULL)                                \
+    X(PARALLEL_STATE_SUCCEEDED, "ParallelStateSucceeded", NULL)                            \
+    X(PARALLEL_STATE_FAILED, "ParallelStateFailed", NULL)                                  \
+    X(PARALLEL_STATE_ABORTED, "ParallelStateAborted", NULL)                                \
+    X(PARALLEL_STATE_EXITED, "ParallelStateExited", "stateExitedEventDetails")             \
+    X(MAP_STATE_ENTERED, "MapStateEntered", "stateEnteredEventDetails")                    \
+    X(MAP_STATE_STARTED, "MapStateStarted", "mapStateStartedEventDetails")                 \
+    X(MAP_STATE_SUCCEEDED, "MapStateSucceeded", NULL)                                      \
+    X(MAP_STATE_FAILED, "MapStateFailed", NULL)                                            \
+    X(MAP_STATE_ABORTED, "MapStateAborted", NULL)                                          \
+    X(MAP_STATE_EXITED, "MapStateExited", "stateExitedEventDetails")                       \
+    X(MAP_ITERATION_STARTED, "MapIterationStarted", "mapIterationStartedEventDetails")     \
+    X(MAP_ITERATION_SUCCEEDED, "MapIterationSucceeded", "mapIterationSucceededEventDetails") \
+    X(MAP_ITERATION_FAILED, "MapIterationFailed", "mapIterationFailedEventDetails")        \
+    X(MAP_ITERATION_ABORTED, "MapIterationAborted", "mapIterationAbortedEventDetails")     \
+    X(MAP_RUN_STARTED, "MapRunStarted", "mapRunStartedEventDetails")                       \
+    X(MAP_RUN_SUCCEEDED, "MapRunSucceeded", NULL)                                          \
+    X(MAP_RUN_FAILED, "MapRunFailed", "mapRunFailedEventDetails")                          \
+    X(TASK_SCHEDULED, "TaskScheduled", "taskScheduledEventDetails")                        \
+    X(TASK_STARTED, "TaskStarted", "taskStartedEventDetails")                              \
+    X(TASK_SUBMITTED, "TaskSubmitted", "taskSubmittedEventDetails")                        \
+    X(TASK_SUCCEEDED, "TaskSucceeded", "taskSucceededEventDetails")                        \
+    X(TASK_FAILED, "TaskFailed", "taskFailedEventDetails")                                 \
+    X(TASK_TIMED_OUT, "TaskTimedOut", "taskTimedOutEventDetails")                          \
+    X(LAMBDA_SCHEDULED, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails")  \
+    X(LAMBDA_STARTED, "LambdaFunctionStarted", NULL)                                       \
+    X(LAMBDA_SUCCEEDED, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails")  \
+    X(LAMBDA_FAILED, "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")           \
+    X(LAMBDA_TIMED_OUT, "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails")    \
+    X(EVALUATION_FAILED, "EvaluationFailed", "evaluationFailedEventDetails")
+
+enum {
+    ASLRTP_EV_NONE = 0,
+#define X(e, name, details) ASLRTP_EV_##e,
+    ASLRTP_EVENTS(X)
+#undef X
+};
+
+/* A list of events, owned by one thread at a time. */
+typedef struct aslrtp_hist aslrtp_hist;
+aslrtp_hist *aslrtp_hist_create(void);
+void aslrtp_hist_destroy(aslrtp_hist *h);
+/* Appends an event; steals details (may be NULL). */
+void aslrtp_hist_add_new(aslrtp_hist *h, long id, long prev, int type, long long ms,
+                         json_t *details);
+size_t aslrtp_hist_count(const aslrtp_hist *h);
+/* Sets the previousEventId of the i-th event of h. */
+void aslrtp_hist_set_prev(aslrtp_hist *h, size_t i, long prev);
+/* Moves every event of src to the end of dst; ids and previousEventIds in
+ * [lo, hi] are shifted by delta.  src is left empty. */
+void aslrtp_hist_splice(aslrtp_hist *dst, aslrtp_hist *src, long lo, long hi, long delta);
+/* {"events": [...]}: a new value. */
+json_t *aslrtp_hist_json(const aslrtp_hist *h);
+/* v serialized as AWS prints it, as the JSON string the API returns. */
+json_t *aslrtp_hist_payload(const json_t *v);
+/* The *StateEntered / *StateExited event of a state type. */
+int aslrtp_hist_entered(int state_type);
+int aslrtp_hist_exited(int state_type);
+/* resourceType and resource of a Task's Resource (malloc'd). */
+void aslrtp_hist_resource(const char *arn, char **type, char **resource);
+
 /* ==== callback.c: task tokens and the callback endpoint ================= */
 
 /* The endpoint of one execution that its callback tasks (.waitForTaskToken)
@@ -399,5 +484,25 @@ bool aslrtp_jfield_is_expression(const aslrtp_jfield *f);
 char *aslrtp_jfield_type_error(const aslrtp_jfield *f, const char *expected, const json_t *v);
 /* $partition, $range, $hash, $random, $uuid, $parse: in jsonata.h, as
  * aslrtp_jsonata_functions. */
+
+/* ==== exec.c and bench.c: repeated executions (--bench N) =============== */
+
+/* aslrt_execute, and *transitions (may be NULL) receives the states the
+ * execution entered, its branches' and iterations' included, whether it
+ * succeeded or not. */
+int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json_t *input,
+                           json_t **output, aslrt_error *err, unsigned long *transitions);
+
+/* Runs p n times (n >= 1) on the same input (borrowed), each a fresh
+ * execution with cfg, and writes the report of --bench to report:
+ * executions, successes and failures, executions/s, transitions/s, latency
+ * min/p50/p90/p99/max and the process's peak RSS.  Stops early when
+ * *cfg->abort_flag is set.  The return value, *output and err are those of
+ * aslrt_execute for the last execution that did not succeed, or for the
+ * last one when all succeeded (the caller prints them as for one run).
+ * Returns -1 with err filled (nothing run) when the latencies of n
+ * executions cannot be stored. */
+int aslrtp_bench_run(const aslrt_program *p, const aslrt_config *cfg, json_t *input, long n,
+                     FILE *report, json_t **output, aslrt_error *err);
 
 #endif /* ASLRT_PRIVATE_H */

@@ -4,7 +4,9 @@
  * behave the same.
  *
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
- *        [--state-machine-name N] [--wait=real|skip|scale:F]
+ *        [--state-machine-name N] [--wait=real|skip|scale:F] [--bench N]
+ *
+ * --bench N runs the workflow N times and reports on stderr (bench.c).
  *
  * Without --input or --input-file the input is read from stdin when stdin
  * is not a terminal, and is {} otherwise or when stdin is empty (AWS's
@@ -40,11 +42,39 @@ static void usage(FILE *out, const char *prog)
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
-            "          [--wait=real|skip|scale:FACTOR]\n"
+            "          [--history FILE]\n"
+            "          [--wait=real|skip|scale:FACTOR] [--bench N]\n"
             "Runs the workflow once and prints its output JSON.\n"
+            "--history FILE writes the execution history, in the JSON shape of\n"
+            "GetExecutionHistory, to FILE (- for standard error).\n"
+            "--bench N runs it N times (same input, a fresh execution each time), prints\n"
+            "the last output (or the last failure) as usual and reports executions/s,\n"
+            "transitions/s, latency percentiles and peak RSS on stderr.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
-            "input, 3 timed out, 4 aborted.\n",
+            "input, 3 timed out, 4 aborted.\n"
+            "The commands send-task-success, send-task-failure and send-task-heartbeat\n"
+            "complete a callback task of a running execution (see their --help).\n",
             prog);
+}
+
+/* --history: keeps the history document of the (last) execution. */
+static void keep_history(void *ud, const json_t *doc)
+{
+    json_t **slot = ud;
+    json_decref(*slot);
+    *slot = json_incref((json_t *)doc);
+}
+
+/* Writes the history document; false when the file cannot be written. */
+static bool write_history(const char *path, const json_t *doc)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
+    if (!f)
+        return false;
+    bool ok = json_dumpf(doc, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF;
+    if (f == stderr)
+        return ok && fflush(f) == 0;
+    return fclose(f) == 0 && ok;
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -205,6 +235,9 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
     const char *prog = argc > 0 ? argv[0] : "workflow";
     const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
     const char *mock_file = NULL, *test_case = NULL;
+    const char *history_file = NULL;
+    json_t *history = NULL;
+    long bench = 0; /* --bench N: executions; 0 = run once, no report */
     aslrt_config cfg;
     aslrt_config_init(&cfg);
 
@@ -241,6 +274,16 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
                 return 2;
             }
             cfg.threads = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--bench"))) {
+            char *end;
+            bench = strtol(v, &end, 10);
+            if (*end || end == v || bench < 1 || bench > 100000000) {
+                fprintf(stderr, "%s: bad --bench value '%s' (expected 1 to 100000000)\n", prog,
+                        v);
+                return 2;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--history"))) {
+            history_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--mock-config"))) {
             mock_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--test-case"))) {
@@ -390,10 +433,33 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
     /* Long Map runs show their progress, on a terminal only. */
     cfg.progress = isatty(STDERR_FILENO);
 
+    /* The history file is made (or its folder found wanting) before the
+     * execution runs. */
+    if (history_file) {
+        FILE *hf = strcmp(history_file, "-") == 0 ? NULL : fopen(history_file, "w");
+        if (strcmp(history_file, "-") != 0 && !hf) {
+            fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
+                    strerror(errno));
+            aslrt_program_destroy(p);
+            aslrt_mocks_destroy(mocks);
+            aslrt_bindings_destroy(b);
+            json_decref(input);
+            return 2;
+        }
+        if (hf)
+            fclose(hf);
+        cfg.history = keep_history;
+        cfg.history_ud = &history;
+    }
+
     json_t *output = NULL;
-    int status = aslrt_execute(p, &cfg, input, &output, &err);
-    char *text_out;
-    if (status == ASLRT_SUCCEEDED) {
+    int status = bench ? aslrtp_bench_run(p, &cfg, input, bench, stderr, &output, &err)
+                       : aslrt_execute(p, &cfg, input, &output, &err);
+    char *text_out = NULL;
+    if (status < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "--bench failed");
+        status = 2;
+    } else if (status == ASLRT_SUCCEEDED) {
         text_out = aslrt_json_dumps(output);
     } else {
         json_t *e = json_object();
@@ -404,10 +470,19 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
         text_out = aslrt_json_dumps(e);
         json_decref(e);
     }
-    fputs(text_out, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
+    if (text_out) {
+        fputs(text_out, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
     free(text_out);
+    if (history && !write_history(history_file, history)) {
+        fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
+                strerror(errno));
+        if (status == ASLRT_SUCCEEDED)
+            status = 2;
+    }
+    json_decref(history);
     json_decref(output);
     aslrt_error_clear(&err);
     aslrt_program_destroy(p);

@@ -9,9 +9,11 @@
  * fails records an ASL error (Error, Cause) in the execution and returns 0;
  * the generated code then unwinds.
  *
- * The execution also keeps the count of history events AWS would have
- * written so far, because AWS's runtime causes quote the event id at which
- * the failing state was entered ("... (entered at the event id #2). ...").
+ * The execution also numbers the history events AWS would have written,
+ * because AWS's runtime causes quote the event id at which the failing
+ * state was entered ("... (entered at the event id #2). ...").  Every event
+ * goes through record(), which counts it and, when the configuration asks
+ * for the history, hands it with its details to history.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -150,6 +152,11 @@ struct aslrt_exec {
     long long entered_ms;
     long event_id;            /* history events so far */
     long entered_event;       /* id of the current state's *StateEntered */
+    long entered_prev;        /* that event's previousEventId */
+    long last_event;          /* previousEventId of the next event of this chain */
+    aslrtp_hist *hist;        /* where events are recorded; NULL: nowhere */
+    int failed_event;         /* Map/ParallelStateFailed, written once Retry has
+                                 passed on the error (ASLRTP_EV_NONE: none) */
     json_t *context;          /* $$ for the current state, built on demand */
     unsigned long transitions;
     long long skew_ms;        /* virtual time gained by skipped or scaled waits */
@@ -173,6 +180,12 @@ struct aslrt_exec {
     long item_index;          /* $$.Map.Item.Index */
     json_t *item_value;       /* $$.Map.Item.Value (borrowed) */
     struct jn_ctx *jn;        /* JSONata evaluations of this thread's states */
+    /* A JSONata Map's input, converted once for all its ItemSelector
+     * evaluations (read-only, shared by the iterations' threads). */
+    struct jn_ctx *jn_share;
+    json_t *jn_input_src;
+    struct jn_value *jn_input_val;
+    struct jn_value *jn_exec_input; /* $states.context.Execution.Input, likewise */
 };
 
 static long long now_ms(void)
@@ -215,6 +228,88 @@ static const char *cfg_account(const aslrt_exec *ex)
     return ex->cfg->account ? ex->cfg->account : "123456789012";
 }
 
+/* ---- History (history.c, ASL-REFERENCE §20) ----------------------------- */
+
+/* Writes the next history event and returns its id.  The id is counted
+ * whether or not the history is recorded (causes quote it); the details
+ * (stolen, NULL when there are none) are built by callers only when
+ * ex->hist is set, so an execution without a history pays one increment. */
+static long record(aslrt_exec *ex, int type, long prev, json_t *details)
+{
+    long id = ++ex->event_id;
+    if (ex->hist)
+        aslrtp_hist_add_new(ex->hist, id, prev, type, clock_ms(ex), details);
+    return id;
+}
+
+/* An event that follows the last one of its chain and becomes the last
+ * (most events; the exceptions are AWS's, recorded, §24.10). */
+static long chain(aslrt_exec *ex, int type, json_t *details)
+{
+    return ex->last_event = record(ex, type, ex->last_event, details);
+}
+
+/* d[key] = v as the API returns payloads: a JSON string, with
+ * keyDetails {"truncated": false}. */
+static void put_payload(json_t *d, const char *key, const json_t *v)
+{
+    char k[40];
+    json_object_set_new(d, key, aslrtp_hist_payload(v));
+    snprintf(k, sizeof k, "%sDetails", key);
+    json_object_set_new(d, k, json_pack("{s:b}", "truncated", 0));
+}
+
+static void put_error(json_t *d, const char *error, const char *cause)
+{
+    if (error)
+        json_object_set_new(d, "error", json_string(error));
+    if (cause)
+        json_object_set_new(d, "cause", json_string(cause));
+}
+
+/* A Map's or Parallel's failure event, once it is known that no retrier
+ * takes the error. */
+static void flush_failed(aslrt_exec *ex)
+{
+    if (ex->failed_event != ASLRTP_EV_NONE)
+        chain(ex, ex->failed_event, NULL);
+    ex->failed_event = ASLRTP_EV_NONE;
+}
+
+/* EvaluationFailed, for a JSONata error: details are the error, its cause,
+ * the field the cause names ("... specified for the field 'Assign/x' ...")
+ * and the state.  Recorded on AWS, it follows the event the state's
+ * *StateEntered followed (in a Wait state, that event itself); a Map or
+ * Parallel then fails with MapStateFailed or ParallelStateFailed. */
+static void evaluation_failed(aslrt_exec *ex, const char *error, const char *cause)
+{
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_object();
+        put_error(d, error, cause);
+        static const char field[] = "specified for the field '";
+        const char *at = cause ? strstr(cause, field) : NULL;
+        const char *end = at ? strchr(at + sizeof field - 1, '\'') : NULL;
+        if (end) {
+            at += sizeof field - 1;
+            json_object_set_new(d, "location", json_stringn(at, (size_t)(end - at)));
+        } else if (cause && (at = strstr(cause, "). The ")) && (end = strstr(at + 7, " field "))) {
+            /* "The Timestamp field cannot be parsed ..." */
+            at += 7;
+            if (!memchr(at, ' ', (size_t)(end - at)))
+                json_object_set_new(d, "location", json_stringn(at, (size_t)(end - at)));
+        }
+        json_object_set_new(d, "state", json_string(ex->state ? ex->state->name : ""));
+    }
+    bool wait = ex->state && ex->state->type == ASLRT_STATE_WAIT;
+    ex->last_event = record(ex, ASLRTP_EV_EVALUATION_FAILED,
+                            wait ? ex->entered_event : ex->entered_prev, d);
+    if (ex->state && ex->state->type == ASLRT_STATE_MAP)
+        ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
+    else if (ex->state && ex->state->type == ASLRT_STATE_PARALLEL)
+        ex->failed_event = ASLRTP_EV_PARALLEL_STATE_FAILED;
+}
+
 /* Records an error whose cause AWS prefixes with the state and the event
  * id at which it was entered (ASL-REFERENCE §17.2). */
 static int fail_in_state(aslrt_exec *ex, const char *error, const char *detail)
@@ -223,6 +318,8 @@ static int fail_in_state(aslrt_exec *ex, const char *error, const char *detail)
                                  "the event id #%ld). %s",
                                  ex->state ? ex->state->name : "", ex->entered_event, detail);
     aslrt_error_set(&ex->error, error, cause);
+    if (error && strcmp(error, "States.QueryEvaluationError") == 0)
+        evaluation_failed(ex, error, cause);
     free(cause);
     ex->status = ASLRT_FAILED;
     return 0;
@@ -484,7 +581,14 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
         ex->entered_ms = clock_ms(ex);
     if (ex->deadline_ms && ex->entered_ms >= ex->deadline_ms)
         return timed_out(ex);
-    ex->entered_event = ++ex->event_id;
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_pack("{s:s}", "name", ex->state->name);
+        put_payload(d, "input", f->raw);
+    }
+    ex->entered_prev = ex->last_event;
+    ex->entered_event = chain(ex, aslrtp_hist_entered(ex->state->type), d);
+    ex->failed_event = ASLRTP_EV_NONE;
     ex->transitions++;
     if (ex->context) {
         json_decref(ex->context);
@@ -521,6 +625,27 @@ static void commit_assign(aslrt_exec *ex)
     ex->pending = NULL;
 }
 
+/* *StateExited: the state output, and the variables it assigns (each as
+ * a JSON string); then the assignments take effect. */
+static void exited(aslrt_exec *ex, aslrt_frame *f)
+{
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_pack("{s:s}", "name", ex->state->name);
+        put_payload(d, "output", f->raw);
+        if (ex->pending && json_object_size(ex->pending)) {
+            json_t *vars = json_object();
+            const char *k;
+            json_t *v;
+            json_object_foreach(ex->pending, k, v) json_object_set_new(vars, k, aslrtp_hist_payload(v));
+            json_object_set_new(d, "assignedVariables", vars);
+            json_object_set_new(d, "assignedVariablesDetails", json_pack("{s:b}", "truncated", 0));
+        }
+    }
+    chain(ex, aslrtp_hist_exited(ex->state->type), d);
+    commit_assign(ex);
+}
+
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
 {
     json_t *in = source ? f->res : EFF(f);
@@ -548,9 +673,8 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
         free(c);
         return 0;
     }
-    ex->event_id++; /* *StateExited */
     set(&f->input, NULL);
-    commit_assign(ex);
+    exited(ex, f);
     return 1;
 }
 
@@ -638,6 +762,31 @@ static void jn_bind_scope(jn_ctx *cx, const aslrt_exec *ex)
         json_object_foreach(ex->vars, name, v) jn_bind(cx, name, jn_from_json(cx, v));
 }
 
+/* $states.context: the context object, with the execution's input
+ * converted once per Map rather than once per item when it can be. */
+static jn_value *jn_context_object(aslrt_exec *ex, jn_ctx *cx)
+{
+    json_t *c = context(ex);
+    if (!ex->jn_exec_input)
+        return jn_from_json(cx, c);
+    jn_value *o = jn_object(cx);
+    const char *key, *k2;
+    json_t *v, *v2;
+    json_object_foreach(c, key, v) {
+        jn_value *x;
+        if (strcmp(key, "Execution") == 0 && json_is_object(v)) {
+            x = jn_object(cx);
+            json_object_foreach(v, k2, v2) jn_object_set(
+                cx, x, k2, strlen(k2),
+                strcmp(k2, "Input") == 0 ? ex->jn_exec_input : jn_from_json(cx, v2));
+        } else {
+            x = jn_from_json(cx, v);
+        }
+        jn_object_set(cx, o, key, strlen(key), x);
+    }
+    return o;
+}
+
 /* Evaluates JSONATA item idx with $states.input = input (and result,
  * errorOutput when given) and the variables in scope: a new value, or
  * NULL with States.QueryEvaluationError recorded. */
@@ -647,9 +796,10 @@ static json_t *jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *result,
     jn_ctx *cx = jn_context(ex);
     jn_bind_scope(cx, ex);
     jn_value *st = jn_object(cx);
-    jn_value *in = jn_from_json(cx, input ? input : json_null());
+    jn_value *in = input && input == ex->jn_input_src ? ex->jn_input_val
+                                                      : jn_from_json(cx, input ? input : json_null());
     jn_object_set(cx, st, "input", 5, in);
-    jn_object_set(cx, st, "context", 7, jn_from_json(cx, context(ex)));
+    jn_object_set(cx, st, "context", 7, jn_context_object(ex, cx));
     if (result)
         jn_object_set(cx, st, "result", 6, jn_from_json(cx, result));
     if (error_output)
@@ -900,6 +1050,76 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     return *out != NULL;
 }
 
+/* A Task's events (ASL-REFERENCE §20.3): TaskScheduled ... TaskTimedOut
+ * for integrations, LambdaFunction* for a plain Lambda function ARN.  type
+ * is a TASK_* event; error, cause and output go where the type has them. */
+static bool legacy_lambda(const aslrt_state *s)
+{
+    return strncmp(s->resource, "arn:aws:lambda:", 15) == 0;
+}
+
+static long task_event(aslrt_exec *ex, int type, const char *error, const char *cause,
+                       const json_t *output)
+{
+    bool legacy = legacy_lambda(ex->state);
+    if (legacy)
+        type = type == ASLRTP_EV_TASK_STARTED     ? ASLRTP_EV_LAMBDA_STARTED
+               : type == ASLRTP_EV_TASK_SUCCEEDED ? ASLRTP_EV_LAMBDA_SUCCEEDED
+               : type == ASLRTP_EV_TASK_FAILED    ? ASLRTP_EV_LAMBDA_FAILED
+               : type == ASLRTP_EV_TASK_TIMED_OUT ? ASLRTP_EV_LAMBDA_TIMED_OUT
+                                                  : type;
+    json_t *d = NULL;
+    if (ex->hist && type != ASLRTP_EV_LAMBDA_STARTED && type != ASLRTP_EV_TASK_STATE_ABORTED) {
+        d = json_object();
+        if (!legacy) {
+            char *rtype, *res;
+            aslrtp_hist_resource(ex->state->resource, &rtype, &res);
+            json_object_set_new(d, "resourceType", json_string(rtype));
+            json_object_set_new(d, "resource", json_string(res));
+            free(rtype);
+            free(res);
+        }
+        bool timed = type == ASLRTP_EV_TASK_TIMED_OUT || type == ASLRTP_EV_LAMBDA_TIMED_OUT;
+        /* Recorded on AWS: a timeout's empty Cause is left out. */
+        put_error(d, error, timed && cause && !*cause ? NULL : cause);
+        if (type == ASLRTP_EV_TASK_SUCCEEDED || type == ASLRTP_EV_TASK_SUBMITTED ||
+            type == ASLRTP_EV_LAMBDA_SUCCEEDED)
+            put_payload(d, "output", output);
+    }
+    return chain(ex, type, d);
+}
+
+/* TaskScheduled (or LambdaFunctionScheduled) and TaskStarted: the
+ * effective input, and the timeouts the state asked for. */
+static void task_started(aslrt_exec *ex, json_t *params, double timeout, double heartbeat)
+{
+    const aslrt_state *s = ex->state;
+    bool legacy = legacy_lambda(s);
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_object();
+        if (legacy) {
+            json_object_set_new(d, "resource", json_string(s->resource));
+            put_payload(d, "input", params);
+        } else {
+            char *rtype, *res;
+            aslrtp_hist_resource(s->resource, &rtype, &res);
+            json_object_set_new(d, "resourceType", json_string(rtype));
+            json_object_set_new(d, "resource", json_string(res));
+            json_object_set_new(d, "region", json_string(cfg_region(ex)));
+            json_object_set_new(d, "parameters", aslrtp_hist_payload(params));
+            free(rtype);
+            free(res);
+        }
+        if (timeout > 0)
+            json_object_set_new(d, "timeoutInSeconds", json_integer((json_int_t)timeout));
+        if (heartbeat > 0 && !legacy)
+            json_object_set_new(d, "heartbeatInSeconds", json_integer((json_int_t)heartbeat));
+    }
+    chain(ex, legacy ? ASLRTP_EV_LAMBDA_SCHEDULED : ASLRTP_EV_TASK_SCHEDULED, d);
+    task_event(ex, ASLRTP_EV_TASK_STARTED, NULL, NULL, NULL);
+}
+
 /* Waits for the outcome of the callback task t, whose invocation started
  * at started_ms (execution clock) and has returned: TimeoutSeconds counts
  * from the start, HeartbeatSeconds from now on (ASL-REFERENCE §21.1).
@@ -925,7 +1145,10 @@ static int await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double timeout, boo
     ex->skew_ms += (long long)gained;
     if (r == ASLRTP_CB_SUCCEEDED || r == ASLRTP_CB_FAILED)
         return r == ASLRTP_CB_SUCCEEDED;
-    ex->event_id++; /* TaskTimedOut */
+    if (r == ASLRTP_CB_ABORTED)
+        task_event(ex, ASLRTP_EV_TASK_STATE_ABORTED, NULL, NULL, NULL);
+    else
+        task_event(ex, ASLRTP_EV_TASK_TIMED_OUT, "States.Timeout", NULL, NULL);
     if (r == ASLRTP_CB_ABORTED)
         aborted(ex);
     else if (r == ASLRTP_CB_TIMED_OUT && capped)
@@ -1001,6 +1224,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
                                  "The HeartbeatSecondsPath parameter does not reference a positive integer");
         heartbeat = (double)t;
     }
+    /* The history shows the timeouts the state asked for. */
+    double asked_timeout = timeout, asked_heartbeat = heartbeat;
     /* The execution's own deadline bounds the task too. */
     bool capped = false;
     if (ex->deadline_ms) {
@@ -1012,7 +1237,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
             capped = true;
         }
     }
-    ex->event_id += 2; /* *Scheduled, *Started */
+    task_started(ex, EFF(f), asked_timeout, asked_heartbeat);
     json_t *out = NULL;
     aslrt_error err = {NULL, NULL};
     /* A mocked state answers from the mock file (counting every invocation,
@@ -1047,15 +1272,18 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         aslrtp_cb_close(cb);
     } else if (cb) {
         /* The invocation's response is not the result (TaskSubmitted). */
+        task_event(ex, ASLRTP_EV_TASK_SUBMITTED, NULL, NULL, out);
         json_decref(out);
         out = NULL;
-        ex->event_id++;
         ok = await_callback(ex, cb, timeout, capped, heartbeat, started, &out, &err);
         if (ok < 0)
             return 0;
     }
-    ex->event_id++; /* *Succeeded / *Failed */
-    if (!ok && capped && err.error && strcmp(err.error, "States.Timeout") == 0) {
+    bool timeout_error = !ok && err.error && strcmp(err.error, "States.Timeout") == 0;
+    if (!ok)
+        task_event(ex, timeout_error ? ASLRTP_EV_TASK_TIMED_OUT : ASLRTP_EV_TASK_FAILED, err.error,
+                   err.cause, NULL);
+    if (timeout_error && capped) {
         aslrt_error_clear(&err);
         return timed_out(ex);
     }
@@ -1072,9 +1300,11 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
                                  "the maximum number of bytes service limit.",
                                  optimized ? "lambda" : s->resource);
         fail_plain(ex, "States.DataLimitExceeded", c);
+        task_event(ex, ASLRTP_EV_TASK_FAILED, ex->error.error, ex->error.cause, NULL);
         free(c);
         return 0;
     }
+    task_event(ex, ASLRTP_EV_TASK_SUCCEEDED, NULL, NULL, out);
     set(&f->eff, NULL);
     set(&f->res, out);
     return 1;
@@ -1428,6 +1658,8 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->pending = NULL;
     c->task_token = NULL;
     c->jn = NULL;
+    c->hist = NULL;
+    c->failed_event = ASLRTP_EV_NONE;
     /* Inline branches and iterations read the outer variables; distributed
      * Map children run as executions of their own (ASL-REFERENCE §6). */
     c->outer = parent->state && parent->state->distributed ? NULL : parent;
@@ -1475,6 +1707,15 @@ typedef struct fan {
     size_t nfailed;           /* failed children of a distributed Map (atomic) */
     long long started_ms;     /* for the rate */
     long long shown_ms;       /* when the line was last drawn (atomic) */
+    /* History events.  Each item counts its events on from the parent's
+     * count plus those of the items finished before it started; fan_out
+     * then renumbers them in item order (the identity with one worker). */
+    long started;             /* id of the *StateStarted event */
+    long *first;              /* each item's first event id, as it counted it */
+    long *count;              /* events each item wrote (0: none) */
+    long *last;               /* each item's last event of its chain */
+    aslrtp_hist **hists;      /* with a history: each item's events */
+    size_t failed_index;      /* the item whose error is the state's */
 } fan;
 
 /* A progress line for long Map runs, on stderr when it is a terminal:
@@ -1516,6 +1757,7 @@ static void fan_fail(fan *fn, aslrt_exec *c, size_t i)
     /* The first failure (by time) is the state's; later ones, and the
      * cancellations it causes, are dropped. */
     if (__atomic_exchange_n(&fn->failed, 1, __ATOMIC_ACQ_REL) == 0) {
+        fn->failed_index = i;
         fn->error = c->error;
         fn->status = c->status;
         c->error.error = c->error.cause = NULL;
@@ -1569,13 +1811,48 @@ static void run_item(void *ud, size_t i, int worker)
     }
     /* History event ids as AWS numbers them when the branches or
      * iterations run one after another (ASL-REFERENCE §20.4): after the
-     * state's *StateStarted and the events of those before, and for a Map
-     * item after its MapIterationStarted. */
-    c->event_id = fn->parent->event_id + 1 + __atomic_load_n(&fn->events, __ATOMIC_RELAXED) +
-                  (fn->items ? 1 : 0);
+     * state's *StateStarted and the events of those before.  A distributed
+     * Map's children are executions of their own, whose events are not the
+     * parent's (§24.10). */
+    bool iteration = fn->items && !fn->tolerant;
+    if (fn->tolerant) {
+        c->event_id = 1; /* their ExecutionStarted */
+        c->last_event = 0;
+        c->hist = NULL;
+    } else {
+        c->event_id = fn->parent->event_id + __atomic_load_n(&fn->events, __ATOMIC_RELAXED);
+        c->last_event = fn->started;
+        c->hist = fn->hists ? aslrtp_hist_create() : NULL;
+    }
     before = c->event_id;
+    fn->first[i] = before + 1;
+    json_t *d = NULL;
+    if (iteration) {
+        if (c->hist)
+            d = json_pack("{s:I,s:s}", "index", (json_int_t)i, "name", fn->parent->state->name);
+        chain(c, ASLRTP_EV_MAP_ITERATION_STARTED, json_incref(d));
+    }
     json_t *out = c->prog->m->graphs[graph](c, in);
-    __atomic_fetch_add(&fn->events, c->event_id - before + (fn->items ? 2 : 0), __ATOMIC_RELAXED);
+    if (!out)
+        flush_failed(c);
+    /* Recorded on AWS: a branch that a Task's error ended writes
+     * TaskStateAborted after it, outside the chain. */
+    if (!out && !fn->items && c->state && c->state->type == ASLRT_STATE_TASK &&
+        c->status == ASLRT_FAILED)
+        record(c, ASLRTP_EV_TASK_STATE_ABORTED, c->last_event, NULL);
+    fn->last[i] = c->last_event;
+    if (iteration)
+        record(c, out                          ? ASLRTP_EV_MAP_ITERATION_SUCCEEDED
+                  : c->status == ASLRT_ABORTED ? ASLRTP_EV_MAP_ITERATION_ABORTED
+                                               : ASLRTP_EV_MAP_ITERATION_FAILED,
+               c->last_event, d);
+    if (!fn->tolerant) {
+        fn->count[i] = c->event_id - before;
+        __atomic_fetch_add(&fn->events, fn->count[i], __ATOMIC_RELAXED);
+    }
+    if (fn->hists)
+        fn->hists[i] = c->hist;
+    c->hist = NULL;
     __atomic_fetch_add(&fn->done, 1, __ATOMIC_RELAXED);
     if (fn->progress)
         show_progress(fn, false);
@@ -1584,6 +1861,65 @@ static void run_item(void *ud, size_t i, int worker)
         return;
     }
     fn->results[i] = out;
+}
+
+/* "(entered at the event id #N)" in cause, with N in [lo, hi] shifted by
+ * delta: a new string, or NULL when there is nothing to change. */
+static char *shift_event_id(const char *cause, long lo, long hi, long delta)
+{
+    static const char mark[] = "(entered at the event id #";
+    const char *at = cause ? strstr(cause, mark) : NULL;
+    if (!at)
+        return NULL;
+    char *end;
+    long id = strtol(at + sizeof mark - 1, &end, 10);
+    if (id < lo || id > hi || *end != ')')
+        return NULL;
+    return aslrtp_strdupf("%.*s%ld%s", (int)(at + sizeof mark - 1 - cause), cause, id + delta, end);
+}
+
+/* After a fan-out: the items' events join the parent's, in item order,
+ * numbered on from the parent's count.  Items running at the same time
+ * counted from the same place; here each gets its final ids (with one
+ * worker they are the ids it counted), and the error the state reports
+ * quotes the final id.  Each item is a chain of its own (ASL-REFERENCE
+ * §24.10): a MapIterationStarted follows the last event of the item that
+ * ran `workers` items earlier in the same slot, or the MapStateStarted. */
+static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
+{
+    long next = ex->event_id;
+    long last = fn->started;
+    for (size_t i = 0; i < n; i++) {
+        if (!fn->count[i])
+            continue;
+        long lo = fn->first[i], hi = lo + fn->count[i] - 1, delta = next + 1 - lo;
+        if (fn->hists && fn->hists[i]) {
+            size_t at = aslrtp_hist_count(ex->hist);
+            aslrtp_hist_splice(ex->hist, fn->hists[i], lo, hi, delta);
+            aslrtp_hist_destroy(fn->hists[i]);
+            fn->hists[i] = NULL;
+            if (fn->items && i >= (size_t)workers && fn->count[i - workers])
+                aslrtp_hist_set_prev(ex->hist, at, fn->last[i - workers]);
+        }
+        if (fn->last[i] >= lo && fn->last[i] <= hi)
+            fn->last[i] += delta;
+        if (fn->failed && i == fn->failed_index && delta) {
+            char *c = shift_event_id(fn->error.cause, lo, hi, delta);
+            if (c) {
+                free(fn->error.cause);
+                fn->error.cause = c;
+            }
+        }
+        next = hi + delta;
+        last = fn->failed ? last : (fn->items ? next : fn->last[i]);
+    }
+    ex->event_id = next;
+    /* The state's next event follows: the failed item's last event, the
+     * last MapIterationSucceeded, or the last branch's last event. */
+    if (fn->failed && fn->count[fn->failed_index])
+        last = fn->last[fn->failed_index];
+    if (!fn->tolerant)
+        ex->last_event = last;
 }
 
 static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
@@ -1595,7 +1931,13 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
     if ((size_t)workers > n)
         workers = n ? (int)n : 1;
     fn->children = calloc((size_t)workers, sizeof *fn->children);
-    if (!fn->results || !fn->children)
+    fn->first = calloc(n + 1, sizeof *fn->first);
+    fn->count = calloc(n + 1, sizeof *fn->count);
+    fn->last = calloc(n + 1, sizeof *fn->last);
+    if (ex->hist)
+        fn->hists = calloc(n + 1, sizeof *fn->hists);
+    if (!fn->results || !fn->children || !fn->first || !fn->count || !fn->last ||
+        (ex->hist && !fn->hists))
         abort();
     for (int w = 0; w < workers; w++)
         fn->children[w] = child_create(ex, &fn->failed);
@@ -1612,10 +1954,13 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
     for (int w = 0; w < workers; w++) {
         if (fn->children[w]->skew_ms > fn->skew)
             fn->skew = fn->children[w]->skew_ms;
+        /* The states entered by the branches or iterations count as the
+         * execution's (aslrtp_execute_counted). */
+        ex->transitions += fn->children[w]->transitions;
         child_destroy(fn->children[w]);
     }
     free(fn->children);
-    ex->event_id += fn->events + 2; /* *StateStarted, *StateSucceeded/Failed */
+    renumber(ex, fn, n, workers);
     if (fn->skew > ex->skew_ms)
         ex->skew_ms = fn->skew;
     int ok = !fn->failed;
@@ -1636,6 +1981,10 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
             ex->status = ASLRT_ABORTED;
     }
     free(fn->results);
+    free(fn->first);
+    free(fn->count);
+    free(fn->last);
+    free(fn->hists);
     return ok;
 }
 
@@ -1653,10 +2002,15 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
     fn.input = EFF(f);
     fn.graphs = s->branches;
     fn.selector = ASLRT_NONE;
+    fn.started = chain(ex, ASLRTP_EV_PARALLEL_STATE_STARTED, NULL);
     /* Branches all run at once, as on AWS: a branch that waits must not
      * hold the others back. */
-    if (!fan_out(ex, &fn, (size_t)s->nbranches, s->nbranches))
+    if (!fan_out(ex, &fn, (size_t)s->nbranches, s->nbranches)) {
+        ex->failed_event = ASLRTP_EV_PARALLEL_STATE_FAILED;
         return 0;
+    }
+    /* Recorded on AWS: the state's success does not extend the chain. */
+    record(ex, ASLRTP_EV_PARALLEL_STATE_SUCCEEDED, ex->last_event, NULL);
     set(&f->eff, NULL);
     set(&f->res, ex->fanout_result);
     ex->fanout_result = NULL;
@@ -1879,7 +2233,65 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
     return out;
 }
 
+/* A Map state once a distributed Map has started its Map Run. */
+static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct);
+
 int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    if (!s->distributed)
+        return map_state(ex, f, -1, -1);
+    /* Distributed (recorded on AWS): MapStateStarted without a length, the
+     * tolerated failures (ASL-REFERENCE §15.3, both default to 0), then a
+     * Map Run that reads the items and runs the children; a failure from
+     * then on fails the Map Run (MapRunFailed) and the state. */
+    json_t *d = NULL;
+    if (ex->hist) {
+        /* The length is the items' count, known here without an ItemReader
+         * (a JSONPath Map's; 0 otherwise, as with a reader). */
+        size_t length = 0;
+        if (!s->reader_resource && !s->jsonata) {
+            char *why = NULL;
+            int owned = 0;
+            json_t *items = s->items_path == ASLRT_NONE
+                                ? EFF(f)
+                                : lookup(ex, EFF(f), get_item(ex, s->items_path)->path, &why,
+                                         &owned);
+            length = json_is_array(items) ? json_array_size(items) : 0;
+            if (owned)
+                json_decref(items);
+            free(why);
+        }
+        d = json_pack("{s:I}", "length", (json_int_t)length);
+    }
+    chain(ex, ASLRTP_EV_MAP_STATE_STARTED, d);
+    long long tol_count = s->tolerated_count;
+    double tol_pct = s->tolerated_percentage;
+    if (!tolerance(ex, s, EFF(f), &tol_count, &tol_pct))
+        return 0;
+    d = NULL;
+    if (ex->hist) {
+        char *id = new_uuid();
+        char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", cfg_region(ex),
+                                   cfg_account(ex), ex->sm_name, s->name, id);
+        d = json_pack("{s:s}", "mapRunArn", arn);
+        free(arn);
+        free(id);
+    }
+    chain(ex, ASLRTP_EV_MAP_RUN_STARTED, d);
+    if (map_state(ex, f, tol_count, tol_pct))
+        return 1;
+    if (ex->status == ASLRT_FAILED && ex->failed_event == ASLRTP_EV_NONE) {
+        d = ex->hist ? json_object() : NULL;
+        if (d)
+            put_error(d, ex->error.error, ex->error.cause);
+        chain(ex, ASLRTP_EV_MAP_RUN_FAILED, d);
+        ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
+    }
+    return 0;
+}
+
+static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct)
 {
     const aslrt_state *s = ex->state;
     json_t *input = EFF(f);
@@ -1923,13 +2335,11 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         json_decref(items);
         return 0;
     }
-    /* Distributed: the tolerated failures (ASL-REFERENCE §15.3); both
-     * default to 0. */
-    long long tol_count = s->tolerated_count;
-    double tol_pct = s->tolerated_percentage;
-    if (s->distributed && !tolerance(ex, s, input, &tol_count, &tol_pct)) {
-        json_decref(items);
-        return 0;
+    long started = ex->last_event; /* a distributed Map's MapRunStarted */
+    if (!s->distributed) {
+        json_t *d = ex->hist ? json_pack("{s:I}", "length", (json_int_t)json_array_size(items))
+                             : NULL;
+        started = chain(ex, ASLRTP_EV_MAP_STATE_STARTED, d);
     }
     if (s->batched) {
         json_t *batches = make_batches(ex, s, input, items);
@@ -1950,8 +2360,28 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     fn.keep = s->writes; /* the writer needs the results and which failed */
     fn.progress = ex->cfg->progress && n >= 100;
     fn.tolerant = s->distributed;
+    fn.started = started;
+    /* Every JSONata ItemSelector sees the Map's input: convert it once
+     * instead of once per item (the iterations inherit the pointers). */
+    bool share = s->jsonata && fn.selector != ASLRT_NONE && !ex->jn_share;
+    if (share) {
+        jn_options o = {0};
+        ex->jn_share = jn_ctx_create(&o);
+        ex->jn_input_src = input;
+        ex->jn_input_val = jn_from_json(ex->jn_share, input);
+        ex->jn_exec_input = ex->input == input ? ex->jn_input_val
+                                               : jn_from_json(ex->jn_share, ex->input);
+    }
     int ok = fan_out(ex, &fn, n, workers);
+    if (share) {
+        jn_ctx_destroy(ex->jn_share);
+        ex->jn_share = NULL;
+        ex->jn_input_src = NULL;
+        ex->jn_input_val = NULL;
+        ex->jn_exec_input = NULL;
+    }
     if (!ok) {
+        ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
         json_decref(items);
         free(fn.failed_items);
         return 0;
@@ -1967,8 +2397,9 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
             set(&ex->fanout_result, NULL);
             json_decref(items);
             free(fn.failed_items);
-            return fail_plain(ex, "States.ExceedToleratedFailureThreshold",
-                              "The specified tolerated failure threshold was exceeded");
+            fail_plain(ex, "States.ExceedToleratedFailureThreshold",
+                       "The specified tolerated failure threshold was exceeded");
+            return 0; /* MapRunFailed (aslrt_op_map) */
         }
     }
     if (s->writes) {
@@ -1979,6 +2410,14 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     free(fn.failed_items);
     if (!ex->fanout_result)
         return 0;
+    /* Recorded on AWS: neither MapRunSucceeded nor the state's success
+     * extends the chain. */
+    long prev = ex->last_event;
+    if (s->distributed && s->reader_resource)
+        prev = chain(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, NULL);
+    else if (s->distributed)
+        prev = record(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, prev, NULL);
+    record(ex, ASLRTP_EV_MAP_STATE_SUCCEEDED, prev, NULL);
     set(&f->eff, NULL);
     set(&f->res, ex->fanout_result);
     ex->fanout_result = NULL;
@@ -2022,8 +2461,10 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
     if (ex->status != ASLRT_FAILED)
         return ASLRT_UNCAUGHT;
     const char *name = ex->error.error ? ex->error.error : "";
-    if (strcmp(name, "States.Runtime") == 0)
+    if (strcmp(name, "States.Runtime") == 0) {
+        flush_failed(ex);
         return ASLRT_UNCAUGHT;
+    }
     const aslrt_state *s = ex->state;
     const aslrt_machine *m = ex->prog->m;
 
@@ -2063,8 +2504,10 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
         }
         if (ex->task_token) /* a new attempt, a new token */
             drop_task_token(ex);
+        ex->failed_event = ASLRTP_EV_NONE; /* a Map or Parallel starts again */
         return ASLRT_RETRY;
     }
+    flush_failed(ex);
     for (int k = 0; k < s->ncatchers; k++) {
         const aslrt_catcher *c = &m->catchers[s->catcher + k];
         if (!matches(name, c->errors, c->nerrors, ex->heartbeat_expired))
@@ -2112,8 +2555,7 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
         set(&f->res, NULL);
         set(&f->input, NULL);
         set(&f->eff, NULL);
-        ex->event_id++; /* *StateExited */
-        commit_assign(ex);
+        exited(ex, f);
         return 1;
     }
     if (c->assign != ASLRT_NONE) {
@@ -2129,8 +2571,7 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
     set(&f->eff, NULL);
     if (!aslrt_op_result_path(ex, f, c->result_path))
         return 0;
-    ex->event_id++; /* *StateExited */
-    commit_assign(ex);
+    exited(ex, f);
     return 1;
 }
 
@@ -2145,6 +2586,12 @@ void aslrt_config_init(aslrt_config *c)
 int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input,
                   json_t **output, aslrt_error *err)
 {
+    return aslrtp_execute_counted(p, cfg, input, output, err, NULL);
+}
+
+int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json_t *input,
+                           json_t **output, aslrt_error *err, unsigned long *transitions)
+{
     aslrt_config defaults;
     if (!cfg) {
         aslrt_config_init(&defaults);
@@ -2158,7 +2605,19 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
     ex.skew_ms = ex.start_ms - now_ms();
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
-    ex.event_id = 1; /* ExecutionStarted */
+    if (cfg->history) {
+        ex.hist = aslrtp_hist_create();
+        json_t *d = json_object();
+        put_payload(d, "input", input);
+        char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", cfg_account(&ex));
+        json_object_set_new(d, "roleArn", json_string(role));
+        free(role);
+        record(&ex, ASLRTP_EV_EXECUTION_STARTED, 0, d);
+    } else {
+        record(&ex, ASLRTP_EV_EXECUTION_STARTED, 0, NULL);
+    }
+    /* Recorded on AWS: the first state's event follows none. */
+    ex.last_event = 0;
     /* Callback tasks make the endpoint they wait on when they first need it. */
     aslrtp_cb_server *callbacks = NULL;
     ex.callbacks = &callbacks;
@@ -2189,6 +2648,27 @@ int aslrt_execute(const aslrt_program *p, const aslrt_config *cfg, json_t *input
             err->cause = NULL;
         }
     }
+    if (ex.hist) {
+        json_t *d = json_object();
+        if (status == ASLRT_SUCCEEDED) {
+            put_payload(d, "output", out);
+        } else {
+            flush_failed(&ex);
+            if (status != ASLRT_ABORTED)
+                put_error(d, err->error, err->cause);
+        }
+        chain(&ex, status == ASLRT_SUCCEEDED   ? ASLRTP_EV_EXECUTION_SUCCEEDED
+                   : status == ASLRT_TIMED_OUT ? ASLRTP_EV_EXECUTION_TIMED_OUT
+                   : status == ASLRT_ABORTED   ? ASLRTP_EV_EXECUTION_ABORTED
+                                               : ASLRTP_EV_EXECUTION_FAILED,
+              d);
+        json_t *doc = aslrtp_hist_json(ex.hist);
+        cfg->history(cfg->history_ud, doc);
+        json_decref(doc);
+        aslrtp_hist_destroy(ex.hist);
+    }
+    if (transitions)
+        *transitions = ex.transitions;
     aslrt_error_clear(&ex.error);
     json_decref(ex.context);
     json_decref(ex.vars);

@@ -83,6 +83,69 @@ expect "run: an invalid definition exits 2" \
 run "$aslc" run "$tmp/no-such-definition.asl.json" --input '{}'
 expect "run: a missing definition file exits 2" [ "$rc" = 2 ]
 
+# ---- diagnostics: --diagnostics-format=json, -Werror, carets ------------
+# diag_doc CHECK: stderr is one JSON document of diagnostics (errors and
+# warnings count its records) and the Python expression CHECK holds of it
+# (d: the document, r: its records).  Without Python: one line, braces.
+diag_doc() {
+    if [ "$have_python" != yes ]; then
+        [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q '^{"diagnostics":' "$tmp/err"
+        return
+    fi
+    "$PYTHON3" -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = json.loads(lines[0]) if len(lines) == 1 else sys.exit(1)
+r = d["diagnostics"]
+assert d["errors"] == sum(x["severity"] == "error" for x in r)
+assert d["warnings"] == sum(x["severity"] == "warning" for x in r)
+for x in r:
+    assert set(x) >= {"severity", "code", "message", "file", "line", "column", "pointer"}
+sys.exit(0 if eval(sys.argv[2]) else 1)
+' "$tmp/err" "$1" 2>/dev/null
+}
+diagdir=$top_srcdir/tests/diagnostics
+run "$aslc" check "$cli/bad-next.asl.json" --diagnostics-format=json
+expect "--diagnostics-format=json: the errors with line, column and pointer, exit 1" \
+    eval '[ "$rc" = 1 ] && diag_doc "any(x[\"pointer\"] == \"/States/First/Next\" and
+          x[\"line\"] == 7 and x[\"column\"] == 15 and x[\"severity\"] == \"error\" and
+          x[\"code\"] == \"MISSING_TRANSITION_TARGET\" for x in r)"'
+run "$aslc" check "$cli/echo.asl.json" --diagnostics-format=json
+expect "--diagnostics-format=json: a valid definition gives an empty list, exit 0" \
+    eval '[ "$rc" = 0 ] && [ "$(cat "$tmp/err")" = "{\"diagnostics\":[],\"errors\":0,\"warnings\":0}" ]'
+run "$aslc" check "$diagdir/duplicate-key-warning.asl.json" --diagnostics-format=json
+expect "--diagnostics-format=json: a duplicate key is a warning, exit 0" \
+    eval '[ "$rc" = 0 ] && diag_doc "d[\"warnings\"] == 1 and d[\"errors\"] == 0"'
+run "$aslc" check "$tmp/no-such-definition.asl.json" --diagnostics-format=json
+expect "--diagnostics-format=json: an unreadable file is a record without a line, exit 2" \
+    eval '[ "$rc" = 2 ] && diag_doc "d[\"errors\"] == 1 and r[0][\"line\"] is None"'
+run "$aslc" run "$cli/echo.asl.json" --diagnostics-format=json --input '{"j": 1}'
+expect "run --diagnostics-format=json: the output on stdout, the document on stderr" \
+    eval '[ "$rc" = 0 ] && output_is "{\"j\": 1}" && diag_doc "not r"'
+run "$aslc" check "$diagdir/duplicate-key-warning.asl.json" -Werror
+expect "-Werror: a warning is an error, exit 1" \
+    eval '[ "$rc" = 1 ] && stderr_has ":4:46: error: duplicate object key"'
+run "$aslc" emit "$diagdir/duplicate-key-warning.asl.json" -Werror --diagnostics-format=json
+expect "emit -Werror: no C, exit 2, the error in the document" \
+    eval '[ "$rc" = 2 ] && [ -z "$out" ] && diag_doc "d[\"errors\"] == 1 and d[\"warnings\"] == 0"'
+run "$aslc" check "$cli/echo.asl.json" -Werror
+expect "-Werror: a definition without warnings passes" eval '[ "$rc" = 0 ] && [ ! -s "$tmp/err" ]'
+# Every diagnostic of the diagnostics corpus has file:line:col, then its
+# source line and a caret; in JSON, a line and a column.
+nocaret=
+for def in "$diagdir"/*.asl.json; do
+    "$aslc" check --max-errors=0 "$def" 2>"$tmp/diag.txt" >/dev/null
+    awk '/: (error|warning|note): / {
+             if ($0 !~ /^[^ ]+:[0-9]+:[0-9]+: /) { print; next }
+             getline src; getline caret
+             if (src !~ /^ *[0-9]+ \| / || caret !~ /^ *\| *\^$/) print }' \
+        "$tmp/diag.txt" >>"$tmp/nocaret"
+    "$aslc" check --max-errors=0 --diagnostics-format=json "$def" 2>"$tmp/err" >/dev/null
+    diag_doc "all(x[\"line\"] and x[\"column\"] for x in r)" || nocaret="$nocaret $def"
+done
+expect "every diagnostic of tests/diagnostics has a line, a column and a caret" \
+    eval '[ ! -s "$tmp/nocaret" ] && [ -z "$nocaret" ]'
+
 # ---- run: states and tasks ----------------------------------------------
 SECONDS=0
 run "$aslc" run "$cli/wait.asl.json" --wait=skip --input '{"w": true}'
@@ -119,6 +182,58 @@ expect "run: a handler killed by SIGSEGV gives Lambda.Unknown" \
 run "$aslc" run "$cli/task-garbage.asl.json" --bindings "$bindings" --input '{}'
 expect "run: a handler printing something not JSON fails with an Error" \
     eval '[ "$rc" = 1 ] && [ -n "$(json_field "$out" Error)" ]'
+
+# ---- --bench N: N executions, a report on stderr ------------------------
+# The handler counts its calls in a file beside it.
+mkdir -p "$tmp/bench"
+cat >"$tmp/bench/count.sh" <<'END'
+#!/bin/sh
+echo call >>"$(dirname "$0")/calls"
+printf '{"handled": '
+cat
+printf '}\n'
+END
+chmod +x "$tmp/bench/count.sh"
+printf '{"arn:aws:lambda:*:*:function:*Event": {"program": ["./count.sh"]}}\n' >"$tmp/bench/b.json"
+bench_report_ok() { # N SUCCEEDED FAILED: the report's fields are there
+    stderr_has "^bench: [^ ]+: $1 executions: $2 succeeded, $3 failed" &&
+        stderr_has "^bench: time: .* in all; [0-9.]+ executions/s" &&
+        stderr_has "^bench: transitions: [0-9]+ in all, .*; [0-9]+ transitions/s" &&
+        stderr_has "^bench: latency: min [0-9.]+ [num]?s, p50 [0-9.]+ [num]?s, p90 .*, p99 .*, max " &&
+        stderr_has "^bench: peak RSS: [0-9.]+ MB"
+}
+rm -f "$tmp/bench/calls"
+run "$aslc" run "$cli/task-echo-event.asl.json" --bindings "$tmp/bench/b.json" \
+    --input '{"n": 7}' --bench 7
+expect "run --bench 7: 7 executions, 7 handler calls, the last output on stdout" \
+    eval '[ "$rc" = 0 ] && output_is "{\"handled\": {\"n\": 7}}" &&
+          [ "$(wc -l <"$tmp/bench/calls")" -eq 7 ] && bench_report_ok 7 7 0'
+run "$aslc" run "$cli/echo.asl.json" --input '{}' --bench=3
+expect "run --bench=3: 3 transitions in all" \
+    eval '[ "$rc" = 0 ] && bench_report_ok 3 3 0 && stderr_has "^bench: transitions: 3 in all"'
+run "$aslc" run "$cli/fail.asl.json" --input '{}' --bench 4
+expect "run --bench: failed executions are counted and the failure printed, exit 1" \
+    eval '[ "$rc" = 1 ] && error_is Order.Rejected && bench_report_ok 4 0 4 &&
+          stderr_has "^bench: first failure: execution 1: Order.Rejected"'
+# Mock invocation numbers start at 0 in every execution: response "1"
+# would show that the executions shared their counts.
+printf '%s\n' '{"StateMachines": {"task-echo-event": {"TestCases": {"T": {"Call": "R"}}}},' \
+    '"MockedResponses": {"R": {"0": {"Return": {"first": true}}, "1": {"Return": {"first": false}}}}}' \
+    >"$tmp/bench/mock.json"
+run "$aslc" run "$cli/task-echo-event.asl.json" --mock-config "$tmp/bench/mock.json" \
+    --test-case T --input '{}' --bench 3
+expect "run --bench with mocks: each execution is fresh" \
+    eval '[ "$rc" = 0 ] && output_is "{\"first\": true}" && bench_report_ok 3 3 0'
+for bad in 0 -1 x 2x; do
+    run "$aslc" run "$cli/echo.asl.json" --input '{}' --bench "$bad"
+    expect "run --bench $bad exits 2" eval '[ "$rc" = 2 ] && [ -z "$out" ] && stderr_has "--bench"'
+done
+run "$aslc" build "$cli/task-echo-event.asl.json" -o "$tmp/bench/bin"
+rm -f "$tmp/bench/calls"
+run "$tmp/bench/bin" --bindings "$tmp/bench/b.json" --input '{"n": 1}' --bench 5
+expect "binary --bench 5: 5 executions and 5 handler calls" \
+    eval '[ "$rc" = 0 ] && output_is "{\"handled\": {\"n\": 1}}" &&
+          [ "$(wc -l <"$tmp/bench/calls")" -eq 5 ] && bench_report_ok 5 5 0'
 
 # ---- workflow binaries: same exits and outputs as aslc run --------------
 # same_as_run NAME DEFINITION STDIN ARGS...: builds DEFINITION (once), then

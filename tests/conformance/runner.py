@@ -8,7 +8,12 @@ Each case is run through both backends:
   tcc: aslc run DEF --input-file IN --bindings B --wait=skip --name N
   c:   aslc build DEF -o WF; WF --input-file IN --bindings B --wait=skip --name N
 
-and both results must match what AWS gave, and each other.  Exit codes of
+and, when aslc was built with LLVM (--path auto or llvm), through LLVM too:
+
+  llvm:     aslc run --backend=llvm DEF ...
+  llvm-bin: aslc build --backend=llvm DEF -o WF; WF ...
+
+and every result must match what AWS gave, and each other.  Exit codes of
 both: 0 SUCCEEDED (output on stdout), 1 FAILED and 3 TIMED_OUT ({"Error",
 "Cause"} on stdout), 4 ABORTED, 2 refused (diagnostics on stderr).  A refusal
 whose stderr says "not supported yet" is a skip, any other one a failure.
@@ -320,6 +325,7 @@ class Outcome:
         self.problem = None   # aslc refused, crashed or timed out
         self.stderr = ""
         self.commands = []
+        self.history = None   # the --history document, when one was asked for
 
 
 def run_process(argv, cwd, timeout, env=None):
@@ -426,6 +432,8 @@ class Case:
         self.reason = ""      # for skips
         self.report = []      # lines explaining a failure
         self.outcomes = {}    # path name -> Outcome
+        self.history = None   # "match", "unordered", "differs" or None (nothing to compare)
+        self.history_report = []
 
 
 def execution_name(case_name):
@@ -482,7 +490,16 @@ def write_inputs(case, tmp):
                 f.write(body.encode("utf-8") if isinstance(body, str) else bytes(body))
 
 
-def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False):
+def read_history(o, path):
+    """Loads the --history document the execution wrote into o.history."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            o.history = json.load(f)
+    except (OSError, ValueError):
+        o.history = None
+
+
+def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, history=False):
     """Runs the case in tmp through one backend.  raw_output: keep stdout as
     text (AWS's output was not JSON); express: an EXPRESS machine (its ARNs
     differ), told to the execution when aslc has an option for it."""
@@ -496,14 +513,23 @@ def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False):
         common += express_option(opts)
     if sync:
         common += ["--sync"]
-    if kind == "tcc":
-        argv = [opts.aslc, "run", "definition.asl.json"] + common
+    # A recorded history is compared event by event; one thread makes Map
+    # iterations run (and number their events) in AWS's order.
+    hfile = os.path.join(tmp, "history-%s.json" % kind)
+    if history:
+        common += ["--history", hfile, "--threads", "1"]
+    # llvm: in memory (ORC); llvm-bin: a binary built through LLVM.
+    backend = ["--backend=llvm"] if kind in ("llvm", "llvm-bin") else []
+    if kind in ("tcc", "llvm"):
+        argv = [opts.aslc, "run", "definition.asl.json"] + backend + common
         o.commands.append(argv)
         code, out, err = run_process(argv, tmp, opts.timeout)
         interpret(o, code, out, err, raw_output, "aslc run", opts.timeout)
+        if history:
+            read_history(o, hfile)
         return o
     wf = os.path.join(tmp, "wf")
-    argv = [opts.aslc, "build", "definition.asl.json", "-o", wf]
+    argv = [opts.aslc, "build", "definition.asl.json", "-o", wf] + backend
     o.commands.append(argv)
     code, out, err = run_process(argv, tmp, opts.timeout)
     if code != 0:
@@ -524,6 +550,8 @@ def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False):
     o.commands.append(argv)
     code, out, err = run_process(argv, tmp, opts.timeout)
     interpret(o, code, out, err, raw_output, "workflow binary", opts.timeout)
+    if history:
+        read_history(o, hfile)
     return o
 
 
@@ -586,15 +614,155 @@ def judge_case(case, paths):
             if o.stderr.strip():
                 fail.extend("    | " + l for l in o.stderr.splitlines()[-5:])
     results = [case.outcomes[k].result for k in paths if case.outcomes[k].result]
-    if len(results) == 2:
+    done = [k for k in paths if case.outcomes[k].result]
+    for k, r in zip(done[1:], results[1:]):
         c = Comparison(masked, words, skip_masked=True)
-        if not c.compare(comparable(results[0], exp), comparable(results[1], exp)):
-            fail.append("tcc and c disagree (tcc expected, c actual):")
+        if not c.compare(comparable(results[0], exp), comparable(r, exp)):
+            fail.append("%s and %s disagree (%s expected, %s actual):" % (done[0], k, done[0], k))
             fail.extend("    " + l for l in c.diffs[:12])
     if fail:
         case.verdict, case.report = "fail", fail
     else:
         case.verdict = "pass"
+
+
+def backend_paths(opts):
+    """The outcomes each case gets: tcc (aslc run), c (aslc build), llvm
+    (aslc run --backend=llvm), llvm-bin (aslc build --backend=llvm)."""
+    if opts.path == "llvm":
+        return ["llvm", "llvm-bin"]
+    if opts.path in ("tcc", "c"):
+        return [opts.path]
+    if opts.path == "auto" and opts.has_llvm is None:
+        try:
+            v = subprocess.run([opts.aslc, "--version"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=30).stdout
+            opts.has_llvm = b"llvm" in v.lower()
+        except (OSError, subprocess.SubprocessError):
+            opts.has_llvm = False
+    return ["tcc", "c"] + (["llvm", "llvm-bin"] if opts.path == "auto" and opts.has_llvm else [])
+
+
+# ==== Histories ===========================================================
+
+# What is compared of each event's details, besides its type, id and
+# previousEventId: names, indexes, lengths and error names.  Payloads and
+# causes are left to the execution verdict (the history masks them).
+HISTORY_DETAIL_KEYS = ("name", "index", "length", "error", "resource", "resourceType", "state",
+                       "location")
+
+
+def event_view(e):
+    """(type, {detail key: value}) of an event, for comparison."""
+    view = {}
+    for k, v in e.items():
+        if k.endswith("EventDetails") and isinstance(v, dict):
+            for key in HISTORY_DETAIL_KEYS:
+                if key in v and isinstance(v[key], (str, int)):
+                    view[key] = v[key]
+    return (e.get("type"), view)
+
+
+def views_match(exp, act):
+    """event_view of a recorded event against one of aslc's: a recorded
+    value holding a mask (<partition>, <uuid:1>) matches any value."""
+    (et, ev), (at, av) = event_view(exp), event_view(act)
+    if et != at or set(ev) != set(av):
+        return False
+    return all(ev[k] == av[k] or (isinstance(ev[k], str) and "<" in ev[k]) for k in ev)
+
+
+def compare_history(expected, actual, reordered=False):
+    """Compares a recorded history (AWS's, masked) with aslc's --history
+    events.  Returns (verdict, differences): "match" when types, ids,
+    previousEventIds and the details of event_view agree in order,
+    "unordered" when the same events came in another order (iterations
+    and branches that AWS interleaved), else "differs".
+
+    With reordered (the recording sorted the events inside Parallel
+    states and zeroed their ids), the events with id 0 are compared as a
+    multiset with the actual events whose ids the recording does not show,
+    and a ParallelStateSucceeded or ParallelStateFailed that the recording
+    dropped is not missed.
+
+    >>> ev = lambda i, p, t, **d: dict(id=i, previousEventId=p, type=t, stateEnteredEventDetails=d)
+    >>> compare_history([ev(1, 0, "A"), ev(2, 1, "B", name="x")], [ev(1, 0, "A"), ev(2, 1, "B", name="x")])
+    ('match', [])
+    >>> compare_history([ev(1, 0, "A"), ev(2, 1, "B")], [ev(1, 0, "A"), ev(2, 0, "B")])[0]
+    'differs'
+    >>> compare_history([ev(1, 0, "A"), ev(2, 1, "B"), ev(3, 1, "C")], [ev(1, 0, "A"), ev(2, 1, "C"), ev(3, 1, "B")])[0]
+    'unordered'
+    >>> compare_history([ev(1, 0, "S"), ev(0, 0, "P", name="b"), ev(0, 0, "P", name="a"), ev(4, 3, "E")],
+    ...                 [ev(1, 0, "S"), ev(2, 1, "P", name="a"), ev(3, 2, "P", name="b"),
+    ...                  ev(4, 3, "E")], reordered=True)
+    ('match', [])
+    """
+    diffs = []
+    if reordered:
+        # The recording's zeroed ids read 0 or [0].
+        expected = [dict(e, id=e["id"] if isinstance(e.get("id"), int) else 0) for e in expected]
+        shown = {e.get("id") for e in expected if e.get("id")}
+        by_id = {e.get("id"): e for e in actual}
+        for e in expected:
+            if not e.get("id"):
+                continue
+            a = by_id.get(e["id"])
+            if a is None:
+                diffs.append("event %s %s: missing" % (e["id"], e.get("type")))
+            elif not views_match(e, a) or a.get("previousEventId") != e.get("previousEventId"):
+                diffs.append("event %s: expected %s prev %s, got %s prev %s"
+                             % (e["id"], event_view(e), e.get("previousEventId"),
+                                event_view(a), a.get("previousEventId")))
+        hidden_exp = sorted(json.dumps(event_view(e), sort_keys=True)
+                            for e in expected if not e.get("id"))
+        exp_types = {event_view(e)[0] for e in expected}
+        hidden_act = sorted(json.dumps(event_view(a), sort_keys=True) for a in actual
+                            if a.get("id") not in shown and not (
+                                a.get("type") in ("ParallelStateSucceeded", "ParallelStateFailed")
+                                and a.get("type") not in exp_types))
+        if hidden_exp != hidden_act:
+            diffs.append("events inside Parallel states differ: expected %s, got %s"
+                         % (short(hidden_exp), short(hidden_act)))
+        return ("match" if not diffs else "differs"), diffs
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        if (not views_match(e, a) or e.get("id") != a.get("id")
+                or e.get("previousEventId") != a.get("previousEventId")):
+            diffs.append("event #%d: expected %s %s prev %s, got %s %s prev %s"
+                         % (i + 1, e.get("id"), event_view(e), e.get("previousEventId"),
+                            a.get("id"), event_view(a), a.get("previousEventId")))
+    if len(expected) != len(actual):
+        diffs.append("expected %d events, got %d" % (len(expected), len(actual)))
+    if not diffs:
+        return "match", []
+    key = lambda e: json.dumps(event_view(e), sort_keys=True)
+    if (list(map(key, expected)) != list(map(key, actual))
+            and sorted(map(key, expected)) == sorted(map(key, actual))):
+        return "unordered", diffs
+    return "differs", diffs
+
+
+def judge_history(case, paths):
+    """Compares each path's --history with the recorded one.  The outcome
+    is reported on its own (case.history) and does not change the
+    execution verdict."""
+    recorded = case.data.get("history")
+    if not recorded or case.verdict == "skip":
+        return
+    reordered = any("re-ordered" in n for n in case.data.get("notes") or [])
+    worst = "match"
+    rank = {"match": 0, "unordered": 1, "differs": 2}
+    for kind in paths:
+        o = case.outcomes.get(kind)
+        events = (o.history or {}).get("events") if o else None
+        if not isinstance(events, list):
+            verdict, diffs = "differs", ["no history written"]
+        else:
+            verdict, diffs = compare_history(recorded, events, reordered)
+        if rank[verdict] > rank[worst]:
+            worst = verdict
+        if diffs and not case.history_report:
+            case.history_report = ["%s: %s" % (kind, d) for d in diffs[:6]]
+    case.history = worst
 
 
 def run_case(case, opts):
@@ -609,7 +777,7 @@ def run_case(case, opts):
         services = ", ".join(s for s in d.get("services") or [] if s != "lambda")
         case.verdict, case.reason = "skip", "needs AWS service: %s" % (services or "?")
         return case
-    paths = ["tcc", "c"] if opts.path == "both" else [opts.path]
+    paths = backend_paths(opts)
     tmp = tempfile.mkdtemp(prefix="aslc-conf-", dir=opts.workdir)
     try:
         write_inputs(case, tmp)
@@ -618,8 +786,13 @@ def run_case(case, opts):
         for kind in paths:
             case.outcomes[kind] = run_path(kind, opts, tmp, name, raw_output,
                                            d.get("state_machine_type") == "EXPRESS",
-                                           d.get("start_api") == "StartSyncExecution")
+                                           d.get("start_api") == "StartSyncExecution",
+                                           bool(d.get("history")))
         judge_case(case, paths)
+        try:
+            judge_history(case, paths)
+        except Exception as e:   # reported with the histories, never as the verdict
+            case.history, case.history_report = "differs", ["runner error: %r" % e]
     except Exception as e:   # a runner bug must not hide the other cases
         case.verdict, case.report = "fail", ["runner error: %r" % e]
     finally:
@@ -815,6 +988,18 @@ def summarize(out, cases, invalids, list_failures):
         for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
             out.write("  %5d skipped: %s\n" % (count, reason))
 
+    recorded = [c for c in cases if c.history]
+    if recorded:
+        n = collections.Counter(c.history for c in recorded)
+        out.write("\nhistories: %d match of %d recorded (%d same events in another order, "
+                  "%d differ)\n" % (n["match"], len(recorded), n["unordered"], n["differs"]))
+        if list_failures:
+            for c in recorded:
+                if c.history != "match":
+                    out.write("  history %s: %s\n" % (c.history, c.name))
+                    for line in c.history_report[:4]:
+                        out.write("      %s\n" % short(line, 400))
+
     everything = list(cases) + list(invalids)
     if list_failures:
         failed = [c for c in everything if c.verdict == "fail"]
@@ -870,8 +1055,11 @@ def parse_args(argv):
                     help="the aslc program (default %(default)s)")
     ap.add_argument("--filter", default="", help="only cases whose name contains this")
     ap.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--path", choices=("tcc", "c", "both"), default="both",
-                    help="backends to run each case through")
+    ap.add_argument("--path", choices=("tcc", "c", "llvm", "both", "auto"),
+                    default=os.environ.get("ASLC_CONFORMANCE_PATH") or "auto",
+                    help="backends to run each case through: both = tcc and c; llvm = "
+                    "LLVM in memory and built; auto = tcc, c and, when aslc has it "
+                    "(aslc --version), llvm.  Default: $ASLC_CONFORMANCE_PATH, else auto")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                     help="seconds per aslc/workflow process (default %(default)s)")
     ap.add_argument("--run-arg", action="append", default=[],
@@ -889,6 +1077,7 @@ def parse_args(argv):
     # Every process runs in its case's temporary directory.
     opts.aslc = os.path.abspath(opts.aslc)
     opts.express_args = None
+    opts.has_llvm = None
     return opts
 
 
@@ -910,7 +1099,8 @@ def main(argv=None):
     invalids = [] if opts.no_invalid else load_dir(
         os.path.join(opts.corpus, "invalid"), Invalid, opts.filter)
     out.write("aslc conformance: %d executions, %d invalid-definition checks, "
-              "path %s, %d jobs\n" % (len(cases), len(invalids), opts.path, opts.jobs))
+              "path %s, %d jobs\n" % (len(cases), len(invalids), " ".join(backend_paths(opts)),
+                                      opts.jobs))
     out.flush()
     run_all(cases, run_case, opts, out, "")
     run_all(invalids, run_invalid, opts, out, "invalid: ")

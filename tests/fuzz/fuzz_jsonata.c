@@ -101,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0, sizeof err);
     ast = jn_parse(cx, "Account.Order.Product.Price", 27, &err);
     if (!ast || !jn_eval(cx, ast, input, &result, &err) || !jn_is_array(result)) {
-        fprintf(stderr, "fuzz_jsonata: the context does not work after a reset\n");
+        fprintf(stderr, "fuzz_jsonata: the context does not work after a reset (%s: %s)\n",
+                err.code, err.message);
         abort();
     }
     jn_ctx_destroy(cx);

@@ -11,8 +11,10 @@
 # tests/fuzz/jsonata.dict; new inputs go to $FUZZ_BUILD_DIR/corpus.
 # libFuzzer runs in fork mode so that it goes on after a crash; every
 # crashing, leaking, timing-out or out-of-memory input is saved under
-# tests/fuzz/crashes/ and listed at the end with the first lines of its
-# report.
+# tests/fuzz/crashes/, rerun, and listed at the end grouped by the place in
+# runtime/ where it happens, with one example input and report per place.
+# `run-fuzz.sh 0` fuzzes nothing and reruns every saved finding against the
+# current sources (a fixed one shows as "no longer reproduces").
 #
 # Environment: CLANG (default clang, else clang-14), FUZZ_BUILD_DIR,
 # FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_FLAGS (more
@@ -70,41 +72,69 @@ echo "== linking $build/fuzz_jsonata"
 $CLANG $cflags -fsanitize=fuzzer "$here/fuzz_jsonata.c" "$build/libaslrt-fuzz.a" $libs \
     -o "$build/fuzz_jsonata" || { echo "run-fuzz.sh: cannot link the fuzz target" >&2; exit 2; }
 
-# ---- fuzz
+# ---- fuzz (SECONDS 0: no fuzzing, rerun every saved finding instead)
 stamp=$build/stamp
-: > "$stamp"
-sleep 1
 log=$build/fuzz.log
-echo "== fuzzing for $seconds s ($jobs job(s)); log in $log"
-# Leaks are checked (ASan's LeakSanitizer): the arena must free everything.
-# shellcheck disable=SC2086
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-"$build/fuzz_jsonata" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -dict="$here/jsonata.dict" -artifact_prefix="$crashes/" -print_final_stats=1 \
-    ${FUZZ_FLAGS:-} "$build/corpus" "$here/corpus/jsonata" > "$log" 2>&1
-rc=$?
-grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1
-grep -E 'stat::number_of_executed_units|INFO: fuzzed for' "$log" | tail -n 2
+rc=0
+if [ "$seconds" -eq 0 ]; then
+    touch -d '1970-01-02' "$stamp"
+    echo "== rerunning the saved findings in $crashes"
+else
+    : > "$stamp"
+    sleep 1
+    echo "== fuzzing for $seconds s ($jobs job(s)); log in $log"
+    # Leaks are checked (LeakSanitizer): the arena must free everything.
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=${ASAN_OPTIONS:-} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    "$build/fuzz_jsonata" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+        -dict="$here/jsonata.dict" -artifact_prefix="$crashes/" -print_final_stats=1 \
+        ${FUZZ_FLAGS:-} "$build/corpus" "$here/corpus/jsonata" > "$log" 2>&1
+    rc=$?
+    grep -E '^#[0-9]+: cov:' "$log" | tail -n 1
+    grep -E 'INFO: fuzzed for' "$log" | tail -n 1
+fi
 
-# ---- report what this run found
+# ---- report what this run found: each new finding is rerun, its report
+# kept in $build/reports/, and findings are grouped by where they happen
+# (the first frame in runtime/ outside util.c); one example each is shown.
+mkdir -p "$build/reports"
 found=0
+: > "$build/sites"
 for f in "$crashes"/*; do
     [ -f "$f" ] || continue
     [ "$f" -nt "$stamp" ] || continue
     case $(basename "$f") in *.txt|*.md|README*) continue ;; esac
     found=$((found + 1))
-    echo
-    echo "== finding: $f"
-    printf '   input (%s bytes): ' "$(wc -c < "$f")"
-    head -c 300 "$f" | od -An -c | tr -s ' ' | tr -d '\n' | cut -c 1-400
-    echo
-    # The sanitizer's or the fuzzer's first lines for this input: rerun it.
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1} \
-    timeout 60 "$build/fuzz_jsonata" -timeout=10 -rss_limit_mb=2048 "$f" 2>&1 |
-        grep -E 'ERROR|SUMMARY|runtime error|fuzz_jsonata:|^ *#[0-9] ' | head -n 12 | sed 's/^/   /'
+    report=$build/reports/$(basename "$f").txt
+    ASAN_OPTIONS=${ASAN_OPTIONS:-} \
+    timeout 60 "$build/fuzz_jsonata" -timeout=10 -rss_limit_mb=2048 "$f" > "$report" 2>&1
+    site=$(grep -E '^ *#[0-9]+ .* in .*/runtime/' "$report" | grep -v '/runtime/util.c' |
+           head -n 1 | sed -E 's/.* in ([^ ]+) .*\/runtime\/([^ ]+)/\1 runtime\/\2/')
+    [ -n "$site" ] || site=$(grep -m 1 -E '^fuzz_jsonata:|ERROR|runtime error' "$report" | cut -c 1-120)
+    kind=$(basename "$f" | sed 's/-.*//')
+    if ! grep -qE 'ERROR|SUMMARY|runtime error|^fuzz_jsonata:' "$report"; then
+        kind="$kind(no longer reproduces)"
+    fi
+    printf '%s\t%s\t%s\n' "$kind" "${site:-unknown}" "$f" >> "$build/sites"
 done
+if [ "$found" -gt 0 ]; then
+    echo
+    echo "== findings by site (count, kind, where; reports in $build/reports/)"
+    cut -f 1,2 "$build/sites" | sort | uniq -c | sort -rn
+    cut -f 1,2 "$build/sites" | sort -u | while IFS='	' read -r kind site; do
+        f=$(awk -F '\t' -v k="$kind" -v s="$site" '$1 == k && $2 == s { print $3 }' "$build/sites" |
+            xargs ls -S -r | head -n 1)
+        echo
+        echo "== $kind at $site, e.g. $f"
+        printf '   input (%s bytes): ' "$(wc -c < "$f")"
+        head -c 300 "$f" | od -An -c | tr -s ' ' | tr -d '\n' | cut -c 1-400
+        echo
+        grep -E 'ERROR|SUMMARY|runtime error|^fuzz_jsonata:|^ *#[0-9] ' \
+            "$build/reports/$(basename "$f").txt" | head -n 12 | sed 's/^/   /'
+    done
+fi
 echo
 if [ "$found" -gt 0 ]; then
     echo "run-fuzz.sh: $found finding(s) in $seconds s, saved in $crashes"

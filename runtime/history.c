@@ -1,0 +1,185 @@
+/*
+ * history.c - the execution history, in the shape of AWS Step Functions'
+ * GetExecutionHistory (ASL-REFERENCE §20).
+ *
+ * exec.c numbers the events of an execution whether or not anyone asked
+ * for them, because AWS's causes quote those numbers ("entered at the event
+ * id #N").  When the configuration asks for the history, it also hands each
+ * event to a list kept here: id, previousEventId, time, type and the
+ * *EventDetails object, already in AWS's field names.  A list belongs to one
+ * thread: each Map iteration and Parallel branch fills a list of its own,
+ * which the parent splices into its list, in index order, once the fan-out
+ * has joined (aslrtp_hist_splice).  aslrtp_hist_json turns a list into the
+ * document {"events": [...]}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aslrt_private.h"
+
+static const struct {
+    const char *name;    /* the event's type */
+    const char *details; /* the member that holds its details */
+} events[] = {
+    {"", NULL},
+#define X(e, name, details) {name, details},
+    ASLRTP_EVENTS(X)
+#undef X
+};
+
+typedef struct event {
+    long id;
+    long prev;
+    int type;            /* ASLRTP_EV_* */
+    long long ms;        /* execution clock */
+    json_t *details;     /* owned; NULL: none */
+} event;
+
+struct aslrtp_hist {
+    event *ev;
+    size_t n, cap;
+};
+
+aslrtp_hist *aslrtp_hist_create(void)
+{
+    aslrtp_hist *h = calloc(1, sizeof *h);
+    if (!h)
+        abort();
+    return h;
+}
+
+void aslrtp_hist_destroy(aslrtp_hist *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        json_decref(h->ev[i].details);
+    free(h->ev);
+    free(h);
+}
+
+static event *grow(aslrtp_hist *h)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 64;
+        h->ev = realloc(h->ev, h->cap * sizeof *h->ev);
+        if (!h->ev)
+            abort();
+    }
+    return &h->ev[h->n++];
+}
+
+void aslrtp_hist_add_new(aslrtp_hist *h, long id, long prev, int type, long long ms,
+                         json_t *details)
+{
+    event *e = grow(h);
+    e->id = id;
+    e->prev = prev;
+    e->type = type;
+    e->ms = ms;
+    e->details = details;
+}
+
+size_t aslrtp_hist_count(const aslrtp_hist *h)
+{
+    return h ? h->n : 0;
+}
+
+void aslrtp_hist_set_prev(aslrtp_hist *h, size_t i, long prev)
+{
+    if (h && i < h->n)
+        h->ev[i].prev = prev;
+}
+
+void aslrtp_hist_splice(aslrtp_hist *dst, aslrtp_hist *src, long lo, long hi, long delta)
+{
+    if (!src)
+        return;
+    for (size_t i = 0; i < src->n; i++) {
+        event *e = grow(dst);
+        *e = src->ev[i];
+        if (e->id >= lo && e->id <= hi)
+            e->id += delta;
+        if (e->prev >= lo && e->prev <= hi)
+            e->prev += delta;
+    }
+    src->n = 0; /* the details moved with the events */
+}
+
+json_t *aslrtp_hist_payload(const json_t *v)
+{
+    char *s = aslrt_json_dumps(v ? v : json_null());
+    json_t *j = json_string(s);
+    free(s);
+    return j ? j : json_string("");
+}
+
+json_t *aslrtp_hist_json(const aslrtp_hist *h)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; h && i < h->n; i++) {
+        const event *e = &h->ev[i];
+        char ts[40];
+        aslrtp_timestamp_format(e->ms, ts, sizeof ts);
+        json_t *o = json_pack("{s:I,s:I,s:s,s:s}", "id", (json_int_t)e->id, "previousEventId",
+                              (json_int_t)e->prev, "timestamp", ts, "type", events[e->type].name);
+        if (e->details && events[e->type].details)
+            json_object_set(o, events[e->type].details, e->details);
+        json_array_append_new(arr, o);
+    }
+    return json_pack("{s:o}", "events", arr);
+}
+
+int aslrtp_hist_entered(int state_type)
+{
+    switch (state_type) {
+    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_ENTERED;
+    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_ENTERED;
+    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_ENTERED;
+    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_ENTERED;
+    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_ENTERED;
+    case ASLRT_STATE_FAIL: return ASLRTP_EV_FAIL_STATE_ENTERED;
+    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_ENTERED;
+    default: return ASLRTP_EV_MAP_STATE_ENTERED;
+    }
+}
+
+int aslrtp_hist_exited(int state_type)
+{
+    switch (state_type) {
+    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_EXITED;
+    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_EXITED;
+    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_EXITED;
+    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_EXITED;
+    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_EXITED;
+    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_EXITED;
+    default: return ASLRTP_EV_MAP_STATE_EXITED;
+    }
+}
+
+void aslrtp_hist_resource(const char *arn, char **type, char **resource)
+{
+    /* arn:aws:states:::lambda:invoke -> lambda / invoke;
+     * arn:aws:states:::aws-sdk:s3:getObject -> aws-sdk:s3 / getObject;
+     * arn:aws:states:::states:startExecution.sync:2 -> states /
+     * startExecution.sync:2 (ASL-REFERENCE §20.3, recorded). */
+    static const char integration[] = "arn:aws:states:::";
+    const char *rest = arn ? arn : "";
+    if (strncmp(rest, integration, sizeof integration - 1) == 0)
+        rest += sizeof integration - 1;
+    const char *colon = strchr(rest, ':');
+    if (colon && strncmp(rest, "aws-sdk:", 8) == 0 && strchr(colon + 1, ':'))
+        colon = strchr(colon + 1, ':');
+    if (rest == arn || !colon) {
+        /* Another ARN (a binding's own name): its service is the type. */
+        const char *svc = arn ? strchr(arn, ':') : NULL;
+        svc = svc ? strchr(svc + 1, ':') : NULL;
+        const char *end = svc ? strchr(svc + 1, ':') : NULL;
+        *type = end ? aslrtp_strdupf("%.*s", (int)(end - svc - 1), svc + 1) : aslrtp_strdup("");
+        *resource = aslrtp_strdup(arn ? arn : "");
+        return;
+    }
+    *type = aslrtp_strdupf("%.*s", (int)(colon - rest), rest);
+    *resource = aslrtp_strdup(colon + 1);
+}

@@ -1,0 +1,508 @@
+/*
+ * check_llvm.c - the LLVM backend (backend_llvm.c; built only with
+ * configure --with-llvm): the layout of its struct types against the C
+ * compiler's, the module as text, and workflows run in memory (ORC) and as
+ * built executables, compared with the TinyCC backend.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aslrt.h"
+#include "ast.h"
+#include "backend.h"
+#include "config.h"
+#include "ir.h"
+#include "unit.h"
+
+/* ---- layouts: every member's offset, as this C compiler lays it out ---- */
+
+#define OFF(T, f) offsetof(T, f)
+
+static void check_layout(const char *name, size_t size, const size_t *want, size_t n)
+{
+    size_t got_size = 0, got[64];
+    int k = asl_llvm_struct_layout(name, &got_size, got, 64);
+    ck_assert_msg(k == (int)n, "%s: LLVM type has %d members, C has %zu", name, k, n);
+    ck_assert_msg(got_size == size, "%s: LLVM size %zu, C size %zu", name, got_size, size);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "%s: member %zu at %zu in LLVM, %zu in C", name, i,
+                      got[i], want[i]);
+}
+
+START_TEST(layouts)
+{
+    const size_t item[] = {OFF(aslrt_item, kind), OFF(aslrt_item, text), OFF(aslrt_item, field),
+                           OFF(aslrt_item, exprs), OFF(aslrt_item, nexprs)};
+    check_layout("aslrt_item", sizeof(aslrt_item), item, 5);
+    const size_t cmp[] = {OFF(aslrt_cmp, variable), OFF(aslrt_cmp, op), OFF(aslrt_cmp, operand),
+                          OFF(aslrt_cmp, is_path)};
+    check_layout("aslrt_cmp", sizeof(aslrt_cmp), cmp, 4);
+    const size_t state[] = {
+        OFF(aslrt_state, name), OFF(aslrt_state, type), OFF(aslrt_state, jsonata),
+        OFF(aslrt_state, resource), OFF(aslrt_state, timeout_seconds),
+        OFF(aslrt_state, timeout_path), OFF(aslrt_state, heartbeat_seconds),
+        OFF(aslrt_state, heartbeat_path), OFF(aslrt_state, seconds),
+        OFF(aslrt_state, timestamp), OFF(aslrt_state, seconds_path),
+        OFF(aslrt_state, timestamp_path), OFF(aslrt_state, error), OFF(aslrt_state, cause),
+        OFF(aslrt_state, error_path), OFF(aslrt_state, cause_path), OFF(aslrt_state, retrier),
+        OFF(aslrt_state, nretriers), OFF(aslrt_state, catcher), OFF(aslrt_state, ncatchers),
+        OFF(aslrt_state, branches), OFF(aslrt_state, nbranches), OFF(aslrt_state, processor),
+        OFF(aslrt_state, items_path), OFF(aslrt_state, item_selector),
+        OFF(aslrt_state, max_concurrency), OFF(aslrt_state, max_concurrency_path),
+        OFF(aslrt_state, distributed), OFF(aslrt_state, tolerated_count),
+        OFF(aslrt_state, tolerated_percentage), OFF(aslrt_state, tolerated_count_path),
+        OFF(aslrt_state, tolerated_percentage_path), OFF(aslrt_state, reader_resource),
+        OFF(aslrt_state, reader_params), OFF(aslrt_state, reader_config),
+        OFF(aslrt_state, reader_max_items), OFF(aslrt_state, reader_max_items_path),
+        OFF(aslrt_state, batched), OFF(aslrt_state, batch_max_items),
+        OFF(aslrt_state, batch_max_items_path), OFF(aslrt_state, batch_max_bytes),
+        OFF(aslrt_state, batch_max_bytes_path), OFF(aslrt_state, batch_input),
+        OFF(aslrt_state, writes), OFF(aslrt_state, writer_resource),
+        OFF(aslrt_state, writer_params), OFF(aslrt_state, writer_config)};
+    check_layout("aslrt_state", sizeof(aslrt_state), state, sizeof state / sizeof state[0]);
+    const size_t retrier[] = {OFF(aslrt_retrier, errors), OFF(aslrt_retrier, nerrors),
+                              OFF(aslrt_retrier, interval), OFF(aslrt_retrier, max_attempts),
+                              OFF(aslrt_retrier, backoff), OFF(aslrt_retrier, max_delay),
+                              OFF(aslrt_retrier, jitter_full)};
+    check_layout("aslrt_retrier", sizeof(aslrt_retrier), retrier, 7);
+    const size_t catcher[] = {OFF(aslrt_catcher, errors), OFF(aslrt_catcher, nerrors),
+                              OFF(aslrt_catcher, result_path), OFF(aslrt_catcher, assign),
+                              OFF(aslrt_catcher, output)};
+    check_layout("aslrt_catcher", sizeof(aslrt_catcher), catcher, 5);
+    const size_t jn[] = {
+        OFF(aslrt_jn_node, type), OFF(aslrt_jn_node, op), OFF(aslrt_jn_node, flags),
+        OFF(aslrt_jn_node, position), OFF(aslrt_jn_node, number), OFF(aslrt_jn_node, str),
+        OFF(aslrt_jn_node, len), OFF(aslrt_jn_node, hash), OFF(aslrt_jn_node, str2),
+        OFF(aslrt_jn_node, focus), OFF(aslrt_jn_node, index), OFF(aslrt_jn_node, ancestor),
+        OFF(aslrt_jn_node, lhs), OFF(aslrt_jn_node, rhs), OFF(aslrt_jn_node, third),
+        OFF(aslrt_jn_node, items), OFF(aslrt_jn_node, nitems), OFF(aslrt_jn_node, nstages),
+        OFF(aslrt_jn_node, stages), OFF(aslrt_jn_node, predicate),
+        OFF(aslrt_jn_node, npredicate), OFF(aslrt_jn_node, group)};
+    check_layout("aslrt_jn_node", sizeof(aslrt_jn_node), jn, sizeof jn / sizeof jn[0]);
+    const size_t machine[] = {
+        OFF(aslrt_machine, abi_version), OFF(aslrt_machine, name), OFF(aslrt_machine, source),
+        OFF(aslrt_machine, items), OFF(aslrt_machine, nitems), OFF(aslrt_machine, states),
+        OFF(aslrt_machine, nstates), OFF(aslrt_machine, cmps), OFF(aslrt_machine, ncmps),
+        OFF(aslrt_machine, graphs), OFF(aslrt_machine, ngraphs), OFF(aslrt_machine, retriers),
+        OFF(aslrt_machine, nretriers), OFF(aslrt_machine, catchers),
+        OFF(aslrt_machine, ncatchers), OFF(aslrt_machine, timeout_seconds),
+        OFF(aslrt_machine, flags)};
+    check_layout("aslrt_machine", sizeof(aslrt_machine), machine, 17);
+    const size_t frame[] = {OFF(aslrt_frame, raw), OFF(aslrt_frame, eff), OFF(aslrt_frame, res),
+                            OFF(aslrt_frame, input), OFF(aslrt_frame, state)};
+    check_layout("aslrt_frame", sizeof(aslrt_frame), frame, 5);
+    size_t sz, off[4];
+    ck_assert_int_eq(asl_llvm_struct_layout("no_such_struct", &sz, off, 4), -1);
+}
+END_TEST
+
+/* ---- machines ------------------------------------------------------------ */
+
+/* Pass, a Choice loop (And, Not), a Task with Retry and Catch, a Map whose
+ * item processor is a JSONata state, Succeed. */
+static const char *const machine_text =
+    "{\"StartAt\":\"Init\",\"States\":{"
+    "\"Init\":{\"Type\":\"Pass\",\"Parameters\":{\"n.$\":\"$.n\",\"items.$\":\"$.items\","
+    "\"name\":\"x\\u00e9\"},\"Next\":\"Loop\"},"
+    "\"Loop\":{\"Type\":\"Choice\",\"Choices\":[{\"And\":[{\"Variable\":\"$.n\","
+    "\"NumericGreaterThan\":0},{\"Not\":{\"Variable\":\"$.n\",\"NumericEquals\":99}}],"
+    "\"Next\":\"Dec\"}],\"Default\":\"Call\"},"
+    "\"Dec\":{\"Type\":\"Pass\",\"Parameters\":{\"n.$\":\"States.MathAdd($.n, -1)\","
+    "\"items.$\":\"$.items\",\"name.$\":\"$.name\"},\"Next\":\"Loop\"},"
+    "\"Call\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:1:function:flaky\","
+    "\"ResultPath\":\"$.call\",\"Retry\":[{\"ErrorEquals\":[\"Flaky.Error\"],"
+    "\"MaxAttempts\":1}],\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],"
+    "\"ResultPath\":\"$.caught\",\"Next\":\"Each\"}],\"Next\":\"Each\"},"
+    "\"Each\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\",\"ResultPath\":\"$.doubled\","
+    "\"ItemProcessor\":{\"StartAt\":\"Double\",\"States\":{\"Double\":{\"Type\":\"Pass\","
+    "\"QueryLanguage\":\"JSONata\",\"Output\":\"{% $states.input * 2 %}\",\"End\":true}}},"
+    "\"Next\":\"Done\"},"
+    "\"Done\":{\"Type\":\"Succeed\"}}}";
+
+typedef struct compiled {
+    asl_unit *u;
+    asl_cfg *cfg;
+} compiled;
+
+static compiled lower(const char *text)
+{
+    compiled c = {asl_unit_create("t.asl.json", text, strlen(text)), NULL};
+    asl_machine *m = asl_parse_machine(c.u);
+    ck_assert_ptr_nonnull(m);
+    asl_validate_machine(c.u, m);
+    if (c.u->diags.nerrors == 0)
+        asl_validate_supported(c.u, m, ASL_DIAG_ERROR);
+    for (size_t i = 0; i < c.u->diags.n; i++)
+        fprintf(stderr, "diag: %s %s\n", c.u->diags.v[i].pointer, c.u->diags.v[i].message);
+    ck_assert_uint_eq(c.u->diags.nerrors, 0);
+    c.cfg = asl_lower_machine(c.u, m, "t");
+    return c;
+}
+
+/* The handler: fails (Flaky.Error) on the calls that *ud says, counting. */
+typedef struct flaky {
+    int calls;
+    int fail_until; /* calls up to this one fail */
+} flaky;
+
+static int flaky_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
+{
+    (void)input;
+    flaky *f = ud;
+    f->calls++;
+    if (f->calls <= f->fail_until) {
+        aslrt_error_set(err, "Flaky.Error", "not yet");
+        return 0;
+    }
+    *output = json_pack("{s:b, s:i}", "ok", 1, "attempt", f->calls);
+    return 1;
+}
+
+/* Runs machine m on input; returns "SUCCEEDED <output>" or
+ * "FAILED <error> <cause>" (malloc'd). */
+static char *execute(const aslrt_machine *m, const char *input, int fail_until)
+{
+    aslrt_error err = {NULL, NULL};
+    aslrt_program *p = aslrt_program_create(m, &err);
+    ck_assert_msg(p != NULL, "program: %s", err.cause ? err.cause : "");
+    flaky f = {0, fail_until};
+    aslrt_bindings *b = aslrt_bindings_create();
+    ck_assert(aslrt_bindings_add_c(b, "arn:aws:lambda:*:function:flaky", flaky_fn, &f));
+    aslrt_config cfg;
+    aslrt_config_init(&cfg);
+    cfg.bindings = b;
+    cfg.wait_mode = ASLRT_WAIT_SKIP;
+    cfg.execution_name = "e";
+    json_t *in = json_loads(input, JSON_DECODE_ANY, NULL);
+    ck_assert_ptr_nonnull(in);
+    json_t *out = NULL;
+    int st = aslrt_execute(p, &cfg, in, &out, &err);
+    char *res;
+    if (st == ASLRT_SUCCEEDED) {
+        char *o = aslrt_json_dumps(out);
+        res = malloc(strlen(o) + 16);
+        sprintf(res, "SUCCEEDED %s", o);
+        free(o);
+        json_decref(out);
+    } else {
+        res = malloc(64 + (err.error ? strlen(err.error) : 0) + (err.cause ? strlen(err.cause) : 0));
+        sprintf(res, "FAILED %s %s", err.error ? err.error : "-", err.cause ? err.cause : "-");
+    }
+    aslrt_error_clear(&err);
+    json_decref(in);
+    aslrt_bindings_destroy(b);
+    aslrt_program_destroy(p);
+    return res;
+}
+
+static const struct {
+    const char *input;
+    int fail_until;
+    const char *want;
+} runs[] = {
+    {"{\"n\":3,\"items\":[1,2,3]}", 1,
+     "SUCCEEDED {\"n\":0,\"items\":[1,2,3],\"name\":\"x\xc3\xa9\","
+     "\"call\":{\"ok\":true,\"attempt\":2},\"doubled\":[2,4,6]}"},
+    {"{\"n\":99,\"items\":[]}", 5,
+     "SUCCEEDED {\"n\":99,\"items\":[],\"name\":\"x\xc3\xa9\","
+     "\"caught\":{\"Error\":\"Flaky.Error\",\"Cause\":\"not yet\"},\"doubled\":[]}"},
+    /* "n" is no number: the Choice rule is false; the items are no array. */
+    {"{\"n\":\"a\",\"items\":7}", 0, "FAILED States."},
+};
+
+START_TEST(jit_runs)
+{
+    compiled c = lower(machine_text);
+    for (int opt = 0; opt <= 2; opt += 2) {
+        char *err = NULL;
+        asl_llvm_jit *j = asl_llvm_jit_compile(c.cfg, "t", opt, &err);
+        ck_assert_msg(j != NULL, "LLVM JIT: %s", err ? err : "");
+        const aslrt_machine *m = asl_llvm_jit_machine(j);
+        ck_assert_int_eq(m->abi_version, ASLRT_ABI_VERSION);
+        ck_assert_int_eq(m->nstates, (int)c.cfg->nstates);
+        ck_assert_str_eq(m->states[0].name, "Init");
+        for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+            char *got = execute(m, runs[i].input, runs[i].fail_until);
+            ck_assert_msg(strncmp(got, runs[i].want, strlen(runs[i].want)) == 0,
+                          "O%d run %zu: got %s", opt, i, got);
+#ifdef HAVE_LIBTCC
+            /* The same as the C backend compiled by TinyCC. */
+            asl_emit_options eo = {.prefix = "t"};
+            char *csrc = asl_emit_c_string(c.cfg, &eo);
+            asl_jit *t = asl_jit_compile(csrc, "t", &err);
+            ck_assert_msg(t != NULL, "TinyCC: %s", err ? err : "");
+            char *want = execute(asl_jit_machine(t), runs[i].input, runs[i].fail_until);
+            ck_assert_str_eq(got, want);
+            free(want);
+            asl_jit_destroy(t);
+            free(csrc);
+#endif
+            free(got);
+        }
+        asl_llvm_jit_destroy(j);
+    }
+    asl_unit_destroy(c.u);
+}
+END_TEST
+
+START_TEST(ir_text)
+{
+    compiled c = lower(machine_text);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char *err = NULL;
+    asl_emit_options eo = {.prefix = "wf", .with_main = true};
+    ck_assert_msg(asl_llvm_emit_ir(f, c.cfg, &eo, -1, &err), "%s", err ? err : "");
+    fclose(f);
+    /* One function per graph, the descriptor, main, the recovery switch,
+     * and the state table typed as aslrt.h's struct. */
+    ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph0(ptr %ex, ptr %input)"));
+    ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph1("));
+    ck_assert_ptr_nonnull(strstr(buf, "@wf_machine = constant %struct.aslrt_machine"));
+    ck_assert_ptr_nonnull(strstr(buf, "define i32 @main(i32 %0, ptr %1)"));
+    ck_assert_ptr_nonnull(strstr(buf, "call i32 @aslrt_op_recover("));
+    ck_assert_ptr_nonnull(strstr(buf, "i32 -1, label %s3.try"));
+    ck_assert_ptr_nonnull(strstr(buf, "@states = internal constant [7 x %struct.aslrt_state]"));
+    ck_assert_ptr_nonnull(strstr(buf, "c\"Flaky.Error\\00\""));
+    free(buf);
+    asl_unit_destroy(c.u);
+}
+END_TEST
+
+START_TEST(built_executable)
+{
+    compiled c = lower(machine_text);
+    char exe[] = "/tmp/check_llvm-XXXXXX";
+    int fd = mkstemp(exe);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char *err = NULL;
+    asl_emit_options eo = {.prefix = "wf", .with_main = true};
+    ck_assert_msg(asl_llvm_build_executable(c.cfg, &eo, exe, "cc", 2, false, &err), "%s",
+                  err ? err : "");
+    /* No binding for the task: it fails, the catcher takes it. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --input '{\"n\":2,\"items\":[5]}' --wait=skip", exe);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char out[1024] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    unlink(exe);
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert_msg(strstr(out, "\"n\":0") && strstr(out, "\"doubled\":[10]") &&
+                      strstr(out, "\"caught\":{\"Error\":"),
+                  "output: %s", out);
+    asl_unit_destroy(c.u);
+}
+END_TEST
+
+#ifdef HAVE_LIBTCC
+/* ---- the tables against the C backend's, field by field ---------------- */
+
+static void same_str(const char *a, const char *b, const char *what)
+{
+    ck_assert_msg((a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0),
+                  "%s: \"%s\" against \"%s\"", what, a ? a : "(null)", b ? b : "(null)");
+}
+
+static void same_errors(const char *const *a, const char *const *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        same_str(a[i], b[i], "ErrorEquals");
+}
+
+static void same_jn(const aslrt_jn_node *a, const aslrt_jn_node *b);
+
+static void same_jn_list(const aslrt_jn_node *const *a, const aslrt_jn_node *const *b, int n)
+{
+    ck_assert((a == NULL) == (b == NULL));
+    for (int i = 0; a && i < n; i++)
+        same_jn(a[i], b[i]);
+}
+
+static void same_jn(const aslrt_jn_node *a, const aslrt_jn_node *b)
+{
+    ck_assert((a == NULL) == (b == NULL));
+    if (!a)
+        return;
+    ck_assert_int_eq(a->type, b->type);
+    ck_assert_int_eq(a->op, b->op);
+    ck_assert_int_eq(a->flags, b->flags);
+    ck_assert_int_eq(a->position, b->position);
+    ck_assert(memcmp(&a->number, &b->number, sizeof a->number) == 0); /* -0.0, NaN bits */
+    ck_assert_uint_eq(a->len, b->len);
+    ck_assert((a->str == NULL) == (b->str == NULL));
+    if (a->str)
+        ck_assert(memcmp(a->str, b->str, a->len + 1) == 0);
+    ck_assert_uint_eq(a->hash, b->hash);
+    same_str(a->str2, b->str2, "str2");
+    same_str(a->focus, b->focus, "focus");
+    same_str(a->index, b->index, "index");
+    same_str(a->ancestor, b->ancestor, "ancestor");
+    same_jn(a->lhs, b->lhs);
+    same_jn(a->rhs, b->rhs);
+    same_jn(a->third, b->third);
+    same_jn(a->group, b->group);
+    ck_assert_int_eq(a->nitems, b->nitems);
+    ck_assert_int_eq(a->nstages, b->nstages);
+    ck_assert_int_eq(a->npredicate, b->npredicate);
+    same_jn_list(a->items, b->items, a->nitems);
+    same_jn_list(a->stages, b->stages, a->nstages);
+    same_jn_list(a->predicate, b->predicate, a->npredicate);
+}
+
+/* Every table of two machines: the same values (pointers aside). */
+static void same_machine(const aslrt_machine *a, const aslrt_machine *b)
+{
+    ck_assert_int_eq(a->abi_version, b->abi_version);
+    same_str(a->name, b->name, "name");
+    same_str(a->source, b->source, "source");
+    ck_assert_int_eq(a->nitems, b->nitems);
+    ck_assert_int_eq(a->nstates, b->nstates);
+    ck_assert_int_eq(a->ncmps, b->ncmps);
+    ck_assert_int_eq(a->ngraphs, b->ngraphs);
+    ck_assert_int_eq(a->nretriers, b->nretriers);
+    ck_assert_int_eq(a->ncatchers, b->ncatchers);
+    ck_assert_int_eq(a->timeout_seconds, b->timeout_seconds);
+    ck_assert_int_eq(a->flags, b->flags);
+    for (int i = 0; i < a->nitems; i++) {
+        const aslrt_item *x = &a->items[i], *y = &b->items[i];
+        ck_assert_int_eq(x->kind, y->kind);
+        same_str(x->text, y->text, "item text");
+        same_str(x->field, y->field, "item field");
+        ck_assert_int_eq(x->nexprs, y->nexprs);
+        for (int k = 0; k < x->nexprs; k++)
+            same_jn(x->exprs[k], y->exprs[k]);
+    }
+    ck_assert(memcmp(a->cmps, b->cmps, (size_t)a->ncmps * sizeof *a->cmps) == 0);
+    for (int i = 0; i < a->nstates; i++) {
+        aslrt_state x, y; /* memcpy keeps the padding, which memcmp sees */
+        memcpy(&x, &a->states[i], sizeof x);
+        memcpy(&y, &b->states[i], sizeof y);
+        same_str(x.name, y.name, "state name");
+        same_str(x.resource, y.resource, "resource");
+        same_str(x.timestamp, y.timestamp, "timestamp");
+        same_str(x.error, y.error, "error");
+        same_str(x.cause, y.cause, "cause");
+        same_str(x.reader_resource, y.reader_resource, "reader_resource");
+        same_str(x.writer_resource, y.writer_resource, "writer_resource");
+        ck_assert_int_eq(x.nbranches, y.nbranches);
+        ck_assert((x.branches == NULL) == (y.branches == NULL));
+        if (x.branches)
+            ck_assert(memcmp(x.branches, y.branches, (size_t)x.nbranches * sizeof(int)) == 0);
+        /* Everything else is numbers: compare the structs with the
+         * pointers cleared (the padding is zero in both: constant data). */
+        x.name = y.name = x.resource = y.resource = x.timestamp = y.timestamp = NULL;
+        x.error = y.error = x.cause = y.cause = NULL;
+        x.reader_resource = y.reader_resource = x.writer_resource = y.writer_resource = NULL;
+        x.branches = y.branches = NULL;
+        ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "state %d differs", i);
+    }
+    for (int i = 0; i < a->nretriers; i++) {
+        const aslrt_retrier *x = &a->retriers[i], *y = &b->retriers[i];
+        ck_assert_int_eq(x->nerrors, y->nerrors);
+        same_errors(x->errors, y->errors, x->nerrors);
+        ck_assert(x->interval == y->interval && x->backoff == y->backoff);
+        ck_assert_int_eq(x->max_attempts, y->max_attempts);
+        ck_assert_int_eq(x->max_delay, y->max_delay);
+        ck_assert_int_eq(x->jitter_full, y->jitter_full);
+    }
+    for (int i = 0; i < a->ncatchers; i++) {
+        const aslrt_catcher *x = &a->catchers[i], *y = &b->catchers[i];
+        ck_assert_int_eq(x->nerrors, y->nerrors);
+        same_errors(x->errors, y->errors, x->nerrors);
+        ck_assert_int_eq(x->result_path, y->result_path);
+        ck_assert_int_eq(x->assign, y->assign);
+        ck_assert_int_eq(x->output, y->output);
+    }
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, m);
+    fclose(m);
+    fclose(f);
+    return buf;
+}
+
+static void compare_tables(const char *text, const char *what)
+{
+    compiled c = lower(text);
+    char *err = NULL;
+    asl_llvm_jit *j = asl_llvm_jit_compile(c.cfg, "t", 0, &err);
+    ck_assert_msg(j != NULL, "%s: LLVM: %s", what, err ? err : "");
+    asl_emit_options eo = {.prefix = "t"};
+    char *csrc = asl_emit_c_string(c.cfg, &eo);
+    asl_jit *t = asl_jit_compile(csrc, "t", &err);
+    ck_assert_msg(t != NULL, "%s: TinyCC: %s", what, err ? err : "");
+    same_machine(asl_llvm_jit_machine(j), asl_jit_machine(t));
+    asl_jit_destroy(t);
+    asl_llvm_jit_destroy(j);
+    free(csrc);
+    asl_unit_destroy(c.u);
+}
+
+/* The test machine, the golden-test definitions (hostile names, Retry and
+ * Catch, Wait and Fail) and the benchmark's Map and Parallel workloads. */
+START_TEST(tables_match_c)
+{
+    compare_tables(machine_text, "check_llvm machine");
+    static const char *const files[] = {
+        "tests/golden/choice-wait-fail.asl.json", "tests/golden/hostile-names.asl.json",
+        "tests/golden/pass-chain.asl.json", "tests/golden/retry-catch.asl.json",
+        "bench/workloads/c_map_inline_10k.asl.json", "bench/workloads/d_parallel_8x10.asl.json",
+        "bench/workloads/e_task_retry_loop_10k.asl.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", ASLC_TEST_SRCDIR, files[i]);
+        char *text = slurp(path);
+        compare_tables(text, files[i]);
+        free(text);
+    }
+}
+END_TEST
+#endif
+
+START_TEST(version_named)
+{
+    ck_assert_ptr_nonnull(strstr(asl_llvm_version(), "LLVM "));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("llvm");
+    TCase *tc = tcase_create("llvm");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, layouts);
+    tcase_add_test(tc, ir_text);
+    tcase_add_test(tc, jit_runs);
+    tcase_add_test(tc, built_executable);
+    tcase_add_test(tc, version_named);
+#ifdef HAVE_LIBTCC
+    tcase_add_test(tc, tables_match_c);
+#endif
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
