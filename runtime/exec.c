@@ -159,6 +159,7 @@ struct aslrt_exec {
                                  passed on the error (ASLRTP_EV_NONE: none) */
     json_t *context;          /* $$ for the current state, built on demand */
     unsigned long transitions;
+    int child;                /* a Parallel branch's or Map iteration's execution */
     long long skew_ms;        /* virtual time gained by skipped or scaled waits */
     long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
     int *retry_counts;        /* attempts made by each retrier in this state visit */
@@ -575,7 +576,7 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     ex->state = &ex->prog->m->states[state];
     /* Reading the clock is most of an empty state's cost: only when the
      * time can be seen ($$ in the machine) or bounds the execution. */
-    if (ex->transitions == 0)
+    if (ex->transitions == 0 && !ex->child)
         ex->entered_ms = ex->start_ms;
     else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT))
         ex->entered_ms = clock_ms(ex);
@@ -1664,6 +1665,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
      * Map children run as executions of their own (ASL-REFERENCE §6). */
     c->outer = parent->state && parent->state->distributed ? NULL : parent;
     c->transitions = 0;
+    c->child = 1;
     c->retry_counts = calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
     if (!c->retry_counts)
         abort();
