@@ -239,7 +239,9 @@ def fmb(kb):
 
 
 def frate(x):
-    return '—' if x is None else '{:,.0f}'.format(x)
+    if x is None:
+        return '—'
+    return '{:,.0f}'.format(x) if x >= 100 else '%.3g' % x
 
 
 def fratio(peer_s, aslc_s):
