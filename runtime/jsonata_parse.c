@@ -773,8 +773,10 @@ static pn *led(parser *p, pn *t, pn *left)
             if (p->node->id == S_LT) {
                 int sig_pos = p->node->position;
                 int depth = 1;
-                aslrtp_buf sig = {0};
-                aslrtp_buf_add(&sig, "<", 1);
+                /* Built in the arena: advance() may raise a syntax error
+                 * (longjmp) midway, and nothing malloc'd may be in flight. */
+                char *text = jn_strndup(p->cx, "<", 1);
+                size_t len = 1;
                 while (depth > 0 && p->node->id != S_LBRACE && p->node->id != S_END) {
                     pn *tok = advance(p, 0, false);
                     if (tok->id == S_GT)
@@ -782,10 +784,14 @@ static pn *led(parser *p, pn *t, pn *left)
                     else if (tok->id == S_LT)
                         depth++;
                     bool is_string;
-                    aslrtp_buf_adds(&sig, token_text(p, tok, &is_string));
+                    const char *piece = token_text(p, tok, &is_string);
+                    size_t n = strlen(piece);
+                    char *grown = jn_alloc(p->cx, len + n + 1);
+                    memcpy(grown, text, len);
+                    memcpy(grown + len, piece, n + 1);
+                    text = grown;
+                    len += n;
                 }
-                char *text = jn_strndup(p->cx, sig.data, sig.len);
-                free(sig.data);
                 advance(p, S_GT, false);
                 int offset;
                 char bad[32];

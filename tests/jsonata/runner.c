@@ -24,7 +24,9 @@
  * Each case runs in a context of its own, in a child process forked for it,
  * so a crash or a hang takes down only that case: the runner reports it (a
  * crash always makes the exit status 2, whatever the pass rate) and goes on.
- * --no-fork runs everything in one process, for gdb and valgrind.
+ * --no-fork runs everything in one process, for gdb and valgrind.  Built
+ * with AddressSanitizer (configure --enable-sanitizers), each child also
+ * checks for leaks once its context is destroyed, and a leak is a crash.
  *
  * `$eval` is refused by AWS and stays unbound here: a case that calls $eval
  * and fails with T1006 ("attempted to invoke a non-function") is listed
@@ -57,6 +59,17 @@
 #include <jansson.h>
 
 #include "jsonata.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNNER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RUNNER_ASAN 1
+#endif
+#endif
+#ifdef RUNNER_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define SHOW_MAX 160    /* bytes of an expected or actual value shown */
 #define EXPR_MAX 100    /* bytes of an expression shown */
@@ -855,14 +868,8 @@ static void run_case(suite *s, const tcase *c, bool strict, outcome *o)
 
 static bool built_with_asan(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef RUNNER_ASAN
     return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return true;
-#else
-    return false;
-#endif
 #else
     return false;
 #endif
@@ -901,6 +908,11 @@ static void run_forked(suite *s, const tcase *c, bool strict, double seconds, ou
         }
         outcome mine;
         run_case(s, c, strict, &mine);
+#ifdef RUNNER_ASAN
+        /* The case's context is destroyed: whatever it left is a leak
+         * (LeakSanitizer then exits non-zero, which counts as a crash). */
+        __lsan_do_leak_check();
+#endif
         write_all(fd[1], &mine.status, 1);
         write_all(fd[1], mine.detail, strlen(mine.detail));
         close(fd[1]);
