@@ -2412,12 +2412,12 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
     free(fn.failed_items);
     if (!ex->fanout_result)
         return 0;
-    /* Recorded on AWS: neither MapRunSucceeded nor the state's success
-     * extends the chain. */
+    /* Recorded on AWS since November 2024: neither MapRunSucceeded nor the
+     * state's success extends the chain (MapStateExited follows
+     * MapRunStarted; recordings made before then show MapRunSucceeded
+     * extending it). */
     long prev = ex->last_event;
-    if (s->distributed && s->reader_resource)
-        prev = chain(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, NULL);
-    else if (s->distributed)
+    if (s->distributed)
         prev = record(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, prev, NULL);
     record(ex, ASLRTP_EV_MAP_STATE_SUCCEEDED, prev, NULL);
     set(&f->eff, NULL);
