@@ -8,8 +8,10 @@
 # crashed, 1 below that rate, 2 on a crash, 77 (automake's "skipped") when
 # the suite is missing.
 
-# The pass rate the engine must reach; raised as the engine gets there.
-min_pass=0
+# The pass rate the engine must keep: 99% (1611 of 1625 pass; the 14 others
+# are the 12 $eval cases, refused as AWS refuses $eval, and 2 files whose
+# lone surrogate jansson cannot read; see tests/README.md).
+min_pass=99
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
