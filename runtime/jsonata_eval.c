@@ -128,9 +128,11 @@ static jn_value *append(jn_ctx *cx, jn_value *a, jn_value *b)
 
 static void check_limits(jn_ctx *cx)
 {
-    char here;
+    /* The frame's address, not a local's: AddressSanitizer's
+     * detect_stack_use_after_return moves locals off the real stack. */
+    const char *here = __builtin_frame_address(0);
     if (cx->depth > cx->max_depth ||
-        (cx->stack_base && (size_t)(cx->stack_base - &here) > cx->stack_limit))
+        (cx->stack_base && (size_t)(cx->stack_base - here) > cx->stack_limit))
         jn_fail_msg(cx, "U1001",
                     "Stack overflow error: Check for non-terminating recursive function.  "
                     "Consider rewriting as tail-recursive.");
@@ -1731,15 +1733,14 @@ bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input, jn_value **result
     jn_catch *saved_catches = cx->catches;
     const char *saved_base = cx->stack_base;
     int saved_depth = cx->depth;
-    char base;
     cx->err = err ? err : &local;
     cx->jmp = &here;
     cx->catches = NULL;
     if (!saved_jmp) {
         cx->depth = 0;
         cx->max_depth = cx->opt.max_depth > 0 ? cx->opt.max_depth : DEFAULT_MAX_DEPTH;
-        cx->stack_base = &base;
-        cx->stack_limit = stack_budget(cx, &base);
+        cx->stack_base = __builtin_frame_address(0);
+        cx->stack_limit = stack_budget(cx, cx->stack_base);
         cx->deadline_ms = cx->opt.time_limit_ms > 0 ? jn_clock_ms() + cx->opt.time_limit_ms : 0;
         cx->now_ms = cx->opt.now_ms >= 0 ? cx->opt.now_ms : cx->now_ms;
         if (cx->opt.now_ms < 0) {
