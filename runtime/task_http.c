@@ -125,63 +125,6 @@ static int curl_ready(void)
 
 /* ==== Text =============================================================== */
 
-/* Appends s[0..n) as valid UTF-8 (a Cause ends up in JSON, and a body may
- * hold any bytes): bad bytes and NULs become U+FFFD. */
-static void add_clean(aslrtp_buf *b, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3
-                                 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-        int ok = c != 0 && len > 0 && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
-        if (ok && len >= 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            /* overlong forms, surrogates, beyond U+10FFFF */
-            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
-                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
-                ok = 0;
-        }
-        if (!ok) {
-            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
-            i++;
-            continue;
-        }
-        aslrtp_buf_add(b, s + i, len);
-        i += len;
-    }
-}
-
-/* s[0..*n) without surrounding white space. */
-static const char *trim(const char *s, size_t *n)
-{
-    size_t len = *n;
-    while (len && isspace((unsigned char)*s)) {
-        s++;
-        len--;
-    }
-    while (len && isspace((unsigned char)s[len - 1]))
-        len--;
-    *n = len;
-    return s;
-}
-
-/* Appends at most EXCERPT bytes of s[0..n), with "..." when cut. */
-static void add_excerpt(aslrtp_buf *b, const char *s, size_t n)
-{
-    if (n <= EXCERPT) {
-        add_clean(b, s, n);
-        return;
-    }
-    size_t k = EXCERPT;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    add_clean(b, s, k);
-    aslrtp_buf_adds(b, "...");
-}
-
 /* Sets err to (name, the text of b) and resets b. */
 static void fail_buf(aslrt_error *err, const char *name, aslrtp_buf *b)
 {
@@ -572,11 +515,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
             strncasecmp(data, wanted[i].name, name_len) != 0)
             continue;
         size_t vlen = len - name_len - 1;
-        const char *v = trim(colon + 1, &vlen);
+        const char *v = aslrtp_text_trim(colon + 1, &vlen);
         char **slot = (char **)((char *)r + wanted[i].off);
         free(*slot);
         aslrtp_buf b = { 0 };
-        add_clean(&b, v, vlen);
+        aslrtp_text_add(&b, v, vlen);
         *slot = aslrtp_buf_finish(&b);
     }
     return len;
@@ -705,7 +648,7 @@ static char *error_code(const response *r, json_t *body)
 static void service_error(const response *r, long status, aslrt_error *err)
 {
     size_t n = r->body.len;
-    const char *text = trim(r->body.data ? r->body.data : "", &n);
+    const char *text = aslrtp_text_trim(r->body.data ? r->body.data : "", &n);
     json_t *body = n && !r->over ? aslrtp_json_loads(text, n, NULL) : NULL;
     char *code = error_code(r, body);
     if (!code) {
@@ -729,9 +672,9 @@ static void service_error(const response *r, long status, aslrt_error *err)
     for (const char *const *k = keys; *k && !msg; k++)
         msg = json_string_value(json_object_get(body, *k));
     if (msg)
-        add_clean(&b, msg, strlen(msg));
+        aslrtp_text_add(&b, msg, strlen(msg));
     else if (n && !body)
-        add_excerpt(&b, text, n);
+        aslrtp_text_excerpt(&b, text, n, EXCERPT);
     else
         aslrtp_buf_addf(&b, "HTTP status %ld", status);
     aslrtp_buf_addf(&b, " (Service: AWSLambda; Status Code: %ld; Error Code: %s; Request ID: "
@@ -759,7 +702,7 @@ static void function_error(const aslrtp_http *h, const response *r, const char *
                            int compact, aslrt_error *err)
 {
     size_t n = r->body.len;
-    const char *text = trim(r->body.data ? r->body.data : "", &n);
+    const char *text = aslrtp_text_trim(r->body.data ? r->body.data : "", &n);
     json_t *v = n && !r->over ? aslrtp_json_loads(text, n, NULL) : NULL;
     aslrtp_buf b = { 0 };
     if (json_is_object(v) &&
@@ -771,10 +714,10 @@ static void function_error(const aslrtp_http *h, const response *r, const char *
         if (compact || reserializes_errors(resource))
             aslrtp_buf_add_json(&b, v);
         else
-            add_clean(&b, text, n);
+            aslrtp_text_add(&b, text, n);
         fail_buf(err, name, &b);
     } else if (n) {
-        add_excerpt(&b, text, n);
+        aslrtp_text_excerpt(&b, text, n, EXCERPT);
         fail_buf(err, "Lambda.Unknown", &b);
     } else {
         aslrtp_buf_addf(&b, "the function behind %s for resource '%s' failed "
@@ -805,7 +748,7 @@ static char *decode_log(const char *b64)
     for (size_t i = n; i > 0 && b64[i - 1] == '=' && len > 0; i--)
         len--;
     aslrtp_buf b = { 0 };
-    add_clean(&b, (const char *)out, (size_t)len);
+    aslrtp_text_add(&b, (const char *)out, (size_t)len);
     free(out);
     return aslrtp_buf_finish(&b);
 }
@@ -1001,7 +944,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
         if (merr != CURLM_OK)
             aslrtp_buf_adds(&b, curl_multi_strerror(merr));
         else if (errbuf[0])
-            add_clean(&b, errbuf, strlen(errbuf));
+            aslrtp_text_add(&b, errbuf, strlen(errbuf));
         else
             aslrtp_buf_adds(&b, curl_easy_strerror(res));
         aslrtp_buf_addf(&b, " (POST %s)", url);
@@ -1012,7 +955,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
         function_error(h, &r, resource, compact, err);
     } else {
         size_t n = r.body.len;
-        const char *text = trim(r.body.data ? r.body.data : "", &n);
+        const char *text = aslrtp_text_trim(r.body.data ? r.body.data : "", &n);
         json_error_t je;
         json_t *v = n ? aslrtp_json_loads(text, n, &je) : json_null();
         if (v) {
@@ -1029,7 +972,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
             aslrtp_buf_addf(&b, "the function behind %s for resource '%s' returned a payload "
                             "that is not JSON (%s, at line %d column %d): ",
                             url, resource, je.text, je.line, je.column);
-            add_excerpt(&b, text, n);
+            aslrtp_text_excerpt(&b, text, n, EXCERPT);
             fail_buf(err, "Lambda.Unknown", &b);
         }
     }
