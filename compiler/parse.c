@@ -806,6 +806,33 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
         err_at(p, ptr, ASL_AT_VALUE, "'Resource' and '%s' go together in 'ResultWriter'", args);
 }
 
+/* Type, Comment, QueryLanguage, Next and End: the same in both query
+ * languages.  Returns whether key was one of them. */
+static bool parse_common_field(parser *p, asl_state *s, const char *key, json_t *val,
+                               const char *fptr)
+{
+    if (strcmp(key, "Type") == 0) {
+        return true;
+    } else if (strcmp(key, "Comment") == 0) {
+        s->comment = want_string(p, val, fptr, key);
+    } else if (strcmp(key, "QueryLanguage") == 0) {
+        s->query_language = want_string(p, val, fptr, key);
+        if (s->query_language && strcmp(s->query_language, "JSONPath") != 0 &&
+            strcmp(s->query_language, "JSONata") != 0)
+            err_at(p, fptr, ASL_AT_VALUE,
+                   "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
+    } else if (strcmp(key, "Next") == 0) {
+        s->next = want_string(p, val, fptr, key);
+    } else if (strcmp(key, "End") == 0) {
+        if (!json_is_boolean(val))
+            err_at(p, fptr, ASL_AT_VALUE, "The field 'End' must be a boolean");
+        s->end = json_is_true(val);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* Parallel Branches and Map ItemProcessor (or Iterator): nested graphs. */
 static void parse_nested(parser *p, asl_state *s, const char *key, json_t *val, const char *fptr)
 {
@@ -1101,22 +1128,8 @@ static void parse_state_jsonata(parser *p, asl_state *s)
                           ? JN_RESULT
                           : 0;
         p->jn_field = key;
-        if (strcmp(key, "Type") == 0) {
+        if (parse_common_field(p, s, key, val, fptr)) {
             continue;
-        } else if (strcmp(key, "Comment") == 0) {
-            s->comment = want_string(p, val, fptr, key);
-        } else if (strcmp(key, "QueryLanguage") == 0) {
-            s->query_language = want_string(p, val, fptr, key);
-            if (s->query_language && strcmp(s->query_language, "JSONPath") != 0 &&
-                strcmp(s->query_language, "JSONata") != 0)
-                err_at(p, fptr, ASL_AT_VALUE,
-                       "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
-        } else if (strcmp(key, "Next") == 0) {
-            s->next = want_string(p, val, fptr, key);
-        } else if (strcmp(key, "End") == 0) {
-            if (!json_is_boolean(val))
-                err_at(p, fptr, ASL_AT_VALUE, "The field 'End' must be a boolean");
-            s->end = json_is_true(val);
         } else if (strcmp(key, "Output") == 0) {
             check_jsonata(p, val, fptr);
             s->output = val;
@@ -1269,22 +1282,8 @@ static void parse_state(parser *p, asl_state *s)
                 err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
             continue;
         }
-        if (strcmp(key, "Type") == 0) {
+        if (parse_common_field(p, s, key, val, fptr)) {
             continue;
-        } else if (strcmp(key, "Comment") == 0) {
-            s->comment = want_string(p, val, fptr, key);
-        } else if (strcmp(key, "QueryLanguage") == 0) {
-            s->query_language = want_string(p, val, fptr, key);
-            if (s->query_language && strcmp(s->query_language, "JSONPath") != 0 &&
-                strcmp(s->query_language, "JSONata") != 0)
-                err_at(p, fptr, ASL_AT_VALUE,
-                       "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]");
-        } else if (strcmp(key, "Next") == 0) {
-            s->next = want_string(p, val, fptr, key);
-        } else if (strcmp(key, "End") == 0) {
-            if (!json_is_boolean(val))
-                err_at(p, fptr, ASL_AT_VALUE, "The field 'End' must be a boolean");
-            s->end = json_is_true(val);
         } else if (strcmp(key, "InputPath") == 0) {
             check_path(p, val, fptr, key, 0, true);
             s->input_path = val;
