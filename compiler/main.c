@@ -4,6 +4,7 @@
  *
  *   load (unit.c) → parse (parse.c) → validate (validate.c) → lower (lower.c)
  *   → emit C (emit_c.c) → [build with cc (build.c) | compile in memory (backend_tcc.c)]
+ *     or, with --backend=llvm, an LLVM module (backend_llvm.c) → .ll | object + cc | ORC
  *
  * (`aslc graph` stops after validate, or after lower for --format=ir, and
  * draws the machine: graph.c.)
@@ -229,7 +230,11 @@ int main(int argc, char **argv)
         printf("aslc %s (runtime ABI %d)\n", PACKAGE_VERSION, ASLRT_ABI_VERSION);
 #endif
 #ifdef HAVE_LLVM
+#ifdef HAVE_LIBTCC
         printf("backends: c (cc), tcc (in memory), llvm (%s)\n", asl_llvm_version());
+#else
+        printf("backends: c (cc), llvm (%s)\n", asl_llvm_version());
+#endif
 #endif
         return 0;
     }
