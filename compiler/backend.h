@@ -46,6 +46,12 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err);
 const aslrt_machine *asl_jit_machine(const asl_jit *j);
 void asl_jit_destroy(asl_jit *j);
 
+/* build.c: runs cc with args (its options and inputs, NULL-terminated),
+ * then -o output, libaslrt.a and the libraries a workflow program links
+ * (static archives where configure found them).  Shared by the C and LLVM
+ * backends. */
+bool asl_build_link(const char *cc, const char *const *args, const char *output, char **err);
+
 /* build.c: compiles generated C into an executable with a C compiler
  * ("cc", "gcc", "clang", "tcc", or a path), linked against libaslrt.
  * optflag is "-O0".."-O3" (NULL: -O2); debug adds -g.  Returns false with

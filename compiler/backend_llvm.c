@@ -1126,84 +1126,17 @@ bool asl_llvm_emit_ir(FILE *out, const asl_cfg *c, const asl_emit_options *o, in
     return ok;
 }
 
-static const char *dir_from_env(const char *var, const char *fallback)
-{
-    const char *v = getenv(var);
-    return v && *v ? v : fallback;
-}
-
-static int run_program(char *const argv[], char **err)
-{
-    pid_t pid = fork();
-    if (pid < 0) {
-        *err = dup_or_die(strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "aslc: cannot run '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            *err = dup_or_die(strerror(errno));
-            return -1;
-        }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Links obj into output with cc, with the libraries build.c links. */
+/* Links obj into output with cc, as build.c links a C workflow. */
 static bool link_object(const char *obj, const char *output, const char *cc, bool debug,
                         char **err)
 {
-    const char *lib = dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR);
-    char archive[4200];
-    snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
-    if (access(archive, R_OK) != 0) {
-        *err = fmt_error("cannot find the runtime library (set ASLC_LIB_DIR)", archive);
-        return false;
-    }
-    bool tcc = strstr(cc, "tcc") != NULL; /* links the shared libraries only */
-    const char *argv[48];
+    const char *args[3];
     int n = 0;
-    argv[n++] = cc;
     if (debug)
-        argv[n++] = "-g";
-    argv[n++] = "-o";
-    argv[n++] = output;
-    argv[n++] = obj;
-#ifdef ASLC_SANITIZERS
-    if (!tcc)
-        argv[n++] = "-fsanitize=address,undefined";
-#endif
-    argv[n++] = archive;
-    char statics[sizeof ASLC_STATIC_LIBS];
-    memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
-    if (!tcc && statics[0]) {
-        for (char *tok = strtok(statics, " "); tok && n < 36; tok = strtok(NULL, " "))
-            argv[n++] = tok;
-        argv[n++] = "-ldl";
-    } else {
-        argv[n++] = "-ljansson";
-        argv[n++] = "-lcrypto";
-        argv[n++] = "-lpcre2-8";
-    }
-    char dynamics[sizeof ASLC_DYNAMIC_LIBS];
-    memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
-    for (char *tok = strtok(dynamics, " "); tok && n < 44; tok = strtok(NULL, " "))
-        argv[n++] = tok;
-    argv[n++] = "-lpthread";
-    argv[n++] = "-lm";
-    argv[n] = NULL;
-    int rc = run_program((char *const *)argv, err);
-    if (rc > 0) {
-        *err = malloc(256 + strlen(cc));
-        if (!*err)
-            abort();
-        sprintf(*err, "linking with '%s' failed with status %d", cc, rc);
-    }
-    return rc == 0;
+        args[n++] = "-g";
+    args[n++] = obj;
+    args[n] = NULL;
+    return asl_build_link(cc, args, output, err);
 }
 
 bool asl_llvm_build_executable(const asl_cfg *c, const asl_emit_options *o,

@@ -51,6 +51,63 @@ static int run(char *const argv[], char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+bool asl_build_link(const char *cc, const char *const *args, const char *output, char **err)
+{
+    const char *lib = dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR);
+    char archive[4200];
+    snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
+    if (access(archive, R_OK) != 0) {
+        *err = malloc(strlen(archive) + 128);
+        if (!*err)
+            abort();
+        sprintf(*err, "cannot find the runtime library '%s' (set ASLC_LIB_DIR)", archive);
+        return false;
+    }
+    bool tcc = strstr(cc, "tcc") != NULL;
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = cc;
+    for (size_t i = 0; args[i] && n < 16; i++)
+        argv[n++] = args[i];
+    argv[n++] = "-o";
+    argv[n++] = output;
+#ifdef ASLC_SANITIZERS
+    /* A sanitizer build's libaslrt.a needs the sanitizer runtimes too. */
+    if (!tcc)
+        argv[n++] = "-fsanitize=address,undefined";
+#endif
+    argv[n++] = archive;
+    /* jansson, libcrypto and PCRE2 from their static archives when
+     * configure found them (gcc and clang; tcc links the shared ones). */
+    char statics[sizeof ASLC_STATIC_LIBS];
+    memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
+    if (!tcc && statics[0]) {
+        for (char *tok = strtok(statics, " "); tok && n < 48; tok = strtok(NULL, " "))
+            argv[n++] = tok;
+        argv[n++] = "-ldl";
+    } else {
+        argv[n++] = "-ljansson";
+        argv[n++] = "-lcrypto";
+        argv[n++] = "-lpcre2-8";
+    }
+    /* Shared libraries of optional features (libcurl for HTTP tasks). */
+    char dynamics[sizeof ASLC_DYNAMIC_LIBS];
+    memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
+    for (char *tok = strtok(dynamics, " "); tok && n < 60; tok = strtok(NULL, " "))
+        argv[n++] = tok;
+    argv[n++] = "-lpthread";
+    argv[n++] = "-lm";
+    argv[n] = NULL;
+    int rc = run((char *const *)argv, err);
+    if (rc > 0) {
+        *err = malloc(256 + strlen(cc));
+        if (!*err)
+            abort();
+        sprintf(*err, "'%s' failed with status %d", cc, rc);
+    }
+    return rc == 0;
+}
+
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err)
 {
@@ -67,69 +124,21 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
         return false;
     }
     const char *inc = dir_from_env("ASLC_INCLUDE_DIR", ASLC_INCLUDEDIR);
-    const char *lib = dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR);
-    char incflag[4200], archive[4200];
+    char incflag[4200];
     snprintf(incflag, sizeof incflag, "-I%s", inc);
-    snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
-    if (access(archive, R_OK) != 0) {
-        *err = malloc(strlen(archive) + 128);
-        sprintf(*err, "cannot find the runtime library '%s' (set ASLC_LIB_DIR)", archive);
-        unlink(tmpl);
-        return false;
-    }
-    bool tcc = strstr(cc, "tcc") != NULL;
-    const char *argv[48];
-    int n = 0;
-    argv[n++] = cc;
-    argv[n++] = tcc ? "-std=c11" : "-std=c11";
     /* The generated code is glue between runtime calls: its optimisation
      * level changes little at run time (bench/README.md), much at build
      * time for large machines; -O2 unless told otherwise. */
-    argv[n++] = optflag ? optflag : "-O2";
+    const char *args[8];
+    int n = 0;
+    args[n++] = "-std=c11";
+    args[n++] = optflag ? optflag : "-O2";
     if (debug)
-        argv[n++] = "-g";
-    argv[n++] = incflag;
-    argv[n++] = "-o";
-    argv[n++] = output;
-    argv[n++] = tmpl;
-#ifdef ASLC_SANITIZERS
-    /* A sanitizer build's libaslrt.a needs the sanitizer runtimes too. */
-    if (!tcc)
-        argv[n++] = "-fsanitize=address,undefined";
-#endif
-    argv[n++] = archive;
-    /* jansson and libcrypto from their static archives when configure found
-     * them (gcc and clang; tcc links the shared ones). */
-    char statics[sizeof ASLC_STATIC_LIBS];
-    memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
-    bool linked_static = false;
-    if (!tcc && statics[0]) {
-        for (char *tok = strtok(statics, " "); tok && n < 36; tok = strtok(NULL, " "))
-            argv[n++] = tok;
-        argv[n++] = "-ldl";
-        linked_static = true;
-    }
-    if (!linked_static) {
-        argv[n++] = "-ljansson";
-        argv[n++] = "-lcrypto";
-        argv[n++] = "-lpcre2-8";
-    }
-    /* Shared libraries of optional features (libcurl for HTTP tasks). */
-    char dynamics[sizeof ASLC_DYNAMIC_LIBS];
-    memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
-    for (char *tok = strtok(dynamics, " "); tok && n < 44; tok = strtok(NULL, " "))
-        argv[n++] = tok;
-    argv[n++] = "-lpthread";
-    argv[n++] = "-lm";
-    argv[n] = NULL;
-    int rc = run((char *const *)argv, err);
+        args[n++] = "-g";
+    args[n++] = incflag;
+    args[n++] = tmpl;
+    args[n] = NULL;
+    bool ok = asl_build_link(cc, args, output, err);
     unlink(tmpl);
-    if (rc != 0) {
-        if (rc > 0) {
-            *err = malloc(256 + strlen(cc));
-            sprintf(*err, "'%s' failed with status %d", cc, rc);
-        }
-        return false;
-    }
-    return true;
+    return ok;
 }
