@@ -563,6 +563,14 @@ static int aborted(aslrt_exec *ex)
     return 0;
 }
 
+/* What stops a handler that is running: a failed sibling branch or
+ * iteration, or, at the top level, the execution's abort (SIGINT,
+ * SIGTERM). */
+static const volatile int *task_cancel(const aslrt_exec *ex)
+{
+    return ex->cancel ? ex->cancel : ex->cfg->abort_flag;
+}
+
 static bool abort_requested(const aslrt_exec *ex)
 {
     return aslrtp_flag(ex->cfg->abort_flag) || aslrtp_flag(ex->cancel);
@@ -974,7 +982,7 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     bool tail = log_type && strcmp(log_type, "Tail") == 0;
     char *log = NULL;
     char *ran = NULL;   /* the version that ran, when the handler says (HTTP) */
-    int ok = aslrtp_task_invoke_lambda(ex->cfg->bindings, arn, event, timeout, ex->cancel, 1,
+    int ok = aslrtp_task_invoke_lambda(ex->cfg->bindings, arn, event, timeout, task_cancel(ex), 1,
                                        &len, tail ? &log : NULL, &ran, &res, err);
     json_decref(event);
     if (!ok && err->error) {
@@ -1267,8 +1275,15 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     if (ok < 0 && optimized)
         ok = invoke_lambda(ex, EFF(f), timeout, &out, &err);
     else if (ok < 0)
-        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, ex->cancel,
+        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, EFF(f), timeout, task_cancel(ex),
                                 &out, &err);
+    if (!ok && aslrtp_flag(ex->cfg->abort_flag)) {
+        /* Stopped by the execution's abort, not failed. */
+        if (cb)
+            aslrtp_cb_close(cb);
+        aslrt_error_clear(&err);
+        return aborted(ex);
+    }
     if (cb && !ok) {
         aslrtp_cb_close(cb);
     } else if (cb) {

@@ -161,6 +161,18 @@ wait "$pid"
 rc=$?
 expect "run: SIGTERM aborts the execution with exit 4" \
     eval '[ "$rc" = 4 ] && [ $((SECONDS - start)) -lt 10 ]'
+# ... and one whose task handler is running: the handler is stopped too.
+start=$SECONDS
+SLEEP_PIDFILE=$tmp/sleep.pid "$aslc" run "$cli/task-sleep.asl.json" --bindings "$bindings" \
+    --input '{}' >"$tmp/abort.out" 2>"$tmp/abort.err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect "run: SIGTERM during a task aborts at once and stops its handler" \
+    eval '[ "$rc" = 4 ] && [ $((SECONDS - start)) -lt 10 ] && [ -s "$tmp/sleep.pid" ] &&
+          ! kill -0 "$(cat "$tmp/sleep.pid")" 2>/dev/null'
 run "$aslc" run "$cli/fail.asl.json" --input '{}'
 expect "run: a Fail state exits 1 with its Error and Cause" \
     eval '[ "$rc" = 1 ] && output_is "{\"Error\": \"Order.Rejected\", \"Cause\": \"the order was rejected\"}"'
