@@ -623,6 +623,20 @@ static const char *want_enum(parser *p, json_t *v, const char *ptr, const char *
     return NULL;
 }
 
+/* ItemReader's and ResultWriter's Parameters (JSONPath) or Arguments
+ * (JSONata): checks the one the query language has; false for any other
+ * key. */
+static bool parse_arguments(parser *p, const char *key, json_t *val, const char *fptr)
+{
+    if (!p->jsonata && strcmp(key, "Parameters") == 0)
+        check_object_template(p, val, fptr, key);
+    else if (p->jsonata && strcmp(key, "Arguments") == 0)
+        check_jsonata(p, val, fptr);
+    else
+        return false;
+    return true;
+}
+
 static void parse_item_reader(parser *p, asl_state *s, json_t *o, const char *ptr)
 {
     if (!json_is_object(o)) {
@@ -639,11 +653,7 @@ static void parse_item_reader(parser *p, asl_state *s, json_t *o, const char *pt
             s->reader_resource = want_enum(p, val, fptr, key, rs,
                                            "arn:aws:states:::s3:getObject, "
                                            "arn:aws:states:::s3:listObjectsV2");
-        } else if (!p->jsonata && strcmp(key, "Parameters") == 0) {
-            check_object_template(p, val, fptr, key);
-            s->reader_params = val;
-        } else if (p->jsonata && strcmp(key, "Arguments") == 0) {
-            check_jsonata(p, val, fptr);
+        } else if (parse_arguments(p, key, val, fptr)) {
             s->reader_params = val;
         } else if (strcmp(key, "ReaderConfig") == 0) {
             if (!json_is_object(val)) {
@@ -768,11 +778,7 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
         if (strcmp(key, "Resource") == 0) {
             static const char *const rs[] = {"arn:aws:states:::s3:putObject", NULL};
             s->writer_resource = want_enum(p, val, fptr, key, rs, "arn:aws:states:::s3:putObject");
-        } else if (!p->jsonata && strcmp(key, "Parameters") == 0) {
-            check_object_template(p, val, fptr, key);
-            s->writer_params = val;
-        } else if (p->jsonata && strcmp(key, "Arguments") == 0) {
-            check_jsonata(p, val, fptr);
+        } else if (parse_arguments(p, key, val, fptr)) {
             s->writer_params = val;
         } else if (strcmp(key, "WriterConfig") == 0) {
             if (!json_is_object(val)) {

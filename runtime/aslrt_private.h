@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -462,6 +463,10 @@ int aslrtp_fd_move_high(int fd);
 int aslrtp_pipe(int p[2]);
 void aslrtp_fd_close(int *fd);
 void aslrtp_fd_nonblock(int fd);
+/* Starts argv (in cwd, when given) in its own process group, with pipes on
+ * its stdin, stdout and stderr whose other ends go to fds[0..2].  Returns 0
+ * or an errno value. */
+int aslrtp_spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3]);
 
 /* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
 

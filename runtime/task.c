@@ -653,11 +653,10 @@ static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 }
 
-/* Runs argv with in on its stdin.  Returns 0, or an errno value when the
- * program could not be started. */
-static int run_program(char *const *argv, const char *cwd, const char *in,
-                       size_t in_len, double timeout_s, const volatile int *cancel,
-                       outcome *o)
+/* Starts argv (in cwd, when given) in its own process group with pipes on
+ * its stdin, stdout and stderr: fds receives our ends of them, in that
+ * order.  Returns 0, or an errno value when it could not be started. */
+int aslrtp_spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3])
 {
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
     if (aslrtp_pipe(pin) || aslrtp_pipe(pout) || aslrtp_pipe(perr)) {
@@ -696,8 +695,8 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                   POSIX_SPAWN_SETSIGDEF);
 
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+    *pid = -1;
+    int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     aslrtp_fd_close(&pin[0]);
@@ -709,7 +708,24 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
         aslrtp_fd_close(&perr[0]);
         return rc;
     }
-    exchange(pid, pin[1], pout[0], perr[0], in, in_len, timeout_s, cancel, o);
+    fds[0] = pin[1];
+    fds[1] = pout[0];
+    fds[2] = perr[0];
+    return 0;
+}
+
+/* Runs argv with in on its stdin.  Returns 0, or an errno value when the
+ * program could not be started. */
+static int run_program(char *const *argv, const char *cwd, const char *in,
+                       size_t in_len, double timeout_s, const volatile int *cancel,
+                       outcome *o)
+{
+    pid_t pid;
+    int fds[3];
+    int rc = aslrtp_spawn(argv, cwd, &pid, fds);
+    if (rc != 0)
+        return rc;
+    exchange(pid, fds[0], fds[1], fds[2], in, in_len, timeout_s, cancel, o);
     return 0;
 }
 

@@ -66,7 +66,7 @@
  * close-on-exec descriptors on our side, as per-call programs do.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* pipe2, posix_spawn_file_actions_addchdir_np */
+#define _GNU_SOURCE
 #endif
 
 #include <errno.h>
@@ -75,7 +75,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +86,6 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
-
-extern char **environ;
 
 /* As in task.c: the payload quota, and how much output a Cause quotes. */
 #define DATA_LIMIT 262144
@@ -226,63 +223,19 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
         argv = pyargv;
     }
 
-    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-    if (aslrtp_pipe(pin) || aslrtp_pipe(pout) || aslrtp_pipe(perr)) {
-        int e = errno ? errno : EMFILE;
-        aslrtp_fd_close(&pin[0]);
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&pout[1]);
-        aslrtp_fd_close(&perr[0]);
-        aslrtp_fd_close(&perr[1]);
-        return e;
-    }
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
-    if (w->cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, w->cwd);
-
-    /* Its own process group, no blocked signals, SIGPIPE, SIGCHLD and
-     * SIGXFSZ at their defaults: as task.c starts a program. */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGCHLD);
-    sigaddset(&dfl, SIGXFSZ);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                  POSIX_SPAWN_SETSIGDEF);
-
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    aslrtp_fd_close(&pin[0]);
-    aslrtp_fd_close(&pout[1]);
-    aslrtp_fd_close(&perr[1]);
-    if (rc != 0) {
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&perr[0]);
+    pid_t pid;
+    int fds[3];
+    int rc = aslrtp_spawn(argv, w->cwd, &pid, fds);
+    if (rc != 0)
         return rc;
-    }
 
     proc *p = calloc(1, sizeof *p);
     if (!p)
         out_of_memory();
     p->pid = pid;
-    p->in = pin[1];
-    p->out = pout[0];
-    p->err = perr[0];
+    p->in = fds[0];
+    p->out = fds[1];
+    p->err = fds[2];
     p->pidfd = -1;
 #ifdef SYS_pidfd_open
     p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
