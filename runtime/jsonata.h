@@ -244,7 +244,7 @@ void jn_ctx_set_slot(jn_ctx *cx, int slot, void *p, void (*destroy)(void *));
 /* ==== errors ============================================================ */
 
 typedef struct jn_error {
-    char code[8];           /* "T1006", "S0202", "D3001", ... */
+    char code[16];          /* "T1006", "S0202", "D3001", ..., "States.Runtime" */
     int position;           /* character offset (1-based end as jsonata-js) or -1 */
     char token[64];         /* the offending token, when there is one */
     char message[512];      /* the message as jsonata-js words it */
