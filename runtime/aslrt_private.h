@@ -454,6 +454,14 @@ const char *aslrtp_text_trim(const char *s, size_t *n);
 void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max);
 /* Sets err to (name, the text of b) and frees b's data. */
 void aslrtp_fail_with(aslrt_error *err, const char *name, aslrtp_buf *b);
+/* A handler's stderr as a Cause quotes it: tail holds its last bytes (at
+ * least ASLRTP_STDERR_TAIL once that many came, at most twice that) and
+ * *cut says that earlier bytes were dropped. */
+#define ASLRTP_STDERR_TAIL 2048
+void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n);
+/* Appends "\nstderr: " and the last ASLRTP_STDERR_TAIL bytes of tail, the
+ * same whatever reads the pipe cut them into; nothing if it is blank. */
+void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut);
 const char *aslrtp_errstr(int e, char *buf, size_t size);
 /* "SIGSEGV", or "signal N". */
 const char *aslrtp_signal_name(int sig, char *buf, size_t size);

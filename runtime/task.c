@@ -71,8 +71,7 @@ extern char **environ;
 /* Step Functions' payload quota: a task result above it fails the state
  * with States.DataLimitExceeded (ASL-REFERENCE §17.1, §23). */
 #define DATA_LIMIT 262144
-/* How much of a program's stderr and stdout a Cause quotes. */
-#define STDERR_TAIL 2048
+/* How much of a program's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
 #define STDOUT_EXCERPT 512
 
 #define BINDINGS_ERROR "aslc.BindingsError"
@@ -325,6 +324,47 @@ void aslrtp_fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
     free(aslrtp_buf_finish(b));
 }
 
+void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n)
+{
+    if (n >= ASLRTP_STDERR_TAIL) {
+        *cut |= tail->len > 0 || n > ASLRTP_STDERR_TAIL;
+        tail->len = 0;
+        aslrtp_buf_add(tail, s + n - ASLRTP_STDERR_TAIL, ASLRTP_STDERR_TAIL);
+        return;
+    }
+    aslrtp_buf_add(tail, s, n);
+    if (tail->len > 2 * ASLRTP_STDERR_TAIL) {
+        memmove(tail->data, tail->data + tail->len - ASLRTP_STDERR_TAIL, ASLRTP_STDERR_TAIL);
+        tail->len = ASLRTP_STDERR_TAIL;
+        tail->data[tail->len] = '\0';
+        *cut = 1;
+    }
+}
+
+void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut)
+{
+    size_t n = tail->len;
+    const char *s = tail->data ? tail->data : "";
+    if (n > ASLRTP_STDERR_TAIL) {
+        s += n - ASLRTP_STDERR_TAIL;
+        n = ASLRTP_STDERR_TAIL;
+        cut = 1;
+    }
+    s = aslrtp_text_trim(s, &n);
+    if (!n)
+        return;
+    aslrtp_buf_adds(b, "\nstderr: ");
+    if (cut) {
+        /* the tail may begin inside a character */
+        while (n && ((unsigned char)*s & 0xC0) == 0x80) {
+            s++;
+            n--;
+        }
+        aslrtp_buf_adds(b, "...");
+    }
+    aslrtp_text_add(b, s, n);
+}
+
 /* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
 const char *aslrtp_errstr(int e, char *buf, size_t size)
 {
@@ -379,7 +419,7 @@ typedef struct outcome {
     int cancelled;              /* stopped because *cancel became non-zero */
     aslrtp_buf out;             /* stdout: the first DATA_LIMIT + 1 bytes */
     size_t out_total;           /* every byte written to stdout */
-    aslrtp_buf err;             /* stderr: its last STDERR_TAIL bytes or more */
+    aslrtp_buf err;             /* stderr: its tail (aslrtp_tail_keep) */
     int err_cut;                /* stderr began before what err holds */
 } outcome;
 
@@ -461,19 +501,7 @@ static void keep_stderr(outcome *o, const char *s, size_t n)
             break;
         off += (size_t)w;
     }
-    if (n >= STDERR_TAIL) {
-        o->err_cut |= o->err.len > 0 || n > STDERR_TAIL;
-        o->err.len = 0;
-        aslrtp_buf_add(&o->err, s + n - STDERR_TAIL, STDERR_TAIL);
-        return;
-    }
-    aslrtp_buf_add(&o->err, s, n);
-    if (o->err.len > 2 * STDERR_TAIL) {
-        memmove(o->err.data, o->err.data + o->err.len - STDERR_TAIL, STDERR_TAIL);
-        o->err.len = STDERR_TAIL;
-        o->err.data[o->err.len] = '\0';
-        o->err_cut = 1;
-    }
+    aslrtp_tail_keep(&o->err, &o->err_cut, s, n);
 }
 
 /* Reads what fd has.  Returns 0 at EOF or on an error (the caller closes
@@ -828,20 +856,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     aslrtp_buf_adds(&b, " (");
     add_handler_name(&b, h);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    size_t en = o->err.len;
-    const char *etext = aslrtp_text_trim(o->err.data ? o->err.data : "", &en);
-    if (en) {
-        aslrtp_buf_adds(&b, "\nstderr: ");
-        if (o->err_cut) {
-            /* the tail may begin inside a character */
-            while (en && ((unsigned char)*etext & 0xC0) == 0x80) {
-                etext++;
-                en--;
-            }
-            aslrtp_buf_adds(&b, "...");
-        }
-        aslrtp_text_add(&b, etext, en);
-    }
+    aslrtp_tail_add(&b, &o->err, o->err_cut);
     if (n) {
         aslrtp_buf_adds(&b, "\nstdout: ");
         aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);

@@ -89,7 +89,6 @@
 
 /* As in task.c: the payload quota, and how much output a Cause quotes. */
 #define DATA_LIMIT 262144
-#define STDERR_TAIL 2048
 #define STDOUT_EXCERPT 512
 /* How much of one response line is kept: a result at the quota, base64
  * and the envelope fit; beyond it bytes are only counted. */
@@ -265,19 +264,7 @@ static void keep_stderr(call *c, const char *s, size_t n)
     }
     if (!c)
         return;
-    if (n >= STDERR_TAIL) {
-        c->err_cut |= c->err.len > 0 || n > STDERR_TAIL;
-        c->err.len = 0;
-        aslrtp_buf_add(&c->err, s + n - STDERR_TAIL, STDERR_TAIL);
-        return;
-    }
-    aslrtp_buf_add(&c->err, s, n);
-    if (c->err.len > 2 * STDERR_TAIL) {
-        memmove(c->err.data, c->err.data + c->err.len - STDERR_TAIL, STDERR_TAIL);
-        c->err.len = STDERR_TAIL;
-        c->err.data[c->err.len] = '\0';
-        c->err_cut = 1;
-    }
+    aslrtp_tail_keep(&c->err, &c->err_cut, s, n);
 }
 
 /* Takes stdout bytes: into the response line until it ends, after it into
@@ -670,19 +657,7 @@ static void crashed(const aslrtp_worker *w, const char *resource, int status,
     aslrtp_buf_adds(&b, " (");
     add_handler_name(&b, w);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    size_t en = c->err.len;
-    const char *etext = aslrtp_text_trim(c->err.data ? c->err.data : "", &en);
-    if (en) {
-        aslrtp_buf_adds(&b, "\nstderr: ");
-        if (c->err_cut) {
-            while (en && ((unsigned char)*etext & 0xC0) == 0x80) {
-                etext++;
-                en--;
-            }
-            aslrtp_buf_adds(&b, "...");
-        }
-        aslrtp_text_add(&b, etext, en);
-    }
+    aslrtp_tail_add(&b, &c->err, c->err_cut);
     size_t n = c->line.len;
     const char *text = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
     if (n) {

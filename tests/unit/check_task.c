@@ -143,7 +143,8 @@ static int count_fds(void)
  * nothing reaps it, as under a minimal container init). */
 static int process_dead(pid_t pid)
 {
-    for (int i = 0; i < 200; i++) {
+    /* 20 s: a guard against a hang, not a measure */
+    for (int i = 0; i < 2000; i++) {
         if (kill(pid, 0) != 0 && errno == ESRCH)
             return 1;
         char path[64], stat[256] = "";
@@ -487,6 +488,10 @@ START_TEST(test_program_exit_status)
     cause = expect_error(b, "r", "{}", 0, "Lambda.Unknown");
     assert_contains(cause, "the real reason");
     ck_assert(strstr(cause, "log line 0\n") == NULL);
+    /* the last 2,048 bytes, whatever reads the pipe cut them into */
+    const char *quote = strstr(cause, "\nstderr: ...");
+    ck_assert_ptr_nonnull(quote);
+    ck_assert_uint_le(strlen(quote + strlen("\nstderr: ...")), 2048);
     ck_assert_uint_lt(strlen(cause), 4096);
     free(cause);
     aslrt_bindings_destroy(b);
@@ -522,7 +527,7 @@ END_TEST
 START_TEST(test_program_timeout)
 {
     char *pidfile = path_in("timeout.pid");
-    char *prog = script("timeout.sh", "sleep 30 &\necho $! > \"$1\"\nwait\n");
+    char *prog = script("timeout.sh", "sleep 600 &\necho $! > \"$1\"\nwait\n");
     aslrt_bindings *b = aslrt_bindings_create();
     const char *argv[] = { prog, pidfile, NULL };
     ck_assert(aslrt_bindings_add_program(b, "slow", argv, NULL));
@@ -532,7 +537,9 @@ START_TEST(test_program_timeout)
     char *cause = expect_error(b, "slow", "{}", 1.0, "States.Timeout");
     double took = elapsed_s(&t0);
     ck_assert_ptr_null(cause);
-    ck_assert_msg(took >= 0.9 && took < 5.0, "timed out after %.2f s", took);
+    /* not before its time; that it did not wait for the sleep, longer than
+     * the test case's timeout, shows by its return */
+    ck_assert_msg(took >= 0.9, "timed out after %.2f s", took);
     /* the program's own child died with it */
     ck_assert_msg(process_dead(read_pid(pidfile)), "the background sleep survived");
 
@@ -545,19 +552,16 @@ END_TEST
 START_TEST(test_program_background_child)
 {
     /* The background sleep inherits stdout: waiting for EOF alone would
-     * take 30 s.  The call ends when the program exits, and the straggler
-     * is killed. */
+     * take 600 s, longer than the test case's timeout.  The call ends when
+     * the program exits, and the straggler is killed. */
     char *pidfile = path_in("background.pid");
-    char *prog = script("background.sh", "cat >/dev/null\nsleep 30 &\necho $! > \"$1\"\n"
+    char *prog = script("background.sh", "cat >/dev/null\nsleep 600 &\necho $! > \"$1\"\n"
                         "echo '{\"done\": true}'\n");
     aslrt_bindings *b = aslrt_bindings_create();
     const char *argv[] = { prog, pidfile, NULL };
     ck_assert(aslrt_bindings_add_program(b, "bg", argv, NULL));
 
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     expect_result(b, "bg", "{}", "{\"done\": true}");
-    ck_assert_msg(elapsed_s(&t0) < 5.0, "waited for the background child");
     ck_assert_msg(process_dead(read_pid(pidfile)), "the background sleep survived");
 
     aslrt_bindings_destroy(b);
@@ -1150,15 +1154,13 @@ END_TEST
 
 START_TEST(test_py_timeout)
 {
-    aslrt_bindings *b = python_binding("wait_60_seconds", "import time\n"
+    /* the sleep is longer than the test case's timeout */
+    aslrt_bindings *b = python_binding("wait_600_seconds", "import time\n"
                                        "def handler(event, context):\n"
-                                       "    time.sleep(60)\n    return event\n");
-    char *arn = lambda_arn("wait_60_seconds");
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+                                       "    time.sleep(600)\n    return event\n");
+    char *arn = lambda_arn("wait_600_seconds");
     char *cause = expect_error(b, arn, "{}", 1.0, "States.Timeout");
     ck_assert_ptr_null(cause);
-    ck_assert(elapsed_s(&t0) < 5.0);
     free(arn);
     aslrt_bindings_destroy(b);
 }
