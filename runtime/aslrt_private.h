@@ -230,9 +230,11 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
 
 /* ==== mock.c: mocked Task responses ===================================== */
 
-/* The mocked answer of state (index) at its call-th invocation (from 0):
- * -1 when the state is not mocked; 1 with *out (new) for a Return; 0 with
- * err filled for a Throw or a missing or malformed entry. */
+/* True when the mock file (mk may be NULL) answers state (index). */
+bool aslrtp_mock_covers(const aslrt_mocks *mk, int state);
+/* The mocked answer of a covered state (index) at its call-th invocation
+ * (from 0): 1 with *out (new) for a Return; 0 with err filled for a Throw
+ * or a missing or malformed entry. */
 int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name, long call,
                        json_t **out, aslrt_error *err);
 
@@ -444,8 +446,11 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
                              const unsigned char *failed, json_t *inputs,
                              aslrt_error *err);
 
-/* ==== task.c: text and process helpers shared by the handler kinds ====== */
+/* ==== text.c: the text of Causes ======================================= */
 
+/* Byte length of the UTF-8 character that starts with c (1 for a stray
+ * byte). */
+size_t aslrtp_utf8_len(unsigned char c);
 /* Appends n bytes of s as valid UTF-8 (bad bytes become U+FFFD). */
 void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n);
 /* s without leading and trailing blanks; *n is its length in and out. */
@@ -462,19 +467,70 @@ void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 /* Appends "\nstderr: " and the last ASLRTP_STDERR_TAIL bytes of tail, the
  * same whatever reads the pipe cut them into; nothing if it is blank. */
 void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut);
+/* strerror_r: the text of errno value e. */
 const char *aslrtp_errstr(int e, char *buf, size_t size);
-/* "SIGSEGV", or "signal N". */
+/* Go's name of a signal, as Lambda reports it ("segmentation fault"), or
+ * "signal N". */
 const char *aslrtp_signal_name(int sig, char *buf, size_t size);
-/* Descriptors of handler processes: moved above the standard three,
- * close-on-exec pipes, closing that clears the slot, non-blocking mode. */
-int aslrtp_fd_move_high(int fd);
-int aslrtp_pipe(int p[2]);
+
+/* ==== proc.c: handler processes and the one poll loop =================== */
+
+/* A handler process in its own process group, and our ends of its pipes
+ * (close-on-exec, non-blocking; -1 once closed). */
+typedef struct aslrtp_proc {
+    pid_t pid;
+    int in, out, err;           /* its stdin, stdout, stderr */
+    int pidfd;                  /* readable once it exits; -1 without pidfd_open */
+} aslrtp_proc;
+
+/* Starts argv (in cwd, when given).  Returns 0, or an errno value when it
+ * could not be started. */
+int aslrtp_proc_start(char *const *argv, const char *cwd, aslrtp_proc *p);
+/* True once it has exited (it stays a zombie until reaped). */
+int aslrtp_proc_exited(const aslrtp_proc *p);
+/* Kills what is left of its process group, and it. */
+void aslrtp_proc_kill(aslrtp_proc *p);
+/* Waits for it, closes our descriptors and returns its wait status. */
+int aslrtp_proc_reap(aslrtp_proc *p);
+/* Closes *fd (when open) and sets it to -1. */
 void aslrtp_fd_close(int *fd);
-void aslrtp_fd_nonblock(int fd);
-/* Starts argv (in cwd, when given) in its own process group, with pipes on
- * its stdin, stdout and stderr whose other ends go to fds[0..2].  Returns 0
- * or an errno value. */
-int aslrtp_spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3]);
+/* The monotonic-clock time timeout_s from now, for aslrtp_talk.deadline
+ * (-1, none, when timeout_s <= 0). */
+long long aslrtp_proc_deadline(double timeout_s);
+
+/* One exchange with a process: the poll loop's instructions and outcome. */
+typedef struct aslrtp_talk {
+    const char *in;             /* written to its stdin */
+    size_t in_len;
+    int close_in;               /* close its stdin once in is written */
+    int skip_stdout;            /* leave its stdout unread */
+    long long deadline;         /* aslrtp_proc_deadline; -1: none */
+    long long eof_grace_ms;     /* once its stdout ended, how long it may take
+                                   to exit; -1: as long as it takes */
+    const volatile int *cancel; /* stop once set (may be NULL) */
+    /* Receives what it writes on stdout (is_stdout) or stderr. */
+    void (*output)(void *ud, int is_stdout, const char *s, size_t n);
+    int (*done)(void *ud);      /* stop once true (NULL: at its exit) */
+    void *ud;
+    size_t sent;                /* out: bytes of in written */
+    int exited, timed_out, cancelled; /* out: why the loop stopped */
+} aslrtp_talk;
+
+/* The poll loop: writes t->in, passes output on, and returns once t->done,
+ * the process's exit, the deadline, the end of the grace or the cancel
+ * flag says so (or poll fails).  SIGPIPE is blocked in the calling thread
+ * meanwhile. */
+void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t);
+/* Passes on what is left in its stdout (is_stdout) or stderr, bounded. */
+void aslrtp_proc_drain(aslrtp_proc *p, aslrtp_talk *t, int is_stdout);
+/* A per-call program: starts argv, talks (t->in, then EOF on its stdin)
+ * until it exits, times out or is cancelled, kills what is left of its
+ * group, drains its output (when it exited) and reaps it into *status.
+ * Returns 0, or an errno value when it could not be started. */
+int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *status);
+/* A handler's stderr: passed through to ours (the handler's log, as
+ * CloudWatch would show it) and its tail kept (tail may be NULL). */
+void aslrtp_proc_log(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 
 /* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
 

@@ -171,11 +171,20 @@ void aslrt_mocks_destroy(aslrt_mocks *mk)
     free(mk);
 }
 
+bool aslrtp_mock_covers(const aslrt_mocks *mk, int state)
+{
+    return mk && state >= 0 && state < mk->nstates && mk->states[state].ranges != NULL;
+}
+
 int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name, long call,
                        json_t **out, aslrt_error *err)
 {
-    if (!mk || state < 0 || state >= mk->nstates || !mk->states[state].ranges)
-        return -1;
+    if (!aslrtp_mock_covers(mk, state)) {
+        char *c = aslrtp_strdupf("state '%s' is not mocked", state_name);
+        aslrt_error_set(err, "States.Runtime", c);
+        free(c);
+        return 0;
+    }
     const mock_state *ms = &mk->states[state];
     const mock_range *r = NULL;
     for (size_t i = 0; i < ms->nranges; i++)

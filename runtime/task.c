@@ -26,27 +26,17 @@
  * The table is immutable once built (a worker binding's process pools
  * have their own lock), and a call keeps all of its state on its own
  * stack, so Map iterations and Parallel branches may call handlers from
- * several threads at once.  Every descriptor is opened close-on-exec so
- * that concurrent spawns never leak one call's pipes into another's child
- * (which would hold them open and hang the other call).
+ * several threads at once.
  *
- * A program runs in its own process group.  When it exits, or its
- * TimeoutSeconds runs out, the whole group is killed: a Lambda sandbox is
- * frozen once the handler returns, and nothing a task started may outlive
- * it here either (a background child holding stdout open would otherwise
- * keep the call waiting for EOF).
+ * Layering.  This file is the top of the handler layers: it dispatches to
+ * task_worker.c and task_http.c, which like it run processes through
+ * proc.c (spawning, the poll loop, killing process groups) and word
+ * Causes through text.c; nothing below calls back up.  Here remain the
+ * table, the bindings-file loader, and what a per-call program's run
+ * (proc.c's aslrtp_proc_run) means as a result or an error.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* pipe2, posix_spawn_file_actions_addchdir_np */
-#endif
-
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,15 +44,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "aslrt_private.h"
-
-extern char **environ;
 
 #ifndef ASLC_PKGDATADIR
 #define ASLC_PKGDATADIR "/usr/local/share/aslc"
@@ -191,19 +177,6 @@ int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
     return 1;
 }
 
-/* Byte length of the UTF-8 character that starts with c (1 for a stray
- * byte), so that '?' matches one character of a non-ASCII name. */
-static size_t utf8_len(unsigned char c)
-{
-    if (c >= 0xF0 && c <= 0xF4)
-        return 4;
-    if (c >= 0xE0)
-        return c <= 0xEF ? 3 : 1;
-    if (c >= 0xC2)
-        return 2;
-    return 1;
-}
-
 /* Glob match with '*' and '?' only.  Greedy with one backtrack point: on a
  * mismatch the last '*' absorbs one more character, which is enough for
  * patterns without character classes and keeps the match linear in
@@ -216,7 +189,7 @@ static int glob_match(const char *p, const char *s)
             star = p++;
             resume = s;
         } else if (*p == '?') {
-            size_t n = utf8_len((unsigned char)*s);
+            size_t n = aslrtp_utf8_len((unsigned char)*s);
             while (n > 1 && s[1] && ((unsigned char)s[1] & 0xC0) == 0x80) {
                 s++;
                 n--;
@@ -248,158 +221,6 @@ static const binding *lookup(const aslrt_bindings *b, const char *resource)
     return NULL;
 }
 
-/* ==== Text for causes ==================================================== */
-
-/* Appends s[0..n) as valid UTF-8: a Cause ends up inside JSON, and jansson
- * refuses a string that is not UTF-8.  Bad bytes and NULs become U+FFFD. */
-void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : utf8_len(c);
-        int ok = c != 0 && (c < 0x80 || len > 1) && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
-        if (ok && len >= 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            /* overlong forms, surrogates, beyond U+10FFFF */
-            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
-                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
-                ok = 0;
-        }
-        if (!ok) {
-            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
-            i++;
-            continue;
-        }
-        aslrtp_buf_add(b, s + i, len);
-        i += len;
-    }
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Trims s[0..*n) of surrounding whitespace; returns the new start. */
-const char *aslrtp_text_trim(const char *s, size_t *n)
-{
-    size_t len = *n;
-    while (len && is_space(*s)) {
-        s++;
-        len--;
-    }
-    while (len && is_space(s[len - 1]))
-        len--;
-    *n = len;
-    return s;
-}
-
-/* Appends at most max bytes of s[0..n), cut at a character boundary, with
- * "..." when something was left out. */
-void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
-{
-    if (n <= max) {
-        aslrtp_text_add(b, s, n);
-        return;
-    }
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    aslrtp_text_add(b, s, k);
-    aslrtp_buf_adds(b, "...");
-}
-
-/* Sets err to (name, the text of b), made valid UTF-8 on the way: paths,
- * jansson's messages and a program's output may hold any bytes.  Resets b. */
-void aslrtp_fail_with(aslrt_error *err, const char *name, aslrtp_buf *b)
-{
-    aslrtp_buf clean = { 0 };
-    aslrtp_text_add(&clean, b->data ? b->data : "", b->len);
-    char *cause = aslrtp_buf_finish(&clean);
-    aslrt_error_set(err, name, cause);
-    free(cause);
-    free(aslrtp_buf_finish(b));
-}
-
-void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n)
-{
-    if (n >= ASLRTP_STDERR_TAIL) {
-        *cut |= tail->len > 0 || n > ASLRTP_STDERR_TAIL;
-        tail->len = 0;
-        aslrtp_buf_add(tail, s + n - ASLRTP_STDERR_TAIL, ASLRTP_STDERR_TAIL);
-        return;
-    }
-    aslrtp_buf_add(tail, s, n);
-    if (tail->len > 2 * ASLRTP_STDERR_TAIL) {
-        memmove(tail->data, tail->data + tail->len - ASLRTP_STDERR_TAIL, ASLRTP_STDERR_TAIL);
-        tail->len = ASLRTP_STDERR_TAIL;
-        tail->data[tail->len] = '\0';
-        *cut = 1;
-    }
-}
-
-void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut)
-{
-    size_t n = tail->len;
-    const char *s = tail->data ? tail->data : "";
-    if (n > ASLRTP_STDERR_TAIL) {
-        s += n - ASLRTP_STDERR_TAIL;
-        n = ASLRTP_STDERR_TAIL;
-        cut = 1;
-    }
-    s = aslrtp_text_trim(s, &n);
-    if (!n)
-        return;
-    aslrtp_buf_adds(b, "\nstderr: ");
-    if (cut) {
-        /* the tail may begin inside a character */
-        while (n && ((unsigned char)*s & 0xC0) == 0x80) {
-            s++;
-            n--;
-        }
-        aslrtp_buf_adds(b, "...");
-    }
-    aslrtp_text_add(b, s, n);
-}
-
-/* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
-const char *aslrtp_errstr(int e, char *buf, size_t size)
-{
-    return strerror_r(e, buf, size);
-}
-
-/* Go's names for signals: Lambda reports a runtime that died as
- * "Runtime exited with error: signal: segmentation fault", which is Go's
- * os/exec wording (the Lambda service is written in Go). */
-const char *aslrtp_signal_name(int sig, char *buf, size_t size)
-{
-    switch (sig) {
-    case SIGHUP: return "hangup";
-    case SIGINT: return "interrupt";
-    case SIGQUIT: return "quit";
-    case SIGILL: return "illegal instruction";
-    case SIGTRAP: return "trace/breakpoint trap";
-    case SIGABRT: return "aborted";
-    case SIGBUS: return "bus error";
-    case SIGFPE: return "floating point exception";
-    case SIGKILL: return "killed";
-    case SIGUSR1: return "user defined signal 1";
-    case SIGSEGV: return "segmentation fault";
-    case SIGUSR2: return "user defined signal 2";
-    case SIGPIPE: return "broken pipe";
-    case SIGALRM: return "alarm clock";
-    case SIGTERM: return "terminated";
-    case SIGXCPU: return "CPU time limit exceeded";
-    case SIGXFSZ: return "file size limit exceeded";
-    default:
-        snprintf(buf, size, "signal %d", sig);
-        return buf;
-    }
-}
-
 /* How a handler is named in causes: the program, or the Python file and
  * its function. */
 static void add_handler_name(aslrtp_buf *b, const binding *h)
@@ -423,323 +244,21 @@ typedef struct outcome {
     int err_cut;                /* stderr began before what err holds */
 } outcome;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Moves fd above 2, so that the child's dup2 onto 0, 1 and 2 cannot
- * overwrite another pipe end when our own standard streams are closed. */
-int aslrtp_fd_move_high(int fd)
-{
-    if (fd > 2)
-        return fd;
-    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return nfd;
-}
-
-int aslrtp_pipe(int p[2])
-{
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        p[0] = p[1] = -1;
-        return -1;
-    }
-    p[0] = aslrtp_fd_move_high(p[0]);
-    p[1] = aslrtp_fd_move_high(p[1]);
-    if (p[0] < 0 || p[1] < 0) {
-        int e = errno;
-        if (p[0] >= 0)
-            close(p[0]);
-        if (p[1] >= 0)
-            close(p[1]);
-        p[0] = p[1] = -1;
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-void aslrtp_fd_close(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-void aslrtp_fd_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 /* Keeps the first DATA_LIMIT + 1 bytes of stdout: enough to know that a
- * result is over the quota, without holding a runaway program's output. */
-static void keep_stdout(outcome *o, const char *s, size_t n)
+ * result is over the quota, without holding a runaway program's output.
+ * stderr passes through to ours, its tail kept for the Cause of a crash. */
+static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
 {
+    outcome *o = ud;
+    if (!is_stdout) {
+        aslrtp_proc_log(&o->err, &o->err_cut, s, n);
+        return;
+    }
     o->out_total += n;
     if (o->out.len <= DATA_LIMIT) {
         size_t room = DATA_LIMIT + 1 - o->out.len;
         aslrtp_buf_add(&o->out, s, n < room ? n : room);
     }
-}
-
-/* Passes stderr through to ours (it is the handler's log, as CloudWatch
- * would show it) and keeps its tail for the Cause of a crash. */
-static void keep_stderr(outcome *o, const char *s, size_t n)
-{
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(STDERR_FILENO, s + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    aslrtp_tail_keep(&o->err, &o->err_cut, s, n);
-}
-
-/* Reads what fd has.  Returns 0 at EOF or on an error (the caller closes
- * fd), 1 otherwise.  With drain set, reads until the pipe is empty. */
-static int pump(int fd, outcome *o, int is_stdout, int drain)
-{
-    char chunk[65536];
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof chunk);
-        if (r > 0) {
-            if (is_stdout)
-                keep_stdout(o, chunk, (size_t)r);
-            else
-                keep_stderr(o, chunk, (size_t)r);
-            if (!drain)
-                return 1;
-            continue;
-        }
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 1;
-        return 0;
-    }
-}
-
-/* Without a pidfd: has the child exited?  WNOWAIT leaves it a zombie, which
- * keeps its pid, and so its process group id, from being reused before we
- * have killed the group. */
-static int child_exited(pid_t pid)
-{
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
-        return errno == ECHILD;
-    return si.si_pid == pid;
-}
-
-/* Feeds in[0..in_len) to the child, collects stdout and stderr, and waits
- * for it, all under one deadline.  Consumes the three descriptors. */
-static void exchange(pid_t pid, int in_fd, int out_fd, int err_fd,
-                     const char *in, size_t in_len, double timeout_s,
-                     const volatile int *cancel, outcome *o)
-{
-    long long deadline = -1;
-    if (timeout_s > 0)
-        deadline = now_ms() + (long long)(timeout_s * 1000.0 + 0.5);
-
-    /* A pidfd becomes readable when the child exits, so poll() wakes for
-     * that too.  Kernels before 5.3 lack it: then poll in short slices. */
-    int pidfd = -1;
-#ifdef SYS_pidfd_open
-    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
-
-    aslrtp_fd_nonblock(in_fd);
-    aslrtp_fd_nonblock(out_fd);
-    aslrtp_fd_nonblock(err_fd);
-
-    /* A child that exits without reading all of its input makes our write
-     * fail with EPIPE and raise SIGPIPE, which would kill the whole
-     * workflow.  Block it in this thread only, and swallow the one our
-     * writes raise (unless one was already pending for someone else). */
-    sigset_t pipe_set, old_mask, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
-    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-    int broke_pipe = 0;
-
-    size_t in_off = 0;
-    if (in_len == 0)
-        aslrtp_fd_close(&in_fd);
-
-    int exited = 0;
-    for (;;) {
-        struct pollfd fds[4];
-        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
-        if (in_fd >= 0) {
-            i_in = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = in_fd, .events = POLLOUT };
-        }
-        if (out_fd >= 0) {
-            i_out = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = out_fd, .events = POLLIN };
-        }
-        if (err_fd >= 0) {
-            i_err = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = err_fd, .events = POLLIN };
-        }
-        if (pidfd >= 0) {
-            i_pid = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-        }
-
-        int wait_ms = -1;
-        if (pidfd < 0)
-            wait_ms = (out_fd < 0 && err_fd < 0) ? 2 : 50;
-        /* A sibling branch failed, or the execution is aborted: stop the
-         * handler (and its group, below) within 50 ms. */
-        if (cancel) {
-            if (aslrtp_flag(cancel)) {
-                o->cancelled = 1;
-                break;
-            }
-            if (wait_ms < 0 || wait_ms > 50)
-                wait_ms = 50;
-        }
-        if (deadline >= 0) {
-            long long left = deadline - now_ms();
-            if (left <= 0) {
-                o->timed_out = 1;
-                break;
-            }
-            if (wait_ms < 0 || left < wait_ms)
-                wait_ms = (int)(left < INT_MAX ? left : INT_MAX);
-        }
-
-        int k = poll(fds, (nfds_t)nfds, wait_ms);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            break;              /* cannot wait: kill it below */
-        }
-
-        if (i_in >= 0 && fds[i_in].revents) {
-            size_t n = in_len - in_off;
-            ssize_t w = write(in_fd, in + in_off, n < 65536 ? n : 65536);
-            if (w > 0) {
-                in_off += (size_t)w;
-            } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                       errno != EINTR) {
-                /* The child closed its stdin: it wants no more input. */
-                broke_pipe |= errno == EPIPE;
-                in_off = in_len;
-            }
-            if (in_off == in_len)
-                aslrtp_fd_close(&in_fd);
-        }
-        if (i_out >= 0 && fds[i_out].revents && !pump(out_fd, o, 1, 0))
-            aslrtp_fd_close(&out_fd);
-        if (i_err >= 0 && fds[i_err].revents && !pump(err_fd, o, 0, 0))
-            aslrtp_fd_close(&err_fd);
-
-        if (pidfd >= 0 ? (i_pid >= 0 && fds[i_pid].revents != 0)
-                       : child_exited(pid)) {
-            exited = 1;
-            break;
-        }
-    }
-
-    /* Kill what is left of the group first: the child is at most a zombie
-     * now (its pid, so the group id, is still ours), and once the
-     * stragglers are dead nothing else writes to the pipes, so draining
-     * them ends. */
-    kill(-pid, SIGKILL);
-    if (!exited)
-        kill(pid, SIGKILL);     /* in case it left its process group */
-    else {
-        if (out_fd >= 0)
-            pump(out_fd, o, 1, 1);
-        if (err_fd >= 0)
-            pump(err_fd, o, 0, 1);
-    }
-    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
-        ;
-
-    aslrtp_fd_close(&in_fd);
-    aslrtp_fd_close(&out_fd);
-    aslrtp_fd_close(&err_fd);
-    aslrtp_fd_close(&pidfd);
-
-    if (broke_pipe && !was_pending) {
-        struct timespec zero = { 0, 0 };
-        sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-}
-
-/* Starts argv (in cwd, when given) in its own process group with pipes on
- * its stdin, stdout and stderr: fds receives our ends of them, in that
- * order.  Returns 0, or an errno value when it could not be started. */
-int aslrtp_spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3])
-{
-    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-    if (aslrtp_pipe(pin) || aslrtp_pipe(pout) || aslrtp_pipe(perr)) {
-        int e = errno ? errno : EMFILE;
-        aslrtp_fd_close(&pin[0]);
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&pout[1]);
-        aslrtp_fd_close(&perr[0]);
-        aslrtp_fd_close(&perr[1]);
-        return e;
-    }
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
-    if (cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, cwd);
-
-    /* Own process group (so a timeout kills the program's children too),
-     * no blocked signals, and SIGPIPE/SIGCHLD at their defaults whatever
-     * the embedding program did with them. */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGCHLD);
-    sigaddset(&dfl, SIGXFSZ);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                  POSIX_SPAWN_SETSIGDEF);
-
-    *pid = -1;
-    int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    aslrtp_fd_close(&pin[0]);
-    aslrtp_fd_close(&pout[1]);
-    aslrtp_fd_close(&perr[1]);
-    if (rc != 0) {
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&perr[0]);
-        return rc;
-    }
-    fds[0] = pin[1];
-    fds[1] = pout[0];
-    fds[2] = perr[0];
-    return 0;
 }
 
 /* Runs argv with in on its stdin.  Returns 0, or an errno value when the
@@ -748,13 +267,12 @@ static int run_program(char *const *argv, const char *cwd, const char *in,
                        size_t in_len, double timeout_s, const volatile int *cancel,
                        outcome *o)
 {
-    pid_t pid;
-    int fds[3];
-    int rc = aslrtp_spawn(argv, cwd, &pid, fds);
-    if (rc != 0)
-        return rc;
-    exchange(pid, fds[0], fds[1], fds[2], in, in_len, timeout_s, cancel, o);
-    return 0;
+    aslrtp_talk t = { .in = in, .in_len = in_len, .deadline = aslrtp_proc_deadline(timeout_s),
+                      .eof_grace_ms = -1, .cancel = cancel, .output = keep_output, .ud = o };
+    int rc = aslrtp_proc_run(argv, cwd, &t, &o->status);
+    o->timed_out = t.timed_out;
+    o->cancelled = t.cancelled;
+    return rc;
 }
 
 /* ==== From a run to a result or an error =============================== */

@@ -13,7 +13,7 @@
  *
  *  - 2xx without X-Amz-Function-Error: the body is the function's result
  *    (X-Amz-Executed-Version and X-Amz-Log-Result feed lambda:invoke's
- *    response envelope in exec.c);
+ *    response envelope in invoke.c);
  *  - 2xx with X-Amz-Function-Error (Handled or Unhandled): a function error,
  *    shaped exactly as task.c shapes a program handler's: Error is the
  *    payload's errorType, Cause the payload;
@@ -51,6 +51,9 @@
  *
  * Without libcurl (configure --without-libcurl) an "http" binding is
  * refused when the bindings file loads.
+ *
+ * Layering: task.c calls this; it words Causes through text.c and calls
+ * nothing above it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -908,7 +911,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     /* A peer that closes the connection while we write would raise SIGPIPE
      * on some TLS paths: block it in this thread only, and swallow the one
      * the transfer raised (unless one was already pending for someone
-     * else), as task.c does around a program's pipes. */
+     * else), as proc.c does around a program's pipes. */
     sigset_t pipe_set, old_mask, pending;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);

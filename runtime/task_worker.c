@@ -63,27 +63,22 @@
  * every worker's stdin is closed, which asks it to exit; after a grace
  * period of GRACE_MS whatever is left of each process group is killed, and
  * every worker is reaped.  Workers run in their own process groups, with
- * close-on-exec descriptors on our side, as per-call programs do.
+ * close-on-exec descriptors on our side, as per-call programs do: both are
+ * started, talked to (the one poll loop) and stopped by proc.c; Causes are
+ * worded through text.c.  Nothing here calls task.c, which calls this.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "aslrt_private.h"
 
@@ -100,9 +95,7 @@
 
 /* One worker process. */
 typedef struct proc {
-    pid_t pid;
-    int in, out, err;           /* our ends of its stdin, stdout, stderr */
-    int pidfd;                  /* readable once it exits; -1 without pidfd_open */
+    aslrtp_proc io;             /* the process and our ends of its pipes (proc.c) */
     aslrtp_buf rest;            /* stdout that came after the last response */
     struct proc *next;          /* next idle process of the pool */
 } proc;
@@ -126,6 +119,7 @@ struct aslrtp_worker {
 
 /* One call's exchange with its process. */
 typedef struct call {
+    struct proc *p;             /* the process it talks to */
     aslrtp_buf line;            /* the response line: its first LINE_KEEP bytes */
     size_t line_total;          /* every byte of it */
     int have_line;              /* the line ended ('\n' seen) */
@@ -143,14 +137,7 @@ static void out_of_memory(void)
     abort();
 }
 
-/* ==== Text for causes (the same wording as task.c) ====================== */
-
-
-
-
-
-
-
+/* How a handler is named in causes (the same wording as task.c). */
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
     if (w->python)
@@ -159,44 +146,14 @@ static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
         aslrtp_buf_addf(b, "program '%s'", w->argv[0]);
 }
 
-
 /* ==== Processes ========================================================= */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
-
-
-
-/* Has the process exited?  WNOWAIT leaves it a zombie, which keeps its
- * pid, and so its process group id, ours until the group is killed. */
-static int proc_exited(const proc *p)
-{
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
-        return errno == ECHILD;
-    return si.si_pid == p->pid;
-}
 
 /* Kills what is left of p's process group, reaps p and frees it.  Returns
  * its wait status. */
 static int proc_end(proc *p)
 {
-    int status = 0;
-    kill(-p->pid, SIGKILL);
-    kill(p->pid, SIGKILL);      /* in case it left its process group */
-    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    aslrtp_fd_close(&p->in);
-    aslrtp_fd_close(&p->out);
-    aslrtp_fd_close(&p->err);
-    aslrtp_fd_close(&p->pidfd);
+    aslrtp_proc_kill(&p->io);
+    int status = aslrtp_proc_reap(&p->io);
     free(p->rest.data);
     free(p);
     return status;
@@ -221,51 +178,19 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
         pyargv[k] = NULL;
         argv = pyargv;
     }
-
-    pid_t pid;
-    int fds[3];
-    int rc = aslrtp_spawn(argv, w->cwd, &pid, fds);
+    aslrtp_proc io;
+    int rc = aslrtp_proc_start(argv, w->cwd, &io);
     if (rc != 0)
         return rc;
-
     proc *p = calloc(1, sizeof *p);
     if (!p)
         out_of_memory();
-    p->pid = pid;
-    p->in = fds[0];
-    p->out = fds[1];
-    p->err = fds[2];
-    p->pidfd = -1;
-#ifdef SYS_pidfd_open
-    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (p->pidfd >= 0)
-        fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
-#endif
-    aslrtp_fd_nonblock(p->in);
-    aslrtp_fd_nonblock(p->out);
-    aslrtp_fd_nonblock(p->err);
+    p->io = io;
     *pp = p;
     return 0;
 }
 
 /* ==== One exchange ====================================================== */
-
-/* Passes stderr through to ours (the handler's log) and keeps its tail in
- * c (NULL: pass through only). */
-static void keep_stderr(call *c, const char *s, size_t n)
-{
-    for (size_t off = 0; off < n;) {
-        ssize_t wr = write(STDERR_FILENO, s + off, n - off);
-        if (wr < 0 && errno == EINTR)
-            continue;
-        if (wr <= 0)
-            break;
-        off += (size_t)wr;
-    }
-    if (!c)
-        return;
-    aslrtp_tail_keep(&c->err, &c->err_cut, s, n);
-}
 
 /* Takes stdout bytes: into the response line until it ends, after it into
  * p->rest (output the next call will see first). */
@@ -289,36 +214,34 @@ static void feed_stdout(call *c, proc *p, const char *s, size_t n)
     }
 }
 
-/* Reads what fd has: one chunk, or with drain until it is empty (at most
- * 64 chunks: a background process of the worker that writes without end
- * must not hold the call).  Returns 0 at EOF or on an error, 1 otherwise. */
-static int pump(int fd, call *c, proc *p, int is_stdout, int drain)
+/* The poll loop's output: stdout to the response line, stderr passed
+ * through with its tail kept in c (NULL, between calls: passed through
+ * only). */
+static void take_output(void *ud, int is_stdout, const char *s, size_t n)
 {
-    char chunk[65536];
-    for (int chunks = 1;; chunks++) {
-        ssize_t r = read(fd, chunk, sizeof chunk);
-        if (r > 0) {
-            if (is_stdout)
-                feed_stdout(c, p, chunk, (size_t)r);
-            else
-                keep_stderr(c, chunk, (size_t)r);
-            if (!drain || chunks == 64)
-                return 1;
-            continue;
-        }
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 1;
-        return 0;
-    }
+    call *c = ud;
+    if (!c)
+        aslrtp_proc_log(NULL, NULL, s, n);  /* shutting down: stderr only */
+    else if (is_stdout)
+        feed_stdout(c, c->p, s, n);
+    else
+        aslrtp_proc_log(&c->err, &c->err_cut, s, n);
+}
+
+/* The poll loop stops once the response line has come. */
+static int have_line(void *ud)
+{
+    const call *c = ud;
+    return c->have_line;
 }
 
 /* Writes the request and reads until the response line has come, the
- * process has exited, the deadline has passed or cancel is set. */
+ * process has exited, the deadline has passed or cancel is set; a process
+ * whose stdout ended without a response gets GRACE_MS to exit. */
 static void converse(proc *p, const char *req, size_t req_len, long long deadline,
                      const volatile int *cancel, call *c)
 {
+    c->p = p;
     /* Output left over from the last call comes first. */
     if (p->rest.len) {
         aslrtp_buf old = p->rest;
@@ -326,115 +249,20 @@ static void converse(proc *p, const char *req, size_t req_len, long long deadlin
         feed_stdout(c, p, old.data, old.len);
         free(old.data);
     }
-
-    /* A worker that died makes our write fail with EPIPE and raise
-     * SIGPIPE: block it in this thread and swallow the one we caused (see
-     * task.c, exchange). */
-    sigset_t pipe_set, old_mask, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
-    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-    int broke_pipe = 0;
-
-    size_t off = 0;
-    long long eof_at = -1;      /* when its stdout ended without a response */
-    while (!c->have_line) {
-        struct pollfd fds[4];
-        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
-        if (off < req_len && p->in >= 0) {
-            i_in = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = p->in, .events = POLLOUT };
-        }
-        if (p->out >= 0) {
-            i_out = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
-        }
-        if (p->err >= 0) {
-            i_err = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
-        }
-        if (p->pidfd >= 0) {
-            i_pid = nfds;
-            fds[nfds++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
-        }
-
-        /* Without a pidfd, look for its exit every 50 ms. */
-        int wait_ms = p->pidfd < 0 ? 50 : -1;
-        if (cancel) {
-            if (aslrtp_flag(cancel)) {
-                c->cancelled = 1;
-                break;
-            }
-            if (wait_ms < 0 || wait_ms > 50)
-                wait_ms = 50;
-        }
-        if (deadline >= 0) {
-            long long left = deadline - now_ms();
-            if (left <= 0) {
-                c->timed_out = 1;
-                break;
-            }
-            if (wait_ms < 0 || left < wait_ms)
-                wait_ms = (int)(left < INT_MAX ? left : INT_MAX);
-        }
-        if (eof_at >= 0) {
-            /* It can no longer answer: give it GRACE_MS to exit by itself
-             * (its exit status says more than our SIGKILL would). */
-            long long left = eof_at + GRACE_MS - now_ms();
-            if (left <= 0)
-                break;
-            if (wait_ms < 0 || left < wait_ms)
-                wait_ms = (int)left;
-        }
-
-        int k = poll(fds, (nfds_t)nfds, wait_ms);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            break;              /* cannot wait: the caller kills it */
-        }
-
-        if (i_in >= 0 && fds[i_in].revents) {
-            size_t n = req_len - off;
-            ssize_t wr = write(p->in, req + off, n < 65536 ? n : 65536);
-            if (wr > 0) {
-                off += (size_t)wr;
-                c->sent = off;
-            }
-            else if (wr < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                /* It closed its stdin and will not read this request; its
-                 * exit decides the outcome. */
-                broke_pipe |= errno == EPIPE;
-                off = req_len;
-            }
-        }
-        if (i_out >= 0 && fds[i_out].revents && !pump(p->out, c, p, 1, 0)) {
-            aslrtp_fd_close(&p->out);
-            if (!c->have_line)
-                eof_at = now_ms();
-        }
-        if (i_err >= 0 && fds[i_err].revents && !pump(p->err, c, p, 0, 0))
-            aslrtp_fd_close(&p->err);
-
-        if (p->pidfd >= 0 ? i_pid >= 0 && fds[i_pid].revents != 0 : proc_exited(p)) {
-            c->exited = 1;
-            break;
-        }
-    }
+    aslrtp_talk t = { .in = req, .in_len = req_len, .deadline = deadline,
+                      .eof_grace_ms = GRACE_MS, .cancel = cancel, .output = take_output,
+                      .done = have_line, .ud = c };
+    aslrtp_proc_talk(&p->io, &t);
+    c->sent = t.sent;
+    c->exited = t.exited;
+    c->timed_out = t.timed_out;
+    c->cancelled = t.cancelled;
 
     /* What it wrote before the response (its log for this call), or
      * everything it wrote before it died. */
-    if (p->err >= 0)
-        pump(p->err, c, p, 0, 1);
-    if (c->exited && p->out >= 0)
-        pump(p->out, c, p, 1, 1);  /* a response it wrote just before exiting */
-
-    if (broke_pipe && !was_pending) {
-        struct timespec zero = { 0, 0 };
-        sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    aslrtp_proc_drain(&p->io, &t, 0);
+    if (c->exited)
+        aslrtp_proc_drain(&p->io, &t, 1);  /* a response it wrote just before exiting */
 }
 
 /* ==== Reading a response line =========================================== */
@@ -837,13 +665,11 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     *out = NULL;
     /* The deadline counts from the call, a new process's start included,
      * as a per-call program's does. */
-    long long deadline = -1;
-    if (timeout_s > 0)
-        deadline = now_ms() + (long long)(timeout_s * 1000.0 + 0.5);
+    long long deadline = aslrtp_proc_deadline(timeout_s);
 
     unsigned long long id;
     proc *p = take(w, resource, &id);
-    if (p && proc_exited(p)) {
+    if (p && aslrtp_proc_exited(&p->io)) {
         proc_end(p);            /* died while idle: replace it */
         p = NULL;
     }
@@ -931,7 +757,7 @@ void aslrtp_worker_destroy(aslrtp_worker *w)
         while (pl->idle) {
             proc *p = pl->idle;
             pl->idle = p->next;
-            aslrtp_fd_close(&p->in);   /* EOF: the request to exit */
+            aslrtp_fd_close(&p->io.in);   /* EOF: the request to exit */
             p->next = all;
             all = p;
         }
@@ -940,25 +766,14 @@ void aslrtp_worker_destroy(aslrtp_worker *w)
         free(pl);
         pl = next;
     }
-    long long deadline = now_ms() + GRACE_MS;
+    /* Their stderr still passes through meanwhile. */
+    long long deadline = aslrtp_proc_deadline(GRACE_MS / 1000.0);
     for (proc *p = all; p; p = p->next) {
-        while (!proc_exited(p)) {
-            long long left = deadline - now_ms();
-            if (left <= 0)
-                break;
-            struct pollfd fds[2];
-            int nfds = 0;
-            if (p->err >= 0)
-                fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
-            if (p->pidfd >= 0)
-                fds[nfds++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
-            int wait_ms = p->pidfd >= 0 ? (int)left : (int)(left < 10 ? left : 10);
-            if (poll(fds, (nfds_t)nfds, wait_ms) > 0 && p->err >= 0 &&
-                !pump(p->err, NULL, p, 0, 1))
-                aslrtp_fd_close(&p->err);
-        }
-        if (p->err >= 0)
-            pump(p->err, NULL, p, 0, 1);
+        aslrtp_talk t = { .skip_stdout = 1, .deadline = deadline, .eof_grace_ms = -1,
+                          .output = take_output, .ud = NULL };
+        if (!aslrtp_proc_exited(&p->io))
+            aslrtp_proc_talk(&p->io, &t);
+        aslrtp_proc_drain(&p->io, &t, 0);
     }
     while (all) {
         proc *p = all;

@@ -1,0 +1,826 @@
+/*
+ * fanout.c - the Parallel and Map ops: one state's input fanned out to
+ * branches or items that run at once, and their results joined back.
+ *
+ * Model.  A fan-out (struct fan) runs n branches or items on a pool of
+ * worker threads (pool.c), taking indexes in order.  Each worker owns one
+ * child execution, a copy of the parent that shares its program,
+ * configuration, input and mock counters and has its own state, context,
+ * clock skew, retry counters, variables and error; the child runs the
+ * branch's or item processor's graph function of the generated code, so a
+ * Map nested in an item processor comes back here through that function
+ * pointer, never through a call from exec.c.
+ *
+ *  - Concurrency: Parallel runs every branch at once; Map runs on the
+ *    configured pool size (else the machine's cores), lowered to
+ *    MaxConcurrency(Path) when that is smaller.
+ *  - Failure: the first branch or item to fail (by time) sets a flag that
+ *    stops the others (their running handlers are cancelled) and its error
+ *    becomes the state's.  A distributed Map instead counts failed children
+ *    against ToleratedFailureCount/Percentage(Path), keeps their error
+ *    output in their slot, and fails with
+ *    States.ExceedToleratedFailureThreshold past the threshold.
+ *  - Joining: results land in their index's slot, so the output array is
+ *    in input order whatever the timing; each child's history events are
+ *    then renumbered into the parent's in index order (renumber), which
+ *    with one worker gives exactly the ids AWS writes.
+ *
+ * A Map's items come from ItemsPath or Items, or from an ItemReader
+ * (itemreader.c); ItemSelector and ItemBatcher shape each child's input,
+ * and a ResultWriter writes the joined results out.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_private.h"
+#include "jsonata.h"
+
+/* ---- Child executions --------------------------------------------------- */
+
+/* A branch or iteration runs in an execution of its own that shares the
+ * parent's program, configuration, input and mock counters, and has its
+ * own state, context object, clock skew, retry counters and error. */
+static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *cancel)
+{
+    aslrt_exec *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    *c = *parent;
+    c->error.error = c->error.cause = NULL;
+    c->status = ASLRT_SUCCEEDED;
+    c->context = NULL;
+    c->cancel = cancel;
+    c->has_item = 0;
+    c->vars = NULL;
+    c->pending = NULL;
+    c->task_token = NULL;
+    c->jn = NULL;
+    c->hist = NULL;
+    c->failed_event = ASLRTP_EV_NONE;
+    /* Inline branches and iterations read the outer variables; distributed
+     * Map children run as executions of their own (ASL-REFERENCE §6). */
+    c->outer = parent->state && parent->state->distributed ? NULL : parent;
+    c->transitions = 0;
+    c->child = 1;
+    c->retry_counts = calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
+    if (!c->retry_counts)
+        abort();
+    return c;
+}
+
+static void child_destroy(aslrt_exec *c)
+{
+    aslrt_error_clear(&c->error);
+    free(c->task_token);
+    json_decref(c->context);
+    json_decref(c->vars);
+    json_decref(c->pending);
+    if (c->jn)
+        jn_ctx_destroy(c->jn);
+    free(c->retry_counts);
+    free(c);
+}
+
+/* What every thread of a fan-out shares. */
+typedef struct fan {
+    aslrt_exec *parent;
+    aslrt_exec **children;    /* one per worker */
+    json_t *input;            /* the state's effective input (read-only) */
+    json_t *items;            /* Map: the items (read-only) */
+    const int *graphs;        /* Parallel: the branch graphs */
+    int graph;                /* Map: the item processor graph */
+    int selector;             /* Map: ItemSelector item, or ASLRT_NONE */
+    json_t **results;         /* by index */
+    volatile int failed;      /* the first failure sets it: the others stop */
+    aslrt_error error;        /* that failure */
+    int status;
+    long events;              /* history events of the children */
+    long long skew;           /* the longest child clock */
+    size_t n;                 /* items or branches */
+    size_t done;              /* finished so far (atomic) */
+    int progress;             /* draw a progress line on stderr (a terminal) */
+    int tolerant;             /* distributed: failures are counted, not fatal */
+    int keep;                 /* note which items failed (failed_items) */
+    unsigned char *failed_items; /* with keep: 1 for each failed aslrtp_item */
+    size_t nfailed;           /* failed children of a distributed Map (atomic) */
+    long long started_ms;     /* for the rate */
+    long long shown_ms;       /* when the line was last drawn (atomic) */
+    /* History events.  Each item counts its events on from the parent's
+     * count plus those of the items finished before it started; fan_out
+     * then renumbers them in item order (the identity with one worker). */
+    long started;             /* id of the *StateStarted event */
+    long *first;              /* each item's first event id, as it counted it */
+    long *count;              /* events each item wrote (0: none) */
+    long *last;               /* each item's last event of its chain */
+    aslrtp_hist **hists;      /* with a history: each item's events */
+    size_t failed_index;      /* the item whose error is the state's */
+} fan;
+
+/* A progress line for long Map runs, on stderr when it is a terminal:
+ * items done / total, failures, rate.  Redrawn at most five times a second,
+ * by whichever worker finds it due. */
+static void show_progress(fan *fn, bool last)
+{
+    long long now = aslrtp_ex_now_ms();
+    long long shown = __atomic_load_n(&fn->shown_ms, __ATOMIC_RELAXED);
+    if (!last && (now - shown < 200 ||
+                  !__atomic_compare_exchange_n(&fn->shown_ms, &shown, now, false,
+                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)))
+        return;
+    size_t done = __atomic_load_n(&fn->done, __ATOMIC_RELAXED);
+    double secs = (double)(now - fn->started_ms) / 1000;
+    fprintf(stderr, "\r%s: %zu/%zu items, %zu failed, %.0f items/s%s", fn->parent->state->name,
+            done, fn->n,
+            __atomic_load_n(&fn->nfailed, __ATOMIC_RELAXED) +
+                (size_t)__atomic_load_n(&fn->failed, __ATOMIC_RELAXED),
+            secs > 0 ? (double)done / secs : 0.0, last ? "\n" : "");
+}
+
+static void fan_fail(fan *fn, aslrt_exec *c, size_t i)
+{
+    /* A distributed Map counts failed children against its tolerance and
+     * keeps going; their slot holds their error output. */
+    if (fn->tolerant && c->status == ASLRT_FAILED) {
+        json_t *out = json_object();
+        if (c->error.error)
+            json_object_set_new(out, "Error", json_string(c->error.error));
+        if (c->error.cause)
+            json_object_set_new(out, "Cause", json_string(c->error.cause));
+        fn->results[i] = out;
+        if (fn->failed_items)
+            fn->failed_items[i] = 1;
+        __atomic_fetch_add(&fn->nfailed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    /* The first failure (by time) is the state's; later ones, and the
+     * cancellations it causes, are dropped. */
+    if (__atomic_exchange_n(&fn->failed, 1, __ATOMIC_ACQ_REL) == 0) {
+        fn->failed_index = i;
+        fn->error = c->error;
+        fn->status = c->status;
+        c->error.error = c->error.cause = NULL;
+    }
+}
+
+static void run_item(void *ud, size_t i, int worker)
+{
+    fan *fn = ud;
+    aslrt_exec *c = fn->children[worker];
+    aslrt_error_clear(&c->error);
+    c->status = ASLRT_SUCCEEDED;
+    /* Each branch and iteration has a scope of its own. */
+    aslrtp_slot_set(&c->vars, NULL);
+    aslrtp_slot_set(&c->pending, NULL);
+    long before = c->event_id;
+    json_t *in;
+    int graph;
+    if (fn->items) {
+        json_t *item = json_array_get(fn->items, i);
+        graph = fn->graph;
+        if (fn->selector != ASLRT_NONE) {
+            /* ItemSelector sees the Map's input as $ and the item as
+             * $$.Map.Item (only here: ASL-REFERENCE §7). */
+            c->state = fn->parent->state;
+            c->entered_ms = fn->parent->entered_ms;
+            c->entered_event = fn->parent->entered_event;
+            c->has_item = 1;
+            c->item_index = (long)i;
+            c->item_value = item;
+            if (c->context) {
+                json_decref(c->context);
+                c->context = NULL;
+            }
+            in = aslrtp_ex_template(c, fn->selector, fn->input);
+            c->has_item = 0;
+            if (c->context) {
+                json_decref(c->context);
+                c->context = NULL;
+            }
+            if (!in) {
+                fan_fail(fn, c, i);
+                return;
+            }
+        } else {
+            in = json_incref(item);
+        }
+    } else {
+        graph = fn->graphs[i];
+        in = json_incref(fn->input);
+    }
+    /* History event ids as AWS numbers them when the branches or
+     * iterations run one after another (ASL-REFERENCE §20.4): after the
+     * state's *StateStarted and the events of those before.  A distributed
+     * Map's children are executions of their own, whose events are not the
+     * parent's (§24.10). */
+    bool iteration = fn->items && !fn->tolerant;
+    if (fn->tolerant) {
+        c->event_id = 1; /* their ExecutionStarted */
+        c->last_event = 0;
+        c->hist = NULL;
+    } else {
+        c->event_id = fn->parent->event_id + __atomic_load_n(&fn->events, __ATOMIC_RELAXED);
+        c->last_event = fn->started;
+        c->hist = fn->hists ? aslrtp_hist_create() : NULL;
+    }
+    before = c->event_id;
+    fn->first[i] = before + 1;
+    json_t *d = NULL;
+    if (iteration) {
+        if (c->hist)
+            d = json_pack("{s:I,s:s}", "index", (json_int_t)i, "name", fn->parent->state->name);
+        aslrtp_ex_chain(c, ASLRTP_EV_MAP_ITERATION_STARTED, json_incref(d));
+    }
+    json_t *out = c->prog->m->graphs[graph](c, in);
+    if (!out)
+        aslrtp_ex_flush_failed(c);
+    /* Recorded on AWS: a branch that a Task's error ended writes
+     * TaskStateAborted after it, outside the chain. */
+    if (!out && !fn->items && c->state && c->state->type == ASLRT_STATE_TASK &&
+        c->status == ASLRT_FAILED)
+        aslrtp_ex_record(c, ASLRTP_EV_TASK_STATE_ABORTED, c->last_event, NULL);
+    fn->last[i] = c->last_event;
+    if (iteration)
+        aslrtp_ex_record(c, out                          ? ASLRTP_EV_MAP_ITERATION_SUCCEEDED
+                            : c->status == ASLRT_ABORTED ? ASLRTP_EV_MAP_ITERATION_ABORTED
+                                                         : ASLRTP_EV_MAP_ITERATION_FAILED,
+                         c->last_event, d);
+    if (!fn->tolerant) {
+        fn->count[i] = c->event_id - before;
+        __atomic_fetch_add(&fn->events, fn->count[i], __ATOMIC_RELAXED);
+    }
+    if (fn->hists)
+        fn->hists[i] = c->hist;
+    c->hist = NULL;
+    __atomic_fetch_add(&fn->done, 1, __ATOMIC_RELAXED);
+    if (fn->progress)
+        show_progress(fn, false);
+    if (!out) {
+        fan_fail(fn, c, i);
+        return;
+    }
+    fn->results[i] = out;
+}
+
+/* "(entered at the event id #N)" in cause, with N in [lo, hi] shifted by
+ * delta: a new string, or NULL when there is nothing to change. */
+static char *shift_event_id(const char *cause, long lo, long hi, long delta)
+{
+    static const char mark[] = "(entered at the event id #";
+    const char *at = cause ? strstr(cause, mark) : NULL;
+    if (!at)
+        return NULL;
+    char *end;
+    long id = strtol(at + sizeof mark - 1, &end, 10);
+    if (id < lo || id > hi || *end != ')')
+        return NULL;
+    return aslrtp_strdupf("%.*s%ld%s", (int)(at + sizeof mark - 1 - cause), cause, id + delta, end);
+}
+
+/* After a fan-out: the items' events join the parent's, in item order,
+ * numbered on from the parent's count.  Items running at the same time
+ * counted from the same place; here each gets its final ids (with one
+ * worker they are the ids it counted), and the error the state reports
+ * quotes the final id.  Each item is a chain of its own (ASL-REFERENCE
+ * §24.10): a MapIterationStarted follows the last event of the item that
+ * ran `workers` items earlier in the same slot, or the MapStateStarted. */
+static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
+{
+    long next = ex->event_id;
+    long last = fn->started;
+    for (size_t i = 0; i < n; i++) {
+        if (!fn->count[i])
+            continue;
+        long lo = fn->first[i], hi = lo + fn->count[i] - 1, delta = next + 1 - lo;
+        if (fn->hists && fn->hists[i]) {
+            size_t at = aslrtp_hist_count(ex->hist);
+            aslrtp_hist_splice(ex->hist, fn->hists[i], lo, hi, delta);
+            aslrtp_hist_destroy(fn->hists[i]);
+            fn->hists[i] = NULL;
+            if (fn->items && i >= (size_t)workers && fn->count[i - workers])
+                aslrtp_hist_set_prev(ex->hist, at, fn->last[i - workers]);
+        }
+        if (fn->last[i] >= lo && fn->last[i] <= hi)
+            fn->last[i] += delta;
+        if (fn->failed && i == fn->failed_index && delta) {
+            char *c = shift_event_id(fn->error.cause, lo, hi, delta);
+            if (c) {
+                free(fn->error.cause);
+                fn->error.cause = c;
+            }
+        }
+        next = hi + delta;
+        last = fn->failed ? last : (fn->items ? next : fn->last[i]);
+    }
+    ex->event_id = next;
+    /* The state's next event follows: the failed item's last event, the
+     * last MapIterationSucceeded, or the last branch's last event. */
+    if (fn->failed && fn->count[fn->failed_index])
+        last = fn->last[fn->failed_index];
+    if (!fn->tolerant)
+        ex->last_event = last;
+}
+
+static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
+{
+    fn->parent = ex;
+    fn->results = calloc(n + 1, sizeof *fn->results);
+    if (workers < 1)
+        workers = 1;
+    if ((size_t)workers > n)
+        workers = n ? (int)n : 1;
+    fn->children = calloc((size_t)workers, sizeof *fn->children);
+    fn->first = calloc(n + 1, sizeof *fn->first);
+    fn->count = calloc(n + 1, sizeof *fn->count);
+    fn->last = calloc(n + 1, sizeof *fn->last);
+    if (ex->hist)
+        fn->hists = calloc(n + 1, sizeof *fn->hists);
+    if (!fn->results || !fn->children || !fn->first || !fn->count || !fn->last ||
+        (ex->hist && !fn->hists))
+        abort();
+    for (int w = 0; w < workers; w++)
+        fn->children[w] = child_create(ex, &fn->failed);
+    fn->n = n;
+    if (fn->keep) {
+        fn->failed_items = calloc(n + 1, 1);
+        if (!fn->failed_items)
+            abort();
+    }
+    fn->started_ms = fn->shown_ms = aslrtp_ex_now_ms();
+    aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
+    if (fn->progress && aslrtp_ex_now_ms() - fn->started_ms >= 200)
+        show_progress(fn, true);
+    for (int w = 0; w < workers; w++) {
+        if (fn->children[w]->skew_ms > fn->skew)
+            fn->skew = fn->children[w]->skew_ms;
+        /* The states entered by the branches or iterations count as the
+         * execution's (aslrtp_execute_counted). */
+        ex->transitions += fn->children[w]->transitions;
+        child_destroy(fn->children[w]);
+    }
+    free(fn->children);
+    renumber(ex, fn, n, workers);
+    if (fn->skew > ex->skew_ms)
+        ex->skew_ms = fn->skew;
+    int ok = !fn->failed;
+    if (ok) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, fn->results[i]);
+        aslrtp_slot_set(&ex->fanout_result, arr);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            json_decref(fn->results[i]);
+        /* A branch's or iteration's error is the state's own (recorded on
+         * AWS: not States.BranchFailed, ASL-REFERENCE §13). */
+        aslrt_error_clear(&ex->error);
+        ex->error = fn->error;
+        ex->status = fn->status == ASLRT_SUCCEEDED ? ASLRT_FAILED : fn->status;
+        if (aslrtp_ex_abort_requested(ex))
+            ex->status = ASLRT_ABORTED;
+    }
+    free(fn->results);
+    free(fn->first);
+    free(fn->count);
+    free(fn->last);
+    free(fn->hists);
+    return ok;
+}
+
+/* The number of threads of a fan-out: the configured pool size, else the
+ * machine's cores. */
+static int pool_size(const aslrt_exec *ex)
+{
+    return ex->cfg->threads > 0 ? ex->cfg->threads : aslrtp_pool_default_size();
+}
+
+int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    fan fn = {0};
+    fn.input = ASLRTP_EFF(f);
+    fn.graphs = s->branches;
+    fn.selector = ASLRT_NONE;
+    fn.started = aslrtp_ex_chain(ex, ASLRTP_EV_PARALLEL_STATE_STARTED, NULL);
+    /* Branches all run at once, as on AWS: a branch that waits must not
+     * hold the others back. */
+    if (!fan_out(ex, &fn, (size_t)s->nbranches, s->nbranches)) {
+        ex->failed_event = ASLRTP_EV_PARALLEL_STATE_FAILED;
+        return 0;
+    }
+    /* Recorded on AWS: the state's success does not extend the chain. */
+    aslrtp_ex_record(ex, ASLRTP_EV_PARALLEL_STATE_SUCCEEDED, ex->last_event, NULL);
+    aslrtp_slot_set(&f->eff, NULL);
+    aslrtp_slot_set(&f->res, ex->fanout_result);
+    ex->fanout_result = NULL;
+    return 1;
+}
+
+/* A ...Path field that must hold an integer (MaxConcurrencyPath,
+ * MaxItemsPath, MaxItemsPerBatchPath, ...): a number with no fraction or a
+ * string of one, as AWS parses it; anything else fails the state with AWS's
+ * message ("The MaxItemsPath field refers to value "1.5" which is not a
+ * valid integer: $.MaxItems", recorded). */
+static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field, long long min,
+                     long long *out)
+{
+    if (aslrtp_ex_item(ex, item)->jn) {
+        json_t *v = aslrtp_ex_jn_typed(ex, item, input, JSON_INTEGER, "integer");
+        if (!v)
+            return false;
+        bool ok;
+        *out = aslrtp_int_value(v, &ok);
+        if (*out < min) {
+            char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, item)->jn, "non-negative integer", v);
+            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+            free(d);
+            ok = false;
+        }
+        json_decref(v);
+        return ok;
+    }
+    const aslrtp_path *p = aslrtp_ex_item(ex, item)->path;
+    json_t *v = aslrtp_ex_select(ex, item, input);
+    if (!v)
+        return false;
+    bool ok = false;
+    if (json_is_number(v)) {
+        *out = aslrtp_int_value(v, &ok);
+    } else if (json_is_string(v)) {
+        const char *t = json_string_value(v);
+        char *end;
+        errno = 0;
+        long long n = strtoll(t, &end, 10);
+        ok = *t && *end == '\0' && errno == 0 && t[strspn(t, " \t")] == t[0];
+        *out = n;
+    }
+    ok = ok && *out >= min;
+    if (!ok) {
+        char *q = aslrtp_quote_value(v);
+        char *d = aslrtp_strdupf("The %s field refers to value \"%s\" which is not a valid "
+                                 "integer: %s",
+                                 field, q, aslrtp_path_text(p));
+        aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+        free(d);
+        free(q);
+    }
+    json_decref(v);
+    return ok;
+}
+
+/* ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), with
+ * AWS's messages for bad values (recorded). */
+static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long long *count,
+                      double *pct)
+{
+    if (s->tolerated_count_path != ASLRT_NONE &&
+        !path_int(ex, s->tolerated_count_path, input, "ToleratedFailureCountPath", LLONG_MIN, count))
+        return false;
+    if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
+        aslrtp_ex_fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
+        return false;
+    }
+    if (s->tolerated_percentage_path != ASLRT_NONE && s->jsonata) {
+        json_t *v = aslrtp_ex_jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
+        if (!v)
+            return false;
+        *pct = json_number_value(v);
+        json_decref(v);
+        if (*pct < 0 || *pct > 100) {
+            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+                                    "ToleratedFailurePercentage must be between 0 and 100.");
+            return false;
+        }
+    } else if (s->tolerated_percentage_path != ASLRT_NONE) {
+        const aslrtp_path *p = aslrtp_ex_item(ex, s->tolerated_percentage_path)->path;
+        json_t *v = aslrtp_ex_select(ex, s->tolerated_percentage_path, input);
+        if (!v)
+            return false;
+        if (!json_is_number(v)) {
+            char *q = aslrtp_quote_value(v);
+            char *d = aslrtp_strdupf("The ToleratedFailurePercentagePath field refers to value "
+                                     "\"%s\" which is not a valid float: %s",
+                                     q, aslrtp_path_text(p));
+            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            free(d);
+            free(q);
+            json_decref(v);
+            return false;
+        }
+        *pct = json_number_value(v);
+        json_decref(v);
+        if (*pct < 0 || *pct > 100) {
+            aslrtp_ex_fail_in_state(ex, "States.Runtime",
+                                    "ToleratedFailurePercentage must be between 0 and 100.");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ItemReader: the items from a file (or listing) under the S3 root. */
+static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
+{
+    json_t *params = s->reader_params != ASLRT_NONE ? aslrtp_ex_template(ex, s->reader_params, input)
+                                                    : json_object();
+    if (!params)
+        return NULL;
+    long long max = s->reader_max_items;
+    if (s->reader_max_items_path != ASLRT_NONE &&
+        !path_int(ex, s->reader_max_items_path, input, "MaxItemsPath", LLONG_MIN, &max)) {
+        json_decref(params);
+        return NULL;
+    }
+    /* Recorded on AWS: 0 (and anything above the documented 100,000,000)
+     * reads every item; a negative count fails. */
+    if (max < 0) {
+        json_decref(params);
+        aslrtp_ex_fail_plain(ex, "States.ItemReaderFailed", "field MaxItems must be positive");
+        return NULL;
+    }
+    json_t *config = s->reader_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->reader_config)->json : NULL;
+    aslrt_error err = {NULL, NULL};
+    json_t *items = aslrtp_items_read(ex->cfg->s3_root ? ex->cfg->s3_root : ".", s->reader_resource,
+                                      params, config, (long)max, &err);
+    json_decref(params);
+    if (!items) {
+        aslrtp_ex_fail_plain(ex, err.error ? err.error : "States.ItemReaderFailed", err.cause);
+        aslrt_error_clear(&err);
+    }
+    return items;
+}
+
+/* ItemSelector on every item (with $$.Map.Item), then ItemBatcher: the
+ * inputs of a batched Map's children. */
+static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *items)
+{
+    long long max_items = s->batch_max_items, max_bytes = s->batch_max_bytes;
+    if (s->batch_max_items_path != ASLRT_NONE &&
+        !path_int(ex, s->batch_max_items_path, input, "MaxItemsPerBatchPath", 1, &max_items))
+        return NULL;
+    if (s->batch_max_bytes_path != ASLRT_NONE &&
+        !path_int(ex, s->batch_max_bytes_path, input, "MaxInputBytesPerBatchPath", 1, &max_bytes))
+        return NULL;
+    json_t *selected = json_array();
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        if (s->item_selector != ASLRT_NONE) {
+            ex->has_item = 1;
+            ex->item_index = (long)i;
+            ex->item_value = it;
+            if (ex->context) {
+                json_decref(ex->context);
+                ex->context = NULL;
+            }
+            it = aslrtp_ex_template(ex, s->item_selector, input);
+            ex->has_item = 0;
+            if (ex->context) {
+                json_decref(ex->context);
+                ex->context = NULL;
+            }
+            if (!it) {
+                json_decref(selected);
+                return NULL;
+            }
+            json_array_append_new(selected, it);
+        } else {
+            json_array_append(selected, it);
+        }
+    }
+    json_t *batch_input = NULL;
+    if (s->batch_input != ASLRT_NONE) {
+        batch_input = aslrtp_ex_template(ex, s->batch_input, input);
+        if (!batch_input) {
+            json_decref(selected);
+            return NULL;
+        }
+    }
+    aslrt_error err = {NULL, NULL};
+    json_t *batches = aslrtp_items_batch(selected, (long)max_items, (long)max_bytes, batch_input, &err);
+    json_decref(selected);
+    json_decref(batch_input);
+    if (!batches) {
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+        aslrt_error_clear(&err);
+    }
+    return batches;
+}
+
+/* ResultWriter: the children's results go to files under the S3 root; the
+ * state's result says where (or is the transformed results array). */
+static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *results,
+                             const unsigned char *failed, json_t *inputs)
+{
+    json_t *params = s->writer_params != ASLRT_NONE ? aslrtp_ex_template(ex, s->writer_params, input)
+                                                    : NULL;
+    if (s->writer_params != ASLRT_NONE && !params)
+        return NULL;
+    json_t *config = s->writer_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->writer_config)->json : NULL;
+    char *id = aslrtp_ex_uuid();
+    char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
+                               aslrtp_ex_account(ex), ex->sm_name, s->name, id);
+    aslrt_error err = {NULL, NULL};
+    json_t *out = aslrtp_results_write(ex->cfg->s3_root ? ex->cfg->s3_root : ".", params, config,
+                                       arn, results, failed, inputs, &err);
+    free(id);
+    free(arn);
+    json_decref(params);
+    if (!out) {
+        aslrtp_ex_fail_plain(ex, err.error ? err.error : "States.ResultWriterFailed", err.cause);
+        aslrt_error_clear(&err);
+    }
+    return out;
+}
+
+/* A Map state once a distributed Map has started its Map Run. */
+static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct);
+
+int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
+{
+    const aslrt_state *s = ex->state;
+    if (!s->distributed)
+        return map_state(ex, f, -1, -1);
+    /* Distributed (recorded on AWS): MapStateStarted without a length, the
+     * tolerated failures (ASL-REFERENCE §15.3, both default to 0), then a
+     * Map Run that reads the items and runs the children; a failure from
+     * then on fails the Map Run (MapRunFailed) and the state. */
+    json_t *d = NULL;
+    if (ex->hist) {
+        /* The length is the items' count, known here without an ItemReader
+         * (a JSONPath Map's; 0 otherwise, as with a reader). */
+        size_t length = 0;
+        if (!s->reader_resource && !s->jsonata) {
+            char *why = NULL;
+            int owned = 0;
+            json_t *items = s->items_path == ASLRT_NONE
+                                ? ASLRTP_EFF(f)
+                                : aslrtp_ex_lookup(ex, ASLRTP_EFF(f), aslrtp_ex_item(ex, s->items_path)->path, &why,
+                                                   &owned);
+            length = json_is_array(items) ? json_array_size(items) : 0;
+            if (owned)
+                json_decref(items);
+            free(why);
+        }
+        d = json_pack("{s:I}", "length", (json_int_t)length);
+    }
+    aslrtp_ex_chain(ex, ASLRTP_EV_MAP_STATE_STARTED, d);
+    long long tol_count = s->tolerated_count;
+    double tol_pct = s->tolerated_percentage;
+    if (!tolerance(ex, s, ASLRTP_EFF(f), &tol_count, &tol_pct))
+        return 0;
+    d = NULL;
+    if (ex->hist) {
+        char *id = aslrtp_ex_uuid();
+        char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
+                                   aslrtp_ex_account(ex), ex->sm_name, s->name, id);
+        d = json_pack("{s:s}", "mapRunArn", arn);
+        free(arn);
+        free(id);
+    }
+    aslrtp_ex_chain(ex, ASLRTP_EV_MAP_RUN_STARTED, d);
+    if (map_state(ex, f, tol_count, tol_pct))
+        return 1;
+    if (ex->status == ASLRT_FAILED && ex->failed_event == ASLRTP_EV_NONE) {
+        d = ex->hist ? json_object() : NULL;
+        if (d)
+            aslrtp_ex_put_error(d, ex->error.error, ex->error.cause);
+        aslrtp_ex_chain(ex, ASLRTP_EV_MAP_RUN_FAILED, d);
+        ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
+    }
+    return 0;
+}
+
+static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct)
+{
+    const aslrt_state *s = ex->state;
+    json_t *input = ASLRTP_EFF(f);
+    json_t *items;
+    if (s->reader_resource) {
+        items = read_items(ex, s, input);
+        if (!items)
+            return 0;
+    } else if (s->jsonata && s->items_path != ASLRT_NONE) {
+        /* Items: an array, or an expression that must give one. */
+        items = aslrtp_ex_jn_field(ex, s->items_path, f->raw, NULL, NULL);
+        if (!items)
+            return 0;
+        if (!json_is_array(items)) {
+            char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, s->items_path)->jn, "array", items);
+            json_decref(items);
+            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+            free(d);
+            return 0;
+        }
+    } else if (s->items_path != ASLRT_NONE) {
+        items = aslrtp_ex_select(ex, s->items_path, input);
+        if (!items)
+            return 0;
+    } else {
+        items = json_incref(input);
+    }
+    if (!json_is_array(items)) {
+        char *v = aslrt_json_dumps(items);
+        char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
+        json_decref(items);
+        /* Recorded on AWS: a JSONata Map names this a query error. */
+        aslrtp_ex_fail_in_state(ex, s->jsonata ? "States.QueryEvaluationError" : "States.Runtime", d);
+        free(d);
+        free(v);
+        return 0;
+    }
+    long long limit = s->max_concurrency;
+    if (s->max_concurrency_path != ASLRT_NONE &&
+        !path_int(ex, s->max_concurrency_path, input, "MaxConcurrencyPath", 0, &limit)) {
+        json_decref(items);
+        return 0;
+    }
+    long started = ex->last_event; /* a distributed Map's MapRunStarted */
+    if (!s->distributed) {
+        json_t *d = ex->hist ? json_pack("{s:I}", "length", (json_int_t)json_array_size(items))
+                             : NULL;
+        started = aslrtp_ex_chain(ex, ASLRTP_EV_MAP_STATE_STARTED, d);
+    }
+    if (s->batched) {
+        json_t *batches = make_batches(ex, s, input, items);
+        json_decref(items);
+        if (!batches)
+            return 0;
+        items = batches;
+    }
+    size_t n = json_array_size(items);
+    int workers = pool_size(ex);
+    if (limit > 0 && limit < workers)
+        workers = (int)limit;
+    fan fn = {0};
+    fn.input = input;
+    fn.items = items;
+    fn.graph = s->processor;
+    fn.selector = s->batched ? ASLRT_NONE : s->item_selector;
+    fn.keep = s->writes; /* the writer needs the results and which failed */
+    fn.progress = ex->cfg->progress && n >= 100;
+    fn.tolerant = s->distributed;
+    fn.started = started;
+    /* Every JSONata ItemSelector sees the Map's input: convert it once
+     * instead of once per item (the iterations inherit the pointers). */
+    bool share = s->jsonata && fn.selector != ASLRT_NONE && !ex->jn_share;
+    if (share) {
+        jn_options o = {0};
+        ex->jn_share = jn_ctx_create(&o);
+        ex->jn_input_src = input;
+        ex->jn_input_val = jn_from_json(ex->jn_share, input);
+        ex->jn_exec_input = ex->input == input ? ex->jn_input_val
+                                               : jn_from_json(ex->jn_share, ex->input);
+    }
+    int ok = fan_out(ex, &fn, n, workers);
+    if (share) {
+        jn_ctx_destroy(ex->jn_share);
+        ex->jn_share = NULL;
+        ex->jn_input_src = NULL;
+        ex->jn_input_val = NULL;
+        ex->jn_exec_input = NULL;
+    }
+    if (!ok) {
+        ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
+        json_decref(items);
+        free(fn.failed_items);
+        return 0;
+    }
+    if (s->distributed && fn.nfailed > 0) {
+        /* Exceeding either threshold that is set fails the Map Run; with
+         * neither, no failure is tolerated. */
+        bool count_set = tol_count >= 0, pct_set = tol_pct >= 0;
+        double pct = 100.0 * (double)fn.nfailed / (double)n;
+        bool over = (count_set && (long long)fn.nfailed > tol_count) ||
+                    (pct_set && pct > tol_pct) || (!count_set && !pct_set);
+        if (over) {
+            aslrtp_slot_set(&ex->fanout_result, NULL);
+            json_decref(items);
+            free(fn.failed_items);
+            aslrtp_ex_fail_plain(ex, "States.ExceedToleratedFailureThreshold",
+                                 "The specified tolerated failure threshold was exceeded");
+            return 0; /* MapRunFailed (aslrt_op_map) */
+        }
+    }
+    if (s->writes) {
+        json_t *out = write_results(ex, s, input, ex->fanout_result, fn.failed_items, items);
+        aslrtp_slot_set(&ex->fanout_result, out);
+    }
+    json_decref(items);
+    free(fn.failed_items);
+    if (!ex->fanout_result)
+        return 0;
+    /* Recorded on AWS since November 2024: neither MapRunSucceeded nor the
+     * state's success extends the chain (MapStateExited follows
+     * MapRunStarted; recordings made before then show MapRunSucceeded
+     * extending it). */
+    long prev = ex->last_event;
+    if (s->distributed)
+        prev = aslrtp_ex_record(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, prev, NULL);
+    aslrtp_ex_record(ex, ASLRTP_EV_MAP_STATE_SUCCEEDED, prev, NULL);
+    aslrtp_slot_set(&f->eff, NULL);
+    aslrtp_slot_set(&f->res, ex->fanout_result);
+    ex->fanout_result = NULL;
+    return 1;
+}

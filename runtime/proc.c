@@ -1,0 +1,419 @@
+/*
+ * proc.c - handler processes: starting them, talking to them through
+ * their pipes under a deadline, stopping them and reaping them.
+ *
+ * Model.  A handler process (aslrtp_proc) runs in its own process group,
+ * with pipes on its stdin, stdout and stderr whose ends on our side are
+ * close-on-exec (so that concurrent spawns never leak one call's pipes into
+ * another's child, which would hold them open and hang the other call),
+ * moved above the standard three and non-blocking.  A pidfd, where the
+ * kernel has pidfd_open (5.3), makes the process's exit one more event of
+ * poll(); without it the loop looks for the exit every 50 ms.
+ *
+ * Every exchange with a process goes through one poll loop,
+ * aslrtp_proc_talk: it writes the request to stdin, hands what arrives on
+ * stdout and stderr to the caller as it comes, and stops when the caller
+ * has what it waits for (a worker's response line), the process exits, the
+ * deadline passes, or the cancel flag (a failed sibling branch, an abort)
+ * is set; SIGPIPE from a process that stops reading is blocked in the
+ * calling thread and swallowed.  A per-call program (aslrtp_proc_run)
+ * then has what is left of its group killed (a Lambda sandbox is frozen
+ * once the handler returns: nothing a task started may outlive it, and a
+ * background child holding stdout open would otherwise keep the call
+ * waiting for EOF), its last output drained and the process reaped; a
+ * persistent worker (task_worker.c) stays for the next call.
+ *
+ * This is a library of its own: it knows nothing of Tasks, JSON or Causes,
+ * and calls only text.c (a handler's stderr tail).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* pipe2, posix_spawn_file_actions_addchdir_np */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aslrt_private.h"
+
+extern char **environ;
+
+/* Reads after a process's end: enough for a pipe's buffer, bounded so that
+ * a process of the group that writes without end cannot hold the caller. */
+#define DRAIN_READS 64
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long aslrtp_proc_deadline(double timeout_s)
+{
+    if (timeout_s <= 0)
+        return -1;
+    return now_ms() + (long long)(timeout_s * 1000.0 + 0.5);
+}
+
+/* ==== Descriptors ======================================================= */
+
+/* Moves fd above 2, so that the child's dup2 onto 0, 1 and 2 cannot
+ * overwrite another pipe end when our own standard streams are closed. */
+static int fd_move_high(int fd)
+{
+    if (fd > 2)
+        return fd;
+    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return nfd;
+}
+
+/* A close-on-exec pipe with both ends above 2; -1 (and errno) on failure. */
+static int make_pipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        p[0] = p[1] = -1;
+        return -1;
+    }
+    p[0] = fd_move_high(p[0]);
+    p[1] = fd_move_high(p[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        int e = errno;
+        if (p[0] >= 0)
+            close(p[0]);
+        if (p[1] >= 0)
+            close(p[1]);
+        p[0] = p[1] = -1;
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+void aslrtp_fd_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void fd_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* ==== Starting, stopping, reaping ======================================= */
+
+/* Starts argv (in cwd, when given) in its own process group with pipes on
+ * its stdin, stdout and stderr: fds receives our ends of them, in that
+ * order.  Returns 0, or an errno value when it could not be started. */
+static int spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3])
+{
+    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+    if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
+        int e = errno ? errno : EMFILE;
+        aslrtp_fd_close(&pin[0]);
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&pout[1]);
+        aslrtp_fd_close(&perr[0]);
+        aslrtp_fd_close(&perr[1]);
+        return e;
+    }
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
+    if (cwd)
+        posix_spawn_file_actions_addchdir_np(&fa, cwd);
+
+    /* Own process group (so a timeout kills the program's children too),
+     * no blocked signals, and SIGPIPE/SIGCHLD at their defaults whatever
+     * the embedding program did with them. */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGCHLD);
+    sigaddset(&dfl, SIGXFSZ);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                  POSIX_SPAWN_SETSIGDEF);
+
+    *pid = -1;
+    int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    aslrtp_fd_close(&pin[0]);
+    aslrtp_fd_close(&pout[1]);
+    aslrtp_fd_close(&perr[1]);
+    if (rc != 0) {
+        aslrtp_fd_close(&pin[1]);
+        aslrtp_fd_close(&pout[0]);
+        aslrtp_fd_close(&perr[0]);
+        return rc;
+    }
+    fds[0] = pin[1];
+    fds[1] = pout[0];
+    fds[2] = perr[0];
+    return 0;
+}
+
+int aslrtp_proc_start(char *const *argv, const char *cwd, aslrtp_proc *p)
+{
+    pid_t pid;
+    int fds[3];
+    int rc = spawn(argv, cwd, &pid, fds);
+    if (rc != 0)
+        return rc;
+    p->pid = pid;
+    p->in = fds[0];
+    p->out = fds[1];
+    p->err = fds[2];
+    /* A pidfd becomes readable when the child exits, so poll() wakes for
+     * that too.  Kernels before 5.3 lack it: then poll in short slices. */
+    p->pidfd = -1;
+#ifdef SYS_pidfd_open
+    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (p->pidfd >= 0)
+        fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+#endif
+    fd_nonblock(p->in);
+    fd_nonblock(p->out);
+    fd_nonblock(p->err);
+    return 0;
+}
+
+/* Has the process exited?  WNOWAIT leaves it a zombie, which keeps its
+ * pid, and so its process group id, ours until the group is killed. */
+int aslrtp_proc_exited(const aslrtp_proc *p)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD;
+    return si.si_pid == p->pid;
+}
+
+void aslrtp_proc_kill(aslrtp_proc *p)
+{
+    kill(-p->pid, SIGKILL);
+    kill(p->pid, SIGKILL);      /* in case it left its process group */
+}
+
+int aslrtp_proc_reap(aslrtp_proc *p)
+{
+    int status = 0;
+    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    aslrtp_fd_close(&p->in);
+    aslrtp_fd_close(&p->out);
+    aslrtp_fd_close(&p->err);
+    aslrtp_fd_close(&p->pidfd);
+    return status;
+}
+
+/* ==== The poll loop ===================================================== */
+
+void aslrtp_proc_log(aslrtp_buf *tail, int *cut, const char *s, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(STDERR_FILENO, s + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (tail)
+        aslrtp_tail_keep(tail, cut, s, n);
+}
+
+/* Reads what fd has into t's output: one read, or with drain set until the
+ * pipe is empty (at most DRAIN_READS reads).  Returns 0 at EOF or on an
+ * error (the caller closes fd), 1 otherwise. */
+static int pump(int fd, aslrtp_talk *t, int is_stdout, int drain)
+{
+    char chunk[65536];
+    for (int reads = 1;; reads++) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r > 0) {
+            t->output(t->ud, is_stdout, chunk, (size_t)r);
+            if (!drain || reads == DRAIN_READS)
+                return 1;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 1;
+        return 0;
+    }
+}
+
+void aslrtp_proc_drain(aslrtp_proc *p, aslrtp_talk *t, int is_stdout)
+{
+    int fd = is_stdout ? p->out : p->err;
+    if (fd >= 0)
+        pump(fd, t, is_stdout, 1);
+}
+
+void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
+{
+    /* A process that exits (or closes its stdin) without reading all of
+     * its input makes our write fail with EPIPE and raise SIGPIPE, which
+     * would kill the whole workflow.  Block it in this thread only, and
+     * swallow the one our writes raise (unless one was already pending for
+     * someone else). */
+    sigset_t pipe_set, old_mask, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    int broke_pipe = 0;
+
+    int in_done = t->in_len == 0; /* nothing (more) to write */
+    if (in_done && t->close_in)
+        aslrtp_fd_close(&p->in);
+    long long eof_at = -1;      /* when its stdout ended */
+    for (;;) {
+        if (t->done && t->done(t->ud))
+            break;
+        struct pollfd fds[4];
+        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+        int read_out = p->out >= 0 && !t->skip_stdout;
+        if (!in_done && p->in >= 0) {
+            i_in = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->in, .events = POLLOUT };
+        }
+        if (read_out) {
+            i_out = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
+        }
+        if (p->err >= 0) {
+            i_err = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
+        }
+        if (p->pidfd >= 0) {
+            i_pid = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+        }
+
+        /* Without a pidfd, look for its exit every 50 ms (2 once there is
+         * no output left to wait for). */
+        int wait_ms = -1;
+        if (p->pidfd < 0)
+            wait_ms = (!read_out && p->err < 0) ? 2 : 50;
+        /* A sibling branch failed, or the execution is aborted: stop within
+         * 50 ms. */
+        if (t->cancel) {
+            if (aslrtp_flag(t->cancel)) {
+                t->cancelled = 1;
+                break;
+            }
+            if (wait_ms < 0 || wait_ms > 50)
+                wait_ms = 50;
+        }
+        if (t->deadline >= 0) {
+            long long left = t->deadline - now_ms();
+            if (left <= 0) {
+                t->timed_out = 1;
+                break;
+            }
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = (int)(left < INT_MAX ? left : INT_MAX);
+        }
+        if (eof_at >= 0 && t->eof_grace_ms >= 0) {
+            /* It can no longer answer: give it the grace to exit by itself
+             * (its exit status says more than our SIGKILL would). */
+            long long left = eof_at + t->eof_grace_ms - now_ms();
+            if (left <= 0)
+                break;
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = (int)left;
+        }
+
+        int k = poll(fds, (nfds_t)nfds, wait_ms);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            break;              /* cannot wait: the caller kills it */
+        }
+
+        if (i_in >= 0 && fds[i_in].revents) {
+            size_t n = t->in_len - t->sent;
+            ssize_t w = write(p->in, t->in + t->sent, n < 65536 ? n : 65536);
+            if (w > 0) {
+                t->sent += (size_t)w;
+            } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                /* It closed its stdin: it wants no more input, and its
+                 * exit decides the outcome. */
+                broke_pipe |= errno == EPIPE;
+                in_done = 1;
+            }
+            if (t->sent == t->in_len)
+                in_done = 1;
+            if (in_done && t->close_in)
+                aslrtp_fd_close(&p->in);
+        }
+        if (i_out >= 0 && fds[i_out].revents && !pump(p->out, t, 1, 0)) {
+            aslrtp_fd_close(&p->out);
+            eof_at = now_ms();
+        }
+        if (i_err >= 0 && fds[i_err].revents && !pump(p->err, t, 0, 0))
+            aslrtp_fd_close(&p->err);
+
+        if (p->pidfd >= 0 ? i_pid >= 0 && fds[i_pid].revents != 0 : aslrtp_proc_exited(p)) {
+            t->exited = 1;
+            break;
+        }
+    }
+
+    if (broke_pipe && !was_pending) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+}
+
+int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *status)
+{
+    aslrtp_proc p;
+    int rc = aslrtp_proc_start(argv, cwd, &p);
+    if (rc != 0)
+        return rc;
+    t->close_in = 1;
+    aslrtp_proc_talk(&p, t);
+    /* Kill what is left of the group first: the child is at most a zombie
+     * now (its pid, so the group id, is still ours), and once the
+     * stragglers are dead nothing else writes to the pipes, so draining
+     * them ends. */
+    aslrtp_proc_kill(&p);
+    if (t->exited) {
+        aslrtp_proc_drain(&p, t, 1);
+        aslrtp_proc_drain(&p, t, 0);
+    }
+    *status = aslrtp_proc_reap(&p);
+    return 0;
+}
