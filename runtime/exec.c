@@ -130,6 +130,7 @@ const aslrt_machine *aslrt_program_machine(const aslrt_program *p)
 
 /* ==== Executions ======================================================== */
 
+/* Wall-clock milliseconds since the epoch. */
 long long aslrtp_ex_now_ms(void)
 {
     struct timespec ts;
@@ -145,6 +146,7 @@ long long aslrtp_ex_clock_ms(const aslrt_exec *ex)
     return aslrtp_ex_now_ms() + ex->skew_ms;
 }
 
+/* A random (version 4) UUID: execution names, request ids, Map Run ids. */
 char *aslrtp_ex_uuid(void)
 {
     unsigned char b[16];
@@ -274,12 +276,13 @@ int aslrtp_ex_fail_plain(aslrt_exec *ex, const char *error, const char *cause)
     return 0;
 }
 
-/* ---- Callback tasks (.waitForTaskToken; callback.c) --------------------- */
+/* ---- Callback task tokens (.waitForTaskToken; callback.c, invoke.c) ----- */
 
 bool aslrtp_ex_is_callback(const aslrt_state *s)
 {
     size_t n = s->resource ? strlen(s->resource) : 0, k = strlen(ASLRTP_WAIT_FOR_TOKEN);
-    return s->type == ASLRT_STATE_TASK && n > k && strcmp(s->resource + n - k, ASLRTP_WAIT_FOR_TOKEN) == 0;
+    return s->type == ASLRT_STATE_TASK && n > k &&
+           strcmp(s->resource + n - k, ASLRTP_WAIT_FOR_TOKEN) == 0;
 }
 
 /* The token of this visit of a callback task, made on first use (by
@@ -299,6 +302,8 @@ void aslrtp_ex_drop_token(aslrt_exec *ex)
     ex->task_token = NULL;
 }
 
+/* ---- The context object and paths -------------------------------------- */
+
 /* The context object (ASL-REFERENCE §7), for the state being run. */
 static json_t *context(aslrt_exec *ex)
 {
@@ -308,11 +313,12 @@ static json_t *context(aslrt_exec *ex)
     aslrtp_timestamp_format(ex->start_ms, st, sizeof st);
     aslrtp_timestamp_format(ex->entered_ms, ts, sizeof ts);
     /* Express executions have ARNs of their own form (recorded on AWS). */
-    char *exec_arn = ex->cfg->express
-                         ? aslrtp_strdupf("arn:aws:states:%s:%s:express:%s:%s:%s", aslrtp_ex_region(ex),
-                                          aslrtp_ex_account(ex), ex->sm_name, ex->name, ex->name)
-                         : aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", aslrtp_ex_region(ex),
-                                          aslrtp_ex_account(ex), ex->sm_name, ex->name);
+    char *exec_arn =
+        ex->cfg->express
+            ? aslrtp_strdupf("arn:aws:states:%s:%s:express:%s:%s:%s", aslrtp_ex_region(ex),
+                             aslrtp_ex_account(ex), ex->sm_name, ex->name, ex->name)
+            : aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", aslrtp_ex_region(ex),
+                             aslrtp_ex_account(ex), ex->sm_name, ex->name);
     char *sm_arn = aslrtp_strdupf("arn:aws:states:%s:%s:stateMachine:%s", aslrtp_ex_region(ex),
                                   aslrtp_ex_account(ex), ex->sm_name);
     char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(ex));
@@ -331,8 +337,9 @@ static json_t *context(aslrt_exec *ex)
         json_object_del(json_object_get(ex->context, "Execution"), "RedriveCount");
     /* Recorded on AWS: State.RetryCount exists only where a state can be
      * retried (Task, Parallel, Map). */
-    if (ex->state && (ex->state->type == ASLRT_STATE_TASK || ex->state->type == ASLRT_STATE_PARALLEL ||
-                      ex->state->type == ASLRT_STATE_MAP))
+    if (ex->state &&
+        (ex->state->type == ASLRT_STATE_TASK || ex->state->type == ASLRT_STATE_PARALLEL ||
+         ex->state->type == ASLRT_STATE_MAP))
         json_object_set_new(json_object_get(ex->context, "State"), "RetryCount",
                             json_integer(ex->retry_total));
     /* Task.Token: only in callback tasks (ASL-REFERENCE §7). */
@@ -384,7 +391,8 @@ static json_t *resolve(void *ud, const aslrtp_path *p, char **why)
 
 /* resolve() without reference counting: the value is borrowed from the
  * frame, the context or a constant unless *owned says it is new. */
-json_t *aslrtp_ex_lookup(aslrt_exec *ex, json_t *input, const aslrtp_path *p, char **why, int *owned)
+json_t *aslrtp_ex_lookup(aslrt_exec *ex, json_t *input, const aslrtp_path *p, char **why,
+                         int *owned)
 {
     switch (aslrtp_path_root(p)) {
     case ASLRTP_ROOT_INPUT:
@@ -557,7 +565,8 @@ void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
             json_t *vars = json_object();
             const char *k;
             json_t *v;
-            json_object_foreach(ex->pending, k, v) json_object_set_new(vars, k, aslrtp_hist_payload(v));
+            json_object_foreach(ex->pending, k, v)
+                json_object_set_new(vars, k, aslrtp_hist_payload(v));
             json_object_set_new(d, "assignedVariables", vars);
             json_object_set_new(d, "assignedVariablesDetails", json_pack("{s:b}", "truncated", 0));
         }
@@ -621,7 +630,8 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
     aslrt_error err = {NULL, NULL};
     json_t *v = aslrtp_tmpl_eval(aslrtp_ex_item(ex, tmpl)->tmpl, lookup_cb, &r, input, &err);
     if (!v) {
-        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+                                err.cause ? err.cause : "");
         aslrt_error_clear(&err);
     }
     return v;
@@ -716,8 +726,9 @@ json_t *aslrtp_ex_jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *resul
     jn_ctx *cx = jn_context(ex);
     jn_bind_scope(cx, ex);
     jn_value *st = jn_object(cx);
-    jn_value *in = input && input == ex->jn_input_src ? ex->jn_input_val
-                                                      : jn_from_json(cx, input ? input : json_null());
+    jn_value *in = input && input == ex->jn_input_src
+                       ? ex->jn_input_val
+                       : jn_from_json(cx, input ? input : json_null());
     jn_object_set(cx, st, "input", 5, in);
     jn_object_set(cx, st, "context", 7, jn_context_object(ex, cx));
     if (result)
@@ -800,13 +811,17 @@ int aslrt_op_jn_condition(aslrt_exec *ex, aslrt_frame *f, int item)
     return r;
 }
 
+/* ---- Values the ops read ------------------------------------------------- */
 
+/* A number with no fraction, as an integer. */
 long long aslrtp_int_value(json_t *v, bool *ok)
 {
     *ok = json_is_integer(v) ||
           (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)));
     return json_is_integer(v) ? json_integer_value(v) : (long long)json_number_value(v);
 }
+
+/* ---- A result into the output ------------------------------------------- */
 
 int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl)
 {
@@ -914,7 +929,8 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
                                            "The Seconds field references a negative value.");
         if (n > WAIT_MAX_SECONDS)
-            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", "Wait state delay is too long.");
+            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+                                           "Wait state delay is too long.");
         delay_ms = (double)n * 1000;
     } else if (s->jsonata && s->timestamp_path != ASLRT_NONE) {
         json_t *v = aslrtp_ex_jn_typed(ex, s->timestamp_path, f->raw, JSON_STRING, "string");
@@ -937,7 +953,8 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         long long now = aslrtp_ex_clock_ms(ex);
         free(jn_stamp);
         if (target - now > WAIT_MAX_SECONDS * 1000)
-            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", "Wait state delay is too long.");
+            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+                                           "Wait state delay is too long.");
         delay_ms = (double)(target - now);
     } else if (s->seconds >= 0) {
         delay_ms = (double)s->seconds * 1000;
@@ -948,8 +965,9 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         json_t *v = resolve(&r, p, &why);
         free(why);
         if (!v) {
-            char *d = aslrtp_strdupf("The SecondsPath parameter does not reference an input value: %s",
-                                     aslrtp_path_text(p));
+            char *d =
+                aslrtp_strdupf("The SecondsPath parameter does not reference an input value: %s",
+                               aslrtp_path_text(p));
             aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
             free(d);
             return 0;
@@ -959,8 +977,9 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         char *q = aslrtp_quote_value(v);
         char *d = NULL;
         if (!ok || (json_is_real(v) && fabs(json_real_value(v)) > 9.2e18))
-            d = aslrtp_strdupf("The SecondsPath parameter cannot be parsed as a long value: %s == %s",
-                               aslrtp_path_text(p), q);
+            d = aslrtp_strdupf(
+                "The SecondsPath parameter cannot be parsed as a long value: %s == %s",
+                aslrtp_path_text(p), q);
         else if (n < 0)
             d = aslrtp_strdupf("The SecondsPath parameter references a negative value: %s == %s",
                                aslrtp_path_text(p), q);
@@ -985,8 +1004,9 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             v = resolve(&r, p, &why);
             free(why);
             if (!v) {
-                char *d = aslrtp_strdupf("The TimestampPath parameter does not reference an input value: %s",
-                                         aslrtp_path_text(p));
+                char *d = aslrtp_strdupf(
+                    "The TimestampPath parameter does not reference an input value: %s",
+                    aslrtp_path_text(p));
                 aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
                 free(d);
                 return 0;
@@ -1089,7 +1109,8 @@ static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *fie
         aslrt_error err = {NULL, NULL};
         v = aslrtp_intrinsic_eval(it->call, lookup_cb, &r, &err);
         if (!v) {
-            aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+            aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+                                    err.cause ? err.cause : "");
             aslrt_error_clear(&err);
             *bad = true;
             return NULL;

@@ -84,6 +84,8 @@ static void child_destroy(aslrt_exec *c)
     free(c);
 }
 
+/* ---- The fan-out -------------------------------------------------------- */
+
 /* What every thread of a fan-out shares. */
 typedef struct fan {
     aslrt_exec *parent;
@@ -389,6 +391,8 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
     return ok;
 }
 
+/* ---- Parallel ----------------------------------------------------------- */
+
 /* The number of threads of a fan-out: the configured pool size, else the
  * machine's cores. */
 static int pool_size(const aslrt_exec *ex)
@@ -418,6 +422,8 @@ int aslrt_op_parallel(aslrt_exec *ex, aslrt_frame *f)
     return 1;
 }
 
+/* ---- Map ---------------------------------------------------------------- */
+
 /* A ...Path field that must hold an integer (MaxConcurrencyPath,
  * MaxItemsPath, MaxItemsPerBatchPath, ...): a number with no fraction or a
  * string of one, as AWS parses it; anything else fails the state with AWS's
@@ -433,7 +439,8 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
         bool ok;
         *out = aslrtp_int_value(v, &ok);
         if (*out < min) {
-            char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, item)->jn, "non-negative integer", v);
+            char *d =
+                aslrtp_jfield_type_error(aslrtp_ex_item(ex, item)->jn, "non-negative integer", v);
             aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
             free(d);
             ok = false;
@@ -476,14 +483,16 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
                       double *pct)
 {
     if (s->tolerated_count_path != ASLRT_NONE &&
-        !path_int(ex, s->tolerated_count_path, input, "ToleratedFailureCountPath", LLONG_MIN, count))
+        !path_int(ex, s->tolerated_count_path, input, "ToleratedFailureCountPath", LLONG_MIN,
+                  count))
         return false;
     if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
         aslrtp_ex_fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
         return false;
     }
     if (s->tolerated_percentage_path != ASLRT_NONE && s->jsonata) {
-        json_t *v = aslrtp_ex_jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
+        json_t *v =
+            aslrtp_ex_jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
         if (!v)
             return false;
         *pct = json_number_value(v);
@@ -523,8 +532,9 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
 /* ItemReader: the items from a file (or listing) under the S3 root. */
 static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
 {
-    json_t *params = s->reader_params != ASLRT_NONE ? aslrtp_ex_template(ex, s->reader_params, input)
-                                                    : json_object();
+    json_t *params = s->reader_params != ASLRT_NONE
+                         ? aslrtp_ex_template(ex, s->reader_params, input)
+                         : json_object();
     if (!params)
         return NULL;
     long long max = s->reader_max_items;
@@ -540,7 +550,8 @@ static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
         aslrtp_ex_fail_plain(ex, "States.ItemReaderFailed", "field MaxItems must be positive");
         return NULL;
     }
-    json_t *config = s->reader_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->reader_config)->json : NULL;
+    json_t *config =
+        s->reader_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->reader_config)->json : NULL;
     aslrt_error err = {NULL, NULL};
     json_t *items = aslrtp_items_read(ex->cfg->s3_root ? ex->cfg->s3_root : ".", s->reader_resource,
                                       params, config, (long)max, &err);
@@ -598,11 +609,13 @@ static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input,
         }
     }
     aslrt_error err = {NULL, NULL};
-    json_t *batches = aslrtp_items_batch(selected, (long)max_items, (long)max_bytes, batch_input, &err);
+    json_t *batches =
+        aslrtp_items_batch(selected, (long)max_items, (long)max_bytes, batch_input, &err);
     json_decref(selected);
     json_decref(batch_input);
     if (!batches) {
-        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime", err.cause ? err.cause : "");
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+                                err.cause ? err.cause : "");
         aslrt_error_clear(&err);
     }
     return batches;
@@ -613,11 +626,12 @@ static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input,
 static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *results,
                              const unsigned char *failed, json_t *inputs)
 {
-    json_t *params = s->writer_params != ASLRT_NONE ? aslrtp_ex_template(ex, s->writer_params, input)
-                                                    : NULL;
+    json_t *params =
+        s->writer_params != ASLRT_NONE ? aslrtp_ex_template(ex, s->writer_params, input) : NULL;
     if (s->writer_params != ASLRT_NONE && !params)
         return NULL;
-    json_t *config = s->writer_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->writer_config)->json : NULL;
+    json_t *config =
+        s->writer_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->writer_config)->json : NULL;
     char *id = aslrtp_ex_uuid();
     char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
                                aslrtp_ex_account(ex), ex->sm_name, s->name, id);
@@ -654,10 +668,11 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
         if (!s->reader_resource && !s->jsonata) {
             char *why = NULL;
             int owned = 0;
-            json_t *items = s->items_path == ASLRT_NONE
-                                ? ASLRTP_EFF(f)
-                                : aslrtp_ex_lookup(ex, ASLRTP_EFF(f), aslrtp_ex_item(ex, s->items_path)->path, &why,
-                                                   &owned);
+            json_t *items =
+                s->items_path == ASLRT_NONE
+                    ? ASLRTP_EFF(f)
+                    : aslrtp_ex_lookup(ex, ASLRTP_EFF(f), aslrtp_ex_item(ex, s->items_path)->path,
+                                       &why, &owned);
             length = json_is_array(items) ? json_array_size(items) : 0;
             if (owned)
                 json_decref(items);
@@ -707,7 +722,8 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
         if (!items)
             return 0;
         if (!json_is_array(items)) {
-            char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, s->items_path)->jn, "array", items);
+            char *d =
+                aslrtp_jfield_type_error(aslrtp_ex_item(ex, s->items_path)->jn, "array", items);
             json_decref(items);
             aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
             free(d);
@@ -725,7 +741,8 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
         char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
         json_decref(items);
         /* Recorded on AWS: a JSONata Map names this a query error. */
-        aslrtp_ex_fail_in_state(ex, s->jsonata ? "States.QueryEvaluationError" : "States.Runtime", d);
+        aslrtp_ex_fail_in_state(ex, s->jsonata ? "States.QueryEvaluationError" : "States.Runtime",
+                                d);
         free(d);
         free(v);
         return 0;

@@ -224,6 +224,8 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     return *out != NULL;
 }
 
+/* ---- Task events -------------------------------------------------------- */
+
 /* A Task's events (ASL-REFERENCE §20.3): TaskScheduled ... TaskTimedOut
  * for integrations, LambdaFunction* for a plain Lambda function ARN.  type
  * is a TASK_* event; error, cause and output go where the type has them. */
@@ -294,6 +296,8 @@ static void task_started(aslrt_exec *ex, json_t *params, double timeout, double 
     task_event(ex, ASLRTP_EV_TASK_STARTED, NULL, NULL, NULL);
 }
 
+/* ---- Callback tasks (.waitForTaskToken) -------------------------------- */
+
 /* How the wait of a callback task ended. */
 typedef enum callback_end {
     CALLBACK_SUCCEEDED,         /* SendTaskSuccess: *out holds the result */
@@ -344,6 +348,8 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
     return CALLBACK_STATE_ENDED;
 }
 
+/* ---- The op ------------------------------------------------------------- */
+
 int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_state *s = ex->state;
@@ -362,7 +368,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
             bool ok;
             long long t = aslrtp_int_value(v, &ok);
             if (!ok || t <= 0) {
-                char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, knobs[k])->jn, "positive integer", v);
+                char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, knobs[k])->jn,
+                                                   "positive integer", v);
                 json_decref(v);
                 aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
                 free(d);
@@ -382,8 +389,9 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         long long t = aslrtp_int_value(v, &ok);
         json_decref(v);
         if (!ok || t <= 0) {
-            return aslrtp_ex_fail_in_state(ex, "States.Runtime",
-                                           "The TimeoutSecondsPath parameter does not reference a positive integer");
+            return aslrtp_ex_fail_in_state(
+                ex, "States.Runtime",
+                "The TimeoutSecondsPath parameter does not reference a positive integer");
         }
         timeout = (double)t;
     }
@@ -401,8 +409,9 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         json_decref(v);
         /* A callback task counts with it: a positive integer. */
         if (aslrtp_ex_is_callback(s) && (!ok || t <= 0))
-            return aslrtp_ex_fail_in_state(ex, "States.Runtime",
-                                           "The HeartbeatSecondsPath parameter does not reference a positive integer");
+            return aslrtp_ex_fail_in_state(
+                ex, "States.Runtime",
+                "The HeartbeatSecondsPath parameter does not reference a positive integer");
         heartbeat = (double)t;
     }
     /* The history shows the timeouts the state asked for. */

@@ -41,6 +41,8 @@ static bool matches(const char *name, const char *const *errors, int n, bool hea
     return false;
 }
 
+/* ---- Retry -------------------------------------------------------------- */
+
 /* A uniform double in [0, 1), for FULL jitter. */
 static double uniform01(aslrt_exec *ex)
 {
@@ -124,6 +126,8 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
     }
     return ASLRT_UNCAUGHT;
 }
+
+/* ---- Catch -------------------------------------------------------------- */
 
 int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
 {
