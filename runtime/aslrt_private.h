@@ -5,6 +5,11 @@
  * it too: it validates paths, intrinsic calls and templates with these very
  * parsers, so compile time and run time cannot disagree.
  *
+ * One section per file, headed by the file that defines what it declares.
+ * The execution's own internals (struct aslrt_exec and the helpers that
+ * exec.c, invoke.c, fanout.c and recover.c share) are in exec_private.h.
+ * No file calls a file above it (tests/layering.sh checks the objects).
+ *
  * Ownership: as in aslrt.h (borrowed in, new out, "steals" said aloud).
  * Messages returned through `char **why` / `char **err` are malloc'd; the
  * caller frees them.
