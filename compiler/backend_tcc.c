@@ -14,6 +14,7 @@
 
 #include <libtcc.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
 
@@ -55,9 +56,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
     tcc_set_options(s, "-std=c11");
 
     size_t hl = strlen(aslrt_header), cl = strlen(csrc);
-    char *src = malloc(hl + cl + 64);
-    if (!src)
-        abort();
+    char *src = aslrtp_malloc(hl + cl + 64);
     memcpy(src, aslrt_header, hl);
     memcpy(src + hl, "#line 1 \"generated.c\"\n", 22);
     memcpy(src + hl + 22, csrc, cl + 1);
@@ -72,9 +71,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
         e.text = NULL;
         tcc_delete(s);
     } else {
-        char *sym = malloc(strlen(prefix) + 16);
-        if (!sym)
-            abort();
+        char *sym = aslrtp_malloc(strlen(prefix) + 16);
         sprintf(sym, "%s_machine", prefix);
         const aslrt_machine *m = tcc_get_symbol(s, sym);
         free(sym);
@@ -82,9 +79,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
             *err = strdup("the generated code has no machine symbol");
             tcc_delete(s);
         } else {
-            j = calloc(1, sizeof *j);
-            if (!j)
-                abort();
+            j = aslrtp_calloc(1, sizeof *j);
             j->s = s;
             j->machine = m;
         }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
 
@@ -57,9 +58,7 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     char archive[4200];
     snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
     if (access(archive, R_OK) != 0) {
-        *err = malloc(strlen(archive) + 128);
-        if (!*err)
-            abort();
+        *err = aslrtp_malloc(strlen(archive) + 128);
         sprintf(*err, "cannot find the runtime library '%s' (set ASLC_LIB_DIR)", archive);
         return false;
     }
@@ -100,9 +99,7 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     argv[n] = NULL;
     int rc = run((char *const *)argv, err);
     if (rc > 0) {
-        *err = malloc(256 + strlen(cc));
-        if (!*err)
-            abort();
+        *err = aslrtp_malloc(256 + strlen(cc));
         sprintf(*err, "'%s' failed with status %d", cc, rc);
     }
     return rc == 0;
