@@ -35,7 +35,7 @@ static void on_error(void *ud, const char *msg)
 {
     errbuf *e = ud;
     if (!e->text) {
-        e->text = strdup(msg);
+        e->text = aslrtp_strdup(msg);
     }
 }
 
@@ -44,7 +44,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
     errbuf e = {NULL};
     TCCState *s = tcc_new();
     if (!s) {
-        *err = strdup("cannot create a TinyCC state");
+        *err = aslrtp_strdup("cannot create a TinyCC state");
         return NULL;
     }
     tcc_set_error_func(s, &e, on_error);
@@ -67,7 +67,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
 
     asl_jit *j = NULL;
     if (tcc_compile_string(s, src) == -1 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
-        *err = e.text ? e.text : strdup("TinyCC failed");
+        *err = e.text ? e.text : aslrtp_strdup("TinyCC failed");
         e.text = NULL;
         tcc_delete(s);
     } else {
@@ -76,7 +76,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
         const aslrt_machine *m = tcc_get_symbol(s, sym);
         free(sym);
         if (!m) {
-            *err = strdup("the generated code has no machine symbol");
+            *err = aslrtp_strdup("the generated code has no machine symbol");
             tcc_delete(s);
         } else {
             j = aslrtp_calloc(1, sizeof *j);

@@ -35,7 +35,7 @@ static int run(char *const argv[], char **err)
 {
     pid_t pid = fork();
     if (pid < 0) {
-        *err = strdup(strerror(errno));
+        *err = aslrtp_strdup(strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -46,7 +46,7 @@ static int run(char *const argv[], char **err)
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) {
-            *err = strdup(strerror(errno));
+            *err = aslrtp_strdup(strerror(errno));
             return -1;
         }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -111,12 +111,12 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     char tmpl[] = "/tmp/aslc-XXXXXX.c";
     int fd = mkstemps(tmpl, 2);
     if (fd < 0) {
-        *err = strdup(strerror(errno));
+        *err = aslrtp_strdup(strerror(errno));
         return false;
     }
     FILE *f = fdopen(fd, "w");
     if (!f || fputs(csrc, f) == EOF || fclose(f) != 0) {
-        *err = strdup("cannot write the temporary C file");
+        *err = aslrtp_strdup("cannot write the temporary C file");
         unlink(tmpl);
         return false;
     }
