@@ -112,9 +112,10 @@ enum {
  * short, or a byte that starts nothing) returns -1 with *len the length of
  * its maximal subpart (1 to 3), which Java replaces with one U+FFFD. */
 int32_t aslrtp_utf8_decode(const char *s, size_t n, int flags, size_t *len);
-/* For text already checked (jansson's strings): the code point at s[*i]
- * (*i < n), moving *i past it; a byte that is not UTF-8 stands for itself. */
-uint32_t aslrtp_utf8_next(const char *s, size_t n, size_t *i);
+/* For text already checked (jansson's strings, JavaScript's with
+ * ASLRTP_UTF8_WTF8): the code point at s[*i] (*i < n), moving *i past it;
+ * a byte that is not UTF-8 stands for itself. */
+uint32_t aslrtp_utf8_next(const char *s, size_t n, int flags, size_t *i);
 /* Writes cp (at most U+10FFFF; a surrogate as its three bytes) to out;
  * returns the length, 1 to 4. */
 size_t aslrtp_utf8_encode(uint32_t cp, char out[4]);

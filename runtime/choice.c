@@ -199,7 +199,7 @@ static int utf16_compare(const char *a, size_t an, const char *b, size_t bn)
      * kind of sequence: back up to its first byte. */
     i = aslrtp_utf8_floor(a, i);
     size_t ia = i, ib = i;
-    uint32_t ca = aslrtp_utf8_next(a, an, &ia), cb = aslrtp_utf8_next(b, bn, &ib);
+    uint32_t ca = aslrtp_utf8_next(a, an, 0, &ia), cb = aslrtp_utf8_next(b, bn, 0, &ib);
     if ((ca >= 0x10000) != (cb >= 0x10000)) {
         /* one surrogate pair, one BMP character (never itself a surrogate) */
         uint32_t bmp = ca >= 0x10000 ? cb : ca;

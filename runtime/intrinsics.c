@@ -749,7 +749,7 @@ static uint32_t java_string_hash(const char *s, size_t n)
     uint32_t h = 0;
     size_t i = 0;
     while (i < n) {
-        unsigned cp = aslrtp_utf8_next(s, n, &i);
+        unsigned cp = aslrtp_utf8_next(s, n, 0, &i);
         if (cp >= 0x10000) {
             cp -= 0x10000;
             h = 31 * h + (0xD800 + (cp >> 10));
@@ -1310,10 +1310,10 @@ static json_t *fn_string_split(const aslrtp_intrinsic *f, json_t **v, aslrt_erro
     size_t tok = 0, i = 0;
     while (i < n) {
         size_t at = i;
-        unsigned cp = aslrtp_utf8_next(s, n, &i);
+        unsigned cp = aslrtp_utf8_next(s, n, 0, &i);
         int delim = 0;
         for (size_t j = 0; j < dn && !delim;)
-            delim = aslrtp_utf8_next(d, dn, &j) == cp;
+            delim = aslrtp_utf8_next(d, dn, 0, &j) == cp;
         if (delim) {
             if (at > tok)
                 json_array_append_new(r, json_stringn(s + tok, at - tok));

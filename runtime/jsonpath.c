@@ -1272,7 +1272,7 @@ static int java_strcmp(const json_t *a, const json_t *b)
     const char *x = json_string_value(a), *y = json_string_value(b);
     size_t xn = json_string_length(a), yn = json_string_length(b), i = 0, j = 0;
     while (i < xn && j < yn) {
-        unsigned cx = aslrtp_utf8_next(x, xn, &i), cy = aslrtp_utf8_next(y, yn, &j);
+        unsigned cx = aslrtp_utf8_next(x, xn, 0, &i), cy = aslrtp_utf8_next(y, yn, 0, &j);
         if (cx == cy)
             continue;
         int ux = utf16_unit(cx), uy = utf16_unit(cy);

@@ -64,10 +64,10 @@ int32_t aslrtp_utf8_decode(const char *s, size_t n, int flags, size_t *len)
     return (int32_t)cp;
 }
 
-uint32_t aslrtp_utf8_next(const char *s, size_t n, size_t *i)
+uint32_t aslrtp_utf8_next(const char *s, size_t n, int flags, size_t *i)
 {
     size_t len;
-    int32_t cp = aslrtp_utf8_decode(s + *i, n - *i, 0, &len);
+    int32_t cp = aslrtp_utf8_decode(s + *i, n - *i, flags, &len);
     if (cp < 0) {
         cp = (unsigned char)s[*i];
         len = 1;

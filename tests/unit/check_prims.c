@@ -175,13 +175,13 @@ START_TEST(test_utf8_count)
     ck_assert_uint_eq(aslrtp_utf8_floor("\x80\x80", 1), 0);
     /* text known to be UTF-8, with a stray byte standing for itself */
     size_t i = 0;
-    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), &i), 'a');
-    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), &i), 0xE9);
-    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), &i), 0x20AC);
-    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), &i), 0x1F600);
+    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), 0, &i), 'a');
+    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), 0, &i), 0xE9);
+    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), 0, &i), 0x20AC);
+    ck_assert_uint_eq(aslrtp_utf8_next(s, strlen(s), 0, &i), 0x1F600);
     ck_assert_uint_eq(i, strlen(s));
     i = 0;
-    ck_assert_uint_eq(aslrtp_utf8_next("\xE9x", 2, &i), 0xE9);
+    ck_assert_uint_eq(aslrtp_utf8_next("\xE9x", 2, 0, &i), 0xE9);
     ck_assert_uint_eq(i, 1);
 }
 END_TEST
