@@ -126,8 +126,14 @@ void aslrtp_utf8_add_clean(aslrtp_buf *b, const char *s, size_t n, int flags)
     size_t run = 0, i = 0, len;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 ? aslrtp_utf8_decode(s + i, n - i, flags, &len) >= 0
-                      : (len = 1, c != 0 || !(flags & ASLRTP_UTF8_NO_NUL))) {
+        bool ok;
+        if (c < 0x80) {
+            len = 1;
+            ok = c != 0 || !(flags & ASLRTP_UTF8_NO_NUL);
+        } else {
+            ok = aslrtp_utf8_decode(s + i, n - i, flags, &len) >= 0;
+        }
+        if (ok) {
             i += len;
             continue;
         }
