@@ -42,6 +42,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <llvm/Config/llvm-config.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
 
@@ -196,18 +197,13 @@ static void llvm_init(void)
 
 static char *dup_or_die(const char *s)
 {
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
+    return aslrtp_strdup(s ? s : "");
 }
 
 static char *fmt_error(const char *what, const char *detail)
 {
     size_t n = strlen(what) + (detail ? strlen(detail) : 0) + 8;
-    char *s = malloc(n);
-    if (!s)
-        abort();
+    char *s = aslrtp_malloc(n);
     snprintf(s, n, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
     return s;
 }
@@ -391,9 +387,7 @@ static LLVMValueRef jn_list(gen *g, const aslrt_jn_node *const *v, int n)
 {
     if (!v || n <= 0)
         return NULL;
-    LLVMValueRef *el = malloc((size_t)n * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, (size_t)n, sizeof *el);
     for (int i = 0; i < n; i++)
         el[i] = v[i] ? jn_node(g, v[i]) : LLVMConstNull(g->ptr);
     LLVMValueRef gv = const_array(g, g->ptr, el, (size_t)n, "jn.list");
@@ -420,10 +414,8 @@ static LLVMValueRef jn_node(gen *g, const aslrt_jn_node *k)
         const aslrt_jn_node **okeys = g->jn_keys;
         LLVMValueRef *ovals = g->jn_vals;
         g->jn_cap = ocap ? 2 * ocap : 256;
-        g->jn_keys = calloc(g->jn_cap, sizeof *g->jn_keys);
-        g->jn_vals = calloc(g->jn_cap, sizeof *g->jn_vals);
-        if (!g->jn_keys || !g->jn_vals)
-            abort();
+        g->jn_keys = aslrtp_calloc(g->jn_cap, sizeof *g->jn_keys);
+        g->jn_vals = aslrtp_calloc(g->jn_cap, sizeof *g->jn_vals);
         for (size_t i = 0; i < ocap; i++)
             if (okeys[i]) {
                 size_t j = jn_slot(g, okeys[i]);
@@ -491,9 +483,7 @@ static LLVMValueRef emit_items(gen *g)
     const asl_cfg *c = g->c;
     LLVMTypeRef st = g->st[SD_ITEM];
     size_t n = c->nitems ? c->nitems : 1; /* C has no empty arrays: one zero item */
-    LLVMValueRef *el = malloc(n * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef v[NITEM_FIELDS];
         zero_fields(v, st);
@@ -504,9 +494,7 @@ static LLVMValueRef emit_items(gen *g)
             if (it->kind == ASLRT_ITEM_JSONATA) {
                 v[FI(aslrt_item, field)] = cstr(g, it->field);
                 if (it->nexprs) {
-                    LLVMValueRef *roots = malloc(it->nexprs * sizeof *roots);
-                    if (!roots)
-                        abort();
+                    LLVMValueRef *roots = aslrtp_reallocarray(NULL, it->nexprs, sizeof *roots);
                     for (size_t k = 0; k < it->nexprs; k++)
                         roots[k] = jn_node(g, it->exprs[k]);
                     char name[32];
@@ -530,9 +518,7 @@ static LLVMValueRef emit_cmps(gen *g)
     const asl_cfg *c = g->c;
     LLVMTypeRef st = g->st[SD_CMP];
     size_t n = c->ncmps ? c->ncmps : 1;
-    LLVMValueRef *el = malloc(n * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef v[4];
         zero_fields(v, st);
@@ -556,9 +542,7 @@ static LLVMValueRef emit_states(gen *g)
 {
     const asl_cfg *c = g->c;
     LLVMTypeRef st = g->st[SD_STATE];
-    LLVMValueRef *el = malloc((c->nstates ? c->nstates : 1) * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, c->nstates ? c->nstates : 1, sizeof *el);
     for (size_t i = 0; i < c->nstates; i++) {
         const aslrt_state *s = &c->states[i];
         LLVMValueRef v[NSTATE_FIELDS];
@@ -591,9 +575,7 @@ static LLVMValueRef emit_states(gen *g)
             INT(ncatchers);
         }
         if (c->branch_lists[i]) {
-            LLVMValueRef *b = malloc(((size_t)s->nbranches + 1) * sizeof *b);
-            if (!b)
-                abort();
+            LLVMValueRef *b = aslrtp_reallocarray(NULL, (size_t)s->nbranches + 1, sizeof *b);
             for (int j = 0; j < s->nbranches; j++)
                 b[j] = ci32(g, c->branch_lists[i][j]);
             char name[64];
@@ -641,9 +623,7 @@ static LLVMValueRef emit_states(gen *g)
 static LLVMValueRef emit_errors(gen *g, const char *what, size_t i, const char **errors,
                                 size_t n)
 {
-    LLVMValueRef *el = malloc((n ? n : 1) * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n ? n : 1, sizeof *el);
     for (size_t j = 0; j < n; j++)
         el[j] = cstr(g, errors[j]);
     char name[64];
@@ -658,9 +638,7 @@ static LLVMValueRef emit_retriers(gen *g)
     const asl_cfg *c = g->c;
     LLVMTypeRef st = g->st[SD_RETRIER];
     size_t n = c->nretriers ? c->nretriers : 1;
-    LLVMValueRef *el = malloc(n * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef v[NRETRIER_FIELDS];
         zero_fields(v, st);
@@ -690,9 +668,7 @@ static LLVMValueRef emit_catchers(gen *g)
     const asl_cfg *c = g->c;
     LLVMTypeRef st = g->st[SD_CATCHER];
     size_t n = c->ncatchers ? c->ncatchers : 1;
-    LLVMValueRef *el = malloc(n * sizeof *el);
-    if (!el)
-        abort();
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef v[NCATCHER_FIELDS];
         zero_fields(v, st);
@@ -845,9 +821,7 @@ static void emit_choose(gen *g, const ir_node *n, size_t i, LLVMBasicBlockRef *n
 {
     ASL_ASSERT(!n->recovers);
     char name[64];
-    LLVMBasicBlockRef *arms = malloc((n->narms + 1) * sizeof *arms);
-    if (!arms)
-        abort();
+    LLVMBasicBlockRef *arms = aslrtp_reallocarray(NULL, n->narms + 1, sizeof *arms);
     for (size_t j = n->narms + 1; j-- > 0;) { /* each new block goes first */
         if (j < n->narms)
             snprintf(name, sizeof name, "s%zu.%zu", i, j);
@@ -907,11 +881,9 @@ static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
     LLVMSetValueName2(input, "input", 5);
 
     LLVMBasicBlockRef entry = new_block(g, "entry");
-    LLVMBasicBlockRef *nodes = malloc(gr->nnodes * sizeof *nodes);
-    LLVMBasicBlockRef *tries = calloc(gr->nnodes, sizeof *tries);
-    LLVMBasicBlockRef *errs = calloc(gr->nnodes, sizeof *errs);
-    if (!nodes || !tries || !errs)
-        abort();
+    LLVMBasicBlockRef *nodes = aslrtp_reallocarray(NULL, gr->nnodes, sizeof *nodes);
+    LLVMBasicBlockRef *tries = aslrtp_calloc(gr->nnodes, sizeof *tries);
+    LLVMBasicBlockRef *errs = aslrtp_calloc(gr->nnodes, sizeof *errs);
     for (size_t i = 0; i < gr->nnodes; i++) {
         snprintf(name, sizeof name, "s%zu", i);
         nodes[i] = new_block(g, name);
@@ -1013,9 +985,7 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const char *dl, const char
     LLVMValueRef states = emit_states(&g);
     LLVMValueRef retriers = emit_retriers(&g);
     LLVMValueRef catchers = emit_catchers(&g);
-    LLVMValueRef *fns = malloc((c->ngraphs ? c->ngraphs : 1) * sizeof *fns);
-    if (!fns)
-        abort();
+    LLVMValueRef *fns = aslrtp_reallocarray(NULL, c->ngraphs ? c->ngraphs : 1, sizeof *fns);
     for (size_t i = 0; i < c->ngraphs; i++)
         fns[i] = emit_graph(&g, &c->graphs[i]);
     LLVMValueRef graphs = const_array(&g, g.ptr, fns, c->ngraphs, "graphs");
@@ -1043,9 +1013,7 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const char *dl, const char
     v[M(timeout_seconds)] = cfield(st, M(timeout_seconds), (int)c->timeout_seconds);
     v[M(flags)] = cfield(st, M(flags), c->flags & ASLRT_MACHINE_USES_CONTEXT);
 #undef M
-    char *sym = malloc(strlen(o->prefix) + 16);
-    if (!sym)
-        abort();
+    char *sym = aslrtp_malloc(strlen(o->prefix) + 16);
     sprintf(sym, "%s_machine", o->prefix);
     LLVMValueRef machine =
         add_const_global(&g, LLVMConstNamedStruct(st, v, NMACHINE_FIELDS), sym,
@@ -1189,9 +1157,7 @@ static LLVMErrorRef define_runtime(LLVMOrcLLJITRef jit)
 #undef SYM
     };
     size_t n = sizeof syms / sizeof syms[0];
-    LLVMOrcCSymbolMapPair *pairs = calloc(n, sizeof *pairs);
-    if (!pairs)
-        abort();
+    LLVMOrcCSymbolMapPair *pairs = aslrtp_calloc(n, sizeof *pairs);
     for (size_t i = 0; i < n; i++) {
         pairs[i].Name = LLVMOrcLLJITMangleAndIntern(jit, syms[i].name);
         pairs[i].Sym.Address = (LLVMOrcExecutorAddress)(uintptr_t)syms[i].fn;
@@ -1261,9 +1227,7 @@ asl_llvm_jit *asl_llvm_jit_compile(const asl_cfg *c, const char *prefix, int opt
         LLVMOrcDisposeLLJIT(jit);
         return NULL;
     }
-    char *sym = malloc(strlen(prefix) + 16);
-    if (!sym)
-        abort();
+    char *sym = aslrtp_malloc(strlen(prefix) + 16);
     sprintf(sym, "%s_machine", prefix);
     LLVMOrcExecutorAddress addr = 0;
     e = LLVMOrcLLJITLookup(jit, &addr, sym);
@@ -1273,9 +1237,7 @@ asl_llvm_jit *asl_llvm_jit_compile(const asl_cfg *c, const char *prefix, int opt
         LLVMOrcDisposeLLJIT(jit);
         return NULL;
     }
-    asl_llvm_jit *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    asl_llvm_jit *j = aslrtp_calloc(1, sizeof *j);
     j->jit = jit;
     j->machine = (const aslrt_machine *)(uintptr_t)addr;
     return j;

@@ -14,6 +14,7 @@
 
 #include <libtcc.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
 
@@ -34,7 +35,7 @@ static void on_error(void *ud, const char *msg)
 {
     errbuf *e = ud;
     if (!e->text) {
-        e->text = strdup(msg);
+        e->text = aslrtp_strdup(msg);
     }
 }
 
@@ -43,7 +44,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
     errbuf e = {NULL};
     TCCState *s = tcc_new();
     if (!s) {
-        *err = strdup("cannot create a TinyCC state");
+        *err = aslrtp_strdup("cannot create a TinyCC state");
         return NULL;
     }
     tcc_set_error_func(s, &e, on_error);
@@ -55,9 +56,7 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
     tcc_set_options(s, "-std=c11");
 
     size_t hl = strlen(aslrt_header), cl = strlen(csrc);
-    char *src = malloc(hl + cl + 64);
-    if (!src)
-        abort();
+    char *src = aslrtp_malloc(hl + cl + 64);
     memcpy(src, aslrt_header, hl);
     memcpy(src + hl, "#line 1 \"generated.c\"\n", 22);
     memcpy(src + hl + 22, csrc, cl + 1);
@@ -68,23 +67,19 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
 
     asl_jit *j = NULL;
     if (tcc_compile_string(s, src) == -1 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
-        *err = e.text ? e.text : strdup("TinyCC failed");
+        *err = e.text ? e.text : aslrtp_strdup("TinyCC failed");
         e.text = NULL;
         tcc_delete(s);
     } else {
-        char *sym = malloc(strlen(prefix) + 16);
-        if (!sym)
-            abort();
+        char *sym = aslrtp_malloc(strlen(prefix) + 16);
         sprintf(sym, "%s_machine", prefix);
         const aslrt_machine *m = tcc_get_symbol(s, sym);
         free(sym);
         if (!m) {
-            *err = strdup("the generated code has no machine symbol");
+            *err = aslrtp_strdup("the generated code has no machine symbol");
             tcc_delete(s);
         } else {
-            j = calloc(1, sizeof *j);
-            if (!j)
-                abort();
+            j = aslrtp_calloc(1, sizeof *j);
             j->s = s;
             j->machine = m;
         }

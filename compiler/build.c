@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
 
@@ -34,7 +35,7 @@ static int run(char *const argv[], char **err)
 {
     pid_t pid = fork();
     if (pid < 0) {
-        *err = strdup(strerror(errno));
+        *err = aslrtp_strdup(strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -45,7 +46,7 @@ static int run(char *const argv[], char **err)
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) {
-            *err = strdup(strerror(errno));
+            *err = aslrtp_strdup(strerror(errno));
             return -1;
         }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -57,9 +58,7 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     char archive[4200];
     snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
     if (access(archive, R_OK) != 0) {
-        *err = malloc(strlen(archive) + 128);
-        if (!*err)
-            abort();
+        *err = aslrtp_malloc(strlen(archive) + 128);
         sprintf(*err, "cannot find the runtime library '%s' (set ASLC_LIB_DIR)", archive);
         return false;
     }
@@ -100,9 +99,7 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     argv[n] = NULL;
     int rc = run((char *const *)argv, err);
     if (rc > 0) {
-        *err = malloc(256 + strlen(cc));
-        if (!*err)
-            abort();
+        *err = aslrtp_malloc(256 + strlen(cc));
         sprintf(*err, "'%s' failed with status %d", cc, rc);
     }
     return rc == 0;
@@ -114,12 +111,12 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     char tmpl[] = "/tmp/aslc-XXXXXX.c";
     int fd = mkstemps(tmpl, 2);
     if (fd < 0) {
-        *err = strdup(strerror(errno));
+        *err = aslrtp_strdup(strerror(errno));
         return false;
     }
     FILE *f = fdopen(fd, "w");
     if (!f || fputs(csrc, f) == EOF || fclose(f) != 0) {
-        *err = strdup("cannot write the temporary C file");
+        *err = aslrtp_strdup("cannot write the temporary C file");
         unlink(tmpl);
         return false;
     }

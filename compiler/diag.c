@@ -23,25 +23,12 @@
 
 #include <jansson.h>
 
+#include "aslrt_private.h"
 #include "srcmap.h"
 
 /* Allocation failure in the compiler is fatal (see STYLE.md, "Ownership"):
- * the one place this file writes to stderr by itself. */
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("aslc: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
-}
+ * aslrtp_malloc and its kin go to the runtime's one out-of-memory path, the
+ * one place that writes to stderr by itself. */
 
 /* ==== Records ============================================================ */
 
@@ -70,8 +57,8 @@ static char *vformat(const char *fmt, va_list ap)
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0)   /* only for an invalid format; keep the format itself */
-        return xstrdup(fmt);
-    char *s = xmalloc((size_t)n + 1);
+        return aslrtp_strdup(fmt);
+    char *s = aslrtp_malloc((size_t)n + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     return s;
 }
@@ -83,20 +70,15 @@ asl_diag *asl_diag_vadd(asl_diags *d, asl_severity sev, const char *pointer,
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        asl_diag *v = realloc(d->v, cap * sizeof *v);
-        if (!v) {
-            fputs("aslc: out of memory\n", stderr);
-            abort();
-        }
-        d->v = v;
+        d->v = aslrtp_reallocarray(d->v, cap, sizeof *d->v);
         d->cap = cap;
     }
     asl_diag *r = &d->v[d->n++];
     r->severity = sev;
-    r->pointer = xstrdup(pointer ? pointer : "");
+    r->pointer = aslrtp_strdup(pointer ? pointer : "");
     r->anchor = anchor;
     r->str_offset = str_offset;
-    r->code = code ? xstrdup(code) : NULL;
+    r->code = code ? aslrtp_strdup(code) : NULL;
     r->message = vformat(fmt, ap);
     if (sev == ASL_DIAG_ERROR)
         d->nerrors++;
@@ -141,7 +123,7 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len)
 {
     if (d->n < 2)
         return;
-    keyed *k = xmalloc(d->n * sizeof *k);
+    keyed *k = aslrtp_malloc(d->n * sizeof *k);
     for (size_t i = 0; i < d->n; i++) {
         k[i].diag = d->v[i];
         k[i].index = i;
@@ -268,7 +250,7 @@ static json_t *utf8_string(const char *s)
     json_t *v = json_string(s);
     if (v)
         return v;
-    char *t = xstrdup(s);
+    char *t = aslrtp_strdup(s);
     for (char *p = t; *p; p++)
         if ((unsigned char)*p >= 0x80)
             *p = '?';
@@ -322,10 +304,8 @@ void asl_diag_print_json(FILE *out, const asl_diags *d, const char *filename,
                                    "errors", (json_int_t)d->nerrors,
                                    "warnings", (json_int_t)nwarnings)
                        : NULL;
-    if (!doc || json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0) {
-        fputs("aslc: out of memory\n", stderr);
-        abort();
-    }
+    if (!doc || json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0)
+        aslrtp_oom(0);
     fputc('\n', out);
     json_decref(doc);
 }
@@ -350,7 +330,7 @@ char *asl_pointer_join(const char *base, const char *token)
     size_t n = blen + 2;
     for (const char *p = token; *p; p++)
         n += (*p == '~' || *p == '/') ? 2 : 1;
-    char *s = xmalloc(n), *q = s;
+    char *s = aslrtp_malloc(n), *q = s;
     if (blen) {
         memcpy(q, base, blen);
         q += blen;
@@ -375,7 +355,7 @@ char *asl_pointer_index(const char *base, size_t index)
 {
     size_t blen = base ? strlen(base) : 0;
     size_t n = blen + 2 + 20;   /* 20 digits hold any 64-bit size_t */
-    char *s = xmalloc(n);
+    char *s = aslrtp_malloc(n);
     snprintf(s, n, "%s/%zu", base ? base : "", index);
     return s;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 
 void asl_put_literal_n(FILE *out, const char *s, size_t len)
@@ -530,9 +531,7 @@ char *asl_emit_c_identifier(const char *filename)
             break;
         }
     }
-    char *id = malloc(n + 2);
-    if (!id)
-        abort();
+    char *id = aslrtp_malloc(n + 2);
     size_t j = 0;
     if (n == 0 || isdigit((unsigned char)base[0]))
         id[j++] = '_';

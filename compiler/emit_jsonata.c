@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aslrt_private.h"
 #include "backend.h"
 
 /* The fields this file writes, in aslrt.h's order: a node type that grew
@@ -65,9 +66,7 @@ static int list(emitter *e, const aslrt_jn_node *const *v, int n)
 {
     if (!v || n <= 0)
         return -1;
-    int *ids = malloc((size_t)n * sizeof *ids);
-    if (!ids)
-        abort();
+    int *ids = aslrtp_reallocarray(NULL, (size_t)n, sizeof *ids);
     for (int i = 0; i < n; i++)
         ids[i] = v[i] ? node(e, v[i], false) : -1;
     int me = e->next++;
@@ -147,10 +146,8 @@ static int node(emitter *e, const aslrt_jn_node *k, bool root)
     if (!root) {
         if (e->nseen == e->capseen) {
             e->capseen = e->capseen ? 2 * e->capseen : 32;
-            e->seen = realloc(e->seen, e->capseen * sizeof *e->seen);
-            e->names = realloc(e->names, e->capseen * sizeof *e->names);
-            if (!e->seen || !e->names)
-                abort();
+            e->seen = aslrtp_reallocarray(e->seen, e->capseen, sizeof *e->seen);
+            e->names = aslrtp_reallocarray(e->names, e->capseen, sizeof *e->names);
         }
         e->seen[e->nseen] = k;
         e->names[e->nseen++] = me;

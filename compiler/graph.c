@@ -15,6 +15,7 @@
  * state names only ever appear inside quoted labels, escaped for the
  * language, so no name can end a label or start a statement.
  */
+#include "aslrt_private.h"
 #include "graph.h"
 
 #include <stdarg.h>
@@ -29,22 +30,11 @@ typedef struct sbuf {
     size_t cap;   /* allocated bytes */
 } sbuf;
 
-/* Allocation failure in the compiler is fatal (STYLE.md, "Ownership"). */
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("aslc: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 static void sb_putn(sbuf *b, const char *s, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         b->cap = (b->n + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
+        b->s = aslrtp_realloc(b->s, b->cap);
     }
     memcpy(b->s + b->n, s, n);
     b->n += n;
@@ -65,7 +55,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n > 0) {
-        char *tmp = xrealloc(NULL, (size_t)n + 1);
+        char *tmp = aslrtp_malloc((size_t)n + 1);
         vsnprintf(tmp, (size_t)n + 1, fmt, ap2);
         sb_putn(b, tmp, (size_t)n);
         free(tmp);
@@ -765,7 +755,7 @@ static void put_node(FILE *out, const asl_cfg *c, const ir_graph *g, size_t i)
         if (n->next >= 0)
             put_target(out, g, n->next);
         else
-            fputs("States.NoChoiceMatched", out);
+            fputs(ASLRTP_ERR_NO_CHOICE_MATCHED, out);
         if (n->default_assign != ASLRT_NONE) {
             fputs(", assign ", out);
             put_item(out, c, n->default_assign, "none");

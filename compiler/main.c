@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "aslrt.h"
+#include "aslrt_private.h"
 #include "ast.h"
 #include "backend.h"
 #include "config.h"
@@ -79,9 +80,7 @@ static char *machine_name(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    char *name = strdup(base);
-    if (!name)
-        abort();
+    char *name = aslrtp_strdup(base);
     size_t n = strlen(name);
     static const char *const suffixes[] = {".asl.json", ".json", NULL};
     for (size_t i = 0; suffixes[i]; i++) {
@@ -250,9 +249,7 @@ int main(int argc, char **argv)
         return bad_usage("unknown command '%s'", o.command);
 
     /* aslc's own options; for run, unknown options go to the workflow. */
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (!rest)
-        abort();
+    char **rest = aslrtp_calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
     rest[nrest++] = "aslc run";
     for (int i = 2; i < argc; i++) {
@@ -386,9 +383,7 @@ int main(int argc, char **argv)
     /* 5. Lower to the control-flow graph. */
     char *name = machine_name(o.def);
     asl_cfg *cfg = asl_lower_machine(u, m, name);
-    char *prefix = o.prefix ? strdup(o.prefix) : asl_emit_c_identifier(o.def);
-    if (!prefix)
-        abort();
+    char *prefix = o.prefix ? aslrtp_strdup(o.prefix) : asl_emit_c_identifier(o.def);
     int rc = 0;
 
     /* 6. Generate code and hand it to a backend. */

@@ -373,10 +373,10 @@ static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool 
                 for (size_t j = 0; j < h->nerrors; j++) {
                     json_t *e = json_array_get(val, j);
                     h->errors[j] = want_string(p, e, asl_ptr_index(p->u, fptr, j), "ErrorEquals");
-                    if (h->errors[j] && strcmp(h->errors[j], "States.ALL") == 0 &&
+                    if (h->errors[j] && strcmp(h->errors[j], ASLRTP_ERR_ALL) == 0 &&
                         h->nerrors > 1)
                         err_at(p, asl_ptr_index(p->u, fptr, j), ASL_AT_VALUE,
-                               "'States.ALL' must appear alone in 'ErrorEquals'");
+                               "'" ASLRTP_ERR_ALL "' must appear alone in 'ErrorEquals'");
                 }
             } else if (strcmp(key, "Comment") == 0) {
                 want_string(p, val, fptr, key);
@@ -428,9 +428,9 @@ static asl_handler **parse_handlers(parser *p, json_t *v, const char *ptr, bool 
             err_at(p, hptr, ASL_AT_VALUE, "These fields are required: [Next]");
         /* ASL spec, "Retry"/"Catch": States.ALL only in the last element. */
         for (size_t j = 0; j < h->nerrors; j++)
-            if (h->errors[j] && strcmp(h->errors[j], "States.ALL") == 0 && i + 1 < count)
+            if (h->errors[j] && strcmp(h->errors[j], ASLRTP_ERR_ALL) == 0 && i + 1 < count)
                 err_at(p, hptr, ASL_AT_VALUE,
-                       "'States.ALL' must appear only in the last %s", is_catch ? "catcher" : "retrier");
+                       "'" ASLRTP_ERR_ALL "' must appear only in the last %s", is_catch ? "catcher" : "retrier");
     }
     return hs;
 }
@@ -600,9 +600,7 @@ static void add_state(parser *p, asl_state *s)
 {
     if (p->nall == p->capall) {
         p->capall = p->capall ? 2 * p->capall : 64;
-        p->all = realloc(p->all, p->capall * sizeof *p->all);
-        if (!p->all)
-            abort();
+        p->all = aslrtp_reallocarray(p->all, p->capall, sizeof *p->all);
     }
     s->id = p->nall;
     p->all[p->nall++] = s;
@@ -1509,9 +1507,7 @@ static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *
     g->owner = owner;
     if (p->ngraphs == p->capgraphs) {
         p->capgraphs = p->capgraphs ? 2 * p->capgraphs : 16;
-        p->graphs = realloc(p->graphs, p->capgraphs * sizeof *p->graphs);
-        if (!p->graphs)
-            abort();
+        p->graphs = aslrtp_reallocarray(p->graphs, p->capgraphs, sizeof *p->graphs);
     }
     g->id = p->ngraphs;
     p->graphs[p->ngraphs++] = g;

@@ -12,6 +12,7 @@
  * The scanner is lenient: it only needs the text to be "JSON enough" on the
  * way to the value.  Strict validation is jansson's job.
  */
+#include "aslrt_private.h"
 #include "srcmap.h"
 
 #include <stdint.h>
@@ -67,30 +68,6 @@ static long hex4(const scan *sc, size_t p)
     return v;
 }
 
-static size_t utf8_encode(unsigned long cp, unsigned char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | (cp >> 12));
-        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0 | (cp >> 18));
-    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes one unit of a string body at sc->pos: a raw UTF-8 sequence or an
  * escape (a surrogate pair \uD83D\uDE00 is one unit, as it is one code
  * point).  Writes its decoded bytes to out (up to 4) and advances sc->pos.
@@ -138,7 +115,7 @@ static int string_unit(scan *sc, unsigned char out[4])
     }
     /* A lone surrogate (which jansson rejects) is counted as the 3 bytes
      * a lenient decoder would give it. */
-    return (int)utf8_encode((unsigned long)cp, out);
+    return (int)aslrtp_utf8_encode((uint32_t)cp, (char *)out);
 }
 
 /* With sc at an opening quote, compares the decoded string with the len

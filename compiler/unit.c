@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aslrt_private.h"
 #include "unit.h"
 #include "jsonata.h"
 
@@ -15,12 +16,6 @@ struct asl_arena_block {
     size_t used, size;
     _Alignas(max_align_t) unsigned char data[];
 };
-
-static void oom(void)
-{
-    fputs("aslc: out of memory\n", stderr);
-    abort();
-}
 
 _Noreturn void asl_internal_error(const char *file, int line, const char *msg)
 {
@@ -34,9 +29,7 @@ void *asl_alloc(asl_unit *u, size_t size)
     asl_arena_block *b = u->arena;
     if (!b || b->used + size > b->size) {
         size_t bs = size > 65536 ? size : 65536;
-        b = malloc(sizeof *b + bs);
-        if (!b)
-            oom();
+        b = aslrtp_malloc(sizeof *b + bs);
         b->next = u->arena;
         b->used = 0;
         b->size = bs;
@@ -63,7 +56,7 @@ char *asl_strdupf(asl_unit *u, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        oom();
+        aslrtp_oom(0);
     char *d = asl_alloc(u, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(d, (size_t)n + 1, fmt, ap);
@@ -86,15 +79,9 @@ char *asl_ptr_index(asl_unit *u, const char *base, size_t index)
 
 asl_unit *asl_unit_create(const char *filename, const char *text, size_t len)
 {
-    asl_unit *u = calloc(1, sizeof *u);
-    if (!u)
-        oom();
-    u->filename = strdup(filename);
-    u->text = malloc(len + 1);
-    if (!u->filename || !u->text)
-        oom();
-    memcpy(u->text, text, len);
-    u->text[len] = '\0';
+    asl_unit *u = aslrtp_calloc(1, sizeof *u);
+    u->filename = aslrtp_strdup(filename);
+    u->text = aslrtp_memdup(text, len);
     u->len = len;
     asl_diag_init(&u->diags);
 
@@ -129,17 +116,13 @@ asl_unit *asl_unit_load(const char *path, const char **errmsg)
         return NULL;
     }
     size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        oom();
+    char *buf = aslrtp_malloc(cap);
     size_t n;
     while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
         len += n;
         if (len == cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf)
-                oom();
+            buf = aslrtp_realloc(buf, cap);
         }
     }
     int bad = ferror(f);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aslrt.h"
+#include "aslrt_private.h"
 #include "ast.h"
 
 #define TARGET "MISSING_TRANSITION_TARGET"
@@ -88,10 +89,8 @@ static bool validate_graph(asl_unit *u, const asl_graph *g)
     asl_state *start = g->start_at ? asl_graph_find(g, g->start_at) : NULL;
     if (!start)
         return w.ok;
-    w.seen = calloc(g->nstates + 1, 1);
-    w.stack = calloc(g->nstates + 1, sizeof *w.stack);
-    if (!w.seen || !w.stack)
-        abort();
+    w.seen = aslrtp_calloc(g->nstates + 1, 1);
+    w.stack = aslrtp_calloc(g->nstates + 1, sizeof *w.stack);
     w.seen[start->index] = 1;
     w.stack[w.n++] = start;
     while (w.n)
@@ -292,9 +291,7 @@ bool asl_validate_machine(asl_unit *u, const asl_machine *m)
         validate_variables(u, m->top, NULL);
 
     /* Names are unique across the whole machine, nested graphs included. */
-    asl_state **sorted = malloc((m->nstates + 1) * sizeof *sorted);
-    if (!sorted)
-        abort();
+    asl_state **sorted = aslrtp_reallocarray(NULL, m->nstates + 1, sizeof *sorted);
     memcpy(sorted, m->states, m->nstates * sizeof *sorted);
     qsort(sorted, m->nstates, sizeof *sorted, cmp_names);
     for (size_t i = 1; i < m->nstates; i++)
@@ -308,10 +305,7 @@ bool asl_validate_machine(asl_unit *u, const asl_machine *m)
         if (s->type == ASLRT_STATE_TASK && s->resource)
             validate_resource(u, m, s);
         /* ASL spec: a state name is at most 80 Unicode characters. */
-        size_t chars = 0;
-        for (const unsigned char *c = (const unsigned char *)s->name; *c; c++)
-            chars += (*c & 0xC0) != 0x80;
-        if (chars > 80)
+        if (aslrtp_utf8_count(s->name, strlen(s->name)) > 80)
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, s->ptr, ASL_AT_KEY, 0, "INVALID_STATE_NAME",
                          "State name is longer than 80 characters: %s", s->name);
         /* ASL-REFERENCE §2: a JSONata machine may not hold JSONPath states. */

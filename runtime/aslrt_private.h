@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "aslrt.h"
+#include "errnames.h"
 
 /* Reference counts, atomic all the way: jansson's inline json_incref and
  * json_decref read the count without an atomic load before changing it
@@ -58,6 +59,21 @@ static inline int aslrtp_flag(const volatile int *flag)
     return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
 
+/* ==== alloc.c: allocation that never returns NULL ======================= */
+
+/* The one out-of-memory path: writes "PROGRAM: out of memory (size bytes)"
+ * (without the size when it is 0: unknown) to stderr and aborts. */
+_Noreturn void aslrtp_oom(size_t size);
+/* malloc, calloc and realloc that never return NULL (0 bytes get 1);
+ * count * size is checked for overflow. */
+void *aslrtp_malloc(size_t n);
+void *aslrtp_calloc(size_t count, size_t size);
+void *aslrtp_realloc(void *p, size_t n);
+void *aslrtp_reallocarray(void *p, size_t count, size_t size);
+char *aslrtp_strdup(const char *s);
+/* The n bytes at s and a NUL (s may hold NULs). */
+char *aslrtp_memdup(const char *s, size_t n);
+
 /* ==== json.c: values, numbers, text ===================================== */
 
 /* Parses any JSON document (scalars too).  Integers beyond int64 become
@@ -87,7 +103,87 @@ char *aslrtp_buf_finish(aslrtp_buf *b);
 
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);
-char *aslrtp_strdup(const char *s);
+
+/* ==== utf8.c: UTF-8 text =============================================== */
+
+enum {
+    ASLRTP_UTF8_WTF8 = 1,     /* accept encoded surrogates (JavaScript strings) */
+    ASLRTP_UTF8_PER_BYTE = 2, /* add_clean: one U+FFFD per bad byte */
+    ASLRTP_UTF8_NO_NUL = 4    /* add_clean: NUL is a bad byte too */
+};
+/* Decodes the character at s[0..n) (n > 0): returns its code point and
+ * sets *len to its length in bytes.  A sequence that is not well-formed
+ * (overlong, a surrogate without ASLRTP_UTF8_WTF8, above U+10FFFF, cut
+ * short, or a byte that starts nothing) returns -1 with *len the length of
+ * its maximal subpart (1 to 3), which Java replaces with one U+FFFD. */
+int32_t aslrtp_utf8_decode(const char *s, size_t n, int flags, size_t *len);
+/* For text already checked (jansson's strings, JavaScript's with
+ * ASLRTP_UTF8_WTF8): the code point at s[*i] (*i < n), moving *i past it;
+ * a byte that is not UTF-8 stands for itself. */
+uint32_t aslrtp_utf8_next(const char *s, size_t n, int flags, size_t *i);
+/* Writes cp (at most U+10FFFF; a surrogate as its three bytes) to out;
+ * returns the length, 1 to 4. */
+size_t aslrtp_utf8_encode(uint32_t cp, char out[4]);
+/* Appends cp, encoded, to b. */
+void aslrtp_utf8_add(aslrtp_buf *b, uint32_t cp);
+/* True when s[0..n) is well-formed (NULs allowed). */
+bool aslrtp_utf8_valid(const char *s, size_t n, int flags);
+/* Appends s[0..n) to b with each ill-formed sequence replaced by U+FFFD:
+ * one per maximal subpart (Java's decoder), or per byte with
+ * ASLRTP_UTF8_PER_BYTE; with ASLRTP_UTF8_NO_NUL, NULs are replaced too. */
+void aslrtp_utf8_add_clean(aslrtp_buf *b, const char *s, size_t n, int flags);
+/* Characters in s[0..n): the bytes that are not continuation bytes. */
+size_t aslrtp_utf8_count(const char *s, size_t n);
+/* Length in UTF-16 code units (Java's String.length(), JavaScript's
+ * .length): a four-byte character counts two. */
+size_t aslrtp_utf16_length(const char *s, size_t n);
+/* The start of the character holding byte i of s: i moved back over
+ * continuation bytes (not before 0). */
+size_t aslrtp_utf8_floor(const char *s, size_t i);
+
+/* ==== clock.c: the monotonic and the wall clock ========================= */
+
+/* CLOCK_MONOTONIC, for intervals and deadlines (its epoch means nothing). */
+long long aslrtp_mono_ms(void);
+long long aslrtp_mono_ns(void);
+/* CLOCK_REALTIME since the Unix epoch, for dates. */
+long long aslrtp_wall_ms(void);
+long long aslrtp_wall_ns(void);
+/* Sleeps ms milliseconds, or less when a signal arrives: returns the
+ * milliseconds left (0 when the whole time passed). */
+double aslrtp_sleep_ms(double ms);
+
+/* ==== base64.c: base64 through OpenSSL ================================== */
+
+enum {
+    ASLRTP_B64_URL = 1,  /* the URL-safe alphabet ('-' and '_' for '+' and '/') */
+    ASLRTP_B64_NOPAD = 2 /* no '=' padding */
+};
+/* The base64 text of data[0..n) (malloc'd); *len (may be NULL) receives
+ * its length. */
+char *aslrtp_base64_encode(const void *data, size_t n, int flags, size_t *len);
+/* The bytes of the base64 text s[0..n) (malloc'd, NUL-terminated), *len
+ * their count; NULL when s is not base64 in the form flags give: every
+ * character in the alphabet, and either padded to a multiple of four with
+ * at most two '=' at the end, or (ASLRTP_B64_NOPAD) no '=' at all. */
+char *aslrtp_base64_decode(const char *s, size_t n, int flags, size_t *len);
+/* The same read as commons-codec and Node read it (never NULL): characters
+ * outside both alphabets are skipped, '=' ends the data, and a last lone
+ * character is dropped. */
+char *aslrtp_base64_decode_lenient(const char *s, size_t n, size_t *len);
+
+/* ==== uuid.c: random bytes and UUIDs ==================================== */
+
+/* A UUID's text and its NUL. */
+#define ASLRTP_UUID_SIZE 37
+/* Fills buf with n random bytes from the kernel (aborts when there are
+ * none to be had). */
+void aslrtp_random_bytes(void *buf, size_t n);
+/* bytes as "8-4-4-4-12" lowercase hex, with the version (4: random, 3:
+ * name-based) and the RFC 4122 variant stamped in. */
+void aslrtp_uuid_format(const unsigned char bytes[16], int version, char out[ASLRTP_UUID_SIZE]);
+/* A random (version 4) UUID. */
+void aslrtp_uuid_v4(char out[ASLRTP_UUID_SIZE]);
 
 /* ==== jsonpath.c: one JSONPath implementation (Jayway flavour) ========== */
 

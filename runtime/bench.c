@@ -16,15 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "aslrt_private.h"
 
+/* Seconds on the monotonic clock. */
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)aslrtp_mono_ns() / 1e9;
 }
 
 static int cmp_double(const void *a, const void *b)

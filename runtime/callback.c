@@ -45,8 +45,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "aslrt_private.h"
 
 #define SECRET_LEN 16
@@ -85,13 +83,6 @@ struct aslrtp_cb_server {
     pthread_t thread;
     aslrtp_cb_task *buckets[NBUCKETS]; /* every task so far, by secret */
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_error(aslrt_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -134,56 +125,8 @@ static int unhex(const char *s, unsigned char *b, size_t n)
     return 1;
 }
 
-/* base64url without padding (RFC 4648 §5), through OpenSSL's base64. */
-static char *b64url_encode(const char *s, size_t n)
-{
-    char *out = malloc(4 * ((n + 2) / 3) + 1);
-    if (!out)
-        abort();
-    int len = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-    while (len > 0 && out[len - 1] == '=')
-        len--;
-    out[len] = '\0';
-    for (char *p = out; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-    return out;
-}
-
-/* Returns the decoded bytes (NUL-terminated) or NULL when s is not
- * base64url. */
-static char *b64url_decode(const char *s, size_t *n)
-{
-    size_t len = strlen(s);
-    if (len % 4 == 1)
-        return NULL;
-    size_t padded = (len + 3) / 4 * 4;
-    char *in = malloc(padded + 1);
-    char *out = malloc(padded / 4 * 3 + 1);
-    if (!in || !out)
-        abort();
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-        if (!ok) {
-            free(in);
-            free(out);
-            return NULL;
-        }
-        in[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    memset(in + len, '=', padded - len);
-    in[padded] = '\0';
-    int got = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)in, (int)padded);
-    free(in);
-    if (got < 0) {
-        free(out);
-        return NULL;
-    }
-    *n = (size_t)got - (padded - len); /* EVP_DecodeBlock counts the padding */
-    out[*n] = '\0';
-    return out;
-}
+/* Tokens are base64url without padding (RFC 4648 §5). */
+#define TOKEN_BASE64 (ASLRTP_B64_URL | ASLRTP_B64_NOPAD)
 
 /* Splits a token into its secret and socket path.  False when it is not
  * one of ours (AWS's InvalidToken). */
@@ -192,7 +135,7 @@ static bool token_parse(const char *token, unsigned char *secret, char *path, si
     size_t n = 0;
     if (!token || !*token || strlen(token) > MAX_TOKEN)
         return false;
-    char *t = b64url_decode(token, &n);
+    char *t = aslrtp_base64_decode(token, strlen(token), TOKEN_BASE64, &n);
     if (!t)
         return false;
     size_t tag = strlen(TOKEN_TAG);
@@ -237,12 +180,10 @@ static void socket_dir(char *buf, size_t size)
 
 static aslrtp_cb_server *server_create(aslrt_error *err)
 {
-    aslrtp_cb_server *srv = calloc(1, sizeof *srv);
-    if (!srv)
-        abort();
+    aslrtp_cb_server *srv = aslrtp_calloc(1, sizeof *srv);
     unsigned char r[8];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        set_error(err, "States.Runtime", "cannot make a task token: no random numbers (%s)",
+        set_error(err, ASLRTP_ERR_RUNTIME, "cannot make a task token: no random numbers (%s)",
                   strerror(errno));
         free(srv);
         return NULL;
@@ -273,14 +214,14 @@ static bool make_dir(const char *dir, aslrt_error *err)
     if (mkdir(dir, 0700) == 0) {
         chmod(dir, 0700); /* whatever the umask took away */
     } else if (errno != EEXIST) {
-        set_error(err, "States.Runtime", "cannot create the callback directory '%s': %s", dir,
+        set_error(err, ASLRTP_ERR_RUNTIME, "cannot create the callback directory '%s': %s", dir,
                   strerror(errno));
         return false;
     }
     struct stat st;
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
         (st.st_mode & 077) != 0) {
-        set_error(err, "States.Runtime",
+        set_error(err, ASLRTP_ERR_RUNTIME,
                   "the callback directory '%s' is not a private directory of this user "
                   "(it must be a directory with mode 0700)",
                   dir);
@@ -328,7 +269,7 @@ static bool start_listening(aslrtp_cb_server *srv, aslrt_error *err)
     strcpy(sa.sun_path, srv->path);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0 ||
         pipe2(srv->wake, O_CLOEXEC) != 0) {
-        set_error(err, "States.Runtime", "cannot listen for task callbacks on '%s': %s",
+        set_error(err, ASLRTP_ERR_RUNTIME, "cannot listen for task callbacks on '%s': %s",
                   srv->path, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -344,7 +285,7 @@ static bool start_listening(aslrtp_cb_server *srv, aslrt_error *err)
     int rc = pthread_create(&srv->thread, NULL, server_main, srv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        set_error(err, "States.Runtime", "cannot start the callback listener: %s", strerror(rc));
+        set_error(err, ASLRTP_ERR_RUNTIME, "cannot start the callback listener: %s", strerror(rc));
         close(fd);
         close(srv->wake[0]);
         close(srv->wake[1]);
@@ -411,14 +352,14 @@ char *aslrtp_cb_token_create(aslrtp_cb_server **slot, aslrt_error *err)
     }
     unsigned char secret[SECRET_LEN];
     if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret) {
-        set_error(err, "States.Runtime", "cannot make a task token: no random numbers (%s)",
+        set_error(err, ASLRTP_ERR_RUNTIME, "cannot make a task token: no random numbers (%s)",
                   strerror(errno));
         return NULL;
     }
     char h[2 * SECRET_LEN + 1];
     hex(secret, SECRET_LEN, h);
     char *plain = aslrtp_strdupf("%s%s:%s", TOKEN_TAG, h, srv->path);
-    char *token = b64url_encode(plain, strlen(plain));
+    char *token = aslrtp_base64_encode(plain, strlen(plain), TOKEN_BASE64, NULL);
     free(plain);
     return token;
 }
@@ -429,22 +370,20 @@ aslrtp_cb_task *aslrtp_cb_open(aslrtp_cb_server **slot, const char *token, aslrt
     unsigned char secret[SECRET_LEN];
     char path[sizeof srv->path];
     if (!srv || !token_parse(token, secret, path, sizeof path) || strcmp(path, srv->path) != 0) {
-        set_error(err, "States.Runtime", "the task token was not made by this execution");
+        set_error(err, ASLRTP_ERR_RUNTIME, "the task token was not made by this execution");
         return NULL;
     }
     pthread_mutex_lock(&srv->mu);
     if (find(srv, secret)) {
         pthread_mutex_unlock(&srv->mu);
-        set_error(err, "States.Runtime", "the task token is already in use");
+        set_error(err, ASLRTP_ERR_RUNTIME, "the task token is already in use");
         return NULL;
     }
     if (srv->listen_fd < 0 && !start_listening(srv, err)) {
         pthread_mutex_unlock(&srv->mu);
         return NULL;
     }
-    aslrtp_cb_task *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    aslrtp_cb_task *t = aslrtp_calloc(1, sizeof *t);
     t->srv = srv;
     memcpy(t->secret, secret, SECRET_LEN);
     t->state = TASK_WAITING;
@@ -465,7 +404,7 @@ void aslrtp_cb_close(aslrtp_cb_task *t)
     pthread_mutex_unlock(&t->srv->mu);
 }
 
-/* An absolute CLOCK_MONOTONIC time ms from the epoch of mono_ms(). */
+/* An absolute CLOCK_MONOTONIC time ms from the epoch of aslrtp_mono_ms(). */
 static struct timespec at_ms(long long ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
@@ -480,7 +419,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
     int result = 0;
     double timer_ms = 0; /* execution time of the timer that expired */
     pthread_mutex_lock(&srv->mu);
-    long long start = mono_ms();
+    long long start = aslrtp_mono_ms();
     for (;;) {
         if (t->state == TASK_DONE) {
             result = t->outcome;
@@ -502,7 +441,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
         int which = hv < tv ? ASLRTP_CB_HEARTBEAT_TIMED_OUT : ASLRTP_CB_TIMED_OUT;
         timer_ms = hv < tv ? hv : tv;
         double until = isinf(timer_ms) ? INFINITY : (double)start + timer_ms * scale;
-        long long now = mono_ms();
+        long long now = aslrtp_mono_ms();
         if ((double)now >= until) {
             result = which;
             break;
@@ -514,7 +453,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
         struct timespec ts = at_ms(wake);
         pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
     }
-    double real = (double)(mono_ms() - start);
+    double real = (double)(aslrtp_mono_ms() - start);
     double virt = scale > 0 ? real / scale : real;
     if (scale == 0 && (result == ASLRTP_CB_TIMED_OUT || result == ASLRTP_CB_HEARTBEAT_TIMED_OUT))
         virt = timer_ms;
@@ -645,7 +584,7 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
     } else if (t->state != TASK_WAITING) {
         reply = api_error("TaskTimedOut", TIMED_OUT_MESSAGE);
     } else if (op == 3) {
-        t->heartbeat_ms = mono_ms();
+        t->heartbeat_ms = aslrtp_mono_ms();
     } else {
         t->state = TASK_DONE;
         t->outcome = op == 1 ? ASLRTP_CB_SUCCEEDED : ASLRTP_CB_FAILED;
@@ -719,7 +658,7 @@ static int request(const char *action, const char *token, json_t *req /* steals 
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     if (!text)
-        abort();
+        aslrtp_oom(0);
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

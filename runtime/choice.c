@@ -183,20 +183,6 @@ void aslrtp_timestamp_format(long long ms, char *buf, size_t size)
 
 /* ==== Strings ========================================================== */
 
-/* The code point at s[0..n), which starts a UTF-8 sequence (jansson has
- * checked the encoding; stray bytes decode as themselves). */
-static uint32_t decode_utf8(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    int len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-    if ((size_t)len > n)
-        return c;
-    uint32_t cp = len == 1 ? c : c & (0x3f >> (len - 1));
-    for (int i = 1; i < len; i++)
-        cp = cp << 6 | (s[i] & 0x3f);
-    return cp;
-}
-
 /* Java's String.compareTo: by UTF-16 code unit.  UTF-8 byte order is code
  * point order, which agrees except that a supplementary character (a
  * surrogate pair, D800-DBFF first) sorts before U+E000..U+FFFF in UTF-16.
@@ -211,10 +197,9 @@ static int utf16_compare(const char *a, size_t an, const char *b, size_t bn)
         return an < bn ? -1 : an > bn;
     /* Both strings share the bytes before i, so they are inside the same
      * kind of sequence: back up to its first byte. */
-    while (i > 0 && ((unsigned char)a[i] & 0xc0) == 0x80)
-        i--;
-    uint32_t ca = decode_utf8((const unsigned char *)a + i, an - i);
-    uint32_t cb = decode_utf8((const unsigned char *)b + i, bn - i);
+    i = aslrtp_utf8_floor(a, i);
+    size_t ia = i, ib = i;
+    uint32_t ca = aslrtp_utf8_next(a, an, 0, &ia), cb = aslrtp_utf8_next(b, bn, 0, &ib);
     if ((ca >= 0x10000) != (cb >= 0x10000)) {
         /* one surrogate pair, one BMP character (never itself a surrogate) */
         uint32_t bmp = ca >= 0x10000 ? cb : ca;

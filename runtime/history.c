@@ -43,10 +43,7 @@ struct aslrtp_hist {
 
 aslrtp_hist *aslrtp_hist_create(void)
 {
-    aslrtp_hist *h = calloc(1, sizeof *h);
-    if (!h)
-        abort();
-    return h;
+    return aslrtp_calloc(1, sizeof(aslrtp_hist));
 }
 
 void aslrtp_hist_destroy(aslrtp_hist *h)
@@ -63,9 +60,7 @@ static event *grow(aslrtp_hist *h)
 {
     if (h->n == h->cap) {
         h->cap = h->cap ? 2 * h->cap : 64;
-        h->ev = realloc(h->ev, h->cap * sizeof *h->ev);
-        if (!h->ev)
-            abort();
+        h->ev = aslrtp_reallocarray(h->ev, h->cap, sizeof *h->ev);
     }
     return &h->ev[h->n++];
 }

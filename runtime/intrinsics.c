@@ -38,14 +38,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -248,11 +245,7 @@ static int parse_string(iparser *p, arg *a)
     }
     a->kind = ARG_LIT;
     a->rawlen = p->i - start - 1;
-    a->raw = malloc(a->rawlen + 1);
-    if (!a->raw)
-        abort();
-    memcpy(a->raw, p->s + start + 1, a->rawlen);
-    a->raw[a->rawlen] = '\0';
+    a->raw = aslrtp_memdup(p->s + start + 1, a->rawlen);
     a->lit = json_stringn(val.data ? val.data : "", val.len);
     free(val.data);
     p->i++;                         /* the closing quote */
@@ -296,11 +289,7 @@ static int parse_number(iparser *p, arg *a)
     }
     if (!ends_arg(p, p->i))
         return ifail(p, start, aslrtp_strdup("Invalid number literal"));
-    char *text = malloc(p->i - start + 1);
-    if (!text)
-        abort();
-    memcpy(text, p->s + start, p->i - start);
-    text[p->i - start] = '\0';
+    char *text = aslrtp_memdup(p->s + start, p->i - start);
     a->kind = ARG_LIT;
     if (!real) {
         errno = 0;
@@ -346,11 +335,7 @@ static int parse_path_arg(iparser *p, arg *a)
     }
     if (p->i > p->len)
         p->i = p->len;
-    char *text = malloc(p->i - start + 1);
-    if (!text)
-        abort();
-    memcpy(text, p->s + start, p->i - start);
-    text[p->i - start] = '\0';
+    char *text = aslrtp_memdup(p->s + start, p->i - start);
     char *why = NULL;
     size_t off = 0;
     a->kind = ARG_PATH;
@@ -542,9 +527,7 @@ static aslrtp_intrinsic *parse_call(iparser *p, int depth)
                                     p->s + at));
         return NULL;
     }
-    aslrtp_intrinsic *f = calloc(1, sizeof *f);
-    if (!f)
-        abort();
+    aslrtp_intrinsic *f = aslrtp_calloc(1, sizeof *f);
     f->fn = fn;
     p->i += nlen + 1;               /* name and '(' */
     iskip(p);
@@ -553,9 +536,7 @@ static aslrtp_intrinsic *parse_call(iparser *p, int depth)
     } else {
         for (;;) {
             iskip(p);
-            f->args = realloc(f->args, (f->nargs + 1) * sizeof *f->args);
-            if (!f->args)
-                abort();
+            f->args = aslrtp_reallocarray(f->args, f->nargs + 1, sizeof *f->args);
             arg *a = &f->args[f->nargs++];
             memset(a, 0, sizeof *a);
             if (!parse_arg(p, a, depth))
@@ -614,10 +595,8 @@ static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, v
 {
     json_t *small[8];
     unsigned char small_owned[8];
-    json_t **v = f->nargs <= 8 ? small : malloc(f->nargs * sizeof *v);
-    unsigned char *owned = f->nargs <= 8 ? small_owned : malloc(f->nargs);
-    if (!v || !owned)
-        abort();
+    json_t **v = f->nargs <= 8 ? small : aslrtp_reallocarray(NULL, f->nargs, sizeof *v);
+    unsigned char *owned = f->nargs <= 8 ? small_owned : aslrtp_malloc(f->nargs);
     size_t done = 0;
     json_t *r = NULL;
     /* Arguments are borrowed where they can be: literals from the call,
@@ -641,7 +620,7 @@ static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, v
                 char *cause = why ? why
                                   : aslrtp_strdupf("The JSONPath '%s' could not be found",
                                                    aslrtp_path_text(a->path));
-                aslrt_error_set(err, "States.Runtime", cause);
+                aslrt_error_set(err, ASLRTP_ERR_RUNTIME, cause);
                 free(cause);
             }
         }
@@ -673,7 +652,7 @@ json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f, aslrtp_resolve_fn resol
 static json_t *invalid(const aslrtp_intrinsic *f, aslrt_error *err)
 {
     char *cause = aslrtp_strdupf("Invalid arguments in %s", f->fn->name);
-    aslrt_error_set(err, "States.Runtime", cause);
+    aslrt_error_set(err, ASLRTP_ERR_RUNTIME, cause);
     free(cause);
     return NULL;
 }
@@ -704,31 +683,6 @@ static double java_round(double d)
 {
     double f = floor(d);
     return d - f >= 0.5 ? f + 1 : f;
-}
-
-/* Length in UTF-16 code units, which is what Java's String.length() and
- * AWS's 10,000-character limits count. */
-static size_t utf16_length(const char *s, size_t n)
-{
-    size_t units = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            units += c >= 0xF0 ? 2 : 1;
-    }
-    return units;
-}
-
-/* Decodes one UTF-8 code point (input is valid UTF-8: jansson checks). */
-static unsigned utf8_next(const char *s, size_t n, size_t *i)
-{
-    unsigned c = (unsigned char)s[(*i)++];
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    if (extra)
-        c &= 0x3Fu >> extra;
-    while (extra-- > 0 && *i < n)
-        c = (c << 6) | ((unsigned char)s[(*i)++] & 0x3F);
-    return c;
 }
 
 /* Java's toString() of a value read through a path: a Map prints as
@@ -795,7 +749,7 @@ static uint32_t java_string_hash(const char *s, size_t n)
     uint32_t h = 0;
     size_t i = 0;
     while (i < n) {
-        unsigned cp = utf8_next(s, n, &i);
+        unsigned cp = aslrtp_utf8_next(s, n, 0, &i);
         if (cp >= 0x10000) {
             cp -= 0x10000;
             h = 31 * h + (0xD800 + (cp >> 10));
@@ -1080,10 +1034,8 @@ static json_t *fn_array_unique(const aslrtp_intrinsic *f, json_t **v, aslrt_erro
     size_t n = json_array_size(v[0]);
     if (n == 0)
         return json_array();
-    bucketed *u = malloc(n * sizeof *u);
-    uint32_t *h = malloc(n * sizeof *h);
-    if (!u || !h)
-        abort();
+    bucketed *u = aslrtp_reallocarray(NULL, n, sizeof *u);
+    uint32_t *h = aslrtp_reallocarray(NULL, n, sizeof *h);
     /* HashSet(Collection): new HashMap<>(max((int)(size/.75f) + 1, 16)) */
     size_t want = (size_t)((float)n / 0.75f) + 1;
     size_t cap = table_size_for(want > 16 ? want : 16);
@@ -1112,128 +1064,37 @@ static json_t *fn_array_unique(const aslrtp_intrinsic *f, json_t **v, aslrt_erro
 /* AWS caps Base64 and Hash input at 10,000 characters. */
 #define MAX_INPUT_CHARS 10000
 
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static json_t *fn_base64_encode(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
 {
     if (!json_is_string(v[0]))
         return invalid(f, err);
-    const unsigned char *s = (const unsigned char *)json_string_value(v[0]);
-    size_t n = json_string_length(v[0]);
-    if (utf16_length((const char *)s, n) > MAX_INPUT_CHARS)
+    const char *s = json_string_value(v[0]);
+    size_t n = json_string_length(v[0]), len;
+    if (aslrtp_utf16_length(s, n) > MAX_INPUT_CHARS)
         return invalid(f, err);
-    aslrtp_buf b = {0};
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned x = (unsigned)s[i] << 16;
-        if (i + 1 < n)
-            x |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n)
-            x |= s[i + 2];
-        char q[4] = {b64chars[x >> 18], b64chars[(x >> 12) & 63],
-                     i + 1 < n ? b64chars[(x >> 6) & 63] : '=',
-                     i + 2 < n ? b64chars[x & 63] : '='};
-        aslrtp_buf_add(&b, q, 4);
-    }
-    json_t *r = json_stringn(b.data ? b.data : "", b.len);
-    free(b.data);
+    char *text = aslrtp_base64_encode(s, n, 0, &len);
+    json_t *r = json_stringn(text, len);
+    free(text);
     return r;
 }
 
-static int b64value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Java's new String(bytes, UTF_8): each malformed sequence becomes one
- * U+FFFD (the maximal-subpart rule). */
-static json_t *string_from_bytes(const unsigned char *s, size_t n)
-{
-    aslrtp_buf b = {0};
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t need = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1
-                                 : c >= 0xE0 && c <= 0xEF ? 2
-                                 : c >= 0xF0 && c <= 0xF4 ? 3 : (size_t)-1;
-        if (need == (size_t)-1) {
-            aslrtp_buf_add(&b, "\xEF\xBF\xBD", 3);
-            i++;
-            continue;
-        }
-        size_t k = 1;
-        for (; k <= need && i + k < n; k++) {
-            unsigned lo = 0x80, hi = 0xBF;
-            if (k == 1) {
-                if (c == 0xE0) lo = 0xA0;
-                else if (c == 0xED) hi = 0x9F;
-                else if (c == 0xF0) lo = 0x90;
-                else if (c == 0xF4) hi = 0x8F;
-            }
-            if (s[i + k] < lo || s[i + k] > hi)
-                break;
-        }
-        if (k == need + 1) {
-            aslrtp_buf_add(&b, (const char *)s + i, k);
-            i += k;
-        } else {
-            aslrtp_buf_add(&b, "\xEF\xBF\xBD", 3);
-            i += k;
-        }
-    }
-    json_t *r = json_stringn(b.data ? b.data : "", b.len);
-    free(b.data);
-    return r;
-}
-
-/* Lenient like commons-codec: skips characters outside the alphabet (both
- * the standard and the URL-safe one), stops at '=', drops a dangling
- * 6-bit remainder. */
+/* Lenient like commons-codec (aslrtp_base64_decode_lenient); the bytes
+ * become text as Java's new String(bytes, UTF_8) makes it: each malformed
+ * sequence becomes one U+FFFD (the maximal-subpart rule). */
 static json_t *fn_base64_decode(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
 {
     if (!json_is_string(v[0]))
         return invalid(f, err);
-    const unsigned char *s = (const unsigned char *)json_string_value(v[0]);
-    size_t n = json_string_length(v[0]);
-    if (utf16_length((const char *)s, n) > MAX_INPUT_CHARS)
+    const char *s = json_string_value(v[0]);
+    size_t n = json_string_length(v[0]), len;
+    if (aslrtp_utf16_length(s, n) > MAX_INPUT_CHARS)
         return invalid(f, err);
-    unsigned char *out = malloc(n / 4 * 3 + 3);
-    if (!out)
-        abort();
-    size_t o = 0;
-    unsigned acc = 0;
-    int have = 0;
-    for (size_t i = 0; i < n && s[i] != '='; i++) {
-        int d = b64value(s[i]);
-        if (d < 0)
-            continue;
-        acc = (acc << 6) | (unsigned)d;
-        if (++have == 4) {
-            out[o++] = (unsigned char)(acc >> 16);
-            out[o++] = (unsigned char)(acc >> 8);
-            out[o++] = (unsigned char)acc;
-            acc = 0;
-            have = 0;
-        }
-    }
-    if (have == 2) {
-        out[o++] = (unsigned char)(acc >> 4);
-    } else if (have == 3) {
-        out[o++] = (unsigned char)(acc >> 10);
-        out[o++] = (unsigned char)(acc >> 2);
-    }
-    json_t *r = string_from_bytes(out, o);
-    free(out);
+    char *bytes = aslrtp_base64_decode_lenient(s, n, &len);
+    aslrtp_buf b = {0};
+    aslrtp_utf8_add_clean(&b, bytes, len, 0);
+    free(bytes);
+    json_t *r = json_stringn(b.data ? b.data : "", b.len);
+    free(b.data);
     return r;
 }
 
@@ -1251,7 +1112,7 @@ static json_t *fn_hash(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
         aslrtp_buf_add(&text, json_string_value(v[0]), json_string_length(v[0]));
     else
         render_arg(&text, v[0], &f->args[0]);
-    if (utf16_length(text.data ? text.data : "", text.len) > MAX_INPUT_CHARS) {
+    if (aslrtp_utf16_length(text.data ? text.data : "", text.len) > MAX_INPUT_CHARS) {
         free(text.data);
         return invalid(f, err);
     }
@@ -1319,9 +1180,7 @@ static json_t *fn_json_merge(const aslrtp_intrinsic *f, json_t **v, aslrt_error 
                 cap <<= 1;
         }
     }
-    bucketed *u = malloc((n1 + n2 + 1) * sizeof *u);
-    if (!u)
-        abort();
+    bucketed *u = aslrtp_reallocarray(NULL, n1 + n2 + 1, sizeof *u);
     size_t nu = 0;
     const char *k;
     json_t *e;
@@ -1346,26 +1205,6 @@ static json_t *fn_json_merge(const aslrtp_intrinsic *f, json_t **v, aslrt_error 
 }
 
 /* ---- randomness ---- */
-
-/* Fills buf from the kernel's generator: thread-safe, no state of ours. */
-static void random_bytes(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n) {
-        ssize_t got = getrandom(p, n, 0);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || read(fd, p, n) != (ssize_t)n)
-                abort();        /* no entropy at all: nothing sane to return */
-            close(fd);
-            return;
-        }
-        p += got;
-        n -= (size_t)got;
-    }
-}
 
 /* java.util.Random: a 48-bit linear congruential generator. */
 typedef struct jrandom {
@@ -1427,7 +1266,7 @@ static json_t *fn_math_random(const aslrtp_intrinsic *f, json_t **v, aslrt_error
         /* uniform without modulo bias: reject the top partial range */
         uint32_t bound = (uint32_t)span, x, limit = UINT32_MAX - UINT32_MAX % bound;
         do
-            random_bytes(&x, sizeof x);
+            aslrtp_random_bytes(&x, sizeof x);
         while (x >= limit);
         r = (int32_t)(x % bound);
     }
@@ -1471,10 +1310,10 @@ static json_t *fn_string_split(const aslrtp_intrinsic *f, json_t **v, aslrt_erro
     size_t tok = 0, i = 0;
     while (i < n) {
         size_t at = i;
-        unsigned cp = utf8_next(s, n, &i);
+        unsigned cp = aslrtp_utf8_next(s, n, 0, &i);
         int delim = 0;
         for (size_t j = 0; j < dn && !delim;)
-            delim = utf8_next(d, dn, &j) == cp;
+            delim = aslrtp_utf8_next(d, dn, 0, &j) == cp;
         if (delim) {
             if (at > tok)
                 json_array_append_new(r, json_stringn(s + tok, at - tok));
@@ -1492,14 +1331,7 @@ static json_t *fn_uuid(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
     (void)f;
     (void)v;
     (void)err;
-    unsigned char u[16];
-    random_bytes(u, sizeof u);
-    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-    char s[37];
-    snprintf(s, sizeof s,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-             u[12], u[13], u[14], u[15]);
+    char s[ASLRTP_UUID_SIZE];
+    aslrtp_uuid_v4(s);
     return json_string(s);
 }

@@ -11,7 +11,7 @@
  * be parsed whole anyway) is loaded at once, with no size limit.
  *
  * Text is decoded as AWS's Java reader decodes it: invalid UTF-8 is not an
- * error, each ill-formed sequence becomes U+FFFD.
+ * error, each ill-formed sequence (its maximal subpart) becomes U+FFFD.
  *
  * Errors are States.ItemReaderFailed / States.ResultWriterFailed with the
  * cause AWS records where one is known (the corpus: "CSV headers cannot
@@ -32,8 +32,8 @@
 
 #include "aslrt_private.h"
 
-#define READER_FAILED "States.ItemReaderFailed"
-#define WRITER_FAILED "States.ResultWriterFailed"
+#define READER_FAILED ASLRTP_ERR_ITEM_READER_FAILED
+#define WRITER_FAILED ASLRTP_ERR_RESULT_WRITER_FAILED
 
 static void failf(aslrt_error *err, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -44,9 +44,7 @@ static void failf(aslrt_error *err, const char *error, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *cause = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (!cause)
-        abort();
+    char *cause = aslrtp_malloc(n > 0 ? (size_t)n + 1 : 1);
     va_start(ap, fmt);
     vsnprintf(cause, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
     va_end(ap);
@@ -82,65 +80,6 @@ char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key)
 
 /* ==== Text ============================================================== */
 
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when it is
- * ill-formed; then *bad is the length of its maximal subpart, which Java's
- * decoder replaces with one U+FFFD (Unicode's recommended practice). */
-static size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    *bad = 1;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c == 0xE0)
-        need = 3, lo = 0xA0;
-    else if (c == 0xED)
-        need = 3, hi = 0x9F;    /* no surrogates */
-    else if (c >= 0xE1 && c <= 0xEF)
-        need = 3;
-    else if (c == 0xF0)
-        need = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3)
-        need = 4;
-    else if (c == 0xF4)
-        need = 4, hi = 0x8F;    /* nothing above U+10FFFF */
-    else
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-        if (i >= n || s[i] < l || s[i] > h) {
-            *bad = i;
-            return 0;
-        }
-    }
-    return need;
-}
-
-/* Appends s[0..n) to b with every ill-formed sequence replaced. */
-static void add_utf8(aslrtp_buf *b, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0, i = 0;
-    while (i < n) {
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t bad, len = utf8_len(u + i, n - i, &bad);
-        if (len) {
-            i += len;
-            continue;
-        }
-        aslrtp_buf_add(b, s + run, i - run);
-        aslrtp_buf_add(b, "\xEF\xBF\xBD", 3);
-        i += bad;
-        run = i;
-    }
-    aslrtp_buf_add(b, s + run, n - run);
-}
-
 /* A JSON string of the bytes s[0..n), decoded leniently. */
 static json_t *string_of(const char *s, size_t n)
 {
@@ -148,7 +87,7 @@ static json_t *string_of(const char *s, size_t n)
     if (v)
         return v;
     aslrtp_buf b = {0};
-    add_utf8(&b, s, n);
+    aslrtp_utf8_add_clean(&b, s, n, 0);
     v = json_stringn(b.data ? b.data : "", b.len);
     free(b.data);
     return v;
@@ -244,7 +183,7 @@ static bool read_json(FILE *f, const char *where, const char *pointer, sink *s,
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         aslrtp_buf_add(&raw, chunk, n);
-    add_utf8(&text, raw.data ? raw.data : "", raw.len);
+    aslrtp_utf8_add_clean(&text, raw.data ? raw.data : "", raw.len, 0);
     free(raw.data);
     json_error_t jerr;
     json_t *doc = aslrtp_json_loads(text.data ? text.data : "", text.len, &jerr);
@@ -304,7 +243,7 @@ static bool read_jsonl(FILE *f, const char *where, sink *s, aslrt_error *err)
         if (k == n)
             continue;
         text.len = 0;
-        add_utf8(&text, line, n);
+        aslrtp_utf8_add_clean(&text, line, n, 0);
         json_error_t jerr;
         json_t *v = aslrtp_json_loads(text.data, text.len, &jerr);
         if (!v) {
@@ -606,9 +545,7 @@ static void walk(const char *dir, const char *base, const char *prefix, listing 
                    klen >= plen && !strncmp(key, prefix, plen)) {
             if (l->n == l->cap) {
                 l->cap = l->cap ? l->cap * 2 : 16;
-                l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-                if (!l->keys)
-                    abort();
+                l->keys = aslrtp_reallocarray(l->keys, l->cap, sizeof *l->keys);
             }
             l->keys[l->n++] = key;
             key = NULL;
@@ -879,15 +816,9 @@ static char *child_name(const char *run_id, size_t index)
     if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_md5(), NULL) || mdlen < 16)
         memset(md, 0, 16);
     free(text);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x30);
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    aslrtp_buf b = {0};
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            aslrtp_buf_add(&b, "-", 1);
-        aslrtp_buf_addf(&b, "%02x", md[i]);
-    }
-    return aslrtp_buf_finish(&b);
+    char name[ASLRTP_UUID_SIZE];
+    aslrtp_uuid_format(md, 3, name);
+    return aslrtp_strdup(name);
 }
 
 /* map_run_arn with ":mapRun:" replaced by ":<kind>:" (the child executions'
@@ -1014,13 +945,13 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
     r.id = colon ? colon + 1 : r.arn;
     r.exec_base = arn_as(r.arn, "execution");
     r.sm_arn = arn_as(r.arn, "stateMachine");
-    struct timespec ts;
+    long long now = aslrtp_wall_ms();
+    time_t secs = (time_t)(now / 1000);
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&secs, &tm);
     /* AWS's timestamp form: 2025-02-04T16:41:18.237Z. */
     size_t dl = strftime(r.date, sizeof r.date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(r.date + dl, sizeof r.date - dl, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+    snprintf(r.date + dl, sizeof r.date - dl, ".%03dZ", (int)(now % 1000));
 
     size_t n = json_array_size(results);
     json_t *ret = NULL;

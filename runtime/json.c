@@ -362,12 +362,7 @@ static char *reserve(aslrtp_buf *b, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *data = realloc(b->data, cap);
-        if (!data) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
-        b->data = data;
+        b->data = aslrtp_realloc(b->data, cap);
         b->cap = cap;
     }
     return b->data + b->len;

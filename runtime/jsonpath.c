@@ -204,9 +204,7 @@ static void skip_spaces(parser *p)
 
 static seg *add_seg(aslrtp_path *path)
 {
-    path->segs = realloc(path->segs, (path->nsegs + 1) * sizeof *path->segs);
-    if (!path->segs)
-        abort();
+    path->segs = aslrtp_reallocarray(path->segs, path->nsegs + 1, sizeof *path->segs);
     seg *s = &path->segs[path->nsegs++];
     memset(s, 0, sizeof *s);
     return s;
@@ -214,10 +212,8 @@ static seg *add_seg(aslrtp_path *path)
 
 static void seg_add_name(seg *s, aslrtp_buf *name)
 {
-    s->names = realloc(s->names, (s->n + 1) * sizeof *s->names);
-    s->lens = realloc(s->lens, (s->n + 1) * sizeof *s->lens);
-    if (!s->names || !s->lens)
-        abort();
+    s->names = aslrtp_reallocarray(s->names, s->n + 1, sizeof *s->names);
+    s->lens = aslrtp_reallocarray(s->lens, s->n + 1, sizeof *s->lens);
     s->lens[s->n] = name->len;
     s->names[s->n] = aslrtp_buf_finish(name);
     s->n++;
@@ -225,37 +221,8 @@ static void seg_add_name(seg *s, aslrtp_buf *name)
 
 static void seg_add_index(seg *s, long long v)
 {
-    s->idx = realloc(s->idx, (s->n + 1) * sizeof *s->idx);
-    if (!s->idx)
-        abort();
+    s->idx = aslrtp_reallocarray(s->idx, s->n + 1, sizeof *s->idx);
     s->idx[s->n++] = v;
-}
-
-/* Appends code point cp as UTF-8. */
-static void put_utf8(aslrtp_buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    aslrtp_buf_add(b, u, n);
 }
 
 static int hexval(int c)
@@ -325,7 +292,7 @@ static int read_quoted(parser *p, aslrtp_buf *out)
                 else
                     p->i = save;
             }
-            put_utf8(out, cp);
+            aslrtp_utf8_add(out, cp);
             break;
         }
         default:        /* \' \" \\ \/ and any other character itself */
@@ -615,14 +582,8 @@ static int compute_definite(const aslrtp_path *path)
 
 static aslrtp_path *new_path(const char *text, size_t len, int root)
 {
-    aslrtp_path *path = calloc(1, sizeof *path);
-    if (!path)
-        abort();
-    path->text = malloc(len + 1);
-    if (!path->text)
-        abort();
-    memcpy(path->text, text, len);
-    path->text[len] = '\0';
+    aslrtp_path *path = aslrtp_calloc(1, sizeof *path);
+    path->text = aslrtp_memdup(text, len);
     path->root = root;
     return path;
 }
@@ -645,11 +606,7 @@ static int read_operand(parser *p, fval *v)
         int ok = parse_segments(p, sub, 1);
         p->reference = saved_ref;
         free(sub->text);
-        sub->text = malloc(p->i - start + 1);
-        if (!sub->text)
-            abort();
-        memcpy(sub->text, p->s + start, p->i - start);
-        sub->text[p->i - start] = '\0';
+        sub->text = aslrtp_memdup(p->s + start, p->i - start);
         sub->definite = compute_definite(sub);
         v->kind = c == '@' ? FV_CUR : FV_ROOT;
         v->path = sub;
@@ -772,9 +729,7 @@ static int read_op(parser *p, int *op)
 
 static fexpr *new_fexpr(int kind)
 {
-    fexpr *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
+    fexpr *x = aslrtp_calloc(1, sizeof *x);
     x->kind = kind;
     return x;
 }
@@ -902,13 +857,8 @@ aslrtp_path *aslrtp_path_compile(const char *text, int reference, char **err,
         var_len = p.i - var_start;
     }
     path = new_path(text, p.len, root);
-    if (root == ASLRTP_ROOT_VAR) {
-        path->var = malloc(var_len + 1);
-        if (!path->var)
-            abort();
-        memcpy(path->var, text + var_start, var_len);
-        path->var[var_len] = '\0';
-    }
+    if (root == ASLRTP_ROOT_VAR)
+        path->var = aslrtp_memdup(text + var_start, var_len);
     if (!parse_segments(&p, path, 0))
         goto out;
     path->definite = compute_definite(path);
@@ -1312,17 +1262,6 @@ static int num_cmp(const json_t *a, const json_t *b)
 
 /* Java's String.compareTo: UTF-16 code unit order.  It differs from UTF-8
  * byte order only between supplementary characters and U+E000..U+FFFF. */
-static unsigned next_cp(const unsigned char **s, const unsigned char *end)
-{
-    unsigned c = *(*s)++;
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    if (extra)
-        c &= 0x3F >> extra;
-    while (extra-- && *s < end)
-        c = (c << 6) | (*(*s)++ & 0x3F);
-    return c;
-}
-
 static int utf16_unit(unsigned cp)
 {
     return cp >= 0x10000 ? (int)(0xD800 + ((cp - 0x10000) >> 10)) : (int)cp;
@@ -1330,11 +1269,10 @@ static int utf16_unit(unsigned cp)
 
 static int java_strcmp(const json_t *a, const json_t *b)
 {
-    const unsigned char *x = (const unsigned char *)json_string_value(a);
-    const unsigned char *y = (const unsigned char *)json_string_value(b);
-    const unsigned char *xe = x + json_string_length(a), *ye = y + json_string_length(b);
-    while (x < xe && y < ye) {
-        unsigned cx = next_cp(&x, xe), cy = next_cp(&y, ye);
+    const char *x = json_string_value(a), *y = json_string_value(b);
+    size_t xn = json_string_length(a), yn = json_string_length(b), i = 0, j = 0;
+    while (i < xn && j < yn) {
+        unsigned cx = aslrtp_utf8_next(x, xn, 0, &i), cy = aslrtp_utf8_next(y, yn, 0, &j);
         if (cx == cy)
             continue;
         int ux = utf16_unit(cx), uy = utf16_unit(cy);
@@ -1342,7 +1280,7 @@ static int java_strcmp(const json_t *a, const json_t *b)
             return ux < uy ? -1 : 1;
         return cx < cy ? -1 : 1;        /* same high surrogate */
     }
-    return (x < xe) - (y < ye);
+    return (i < xn) - (j < yn);
 }
 
 /* The text Jayway's NumberNode.asStringNode gives a number. */

@@ -83,15 +83,11 @@ aslrt_mocks *aslrt_mocks_load(const char *path, const char *machine_name, const 
         fail(err, "%s:%s: the mock configuration is not valid JSON: %s", path, line, je.text);
         return NULL;
     }
-    aslrt_mocks *mk = calloc(1, sizeof *mk);
-    if (!mk)
-        abort();
+    aslrt_mocks *mk = aslrtp_calloc(1, sizeof *mk);
     mk->root = root;
     mk->file = aslrtp_strdup(path);
     mk->nstates = m->nstates;
-    mk->states = calloc((size_t)m->nstates + 1, sizeof *mk->states);
-    if (!mk->states)
-        abort();
+    mk->states = aslrtp_calloc((size_t)m->nstates + 1, sizeof *mk->states);
 
     json_t *machines = json_object_get(root, "StateMachines");
     json_t *responses = json_object_get(root, "MockedResponses");
@@ -135,9 +131,7 @@ aslrt_mocks *aslrt_mocks_load(const char *path, const char *machine_name, const 
         }
         mock_state *ms = &mk->states[idx];
         ms->response = json_string_value(rname);
-        ms->ranges = calloc(json_object_size(resp) + 1, sizeof *ms->ranges);
-        if (!ms->ranges)
-            abort();
+        ms->ranges = aslrtp_calloc(json_object_size(resp) + 1, sizeof *ms->ranges);
         const char *key;
         json_t *entry;
         json_object_foreach(resp, key, entry) {
@@ -198,7 +192,7 @@ int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name,
         char *c = aslrtp_strdupf("The mocked response '%s' has no entry for invocation %s of "
                                  "state '%s' (invocations count from 0)",
                                  ms->response, num, state_name);
-        aslrt_error_set(err, "States.Runtime", c);
+        aslrt_error_set(err, ASLRTP_ERR_RUNTIME, c);
         free(c);
         return 0;
     }
@@ -212,7 +206,7 @@ int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name,
                                  "must hold exactly one field, \"Return\" (any JSON value) or "
                                  "\"Throw\" ({\"Error\": string, \"Cause\": string})",
                                  ms->response, num);
-        aslrt_error_set(err, "States.Runtime", c);
+        aslrt_error_set(err, ASLRTP_ERR_RUNTIME, c);
         free(c);
         return 0;
     }

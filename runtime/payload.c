@@ -56,9 +56,7 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
     }
     size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
     n->kind = json_is_object(v) ? T_OBJECT : T_ARRAY;
-    n->kids = calloc(count + 1, sizeof *n->kids);
-    if (!n->kids)
-        abort();
+    n->kids = aslrtp_calloc(count + 1, sizeof *n->kids);
     if (n->kind == T_ARRAY) {
         size_t i;
         json_t *x;
@@ -117,9 +115,7 @@ static void free_node(aslrtp_tmpl *n)
 
 aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err)
 {
-    aslrtp_tmpl *n = calloc(1, sizeof *n);
-    if (!n)
-        abort();
+    aslrtp_tmpl *n = aslrtp_calloc(1, sizeof *n);
     if (!compile_node(n, t, err)) {
         aslrtp_tmpl_free(n);
         return NULL;
@@ -188,7 +184,7 @@ static json_t *eval_leaf(const aslrtp_tmpl *c, evalctx *e)
         json_incref(v); /* it goes into the payload */
     if (!v) {
         char *cause = not_found(c->path, c->field, e->input);
-        aslrt_error_set(e->err, "States.Runtime", cause);
+        aslrt_error_set(e->err, ASLRTP_ERR_RUNTIME, cause);
         free(cause);
         free(why);
     }

@@ -67,9 +67,7 @@ void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
         work(&f, 0);
         return;
     }
-    worker *ws = calloc((size_t)workers, sizeof *ws);
-    if (!ws)
-        abort();
+    worker *ws = aslrtp_calloc((size_t)workers, sizeof *ws);
     int started = 0;
     for (int i = 1; i < workers; i++) {
         ws[i].f = &f;

@@ -1,7 +1,8 @@
 /*
  * util.c - small helpers shared by the runtime's files: strings and a
- * growable buffer.  Out of memory is fatal here, as in the compiler: a
- * workflow that cannot allocate cannot report anything useful either.
+ * growable buffer.  Out of memory is fatal here (alloc.c's one path), as
+ * in the compiler: a workflow that cannot allocate cannot report anything
+ * useful either.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,23 +11,13 @@
 
 #include "aslrt_private.h"
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
 void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        b->data = xrealloc(b->data, cap);
+        b->data = aslrtp_realloc(b->data, cap);
         b->cap = cap;
     }
     memcpy(b->data + b->len, s, n);
@@ -52,7 +43,7 @@ void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...)
         aslrtp_buf_add(b, small, (size_t)n);
         return;
     }
-    char *big = xrealloc(NULL, (size_t)n + 1);
+    char *big = aslrtp_malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -62,20 +53,12 @@ void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...)
 
 char *aslrtp_buf_finish(aslrtp_buf *b)
 {
-    char *s = b->data ? b->data : xrealloc(NULL, 1);
+    char *s = b->data ? b->data : aslrtp_malloc(1);
     if (!b->data)
         s[0] = '\0';
     b->data = NULL;
     b->len = b->cap = 0;
     return s;
-}
-
-char *aslrtp_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = xrealloc(NULL, n);
-    memcpy(d, s, n);
-    return d;
 }
 
 char *aslrtp_strdupf(const char *fmt, ...)
@@ -90,7 +73,7 @@ char *aslrtp_strdupf(const char *fmt, ...)
         aslrtp_buf_add(&b, small, (size_t)n);
         return aslrtp_buf_finish(&b);
     }
-    char *big = xrealloc(NULL, (size_t)n + 1);
+    char *big = aslrtp_malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);

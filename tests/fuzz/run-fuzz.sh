@@ -105,7 +105,7 @@ fi
 
 # ---- report what this run found: each new finding is rerun, its report
 # kept in $build/reports/, and findings are grouped by where they happen
-# (the first frame in runtime/ outside util.c); one example each is shown.
+# (the first frame in runtime/ outside util.c and alloc.c); one example each is shown.
 mkdir -p "$build/reports"
 found=0
 : > "$build/sites"
@@ -117,7 +117,7 @@ for f in "$crashes"/*; do
     report=$build/reports/$(basename "$f").txt
     ASAN_OPTIONS=${ASAN_OPTIONS:-} \
     timeout 60 "$build/fuzz_jsonata" -timeout=10 -rss_limit_mb=2048 "$f" > "$report" 2>&1
-    site=$(grep -E '^ *#[0-9]+ .* in .*/runtime/' "$report" | grep -v '/runtime/util.c' |
+    site=$(grep -E '^ *#[0-9]+ .* in .*/runtime/' "$report" | grep -vE '/runtime/(util|alloc).c' |
            head -n 1 | sed -E 's/.* in ([^ ]+) .*\/runtime\/([^ ]+)/\1 runtime\/\2/')
     [ -n "$site" ] || site=$(grep -m 1 -E '^fuzz_jsonata:|ERROR|runtime error' "$report" | cut -c 1-120)
     kind=$(basename "$f" | sed 's/-.*//')
