@@ -1,11 +1,21 @@
 /*
- * build.c - from generated C to an executable, with a system C compiler.
+ * build.c - from generated C (or an LLVM object file) to an executable, with
+ * a system C compiler: `aslc build`.
  *
- * The source goes to a temporary file and the compiler links it against
- * libaslrt's static archive, so the binary needs only jansson and libcrypto
- * at run time.  Where the header and the archive are: $ASLC_INCLUDE_DIR and
- * $ASLC_LIB_DIR (the test suite points them at the build tree), else the
- * directories aslc was installed with.
+ * asl_build_executable writes the C that emit_c.c made to workflow.c in a
+ * fresh temporary directory and hands it to cc (or the compiler --cc names:
+ * gcc, clang, tcc) at -O2 unless told otherwise; asl_build_link, which the
+ * LLVM backend also calls for its object file, links against libaslrt's
+ * static archive.  jansson, libcrypto and PCRE2 come from their static
+ * archives when configure found them (gcc and clang; tcc links the shared
+ * ones), the libraries of optional features (libcurl, for HTTP tasks) are
+ * linked shared.  Where the header and the archive are: $ASLC_INCLUDE_DIR
+ * and $ASLC_LIB_DIR (the test suite points them at the build tree), else
+ * the directories aslc was installed with.
+ *
+ * Builds are reproducible: the file's name never changes and debugging
+ * information names no temporary or working directory, so one definition
+ * builds to the same bytes wherever aslc runs (tests/run-cli.sh).
  */
 #include <errno.h>
 #include <stdio.h>
