@@ -311,6 +311,15 @@ if command -v tcc >/dev/null 2>&1 && [ "$runtime_sanitized" = no ]; then
     repro_builds="$repro_builds tcc:--cc=tcc"
 fi
 repro_builds="$repro_builds cc-g:-g"
+if "$aslc" --version | grep -q "llvm"; then
+    repro_builds="$repro_builds llvm:--backend=llvm"
+    for d in a bb; do
+        in_dir "$tmp/repro/$d" "$aslc" emit --backend=llvm defs/wf.asl.json -o wf.ll
+        expect "reproducible: emit --backend=llvm in $d/" eval '[ "$rc" = 0 ]'
+    done
+    expect "reproducible: LLVM IR is the same in two directories" \
+        cmp "$tmp/repro/a/wf.ll" "$tmp/repro/bb/wf.ll"
+fi
 for b in $repro_builds; do
     name=${b%%:*}
     flag=${b#*:}
