@@ -10,8 +10,9 @@ whole-process runs, wall time and peak RSS from os.wait4):
   (a) the workflow binary made by `aslc build` (cc -O2);
   (b) `aslc run` (TinyCC in memory, compile included);
   (c) the peer aws-local-stepfunctions 3.0.0 through its `local-sfn` CLI on node 22,
-      as /work/shared/bench/PEERS.md ran it, and, when ../shared/bench/peers exists,
-      through the peer's own API driver from there (engine time without start-up);
+      as the peer measurements this benchmark started from ran it, and through the
+      peer's own API driver, bench/peers/aws-local-stepfunctions.mjs (engine time
+      without start-up);
   (d) peer wall / aslc wall;
   (e) compile cost on generated definitions of 10, 100 and 1000 states (Pass chains and
       Choice chains, bench/compile/gen.py): `aslc run` from definition to output (TinyCC)
@@ -420,7 +421,7 @@ class Peer:
         except (OSError, ValueError):
             pass
         self.installed = os.access(self.node, os.X_OK) and os.path.isfile(self.cli)
-        shared = args.shared or os.path.join(ROOT, '..', 'shared', 'bench', 'peers')
+        shared = args.shared or os.path.join(ROOT, 'bench', 'peers')
         self.api_driver = os.path.join(os.path.abspath(shared), 'aws-local-stepfunctions.mjs')
         self.api = self.installed and not args.no_peer_api and os.path.isfile(self.api_driver)
         self.enabled = not args.no_peers
@@ -550,12 +551,12 @@ def bench_workload(stem, transitions, args, aslc, env, peer, tmp, handlers, bind
         if peer.api:
             row['peer_api'] = run_api(peer, defn_path, args)
         else:
-            row['peer_api'] = Series('skipped' if args.no_peer_api else 'no ../shared/bench/peers')
+            row['peer_api'] = Series('skipped' if args.no_peer_api else 'no bench/peers')
     return row
 
 
 def run_api(peer, defn_path, args):
-    """The peer's in-process API driver from ../shared/bench/peers: it reports
+    """The peer's in-process API driver from bench/peers: it reports
     setup_ms (module load + construction) and exec_ms (the execution alone)."""
     s = Series()
     execs, setups = [], []
@@ -689,7 +690,7 @@ def in_process(args, aslc, env, peer, tmp, rows):
             row['peer'] = s
         else:
             row['peer'] = Series(peer.absent_status() if not peer.enabled or not peer.installed
-                                 else 'no ../shared/bench/peers')
+                                 else 'no bench/peers')
         out.append(row)
     return out
 
@@ -814,7 +815,7 @@ def report(rows, chains, inproc, sections, args, machine, peer, handler_kind):
 
     api_rows = [r for r in rows if r['peer_api'].status in ('ok', 'MISMATCH')]
     if api_rows:
-        out.append('## The peer through its API (../shared/bench/peers/aws-local-stepfunctions.mjs)')
+        out.append('## The peer through its API (bench/peers/aws-local-stepfunctions.mjs)')
         out.append('')
         out.append('exec ms times the execution alone (JSON loaded, machine constructed and validated); '
                    'setup ms is module load + construction. transitions/s here is on exec ms, as in PEERS.md. '
@@ -975,7 +976,7 @@ def main():
     ap.add_argument('--setup-peers', action='store_true', help='install the peer (bench/run.sh --setup-peers)')
     ap.add_argument('--handlers', choices=('c', 'sh'), default='c',
                     help='Task handler programs: c (compiled bench/handlers/handler.c) or sh')
-    ap.add_argument('--shared', default=None, help='folder of the peer drivers (default ../shared/bench/peers)')
+    ap.add_argument('--shared', default=None, help='folder of the peer drivers (default bench/peers)')
     ap.add_argument('--timeout', type=float, default=600.0, help='seconds allowed to one process')
     ap.add_argument('--json', default=None, help='also write every measurement to this JSON file')
     args = ap.parse_args()

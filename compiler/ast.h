@@ -1,5 +1,6 @@
 /*
- * ast.h - the ASL document model (JSONPath mode) that parse.c builds.
+ * ast.h - the ASL document model (JSONPath and JSONata modes) that parse.c
+ * builds.
  *
  * A machine is a tree of graphs: the top-level state machine, each Parallel
  * branch and each Map item processor is an asl_graph with its own StartAt

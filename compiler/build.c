@@ -1,11 +1,21 @@
 /*
- * build.c - from generated C to an executable, with a system C compiler.
+ * build.c - from generated C (or an LLVM object file) to an executable, with
+ * a system C compiler: `aslc build`.
  *
- * The source goes to a temporary file and the compiler links it against
- * libaslrt's static archive, so the binary needs only jansson and libcrypto
- * at run time.  Where the header and the archive are: $ASLC_INCLUDE_DIR and
- * $ASLC_LIB_DIR (the test suite points them at the build tree), else the
- * directories aslc was installed with.
+ * asl_build_executable writes the C that emit_c.c made to workflow.c in a
+ * fresh temporary directory and hands it to cc (or the compiler --cc names:
+ * gcc, clang, tcc) at -O2 unless told otherwise; asl_build_link, which the
+ * LLVM backend also calls for its object file, links against libaslrt's
+ * static archive.  jansson, libcrypto and PCRE2 come from their static
+ * archives when configure found them (gcc and clang; tcc links the shared
+ * ones), the libraries of optional features (libcurl, for HTTP tasks) are
+ * linked shared.  Where the header and the archive are: $ASLC_INCLUDE_DIR
+ * and $ASLC_LIB_DIR (the test suite points them at the build tree), else
+ * the directories aslc was installed with.
+ *
+ * Builds are reproducible: the file's name never changes and debugging
+ * information names no temporary or working directory, so one definition
+ * builds to the same bytes wherever aslc runs (tests/run-cli.sh).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,19 +115,29 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     return rc == 0;
 }
 
+/* Writes the generated C to workflow.c in a fresh temporary directory,
+ * compiles and links it, and removes both.  The file's name is the same on
+ * every build, because the compiler records it in the executable (the
+ * symbol table's FILE entry): a random name would make two builds of one
+ * definition differ. */
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err)
 {
-    char tmpl[] = "/tmp/aslc-XXXXXX.c";
-    int fd = mkstemps(tmpl, 2);
-    if (fd < 0) {
+    char dir[] = "/tmp/aslc-XXXXXX";
+    if (!mkdtemp(dir)) {
         *err = aslrtp_strdup(strerror(errno));
         return false;
     }
-    FILE *f = fdopen(fd, "w");
-    if (!f || fputs(csrc, f) == EOF || fclose(f) != 0) {
+    char tmpl[sizeof dir + 16];
+    snprintf(tmpl, sizeof tmpl, "%s/workflow.c", dir);
+    FILE *f = fopen(tmpl, "w");
+    bool written = f && fputs(csrc, f) != EOF;
+    if (f && fclose(f) != 0)
+        written = false;
+    if (!written) {
         *err = aslrtp_strdup("cannot write the temporary C file");
         unlink(tmpl);
+        rmdir(dir);
         return false;
     }
     const char *inc = dir_from_env("ASLC_INCLUDE_DIR", ASLC_INCLUDEDIR);
@@ -126,16 +146,30 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     /* The generated code is glue between runtime calls: its optimisation
      * level changes little at run time (bench/README.md), much at build
      * time for large machines; -O2 unless told otherwise. */
-    const char *args[8];
+    const char *args[10];
     int n = 0;
     args[n++] = "-std=c11";
     args[n++] = optflag ? optflag : "-O2";
-    if (debug)
+    /* Debugging information names the source file and the directory the
+     * compiler ran in; gcc and clang write both as "." instead, so that -g
+     * builds do not differ by directory either. */
+    char mapdir[sizeof dir + 32], mapcwd[4200 + 32], cwd[4200];
+    if (debug) {
         args[n++] = "-g";
+        if (!strstr(cc, "tcc")) {
+            snprintf(mapdir, sizeof mapdir, "-fdebug-prefix-map=%s=.", dir);
+            args[n++] = mapdir;
+            if (getcwd(cwd, sizeof cwd)) {
+                snprintf(mapcwd, sizeof mapcwd, "-fdebug-prefix-map=%s=.", cwd);
+                args[n++] = mapcwd;
+            }
+        }
+    }
     args[n++] = incflag;
     args[n++] = tmpl;
     args[n] = NULL;
     bool ok = asl_build_link(cc, args, output, err);
     unlink(tmpl);
+    rmdir(dir);
     return ok;
 }

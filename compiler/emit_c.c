@@ -2,17 +2,19 @@
  * emit_c.c - the C backend: asl_cfg to C source.
  *
  * The output is one translation unit that includes only aslrt.h.  Constant
- * tables first (items, comparisons, state descriptors), then one static
- * function per graph, in which every state is a label, its operations are
- * aslrt_op_* calls that `goto fail` when they report an error, transitions
- * are gotos and Choice rules are C conditions.  The only external symbol is
- * `<prefix>_machine`.
+ * tables first (the JSONata trees, written by emit_jsonata.c; items,
+ * comparisons, branch lists, retriers, catchers, state descriptors), then
+ * one static function per graph, in which every state is a label, its
+ * operations are aslrt_op_* calls that `goto fail` when they report an
+ * error, transitions are gotos and Choice rules are C conditions.  The only
+ * external symbols are `<prefix>_machine` and, with --main, `main`.
  *
  * Safety: every string from the definition is written as a fully escaped C
  * literal (octal escapes for anything but plain printable ASCII, `?` escaped
  * against trigraphs), and comments only ever hold a sanitised copy, so no
- * definition can inject code.  The output carries no date or version, so it
- * is reproducible and golden files stay stable.
+ * definition can inject code.  The output carries no date or version and
+ * names its definition by the path given on the command line, never an
+ * absolute one, so it is reproducible and golden files stay stable.
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -9,7 +9,8 @@
  * (`aslc graph` stops after validate, or after lower for --format=ir, and
  * draws the machine: graph.c.)
  *
- * and prints diagnostics, the only place that does.
+ * and prints diagnostics, the only place that does.  doc/architecture.md
+ * follows one `aslc run` through every file.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,8 @@
 /*
- * unit.c - loading a definition and the compiler's arena.
+ * unit.c - one compilation's unit: the definition read from its file (or
+ * "-", stdin), its text parsed by jansson (and kept, for srcmap.c's
+ * positions), the arena everything the compiler builds is allocated from,
+ * and the helpers that build JSON pointers for diagnostics.
  */
 #include <errno.h>
 #include <stdarg.h>

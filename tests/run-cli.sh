@@ -286,6 +286,55 @@ if command -v tcc >/dev/null 2>&1 && [ "$runtime_sanitized" = no ]; then
     expect "binary built with tcc" eval '[ "$rc" = 0 ] && output_is "{\"tcc\": true}"'
 fi
 
+# ---- reproducible output -----------------------------------------------
+# Generated code names its definition by the path given on the command line,
+# never by where aslc ran: the same definition, given as the same relative
+# path in two directories, emits and builds to the same bytes.
+mkdir -p "$tmp/repro/a/defs" "$tmp/repro/bb/defs"
+cp "$cli/task-echo-event.asl.json" "$tmp/repro/a/defs/wf.asl.json"
+cp "$cli/task-echo-event.asl.json" "$tmp/repro/bb/defs/wf.asl.json"
+in_dir() {
+    local dir=$1
+    shift
+    run sh -c 'cd "$1" && shift && exec "$@"' in_dir "$dir" "$@"
+}
+for d in a bb; do
+    in_dir "$tmp/repro/$d" "$aslc" emit defs/wf.asl.json -o wf.c
+    expect "reproducible: emit in $d/" eval '[ "$rc" = 0 ] && [ -s "$tmp/repro/'$d'/wf.c" ]'
+done
+expect "reproducible: emit names the definition as given" \
+    eval 'grep -q "defs/wf\.asl\.json" "$tmp/repro/a/wf.c" && ! grep -q "$tmp" "$tmp/repro/a/wf.c"'
+expect "reproducible: emit gives the same bytes in two directories" \
+    cmp "$tmp/repro/a/wf.c" "$tmp/repro/bb/wf.c"
+repro_builds="cc:"
+if command -v tcc >/dev/null 2>&1 && [ "$runtime_sanitized" = no ]; then
+    repro_builds="$repro_builds tcc:--cc=tcc"
+fi
+repro_builds="$repro_builds cc-g:-g"
+if "$aslc" --version | grep -q "llvm"; then
+    repro_builds="$repro_builds llvm:--backend=llvm"
+    for d in a bb; do
+        in_dir "$tmp/repro/$d" "$aslc" emit --backend=llvm defs/wf.asl.json -o wf.ll
+        expect "reproducible: emit --backend=llvm in $d/" eval '[ "$rc" = 0 ]'
+    done
+    expect "reproducible: LLVM IR is the same in two directories" \
+        cmp "$tmp/repro/a/wf.ll" "$tmp/repro/bb/wf.ll"
+fi
+for b in $repro_builds; do
+    name=${b%%:*}
+    flag=${b#*:}
+    for d in a bb; do
+        # shellcheck disable=SC2086  # $flag is empty or one word
+        in_dir "$tmp/repro/$d" "$aslc" build defs/wf.asl.json -o "wf-$name" $flag
+        expect "reproducible: build ($name) in $d/" \
+            eval '[ "$rc" = 0 ] && [ -x "$tmp/repro/'$d'/wf-'$name'" ]'
+    done
+    expect "reproducible: build ($name) gives the same bytes in two directories" \
+        cmp "$tmp/repro/a/wf-$name" "$tmp/repro/bb/wf-$name"
+done
+run "$tmp/repro/bb/wf-cc" --bindings "$bindings" --input '{}'
+expect "reproducible: the binary runs" eval '[ "$rc" = 0 ]'
+
 # ---- the manual page ----------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
     expect "doc/aslc.1 renders without warnings" \

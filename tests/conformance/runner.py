@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the LocalStack-derived AWS Step Functions corpus against aslc.
 
-The corpus (../shared/conformance/localstack, see its README.md) holds
+The corpus (tests/conformance/localstack, see its README.md) holds
 executions recorded on AWS: a definition, an input and what AWS returned.
 Each case is run through both backends:
 
@@ -1111,7 +1111,7 @@ def parse_args(argv):
     os.environ.setdefault("ASLC_PYTHON_HANDLER",
                           os.path.join(top_srcdir, "runtime", "aslc-python-handler"))
     corpus = os.environ.get("ASLC_CONFORMANCE_DIR") or os.path.join(
-        top_srcdir, "..", "shared", "conformance", "localstack")
+        top_srcdir, "tests", "conformance", "localstack")
     ap = argparse.ArgumentParser(
         description="Run the AWS Step Functions conformance corpus against aslc.")
     ap.add_argument("--corpus", default=corpus, help="corpus directory (default %(default)s)")

@@ -4,7 +4,7 @@ the fuzz seed corpus, one file each, deduplicated: corpus/jsonata/suite-<sha1>.
 
     tests/fuzz/extract-corpus.py [SUITE_DIR]
 
-SUITE_DIR defaults to ../shared/conformance/jsonata beside the source tree.
+SUITE_DIR defaults to tests/jsonata/suite, the copy in the source tree.
 Old suite-* files are replaced; the hand-written nasty-* seeds are left alone.
 """
 import hashlib
@@ -14,7 +14,7 @@ import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 top = os.path.dirname(os.path.dirname(here))
-suite = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "..", "shared", "conformance", "jsonata")
+suite = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "tests", "jsonata", "suite")
 out = os.path.join(here, "corpus", "jsonata")
 groups = os.path.join(suite, "groups")
 if not os.path.isdir(groups):

@@ -1,5 +1,5 @@
 /*
- * runner.c - runs the JSONata 2.0.6 test suite (../shared/conformance/jsonata)
+ * runner.c - runs the JSONata 2.0.6 test suite (tests/jsonata/suite)
  * against aslc's engine (runtime/jsonata*.c) and counts what passes.
  *
  *   runner [--group NAME] [-v] [--min-pass PCT] [--timeout SEC]
