@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 struct asl_arena_block {
     asl_arena_block *next;

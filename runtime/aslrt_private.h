@@ -476,7 +476,7 @@ void aslrtp_fd_nonblock(int fd);
  * or an errno value. */
 int aslrtp_spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3]);
 
-/* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
+/* ==== jsonata/asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
 
 struct jn_ctx;
 struct jn_value;

@@ -1,6 +1,6 @@
 /*
- * check_jsonata_fn.c - unit tests for runtime/jsonata_fn_string.c and
- * runtime/jsonata_fn_number.c: the natives called directly with built
+ * check_jsonata_fn.c - unit tests for runtime/jsonata/fn_string.c and
+ * runtime/jsonata/fn_number.c: the natives called directly with built
  * arguments (the evaluator's signature checks are not involved), the
  * regular expression API, and the errors with their messages.
  *
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ==== helpers ========================================================== */
 

@@ -1,6 +1,6 @@
 /*
- * jsonata_private.h - what jsonata_value.c, jsonata_parse.c and
- * jsonata_eval.c share and nobody else sees: the layout of a context (the
+ * private.h - what value.c, parse.c and
+ * eval.c share and nobody else sees: the layout of a context (the
  * arena, the error handler, the evaluator's state and caches) and a few
  * internal helpers.  The library modules (jsonata_fn_*.c) use jsonata.h
  * only.
@@ -106,7 +106,7 @@ struct jn_ctx {
     void (*slot_free[JN_SLOTS])(void *);
 };
 
-/* ---- jsonata_value.c ---- */
+/* ---- value.c ---- */
 
 /* The hash of a name, as stored in nodes and frames. */
 uint32_t jn_hash(const char *s, size_t len);
@@ -142,7 +142,7 @@ void jn_frame_bind(jn_ctx *cx, jn_frame *f, const char *name, size_t len, uint32
 jn_value *jn_frame_lookup(const jn_frame *f, const char *name, size_t len, uint32_t hash,
                           bool *found);
 
-/* ---- jsonata_parse.c: signatures ---- */
+/* ---- parse.c: signatures ---- */
 
 /* The symbols a signature matches arguments by (getSymbol of
  * signature.js), as bits. */

@@ -1,5 +1,5 @@
 /*
- * jsonata_fn_string.c - JSONata's string functions and regular
+ * fn_string.c - JSONata's string functions and regular
  * expressions, as jsonata-js 2.0.6 (src/functions.js, and evaluateRegex of
  * src/jsonata.js) computes them.
  *

@@ -1,5 +1,5 @@
 /*
- * jsonata_eval.c - the evaluator of jsonata-js (jsonata.js), function for
+ * eval.c - the evaluator of jsonata-js (jsonata.js), function for
  * function: evaluate() dispatches on the node kind, paths run their steps
  * over sequences (or, once a step binds a variable with @ or #, or % needs
  * an ancestor, over tuple streams of binding objects), results are
@@ -30,7 +30,7 @@
 #include <time.h>
 
 #include "aslrt_private.h"
-#include "jsonata_private.h"
+#include "private.h"
 
 #define DEFAULT_MAX_DEPTH 10000
 /* The C stack an evaluation may use at most, and what it leaves free below

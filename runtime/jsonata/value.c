@@ -1,5 +1,5 @@
 /*
- * jsonata_value.c - the values of a JSONata evaluation and the context
+ * value.c - the values of a JSONata evaluation and the context
  * that owns them.
  *
  * Every value lives in the context's arena: a list of malloc'd chunks
@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "aslrt_private.h"
-#include "jsonata_private.h"
+#include "private.h"
 
 jn_value jn_null_value = {.type = JN_NULL};
 jn_value jn_true_value = {.type = JN_BOOLEAN, .u.boolean = true};
