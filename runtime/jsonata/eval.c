@@ -10,7 +10,7 @@
  * keepSingleton, outerWrapper, tupleStream, cons); tuples are objects whose
  * keys are '@', the bound variables' names and the parent slots' labels.
  *
- * Functions: lambdas close over a frame; built-ins come from the four
+ * Functions: lambdas close over a frame; built-ins come from the five
  * library tables (and the options' extra functions), each validated against
  * its signature (signature.js) before the call; partial applications keep
  * their target and bound arguments; tail calls come back as thunks that
@@ -242,7 +242,8 @@ static jn_value *builtin(jn_ctx *cx, const char *name, size_t len)
 static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
 {
     static const jn_builtin *const tables[] = {
-        jn_builtins_string, jn_builtins_number, jn_builtins_time, jn_builtins_coll
+        jn_builtins_string, jn_builtins_regex, jn_builtins_number, jn_builtins_time,
+        jn_builtins_coll
     };
     const jn_builtin *found = NULL;
     void *data = NULL;

@@ -35,8 +35,8 @@ static void teardown(void)
 
 static const jn_builtin *builtin(const char *name)
 {
-    const jn_builtin *tables[] = { jn_builtins_string, jn_builtins_number };
-    for (int t = 0; t < 2; t++)
+    const jn_builtin *tables[] = { jn_builtins_string, jn_builtins_regex, jn_builtins_number };
+    for (int t = 0; t < 3; t++)
         for (const jn_builtin *b = tables[t]; b->name; b++)
             if (strcmp(b->name, name) == 0)
                 return b;
