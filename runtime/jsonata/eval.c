@@ -142,55 +142,6 @@ static void check_limits(jn_ctx *cx)
 
 /* ==== variables and built-ins =========================================== */
 
-static int builtin_arity(const char *name, const char *sig)
-{
-    if (strcmp(name, "string") == 0)
-        return 1;
-    if (strcmp(name, "zip") == 0)
-        return 0;
-    if (!sig)
-        return 0;
-    int n = 0;
-    char bad[8];
-    int off;
-    (void)bad;
-    (void)off;
-    for (const char *s = sig + 1; *s && *s != ':'; s++) {
-        switch (*s) {
-        case 's': case 'n': case 'b': case 'l': case 'o': case 'a': case 'f':
-        case 'j': case 'x':
-            n++;
-            break;
-        case '(': {
-            int depth = 1;
-            n++;
-            while (s[1] && depth) {
-                s++;
-                if (*s == '(')
-                    depth++;
-                else if (*s == ')')
-                    depth--;
-            }
-            break;
-        }
-        case '<': {
-            int depth = 1;
-            while (s[1] && depth) {
-                s++;
-                if (*s == '<')
-                    depth++;
-                else if (*s == '>')
-                    depth--;
-            }
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    return n;
-}
-
 static const jn_sig *sig_of(jn_ctx *cx, const char *text)
 {
     if (!text)
@@ -201,23 +152,6 @@ static const jn_sig *sig_of(jn_ctx *cx, const char *text)
         jn_ptrmap_put(cx, &cx->sigs, text, s);
     }
     return s;
-}
-
-jn_value *jn_native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
-                    void *data)
-{
-    jn_function *f = jn_alloc(cx, sizeof *f);
-    f->kind = JN_FN_NATIVE;
-    f->name = name;
-    f->signature = signature;
-    f->sig = sig_of(cx, signature);
-    f->native = fn;
-    f->data = data;
-    f->arity = builtin_arity(name ? name : "", signature);
-    jn_value *v = jn_alloc(cx, sizeof *v);
-    v->type = JN_FUNCTION;
-    v->u.function = f;
-    return v;
 }
 
 /* The built-in named name[0..len), or NULL: the options' extra functions
@@ -1324,6 +1258,8 @@ static jn_value *apply_inner(jn_ctx *cx, jn_value *proc, jn_value **args, int na
     if (!is_fn(proc))
         fail(cx, "T1006", -1, NULL, NULL);
     jn_function *f = proc->u.function;
+    if (!f->sig && f->signature && f->kind == JN_FN_NATIVE)
+        f->sig = sig_of(cx, f->signature);  /* jn_native leaves it to the first call */
     if (f->sig)
         args = validate(cx, f->sig, args, nargs, input, &nargs);
     switch (f->kind) {
@@ -1709,7 +1645,9 @@ static size_t stack_budget(jn_ctx *cx, const char *base)
     return room < STACK_LIMIT ? room : STACK_LIMIT;
 }
 
-jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
+/* jn_apply's work (value.c calls it through cx->apply): apply() with a
+ * copy of the arguments, in the top frame. */
+static jn_value *apply_entry(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
 {
     jn_value **copy = jn_alloc(cx, (size_t)(nargs > 0 ? nargs : 1) * sizeof *copy);
     for (int i = 0; i < nargs; i++)
@@ -1717,11 +1655,13 @@ jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
     return apply(cx, fn, copy, nargs, JN_NULLV, cx->top);
 }
 
-int jn_function_arity(const jn_value *fn)
+/* A new context (value.c's jn_ctx_new) whose natives call function values
+ * through the evaluator's entry, so that they need not know eval.c. */
+jn_ctx *jn_ctx_create(const jn_options *opt)
 {
-    if (!is_fn(fn))
-        return 0;
-    return fn->u.function->arity;
+    jn_ctx *cx = jn_ctx_new(opt);
+    cx->apply = apply_entry;
+    return cx;
 }
 
 bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input, jn_value **result,
