@@ -154,6 +154,16 @@ static const jn_sig *sig_of(jn_ctx *cx, const char *text)
     return s;
 }
 
+/* jn_native (value.c) with its signature parsed, as the evaluator's own
+ * natives have it from the start. */
+static jn_value *native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
+                        void *data)
+{
+    jn_value *v = jn_native(cx, name, signature, fn, data);
+    v->u.function->sig = sig_of(cx, signature);
+    return v;
+}
+
 /* The built-in named name[0..len), or NULL: the options' extra functions
  * first, then the library's tables.  Each gets one value per context. */
 static jn_value builtin_missing = {.type = JN_NULL};
@@ -199,7 +209,7 @@ static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
         return NULL;
     jn_value *v = jn_ptrmap_get(&cx->builtins, found);
     if (!v) {
-        v = jn_native(cx, found->name, found->signature, found->fn, data);
+        v = native(cx, found->name, found->signature, found->fn, data);
         jn_ptrmap_put(cx, &cx->builtins, found, v);
     }
     return v;
@@ -1258,10 +1268,11 @@ static jn_value *apply_inner(jn_ctx *cx, jn_value *proc, jn_value **args, int na
     if (!is_fn(proc))
         fail(cx, "T1006", -1, NULL, NULL);
     jn_function *f = proc->u.function;
-    if (!f->sig && f->signature && f->kind == JN_FN_NATIVE)
-        f->sig = sig_of(cx, f->signature);  /* jn_native leaves it to the first call */
-    if (f->sig)
-        args = validate(cx, f->sig, args, nargs, input, &nargs);
+    const jn_sig *sig = f->sig;
+    if (!sig && f->signature && f->kind == JN_FN_NATIVE)
+        sig = sig_of(cx, f->signature);     /* made by jn_native outside eval.c */
+    if (sig)
+        args = validate(cx, sig, args, nargs, input, &nargs);
     switch (f->kind) {
     case JN_FN_LAMBDA:
         return apply_procedure(cx, f, args, nargs);
@@ -1417,7 +1428,7 @@ static jn_value *evaluate_apply(jn_ctx *cx, node_t *expr, jn_value *input, jn_fr
         chain_data *d = jn_alloc(cx, sizeof *d);
         d->f = lhs;
         d->g = func;
-        jn_value *v = jn_native(cx, NULL, NULL, chain_call, d);
+        jn_value *v = native(cx, NULL, NULL, chain_call, d);
         v->u.function->arity = 1;
         return v;
     }
@@ -1483,7 +1494,7 @@ static jn_value *evaluate_transform(jn_ctx *cx, node_t *expr, jn_frame *env)
     transform_data *d = jn_alloc(cx, sizeof *d);
     d->expr = expr;
     d->env = env;
-    jn_value *v = jn_native(cx, NULL, "<(oa):o>", transform_call, d);
+    jn_value *v = native(cx, NULL, "<(oa):o>", transform_call, d);
     v->u.function->arity = 1;
     return v;
 }

@@ -776,7 +776,8 @@ static int builtin_arity(const char *name, const char *sig)
     return n;
 }
 
-/* A native function value; its signature is parsed when first called. */
+/* A native function value; eval.c parses its signature (at creation for
+ * its own natives, at each call, cached per context, for the others). */
 jn_value *jn_native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
                     void *data)
 {
@@ -784,7 +785,7 @@ jn_value *jn_native(jn_ctx *cx, const char *name, const char *signature, jn_nati
     f->kind = JN_FN_NATIVE;
     f->name = name;
     f->signature = signature;
-    f->sig = NULL;              /* parsed by eval.c at the first call */
+    f->sig = NULL;              /* parsed by eval.c (private.h: jn_sig) */
     f->native = fn;
     f->data = data;
     f->arity = builtin_arity(name ? name : "", signature);
