@@ -3,8 +3,9 @@
  * build text (fn_string.c, regex.c): a growable string in the arena, UTF-8
  * decoded into JavaScript's characters (lone surrogates as WTF-8, a
  * surrogate pair written as two sequences joined), UTF-16 lengths and
- * indexes, and String(v) of a value.  Header-only: each helper is small
- * and called in loops.
+ * indexes, and String(v) of a value.  Header-only, as plain static
+ * functions (both files use every one): each file compiles them as the
+ * one file did before regex.c was split from fn_string.c.
  */
 #ifndef ASLRT_JSONATA_TEXT_H
 #define ASLRT_JSONATA_TEXT_H
@@ -22,7 +23,7 @@ typedef struct sbuf {
     size_t len, cap;
 } sbuf;
 
-static inline void sb_add(sbuf *b, const char *s, size_t n)
+static void sb_add(sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -40,10 +41,10 @@ static inline void sb_add(sbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static inline void sb_addc(sbuf *b, char c) { sb_add(b, &c, 1); }
-static inline void sb_adds(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_addc(sbuf *b, char c) { sb_add(b, &c, 1); }
+static void sb_adds(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
-static inline jn_value *sb_value(sbuf *b)
+static jn_value *sb_value(sbuf *b)
 {
     return b->p ? jn_string_ref(b->cx, b->p, b->len) : jn_string_ref(b->cx, "", 0);
 }
@@ -53,7 +54,7 @@ static inline jn_value *sb_value(sbuf *b)
 
 /* Decodes a sequence at s (n bytes left), surrogates included; returns
  * the code point and its length, or BAD_BYTE with length 1. */
-static inline uint32_t decode1(const unsigned char *s, size_t n, size_t *used)
+static uint32_t decode1(const unsigned char *s, size_t n, size_t *used)
 {
     uint32_t c = s[0], cp, min;
     size_t k;
@@ -89,7 +90,7 @@ bad:
 /* The character at s[i] (i < len) as JavaScript's string iterator sees
  * it: a code point, a lone surrogate, or a surrogate pair written as two
  * WTF-8 sequences joined into one code point.  *n is its byte length. */
-static inline uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
+static uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)s + i;
     uint32_t cp = decode1(p, len - i, n);
@@ -105,7 +106,7 @@ static inline uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
 }
 
 /* JavaScript's String(v) for what a matcher function may return. */
-static inline void js_text(sbuf *b, const jn_value *v)
+static void js_text(sbuf *b, const jn_value *v)
 {
     char buf[40];
     if (!v) {
@@ -147,13 +148,13 @@ static inline void js_text(sbuf *b, const jn_value *v)
 }
 
 /* Argument i, or NULL (undefined) past the last one given. */
-static inline jn_value *arg_at(jn_value *const *args, int nargs, int i)
+static jn_value *arg_at(jn_value *const *args, int nargs, int i)
 {
     return i < nargs ? args[i] : NULL;
 }
 
 /* A number argument, if one was given. */
-static inline bool num_at(jn_value *const *args, int nargs, int i, double *out)
+static bool num_at(jn_value *const *args, int nargs, int i, double *out)
 {
     jn_value *v = arg_at(args, nargs, i);
     if (!jn_is_number(v))
