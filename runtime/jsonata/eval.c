@@ -183,6 +183,14 @@ static jn_value *builtin(jn_ctx *cx, const char *name, size_t len)
     return v;
 }
 
+/* b is named name[0..len); the first byte is tested first, since most
+ * names differ there. */
+static bool is_named(const jn_builtin *b, const char *name, size_t len)
+{
+    return (len == 0 || b->name[0] == name[0]) && strlen(b->name) == len &&
+           memcmp(b->name, name, len) == 0;
+}
+
 static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
 {
     static const jn_builtin *const tables[] = {
@@ -193,7 +201,7 @@ static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
     void *data = NULL;
     if (cx->opt.extra) {
         for (const jn_builtin *b = cx->opt.extra; b->name; b++)
-            if (strlen(b->name) == len && memcmp(b->name, name, len) == 0) {
+            if (is_named(b, name, len)) {
                 found = b;
                 data = cx->opt.extra_data;
                 break;
@@ -201,7 +209,7 @@ static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
     }
     for (size_t t = 0; !found && t < sizeof tables / sizeof tables[0]; t++)
         for (const jn_builtin *b = tables[t]; b->name; b++)
-            if (strlen(b->name) == len && memcmp(b->name, name, len) == 0) {
+            if (is_named(b, name, len)) {
                 found = b;
                 break;
             }
