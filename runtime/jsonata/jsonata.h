@@ -23,7 +23,7 @@
  *   compiler/emit_jsonata.c  the AST as static C initializers (aslc emit)
  *
  * Semantics follow the reference implementation (jsonata-js 2.0.6) exactly:
- * its test suite (../shared/conformance/jsonata) is the specification.
+ * its test suite (tests/run-jsonata-suite.sh runs it) is the specification.
  *
  * Memory: every jn_value of an evaluation lives in the evaluation's arena
  * (jn_ctx) and is never freed on its own; jn_ctx_reset frees them all at
