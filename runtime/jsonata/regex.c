@@ -43,7 +43,7 @@
 #include "jsonata.h"
 #include "text.h"
 
-/* ==== UTF-16 indexes ===================================================== */
+/* ==== UTF-16 indexes ==================================================== */
 
 /* UTF-16 code units of a character. */
 static unsigned units16(uint32_t cp) { return (cp & BAD_BYTE) || cp < 0x10000 ? 1 : 2; }
