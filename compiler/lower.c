@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 typedef struct lowerer {
     asl_unit *u;

@@ -18,7 +18,7 @@
 #include "aslrt.h"
 #include "aslrt_private.h"
 #include "ast.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 typedef struct parser {
     asl_unit *u;

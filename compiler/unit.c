@@ -12,7 +12,7 @@
 
 #include "aslrt_private.h"
 #include "unit.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 struct asl_arena_block {
     asl_arena_block *next;

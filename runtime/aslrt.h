@@ -229,7 +229,7 @@ typedef struct aslrt_machine {
 
 /* The syntax tree of a JSONata expression after jsonata-js's AST
  * processing (paths flattened into steps, predicates into stages, tail
- * calls into thunks), as the runtime's parser (jsonata_parse.c) builds it
+ * calls into thunks), as the runtime's parser (jsonata/parse.c) builds it
  * and as aslc emits it: static const initializers, children before their
  * parents.  Nothing in a node is written after it is built; the evaluator
  * keeps its caches in its own context.  Which fields a kind uses: */

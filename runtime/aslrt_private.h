@@ -633,7 +633,7 @@ int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *sta
  * CloudWatch would show it) and its tail kept (tail may be NULL). */
 void aslrtp_proc_log(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 
-/* ==== jsonata_asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
+/* ==== jsonata/asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
 
 struct jn_ctx;
 struct jn_value;

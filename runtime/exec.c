@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "exec_private.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ==== Programs ========================================================== */
 

@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "exec_private.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ---- Child executions --------------------------------------------------- */
 

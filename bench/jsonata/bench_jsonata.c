@@ -1,6 +1,6 @@
 /*
  * bench_jsonata.c - the cost of one evaluation of a JSONata expression in
- * aslc's engine (runtime/jsonata*.c).  For each expression of a list it
+ * aslc's engine (runtime/jsonata/).  For each expression of a list it
  * parses once, then evaluates against an input converted once, resetting
  * the evaluation's arena after every evaluation as the runtime does between
  * states, and reports the median over --runs batches of the time per
@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 static double now_ns(void)
 {

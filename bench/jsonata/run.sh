@@ -52,15 +52,17 @@ grep -q '"version": "2.0.6"' "$peer/node_modules/jsonata/package.json" 2>/dev/nu
 mkdir -p "$build/obj"
 : > "$build/config.h"
 cflags="-std=c11 -O2 -g -D_GNU_SOURCE -DASLC_PKGDATADIR=\"/nonexistent\" -I$build \
- -I$top/runtime $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
+ -I$top/runtime -I$top/runtime/jsonata $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
 libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
-newest_header=$(ls -t "$top"/runtime/*.h | head -n 1)
+newest_header=$(ls -t "$top"/runtime/*.h "$top"/runtime/jsonata/*.h | head -n 1)
 objs=
-for src in "$top"/runtime/*.c; do
-    obj=$build/obj/$(basename "$src" .c).o
+for src in "$top"/runtime/*.c "$top"/runtime/jsonata/*.c; do
+    # runtime/jsonata/parse.c -> jsonata_parse.o
+    rel=${src#"$top"/runtime/}
+    obj=$build/obj/$(echo "${rel%.c}" | tr / _).o
     objs="$objs $obj"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
-        echo "== $CC -c $(basename "$src")" >&2
+        echo "== $CC -c $rel" >&2
         # shellcheck disable=SC2086
         $CC $cflags -c "$src" -o "$obj"
     fi

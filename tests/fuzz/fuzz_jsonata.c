@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

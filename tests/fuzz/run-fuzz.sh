@@ -47,20 +47,22 @@ mkdir -p "$build/obj" "$build/corpus" "$crashes" || exit 2
 
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $san \
- -DASLC_PKGDATADIR=\"/nonexistent\" -I$build -I$top/runtime \
+ -DASLC_PKGDATADIR=\"/nonexistent\" -I$build -I$top/runtime -I$top/runtime/jsonata \
  $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
 libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
 
 # ---- build: every runtime source into one archive (the linker takes only
 # the objects the engine needs), recompiled when it or a header changed.
-newest_header=$(ls -t "$top"/runtime/*.h | head -n 1)
+newest_header=$(ls -t "$top"/runtime/*.h "$top"/runtime/jsonata/*.h | head -n 1)
 objs=
-for src in "$top"/runtime/*.c; do
-    obj=$build/obj/$(basename "$src" .c).o
+for src in "$top"/runtime/*.c "$top"/runtime/jsonata/*.c; do
+    # runtime/jsonata/parse.c -> jsonata_parse.o
+    rel=${src#"$top"/runtime/}
+    obj=$build/obj/$(echo "${rel%.c}" | tr / _).o
     objs="$objs $obj"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ] ||
        [ "$0" -nt "$obj" ]; then
-        echo "== $CLANG -c $(basename "$src")"
+        echo "== $CLANG -c $rel"
         # shellcheck disable=SC2086
         $CLANG $cflags -c "$src" -o "$obj" || { echo "run-fuzz.sh: cannot compile $src" >&2; exit 2; }
     fi

@@ -1,6 +1,6 @@
 /*
  * runner.c - runs the JSONata 2.0.6 test suite (tests/jsonata/suite)
- * against aslc's engine (runtime/jsonata*.c) and counts what passes.
+ * against aslc's engine (runtime/jsonata/) and counts what passes.
  *
  *   runner [--group NAME] [-v] [--min-pass PCT] [--timeout SEC]
  *          [--strict-errors] [--no-fork] SUITE_DIR
@@ -58,7 +58,7 @@
 
 #include <jansson.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RUNNER_ASAN 1

@@ -1,8 +1,8 @@
 /*
  * check_jsonata.c - unit tests for the JSONata core: the values module
- * (runtime/jsonata_value.c), the parser (runtime/jsonata_parse.c: error
+ * (runtime/jsonata/value.c), the parser (runtime/jsonata/parse.c: error
  * codes, positions and tokens as jsonata-js's parser.js reports them) and
- * the evaluator (runtime/jsonata_eval.c) on representative expressions.
+ * the evaluator (runtime/jsonata/eval.c) on representative expressions.
  *
  * Expected results are jsonata-js 2.0.6's (checked against it with node);
  * the whole 1,625-case suite runs separately (tests/run-jsonata-suite.sh).
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 static jn_ctx *cx;
 static json_t *keep;     /* inputs: jn_from_json references their strings */

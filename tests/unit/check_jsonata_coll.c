@@ -1,5 +1,5 @@
 /*
- * check_jsonata_coll.c - unit tests of runtime/jsonata_fn_coll.c: the
+ * check_jsonata_coll.c - unit tests of runtime/jsonata/fn_coll.c: the
  * JSONata array, object, aggregation, boolean and higher-order functions.
  *
  * Model: the natives are called straight from the table jn_builtins_coll
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ==== helpers ========================================================== */
 

@@ -24,7 +24,7 @@
 
 #include "aslrt_private.h"
 #include "backend.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 #ifndef JN_RUNTIME_DIR
 #define JN_RUNTIME_DIR "runtime"

@@ -1,6 +1,6 @@
 /*
- * check_jsonata_fn.c - unit tests for runtime/jsonata_fn_string.c and
- * runtime/jsonata_fn_number.c: the natives called directly with built
+ * check_jsonata_fn.c - unit tests for runtime/jsonata/fn_string.c and
+ * runtime/jsonata/fn_number.c: the natives called directly with built
  * arguments (the evaluator's signature checks are not involved), the
  * regular expression API, and the errors with their messages.
  *
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ==== helpers ========================================================== */
 
@@ -35,8 +35,8 @@ static void teardown(void)
 
 static const jn_builtin *builtin(const char *name)
 {
-    const jn_builtin *tables[] = { jn_builtins_string, jn_builtins_number };
-    for (int t = 0; t < 2; t++)
+    const jn_builtin *tables[] = { jn_builtins_string, jn_builtins_regex, jn_builtins_number };
+    for (int t = 0; t < 3; t++)
         for (const jn_builtin *b = tables[t]; b->name; b++)
             if (strcmp(b->name, name) == 0)
                 return b;

@@ -1,5 +1,5 @@
 /*
- * check_jsonata_time.c - unit tests for runtime/jsonata_fn_time.c: $now,
+ * check_jsonata_time.c - unit tests for runtime/jsonata/fn_time.c: $now,
  * $millis, $fromMillis, $toMillis, $formatInteger and $parseInteger.
  *
  * The natives are called directly with built arguments (no signature
@@ -9,7 +9,7 @@
  * TZ=UTC and the same fixed clock), including its JavaScript quirks;
  * where jsonata-js dies of a TypeError or RangeError instead of a JSONata
  * error, the row expects the error this port raises (see the head of
- * jsonata_fn_time.c).  The last tests go through jn_parse/jn_eval for
+ * jsonata/fn_time.c).  The last tests go through jn_parse/jn_eval for
  * what only the evaluator shows: one instant per evaluation, the context
  * argument of the signatures, messages.
  */
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 #define NOW_MS 1700000000000LL
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
-#include "jsonata.h"
+#include "jsonata/jsonata.h"
 
 /* ==== UTF-8 ============================================================ */
 

@@ -1,5 +1,5 @@
 /*
- * jsonata_fn_number.c - JSONata's numeric functions: $number, $abs,
+ * fn_number.c - JSONata's numeric functions: $number, $abs,
  * $floor, $ceil, $round, $power, $sqrt, $random, $formatNumber and
  * $formatBase, as jsonata-js 2.0.6 (src/functions.js) computes them.
  *

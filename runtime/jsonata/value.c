@@ -1,5 +1,5 @@
 /*
- * jsonata_value.c - the values of a JSONata evaluation and the context
+ * value.c - the values of a JSONata evaluation and the context
  * that owns them.
  *
  * Every value lives in the context's arena: a list of malloc'd chunks
@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "aslrt_private.h"
-#include "jsonata_private.h"
+#include "private.h"
 
 jn_value jn_null_value = {.type = JN_NULL};
 jn_value jn_true_value = {.type = JN_BOOLEAN, .u.boolean = true};
@@ -176,7 +176,8 @@ void jn_ctx_init_state(jn_ctx *cx)
     cx->depth = 0;
 }
 
-jn_ctx *jn_ctx_create(const jn_options *opt)
+/* A context without the evaluator's entry: jn_ctx_create (eval.c) adds it. */
+jn_ctx *jn_ctx_new(const jn_options *opt)
 {
     jn_ctx *cx = calloc(1, sizeof *cx);
     if (!cx)
@@ -720,6 +721,92 @@ bool jn_boolean_of(const jn_value *v)
     default:
         return false;
     }
+}
+
+/* ==== functions ========================================================= */
+
+/* The arity of a native: the parameters its signature declares ($string
+ * and $zip are jsonata-js's exceptions). */
+static int builtin_arity(const char *name, const char *sig)
+{
+    if (strcmp(name, "string") == 0)
+        return 1;
+    if (strcmp(name, "zip") == 0)
+        return 0;
+    if (!sig)
+        return 0;
+    int n = 0;
+    char bad[8];
+    int off;
+    (void)bad;
+    (void)off;
+    for (const char *s = sig + 1; *s && *s != ':'; s++) {
+        switch (*s) {
+        case 's': case 'n': case 'b': case 'l': case 'o': case 'a': case 'f':
+        case 'j': case 'x':
+            n++;
+            break;
+        case '(': {
+            int depth = 1;
+            n++;
+            while (s[1] && depth) {
+                s++;
+                if (*s == '(')
+                    depth++;
+                else if (*s == ')')
+                    depth--;
+            }
+            break;
+        }
+        case '<': {
+            int depth = 1;
+            while (s[1] && depth) {
+                s++;
+                if (*s == '<')
+                    depth++;
+                else if (*s == '>')
+                    depth--;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return n;
+}
+
+/* A native function value; eval.c parses its signature (at creation for
+ * its own natives, at each call, cached per context, for the others). */
+jn_value *jn_native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
+                    void *data)
+{
+    jn_function *f = jn_alloc(cx, sizeof *f);
+    f->kind = JN_FN_NATIVE;
+    f->name = name;
+    f->signature = signature;
+    f->sig = NULL;              /* parsed by eval.c (private.h: jn_sig) */
+    f->native = fn;
+    f->data = data;
+    f->arity = builtin_arity(name ? name : "", signature);
+    jn_value *v = jn_alloc(cx, sizeof *v);
+    v->type = JN_FUNCTION;
+    v->u.function = f;
+    return v;
+}
+
+int jn_function_arity(const jn_value *fn)
+{
+    if (!jn_is_function(fn))
+        return 0;
+    return fn->u.function->arity;
+}
+
+/* Applies fn through the evaluator's entry, which jn_ctx_create (eval.c)
+ * installs: the natives call function values without depending on eval.c. */
+jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
+{
+    return cx->apply(cx, fn, args, nargs);
 }
 
 /* ==== UTF-8 ============================================================= */

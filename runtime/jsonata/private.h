@@ -1,9 +1,8 @@
 /*
- * jsonata_private.h - what jsonata_value.c, jsonata_parse.c and
- * jsonata_eval.c share and nobody else sees: the layout of a context (the
- * arena, the error handler, the evaluator's state and caches) and a few
- * internal helpers.  The library modules (jsonata_fn_*.c) use jsonata.h
- * only.
+ * private.h - what value.c, parse.c and eval.c share and nobody else sees:
+ * the layout of a context (the arena, the error handler, the evaluator's
+ * state and caches) and a few internal helpers.  The library modules
+ * (regex.c, fn_*.c, asl.c) use jsonata.h only.
  */
 #ifndef ASLRT_JSONATA_PRIVATE_H
 #define ASLRT_JSONATA_PRIVATE_H
@@ -101,12 +100,16 @@ struct jn_ctx {
     jn_ptrmap sigs;             /* signature text -> parsed signature */
     jn_value *chain;            /* function composition helper, lazily */
 
+    /* the evaluator's apply, set by jn_ctx_create (eval.c): jn_apply calls
+     * it, so that the natives depend on value.c only */
+    jn_value *(*apply)(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs);
+
     /* storage of library modules, kept across resets */
     void *slot[JN_SLOTS];
     void (*slot_free[JN_SLOTS])(void *);
 };
 
-/* ---- jsonata_value.c ---- */
+/* ---- value.c ---- */
 
 /* The hash of a name, as stored in nodes and frames. */
 uint32_t jn_hash(const char *s, size_t len);
@@ -142,7 +145,7 @@ void jn_frame_bind(jn_ctx *cx, jn_frame *f, const char *name, size_t len, uint32
 jn_value *jn_frame_lookup(const jn_frame *f, const char *name, size_t len, uint32_t hash,
                           bool *found);
 
-/* ---- jsonata_parse.c: signatures ---- */
+/* ---- parse.c: signatures ---- */
 
 /* The symbols a signature matches arguments by (getSymbol of
  * signature.js), as bits. */
@@ -178,6 +181,10 @@ jn_sig *jn_sig_parse(jn_ctx *cx, const char *text);
  * *matched to its length (for T0410's argument index). */
 bool jn_sig_match(const jn_sig *sig, int nparams, const unsigned char *syms, int n,
                   bool anchored, int (*caps)[2], int *matched);
+
+/* A context with its arena and state but no evaluator (cx->apply unset):
+ * jn_ctx_create's first half. */
+jn_ctx *jn_ctx_new(const jn_options *opt);
 
 /* The arena state after jn_ctx_create/reset: the top frame. */
 void jn_ctx_init_state(jn_ctx *cx);

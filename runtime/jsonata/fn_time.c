@@ -1,5 +1,5 @@
 /*
- * jsonata_fn_time.c - JSONata's date and time functions and its integer
+ * fn_time.c - JSONata's date and time functions and its integer
  * pictures: $now, $millis, $fromMillis, $toMillis, $formatInteger and
  * $parseInteger, ported from jsonata-js 2.0.6 (src/datetime.js).
  *

@@ -1,5 +1,5 @@
 /*
- * jsonata_asl.c - JSONata inside Amazon States Language (ASL-REFERENCE §5):
+ * asl.c - JSONata inside Amazon States Language (ASL-REFERENCE §5):
  * fields whose "{% %}" strings are expressions, AWS's wording of their
  * failures, and the functions Step Functions adds to JSONata.
  *

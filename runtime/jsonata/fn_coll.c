@@ -1,5 +1,5 @@
 /*
- * jsonata_fn_coll.c - JSONata's array, object, aggregation, boolean and
+ * fn_coll.c - JSONata's array, object, aggregation, boolean and
  * higher-order functions: $count $sum $max $min $average $append $reverse
  * $shuffle $sort $distinct $zip $keys $lookup $spread $merge $each $sift
  * $error $assert $type $boolean $not $exists $map $filter $single $reduce

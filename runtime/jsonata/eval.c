@@ -1,5 +1,5 @@
 /*
- * jsonata_eval.c - the evaluator of jsonata-js (jsonata.js), function for
+ * eval.c - the evaluator of jsonata-js (jsonata.js), function for
  * function: evaluate() dispatches on the node kind, paths run their steps
  * over sequences (or, once a step binds a variable with @ or #, or % needs
  * an ancestor, over tuple streams of binding objects), results are
@@ -10,7 +10,7 @@
  * keepSingleton, outerWrapper, tupleStream, cons); tuples are objects whose
  * keys are '@', the bound variables' names and the parent slots' labels.
  *
- * Functions: lambdas close over a frame; built-ins come from the four
+ * Functions: lambdas close over a frame; built-ins come from the five
  * library tables (and the options' extra functions), each validated against
  * its signature (signature.js) before the call; partial applications keep
  * their target and bound arguments; tail calls come back as thunks that
@@ -30,7 +30,7 @@
 #include <time.h>
 
 #include "aslrt_private.h"
-#include "jsonata_private.h"
+#include "private.h"
 
 #define DEFAULT_MAX_DEPTH 10000
 /* The C stack an evaluation may use at most, and what it leaves free below
@@ -142,55 +142,6 @@ static void check_limits(jn_ctx *cx)
 
 /* ==== variables and built-ins =========================================== */
 
-static int builtin_arity(const char *name, const char *sig)
-{
-    if (strcmp(name, "string") == 0)
-        return 1;
-    if (strcmp(name, "zip") == 0)
-        return 0;
-    if (!sig)
-        return 0;
-    int n = 0;
-    char bad[8];
-    int off;
-    (void)bad;
-    (void)off;
-    for (const char *s = sig + 1; *s && *s != ':'; s++) {
-        switch (*s) {
-        case 's': case 'n': case 'b': case 'l': case 'o': case 'a': case 'f':
-        case 'j': case 'x':
-            n++;
-            break;
-        case '(': {
-            int depth = 1;
-            n++;
-            while (s[1] && depth) {
-                s++;
-                if (*s == '(')
-                    depth++;
-                else if (*s == ')')
-                    depth--;
-            }
-            break;
-        }
-        case '<': {
-            int depth = 1;
-            while (s[1] && depth) {
-                s++;
-                if (*s == '<')
-                    depth++;
-                else if (*s == '>')
-                    depth--;
-            }
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    return n;
-}
-
 static const jn_sig *sig_of(jn_ctx *cx, const char *text)
 {
     if (!text)
@@ -203,20 +154,13 @@ static const jn_sig *sig_of(jn_ctx *cx, const char *text)
     return s;
 }
 
-jn_value *jn_native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
-                    void *data)
+/* jn_native (value.c) with its signature parsed, as the evaluator's own
+ * natives have it from the start. */
+static jn_value *native(jn_ctx *cx, const char *name, const char *signature, jn_native_fn fn,
+                        void *data)
 {
-    jn_function *f = jn_alloc(cx, sizeof *f);
-    f->kind = JN_FN_NATIVE;
-    f->name = name;
-    f->signature = signature;
-    f->sig = sig_of(cx, signature);
-    f->native = fn;
-    f->data = data;
-    f->arity = builtin_arity(name ? name : "", signature);
-    jn_value *v = jn_alloc(cx, sizeof *v);
-    v->type = JN_FUNCTION;
-    v->u.function = f;
+    jn_value *v = jn_native(cx, name, signature, fn, data);
+    v->u.function->sig = sig_of(cx, signature);
     return v;
 }
 
@@ -239,16 +183,25 @@ static jn_value *builtin(jn_ctx *cx, const char *name, size_t len)
     return v;
 }
 
+/* b is named name[0..len); the first byte is tested first, since most
+ * names differ there. */
+static bool is_named(const jn_builtin *b, const char *name, size_t len)
+{
+    return (len == 0 || b->name[0] == name[0]) && strlen(b->name) == len &&
+           memcmp(b->name, name, len) == 0;
+}
+
 static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
 {
     static const jn_builtin *const tables[] = {
-        jn_builtins_string, jn_builtins_number, jn_builtins_time, jn_builtins_coll
+        jn_builtins_string, jn_builtins_regex, jn_builtins_number, jn_builtins_time,
+        jn_builtins_coll
     };
     const jn_builtin *found = NULL;
     void *data = NULL;
     if (cx->opt.extra) {
         for (const jn_builtin *b = cx->opt.extra; b->name; b++)
-            if (strlen(b->name) == len && memcmp(b->name, name, len) == 0) {
+            if (is_named(b, name, len)) {
                 found = b;
                 data = cx->opt.extra_data;
                 break;
@@ -256,7 +209,7 @@ static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
     }
     for (size_t t = 0; !found && t < sizeof tables / sizeof tables[0]; t++)
         for (const jn_builtin *b = tables[t]; b->name; b++)
-            if (strlen(b->name) == len && memcmp(b->name, name, len) == 0) {
+            if (is_named(b, name, len)) {
                 found = b;
                 break;
             }
@@ -264,7 +217,7 @@ static jn_value *find_builtin(jn_ctx *cx, const char *name, size_t len)
         return NULL;
     jn_value *v = jn_ptrmap_get(&cx->builtins, found);
     if (!v) {
-        v = jn_native(cx, found->name, found->signature, found->fn, data);
+        v = native(cx, found->name, found->signature, found->fn, data);
         jn_ptrmap_put(cx, &cx->builtins, found, v);
     }
     return v;
@@ -1323,8 +1276,11 @@ static jn_value *apply_inner(jn_ctx *cx, jn_value *proc, jn_value **args, int na
     if (!is_fn(proc))
         fail(cx, "T1006", -1, NULL, NULL);
     jn_function *f = proc->u.function;
-    if (f->sig)
-        args = validate(cx, f->sig, args, nargs, input, &nargs);
+    const jn_sig *sig = f->sig;
+    if (!sig && f->signature && f->kind == JN_FN_NATIVE)
+        sig = sig_of(cx, f->signature);     /* made by jn_native outside eval.c */
+    if (sig)
+        args = validate(cx, sig, args, nargs, input, &nargs);
     switch (f->kind) {
     case JN_FN_LAMBDA:
         return apply_procedure(cx, f, args, nargs);
@@ -1480,7 +1436,7 @@ static jn_value *evaluate_apply(jn_ctx *cx, node_t *expr, jn_value *input, jn_fr
         chain_data *d = jn_alloc(cx, sizeof *d);
         d->f = lhs;
         d->g = func;
-        jn_value *v = jn_native(cx, NULL, NULL, chain_call, d);
+        jn_value *v = native(cx, NULL, NULL, chain_call, d);
         v->u.function->arity = 1;
         return v;
     }
@@ -1546,7 +1502,7 @@ static jn_value *evaluate_transform(jn_ctx *cx, node_t *expr, jn_frame *env)
     transform_data *d = jn_alloc(cx, sizeof *d);
     d->expr = expr;
     d->env = env;
-    jn_value *v = jn_native(cx, NULL, "<(oa):o>", transform_call, d);
+    jn_value *v = native(cx, NULL, "<(oa):o>", transform_call, d);
     v->u.function->arity = 1;
     return v;
 }
@@ -1708,7 +1664,9 @@ static size_t stack_budget(jn_ctx *cx, const char *base)
     return room < STACK_LIMIT ? room : STACK_LIMIT;
 }
 
-jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
+/* jn_apply's work (value.c calls it through cx->apply): apply() with a
+ * copy of the arguments, in the top frame. */
+static jn_value *apply_entry(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
 {
     jn_value **copy = jn_alloc(cx, (size_t)(nargs > 0 ? nargs : 1) * sizeof *copy);
     for (int i = 0; i < nargs; i++)
@@ -1716,11 +1674,13 @@ jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
     return apply(cx, fn, copy, nargs, JN_NULLV, cx->top);
 }
 
-int jn_function_arity(const jn_value *fn)
+/* A new context (value.c's jn_ctx_new) whose natives call function values
+ * through the evaluator's entry, so that they need not know eval.c. */
+jn_ctx *jn_ctx_create(const jn_options *opt)
 {
-    if (!is_fn(fn))
-        return 0;
-    return fn->u.function->arity;
+    jn_ctx *cx = jn_ctx_new(opt);
+    cx->apply = apply_entry;
+    return cx;
 }
 
 bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input, jn_value **result,

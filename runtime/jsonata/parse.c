@@ -1,5 +1,5 @@
 /*
- * jsonata_parse.c - JSONata text to the tree the evaluator walks: the
+ * parse.c - JSONata text to the tree the evaluator walks: the
  * tokenizer and Pratt parser of jsonata-js's parser.js, then its AST
  * processing (processAST): location paths flattened into arrays of steps,
  * predicates turned into stages, the parent operator % resolved to the
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
-#include "jsonata_private.h"
+#include "private.h"
 
 /* ==== tokens ============================================================ */
 

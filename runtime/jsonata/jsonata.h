@@ -4,23 +4,26 @@
  * installed, never seen by generated code (which sees only the AST node
  * type, aslrt_jn_node, in aslrt.h).
  *
- * Files:
- *   jsonata_value.c    arena, values, conversion to and from jansson,
- *                      JavaScript number text, $string's JSON, deep equality
- *   jsonata_parse.c    tokenizer and Pratt parser (parser.js), AST processing
- *                      (ast_optimize), errors S0xxx with positions
- *   jsonata_eval.c     the evaluator (jsonata.js), function application,
- *                      partial application, signatures, errors T/D/U codes
- *   ../compiler/emit_jsonata.c  the AST as static C initializers (aslc emit)
- *   jsonata_fn_string.c   string, regex (PCRE2: jn_regex_*), encoding functions
- *   jsonata_fn_number.c   numeric functions, $formatNumber, $formatBase, $random
- *   jsonata_fn_time.c     $now, $millis, $fromMillis, $toMillis and the
- *                         picture strings of datetime.js, $formatInteger,
- *                         $parseInteger
- *   jsonata_fn_coll.c     array, object, aggregation, boolean, higher-order
+ * Files (runtime/jsonata/README.md tells the rules they share):
+ *   value.c      arena, values, conversion to and from jansson, JavaScript
+ *                number text, $string's JSON, deep equality, errors
+ *   parse.c      tokenizer and Pratt parser (parser.js), AST processing
+ *                (ast_optimize), errors S0xxx with positions; signatures
+ *   eval.c       the evaluator (jsonata.js), function application,
+ *                partial application, signatures, errors T/D/U codes
+ *   regex.c      regular expressions (PCRE2: jn_regex_*) and the functions
+ *                taking a pattern: $contains, $split, $match, $replace
+ *   fn_string.c  the other string functions, encodings
+ *   fn_number.c  numeric functions, $formatNumber, $formatBase, $random
+ *   fn_time.c    $now, $millis, $fromMillis, $toMillis and the picture
+ *                strings of datetime.js, $formatInteger, $parseInteger
+ *   fn_coll.c    array, object, aggregation, boolean, higher-order
+ *   asl.c        JSONata inside ASL: the fields' {% %} templates, the
+ *                Step Functions functions
+ *   compiler/emit_jsonata.c  the AST as static C initializers (aslc emit)
  *
  * Semantics follow the reference implementation (jsonata-js 2.0.6) exactly:
- * its test suite (../shared/conformance/jsonata) is the specification.
+ * its test suite (tests/run-jsonata-suite.sh runs it) is the specification.
  *
  * Memory: every jn_value of an evaluation lives in the evaluation's arena
  * (jn_ctx) and is never freed on its own; jn_ctx_reset frees them all at
@@ -198,10 +201,11 @@ typedef struct jn_builtin {
 } jn_builtin;
 
 /* The function tables, each ended by { NULL }. */
-extern const jn_builtin jn_builtins_string[];   /* jsonata_fn_string.c */
-extern const jn_builtin jn_builtins_number[];   /* jsonata_fn_number.c */
-extern const jn_builtin jn_builtins_time[];     /* jsonata_fn_time.c */
-extern const jn_builtin jn_builtins_coll[];     /* jsonata_fn_coll.c */
+extern const jn_builtin jn_builtins_string[];   /* fn_string.c */
+extern const jn_builtin jn_builtins_regex[];    /* regex.c */
+extern const jn_builtin jn_builtins_number[];   /* fn_number.c */
+extern const jn_builtin jn_builtins_time[];     /* fn_time.c */
+extern const jn_builtin jn_builtins_coll[];     /* fn_coll.c */
 
 typedef struct jn_options {
     /* Extra functions (ASL's $partition, $hash, ...), looked up before the
@@ -275,7 +279,7 @@ enum jn_fn_kind {
     JN_FN_LAMBDA = 1,       /* function($x){...}: node, env, input */
     JN_FN_NATIVE,           /* built-ins and native closures: native, data */
     JN_FN_PARTIAL,          /* f(?, 2): target, args (NULL entries = '?') */
-    JN_FN_REGEX             /* /re/flags: data is jsonata_fn_string.c's */
+    JN_FN_REGEX             /* /re/flags: data is regex.c's */
 };
 
 struct jn_function {
@@ -330,7 +334,7 @@ jn_value *jn_regex_call(jn_ctx *cx, jn_value *re, jn_value *str);
 
 /* Parses expr (len bytes) into an AST allocated in cx's arena.  Returns
  * NULL and fills err (code S0xxx, position) on a syntax error. */
-/* jsonata_asl.c: the functions Step Functions adds ($partition, $range,
+/* asl.c: the functions Step Functions adds ($partition, $range,
  * $hash, $random with a seed, $uuid, $parse), ended by { NULL }. */
 extern const jn_builtin aslrtp_jsonata_functions[];
 
@@ -341,7 +345,7 @@ const jn_node *jn_parse(jn_ctx *cx, const char *expr, size_t len, jn_error *err)
 bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input,
              jn_value **result, jn_error *err);
 
-/* ==== jsonata_fn_coll.c: helpers the evaluator shares ================== */
+/* ==== fn_coll.c: helpers the evaluator shares ================== */
 
 /* jsonata-js fn.append (the array constructor uses it): undefined gives
  * the other argument, otherwise a plain array of both, arrays spread. */
@@ -358,7 +362,7 @@ jn_value *jn_coll_lookup(jn_ctx *cx, jn_value *input, const char *key, size_t le
 typedef bool (*jn_coll_greater)(jn_ctx *cx, jn_value *a, jn_value *b, void *data);
 jn_value *jn_coll_sort(jn_ctx *cx, jn_value *arr, jn_coll_greater greater, void *data);
 
-/* ==== jsonata_fn_string.c: regex checking ============================= */
+/* ==== regex.c: regex checking ========================================= */
 
 /* Compiles /pattern/flags as jn_regex_new does, without a context, so the
  * parser and aslc can reject a bad pattern before evaluation.  Returns true
