@@ -24,7 +24,7 @@ nm=${NM:-nm}
 # libtool leaves the objects in runtime/ (static) and runtime/.libs/
 # (shared, PIC), in subfolders for sources in subfolders; one copy each.
 objs=$(cd "$builddir/runtime" 2>/dev/null &&
-       find . -name 'libaslrt_la-*.o' | sed 's|^\./||' | sort)
+       find . -name 'libaslrt_internal_la-*.o' | sed 's|^\./||' | sort)
 if [ -z "$objs" ]; then
     echo "FAIL: no libaslrt objects under $builddir/runtime (build the library first)"
     exit 1
@@ -32,8 +32,8 @@ fi
 # Objects of sources that left the library may linger in a build tree:
 # with the static library at hand, only its members count.
 members=
-if [ -f "$builddir/.libs/libaslrt.a" ]; then
-    members=" $(${AR:-ar} t "$builddir/.libs/libaslrt.a" | tr '\n' ' ')"
+if [ -f "$builddir/.libs/libaslrt-internal.a" ]; then
+    members=" $(${AR:-ar} t "$builddir/.libs/libaslrt-internal.a" | tr '\n' ' ')"
 fi
 
 # One line per symbol: "D node symbol" for a definition, "U node symbol" for
@@ -49,7 +49,7 @@ table=$(
         seen="$seen$key "
         case "$o" in
         *jsonata*) node=jsonata ;;
-        *) node=${o##*/}; node=${node#libaslrt_la-}; node=${node%.o} ;;
+        *) node=${o##*/}; node=${node#libaslrt_internal_la-}; node=${node%.o} ;;
         esac
         "$nm" -P "$builddir/runtime/$o" | awk -v n="$node" '
             $2 == "U" { print "U", n, $1; next }

@@ -5,11 +5,9 @@
  * converted to JSON.  Anything but a value or a coded error (a crash, a
  * sanitizer report, an error without a code) is a finding.
  *
- * Built and run by tests/fuzz/run-fuzz.sh (clang -fsanitize=fuzzer,...);
- * not part of `make check`.  Built with -DFUZZ_REPLAY_MAIN it is a plain
- * program that runs the files named on its command line once each, for
- * gcc, gdb and valgrind:
- *   cc -DFUZZ_REPLAY_MAIN -Iruntime tests/fuzz/fuzz_jsonata.c ... && ./a.out crash-*
+ * Built with libFuzzer by tests/fuzz/run-fuzz.sh jsonata; `make check`
+ * links it with tests/fuzz/replay.c (a plain main() that runs each file
+ * once, also for gdb and valgrind) and replays tests/fuzz/corpus/jsonata/.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -111,34 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef FUZZ_REPLAY_MAIN
-int main(int argc, char **argv)
+/* Frees the fixed document (the replay driver calls it before exiting, so
+ * that LeakSanitizer sees nothing left). */
+void fuzz_target_cleanup(void);
+void fuzz_target_cleanup(void)
 {
-    LLVMFuzzerInitialize(&argc, &argv);
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        size_t cap = 1 << 16, len = 0, n;
-        uint8_t *buf = malloc(cap);
-        while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0)
-            if ((len += n) == cap)
-                buf = realloc(buf, cap *= 2);
-        fclose(f);
-        if (!buf)
-            return 1;
-        /* An exact-size copy, so that reading past the end is caught. */
-        uint8_t *exact = malloc(len ? len : 1);
-        memcpy(exact, buf, len);
-        free(buf);
-        printf("%s\n", argv[i]);
-        fflush(stdout);
-        LLVMFuzzerTestOneInput(exact, len);
-        free(exact);
-    }
     json_decref(doc);
-    return 0;
 }
-#endif

@@ -1,20 +1,27 @@
 #!/bin/sh
-# tests/fuzz/run-fuzz.sh [SECONDS] - builds tests/fuzz/fuzz_jsonata.c with
-# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer (clang), and
-# fuzzes aslc's JSONata engine for SECONDS (default 600).  Not part of
-# `make check`.
+# tests/fuzz/run-fuzz.sh [TARGET] [SECONDS] - builds tests/fuzz/fuzz_TARGET.c
+# with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer (clang),
+# and fuzzes it for SECONDS (default 600).  TARGET is one of
+#   jsonata   the JSONata parser and evaluator (the default)
+#   frontend  definitions through parse and validate to diagnostics
+#   paths     JSONPath, reference paths and intrinsic functions, evaluated
+# (`run-fuzz.sh SECONDS` alone fuzzes jsonata).  Not part of `make check`,
+# which only replays the corpora (tests/run-fuzz-replay.sh).
 #
-# The runtime's sources are compiled directly into $FUZZ_BUILD_DIR (default
-# tests/fuzz/build, ignored by git), never through the autotools build; an
-# empty config.h there stands in for configure's (no libcurl).  The seed
-# corpus is tests/fuzz/corpus/jsonata (see extract-corpus.py) and
-# tests/fuzz/jsonata.dict; new inputs go to $FUZZ_BUILD_DIR/corpus.
-# libFuzzer runs in fork mode so that it goes on after a crash; every
-# crashing, leaking, timing-out or out-of-memory input is saved under
-# tests/fuzz/crashes/, rerun, and listed at the end grouped by the place in
-# runtime/ where it happens, with one example input and report per place.
-# `run-fuzz.sh 0` fuzzes nothing and reruns every saved finding against the
-# current sources (a fixed one shows as "no longer reproduces").
+# The runtime's sources (and, for frontend, the compiler's) are compiled
+# directly into $FUZZ_BUILD_DIR (default tests/fuzz/build, ignored by git),
+# never through the autotools build; an empty config.h there stands in for
+# configure's (no libcurl, no libtcc).  The seed corpus is
+# tests/fuzz/corpus/TARGET (for jsonata see extract-corpus.py) and
+# tests/fuzz/TARGET.dict when there is one; new inputs go to
+# $FUZZ_BUILD_DIR/corpus-TARGET.  libFuzzer runs in fork mode so that it goes
+# on after a crash; every crashing, leaking, timing-out or out-of-memory
+# input is saved under tests/fuzz/crashes/TARGET/, rerun, and listed at the
+# end grouped by the place in runtime/ or compiler/ where it happens, with
+# one example input and report per place.  `run-fuzz.sh TARGET 0` fuzzes
+# nothing and reruns every saved finding against the current sources (a
+# fixed one shows as "no longer reproduces").  A finding that is fixed
+# belongs in tests/fuzz/corpus/TARGET/, where `make check` replays it.
 #
 # Environment: CLANG (default clang, else clang-14), FUZZ_BUILD_DIR,
 # FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_FLAGS (more
@@ -26,9 +33,19 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+target=jsonata
+case ${1:-} in
+    ''|*[!0-9]*) [ $# -gt 0 ] && { target=$1; shift; } ;;
+esac
 seconds=${1:-600}
+case $target in
+    jsonata) max_len=4096 ;;
+    frontend) max_len=8192 ;;
+    paths) max_len=1024 ;;
+    *) echo "run-fuzz.sh: unknown target '$target' (jsonata, frontend or paths)" >&2; exit 2 ;;
+esac
 build=${FUZZ_BUILD_DIR:-$here/build}
-crashes=$here/crashes
+crashes=$here/crashes/$target
 jobs=${FUZZ_JOBS:-1}
 CLANG=${CLANG:-}
 if [ -z "$CLANG" ]; then
@@ -39,45 +56,64 @@ fi
 [ -n "$CLANG" ] || { echo "run-fuzz.sh: clang is needed (apt-get install clang)" >&2; exit 2; }
 
 case $seconds in
-    ''|*[!0-9]*) echo "usage: run-fuzz.sh [SECONDS]" >&2; exit 2 ;;
+    ''|*[!0-9]*) echo "usage: run-fuzz.sh [jsonata|frontend|paths] [SECONDS]" >&2; exit 2 ;;
 esac
 
-mkdir -p "$build/obj" "$build/corpus" "$crashes" || exit 2
+mkdir -p "$build/obj" "$build/corpus-$target" "$crashes" || exit 2
 : > "$build/config.h"
 
+# Every directory of runtime/ and compiler/ that holds headers.
+incs=
+for d in $(find "$top/runtime" "$top/compiler" -name '*.h' -exec dirname {} \; | sort -u); do
+    incs="$incs -I$d"
+done
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $san \
- -DASLC_PKGDATADIR=\"/nonexistent\" -I$build -I$top/runtime -I$top/runtime/jsonata \
+ -DASLC_PKGDATADIR=\"/nonexistent\" -I$build $incs \
  $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
 libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
 
-# ---- build: every runtime source into one archive (the linker takes only
-# the objects the engine needs), recompiled when it or a header changed.
-newest_header=$(ls -t "$top"/runtime/*.h "$top"/runtime/jsonata/*.h | head -n 1)
-objs=
-for src in "$top"/runtime/*.c "$top"/runtime/jsonata/*.c; do
-    # runtime/jsonata/parse.c -> jsonata_parse.o
-    rel=${src#"$top"/runtime/}
-    obj=$build/obj/$(echo "${rel%.c}" | tr / _).o
-    objs="$objs $obj"
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ] ||
-       [ "$0" -nt "$obj" ]; then
-        echo "== $CLANG -c $rel"
-        # shellcheck disable=SC2086
-        $CLANG $cflags -c "$src" -o "$obj" || { echo "run-fuzz.sh: cannot compile $src" >&2; exit 2; }
-    fi
-done
-rm -f "$build/libaslrt-fuzz.a"
+# ---- build: the sources into archives (the linker takes only the objects
+# the target needs), each recompiled when it or a header changed.  The
+# compiler's command line (main.c), back ends and build.c are left out.
+newest_header=$(ls -t $(find "$top/runtime" "$top/compiler" -name '*.h') | head -n 1)
+compile_into() { # ARCHIVE SOURCES...
+    archive=$1
+    shift
+    objs=
+    for src in "$@"; do
+        rel=${src#"$top"/}
+        obj=$build/obj/$(echo "${rel%.c}" | tr / _).o
+        objs="$objs $obj"
+        if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ] ||
+           [ "$0" -nt "$obj" ]; then
+            echo "== $CLANG -c $rel"
+            # shellcheck disable=SC2086
+            $CLANG $cflags -c "$src" -o "$obj" || { echo "run-fuzz.sh: cannot compile $src" >&2; exit 2; }
+        fi
+    done
+    rm -f "$archive"
+    # shellcheck disable=SC2086
+    ar rcs "$archive" $objs || exit 2
+}
+compile_into "$build/libaslrt-fuzz.a" $(find "$top/runtime" -name '*.c' | sort)
+archives=$build/libaslrt-fuzz.a
+if [ "$target" = frontend ]; then
+    compile_into "$build/libaslc-fuzz.a" $(find "$top/compiler" -name '*.c' ! -name main.c \
+        ! -name 'backend_*.c' ! -name build.c | sort)
+    archives="$build/libaslc-fuzz.a $archives"
+fi
+fuzzer=$build/fuzz_$target
+echo "== linking $fuzzer"
 # shellcheck disable=SC2086
-ar rcs "$build/libaslrt-fuzz.a" $objs || exit 2
-echo "== linking $build/fuzz_jsonata"
-# shellcheck disable=SC2086
-$CLANG $cflags -fsanitize=fuzzer "$here/fuzz_jsonata.c" "$build/libaslrt-fuzz.a" $libs \
-    -o "$build/fuzz_jsonata" || { echo "run-fuzz.sh: cannot link the fuzz target" >&2; exit 2; }
+$CLANG $cflags -fsanitize=fuzzer "$here/fuzz_$target.c" $archives $libs \
+    -o "$fuzzer" || { echo "run-fuzz.sh: cannot link the fuzz target" >&2; exit 2; }
+dict=
+[ -f "$here/$target.dict" ] && dict=-dict=$here/$target.dict
 
 # ---- fuzz (SECONDS 0: no fuzzing, rerun every saved finding instead)
-stamp=$build/stamp
-log=$build/fuzz.log
+stamp=$build/stamp-$target
+log=$build/fuzz-$target.log
 rc=0
 if [ "$seconds" -eq 0 ]; then
     touch -d '1970-01-02' "$stamp"
@@ -96,10 +132,10 @@ else
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-    "$build/fuzz_jsonata" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-        -dict="$here/jsonata.dict" -artifact_prefix="$crashes/" -print_final_stats=1 \
-        $leakflag ${FUZZ_FLAGS:-} "$build/corpus" "$here/corpus/jsonata" > "$log" 2>&1
+    "$fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=$max_len \
+        $dict -artifact_prefix="$crashes/" -print_final_stats=1 \
+        $leakflag ${FUZZ_FLAGS:-} "$build/corpus-$target" "$here/corpus/$target" > "$log" 2>&1
     rc=$?
     grep -E '^#[0-9]+: cov:' "$log" | tail -n 1
     grep -E 'INFO: fuzzed for' "$log" | tail -n 1
@@ -107,7 +143,8 @@ fi
 
 # ---- report what this run found: each new finding is rerun, its report
 # kept in $build/reports/, and findings are grouped by where they happen
-# (the first frame in runtime/ outside util.c and alloc.c); one example each is shown.
+# (the first frame in runtime/ or compiler/ outside util.c, alloc.c and unit.c); one
+# example each is shown.
 mkdir -p "$build/reports"
 found=0
 : > "$build/sites"
@@ -118,12 +155,13 @@ for f in "$crashes"/*; do
     found=$((found + 1))
     report=$build/reports/$(basename "$f").txt
     ASAN_OPTIONS=${ASAN_OPTIONS:-} \
-    timeout 60 "$build/fuzz_jsonata" -timeout=10 -rss_limit_mb=2048 "$f" > "$report" 2>&1
-    site=$(grep -E '^ *#[0-9]+ .* in .*/runtime/' "$report" | grep -vE '/runtime/(util|alloc).c' |
-           head -n 1 | sed -E 's/.* in ([^ ]+) .*\/runtime\/([^ ]+)/\1 runtime\/\2/')
-    [ -n "$site" ] || site=$(grep -m 1 -E '^fuzz_jsonata:|ERROR|runtime error' "$report" | cut -c 1-120)
+    timeout 60 "$fuzzer" -timeout=10 -rss_limit_mb=2048 "$f" > "$report" 2>&1
+    site=$(grep -E '^ *#[0-9]+ .* in .*/(runtime|compiler)/' "$report" |
+           grep -vE '/runtime/(util|alloc).c|/compiler/unit.c' | head -n 1 |
+           sed -E 's/.* in ([^ ]+) .*\/(runtime|compiler)\/([^ ]+)/\1 \2\/\3/')
+    [ -n "$site" ] || site=$(grep -m 1 -E '^fuzz_[a-z]+:|ERROR|runtime error' "$report" | cut -c 1-120)
     kind=$(basename "$f" | sed 's/-.*//')
-    if ! grep -qE 'ERROR|SUMMARY|runtime error|^fuzz_jsonata:' "$report"; then
+    if ! grep -qE 'ERROR|SUMMARY|runtime error|^fuzz_[a-z]+:' "$report"; then
         kind="$kind(no longer reproduces)"
     fi
     printf '%s\t%s\t%s\n' "$kind" "${site:-unknown}" "$f" >> "$build/sites"
@@ -140,17 +178,17 @@ if [ "$found" -gt 0 ]; then
         printf '   input (%s bytes): ' "$(wc -c < "$f")"
         head -c 300 "$f" | od -An -c | tr -s ' ' | tr -d '\n' | cut -c 1-400
         echo
-        grep -E 'ERROR|SUMMARY|runtime error|^fuzz_jsonata:|^ *#[0-9] ' \
+        grep -E 'ERROR|SUMMARY|runtime error|^fuzz_[a-z]+:|^ *#[0-9] ' \
             "$build/reports/$(basename "$f").txt" | head -n 12 | sed 's/^/   /'
     done
 fi
 echo
 if [ "$found" -gt 0 ]; then
-    echo "run-fuzz.sh: $found finding(s) in $seconds s, saved in $crashes"
+    echo "run-fuzz.sh: $target: $found finding(s) in $seconds s, saved in $crashes"
     exit 1
 fi
 if [ "$rc" -ne 0 ]; then
     echo "run-fuzz.sh: libFuzzer exited with status $rc (see $log)"
     exit 1
 fi
-echo "run-fuzz.sh: no finding in $seconds s"
+echo "run-fuzz.sh: $target: no finding in $seconds s"

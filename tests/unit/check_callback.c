@@ -23,17 +23,11 @@
 #include "config.h"
 #include "ir.h"
 #include "unit.h"
+#include "testutil.h"
 
 #ifdef HAVE_LIBTCC
 
 #define START_MS 1700000000000LL
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -199,22 +193,8 @@ static volatile int run_abort;
 static result run(const char *def, const char *input)
 {
     result r = {0, NULL, {NULL, NULL}, 0};
-    asl_unit *u = asl_unit_create("t.asl.json", def, strlen(def));
-    asl_machine *m = asl_parse_machine(u);
-    ck_assert_ptr_nonnull(m);
-    asl_validate_machine(u, m);
-    ck_assert_msg(u->diags.nerrors == 0, "definition rejected: %s",
-                  u->diags.n ? u->diags.v[0].message : "");
-    ck_assert_msg(asl_validate_supported(u, m, ASL_DIAG_ERROR), "not supported: %s",
-                  u->diags.n ? u->diags.v[0].message : "");
-    asl_cfg *c = asl_lower_machine(u, m, "t");
-    asl_emit_options eo = {.prefix = "t"};
-    char *src = asl_emit_c_string(c, &eo);
-    char *jerr = NULL;
-    asl_jit *j = asl_jit_compile(src, "t", &jerr);
-    ck_assert_msg(j != NULL, "tcc: %s", jerr ? jerr : "");
-    aslrt_program *p = aslrt_program_create(asl_jit_machine(j), &r.err);
-    ck_assert_ptr_nonnull(p);
+    jit_def d;
+    jit_def_compile(&d, def, &r.err);
     aslrt_bindings *b = aslrt_bindings_create();
     aslrt_bindings_add_c(b, "*", handler, NULL);
     aslrt_config cfg;
@@ -226,30 +206,20 @@ static result run(const char *def, const char *input)
     cfg.start_time_ms = START_MS;
     cfg.abort_flag = &run_abort;
     aslrt_mocks *mocks = NULL;
-    char mock_path[] = "/tmp/aslc-mock-XXXXXX";
     if (mock_text) {
-        int fd = mkstemp(mock_path);
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(write(fd, mock_text, strlen(mock_text)), (ssize_t)strlen(mock_text));
-        close(fd);
-        mocks = aslrt_mocks_load(mock_path, "t", mock_case, asl_jit_machine(j), &r.err);
-        unlink(mock_path);
-        ck_assert_msg(mocks != NULL, "mocks: %s", r.err.cause);
+        mocks = mocks_from_text(mock_text, mock_case, asl_jit_machine(d.j), &r.err);
         cfg.mocks = mocks;
     }
     json_error_t je;
     json_t *in = json_loads(input, JSON_DECODE_ANY, &je);
     ck_assert_ptr_nonnull(in);
     long long t0 = mono_ms();
-    r.status = aslrt_execute(p, &cfg, in, &r.output, &r.err);
+    r.status = aslrt_execute(d.p, &cfg, in, &r.output, &r.err);
     r.real_s = (double)(mono_ms() - t0) / 1000;
     json_decref(in);
     aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
-    aslrt_program_destroy(p);
-    asl_jit_destroy(j);
-    free(src);
-    asl_unit_destroy(u);
+    jit_def_free(&d);
     return r;
 }
 
@@ -894,9 +864,6 @@ int main(void)
     tcase_add_test(tc, validation_allows_lambda_callbacks);
 #endif
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 typedef struct row {
     int op;
@@ -732,9 +733,6 @@ static Suite *choice_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(choice_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(choice_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "ir.h"
 #include "unit.h"
+#include "testutil.h"
 
 /* Compiles text through parse and validate; returns the unit (caller
  * destroys).  *m receives the machine. */
@@ -353,9 +354,6 @@ int main(void)
     tcase_add_test(tc, emit_escapes_everything);
     tcase_add_test(tc, identifiers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

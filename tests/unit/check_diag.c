@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "srcmap.h"
+#include "testutil.h"
 
 /* Line numbers are in the comments; line 13 is indented by a tab. */
 static const char DOC[] =
@@ -523,9 +524,6 @@ static Suite *diag_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(diag_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(diag_suite(), CK_ENV);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

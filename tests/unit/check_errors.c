@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ir.h"
 #include "unit.h"
+#include "testutil.h"
 
 #ifdef HAVE_LIBTCC
 
@@ -61,21 +62,8 @@ static aslrt_bindings *run_bindings;
 static result run(const char *def, const char *input, flaky *fl)
 {
     result r = {0, NULL, {NULL, NULL}};
-    asl_unit *u = asl_unit_create("t.asl.json", def, strlen(def));
-    asl_machine *m = asl_parse_machine(u);
-    ck_assert_ptr_nonnull(m);
-    asl_validate_machine(u, m);
-    ck_assert_msg(u->diags.nerrors == 0, "definition rejected: %s",
-                  u->diags.n ? u->diags.v[0].message : "");
-    ck_assert(asl_validate_supported(u, m, ASL_DIAG_ERROR));
-    asl_cfg *c = asl_lower_machine(u, m, "t");
-    asl_emit_options eo = {.prefix = "t"};
-    char *src = asl_emit_c_string(c, &eo);
-    char *err = NULL;
-    asl_jit *j = asl_jit_compile(src, "t", &err);
-    ck_assert_msg(j != NULL, "tcc: %s", err ? err : "");
-    aslrt_program *p = aslrt_program_create(asl_jit_machine(j), &r.err);
-    ck_assert_ptr_nonnull(p);
+    jit_def d;
+    jit_def_compile(&d, def, &r.err);
     aslrt_bindings *b = aslrt_bindings_create();
     if (fl)
         aslrt_bindings_add_c(b, "*", flaky_fn, fl);
@@ -86,28 +74,18 @@ static result run(const char *def, const char *input, flaky *fl)
     cfg.wait_mode = ASLRT_WAIT_SKIP;
     cfg.start_time_ms = START_MS;
     aslrt_mocks *mocks = NULL;
-    char mock_path[] = "/tmp/aslc-mock-XXXXXX";
     if (mock_text) {
-        int fd = mkstemp(mock_path);
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(write(fd, mock_text, strlen(mock_text)), (ssize_t)strlen(mock_text));
-        close(fd);
-        mocks = aslrt_mocks_load(mock_path, "t", mock_case, asl_jit_machine(j), &r.err);
-        unlink(mock_path);
-        ck_assert_msg(mocks != NULL, "mocks: %s", r.err.cause);
+        mocks = mocks_from_text(mock_text, mock_case, asl_jit_machine(d.j), &r.err);
         cfg.mocks = mocks;
     }
     json_error_t je;
     json_t *in = json_loads(input, JSON_DECODE_ANY, &je);
     ck_assert_ptr_nonnull(in);
-    r.status = aslrt_execute(p, &cfg, in, &r.output, &r.err);
+    r.status = aslrt_execute(d.p, &cfg, in, &r.output, &r.err);
     json_decref(in);
     aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
-    aslrt_program_destroy(p);
-    asl_jit_destroy(j);
-    free(src);
-    asl_unit_destroy(u);
+    jit_def_free(&d);
     return r;
 }
 
@@ -899,9 +877,6 @@ int main(void)
     tcase_add_test(tc, variables_undefined_reference);
 #endif
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

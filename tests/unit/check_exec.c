@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 /* ---- A hand-written machine: Task "Greet" then a Pass with ResultPath. ---- */
 
@@ -226,9 +227,6 @@ int main(void)
     tcase_add_test(tc, bad_item_refused);
     tcase_add_test(tc, wait_skip_and_timeout);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

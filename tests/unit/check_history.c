@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "ir.h"
 #include "unit.h"
+#include "testutil.h"
 
 #ifdef HAVE_LIBTCC
 
@@ -370,10 +371,7 @@ int main(void)
     tcase_add_test(tc, test_no_history_same_ids);
 #endif
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_NORMAL);
 #ifndef HAVE_LIBTCC
     return 77; /* automake: skipped */
 #endif

@@ -39,12 +39,12 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 #define KEY_ID "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define TOKEN "FQoGZXIvYXdzEXAMPLETOKEN//test"
 
-static char scratch[PATH_MAX];  /* the scratch directory */
 
 /* ==== Helpers ============================================================ */
 
@@ -784,15 +784,6 @@ END_TEST
 
 #endif /* HAVE_LIBCURL */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static Suite *http_suite(int have_server)
 {
     Suite *s = suite_create("http");
@@ -835,12 +826,8 @@ static Suite *http_suite(int have_server)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_http.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(scratch)) {
-        perror("check_http: mkdtemp");
+    if (scratch_create("check_http") != 0)
         return 1;
-    }
     /* The test decides about signing itself, and talks to 127.0.0.1
      * directly whatever proxy the environment names. */
     static const char *const proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
@@ -865,15 +852,12 @@ int main(void)
     free(script);
 #endif
 
-    SRunner *sr = srunner_create(http_suite(have_server));
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(http_suite(have_server), CK_ENV);
 
 #ifdef HAVE_LIBCURL
     stop_server(&open_srv);
     stop_server(&signed_srv);
 #endif
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove();
     return failed ? 1 : 0;
 }

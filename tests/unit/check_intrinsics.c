@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 /* ==== helpers ========================================================== */
 
@@ -1169,9 +1170,6 @@ static Suite *intrinsics_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(intrinsics_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(intrinsics_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 #define GET "arn:aws:states:::s3:getObject"
 #define LIST "arn:aws:states:::s3:listObjectsV2"
@@ -960,9 +961,6 @@ static Suite *itemreader_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(itemreader_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(itemreader_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

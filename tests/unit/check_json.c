@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 /* ==== helpers ========================================================== */
 
@@ -385,9 +386,6 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(json_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(json_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,7 @@
 
 #include "aslrt_private.h"
 #include "jsonata/jsonata.h"
+#include "testutil.h"
 
 static jn_ctx *cx;
 static json_t *keep;     /* inputs: jn_from_json references their strings */
@@ -548,9 +549,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(suite(), CK_NORMAL);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jsonata/jsonata.h"
+#include "testutil.h"
 
 /* ==== helpers ========================================================== */
 
@@ -598,9 +599,6 @@ static Suite *coll_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(coll_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(coll_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -25,6 +25,7 @@
 #include "aslrt_private.h"
 #include "backend.h"
 #include "jsonata/jsonata.h"
+#include "testutil.h"
 
 #ifndef JN_RUNTIME_DIR
 #define JN_RUNTIME_DIR "runtime"
@@ -247,9 +248,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(suite(), CK_NORMAL);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "jsonata/jsonata.h"
+#include "testutil.h"
 
 /* ==== helpers ========================================================== */
 
@@ -745,9 +746,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(suite(), CK_NORMAL);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

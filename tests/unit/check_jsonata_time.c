@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jsonata/jsonata.h"
+#include "testutil.h"
 
 #define NOW_MS 1700000000000LL
 
@@ -483,9 +484,6 @@ static Suite *time_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(time_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(time_suite(), CK_NORMAL);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
 /* ==== helpers ========================================================== */
 
@@ -566,9 +567,6 @@ static Suite *jsonpath_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(jsonpath_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(jsonpath_suite(), CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ir.h"
 #include "unit.h"
+#include "testutil.h"
 
 /* ---- layouts: every member's offset, as this C compiler lays it out ---- */
 
@@ -500,9 +501,6 @@ int main(void)
     tcase_add_test(tc, tables_match_c);
 #endif
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -29,42 +29,11 @@
 #include <dirent.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
-static char scratch[PATH_MAX];      /* the scratch directory */
 static const char *python;          /* the interpreter, NULL when absent */
 
 /* ==== Helpers ============================================================ */
-
-/* scratch/name, malloc'd. */
-static char *path_in(const char *name)
-{
-    return aslrtp_strdupf("%s/%s", scratch, name);
-}
-
-/* Writes scratch/name (making its directory) and returns its path. */
-static char *write_file(const char *name, const char *text, mode_t mode)
-{
-    char *path = path_in(name);
-    for (char *slash = path + strlen(scratch) + 1; (slash = strchr(slash, '/')); slash++) {
-        *slash = '\0';
-        mkdir(path, 0755);
-        *slash = '/';
-    }
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, mode);
-    return path;
-}
-
-static char *script(const char *name, const char *body)
-{
-    char *text = aslrtp_strdupf("#!/bin/sh\n%s", body);
-    char *path = write_file(name, text, 0755);
-    free(text);
-    return path;
-}
 
 static json_t *parse(const char *text)
 {
@@ -121,12 +90,6 @@ static char *expect_error(const aslrt_bindings *b, const char *resource,
     return cause;
 }
 
-static void assert_contains(const char *s, const char *part)
-{
-    ck_assert_ptr_nonnull(s);
-    ck_assert_msg(strstr(s, part) != NULL, "\"%s\" does not contain \"%s\"", s, part);
-}
-
 static int count_fds(void)
 {
     int n = 0;
@@ -139,31 +102,6 @@ static int count_fds(void)
     return n;
 }
 
-/* True once pid is gone or a zombie (an orphan's zombie lingers where
- * nothing reaps it, as under a minimal container init). */
-static int process_dead(pid_t pid)
-{
-    /* 20 s: a guard against a hang, not a measure */
-    for (int i = 0; i < 2000; i++) {
-        if (kill(pid, 0) != 0 && errno == ESRCH)
-            return 1;
-        char path[64], stat[256] = "";
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(stat, 1, sizeof stat - 1, f);
-            stat[n] = '\0';
-            fclose(f);
-            char *rp = strrchr(stat, ')');
-            if (rp && rp[1] == ' ' && rp[2] == 'Z')
-                return 1;
-        }
-        struct timespec ts = { 0, 10000000 };
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
-
 static pid_t read_pid(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -172,13 +110,6 @@ static pid_t read_pid(const char *path)
     ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
     fclose(f);
     return (pid_t)pid;
-}
-
-static double elapsed_s(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static aslrt_bindings *program_binding(const char *pattern, const char *path)
@@ -1168,38 +1099,6 @@ END_TEST
 
 /* ==== Driver ============================================================= */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* The interpreter the adapter will use, if it can be found. */
-static const char *find_python(void)
-{
-    const char *py = getenv("ASLC_PYTHON");
-    if (!py || !*py)
-        py = "python3";
-    if (strchr(py, '/'))
-        return access(py, X_OK) == 0 ? py : NULL;
-    const char *path = getenv("PATH");
-    if (!path)
-        return NULL;
-    char *copy = aslrtp_strdup(path);
-    const char *found = NULL;
-    for (char *dir = strtok(copy, ":"); dir && !found; dir = strtok(NULL, ":")) {
-        char *cand = aslrtp_strdupf("%s/%s", *dir ? dir : ".", py);
-        if (access(cand, X_OK) == 0)
-            found = py;
-        free(cand);
-    }
-    free(copy);
-    return found;
-}
-
 static Suite *task_suite(void)
 {
     Suite *s = suite_create("task");
@@ -1259,25 +1158,13 @@ static Suite *task_suite(void)
 int main(void)
 {
     /* The harness names the adapter and may name the interpreter. */
-    if (!getenv("ASLC_PYTHON_HANDLER"))
-        setenv("ASLC_PYTHON_HANDLER", "runtime/aslc-python-handler", 1);
-    const char *py3 = getenv("PYTHON3");
-    if (py3 && *py3 && !getenv("ASLC_PYTHON"))
-        setenv("ASLC_PYTHON", py3, 1);
-    python = find_python();
+    python = python_setup();
 
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_task.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(scratch)) {
-        perror("check_task: mkdtemp");
+    if (scratch_create("check_task") != 0)
         return 1;
-    }
 
-    SRunner *sr = srunner_create(task_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(task_suite(), CK_ENV);
 
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove();
     return failed ? 1 : 0;
 }

@@ -33,35 +33,13 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
+#include "testutil.h"
 
-static char scratch[PATH_MAX];      /* the scratch directory */
 static const char *python;          /* the interpreter, NULL when absent */
 
 #define ARN "arn:aws:lambda:us-east-1:111111111111:function:"
 
 /* ==== Helpers ============================================================ */
-
-static char *path_in(const char *name)
-{
-    return aslrtp_strdupf("%s/%s", scratch, name);
-}
-
-/* Writes scratch/name (making its directories) and returns its path. */
-static char *write_file(const char *name, const char *text, mode_t mode)
-{
-    char *path = path_in(name);
-    for (char *slash = path + strlen(scratch) + 1; (slash = strchr(slash, '/')); slash++) {
-        *slash = '\0';
-        mkdir(path, 0755);
-        *slash = '/';
-    }
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, mode);
-    return path;
-}
 
 static json_t *parse(const char *text)
 {
@@ -173,48 +151,6 @@ static void assert_same(const char *what, const result *a, const result *b)
                   "%s: Cause\n  per call: %s\n  worker:   %s", what, x, y);
     free(x);
     free(y);
-}
-
-static void assert_contains(const char *s, const char *part)
-{
-    ck_assert_ptr_nonnull(s);
-    ck_assert_msg(strstr(s, part) != NULL, "\"%s\" does not contain \"%s\"", s, part);
-}
-
-/* True once pid is gone or a zombie nobody reaps. */
-static int process_dead(pid_t pid)
-{
-    /* 20 s: a guard against a hang, not a measure */
-    for (int i = 0; i < 2000; i++) {
-        if (kill(pid, 0) != 0 && errno == ESRCH)
-            return 1;
-        char path[64], stat[256] = "";
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(stat, 1, sizeof stat - 1, f);
-            stat[n] = '\0';
-            fclose(f);
-            char *rp = strrchr(stat, ')');
-            if (rp && rp[1] == ' ' && rp[2] == 'Z')
-                return 1;
-        }
-        struct timespec ts = { 0, 10000000 };
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
-
-static int process_alive(pid_t pid)
-{
-    return kill(pid, 0) == 0;
-}
-
-static double elapsed_s(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* A program worker written as an sh loop: BODY runs for each request with
@@ -1024,37 +960,6 @@ END_TEST
 
 /* ==== Driver ============================================================= */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static const char *find_python(void)
-{
-    const char *py = getenv("ASLC_PYTHON");
-    if (!py || !*py)
-        py = "python3";
-    if (strchr(py, '/'))
-        return access(py, X_OK) == 0 ? py : NULL;
-    const char *path = getenv("PATH");
-    if (!path)
-        return NULL;
-    char *copy = aslrtp_strdup(path);
-    const char *found = NULL;
-    for (char *dir = strtok(copy, ":"); dir && !found; dir = strtok(NULL, ":")) {
-        char *cand = aslrtp_strdupf("%s/%s", *dir ? dir : ".", py);
-        if (access(cand, X_OK) == 0)
-            found = py;
-        free(cand);
-    }
-    free(copy);
-    return found;
-}
-
 static Suite *worker_suite(void)
 {
     Suite *s = suite_create("worker");
@@ -1096,25 +1001,13 @@ int main(void)
     /* handlers that crash on purpose leave no core files */
     struct rlimit no_core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &no_core);
-    if (!getenv("ASLC_PYTHON_HANDLER"))
-        setenv("ASLC_PYTHON_HANDLER", "runtime/aslc-python-handler", 1);
-    const char *py3 = getenv("PYTHON3");
-    if (py3 && *py3 && !getenv("ASLC_PYTHON"))
-        setenv("ASLC_PYTHON", py3, 1);
-    python = find_python();
+    python = python_setup();
 
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_worker.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(scratch)) {
-        perror("check_worker: mkdtemp");
+    if (scratch_create("check_worker") != 0)
         return 1;
-    }
 
-    SRunner *sr = srunner_create(worker_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = run_suite(worker_suite(), CK_ENV);
 
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove();
     return failed ? 1 : 0;
 }
