@@ -19,7 +19,9 @@ verbose=0
 [ "${1:-}" = -v ] && verbose=1
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
+# NM may carry options (libtool sets "nm -B"): the program alone
 nm=${NM:-nm}
+nm=${nm%% *}
 
 # libtool leaves the objects in runtime/ (static) and runtime/.libs/
 # (shared, PIC), in subfolders for sources in subfolders; one copy each.
