@@ -39,7 +39,7 @@ typedef struct asl_rule {
     bool is_path;              /* the ...Path form */
     const char *next;          /* top-level rules: Next */
     json_t *assign;            /* top-level rules: Assign */
-    /* JSONata rules (ASL-REFERENCE §10.1) */
+    /* JSONata rules (doc/behaviour.md §10.1) */
     json_t *condition;         /* Condition: true, false or a "{% %}" string */
     json_t *output;            /* Output */
 } asl_rule;
@@ -136,7 +136,7 @@ struct asl_state {
 
     const char *query_language;/* the state's QueryLanguage, or NULL */
 
-    /* JSONata mode (ASL-REFERENCE §5).  Every "{% %}" string in these was
+    /* JSONata mode (doc/behaviour.md §5).  Every "{% %}" string in these was
      * parsed when the state was; lower.c turns them into JSONATA items.  A
      * numeric or string knob written as an expression is kept as its JSON
      * string here (the literal forms fill the fields above). */

@@ -435,7 +435,7 @@ static void emit_graph(FILE *out, const ir_graph *g)
                 /* The chosen rule's Assign, or the state's for Default. */
                 int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
                 if (n->jsonata) {
-                    /* JSONata: the rule's Assign and Output (ASL-REFERENCE
+                    /* JSONata: the rule's Assign and Output (doc/behaviour.md
                      * §10), the state's where the rule has none. */
                     int output = j < n->narms && n->arms[j].output != ASLRT_NONE
                                      ? n->arms[j].output : n->default_output;

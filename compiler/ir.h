@@ -3,7 +3,7 @@
  * graph (state machine, Parallel branch, Map item processor).
  *
  * Each state becomes one node: a straight sequence of operations (the data
- * flow of ASL-REFERENCE §4: select input, build a template, invoke, select
+ * flow of doc/behaviour.md §4: select input, build a template, invoke, select
  * and merge the result, select the output) followed by a terminator (go to
  * a node, return, branch on Choice conditions, fail).  Operands are indexes
  * into the cfg's constant tables: items (paths, templates, JSON values, as
@@ -35,7 +35,7 @@ typedef enum {
     IR_ASSIGN_EFF,       /* arg: TEMPLATE item: Assign over the effective input */
     IR_ASSIGN_RES,       /* arg: TEMPLATE item: Assign over the result */
     IR_EXIT,             /* state exited */
-    /* JSONata mode (ASL-REFERENCE §5); args are JSONATA items or ASLRT_NONE */
+    /* JSONata mode (doc/behaviour.md §5); args are JSONATA items or ASLRT_NONE */
     IR_JN_ARGUMENTS,     /* effective input = Arguments */
     IR_JN_ASSIGN,        /* Assign, over $states.input and $states.result */
     IR_JN_OUTPUT         /* state output = Output (default: the result, else the input) */

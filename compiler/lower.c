@@ -234,7 +234,7 @@ static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
     return c;
 }
 
-/* The ops of a JSONata-mode state (ASL-REFERENCE §5): Arguments, the
+/* The ops of a JSONata-mode state (doc/behaviour.md §5): Arguments, the
  * work, then Assign and Output, both over the state input and the result
  * as they are before either runs. */
 static void lower_jsonata_ops(lowerer *l, const asl_state *s, opbuf *b, ir_node *n)
@@ -292,7 +292,7 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
     case ASLRT_STATE_TASK:
     case ASLRT_STATE_PARALLEL:
     case ASLRT_STATE_MAP:
-        /* States that make a result (ASL-REFERENCE §4).  An absent
+        /* States that make a result (doc/behaviour.md §4).  An absent
          * InputPath (or "$") costs nothing: the effective input is then the
          * state input itself. */
     {
@@ -311,7 +311,7 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
             op(&b, IR_RESULT_JSON, add_json_item(l, ASLRT_ITEM_JSON, s->result));
         else
             op(&b, IR_RESULT_INPUT, 0);
-        /* ASL-REFERENCE §6: Assign sees the raw result (a Pass's result). */
+        /* doc/behaviour.md §6: Assign sees the raw result (a Pass's result). */
         if (s->assign)
             op(&b, IR_ASSIGN_RES, add_json_item(l, ASLRT_ITEM_TEMPLATE, s->assign));
         if (s->result_selector)

@@ -9,7 +9,7 @@
  * (aslrt_private.h), so what compiles here is exactly what runs.  Rules that
  * relate states to each other (targets, reachability) are in validate.c.
  *
- * Messages reuse AWS's wording where AWS's is known (ASL-REFERENCE §22.3).
+ * Messages reuse AWS's wording where AWS's is known (doc/behaviour.md §22.3).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +33,7 @@ typedef struct parser {
     const char *jn_field;      /* the field being checked, for messages */
 } parser;
 
-/* What $states holds beside input and context (ASL-REFERENCE §5). */
+/* What $states holds beside input and context (doc/behaviour.md §5). */
 #define JN_RESULT 1u
 #define JN_ERROR_OUTPUT 2u
 
@@ -61,7 +61,7 @@ static void err_in_string(parser *p, const char *ptr, size_t off, const char *fm
 
 /* ==== Field tables ======================================================= */
 
-/* Which state types have a field (ASL-REFERENCE §3, JSONPath mode). */
+/* Which state types have a field (doc/behaviour.md §3, JSONPath mode). */
 #define T_TASK (1u << ASLRT_STATE_TASK)
 #define T_PASS (1u << ASLRT_STATE_PASS)
 #define T_CHOICE (1u << ASLRT_STATE_CHOICE)
@@ -124,7 +124,7 @@ static const struct field_spec {
     {"Label", T_MAP},
 };
 
-/* Fields that exist only in JSONata mode (ASL-REFERENCE §2.1). */
+/* Fields that exist only in JSONata mode (doc/behaviour.md §2.1). */
 static const char *const jsonata_only[] = {"Arguments", "Output", "Items", NULL};
 
 static const struct type_name {
@@ -803,7 +803,7 @@ static void parse_result_writer(parser *p, asl_state *s, json_t *o, const char *
             err_at(p, fptr, ASL_AT_KEY, "Field '%s' is not supported", key);
         }
     }
-    /* ASL-REFERENCE §15.3: WriterConfig alone, Resource with Parameters, or
+    /* doc/behaviour.md §15.3: WriterConfig alone, Resource with Parameters, or
      * all three. */
     const char *args = p->jsonata ? "Arguments" : "Parameters";
     if (!!json_object_get(o, "Resource") != !!json_object_get(o, args))
@@ -861,7 +861,7 @@ static void parse_nested(parser *p, asl_state *s, const char *key, json_t *val, 
 /* ==== JSONata mode ====================================================== */
 
 /* A string that is a JSONata expression: starts with "{%" and ends with
- * "%}" (ASL-REFERENCE §5). */
+ * "%}" (doc/behaviour.md §5). */
 static bool is_expression(const json_t *v)
 {
     const char *s = json_string_value(v);
@@ -879,7 +879,7 @@ static size_t node_offset(const char *expr, size_t len, const jn_node *k)
     return 2 + off;
 }
 
-/* ASL-REFERENCE §5: what AWS refuses at creation in an expression that
+/* doc/behaviour.md §5: what AWS refuses at creation in an expression that
  * parses (UNSUPPORTED_JSONATA_EXPRESSION): `$$` anywhere, and at the top
  * level (outside predicates, later path steps and lambdas, where a context
  * exists) `$` and bare field names, since a state's data is reached
@@ -939,7 +939,7 @@ static bool check_top_level(parser *p, const jn_node *k, bool top, const char *p
     return ok;
 }
 
-/* ASL-REFERENCE §5: $states.result exists only in the Output and Assign of
+/* doc/behaviour.md §5: $states.result exists only in the Output and Assign of
  * a Task, Parallel or Map, $states.errorOutput only in a catcher's; AWS
  * refuses a reference elsewhere when the definition is created. */
 static bool check_states_fields(parser *p, const jn_node *k, const char *ptr, const char *expr,
@@ -1053,7 +1053,7 @@ static void check_assign(parser *p, json_t *v, const char *ptr)
     check_jsonata(p, v, ptr);
 }
 
-/* Which state types have a field in JSONata mode (ASL-REFERENCE §3). */
+/* Which state types have a field in JSONata mode (doc/behaviour.md §3). */
 static const struct field_spec jsonata_fields[] = {
     {"Type", T_ALL},
     {"Comment", T_ALL},

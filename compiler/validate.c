@@ -3,12 +3,12 @@
  * run today.
  *
  * Graph rules, per graph (the machine, each Parallel branch, each Map item
- * processor), as AWS applies them at CreateStateMachine (ASL-REFERENCE §22):
+ * processor), as AWS applies them at CreateStateMachine (doc/behaviour.md §22):
  * state names are unique machine-wide; StartAt, Next, Default, Choices[i]
  * .Next and Catch[i].Next name a state of the same graph; some state is
  * terminal; every state is reachable from StartAt.  AWS skips the
- * reachability walk when a graph has no terminal state (floci PR #2786), and
- * so do we.  validate mutates nothing.
+ * reachability walk when a graph has no terminal state (measured by a third
+ * party: doc/behaviour.md §22), and so do we.  validate mutates nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +161,7 @@ static void validate_resource(asl_unit *u, const asl_machine *m, const asl_state
     }
     if (!m->express)
         return;
-    /* ASL-REFERENCE §21.2: Express machines run request-response only. */
+    /* doc/behaviour.md §21.2: Express machines run request-response only. */
     if (strstr(r, ":activity:"))
         asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0, "SCHEMA_VALIDATION_FAILED",
                      "Express state machine does not support Activity ARN");
@@ -175,7 +175,7 @@ static void validate_resource(asl_unit *u, const asl_machine *m, const asl_state
 
 /* ==== Variables ========================================================== */
 
-/* A variable name (ASL-REFERENCE §6): an identifier (ASCII letters, digits
+/* A variable name (doc/behaviour.md §6): an identifier (ASCII letters, digits
  * and '_', not starting with a digit; any non-ASCII character is taken as a
  * letter), at most 80 characters, and not the reserved "states". */
 static bool valid_variable(const char *name, size_t len)
@@ -308,7 +308,7 @@ bool asl_validate_machine(asl_unit *u, const asl_machine *m)
         if (aslrtp_utf8_count(s->name, strlen(s->name)) > 80)
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, s->ptr, ASL_AT_KEY, 0, "INVALID_STATE_NAME",
                          "State name is longer than 80 characters: %s", s->name);
-        /* ASL-REFERENCE §2: a JSONata machine may not hold JSONPath states. */
+        /* doc/behaviour.md §2: a JSONata machine may not hold JSONPath states. */
         if (m->query_language && strcmp(m->query_language, "JSONata") == 0 && s->query_language &&
             strcmp(s->query_language, "JSONPath") == 0)
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, asl_ptr(u, s->ptr, "QueryLanguage"),

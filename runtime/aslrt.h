@@ -349,7 +349,7 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
-/* JSONata mode (ASL-REFERENCE §5).  Arguments makes the effective input;
+/* JSONata mode (doc/behaviour.md §5).  Arguments makes the effective input;
  * Assign evaluates over $states.input and $states.result; Output makes the
  * state output (item ASLRT_NONE: the result, or the input when the state
  * has none).  condition: 1 true, 0 false, -1 error. */

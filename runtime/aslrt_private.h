@@ -85,7 +85,7 @@ json_t *aslrtp_json_loads(const char *text, size_t len, json_error_t *err);
 int aslrtp_format_double(double d, char *buf, size_t size);
 
 /* True when the serialization of v is longer than limit bytes; stops
- * counting as soon as it is (payload quotas, ASL-REFERENCE §23). */
+ * counting as soon as it is (payload quotas, doc/behaviour.md §23). */
 bool aslrtp_json_exceeds(const json_t *v, size_t limit);
 
 /* A growable string buffer. */
@@ -633,7 +633,7 @@ int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *sta
  * CloudWatch would show it) and its tail kept (tail may be NULL). */
 void aslrtp_proc_log(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 
-/* ==== jsonata/asl.c: JSONata fields of ASL (ASL-REFERENCE §5) =========== */
+/* ==== jsonata/asl.c: JSONata fields of ASL (doc/behaviour.md §5) =========== */
 
 struct jn_ctx;
 struct jn_value;

@@ -433,7 +433,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
          * (under skip both expire at once, but in this order). */
         double tv = l->timeout_ms >= 0 ? l->timeout_ms : INFINITY, hv = INFINITY;
         if (l->heartbeat_ms >= 0) {
-            /* ASL-REFERENCE §21.1: heartbeats count from the invocation's
+            /* doc/behaviour.md §21.1: heartbeats count from the invocation's
              * end, and each one starts the interval again. */
             long long last = t->heartbeat_ms > start ? t->heartbeat_ms : start;
             hv = (scale > 0 ? (double)(last - start) / scale : 0) + l->heartbeat_ms;

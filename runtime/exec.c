@@ -5,7 +5,7 @@
  * A program is a machine descriptor (constant tables emitted by aslc) whose
  * items have been compiled once by the runtime's parsers.  An execution runs
  * the machine's first graph function; that function walks its states with
- * goto and calls one aslrt_op_* per step of ASL's data flow (ASL-REFERENCE
+ * goto and calls one aslrt_op_* per step of ASL's data flow (doc/behaviour.md
  * §4), passing an aslrt_frame that owns the values in flight.  An op that
  * fails records an ASL error (Error, Cause) in the execution and returns 0;
  * the generated code then unwinds.
@@ -172,7 +172,7 @@ const char *aslrtp_ex_account(const aslrt_exec *ex)
     return ex->cfg->account ? ex->cfg->account : "123456789012";
 }
 
-/* ---- History (history.c, ASL-REFERENCE §20) ----------------------------- */
+/* ---- History (history.c, doc/behaviour.md §20) ----------------------------- */
 
 /* Writes the next history event and returns its id.  The id is counted
  * whether or not the history is recorded (causes quote it); the details
@@ -255,7 +255,7 @@ static void evaluation_failed(aslrt_exec *ex, const char *error, const char *cau
 }
 
 /* Records an error whose cause AWS prefixes with the state and the event
- * id at which it was entered (ASL-REFERENCE §17.2). */
+ * id at which it was entered (doc/behaviour.md §17.2). */
 int aslrtp_ex_fail_in_state(aslrt_exec *ex, const char *error, const char *detail)
 {
     char *cause = aslrtp_strdupf("An error occurred while executing the state '%s' (entered at "
@@ -295,7 +295,7 @@ const char *aslrtp_ex_task_token(aslrt_exec *ex, aslrt_error *err)
     return ex->task_token;
 }
 
-/* A new visit or attempt of a state gets a new token (ASL-REFERENCE §7). */
+/* A new visit or attempt of a state gets a new token (doc/behaviour.md §7). */
 void aslrtp_ex_drop_token(aslrt_exec *ex)
 {
     free(ex->task_token);
@@ -304,7 +304,7 @@ void aslrtp_ex_drop_token(aslrt_exec *ex)
 
 /* ---- The context object and paths -------------------------------------- */
 
-/* The context object (ASL-REFERENCE §7), for the state being run. */
+/* The context object (doc/behaviour.md §7), for the state being run. */
 static json_t *context(aslrt_exec *ex)
 {
     if (ex->context)
@@ -342,7 +342,7 @@ static json_t *context(aslrt_exec *ex)
          ex->state->type == ASLRT_STATE_MAP))
         json_object_set_new(json_object_get(ex->context, "State"), "RetryCount",
                             json_integer(ex->retry_total));
-    /* Task.Token: only in callback tasks (ASL-REFERENCE §7). */
+    /* Task.Token: only in callback tasks (doc/behaviour.md §7). */
     if (ex->state && aslrtp_ex_is_callback(ex->state) && aslrtp_ex_task_token(ex, NULL))
         json_object_set_new(ex->context, "Task", json_pack("{s:s}", "Token", ex->task_token));
     free(exec_arn);
@@ -357,7 +357,7 @@ typedef struct resolver {
 } resolver;
 
 /* A variable's value (borrowed): this scope's, else the enclosing ones'
- * (ASL-REFERENCE §6: branches and iterations read outer variables). */
+ * (doc/behaviour.md §6: branches and iterations read outer variables). */
 static json_t *variable(const aslrt_exec *ex, const char *name)
 {
     for (; ex; ex = ex->outer) {
@@ -439,7 +439,7 @@ json_t *aslrtp_ex_select(aslrt_exec *ex, int idx, json_t *doc)
 
 /* ==== Frames and ops ==================================================== */
 
-/* ASL-REFERENCE §23: payloads over 256 KiB fail the state, unless the
+/* doc/behaviour.md §23: payloads over 256 KiB fail the state, unless the
  * configuration lifts the quota (payload_limit < 0). */
 #define PAYLOAD_LIMIT (256 * 1024)
 
@@ -475,7 +475,7 @@ json_t *aslrt_frame_finish(aslrt_frame *f)
     return out;
 }
 
-/* The execution ran past its TimeoutSeconds (ASL-REFERENCE §1). */
+/* The execution ran past its TimeoutSeconds (doc/behaviour.md §1). */
 int aslrtp_ex_timed_out(aslrt_exec *ex)
 {
     aslrt_error_set(&ex->error, "States.Timeout", NULL);
@@ -483,7 +483,7 @@ int aslrtp_ex_timed_out(aslrt_exec *ex)
     return 0;
 }
 
-/* The execution was stopped from outside (ASL-REFERENCE §20.4,
+/* The execution was stopped from outside (doc/behaviour.md §20.4,
  * ExecutionAborted). */
 int aslrtp_ex_aborted(aslrt_exec *ex)
 {
@@ -539,7 +539,7 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     return 1;
 }
 
-/* ASL-REFERENCE §6: an Assign's values are computed with the variables as
+/* doc/behaviour.md §6: an Assign's values are computed with the variables as
  * they were when the state was entered and become visible from the next
  * state on. */
 static void commit_assign(aslrt_exec *ex)
@@ -663,7 +663,7 @@ int aslrt_op_result_input(aslrt_exec *ex, aslrt_frame *f)
 }
 
 
-/* ---- JSONata mode (ASL-REFERENCE §5) ----------------------------------- */
+/* ---- JSONata mode (doc/behaviour.md §5) ----------------------------------- */
 
 /* This thread's JSONata context: one per execution (each branch and
  * iteration has its own), reset before every field. */
@@ -680,7 +680,7 @@ static jn_ctx *jn_context(aslrt_exec *ex)
 }
 
 /* Binds every variable in scope, the enclosing scopes' first so that the
- * inner ones win (ASL-REFERENCE §6). */
+ * inner ones win (doc/behaviour.md §6). */
 static void jn_bind_scope(jn_ctx *cx, const aslrt_exec *ex)
 {
     if (!ex)
@@ -910,7 +910,7 @@ char *aslrtp_quote_value(json_t *v)
     return aslrt_json_dumps(v);
 }
 
-/* ASL-REFERENCE §11: AWS caps a wait at 99999999 seconds. */
+/* doc/behaviour.md §11: AWS caps a wait at 99999999 seconds. */
 #define WAIT_MAX_SECONDS 99999999LL
 
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
@@ -1027,7 +1027,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             return 0;
         }
         json_decref(v);
-        /* Timestamp waits are truncated to whole seconds (ASL-REFERENCE §11). */
+        /* Timestamp waits are truncated to whole seconds (doc/behaviour.md §11). */
         long long target = (long long)sec * 1000;
         long long now = aslrtp_ex_clock_ms(ex);
         if (target - now > WAIT_MAX_SECONDS * 1000)
@@ -1048,7 +1048,7 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
     int vown = 0, oown = 0;
     json_t *v = aslrtp_ex_lookup(ex, ASLRTP_EFF(f), vp, &why, &vown);
     if (!v && c->op != ASLRT_CMP_IS_PRESENT) {
-        /* Only IsPresent tolerates a missing Variable (ASL-REFERENCE §10.2). */
+        /* Only IsPresent tolerates a missing Variable (doc/behaviour.md §10.2). */
         fail_path(ex, vp, why);
         return -1;
     }
@@ -1078,7 +1078,7 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
 int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f)
 {
     (void)f;
-    /* ASL-REFERENCE §10: the specification and the documentation name
+    /* doc/behaviour.md §10: the specification and the documentation name
      * States.NoChoiceMatched; that is what we raise. */
     char *d = aslrtp_strdupf("No Choice Rules matched and no Default was specified for state '%s'",
                              ex->state->name);

@@ -61,7 +61,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->hist = NULL;
     c->failed_event = ASLRTP_EV_NONE;
     /* Inline branches and iterations read the outer variables; distributed
-     * Map children run as executions of their own (ASL-REFERENCE §6). */
+     * Map children run as executions of their own (doc/behaviour.md §6). */
     c->outer = parent->state && parent->state->distributed ? NULL : parent;
     c->transitions = 0;
     c->child = 1;
@@ -184,7 +184,7 @@ static void run_item(void *ud, size_t i, int worker)
         graph = fn->graph;
         if (fn->selector != ASLRT_NONE) {
             /* ItemSelector sees the Map's input as $ and the item as
-             * $$.Map.Item (only here: ASL-REFERENCE §7). */
+             * $$.Map.Item (only here: doc/behaviour.md §7). */
             c->state = fn->parent->state;
             c->entered_ms = fn->parent->entered_ms;
             c->entered_event = fn->parent->entered_event;
@@ -213,7 +213,7 @@ static void run_item(void *ud, size_t i, int worker)
         in = json_incref(fn->input);
     }
     /* History event ids as AWS numbers them when the branches or
-     * iterations run one after another (ASL-REFERENCE §20.4): after the
+     * iterations run one after another (doc/behaviour.md §20.4): after the
      * state's *StateStarted and the events of those before.  A distributed
      * Map's children are executions of their own, whose events are not the
      * parent's (§24.10). */
@@ -285,7 +285,7 @@ static char *shift_event_id(const char *cause, long lo, long hi, long delta)
  * numbered on from the parent's count.  Items running at the same time
  * counted from the same place; here each gets its final ids (with one
  * worker they are the ids it counted), and the error the state reports
- * quotes the final id.  Each item is a chain of its own (ASL-REFERENCE
+ * quotes the final id.  Each item is a chain of its own (doc/behaviour.md
  * §24.10): a MapIterationStarted follows the last event of the item that
  * ran `workers` items earlier in the same slot, or the MapStateStarted. */
 static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
@@ -376,7 +376,7 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
         for (size_t i = 0; i < n; i++)
             json_decref(fn->results[i]);
         /* A branch's or iteration's error is the state's own (recorded on
-         * AWS: not States.BranchFailed, ASL-REFERENCE §13). */
+         * AWS: not States.BranchFailed, doc/behaviour.md §13). */
         aslrt_error_clear(&ex->error);
         ex->error = fn->error;
         ex->status = fn->status == ASLRT_SUCCEEDED ? ASLRT_FAILED : fn->status;
@@ -657,7 +657,7 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     if (!s->distributed)
         return map_state(ex, f, -1, -1);
     /* Distributed (recorded on AWS): MapStateStarted without a length, the
-     * tolerated failures (ASL-REFERENCE §15.3, both default to 0), then a
+     * tolerated failures (doc/behaviour.md §15.3, both default to 0), then a
      * Map Run that reads the items and runs the children; a failure from
      * then on fails the Map Run (MapRunFailed) and the state. */
     json_t *d = NULL;

@@ -1,6 +1,6 @@
 /*
  * history.c - the execution history, in the shape of AWS Step Functions'
- * GetExecutionHistory (ASL-REFERENCE §20).
+ * GetExecutionHistory (doc/behaviour.md §20).
  *
  * exec.c numbers the events of an execution whether or not anyone asked
  * for them, because AWS's causes quote those numbers ("entered at the event
@@ -158,7 +158,7 @@ void aslrtp_hist_resource(const char *arn, char **type, char **resource)
     /* arn:aws:states:::lambda:invoke -> lambda / invoke;
      * arn:aws:states:::aws-sdk:s3:getObject -> aws-sdk:s3 / getObject;
      * arn:aws:states:::states:startExecution.sync:2 -> states /
-     * startExecution.sync:2 (ASL-REFERENCE §20.3, recorded). */
+     * startExecution.sync:2 (doc/behaviour.md §20.3, recorded). */
     static const char integration[] = "arn:aws:states:::";
     const char *rest = arn ? arn : "";
     if (strncmp(rest, integration, sizeof integration - 1) == 0)

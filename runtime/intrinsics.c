@@ -81,7 +81,7 @@ struct aslrtp_intrinsic {
     size_t nargs;
 };
 
-/* The deepest nesting of calls AWS allows (ASL-REFERENCE §16): the outer
+/* The deepest nesting of calls AWS allows (doc/behaviour.md §16): the outer
  * call counts as level 1. */
 #define MAX_DEPTH 10
 

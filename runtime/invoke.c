@@ -101,7 +101,7 @@ static void http_date(long long ms, char *buf, size_t size)
 }
 
 /* Calls the function FunctionName names with Payload, and shapes the result
- * as the integration returns Lambda's Invoke response (ASL-REFERENCE
+ * as the integration returns Lambda's Invoke response (doc/behaviour.md
  * §21.1, recorded): ExecutedVersion, Payload, SdkHttpMetadata,
  * SdkResponseMetadata, StatusCode. */
 static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t **out,
@@ -226,7 +226,7 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
 
 /* ---- Task events -------------------------------------------------------- */
 
-/* A Task's events (ASL-REFERENCE §20.3): TaskScheduled ... TaskTimedOut
+/* A Task's events (doc/behaviour.md §20.3): TaskScheduled ... TaskTimedOut
  * for integrations, LambdaFunction* for a plain Lambda function ARN.  type
  * is a TASK_* event; error, cause and output go where the type has them. */
 static bool legacy_lambda(const aslrt_state *s)
@@ -307,7 +307,7 @@ typedef enum callback_end {
 
 /* Waits for the outcome of the callback task t, whose invocation started
  * at started_ms (execution clock) and has returned: TimeoutSeconds counts
- * from the start, HeartbeatSeconds from now on (ASL-REFERENCE §21.1). */
+ * from the start, HeartbeatSeconds from now on (doc/behaviour.md §21.1). */
 static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double timeout, bool capped,
                                    double heartbeat, long long started_ms, json_t **out,
                                    aslrt_error *err)
@@ -341,7 +341,7 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
     else {
         /* Recorded on AWS: States.Timeout without a Cause, for a missed
          * heartbeat too (which a States.HeartbeatTimeout retrier or
-         * catcher also matches, ASL-REFERENCE §17.1). */
+         * catcher also matches, doc/behaviour.md §17.1). */
         ex->heartbeat_expired = r == ASLRTP_CB_HEARTBEAT_TIMED_OUT;
         aslrtp_ex_fail_plain(ex, "States.Timeout", NULL);
     }
@@ -395,7 +395,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         }
         timeout = (double)t;
     }
-    /* ASL-REFERENCE §21.1: a request-response call has no heartbeats (they
+    /* doc/behaviour.md §21.1: a request-response call has no heartbeats (they
      * start once a callback task is waiting), so HeartbeatSeconds only has
      * to be valid here; its path must still resolve, as on AWS. */
     if (!s->jsonata && s->heartbeat_path != ASLRT_NONE) {

@@ -1,6 +1,6 @@
 /*
  * itemreader.c - the distributed Map's input and output: ItemReader,
- * ItemBatcher and ResultWriter (ASL-REFERENCE §15.3).
+ * ItemBatcher and ResultWriter (doc/behaviour.md §15.3).
  *
  * The model: S3 is a folder.  s3://BUCKET/KEY is the file ROOT/BUCKET/KEY,
  * a bucket is a directory of ROOT, and a listing is the files under the

@@ -23,7 +23,7 @@
  *    match, so `$.items[*]` on {} is [] (recorded on AWS).
  *  - Jackson's ArrayNode.get() answers null for an index out of range, so
  *    `$.a[5]` on a 2-element array is JSON null, not an error (third-party
- *    AWS measurement, ASL-REFERENCE §24; Jayway with that provider agrees).
+ *    AWS measurement, doc/behaviour.md §24; Jayway with that provider agrees).
  *  - Slices are Jayway's: [from:to], negative bounds counted from the end
  *    for [n:] and [:n]; a third (step) part is accepted and ignored, as
  *    Jayway's ArraySliceOperation ignores it.

@@ -140,7 +140,7 @@ typedef struct evalctx {
 
 static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e);
 
-/* Recorded on AWS (ASL-REFERENCE §4): a path of a template that matches
+/* Recorded on AWS (doc/behaviour.md §4): a path of a template that matches
  * nothing, directly or as an intrinsic's argument, is reported with the
  * path, the field and the input. */
 static char *not_found(const aslrtp_path *p, const char *field, json_t *input)

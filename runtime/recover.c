@@ -27,7 +27,7 @@
 /* ASL spec, "Error names": States.ALL matches every error, States.TaskFailed
  * every error but States.Timeout (AWS Developer Guide), other names only
  * themselves.  A missed heartbeat is a States.Timeout that
- * States.HeartbeatTimeout matches too (ASL-REFERENCE §17.1). */
+ * States.HeartbeatTimeout matches too (doc/behaviour.md §17.1). */
 static bool matches(const char *name, const char *const *errors, int n, bool heartbeat)
 {
     for (int i = 0; i < n; i++) {
@@ -57,7 +57,7 @@ static double uniform01(aslrt_exec *ex)
 int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
 {
     /* An execution that timed out ends; States.Runtime is neither retried
-     * nor caught, even by name (recorded on AWS, ASL-REFERENCE §17.1). */
+     * nor caught, even by name (recorded on AWS, doc/behaviour.md §17.1). */
     if (ex->status != ASLRT_FAILED)
         return ASLRT_UNCAUGHT;
     const char *name = ex->error.error ? ex->error.error : "";
@@ -133,7 +133,7 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
 {
     const aslrt_catcher *c = &ex->prog->m->catchers[ex->state->catcher + k];
     /* The state's own Assign does not apply, the catcher's does, over the
-     * error output (ASL-REFERENCE §6). */
+     * error output (doc/behaviour.md §6). */
     aslrtp_slot_set(&ex->pending, NULL);
     if (ex->state->jsonata) {
         /* JSONata: Assign and Output over $states.errorOutput; the output

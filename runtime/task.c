@@ -55,7 +55,7 @@
 #endif
 
 /* Step Functions' payload quota: a task result above it fails the state
- * with States.DataLimitExceeded (ASL-REFERENCE §17.1, §23). */
+ * with States.DataLimitExceeded (doc/behaviour.md §17.1, §23). */
 #define DATA_LIMIT 262144
 /* How much of a program's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
 #define STDOUT_EXCERPT 512

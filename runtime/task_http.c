@@ -23,7 +23,7 @@
  *    base class AWSLambdaException, and Step Functions reports the class as
  *    "Lambda.<class>" with the SDK's message as the Cause
  *    "<message> (Service: AWSLambda; Status Code: 404; Error Code: ...;
- *    Request ID: ...; Proxy: null)" (ASL-REFERENCE §17.1);
+ *    Request ID: ...; Proxy: null)" (doc/behaviour.md §17.1);
  *  - no HTTP answer at all (connection refused, unknown host, TLS failure,
  *    bytes that are not HTTP): the SDK's SdkClientException, so
  *    Lambda.SdkClientException with the Cause "Unable to execute HTTP

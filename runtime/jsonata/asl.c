@@ -1,5 +1,5 @@
 /*
- * asl.c - JSONata inside Amazon States Language (ASL-REFERENCE §5):
+ * asl.c - JSONata inside Amazon States Language (doc/behaviour.md §5):
  * fields whose "{% %}" strings are expressions, AWS's wording of their
  * failures, and the functions Step Functions adds to JSONata.
  *
@@ -202,7 +202,7 @@ char *aslrtp_jfield_type_error(const aslrtp_jfield *f, const char *expected, con
     return d;
 }
 
-/* ==== Step Functions' own JSONata functions (ASL-REFERENCE §5) ========== */
+/* ==== Step Functions' own JSONata functions (doc/behaviour.md §5) ========== */
 
 /* "Integer parameters of these functions are truncated." */
 static long long trunc_arg(const jn_value *v)
@@ -289,7 +289,7 @@ static jn_value *fn_hash(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 }
 
 /* $random(seed): java.util.Random(seed).nextDouble(), as AWS computes it
- * (ASL-REFERENCE §5: $random(42) = 0.7275636800328681). */
+ * (doc/behaviour.md §5: $random(42) = 0.7275636800328681). */
 static jn_value *fn_random(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;

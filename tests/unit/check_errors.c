@@ -265,7 +265,7 @@ END_TEST
 
 START_TEST(data_limit_exceeded_caught_by_all)
 {
-    /* Recorded on AWS (ASL-REFERENCE §24): a lone States.ALL catcher takes
+    /* Recorded on AWS (doc/behaviour.md §24): a lone States.ALL catcher takes
      * States.DataLimitExceeded. */
     const char *def =
         "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","

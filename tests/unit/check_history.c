@@ -2,7 +2,7 @@
  * check_history.c - the execution history (runtime/history.c and the
  * events exec.c records): definitions compiled in memory (TinyCC), run
  * with a history callback, and their events compared with the sequences
- * recorded on AWS (ASL-REFERENCE §20.4).
+ * recorded on AWS (doc/behaviour.md §20.4).
  */
 #include "config.h"
 
@@ -260,7 +260,7 @@ START_TEST(test_parallel)
     check_types(&r, "ExecutionStarted ParallelStateEntered ParallelStateStarted "
                     "PassStateEntered PassStateExited PassStateEntered PassStateExited "
                     "ParallelStateSucceeded ParallelStateExited ExecutionSucceeded");
-    /* each branch is a chain from ParallelStateStarted (ASL-REFERENCE §24.10) */
+    /* each branch is a chain from ParallelStateStarted (doc/behaviour.md §24.10) */
     static const long prev[] = {0, 0, 2, 3, 4, 3, 6, 7, 7, 9};
     for (size_t i = 0; i < sizeof prev / sizeof *prev; i++)
         check_event(&r, i, prev[i]);

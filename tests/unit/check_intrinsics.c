@@ -4,7 +4,7 @@
  * function's results and run-time errors.
  *
  * The first table is every deterministic intrinsic case of the AWS-recorded
- * corpus (shared/conformance/localstack, the intrinsic_functions tests: a
+ * corpus (tests/conformance/localstack, the intrinsic_functions tests: a
  * Pass state whose Parameters hold one "FunctionResult.$"), copied
  * expression, input and recorded result.  The other expectations come from AWS behaviour
  * measured by third parties (cited where used) or from the Java library

@@ -5,7 +5,7 @@
  * root directory.
  *
  * Objects and expected items marked "corpus" are the ones AWS recorded in
- * /work/shared/conformance/localstack/cases (test_base_scenarios.py,
+ * tests/conformance/localstack/cases (test_base_scenarios.py,
  * test_assign_reference_variables.py): the aws_setup put_object bodies and
  * the Map outputs AWS returned.
  */

@@ -339,7 +339,7 @@ START_TEST(operators)
     CHECK_RUN("1 ? 'y' : 'n'", NULL, "\"y\"");
     CHECK_RUN("[] ? 'y' : 'n'", NULL, "\"n\"");
     /* ?: and ?? are jsonata-js 2.1's: 2.0.6, which AWS runs, rejects them
-     * (ASL-REFERENCE §5) */
+     * (doc/behaviour.md §5) */
     CHECK_RUN("b ?: 5", "{\"a\":1,\"b\":0}", "ERR S0211 :");
     CHECK_RUN("c ?? 7", "{\"c\":null}", "ERR S0211 ?");
     CHECK_RUN("'a' + 1", NULL, "ERR T2001 +");

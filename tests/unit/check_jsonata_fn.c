@@ -5,7 +5,7 @@
  * regular expression API, and the errors with their messages.
  *
  * The expectations are those of jsonata-js 2.0.6: most rows are cases of
- * its test suite (shared/conformance/jsonata, the group named in the
+ * its test suite (tests/jsonata/suite, the group named in the
  * comment), the others are JavaScript's own results for the edge they
  * name (String.prototype.split, toFixed, encodeURI, Buffer, ...).
  */

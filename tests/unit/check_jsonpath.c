@@ -3,7 +3,7 @@
  * reference paths, evaluating them with Jayway's semantics and messages,
  * and ResultPath's set-at-path with copy-on-write.
  *
- * Values marked "corpus" were recorded on AWS (shared/conformance); the
+ * Values marked "corpus" were recorded on AWS (tests/conformance/localstack); the
  * other expectations follow Jayway JsonPath with its Jackson node provider,
  * which is what AWS runs.
  */
