@@ -41,7 +41,8 @@ static const char *dir_from_env(const char *var, const char *fallback)
     return v && *v ? v : fallback;
 }
 
-static int run(char *const argv[], char **err)
+/* Runs argv in the directory dir (NULL: this one) and waits for it. */
+static int run(const char *dir, char *const argv[], char **err)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -49,6 +50,10 @@ static int run(char *const argv[], char **err)
         return -1;
     }
     if (pid == 0) {
+        if (dir && chdir(dir) != 0) {
+            fprintf(stderr, "aslc: cannot enter '%s': %s\n", dir, strerror(errno));
+            _exit(127);
+        }
         execvp(argv[0], argv);
         fprintf(stderr, "aslc: cannot run '%s': %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -62,10 +67,25 @@ static int run(char *const argv[], char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-bool asl_build_link(const char *cc, const char *const *args, const char *output, char **err)
+/* path as seen from another directory: absolute if it is not (into buf). */
+static const char *absolute(const char *path, char *buf, size_t size)
 {
-    const char *lib = dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR);
-    char archive[4200];
+    char cwd[4096];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return path;
+    snprintf(buf, size, "%s/%s", cwd, path);
+    return buf;
+}
+
+/* asl_build_link, with the compiler run in dir (NULL: here). */
+static bool link_in(const char *dir, const char *cc, const char *const *args,
+                    const char *output, char **err)
+{
+    char libbuf[4200], outbuf[8400];
+    const char *lib = absolute(dir_from_env("ASLC_LIB_DIR", ASLC_LIBDIR), libbuf, sizeof libbuf);
+    if (dir)
+        output = absolute(output, outbuf, sizeof outbuf);
+    char archive[4300];
     snprintf(archive, sizeof archive, "%s/libaslrt.a", lib);
     if (access(archive, R_OK) != 0) {
         *err = aslrtp_malloc(strlen(archive) + 128);
@@ -107,7 +127,7 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     argv[n++] = "-lpthread";
     argv[n++] = "-lm";
     argv[n] = NULL;
-    int rc = run((char *const *)argv, err);
+    int rc = run(dir, (char *const *)argv, err);
     if (rc > 0) {
         *err = aslrtp_malloc(256 + strlen(cc));
         sprintf(*err, "'%s' failed with status %d", cc, rc);
@@ -115,11 +135,17 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
     return rc == 0;
 }
 
+bool asl_build_link(const char *cc, const char *const *args, const char *output, char **err)
+{
+    return link_in(NULL, cc, args, output, err);
+}
+
 /* Writes the generated C to workflow.c in a fresh temporary directory,
- * compiles and links it, and removes both.  The file's name is the same on
- * every build, because the compiler records it in the executable (the
- * symbol table's FILE entry): a random name would make two builds of one
- * definition differ. */
+ * compiles and links it there, and removes both.  The compiler runs in
+ * that directory and is given the name "workflow.c", the same on every
+ * build, because it records the name in the executable (the symbol
+ * table's FILE entry, and AddressSanitizer's descriptors of globals): a
+ * temporary path would make two builds of one definition differ. */
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err)
 {
@@ -140,8 +166,10 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
         rmdir(dir);
         return false;
     }
-    const char *inc = dir_from_env("ASLC_INCLUDE_DIR", ASLC_INCLUDEDIR);
-    char incflag[4200];
+    char incbuf[4200];
+    const char *inc = absolute(dir_from_env("ASLC_INCLUDE_DIR", ASLC_INCLUDEDIR), incbuf,
+                               sizeof incbuf);
+    char incflag[4300];
     snprintf(incflag, sizeof incflag, "-I%s", inc);
     /* The generated code is glue between runtime calls: its optimisation
      * level changes little at run time (bench/README.md), much at build
@@ -150,25 +178,21 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     int n = 0;
     args[n++] = "-std=c11";
     args[n++] = optflag ? optflag : "-O2";
-    /* Debugging information names the source file and the directory the
-     * compiler ran in; gcc and clang write both as "." instead, so that -g
+    /* Debugging information names the directory the compiler ran in, the
+     * temporary one; gcc and clang write it as "." instead, so that -g
      * builds do not differ by directory either. */
-    char mapdir[sizeof dir + 32], mapcwd[4200 + 32], cwd[4200];
+    char mapdir[sizeof dir + 32];
     if (debug) {
         args[n++] = "-g";
         if (!strstr(cc, "tcc")) {
             snprintf(mapdir, sizeof mapdir, "-fdebug-prefix-map=%s=.", dir);
             args[n++] = mapdir;
-            if (getcwd(cwd, sizeof cwd)) {
-                snprintf(mapcwd, sizeof mapcwd, "-fdebug-prefix-map=%s=.", cwd);
-                args[n++] = mapcwd;
-            }
         }
     }
     args[n++] = incflag;
-    args[n++] = tmpl;
+    args[n++] = "workflow.c";
     args[n] = NULL;
-    bool ok = asl_build_link(cc, args, output, err);
+    bool ok = link_in(dir, cc, args, output, err);
     unlink(tmpl);
     rmdir(dir);
     return ok;
