@@ -549,10 +549,8 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
 
 /* ==== text.c: the text of Causes ======================================= */
 
-/* Byte length of the UTF-8 character that starts with c (1 for a stray
- * byte). */
-size_t aslrtp_utf8_len(unsigned char c);
-/* Appends n bytes of s as valid UTF-8 (bad bytes become U+FFFD). */
+/* Appends n bytes of s as valid UTF-8 (each bad byte and NUL becomes
+ * U+FFFD). */
 void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n);
 /* s without leading and trailing blanks; *n is its length in and out. */
 const char *aslrtp_text_trim(const char *s, size_t *n);

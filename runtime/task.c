@@ -87,11 +87,7 @@ struct aslrt_bindings {
 
 aslrt_bindings *aslrt_bindings_create(void)
 {
-    aslrt_bindings *b = calloc(1, sizeof *b);
-    if (!b) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    aslrt_bindings *b = aslrtp_calloc(1, sizeof *b);
     return b;
 }
 
@@ -128,11 +124,7 @@ static void push(aslrt_bindings *b, const binding *h)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 8;
-        binding *v = realloc(b->v, cap * sizeof *v);
-        if (!v) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
+        binding *v = aslrtp_realloc(b->v, cap * sizeof *v);
         b->v = v;
         b->cap = cap;
     }
@@ -144,11 +136,7 @@ static char **copy_argv(const char *const *argv)
     size_t n = 0;
     while (argv[n])
         n++;
-    char **v = calloc(n + 1, sizeof *v);
-    if (!v) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    char **v = aslrtp_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = aslrtp_strdup(argv[i]);
     return v;
@@ -189,12 +177,10 @@ static int glob_match(const char *p, const char *s)
             star = p++;
             resume = s;
         } else if (*p == '?') {
-            size_t n = aslrtp_utf8_len((unsigned char)*s);
-            while (n > 1 && s[1] && ((unsigned char)s[1] & 0xC0) == 0x80) {
-                s++;
-                n--;
-            }
-            s++;
+            /* one character; the string's NUL ends a cut sequence */
+            size_t n;
+            aslrtp_utf8_decode(s, 4, 0, &n);
+            s += n;
             p++;
         } else if (*p == *s) {
             p++;
@@ -302,7 +288,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
 
     if (o->timed_out) {
         /* AWS gives States.Timeout without a Cause. */
-        aslrt_error_set(err, "States.Timeout", NULL);
+        aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
         return 0;
     }
 
@@ -315,7 +301,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
             char *cause = aslrtp_strdupf(
                 "The state/task '%s' returned a result with a size exceeding "
                 "the maximum number of bytes service limit.", resource);
-            aslrt_error_set(err, "States.DataLimitExceeded", cause);
+            aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
             free(cause);
             return 0;
         }
@@ -560,11 +546,7 @@ static int load_fail(loader *ld, const char *key, const char *member, int index,
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n > 0) {
-        char *text = malloc((size_t)n + 1);
-        if (!text) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
+        char *text = aslrtp_malloc((size_t)n + 1);
         va_start(ap, fmt);
         vsnprintf(text, (size_t)n + 1, fmt, ap);
         va_end(ap);
@@ -669,11 +651,7 @@ static void loader_push(loader *ld, const binding *h)
 {
     if (ld->n == ld->cap) {
         size_t cap = ld->cap ? 2 * ld->cap : 8;
-        binding *v = realloc(ld->v, cap * sizeof *v);
-        if (!v) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
+        binding *v = aslrtp_realloc(ld->v, cap * sizeof *v);
         ld->v = v;
         ld->cap = cap;
     }
@@ -754,11 +732,7 @@ static int load_python(loader *ld, const char *key, json_t *obj)
     }
 
     binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_PYTHON, .cwd = cwd };
-    h.argv = calloc(5, sizeof *h.argv);
-    if (!h.argv) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    h.argv = aslrtp_calloc(5, sizeof *h.argv);
     h.argv[0] = interpreter;
     h.argv[1] = adapter;
     h.argv[2] = pyfile;
@@ -782,11 +756,7 @@ static int load_program(loader *ld, const char *key, json_t *obj)
         return load_fail(ld, key, "program", -1, "the program is missing "
                          "(an empty array)");
 
-    char **argv = calloc(argc + 1, sizeof *argv);
-    if (!argv) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    char **argv = aslrtp_calloc(argc + 1, sizeof *argv);
     for (size_t i = 0; i < argc; i++) {
         json_t *a = json_is_array(prog) ? json_array_get(prog, i) : prog;
         int index = json_is_array(prog) ? (int)i : -1;

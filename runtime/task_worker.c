@@ -131,12 +131,6 @@ typedef struct call {
     int cancelled;
 } call;
 
-static void out_of_memory(void)
-{
-    fputs("aslrt: out of memory\n", stderr);
-    abort();
-}
-
 /* How a handler is named in causes (the same wording as task.c). */
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
@@ -182,9 +176,7 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
     int rc = aslrtp_proc_start(argv, w->cwd, &io);
     if (rc != 0)
         return rc;
-    proc *p = calloc(1, sizeof *p);
-    if (!p)
-        out_of_memory();
+    proc *p = aslrtp_calloc(1, sizeof *p);
     p->io = io;
     *pp = p;
     return 0;
@@ -377,42 +369,6 @@ static const char *scan_response(const char *s, size_t n, span *id, span *result
     }
 }
 
-/* Decodes standard base64 (with '=' padding).  Returns 0 on bad input. */
-static int base64_decode(const char *s, size_t n, aslrtp_buf *out)
-{
-    if (n % 4)
-        return 0;
-    for (size_t i = 0; i < n; i += 4) {
-        unsigned v = 0;
-        int pad = 0;
-        for (int j = 0; j < 4; j++) {
-            char ch = s[i + j];
-            unsigned d;
-            if (ch >= 'A' && ch <= 'Z')
-                d = (unsigned)(ch - 'A');
-            else if (ch >= 'a' && ch <= 'z')
-                d = (unsigned)(ch - 'a') + 26;
-            else if (ch >= '0' && ch <= '9')
-                d = (unsigned)(ch - '0') + 52;
-            else if (ch == '+')
-                d = 62;
-            else if (ch == '/')
-                d = 63;
-            else if (ch == '=' && i + 4 == n && j >= 2) {
-                d = 0;
-                pad++;
-            } else
-                return 0;
-            if (pad && ch != '=')
-                return 0;
-            v = v << 6 | d;
-        }
-        char bytes[3] = { (char)(v >> 16), (char)(v >> 8 & 0xFF), (char)(v & 0xFF) };
-        aslrtp_buf_add(out, bytes, (size_t)(3 - pad));
-    }
-    return 1;
-}
-
 /* ==== From an exchange to a result or an error ========================== */
 
 /* The handler returned text (total bytes, of which text holds all but
@@ -424,7 +380,7 @@ static int map_success(const aslrtp_worker *w, const char *resource, const char 
         char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
                                      "exceeding the maximum number of bytes service "
                                      "limit.", resource);
-        aslrt_error_set(err, "States.DataLimitExceeded", cause);
+        aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
         free(cause);
         return 0;
     }
@@ -555,20 +511,20 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
     }
     if (sout.seen) {
         json_t *s = aslrtp_json_loads(sout.s, sout.n, NULL);
-        aslrtp_buf bytes = { 0 };
-        int ok = json_is_string(s) &&
-                 base64_decode(json_string_value(s), json_string_length(s), &bytes);
+        size_t len = 0;
+        char *bytes = json_is_string(s) ? aslrtp_base64_decode(json_string_value(s),
+                                                               json_string_length(s), 0, &len)
+                                        : NULL;
         json_decref(s);
-        if (!ok) {
-            free(bytes.data);
+        if (!bytes) {
             *broken = 1;
             protocol_error(w, resource, id, "\"output_base64\" is not a base64 string", c,
                            err);
             return 0;
         }
-        *raw_len = bytes.len;
-        ok = map_success(w, resource, bytes.data, bytes.len, bytes.len, out, err);
-        free(bytes.data);
+        *raw_len = len;
+        int ok = map_success(w, resource, bytes, len, len, out, err);
+        free(bytes);
         return ok;
     }
 
@@ -607,10 +563,8 @@ aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, in
         n++;
     if (n == 0 || (python && n < 4))
         return NULL;
-    aslrtp_worker *w = calloc(1, sizeof *w);
-    char **v = calloc(n + 1, sizeof *v);
-    if (!w || !v)
-        out_of_memory();
+    aslrtp_worker *w = aslrtp_calloc(1, sizeof *w);
+    char **v = aslrtp_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = aslrtp_strdup(argv[i]);
     w->argv = v;
@@ -646,9 +600,7 @@ static void give_back(aslrtp_worker *w, const char *resource, proc *p)
     while (pl && strcmp(pl->resource, resource) != 0)
         pl = pl->next;
     if (!pl) {
-        pl = calloc(1, sizeof *pl);
-        if (!pl)
-            out_of_memory();
+        pl = aslrtp_calloc(1, sizeof *pl);
         pl->resource = aslrtp_strdup(resource);
         pl->next = w->pools;
         w->pools = pl;
@@ -715,7 +667,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
                                                "iteration was cancelled");
     } else if (c.timed_out) {
         broken = 1;
-        aslrt_error_set(err, "States.Timeout", NULL);   /* AWS gives no Cause */
+        aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);   /* AWS gives no Cause */
     } else if (c.have_line) {
         ok = map_response(w, resource, id, compact, &c, &len, out, err, &broken);
     } else {

@@ -11,7 +11,7 @@
  * bytes, kept the same way however the pipe cut them.  errno values and
  * signals are named here too, in the words Lambda uses.  This file sits at
  * the bottom of the handler layers (task.c, task_worker.c, task_http.c,
- * proc.c) and calls only util.c.
+ * proc.c) and calls only util.c and utf8.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,45 +20,12 @@
 
 #include "aslrt_private.h"
 
-/* Byte length of the UTF-8 character that starts with c (1 for a stray
- * byte or a continuation byte). */
-size_t aslrtp_utf8_len(unsigned char c)
-{
-    if (c >= 0xF0 && c <= 0xF4)
-        return 4;
-    if (c >= 0xE0)
-        return c <= 0xEF ? 3 : 1;
-    if (c >= 0xC2)
-        return 2;
-    return 1;
-}
-
 /* Appends s[0..n) as valid UTF-8: a Cause ends up inside JSON, and jansson
- * refuses a string that is not UTF-8.  Bad bytes and NULs become U+FFFD. */
+ * refuses a string that is not UTF-8.  Each bad byte and each NUL becomes
+ * one U+FFFD (utf8.c says what is bad). */
 void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : aslrtp_utf8_len(c);
-        int ok = c != 0 && (c < 0x80 || len > 1) && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
-        if (ok && len >= 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            /* overlong forms, surrogates, beyond U+10FFFF */
-            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
-                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
-                ok = 0;
-        }
-        if (!ok) {
-            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
-            i++;
-            continue;
-        }
-        aslrtp_buf_add(b, s + i, len);
-        i += len;
-    }
+    aslrtp_utf8_add_clean(b, s, n, ASLRTP_UTF8_PER_BYTE | ASLRTP_UTF8_NO_NUL);
 }
 
 static int is_space(char c)
@@ -88,10 +55,7 @@ void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
         aslrtp_text_add(b, s, n);
         return;
     }
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    aslrtp_text_add(b, s, k);
+    aslrtp_text_add(b, s, aslrtp_utf8_floor(s, max));
     aslrtp_buf_adds(b, "...");
 }
 
