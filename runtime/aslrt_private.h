@@ -566,6 +566,29 @@ void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 /* Appends "\nstderr: " and the last ASLRTP_STDERR_TAIL bytes of tail, the
  * same whatever reads the pipe cut them into; nothing if it is blank. */
 void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut);
+/* Step Functions' payload quota: a task result above it fails the state
+ * with States.DataLimitExceeded (doc/behaviour.md §17.1, §23). */
+#define ASLRTP_DATA_LIMIT 262144
+/* How much of a handler's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
+#define ASLRTP_STDOUT_EXCERPT 512
+/* Sets err to States.DataLimitExceeded for a result of resource over the
+ * quota, with AWS's Cause. */
+void aslrtp_data_limit_error(aslrt_error *err, const char *resource);
+/* How a handler is named in Causes: "program 'P'", or for Python (argv:
+ * interpreter, adapter, file, function) "Python handler 'F' in 'FILE'". */
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python);
+/* What a handler that succeeded printed (text[0..len) kept of total bytes)
+ * as a result: null when blank, else JSON.  Returns 0 with err set
+ * (States.DataLimitExceeded over the quota, Lambda.Unknown when not JSON). */
+int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+                          const char *text, size_t len, size_t total, json_t **out,
+                          aslrt_error *err);
+/* Sets err to Lambda.Unknown for a handler process that died or failed
+ * without saying why (wait status): Lambda's "Runtime exited with error",
+ * the handler, its stderr tail and an excerpt of its stdout out[0..len). */
+void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+                            const aslrtp_buf *tail, int cut, const char *out, size_t len,
+                            aslrt_error *err);
 /* strerror_r: the text of errno value e. */
 const char *aslrtp_errstr(int e, char *buf, size_t size);
 /* Go's name of a signal, as Lambda reports it ("segmentation fault"), or

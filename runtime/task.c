@@ -54,12 +54,6 @@
 #define ASLC_PKGDATADIR "/usr/local/share/aslc"
 #endif
 
-/* Step Functions' payload quota: a task result above it fails the state
- * with States.DataLimitExceeded (doc/behaviour.md §17.1, §23). */
-#define DATA_LIMIT 262144
-/* How much of a program's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
-#define STDOUT_EXCERPT 512
-
 #define BINDINGS_ERROR "aslc.BindingsError"
 #define HANDLER_FAILED "aslc.HandlerFailed"
 
@@ -211,10 +205,7 @@ static const binding *lookup(const aslrt_bindings *b, const char *resource)
  * its function. */
 static void add_handler_name(aslrtp_buf *b, const binding *h)
 {
-    if (h->kind == KIND_PYTHON)
-        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", h->argv[3], h->argv[2]);
-    else
-        aslrtp_buf_addf(b, "program '%s'", h->argv[0]);
+    aslrtp_handler_name(b, h->argv, h->kind == KIND_PYTHON);
 }
 
 /* ==== Running a program ================================================= */
@@ -224,13 +215,13 @@ typedef struct outcome {
     int status;                 /* waitpid status */
     int timed_out;
     int cancelled;              /* stopped because *cancel became non-zero */
-    aslrtp_buf out;             /* stdout: the first DATA_LIMIT + 1 bytes */
+    aslrtp_buf out;             /* stdout: the first ASLRTP_DATA_LIMIT + 1 bytes */
     size_t out_total;           /* every byte written to stdout */
     aslrtp_buf err;             /* stderr: its tail (aslrtp_tail_keep) */
     int err_cut;                /* stderr began before what err holds */
 } outcome;
 
-/* Keeps the first DATA_LIMIT + 1 bytes of stdout: enough to know that a
+/* Keeps the first ASLRTP_DATA_LIMIT + 1 bytes of stdout: enough to know that a
  * result is over the quota, without holding a runaway program's output.
  * stderr passes through to ours, its tail kept for the Cause of a crash. */
 static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
@@ -241,8 +232,8 @@ static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
         return;
     }
     o->out_total += n;
-    if (o->out.len <= DATA_LIMIT) {
-        size_t room = DATA_LIMIT + 1 - o->out.len;
+    if (o->out.len <= ASLRTP_DATA_LIMIT) {
+        size_t room = ASLRTP_DATA_LIMIT + 1 - o->out.len;
         aslrtp_buf_add(&o->out, s, n < room ? n : room);
     }
 }
@@ -284,8 +275,6 @@ static int reserializes_errors(const char *resource)
 static int map_outcome(const binding *h, const char *resource, int compact, outcome *o,
                        json_t **out, aslrt_error *err)
 {
-    char sbuf[32];
-
     if (o->timed_out) {
         /* AWS gives States.Timeout without a Cause. */
         aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
@@ -296,34 +285,9 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
-    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0) {
-        if (o->out_total > DATA_LIMIT) {
-            char *cause = aslrtp_strdupf(
-                "The state/task '%s' returned a result with a size exceeding "
-                "the maximum number of bytes service limit.", resource);
-            aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
-            free(cause);
-            return 0;
-        }
-        if (n == 0) {
-            *out = json_null();     /* a handler that returns nothing */
-            return 1;
-        }
-        json_error_t je;
-        json_t *v = aslrtp_json_loads(text, n, &je);
-        if (v) {
-            *out = v;
-            return 1;
-        }
-        aslrtp_buf b = { 0 };
-        add_handler_name(&b, h);
-        aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
-                        "(%s, at line %d column %d): ",
-                        resource, je.text, je.line, je.column);
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-        aslrtp_fail_with(err, "Lambda.Unknown", &b);
-        return 0;
-    }
+    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0)
+        return aslrtp_handler_result(h->argv, h->kind == KIND_PYTHON, resource, o->out.data,
+                                     o->out.len, o->out_total, out, err);
 
     /* A function error: Error is its errorType, Cause its text. */
     json_t *v = n && complete ? aslrtp_json_loads(text, n, NULL) : NULL;
@@ -345,27 +309,8 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     /* Unhandled: the program died or failed without saying why.  Lambda
      * reports its runtime's death as "Runtime exited with error: ...", and
      * Step Functions reports unhandled Lambda failures as Lambda.Unknown. */
-    aslrtp_buf b = { 0 };
-    aslrtp_buf_adds(&b, "Runtime exited with error: ");
-    if (WIFSIGNALED(o->status)) {
-        aslrtp_buf_addf(&b, "signal: %s",
-                        aslrtp_signal_name(WTERMSIG(o->status), sbuf, sizeof sbuf));
-#ifdef WCOREDUMP
-        if (WCOREDUMP(o->status))
-            aslrtp_buf_adds(&b, " (core dumped)");
-#endif
-    } else {
-        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(o->status));
-    }
-    aslrtp_buf_adds(&b, " (");
-    add_handler_name(&b, h);
-    aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    aslrtp_tail_add(&b, &o->err, o->err_cut);
-    if (n) {
-        aslrtp_buf_adds(&b, "\nstdout: ");
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-    }
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_handler_crashed(h->argv, h->kind == KIND_PYTHON, resource, o->status, &o->err,
+                           o->err_cut, o->out.data, o->out.len, err);
     return 0;
 }
 

@@ -78,9 +78,6 @@
 
 #include <curl/curl.h>
 
-/* Step Functions' payload quota: a larger result fails the state with
- * States.DataLimitExceeded (as task.c's DATA_LIMIT). */
-#define DATA_LIMIT 262144
 /* How much of a body that is not JSON a Cause quotes. */
 #define EXCERPT 512
 /* Idle handles kept per binding. */
@@ -436,7 +433,7 @@ static void conn_give(aslrtp_http *h, conn *c)
 
 /* What the response gave. */
 typedef struct response {
-    aslrtp_buf body;            /* at most DATA_LIMIT bytes */
+    aslrtp_buf body;            /* at most ASLRTP_DATA_LIMIT bytes */
     int over;                   /* the body was longer: the transfer stopped */
     char *function_error;       /* X-Amz-Function-Error */
     char *version;              /* X-Amz-Executed-Version */
@@ -461,7 +458,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     response *r = ud;
     size_t len = size * n;
-    if (r->body.len + len > DATA_LIMIT) {
+    if (r->body.len + len > ASLRTP_DATA_LIMIT) {
         r->over = 1;
         return 0;               /* stops the transfer: CURLE_WRITE_ERROR */
     }
@@ -908,11 +905,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
         /* AWS gives States.Timeout without a Cause. */
         aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
     } else if (r.over && status / 100 == 2 && !fn_error) {
-        char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
-                                     "exceeding the maximum number of bytes service limit.",
-                                     resource);
-        aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
-        free(cause);
+        aslrtp_data_limit_error(err, resource);
     } else if ((res != CURLE_OK && !r.over) || merr != CURLM_OK) {
         aslrtp_buf b = { 0 };
         aslrtp_buf_adds(&b, "Unable to execute HTTP request: ");

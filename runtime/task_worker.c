@@ -82,12 +82,9 @@
 
 #include "aslrt_private.h"
 
-/* As in task.c: the payload quota, and how much output a Cause quotes. */
-#define DATA_LIMIT 262144
-#define STDOUT_EXCERPT 512
 /* How much of one response line is kept: a result at the quota, base64
  * and the envelope fit; beyond it bytes are only counted. */
-#define LINE_KEEP (2 * DATA_LIMIT)
+#define LINE_KEEP (2 * ASLRTP_DATA_LIMIT)
 /* How long workers get to exit once their stdin is closed. */
 #define GRACE_MS 1000
 
@@ -131,13 +128,10 @@ typedef struct call {
     int cancelled;
 } call;
 
-/* How a handler is named in causes (the same wording as task.c). */
+/* How a handler is named in causes (text.c: the same wording as task.c). */
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
-    if (w->python)
-        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", w->argv[3], w->argv[2]);
-    else
-        aslrtp_buf_addf(b, "program '%s'", w->argv[0]);
+    aslrtp_handler_name(b, w->argv, w->python);
 }
 
 /* ==== Processes ========================================================= */
@@ -376,33 +370,7 @@ static const char *scan_response(const char *s, size_t n, span *id, span *result
 static int map_success(const aslrtp_worker *w, const char *resource, const char *text,
                        size_t len, size_t total, json_t **out, aslrt_error *err)
 {
-    if (total > DATA_LIMIT) {
-        char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
-                                     "exceeding the maximum number of bytes service "
-                                     "limit.", resource);
-        aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
-        free(cause);
-        return 0;
-    }
-    size_t n = len;
-    const char *t = aslrtp_text_trim(text ? text : "", &n);
-    if (n == 0) {
-        *out = json_null();
-        return 1;
-    }
-    json_error_t je;
-    json_t *v = aslrtp_json_loads(t, n, &je);
-    if (v) {
-        *out = v;
-        return 1;
-    }
-    aslrtp_buf b = { 0 };
-    add_handler_name(&b, w);
-    aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
-                    "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
-    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
-    return 0;
+    return aslrtp_handler_result(w->argv, w->python, resource, text, len, total, out, err);
 }
 
 /* The worker broke the protocol: Lambda.Unknown, saying how. */
@@ -418,7 +386,7 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
                     "{\"id\": %llu, \"error\": {...}}): ", resource, id, why, id, id);
     size_t n = c->line.len;
     const char *t = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
-    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
+    aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
     aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
@@ -426,29 +394,8 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
 static void crashed(const aslrtp_worker *w, const char *resource, int status,
                     const call *c, aslrt_error *err)
 {
-    char sbuf[32];
-    aslrtp_buf b = { 0 };
-    aslrtp_buf_adds(&b, "Runtime exited with error: ");
-    if (WIFSIGNALED(status)) {
-        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
-#ifdef WCOREDUMP
-        if (WCOREDUMP(status))
-            aslrtp_buf_adds(&b, " (core dumped)");
-#endif
-    } else {
-        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
-    }
-    aslrtp_buf_adds(&b, " (");
-    add_handler_name(&b, w);
-    aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    aslrtp_tail_add(&b, &c->err, c->err_cut);
-    size_t n = c->line.len;
-    const char *text = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
-    if (n) {
-        aslrtp_buf_adds(&b, "\nstdout: ");
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-    }
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_handler_crashed(w->argv, w->python, resource, status, &c->err, c->err_cut,
+                           c->line.data, c->line.len, err);
 }
 
 /* Reads the response line.  Returns 1 for a result, 0 for an error, and

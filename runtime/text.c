@@ -8,15 +8,20 @@
  * stderr, a response body, a path, a library's message) goes through
  * aslrtp_text_add, which replaces bad bytes with U+FFFD; excerpts are cut at
  * a character boundary; stderr is quoted by its last ASLRTP_STDERR_TAIL
- * bytes, kept the same way however the pipe cut them.  errno values and
- * signals are named here too, in the words Lambda uses.  This file sits at
+ * bytes, kept the same way however the pipe cut them.  What a handler
+ * (a program, a Python function, a persistent worker) printed becomes a
+ * result or a Cause here too, in the words Lambda uses: the payload quota,
+ * output that is not JSON, a process that crashed, with the handler named
+ * the same way whichever layer ran it.  errno values and signals are named
+ * here as well.  This file sits at
  * the bottom of the handler layers (task.c, task_worker.c, task_http.c,
- * proc.c) and calls only util.c and utf8.c.
+ * proc.c) and calls only util.c, utf8.c and json.c.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "aslrt_private.h"
 
@@ -111,6 +116,84 @@ void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut)
     }
     aslrtp_text_add(b, s, n);
 }
+
+/* ==== What a handler printed ========================================== */
+
+void aslrtp_data_limit_error(aslrt_error *err, const char *resource)
+{
+    char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
+                                 "the maximum number of bytes service limit.", resource);
+    aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
+    free(cause);
+}
+
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python)
+{
+    if (python)
+        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", argv[3], argv[2]);
+    else
+        aslrtp_buf_addf(b, "program '%s'", argv[0]);
+}
+
+int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+                          const char *text, size_t len, size_t total, json_t **out,
+                          aslrt_error *err)
+{
+    if (total > ASLRTP_DATA_LIMIT) {
+        aslrtp_data_limit_error(err, resource);
+        return 0;
+    }
+    size_t n = len;
+    const char *t = aslrtp_text_trim(text ? text : "", &n);
+    if (n == 0) {
+        *out = json_null(); /* a handler that returns nothing */
+        return 1;
+    }
+    json_error_t je;
+    json_t *v = aslrtp_json_loads(t, n, &je);
+    if (v) {
+        *out = v;
+        return 1;
+    }
+    aslrtp_buf b = { 0 };
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
+                    "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
+    aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    return 0;
+}
+
+void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+                            const aslrtp_buf *tail, int cut, const char *out, size_t len,
+                            aslrt_error *err)
+{
+    char sbuf[32];
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "Runtime exited with error: ");
+    if (WIFSIGNALED(status)) {
+        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
+#ifdef WCOREDUMP
+        if (WCOREDUMP(status))
+            aslrtp_buf_adds(&b, " (core dumped)");
+#endif
+    } else {
+        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
+    }
+    aslrtp_buf_adds(&b, " (");
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s')", resource);
+    aslrtp_tail_add(&b, tail, cut);
+    size_t n = len;
+    const char *t = aslrtp_text_trim(out ? out : "", &n);
+    if (n) {
+        aslrtp_buf_adds(&b, "\nstdout: ");
+        aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
+    }
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+}
+
+/* ==== errno values and signals ========================================= */
 
 /* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
 const char *aslrtp_errstr(int e, char *buf, size_t size)
