@@ -93,6 +93,9 @@ typedef struct aslrtp_buf {
     char *data;
     size_t len, cap;
 } aslrtp_buf;
+/* Makes room for n more bytes and a NUL (doubling, from 64); returns where
+ * they go, without counting them in len. */
+char *aslrtp_buf_reserve(aslrtp_buf *b, size_t n);
 void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n);
 void aslrtp_buf_adds(aslrtp_buf *b, const char *s);
 void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...);
@@ -100,6 +103,8 @@ void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...);
 void aslrtp_buf_add_json(aslrtp_buf *b, const json_t *v);
 /* Returns the NUL-terminated data (malloc'd) and resets b. */
 char *aslrtp_buf_finish(aslrtp_buf *b);
+/* Whether s is one of the strings of list (which ends with NULL). */
+bool aslrtp_str_in(const char *s, const char *const *list);
 
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);
@@ -589,6 +594,9 @@ int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
 void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err);
+/* The end of what a handler logged (its stderr tail), at most 4 KB as
+ * Lambda's LogResult holds (malloc'd). */
+char *aslrtp_log_tail(const aslrtp_buf *log);
 /* strerror_r: the text of errno value e. */
 const char *aslrtp_errstr(int e, char *buf, size_t size);
 /* Go's name of a signal, as Lambda reports it ("segmentation fault"), or

@@ -367,12 +367,8 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
         if (raw_len)
             *raw_len = o.out_total;
         if (log_tail) {
-            /* The end of what the handler logged (its stderr), at most 4 KB
-             * as Lambda's LogResult holds. */
-            size_t n = o.err.len, keep = n > 4096 ? 4096 : n;
-            aslrtp_buf b = {0};
-            aslrtp_buf_add(&b, o.err.data ? o.err.data + (n - keep) : "", keep);
-            *log_tail = aslrtp_buf_finish(&b);
+            /* The end of what the handler logged (its stderr). */
+            *log_tail = aslrtp_log_tail(&o.err);
         }
     }
     free(o.out.data);
@@ -574,10 +570,7 @@ static int check_members(loader *ld, const char *key, json_t *obj,
     const char *m;
     json_t *val;
     json_object_foreach(obj, m, val) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= strcmp(m, *a) == 0;
-        if (!ok) {
+        if (!aslrtp_str_in(m, allowed)) {
             aslrtp_buf list = { 0 };
             for (const char *const *a = allowed; *a; a++)
                 aslrtp_buf_addf(&list, "%s\"%s\"", a == allowed ? "" : ", ", *a);

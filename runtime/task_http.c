@@ -302,10 +302,7 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
     const char *key;
     json_t *val;
     json_object_foreach(obj, key, val) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= strcmp(key, *a) == 0;
-        if (!ok)
+        if (!aslrtp_str_in(key, allowed))
             return refuse(member, key, why,
                           aslrtp_strdupf("unknown member \"%s\" of an http binding (expected "
                                          "\"http\", \"function\", \"region\", \"sign\")", key));

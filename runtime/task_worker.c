@@ -625,13 +625,8 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     }
     if (raw_len)
         *raw_len = len;
-    if (log_tail) {
-        /* what it logged during the call, at most 4 KB as LogResult holds */
-        size_t n = c.err.len, keep = n > 4096 ? 4096 : n;
-        aslrtp_buf b = { 0 };
-        aslrtp_buf_add(&b, c.err.data ? c.err.data + (n - keep) : "", keep);
-        *log_tail = aslrtp_buf_finish(&b);
-    }
+    if (log_tail) /* what it logged during the call */
+        *log_tail = aslrtp_log_tail(&c.err);
     free(c.line.data);
     free(c.err.data);
 

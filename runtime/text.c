@@ -193,6 +193,12 @@ void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource
     aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
+char *aslrtp_log_tail(const aslrtp_buf *log)
+{
+    size_t n = log->len, keep = n > 4096 ? 4096 : n;
+    return aslrtp_memdup(log->data ? log->data + (n - keep) : "", keep);
+}
+
 /* ==== errno values and signals ========================================= */
 
 /* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
