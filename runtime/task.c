@@ -113,18 +113,21 @@ void aslrt_bindings_destroy(aslrt_bindings *b)
     free(b);
 }
 
+/* Appends h (taking its strings) to the array v[0..*n) of *cap. */
+static void push_binding(binding **v, size_t *n, size_t *cap, const binding *h)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        *v = aslrtp_reallocarray(*v, *cap, sizeof **v);
+    }
+    (*v)[(*n)++] = *h;
+}
+
 /* Appends h (taking its strings) to b. */
 static void push(aslrt_bindings *b, const binding *h)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 8;
-        binding *v = aslrtp_realloc(b->v, cap * sizeof *v);
-        b->v = v;
-        b->cap = cap;
-    }
-    b->v[b->n++] = *h;
+    push_binding(&b->v, &b->n, &b->cap, h);
 }
-
 static char **copy_argv(const char *const *argv)
 {
     size_t n = 0;
@@ -587,13 +590,7 @@ static int check_members(loader *ld, const char *key, json_t *obj,
 
 static void loader_push(loader *ld, const binding *h)
 {
-    if (ld->n == ld->cap) {
-        size_t cap = ld->cap ? 2 * ld->cap : 8;
-        binding *v = aslrtp_realloc(ld->v, cap * sizeof *v);
-        ld->v = v;
-        ld->cap = cap;
-    }
-    ld->v[ld->n++] = *h;
+    push_binding(&ld->v, &ld->n, &ld->cap, h);
 }
 
 static int load_python(loader *ld, const char *key, json_t *obj)
