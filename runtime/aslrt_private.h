@@ -594,6 +594,12 @@ int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
 void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err);
+/* The error of a handler that could not run (aslc's, not an AWS name). */
+#define ASLRTP_HANDLER_FAILED "aslc.HandlerFailed"
+/* Sets err to ASLRTP_HANDLER_FAILED for a handler whose process could not
+ * start (errno value rc), naming a Python handler's interpreter too. */
+void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+                                aslrt_error *err);
 /* The end of what a handler logged (its stderr tail), at most 4 KB as
  * Lambda's LogResult holds (malloc'd). */
 char *aslrtp_log_tail(const aslrtp_buf *log);

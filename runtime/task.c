@@ -55,7 +55,6 @@
 #endif
 
 #define BINDINGS_ERROR "aslc.BindingsError"
-#define HANDLER_FAILED "aslc.HandlerFailed"
 
 enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
 
@@ -204,13 +203,6 @@ static const binding *lookup(const aslrt_bindings *b, const char *resource)
     return NULL;
 }
 
-/* How a handler is named in causes: the program, or the Python file and
- * its function. */
-static void add_handler_name(aslrtp_buf *b, const binding *h)
-{
-    aslrtp_handler_name(b, h->argv, h->kind == KIND_PYTHON);
-}
-
 /* ==== Running a program ================================================= */
 
 /* What one run of a program gave. */
@@ -355,15 +347,7 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                                                "iteration was cancelled");
         ok = 0;
     } else if (rc != 0) {
-        char ebuf[128];
-        aslrtp_buf b = { 0 };
-        aslrtp_buf_adds(&b, "cannot run ");
-        add_handler_name(&b, h);
-        aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                        aslrtp_errstr(rc, ebuf, sizeof ebuf));
-        if (h->kind == KIND_PYTHON)
-            aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
-        aslrtp_fail_with(err, HANDLER_FAILED, &b);
+        aslrtp_handler_unstartable(argv, h->kind == KIND_PYTHON, resource, rc, err);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
@@ -389,7 +373,7 @@ static int invoke_c(const binding *h, const char *resource, json_t *input,
         if (!e.error && !e.cause) {
             char *cause = aslrtp_strdupf("the C handler bound to resource '%s' "
                                          "failed without giving an error", resource);
-            aslrt_error_set(&e, HANDLER_FAILED, cause);
+            aslrt_error_set(&e, ASLRTP_HANDLER_FAILED, cause);
             free(cause);
         }
         aslrt_error_clear(err);

@@ -88,7 +88,6 @@
 /* How long workers get to exit once their stdin is closed. */
 #define GRACE_MS 1000
 
-#define HANDLER_FAILED "aslc.HandlerFailed"
 
 /* One worker process. */
 typedef struct proc {
@@ -575,15 +574,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     if (!p) {
         int rc = proc_start(w, resource, &p);
         if (rc != 0) {
-            char ebuf[128];
-            aslrtp_buf b = { 0 };
-            aslrtp_buf_adds(&b, "cannot run ");
-            add_handler_name(&b, w);
-            aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                            aslrtp_errstr(rc, ebuf, sizeof ebuf));
-            if (w->python)
-                aslrtp_buf_addf(&b, " (interpreter '%s')", w->argv[0]);
-            aslrtp_fail_with(err, HANDLER_FAILED, &b);
+            aslrtp_handler_unstartable(w->argv, w->python, resource, rc, err);
             return 0;
         }
     }

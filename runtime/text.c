@@ -193,6 +193,19 @@ void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource
     aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
+void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+                                aslrt_error *err)
+{
+    char ebuf[128];
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "cannot run ");
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s': %s", resource, aslrtp_errstr(rc, ebuf, sizeof ebuf));
+    if (python)
+        aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
+    aslrtp_fail_with(err, ASLRTP_HANDLER_FAILED, &b);
+}
+
 char *aslrtp_log_tail(const aslrtp_buf *log)
 {
     size_t n = log->len, keep = n > 4096 ? 4096 : n;
