@@ -468,6 +468,19 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
     return ok;
 }
 
+/* The number v (taken) as a ToleratedFailurePercentage: false with the
+ * state failed with error when it is not between 0 and 100. */
+static bool percentage(aslrt_exec *ex, json_t *v, const char *error, double *pct)
+{
+    *pct = json_number_value(v);
+    json_decref(v);
+    if (*pct < 0 || *pct > 100) {
+        aslrtp_ex_fail_in_state(ex, error, "ToleratedFailurePercentage must be between 0 and 100.");
+        return false;
+    }
+    return true;
+}
+
 /* ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), with
  * AWS's messages for bad values (recorded). */
 static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long long *count,
@@ -486,13 +499,7 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
             aslrtp_ex_jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
         if (!v)
             return false;
-        *pct = json_number_value(v);
-        json_decref(v);
-        if (*pct < 0 || *pct > 100) {
-            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR,
-                                    "ToleratedFailurePercentage must be between 0 and 100.");
-            return false;
-        }
+        return percentage(ex, v, ASLRTP_ERR_QUERY_EVALUATION_ERROR, pct);
     } else if (s->tolerated_percentage_path != ASLRT_NONE) {
         const aslrtp_path *p = aslrtp_ex_item(ex, s->tolerated_percentage_path)->path;
         json_t *v = aslrtp_ex_select(ex, s->tolerated_percentage_path, input);
@@ -509,13 +516,7 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
             json_decref(v);
             return false;
         }
-        *pct = json_number_value(v);
-        json_decref(v);
-        if (*pct < 0 || *pct > 100) {
-            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME,
-                                    "ToleratedFailurePercentage must be between 0 and 100.");
-            return false;
-        }
+        return percentage(ex, v, ASLRTP_ERR_RUNTIME, pct);
     }
     return true;
 }
