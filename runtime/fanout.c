@@ -491,7 +491,8 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
                   count))
         return false;
     if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
-        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, "ToleratedFailureCount cannot be negative.");
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME,
+                                "ToleratedFailureCount cannot be negative.");
         return false;
     }
     if (s->tolerated_percentage_path != ASLRT_NONE && s->jsonata) {
@@ -634,7 +635,8 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
     free(arn);
     json_decref(params);
     if (!out) {
-        aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_RESULT_WRITER_FAILED, err.cause);
+        aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_RESULT_WRITER_FAILED,
+                             err.cause);
         aslrt_error_clear(&err);
     }
     return out;
@@ -733,8 +735,8 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
         char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
         json_decref(items);
         /* Recorded on AWS: a JSONata Map names this a query error. */
-        aslrtp_ex_fail_in_state(ex, s->jsonata ? ASLRTP_ERR_QUERY_EVALUATION_ERROR : ASLRTP_ERR_RUNTIME,
-                                d);
+        aslrtp_ex_fail_in_state(
+            ex, s->jsonata ? ASLRTP_ERR_QUERY_EVALUATION_ERROR : ASLRTP_ERR_RUNTIME, d);
         free(d);
         free(v);
         return 0;
