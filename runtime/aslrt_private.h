@@ -93,6 +93,9 @@ typedef struct aslrtp_buf {
     char *data;
     size_t len, cap;
 } aslrtp_buf;
+/* Makes room for n more bytes and a NUL (doubling, from 64); returns where
+ * they go, without counting them in len. */
+char *aslrtp_buf_reserve(aslrtp_buf *b, size_t n);
 void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n);
 void aslrtp_buf_adds(aslrtp_buf *b, const char *s);
 void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...);
@@ -100,6 +103,8 @@ void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...);
 void aslrtp_buf_add_json(aslrtp_buf *b, const json_t *v);
 /* Returns the NUL-terminated data (malloc'd) and resets b. */
 char *aslrtp_buf_finish(aslrtp_buf *b);
+/* Whether s is one of the strings of list (which ends with NULL). */
+bool aslrtp_str_in(const char *s, const char *const *list);
 
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);
@@ -549,10 +554,8 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
 
 /* ==== text.c: the text of Causes ======================================= */
 
-/* Byte length of the UTF-8 character that starts with c (1 for a stray
- * byte). */
-size_t aslrtp_utf8_len(unsigned char c);
-/* Appends n bytes of s as valid UTF-8 (bad bytes become U+FFFD). */
+/* Appends n bytes of s as valid UTF-8 (each bad byte and NUL becomes
+ * U+FFFD). */
 void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n);
 /* s without leading and trailing blanks; *n is its length in and out. */
 const char *aslrtp_text_trim(const char *s, size_t *n);
@@ -568,6 +571,38 @@ void aslrtp_tail_keep(aslrtp_buf *tail, int *cut, const char *s, size_t n);
 /* Appends "\nstderr: " and the last ASLRTP_STDERR_TAIL bytes of tail, the
  * same whatever reads the pipe cut them into; nothing if it is blank. */
 void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut);
+/* Step Functions' payload quota: a task result above it fails the state
+ * with States.DataLimitExceeded (doc/behaviour.md §17.1, §23). */
+#define ASLRTP_DATA_LIMIT 262144
+/* How much of a handler's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
+#define ASLRTP_STDOUT_EXCERPT 512
+/* Sets err to States.DataLimitExceeded for a result of resource over the
+ * quota, with AWS's Cause. */
+void aslrtp_data_limit_error(aslrt_error *err, const char *resource);
+/* How a handler is named in Causes: "program 'P'", or for Python (argv:
+ * interpreter, adapter, file, function) "Python handler 'F' in 'FILE'". */
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python);
+/* What a handler that succeeded printed (text[0..len) kept of total bytes)
+ * as a result: null when blank, else JSON.  Returns 0 with err set
+ * (States.DataLimitExceeded over the quota, Lambda.Unknown when not JSON). */
+int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+                          const char *text, size_t len, size_t total, json_t **out,
+                          aslrt_error *err);
+/* Sets err to Lambda.Unknown for a handler process that died or failed
+ * without saying why (wait status): Lambda's "Runtime exited with error",
+ * the handler, its stderr tail and an excerpt of its stdout out[0..len). */
+void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+                            const aslrtp_buf *tail, int cut, const char *out, size_t len,
+                            aslrt_error *err);
+/* The error of a handler that could not run (aslc's, not an AWS name). */
+#define ASLRTP_HANDLER_FAILED "aslc.HandlerFailed"
+/* Sets err to ASLRTP_HANDLER_FAILED for a handler whose process could not
+ * start (errno value rc), naming a Python handler's interpreter too. */
+void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+                                aslrt_error *err);
+/* The end of what a handler logged (its stderr tail), at most 4 KB as
+ * Lambda's LogResult holds (malloc'd). */
+char *aslrtp_log_tail(const aslrtp_buf *log);
 /* strerror_r: the text of errno value e. */
 const char *aslrtp_errstr(int e, char *buf, size_t size);
 /* Go's name of a signal, as Lambda reports it ("segmentation fault"), or

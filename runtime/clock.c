@@ -13,42 +13,40 @@
 
 #include "aslrt_private.h"
 
-static long long to_ms(const struct timespec *ts)
+/* The time on clock id, in milliseconds. */
+static long long read_ms(clockid_t id)
 {
-    return (long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static long long to_ns(const struct timespec *ts)
+/* The time on clock id, in nanoseconds. */
+static long long read_ns(clockid_t id)
 {
-    return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 long long aslrtp_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return to_ms(&ts);
+    return read_ms(CLOCK_MONOTONIC);
 }
 
 long long aslrtp_mono_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return to_ns(&ts);
+    return read_ns(CLOCK_MONOTONIC);
 }
 
 long long aslrtp_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return to_ms(&ts);
+    return read_ms(CLOCK_REALTIME);
 }
 
 long long aslrtp_wall_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return to_ns(&ts);
+    return read_ns(CLOCK_REALTIME);
 }
 
 double aslrtp_sleep_ms(double ms)

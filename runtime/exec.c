@@ -28,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec_private.h"
@@ -47,13 +45,9 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
         free(msg);
         return NULL;
     }
-    aslrt_program *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    aslrt_program *p = aslrtp_calloc(1, sizeof *p);
     p->m = m;
-    p->items = calloc((size_t)m->nitems + 1, sizeof *p->items);
-    if (!p->items)
-        abort();
+    p->items = aslrtp_calloc((size_t)m->nitems + 1, sizeof *p->items);
     for (int i = 1; i < m->nitems; i++) { /* items[0] stands for "none" */
         const aslrt_item *src = &m->items[i];
         aslrtp_item *it = &p->items[i];
@@ -130,36 +124,20 @@ const aslrt_machine *aslrt_program_machine(const aslrt_program *p)
 
 /* ==== Executions ======================================================== */
 
-/* Wall-clock milliseconds since the epoch. */
-long long aslrtp_ex_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The execution's clock: real time plus what skipped or scaled waits let
  * pass without sleeping, so timestamps and timeouts see the delays AWS
  * would have spent. */
 long long aslrtp_ex_clock_ms(const aslrt_exec *ex)
 {
-    return aslrtp_ex_now_ms() + ex->skew_ms;
+    return aslrtp_wall_ms() + ex->skew_ms;
 }
 
 /* A random (version 4) UUID: execution names, request ids, Map Run ids. */
 char *aslrtp_ex_uuid(void)
 {
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
-        long long t = aslrtp_ex_now_ms();
-        for (int i = 0; i < 16; i++)
-            b[i] = (unsigned char)(t >> (i % 8 * 8)) ^ (unsigned char)(i * 37);
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    return aslrtp_strdupf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-                          b[11], b[12], b[13], b[14], b[15]);
+    char id[ASLRTP_UUID_SIZE];
+    aslrtp_uuid_v4(id);
+    return aslrtp_strdup(id);
 }
 
 const char *aslrtp_ex_region(const aslrt_exec *ex)
@@ -262,7 +240,7 @@ int aslrtp_ex_fail_in_state(aslrt_exec *ex, const char *error, const char *detai
                                  "the event id #%ld). %s",
                                  ex->state ? ex->state->name : "", ex->entered_event, detail);
     aslrt_error_set(&ex->error, error, cause);
-    if (error && strcmp(error, "States.QueryEvaluationError") == 0)
+    if (error && strcmp(error, ASLRTP_ERR_QUERY_EVALUATION_ERROR) == 0)
         evaluation_failed(ex, error, cause);
     free(cause);
     ex->status = ASLRT_FAILED;
@@ -418,7 +396,7 @@ static json_t *lookup_cb(void *ud, const aslrtp_path *p, char **why, int *owned)
 static int fail_path(aslrt_exec *ex, const aslrtp_path *p, char *why)
 {
     char *d = aslrtp_strdupf("Invalid path '%s' : %s", aslrtp_path_text(p), why ? why : "");
-    aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+    aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
     free(d);
     free(why);
     return 0;
@@ -478,7 +456,7 @@ json_t *aslrt_frame_finish(aslrt_frame *f)
 /* The execution ran past its TimeoutSeconds (doc/behaviour.md §1). */
 int aslrtp_ex_timed_out(aslrt_exec *ex)
 {
-    aslrt_error_set(&ex->error, "States.Timeout", NULL);
+    aslrt_error_set(&ex->error, ASLRTP_ERR_TIMEOUT, NULL);
     ex->status = ASLRT_TIMED_OUT;
     return 0;
 }
@@ -598,7 +576,7 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  ex->state->name);
-        aslrtp_ex_fail_plain(ex, "States.DataLimitExceeded", c);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
         free(c);
         return 0;
     }
@@ -630,7 +608,7 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
     aslrt_error err = {NULL, NULL};
     json_t *v = aslrtp_tmpl_eval(aslrtp_ex_item(ex, tmpl)->tmpl, lookup_cb, &r, input, &err);
     if (!v) {
-        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
                                 err.cause ? err.cause : "");
         aslrt_error_clear(&err);
     }
@@ -739,7 +717,7 @@ json_t *aslrtp_ex_jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *resul
     char *detail = NULL;
     json_t *v = aslrtp_jfield_eval(aslrtp_ex_item(ex, idx)->jn, cx, in, &detail);
     if (!v) {
-        aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", detail ? detail : "");
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, detail ? detail : "");
         free(detail);
     }
     return v;
@@ -758,7 +736,7 @@ json_t *aslrtp_ex_jn_typed(aslrt_exec *ex, int idx, json_t *input, json_type wan
         ok = json_real_value(v) == floor(json_real_value(v)) && fabs(json_real_value(v)) < 9.2e18;
     if (!ok) {
         char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, idx)->jn, name, v);
-        aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, d);
         free(d);
         json_decref(v);
         return NULL;
@@ -847,7 +825,7 @@ int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path)
     f->raw = f->res = NULL;
     if (!doc) {
         /* AWS states this one without the "Invalid path" wrapper. */
-        aslrtp_ex_fail_in_state(ex, "States.Runtime", why ? why : "");
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, why ? why : "");
         free(why);
         return 0;
     }
@@ -892,8 +870,7 @@ int aslrtp_ex_pass_time(aslrt_exec *ex, double ms)
     /* Sleep in slices, so that an abort is seen within 100 ms. */
     while (real > 0 && !aslrtp_ex_abort_requested(ex)) {
         double slice = real > 100 ? 100 : real;
-        struct timespec ts = {0, (long)(slice * 1000000)};
-        nanosleep(&ts, NULL);
+        aslrtp_sleep_ms(slice);
         real -= slice;
     }
     if (aslrtp_ex_abort_requested(ex))
@@ -926,10 +903,10 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         long long n = aslrtp_int_value(v, &ok);
         json_decref(v);
         if (n < 0)
-            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+            return aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR,
                                            "The Seconds field references a negative value.");
         if (n > WAIT_MAX_SECONDS)
-            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+            return aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR,
                                            "Wait state delay is too long.");
         delay_ms = (double)n * 1000;
     } else if (s->jsonata && s->timestamp_path != ASLRT_NONE) {
@@ -944,7 +921,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             char *d = aslrtp_strdupf("The Timestamp field cannot be parsed as an ISO-8601 extended "
                                      "offset date-time format string: %s",
                                      jn_stamp);
-            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, d);
             free(d);
             free(jn_stamp);
             return 0;
@@ -953,7 +930,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         long long now = aslrtp_ex_clock_ms(ex);
         free(jn_stamp);
         if (target - now > WAIT_MAX_SECONDS * 1000)
-            return aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
+            return aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR,
                                            "Wait state delay is too long.");
         delay_ms = (double)(target - now);
     } else if (s->seconds >= 0) {
@@ -968,7 +945,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             char *d =
                 aslrtp_strdupf("The SecondsPath parameter does not reference an input value: %s",
                                aslrtp_path_text(p));
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
             free(d);
             return 0;
         }
@@ -988,7 +965,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         free(q);
         json_decref(v);
         if (d) {
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
             free(d);
             return 0;
         }
@@ -1007,7 +984,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
                 char *d = aslrtp_strdupf(
                     "The TimestampPath parameter does not reference an input value: %s",
                     aslrtp_path_text(p));
-                aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+                aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
                 free(d);
                 return 0;
             }
@@ -1020,7 +997,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             char *d = aslrtp_strdupf("The TimestampPath parameter does not reference a valid "
                                      "ISO-8601 extended offset date-time format string: %s == %s",
                                      aslrtp_path_text(p), q);
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
             free(d);
             free(q);
             json_decref(v);
@@ -1031,7 +1008,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
         long long target = (long long)sec * 1000;
         long long now = aslrtp_ex_clock_ms(ex);
         if (target - now > WAIT_MAX_SECONDS * 1000)
-            return aslrtp_ex_fail_in_state(ex, "States.Runtime", "Wait state delay is too long.");
+            return aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, "Wait state delay is too long.");
         delay_ms = (double)(target - now);
     }
     int passed = aslrtp_ex_pass_time(ex, delay_ms);
@@ -1082,7 +1059,7 @@ int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f)
      * States.NoChoiceMatched; that is what we raise. */
     char *d = aslrtp_strdupf("No Choice Rules matched and no Default was specified for state '%s'",
                              ex->state->name);
-    aslrtp_ex_fail_plain(ex, "States.NoChoiceMatched", d);
+    aslrtp_ex_fail_plain(ex, ASLRTP_ERR_NO_CHOICE_MATCHED, d);
     free(d);
     return 0;
 }
@@ -1109,7 +1086,7 @@ static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *fie
         aslrt_error err = {NULL, NULL};
         v = aslrtp_intrinsic_eval(it->call, lookup_cb, &r, &err);
         if (!v) {
-            aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+            aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
                                     err.cause ? err.cause : "");
             aslrt_error_clear(&err);
             *bad = true;
@@ -1124,7 +1101,7 @@ static char *fail_field(aslrt_exec *ex, aslrt_frame *f, int idx, const char *fie
             char *d = aslrtp_strdupf("The JSONPath '%s' specified for the field '%s' could not be "
                                      "found in the input '%s'",
                                      aslrtp_path_text(it->path), field, in);
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
             free(d);
             free(in);
             *bad = true;
@@ -1183,8 +1160,8 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     ex.input = json_incref(input);
     ex.name = cfg->execution_name ? aslrtp_strdup(cfg->execution_name) : aslrtp_ex_uuid();
     ex.sm_name = aslrtp_strdup(cfg->state_machine_name ? cfg->state_machine_name : p->m->name);
-    ex.start_ms = cfg->start_time_ms ? cfg->start_time_ms : aslrtp_ex_now_ms();
-    ex.skew_ms = ex.start_ms - aslrtp_ex_now_ms();
+    ex.start_ms = cfg->start_time_ms ? cfg->start_time_ms : aslrtp_wall_ms();
+    ex.skew_ms = ex.start_ms - aslrtp_wall_ms();
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
     if (cfg->history) {
@@ -1205,12 +1182,11 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     ex.callbacks = &callbacks;
     /* jansson seeds its hash function once; do it before any thread can. */
     json_object_seed(0);
-    ex.retry_counts = calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
-    ex.mock_calls = calloc((size_t)p->m->nstates + 1, sizeof *ex.mock_calls);
-    if (!ex.retry_counts || !ex.mock_calls)
-        abort();
-    if (getrandom(&ex.rng, sizeof ex.rng, 0) != (ssize_t)sizeof ex.rng || ex.rng == 0)
-        ex.rng = (uint64_t)aslrtp_ex_now_ms() | 1;
+    ex.retry_counts = aslrtp_calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
+    ex.mock_calls = aslrtp_calloc((size_t)p->m->nstates + 1, sizeof *ex.mock_calls);
+    aslrtp_random_bytes(&ex.rng, sizeof ex.rng);
+    if (ex.rng == 0)
+        ex.rng = (uint64_t)aslrtp_wall_ms() | 1;
     *output = NULL;
 
     json_t *out = p->m->graphs[0](&ex, json_incref(input));

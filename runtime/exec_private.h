@@ -114,8 +114,6 @@ static inline void aslrtp_slot_set(json_t **slot, json_t *v)
 
 /* ==== exec.c: clocks, names, history, errors ============================ */
 
-/* Wall-clock milliseconds since the epoch. */
-long long aslrtp_ex_now_ms(void);
 /* The execution's clock: real time plus what skipped or scaled waits saved. */
 long long aslrtp_ex_clock_ms(const aslrt_exec *ex);
 /* A random (version 4) UUID, malloc'd. */

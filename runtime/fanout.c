@@ -45,9 +45,7 @@
  * own state, context object, clock skew, retry counters and error. */
 static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *cancel)
 {
-    aslrt_exec *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    aslrt_exec *c = aslrtp_calloc(1, sizeof *c);
     *c = *parent;
     c->error.error = c->error.cause = NULL;
     c->status = ASLRT_SUCCEEDED;
@@ -65,9 +63,8 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->outer = parent->state && parent->state->distributed ? NULL : parent;
     c->transitions = 0;
     c->child = 1;
-    c->retry_counts = calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
-    if (!c->retry_counts)
-        abort();
+    c->retry_counts =
+        aslrtp_calloc((size_t)parent->prog->m->nretriers + 1, sizeof *c->retry_counts);
     return c;
 }
 
@@ -108,8 +105,8 @@ typedef struct fan {
     int keep;                 /* note which items failed (failed_items) */
     unsigned char *failed_items; /* with keep: 1 for each failed aslrtp_item */
     size_t nfailed;           /* failed children of a distributed Map (atomic) */
-    long long started_ms;     /* for the rate */
-    long long shown_ms;       /* when the line was last drawn (atomic) */
+    long long started_ms;     /* for the rate (monotonic clock) */
+    long long shown_ms;       /* when the line was last drawn (monotonic, atomic) */
     /* History events.  Each item counts its events on from the parent's
      * count plus those of the items finished before it started; fan_out
      * then renumbers them in item order (the identity with one worker). */
@@ -126,7 +123,7 @@ typedef struct fan {
  * by whichever worker finds it due. */
 static void show_progress(fan *fn, bool last)
 {
-    long long now = aslrtp_ex_now_ms();
+    long long now = aslrtp_mono_ms();
     long long shown = __atomic_load_n(&fn->shown_ms, __ATOMIC_RELAXED);
     if (!last && (now - shown < 200 ||
                   !__atomic_compare_exchange_n(&fn->shown_ms, &shown, now, false,
@@ -328,31 +325,25 @@ static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
 static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
 {
     fn->parent = ex;
-    fn->results = calloc(n + 1, sizeof *fn->results);
+    fn->results = aslrtp_calloc(n + 1, sizeof *fn->results);
     if (workers < 1)
         workers = 1;
     if ((size_t)workers > n)
         workers = n ? (int)n : 1;
-    fn->children = calloc((size_t)workers, sizeof *fn->children);
-    fn->first = calloc(n + 1, sizeof *fn->first);
-    fn->count = calloc(n + 1, sizeof *fn->count);
-    fn->last = calloc(n + 1, sizeof *fn->last);
+    fn->children = aslrtp_calloc((size_t)workers, sizeof *fn->children);
+    fn->first = aslrtp_calloc(n + 1, sizeof *fn->first);
+    fn->count = aslrtp_calloc(n + 1, sizeof *fn->count);
+    fn->last = aslrtp_calloc(n + 1, sizeof *fn->last);
     if (ex->hist)
-        fn->hists = calloc(n + 1, sizeof *fn->hists);
-    if (!fn->results || !fn->children || !fn->first || !fn->count || !fn->last ||
-        (ex->hist && !fn->hists))
-        abort();
+        fn->hists = aslrtp_calloc(n + 1, sizeof *fn->hists);
     for (int w = 0; w < workers; w++)
         fn->children[w] = child_create(ex, &fn->failed);
     fn->n = n;
-    if (fn->keep) {
-        fn->failed_items = calloc(n + 1, 1);
-        if (!fn->failed_items)
-            abort();
-    }
-    fn->started_ms = fn->shown_ms = aslrtp_ex_now_ms();
+    if (fn->keep)
+        fn->failed_items = aslrtp_calloc(n + 1, 1);
+    fn->started_ms = fn->shown_ms = aslrtp_mono_ms();
     aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
-    if (fn->progress && aslrtp_ex_now_ms() - fn->started_ms >= 200)
+    if (fn->progress && aslrtp_mono_ms() - fn->started_ms >= 200)
         show_progress(fn, true);
     for (int w = 0; w < workers; w++) {
         if (fn->children[w]->skew_ms > fn->skew)
@@ -441,7 +432,7 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
         if (*out < min) {
             char *d =
                 aslrtp_jfield_type_error(aslrtp_ex_item(ex, item)->jn, "non-negative integer", v);
-            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, d);
             free(d);
             ok = false;
         }
@@ -469,12 +460,25 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
         char *d = aslrtp_strdupf("The %s field refers to value \"%s\" which is not a valid "
                                  "integer: %s",
                                  field, q, aslrtp_path_text(p));
-        aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
         free(d);
         free(q);
     }
     json_decref(v);
     return ok;
+}
+
+/* The number v (taken) as a ToleratedFailurePercentage: false with the
+ * state failed with error when it is not between 0 and 100. */
+static bool percentage(aslrt_exec *ex, json_t *v, const char *error, double *pct)
+{
+    *pct = json_number_value(v);
+    json_decref(v);
+    if (*pct < 0 || *pct > 100) {
+        aslrtp_ex_fail_in_state(ex, error, "ToleratedFailurePercentage must be between 0 and 100.");
+        return false;
+    }
+    return true;
 }
 
 /* ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), with
@@ -487,7 +491,8 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
                   count))
         return false;
     if (*count < -1 || (s->tolerated_count_path != ASLRT_NONE && *count < 0)) {
-        aslrtp_ex_fail_in_state(ex, "States.Runtime", "ToleratedFailureCount cannot be negative.");
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME,
+                                "ToleratedFailureCount cannot be negative.");
         return false;
     }
     if (s->tolerated_percentage_path != ASLRT_NONE && s->jsonata) {
@@ -495,13 +500,7 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
             aslrtp_ex_jn_typed(ex, s->tolerated_percentage_path, input, JSON_REAL, "number");
         if (!v)
             return false;
-        *pct = json_number_value(v);
-        json_decref(v);
-        if (*pct < 0 || *pct > 100) {
-            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError",
-                                    "ToleratedFailurePercentage must be between 0 and 100.");
-            return false;
-        }
+        return percentage(ex, v, ASLRTP_ERR_QUERY_EVALUATION_ERROR, pct);
     } else if (s->tolerated_percentage_path != ASLRT_NONE) {
         const aslrtp_path *p = aslrtp_ex_item(ex, s->tolerated_percentage_path)->path;
         json_t *v = aslrtp_ex_select(ex, s->tolerated_percentage_path, input);
@@ -512,19 +511,13 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
             char *d = aslrtp_strdupf("The ToleratedFailurePercentagePath field refers to value "
                                      "\"%s\" which is not a valid float: %s",
                                      q, aslrtp_path_text(p));
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, d);
             free(d);
             free(q);
             json_decref(v);
             return false;
         }
-        *pct = json_number_value(v);
-        json_decref(v);
-        if (*pct < 0 || *pct > 100) {
-            aslrtp_ex_fail_in_state(ex, "States.Runtime",
-                                    "ToleratedFailurePercentage must be between 0 and 100.");
-            return false;
-        }
+        return percentage(ex, v, ASLRTP_ERR_RUNTIME, pct);
     }
     return true;
 }
@@ -547,7 +540,7 @@ static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
      * reads every item; a negative count fails. */
     if (max < 0) {
         json_decref(params);
-        aslrtp_ex_fail_plain(ex, "States.ItemReaderFailed", "field MaxItems must be positive");
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_ITEM_READER_FAILED, "field MaxItems must be positive");
         return NULL;
     }
     json_t *config =
@@ -557,7 +550,7 @@ static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
                                       params, config, (long)max, &err);
     json_decref(params);
     if (!items) {
-        aslrtp_ex_fail_plain(ex, err.error ? err.error : "States.ItemReaderFailed", err.cause);
+        aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_ITEM_READER_FAILED, err.cause);
         aslrt_error_clear(&err);
     }
     return items;
@@ -614,7 +607,7 @@ static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input,
     json_decref(selected);
     json_decref(batch_input);
     if (!batches) {
-        aslrtp_ex_fail_in_state(ex, err.error ? err.error : "States.Runtime",
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
                                 err.cause ? err.cause : "");
         aslrt_error_clear(&err);
     }
@@ -642,7 +635,8 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
     free(arn);
     json_decref(params);
     if (!out) {
-        aslrtp_ex_fail_plain(ex, err.error ? err.error : "States.ResultWriterFailed", err.cause);
+        aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_RESULT_WRITER_FAILED,
+                             err.cause);
         aslrt_error_clear(&err);
     }
     return out;
@@ -725,7 +719,7 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
             char *d =
                 aslrtp_jfield_type_error(aslrtp_ex_item(ex, s->items_path)->jn, "array", items);
             json_decref(items);
-            aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, d);
             free(d);
             return 0;
         }
@@ -741,8 +735,8 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
         char *d = aslrtp_strdupf("Map state input must be an array but was: %s", v);
         json_decref(items);
         /* Recorded on AWS: a JSONata Map names this a query error. */
-        aslrtp_ex_fail_in_state(ex, s->jsonata ? "States.QueryEvaluationError" : "States.Runtime",
-                                d);
+        aslrtp_ex_fail_in_state(
+            ex, s->jsonata ? ASLRTP_ERR_QUERY_EVALUATION_ERROR : ASLRTP_ERR_RUNTIME, d);
         free(d);
         free(v);
         return 0;
@@ -815,7 +809,7 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
             aslrtp_slot_set(&ex->fanout_result, NULL);
             json_decref(items);
             free(fn.failed_items);
-            aslrtp_ex_fail_plain(ex, "States.ExceedToleratedFailureThreshold",
+            aslrtp_ex_fail_plain(ex, ASLRTP_ERR_EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                  "The specified tolerated failure threshold was exceeded");
             return 0; /* MapRunFailed (aslrt_op_map) */
         }

@@ -1064,13 +1064,22 @@ static json_t *fn_array_unique(const aslrtp_intrinsic *f, json_t **v, aslrt_erro
 /* AWS caps Base64 and Hash input at 10,000 characters. */
 #define MAX_INPUT_CHARS 10000
 
+/* The text of v and its length *n, or NULL when v is not a string or is
+ * longer than MAX_INPUT_CHARS. */
+static const char *capped_text(const json_t *v, size_t *n)
+{
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    *n = json_string_length(v);
+    return aslrtp_utf16_length(s, *n) > MAX_INPUT_CHARS ? NULL : s;
+}
+
 static json_t *fn_base64_encode(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
 {
-    if (!json_is_string(v[0]))
-        return invalid(f, err);
-    const char *s = json_string_value(v[0]);
-    size_t n = json_string_length(v[0]), len;
-    if (aslrtp_utf16_length(s, n) > MAX_INPUT_CHARS)
+    size_t n, len;
+    const char *s = capped_text(v[0], &n);
+    if (!s)
         return invalid(f, err);
     char *text = aslrtp_base64_encode(s, n, 0, &len);
     json_t *r = json_stringn(text, len);
@@ -1083,11 +1092,9 @@ static json_t *fn_base64_encode(const aslrtp_intrinsic *f, json_t **v, aslrt_err
  * sequence becomes one U+FFFD (the maximal-subpart rule). */
 static json_t *fn_base64_decode(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
 {
-    if (!json_is_string(v[0]))
-        return invalid(f, err);
-    const char *s = json_string_value(v[0]);
-    size_t n = json_string_length(v[0]), len;
-    if (aslrtp_utf16_length(s, n) > MAX_INPUT_CHARS)
+    size_t n, len;
+    const char *s = capped_text(v[0], &n);
+    if (!s)
         return invalid(f, err);
     char *bytes = aslrtp_base64_decode_lenient(s, n, &len);
     aslrtp_buf b = {0};

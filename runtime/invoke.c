@@ -27,8 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "exec_private.h"
 
 #define LAMBDA_INVOKE "arn:aws:states:::lambda:invoke"
@@ -113,7 +111,7 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
         char *c = aslrtp_strdupf("The Parameters '%s' could not be used to start the Task: "
                                  "[The field \"FunctionName\" is required]",
                                  p);
-        aslrt_error_set(err, "States.Runtime", c);
+        aslrt_error_set(err, ASLRTP_ERR_RUNTIME, c);
         free(c);
         free(p);
         return 0;
@@ -153,11 +151,11 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     if (!ok && err->error) {
         /* Recorded on AWS: the integration names its service in the quota's
          * cause, and times out with an empty Cause. */
-        if (strcmp(err->error, "States.DataLimitExceeded") == 0)
+        if (strcmp(err->error, ASLRTP_ERR_DATA_LIMIT_EXCEEDED) == 0)
             aslrt_error_set(err, err->error,
                             "The state/task 'lambda' returned a result with a size exceeding "
                             "the maximum number of bytes service limit.");
-        else if (strcmp(err->error, "States.Timeout") == 0 && !err->cause)
+        else if (strcmp(err->error, ASLRTP_ERR_TIMEOUT) == 0 && !err->cause)
             aslrt_error_set(err, err->error, "");
     }
     if (!ok && err->error && strcmp(err->error, "aslc.UnboundResource") == 0) {
@@ -203,17 +201,13 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     if (tail && *out) {
         /* LogType Tail: the log's end, base64-encoded, in LogResult and its
          * header (Lambda's Invoke API). */
-        size_t n = log ? strlen(log) : 0;
-        unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-        if (!b64)
-            abort();
-        EVP_EncodeBlock(b64, (const unsigned char *)(log ? log : ""), (int)n);
+        char *b64 = aslrtp_base64_encode(log ? log : "", log ? strlen(log) : 0, 0, NULL);
         json_t *meta = json_object_get(*out, "SdkHttpMetadata");
-        json_object_set_new(*out, "LogResult", json_string((char *)b64));
+        json_object_set_new(*out, "LogResult", json_string(b64));
         json_object_set_new(json_object_get(meta, "AllHttpHeaders"), "X-Amz-Log-Result",
-                            json_pack("[s]", (char *)b64));
+                            json_pack("[s]", b64));
         json_object_set_new(json_object_get(meta, "HttpHeaders"), "X-Amz-Log-Result",
-                            json_string((char *)b64));
+                            json_string(b64));
         free(b64);
     }
     free(log);
@@ -333,7 +327,7 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
     if (r == ASLRTP_CB_ABORTED)
         task_event(ex, ASLRTP_EV_TASK_STATE_ABORTED, NULL, NULL, NULL);
     else
-        task_event(ex, ASLRTP_EV_TASK_TIMED_OUT, "States.Timeout", NULL, NULL);
+        task_event(ex, ASLRTP_EV_TASK_TIMED_OUT, ASLRTP_ERR_TIMEOUT, NULL, NULL);
     if (r == ASLRTP_CB_ABORTED)
         aslrtp_ex_aborted(ex);
     else if (r == ASLRTP_CB_TIMED_OUT && capped)
@@ -343,7 +337,7 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
          * heartbeat too (which a States.HeartbeatTimeout retrier or
          * catcher also matches, doc/behaviour.md §17.1). */
         ex->heartbeat_expired = r == ASLRTP_CB_HEARTBEAT_TIMED_OUT;
-        aslrtp_ex_fail_plain(ex, "States.Timeout", NULL);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_TIMEOUT, NULL);
     }
     return CALLBACK_STATE_ENDED;
 }
@@ -371,7 +365,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
                 char *d = aslrtp_jfield_type_error(aslrtp_ex_item(ex, knobs[k])->jn,
                                                    "positive integer", v);
                 json_decref(v);
-                aslrtp_ex_fail_in_state(ex, "States.QueryEvaluationError", d);
+                aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_QUERY_EVALUATION_ERROR, d);
                 free(d);
                 return 0;
             }
@@ -390,7 +384,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         json_decref(v);
         if (!ok || t <= 0) {
             return aslrtp_ex_fail_in_state(
-                ex, "States.Runtime",
+                ex, ASLRTP_ERR_RUNTIME,
                 "The TimeoutSecondsPath parameter does not reference a positive integer");
         }
         timeout = (double)t;
@@ -410,7 +404,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         /* A callback task counts with it: a positive integer. */
         if (aslrtp_ex_is_callback(s) && (!ok || t <= 0))
             return aslrtp_ex_fail_in_state(
-                ex, "States.Runtime",
+                ex, ASLRTP_ERR_RUNTIME,
                 "The HeartbeatSecondsPath parameter does not reference a positive integer");
         heartbeat = (double)t;
     }
@@ -439,7 +433,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         const char *token = aslrtp_ex_task_token(ex, &err);
         cb = token ? aslrtp_cb_open(ex->callbacks, token, &err) : NULL;
         if (!cb) {
-            aslrtp_ex_fail_in_state(ex, "States.Runtime", err.cause ? err.cause : "");
+            aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, err.cause ? err.cause : "");
             aslrt_error_clear(&err);
             return 0;
         }
@@ -480,7 +474,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
             return 0;
         ok = end == CALLBACK_SUCCEEDED;
     }
-    bool timeout_error = !ok && err.error && strcmp(err.error, "States.Timeout") == 0;
+    bool timeout_error = !ok && err.error && strcmp(err.error, ASLRTP_ERR_TIMEOUT) == 0;
     if (!ok)
         task_event(ex, timeout_error ? ASLRTP_EV_TASK_TIMED_OUT : ASLRTP_EV_TASK_FAILED, err.error,
                    err.cause, NULL);
@@ -500,7 +494,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  is_lambda_invoke(s->resource) ? "lambda" : s->resource);
-        aslrtp_ex_fail_plain(ex, "States.DataLimitExceeded", c);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
         task_event(ex, ASLRTP_EV_TASK_FAILED, ex->error.error, ex->error.cause, NULL);
         free(c);
         return 0;

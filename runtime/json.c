@@ -354,29 +354,15 @@ int aslrtp_format_double(double d, char *buf, size_t size)
 
 /* ==== Writing ========================================================== */
 
-/* Makes room for n more bytes plus the NUL; returns where they go.  Growth
- * as in util.c, and out of memory is fatal in the same way. */
-static char *reserve(aslrtp_buf *b, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->data = aslrtp_realloc(b->data, cap);
-        b->cap = cap;
-    }
-    return b->data + b->len;
-}
-
 static void put(aslrtp_buf *b, const char *s, size_t n)
 {
-    memcpy(reserve(b, n), s, n);
+    memcpy(aslrtp_buf_reserve(b, n), s, n);
     b->len += n;
 }
 
 static void put_char(aslrtp_buf *b, char c)
 {
-    *reserve(b, 1) = c;
+    *aslrtp_buf_reserve(b, 1) = c;
     b->len++;
 }
 
@@ -470,7 +456,7 @@ static void put_value(aslrtp_buf *b, const json_t *v)
         put_integer(b, json_integer_value(v));
         break;
     case JSON_REAL: {
-        char *p = reserve(b, 40);
+        char *p = aslrtp_buf_reserve(b, 40);
         b->len += (size_t)aslrtp_format_double(json_real_value(v), p, 40);
         break;
     }
@@ -492,7 +478,7 @@ void aslrtp_buf_add_json(aslrtp_buf *b, const json_t *v)
         put_value(b, v);
     else
         put(b, "null", 4);      /* no value at all: print as JSON null */
-    *reserve(b, 0) = '\0';
+    *aslrtp_buf_reserve(b, 0) = '\0';
 }
 
 char *aslrt_json_dumps(const json_t *v)

@@ -52,18 +52,11 @@ extern char **environ;
  * a process of the group that writes without end cannot hold the caller. */
 #define DRAIN_READS 64
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long long aslrtp_proc_deadline(double timeout_s)
 {
     if (timeout_s <= 0)
         return -1;
-    return now_ms() + (long long)(timeout_s * 1000.0 + 0.5);
+    return aslrtp_mono_ms() + (long long)(timeout_s * 1000.0 + 0.5);
 }
 
 /* ==== Descriptors ======================================================= */
@@ -336,7 +329,7 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
                 wait_ms = 50;
         }
         if (t->deadline >= 0) {
-            long long left = t->deadline - now_ms();
+            long long left = t->deadline - aslrtp_mono_ms();
             if (left <= 0) {
                 t->timed_out = 1;
                 break;
@@ -347,7 +340,7 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         if (eof_at >= 0 && t->eof_grace_ms >= 0) {
             /* It can no longer answer: give it the grace to exit by itself
              * (its exit status says more than our SIGKILL would). */
-            long long left = eof_at + t->eof_grace_ms - now_ms();
+            long long left = eof_at + t->eof_grace_ms - aslrtp_mono_ms();
             if (left <= 0)
                 break;
             if (wait_ms < 0 || left < wait_ms)
@@ -379,7 +372,7 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         }
         if (i_out >= 0 && fds[i_out].revents && !pump(p->out, t, 1, 0)) {
             aslrtp_fd_close(&p->out);
-            eof_at = now_ms();
+            eof_at = aslrtp_mono_ms();
         }
         if (i_err >= 0 && fds[i_err].revents && !pump(p->err, t, 0, 0))
             aslrtp_fd_close(&p->err);

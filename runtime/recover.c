@@ -31,11 +31,11 @@
 static bool matches(const char *name, const char *const *errors, int n, bool heartbeat)
 {
     for (int i = 0; i < n; i++) {
-        if (strcmp(errors[i], "States.ALL") == 0 || strcmp(errors[i], name) == 0)
+        if (strcmp(errors[i], ASLRTP_ERR_ALL) == 0 || strcmp(errors[i], name) == 0)
             return true;
-        if (heartbeat && strcmp(errors[i], "States.HeartbeatTimeout") == 0)
+        if (heartbeat && strcmp(errors[i], ASLRTP_ERR_HEARTBEAT_TIMEOUT) == 0)
             return true;
-        if (strcmp(errors[i], "States.TaskFailed") == 0 && strcmp(name, "States.Timeout") != 0)
+        if (strcmp(errors[i], ASLRTP_ERR_TASK_FAILED) == 0 && strcmp(name, ASLRTP_ERR_TIMEOUT) != 0)
             return true;
     }
     return false;
@@ -61,7 +61,7 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
     if (ex->status != ASLRT_FAILED)
         return ASLRT_UNCAUGHT;
     const char *name = ex->error.error ? ex->error.error : "";
-    if (strcmp(name, "States.Runtime") == 0) {
+    if (strcmp(name, ASLRTP_ERR_RUNTIME) == 0) {
         aslrtp_ex_flush_failed(ex);
         return ASLRT_UNCAUGHT;
     }

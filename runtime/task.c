@@ -54,14 +54,7 @@
 #define ASLC_PKGDATADIR "/usr/local/share/aslc"
 #endif
 
-/* Step Functions' payload quota: a task result above it fails the state
- * with States.DataLimitExceeded (doc/behaviour.md §17.1, §23). */
-#define DATA_LIMIT 262144
-/* How much of a program's stdout a Cause quotes (stderr: ASLRTP_STDERR_TAIL). */
-#define STDOUT_EXCERPT 512
-
 #define BINDINGS_ERROR "aslc.BindingsError"
-#define HANDLER_FAILED "aslc.HandlerFailed"
 
 enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
 
@@ -87,11 +80,7 @@ struct aslrt_bindings {
 
 aslrt_bindings *aslrt_bindings_create(void)
 {
-    aslrt_bindings *b = calloc(1, sizeof *b);
-    if (!b) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    aslrt_bindings *b = aslrtp_calloc(1, sizeof *b);
     return b;
 }
 
@@ -123,32 +112,27 @@ void aslrt_bindings_destroy(aslrt_bindings *b)
     free(b);
 }
 
+/* Appends h (taking its strings) to the array v[0..*n) of *cap. */
+static void push_binding(binding **v, size_t *n, size_t *cap, const binding *h)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        *v = aslrtp_reallocarray(*v, *cap, sizeof **v);
+    }
+    (*v)[(*n)++] = *h;
+}
+
 /* Appends h (taking its strings) to b. */
 static void push(aslrt_bindings *b, const binding *h)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 8;
-        binding *v = realloc(b->v, cap * sizeof *v);
-        if (!v) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
-        b->v = v;
-        b->cap = cap;
-    }
-    b->v[b->n++] = *h;
+    push_binding(&b->v, &b->n, &b->cap, h);
 }
-
 static char **copy_argv(const char *const *argv)
 {
     size_t n = 0;
     while (argv[n])
         n++;
-    char **v = calloc(n + 1, sizeof *v);
-    if (!v) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    char **v = aslrtp_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = aslrtp_strdup(argv[i]);
     return v;
@@ -189,12 +173,10 @@ static int glob_match(const char *p, const char *s)
             star = p++;
             resume = s;
         } else if (*p == '?') {
-            size_t n = aslrtp_utf8_len((unsigned char)*s);
-            while (n > 1 && s[1] && ((unsigned char)s[1] & 0xC0) == 0x80) {
-                s++;
-                n--;
-            }
-            s++;
+            /* one character; the string's NUL ends a cut sequence */
+            size_t n;
+            aslrtp_utf8_decode(s, 4, 0, &n);
+            s += n;
             p++;
         } else if (*p == *s) {
             p++;
@@ -221,16 +203,6 @@ static const binding *lookup(const aslrt_bindings *b, const char *resource)
     return NULL;
 }
 
-/* How a handler is named in causes: the program, or the Python file and
- * its function. */
-static void add_handler_name(aslrtp_buf *b, const binding *h)
-{
-    if (h->kind == KIND_PYTHON)
-        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", h->argv[3], h->argv[2]);
-    else
-        aslrtp_buf_addf(b, "program '%s'", h->argv[0]);
-}
-
 /* ==== Running a program ================================================= */
 
 /* What one run of a program gave. */
@@ -238,13 +210,13 @@ typedef struct outcome {
     int status;                 /* waitpid status */
     int timed_out;
     int cancelled;              /* stopped because *cancel became non-zero */
-    aslrtp_buf out;             /* stdout: the first DATA_LIMIT + 1 bytes */
+    aslrtp_buf out;             /* stdout: the first ASLRTP_DATA_LIMIT + 1 bytes */
     size_t out_total;           /* every byte written to stdout */
     aslrtp_buf err;             /* stderr: its tail (aslrtp_tail_keep) */
     int err_cut;                /* stderr began before what err holds */
 } outcome;
 
-/* Keeps the first DATA_LIMIT + 1 bytes of stdout: enough to know that a
+/* Keeps the first ASLRTP_DATA_LIMIT + 1 bytes of stdout: enough to know that a
  * result is over the quota, without holding a runaway program's output.
  * stderr passes through to ours, its tail kept for the Cause of a crash. */
 static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
@@ -255,8 +227,8 @@ static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
         return;
     }
     o->out_total += n;
-    if (o->out.len <= DATA_LIMIT) {
-        size_t room = DATA_LIMIT + 1 - o->out.len;
+    if (o->out.len <= ASLRTP_DATA_LIMIT) {
+        size_t room = ASLRTP_DATA_LIMIT + 1 - o->out.len;
         aslrtp_buf_add(&o->out, s, n < room ? n : room);
     }
 }
@@ -298,11 +270,9 @@ static int reserializes_errors(const char *resource)
 static int map_outcome(const binding *h, const char *resource, int compact, outcome *o,
                        json_t **out, aslrt_error *err)
 {
-    char sbuf[32];
-
     if (o->timed_out) {
         /* AWS gives States.Timeout without a Cause. */
-        aslrt_error_set(err, "States.Timeout", NULL);
+        aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
         return 0;
     }
 
@@ -310,34 +280,9 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
-    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0) {
-        if (o->out_total > DATA_LIMIT) {
-            char *cause = aslrtp_strdupf(
-                "The state/task '%s' returned a result with a size exceeding "
-                "the maximum number of bytes service limit.", resource);
-            aslrt_error_set(err, "States.DataLimitExceeded", cause);
-            free(cause);
-            return 0;
-        }
-        if (n == 0) {
-            *out = json_null();     /* a handler that returns nothing */
-            return 1;
-        }
-        json_error_t je;
-        json_t *v = aslrtp_json_loads(text, n, &je);
-        if (v) {
-            *out = v;
-            return 1;
-        }
-        aslrtp_buf b = { 0 };
-        add_handler_name(&b, h);
-        aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
-                        "(%s, at line %d column %d): ",
-                        resource, je.text, je.line, je.column);
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-        aslrtp_fail_with(err, "Lambda.Unknown", &b);
-        return 0;
-    }
+    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0)
+        return aslrtp_handler_result(h->argv, h->kind == KIND_PYTHON, resource, o->out.data,
+                                     o->out.len, o->out_total, out, err);
 
     /* A function error: Error is its errorType, Cause its text. */
     json_t *v = n && complete ? aslrtp_json_loads(text, n, NULL) : NULL;
@@ -359,27 +304,8 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     /* Unhandled: the program died or failed without saying why.  Lambda
      * reports its runtime's death as "Runtime exited with error: ...", and
      * Step Functions reports unhandled Lambda failures as Lambda.Unknown. */
-    aslrtp_buf b = { 0 };
-    aslrtp_buf_adds(&b, "Runtime exited with error: ");
-    if (WIFSIGNALED(o->status)) {
-        aslrtp_buf_addf(&b, "signal: %s",
-                        aslrtp_signal_name(WTERMSIG(o->status), sbuf, sizeof sbuf));
-#ifdef WCOREDUMP
-        if (WCOREDUMP(o->status))
-            aslrtp_buf_adds(&b, " (core dumped)");
-#endif
-    } else {
-        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(o->status));
-    }
-    aslrtp_buf_adds(&b, " (");
-    add_handler_name(&b, h);
-    aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    aslrtp_tail_add(&b, &o->err, o->err_cut);
-    if (n) {
-        aslrtp_buf_adds(&b, "\nstdout: ");
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-    }
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_handler_crashed(h->argv, h->kind == KIND_PYTHON, resource, o->status, &o->err,
+                           o->err_cut, o->out.data, o->out.len, err);
     return 0;
 }
 
@@ -421,27 +347,15 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                                                "iteration was cancelled");
         ok = 0;
     } else if (rc != 0) {
-        char ebuf[128];
-        aslrtp_buf b = { 0 };
-        aslrtp_buf_adds(&b, "cannot run ");
-        add_handler_name(&b, h);
-        aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                        aslrtp_errstr(rc, ebuf, sizeof ebuf));
-        if (h->kind == KIND_PYTHON)
-            aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
-        aslrtp_fail_with(err, HANDLER_FAILED, &b);
+        aslrtp_handler_unstartable(argv, h->kind == KIND_PYTHON, resource, rc, err);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
         if (raw_len)
             *raw_len = o.out_total;
         if (log_tail) {
-            /* The end of what the handler logged (its stderr), at most 4 KB
-             * as Lambda's LogResult holds. */
-            size_t n = o.err.len, keep = n > 4096 ? 4096 : n;
-            aslrtp_buf b = {0};
-            aslrtp_buf_add(&b, o.err.data ? o.err.data + (n - keep) : "", keep);
-            *log_tail = aslrtp_buf_finish(&b);
+            /* The end of what the handler logged (its stderr). */
+            *log_tail = aslrtp_log_tail(&o.err);
         }
     }
     free(o.out.data);
@@ -459,7 +373,7 @@ static int invoke_c(const binding *h, const char *resource, json_t *input,
         if (!e.error && !e.cause) {
             char *cause = aslrtp_strdupf("the C handler bound to resource '%s' "
                                          "failed without giving an error", resource);
-            aslrt_error_set(&e, HANDLER_FAILED, cause);
+            aslrt_error_set(&e, ASLRTP_HANDLER_FAILED, cause);
             free(cause);
         }
         aslrt_error_clear(err);
@@ -560,11 +474,7 @@ static int load_fail(loader *ld, const char *key, const char *member, int index,
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n > 0) {
-        char *text = malloc((size_t)n + 1);
-        if (!text) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
+        char *text = aslrtp_malloc((size_t)n + 1);
         va_start(ap, fmt);
         vsnprintf(text, (size_t)n + 1, fmt, ap);
         va_end(ap);
@@ -647,10 +557,7 @@ static int check_members(loader *ld, const char *key, json_t *obj,
     const char *m;
     json_t *val;
     json_object_foreach(obj, m, val) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= strcmp(m, *a) == 0;
-        if (!ok) {
+        if (!aslrtp_str_in(m, allowed)) {
             aslrtp_buf list = { 0 };
             for (const char *const *a = allowed; *a; a++)
                 aslrtp_buf_addf(&list, "%s\"%s\"", a == allowed ? "" : ", ", *a);
@@ -667,17 +574,7 @@ static int check_members(loader *ld, const char *key, json_t *obj,
 
 static void loader_push(loader *ld, const binding *h)
 {
-    if (ld->n == ld->cap) {
-        size_t cap = ld->cap ? 2 * ld->cap : 8;
-        binding *v = realloc(ld->v, cap * sizeof *v);
-        if (!v) {
-            fputs("aslrt: out of memory\n", stderr);
-            abort();
-        }
-        ld->v = v;
-        ld->cap = cap;
-    }
-    ld->v[ld->n++] = *h;
+    push_binding(&ld->v, &ld->n, &ld->cap, h);
 }
 
 static int load_python(loader *ld, const char *key, json_t *obj)
@@ -754,11 +651,7 @@ static int load_python(loader *ld, const char *key, json_t *obj)
     }
 
     binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_PYTHON, .cwd = cwd };
-    h.argv = calloc(5, sizeof *h.argv);
-    if (!h.argv) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    h.argv = aslrtp_calloc(5, sizeof *h.argv);
     h.argv[0] = interpreter;
     h.argv[1] = adapter;
     h.argv[2] = pyfile;
@@ -782,11 +675,7 @@ static int load_program(loader *ld, const char *key, json_t *obj)
         return load_fail(ld, key, "program", -1, "the program is missing "
                          "(an empty array)");
 
-    char **argv = calloc(argc + 1, sizeof *argv);
-    if (!argv) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    char **argv = aslrtp_calloc(argc + 1, sizeof *argv);
     for (size_t i = 0; i < argc; i++) {
         json_t *a = json_is_array(prog) ? json_array_get(prog, i) : prog;
         int index = json_is_array(prog) ? (int)i : -1;

@@ -77,11 +77,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
-/* Step Functions' payload quota: a larger result fails the state with
- * States.DataLimitExceeded (as task.c's DATA_LIMIT). */
-#define DATA_LIMIT 262144
 /* How much of a body that is not JSON a Cause quotes. */
 #define EXCERPT 512
 /* Idle handles kept per binding. */
@@ -213,15 +209,11 @@ static int split_function(const char *s, int arn_only, char **name, char **quali
         return 0;
     if (at + 1 < nf && !valid_qualifier(f[at + 1], len[at + 1]))
         return 0;
-    *name = strndup(f[at], len[at]);
+    *name = aslrtp_memdup(f[at], len[at]);
     if (at + 1 < nf)
-        *qualifier = strndup(f[at + 1], len[at + 1]);
+        *qualifier = aslrtp_memdup(f[at + 1], len[at + 1]);
     if (region && reg_len)
-        *region = strndup(reg, reg_len);
-    if (!*name || (at + 1 < nf && !*qualifier) || (region && reg_len && !*region)) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+        *region = aslrtp_memdup(reg, reg_len);
     return 1;
 }
 
@@ -258,10 +250,8 @@ static aslrtp_http *refuse(const char **member, const char *m, char **why, char 
 static char *check_base(const char *url, char **why)
 {
     CURLU *u = curl_url();
-    if (!u) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    if (!u)
+        aslrtp_oom(0);
     char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL, *frag = NULL;
     char *base = NULL;
     CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
@@ -312,10 +302,7 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
     const char *key;
     json_t *val;
     json_object_foreach(obj, key, val) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= strcmp(key, *a) == 0;
-        if (!ok)
+        if (!aslrtp_str_in(key, allowed))
             return refuse(member, key, why,
                           aslrtp_strdupf("unknown member \"%s\" of an http binding (expected "
                                          "\"http\", \"function\", \"region\", \"sign\")", key));
@@ -372,11 +359,7 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
         return NULL;
     }
 
-    aslrtp_http *h = calloc(1, sizeof *h);
-    if (!h) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    aslrtp_http *h = aslrtp_calloc(1, sizeof *h);
     h->base = base;
     h->name = name;
     h->qualifier = qualifier;
@@ -422,11 +405,7 @@ static conn *conn_take(aslrtp_http *h)
     pthread_mutex_unlock(&h->lock);
     if (c)
         return c;
-    c = calloc(1, sizeof *c);
-    if (!c) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    c = aslrtp_calloc(1, sizeof *c);
     c->easy = curl_easy_init();
     c->multi = curl_multi_init();
     if (!c->easy || !c->multi) {
@@ -451,7 +430,7 @@ static void conn_give(aslrtp_http *h, conn *c)
 
 /* What the response gave. */
 typedef struct response {
-    aslrtp_buf body;            /* at most DATA_LIMIT bytes */
+    aslrtp_buf body;            /* at most ASLRTP_DATA_LIMIT bytes */
     int over;                   /* the body was longer: the transfer stopped */
     char *function_error;       /* X-Amz-Function-Error */
     char *version;              /* X-Amz-Executed-Version */
@@ -476,7 +455,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     response *r = ud;
     size_t len = size * n;
-    if (r->body.len + len > DATA_LIMIT) {
+    if (r->body.len + len > ASLRTP_DATA_LIMIT) {
         r->over = 1;
         return 0;               /* stops the transfer: CURLE_WRITE_ERROR */
     }
@@ -644,7 +623,7 @@ static char *error_code(const response *r, json_t *body)
     if (hash)
         s = hash + 1;
     size_t n = strcspn(s, ":");
-    return n ? strndup(s, n) : NULL;
+    return n ? aslrtp_memdup(s, n) : NULL;
 }
 
 /* An error response of the Lambda service. */
@@ -731,27 +710,16 @@ static void function_error(const aslrtp_http *h, const response *r, const char *
     json_decref(v);
 }
 
-/* X-Amz-Log-Result, decoded (malloc'd; "" when absent or not base64). */
+/* X-Amz-Log-Result, decoded (malloc'd; "" when absent or not base64 in
+ * the strict form: full padding, '=' only at the end). */
 static char *decode_log(const char *b64)
 {
-    size_t n = b64 ? strlen(b64) : 0;
-    if (n == 0 || n % 4 != 0 || n > (size_t)1 << 20)
+    size_t n = b64 ? strlen(b64) : 0, len;
+    char *out = n && n <= (size_t)1 << 20 ? aslrtp_base64_decode(b64, n, 0, &len) : NULL;
+    if (!out)
         return aslrtp_strdup("");
-    unsigned char *out = malloc(n / 4 * 3 + 1);
-    if (!out) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
-    int len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
-    if (len < 0) {
-        free(out);
-        return aslrtp_strdup("");
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (size_t i = n; i > 0 && b64[i - 1] == '=' && len > 0; i--)
-        len--;
     aslrtp_buf b = { 0 };
-    aslrtp_text_add(&b, (const char *)out, (size_t)len);
+    aslrtp_text_add(&b, out, len);
     free(out);
     return aslrtp_buf_finish(&b);
 }
@@ -872,10 +840,8 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
         token_hdr = aslrtp_strdupf("X-Amz-Security-Token: %s", token);
         headers = curl_slist_append(headers, token_hdr);
     }
-    if (!headers) {
-        fputs("aslrt: out of memory\n", stderr);
-        abort();
-    }
+    if (!headers)
+        aslrtp_oom(0);
     curl_easy_setopt(e, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -934,13 +900,9 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
                                                "iteration was cancelled");
     } else if (res == CURLE_OPERATION_TIMEDOUT && timeout_s > 0) {
         /* AWS gives States.Timeout without a Cause. */
-        aslrt_error_set(err, "States.Timeout", NULL);
+        aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
     } else if (r.over && status / 100 == 2 && !fn_error) {
-        char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
-                                     "exceeding the maximum number of bytes service limit.",
-                                     resource);
-        aslrt_error_set(err, "States.DataLimitExceeded", cause);
-        free(cause);
+        aslrtp_data_limit_error(err, resource);
     } else if ((res != CURLE_OK && !r.over) || merr != CURLM_OK) {
         aslrtp_buf b = { 0 };
         aslrtp_buf_adds(&b, "Unable to execute HTTP request: ");

@@ -82,16 +82,12 @@
 
 #include "aslrt_private.h"
 
-/* As in task.c: the payload quota, and how much output a Cause quotes. */
-#define DATA_LIMIT 262144
-#define STDOUT_EXCERPT 512
 /* How much of one response line is kept: a result at the quota, base64
  * and the envelope fit; beyond it bytes are only counted. */
-#define LINE_KEEP (2 * DATA_LIMIT)
+#define LINE_KEEP (2 * ASLRTP_DATA_LIMIT)
 /* How long workers get to exit once their stdin is closed. */
 #define GRACE_MS 1000
 
-#define HANDLER_FAILED "aslc.HandlerFailed"
 
 /* One worker process. */
 typedef struct proc {
@@ -131,19 +127,10 @@ typedef struct call {
     int cancelled;
 } call;
 
-static void out_of_memory(void)
-{
-    fputs("aslrt: out of memory\n", stderr);
-    abort();
-}
-
-/* How a handler is named in causes (the same wording as task.c). */
+/* How a handler is named in causes (text.c: the same wording as task.c). */
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
-    if (w->python)
-        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", w->argv[3], w->argv[2]);
-    else
-        aslrtp_buf_addf(b, "program '%s'", w->argv[0]);
+    aslrtp_handler_name(b, w->argv, w->python);
 }
 
 /* ==== Processes ========================================================= */
@@ -182,9 +169,7 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
     int rc = aslrtp_proc_start(argv, w->cwd, &io);
     if (rc != 0)
         return rc;
-    proc *p = calloc(1, sizeof *p);
-    if (!p)
-        out_of_memory();
+    proc *p = aslrtp_calloc(1, sizeof *p);
     p->io = io;
     *pp = p;
     return 0;
@@ -377,42 +362,6 @@ static const char *scan_response(const char *s, size_t n, span *id, span *result
     }
 }
 
-/* Decodes standard base64 (with '=' padding).  Returns 0 on bad input. */
-static int base64_decode(const char *s, size_t n, aslrtp_buf *out)
-{
-    if (n % 4)
-        return 0;
-    for (size_t i = 0; i < n; i += 4) {
-        unsigned v = 0;
-        int pad = 0;
-        for (int j = 0; j < 4; j++) {
-            char ch = s[i + j];
-            unsigned d;
-            if (ch >= 'A' && ch <= 'Z')
-                d = (unsigned)(ch - 'A');
-            else if (ch >= 'a' && ch <= 'z')
-                d = (unsigned)(ch - 'a') + 26;
-            else if (ch >= '0' && ch <= '9')
-                d = (unsigned)(ch - '0') + 52;
-            else if (ch == '+')
-                d = 62;
-            else if (ch == '/')
-                d = 63;
-            else if (ch == '=' && i + 4 == n && j >= 2) {
-                d = 0;
-                pad++;
-            } else
-                return 0;
-            if (pad && ch != '=')
-                return 0;
-            v = v << 6 | d;
-        }
-        char bytes[3] = { (char)(v >> 16), (char)(v >> 8 & 0xFF), (char)(v & 0xFF) };
-        aslrtp_buf_add(out, bytes, (size_t)(3 - pad));
-    }
-    return 1;
-}
-
 /* ==== From an exchange to a result or an error ========================== */
 
 /* The handler returned text (total bytes, of which text holds all but
@@ -420,33 +369,7 @@ static int base64_decode(const char *s, size_t n, aslrtp_buf *out)
 static int map_success(const aslrtp_worker *w, const char *resource, const char *text,
                        size_t len, size_t total, json_t **out, aslrt_error *err)
 {
-    if (total > DATA_LIMIT) {
-        char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size "
-                                     "exceeding the maximum number of bytes service "
-                                     "limit.", resource);
-        aslrt_error_set(err, "States.DataLimitExceeded", cause);
-        free(cause);
-        return 0;
-    }
-    size_t n = len;
-    const char *t = aslrtp_text_trim(text ? text : "", &n);
-    if (n == 0) {
-        *out = json_null();
-        return 1;
-    }
-    json_error_t je;
-    json_t *v = aslrtp_json_loads(t, n, &je);
-    if (v) {
-        *out = v;
-        return 1;
-    }
-    aslrtp_buf b = { 0 };
-    add_handler_name(&b, w);
-    aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
-                    "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
-    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
-    return 0;
+    return aslrtp_handler_result(w->argv, w->python, resource, text, len, total, out, err);
 }
 
 /* The worker broke the protocol: Lambda.Unknown, saying how. */
@@ -462,7 +385,7 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
                     "{\"id\": %llu, \"error\": {...}}): ", resource, id, why, id, id);
     size_t n = c->line.len;
     const char *t = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
-    aslrtp_text_excerpt(&b, t, n, STDOUT_EXCERPT);
+    aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
     aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
@@ -470,29 +393,8 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
 static void crashed(const aslrtp_worker *w, const char *resource, int status,
                     const call *c, aslrt_error *err)
 {
-    char sbuf[32];
-    aslrtp_buf b = { 0 };
-    aslrtp_buf_adds(&b, "Runtime exited with error: ");
-    if (WIFSIGNALED(status)) {
-        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
-#ifdef WCOREDUMP
-        if (WCOREDUMP(status))
-            aslrtp_buf_adds(&b, " (core dumped)");
-#endif
-    } else {
-        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
-    }
-    aslrtp_buf_adds(&b, " (");
-    add_handler_name(&b, w);
-    aslrtp_buf_addf(&b, " for resource '%s')", resource);
-    aslrtp_tail_add(&b, &c->err, c->err_cut);
-    size_t n = c->line.len;
-    const char *text = aslrtp_text_trim(c->line.data ? c->line.data : "", &n);
-    if (n) {
-        aslrtp_buf_adds(&b, "\nstdout: ");
-        aslrtp_text_excerpt(&b, text, n, STDOUT_EXCERPT);
-    }
-    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    aslrtp_handler_crashed(w->argv, w->python, resource, status, &c->err, c->err_cut,
+                           c->line.data, c->line.len, err);
 }
 
 /* Reads the response line.  Returns 1 for a result, 0 for an error, and
@@ -555,20 +457,20 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
     }
     if (sout.seen) {
         json_t *s = aslrtp_json_loads(sout.s, sout.n, NULL);
-        aslrtp_buf bytes = { 0 };
-        int ok = json_is_string(s) &&
-                 base64_decode(json_string_value(s), json_string_length(s), &bytes);
+        size_t len = 0;
+        char *bytes = json_is_string(s) ? aslrtp_base64_decode(json_string_value(s),
+                                                               json_string_length(s), 0, &len)
+                                        : NULL;
         json_decref(s);
-        if (!ok) {
-            free(bytes.data);
+        if (!bytes) {
             *broken = 1;
             protocol_error(w, resource, id, "\"output_base64\" is not a base64 string", c,
                            err);
             return 0;
         }
-        *raw_len = bytes.len;
-        ok = map_success(w, resource, bytes.data, bytes.len, bytes.len, out, err);
-        free(bytes.data);
+        *raw_len = len;
+        int ok = map_success(w, resource, bytes, len, len, out, err);
+        free(bytes);
         return ok;
     }
 
@@ -607,10 +509,8 @@ aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, in
         n++;
     if (n == 0 || (python && n < 4))
         return NULL;
-    aslrtp_worker *w = calloc(1, sizeof *w);
-    char **v = calloc(n + 1, sizeof *v);
-    if (!w || !v)
-        out_of_memory();
+    aslrtp_worker *w = aslrtp_calloc(1, sizeof *w);
+    char **v = aslrtp_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = aslrtp_strdup(argv[i]);
     w->argv = v;
@@ -646,9 +546,7 @@ static void give_back(aslrtp_worker *w, const char *resource, proc *p)
     while (pl && strcmp(pl->resource, resource) != 0)
         pl = pl->next;
     if (!pl) {
-        pl = calloc(1, sizeof *pl);
-        if (!pl)
-            out_of_memory();
+        pl = aslrtp_calloc(1, sizeof *pl);
         pl->resource = aslrtp_strdup(resource);
         pl->next = w->pools;
         w->pools = pl;
@@ -676,15 +574,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     if (!p) {
         int rc = proc_start(w, resource, &p);
         if (rc != 0) {
-            char ebuf[128];
-            aslrtp_buf b = { 0 };
-            aslrtp_buf_adds(&b, "cannot run ");
-            add_handler_name(&b, w);
-            aslrtp_buf_addf(&b, " for resource '%s': %s", resource,
-                            aslrtp_errstr(rc, ebuf, sizeof ebuf));
-            if (w->python)
-                aslrtp_buf_addf(&b, " (interpreter '%s')", w->argv[0]);
-            aslrtp_fail_with(err, HANDLER_FAILED, &b);
+            aslrtp_handler_unstartable(w->argv, w->python, resource, rc, err);
             return 0;
         }
     }
@@ -715,7 +605,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
                                                "iteration was cancelled");
     } else if (c.timed_out) {
         broken = 1;
-        aslrt_error_set(err, "States.Timeout", NULL);   /* AWS gives no Cause */
+        aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);   /* AWS gives no Cause */
     } else if (c.have_line) {
         ok = map_response(w, resource, id, compact, &c, &len, out, err, &broken);
     } else {
@@ -726,13 +616,8 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     }
     if (raw_len)
         *raw_len = len;
-    if (log_tail) {
-        /* what it logged during the call, at most 4 KB as LogResult holds */
-        size_t n = c.err.len, keep = n > 4096 ? 4096 : n;
-        aslrtp_buf b = { 0 };
-        aslrtp_buf_add(&b, c.err.data ? c.err.data + (n - keep) : "", keep);
-        *log_tail = aslrtp_buf_finish(&b);
-    }
+    if (log_tail) /* what it logged during the call */
+        *log_tail = aslrtp_log_tail(&c.err);
     free(c.line.data);
     free(c.err.data);
 

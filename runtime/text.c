@@ -8,57 +8,29 @@
  * stderr, a response body, a path, a library's message) goes through
  * aslrtp_text_add, which replaces bad bytes with U+FFFD; excerpts are cut at
  * a character boundary; stderr is quoted by its last ASLRTP_STDERR_TAIL
- * bytes, kept the same way however the pipe cut them.  errno values and
- * signals are named here too, in the words Lambda uses.  This file sits at
+ * bytes, kept the same way however the pipe cut them.  What a handler
+ * (a program, a Python function, a persistent worker) printed becomes a
+ * result or a Cause here too, in the words Lambda uses: the payload quota,
+ * output that is not JSON, a process that crashed, with the handler named
+ * the same way whichever layer ran it.  errno values and signals are named
+ * here as well.  This file sits at
  * the bottom of the handler layers (task.c, task_worker.c, task_http.c,
- * proc.c) and calls only util.c.
+ * proc.c) and calls only util.c, utf8.c and json.c.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "aslrt_private.h"
 
-/* Byte length of the UTF-8 character that starts with c (1 for a stray
- * byte or a continuation byte). */
-size_t aslrtp_utf8_len(unsigned char c)
-{
-    if (c >= 0xF0 && c <= 0xF4)
-        return 4;
-    if (c >= 0xE0)
-        return c <= 0xEF ? 3 : 1;
-    if (c >= 0xC2)
-        return 2;
-    return 1;
-}
-
 /* Appends s[0..n) as valid UTF-8: a Cause ends up inside JSON, and jansson
- * refuses a string that is not UTF-8.  Bad bytes and NULs become U+FFFD. */
+ * refuses a string that is not UTF-8.  Each bad byte and each NUL becomes
+ * one U+FFFD (utf8.c says what is bad). */
 void aslrtp_text_add(aslrtp_buf *b, const char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : aslrtp_utf8_len(c);
-        int ok = c != 0 && (c < 0x80 || len > 1) && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
-        if (ok && len >= 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            /* overlong forms, surrogates, beyond U+10FFFF */
-            if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d >= 0xA0) ||
-                (c == 0xF0 && d < 0x90) || (c == 0xF4 && d >= 0x90))
-                ok = 0;
-        }
-        if (!ok) {
-            aslrtp_buf_adds(b, "\xEF\xBF\xBD");
-            i++;
-            continue;
-        }
-        aslrtp_buf_add(b, s + i, len);
-        i += len;
-    }
+    aslrtp_utf8_add_clean(b, s, n, ASLRTP_UTF8_PER_BYTE | ASLRTP_UTF8_NO_NUL);
 }
 
 static int is_space(char c)
@@ -88,10 +60,7 @@ void aslrtp_text_excerpt(aslrtp_buf *b, const char *s, size_t n, size_t max)
         aslrtp_text_add(b, s, n);
         return;
     }
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    aslrtp_text_add(b, s, k);
+    aslrtp_text_add(b, s, aslrtp_utf8_floor(s, max));
     aslrtp_buf_adds(b, "...");
 }
 
@@ -147,6 +116,103 @@ void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut)
     }
     aslrtp_text_add(b, s, n);
 }
+
+/* ==== What a handler printed ========================================== */
+
+void aslrtp_data_limit_error(aslrt_error *err, const char *resource)
+{
+    char *cause = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
+                                 "the maximum number of bytes service limit.", resource);
+    aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, cause);
+    free(cause);
+}
+
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python)
+{
+    if (python)
+        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", argv[3], argv[2]);
+    else
+        aslrtp_buf_addf(b, "program '%s'", argv[0]);
+}
+
+int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+                          const char *text, size_t len, size_t total, json_t **out,
+                          aslrt_error *err)
+{
+    if (total > ASLRTP_DATA_LIMIT) {
+        aslrtp_data_limit_error(err, resource);
+        return 0;
+    }
+    size_t n = len;
+    const char *t = aslrtp_text_trim(text ? text : "", &n);
+    if (n == 0) {
+        *out = json_null(); /* a handler that returns nothing */
+        return 1;
+    }
+    json_error_t je;
+    json_t *v = aslrtp_json_loads(t, n, &je);
+    if (v) {
+        *out = v;
+        return 1;
+    }
+    aslrtp_buf b = { 0 };
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
+                    "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
+    aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+    return 0;
+}
+
+void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+                            const aslrtp_buf *tail, int cut, const char *out, size_t len,
+                            aslrt_error *err)
+{
+    char sbuf[32];
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "Runtime exited with error: ");
+    if (WIFSIGNALED(status)) {
+        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
+#ifdef WCOREDUMP
+        if (WCOREDUMP(status))
+            aslrtp_buf_adds(&b, " (core dumped)");
+#endif
+    } else {
+        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
+    }
+    aslrtp_buf_adds(&b, " (");
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s')", resource);
+    aslrtp_tail_add(&b, tail, cut);
+    size_t n = len;
+    const char *t = aslrtp_text_trim(out ? out : "", &n);
+    if (n) {
+        aslrtp_buf_adds(&b, "\nstdout: ");
+        aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
+    }
+    aslrtp_fail_with(err, "Lambda.Unknown", &b);
+}
+
+void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+                                aslrt_error *err)
+{
+    char ebuf[128];
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_adds(&b, "cannot run ");
+    aslrtp_handler_name(&b, argv, python);
+    aslrtp_buf_addf(&b, " for resource '%s': %s", resource, aslrtp_errstr(rc, ebuf, sizeof ebuf));
+    if (python)
+        aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
+    aslrtp_fail_with(err, ASLRTP_HANDLER_FAILED, &b);
+}
+
+char *aslrtp_log_tail(const aslrtp_buf *log)
+{
+    size_t n = log->len, keep = n > 4096 ? 4096 : n;
+    return aslrtp_memdup(log->data ? log->data + (n - keep) : "", keep);
+}
+
+/* ==== errno values and signals ========================================= */
 
 /* strerror is not thread-safe; strerror_r (GNU flavour here) is. */
 const char *aslrtp_errstr(int e, char *buf, size_t size)

@@ -11,7 +11,7 @@
 
 #include "aslrt_private.h"
 
-void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n)
+char *aslrtp_buf_reserve(aslrtp_buf *b, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
@@ -20,7 +20,12 @@ void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n)
         b->data = aslrtp_realloc(b->data, cap);
         b->cap = cap;
     }
-    memcpy(b->data + b->len, s, n);
+    return b->data + b->len;
+}
+
+void aslrtp_buf_add(aslrtp_buf *b, const char *s, size_t n)
+{
+    memcpy(aslrtp_buf_reserve(b, n), s, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
@@ -49,6 +54,14 @@ void aslrtp_buf_addf(aslrtp_buf *b, const char *fmt, ...)
     va_end(ap);
     aslrtp_buf_add(b, big, (size_t)n);
     free(big);
+}
+
+bool aslrtp_str_in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
 }
 
 char *aslrtp_buf_finish(aslrtp_buf *b)
