@@ -247,34 +247,11 @@ static void emit_tables(FILE *out, const asl_cfg *c)
 /* One op: a runtime call that jumps to `onfail` when it reports an error. */
 static void emit_op(FILE *out, const ir_op *o, const char *onfail)
 {
-    const char *name = NULL;
-    bool has_arg = true;
-    switch (o->kind) {
-    case IR_ENTER: name = "enter"; break;
-    case IR_INPUT_PATH: name = "input_path"; break;
-    case IR_PARAMETERS: name = "parameters"; break;
-    case IR_RESULT_JSON: name = "result_json"; break;
-    case IR_RESULT_SELECTOR: name = "result_selector"; break;
-    case IR_RESULT_PATH: name = "result_path"; break;
-    case IR_OUTPUT_PATH: name = "output_path"; break;
-    case IR_RESULT_INPUT: name = "result_input"; has_arg = false; break;
-    case IR_INVOKE: name = "invoke"; has_arg = false; break;
-    case IR_WAIT: name = "wait"; has_arg = false; break;
-    case IR_EXIT: name = "exit"; has_arg = false; break;
-    case IR_PARALLEL: name = "parallel"; has_arg = false; break;
-    case IR_MAP: name = "map"; has_arg = false; break;
-    case IR_ASSIGN_EFF:
-    case IR_ASSIGN_RES:
-        fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, %d)) goto %s;\n", o->arg,
-                o->kind == IR_ASSIGN_RES, onfail);
-        return;
-    case IR_JN_ARGUMENTS: name = "jn_arguments"; break;
-    case IR_JN_ASSIGN: name = "jn_assign"; break;
-    case IR_JN_OUTPUT: name = "jn_output"; break;
-    default: ASL_UNREACHABLE();
-    }
-    fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);
-    if (has_arg) {
+    ir_op_call call = ir_op_runtime_call(o->kind);
+    fprintf(out, "    if (!%s(ex, &f", call.fn);
+    if (call.nargs == 2) {
+        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
+    } else if (call.nargs == 1) {
         fputs(", ", out);
         put_index(out, o->arg);
     }
