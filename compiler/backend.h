@@ -25,19 +25,22 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o);
 /* emit_c.c: the same into a malloc'd string. */
 char *asl_emit_c_string(const asl_cfg *c, const asl_emit_options *o);
 
-/* emit_c.c: s (len bytes, NULs included) as a C string literal, every
- * byte outside printable ASCII escaped in octal; NULL as 0. */
+/* ctext.c, the writers both emitters share (below them both): s (len
+ * bytes, NULs included) as a C string literal, every byte outside printable
+ * ASCII escaped in octal; NULL as 0. */
 void asl_put_literal_n(FILE *out, const char *s, size_t len);
+/* ctext.c: s in a C comment, sanitised and cut at 60 characters. */
+void asl_put_comment_text(FILE *out, const char *s);
+/* ctext.c: turns any file name into a C identifier
+ * ("order-processing.asl.json" -> "order_processing"), in a malloc'd
+ * string. */
+char *asl_emit_c_identifier(const char *filename);
 
 /* emit_jsonata.c: writes the JSONata AST under root as static const
  * initializers: every node and list gets a name <prefix>_<n>, and the root
  * node itself is `static const aslrt_jn_node <prefix>`. */
 struct aslrt_jn_node;
 void asl_emit_jsonata(FILE *out, const struct aslrt_jn_node *root, const char *prefix);
-
-/* Turns any file name into a C identifier ("order-processing.asl.json" ->
- * "order_processing"), in a malloc'd string. */
-char *asl_emit_c_identifier(const char *filename);
 
 /* backend_tcc.c: compiles generated C in memory with libtcc. */
 typedef struct asl_jit asl_jit;

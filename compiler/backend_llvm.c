@@ -740,35 +740,9 @@ static void check_result(gen *g, LLVMValueRef r, LLVMBasicBlockRef ok, LLVMBasic
  * on to `cont` (a new block when NULL). */
 static void emit_op(gen *g, const ir_op *o, LLVMBasicBlockRef onfail, LLVMBasicBlockRef cont)
 {
-    const char *name = NULL;
-    int args[2] = {o->arg, 0};
-    int nargs = 1;
-    switch (o->kind) {
-    case IR_ENTER: name = "aslrt_op_enter"; break;
-    case IR_INPUT_PATH: name = "aslrt_op_input_path"; break;
-    case IR_PARAMETERS: name = "aslrt_op_parameters"; break;
-    case IR_RESULT_JSON: name = "aslrt_op_result_json"; break;
-    case IR_RESULT_SELECTOR: name = "aslrt_op_result_selector"; break;
-    case IR_RESULT_PATH: name = "aslrt_op_result_path"; break;
-    case IR_OUTPUT_PATH: name = "aslrt_op_output_path"; break;
-    case IR_RESULT_INPUT: name = "aslrt_op_result_input"; nargs = 0; break;
-    case IR_INVOKE: name = "aslrt_op_invoke"; nargs = 0; break;
-    case IR_WAIT: name = "aslrt_op_wait"; nargs = 0; break;
-    case IR_EXIT: name = "aslrt_op_exit"; nargs = 0; break;
-    case IR_PARALLEL: name = "aslrt_op_parallel"; nargs = 0; break;
-    case IR_MAP: name = "aslrt_op_map"; nargs = 0; break;
-    case IR_ASSIGN_EFF:
-    case IR_ASSIGN_RES:
-        name = "aslrt_op_assign";
-        args[1] = o->kind == IR_ASSIGN_RES;
-        nargs = 2;
-        break;
-    case IR_JN_ARGUMENTS: name = "aslrt_op_jn_arguments"; break;
-    case IR_JN_ASSIGN: name = "aslrt_op_jn_assign"; break;
-    case IR_JN_OUTPUT: name = "aslrt_op_jn_output"; break;
-    default: ASL_UNREACHABLE();
-    }
-    LLVMValueRef r = call_op(g, name, args, nargs);
+    ir_op_call call = ir_op_runtime_call(o->kind);
+    int args[2] = {o->arg, o->kind == IR_ASSIGN_RES};
+    LLVMValueRef r = call_op(g, call.fn, args, call.nargs);
     check_result(g, r, cont ? cont : new_block(g, ""), onfail);
 }
 

@@ -9,68 +9,21 @@
  * error, transitions are gotos and Choice rules are C conditions.  The only
  * external symbols are `<prefix>_machine` and, with --main, `main`.
  *
- * Safety: every string from the definition is written as a fully escaped C
- * literal (octal escapes for anything but plain printable ASCII, `?` escaped
- * against trigraphs), and comments only ever hold a sanitised copy, so no
- * definition can inject code.  The output carries no date or version and
+ * Safety: every string from the definition is written through ctext.c, as
+ * a fully escaped C literal or a sanitised comment, so no definition can
+ * inject code.  The output carries no date or version and
  * names its definition by the path given on the command line, never an
  * absolute one, so it is reproducible and golden files stay stable.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aslrt_private.h"
 #include "backend.h"
 
-void asl_put_literal_n(FILE *out, const char *s, size_t len)
-{
-    if (!s) {
-        fputs("0", out);
-        return;
-    }
-    fputc('"', out);
-    size_t col = 0;
-    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++) {
-        /* Long literals are split so that lines stay readable. */
-        if (col >= 100) {
-            fputs("\"\n    \"", out);
-            col = 0;
-        }
-        unsigned char ch = *p;
-        if (ch == '"' || ch == '\\' || ch == '?') {
-            fputc('\\', out);
-            fputc(ch, out);
-            col += 2;
-        } else if (ch >= 0x20 && ch < 0x7f) {
-            fputc(ch, out);
-            col++;
-        } else {
-            fprintf(out, "\\%03o", ch);
-            col += 4;
-        }
-    }
-    fputc('"', out);
-}
-
 static void put_literal(FILE *out, const char *s)
 {
     asl_put_literal_n(out, s, s ? strlen(s) : 0);
-}
-
-/* A state name in a comment: printable ASCII only, never closing it. */
-static void put_comment_text(FILE *out, const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && n < 60; p++, n++) {
-        unsigned char ch = *p;
-        if (ch == '*' || ch == '/' || ch == '\\' || ch == '?' || ch < 0x20 || ch >= 0x7f)
-            fputc('.', out);
-        else
-            fputc(ch, out);
-    }
-    if (strlen(s) > 60)
-        fputs("...", out);
 }
 
 static const char *item_kind_name(int k)
@@ -294,34 +247,11 @@ static void emit_tables(FILE *out, const asl_cfg *c)
 /* One op: a runtime call that jumps to `onfail` when it reports an error. */
 static void emit_op(FILE *out, const ir_op *o, const char *onfail)
 {
-    const char *name = NULL;
-    bool has_arg = true;
-    switch (o->kind) {
-    case IR_ENTER: name = "enter"; break;
-    case IR_INPUT_PATH: name = "input_path"; break;
-    case IR_PARAMETERS: name = "parameters"; break;
-    case IR_RESULT_JSON: name = "result_json"; break;
-    case IR_RESULT_SELECTOR: name = "result_selector"; break;
-    case IR_RESULT_PATH: name = "result_path"; break;
-    case IR_OUTPUT_PATH: name = "output_path"; break;
-    case IR_RESULT_INPUT: name = "result_input"; has_arg = false; break;
-    case IR_INVOKE: name = "invoke"; has_arg = false; break;
-    case IR_WAIT: name = "wait"; has_arg = false; break;
-    case IR_EXIT: name = "exit"; has_arg = false; break;
-    case IR_PARALLEL: name = "parallel"; has_arg = false; break;
-    case IR_MAP: name = "map"; has_arg = false; break;
-    case IR_ASSIGN_EFF:
-    case IR_ASSIGN_RES:
-        fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, %d)) goto %s;\n", o->arg,
-                o->kind == IR_ASSIGN_RES, onfail);
-        return;
-    case IR_JN_ARGUMENTS: name = "jn_arguments"; break;
-    case IR_JN_ASSIGN: name = "jn_assign"; break;
-    case IR_JN_OUTPUT: name = "jn_output"; break;
-    default: ASL_UNREACHABLE();
-    }
-    fprintf(out, "    if (!aslrt_op_%s(ex, &f", name);
-    if (has_arg) {
+    ir_op_call call = ir_op_runtime_call(o->kind);
+    fprintf(out, "    if (!%s(ex, &f", call.fn);
+    if (call.nargs == 2) {
+        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
+    } else if (call.nargs == 1) {
         fputs(", ", out);
         put_index(out, o->arg);
     }
@@ -391,7 +321,7 @@ static void emit_graph(FILE *out, const ir_graph *g)
     for (size_t i = 0; i < g->nnodes; i++) {
         const ir_node *n = &g->nodes[i];
         fprintf(out, "\ns%zu: /* \"", i);
-        put_comment_text(out, n->state->name);
+        asl_put_comment_text(out, n->state->name);
         fprintf(out, "\", states[%d] */\n", n->id);
         /* A state with Retry or Catch: its ops after the entry go to the
          * recovery block, which retries from the _try label, catches, or
@@ -457,7 +387,7 @@ static void emit_graph(FILE *out, const ir_graph *g)
         if (!n->recovers)
             continue;
         fprintf(out, "\ns%zu_error: /* Retry and Catch of \"", i);
-        put_comment_text(out, n->state->name);
+        asl_put_comment_text(out, n->state->name);
         fputs("\" */\n    switch (aslrt_op_recover(ex, &f)) {\n", out);
         fprintf(out, "    case ASLRT_RETRY: goto s%zu_try;\n", i);
         for (size_t k = 0; k < n->ncatch; k++)
@@ -474,7 +404,7 @@ static void emit_graph(FILE *out, const ir_graph *g)
 bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
 {
     fputs("/* Generated by aslc from ", out);
-    put_comment_text(out, c->source);
+    asl_put_comment_text(out, c->source);
     fputs(". Do not edit. */\n", out);
     if (o->include_header)
         fputs("#include \"aslrt.h\"\n", out);
@@ -518,29 +448,4 @@ char *asl_emit_c_string(const asl_cfg *c, const asl_emit_options *o)
         return NULL;
     }
     return buf;
-}
-
-char *asl_emit_c_identifier(const char *filename)
-{
-    const char *base = strrchr(filename, '/');
-    base = base ? base + 1 : filename;
-    size_t n = strlen(base);
-    static const char *const suffixes[] = {".asl.json", ".json", ".asl", NULL};
-    for (size_t i = 0; suffixes[i]; i++) {
-        size_t k = strlen(suffixes[i]);
-        if (n > k && strcmp(base + n - k, suffixes[i]) == 0) {
-            n -= k;
-            break;
-        }
-    }
-    char *id = aslrtp_malloc(n + 2);
-    size_t j = 0;
-    if (n == 0 || isdigit((unsigned char)base[0]))
-        id[j++] = '_';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)base[i];
-        id[j++] = (isalnum(ch) && ch < 0x80) ? (char)ch : '_';
-    }
-    id[j] = '\0';
-    return id;
 }

@@ -8,6 +8,10 @@
  * aslrt_jn_node *const` array, children before their parents.  A node
  * reachable twice (the parser may share subtrees) is written once.
  *
+ * Layering: emit_c.c calls this file for each JSONata item; this file calls
+ * only ctext.c (string literals) and the runtime's allocator, and knows
+ * nothing of emit_c.c or the IR.
+ *
  * Every field of aslrt_jn_node is written here: the static assertion below
  * breaks the build when the node grows a field this file does not know.
  */

@@ -46,6 +46,41 @@ typedef struct ir_op {
     int arg;
 } ir_op;
 
+/* The runtime call an op becomes, the same in every backend: the
+ * aslrt_op_* function of aslrt.h, and how many int arguments follow its
+ * (ex, &f): none, the op's arg, or for Assign the arg and 1 when it runs
+ * over the result. */
+typedef struct ir_op_call {
+    const char *fn;
+    int nargs;
+} ir_op_call;
+
+static inline ir_op_call ir_op_runtime_call(ir_op_kind k)
+{
+    static const ir_op_call calls[] = {
+        [IR_ENTER] = {"aslrt_op_enter", 1},
+        [IR_INPUT_PATH] = {"aslrt_op_input_path", 1},
+        [IR_PARAMETERS] = {"aslrt_op_parameters", 1},
+        [IR_RESULT_JSON] = {"aslrt_op_result_json", 1},
+        [IR_RESULT_INPUT] = {"aslrt_op_result_input", 0},
+        [IR_INVOKE] = {"aslrt_op_invoke", 0},
+        [IR_RESULT_SELECTOR] = {"aslrt_op_result_selector", 1},
+        [IR_RESULT_PATH] = {"aslrt_op_result_path", 1},
+        [IR_OUTPUT_PATH] = {"aslrt_op_output_path", 1},
+        [IR_WAIT] = {"aslrt_op_wait", 0},
+        [IR_PARALLEL] = {"aslrt_op_parallel", 0},
+        [IR_MAP] = {"aslrt_op_map", 0},
+        [IR_ASSIGN_EFF] = {"aslrt_op_assign", 2},
+        [IR_ASSIGN_RES] = {"aslrt_op_assign", 2},
+        [IR_EXIT] = {"aslrt_op_exit", 0},
+        [IR_JN_ARGUMENTS] = {"aslrt_op_jn_arguments", 1},
+        [IR_JN_ASSIGN] = {"aslrt_op_jn_assign", 1},
+        [IR_JN_OUTPUT] = {"aslrt_op_jn_output", 1},
+    };
+    ASL_ASSERT((size_t)k < sizeof calls / sizeof calls[0] && calls[k].fn);
+    return calls[k];
+}
+
 /* A Choice condition: a tree of And/Or/Not over data tests. */
 typedef struct ir_cond {
     asl_rule_kind kind;

@@ -3,7 +3,8 @@
  * and does nothing else:
  *
  *   load (unit.c) → parse (parse.c) → validate (validate.c) → lower (lower.c)
- *   → emit C (emit_c.c) → [build with cc (build.c) | compile in memory (backend_tcc.c)]
+ *   → emit C (emit_c.c; JSONata trees: emit_jsonata.c; literals: ctext.c)
+ *   → [build with cc (build.c) | compile in memory (backend_tcc.c)]
  *     or, with --backend=llvm, an LLVM module (backend_llvm.c) → .ll | object + cc | ORC
  *
  * (`aslc graph` stops after validate, or after lower for --format=ir, and

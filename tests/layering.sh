@@ -1,19 +1,35 @@
 #!/bin/bash
-# The layering of libaslrt: the graph "file A calls (or reads) a symbol
-# defined in file B", read with nm from the library's built objects, must
-# have no cycle.  Every object whose path under runtime/ contains "jsonata"
-# is one node, jsonata (the engine is a library of its own; its inner
-# layering is its own business).  On a cycle, names it with the symbols of
-# each edge and fails.
+# The layering of the libraries, read with nm from their built objects: the
+# graph "file A calls (or reads) a symbol defined in file B" must have no
+# cycle.  Two graphs, checked one after the other:
+#
+#   libaslrt  the runtime's files.  Every object whose path under runtime/
+#             contains "jsonata" is one node, jsonata (the engine is a
+#             library of its own; its inner layering is its own business).
+#   libaslc   the compiler's files (and backend_llvm.c's libaslc_llvm when
+#             configure --with-llvm built it), with the whole runtime as
+#             one node, runtime, below them: the compiler may call the
+#             runtime, the runtime never calls the compiler.
+#
+# On a cycle, names it with the symbols of each edge and fails; an edge out
+# of the runtime node into a compiler file fails the same way.
 #
 # The intended layers, each calling only those below it:
-#   exec <- invoke, fanout, recover (the generated code calls their ops;
-#           an item processor's Map calls the Map op again through the
-#           generated code's function pointers, not a file cycle)
-#   task (dispatch) -> task_worker, task_http -> proc -> text -> json, util
+#   runtime:
+#     exec <- invoke, fanout, recover (the generated code calls their ops;
+#             an item processor's Map calls the Map op again through the
+#             generated code's function pointers, not a file cycle)
+#     task (dispatch) -> task_worker, task_http -> proc -> text -> json, util
+#   compiler:
+#     graph, lower, validate -> parse -> unit -> diag -> srcmap
+#     emit_c -> emit_jsonata -> ctext (C literals, comments, identifiers)
+#     backend_llvm -> build; build and backend_tcc call only the runtime
+#     every compiler file -> runtime (allocation, JSONata and path parsers)
 #
-# Usage: tests/layering.sh [-v]   (-v prints every edge first)
-# Run from a build: top_builddir (default: the source tree) holds runtime/.
+# Usage: tests/layering.sh [-v]   (-v prints every edge first, under a line
+# naming its graph)
+# Run from a build: top_builddir (default: the source tree) holds runtime/,
+# compiler/ and .libs/.
 set -u
 verbose=0
 [ "${1:-}" = -v ] && verbose=1
@@ -23,47 +39,49 @@ builddir=${top_builddir:-$srcdir}
 nm=${NM:-nm}
 nm=${nm%% *}
 
-# libtool leaves the objects in runtime/ (static) and runtime/.libs/
-# (shared, PIC), in subfolders for sources in subfolders; one copy each.
-objs=$(cd "$builddir/runtime" 2>/dev/null &&
-       find . -name 'libaslrt_internal_la-*.o' | sed 's|^\./||' | sort)
-if [ -z "$objs" ]; then
-    echo "FAIL: no libaslrt objects under $builddir/runtime (build the library first)"
-    exit 1
-fi
-# Objects of sources that left the library may linger in a build tree:
-# with the static library at hand, only its members count.
-members=
-if [ -f "$builddir/.libs/libaslrt-internal.a" ]; then
-    members=" $(${AR:-ar} t "$builddir/.libs/libaslrt-internal.a" | tr '\n' ' ')"
-fi
-
-# One line per symbol: "D node symbol" for a definition, "U node symbol" for
-# a reference.
-table=$(
-    seen=" "
-    for o in $objs; do
+# symbols DIR PATTERN NODE ARCHIVE...: one line per symbol of the objects
+# named PATTERN under $builddir/DIR, "D node symbol" for a definition and
+# "U node symbol" for a reference.  NODE names each object's node: "file"
+# (its source file's name), "jsonata" (the file's name, or jsonata for the
+# engine's files) or any other word (every object that one node).  libtool
+# leaves the objects in DIR (static) and DIR/.libs (shared, PIC), in
+# subfolders for sources in subfolders: one copy each.  Objects of sources
+# that left a library may linger in a build tree: with the static
+# libraries at hand (the ARCHIVEs that exist), only their members count.
+# Prints nothing when there is no such object.
+symbols() {
+    local dir=$1 pattern=$2 naming=$3 members= a o key node seen=" "
+    shift 3
+    for a in "$@"; do
+        [ -f "$builddir/$a" ] &&
+            members="$members $(${AR:-ar} t "$builddir/$a" | tr '\n' ' ')"
+    done
+    [ -n "$members" ] && members="$members "
+    for o in $(cd "$builddir/$dir" 2>/dev/null &&
+               find . -name "$pattern" | sed 's|^\./||' | sort); do
         key=${o//.libs\//}
         case "$seen" in *" $key "*) continue ;; esac
         if [ -n "$members" ]; then
             case "$members" in *" ${o##*/} "*) ;; *) continue ;; esac
         fi
         seen="$seen$key "
-        case "$o" in
-        *jsonata*) node=jsonata ;;
-        *) node=${o##*/}; node=${node#libaslrt_internal_la-}; node=${node%.o} ;;
+        node=${o##*/}; node=${node#*_la-}; node=${node%.o}
+        case "$naming" in
+        file) ;;
+        jsonata) case "$o" in *jsonata*) node=jsonata ;; esac ;;
+        *) node=$naming ;;
         esac
-        "$nm" -P "$builddir/runtime/$o" | awk -v n="$node" '
+        "$nm" -P "$builddir/$dir/$o" | awk -v n="$node" '
             $2 == "U" { print "U", n, $1; next }
             $2 ~ /^[TDRBVWGSi]$/ { print "D", n, $1 }'
     done
-)
-if [ -z "$table" ]; then
-    echo "FAIL: $nm printed no symbols for the libaslrt objects"
-    exit 1
-fi
+}
 
-printf '%s\n' "$table" | awk -v verbose="$verbose" '
+# check NAME BOTTOM: reads a symbol table on stdin and prints the graph's
+# cycles (and with BOTTOM, a node's edges out of BOTTOM), or one PASS
+# line.  Fails on any.
+check() {
+    awk -v verbose="$verbose" -v graph="$1" -v bottom="$2" '
 $1 == "D" { def[$3] = $2; nodes[$2] = 1; next }
 { use[++nu] = $2 SUBSEP $3 }
 END {
@@ -83,6 +101,7 @@ END {
         }
     }
     if (verbose) {
+        print graph ":"
         n = 0
         for (a in out) {
             m = split(out[a], t, " ")
@@ -99,8 +118,17 @@ END {
         for (i = 1; i <= n; i++)
             print line[i]
     }
-    # Depth-first search; an edge to a node on the stack closes a cycle.
     cycles = 0
+    # The bottom node calls nothing above it.
+    if (bottom != "" && (bottom in out)) {
+        m = split(out[bottom], t, " ")
+        for (j = 1; j <= m; j++) {
+            printf "FAIL: %s calls up in %s: %s -> %s (%s)\n", bottom, graph, bottom, t[j],
+                   substr(syms[bottom, t[j]], 2)
+            cycles++
+        }
+    }
+    # Depth-first search; an edge to a node on the stack closes a cycle.
     for (start in nodes) {
         if (color[start])
             continue
@@ -115,7 +143,7 @@ END {
             }
             w = kids[depth, next_kid[depth]++]
             if (color[w] == 1) {
-                printf "FAIL: cycle %s\n", path_of(depth, w)
+                printf "FAIL: cycle in %s: %s\n", graph, path_of(depth, w)
                 cycles++
             } else if (!color[w]) {
                 color[w] = 1; depth++; stack[depth] = w
@@ -126,7 +154,7 @@ END {
     }
     if (cycles)
         exit 1
-    printf "PASS: %d files, %d edges, no cycle\n", length(nodes), nedges
+    printf "PASS: %d files, %d edges, no cycle in %s\n", length(nodes), nedges, graph
 }
 # "a -> b -> a", with the symbols each edge uses.
 function path_of(d, w,    k, r, from, to) {
@@ -138,3 +166,26 @@ function path_of(d, w,    k, r, from, to) {
     }
     return r
 }'
+}
+
+# libaslrt
+runtime=$(symbols runtime 'libaslrt_internal_la-*.o' jsonata .libs/libaslrt-internal.a)
+if [ -z "$runtime" ]; then
+    echo "FAIL: no libaslrt objects (or no symbols) under $builddir/runtime (build the library first)"
+    exit 1
+fi
+status=0
+printf '%s\n' "$runtime" | check libaslrt "" || status=1
+
+# libaslc over the runtime as one node
+compiler=$(symbols compiler 'libaslc_la-*.o' file .libs/libaslc.a
+           symbols compiler 'libaslc_llvm_la-*.o' file .libs/libaslc_llvm.a)
+if [ -z "$compiler" ]; then
+    echo "FAIL: no libaslc objects (or no symbols) under $builddir/compiler (build the library first)"
+    exit 1
+fi
+{
+    printf '%s\n' "$compiler"
+    printf '%s\n' "$runtime" | awk '{ print $1, "runtime", $3 }'
+} | check libaslc runtime || status=1
+exit $status

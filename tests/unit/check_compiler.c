@@ -1,7 +1,7 @@
 /*
  * check_compiler.c - unit tests of the compiler's stages: parse.c and
  * validate.c (diagnostic records, asserted field by field), lower.c (the
- * control-flow graph) and emit_c.c (safe literals, identifiers).
+ * control-flow graph) and ctext.c (safe literals, identifiers).
  */
 #include <check.h>
 #include <stdlib.h>
