@@ -26,38 +26,6 @@
 
 /* ==== characters ======================================================== */
 
-/* Writes cp (or a stray byte) as UTF-8 into out; returns its length. */
-static size_t put_cp(uint32_t cp, char *out)
-{
-    if (cp & BAD_BYTE) {
-        out[0] = (char)(cp & 0xFF);
-        return 1;
-    } else if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static void sb_cp(sbuf *b, uint32_t cp)
-{
-    char tmp[4];
-    sb_add(b, tmp, put_cp(cp, tmp));
-}
-
 /* The number of characters (code points, as stringToArray counts). */
 static size_t count_chars(const char *s, size_t len)
 {
@@ -395,8 +363,6 @@ static jn_value *fn_join(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 static jn_value *fn_base64encode(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     jn_value *v = arg_at(args, nargs, 0);
     if (!jn_is_string(v))
         return NULL;
@@ -415,33 +381,12 @@ static jn_value *fn_base64encode(jn_ctx *cx, jn_value *const *args, int nargs, v
             bytes[k++] = (unsigned char)((0xDC00 + ((cp - 0x10000) & 0x3FF)) & 0xFF);
         }
     }
-    sbuf b = { cx, NULL, 0, 0 };
-    for (size_t i = 0; i < k; i += 3) {
-        unsigned x = (unsigned)bytes[i] << 16;
-        if (i + 1 < k)
-            x |= (unsigned)bytes[i + 1] << 8;
-        if (i + 2 < k)
-            x |= bytes[i + 2];
-        char q[4] = { alphabet[x >> 18 & 63], alphabet[x >> 12 & 63],
-                      i + 1 < k ? alphabet[x >> 6 & 63] : '=', i + 2 < k ? alphabet[x & 63] : '=' };
-        sb_add(&b, q, 4);
-    }
-    return sb_value(&b);
-}
-
-static int unbase64(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return 64;
+    /* jn_alloc never jumps out, so the malloc'd text cannot leak */
+    size_t olen;
+    char *text = aslrtp_base64_encode(bytes, k, 0, &olen);
+    jn_value *r = jn_string(cx, text, olen);
+    free(text);
+    return r;
 }
 
 static jn_value *fn_base64decode(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
@@ -450,50 +395,15 @@ static jn_value *fn_base64decode(jn_ctx *cx, jn_value *const *args, int nargs, v
     jn_value *v = arg_at(args, nargs, 0);
     if (!jn_is_string(v))
         return NULL;
-    /* Buffer.from(str, 'base64').toString('binary'), as Node decodes:
-     * characters outside the alphabet are skipped, '=' ends the data,
-     * and at most the size computed from the length comes out */
-    const unsigned char *s = (const unsigned char *)v->u.string.s;
-    size_t len = v->u.string.len, size = len;
-    size_t cap = 0;
-    if (size >= 2) {
-        if (s[size - 1] == '=') {
-            size--;
-            if (s[size - 1] == '=')
-                size--;
-        }
-        cap = size > 1 ? (size / 4) * 3 + (size % 4 + 1) / 2 : 0;
-    }
-    unsigned char *out = jn_alloc(cx, cap + 1);
-    size_t k = 0;
-    int phase = 0;
-    unsigned hi = 0;
-    for (size_t i = 0; i < len && k < cap; i++) {
-        int d = unbase64(s[i]);
-        if (d >= 64) {
-            if (s[i] == '=')
-                break;
-            continue;
-        }
-        switch (phase) {
-        case 1:
-            out[k++] = (unsigned char)((hi & 0x3F) << 2 | (d & 0x30) >> 4);
-            break;
-        case 2:
-            out[k++] = (unsigned char)((hi & 0x0F) << 4 | (d & 0x3C) >> 2);
-            break;
-        case 3:
-            out[k++] = (unsigned char)((hi & 0x03) << 6 | (d & 0x3F));
-            break;
-        default:
-            break;
-        }
-        hi = (unsigned)d;
-        phase = (phase + 1) & 3;
-    }
+    /* Buffer.from(str, 'base64').toString('binary'), as Node decodes
+     * (aslrtp_base64_decode_lenient reads it the same way) */
+    size_t k;
+    unsigned char *out = (unsigned char *)aslrtp_base64_decode_lenient(v->u.string.s,
+                                                                       v->u.string.len, &k);
     sbuf b = { cx, NULL, 0, 0 };
     for (size_t i = 0; i < k; i++)
         sb_cp(&b, out[i]);     /* 'binary' is Latin-1 */
+    free(out);
     return sb_value(&b);
 }
 
@@ -524,7 +434,7 @@ static jn_value *uri_encode(jn_ctx *cx, jn_value *v, const char *keep, const cha
             continue;
         }
         char u[4];
-        size_t k = put_cp(cp, u);
+        size_t k = aslrtp_utf8_encode(cp, u);
         for (size_t j = 0; j < k; j++) {
             char e[3] = { '%', hex[(unsigned char)u[j] >> 4], hex[(unsigned char)u[j] & 15] };
             sb_add(&b, e, 3);
