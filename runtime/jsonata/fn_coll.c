@@ -141,19 +141,28 @@ static jn_value *fn_count(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     return jn_number(cx, (double)it.n);
 }
 
+/* The sum of the items of a (numbers, or T0412 naming name); *n is their
+ * count.  False (undefined) when a is undefined. */
+static bool sum_items(jn_ctx *cx, jn_value *a, const char *name, double *total, size_t *n)
+{
+    if (!a)
+        return false;
+    items it;
+    items_of(a, &it);
+    *total = 0;
+    for (size_t i = 0; i < it.n; i++)
+        *total += number_at(cx, &it, i, name);
+    *n = it.n;
+    return true;
+}
+
 /* $sum <a<n>:n> */
 static jn_value *fn_sum(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0);
-    if (!a)
-        return NULL;
-    items it;
-    items_of(a, &it);
-    double total = 0;
-    for (size_t i = 0; i < it.n; i++)
-        total += number_at(cx, &it, i, "sum");
-    return jn_number(cx, total);
+    double total;
+    size_t n;
+    return sum_items(cx, ARG(0), "sum", &total, &n) ? jn_number(cx, total) : NULL;
 }
 
 /* Math.max / Math.min over the items: NaN wins, +0 is above -0. */
@@ -195,17 +204,11 @@ static jn_value *fn_min(jn_ctx *cx, jn_value *const *args, int nargs, void *data
 static jn_value *fn_average(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0);
-    if (!a)
+    double total;
+    size_t n;
+    if (!sum_items(cx, ARG(0), "average", &total, &n) || n == 0)
         return NULL;
-    items it;
-    items_of(a, &it);
-    if (it.n == 0)
-        return NULL;
-    double total = 0;
-    for (size_t i = 0; i < it.n; i++)
-        total += number_at(cx, &it, i, "average");
-    return jn_number(cx, total / (double)it.n);
+    return jn_number(cx, total / (double)n);
 }
 
 /* ==== boolean ============================================================ */
@@ -660,6 +663,12 @@ static jn_value *fn_merge(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     return r;
 }
 
+/* func on a member of o: (value, key, object), as $each and $sift call it. */
+static jn_value *member_call(jn_ctx *cx, jn_value *func, jn_value *o, const jn_member *m)
+{
+    return hof_call(cx, func, m->value, jn_string_ref(cx, m->key, m->key_len), o);
+}
+
 /* $each <o-f:a>: a sequence of the function's defined results. */
 static jn_value *fn_each(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
@@ -669,8 +678,7 @@ static jn_value *fn_each(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
         return r;
     for (size_t i = 0; i < o->u.object.n; i++) {
         const jn_member *m = &o->u.object.members[i];
-        jn_value *val = hof_call(cx, func, m->value,
-                                 jn_string_ref(cx, m->key, m->key_len), o);
+        jn_value *val = member_call(cx, func, o, m);
         if (val)
             jn_array_push(cx, r, val);
     }
@@ -688,8 +696,7 @@ static jn_value *fn_sift(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
     jn_value *r = jn_object(cx);
     for (size_t i = 0; i < o->u.object.n; i++) {
         const jn_member *m = &o->u.object.members[i];
-        jn_value *res = hof_call(cx, func, m->value,
-                                 jn_string_ref(cx, m->key, m->key_len), o);
+        jn_value *res = member_call(cx, func, o, m);
         if (truthy(res))
             jn_object_set(cx, r, m->key, m->key_len, m->value);
     }
@@ -698,10 +705,10 @@ static jn_value *fn_sift(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 
 /* ==== higher-order ======================================================= */
 
-/* $map <af> */
-static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+/* $map and $filter: func on each item with its index; the results that
+ * are not undefined ($map), or the items it holds for ($filter). */
+static jn_value *map_items(jn_ctx *cx, jn_value *const *args, int nargs, bool filter)
 {
-    (void)data;
     jn_value *a = ARG(0), *func = ARG(1);
     if (!a)
         return NULL;
@@ -710,26 +717,24 @@ static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data
     jn_value *r = jn_sequence(cx);
     for (size_t i = 0; i < it.n; i++) {
         jn_value *res = hof_call(cx, func, it.v[i], jn_number(cx, (double)i), a);
-        if (res)
-            jn_array_push(cx, r, res);
+        if (filter ? truthy(res) : res != NULL)
+            jn_array_push(cx, r, filter ? it.v[i] : res);
     }
     return r;
+}
+
+/* $map <af> */
+static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+{
+    (void)data;
+    return map_items(cx, args, nargs, false);
 }
 
 /* $filter <af> */
 static jn_value *fn_filter(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0), *func = ARG(1);
-    if (!a)
-        return NULL;
-    items it;
-    items_of(a, &it);
-    jn_value *r = jn_sequence(cx);
-    for (size_t i = 0; i < it.n; i++)
-        if (truthy(hof_call(cx, func, it.v[i], jn_number(cx, (double)i), a)))
-            jn_array_push(cx, r, it.v[i]);
-    return r;
+    return map_items(cx, args, nargs, true);
 }
 
 /* $single <af?>: the one item the predicate (or, without one, every item)

@@ -112,9 +112,10 @@ static jn_value *fn_substring(jn_ctx *cx, jn_value *const *args, int nargs, void
     return jn_string_ref(cx, s + a, b - a);
 }
 
-static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+/* $substringBefore and $substringAfter: the part of the string before
+ * (or after) the first occurrence of chars. */
+static jn_value *substring_around(jn_ctx *cx, jn_value *const *args, int nargs, bool after)
 {
-    (void)data;
     jn_value *v = arg_at(args, nargs, 0), *c = arg_at(args, nargs, 1);
     if (!jn_is_string(v))
         return NULL;
@@ -123,22 +124,22 @@ static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int narg
     const char *p = memmem(v->u.string.s, v->u.string.len, c->u.string.s, c->u.string.len);
     if (!p)
         return v;
-    return jn_string_ref(cx, v->u.string.s, (size_t)(p - v->u.string.s));
+    if (!after)
+        return jn_string_ref(cx, v->u.string.s, (size_t)(p - v->u.string.s));
+    size_t at = (size_t)(p - v->u.string.s) + c->u.string.len;
+    return jn_string_ref(cx, v->u.string.s + at, v->u.string.len - at);
+}
+
+static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+{
+    (void)data;
+    return substring_around(cx, args, nargs, false);
 }
 
 static jn_value *fn_substring_after(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0), *c = arg_at(args, nargs, 1);
-    if (!jn_is_string(v))
-        return NULL;
-    if (!jn_is_string(c))
-        return v;
-    const char *p = memmem(v->u.string.s, v->u.string.len, c->u.string.s, c->u.string.len);
-    if (!p)
-        return v;
-    size_t at = (size_t)(p - v->u.string.s) + c->u.string.len;
-    return jn_string_ref(cx, v->u.string.s + at, v->u.string.len - at);
+    return substring_around(cx, args, nargs, true);
 }
 
 /* ==== $uppercase, $lowercase =========================================== */
@@ -502,34 +503,51 @@ static jn_value *uri_decode(jn_ctx *cx, jn_value *v, const char *reserved, const
     return sb_value(&b);
 }
 
+/* The four URL natives: what each keeps unescaped (or leaves escaped) and
+ * its name for errors. */
+static const struct {
+    bool decode;
+    const char *keep, *name;
+} url_fns[] = {
+    {false, "-_.!~*'()", "encodeUrlComponent"},
+    {false, "-_.!~*'();/?:@&=+$,#", "encodeUrl"},
+    {true, "", "decodeUrlComponent"},
+    {true, ";/?:@&=+$,#", "decodeUrl"},
+};
+
+static jn_value *url_fn(jn_ctx *cx, jn_value *const *args, int nargs, int which)
+{
+    jn_value *v = arg_at(args, nargs, 0);
+    if (!jn_is_string(v))
+        return NULL;
+    return (url_fns[which].decode ? uri_decode : uri_encode)(cx, v, url_fns[which].keep,
+                                                            url_fns[which].name);
+}
+
 static jn_value *fn_encode_url_component(jn_ctx *cx, jn_value *const *args, int nargs,
                                          void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_encode(cx, v, "-_.!~*'()", "encodeUrlComponent") : NULL;
+    return url_fn(cx, args, nargs, 0);
 }
 
 static jn_value *fn_encode_url(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_encode(cx, v, "-_.!~*'();/?:@&=+$,#", "encodeUrl") : NULL;
+    return url_fn(cx, args, nargs, 1);
 }
 
 static jn_value *fn_decode_url_component(jn_ctx *cx, jn_value *const *args, int nargs,
                                          void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_decode(cx, v, "", "decodeUrlComponent") : NULL;
+    return url_fn(cx, args, nargs, 2);
 }
 
 static jn_value *fn_decode_url(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_decode(cx, v, ";/?:@&=+$,#", "decodeUrl") : NULL;
+    return url_fn(cx, args, nargs, 3);
 }
 
 /* ==== the table ========================================================= */

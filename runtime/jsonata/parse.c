@@ -555,29 +555,28 @@ static pn *lex(parser *p, bool infix)
 
 /* ==== the Pratt parser ================================================== */
 
+/* Room for one more of the n pointers at v (capacity *cap): v itself, or
+ * a copy twice as large in the arena. */
+static void *grow(parser *p, void *v, int n, int *cap)
+{
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : 4;
+    void **nv = jn_alloc(p->cx, (size_t)*cap * sizeof *nv);
+    if (n)
+        memcpy(nv, v, (size_t)n * sizeof *nv);
+    return nv;
+}
+
 static void list_push(parser *p, plist *l, pn *v)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
-        pn **nv = jn_alloc(p->cx, (size_t)cap * sizeof *nv);
-        if (l->n)
-            memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
-        l->v = nv;
-        l->cap = cap;
-    }
+    l->v = grow(p, l->v, l->n, &l->cap);
     l->v[l->n++] = v;
 }
 
 static void slots_push(parser *p, pslots *l, pslot *v)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
-        pslot **nv = jn_alloc(p->cx, (size_t)cap * sizeof *nv);
-        if (l->n)
-            memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
-        l->v = nv;
-        l->cap = cap;
-    }
+    l->v = grow(p, l->v, l->n, &l->cap);
     l->v[l->n++] = v;
     l->defined = true;
 }
@@ -614,6 +613,25 @@ static pn *advance(parser *p, int id, bool infix)
 }
 
 static pn *expression(parser *p, int rbp);
+
+/* The key: value pairs of an object constructor (after its '{'), into
+ * t->pairs, and the closing '}'. */
+static void object_pairs(parser *p, pn *t)
+{
+    if (p->node->id != S_RBRACE) {
+        for (;;) {
+            pn *k = expression(p, 0);
+            advance(p, S_COLON, false);
+            pn *v = expression(p, 0);
+            list_push(p, &t->pairs, k);
+            list_push(p, &t->pairs, v);
+            if (p->node->id != S_COMMA)
+                break;
+            advance(p, S_COMMA, false);
+        }
+    }
+    advance(p, S_RBRACE, true);
+}
 
 static pn *nud(parser *p, pn *t)
 {
@@ -674,19 +692,7 @@ static pn *nud(parser *p, pn *t)
         t->type = T_UNARY;
         return t;
     case S_LBRACE:
-        if (p->node->id != S_RBRACE) {
-            for (;;) {
-                pn *k = expression(p, 0);
-                advance(p, S_COLON, false);
-                pn *v = expression(p, 0);
-                list_push(p, &t->pairs, k);
-                list_push(p, &t->pairs, v);
-                if (p->node->id != S_COMMA)
-                    break;
-                advance(p, S_COMMA, false);
-            }
-        }
-        advance(p, S_RBRACE, true);
+        object_pairs(p, t);
         t->type = T_UNARY;
         return t;
     case S_PIPE:
@@ -816,19 +822,7 @@ static pn *led(parser *p, pn *t, pn *left)
         t->type = T_BINARY;
         return t;
     case S_LBRACE:
-        if (p->node->id != S_RBRACE) {
-            for (;;) {
-                pn *k = expression(p, 0);
-                advance(p, S_COLON, false);
-                pn *v = expression(p, 0);
-                list_push(p, &t->pairs, k);
-                list_push(p, &t->pairs, v);
-                if (p->node->id != S_COMMA)
-                    break;
-                advance(p, S_COMMA, false);
-            }
-        }
-        advance(p, S_RBRACE, true);
+        object_pairs(p, t);
         t->lhs = left;
         t->type = T_BINARY;
         return t;
