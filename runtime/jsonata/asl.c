@@ -36,9 +36,7 @@ aslrtp_jfield *aslrtp_jfield_compile(const aslrt_item *src, char **why)
         *why = aslrtp_strdup(je.text);
         return NULL;
     }
-    aslrtp_jfield *f = calloc(1, sizeof *f);
-    if (!f)
-        abort();
+    aslrtp_jfield *f = aslrtp_calloc(1, sizeof *f);
     f->value = v;
     f->field = src->field ? src->field : "";
     f->exprs = src->exprs;
@@ -224,7 +222,7 @@ static jn_value *fn_partition(jn_ctx *cx, jn_value *const *args, int nargs, void
         jn_fail(cx, "T0410", "partition", NULL, 1);
     long long size = trunc_arg(args[1]);
     if (size <= 0)
-        jn_fail_msg(cx, "States.Runtime", "The chunk size must be greater than zero");
+        jn_fail_msg(cx, ASLRTP_ERR_RUNTIME, "The chunk size must be greater than zero");
     jn_value *in = args[0];
     jn_value *out = jn_array(cx, 0);
     if (!jn_is_array(in)) {
@@ -248,12 +246,12 @@ static jn_value *fn_range(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     long long start = trunc_arg(args[0]), end = trunc_arg(args[1]);
     long long step = nargs > 2 && args[2] ? trunc_arg(args[2]) : 1;
     if (step == 0)
-        jn_fail_msg(cx, "States.Runtime", "The step of $range cannot be zero");
+        jn_fail_msg(cx, ASLRTP_ERR_RUNTIME, "The step of $range cannot be zero");
     jn_value *out = jn_sequence(cx);
     long long count = 0;
     for (long long i = start; step > 0 ? i <= end : i >= end; i += step) {
         if (++count > 1000)
-            jn_fail_msg(cx, "States.Runtime",
+            jn_fail_msg(cx, ASLRTP_ERR_RUNTIME,
                         "The $range function cannot produce more than 1000 elements");
         jn_array_push(cx, out, jn_number(cx, (double)i));
     }
@@ -275,7 +273,7 @@ static jn_value *fn_hash(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
         if (strcmp(algos[i].name, algo) == 0)
             md = algos[i].md();
     if (!md)
-        jn_fail_msg(cx, "States.Runtime",
+        jn_fail_msg(cx, ASLRTP_ERR_RUNTIME,
                     jn_printf(cx, "The hash algorithm '%s' is not supported: use one of MD5, "
                                   "SHA-1, SHA-256, SHA-384, SHA-512",
                               algo));
@@ -313,41 +311,9 @@ static jn_value *fn_uuid(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
     unsigned char b[16];
     for (int i = 0; i < 16; i++)
         b[i] = (unsigned char)(jn_random(cx) * 256);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    return jn_string_ref(cx,
-                         jn_printf(cx,
-                                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                                   b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-                                   b[10], b[11], b[12], b[13], b[14], b[15]),
-                         36);
-}
-
-/* jn_from_json without borrowing: j is freed before the evaluation ends. */
-static jn_value *copy_json(jn_ctx *cx, json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        jn_value *o = jn_object(cx);
-        const char *key;
-        json_t *v;
-        json_object_foreach(j, key, v) jn_object_set(cx, o, key, strlen(key), copy_json(cx, v));
-        return o;
-    }
-    case JSON_ARRAY: {
-        jn_value *a = jn_array(cx, json_array_size(j));
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) jn_array_push(cx, a, copy_json(cx, v));
-        return a;
-    }
-    case JSON_STRING: return jn_string(cx, json_string_value(j), json_string_length(j));
-    case JSON_INTEGER: return jn_number(cx, (double)json_integer_value(j));
-    case JSON_REAL: return jn_number(cx, json_real_value(j));
-    case JSON_TRUE: return JN_TRUE;
-    case JSON_FALSE: return JN_FALSE;
-    default: return JN_NULLV;
-    }
+    char text[ASLRTP_UUID_SIZE];
+    aslrtp_uuid_format(b, 4, text);
+    return jn_string(cx, text, ASLRTP_UUID_SIZE - 1);
 }
 
 static jn_value *fn_parse(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
@@ -359,9 +325,9 @@ static jn_value *fn_parse(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     json_error_t je;
     json_t *j = aslrtp_json_loads(args[0]->u.string.s, args[0]->u.string.len, &je);
     if (!j)
-        jn_fail_msg(cx, "States.Runtime",
+        jn_fail_msg(cx, ASLRTP_ERR_RUNTIME,
                     jn_printf(cx, "The string passed to $parse is not valid JSON: %s", je.text));
-    jn_value *v = copy_json(cx, j);
+    jn_value *v = jn_from_json_copy(cx, j);
     json_decref(j);
     return v;
 }

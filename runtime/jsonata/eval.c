@@ -27,7 +27,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aslrt_private.h"
 #include "private.h"
@@ -136,7 +135,7 @@ static void check_limits(jn_ctx *cx)
         jn_fail_msg(cx, "U1001",
                     "Stack overflow error: Check for non-terminating recursive function.  "
                     "Consider rewriting as tail-recursive.");
-    if (cx->deadline_ms && (++cx->tick & 255) == 0 && jn_clock_ms() > cx->deadline_ms)
+    if (cx->deadline_ms && (++cx->tick & 255) == 0 && aslrtp_mono_ms() > cx->deadline_ms)
         jn_fail_msg(cx, "U1001", "Expression evaluation timeout: Check for infinite loop");
 }
 
@@ -1683,40 +1682,45 @@ jn_ctx *jn_ctx_create(const jn_options *opt)
     return cx;
 }
 
+/* What jn_eval changes in the context and puts back when it returns. */
+typedef struct saved_state {
+    jmp_buf *jmp;
+    jn_error *err;
+    jn_catch *catches;
+    const char *stack_base;
+    int depth;
+} saved_state;
+
+static void restore(jn_ctx *cx, const saved_state *s)
+{
+    cx->jmp = s->jmp;
+    cx->err = s->err;
+    cx->catches = s->catches;
+    cx->stack_base = s->stack_base;
+    cx->depth = s->depth;
+}
+
 bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input, jn_value **result,
              jn_error *err)
 {
     jmp_buf here;
     jn_error local;
-    jmp_buf *saved_jmp = cx->jmp;
-    jn_error *saved_err = cx->err;
-    jn_catch *saved_catches = cx->catches;
-    const char *saved_base = cx->stack_base;
-    int saved_depth = cx->depth;
+    saved_state saved = {cx->jmp, cx->err, cx->catches, cx->stack_base, cx->depth};
     cx->err = err ? err : &local;
     cx->jmp = &here;
     cx->catches = NULL;
-    if (!saved_jmp) {
+    if (!saved.jmp) {
         cx->depth = 0;
         cx->max_depth = cx->opt.max_depth > 0 ? cx->opt.max_depth : DEFAULT_MAX_DEPTH;
         cx->stack_base = __builtin_frame_address(0);
         cx->stack_limit = stack_budget(cx, cx->stack_base);
-        cx->deadline_ms = cx->opt.time_limit_ms > 0 ? jn_clock_ms() + cx->opt.time_limit_ms : 0;
-        cx->now_ms = cx->opt.now_ms >= 0 ? cx->opt.now_ms : cx->now_ms;
-        if (cx->opt.now_ms < 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            cx->now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        }
+        cx->deadline_ms = cx->opt.time_limit_ms > 0 ? aslrtp_mono_ms() + cx->opt.time_limit_ms : 0;
+        cx->now_ms = cx->opt.now_ms >= 0 ? cx->opt.now_ms : aslrtp_wall_ms();
         cx->call_position = -1;
         cx->call_token = NULL;
     }
     if (setjmp(here)) {
-        cx->jmp = saved_jmp;
-        cx->err = saved_err;
-        cx->catches = saved_catches;
-        cx->stack_base = saved_base;
-        cx->depth = saved_depth;
+        restore(cx, &saved);
         if (result)
             *result = NULL;
         return false;
@@ -1729,11 +1733,7 @@ bool jn_eval(jn_ctx *cx, const jn_node *root, jn_value *input, jn_value **result
         context->flags |= JN_OUTER_WRAPPER;
     }
     jn_value *r = evaluate(cx, root, context, frame);
-    cx->jmp = saved_jmp;
-    cx->err = saved_err;
-    cx->catches = saved_catches;
-    cx->stack_base = saved_base;
-    cx->depth = saved_depth;
+    restore(cx, &saved);
     if (result)
         *result = r;
     return true;

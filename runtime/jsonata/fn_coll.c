@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "aslrt_private.h"
 #include "jsonata.h"
 
 /* The i-th argument, or undefined when fewer were supplied. */
@@ -78,45 +79,16 @@ static bool truthy(const jn_value *v)
     return v && jn_boolean_of(v);
 }
 
-/* JavaScript truthiness (the comparator of $sort is tested with `if`). */
-static bool js_truthy(const jn_value *v)
+/* The code point at s[*i] (*i < n), moving *i past it; a byte that starts
+ * no well-formed sequence stands for itself, so the order stays total. */
+static inline uint32_t next_char(const char *s, size_t n, size_t *i)
 {
-    if (!v)
-        return false;
-    switch (v->type) {
-    case JN_NULL:
-        return false;
-    case JN_BOOLEAN:
-        return v->u.boolean;
-    case JN_NUMBER:
-        return v->u.number != 0 && !isnan(v->u.number);
-    case JN_STRING:
-        return v->u.string.len > 0;
-    default:
-        return true;    /* arrays (even empty), objects, functions */
+    unsigned char c = (unsigned char)s[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return c;
     }
-}
-
-/* Reads the code point at s[*i] (len bytes) and moves past it; a byte
- * that does not start a well-formed sequence counts as itself, so the
- * order stays total. */
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
-{
-    uint32_t c = s[*i];
-    size_t extra = c >= 0xC0 && c < 0xE0 ? 1 : c >= 0xE0 && c < 0xF0 ? 2
-                 : c >= 0xF0 && c < 0xF8 ? 3 : 0;
-    if (extra && *i + extra < len) {
-        uint32_t cp = c & (0x3F >> extra);
-        size_t j = 1;
-        for (; j <= extra && (s[*i + j] & 0xC0) == 0x80; j++)
-            cp = (cp << 6) | (s[*i + j] & 0x3F);
-        if (j > extra) {
-            *i += extra + 1;
-            return cp;
-        }
-    }
-    *i += 1;
-    return c;
+    return aslrtp_utf8_next(s, n, ASLRTP_UTF8_WTF8, i);
 }
 
 /* The first UTF-16 code unit of code point cp. */
@@ -129,11 +101,10 @@ static uint32_t utf16_lead(uint32_t cp)
  * code units (characters above U+FFFF sort before U+E000..U+FFFF). */
 static int js_strcmp(const jn_value *a, const jn_value *b)
 {
-    const unsigned char *s = (const unsigned char *)a->u.string.s;
-    const unsigned char *t = (const unsigned char *)b->u.string.s;
+    const char *s = a->u.string.s, *t = b->u.string.s;
     size_t ls = a->u.string.len, lt = b->u.string.len, i = 0, j = 0;
     while (i < ls && j < lt) {
-        uint32_t c = utf8_next(s, ls, &i), d = utf8_next(t, lt, &j);
+        uint32_t c = next_char(s, ls, &i), d = next_char(t, lt, &j);
         if (c == d)
             continue;
         uint32_t uc = utf16_lead(c), ud = utf16_lead(d);
@@ -170,19 +141,28 @@ static jn_value *fn_count(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     return jn_number(cx, (double)it.n);
 }
 
+/* The sum of the items of a (numbers, or T0412 naming name); *n is their
+ * count.  False (undefined) when a is undefined. */
+static bool sum_items(jn_ctx *cx, jn_value *a, const char *name, double *total, size_t *n)
+{
+    if (!a)
+        return false;
+    items it;
+    items_of(a, &it);
+    *total = 0;
+    for (size_t i = 0; i < it.n; i++)
+        *total += number_at(cx, &it, i, name);
+    *n = it.n;
+    return true;
+}
+
 /* $sum <a<n>:n> */
 static jn_value *fn_sum(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0);
-    if (!a)
-        return NULL;
-    items it;
-    items_of(a, &it);
-    double total = 0;
-    for (size_t i = 0; i < it.n; i++)
-        total += number_at(cx, &it, i, "sum");
-    return jn_number(cx, total);
+    double total;
+    size_t n;
+    return sum_items(cx, ARG(0), "sum", &total, &n) ? jn_number(cx, total) : NULL;
 }
 
 /* Math.max / Math.min over the items: NaN wins, +0 is above -0. */
@@ -224,17 +204,11 @@ static jn_value *fn_min(jn_ctx *cx, jn_value *const *args, int nargs, void *data
 static jn_value *fn_average(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0);
-    if (!a)
+    double total;
+    size_t n;
+    if (!sum_items(cx, ARG(0), "average", &total, &n) || n == 0)
         return NULL;
-    items it;
-    items_of(a, &it);
-    if (it.n == 0)
-        return NULL;
-    double total = 0;
-    for (size_t i = 0; i < it.n; i++)
-        total += number_at(cx, &it, i, "average");
-    return jn_number(cx, total / (double)it.n);
+    return jn_number(cx, total / (double)n);
 }
 
 /* ==== boolean ============================================================ */
@@ -296,7 +270,7 @@ static jn_value *fn_assert(jn_ctx *cx, jn_value *const *args, int nargs, void *d
 {
     (void)data;
     jn_value *cond = ARG(0), *m = ARG(1);
-    if (js_truthy(cond))
+    if (jn_js_truthy(cond))
         return NULL;
     if (m && !jn_is_string(m))
         jn_fail(cx, "T0410", "assert", m, 2);
@@ -430,7 +404,7 @@ static bool default_greater(jn_ctx *cx, jn_value *a, jn_value *b, void *data)
 static bool function_greater(jn_ctx *cx, jn_value *a, jn_value *b, void *data)
 {
     jn_value *argv[2] = { a, b };
-    return js_truthy(jn_apply(cx, (jn_value *)data, argv, 2));
+    return jn_js_truthy(jn_apply(cx, (jn_value *)data, argv, 2));
 }
 
 /* $sort <af?:a> */
@@ -689,6 +663,12 @@ static jn_value *fn_merge(jn_ctx *cx, jn_value *const *args, int nargs, void *da
     return r;
 }
 
+/* func on a member of o: (value, key, object), as $each and $sift call it. */
+static jn_value *member_call(jn_ctx *cx, jn_value *func, jn_value *o, const jn_member *m)
+{
+    return hof_call(cx, func, m->value, jn_string_ref(cx, m->key, m->key_len), o);
+}
+
 /* $each <o-f:a>: a sequence of the function's defined results. */
 static jn_value *fn_each(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
@@ -698,8 +678,7 @@ static jn_value *fn_each(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
         return r;
     for (size_t i = 0; i < o->u.object.n; i++) {
         const jn_member *m = &o->u.object.members[i];
-        jn_value *val = hof_call(cx, func, m->value,
-                                 jn_string_ref(cx, m->key, m->key_len), o);
+        jn_value *val = member_call(cx, func, o, m);
         if (val)
             jn_array_push(cx, r, val);
     }
@@ -717,8 +696,7 @@ static jn_value *fn_sift(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
     jn_value *r = jn_object(cx);
     for (size_t i = 0; i < o->u.object.n; i++) {
         const jn_member *m = &o->u.object.members[i];
-        jn_value *res = hof_call(cx, func, m->value,
-                                 jn_string_ref(cx, m->key, m->key_len), o);
+        jn_value *res = member_call(cx, func, o, m);
         if (truthy(res))
             jn_object_set(cx, r, m->key, m->key_len, m->value);
     }
@@ -727,10 +705,10 @@ static jn_value *fn_sift(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 
 /* ==== higher-order ======================================================= */
 
-/* $map <af> */
-static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+/* $map and $filter: func on each item with its index; the results that
+ * are not undefined ($map), or the items it holds for ($filter). */
+static jn_value *map_items(jn_ctx *cx, jn_value *const *args, int nargs, bool filter)
 {
-    (void)data;
     jn_value *a = ARG(0), *func = ARG(1);
     if (!a)
         return NULL;
@@ -739,26 +717,24 @@ static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data
     jn_value *r = jn_sequence(cx);
     for (size_t i = 0; i < it.n; i++) {
         jn_value *res = hof_call(cx, func, it.v[i], jn_number(cx, (double)i), a);
-        if (res)
-            jn_array_push(cx, r, res);
+        if (filter ? truthy(res) : res != NULL)
+            jn_array_push(cx, r, filter ? it.v[i] : res);
     }
     return r;
+}
+
+/* $map <af> */
+static jn_value *fn_map(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+{
+    (void)data;
+    return map_items(cx, args, nargs, false);
 }
 
 /* $filter <af> */
 static jn_value *fn_filter(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *a = ARG(0), *func = ARG(1);
-    if (!a)
-        return NULL;
-    items it;
-    items_of(a, &it);
-    jn_value *r = jn_sequence(cx);
-    for (size_t i = 0; i < it.n; i++)
-        if (truthy(hof_call(cx, func, it.v[i], jn_number(cx, (double)i), a)))
-            jn_array_push(cx, r, it.v[i]);
-    return r;
+    return map_items(cx, args, nargs, true);
 }
 
 /* $single <af?>: the one item the predicate (or, without one, every item)
@@ -824,38 +800,6 @@ static jn_value *fn_reduce(jn_ctx *cx, jn_value *const *args, int nargs, void *d
 
 /* ==== $clone ============================================================= */
 
-/* A copy of j in the arena, strings included. */
-static jn_value *from_json_copy(jn_ctx *cx, json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        jn_value *o = jn_object(cx);
-        for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
-            jn_object_set(cx, o, json_object_iter_key(it), json_object_iter_key_len(it),
-                          from_json_copy(cx, json_object_iter_value(it)));
-        return o;
-    }
-    case JSON_ARRAY: {
-        jn_value *a = jn_array(cx, json_array_size(j));
-        for (size_t i = 0; i < json_array_size(j); i++)
-            jn_array_push(cx, a, from_json_copy(cx, json_array_get(j, i)));
-        return a;
-    }
-    case JSON_STRING:
-        return jn_string(cx, json_string_value(j), json_string_length(j));
-    case JSON_INTEGER:
-        return jn_number(cx, (double)json_integer_value(j));
-    case JSON_REAL:
-        return jn_number(cx, json_real_value(j));
-    case JSON_TRUE:
-        return JN_TRUE;
-    case JSON_FALSE:
-        return JN_FALSE;
-    default:
-        return JN_NULLV;
-    }
-}
-
 /* $clone <(oa)-:o>: JSON.parse($string(arg)), so numbers come back through
  * 15 significant digits and functions inside as "". */
 static jn_value *fn_clone(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
@@ -872,7 +816,7 @@ static jn_value *fn_clone(jn_ctx *cx, jn_value *const *args, int nargs, void *da
                            JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
     if (!j)
         jn_fail_msg(cx, "T0410", jn_printf(cx, "$clone: cannot read back %s", err.text));
-    jn_value *r = from_json_copy(cx, j);
+    jn_value *r = jn_from_json_copy(cx, j);
     json_decref(j);
     return r;
 }

@@ -29,113 +29,9 @@
 #include <string.h>
 
 #include "jsonata.h"
+#include "text.h"
 
 /* ==== helpers =========================================================== */
-
-/* A growable string in the arena (the old buffer stays in the arena). */
-typedef struct nbuf {
-    jn_ctx *cx;
-    char *p;
-    size_t len, cap;
-} nbuf;
-
-static void nb_add(nbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = jn_alloc(b->cx, cap);
-        if (b->len)
-            memcpy(p, b->p, b->len);
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void nb_addc(nbuf *b, char c) { nb_add(b, &c, 1); }
-
-static jn_value *nb_value(nbuf *b)
-{
-    return b->p ? jn_string_ref(b->cx, b->p, b->len) : jn_string_ref(b->cx, "", 0);
-}
-
-static bool is_js_space(unsigned c)
-{
-    switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-    case 0x205F: case 0x3000: case 0xFEFF:
-        return true;
-    default:
-        return c >= 0x2000 && c <= 0x200A;
-    }
-}
-
-/* Decodes one UTF-8 character at s (n > 0 bytes left): returns the code
- * point and sets *used; a byte that starts no valid sequence comes back
- * alone as U+FFFD. */
-static unsigned utf8_next(const unsigned char *s, size_t n, size_t *used)
-{
-    unsigned c = s[0];
-    size_t k;
-    unsigned cp, min;
-    if (c < 0x80) {
-        *used = 1;
-        return c;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        k = 2, cp = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        *used = 1;
-        return 0xFFFD;
-    }
-    if (n < k) {
-        *used = 1;
-        return 0xFFFD;
-    }
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *used = 1;
-            return 0xFFFD;
-        }
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF) {
-        *used = 1;
-        return 0xFFFD;
-    }
-    *used = k;
-    return cp;
-}
-
-static size_t utf8_put(unsigned cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 /* JavaScript's Number(string) (StringToNumber): blanks trimmed, "" is 0,
  * 0x/0o/0b integers, decimal literals with sign and exponent, Infinity;
@@ -144,13 +40,13 @@ static double js_string_to_number(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + len;
     size_t used;
-    while (p < e && is_js_space(utf8_next(p, (size_t)(e - p), &used)))
+    while (p < e && js_space(decode_or(p, (size_t)(e - p), &used, 0xFFFD)))
         p += used;
     while (e > p) {
         const unsigned char *q = e - 1;
         while (q > p && (*q & 0xC0) == 0x80)
             q--;
-        if (!is_js_space(utf8_next(q, (size_t)(e - q), &used)) || q + used != e)
+        if (!js_space(decode_or(q, (size_t)(e - q), &used, 0xFFFD)) || q + used != e)
             break;
         e = q;
     }
@@ -175,13 +71,9 @@ static double js_string_to_number(const char *s, size_t len)
             v = v * base + d;
         }
         if (base == 16) {   /* strtod rounds long hexadecimal correctly */
-            char *tmp = malloc(n + 1), *end;
-            if (tmp) {
-                memcpy(tmp, p, n);
-                tmp[n] = '\0';
-                v = strtod(tmp, &end);
-                free(tmp);
-            }
+            char *tmp = aslrtp_memdup((const char *)p, n);
+            v = strtod(tmp, NULL);
+            free(tmp);
         }
         return v;
     }
@@ -213,9 +105,7 @@ static double js_string_to_number(const char *s, size_t len)
     }
     if (i != n)
         return NAN;
-    char small[64], *tmp = n - start < sizeof small ? small : malloc(n - start + 1);
-    if (!tmp)
-        return NAN;
+    char small[64], *tmp = n - start < sizeof small ? small : aslrtp_malloc(n - start + 1);
     memcpy(tmp, p + start, n - start);
     tmp[n - start] = '\0';
     double v = strtod(tmp, NULL);
@@ -310,14 +200,14 @@ static char *js_to_fixed(jn_ctx *cx, double x, int dp)
             d[i--] = '0';
         d[i]++;
     }
-    nbuf b = { cx, NULL, 0, 0 };
+    sbuf b = { cx, NULL, 0, 0 };
     if (x < 0)
-        nb_addc(&b, '-');
+        sb_addc(&b, '-');
     size_t first = d[0] == '0' ? 1 : 0;
-    nb_add(&b, d + first, ilen + 1 - first);
+    sb_add(&b, d + first, ilen + 1 - first);
     if (dp > 0) {
-        nb_addc(&b, '.');
-        nb_add(&b, d + 1 + ilen, (size_t)dp);
+        sb_addc(&b, '.');
+        sb_add(&b, d + 1 + ilen, (size_t)dp);
     }
     return b.p;
 }
@@ -573,7 +463,7 @@ static ustr u_from(jn_ctx *cx, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t used;
     for (size_t i = 0; i < len; i += used)
-        u.c[u.n++] = utf8_next(p + i, len - i, &used);
+        u.c[u.n++] = decode_or(p + i, len - i, &used, 0xFFFD);
     return u;
 }
 
@@ -669,11 +559,11 @@ static ustr u_repeat(jn_ctx *cx, ustr p, long times)
 
 static jn_value *u_value(jn_ctx *cx, ustr u)
 {
-    nbuf b = { cx, NULL, 0, 0 };
+    sbuf b = { cx, NULL, 0, 0 };
     char tmp[4];
     for (long i = 0; i < u.n; i++)
-        nb_add(&b, tmp, utf8_put(u.c[i], tmp));
-    return nb_value(&b);
+        sb_add(&b, tmp, aslrtp_utf8_encode(u.c[i], tmp));
+    return sb_value(&b);
 }
 
 enum {

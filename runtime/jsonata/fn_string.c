@@ -26,38 +26,6 @@
 
 /* ==== characters ======================================================== */
 
-/* Writes cp (or a stray byte) as UTF-8 into out; returns its length. */
-static size_t put_cp(uint32_t cp, char *out)
-{
-    if (cp & BAD_BYTE) {
-        out[0] = (char)(cp & 0xFF);
-        return 1;
-    } else if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static void sb_cp(sbuf *b, uint32_t cp)
-{
-    char tmp[4];
-    sb_add(b, tmp, put_cp(cp, tmp));
-}
-
 /* The number of characters (code points, as stringToArray counts). */
 static size_t count_chars(const char *s, size_t len)
 {
@@ -144,9 +112,10 @@ static jn_value *fn_substring(jn_ctx *cx, jn_value *const *args, int nargs, void
     return jn_string_ref(cx, s + a, b - a);
 }
 
-static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+/* $substringBefore and $substringAfter: the part of the string before
+ * (or after) the first occurrence of chars. */
+static jn_value *substring_around(jn_ctx *cx, jn_value *const *args, int nargs, bool after)
 {
-    (void)data;
     jn_value *v = arg_at(args, nargs, 0), *c = arg_at(args, nargs, 1);
     if (!jn_is_string(v))
         return NULL;
@@ -155,22 +124,22 @@ static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int narg
     const char *p = memmem(v->u.string.s, v->u.string.len, c->u.string.s, c->u.string.len);
     if (!p)
         return v;
-    return jn_string_ref(cx, v->u.string.s, (size_t)(p - v->u.string.s));
+    if (!after)
+        return jn_string_ref(cx, v->u.string.s, (size_t)(p - v->u.string.s));
+    size_t at = (size_t)(p - v->u.string.s) + c->u.string.len;
+    return jn_string_ref(cx, v->u.string.s + at, v->u.string.len - at);
+}
+
+static jn_value *fn_substring_before(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
+{
+    (void)data;
+    return substring_around(cx, args, nargs, false);
 }
 
 static jn_value *fn_substring_after(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0), *c = arg_at(args, nargs, 1);
-    if (!jn_is_string(v))
-        return NULL;
-    if (!jn_is_string(c))
-        return v;
-    const char *p = memmem(v->u.string.s, v->u.string.len, c->u.string.s, c->u.string.len);
-    if (!p)
-        return v;
-    size_t at = (size_t)(p - v->u.string.s) + c->u.string.len;
-    return jn_string_ref(cx, v->u.string.s + at, v->u.string.len - at);
+    return substring_around(cx, args, nargs, true);
 }
 
 /* ==== $uppercase, $lowercase =========================================== */
@@ -395,8 +364,6 @@ static jn_value *fn_join(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 static jn_value *fn_base64encode(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     jn_value *v = arg_at(args, nargs, 0);
     if (!jn_is_string(v))
         return NULL;
@@ -415,33 +382,12 @@ static jn_value *fn_base64encode(jn_ctx *cx, jn_value *const *args, int nargs, v
             bytes[k++] = (unsigned char)((0xDC00 + ((cp - 0x10000) & 0x3FF)) & 0xFF);
         }
     }
-    sbuf b = { cx, NULL, 0, 0 };
-    for (size_t i = 0; i < k; i += 3) {
-        unsigned x = (unsigned)bytes[i] << 16;
-        if (i + 1 < k)
-            x |= (unsigned)bytes[i + 1] << 8;
-        if (i + 2 < k)
-            x |= bytes[i + 2];
-        char q[4] = { alphabet[x >> 18 & 63], alphabet[x >> 12 & 63],
-                      i + 1 < k ? alphabet[x >> 6 & 63] : '=', i + 2 < k ? alphabet[x & 63] : '=' };
-        sb_add(&b, q, 4);
-    }
-    return sb_value(&b);
-}
-
-static int unbase64(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return 64;
+    /* jn_alloc never jumps out, so the malloc'd text cannot leak */
+    size_t olen;
+    char *text = aslrtp_base64_encode(bytes, k, 0, &olen);
+    jn_value *r = jn_string(cx, text, olen);
+    free(text);
+    return r;
 }
 
 static jn_value *fn_base64decode(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
@@ -450,50 +396,15 @@ static jn_value *fn_base64decode(jn_ctx *cx, jn_value *const *args, int nargs, v
     jn_value *v = arg_at(args, nargs, 0);
     if (!jn_is_string(v))
         return NULL;
-    /* Buffer.from(str, 'base64').toString('binary'), as Node decodes:
-     * characters outside the alphabet are skipped, '=' ends the data,
-     * and at most the size computed from the length comes out */
-    const unsigned char *s = (const unsigned char *)v->u.string.s;
-    size_t len = v->u.string.len, size = len;
-    size_t cap = 0;
-    if (size >= 2) {
-        if (s[size - 1] == '=') {
-            size--;
-            if (s[size - 1] == '=')
-                size--;
-        }
-        cap = size > 1 ? (size / 4) * 3 + (size % 4 + 1) / 2 : 0;
-    }
-    unsigned char *out = jn_alloc(cx, cap + 1);
-    size_t k = 0;
-    int phase = 0;
-    unsigned hi = 0;
-    for (size_t i = 0; i < len && k < cap; i++) {
-        int d = unbase64(s[i]);
-        if (d >= 64) {
-            if (s[i] == '=')
-                break;
-            continue;
-        }
-        switch (phase) {
-        case 1:
-            out[k++] = (unsigned char)((hi & 0x3F) << 2 | (d & 0x30) >> 4);
-            break;
-        case 2:
-            out[k++] = (unsigned char)((hi & 0x0F) << 4 | (d & 0x3C) >> 2);
-            break;
-        case 3:
-            out[k++] = (unsigned char)((hi & 0x03) << 6 | (d & 0x3F));
-            break;
-        default:
-            break;
-        }
-        hi = (unsigned)d;
-        phase = (phase + 1) & 3;
-    }
+    /* Buffer.from(str, 'base64').toString('binary'), as Node decodes
+     * (aslrtp_base64_decode_lenient reads it the same way) */
+    size_t k;
+    unsigned char *out = (unsigned char *)aslrtp_base64_decode_lenient(v->u.string.s,
+                                                                       v->u.string.len, &k);
     sbuf b = { cx, NULL, 0, 0 };
     for (size_t i = 0; i < k; i++)
         sb_cp(&b, out[i]);     /* 'binary' is Latin-1 */
+    free(out);
     return sb_value(&b);
 }
 
@@ -524,7 +435,7 @@ static jn_value *uri_encode(jn_ctx *cx, jn_value *v, const char *keep, const cha
             continue;
         }
         char u[4];
-        size_t k = put_cp(cp, u);
+        size_t k = aslrtp_utf8_encode(cp, u);
         for (size_t j = 0; j < k; j++) {
             char e[3] = { '%', hex[(unsigned char)u[j] >> 4], hex[(unsigned char)u[j] & 15] };
             sb_add(&b, e, 3);
@@ -592,34 +503,51 @@ static jn_value *uri_decode(jn_ctx *cx, jn_value *v, const char *reserved, const
     return sb_value(&b);
 }
 
+/* The four URL natives: what each keeps unescaped (or leaves escaped) and
+ * its name for errors. */
+static const struct {
+    bool decode;
+    const char *keep, *name;
+} url_fns[] = {
+    {false, "-_.!~*'()", "encodeUrlComponent"},
+    {false, "-_.!~*'();/?:@&=+$,#", "encodeUrl"},
+    {true, "", "decodeUrlComponent"},
+    {true, ";/?:@&=+$,#", "decodeUrl"},
+};
+
+static jn_value *url_fn(jn_ctx *cx, jn_value *const *args, int nargs, int which)
+{
+    jn_value *v = arg_at(args, nargs, 0);
+    if (!jn_is_string(v))
+        return NULL;
+    return (url_fns[which].decode ? uri_decode : uri_encode)(cx, v, url_fns[which].keep,
+                                                            url_fns[which].name);
+}
+
 static jn_value *fn_encode_url_component(jn_ctx *cx, jn_value *const *args, int nargs,
                                          void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_encode(cx, v, "-_.!~*'()", "encodeUrlComponent") : NULL;
+    return url_fn(cx, args, nargs, 0);
 }
 
 static jn_value *fn_encode_url(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_encode(cx, v, "-_.!~*'();/?:@&=+$,#", "encodeUrl") : NULL;
+    return url_fn(cx, args, nargs, 1);
 }
 
 static jn_value *fn_decode_url_component(jn_ctx *cx, jn_value *const *args, int nargs,
                                          void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_decode(cx, v, "", "decodeUrlComponent") : NULL;
+    return url_fn(cx, args, nargs, 2);
 }
 
 static jn_value *fn_decode_url(jn_ctx *cx, jn_value *const *args, int nargs, void *data)
 {
     (void)data;
-    jn_value *v = arg_at(args, nargs, 0);
-    return jn_is_string(v) ? uri_decode(cx, v, ";/?:@&=+$,#", "decodeUrl") : NULL;
+    return url_fn(cx, args, nargs, 3);
 }
 
 /* ==== the table ========================================================= */

@@ -1,43 +1,38 @@
 /*
- * fn_time.c - JSONata's date and time functions and its integer
- * pictures: $now, $millis, $fromMillis, $toMillis, $formatInteger and
- * $parseInteger, ported from jsonata-js 2.0.6 (src/datetime.js).
+ * fn_time.c - JSONata's date and time functions: $now, $millis,
+ * $fromMillis and $toMillis, ported from jsonata-js 2.0.6
+ * (src/datetime.js), and the two natives of the integer pictures
+ * ($formatInteger, $parseInteger), whose pictures are fn_integer.c's.
  *
- * The picture strings are XPath F&O 3.1's (fn:format-integer,
- * fn:format-dateTime) as datetime.js reads them.  A picture is analysed
- * into a description (ifmt for an integer, dpic for a date and time) that
- * formatting walks.  Parsing a timestamp matches the input against the
- * parts of the picture with a small backtracking matcher that follows the
- * regular expression datetime.js builds (the same alternatives in the same
- * order, the same greediness, case-insensitive as its 'i' flag), then
- * combines the captured components as parseDateTime does.
+ * The picture strings are XPath F&O 3.1's fn:format-dateTime as
+ * datetime.js reads them.  A picture is analysed into a description (dpic)
+ * that formatting walks; a numeric component is an integer picture
+ * (picture.h).  Parsing a timestamp matches the input against the parts of
+ * the picture with a small backtracking matcher that follows the regular
+ * expression datetime.js builds (the same alternatives in the same order,
+ * the same greediness, case-insensitive as its 'i' flag), then combines
+ * the captured components as parseDateTime does.  $toMillis without a
+ * picture reads the text as V8's Date.parse does (its own parser, last in
+ * this file).
  *
  * JavaScript shows through everywhere and is reproduced on purpose:
  * numbers are doubles and NaN flows where JavaScript's would (an invalid
  * Date formats as "NaN"); strings are measured in UTF-16 units where
- * datetime.js measures them (substr, length, charAt); parseInt, Date.UTC
- * (years 0-99 mean 1900-1999) and Date.parse (V8's parser, for $toMillis
- * without a picture) are reimplemented.  The calendar arithmetic is our
- * own (days from civil) and in UTC: nothing here reads the process's time
- * zone, and what V8 would take as local time (a date-time without offset)
- * is taken as UTC.
+ * datetime.js measures them (substr, length, charAt); Date.UTC (years
+ * 0-99 mean 1900-1999) and Date.parse are reimplemented.  The calendar
+ * arithmetic is our own (days from civil) and in UTC: nothing here reads
+ * the process's time zone, and what V8 would take as local time (a
+ * date-time without offset) is taken as UTC.
  *
  * Where jsonata-js dies of a JavaScript error instead of a JSONata one,
  * these functions raise a JSONata error:
  *  - D1001 "Number out of range" for the TypeError on the undefined month
- *    name of an invalid Date, the endless loop or recursion of an infinite
- *    number in letters, words or roman numerals (and of NaN in words), and
- *    (sooner than V8's string limit, 2^29 characters) a width asking for
- *    more than 10^7 zeros;
- *  - D3131 for a digit outside the picture's digit family in
- *    $parseInteger (String.fromCodePoint's RangeError);
+ *    name of an invalid Date;
  *  - D3133 for a name presentation of fractional seconds ([fN]);
  *  - T0410 for an undefined picture of $formatInteger/$parseInteger;
  *  - U1001 when matching a timestamp against its picture would backtrack
  *    beyond 2*10^7 steps (where JavaScript's regular expression would
  *    run for hours).
- * Roman numerals go up to 10^7 (jsonata-js's recursion overflows V8's
- * stack somewhat before that).
  */
 #include <limits.h>
 #include <math.h>
@@ -45,946 +40,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonata.h"
+#include "picture.h"
 
 #define MS_PER_DAY 86400000.0
 #define MAX_TIME 8.64e15            /* ECMAScript's time value range */
-#define MAX_PAD 10000000.0          /* zeros a width may ask for */
-#define MAX_ROMAN 10000000.0        /* deeper than jsonata-js's recursion goes */
-#define NONE SIZE_MAX
 
 #define ARG(i) ((i) < nargs ? args[i] : NULL)
-
-/* ==== text ============================================================== */
-
-/* A growable UTF-8 string in the arena (old buffers stay in the arena). */
-typedef struct sbuf {
-    jn_ctx *cx;
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_init(sbuf *b, jn_ctx *cx)
-{
-    b->cx = cx;
-    b->p = NULL;
-    b->n = b->cap = 0;
-}
-
-static void sb_add(sbuf *b, const char *s, size_t len)
-{
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *p = jn_alloc(b->cx, cap);
-        if (b->n)
-            memcpy(p, b->p, b->n);
-        b->p = p;
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static jn_value *sb_value(sbuf *b)
-{
-    return b->p ? jn_string_ref(b->cx, b->p, b->n) : jn_string_ref(b->cx, "", 0);
-}
-
-static size_t utf8_put(uint32_t c, char *o)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | c >> 6);
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | c >> 12);
-        o[1] = (char)(0x80 | (c >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | c >> 18);
-    o[1] = (char)(0x80 | (c >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (c >> 6 & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-static void sb_cp(sbuf *b, uint32_t c)
-{
-    char t[4];
-    sb_add(b, t, utf8_put(c, t));
-}
-
-/* The code point at s[*i] (i < len), advancing *i; a byte that starts no
- * valid sequence comes back alone as U+FFFD. */
-static uint32_t utf8_get(const char *s, size_t len, size_t *i)
-{
-    const unsigned char *u = (const unsigned char *)s + *i;
-    size_t left = len - *i, n;
-    uint32_t c = u[0], min;
-    if (c < 0x80) {
-        (*i)++;
-        return c;
-    } else if ((c & 0xE0) == 0xC0) {
-        n = 2, c &= 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, c &= 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, c &= 0x07, min = 0x10000;
-    } else {
-        (*i)++;
-        return 0xFFFD;
-    }
-    if (left < n) {
-        (*i)++;
-        return 0xFFFD;
-    }
-    for (size_t k = 1; k < n; k++) {
-        if ((u[k] & 0xC0) != 0x80) {
-            (*i)++;
-            return 0xFFFD;
-        }
-        c = c << 6 | (u[k] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF) {
-        (*i)++;
-        return 0xFFFD;
-    }
-    *i += n;
-    return c;
-}
-
-/* A string's length as JavaScript counts it (UTF-16 units). */
-static size_t utf16_len(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len;)
-        n += utf8_get(s, len, &i) >= 0x10000 ? 2 : 1;
-    return n;
-}
-
-/* A growable UTF-16 string in the arena, for the code that measures and
- * cuts strings as JavaScript does. */
-typedef struct u16 {
-    jn_ctx *cx;
-    uint16_t *p;
-    size_t n, cap;
-} u16;
-
-static void u16_init(u16 *b, jn_ctx *cx)
-{
-    b->cx = cx;
-    b->p = NULL;
-    b->n = b->cap = 0;
-}
-
-static void u16_reserve(u16 *b, size_t extra)
-{
-    if (b->n + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap * 2 : 32;
-    while (cap < b->n + extra)
-        cap *= 2;
-    uint16_t *p = jn_alloc(b->cx, cap * sizeof *p);
-    if (b->n)
-        memcpy(p, b->p, b->n * sizeof *p);
-    b->p = p;
-    b->cap = cap;
-}
-
-static void u16_push(u16 *b, uint16_t c)
-{
-    u16_reserve(b, 1);
-    b->p[b->n++] = c;
-}
-
-static void u16_cp(u16 *b, uint32_t c)
-{
-    if (c >= 0x10000) {
-        c -= 0x10000;
-        u16_push(b, (uint16_t)(0xD800 | c >> 10));
-        u16_push(b, (uint16_t)(0xDC00 | (c & 0x3FF)));
-    } else {
-        u16_push(b, (uint16_t)c);
-    }
-}
-
-static void u16_utf8(u16 *b, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len;)
-        u16_cp(b, utf8_get(s, len, &i));
-}
-
-/* Inserts the k units u at position pos (<= b->n). */
-static void u16_insert(u16 *b, size_t pos, const uint16_t *u, size_t k)
-{
-    u16_reserve(b, k);
-    memmove(b->p + pos + k, b->p + pos, (b->n - pos) * sizeof *b->p);
-    memcpy(b->p + pos, u, k * sizeof *u);
-    b->n += k;
-}
-
-/* UTF-16 units to UTF-8 (a lone surrogate becomes U+FFFD). */
-static void sb_u16(sbuf *o, const uint16_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = p[i];
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && p[i + 1] >= 0xDC00 &&
-            p[i + 1] <= 0xDFFF) {
-            c = 0x10000 + ((c - 0xD800) << 10) + (p[i + 1] - 0xDC00);
-            i++;
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            c = 0xFFFD;
-        }
-        sb_cp(o, c);
-    }
-}
-
-/* JavaScript's WhiteSpace and LineTerminator (\s, String.prototype.trim). */
-static bool js_space(uint32_t c)
-{
-    switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-    case 0x205F: case 0x3000: case 0xFEFF:
-        return true;
-    default:
-        return c >= 0x2000 && c <= 0x200A;
-    }
-}
-
-/* JavaScript's parseInt(s) without a radix: leading white space, a sign,
- * "0x" for hexadecimal, then the longest run of digits; NaN when there is
- * none. */
-static double js_parse_int16(jn_ctx *cx, const uint16_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && js_space(s[i]))
-        i++;
-    bool neg = false;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-        neg = s[i++] == '-';
-    double v = 0;
-    if (i + 1 < n && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
-        size_t start = i += 2;
-        for (; i < n; i++) {
-            int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
-                    : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
-                    : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
-                                                 : -1;
-            if (d < 0)
-                break;
-            v = v * 16 + d;
-        }
-        if (i == start)
-            return NAN;
-    } else {
-        size_t start = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == start)
-            return NAN;
-        /* strtod rounds the decimal digits correctly, as V8 does */
-        char *digits = jn_alloc(cx, i - start + 1);
-        for (size_t k = start; k < i; k++)
-            digits[k - start] = (char)s[k];
-        v = strtod(digits, NULL);
-    }
-    return neg ? -v : v;
-}
-
-static double js_parse_int(jn_ctx *cx, const char *s, size_t len)
-{
-    u16 b;
-    u16_init(&b, cx);
-    u16_utf8(&b, s, len);
-    return js_parse_int16(cx, b.p, b.n);
-}
-
-/* '' + d, as JavaScript writes a number. */
-static void sb_jsnum(sbuf *b, double d)
-{
-    if (isnan(d)) {
-        sb_str(b, "NaN");
-    } else if (isinf(d)) {
-        sb_str(b, d < 0 ? "-Infinity" : "Infinity");
-    } else {
-        char buf[32];
-        int k = jn_format_number(d, buf);
-        sb_add(b, buf, (size_t)k);
-    }
-}
-
-/* An index as String.prototype.substring clamps it. */
-static size_t js_clamp(double x, size_t len)
-{
-    if (isnan(x) || x <= 0)
-        return 0;
-    if (x >= (double)len)
-        return len;
-    return (size_t)x;
-}
-
-static bool in_set(uint32_t c, const char *set)
-{
-    return c > 0 && c < 128 && strchr(set, (int)c) != NULL;
-}
-
-static char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 32) : c; }
-static char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
-
-/* JavaScript's case-insensitive regular expressions (without the u flag)
- * compare characters by their upper case, except that nothing outside
- * ASCII may turn into ASCII.  The common alphabets' simple mappings: */
-static uint32_t canon(uint32_t c)
-{
-    if (c >= 'a' && c <= 'z')
-        return c - 32;
-    if (c < 0x80)
-        return c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7) || (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) ||
-        (c >= 0x430 && c <= 0x44F) || (c >= 0xFF41 && c <= 0xFF5A))
-        return c - 32;
-    if (c == 0xFF)
-        return 0x178;
-    if (c == 0xB5)
-        return 0x39C;
-    if (c == 0x3C2)
-        return 0x3A3;
-    if (c >= 0x450 && c <= 0x45F)
-        return c - 0x50;
-    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177) ||
-         (c >= 0x460 && c <= 0x481)) && (c & 1))
-        return c - 1;
-    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && !(c & 1))
-        return c - 1;
-    return c;
-}
-
-/* Matches lit case-insensitively at s[pos]: the end of the match, or NONE. */
-static size_t match_ci(const char *s, size_t len, size_t pos, const char *lit, size_t lit_len)
-{
-    size_t i = pos, j = 0;
-    while (j < lit_len) {
-        if (i >= len)
-            return NONE;
-        uint32_t a = utf8_get(s, len, &i), b = utf8_get(lit, lit_len, &j);
-        if (a != b && canon(a) != canon(b))
-            return NONE;
-    }
-    return i;
-}
-
-/* D1001 where JavaScript would fail without a JSONata error. */
-static _Noreturn void fail_range(jn_ctx *cx, double v)
-{
-    if (isnan(v))
-        jn_fail_msg(cx, "D1001", "Number out of range: NaN");
-    if (isinf(v))
-        jn_fail_msg(cx, "D1001", v < 0 ? "Number out of range: -Infinity"
-                                       : "Number out of range: Infinity");
-    jn_fail(cx, "D1001", NULL, jn_number(cx, v), -1);
-}
-
-/* ==== integer pictures (fn:format-integer) ============================== */
-
-static const char *const few[20] = {
-    "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-    "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
-    "Eighteen", "Nineteen"};
-static const char *const ordinals[20] = {
-    "Zeroth", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth",
-    "Ninth", "Tenth", "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth",
-    "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
-static const char *const decades[9] = {"Twenty", "Thirty", "Forty", "Fifty", "Sixty",
-                                       "Seventy", "Eighty", "Ninety", "Hundred"};
-static const char *const magnitudes[4] = {"Thousand", "Million", "Billion", "Trillion"};
-
-/* datetime.js's wordValues, in the order of Object.keys (which is also the
- * order of the alternatives of its regular expression for words). */
-typedef struct wordval {
-    const char *word;
-    double value;
-} wordval;
-
-static const wordval word_values[] = {
-    {"zero", 0}, {"one", 1}, {"two", 2}, {"three", 3}, {"four", 4}, {"five", 5},
-    {"six", 6}, {"seven", 7}, {"eight", 8}, {"nine", 9}, {"ten", 10}, {"eleven", 11},
-    {"twelve", 12}, {"thirteen", 13}, {"fourteen", 14}, {"fifteen", 15}, {"sixteen", 16},
-    {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19},
-    {"zeroth", 0}, {"first", 1}, {"second", 2}, {"third", 3}, {"fourth", 4}, {"fifth", 5},
-    {"sixth", 6}, {"seventh", 7}, {"eighth", 8}, {"ninth", 9}, {"tenth", 10},
-    {"eleventh", 11}, {"twelfth", 12}, {"thirteenth", 13}, {"fourteenth", 14},
-    {"fifteenth", 15}, {"sixteenth", 16}, {"seventeenth", 17}, {"eighteenth", 18},
-    {"nineteenth", 19},
-    {"twenty", 20}, {"twentieth", 20}, {"thirty", 30}, {"thirtieth", 30}, {"forty", 40},
-    {"fortieth", 40}, {"fifty", 50}, {"fiftieth", 50}, {"sixty", 60}, {"sixtieth", 60},
-    {"seventy", 70}, {"seventieth", 70}, {"eighty", 80}, {"eightieth", 80}, {"ninety", 90},
-    {"ninetieth", 90}, {"hundred", 100}, {"hundreieth", 100}, /* sic: 'hundre' + 'ieth' */
-    {"hundredth", 100},
-    {"thousand", 1e3}, {"thousandth", 1e3}, {"million", 1e6}, {"millionth", 1e6},
-    {"billion", 1e9}, {"billionth", 1e9}, {"trillion", 1e12}, {"trillionth", 1e12},
-};
-#define NWORDS (sizeof word_values / sizeof word_values[0])
-
-/* The zero of each Unicode decimal digit family datetime.js knows. */
-static const uint32_t decimal_groups[] = {
-    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6,
-    0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0,
-    0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620,
-    0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
-
-enum { FMT_DECIMAL, FMT_LETTERS, FMT_ROMAN, FMT_WORDS, FMT_SEQUENCE };
-enum { CASE_LOWER, CASE_UPPER, CASE_TITLE };
-
-typedef struct isep {
-    int position;               /* digits to its right */
-    uint32_t cp;                /* the grouping-separator-sign */
-} isep;
-
-/* An analysed integer picture (analyseIntegerPicture).  The numbers that
- * JavaScript leaves undefined for some pictures are NaN here, which
- * compares the way undefined does. */
-typedef struct ifmt {
-    int primary;                /* FMT_* */
-    int tcase;                  /* CASE_* */
-    bool ordinal;               /* ";o" */
-    uint32_t zero;              /* DECIMAL: the family's zero */
-    double mandatory;           /* DECIMAL: mandatory digits, or NaN */
-    double optional;            /* DECIMAL: '#' signs, or NaN */
-    bool regular;               /* DECIMAL: separators repeat regularly */
-    int reg_position;           /* regular: the interval */
-    uint32_t reg_cp;            /* regular: the separator */
-    isep *seps;                 /* not regular: the separators, right to left */
-    size_t nseps;
-    const char *token;          /* SEQUENCE: the picture, for D3130 */
-    size_t token_len;
-} ifmt;
-
-static int gcd(int a, int b)
-{
-    while (b != 0) {
-        int t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* regularRepeat: the interval of the separators when they are all the same
- * character at every multiple of one interval, else 0.  (Positions never
- * exceed the picture's length, max_pos.) */
-static int regular_repeat(jn_ctx *cx, const isep *s, size_t n, size_t max_pos)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (s[i].cp != s[0].cp)
-            return 0;
-    int factor = s[0].position;
-    for (size_t i = 1; i < n; i++)
-        factor = gcd(factor, s[i].position);
-    if (factor == 0)
-        return 0;
-    /* is every multiple factor, 2 factor, ... n factor a position? */
-    bool *at = jn_alloc(cx, max_pos + 1);
-    for (size_t i = 0; i < n; i++)
-        at[s[i].position] = true;
-    for (size_t index = 1; index <= n; index++)
-        if (index * (size_t)factor > max_pos || !at[index * (size_t)factor])
-            return 0;
-    return factor;
-}
-
-static void analyse_integer(jn_ctx *cx, const char *pic, size_t len, ifmt *f)
-{
-    memset(f, 0, sizeof *f);
-    f->primary = FMT_DECIMAL;
-    f->tcase = CASE_LOWER;
-    f->zero = 0x30;
-    f->mandatory = f->optional = NAN;
-
-    size_t plen = len;
-    for (size_t i = len; i-- > 0;) {
-        if (pic[i] == ';') {
-            plen = i;
-            if (i + 1 < len && pic[i + 1] == 'o')
-                f->ordinal = true;
-            break;
-        }
-    }
-#define PIC_IS(s) (plen == sizeof(s) - 1 && memcmp(pic, s, plen) == 0)
-    if (PIC_IS("A")) {
-        f->tcase = CASE_UPPER;
-        f->primary = FMT_LETTERS;
-    } else if (PIC_IS("a")) {
-        f->primary = FMT_LETTERS;
-    } else if (PIC_IS("I")) {
-        f->tcase = CASE_UPPER;
-        f->primary = FMT_ROMAN;
-    } else if (PIC_IS("i")) {
-        f->primary = FMT_ROMAN;
-    } else if (PIC_IS("W")) {
-        f->tcase = CASE_UPPER;
-        f->primary = FMT_WORDS;
-    } else if (PIC_IS("Ww")) {
-        f->tcase = CASE_TITLE;
-        f->primary = FMT_WORDS;
-    } else if (PIC_IS("w")) {
-        f->primary = FMT_WORDS;
-    } else {
-        /* a decimal-digit-pattern, read right to left to place the
-         * grouping separators */
-        uint32_t *cps = jn_alloc(cx, (plen + 1) * sizeof *cps);
-        size_t ncp = 0;
-        for (size_t i = 0; i < plen;)
-            cps[ncp++] = utf8_get(pic, plen, &i);
-        isep *seps = jn_alloc(cx, (ncp + 1) * sizeof *seps);
-        size_t nseps = 0;
-        int mandatory = 0, optional = 0, position = 0;
-        bool have_zero = false;
-        uint32_t zero = 0;
-        for (size_t k = ncp; k-- > 0;) {
-            uint32_t c = cps[k];
-            bool digit = false;
-            for (size_t g = 0; g < sizeof decimal_groups / sizeof *decimal_groups; g++) {
-                uint32_t group = decimal_groups[g];
-                if (c >= group && c <= group + 9) {
-                    digit = true;
-                    mandatory++;
-                    position++;
-                    if (!have_zero) {
-                        zero = group;
-                        have_zero = true;
-                    } else if (group != zero) {
-                        jn_fail(cx, "D3131", NULL, NULL, -1);
-                    }
-                    break;
-                }
-            }
-            if (!digit) {
-                if (c == '#') {
-                    position++;
-                    optional++;
-                } else {
-                    seps[nseps].position = position;
-                    seps[nseps].cp = c;
-                    nseps++;
-                }
-            }
-        }
-        if (mandatory > 0) {
-            f->primary = FMT_DECIMAL;
-            f->zero = zero;
-            f->mandatory = mandatory;
-            f->optional = optional;
-            int regular = regular_repeat(cx, seps, nseps, (size_t)position);
-            if (regular > 0) {
-                f->regular = true;
-                f->reg_position = regular;
-                f->reg_cp = seps[0].cp;
-            } else {
-                f->seps = seps;
-                f->nseps = nseps;
-            }
-        } else {
-            /* a numbering sequence: jsonata-js supports none */
-            f->primary = FMT_SEQUENCE;
-            f->token = pic;
-            f->token_len = plen;
-        }
-    }
-#undef PIC_IS
-}
-
-static const char *table_word(const char *const *table, int n, double x)
-{
-    if (x >= 0 && x < n && x == floor(x))
-        return table[(int)x];
-    return "undefined";          /* what an array read out of range gives */
-}
-
-/* numberToWords's lookup(): English in title case ("One Hundred and
- * Twenty-Three"). */
-static void words_of(sbuf *b, double num, bool prev, bool ord)
-{
-    if (num <= 19) {
-        if (prev)
-            sb_str(b, " and ");
-        sb_str(b, table_word(ord ? ordinals : few, 20, num));
-    } else if (num < 100) {
-        double tens = floor(num / 10), rem = fmod(num, 10);
-        if (prev)
-            sb_str(b, " and ");
-        sb_str(b, table_word(decades, 9, tens - 2));
-        if (rem > 0) {
-            sb_str(b, "-");
-            words_of(b, rem, false, ord);
-        } else if (ord) {
-            b->n--;             /* Twenty -> Twentieth */
-            sb_str(b, "ieth");
-        }
-    } else if (num < 1000) {
-        double hundreds = floor(num / 100), rem = fmod(num, 100);
-        if (prev)
-            sb_str(b, ", ");
-        sb_str(b, table_word(few, 20, hundreds));
-        sb_str(b, " Hundred");
-        if (rem > 0)
-            words_of(b, rem, true, ord);
-        else if (ord)
-            sb_str(b, "th");
-    } else {
-        double mag = floor(log10(num) / 3);
-        if (mag > 4)
-            mag = 4;            /* the largest word */
-        double factor = pow(10, mag * 3);
-        double mant = floor(num / factor), rem = num - mant * factor;
-        if (prev)
-            sb_str(b, ", ");
-        words_of(b, mant, false, false);
-        sb_str(b, " ");
-        sb_str(b, magnitudes[(int)mag - 1]);
-        if (rem > 0)
-            words_of(b, rem, true, ord);
-        else if (ord)
-            sb_str(b, "th");
-    }
-}
-
-static const struct {
-    double value;
-    const char *numeral;
-} roman_numerals[] = {
-    {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
-    {40, "xl"}, {10, "x"}, {9, "ix"}, {5, "v"}, {4, "iv"}, {1, "i"}};
-
-/* _formatInteger: value in the analysed picture, appended to out. */
-static void format_int(jn_ctx *cx, double value, const ifmt *f, sbuf *out)
-{
-    bool negative = value < 0;
-    value = fabs(value);
-    if (f->primary == FMT_SEQUENCE)
-        jn_fail(cx, "D3130", NULL, jn_string(cx, f->token, f->token_len), -1);
-    if (negative)
-        sb_str(out, "-");
-    switch (f->primary) {
-    case FMT_LETTERS: {
-        /* spreadsheet columns: a..z, aa, ab, ... */
-        if (isinf(value))
-            fail_range(cx, value);
-        uint16_t a = f->tcase == CASE_UPPER ? 'A' : 'a';
-        u16 rev;
-        u16_init(&rev, cx);
-        while (value > 0) {
-            double code = fmod(value - 1, 26) + a;
-            u16_push(&rev, (uint16_t)(int64_t)code);
-            value = floor((value - 1) / 26);
-        }
-        for (size_t i = rev.n; i-- > 0;)
-            sb_u16(out, &rev.p[i], 1);
-        break;
-    }
-    case FMT_ROMAN:
-        if (value > MAX_ROMAN)
-            fail_range(cx, value);
-        for (size_t i = 0; i < sizeof roman_numerals / sizeof *roman_numerals;) {
-            if (value >= roman_numerals[i].value) {
-                for (const char *c = roman_numerals[i].numeral; *c; c++) {
-                    char u = f->tcase == CASE_UPPER ? ascii_upper(*c) : *c;
-                    sb_add(out, &u, 1);
-                }
-                value -= roman_numerals[i].value;
-                i = 0;
-            } else {
-                i++;
-            }
-        }
-        break;
-    case FMT_WORDS: {
-        if (!isfinite(value))
-            fail_range(cx, value);
-        size_t from = out->n;
-        words_of(out, value, false, f->ordinal);
-        for (size_t i = from; i < out->n; i++) {
-            if (f->tcase == CASE_UPPER)
-                out->p[i] = ascii_upper(out->p[i]);
-            else if (f->tcase == CASE_LOWER)
-                out->p[i] = ascii_lower(out->p[i]);
-        }
-        break;
-    }
-    case FMT_DECIMAL: {
-        sbuf num;
-        sb_init(&num, cx);
-        sb_jsnum(&num, value);
-        u16 s;
-        u16_init(&s, cx);
-        double pad = f->mandatory - (double)num.n;
-        if (pad > 0) {
-            if (pad > MAX_PAD)
-                fail_range(cx, f->mandatory);
-            for (size_t i = 0; i < (size_t)pad; i++)
-                u16_cp(&s, f->zero);
-        }
-        for (size_t i = 0; i < num.n; i++)
-            u16_cp(&s, (uint32_t)(unsigned char)num.p[i] + f->zero - 0x30);
-        if (f->regular) {
-            u16 sep;
-            u16_init(&sep, cx);
-            u16_cp(&sep, f->reg_cp);
-            size_t n = (s.n - 1) / (size_t)f->reg_position;
-            for (size_t ii = n; ii > 0; ii--)
-                u16_insert(&s, s.n - ii * (size_t)f->reg_position, sep.p, sep.n);
-        } else {
-            /* right to left in the picture, as datetime.js's reverse() */
-            for (size_t k = f->nseps; k-- > 0;) {
-                u16 sep;
-                u16_init(&sep, cx);
-                u16_cp(&sep, f->seps[k].cp);
-                long pos = (long)s.n - f->seps[k].position;
-                if (pos >= 0) {
-                    u16_insert(&s, (size_t)pos, sep.p, sep.n);
-                } else {
-                    /* substr(0, pos) is empty and substr(pos) counts from
-                     * the end: what is left of the separator is lost */
-                    long keep = -pos < (long)s.n ? -pos : (long)s.n;
-                    u16 t;
-                    u16_init(&t, cx);
-                    for (size_t i = 0; i < sep.n; i++)
-                        u16_push(&t, sep.p[i]);
-                    for (size_t i = s.n - (size_t)keep; i < s.n; i++)
-                        u16_push(&t, s.p[i]);
-                    s = t;
-                }
-            }
-        }
-        if (f->ordinal) {
-            const char *suffix = "th";
-            uint16_t last = s.n ? s.p[s.n - 1] : 0;
-            if (last == '1')
-                suffix = "st";
-            else if (last == '2')
-                suffix = "nd";
-            else if (last == '3')
-                suffix = "rd";
-            if (s.n > 1 && s.p[s.n - 2] == '1')
-                suffix = "th";
-            u16_push(&s, (uint16_t)suffix[0]);
-            u16_push(&s, (uint16_t)suffix[1]);
-        }
-        sb_u16(out, s.p, s.n);
-        break;
-    }
-    default:
-        break;
-    }
-}
-
-/* $formatInteger's formatInteger(value, picture). */
-static void format_integer_pic(jn_ctx *cx, double value, const char *pic, size_t len,
-                               sbuf *out)
-{
-    ifmt f;
-    analyse_integer(cx, pic, len, &f);
-    format_int(cx, floor(value), &f, out);
-}
-
-/* ---- reading integers back ---------------------------------------------- */
-
-static double letters_to_decimal(jn_ctx *cx, const char *s, size_t len, uint16_t a)
-{
-    u16 b;
-    u16_init(&b, cx);
-    u16_utf8(&b, s, len);
-    double decimal = 0;
-    for (size_t i = 0; i < b.n; i++)
-        decimal += ((double)b.p[b.n - i - 1] - a + 1) * pow(26, (double)i);
-    return decimal;
-}
-
-static double roman_value(uint32_t c)
-{
-    switch (c) {
-    case 'M': return 1000;
-    case 'D': return 500;
-    case 'C': return 100;
-    case 'L': return 50;
-    case 'X': return 10;
-    case 'V': return 5;
-    case 'I': return 1;
-    default: return NAN;
-    }
-}
-
-/* romanToDecimal, after toUpperCase() unless the picture was upper case.
- * A character that is no numeral makes the sum NaN. */
-static double roman_to_decimal(const char *s, size_t len, bool upper)
-{
-    double decimal = 0, max = 1;
-    /* the characters from the last to the first */
-    for (size_t end = len; end > 0;) {
-        size_t st = end - 1;
-        while (st > 0 && ((unsigned char)s[st] & 0xC0) == 0x80 && end - st < 4)
-            st--;
-        size_t i = st;
-        uint32_t c = utf8_get(s, len, &i);
-        if (i != end) {         /* malformed: one byte */
-            st = end - 1;
-            c = 0xFFFD;
-        }
-        if (!upper) {
-            if (c >= 'a' && c <= 'z')
-                c -= 32;
-            else if (c == 0x131)        /* dotless i upper-cases to I */
-                c = 'I';
-        }
-        double v = roman_value(c);
-        if (isnan(v))
-            return NAN;
-        if (v < max) {
-            decimal -= v;
-        } else {
-            max = v;
-            decimal += v;
-        }
-        end = st;
-    }
-    return decimal;
-}
-
-/* wordsToNumber, after toLowerCase(). */
-static double words_to_number(jn_ctx *cx, const char *s, size_t len)
-{
-    /* text.split(/,\s|\sand\s|[\s\\-]/) over code points */
-    uint32_t *c = jn_alloc(cx, (len + 1) * sizeof *c);
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp = utf8_get(s, len, &i);
-        if (cp == 0x212A)       /* KELVIN SIGN lower-cases to k */
-            cp = 'k';
-        c[n++] = cp < 0x80 ? (uint32_t)ascii_lower((char)cp) : cp;
-    }
-    double *segs = jn_alloc(cx, (n + 2) * sizeof *segs);
-    size_t nsegs = 1;
-    segs[0] = 0;
-    size_t p = 0, q = 0;
-    for (;;) {
-        size_t e = NONE;
-        if (q < n) {
-            if (c[q] == ',' && q + 1 < n && js_space(c[q + 1]))
-                e = q + 2;
-            else if (js_space(c[q]) && q + 4 < n && c[q + 1] == 'a' && c[q + 2] == 'n' &&
-                     c[q + 3] == 'd' && js_space(c[q + 4]))
-                e = q + 5;
-            else if (js_space(c[q]) || c[q] == '\\' || c[q] == '-')
-                e = q + 1;
-        }
-        if (q < n && e == NONE) {
-            q++;
-            continue;
-        }
-        /* a part: c[p..q) */
-        size_t end = q < n ? q : n;
-        double value = NAN;
-        if (end - p < 16) {
-            char w[16];
-            bool ascii = true;
-            for (size_t k = p; k < end; k++) {
-                ascii = ascii && c[k] < 0x80;
-                w[k - p] = (char)c[k];
-            }
-            w[end - p] = '\0';
-            for (size_t k = 0; ascii && k < NWORDS; k++)
-                if (strcmp(word_values[k].word, w) == 0)
-                    value = word_values[k].value;
-        }
-        if (value < 100) {
-            double top = segs[--nsegs];
-            if (top >= 1000) {
-                segs[nsegs++] = top;
-                top = 0;
-            }
-            segs[nsegs++] = top + value;
-        } else {
-            /* NaN (an unknown word) lands here too, as undefined does */
-            segs[nsegs - 1] = segs[nsegs - 1] * value;
-        }
-        if (q >= n)
-            break;
-        p = q = e;
-    }
-    double result = 0;
-    for (size_t i = 0; i < nsegs; i++)
-        result += segs[i];
-    return result;
-}
-
-/* The parse() of a decimal picture: the suffix and separators go, digits
- * of another family map to ASCII, then parseInt. */
-static double decimal_parse(jn_ctx *cx, const char *s, size_t len, const ifmt *f)
-{
-    u16 d;
-    u16_init(&d, cx);
-    u16_utf8(&d, s, len);
-    if (f->ordinal)
-        d.n = d.n >= 2 ? d.n - 2 : 0;
-    /* strip out the separators (a regular picture strips ',' whatever its
-     * separator is, as datetime.js does) */
-    size_t nsep = f->regular ? 1 : f->nseps;
-    for (size_t k = 0; k < nsep; k++) {
-        u16 sep;
-        u16_init(&sep, cx);
-        u16_cp(&sep, f->regular ? ',' : f->seps[k].cp);
-        size_t o = 0;
-        for (size_t i = 0; i < d.n;) {
-            if (i + sep.n <= d.n && memcmp(d.p + i, sep.p, sep.n * sizeof *sep.p) == 0) {
-                i += sep.n;
-            } else {
-                d.p[o++] = d.p[i++];
-            }
-        }
-        d.n = o;
-    }
-    if (f->zero != 0x30) {
-        for (size_t i = 0; i < d.n; i++) {
-            long c = (long)d.p[i] - (long)f->zero + 0x30;
-            if (c < 0)          /* String.fromCodePoint throws a RangeError */
-                jn_fail(cx, "D3131", NULL, NULL, -1);
-            d.p[i] = (uint16_t)c;
-        }
-    }
-    return js_parse_int16(cx, d.p, d.n);
-}
-
-/* The parse() of an integer picture (parseInteger, and a date component
- * that has an integer presentation). */
-static double parse_int_pic(jn_ctx *cx, const char *s, size_t len, const ifmt *f)
-{
-    switch (f->primary) {
-    case FMT_LETTERS:
-        return letters_to_decimal(cx, s, len, f->tcase == CASE_UPPER ? 'A' : 'a');
-    case FMT_ROMAN:
-        return roman_to_decimal(s, len, f->tcase == CASE_UPPER);
-    case FMT_WORDS:
-        return words_to_number(cx, s, len);
-    case FMT_DECIMAL:
-        return decimal_parse(cx, s, len, f);
-    default:
-        jn_fail(cx, "D3130", NULL, jn_string(cx, f->token, f->token_len), -1);
-    }
-}
 
 /* ==== date/time pictures (fn:format-dateTime) =========================== */
 
@@ -1172,7 +233,7 @@ static void analyse_datetime(jn_ctx *cx, const char *pic, size_t len, dpic *d)
                     ip[il++] = ';';
                     ip[il++] = p.p2;
                 }
-                analyse_integer(cx, ip, il, &p.fmt);
+                jn_analyse_integer(cx, ip, il, &p.fmt);
                 p.has_int = true;
                 if (p.has_width && p.fmt.mandatory < p.wmin)
                     p.fmt.mandatory = p.wmin;
@@ -1191,7 +252,7 @@ static void analyse_datetime(jn_ctx *cx, const char *pic, size_t len, dpic *d)
                 }
             }
             if (p.comp == 'Z' || p.comp == 'z') {
-                analyse_integer(cx, p.p1, p.p1_len, &p.fmt);
+                jn_analyse_integer(cx, p.p1, p.p1_len, &p.fmt);
                 p.has_int = true;
             }
             dpic_push(cx, d, &p);
@@ -1467,69 +528,69 @@ static void format_component(jn_ctx *cx, const jdate *d, const dpart *p, double 
                  * undefined */
                 if (p->names != NAMES_TITLE || p->has_width)
                     fail_range(cx, t);
-                sb_str(out, "undefined");
+                sb_adds(out, "undefined");
                 return;
             }
-            size_t from = out->n;
-            sb_str(out, name);
-            for (size_t i = from; i < out->n; i++) {
+            size_t from = out->len;
+            sb_adds(out, name);
+            for (size_t i = from; i < out->len; i++) {
                 if (p->names == NAMES_UPPER)
                     out->p[i] = ascii_upper(out->p[i]);
                 else if (p->names == NAMES_LOWER)
                     out->p[i] = ascii_lower(out->p[i]);
             }
-            if (p->has_width && (double)(out->n - from) > p->wmax)
-                out->n = from + js_clamp(p->wmax, out->n - from);
+            if (p->has_width && (double)(out->len - from) > p->wmax)
+                out->len = from + js_clamp(p->wmax, out->len - from);
         } else {
-            format_int(cx, v.num, &p->fmt, out);
+            jn_format_int(cx, v.num, &p->fmt, out);
         }
     } else if (p->comp == 'f') {
         if (!p->has_int)        /* [fN]: JavaScript formats with no format */
             jn_fail(cx, "D3133", NULL, jn_string(cx, p->comp_text, p->comp_len), -1);
-        format_int(cx, v.num, &p->fmt, out);
+        jn_format_int(cx, v.num, &p->fmt, out);
     } else if (p->comp == 'Z' || p->comp == 'z') {
         /* 9.8.4.6: the offset */
         double offset = oh * 100 + om;
         sbuf z;
         sb_init(&z, cx);
         if (p->fmt.regular) {
-            format_int(cx, offset, &p->fmt, &z);
+            jn_format_int(cx, offset, &p->fmt, &z);
         } else {
             double digits = p->fmt.mandatory;
             if (digits == 1 || digits == 2) {
-                format_int(cx, oh, &p->fmt, &z);
+                jn_format_int(cx, oh, &p->fmt, &z);
                 if (om != 0) {
-                    sb_str(&z, ":");
-                    format_integer_pic(cx, om, "00", 2, &z);
+                    sb_adds(&z, ":");
+                    jn_format_integer_pic(cx, om, "00", 2, &z);
                 }
             } else if (digits == 3 || digits == 4) {
-                format_int(cx, offset, &p->fmt, &z);
+                jn_format_int(cx, offset, &p->fmt, &z);
             } else {
                 jn_fail(cx, "D3134", NULL, isnan(digits) ? NULL : jn_number(cx, digits), -1);
             }
         }
         if (offset == 0 && p->p2 == 't') {
-            sb_str(out, "Z");
+            sb_adds(out, "Z");
             return;
         }
         if (p->comp == 'z')
-            sb_str(out, "GMT");
+            sb_adds(out, "GMT");
         if (offset >= 0)
-            sb_str(out, "+");
-        sb_add(out, z.p ? z.p : "", z.n);
+            sb_adds(out, "+");
+        sb_add(out, z.p ? z.p : "", z.len);
     } else if (p->comp == 'P') {
         /* 9.8.4.7: am/pm, upper case on request */
-        size_t from = out->n;
-        sb_str(out, v.str);
+        size_t from = out->len;
+        sb_adds(out, v.str);
         if (p->names == NAMES_UPPER)
-            for (size_t i = from; i < out->n; i++)
+            for (size_t i = from; i < out->len; i++)
                 out->p[i] = ascii_upper(out->p[i]);
     } else if (v.kind == V_STR) {
-        sb_str(out, v.str);
+        sb_adds(out, v.str);
     } else if (v.kind == V_NUM) {
         sb_jsnum(out, v.num);
     } else {
-        sb_str(out, "undefined");
+        sb_adds(out, "undefined");
     }
 }
 
@@ -1686,18 +747,18 @@ static size_t sep_match(const mpart *m, const char *s, size_t len, size_t pos)
         return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029 ? NONE : i;
     }
     char t[4];
-    return match_ci(s, len, pos, t, utf8_put(m->sep, t));
+    return match_ci(s, len, pos, t, aslrtp_utf8_encode(m->sep, t));
 }
 
 /* The alternatives of the expression for words:
  * (?:zero|one|...|trillionth|and|[\-, ])+, tried in that order. */
 static bool next_word(const char *s, size_t len, size_t pos, size_t *alt, size_t *np)
 {
-    for (size_t k = *alt; k < NWORDS + 2; k++) {
+    for (size_t k = *alt; k < jn_nwords + 2; k++) {
         size_t e;
-        if (k < NWORDS)
-            e = match_ci(s, len, pos, word_values[k].word, strlen(word_values[k].word));
-        else if (k == NWORDS)
+        if (k < jn_nwords)
+            e = match_ci(s, len, pos, jn_word_values[k].word, strlen(jn_word_values[k].word));
+        else if (k == jn_nwords)
             e = match_ci(s, len, pos, "and", 3);
         else
             e = pos < len && (s[pos] == '-' || s[pos] == ',' || s[pos] == ' ') ? pos + 1 : NONE;
@@ -1707,7 +768,7 @@ static bool next_word(const char *s, size_t len, size_t pos, size_t *alt, size_t
             return true;
         }
     }
-    *alt = NWORDS + 2;
+    *alt = jn_nwords + 2;
     return false;
 }
 
@@ -1946,16 +1007,16 @@ static mpart *gen_matchers(jn_ctx *cx, const dpic *d)
                          * then that text */
                         sbuf t;
                         sb_init(&t, cx);
-                        sb_str(&t, "{");
+                        sb_adds(&t, "{");
                         if (p->fmt.optional != 0) {
                             sb_jsnum(&t, lo);
-                            sb_str(&t, ",");
+                            sb_adds(&t, ",");
                         }
                         sb_jsnum(&t, n);
-                        sb_str(&t, "}");
+                        sb_adds(&t, "}");
                         m->qmin = m->qmax = 1;
                         m->lit = t.p;
-                        m->lit_len = t.n;
+                        m->lit_len = t.len;
                     }
                 }
                 break;
@@ -1987,7 +1048,7 @@ static double tz_parse(jn_ctx *cx, const mpart *m, const char *s, size_t len)
     double hours = 0, minutes = 0;
     if (m->has_sep) {
         char t[4];
-        size_t tl = utf8_put(m->sep, t);
+        size_t tl = aslrtp_utf8_encode(m->sep, t);
         const char *at = NULL;
         for (size_t i = 0; i + tl <= len && !at; i++)
             if (memcmp(s + i, t, tl) == 0)
@@ -2081,7 +1142,7 @@ static bool parse_datetime(jn_ctx *cx, const char *s, size_t len, const char *pi
         jval val = {V_UNDEF, 0, NULL};
         switch (m->parse) {
         case PK_INT:
-            val = vnum(parse_int_pic(cx, v, vl, &m->part->fmt));
+            val = vnum(jn_parse_int_pic(cx, v, vl, &m->part->fmt));
             break;
         case PK_TZ:
             val = vnum(tz_parse(cx, m, v, vl));
@@ -2735,7 +1796,7 @@ static jn_value *fn_format_integer(jn_ctx *cx, jn_value *const *args, int nargs,
         jn_fail(cx, "T0410", "formatInteger", pic, 2);
     sbuf out;
     sb_init(&out, cx);
-    format_integer_pic(cx, v->u.number, pic->u.string.s, pic->u.string.len, &out);
+    jn_format_integer_pic(cx, v->u.number, pic->u.string.s, pic->u.string.len, &out);
     return sb_value(&out);
 }
 
@@ -2748,8 +1809,8 @@ static jn_value *fn_parse_integer(jn_ctx *cx, jn_value *const *args, int nargs, 
     if (!jn_is_string(pic))
         jn_fail(cx, "T0410", "parseInteger", pic, 2);
     ifmt f;
-    analyse_integer(cx, pic->u.string.s, pic->u.string.len, &f);
-    return jn_number(cx, parse_int_pic(cx, v->u.string.s, v->u.string.len, &f));
+    jn_analyse_integer(cx, pic->u.string.s, pic->u.string.len, &f);
+    return jn_number(cx, jn_parse_int_pic(cx, v->u.string.s, v->u.string.len, &f));
 }
 
 /* The signatures are jsonata-js's (jsonata.js binds $now and $millis per

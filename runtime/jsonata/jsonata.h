@@ -151,6 +151,9 @@ bool jn_deep_equal(const jn_value *a, const jn_value *b);
 /* JavaScript truthiness as $boolean defines it (arrays per element,
  * functions false, ...). */
 bool jn_boolean_of(const jn_value *v);
+/* JavaScript truthiness (an `if` on the value): every array, object and
+ * function is true. */
+bool jn_js_truthy(const jn_value *v);
 
 /* ==== text ============================================================== */
 
@@ -175,6 +178,9 @@ size_t jn_utf8_offset(const char *s, size_t len, size_t cp);
 /* A jansson value as a JSONata value (numbers become doubles; strings are
  * referenced, not copied: j must outlive the evaluation). */
 jn_value *jn_from_json(jn_ctx *cx, json_t *j);
+/* The same with strings and keys copied into the arena: j may be freed
+ * before the evaluation ends. */
+jn_value *jn_from_json_copy(jn_ctx *cx, json_t *j);
 
 /* The JSON of a result, as JSON.stringify would see it: sequences become
  * arrays, functions inside arrays become null and inside objects are left

@@ -141,11 +141,9 @@ static int char_pos(parser *p, size_t byte)
         p->cache_byte = 0;
         p->cache_char = 0;
     }
-    for (size_t i = p->cache_byte; i < byte && i < p->len; i++) {
-        unsigned char c = (unsigned char)p->src[i];
-        if ((c & 0xC0) != 0x80)
-            p->cache_char += c >= 0xF0 ? 2 : 1;   /* astral: a surrogate pair */
-    }
+    size_t end = byte < p->len ? byte : p->len;
+    if (end > p->cache_byte)    /* astral characters count two (a surrogate pair) */
+        p->cache_char += (int)aslrtp_utf16_length(p->src + p->cache_byte, end - p->cache_byte);
     p->cache_byte = byte;
     return p->cache_char;
 }
@@ -282,30 +280,6 @@ static pn *make_token(parser *p, int id, int type)
     t->type = type;
     t->position = char_pos(p, p->pos);
     return t;
-}
-
-static void put_utf8(aslrtp_buf *b, unsigned cp)
-{
-    char u[4];
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        aslrtp_buf_add(b, u, 1);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        aslrtp_buf_add(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        aslrtp_buf_add(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        aslrtp_buf_add(b, u, 4);
-    }
 }
 
 static int hex4(const char *s, size_t avail)
@@ -466,7 +440,7 @@ static pn *lex(parser *p, bool infix)
                             p->pos += 6;
                         }
                     }
-                    put_utf8(&b, (unsigned)cp);
+                    aslrtp_utf8_add(&b, (uint32_t)cp);
                 } else {
                     char tok[2] = {c, '\0'};
                     free(b.data);
@@ -581,29 +555,28 @@ static pn *lex(parser *p, bool infix)
 
 /* ==== the Pratt parser ================================================== */
 
+/* Room for one more of the n pointers at v (capacity *cap): v itself, or
+ * a copy twice as large in the arena. */
+static void *grow(parser *p, void *v, int n, int *cap)
+{
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : 4;
+    void **nv = jn_alloc(p->cx, (size_t)*cap * sizeof *nv);
+    if (n)
+        memcpy(nv, v, (size_t)n * sizeof *nv);
+    return nv;
+}
+
 static void list_push(parser *p, plist *l, pn *v)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
-        pn **nv = jn_alloc(p->cx, (size_t)cap * sizeof *nv);
-        if (l->n)
-            memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
-        l->v = nv;
-        l->cap = cap;
-    }
+    l->v = grow(p, l->v, l->n, &l->cap);
     l->v[l->n++] = v;
 }
 
 static void slots_push(parser *p, pslots *l, pslot *v)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
-        pslot **nv = jn_alloc(p->cx, (size_t)cap * sizeof *nv);
-        if (l->n)
-            memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
-        l->v = nv;
-        l->cap = cap;
-    }
+    l->v = grow(p, l->v, l->n, &l->cap);
     l->v[l->n++] = v;
     l->defined = true;
 }
@@ -640,6 +613,25 @@ static pn *advance(parser *p, int id, bool infix)
 }
 
 static pn *expression(parser *p, int rbp);
+
+/* The key: value pairs of an object constructor (after its '{'), into
+ * t->pairs, and the closing '}'. */
+static void object_pairs(parser *p, pn *t)
+{
+    if (p->node->id != S_RBRACE) {
+        for (;;) {
+            pn *k = expression(p, 0);
+            advance(p, S_COLON, false);
+            pn *v = expression(p, 0);
+            list_push(p, &t->pairs, k);
+            list_push(p, &t->pairs, v);
+            if (p->node->id != S_COMMA)
+                break;
+            advance(p, S_COMMA, false);
+        }
+    }
+    advance(p, S_RBRACE, true);
+}
 
 static pn *nud(parser *p, pn *t)
 {
@@ -700,19 +692,7 @@ static pn *nud(parser *p, pn *t)
         t->type = T_UNARY;
         return t;
     case S_LBRACE:
-        if (p->node->id != S_RBRACE) {
-            for (;;) {
-                pn *k = expression(p, 0);
-                advance(p, S_COLON, false);
-                pn *v = expression(p, 0);
-                list_push(p, &t->pairs, k);
-                list_push(p, &t->pairs, v);
-                if (p->node->id != S_COMMA)
-                    break;
-                advance(p, S_COMMA, false);
-            }
-        }
-        advance(p, S_RBRACE, true);
+        object_pairs(p, t);
         t->type = T_UNARY;
         return t;
     case S_PIPE:
@@ -842,19 +822,7 @@ static pn *led(parser *p, pn *t, pn *left)
         t->type = T_BINARY;
         return t;
     case S_LBRACE:
-        if (p->node->id != S_RBRACE) {
-            for (;;) {
-                pn *k = expression(p, 0);
-                advance(p, S_COLON, false);
-                pn *v = expression(p, 0);
-                list_push(p, &t->pairs, k);
-                list_push(p, &t->pairs, v);
-                if (p->node->id != S_COMMA)
-                    break;
-                advance(p, S_COMMA, false);
-            }
-        }
-        advance(p, S_RBRACE, true);
+        object_pairs(p, t);
         t->lhs = left;
         t->type = T_BINARY;
         return t;

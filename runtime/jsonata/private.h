@@ -131,9 +131,6 @@ _Noreturn void jn_raise(jn_ctx *cx, const char *code, int position, const char *
 /* A copy of an array's items in a new array (flags cleared). */
 jn_value *jn_array_copy(jn_ctx *cx, const jn_value *a);
 
-/* Milliseconds of the monotonic clock. */
-long long jn_clock_ms(void);
-
 /* jn_object_set without copying the key (key must outlive the value). */
 void jn_object_set_ref(jn_ctx *cx, jn_value *obj, const char *key, size_t len, jn_value *v);
 

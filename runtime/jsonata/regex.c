@@ -637,24 +637,6 @@ typedef struct matcher {
     jn_value *obj;          /* other: the current result */
 } matcher;
 
-static bool js_truthy(const jn_value *v)
-{
-    if (!v)
-        return false;
-    switch (v->type) {
-    case JN_NULL:
-        return false;
-    case JN_BOOLEAN:
-        return v->u.boolean;
-    case JN_NUMBER:
-        return v->u.number != 0 && !isnan(v->u.number);
-    case JN_STRING:
-        return v->u.string.len > 0;
-    default:
-        return true;
-    }
-}
-
 static jn_value *member(const jn_value *obj, const char *key)
 {
     return jn_is_object(obj) ? jn_object_get(obj, key, strlen(key)) : NULL;
@@ -664,7 +646,7 @@ static jn_value *member(const jn_value *obj, const char *key)
  * jsonata-js's own). */
 static void check_matcher_result(matcher *m, jn_value *r)
 {
-    if (!js_truthy(r))
+    if (!jn_js_truthy(r))
         return;
     jn_value *end = member(r, "end");
     if (jn_is_number(member(r, "start")) ||

@@ -1,11 +1,15 @@
 /*
  * text.h - strings as JavaScript sees them, for the natives that read and
- * build text (fn_string.c, regex.c): a growable string in the arena, UTF-8
- * decoded into JavaScript's characters (lone surrogates as WTF-8, a
- * surrogate pair written as two sequences joined), UTF-16 lengths and
- * indexes, and String(v) of a value.  Header-only, as plain static
- * functions (both files use every one): each file compiles them as the
- * one file did before regex.c was split from fn_string.c.
+ * build text (fn_string.c, regex.c, fn_number.c, fn_integer.c,
+ * fn_time.c): a growable string in the arena, UTF-8 decoded into
+ * JavaScript's characters (lone surrogates as WTF-8, a surrogate pair
+ * written as two sequences joined), JavaScript's white space, and
+ * String(v) of a value.  The decoding itself is the runtime's
+ * (aslrtp_utf8_decode in utf8.c); what a caller gets for a byte that starts
+ * no sequence is its own choice: the byte marked BAD_BYTE (fn_string.c,
+ * regex.c) or U+FFFD (the others), always with length 1.  Header-only, as
+ * static inline functions, so the hot loops keep their ASCII fast path
+ * inline.
  */
 #ifndef ASLRT_JSONATA_TEXT_H
 #define ASLRT_JSONATA_TEXT_H
@@ -13,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "aslrt_private.h"
 #include "jsonata.h"
 
 /* A growable string in the arena (a grown buffer leaves the old one to
@@ -23,7 +28,7 @@ typedef struct sbuf {
     size_t len, cap;
 } sbuf;
 
-static void sb_add(sbuf *b, const char *s, size_t n)
+static inline void sb_add(sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -41,10 +46,17 @@ static void sb_add(sbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void sb_addc(sbuf *b, char c) { sb_add(b, &c, 1); }
-static void sb_adds(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static inline void sb_init(sbuf *b, jn_ctx *cx)
+{
+    b->cx = cx;
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
 
-static jn_value *sb_value(sbuf *b)
+static inline void sb_addc(sbuf *b, char c) { sb_add(b, &c, 1); }
+static inline void sb_adds(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static inline jn_value *sb_value(sbuf *b)
 {
     return b->p ? jn_string_ref(b->cx, b->p, b->len) : jn_string_ref(b->cx, "", 0);
 }
@@ -52,45 +64,68 @@ static jn_value *sb_value(sbuf *b)
 /* A byte that is not part of any UTF-8 sequence, as next_cp returns it. */
 #define BAD_BYTE 0x80000000u
 
-/* Decodes a sequence at s (n bytes left), surrogates included; returns
- * the code point and its length, or BAD_BYTE with length 1. */
-static uint32_t decode1(const unsigned char *s, size_t n, size_t *used)
+/* Decodes the WTF-8 sequence at s (n > 0 bytes left): returns its code
+ * point and sets *used to its length; a byte that starts no well-formed
+ * sequence comes back as bad, with length 1. */
+static inline uint32_t decode_or(const unsigned char *s, size_t n, size_t *used, uint32_t bad)
 {
-    uint32_t c = s[0], cp, min;
-    size_t k;
-    if (c < 0x80) {
+    if (s[0] < 0x80) {
         *used = 1;
-        return c;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        k = 2, cp = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4, cp = c & 0x07, min = 0x10000;
+        return s[0];
+    }
+    int32_t cp = aslrtp_utf8_decode((const char *)s, n, ASLRTP_UTF8_WTF8, used);
+    if (cp < 0) {
+        *used = 1;
+        return bad;
+    }
+    return (uint32_t)cp;
+}
+
+/* The same with a bad byte as BAD_BYTE | byte. */
+static inline uint32_t decode1(const unsigned char *s, size_t n, size_t *used)
+{
+    return decode_or(s, n, used, BAD_BYTE | s[0]);
+}
+
+/* The code point at s[*i] (*i < len), advancing *i; a byte that starts no
+ * valid sequence comes back alone as U+FFFD. */
+static inline uint32_t utf8_get(const char *s, size_t len, size_t *i)
+{
+    size_t n;
+    uint32_t c = decode_or((const unsigned char *)s + *i, len - *i, &n, 0xFFFD);
+    *i += n;
+    return c;
+}
+
+/* Appends cp (a BAD_BYTE as its byte) to b. */
+static inline void sb_cp(sbuf *b, uint32_t cp)
+{
+    char tmp[4];
+    if (cp & BAD_BYTE) {
+        tmp[0] = (char)(cp & 0xFF);
+        sb_add(b, tmp, 1);
     } else {
-        *used = 1;
-        return BAD_BYTE | c;
+        sb_add(b, tmp, aslrtp_utf8_encode(cp, tmp));
     }
-    if (n < k)
-        goto bad;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            goto bad;
-        cp = cp << 6 | (s[i] & 0x3F);
+}
+
+/* JavaScript's WhiteSpace and LineTerminator (\s, String.prototype.trim). */
+static inline bool js_space(uint32_t c)
+{
+    switch (c) {
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
+    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
+    case 0x205F: case 0x3000: case 0xFEFF:
+        return true;
+    default:
+        return c >= 0x2000 && c <= 0x200A;
     }
-    if (cp < min || cp > 0x10FFFF)
-        goto bad;
-    *used = k;
-    return cp;
-bad:
-    *used = 1;
-    return BAD_BYTE | c;
 }
 
 /* The character at s[i] (i < len) as JavaScript's string iterator sees
  * it: a code point, a lone surrogate, or a surrogate pair written as two
  * WTF-8 sequences joined into one code point.  *n is its byte length. */
-static uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
+static inline uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)s + i;
     uint32_t cp = decode1(p, len - i, n);
@@ -106,7 +141,7 @@ static uint32_t next_cp(const char *s, size_t len, size_t i, size_t *n)
 }
 
 /* JavaScript's String(v) for what a matcher function may return. */
-static void js_text(sbuf *b, const jn_value *v)
+static inline void js_text(sbuf *b, const jn_value *v)
 {
     char buf[40];
     if (!v) {
@@ -148,13 +183,13 @@ static void js_text(sbuf *b, const jn_value *v)
 }
 
 /* Argument i, or NULL (undefined) past the last one given. */
-static jn_value *arg_at(jn_value *const *args, int nargs, int i)
+static inline jn_value *arg_at(jn_value *const *args, int nargs, int i)
 {
     return i < nargs ? args[i] : NULL;
 }
 
 /* A number argument, if one was given. */
-static bool num_at(jn_value *const *args, int nargs, int i, double *out)
+static inline bool num_at(jn_value *const *args, int nargs, int i, double *out)
 {
     jn_value *v = arg_at(args, nargs, i);
     if (!jn_is_number(v))

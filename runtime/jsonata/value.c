@@ -20,7 +20,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aslrt_private.h"
 #include "private.h"
@@ -35,12 +34,6 @@ jn_value jn_false_value = {.type = JN_BOOLEAN, .u.boolean = false};
 #define CHUNK_MAX ((size_t)4 * 1024 * 1024)
 #define ALIGN 16
 
-static _Noreturn void out_of_memory(void)
-{
-    fputs("aslrt: out of memory\n", stderr);
-    abort();
-}
-
 static void new_chunk(jn_ctx *cx, size_t need)
 {
     size_t size = cx->total < CHUNK_MIN ? CHUNK_MIN : cx->total;
@@ -48,9 +41,7 @@ static void new_chunk(jn_ctx *cx, size_t need)
         size = CHUNK_MAX;
     if (size < need)
         size = need;
-    jn_chunk *c = malloc(sizeof(jn_chunk) + ALIGN + size);
-    if (!c)
-        out_of_memory();
+    jn_chunk *c = aslrtp_malloc(sizeof(jn_chunk) + ALIGN + size);
     c->size = size;
     c->next = cx->chunks;
     cx->chunks = c;
@@ -70,9 +61,7 @@ void *jn_alloc(jn_ctx *cx, size_t size)
         if (size > CHUNK_MAX / 4) {
             /* A big block gets a chunk of its own, behind the current one,
              * so that the current chunk's free space is not lost. */
-            jn_chunk *c = malloc(sizeof(jn_chunk) + ALIGN + size);
-            if (!c)
-                out_of_memory();
+            jn_chunk *c = aslrtp_malloc(sizeof(jn_chunk) + ALIGN + size);
             c->size = size;
             if (cx->chunks) {
                 c->next = cx->chunks->next;
@@ -117,21 +106,20 @@ char *jn_strndup(jn_ctx *cx, const char *s, size_t len)
     return p;
 }
 
+/* Measures, then writes into the arena (messages: not a hot path). */
 char *jn_printf(jn_ctx *cx, const char *fmt, ...)
 {
-    char small[256];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return jn_strndup(cx, "", 0);
-    if ((size_t)n < sizeof small)
-        return jn_strndup(cx, small, (size_t)n);
-    char *p = alloc_raw(cx, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    char *p = alloc_raw(cx, n > 0 ? (size_t)n + 1 : 1);
+    if (n > 0)
+        vsnprintf(p, (size_t)n + 1, fmt, again);
+    else
+        p[0] = '\0';
+    va_end(again);
     return p;
 }
 
@@ -150,20 +138,6 @@ static void free_chunks(jn_ctx *cx)
 
 /* ==== the context ======================================================= */
 
-long long jn_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void jn_ctx_init_state(jn_ctx *cx)
 {
     cx->top = jn_frame_create(cx, NULL);
@@ -179,14 +153,12 @@ void jn_ctx_init_state(jn_ctx *cx)
 /* A context without the evaluator's entry: jn_ctx_create (eval.c) adds it. */
 jn_ctx *jn_ctx_new(const jn_options *opt)
 {
-    jn_ctx *cx = calloc(1, sizeof *cx);
-    if (!cx)
-        out_of_memory();
+    jn_ctx *cx = aslrtp_calloc(1, sizeof *cx);
     if (opt)
         cx->opt = *opt;
     else
         cx->opt.now_ms = -1;
-    cx->now_ms = cx->opt.now_ms >= 0 ? cx->opt.now_ms : wall_ms();
+    cx->now_ms = cx->opt.now_ms >= 0 ? cx->opt.now_ms : aslrtp_wall_ms();
     jn_ctx_init_state(cx);
     return cx;
 }
@@ -265,10 +237,8 @@ double jn_random(jn_ctx *cx)
 {
     uint64_t *s = cx->rng;
     if (!cx->rng_seeded) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-                        (uint64_t)(uintptr_t)cx ^ ((uint64_t)jn_clock_ms() << 40);
+        uint64_t seed = (uint64_t)aslrtp_wall_ns() ^ (uint64_t)(uintptr_t)cx ^
+                        ((uint64_t)aslrtp_mono_ms() << 40);
         for (int i = 0; i < 4; i++)
             s[i] = splitmix(&seed);
         cx->rng_seeded = true;
@@ -698,17 +668,29 @@ static bool deep_equal(const jn_value *a, const jn_value *b, int level)
     }
 }
 
-bool jn_boolean_of(const jn_value *v)
+bool jn_js_truthy(const jn_value *v)
 {
     if (!v)
         return false;
     switch (v->type) {
+    case JN_NULL:
+        return false;
     case JN_BOOLEAN:
         return v->u.boolean;
     case JN_NUMBER:
         return v->u.number != 0 && !isnan(v->u.number);
     case JN_STRING:
         return v->u.string.len > 0;
+    default:
+        return true;    /* arrays (even empty), objects, functions */
+    }
+}
+
+bool jn_boolean_of(const jn_value *v)
+{
+    if (!v)
+        return false;
+    switch (v->type) {
     case JN_ARRAY:
         if (v->u.array.n == 1)
             return jn_boolean_of(v->u.array.items[0]);
@@ -718,8 +700,10 @@ bool jn_boolean_of(const jn_value *v)
         return false;
     case JN_OBJECT:
         return v->u.object.n > 0;
-    default:
+    case JN_FUNCTION:
         return false;
+    default:
+        return jn_js_truthy(v);     /* the scalars */
     }
 }
 
@@ -813,11 +797,7 @@ jn_value *jn_apply(jn_ctx *cx, jn_value *fn, jn_value *const *args, int nargs)
 
 size_t jn_utf8_count(const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
+    return aslrtp_utf8_count(s, len);
 }
 
 size_t jn_utf8_offset(const char *s, size_t len, size_t cp)
@@ -952,6 +932,8 @@ static void put_json_string(aslrtp_buf *b, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[8];
+        int32_t cp;
+        size_t n;
         if (c == '"')
             esc = "\\\"";
         else if (c == '\\')
@@ -970,11 +952,10 @@ static void put_json_string(aslrtp_buf *b, const char *s, size_t len)
             u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
             u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
             esc = u;
-        } else if (c == 0xED && i + 2 < len && ((unsigned char)s[i + 1] & 0xE0) == 0xA0) {
+        } else if (c == 0xED && (cp = aslrtp_utf8_decode(s + i, len - i, ASLRTP_UTF8_WTF8,
+                                                         &n)) >= 0xD800 && cp <= 0xDFFF) {
             /* a lone surrogate (WTF-8): JSON.stringify writes \udxxx */
-            unsigned cp = ((c & 0x0Fu) << 12) | (((unsigned char)s[i + 1] & 0x3Fu) << 6) |
-                          ((unsigned char)s[i + 2] & 0x3Fu);
-            snprintf(u, sizeof u, "\\u%04x", cp);
+            snprintf(u, sizeof u, "\\u%04x", (unsigned)cp);
             aslrtp_buf_add(b, s + i - run, run);
             run = 0;
             aslrtp_buf_add(b, u, 6);
@@ -1130,7 +1111,9 @@ void jn_render_value(const jn_value *v, char *buf, size_t size)
 
 /* ==== conversion ======================================================== */
 
-jn_value *jn_from_json(jn_ctx *cx, json_t *j)
+/* j as a value; copy: strings and keys copied into the arena, else
+ * referenced. */
+static jn_value *from_json(jn_ctx *cx, json_t *j, bool copy)
 {
     if (!j)
         return NULL;
@@ -1146,12 +1129,13 @@ jn_value *jn_from_json(jn_ctx *cx, json_t *j)
     case JSON_REAL:
         return jn_number(cx, json_real_value(j));
     case JSON_STRING:
-        return jn_string_ref(cx, json_string_value(j), json_string_length(j));
+        return (copy ? jn_string : jn_string_ref)(cx, json_string_value(j),
+                                                  json_string_length(j));
     case JSON_ARRAY: {
         size_t n = json_array_size(j);
         jn_value *a = jn_array(cx, n);
         for (size_t i = 0; i < n; i++)
-            a->u.array.items[i] = jn_from_json(cx, json_array_get(j, i));
+            a->u.array.items[i] = from_json(cx, json_array_get(j, i), copy);
         a->u.array.n = n;
         return a;
     }
@@ -1164,12 +1148,23 @@ jn_value *jn_from_json(jn_ctx *cx, json_t *j)
 #else
             size_t klen = strlen(key);
 #endif
-            jn_object_set_ref(cx, o, key, klen, jn_from_json(cx, json_object_iter_value(it)));
+            (copy ? jn_object_set : jn_object_set_ref)(cx, o, key, klen,
+                                                       from_json(cx, json_object_iter_value(it), copy));
         }
         return o;
     }
     }
     return NULL;
+}
+
+jn_value *jn_from_json(jn_ctx *cx, json_t *j)
+{
+    return from_json(cx, j, false);
+}
+
+jn_value *jn_from_json_copy(jn_ctx *cx, json_t *j)
+{
+    return from_json(cx, j, true);
 }
 
 static json_t *to_json(const jn_value *v, int level)
@@ -1424,6 +1419,18 @@ static void fill_message(jn_error *e, const jn_value *value, const jn_value *val
     free(b.data);
 }
 
+/* Jumps to the innermost jn_eval or jn_try with e filled; an error outside
+ * any is an internal error. */
+static _Noreturn void jump(jn_ctx *cx, const jn_error *e)
+{
+    if (!cx->jmp) {
+        fprintf(stderr, "aslrt: JSONata error %s outside an evaluation: %s\n", e->code,
+                e->message);
+        abort();
+    }
+    longjmp(*cx->jmp, 1);
+}
+
 _Noreturn void jn_raise(jn_ctx *cx, const char *code, int position, const char *token,
                         const jn_value *value, const jn_value *value2, int index,
                         const char *type)
@@ -1453,12 +1460,7 @@ _Noreturn void jn_raise(jn_ctx *cx, const char *code, int position, const char *
     if (has_token)
         snprintf(e->token, sizeof e->token, "%s", tok);
     fill_message(e, value, value2, index, type, has_token);
-    if (!cx->jmp) {
-        fprintf(stderr, "aslrt: JSONata error %s outside an evaluation: %s\n", e->code,
-                e->message);
-        abort();
-    }
-    longjmp(*cx->jmp, 1);
+    jump(cx, e);
 }
 
 _Noreturn void jn_fail(jn_ctx *cx, const char *code, const char *token, jn_value *value,
@@ -1486,12 +1488,7 @@ _Noreturn void jn_fail_msg(jn_ctx *cx, const char *code, const char *message)
             snprintf(e->token, sizeof e->token, "%s", c->token);
     }
     snprintf(e->message, sizeof e->message, "%s", message ? message : "");
-    if (!cx->jmp) {
-        fprintf(stderr, "aslrt: JSONata error %s outside an evaluation: %s\n", e->code,
-                e->message);
-        abort();
-    }
-    longjmp(*cx->jmp, 1);
+    jump(cx, e);
 }
 
 bool jn_try(jn_ctx *cx, jn_value *(*body)(jn_ctx *cx, void *data), void *data,
