@@ -11,8 +11,13 @@
  *  - for arn:aws:states:::lambda:invoke, the function FunctionName names,
  *    called through the bindings, its result wrapped in the Lambda Invoke
  *    response envelope (ExecutedVersion, Payload, SdkHttpMetadata, ...);
- *  - for any other resource, the handler bound to it, whose result is the
- *    task's result as it is (task.c dispatches to the handler kinds).
+ *  - for any other resource (any integration, pattern or activity), the
+ *    handler bound to it, whose result is the task's result as it is
+ *    (task.c dispatches to the handler kinds).
+ *
+ * Either binding may be keyed by the state's name, before the resource
+ * (aslrtp_task_invoke_state); with none, the task fails with
+ * aslc.UnboundResource naming the ways to answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
  * with callback.c before the call; the call's answer is then only
