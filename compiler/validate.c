@@ -144,6 +144,18 @@ static void validate_resource(asl_unit *u, const asl_machine *m, const asl_state
         size_t sl = colon ? (size_t)(colon - svc) : strlen(svc);
         const char *act = colon ? colon + 1 : "";
         size_t al = strcspn(act, ".");
+        /* The integration patterns: request-response, .sync, .sync:2 and
+         * .waitForTaskToken; AWS recognizes no other suffix. */
+        const char *pat = act + al;
+        if (*pat && strcmp(pat, ".sync") != 0 && strcmp(pat, ".sync:2") != 0 &&
+            strcmp(pat, ".waitForTaskToken") != 0) {
+            asl_diag_add(&u->diags, ASL_DIAG_ERROR, ptr, ASL_AT_VALUE, 0,
+                         "SCHEMA_VALIDATION_FAILED",
+                         "The resource provided %s is not recognized. The value is not a valid "
+                         "resource ARN, or the resource is not available in this region.",
+                         r);
+            return;
+        }
         for (size_t i = 0; i < sizeof known_services / sizeof *known_services; i++) {
             const struct service_actions *k = &known_services[i];
             if (strlen(k->service) != sl || strncmp(k->service, svc, sl) != 0)
@@ -344,22 +356,10 @@ bool asl_validate_supported(asl_unit *u, const asl_machine *m, asl_severity sev)
         }
 
 
+        /* Every Resource AWS accepts compiles: a Task is answered at run
+         * time by a mock or a binding, or fails naming the ways to answer it. */
         if (s->credentials)
             unsupported(u, sev, asl_ptr(u, s->ptr, "Credentials"), ASL_AT_KEY, "Credentials");
-        if (s->type == ASLRT_STATE_TASK && s->resource &&
-            strncmp(s->resource, "arn:aws:lambda:", 15) != 0 &&
-            strcmp(s->resource, "arn:aws:states:::lambda:invoke") != 0 &&
-            strcmp(s->resource, "arn:aws:states:::lambda:invoke.waitForTaskToken") != 0 &&
-            strncmp(s->resource, "arn:", 4) == 0) {
-            /* Optimized and SDK integrations, activities: later issues.  Any
-             * other resource (a local name) binds like a Lambda ARN. */
-            const char *r = s->resource;
-            const char *what = strstr(r, ":states:::") ? "the optimized service integration"
-                               : strstr(r, ":activity:") ? "an activity resource"
-                                                         : "this resource";
-            char *msg = asl_strdupf(u, "%s '%s'", what, r);
-            unsupported(u, sev, asl_ptr(u, s->ptr, "Resource"), ASL_AT_VALUE, msg);
-        }
     }
     /* Variable references in paths are part of "Assign (variables)". */
     return u->diags.n == before;

@@ -426,9 +426,11 @@ aslrt_bindings *aslrt_bindings_create(void);
  * period of a second is killed).  No execution may be using it. */
 void aslrt_bindings_destroy(aslrt_bindings *b);
 /* Binds resources matching `pattern` (an exact ARN, or a glob with * and ?)
- * to a C function.  Earlier bindings win: bindings added with this call and
- * those read by aslrt_bindings_load_file form one list, tried in the order
- * they were added.  The pattern is copied; fn and ud are kept as they are
+ * to a C function.  A Task's handler is the one bound to its state's name
+ * (a bindings file's "States" section), else the one bound to exactly its
+ * resource, else the first glob that matches: bindings added with this
+ * call and those read by aslrt_bindings_load_file form one list, its globs
+ * tried in the order they were added.  The pattern is copied; fn and ud are kept as they are
  * (ud is never freed, see aslrt_handler_fn).  Returns 0 when b, pattern or
  * fn is NULL.  Tables are built before executions start: adding to a table
  * that an execution is using is not thread-safe.  One table may serve any

@@ -296,6 +296,16 @@ int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, jso
                               size_t *raw_len, char **log_tail, char **version, json_t **out,
                               aslrt_error *err);
 
+/* The same for the Task state named state: its handler is the binding
+ * keyed by that name (a bindings file's "States" section), else the one
+ * keyed by exactly resource, else the first pattern that matches it.
+ * Unbound, the error (aslc.UnboundResource) names the state, the resource
+ * and the ways to answer the Task. */
+int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const char *resource,
+                             json_t *input, double timeout_s, const volatile int *cancel,
+                             int compact, size_t *raw_len, char **log_tail, char **version,
+                             json_t **out, aslrt_error *err);
+
 /* ==== task_http.c: the "http" handler kind (AWS Lambda Invoke API) ====== */
 
 typedef struct aslrtp_http aslrtp_http;

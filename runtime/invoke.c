@@ -11,8 +11,13 @@
  *  - for arn:aws:states:::lambda:invoke, the function FunctionName names,
  *    called through the bindings, its result wrapped in the Lambda Invoke
  *    response envelope (ExecutedVersion, Payload, SdkHttpMetadata, ...);
- *  - for any other resource, the handler bound to it, whose result is the
- *    task's result as it is (task.c dispatches to the handler kinds).
+ *  - for any other resource (any integration, pattern or activity), the
+ *    handler bound to it, whose result is the task's result as it is
+ *    (task.c dispatches to the handler kinds).
+ *
+ * Either binding may be keyed by the state's name, before the resource
+ * (aslrtp_task_invoke_state); with none, the task fails with
+ * aslc.UnboundResource naming the ways to answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
  * with callback.c before the call; the call's answer is then only
@@ -145,8 +150,9 @@ static int invoke_lambda(aslrt_exec *ex, json_t *params, double timeout, json_t 
     bool tail = log_type && strcmp(log_type, "Tail") == 0;
     char *log = NULL;
     char *ran = NULL;   /* the version that ran, when the handler says (HTTP) */
-    int ok = aslrtp_task_invoke_lambda(ex->cfg->bindings, arn, event, timeout, task_cancel(ex), 1,
-                                       &len, tail ? &log : NULL, &ran, &res, err);
+    int ok = aslrtp_task_invoke_state(ex->cfg->bindings, ex->state->name, arn, event, timeout,
+                                      task_cancel(ex), 1, &len, tail ? &log : NULL, &ran, &res,
+                                      err);
     json_decref(event);
     if (!ok && err->error) {
         /* Recorded on AWS: the integration names its service in the quota's
@@ -451,8 +457,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ok = invoke_lambda(ex, ASLRTP_EFF(f), timeout, &out, &err);
         break;
     case BY_BINDING:
-        ok = aslrtp_task_invoke(ex->cfg->bindings, s->resource, ASLRTP_EFF(f), timeout,
-                                task_cancel(ex), &out, &err);
+        ok = aslrtp_task_invoke_state(ex->cfg->bindings, s->name, s->resource, ASLRTP_EFF(f),
+                                      timeout, task_cancel(ex), 0, NULL, NULL, NULL, &out, &err);
         break;
     }
     if (!ok && aslrtp_flag(ex->cfg->abort_flag)) {

@@ -59,7 +59,8 @@
 enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
 
 typedef struct binding {
-    char *pattern;
+    char *pattern;              /* a resource glob, or a state's name (state) */
+    int state;                  /* keyed by state name ("States" section) */
     int kind;
     aslrt_handler_fn fn;        /* KIND_C */
     void *ud;
@@ -193,14 +194,29 @@ static int glob_match(const char *p, const char *s)
     return *p == '\0';
 }
 
-static const binding *lookup(const aslrt_bindings *b, const char *resource)
+/* The binding of a Task: the one keyed by its state's name (state may be
+ * NULL), else the one keyed by exactly its resource, else the first
+ * pattern that matches the resource, in the table's order. */
+static const binding *lookup_for(const aslrt_bindings *b, const char *state,
+                                 const char *resource)
 {
     if (!b)
         return NULL;
+    for (size_t i = 0; state && i < b->n; i++)
+        if (b->v[i].state && strcmp(b->v[i].pattern, state) == 0)
+            return &b->v[i];
     for (size_t i = 0; i < b->n; i++)
-        if (glob_match(b->v[i].pattern, resource))
+        if (!b->v[i].state && strcmp(b->v[i].pattern, resource) == 0)
+            return &b->v[i];
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->v[i].state && glob_match(b->v[i].pattern, resource))
             return &b->v[i];
     return NULL;
+}
+
+static const binding *lookup(const aslrt_bindings *b, const char *resource)
+{
+    return lookup_for(b, NULL, resource);
 }
 
 /* ==== Running a program ================================================= */
@@ -393,20 +409,12 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
                                      out, err);
 }
 
-int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
-                              double timeout_s, const volatile int *cancel, int compact,
-                              size_t *raw_len, char **log_tail, char **version, json_t **out,
-                              aslrt_error *err)
+/* Calls the handler h (bound to resource) as aslrtp_task_invoke_lambda
+ * describes. */
+static int call(const binding *h, const char *resource, json_t *input, double timeout_s,
+                const volatile int *cancel, int compact, size_t *raw_len, char **log_tail,
+                char **version, json_t **out, aslrt_error *err)
 {
-    *out = NULL;
-    const binding *h = lookup(b, resource);
-    if (!h) {
-        char *cause = aslrtp_strdupf("no handler is bound to resource '%s' "
-                                     "(see --bindings)", resource);
-        aslrt_error_set(err, "aslc.UnboundResource", cause);
-        free(cause);
-        return 0;
-    }
     if (h->kind == KIND_C) {
         int ok = invoke_c(h, resource, input, out, err);
         if (ok && raw_len) {
@@ -426,6 +434,47 @@ int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, jso
                           err);
 }
 
+int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
+                              double timeout_s, const volatile int *cancel, int compact,
+                              size_t *raw_len, char **log_tail, char **version, json_t **out,
+                              aslrt_error *err)
+{
+    *out = NULL;
+    const binding *h = lookup(b, resource);
+    if (!h) {
+        char *cause = aslrtp_strdupf("no handler is bound to resource '%s' "
+                                     "(see --bindings)", resource);
+        aslrt_error_set(err, "aslc.UnboundResource", cause);
+        free(cause);
+        return 0;
+    }
+    return call(h, resource, input, timeout_s, cancel, compact, raw_len, log_tail, version, out,
+                err);
+}
+
+int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const char *resource,
+                             json_t *input, double timeout_s, const volatile int *cancel,
+                             int compact, size_t *raw_len, char **log_tail, char **version,
+                             json_t **out, aslrt_error *err)
+{
+    *out = NULL;
+    const binding *h = lookup_for(b, state, resource);
+    if (!h) {
+        /* Every way to answer the Task, so that the user can pick one. */
+        char *cause = aslrtp_strdupf(
+            "no mock or binding answers Task state '%s' (Resource '%s'): give it a mocked "
+            "response in a mock config (--mock-config with --test-case), or bind a handler "
+            "in --bindings to the state's name (\"States\": {\"%s\": ...}), to the "
+            "resource, or to a pattern that matches it",
+            state, resource, state);
+        aslrt_error_set(err, "aslc.UnboundResource", cause);
+        free(cause);
+        return 0;
+    }
+    return call(h, resource, input, timeout_s, cancel, compact, raw_len, log_tail, version, out,
+                err);
+}
+
 /* ==== The bindings file ================================================= */
 
 /* A load in progress: where messages point and what has been built. */
@@ -433,6 +482,7 @@ typedef struct loader {
     const char *path;           /* the file, as the caller named it */
     char *dir;                  /* its directory, absolute */
     aslrt_error *err;
+    const char *section;        /* "States" while loading that section, else NULL */
     binding *v;
     size_t n, cap;
 } loader;
@@ -462,6 +512,8 @@ static int load_fail(loader *ld, const char *key, const char *member, int index,
     aslrtp_buf b = { 0 };
     aslrtp_buf_addf(&b, "%s: ", ld->path);
     if (key) {
+        if (ld->section)
+            add_pointer_token(&b, ld->section);
         add_pointer_token(&b, key);
         if (member)
             add_pointer_token(&b, member);
@@ -791,6 +843,29 @@ static int load_entry(loader *ld, const char *key, json_t *val)
                      json_object_iter_key(it));
 }
 
+/* The "States" section: handlers keyed by a Task state's name (exact, no
+ * glob: a name may hold '*' or '?'), tried before any resource key. */
+static int load_states(loader *ld, json_t *val)
+{
+    if (!json_is_object(val))
+        return load_fail(ld, "States", NULL, -1, "expected an object mapping state names to "
+                         "handlers, such as {\"Put item\": {\"program\": [\"./put\"]}}");
+    const char *name;
+    json_t *h;
+    ld->section = "States";
+    json_object_foreach(val, name, h) {
+        size_t first = ld->n;
+        if (!load_entry(ld, name, h)) {
+            ld->section = NULL;
+            return 0;
+        }
+        for (size_t i = first; i < ld->n; i++)
+            ld->v[i].state = 1;
+    }
+    ld->section = NULL;
+    return 1;
+}
+
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *err)
 {
     aslrt_error local = { 0 };
@@ -826,7 +901,8 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
         const char *key;
         json_t *val;
         json_object_foreach(doc, key, val) {
-            if (!ok || !load_entry(&ld, key, val)) {
+            if (!ok || !(strcmp(key, "States") == 0 ? load_states(&ld, val)
+                                                    : load_entry(&ld, key, val))) {
                 ok = 0;
                 break;
             }

@@ -827,6 +827,70 @@ START_TEST(test_file_all_or_nothing)
 }
 END_TEST
 
+/* A Task's handler: the binding keyed by its state's name ("States"), then
+ * its exact resource wherever it is listed, then the first pattern. */
+static char *state_result(const aslrt_bindings *b, const char *state, const char *resource,
+                          aslrt_error *err)
+{
+    json_t *in = json_object(), *out = NULL;
+    int ok = aslrtp_task_invoke_state(b, state, resource, in, 5, NULL, 0, NULL, NULL, NULL, &out,
+                                      err);
+    json_decref(in);
+    char *text = ok ? aslrt_json_dumps(out) : NULL;
+    json_decref(out);
+    return text;
+}
+
+START_TEST(test_file_states)
+{
+    free(script("states/say.sh", "cat >/dev/null\nprintf '\"%s\"' \"$1\"\n"));
+    aslrt_bindings *b = aslrt_bindings_create();
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "states/tasks.json",
+                            "{\"arn:aws:states:::*\": {\"program\": [\"./say.sh\", \"glob\"]},"
+                            " \"States\": {\"Put *\": {\"program\": [\"./say.sh\", \"state\"]}},"
+                            " \"arn:aws:states:::sns:publish\": {\"program\": [\"./say.sh\", "
+                            "\"exact\"]}}",
+                            &msg, NULL),
+                  "%s", msg);
+    aslrt_error err = { 0 };
+    char *r = state_result(b, "Put *", "arn:aws:states:::dynamodb:putItem", &err);
+    ck_assert_str_eq(r, "\"state\"");
+    free(r);
+    /* A state name is exact: no glob. */
+    r = state_result(b, "Put item", "arn:aws:states:::dynamodb:putItem", &err);
+    ck_assert_str_eq(r, "\"glob\"");
+    free(r);
+    r = state_result(b, "Notify", "arn:aws:states:::sns:publish", &err);
+    ck_assert_str_eq(r, "\"exact\"");
+    free(r);
+    /* aslrtp_task_invoke knows no state: the "States" keys never match a resource. */
+    char *cause = expect_error(b, "Put *", "{}", 0, "aslc.UnboundResource");
+    free(cause);
+    ck_assert_ptr_null(state_result(b, "Approve", "arn:aws:states:us-east-1:1:activity:A", &err));
+    ck_assert_str_eq(err.error, "aslc.UnboundResource");
+    ck_assert_str_eq(err.cause,
+                     "no mock or binding answers Task state 'Approve' (Resource "
+                     "'arn:aws:states:us-east-1:1:activity:A'): give it a mocked response in a "
+                     "mock config (--mock-config with --test-case), or bind a handler in "
+                     "--bindings to the state's name (\"States\": {\"Approve\": ...}), to the "
+                     "resource, or to a pattern that matches it");
+    aslrt_error_clear(&err);
+    aslrt_bindings_destroy(b);
+
+    /* Errors point into the section. */
+    b = aslrt_bindings_create();
+    ck_assert(!load_text(b, "states/bad.json", "{\"States\": {\"A\": {\"program\": 1}}}", &msg,
+                         NULL));
+    assert_contains(msg, "bad.json: /States/A/program: expected an array");
+    free(msg);
+    ck_assert(!load_text(b, "states/bad2.json", "{\"States\": []}", &msg, NULL));
+    assert_contains(msg, "bad2.json: /States: expected an object mapping state names");
+    free(msg);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
 /* ==== Python handlers =================================================== */
 
 /* Binds arn:aws:lambda:*:*:function:<name>* (qualifiers too) to
@@ -1134,6 +1198,7 @@ static Suite *task_suite(void)
     tcase_add_test(tc, test_file_errors);
     tcase_add_test(tc, test_file_missing_things);
     tcase_add_test(tc, test_file_all_or_nothing);
+    tcase_add_test(tc, test_file_states);
     suite_add_tcase(s, tc);
 
     if (python) {
