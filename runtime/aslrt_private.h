@@ -105,6 +105,8 @@ void aslrtp_buf_add_json(aslrtp_buf *b, const json_t *v);
 char *aslrtp_buf_finish(aslrtp_buf *b);
 /* Whether s is one of the strings of list (which ends with NULL). */
 bool aslrtp_str_in(const char *s, const char *const *list);
+/* The value of the hexadecimal digit c, or -1. */
+int aslrtp_hexval(int c);
 
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);
@@ -157,6 +159,10 @@ long long aslrtp_wall_ns(void);
 /* Sleeps ms milliseconds, or less when a signal arrives: returns the
  * milliseconds left (0 when the whole time passed). */
 double aslrtp_sleep_ms(double ms);
+/* Days from 1970-01-01 to y-m-d (m 1..12) in the proleptic Gregorian
+ * calendar, and back. */
+int64_t aslrtp_days_from_civil(int64_t y, int64_t m, int64_t d);
+void aslrtp_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
 
 /* ==== base64.c: base64 through OpenSSL ================================== */
 

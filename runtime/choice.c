@@ -23,32 +23,6 @@
 
 /* ==== Timestamps ======================================================= */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse: y-m-d of a day count since 1970-01-01. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static int days_in_month(int64_t y, int m)
 {
     static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -138,7 +112,7 @@ bool aslrtp_timestamp_parse(const char *s, int64_t *sec, int32_t *nsec)
         return false;
 
     if (sec)
-        *sec = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 +
+        *sec = aslrtp_days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 +
                secs - offset;
     if (nsec)
         *nsec = frac;
@@ -163,7 +137,7 @@ void aslrtp_timestamp_format(long long ms, char *buf, size_t size)
     }
     int64_t y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    aslrtp_civil_from_days(days, &y, &m, &d);
 
     char year[24];
     if (y > 9999)               /* ISO 8601 expanded years, as Java */

@@ -225,23 +225,12 @@ static void seg_add_index(seg *s, long long v)
     s->idx[s->n++] = v;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads \uXXXX at p->i (just after the 'u'); 1 on success. */
 static int read_hex4(parser *p, unsigned *out)
 {
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = p->i < p->len ? hexval((unsigned char)p->s[p->i]) : -1;
+        int h = p->i < p->len ? aslrtp_hexval((unsigned char)p->s[p->i]) : -1;
         if (h < 0)
             return fail(p, p->i, "Invalid \\u escape: four hexadecimal digits expected");
         v = v * 16 + (unsigned)h;

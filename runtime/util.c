@@ -64,6 +64,17 @@ bool aslrtp_str_in(const char *s, const char *const *list)
     return false;
 }
 
+int aslrtp_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 char *aslrtp_buf_finish(aslrtp_buf *b)
 {
     char *s = b->data ? b->data : aslrtp_malloc(1);

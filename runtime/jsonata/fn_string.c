@@ -444,17 +444,6 @@ static jn_value *uri_encode(jn_ctx *cx, jn_value *v, const char *keep, const cha
     return sb_value(&b);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The Decode operation of ECMAScript (decodeURI, decodeURIComponent): an
  * escape decoding to a character of `reserved` stays as written; bad
  * escapes or bad UTF-8 are a URIError. */
@@ -469,9 +458,9 @@ static jn_value *uri_decode(jn_ctx *cx, jn_value *v, const char *reserved, const
             continue;
         }
         size_t start = k;
-        if (k + 2 >= len || hexval(s[k + 1]) < 0 || hexval(s[k + 2]) < 0)
+        if (k + 2 >= len || aslrtp_hexval(s[k + 1]) < 0 || aslrtp_hexval(s[k + 2]) < 0)
             fail_url(cx, fname, v);
-        unsigned B = (unsigned)(hexval(s[k + 1]) << 4 | hexval(s[k + 2]));
+        unsigned B = (unsigned)(aslrtp_hexval(s[k + 1]) << 4 | aslrtp_hexval(s[k + 2]));
         k += 2;
         if (!(B & 0x80)) {
             if (B && strchr(reserved, (int)B))
@@ -486,9 +475,9 @@ static jn_value *uri_decode(jn_ctx *cx, jn_value *v, const char *reserved, const
         unsigned char oct[4] = { (unsigned char)B, 0, 0, 0 };
         for (int j = 1; j < n; j++) {
             k++;
-            if (s[k] != '%' || hexval(s[k + 1]) < 0 || hexval(s[k + 2]) < 0)
+            if (s[k] != '%' || aslrtp_hexval(s[k + 1]) < 0 || aslrtp_hexval(s[k + 2]) < 0)
                 fail_url(cx, fname, v);
-            unsigned c = (unsigned)(hexval(s[k + 1]) << 4 | hexval(s[k + 2]));
+            unsigned c = (unsigned)(aslrtp_hexval(s[k + 1]) << 4 | aslrtp_hexval(s[k + 2]));
             if ((c & 0xC0) != 0x80)
                 fail_url(cx, fname, v);
             k += 2;

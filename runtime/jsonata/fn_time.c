@@ -273,30 +273,6 @@ static const char *const month_names[12] = {
 
 /* ---- the calendar (ECMAScript's, proleptic Gregorian, UTC) -------------- */
 
-/* Days since 1970-01-01 of y-m-d (m 1..12): Howard Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* TimeClip: NaN outside +-8.64e15, else the integer part. */
 static double time_clip(double t)
 {
@@ -318,7 +294,7 @@ static double make_day(double year, double month, double date)
         m += 12;
         y -= 1;
     }
-    return (double)days_from_civil(y, m + 1, 1) + trunc(date) - 1;
+    return (double)aslrtp_days_from_civil(y, m + 1, 1) + trunc(date) - 1;
 }
 
 static double make_time(double h, double m, double s, double ms)
@@ -363,7 +339,7 @@ static void date_of(double t, jdate *d)
     double days = floor(t / MS_PER_DAY), in_day = t - days * MS_PER_DAY;
     int64_t y;
     int m, dd;
-    civil_from_days((int64_t)days, &y, &m, &dd);
+    aslrtp_civil_from_days((int64_t)days, &y, &m, &dd);
     d->year = (double)y;
     d->month = m - 1;
     d->day = dd;
