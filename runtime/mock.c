@@ -175,7 +175,7 @@ int aslrtp_mock_invoke(const aslrt_mocks *mk, int state, const char *state_name,
 {
     if (!aslrtp_mock_covers(mk, state)) {
         char *c = aslrtp_strdupf("state '%s' is not mocked", state_name);
-        aslrt_error_set(err, "States.Runtime", c);
+        aslrt_error_set(err, ASLRTP_ERR_RUNTIME, c);
         free(c);
         return 0;
     }
