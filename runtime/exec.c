@@ -24,6 +24,8 @@
  * configuration asks for the history, hands it with its details to
  * history.c.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -799,6 +801,35 @@ long long aslrtp_int_value(json_t *v, bool *ok)
     return json_is_integer(v) ? json_integer_value(v) : (long long)json_number_value(v);
 }
 
+/* A ...Path value as an integer: a number with no fraction, or a string of
+ * one (sign and digits only, as Java's Long.parseLong takes it). */
+long long aslrtp_path_int(json_t *v, bool *ok)
+{
+    if (!json_is_string(v))
+        return aslrtp_int_value(v, ok);
+    const char *t = json_string_value(v);
+    char *end;
+    errno = 0;
+    long long n = strtoll(t, &end, 10);
+    *ok = *t && !isspace((unsigned char)*t) && *end == '\0' && errno == 0;
+    return n;
+}
+
+/* A ...Path value as a number: a JSON number, or a string of a finite one. */
+double aslrtp_path_float(json_t *v, bool *ok)
+{
+    if (!json_is_string(v)) {
+        *ok = json_is_number(v);
+        return *ok ? json_number_value(v) : 0;
+    }
+    const char *t = json_string_value(v);
+    char *end;
+    errno = 0;
+    double d = strtod(t, &end);
+    *ok = *t && !isspace((unsigned char)*t) && *end == '\0' && errno == 0 && isfinite(d);
+    return d;
+}
+
 /* ---- A result into the output ------------------------------------------- */
 
 int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl)
@@ -950,7 +981,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
             return 0;
         }
         bool ok;
-        long long n = aslrtp_int_value(v, &ok);
+        long long n = aslrtp_path_int(v, &ok);
         char *q = aslrtp_quote_value(v);
         char *d = NULL;
         if (!ok || (json_is_real(v) && fabs(json_real_value(v)) > 9.2e18))

@@ -173,6 +173,12 @@ json_t *aslrtp_ex_jn_typed(aslrt_exec *ex, int idx, json_t *input, json_type wan
                            const char *name);
 /* v as an integer; *ok says whether it is one (no fraction). */
 long long aslrtp_int_value(json_t *v, bool *ok);
+/* The number a JSONPath ...Path field refers to, as AWS reads it: a JSON
+ * number or a string holding one ("1" works like 1). aslrtp_path_int wants
+ * an integer (no fraction; a string of digits), aslrtp_path_float any
+ * finite number; *ok says whether v is one. */
+long long aslrtp_path_int(json_t *v, bool *ok);
+double aslrtp_path_float(json_t *v, bool *ok);
 /* The text AWS quotes for a value in causes (malloc'd). */
 char *aslrtp_quote_value(json_t *v);
 

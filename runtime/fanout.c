@@ -443,17 +443,8 @@ static bool path_int(aslrt_exec *ex, int item, json_t *input, const char *field,
     json_t *v = aslrtp_ex_select(ex, item, input);
     if (!v)
         return false;
-    bool ok = false;
-    if (json_is_number(v)) {
-        *out = aslrtp_int_value(v, &ok);
-    } else if (json_is_string(v)) {
-        const char *t = json_string_value(v);
-        char *end;
-        errno = 0;
-        long long n = strtoll(t, &end, 10);
-        ok = *t && *end == '\0' && errno == 0 && t[strspn(t, " \t")] == t[0];
-        *out = n;
-    }
+    bool ok;
+    *out = aslrtp_path_int(v, &ok);
     ok = ok && *out >= min;
     if (!ok) {
         char *q = aslrtp_quote_value(v);
@@ -506,7 +497,9 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
         json_t *v = aslrtp_ex_select(ex, s->tolerated_percentage_path, input);
         if (!v)
             return false;
-        if (!json_is_number(v)) {
+        bool ok;
+        double n = aslrtp_path_float(v, &ok);
+        if (!ok) {
             char *q = aslrtp_quote_value(v);
             char *d = aslrtp_strdupf("The ToleratedFailurePercentagePath field refers to value "
                                      "\"%s\" which is not a valid float: %s",
@@ -517,7 +510,8 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
             json_decref(v);
             return false;
         }
-        return percentage(ex, v, ASLRTP_ERR_RUNTIME, pct);
+        json_decref(v);
+        return percentage(ex, json_real(n), ASLRTP_ERR_RUNTIME, pct);
     }
     return true;
 }

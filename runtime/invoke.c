@@ -386,7 +386,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         if (!v)
             return 0;
         bool ok;
-        long long t = aslrtp_int_value(v, &ok);
+        long long t = aslrtp_path_int(v, &ok);
         json_decref(v);
         if (!ok || t <= 0) {
             return aslrtp_ex_fail_in_state(
@@ -405,7 +405,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         if (!v)
             return 0;
         bool ok;
-        long long t = aslrtp_int_value(v, &ok);
+        long long t = aslrtp_path_int(v, &ok);
         json_decref(v);
         /* A callback task counts with it: a positive integer. */
         if (aslrtp_ex_is_callback(s) && (!ok || t <= 0))

@@ -739,6 +739,67 @@ START_TEST(distributed_tolerance_paths)
 }
 END_TEST
 
+/* Runs def on input: the status, and the end of the cause when it fails. */
+static void expect_run(const char *def, const char *input, int status, const char *cause_end)
+{
+    flaky fl = {0, "", 0};
+    result r = run(def, input, &fl);
+    ck_assert_msg(r.status == status, "%s on %s: status %d (%s)", def, input, r.status,
+                  r.err.cause ? r.err.cause : "");
+    if (cause_end) {
+        size_t n = strlen(r.err.cause), m = strlen(cause_end);
+        ck_assert_msg(n >= m && strcmp(r.err.cause + n - m, cause_end) == 0, "cause: %s",
+                      r.err.cause);
+    }
+    done(&r);
+}
+
+START_TEST(numeric_string_paths)
+{
+    /* Every numeric JSONPath ...Path field takes a string holding a number,
+     * as AWS does ("1" for 1), and refuses one that holds none. */
+    char *def = tolerance_def("\"ToleratedFailurePercentagePath\":\"$.p\",\"ItemsPath\":\"$.xs\",");
+    expect_run(def, "{\"p\":\"50\",\"xs\":[2,1,2,3]}", ASLRT_SUCCEEDED, NULL);
+    expect_run(def, "{\"p\":\"1.5\",\"xs\":[1]}", ASLRT_SUCCEEDED, NULL);
+    expect_run(def, "{\"p\":\"100.1\",\"xs\":[1]}", ASLRT_FAILED,
+               "ToleratedFailurePercentage must be between 0 and 100.");
+    expect_run(def, "{\"p\":\"NoNumber\",\"xs\":[1]}", ASLRT_FAILED,
+               "The ToleratedFailurePercentagePath field refers to value \"NoNumber\" which is "
+               "not a valid float: $.p");
+    free(def);
+    def = tolerance_def("\"ToleratedFailureCountPath\":\"$.n\",\"ItemsPath\":\"$.xs\",");
+    expect_run(def, "{\"n\":\"1\",\"xs\":[1,2,3]}", ASLRT_SUCCEEDED, NULL);
+    expect_run(def, "{\"n\":\"-1\",\"xs\":[1]}", ASLRT_FAILED,
+               "ToleratedFailureCount cannot be negative.");
+    expect_run(def, "{\"n\":\"1.5\",\"xs\":[1]}", ASLRT_FAILED,
+               "The ToleratedFailureCountPath field refers to value \"1.5\" which is not a "
+               "valid integer: $.n");
+    free(def);
+    def = tolerance_def("\"MaxConcurrencyPath\":\"$.c\",\"ItemsPath\":\"$.xs\","
+                        "\"ItemBatcher\":{\"MaxItemsPerBatchPath\":\"$.b\"},");
+    expect_run(def, "{\"c\":\"1\",\"b\":\"2\",\"xs\":[1,3]}", ASLRT_SUCCEEDED, NULL);
+    expect_run(def, "{\"c\":\"x\",\"b\":\"2\",\"xs\":[1]}", ASLRT_FAILED,
+               "The MaxConcurrencyPath field refers to value \"x\" which is not a valid "
+               "integer: $.c");
+    expect_run(def, "{\"c\":\"1\",\"b\":\"two\",\"xs\":[1]}", ASLRT_FAILED,
+               "The MaxItemsPerBatchPath field refers to value \"two\" which is not a valid "
+               "integer: $.b");
+    free(def);
+    const char *wait = "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                       "\"SecondsPath\":\"$.s\",\"End\":true}}}";
+    expect_run(wait, "{\"s\":\"2\"}", ASLRT_SUCCEEDED, NULL);
+    expect_run(wait, "{\"s\":\"-1\"}", ASLRT_FAILED,
+               "The SecondsPath parameter references a negative value: $.s == -1");
+    expect_run(wait, "{\"s\":\"soon\"}", ASLRT_FAILED,
+               "The SecondsPath parameter cannot be parsed as a long value: $.s == soon");
+    const char *task = "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+                       "\"Resource\":\"r\",\"TimeoutSecondsPath\":\"$.t\",\"End\":true}}}";
+    expect_run(task, "{\"t\":\"5\"}", ASLRT_SUCCEEDED, NULL);
+    expect_run(task, "{\"t\":\"5.5\"}", ASLRT_FAILED,
+               "The TimeoutSecondsPath parameter does not reference a positive integer");
+}
+END_TEST
+
 /* ---- The Lambda optimized integration ------------------------------------ */
 
 static int echo_fn(void *ud, json_t *input, json_t **output, aslrt_error *err)
@@ -875,6 +936,7 @@ int main(void)
     tcase_add_test(tc, lambda_invoke_function_names);
     tcase_add_test(tc, variables_assign_and_read);
     tcase_add_test(tc, variables_undefined_reference);
+    tcase_add_test(tc, numeric_string_paths);
 #endif
     suite_add_tcase(s, tc);
     int failed = run_suite(s, CK_ENV);
