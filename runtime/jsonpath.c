@@ -240,9 +240,11 @@ static int read_hex4(parser *p, unsigned *out)
     return 1;
 }
 
-/* A quoted member name, 'x' or "x", with Java's escapes (Jayway unescapes
- * bracket names): \' \" \\ \/ \b \f \n \r \t \uXXXX. */
-static int read_quoted(parser *p, aslrtp_buf *out)
+/* A quoted string, 'x' or "x".  A backslash always keeps the next character
+ * from closing it.  In a bracket member name (raw) Jayway keeps the text as
+ * written, backslashes included: ['a\'b'] names the key a\'b.  In a filter
+ * literal it reads Java's escapes: \' \" \\ \/ \b \f \n \r \t \uXXXX. */
+static int read_quoted(parser *p, aslrtp_buf *out, int raw)
 {
     char q = p->s[p->i];
     size_t start = p->i++;
@@ -259,6 +261,11 @@ static int read_quoted(parser *p, aslrtp_buf *out)
         if (p->i >= p->len)
             return fail(p, start, "Unterminated quoted name");
         c = p->s[p->i++];
+        if (raw) {
+            aslrtp_buf_add(out, "\\", 1);
+            aslrtp_buf_add(out, &c, 1);
+            continue;
+        }
         switch (c) {
         case 'b': aslrtp_buf_add(out, "\b", 1); break;
         case 'f': aslrtp_buf_add(out, "\f", 1); break;
@@ -368,7 +375,7 @@ static int read_bracket(parser *p, seg *s, size_t open)
     if (c == '\'' || c == '"') {
         for (;;) {
             aslrtp_buf name = {0};
-            if (!read_quoted(p, &name)) {
+            if (!read_quoted(p, &name, 1)) {
                 free(name.data);
                 return 0;
             }
@@ -612,7 +619,7 @@ static int read_literal(parser *p, json_t **out)
     int c = peek(p);
     if (c == '\'' || c == '"') {
         aslrtp_buf b = {0};
-        if (!read_quoted(p, &b)) {
+        if (!read_quoted(p, &b, 0)) {
             free(b.data);
             return 0;
         }

@@ -228,11 +228,40 @@ START_TEST(test_get_members)
     check_get("$['a b']", "{\"a b\":1}", "1");
     check_get("$.abc.['def ghi']", "{\"abc\":{\"def ghi\":2}}", "2");   /* AWS docs */
     check_get("$.store\\.book", "{\"store.book\":3,\"store\":{\"book\":4}}", "3");
-    check_get("$['it\\'s']", "{\"it's\":5}", "5");
-    check_get("$['\\u00e9']", "{\"\xC3\xA9\":6}", "6");
     check_get("$.&Ж中", "{\"&Ж中\":7}", "7");
     check_get("$.a", "{\"a\":null}", "null");
     check_get("$.length()", "{\"length()\":8}", "8");
+}
+END_TEST
+
+/* In a bracket name Jayway keeps every backslash and the character after it
+ * as written; the backslash only stops that character from closing the name.
+ * C text "\\" is one backslash in the path. */
+START_TEST(test_get_bracket_backslashes)
+{
+    /* the reported case: the JSON text $['Test\\\"\"Name\"'] */
+    check_get("$['Test\\\"\"Name\"']", "{\"Test\\\\\\\"\\\"Name\\\"\":1}", "1");
+    check_get_fails("$['Test\\\"\"Name\"']", "{\"Test\\\"\\\"Name\\\"\":1}",
+                    "No results for path: $['Test\\\"\"Name\"']");
+    /* a backslash before the quote that delimits the name: single and double */
+    check_get("$['it\\'s']", "{\"it\\\\'s\":2}", "2");
+    check_get("$[\"say \\\"hi\\\"\"]", "{\"say \\\\\\\"hi\\\\\\\"\":3}", "3");
+    check_get_fails("$['it\\'s']", "{\"it's\":2}", "No results for path: $['it\\'s']");
+    /* before other characters: no Java escape is read, \u00e9 is six characters */
+    check_get("$['a\\b']", "{\"a\\\\b\":4,\"ab\":0}", "4");
+    check_get("$['\\u00e9']", "{\"\\\\u00e9\":5,\"\xC3\xA9\":0}", "5");
+    check_get("$['\\n\\t']", "{\"\\\\n\\\\t\":6,\"\\n\\t\":0}", "6");
+    check_get("$[\"x\\\\y\"]", "{\"x\\\\\\\\y\":7,\"x\\\\y\":0}", "7");
+    /* the other quote needs no backslash; a list keeps each name as written */
+    check_get("$[\"it's\"]", "{\"it's\":8}", "8");
+    check_get("$['a\\'b','c\\d']", "{\"a\\\\'b\":1,\"c\\\\d\":2,\"a'b\":0}",
+              "{\"a\\\\'b\":1,\"c\\\\d\":2}");
+    /* a trailing backslash escapes the closing quote: the name is unterminated */
+    check_compile_fails("$['a\\']", 0, 2, "Unterminated quoted name");
+    /* filter literals do read Java's escapes (Jayway's ValueNode unescapes) */
+    check_get("$[?(@.k == 'it\\'s')].n", "[{\"k\":\"it's\",\"n\":1},{\"k\":\"it\\\\'s\",\"n\":2}]",
+              "[1]");
+    check_get("$[?(@.k == '\\u00e9')].n", "[{\"k\":\"\xC3\xA9\",\"n\":1}]", "[1]");
 }
 END_TEST
 
@@ -542,6 +571,7 @@ static Suite *jsonpath_suite(void)
 
     tc = tcase_create("definite");
     tcase_add_test(tc, test_get_members);
+    tcase_add_test(tc, test_get_bracket_backslashes);
     tcase_add_test(tc, test_get_indexes);
     tcase_add_test(tc, test_get_member_list);
     tcase_add_test(tc, test_get_errors);
