@@ -42,17 +42,6 @@ static void skip_ws(scan *sc)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads 4 hex digits at p; returns -1 when they are not there. */
 static long hex4(const scan *sc, size_t p)
 {
@@ -60,7 +49,7 @@ static long hex4(const scan *sc, size_t p)
     if (p + 4 > sc->len)
         return -1;
     for (size_t i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)sc->s[p + i]);
+        int h = aslrtp_hexval((unsigned char)sc->s[p + i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
