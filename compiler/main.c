@@ -296,7 +296,7 @@ int main(int argc, char **argv)
                  strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0 ||
                  strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0 ||
                  strcmp(a, "--s3-root") == 0 || strcmp(a, "--bench") == 0 ||
-                 strcmp(a, "--history") == 0))
+                 strcmp(a, "--history") == 0 || strcmp(a, "--profile") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);

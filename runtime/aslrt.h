@@ -466,7 +466,7 @@ typedef struct aslrt_config {
     const char *state_machine_name;   /* NULL: the machine's name */
     int wait_mode;                    /* ASLRT_WAIT_* */
     double wait_scale;                /* factor for ASLRT_WAIT_SCALE */
-    const char *region;               /* NULL: "us-east-1" */
+    const char *region;               /* NULL: AWS_REGION, AWS_DEFAULT_REGION, else "us-east-1" */
     const char *account;              /* NULL: "123456789012" */
     long long start_time_ms;          /* 0: now (ms since the epoch) */
     const volatile int *abort_flag;   /* when it becomes non-zero the execution
@@ -484,6 +484,12 @@ typedef struct aslrt_config {
      * is recorded. */
     void (*history)(void *history_ud, const json_t *doc);
     void *history_ud;
+    /* AWS service calls (README, "AWS services"): the profile of the shared
+     * credentials and config files (NULL: AWS_PROFILE, else "default"),
+     * and whether a Task may call AWS itself when no endpoint is
+     * configured for its service. */
+    const char *profile;
+    int aws;
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);

@@ -312,6 +312,13 @@ int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const c
                              int compact, size_t *raw_len, char **log_tail, char **version,
                              json_t **out, aslrt_error *err);
 
+/* Whether a handler is bound to the Task state named state (may be NULL)
+ * with this resource, as aslrtp_task_invoke_state would find it. */
+bool aslrtp_task_bound(const aslrt_bindings *b, const char *state, const char *resource);
+/* The endpoint URL the bindings file's "Endpoints" gives the AWS service
+ * named service (its aws-sdk name), else its "*" entry, else NULL. */
+const char *aslrtp_bindings_endpoint(const aslrt_bindings *b, const char *service);
+
 /* ==== task_http.c: the "http" handler kind (AWS Lambda Invoke API) ====== */
 
 typedef struct aslrtp_http aslrtp_http;

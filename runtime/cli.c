@@ -40,6 +40,7 @@ static void usage(FILE *out, const char *prog)
     fprintf(out,
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
             "          [--state-machine-name NAME] [--account ID] [--region R]\n"
+            "          [--profile P] [--aws]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
             "          [--history FILE]\n"
@@ -50,6 +51,9 @@ static void usage(FILE *out, const char *prog)
             "--bench N runs it N times (same input, a fresh execution each time), prints\n"
             "the last output (or the last failure) as usual and reports executions/s,\n"
             "transitions/s, latency percentiles and peak RSS on stderr.\n"
+            "Tasks that call AWS services go to the endpoints that AWS_ENDPOINT_URL_<SERVICE>,\n"
+            "AWS_ENDPOINT_URL or the bindings' \"Endpoints\" give; --aws also lets them call\n"
+            "AWS itself, with the credentials of the environment or of --profile.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
             "input, 3 timed out, 4 aborted.\n"
             "The commands send-task-success, send-task-failure and send-task-heartbeat\n"
@@ -300,6 +304,10 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
             cfg.account = v;
         } else if ((v = opt_value(argc, argv, &i, "--region"))) {
             cfg.region = v;
+        } else if ((v = opt_value(argc, argv, &i, "--profile"))) {
+            cfg.profile = v;
+        } else if (strcmp(argv[i], "--aws") == 0) {
+            cfg.aws = 1;
         } else if ((v = opt_value(argc, argv, &i, "--state-machine-name"))) {
             cfg.state_machine_name = v;
         } else if ((v = opt_value(argc, argv, &i, "--wait"))) {

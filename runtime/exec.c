@@ -142,9 +142,15 @@ char *aslrtp_ex_uuid(void)
     return aslrtp_strdup(id);
 }
 
+/* The region: --region, else the AWS SDKs' variables, else us-east-1. */
 const char *aslrtp_ex_region(const aslrt_exec *ex)
 {
-    return ex->cfg->region ? ex->cfg->region : "us-east-1";
+    if (ex->cfg->region)
+        return ex->cfg->region;
+    const char *env = getenv("AWS_REGION");
+    if (!env || !*env)
+        env = getenv("AWS_DEFAULT_REGION");
+    return env && *env ? env : "us-east-1";
 }
 
 const char *aslrtp_ex_account(const aslrt_exec *ex)

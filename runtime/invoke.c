@@ -13,11 +13,15 @@
  *    response envelope (ExecutedVersion, Payload, SdkHttpMetadata, ...);
  *  - for any other resource (any integration, pattern or activity), the
  *    handler bound to it, whose result is the task's result as it is
- *    (task.c dispatches to the handler kinds).
+ *    (task.c dispatches to the handler kinds);
+ *  - with no handler bound, for a resource that calls an AWS service (an
+ *    aws-sdk integration or an optimized one that aws/sdk.c knows), the
+ *    service's endpoint when one is configured (aws/config.c).
  *
  * Either binding may be keyed by the state's name, before the resource
- * (aslrtp_task_invoke_state); with none, the task fails with
- * aslc.UnboundResource naming the ways to answer it.
+ * (aslrtp_task_invoke_state).  The order is: mock, binding by state name,
+ * binding by exact resource, binding by pattern, AWS endpoint.  With none,
+ * the task fails with aslc.UnboundResource naming the ways to answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
  * with callback.c before the call; the call's answer is then only
@@ -32,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aws/aws.h"
 #include "exec_private.h"
 
 #define LAMBDA_INVOKE "arn:aws:states:::lambda:invoke"
@@ -42,7 +47,8 @@
 typedef enum answerer {
     BY_MOCK,                    /* the mock file's entry for this invocation */
     BY_LAMBDA,                  /* lambda:invoke: the bound function, in Lambda's envelope */
-    BY_BINDING                  /* any other resource: its handler's result as it is */
+    BY_BINDING,                 /* any other resource: its handler's result as it is */
+    BY_AWS                      /* an AWS service's endpoint (aws/sdk.c) */
 } answerer;
 
 /* The Lambda optimized integration, with or without .waitForTaskToken. */
@@ -54,9 +60,15 @@ static bool is_lambda_invoke(const char *resource)
 
 static answerer answerer_of(const aslrt_exec *ex, int state)
 {
+    const aslrt_state *s = ex->state;
     if (aslrtp_mock_covers(ex->cfg->mocks, state))
         return BY_MOCK;
-    return is_lambda_invoke(ex->state->resource) ? BY_LAMBDA : BY_BINDING;
+    if (is_lambda_invoke(s->resource))
+        return BY_LAMBDA;
+    if (!aslrtp_task_bound(ex->cfg->bindings, s->name, s->resource) &&
+        aslrtp_aws_answers(ex->cfg, s->resource))
+        return BY_AWS;
+    return BY_BINDING;
 }
 
 /* What stops a handler that is running: a failed sibling branch or
@@ -459,6 +471,10 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     case BY_BINDING:
         ok = aslrtp_task_invoke_state(ex->cfg->bindings, s->name, s->resource, ASLRTP_EFF(f),
                                       timeout, task_cancel(ex), 0, NULL, NULL, NULL, &out, &err);
+        break;
+    case BY_AWS:
+        ok = aslrtp_aws_invoke(ex->cfg, aslrtp_ex_region(ex), s->resource, ASLRTP_EFF(f), timeout,
+                               task_cancel(ex), &out, &err);
         break;
     }
     if (!ok && aslrtp_flag(ex->cfg->abort_flag)) {

@@ -75,6 +75,7 @@ typedef struct binding {
 struct aslrt_bindings {
     binding *v;
     size_t n, cap;
+    json_t *endpoints;          /* "Endpoints": {aws-sdk name or "*": URL}, or NULL */
 };
 
 /* ==== The table ========================================================= */
@@ -110,6 +111,7 @@ void aslrt_bindings_destroy(aslrt_bindings *b)
     for (size_t i = 0; i < b->n; i++)
         binding_free(&b->v[i]);
     free(b->v);
+    json_decref(b->endpoints);
     free(b);
 }
 
@@ -217,6 +219,19 @@ static const binding *lookup_for(const aslrt_bindings *b, const char *state,
 static const binding *lookup(const aslrt_bindings *b, const char *resource)
 {
     return lookup_for(b, NULL, resource);
+}
+
+bool aslrtp_task_bound(const aslrt_bindings *b, const char *state, const char *resource)
+{
+    return lookup_for(b, state, resource) != NULL;
+}
+
+const char *aslrtp_bindings_endpoint(const aslrt_bindings *b, const char *service)
+{
+    if (!b || !b->endpoints)
+        return NULL;
+    const char *url = json_string_value(json_object_get(b->endpoints, service));
+    return url ? url : json_string_value(json_object_get(b->endpoints, "*"));
 }
 
 /* ==== Running a program ================================================= */
@@ -463,9 +478,11 @@ int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const c
         /* Every way to answer the Task, so that the user can pick one. */
         char *cause = aslrtp_strdupf(
             "no mock or binding answers Task state '%s' (Resource '%s'): give it a mocked "
-            "response in a mock config (--mock-config with --test-case), or bind a handler "
+            "response in a mock config (--mock-config with --test-case), bind a handler "
             "in --bindings to the state's name (\"States\": {\"%s\": ...}), to the "
-            "resource, or to a pattern that matches it",
+            "resource, or to a pattern that matches it, or, for an AWS service, give its "
+            "endpoint (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, \"Endpoints\" in "
+            "--bindings, or --aws for AWS itself)",
             state, resource, state);
         aslrt_error_set(err, "aslc.UnboundResource", cause);
         free(cause);
@@ -866,6 +883,29 @@ static int load_states(loader *ld, json_t *val)
     return 1;
 }
 
+/* The "Endpoints" section: where the AWS services a Task calls answer,
+ * keyed by the service's aws-sdk name ("dynamodb", "sqs") or "*" for any
+ * (aws/config.c). */
+static int load_endpoints(loader *ld, json_t *val, json_t **endpoints)
+{
+    if (!json_is_object(val))
+        return load_fail(ld, "Endpoints", NULL, -1, "expected an object mapping AWS service "
+                         "names to endpoint URLs, such as {\"dynamodb\": "
+                         "\"http://127.0.0.1:8000\"}");
+    const char *name;
+    json_t *url;
+    json_object_foreach(val, name, url) {
+        const char *u = json_string_value(url);
+        if (!u || strlen(u) != json_string_length(url) ||
+            (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+            strcspn(u, " \t\r\n") != strlen(u))
+            return load_fail(ld, "Endpoints", name, -1, "expected an http:// or https:// URL");
+    }
+    json_decref(*endpoints);
+    *endpoints = json_incref(val);
+    return 1;
+}
+
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *err)
 {
     aslrt_error local = { 0 };
@@ -889,6 +929,7 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
     }
 
     int ok = 1;
+    json_t *endpoints = NULL;
     if (!json_is_object(doc)) {
         ok = load_fail(&ld, NULL, NULL, -1, "a bindings file is a JSON object "
                        "mapping resource patterns to handlers");
@@ -901,8 +942,9 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
         const char *key;
         json_t *val;
         json_object_foreach(doc, key, val) {
-            if (!ok || !(strcmp(key, "States") == 0 ? load_states(&ld, val)
-                                                    : load_entry(&ld, key, val))) {
+            if (!ok || !(strcmp(key, "States") == 0      ? load_states(&ld, val)
+                         : strcmp(key, "Endpoints") == 0 ? load_endpoints(&ld, val, &endpoints)
+                                                         : load_entry(&ld, key, val))) {
                 ok = 0;
                 break;
             }
@@ -916,6 +958,11 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
         else
             binding_free(&ld.v[i]);
     }
+    if (ok && endpoints) {
+        json_decref(b->endpoints);
+        b->endpoints = json_deep_copy(endpoints);
+    }
+    json_decref(endpoints);
     free(ld.v);
     free(ld.dir);
     json_decref(doc);

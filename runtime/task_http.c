@@ -39,21 +39,16 @@
  * (CURLOPT_AWS_SIGV4) with the credentials of the environment, read at each
  * call as the AWS SDKs' environment provider does.
  *
- * Threads.  A binding keeps a small pool of idle libcurl handles (an easy
- * handle and the multi handle that drives it, which holds its live
- * connections for keep-alive) behind its own mutex; a call takes one, or
- * makes one, and gives it back.  Everything else of a call is on its stack.
- * The transfer runs through the multi interface in slices of at most 50 ms
- * so that a cancelled call (a failed sibling branch, an aborted execution)
- * stops as fast as a program handler does; the progress callback checks the
- * same flag inside libcurl's own loop.  curl_global_init runs once, under
- * pthread_once.
+ * Threads.  A binding keeps a small pool of idle libcurl handles (curl.c)
+ * behind its own mutex; a call takes one, or makes one, and gives it back.
+ * Everything else of a call is on its stack.  The transfer runs as curl.c
+ * runs every transfer: stopped within 50 ms by the call's cancel flag.
  *
  * Without libcurl (configure --without-libcurl) an "http" binding is
  * refused when the bindings file loads.
  *
- * Layering: task.c calls this; it words Causes through text.c and calls
- * nothing above it.
+ * Layering: task.c calls this; it runs transfers through curl.c, words
+ * Causes through text.c and calls nothing above it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -67,6 +62,7 @@
 #include <string.h>
 
 #include "aslrt_private.h"
+#include "curl.h"
 
 #ifdef HAVE_LIBCURL
 
@@ -76,24 +72,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 /* How much of a body that is not JSON a Cause quotes. */
 #define EXCERPT 512
-/* Idle handles kept per binding. */
-#define POOL_MAX 8
-/* The longest a call waits inside libcurl before it looks at its cancel
- * flag again. */
-#define SLICE_MS 50
 
 #define HANDLER_FAILED "aslc.HandlerFailed"
 #define CLIENT_ERROR "Lambda.SdkClientException"
-
-/* A libcurl easy handle with the multi handle that runs it. */
-typedef struct conn {
-    CURL *easy;
-    CURLM *multi;
-} conn;
 
 struct aslrtp_http {
     char *base;                 /* scheme://host[:port][/prefix], no '/' at the end */
@@ -101,26 +84,8 @@ struct aslrtp_http {
     char *qualifier;            /* its qualifier, or NULL */
     char *region;               /* "region", or NULL (the environment's) */
     int sign;                   /* sign requests with SigV4 */
-    pthread_mutex_t lock;       /* guards idle and n_idle */
-    conn *idle[POOL_MAX];
-    size_t n_idle;
+    aslrtp_curl_pool pool;      /* idle handles */
 };
-
-/* ==== Once per process =================================================== */
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_status = CURLE_FAILED_INIT; /* written once, under global_once */
-
-static void global_init(void)
-{
-    global_status = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int curl_ready(void)
-{
-    pthread_once(&global_once, global_init);
-    return global_status == CURLE_OK;
-}
 
 /* ==== Text =============================================================== */
 
@@ -323,7 +288,7 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
     json_t *sign = json_object_get(obj, "sign");
     if (sign && !json_is_boolean(sign))
         return refuse(member, "sign", why, aslrtp_strdup("expected true or false"));
-    if (!curl_ready())
+    if (!aslrtp_curl_ready())
         return refuse(member, "http", why,
                       aslrtp_strdup("libcurl could not be initialized (curl_global_init)"));
 
@@ -365,65 +330,20 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
     h->qualifier = qualifier;
     h->region = vals[2] ? aslrtp_strdup(vals[2]) : NULL;
     h->sign = signing;
-    pthread_mutex_init(&h->lock, NULL);
+    aslrtp_curl_pool_init(&h->pool);
     return h;
-}
-
-static void conn_free(conn *c)
-{
-    if (!c)
-        return;
-    if (c->multi)
-        curl_multi_cleanup(c->multi);
-    if (c->easy)
-        curl_easy_cleanup(c->easy);
-    free(c);
 }
 
 void aslrtp_http_free(aslrtp_http *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->n_idle; i++)
-        conn_free(h->idle[i]);
-    pthread_mutex_destroy(&h->lock);
+    aslrtp_curl_pool_destroy(&h->pool);
     free(h->base);
     free(h->name);
     free(h->qualifier);
     free(h->region);
     free(h);
-}
-
-/* An idle handle of the pool, or a new one (NULL if libcurl cannot make
- * one). */
-static conn *conn_take(aslrtp_http *h)
-{
-    conn *c = NULL;
-    pthread_mutex_lock(&h->lock);
-    if (h->n_idle)
-        c = h->idle[--h->n_idle];
-    pthread_mutex_unlock(&h->lock);
-    if (c)
-        return c;
-    c = aslrtp_calloc(1, sizeof *c);
-    c->easy = curl_easy_init();
-    c->multi = curl_multi_init();
-    if (!c->easy || !c->multi) {
-        conn_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void conn_give(aslrtp_http *h, conn *c)
-{
-    pthread_mutex_lock(&h->lock);
-    if (h->n_idle < POOL_MAX) {
-        h->idle[h->n_idle++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&h->lock);
-    conn_free(c);
 }
 
 /* ==== One request ======================================================== */
@@ -437,8 +357,6 @@ typedef struct response {
     char *log_result;           /* X-Amz-Log-Result (base64) */
     char *error_type;           /* x-amzn-ErrorType */
     char *request_id;           /* x-amzn-RequestId */
-    const volatile int *cancel;
-    int cancelled;
 } response;
 
 static void response_free(response *r)
@@ -505,68 +423,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
         *slot = aslrtp_buf_finish(&b);
     }
     return len;
-}
-
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    (void)ulnow;
-    response *r = ud;
-    if (aslrtp_flag(r->cancel)) {
-        r->cancelled = 1;
-        return 1;               /* CURLE_ABORTED_BY_CALLBACK */
-    }
-    return 0;
-}
-
-/* Runs the configured transfer of c in slices, watching the cancel flag.
- * Returns libcurl's result; *merr is set when the multi interface itself
- * failed. */
-static CURLcode perform(conn *c, response *r, CURLMcode *merr)
-{
-    *merr = CURLM_OK;
-    CURLMcode mc = curl_multi_add_handle(c->multi, c->easy);
-    if (mc != CURLM_OK) {
-        *merr = mc;
-        return CURLE_FAILED_INIT;
-    }
-    CURLcode res = CURLE_FAILED_INIT;
-    for (;;) {
-        int running = 0;
-        mc = curl_multi_perform(c->multi, &running);
-        if (mc != CURLM_OK) {
-            *merr = mc;
-            break;
-        }
-        int done = 0, left;
-        CURLMsg *m;
-        while ((m = curl_multi_info_read(c->multi, &left)))
-            if (m->msg == CURLMSG_DONE && m->easy_handle == c->easy) {
-                res = m->data.result;
-                done = 1;
-            }
-        if (done)
-            break;
-        if (aslrtp_flag(r->cancel)) {
-            r->cancelled = 1;
-            res = CURLE_ABORTED_BY_CALLBACK;
-            break;
-        }
-        if (!running) {         /* finished without saying how: libcurl's bug */
-            *merr = CURLM_INTERNAL_ERROR;
-            break;
-        }
-        mc = curl_multi_poll(c->multi, NULL, 0, r->cancel ? SLICE_MS : 1000, NULL);
-        if (mc != CURLM_OK) {
-            *merr = mc;
-            break;
-        }
-    }
-    curl_multi_remove_handle(c->multi, c->easy);
-    return res;
 }
 
 /* "%XX"-encodes everything but RFC 3986's unreserved characters, as
@@ -785,8 +641,8 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     int ok = 0;
     char *url = NULL, *body = NULL, *sigv4 = NULL, *token_hdr = NULL;
     struct curl_slist *headers = NULL;
-    response r = { .cancel = cancel };
-    conn *c = NULL;
+    response r = { 0 };
+    aslrtp_curl_conn *c = NULL;
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
 
@@ -823,7 +679,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     url = aslrtp_buf_finish(&u);
     body = aslrt_json_dumps(input);
 
-    if (!curl_ready() || !(c = conn_take(h))) {
+    if (!aslrtp_curl_ready() || !(c = aslrtp_curl_take(&h->pool))) {
         char *cause = aslrtp_strdupf("Unable to execute HTTP request: libcurl could not be "
                                      "initialized (POST %s)", url);
         aslrt_error_set(err, CLIENT_ERROR, cause);
@@ -843,25 +699,17 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     if (!headers)
         aslrtp_oom(0);
     curl_easy_setopt(e, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+    aslrtp_curl_http_only(e);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aslc/" PACKAGE_VERSION);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &r);
     if (timeout_s > 0) {
         double ms = timeout_s * 1000.0 + 0.5;
         long limit = ms > (double)LONG_MAX ? LONG_MAX : ms < 1 ? 1 : (long)ms; /* 0: none */
@@ -874,28 +722,15 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
         curl_easy_setopt(e, CURLOPT_PASSWORD, secret);
     }
 
-    /* A peer that closes the connection while we write would raise SIGPIPE
-     * on some TLS paths: block it in this thread only, and swallow the one
-     * the transfer raised (unless one was already pending for someone
-     * else), as proc.c does around a program's pipes. */
-    sigset_t pipe_set, old_mask, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
-    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
     CURLMcode merr;
-    CURLcode res = perform(c, &r, &merr);
-    if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
-        struct timespec zero = { 0, 0 };
-        sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    int cancelled = 0;
+    CURLcode res = aslrtp_curl_perform(c, cancel, &cancelled, &merr);
 
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     int fn_error = r.function_error && *r.function_error;
 
-    if (r.cancelled) {
+    if (cancelled) {
         aslrt_error_set(err, "aslc.Cancelled", "the task was stopped: its execution, branch or "
                                                "iteration was cancelled");
     } else if (res == CURLE_OPERATION_TIMEDOUT && timeout_s > 0) {
@@ -941,12 +776,7 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
             fail_buf(err, "Lambda.Unknown", &b);
         }
     }
-    /* Back to the pool without pointers into this call (the error buffer,
-     * headers, body and callbacks' data die with it); its multi handle keeps
-     * the connection alive.  A transfer cut short has had its connection
-     * closed by libcurl, so every handle can go back. */
-    curl_easy_reset(e);
-    conn_give(h, c);
+    aslrtp_curl_give(&h->pool, c);
 
 done:
     curl_slist_free_all(headers);

@@ -43,7 +43,8 @@ nm=${nm%% *}
 # named PATTERN under $builddir/DIR, "D node symbol" for a definition and
 # "U node symbol" for a reference.  NODE names each object's node: "file"
 # (its source file's name), "jsonata" (the file's name, or jsonata for the
-# engine's files) or any other word (every object that one node).  libtool
+# engine's files and aws for the AWS services layer's) or any other word
+# (every object that one node).  libtool
 # leaves the objects in DIR (static) and DIR/.libs (shared, PIC), in
 # subfolders for sources in subfolders: one copy each.  Objects of sources
 # that left a library may linger in a build tree: with the static
@@ -68,7 +69,7 @@ symbols() {
         node=${o##*/}; node=${node#*_la-}; node=${node%.o}
         case "$naming" in
         file) ;;
-        jsonata) case "$o" in *jsonata*) node=jsonata ;; esac ;;
+        jsonata) case "$o" in *jsonata*) node=jsonata ;; aws/*) node=aws ;; esac ;;
         *) node=$naming ;;
         esac
         "$nm" -P "$builddir/$dir/$o" | awk -v n="$node" '

@@ -25,7 +25,7 @@ exactly() {
 
 # unbound STATE RESOURCE: the error of a Task nothing answers.
 unbound() {
-    printf '{"Error":"aslc.UnboundResource","Cause":"no mock or binding answers Task state '"'"'%s'"'"' (Resource '"'"'%s'"'"'): give it a mocked response in a mock config (--mock-config with --test-case), or bind a handler in --bindings to the state'"'"'s name (\\"States\\": {\\"%s\\": ...}), to the resource, or to a pattern that matches it"}' \
+    printf '{"Error":"aslc.UnboundResource","Cause":"no mock or binding answers Task state '"'"'%s'"'"' (Resource '"'"'%s'"'"'): give it a mocked response in a mock config (--mock-config with --test-case), bind a handler in --bindings to the state'"'"'s name (\\"States\\": {\\"%s\\": ...}), to the resource, or to a pattern that matches it, or, for an AWS service, give its endpoint (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, \\"Endpoints\\" in --bindings, or --aws for AWS itself)"}' \
         "$1" "$2" "$1"
 }
 

@@ -32,4 +32,4 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config binutils \
     libjansson-dev libtcc-dev tcc check libssl-dev libcurl4-openssl-dev libpcre2-dev \
-    python3 groff-base graphviz $llvm
+    python3 python3-botocore groff-base graphviz $llvm
