@@ -263,6 +263,20 @@ int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                     json_t **out, aslrtp_aws_meta *meta, aslrt_error *err);
 void aslrtp_aws_meta_free(aslrtp_aws_meta *m);
 
+/* v (a value of shape shape, -1: unknown) with structure members named as
+ * the model names them (a member may be written with a capital first
+ * letter, as Step Functions takes them), recursively; unknown members pass
+ * as they are.  A new reference. */
+json_t *aslrtp_aws_to_model(const aslrtp_aws_service *s, int shape, json_t *v);
+/* v as Step Functions gives it: structure members with a capital first
+ * letter, timestamps as ISO 8601 text in UTC (doc/behaviour.md §25), map
+ * keys as they are.  A new reference. */
+json_t *aslrtp_aws_from_model(const aslrtp_aws_service *s, int shape, json_t *v);
+/* Fills err with the error answer f (HTTP status) of service s, named and
+ * worded as style says (NULL: the aws-sdk integration's way). */
+void aslrtp_aws_name_fault(const aslrtp_aws_service *s, const aslrtp_aws_errstyle *style,
+                           long status, const aslrtp_aws_fault *f, aslrt_error *err);
+
 /* The SdkHttpMetadata and SdkResponseMetadata that optimized integrations
  * add to a result (doc/behaviour.md §25): added to the object out. */
 void aslrtp_aws_add_sdk_metadata(json_t *out, const aslrtp_aws_meta *meta);

@@ -106,10 +106,7 @@ static const aslrtp_aws_member *member_for(const aslrtp_aws_service *s,
     return loose;
 }
 
-/* v as the model names it: structure members renamed to the model's
- * names, recursively.  Unknown members pass as they are (the service
- * judges them).  A new reference. */
-static json_t *to_model(const aslrtp_aws_service *s, int shape, json_t *v)
+json_t *aslrtp_aws_to_model(const aslrtp_aws_service *s, int shape, json_t *v)
 {
     if (shape < 0 || !v)
         return json_incref(v);
@@ -121,7 +118,7 @@ static json_t *to_model(const aslrtp_aws_service *s, int shape, json_t *v)
         json_object_foreach(v, key, val) {
             const aslrtp_aws_member *m = member_for(s, sh, key);
             json_object_set_new(o, m ? aslrtp_aws_str_at(m->name) : key,
-                                to_model(s, m ? m->shape : -1, val));
+                                aslrtp_aws_to_model(s, m ? m->shape : -1, val));
         }
         return o;
     }
@@ -130,7 +127,7 @@ static json_t *to_model(const aslrtp_aws_service *s, int shape, json_t *v)
         size_t i;
         json_t *val;
         json_array_foreach(v, i, val)
-            json_array_append_new(a, to_model(s, s->members[sh->first].shape, val));
+            json_array_append_new(a, aslrtp_aws_to_model(s, s->members[sh->first].shape, val));
         return a;
     }
     if (sh->type == ASLRTP_SHAPE_MAP && json_is_object(v)) {
@@ -138,7 +135,7 @@ static json_t *to_model(const aslrtp_aws_service *s, int shape, json_t *v)
         const char *key;
         json_t *val;
         json_object_foreach(v, key, val)
-            json_object_set_new(o, key, to_model(s, s->members[sh->first + 1].shape, val));
+            json_object_set_new(o, key, aslrtp_aws_to_model(s, s->members[sh->first + 1].shape, val));
         return o;
     }
     return json_incref(v);
@@ -194,9 +191,7 @@ static json_t *timestamp(json_t *v)
     return instant(secs * 1000 + floor(ms + 0.5));
 }
 
-/* v as Step Functions gives it: structure members capitalized, timestamps
- * as text, recursively.  A new reference. */
-static json_t *from_model(const aslrtp_aws_service *s, int shape, json_t *v)
+json_t *aslrtp_aws_from_model(const aslrtp_aws_service *s, int shape, json_t *v)
 {
     if (shape < 0 || !v)
         return json_incref(v);
@@ -210,7 +205,7 @@ static json_t *from_model(const aslrtp_aws_service *s, int shape, json_t *v)
             json_object_foreach(v, key, val) {
                 const aslrtp_aws_member *m = member_for(s, sh, key);
                 char *name = capitalized(key);
-                json_object_set_new(o, name, from_model(s, m ? m->shape : -1, val));
+                json_object_set_new(o, name, aslrtp_aws_from_model(s, m ? m->shape : -1, val));
                 free(name);
             }
             return o;
@@ -222,7 +217,7 @@ static json_t *from_model(const aslrtp_aws_service *s, int shape, json_t *v)
             size_t i;
             json_t *val;
             json_array_foreach(v, i, val)
-                json_array_append_new(a, from_model(s, s->members[sh->first].shape, val));
+                json_array_append_new(a, aslrtp_aws_from_model(s, s->members[sh->first].shape, val));
             return a;
         }
         break;
@@ -232,7 +227,7 @@ static json_t *from_model(const aslrtp_aws_service *s, int shape, json_t *v)
             const char *key;
             json_t *val;
             json_object_foreach(v, key, val)
-                json_object_set_new(o, key, from_model(s, s->members[sh->first + 1].shape, val));
+                json_object_set_new(o, key, aslrtp_aws_from_model(s, s->members[sh->first + 1].shape, val));
             return o;
         }
         break;
@@ -256,9 +251,8 @@ static char *exception_class(const char *shape)
     return aslrtp_strdupf("%sException", shape);
 }
 
-/* Names and words the error answer r of service s as style says. */
-static void name_fault(const aslrtp_aws_service *s, const aslrtp_aws_errstyle *style,
-                       const aslrtp_aws_response *r, aslrtp_aws_fault *f, aslrt_error *err)
+void aslrtp_aws_name_fault(const aslrtp_aws_service *s, const aslrtp_aws_errstyle *style,
+                           long status, const aslrtp_aws_fault *f, aslrt_error *err)
 {
     const char *client = aslrtp_aws_str_at(s->client);
     const char *prefix = style && style->prefix ? style->prefix : client;
@@ -271,17 +265,17 @@ static void name_fault(const aslrtp_aws_service *s, const aslrtp_aws_errstyle *s
         cls = shape ? exception_class(shape) : aslrtp_strdup(style->v1_unmodeled);
         cause = aslrtp_strdupf("%s (Service: %s; Status Code: %ld; Error Code: %s; Request ID: "
                                "%s; Proxy: null)",
-                               message, style->v1_service, r->status, code, id);
+                               message, style->v1_service, status, code, id);
     } else {
         cls = shape ? exception_class(shape) : aslrtp_strdupf("%sException", client);
         if (f->extended_request_id)
             cause = aslrtp_strdupf("%s (Service: %s, Status Code: %ld, Request ID: %s, Extended "
                                    "Request ID: %s) (SDK Attempt Count: 1)",
-                                   message, client, r->status, id, f->extended_request_id);
+                                   message, client, status, id, f->extended_request_id);
         else
             cause = aslrtp_strdupf("%s (Service: %s, Status Code: %ld, Request ID: %s) (SDK "
                                    "Attempt Count: 1)",
-                                   message, client, r->status, id);
+                                   message, client, status, id);
     }
     name = aslrtp_strdupf("%s.%s", prefix, cls);
     aslrt_error_set(err, name, cause);
@@ -324,7 +318,7 @@ int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
         free(c);
         return 0;
     }
-    json_t *model = to_model(s, op->input, params);
+    json_t *model = aslrtp_aws_to_model(s, op->input, params);
     aslrtp_aws_wire w = {0};
     int ok = codec->encode(s, op, model ? model : json_null(), &w, err);
     json_decref(model);
@@ -359,7 +353,7 @@ int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
         codec->fault(s, &r, &f);
         if (!f.request_id && header_request_id(&r))
             f.request_id = aslrtp_strdup(header_request_id(&r));
-        name_fault(s, style, &r, &f, err);
+        aslrtp_aws_name_fault(s, style, r.status, &f, err);
         aslrtp_aws_fault_free(&f);
         aslrtp_aws_response_free(&r);
         return 0;
@@ -367,7 +361,7 @@ int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
     json_t *wire = NULL;
     ok = codec->decode(s, op, &r, &wire, err);
     if (ok) {
-        *out = from_model(s, op->output, wire);
+        *out = aslrtp_aws_from_model(s, op->output, wire);
         if (!json_is_object(*out)) {
             json_decref(*out);
             *out = json_object();
