@@ -872,9 +872,11 @@ START_TEST(test_file_states)
     ck_assert_str_eq(err.cause,
                      "no mock or binding answers Task state 'Approve' (Resource "
                      "'arn:aws:states:us-east-1:1:activity:A'): give it a mocked response in a "
-                     "mock config (--mock-config with --test-case), or bind a handler in "
+                     "mock config (--mock-config with --test-case), bind a handler in "
                      "--bindings to the state's name (\"States\": {\"Approve\": ...}), to the "
-                     "resource, or to a pattern that matches it");
+                     "resource, or to a pattern that matches it, or, for an AWS service, give "
+                     "its endpoint (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, \"Endpoints\" "
+                     "in --bindings, or --aws for AWS itself)");
     aslrt_error_clear(&err);
     aslrt_bindings_destroy(b);
 
