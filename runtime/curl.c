@@ -98,6 +98,24 @@ void aslrtp_curl_give(aslrtp_curl_pool *p, aslrtp_curl_conn *c)
     conn_free(c);
 }
 
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    aslrtp_curl_body *b = ud;
+    size_t len = size * n;
+    if (b->buf.len + len > b->limit) {
+        b->over = 1;
+        return 0;               /* stops the transfer: CURLE_WRITE_ERROR */
+    }
+    aslrtp_buf_add(&b->buf, data, len);
+    return len;
+}
+
+void aslrtp_curl_collect(CURL *e, aslrtp_curl_body *b)
+{
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
+}
+
 void aslrtp_curl_http_only(CURL *e)
 {
 #if LIBCURL_VERSION_NUM >= 0x075500

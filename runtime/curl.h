@@ -15,6 +15,8 @@
 
 #include <curl/curl.h>
 
+#include "aslrt_private.h"
+
 /* A libcurl easy handle with the multi handle that runs it (and keeps
  * its connections alive between calls). */
 typedef struct aslrtp_curl_conn {
@@ -48,6 +50,16 @@ void aslrtp_curl_give(aslrtp_curl_pool *p, aslrtp_curl_conn *c);
  * interface itself failed.  It installs its own progress callback. */
 CURLcode aslrtp_curl_perform(aslrtp_curl_conn *c, const volatile int *cancel, int *cancelled,
                              CURLMcode *merr);
+
+/* A response body collected up to limit bytes; past it the transfer
+ * stops (CURLE_WRITE_ERROR) with over set. */
+typedef struct aslrtp_curl_body {
+    aslrtp_buf buf;
+    size_t limit;
+    int over;
+} aslrtp_curl_body;
+/* Makes e write its response body into b. */
+void aslrtp_curl_collect(CURL *e, aslrtp_curl_body *b);
 
 /* Restricts c->easy to http and https. */
 void aslrtp_curl_http_only(CURL *e);

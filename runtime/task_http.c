@@ -350,8 +350,7 @@ void aslrtp_http_free(aslrtp_http *h)
 
 /* What the response gave. */
 typedef struct response {
-    aslrtp_buf body;            /* at most ASLRTP_DATA_LIMIT bytes */
-    int over;                   /* the body was longer: the transfer stopped */
+    aslrtp_curl_body body;      /* at most ASLRTP_DATA_LIMIT bytes (over: it was longer) */
     char *function_error;       /* X-Amz-Function-Error */
     char *version;              /* X-Amz-Executed-Version */
     char *log_result;           /* X-Amz-Log-Result (base64) */
@@ -361,24 +360,12 @@ typedef struct response {
 
 static void response_free(response *r)
 {
-    free(r->body.data);
+    free(r->body.buf.data);
     free(r->function_error);
     free(r->version);
     free(r->log_result);
     free(r->error_type);
     free(r->request_id);
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
-{
-    response *r = ud;
-    size_t len = size * n;
-    if (r->body.len + len > ASLRTP_DATA_LIMIT) {
-        r->over = 1;
-        return 0;               /* stops the transfer: CURLE_WRITE_ERROR */
-    }
-    aslrtp_buf_add(&r->body, data, len);
-    return len;
 }
 
 /* Keeps the headers that matter.  A new status line (after a 100 Continue
@@ -485,9 +472,9 @@ static char *error_code(const response *r, json_t *body)
 /* An error response of the Lambda service. */
 static void service_error(const response *r, long status, aslrt_error *err)
 {
-    size_t n = r->body.len;
-    const char *text = aslrtp_text_trim(r->body.data ? r->body.data : "", &n);
-    json_t *body = n && !r->over ? aslrtp_json_loads(text, n, NULL) : NULL;
+    size_t n = r->body.buf.len;
+    const char *text = aslrtp_text_trim(r->body.buf.data ? r->body.buf.data : "", &n);
+    json_t *body = n && !r->body.over ? aslrtp_json_loads(text, n, NULL) : NULL;
     char *code = error_code(r, body);
     if (!code) {
         /* No code given (an endpoint that only sets the status): the one
@@ -539,9 +526,9 @@ static int reserializes_errors(const char *resource)
 static void function_error(const aslrtp_http *h, const response *r, const char *resource,
                            int compact, aslrt_error *err)
 {
-    size_t n = r->body.len;
-    const char *text = aslrtp_text_trim(r->body.data ? r->body.data : "", &n);
-    json_t *v = n && !r->over ? aslrtp_json_loads(text, n, NULL) : NULL;
+    size_t n = r->body.buf.len;
+    const char *text = aslrtp_text_trim(r->body.buf.data ? r->body.buf.data : "", &n);
+    json_t *v = n && !r->body.over ? aslrtp_json_loads(text, n, NULL) : NULL;
     aslrtp_buf b = { 0 };
     if (json_is_object(v) &&
         (json_object_get(v, "errorType") || json_object_get(v, "errorMessage"))) {
@@ -706,8 +693,8 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aslc/" PACKAGE_VERSION);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
+    r.body.limit = ASLRTP_DATA_LIMIT;
+    aslrtp_curl_collect(e, &r.body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &r);
     if (timeout_s > 0) {
@@ -736,9 +723,9 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     } else if (res == CURLE_OPERATION_TIMEDOUT && timeout_s > 0) {
         /* AWS gives States.Timeout without a Cause. */
         aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
-    } else if (r.over && status / 100 == 2 && !fn_error) {
+    } else if (r.body.over && status / 100 == 2 && !fn_error) {
         aslrtp_data_limit_error(err, resource);
-    } else if ((res != CURLE_OK && !r.over) || merr != CURLM_OK) {
+    } else if ((res != CURLE_OK && !r.body.over) || merr != CURLM_OK) {
         aslrtp_buf b = { 0 };
         aslrtp_buf_adds(&b, "Unable to execute HTTP request: ");
         if (merr != CURLM_OK)
@@ -754,15 +741,15 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     } else if (fn_error) {
         function_error(h, &r, resource, compact, err);
     } else {
-        size_t n = r.body.len;
-        const char *text = aslrtp_text_trim(r.body.data ? r.body.data : "", &n);
+        size_t n = r.body.buf.len;
+        const char *text = aslrtp_text_trim(r.body.buf.data ? r.body.buf.data : "", &n);
         json_error_t je;
         json_t *v = n ? aslrtp_json_loads(text, n, &je) : json_null();
         if (v) {
             *out = v;
             ok = 1;
             if (raw_len)
-                *raw_len = r.body.len;
+                *raw_len = r.body.buf.len;
             if (log_tail)
                 *log_tail = decode_log(r.log_result);
             if (version && r.version && *r.version)

@@ -39,23 +39,10 @@ static void pool_init(void)
 }
 
 typedef struct answer {
-    aslrtp_buf body;
-    int over;                   /* the body passed the data limit */
+    /* Twice the payload quota: the caller words what is over it. */
+    aslrtp_curl_body body;
     json_t *headers, *lists;
 } answer;
-
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
-{
-    answer *a = ud;
-    size_t len = size * n;
-    /* Twice the payload quota: the caller words what is over it. */
-    if (a->body.len + len > 2 * (size_t)ASLRTP_DATA_LIMIT) {
-        a->over = 1;
-        return 0;
-    }
-    aslrtp_buf_add(&a->body, data, len);
-    return len;
-}
 
 /* Every header, by the name as sent; a new status line starts over. */
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
@@ -121,7 +108,8 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
                                  aslrtp_aws_str_at(s->signing_name));
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
-    answer a = { .headers = json_object(), .lists = json_object() };
+    answer a = { .body.limit = 2 * (size_t)ASLRTP_DATA_LIMIT, .headers = json_object(),
+                 .lists = json_object() };
 
     curl_easy_setopt(e, CURLOPT_URL, url);
     aslrtp_curl_http_only(e);
@@ -137,8 +125,7 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aslc/" PACKAGE_VERSION);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
+    aslrtp_curl_collect(e, &a.body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &a);
     curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4);
@@ -162,7 +149,7 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
                                                "iteration was cancelled");
     } else if (res == CURLE_OPERATION_TIMEDOUT && req->timeout > 0) {
         aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);
-    } else if (a.over) {
+    } else if (a.body.over) {
         aslrt_error_set(err, ASLRTP_ERR_DATA_LIMIT_EXCEEDED,
                         "The state/task returned a result with a size exceeding the maximum "
                         "number of bytes service limit.");
@@ -176,8 +163,8 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
         free(cause);
     } else {
         resp->status = status;
-        resp->body_len = a.body.len;
-        resp->body = aslrtp_buf_finish(&a.body);
+        resp->body_len = a.body.buf.len;
+        resp->body = aslrtp_buf_finish(&a.body.buf);
         if (!resp->body)
             resp->body = aslrtp_strdup("");
         resp->headers = a.headers;
@@ -185,7 +172,7 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
         a.headers = a.lists = NULL;
         ok = 1;
     }
-    free(a.body.data);
+    free(a.body.buf.data);
     json_decref(a.headers);
     json_decref(a.lists);
     curl_slist_free_all(headers);
