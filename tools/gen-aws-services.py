@@ -171,6 +171,20 @@ class Emitter:
                 LOCATIONS[m.get("location")], "|".join(flags) or "0"]
 
 
+def xml_namespace(model):
+    """The namespace of a rest-xml service's request bodies (one per
+    service), or None."""
+    found = []
+    for op in model["operations"].values():
+        found.append(op.get("input", {}).get("xmlNamespace", {}).get("uri"))
+    for sh in model["shapes"].values():
+        found.append(sh.get("xmlNamespace", {}).get("uri"))
+        for m in sh.get("members", {}).values():
+            found.append(m.get("xmlNamespace", {}).get("uri"))
+    found = sorted(set(u for u in found if u and "XMLSchema-instance" not in u))
+    return found[0] if found else None
+
+
 def service_rows(data):
     rows = []
     for svc in sorted(os.listdir(data)):
@@ -243,7 +257,7 @@ def emit(data, out):
             w("};\n")
         env = re.sub(r"[^A-Za-z0-9]+", "_", sid).upper()
         entries.append("    {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,\n"
-                       "     errors_%d, %d, ops_%d, %d, %s, %d, %s, %d},\n" % (
+                       "     errors_%d, %d, ops_%d, %d, %s, %d, %s, %d, %s},\n" % (
                            cstr(sdk), cstr(client), cstr(sid), cstr(env),
                            cstr(meta["endpointPrefix"]),
                            cstr(meta.get("signingName") or meta["endpointPrefix"]),
@@ -252,7 +266,8 @@ def emit(data, out):
                            cstr(meta.get("targetPrefix")),
                            n, len(errors), n, len(ops),
                            "shapes_%d" % n if em.shapes else "NULL", len(em.shapes),
-                           "members_%d" % n if em.members else "NULL", len(em.members)))
+                           "members_%d" % n if em.members else "NULL", len(em.members),
+                           cstr(xml_namespace(model) if proto == "rest-xml" else None)))
     w("\n/* Sorted by aws-sdk name. */\n")
     w("const aslrtp_aws_service aslrtp_aws_services[] = {\n")
     for e in entries:

@@ -21,8 +21,14 @@
  *                the request made from the Task's parameters, the answer
  *                read back to JSON, and errors named as Step Functions
  *                names them (<Client>.<Code>, doc/behaviour.md §25);
- *   query.c,     the XML protocols' serializers and parsers (shape-driven);
+ *   json.c,      the codecs, one per protocol: awsJson (json.c), query and
+ *   query.c,     ec2 (query.c), rest-xml (restxml.c), rest-json
+ *   restxml.c,   (restjson.c), driven by the table's shapes; rest.c holds
+ *   restjson.c,  what the rest protocols share (URI template, query string,
+ *   rest.c,      headers), xml.c what the XML ones do (libxml2 parses);
  *   xml.c
+ *   s3.c         S3 objects read, listed and written for the distributed
+ *                Map's ItemReader and ResultWriter;
  *   dynamodb.c,  the optimized integrations (arn:aws:states:::SERVICE:ACTION),
  *   sqs.c, ...   one file per service family: what Step Functions adds on
  *                top of the service's API (parameter and result shaping,
@@ -124,6 +130,7 @@ typedef struct aslrtp_aws_service {
     size_t nshapes;
     const aslrtp_aws_member *members;
     size_t nmembers;
+    aslrtp_aws_str xml_namespace;   /* rest-xml: its request bodies' xmlns, else 0 */
 } aslrtp_aws_service;
 
 /* The service whose aws-sdk name is name ("dynamodb", "sfn", "s3",
@@ -227,6 +234,9 @@ typedef struct aslrtp_aws_codec {
 } aslrtp_aws_codec;
 
 extern const aslrtp_aws_codec aslrtp_aws_json_codec;      /* json.c: awsJson1_0, awsJson1_1 */
+extern const aslrtp_aws_codec aslrtp_aws_query_codec;     /* query.c: query, ec2 */
+extern const aslrtp_aws_codec aslrtp_aws_rest_xml_codec;  /* restxml.c: rest-xml (S3) */
+extern const aslrtp_aws_codec aslrtp_aws_rest_json_codec; /* restjson.c: rest-json */
 
 /* ---- A call (protocol.c) ------------------------------------------------ */
 
