@@ -152,6 +152,8 @@ typedef struct aslrtp_aws_target {
     char *endpoint;                 /* "http://127.0.0.1:4566", no trailing '/' */
     char *region;
     char *access_key, *secret_key, *session_token;  /* session_token may be NULL */
+    size_t body_limit;              /* the most an answer's body may hold; 0: twice
+                                       the payload quota (a Task's result) */
 } aslrtp_aws_target;
 
 /* Resolves where a call to service s goes and with which credentials:
@@ -276,6 +278,29 @@ void aslrtp_aws_meta_free(aslrtp_aws_meta *m);
 /* The SdkHttpMetadata and SdkResponseMetadata that optimized integrations
  * add to a result (doc/behaviour.md §25): added to the object out. */
 void aslrtp_aws_add_sdk_metadata(json_t *out, const aslrtp_aws_meta *meta);
+
+/* ---- S3 objects for the distributed Map (s3.c) --------------------------- */
+
+/* The most an object read by an ItemReader may hold. */
+#define ASLRTP_S3_OBJECT_LIMIT ((size_t)256 * 1024 * 1024)
+
+/* Whether S3 is reached through an endpoint (one is configured for S3, or
+ * --aws allows AWS's own). */
+bool aslrtp_s3_remote(const aslrt_config *cfg);
+/* GetObject: the bytes of s3://bucket/key (malloc'd, NUL-terminated, *len
+ * their count), or NULL with err named as the aws-sdk integration names
+ * S3's errors. */
+char *aslrtp_s3_get(const aslrt_config *cfg, const char *region, const char *bucket,
+                    const char *key, size_t *len, aslrt_error *err);
+/* ListObjectsV2, every page: a new array of the objects whose key starts
+ * with prefix, in key order, each {"Key", "ETag", "LastModified" (epoch
+ * seconds), "Size", "StorageClass"}; NULL with err filled. */
+json_t *aslrtp_s3_list(const aslrt_config *cfg, const char *region, const char *bucket,
+                       const char *prefix, aslrt_error *err);
+/* PutObject of data[0..len) at s3://bucket/key.  Returns 1, or 0 with err
+ * filled. */
+int aslrtp_s3_put(const aslrt_config *cfg, const char *region, const char *bucket,
+                  const char *key, const char *data, size_t len, aslrt_error *err);
 
 /* ---- The Task's entry point (sdk.c) ------------------------------------- */
 

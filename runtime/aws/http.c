@@ -40,7 +40,8 @@ static void pool_init(void)
 
 typedef struct answer {
     aslrtp_buf body;
-    int over;                   /* the body passed the data limit */
+    size_t limit;               /* the most the body may hold */
+    int over;                   /* the body passed the limit */
     json_t *headers, *lists;
 } answer;
 
@@ -48,8 +49,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     answer *a = ud;
     size_t len = size * n;
-    /* Twice the payload quota: the caller words what is over it. */
-    if (a->body.len + len > 2 * (size_t)ASLRTP_DATA_LIMIT) {
+    if (a->body.len + len > a->limit) {
         a->over = 1;
         return 0;
     }
@@ -121,7 +121,9 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
                                  aslrtp_aws_str_at(s->signing_name));
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
-    answer a = { .headers = json_object(), .lists = json_object() };
+    /* By default twice the payload quota: the caller words what is over it. */
+    answer a = { .headers = json_object(), .lists = json_object(),
+                 .limit = t->body_limit ? t->body_limit : 2 * (size_t)ASLRTP_DATA_LIMIT };
 
     curl_easy_setopt(e, CURLOPT_URL, url);
     aslrtp_curl_http_only(e);

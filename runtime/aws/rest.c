@@ -338,14 +338,26 @@ int aslrtp_rest_request(const aslrtp_aws_service *s, const aslrtp_aws_op *op, js
 
 /* ---- The answer --------------------------------------------------------- */
 
+static int by_name(const void *a, const void *b)
+{
+    const aslrtp_aws_member *x = *(const aslrtp_aws_member *const *)a;
+    const aslrtp_aws_member *y = *(const aslrtp_aws_member *const *)b;
+    return strcmp(aslrtp_aws_str_at(x->name), aslrtp_aws_str_at(y->name));
+}
+
 void aslrtp_rest_read_headers(const aslrtp_aws_service *s, int shape,
                               const aslrtp_aws_response *r, json_t *out)
 {
     if (shape < 0 || s->shapes[shape].type != ASLRTP_SHAPE_STRUCTURE)
         return;
     const aslrtp_aws_shape *sh = &s->shapes[shape];
+    /* In the order of their names, as Step Functions gives them. */
+    const aslrtp_aws_member **ms = aslrtp_calloc((size_t)sh->count + 1, sizeof *ms);
+    for (int i = 0; i < sh->count; i++)
+        ms[i] = &s->members[sh->first + i];
+    qsort(ms, (size_t)sh->count, sizeof *ms, by_name);
     for (int i = 0; i < sh->count; i++) {
-        const aslrtp_aws_member *m = &s->members[sh->first + i];
+        const aslrtp_aws_member *m = ms[i];
         const char *name = aslrtp_aws_str_at(m->name);
         const char *wire = aslrtp_aws_str_at(m->wire ? m->wire : m->name);
         const aslrtp_aws_shape *msh = m->shape >= 0 ? &s->shapes[m->shape] : NULL;
@@ -385,4 +397,5 @@ void aslrtp_rest_read_headers(const aslrtp_aws_service *s, int shape,
             }
         }
     }
+    free(ms);
 }

@@ -70,7 +70,9 @@ static int encode(const aslrtp_aws_service *s, const aslrtp_aws_op *op, json_t *
 static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                   const aslrtp_aws_response *r, json_t **out, aslrt_error *err)
 {
+    /* The header and status members first, then the body's. */
     json_t *o = json_object();
+    aslrtp_rest_read_headers(s, op->output, r, o);
     const aslrtp_aws_member *pm = aslrtp_rest_payload(s, op->output);
     const aslrtp_aws_shape *psh = pm && pm->shape >= 0 ? &s->shapes[pm->shape] : NULL;
     size_t n = r->body_len;
@@ -113,7 +115,6 @@ static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
             json_decref(body);
         }
     }
-    aslrtp_rest_read_headers(s, op->output, r, o);
     *out = o;
     return 1;
 }

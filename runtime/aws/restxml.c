@@ -148,7 +148,9 @@ static int encode(const aslrtp_aws_service *s, const aslrtp_aws_op *op, json_t *
 static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                   const aslrtp_aws_response *r, json_t **out, aslrt_error *err)
 {
+    /* The header and status members first, then the body's. */
     json_t *o = json_object();
+    aslrtp_rest_read_headers(s, op->output, r, o);
     const aslrtp_aws_member *pm = aslrtp_rest_payload(s, op->output);
     const aslrtp_aws_shape *psh = pm && pm->shape >= 0 ? &s->shapes[pm->shape] : NULL;
     if (pm && psh && psh->type != ASLRTP_SHAPE_STRUCTURE) {
@@ -169,12 +171,14 @@ static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
             if (pm)
                 json_object_set_new(o, aslrtp_aws_str_at(pm->name),
                                     aslrtp_xml_value(s, pm->shape, root, false));
-            else
-                json_object_update(o, aslrtp_xml_value(s, op->output, root, true));
+            else {
+                json_t *body = aslrtp_xml_value(s, op->output, root, true);
+                json_object_update(o, body);
+                json_decref(body);
+            }
             xmlFreeDoc(d);
         }
     }
-    aslrtp_rest_read_headers(s, op->output, r, o);
     *out = o;
     return 1;
 }
