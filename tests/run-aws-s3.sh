@@ -125,6 +125,40 @@ run "$aslc" run "$tmp/objects-jsonata.asl.json" --input '{"key": "k/1", "body": 
 check "JSONata: Arguments to putObject and getObject, the body read back" "
 assert out == {'put': {'ETag': '\"$(md5 '[1,"two"]')\"'}, 'body': [1, 'two']}, out"
 
+# ---- other operations, by the same codec ------------------------------------------
+cat >"$tmp/more.asl.json" <<'EOF'
+{"StartAt": "Create", "States": {
+ "Create": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:createBucket",
+   "Parameters": {"Bucket": "newbucket", "CreateBucketConfiguration": {"LocationConstraint": "us-west-2"}},
+   "ResultPath": "$.create", "Next": "Put"},
+ "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+   "Parameters": {"Bucket": "newbucket", "Key": "x/y.txt", "Body": "hello",
+     "Metadata": {"owner": "me"}, "ContentType": "text/plain"}, "ResultPath": null, "Next": "Head"},
+ "Head": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+   "Parameters": {"Bucket": "newbucket", "Key": "x/y.txt"}, "ResultPath": "$.head", "Next": "Copy"},
+ "Copy": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:copyObject",
+   "Parameters": {"Bucket": "newbucket", "Key": "z.txt", "CopySource": "newbucket/x/y.txt"},
+   "ResultPath": "$.copy", "Next": "Tag"},
+ "Tag": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObjectTagging",
+   "Parameters": {"Bucket": "newbucket", "Key": "z.txt", "Tagging": {"TagSet": [{"Key": "a", "Value": "b c"}]}},
+   "ResultPath": null, "Next": "GetTag"},
+ "GetTag": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObjectTagging",
+   "Parameters": {"Bucket": "newbucket", "Key": "z.txt"}, "ResultPath": "$.tags", "Next": "Delete"},
+ "Delete": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:deleteObjects",
+   "Parameters": {"Bucket": "newbucket", "Delete": {"Objects": [{"Key": "x/y.txt"}, {"Key": "z.txt"}]}},
+   "ResultPath": "$.deleted", "Next": "Buckets"},
+ "Buckets": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets",
+   "ResultSelector": {"names.$": "$.Buckets[*].Name"}, "ResultPath": "$.buckets", "End": true}}}
+EOF
+run "$aslc" run "$tmp/more.asl.json" --input '{}'
+check "createBucket (an XML payload), headObject (metadata headers), copyObject, tagging, deleteObjects (XML with Content-MD5), listBuckets" "
+h = out['head']
+assert h['Metadata'] == {'owner': 'me'} and h['ContentType'] == 'text/plain' and h['ContentLength'] == 5, h
+assert out['copy']['CopyObjectResult']['ETag'] == '\"$(md5 hello)\"', out['copy']
+assert out['tags'] == {'TagSet': [{'Key': 'a', 'Value': 'b c'}]}, out['tags']
+assert sorted(d['Key'] for d in out['deleted']['Deleted']) == ['x/y.txt', 'z.txt'], out['deleted']
+assert 'newbucket' in out['buckets']['names'], out['buckets']"
+
 # ---- errors -------------------------------------------------------------------
 cat >"$tmp/errors.asl.json" <<'EOF'
 {"StartAt": "NoKey", "States": {
