@@ -145,6 +145,29 @@ static int encode(const aslrtp_aws_service *s, const aslrtp_aws_op *op, json_t *
     return 1;
 }
 
+/* When the output has one body member and the answer's root element is
+ * that member (S3's GetBucketLocation answers <LocationConstraint>), sets
+ * it in o and returns true. */
+static bool lone_member_root(const aslrtp_aws_service *s, int shape, xmlNode *root, json_t *o)
+{
+    const aslrtp_aws_shape *sh = &s->shapes[shape];
+    const aslrtp_aws_member *only = NULL;
+    for (int i = 0; sh->type == ASLRTP_SHAPE_STRUCTURE && i < sh->count; i++) {
+        const aslrtp_aws_member *m = &s->members[sh->first + i];
+        if (m->location != ASLRTP_LOC_BODY)
+            continue;
+        if (only)
+            return false;
+        only = m;
+    }
+    if (!only || strcmp(aslrtp_xml_name(root), aslrtp_aws_str_at(only->wire ? only->wire
+                                                                             : only->name)) != 0)
+        return false;
+    json_object_set_new(o, aslrtp_aws_str_at(only->name),
+                        aslrtp_xml_value(s, only->shape, root, false));
+    return true;
+}
+
 static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                   const aslrtp_aws_response *r, json_t **out, aslrt_error *err)
 {
@@ -171,7 +194,9 @@ static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
             if (pm)
                 json_object_set_new(o, aslrtp_aws_str_at(pm->name),
                                     aslrtp_xml_value(s, pm->shape, root, false));
-            else {
+            else if (lone_member_root(s, op->output, root, o)) {
+                /* GetBucketLocation: the root is the member itself. */
+            } else {
                 json_t *body = aslrtp_xml_value(s, op->output, root, true);
                 json_object_update(o, body);
                 json_decref(body);

@@ -387,6 +387,15 @@ START_TEST(s3_get_object_answer)
                           "\"Metadata\":{\"Owner\":\"me\"},\"ServerSideEncryption\":\"AES256\"}");
     free(out);
     aslrtp_aws_response_free(&r);
+    /* An answer whose root is the output's only member. */
+    r = answer(200,
+               "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+               "eu-west-1</LocationConstraint>",
+               NULL);
+    out = decode(&aslrtp_aws_rest_xml_codec, "s3", "GetBucketLocation", &r);
+    ck_assert_str_eq(out, "{\"LocationConstraint\":\"eu-west-1\"}");
+    free(out);
+    aslrtp_aws_response_free(&r);
     /* Bytes that are not UTF-8 become U+FFFD; no metadata is {}. */
     r = answer(200, "a\xff" "b", NULL);
     out = decode(&aslrtp_aws_rest_xml_codec, "s3", "GetObject", &r);
