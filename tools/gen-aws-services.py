@@ -7,7 +7,8 @@ runtime/aws/services.c (see runtime/aws/aws.h for its types).
 For every service (the newest API version whose service-2.json exists) the
 table holds its names (the aws-sdk name Step Functions uses, the SDK client
 name its errors carry, the service id, the AWS_ENDPOINT_URL_<NAME> suffix),
-its protocol and signing data, its modeled errors and its operations.  The
+its protocol and signing data (for rest-xml also the XML namespace of its
+request bodies), its modeled errors and its operations.  The
 protocols that need shapes to write a request or read an answer (query,
 ec2, rest-xml) keep every shape their operations reach; rest-json keeps the
 shapes two levels down from each operation's input and output, enough for
