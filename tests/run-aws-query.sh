@@ -126,6 +126,15 @@ check "a wrong secret: the signature does not match (403)" 1 "
 assert out['Error'] == 'SNS.AmazonSNSException', out
 assert 'Status Code: 403; Error Code: SignatureDoesNotMatch;' in out['Cause'], out"
 
+cat >"$tmp/key.asl.json" <<'EOF'
+{"StartAt": "Get", "States": {"Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+   "Parameters": {"Bucket": "bucket1", "Key": "dir/a b+c~é.json"}, "End": true}}}
+EOF
+run "$aslc" run "$tmp/key.asl.json" --input '{}'
+check "S3: a key that needs encoding is signed as S3 wants (path encoded once); S3's error with its HostId" 1 "
+assert out == {'Error': 'S3.NoSuchKeyException', 'Cause': 'The specified key does not exist. (Service: S3, Status Code: 404, Request ID: R1, Extended Request ID: H1) (SDK Attempt Count: 1)'}, out
+assert log[-1]['path'] == '/bucket1/dir/a%20b%2Bc~%C3%A9.json', log[-1]"
+
 cat >"$tmp/map.asl.json" <<'EOF'
 {"StartAt": "Listed", "States": {"Listed": {"Type": "Map",
    "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
