@@ -533,6 +533,17 @@ void aslrtp_cb_server_destroy(aslrtp_cb_server *srv);
  * outside the root. */
 char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key);
 
+/* Where S3 is for the distributed Map: a folder (root), or, root NULL,
+ * S3's API at the endpoint configured for it (aws/s3.c). */
+typedef struct aslrtp_s3_place {
+    const char *root;
+    const aslrt_config *cfg;
+    const char *region;
+} aslrtp_s3_place;
+/* The place of an execution: --s3-root when given, else S3's endpoint
+ * when one is configured for S3, else the current directory. */
+void aslrtp_s3_place_of(const aslrt_config *cfg, const char *region, aslrtp_s3_place *at);
+
 /* ItemReader.  resource is "arn:aws:states:::s3:getObject" (params
  * {"Bucket","Key"}) or "arn:aws:states:::s3:listObjectsV2" (params
  * {"Bucket","Prefix"?}); reader_config (may be NULL) is the ReaderConfig:
@@ -547,6 +558,9 @@ char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key);
  * err = States.ItemReaderFailed and AWS's cause where known. */
 json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *params,
                           json_t *reader_config, long max_items, aslrt_error *err);
+/* The same at any place. */
+json_t *aslrtp_items_read_at(const aslrtp_s3_place *at, const char *resource, json_t *params,
+                             json_t *reader_config, long max_items, aslrt_error *err);
 
 /* ItemBatcher.  Splits items (borrowed array) into a new array of batches
  * {"BatchInput": batch_input (only when not NULL; shared, not copied),
@@ -574,6 +588,11 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
                              const char *map_run_arn, json_t *results,
                              const unsigned char *failed, json_t *inputs,
                              aslrt_error *err);
+/* The same at any place. */
+json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
+                                json_t *writer_config, const char *map_run_arn,
+                                json_t *results, const unsigned char *failed, json_t *inputs,
+                                aslrt_error *err);
 
 /* ==== text.c: the text of Causes ======================================= */
 

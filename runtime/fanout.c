@@ -540,8 +540,9 @@ static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
     json_t *config =
         s->reader_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->reader_config)->json : NULL;
     aslrt_error err = {NULL, NULL};
-    json_t *items = aslrtp_items_read(ex->cfg->s3_root ? ex->cfg->s3_root : ".", s->reader_resource,
-                                      params, config, (long)max, &err);
+    aslrtp_s3_place at;
+    aslrtp_s3_place_of(ex->cfg, aslrtp_ex_region(ex), &at);
+    json_t *items = aslrtp_items_read_at(&at, s->reader_resource, params, config, (long)max, &err);
     json_decref(params);
     if (!items) {
         aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_ITEM_READER_FAILED, err.cause);
@@ -623,8 +624,9 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
     char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
                                aslrtp_ex_account(ex), ex->sm_name, s->name, id);
     aslrt_error err = {NULL, NULL};
-    json_t *out = aslrtp_results_write(ex->cfg->s3_root ? ex->cfg->s3_root : ".", params, config,
-                                       arn, results, failed, inputs, &err);
+    aslrtp_s3_place at;
+    aslrtp_s3_place_of(ex->cfg, aslrtp_ex_region(ex), &at);
+    json_t *out = aslrtp_results_write_at(&at, params, config, arn, results, failed, inputs, &err);
     free(id);
     free(arn);
     json_decref(params);

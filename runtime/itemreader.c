@@ -5,7 +5,10 @@
  * The model: S3 is a folder.  s3://BUCKET/KEY is the file ROOT/BUCKET/KEY,
  * a bucket is a directory of ROOT, and a listing is the files under the
  * bucket directory whose relative path (the key, '/'-separated) starts
- * with the prefix, in byte order as S3 lists them.  Nothing here keeps a
+ * with the prefix, in byte order as S3 lists them.  Or S3 is S3: when no
+ * folder is given and an endpoint is configured for S3, objects are read,
+ * listed and written through its API (aws/s3.c); an object read is then
+ * held in a temporary file, so that both places share the readers below.  Nothing here keeps a
  * whole object in memory unless the format needs it: CSV and JSONL are read
  * record by record and stop at MaxItems; only a JSON document (which must
  * be parsed whole anyway) is loaded at once, with no size limit.
@@ -31,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "aslrt_private.h"
+#include "aws/aws.h"
 
 #define READER_FAILED ASLRTP_ERR_ITEM_READER_FAILED
 #define WRITER_FAILED ASLRTP_ERR_RESULT_WRITER_FAILED
@@ -106,12 +110,55 @@ static bool full(const sink *s)
     return s->max > 0 && json_array_size(s->items) >= (size_t)s->max;
 }
 
+void aslrtp_s3_place_of(const aslrt_config *cfg, const char *region, aslrtp_s3_place *at)
+{
+    at->cfg = cfg;
+    at->region = region;
+    at->root = cfg ? cfg->s3_root : NULL;
+    if (!at->root && !aslrtp_s3_remote(cfg))
+        at->root = ".";
+}
+
+/* err's cause (S3's error as the aws-sdk integration words it) as the
+ * Map's own failure error_name. */
+static void s3_failed(aslrt_error *err, const char *error_name, aslrt_error *call)
+{
+    aslrt_error_set(err, error_name, call->cause ? call->cause : call->error);
+    aslrt_error_clear(call);
+}
+
+/* s3://bucket/key read through S3's API into a temporary file. */
+static FILE *fetch_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
+                          aslrt_error *err)
+{
+    aslrt_error call = {NULL, NULL};
+    size_t len = 0;
+    char *data = aslrtp_s3_get(at->cfg, at->region, bucket, key, &len, &call);
+    if (!data) {
+        s3_failed(err, READER_FAILED, &call);
+        return NULL;
+    }
+    FILE *f = tmpfile();
+    if (!f || fwrite(data, 1, len, f) != len || fseek(f, 0, SEEK_SET) != 0) {
+        failf(err, READER_FAILED, "Could not hold s3://%s/%s in a temporary file: %s", bucket,
+              key, strerror(errno));
+        if (f)
+            fclose(f);
+        f = NULL;
+    }
+    free(data);
+    return f;
+}
+
 /* Opens s3://bucket/key for reading.  The causes are S3's own texts
  * (recorded for the aws-sdk getObject/listObjectsV2 tasks), without the
  * request ids. */
-static FILE *open_object(const char *root, const char *bucket, const char *key,
+static FILE *open_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
                          aslrt_error *err)
 {
+    if (!at->root)
+        return fetch_object(at, bucket, key, err);
+    const char *root = at->root;
     char *dir = aslrtp_s3_path(root, bucket, "");
     char *path = aslrtp_s3_path(root, bucket, key);
     FILE *f = NULL;
@@ -478,10 +525,10 @@ static bool parse_config(json_t *config, reader *r, aslrt_error *err)
 }
 
 /* Reads the object s3://bucket/key as r says into s. */
-static bool read_object(const char *root, const char *bucket, const char *key,
+static bool read_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
                         const reader *r, sink *s, aslrt_error *err)
 {
-    FILE *f = open_object(root, bucket, key, err);
+    FILE *f = open_object(at, bucket, key, err);
     if (!f)
         return false;
     char *where = aslrtp_strdupf("s3://%s/%s", bucket, key);
@@ -613,9 +660,47 @@ static json_t *object_item(const char *root, const char *bucket, const char *key
     return item;
 }
 
-static bool list_objects(const char *root, const char *bucket, const char *prefix,
+/* The listing through S3's API: the same items as a folder's. */
+static bool list_remote(const aslrtp_s3_place *at, const char *bucket, const char *prefix,
+                        const reader *r, sink *s, aslrt_error *err)
+{
+    aslrt_error call = {NULL, NULL};
+    json_t *objects = aslrtp_s3_list(at->cfg, at->region, bucket, prefix, &call);
+    if (!objects) {
+        s3_failed(err, READER_FAILED, &call);
+        return false;
+    }
+    bool ok = true;
+    size_t i;
+    json_t *o;
+    json_array_foreach(objects, i, o) {
+        if (!ok || full(s))
+            break;
+        const char *key = json_string_value(json_object_get(o, "Key"));
+        if (!key)
+            continue;
+        if (r->flatten) {
+            ok = read_object(at, bucket, key, r, s, err);
+            continue;
+        }
+        json_t *item = json_object();
+        json_object_set(item, "Etag", json_object_get(o, "ETag"));
+        json_object_set(item, "Key", json_object_get(o, "Key"));
+        json_object_set(item, "LastModified", json_object_get(o, "LastModified"));
+        json_object_set(item, "Size", json_object_get(o, "Size"));
+        json_object_set(item, "StorageClass", json_object_get(o, "StorageClass"));
+        json_array_append_new(s->items, item);
+    }
+    json_decref(objects);
+    return ok;
+}
+
+static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const char *prefix,
                          const reader *r, sink *s, aslrt_error *err)
 {
+    if (!at->root)
+        return list_remote(at, bucket, prefix, r, s, err);
+    const char *root = at->root;
     char *dir = aslrtp_s3_path(root, bucket, "");
     struct stat st;
     if (!dir || has_dotdot(prefix)) {
@@ -641,7 +726,7 @@ static bool list_objects(const char *root, const char *bucket, const char *prefi
     bool ok = true;
     for (size_t i = 0; i < l.n && ok && !full(s); i++) {
         if (r->flatten)
-            ok = read_object(root, bucket, l.keys[i], r, s, err);
+            ok = read_object(at, bucket, l.keys[i], r, s, err);
         else {
             json_t *item = object_item(root, bucket, l.keys[i], err);
             if (item)
@@ -658,6 +743,13 @@ static bool list_objects(const char *root, const char *bucket, const char *prefi
 
 json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *params,
                           json_t *reader_config, long max_items, aslrt_error *err)
+{
+    aslrtp_s3_place at = {.root = s3_root};
+    return aslrtp_items_read_at(&at, resource, params, reader_config, max_items, err);
+}
+
+json_t *aslrtp_items_read_at(const aslrtp_s3_place *at, const char *resource, json_t *params,
+                             json_t *reader_config, long max_items, aslrt_error *err)
 {
     reader r;
     if (!parse_config(reader_config, &r, err))
@@ -677,7 +769,7 @@ json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *par
                             "The ItemReader Parameters must have a string field Key.");
             ok = false;
         } else
-            ok = read_object(s3_root, bucket, key, &r, &s, err);
+            ok = read_object(at, bucket, key, &r, &s, err);
     } else if (resource && !strcmp(resource, "arn:aws:states:::s3:listObjectsV2")) {
         json_t *p = json_object_get(params, "Prefix");
         const char *prefix = p ? json_string_value(p) : "";
@@ -689,7 +781,7 @@ json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *par
                             "Transformation LOAD_AND_FLATTEN requires ReaderConfig.InputType.");
             ok = false;
         } else
-            ok = list_objects(s3_root, bucket, prefix, &r, &s, err);
+            ok = list_objects(at, bucket, prefix, &r, &s, err);
     } else {
         failf(err, READER_FAILED, "Unsupported ItemReader Resource '%s'.",
               resource ? resource : "(none)");
@@ -911,9 +1003,37 @@ static char *file_text(json_t *entries, bool jsonl)
     return aslrtp_buf_finish(&b);
 }
 
+/* Writes text[0..len) as s3://bucket/key: a file under the root, or a
+ * PutObject. */
+static bool put_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
+                       const char *text, size_t len, aslrt_error *err)
+{
+    if (at->root) {
+        char *path = aslrtp_s3_path(at->root, bucket, key);
+        bool ok = write_file(path, text, len, err);
+        free(path);
+        return ok;
+    }
+    aslrt_error call = {NULL, NULL};
+    if (aslrtp_s3_put(at->cfg, at->region, bucket, key, text, len, &call))
+        return true;
+    s3_failed(err, WRITER_FAILED, &call);
+    return false;
+}
+
 json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer_config,
                              const char *map_run_arn, json_t *results,
                              const unsigned char *failed, json_t *inputs, aslrt_error *err)
+{
+    aslrtp_s3_place at = {.root = s3_root};
+    return aslrtp_results_write_at(&at, params, writer_config, map_run_arn, results, failed,
+                                   inputs, err);
+}
+
+json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
+                                json_t *writer_config, const char *map_run_arn,
+                                json_t *results, const unsigned char *failed, json_t *inputs,
+                                aslrt_error *err)
 {
     /* Defaults (AWS docs): exporting without WriterConfig is NONE in JSON;
      * no export at all is COMPACT. */
@@ -976,8 +1096,12 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
     size_t plen = strlen(prefix);
     char *dirkey = aslrtp_strdupf("%s%s%s", prefix,
                                   plen && prefix[plen - 1] != '/' ? "/" : "", r.id);
-    char *bucket_dir = aslrtp_s3_path(s3_root, bucket, "");
-    char *probe = aslrtp_s3_path(s3_root, bucket, dirkey);
+    /* A folder: the bucket's directory must exist (S3 needs the bucket;
+     * AWS fails the export with ResultWriterFailed), the prefix's are
+     * made.  S3 itself says when the bucket is missing. */
+    const char *root = at->root ? at->root : ".";
+    char *bucket_dir = aslrtp_s3_path(root, bucket, "");
+    char *probe = aslrtp_s3_path(root, bucket, dirkey);
     struct stat st;
     if (!bucket_dir || !probe || !*r.id) {
         failf(err, WRITER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.", bucket,
@@ -985,13 +1109,12 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
         goto fail;
     }
     bucket_dir[strlen(bucket_dir) - 1] = '\0';
-    if (stat(bucket_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        /* S3 needs the bucket; AWS fails the export with ResultWriterFailed. */
+    if (at->root && (stat(bucket_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
         failf(err, WRITER_FAILED,
               "The specified bucket does not exist (Service: S3, Status Code: 404)");
         goto fail;
     }
-    if (!make_dirs(bucket_dir, dirkey, err))
+    if (at->root && !make_dirs(bucket_dir, dirkey, err))
         goto fail;
 
     json_t *files = json_pack("{s:[],s:[],s:[]}", "FAILED", "PENDING", "SUCCEEDED");
@@ -1014,14 +1137,12 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
         if (count) {
             const char *status = want_failed ? "FAILED" : "SUCCEEDED";
             char *key = aslrtp_strdupf("%s/%s_0.json", dirkey, status);
-            char *path = aslrtp_s3_path(s3_root, bucket, key);
             char *text = file_text(entries, jsonl);
             size_t len = strlen(text);
-            ok = write_file(path, text, len, err);
+            ok = put_object(at, bucket, key, text, len, err);
             json_array_append_new(json_object_get(files, status),
                                   json_pack("{s:s,s:I}", "Key", key, "Size", (json_int_t)len));
             free(text);
-            free(path);
             free(key);
         }
         json_decref(entries);
@@ -1030,13 +1151,11 @@ json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer
         json_t *manifest = json_pack("{s:s,s:s,s:O}", "DestinationBucket", bucket,
                                      "MapRunArn", r.arn, "ResultFiles", files);
         char *key = aslrtp_strdupf("%s/manifest.json", dirkey);
-        char *path = aslrtp_s3_path(s3_root, bucket, key);
         char *text = aslrt_json_dumps(manifest);
-        if (write_file(path, text, strlen(text), err))
+        if (put_object(at, bucket, key, text, strlen(text), err))
             ret = json_pack("{s:s,s:{s:s,s:s}}", "MapRunArn", r.arn, "ResultWriterDetails",
                             "Bucket", bucket, "Key", key);
         free(text);
-        free(path);
         free(key);
         json_decref(manifest);
     }

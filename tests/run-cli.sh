@@ -44,7 +44,7 @@ expect "emit --main -o writes a file with main()" \
     eval '[ "$rc" = 0 ] && grep -q "wf_machine" "$tmp/wf.c" && grep -q "aslrt_main" "$tmp/wf.c"'
 # shellcheck disable=SC2046,SC2086  # word lists
 run "${CC:-cc}" -std=c11 $sanitize_flags -I"$ASLC_INCLUDE_DIR" -o "$tmp/wf" "$tmp/wf.c" \
-    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) \
+    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) \
     $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm
 expect "emit --main: the file alone compiles to a workflow program" \
     eval '[ "$rc" = 0 ] && [ -x "$tmp/wf" ]'

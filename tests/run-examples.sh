@@ -22,7 +22,7 @@ expect "embed: aslc emit --prefix greeting" eval '[ "$rc" = 0 ] && [ -s "$tmp/gr
 # shellcheck disable=SC2046,SC2086  # word lists
 run "${CC:-cc}" -std=c11 $sanitize_flags -I"$ASLC_INCLUDE_DIR" -o "$tmp/embed" \
     "$embed/embed.c" "$tmp/greeting.c" "$ASLC_LIB_DIR/libaslrt.a" \
-    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) $(pkg-config --libs libcurl 2>/dev/null) \
+    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) $(pkg-config --libs libcurl 2>/dev/null) \
     -lpthread -lm
 expect "embed: compiles against libaslrt.a" eval '[ "$rc" = 0 ] && [ -x "$tmp/embed" ]'
 
@@ -52,7 +52,7 @@ expect "two-workflows: aslc emit --prefix ship" eval '[ "$rc" = 0 ] && [ -s "$tm
 # shellcheck disable=SC2046,SC2086  # word lists
 run "${CC:-cc}" -std=c11 -Wall -Wextra $sanitize_flags -I"$ASLC_INCLUDE_DIR" \
     -o "$tmp/two_workflows" "$two/two_workflows.c" "$tmp/quote.c" "$tmp/ship.c" \
-    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) \
+    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) \
     $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm
 expect "two-workflows: both workflows link into one program" \
     eval '[ "$rc" = 0 ] && [ -x "$tmp/two_workflows" ]'

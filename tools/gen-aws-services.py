@@ -7,7 +7,8 @@ runtime/aws/services.c (see runtime/aws/aws.h for its types).
 For every service (the newest API version whose service-2.json exists) the
 table holds its names (the aws-sdk name Step Functions uses, the SDK client
 name its errors carry, the service id, the AWS_ENDPOINT_URL_<NAME> suffix),
-its protocol and signing data, its modeled errors and its operations.  The
+its protocol and signing data (for rest-xml also the XML namespace of its
+request bodies), its modeled errors and its operations.  The
 protocols that need shapes to write a request or read an answer (query,
 ec2, rest-xml) keep every shape their operations reach; rest-json keeps the
 shapes two levels down from each operation's input and output, enough for
@@ -171,6 +172,20 @@ class Emitter:
                 LOCATIONS[m.get("location")], "|".join(flags) or "0"]
 
 
+def xml_namespace(model):
+    """The namespace of a rest-xml service's request bodies (one per
+    service), or None."""
+    found = []
+    for op in model["operations"].values():
+        found.append(op.get("input", {}).get("xmlNamespace", {}).get("uri"))
+    for sh in model["shapes"].values():
+        found.append(sh.get("xmlNamespace", {}).get("uri"))
+        for m in sh.get("members", {}).values():
+            found.append(m.get("xmlNamespace", {}).get("uri"))
+    found = sorted(set(u for u in found if u and "XMLSchema-instance" not in u))
+    return found[0] if found else None
+
+
 def service_rows(data):
     rows = []
     for svc in sorted(os.listdir(data)):
@@ -243,7 +258,7 @@ def emit(data, out):
             w("};\n")
         env = re.sub(r"[^A-Za-z0-9]+", "_", sid).upper()
         entries.append("    {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,\n"
-                       "     errors_%d, %d, ops_%d, %d, %s, %d, %s, %d},\n" % (
+                       "     errors_%d, %d, ops_%d, %d, %s, %d, %s, %d, %s},\n" % (
                            cstr(sdk), cstr(client), cstr(sid), cstr(env),
                            cstr(meta["endpointPrefix"]),
                            cstr(meta.get("signingName") or meta["endpointPrefix"]),
@@ -252,7 +267,8 @@ def emit(data, out):
                            cstr(meta.get("targetPrefix")),
                            n, len(errors), n, len(ops),
                            "shapes_%d" % n if em.shapes else "NULL", len(em.shapes),
-                           "members_%d" % n if em.members else "NULL", len(em.members)))
+                           "members_%d" % n if em.members else "NULL", len(em.members),
+                           cstr(xml_namespace(model) if proto == "rest-xml" else None)))
     w("\n/* Sorted by aws-sdk name. */\n")
     w("const aslrtp_aws_service aslrtp_aws_services[] = {\n")
     for e in entries:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/install-deps.sh - installs from Debian's packages what aslc builds
 # and tests with: the compilers and autotools, jansson, libtcc and tcc,
-# Check, OpenSSL's libcrypto, libcurl, PCRE2, python3 (the Python handler
+# Check, OpenSSL's libcrypto, libcurl, PCRE2, libxml2, python3 (the Python handler
 # adapter and the test servers), groff (the man page test) and Graphviz
 # (the graph test).  With --llvm, also llvm-19-dev for `configure
 # --with-llvm`.
@@ -32,4 +32,5 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config binutils \
     libjansson-dev libtcc-dev tcc check libssl-dev libcurl4-openssl-dev libpcre2-dev \
+    libxml2-dev \
     python3 python3-botocore groff-base graphviz $llvm

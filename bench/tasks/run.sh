@@ -61,7 +61,7 @@ curl_libs=$(pkg-config --libs libcurl 2>/dev/null || true)
 # shellcheck disable=SC2046,SC2086  # word lists
 cc -O2 -std=c11 -I"$ASLC_INCLUDE_DIR" -o "$tmp/c_tasks" "$here/c_tasks.c" \
     "$tmp/tloop.c" "$tmp/tmap.c" "$ASLC_LIB_DIR/libaslrt.a" \
-    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8) $curl_libs -lpthread -lm
+    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) $curl_libs -lpthread -lm
 
 arn='arn:aws:lambda:*:*:function:Noop'
 printf '{"%s": {"python": "noop.py"}}\n' "$arn" >"$tmp/python.json"

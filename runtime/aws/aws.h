@@ -21,8 +21,14 @@
  *                the request made from the Task's parameters, the answer
  *                read back to JSON, and errors named as Step Functions
  *                names them (<Client>.<Code>, doc/behaviour.md §25);
- *   query.c,     the XML protocols' serializers and parsers (shape-driven);
+ *   json.c,      the codecs, one per protocol: awsJson (json.c), query and
+ *   query.c,     ec2 (query.c), rest-xml (restxml.c), rest-json
+ *   restxml.c,   (restjson.c), driven by the table's shapes; rest.c holds
+ *   restjson.c,  what the rest protocols share (URI template, query string,
+ *   rest.c,      headers), xml.c what the XML ones do (libxml2 parses);
  *   xml.c
+ *   s3.c         S3 objects read, listed and written for the distributed
+ *                Map's ItemReader and ResultWriter;
  *   dynamodb.c,  the optimized integrations (arn:aws:states:::SERVICE:ACTION),
  *   sqs.c, ...   one file per service family: what Step Functions adds on
  *                top of the service's API (parameter and result shaping,
@@ -124,6 +130,7 @@ typedef struct aslrtp_aws_service {
     size_t nshapes;
     const aslrtp_aws_member *members;
     size_t nmembers;
+    aslrtp_aws_str xml_namespace;   /* rest-xml: its request bodies' xmlns, else 0 */
 } aslrtp_aws_service;
 
 /* The service whose aws-sdk name is name ("dynamodb", "sfn", "s3",
@@ -145,6 +152,8 @@ typedef struct aslrtp_aws_target {
     char *endpoint;                 /* "http://127.0.0.1:4566", no trailing '/' */
     char *region;
     char *access_key, *secret_key, *session_token;  /* session_token may be NULL */
+    size_t body_limit;              /* the most an answer's body may hold; 0: twice
+                                       the payload quota (a Task's result) */
 } aslrtp_aws_target;
 
 /* Resolves where a call to service s goes and with which credentials:
@@ -227,6 +236,9 @@ typedef struct aslrtp_aws_codec {
 } aslrtp_aws_codec;
 
 extern const aslrtp_aws_codec aslrtp_aws_json_codec;      /* json.c: awsJson1_0, awsJson1_1 */
+extern const aslrtp_aws_codec aslrtp_aws_query_codec;     /* query.c: query, ec2 */
+extern const aslrtp_aws_codec aslrtp_aws_rest_xml_codec;  /* restxml.c: rest-xml (S3) */
+extern const aslrtp_aws_codec aslrtp_aws_rest_json_codec; /* restjson.c: rest-json */
 
 /* ---- A call (protocol.c) ------------------------------------------------ */
 
@@ -280,6 +292,29 @@ void aslrtp_aws_name_fault(const aslrtp_aws_service *s, const aslrtp_aws_errstyl
 /* The SdkHttpMetadata and SdkResponseMetadata that optimized integrations
  * add to a result (doc/behaviour.md §25): added to the object out. */
 void aslrtp_aws_add_sdk_metadata(json_t *out, const aslrtp_aws_meta *meta);
+
+/* ---- S3 objects for the distributed Map (s3.c) --------------------------- */
+
+/* The most an object read by an ItemReader may hold. */
+#define ASLRTP_S3_OBJECT_LIMIT ((size_t)256 * 1024 * 1024)
+
+/* Whether S3 is reached through an endpoint (one is configured for S3, or
+ * --aws allows AWS's own). */
+bool aslrtp_s3_remote(const aslrt_config *cfg);
+/* GetObject: the bytes of s3://bucket/key (malloc'd, NUL-terminated, *len
+ * their count), or NULL with err named as the aws-sdk integration names
+ * S3's errors. */
+char *aslrtp_s3_get(const aslrt_config *cfg, const char *region, const char *bucket,
+                    const char *key, size_t *len, aslrt_error *err);
+/* ListObjectsV2, every page: a new array of the objects whose key starts
+ * with prefix, in key order, each {"Key", "ETag", "LastModified" (epoch
+ * seconds), "Size", "StorageClass"}; NULL with err filled. */
+json_t *aslrtp_s3_list(const aslrt_config *cfg, const char *region, const char *bucket,
+                       const char *prefix, aslrt_error *err);
+/* PutObject of data[0..len) at s3://bucket/key.  Returns 1, or 0 with err
+ * filled. */
+int aslrtp_s3_put(const aslrt_config *cfg, const char *region, const char *bucket,
+                  const char *key, const char *data, size_t len, aslrt_error *err);
 
 /* ---- The Task's entry point (sdk.c) ------------------------------------- */
 

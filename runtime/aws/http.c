@@ -39,8 +39,7 @@ static void pool_init(void)
 }
 
 typedef struct answer {
-    /* Twice the payload quota: the caller words what is over it. */
-    aslrtp_curl_body body;
+    aslrtp_curl_body body;      /* limit: the target's, else twice the payload quota */
     json_t *headers, *lists;
 } answer;
 
@@ -75,6 +74,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* list with the header line h appended. */
+static struct curl_slist *add_header(struct curl_slist *list, const char *h)
+{
+    struct curl_slist *l = curl_slist_append(list, h);
+    if (!l)
+        aslrtp_oom(0);
+    return l;
+}
+
 int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
                     const aslrtp_aws_request *req, aslrtp_aws_response *resp, aslrt_error *err)
 {
@@ -93,23 +101,21 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
     CURL *e = c->easy;
     struct curl_slist *headers = NULL;
     for (const char *const *h = req->headers; h && *h; h++)
-        headers = curl_slist_append(headers, *h);
+        headers = add_header(headers, *h);
     char *token = t->session_token && *t->session_token
                       ? aslrtp_strdupf("X-Amz-Security-Token: %s", t->session_token)
                       : NULL;
     if (token)
-        headers = curl_slist_append(headers, token);
-    /* libcurl adds "Expect: 100-continue" to large bodies; AWS's endpoints
-     * do not need the round trip. */
-    headers = curl_slist_append(headers, "Expect:");
-    if (!headers)
-        aslrtp_oom(0);
+        headers = add_header(headers, token);
+    /* No "Expect:" line to turn off libcurl's 100-continue: libcurl would
+     * sign the header it never sends, and AWS would refuse the signature. */
     char *sigv4 = aslrtp_strdupf("aws:amz:%s:%s", t->region,
                                  aslrtp_aws_str_at(s->signing_name));
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
-    answer a = { .body.limit = 2 * (size_t)ASLRTP_DATA_LIMIT, .headers = json_object(),
-                 .lists = json_object() };
+    /* By default twice the payload quota: the caller words what is over it. */
+    answer a = { .body.limit = t->body_limit ? t->body_limit : 2 * (size_t)ASLRTP_DATA_LIMIT,
+                 .headers = json_object(), .lists = json_object() };
 
     curl_easy_setopt(e, CURLOPT_URL, url);
     aslrtp_curl_http_only(e);

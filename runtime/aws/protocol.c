@@ -73,6 +73,13 @@ static const aslrtp_aws_codec *codec_of(const aslrtp_aws_service *s)
     switch (s->protocol) {
     case ASLRTP_AWS_JSON:
         return &aslrtp_aws_json_codec;
+    case ASLRTP_AWS_QUERY:
+    case ASLRTP_AWS_EC2:
+        return &aslrtp_aws_query_codec;
+    case ASLRTP_AWS_REST_XML:
+        return &aslrtp_aws_rest_xml_codec;
+    case ASLRTP_AWS_REST_JSON:
+        return &aslrtp_aws_rest_json_codec;
     default:
         return NULL;
     }
@@ -137,6 +144,14 @@ json_t *aslrtp_aws_to_model(const aslrtp_aws_service *s, int shape, json_t *v)
         json_object_foreach(v, key, val)
             json_object_set_new(o, key, aslrtp_aws_to_model(s, s->members[sh->first + 1].shape, val));
         return o;
+    }
+    /* A text member given other JSON takes its JSON text (SQS's
+     * MessageBody, SNS's Message, S3's Body: doc/behaviour.md §27). */
+    if (sh->type == ASLRTP_SHAPE_STRING && !json_is_string(v) && !json_is_null(v)) {
+        char *text = aslrt_json_dumps(v);
+        json_t *t = json_string(text);
+        free(text);
+        return t;
     }
     return json_incref(v);
 }
