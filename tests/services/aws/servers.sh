@@ -3,7 +3,7 @@
 # against, all on 127.0.0.1 and free ports:
 #
 #   DynamoDB     dynalite, in memory             (npm, node_server.js)
-#   S3           s3rver, its objects in DIR/s3   (npm, node_server.js)
+#   S3           s3rver, its objects in DIR/s3, emptied at start (npm)
 #   SQS          sqs_server.py                   (ours, Python)
 #   SNS          sns_server.py, delivering to the SQS server
 #   EventBridge  events_server.py
@@ -86,7 +86,7 @@ ready() {
 start() {
     local dir=$1 name
     check_tools
-    mkdir -p "$dir/s3" || die "cannot create $dir"
+    mkdir -p "$dir" && rm -rf "$dir/s3" && mkdir "$dir/s3" || die "cannot create $dir/s3"
     dir=$(cd "$dir" && pwd)
     launch "$dir" dynamodb "$NODE" "$here/node_server.js" dynalite --port-file "$dir/dynamodb.port"
     launch "$dir" s3 "$NODE" "$here/node_server.js" s3rver --port-file "$dir/s3.port" \

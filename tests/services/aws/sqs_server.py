@@ -165,7 +165,18 @@ class SQS(awsproto.Service):
         return True         # SQS: an empty MessageBody is a missing one
 
     def json_error_type(self, err):
-        return "com.amazonaws.sqs#" + err.shape
+        # SQS's own errors in its namespace, the front end's (credentials) in coral's.
+        if err.shape in self.model.shape_names:
+            return "com.amazonaws.sqs#" + err.shape
+        return "com.amazon.coral.service#" + err.shape
+
+    def auth_missing_error(self, protocol):
+        return ServiceError("MissingAuthenticationToken", "Request is missing Authentication "
+                            "Token", 403, "MissingAuthenticationTokenException")
+
+    def auth_wrong_error(self, protocol):
+        return ServiceError("InvalidClientTokenId", "The security token included in the "
+                            "request is invalid.", 403, "UnrecognizedClientException")
 
     def json_error_headers(self, err):
         # What awsQueryCompatible clients read the query protocol's code from.
