@@ -436,6 +436,7 @@ class Service:
     model_name = None          # botocore's name: "sqs", "sns", "events"
     xml_namespace = None       # the query protocol's, when the model has none
     json_version = None        # "1.0" or "1.1": the JSON protocol it speaks
+    speaks_query = True        # whether it speaks the query protocol too
     target_prefix = None       # X-Amz-Target's prefix
     throttle_error = None      # ServiceError of a throttled call
     pretty_xml = False         # XML answers indented (SNS) or compact (SQS)
@@ -545,13 +546,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path.startswith("/_aslc/"):
             return self.test_endpoint(url, body)
         target = self.headers.get("X-Amz-Target")
-        ctype = self.headers.get("Content-Type", "")
-        if target and svc.json_version:
+        # A JSON call names its action in X-Amz-Target; a query call in Action.
+        if svc.json_version and (target or not svc.speaks_query):
             protocol = "json"
-        elif self.command == "GET" or "x-www-form-urlencoded" in ctype or not target:
-            protocol = "query"
         else:
-            protocol = "json"
+            protocol = "query"
         request_id = str(uuid.uuid4())
         try:
             key_id = self.key_id()

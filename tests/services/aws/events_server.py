@@ -63,6 +63,7 @@ def entry_error(entry):
 class Events(awsproto.Service):
     model_name = "events"
     json_version = "1.1"
+    speaks_query = False
     target_prefix = "AWSEvents"
     throttle_error = ServiceError("ThrottlingException", "Rate exceeded", 400)
     checker = Checker()

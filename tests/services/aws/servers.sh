@@ -22,7 +22,8 @@
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (S3RVER and S3RVER: the pair
 # s3rver accepts; the SQS, SNS and EventBridge servers accept that key id
 # only, dynalite any), AWS_REGION and AWS_DEFAULT_REGION (us-east-1).
-# Each server's output goes to DIR/NAME.log.  Needs node and the npm
+# ARNs and queue URLs carry the account id $ASLC_TEST_ACCOUNT (123456789012
+# by default).  Each server's output goes to DIR/NAME.log.  Needs node and the npm
 # packages of package.json (tools/install-deps.sh installs both), and
 # python3 with botocore ($PYTHON3 names another python3).
 set -u
@@ -31,6 +32,7 @@ PYTHON3=${PYTHON3:-python3}
 NODE=${NODE:-node}
 key=S3RVER
 region=us-east-1
+account=${ASLC_TEST_ACCOUNT:-123456789012}
 names="dynamodb s3 sqs sns eventbridge"
 
 die() {
@@ -92,12 +94,12 @@ start() {
     launch "$dir" s3 "$NODE" "$here/node_server.js" s3rver --port-file "$dir/s3.port" \
         --directory "$dir/s3"
     launch "$dir" sqs "$PYTHON3" "$here/sqs_server.py" --port 0 --port-file "$dir/sqs.port" \
-        --access-key "$key" --region "$region"
+        --access-key "$key" --region "$region" --account "$account"
     launch "$dir" eventbridge "$PYTHON3" "$here/events_server.py" --port 0 \
-        --port-file "$dir/eventbridge.port" --access-key "$key" --region "$region"
+        --port-file "$dir/eventbridge.port" --access-key "$key" --region "$region" --account "$account"
     ready "$dir" sqs || { stop "$dir"; exit 1; }
     launch "$dir" sns "$PYTHON3" "$here/sns_server.py" --port 0 --port-file "$dir/sns.port" \
-        --access-key "$key" --region "$region" \
+        --access-key "$key" --region "$region" --account "$account" \
         --sqs-endpoint "http://127.0.0.1:$(cat "$dir/sqs.port")"
     for name in $names; do
         ready "$dir" "$name" || { stop "$dir"; exit 1; }
