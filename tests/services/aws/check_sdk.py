@@ -9,7 +9,6 @@ and in awsJson1_0 after; the other one is sent here as raw HTTP, so that
 both are checked whichever boto3 is installed.
 """
 
-import base64
 import hashlib
 import json
 import os

@@ -30,10 +30,11 @@ function usage() {
   process.exit(2);
 }
 
-// Writes the port where a reader never sees half of it.
+// Writes the port where a reader never sees half of it, and says so.
 function writePort(file, port) {
   fs.writeFileSync(file + '.tmp', String(port) + '\n');
   fs.renameSync(file + '.tmp', file);
+  process.stdout.write(`${kind} listening on 127.0.0.1:${port} (node ${process.version})\n`);
 }
 
 const kind = process.argv[2];

@@ -41,9 +41,8 @@ SETTABLE = {
 DEFAULTS = {"DelaySeconds": "0", "MaximumMessageSize": "262144",
             "MessageRetentionPeriod": "345600", "ReceiveMessageWaitTimeSeconds": "0",
             "VisibilityTimeout": "30", "SqsManagedSseEnabled": "true"}
-SYSTEM_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount",
-                     "ApproximateFirstReceiveTimestamp", "MessageGroupId",
-                     "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader")
+# What SQS accepts as the value of a Number attribute.
+NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 
 def non_existent_queue(protocol):
@@ -107,7 +106,7 @@ def check_attributes(attrs):
             if v is None or v == "":
                 raise invalid("The message attribute '%s' must contain non-empty message "
                               "attribute value for message attribute type '%s'." % (name, dtype))
-            if base == "Number" and not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", v):
+            if base == "Number" and not re.fullmatch(NUMBER, v):
                 raise invalid("Could not cast message attribute '%s' value to number." % name)
 
 
@@ -183,7 +182,8 @@ class SQS(awsproto.Service):
         return {"x-amzn-query-error": "%s;%s" % (err.code, "Sender" if err.sender else "Receiver")}
 
     def url(self, req, name):
-        return "http://%s/%s/%s" % (req.host or "127.0.0.1:%d" % self.server_port, self.account, name)
+        host = req.host or "127.0.0.1:%d" % self.server_port
+        return "http://%s/%s/%s" % (host, self.account, name)
 
     def queue(self, req, params):
         """The queue a call names by QueueUrl (or, in the query protocol, by
@@ -441,7 +441,8 @@ class SQS(awsproto.Service):
             if m.first_receive is None:
                 m.first_receive = t
             m.visible_at = t + visibility
-            m.handle = base64.b64encode(("%s %s %s" % (q.name, m.id, uuid.uuid4())).encode()).decode()
+            handle = "%s %s %s" % (q.name, m.id, uuid.uuid4())
+            m.handle = base64.b64encode(handle.encode()).decode()
             got.append(m)
             if q.fifo:
                 busy.add(m.group)
