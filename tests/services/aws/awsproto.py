@@ -523,12 +523,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def send(self, status, body, content_type, headers=None):
+    def send(self, status, body, content_type, headers=None, request_id=None):
+        """Answers with the headers AWS sends, in its order: the request id
+        (the one in an XML body too), Connection, Content-Length, Date,
+        Content-Type, and HEADERS."""
         data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        self.send_response_only(status)
+        self.send_header("x-amzn-RequestId", request_id or str(uuid.uuid4()))
+        self.send_header("Connection", "keep-alive")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Type", content_type)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
@@ -606,7 +611,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_query_result(op, result, request_id)
         shape = op.output_shape
         data = json.dumps(to_json(result, shape) if shape else {}, separators=(",", ":"))
-        self.send(200, data, "application/x-amz-json-%s" % svc.json_version)
+        self.send(200, data, "application/x-amz-json-%s" % svc.json_version,
+                  request_id=request_id)
 
     def key_id(self):
         """The access key id the request is signed with, or None."""
@@ -633,7 +639,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         text = xml_text(out, svc.pretty_xml)
         if not svc.pretty_xml:
             text = '<?xml version="1.0"?>' + text
-        self.send(200, text, "text/xml")
+        self.send(200, text, "text/xml", request_id=request_id)
 
     def send_error_answer(self, protocol, err, request_id):
         svc = self.service
@@ -649,12 +655,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = xml_text(tokens, svc.pretty_xml)
             if not svc.pretty_xml:
                 body = '<?xml version="1.0"?>' + body
-            return self.send(err.status, body, "text/xml")
+            return self.send(err.status, body, "text/xml", request_id=request_id)
         body = {"__type": svc.json_error_type(err)}
         if err.message:
             body["message"] = err.message
         self.send(err.status, json.dumps(body, separators=(",", ":")),
-                  "application/x-amz-json-%s" % svc.json_version, svc.json_error_headers(err))
+                  "application/x-amz-json-%s" % svc.json_version, svc.json_error_headers(err),
+                  request_id)
 
     def test_endpoint(self, url, body):
         svc = self.service

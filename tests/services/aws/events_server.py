@@ -129,7 +129,7 @@ class Events(awsproto.Service):
                     "detail": json.loads(e["Detail"]),
                     "event-bus-name": self.bus_name(e.get("EventBusName"))})
                 results.append({"EventId": eid})
-        return {"FailedEntryCount": failed, "Entries": results}
+        return {"Entries": results, "FailedEntryCount": failed}
 
     def CreateEventBus(self, req, p):
         name = p["Name"]

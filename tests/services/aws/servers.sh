@@ -106,7 +106,7 @@ start() {
     done
     {
         for name in $names; do
-            echo "AWS_ENDPOINT_URL_$(echo "$name" | tr a-z A-Z)=http://127.0.0.1:$(cat "$dir/$name.port")"
+            echo "AWS_ENDPOINT_URL_$(echo "$name" | tr '[:lower:]' '[:upper:]')=http://127.0.0.1:$(cat "$dir/$name.port")"
         done
         echo "AWS_ACCESS_KEY_ID=$key"
         echo "AWS_SECRET_ACCESS_KEY=$key"
