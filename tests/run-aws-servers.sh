@@ -217,4 +217,19 @@ npass=$((npass + $(grep -c '^pass: ' "$tmp/sdk")))
 nfail=$((nfail + $(grep -c '^FAIL: ' "$tmp/sdk")))
 expect "boto3: check_sdk.py ran to its end" eval 'grep -q "^done: " "$tmp/sdk" && { [ "$sdk_rc" = 0 ] || grep -q "^FAIL: " "$tmp/sdk"; }'
 
+# ---- the harness itself -------------------------------------------------------
+# running_in DIR: the command lines of the processes that name DIR (every
+# server does: its port file is there).
+running_in() {
+    ps -eo args= | grep -F "$1/" | grep -v grep
+}
+expect "servers.sh start: the five servers are running" eval '[ "$(running_in "$srv" | wc -l)" = 5 ]'
+run bash "$servers" stop "$srv"
+expect "servers.sh stop: no server left running" \
+    eval '[ "$rc" = 0 ] && [ -z "$(running_in "$srv")" ] && [ ! -e "$srv/env" ]'
+# A server that cannot start: start fails naming it, and stops the others.
+NODE=false run bash "$servers" start "$tmp/bad"
+expect "servers.sh start: a server that exits at once fails the start, the others are stopped" \
+    eval '[ "$rc" = 1 ] && stderr_has "the (dynamodb|s3) server exited" && [ -z "$(running_in "$tmp/bad")" ] && [ ! -e "$tmp/bad/env" ]'
+
 finish
