@@ -29,6 +29,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PYTHON3=${PYTHON3:-python3}
+# The Python servers leave no __pycache__ in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 NODE=${NODE:-node}
 key=S3RVER
 region=us-east-1
