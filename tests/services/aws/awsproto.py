@@ -234,7 +234,7 @@ def from_form(node, shape):
             entries = items(next(iter(node.values())))    # A.member.1
         if entries is None:
             raise BadValue(node, "list")
-        return [from_form(e, shape.member) for e in entries]
+        return [indexed(from_form, e, shape.member, i) for i, e in enumerate(entries)]
     if t == "map":
         entries = items(node)
         if entries is None and isinstance(node, dict) and len(node) == 1:
@@ -276,6 +276,15 @@ def from_form(node, shape):
     return node
 
 
+def indexed(convert, value, shape, i):
+    """CONVERT(VALUE, SHAPE) for item I of a list, which a BadValue's path
+    names (1 for the first, as the query protocol counts)."""
+    try:
+        return convert(value, shape)
+    except BadValue as e:
+        raise e.within(str(i + 1))
+
+
 def parse_time(value, t):
     """An ISO 8601 time or epoch seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -310,7 +319,7 @@ def from_json(value, shape):
                 raise e.within(k)
         return out
     if t == "list" and isinstance(value, list):
-        return [from_json(v, shape.member) for v in value]
+        return [indexed(from_json, v, shape.member, i) for i, v in enumerate(value)]
     if t == "map" and isinstance(value, dict):
         return {k: from_json(v, shape.value) for k, v in value.items()}
     if t == "blob" and isinstance(value, str):
