@@ -251,7 +251,7 @@ def main():
             ("events", "AWS_ENDPOINT_URL_EVENTBRIDGE", "list_event_buses",
              "MissingAuthenticationTokenException", "UnrecognizedClientException"),
             ("dynamodb", "AWS_ENDPOINT_URL_DYNAMODB", "list_tables",
-             "MissingAuthenticationTokenException", None),
+             "MissingAuthenticationTokenException", "UnrecognizedClientException"),
             ("s3", "AWS_ENDPOINT_URL_S3", "list_buckets", None, "InvalidAccessKeyId")):
         if none_code:
             c = boto3.client(service, endpoint_url=os.environ[env], region_name="us-east-1",

@@ -1,10 +1,12 @@
 // node_server.js - starts one of the npm servers the tests use, on
 // 127.0.0.1 and a free port, and writes that port to a file once it listens:
 //
-//   node node_server.js dynalite --port-file F
+//   node node_server.js dynalite --port-file F [--access-key K]
 //   node node_server.js s3rver --port-file F --directory D
 //
-// dynalite is DynamoDB in memory (tables become ACTIVE at once); s3rver is
+// dynalite is DynamoDB in memory (tables become ACTIVE at once; with
+// --access-key, requests signed with another key id are refused as
+// DynamoDB refuses an unknown one, UnrecognizedClientException); s3rver is
 // S3 with its objects in D, path-style only (http://127.0.0.1:PORT/BUCKET/KEY),
 // accepting SigV4 requests signed with the key pair S3RVER / S3RVER (it
 // checks the key id, not the signature).  The packages are the ones
@@ -25,7 +27,7 @@ function options(args) {
 }
 
 function usage() {
-  process.stderr.write('usage: node node_server.js dynalite --port-file F\n' +
+  process.stderr.write('usage: node node_server.js dynalite --port-file F [--access-key K]\n' +
     '       node node_server.js s3rver --port-file F --directory D\n');
   process.exit(2);
 }
@@ -37,6 +39,32 @@ function writePort(file, port) {
   process.stdout.write(`${kind} listening on 127.0.0.1:${port} (node ${process.version})\n`);
 }
 
+// Makes the DynamoDB SERVER answer a request signed with another access key
+// id than KEY as DynamoDB answers an unknown one (dynalite accepts any).
+function onlyKey(server, key) {
+  const crc32 = require('buffer-crc32');
+  const crypto = require('crypto');
+  const [dynaliteHandler] = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    const m = /Credential=([^/,\s]+)/.exec(req.headers.authorization || '');
+    if (!m || m[1] === key)
+      return dynaliteHandler(req, res);
+    const body = JSON.stringify({
+      __type: 'com.amazon.coral.service#UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    });
+    req.resume();
+    res.writeHead(400, {
+      'x-amzn-RequestId': crypto.randomUUID(),
+      'x-amz-crc32': crc32.unsigned(body),
+      'Content-Type': 'application/x-amz-json-1.0',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+}
+
 const kind = process.argv[2];
 const opts = options(process.argv.slice(3));
 if (!opts['port-file'])
@@ -45,6 +73,8 @@ if (!opts['port-file'])
 if (kind === 'dynalite') {
   const dynalite = require('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (opts['access-key'])
+    onlyKey(server, opts['access-key']);
   server.listen(0, '127.0.0.1', () => writePort(opts['port-file'], server.address().port));
 } else if (kind === 's3rver') {
   if (!opts.directory)

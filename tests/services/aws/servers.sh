@@ -20,8 +20,8 @@
 # AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS,
 # AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL_EVENTBRIDGE (http://127.0.0.1:PORT),
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (S3RVER and S3RVER: the pair
-# s3rver accepts; the SQS, SNS and EventBridge servers accept that key id
-# only, dynalite any), AWS_REGION and AWS_DEFAULT_REGION (us-east-1).
+# s3rver accepts; every server refuses another key id as AWS refuses an
+# unknown one), AWS_REGION and AWS_DEFAULT_REGION (us-east-1).
 # ARNs and queue URLs carry the account id $ASLC_TEST_ACCOUNT (123456789012
 # by default).  Each server's output goes to DIR/NAME.log.  Needs node and the npm
 # packages of package.json (tools/install-deps.sh installs both), and
@@ -92,7 +92,8 @@ start() {
     check_tools
     mkdir -p "$dir" && rm -rf "$dir/s3" && mkdir "$dir/s3" || die "cannot create $dir/s3"
     dir=$(cd "$dir" && pwd)
-    launch "$dir" dynamodb "$NODE" "$here/node_server.js" dynalite --port-file "$dir/dynamodb.port"
+    launch "$dir" dynamodb "$NODE" "$here/node_server.js" dynalite --port-file "$dir/dynamodb.port" \
+        --access-key "$key"
     launch "$dir" s3 "$NODE" "$here/node_server.js" s3rver --port-file "$dir/s3.port" \
         --directory "$dir/s3"
     launch "$dir" sqs "$PYTHON3" "$here/sqs_server.py" --port 0 --port-file "$dir/sqs.port" \
