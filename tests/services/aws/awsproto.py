@@ -17,6 +17,8 @@ signed):
 
   GET  /_aslc/requests          every call received: [{"action", "params"}]
   POST /_aslc/throttle?count=N  the next N calls get the throttling error
+  POST /_aslc/delay?count=N&seconds=S   the next N calls are answered only
+                                after S seconds (an endpoint that hangs)
   GET  /_aslc/health            200 once the server answers
 
 Command line (each server's main): --port 0 picks a free port, written to
@@ -34,6 +36,7 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 import uuid
@@ -459,6 +462,8 @@ class Service:
         self.account = args.account
         self.access_key = args.access_key
         self.throttle = args.throttle
+        self.delays = 0            # calls still to delay, and by how long
+        self.delay_seconds = 0.0
         self.lock = threading.Condition()
         self.calls = []
 
@@ -546,7 +551,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                   # the client gave up waiting (a delayed call)
 
     def do_GET(self):
         self.handle_any(b"")
@@ -574,6 +582,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_aslc/"):
             return self.test_endpoint(url, body)
+        with svc.lock:
+            delay = svc.delay_seconds if svc.delays > 0 else 0
+            svc.delays = max(svc.delays - 1, 0)
+        if delay:
+            time.sleep(delay)
         target = self.headers.get("X-Amz-Target")
         # A JSON call names its action in X-Amz-Target; a query call in Action.
         if svc.json_version and (target or not svc.speaks_query):
@@ -683,6 +696,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/_aslc/throttle" and self.command == "POST":
             with svc.lock:
                 svc.throttle = int(q.get("count", "1"))
+            return self.send(200, "{}", "application/json")
+        if url.path == "/_aslc/delay" and self.command == "POST":
+            with svc.lock:
+                svc.delays = int(q.get("count", "1"))
+                svc.delay_seconds = float(q.get("seconds", "60"))
             return self.send(200, "{}", "application/json")
         answer = svc.test_endpoint(url.path, q) if hasattr(svc, "test_endpoint") else None
         if answer is None:

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 import boto3
 import botocore
 import botocore.config
+import botocore.exceptions
 from botocore.exceptions import ClientError
 
 failures = 0
@@ -294,6 +295,22 @@ def main():
             retries = e.response["Error"]["Code"]
         check("boto3 %s throttled twice: retried (%s mode), the third call succeeds"
               % (service, mode), retries == 2, retries)
+
+    # A delayed answer: the client's read timeout applies.
+    base = os.environ["AWS_ENDPOINT_URL_SQS"]
+    urllib.request.urlopen(urllib.request.Request(base + "/_aslc/delay?count=1&seconds=5", b"",
+                                                  method="POST")).read()
+    c = boto3.client("sqs", endpoint_url=base, region_name="us-east-1",
+                     config=botocore.config.Config(read_timeout=1, retries={
+                         "mode": "standard", "total_max_attempts": 1}))
+    try:
+        c.list_queues()
+        timed_out = False
+    except botocore.exceptions.ReadTimeoutError:
+        timed_out = True
+    check("SQS delayed by /_aslc/delay: the client's read timeout applies", timed_out)
+    r = c.list_queues()
+    check("SQS after the delayed call: answers at once again", "QueueUrls" in r, r)
 
     print("done: check_sdk.py ran to its end")
     return 1 if failures else 0
