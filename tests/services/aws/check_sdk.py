@@ -141,6 +141,27 @@ def main():
           a["MessageId"] == b["MessageId"] and a["SequenceNumber"] == b["SequenceNumber"]
           and len(a["SequenceNumber"]) == 20, (a, b))
 
+    # Batches: per-entry results, per-entry failures, the request's own errors.
+    r = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "MessageBody": "one"},
+        {"Id": "b", "MessageBody": "two", "MessageAttributes": {
+            "k": {"DataType": "Number", "StringValue": "x"}}}])
+    check("boto3 SQS send-message-batch: one sent with its MD5, one failed with its code",
+          [e["Id"] for e in r.get("Successful", [])] == ["a"]
+          and r["Successful"][0]["MD5OfMessageBody"] == hashlib.md5(b"one").hexdigest()
+          and [(e["Id"], e["Code"], e["SenderFault"]) for e in r.get("Failed", [])]
+          == [("b", "InvalidParameterValue", True)], r)
+    code, msg = error_of(sqs.send_message_batch, QueueUrl=url, Entries=[
+        {"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}])
+    check("boto3 SQS send-message-batch with a repeated Id: BatchEntryIdsNotDistinct",
+          code == "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", (code, msg))
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    r = sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": "m%d" % i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+    check("boto3 SQS delete-message-batch", [m["Body"] for m in got] == ["one"]
+          and [e["Id"] for e in r.get("Successful", [])] == ["m0"] and not r.get("Failed"),
+          (got, r))
+
     # The other SQS protocol, by hand.
     body_md5 = hashlib.md5(b"raw").hexdigest()
     if protocol == "query":

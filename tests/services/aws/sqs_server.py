@@ -10,8 +10,8 @@ Every request is checked against botocore's model of SQS (awsproto.py).
 Queues: CreateQueue, GetQueueUrl, ListQueues, GetQueueAttributes,
 SetQueueAttributes, PurgeQueue, DeleteQueue; messages: SendMessage (with
 MD5OfMessageBody and MD5OfMessageAttributes as SQS computes them),
-ReceiveMessage (visibility timeout, long polling, FIFO groups),
-ChangeMessageVisibility, DeleteMessage.  Queue URLs are
+SendMessageBatch, ReceiveMessage (visibility timeout, long polling, FIFO
+groups), ChangeMessageVisibility, DeleteMessage, DeleteMessageBatch.  Queue URLs are
 http://HOST/ACCOUNT/NAME, HOST as the client wrote it.
 """
 
@@ -327,6 +327,11 @@ class SQS(awsproto.Service):
     # ---- messages ------------------------------------------------------------
 
     def SendMessage(self, req, p):
+        with self.lock:
+            return self.send_one(req, self.queue(req, p), p)
+
+    def send_one(self, req, q, p):
+        """Sends the message P (SendMessage's members) to Q."""
         body = p["MessageBody"]
         if not valid_body(body):
             raise ServiceError("InvalidMessageContents",
@@ -338,7 +343,6 @@ class SQS(awsproto.Service):
             if name != "AWSTraceHeader":
                 raise invalid("Message system attribute name '%s' is invalid." % name)
         with self.lock:
-            q = self.queue(req, p)
             size = len(body.encode()) + sum(
                 len(n.encode()) + len(a["DataType"].encode())
                 + len(a.get("BinaryValue") or (a.get("StringValue") or "").encode())
@@ -396,6 +400,48 @@ class SQS(awsproto.Service):
         if seq:
             out["SequenceNumber"] = seq
         return out
+
+    def batch(self, req, p, entry_name, one):
+        """A batch call: ONE(queue, entry) for each entry, its ServiceError
+        a failed entry; the request's own errors as SQS words them."""
+        entries = p["Entries"]
+        if not entries:
+            raise ServiceError("AWS.SimpleQueueService.EmptyBatchRequest",
+                               "There should be at least one %s in the request." % entry_name,
+                               400, "EmptyBatchRequest")
+        if len(entries) > 10:
+            raise ServiceError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+                               "Maximum number of entries per request are 10. You have sent %d."
+                               % len(entries), 400, "TooManyEntriesInBatchRequest")
+        seen = set()
+        for e in entries:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", e["Id"]):
+                raise ServiceError("AWS.SimpleQueueService.InvalidBatchEntryId",
+                                   "A batch entry id can only contain alphanumeric characters, "
+                                   "hyphens and underscores. It can be at most 80 letters long.",
+                                   400, "InvalidBatchEntryId")
+            if e["Id"] in seen:
+                raise ServiceError("AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                                   "Id %s repeated." % e["Id"], 400, "BatchEntryIdsNotDistinct")
+            seen.add(e["Id"])
+        ok, failed = [], []
+        with self.lock:
+            q = self.queue(req, p)
+            for e in entries:
+                try:
+                    ok.append(dict({"Id": e["Id"]}, **one(q, e)))
+                except ServiceError as err:
+                    failed.append({"Id": e["Id"], "SenderFault": err.sender, "Code": err.code,
+                                   "Message": err.message})
+        return {"Successful": ok, "Failed": failed}
+
+    def SendMessageBatch(self, req, p):
+        return self.batch(req, p, "SendMessageBatchRequestEntry",
+                          lambda q, e: self.send_one(req, q, e))
+
+    def DeleteMessageBatch(self, req, p):
+        return self.batch(req, p, "DeleteMessageBatchRequestEntry",
+                          lambda q, e: self.delete_one(q, e["ReceiptHandle"]))
 
     def ReceiveMessage(self, req, p):
         count = p.get("MaxNumberOfMessages", 1)
@@ -480,10 +526,13 @@ class SQS(awsproto.Service):
 
     def DeleteMessage(self, req, p):
         with self.lock:
-            q = self.queue(req, p)
-            m = self.find_handle(q, p["ReceiptHandle"])
-            if m is not None:
-                q.messages.remove(m)
+            return self.delete_one(self.queue(req, p), p["ReceiptHandle"])
+
+    def delete_one(self, q, handle):
+        """Deletes the message of HANDLE from Q (gone already: nothing)."""
+        m = self.find_handle(q, handle)
+        if m is not None:
+            q.messages.remove(m)
         return {}
 
     def ChangeMessageVisibility(self, req, p):
