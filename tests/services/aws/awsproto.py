@@ -83,10 +83,12 @@ def singular(name):
 
 
 def now():
+    """The current time, in UTC."""
     return datetime.datetime.now(datetime.timezone.utc)
 
 
 def iso8601(t):
+    """T as ISO 8601 with milliseconds, as the query protocol writes times."""
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
 
 
@@ -98,10 +100,12 @@ class Checker:
     of the wrong type, as the service words it (overridden per service)."""
 
     def missing(self, path):
+        """The error of a required member PATH that is absent."""
         return ServiceError("MissingParameter",
                             "The request must contain the parameter %s." % path)
 
     def wrong_type(self, path, value, type_name):
+        """The error of VALUE at PATH, not of type TYPE_NAME."""
         return ServiceError("InvalidParameterValue",
                             "Value %s for parameter %s is invalid. Reason: must be of type %s."
                             % (value, path, type_name))
@@ -356,11 +360,13 @@ def to_json(value, shape):
 
 
 def xml_escape(s):
+    """S escaped for XML text."""
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("\r", "&#xD;"))
 
 
 def xml_scalar(value, shape):
+    """The XML text of a scalar VALUE of SHAPE."""
     t = shape.type_name
     if t == "boolean":
         return "true" if value else "false"
@@ -432,6 +438,7 @@ def xml_text(tokens, pretty):
 
 
 def xml_item(tag, value, shape, out):
+    """Appends one element TAG holding VALUE, of SHAPE, to OUT."""
     if shape.type_name == "structure":
         out.append("<%s>" % tag)
         to_xml(value, shape, out)
@@ -470,12 +477,15 @@ class Service:
     # Hooks a service may override.
 
     def json_error_type(self, err):
+        """The __type of ERR in a JSON answer."""
         return err.shape
 
     def json_error_headers(self, err):
+        """Headers an error's JSON answer carries besides the body."""
         return {}
 
     def auth_missing_error(self, protocol):
+        """The error of a request without credentials."""
         if protocol == "query":
             return ServiceError("MissingAuthenticationToken",
                                 "Request is missing Authentication Token", 403)
@@ -483,6 +493,7 @@ class Service:
                             "Missing Authentication Token", 403)
 
     def auth_wrong_error(self, protocol):
+        """The error of a request signed with an unknown access key id."""
         if protocol == "query":
             return ServiceError("InvalidClientTokenId",
                                 "The security token included in the request is invalid.", 403)
@@ -490,12 +501,14 @@ class Service:
                             "The security token included in the request is invalid.", 400)
 
     def unknown_action(self, action, protocol):
+        """The error of an action the model does not have."""
         if protocol == "query":
             return ServiceError("InvalidAction",
                                 "The action %s is not valid for this web service." % action)
         return ServiceError("UnknownOperationException", "", 400)
 
     def empty_is_missing(self, protocol):
+        """Whether an empty string counts as a missing required member."""
         return False
 
     # The call itself.
@@ -527,14 +540,17 @@ class Service:
 
 
 def jsonable(value, shape):
+    """VALUE of SHAPE as JSON for the request log."""
     return to_json(value, shape) if shape else value
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    """The HTTP side: one request, its protocol, its answer."""
     protocol_version = "HTTP/1.1"
     service = None    # set by serve()
 
     def log_message(self, fmt, *args):
+        """No access log: the tests read /_aslc/requests."""
         pass
 
     def send(self, status, body, content_type, headers=None, request_id=None):
@@ -557,9 +573,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass                   # the client gave up waiting (a delayed call)
 
     def do_GET(self):
+        """A query-protocol call sent with GET, or a test endpoint."""
         self.handle_any(b"")
 
     def do_POST(self):
+        """A call, or a test endpoint."""
         self.handle_any(self.read_body())
 
     def read_body(self):
@@ -578,6 +596,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def handle_any(self, body):
+        """Authenticates, parses, checks and runs one call; answers it."""
         svc = self.service
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_aslc/"):
@@ -648,6 +667,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return None
 
     def send_query_result(self, op, result, request_id):
+        """The query protocol's XML answer to a call of OP."""
         svc = self.service
         ns = svc.model.metadata.get("xmlNamespace") or svc.xml_namespace
         wrapper = op.output_shape.serialization.get("resultWrapper") if op.output_shape else None
@@ -664,6 +684,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, text, "text/xml", request_id=request_id)
 
     def send_error_answer(self, protocol, err, request_id):
+        """ERR as the protocol's error answer."""
         svc = self.service
         if protocol == "query":
             ns = svc.model.metadata.get("xmlNamespace") or svc.xml_namespace
@@ -686,6 +707,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                   request_id)
 
     def test_endpoint(self, url, body):
+        """The /_aslc/ endpoints (see the top of the file)."""
         svc = self.service
         q = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/_aslc/health":
@@ -738,6 +760,7 @@ def main(service_class, description):
 
 
 def add_no_arguments(parser):
+    """A service without command-line options of its own."""
     pass
 
 

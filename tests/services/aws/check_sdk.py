@@ -28,6 +28,7 @@ failures = 0
 
 
 def check(what, ok, why=""):
+    """Prints one check and counts its failure."""
     global failures
     if ok:
         print("pass: " + what)
@@ -76,12 +77,14 @@ def raw(url, body, headers):
 
 
 def client(service, env):
+    """A boto3 client of SERVICE at the endpoint the variable ENV names."""
     return boto3.client(service, endpoint_url=os.environ[env], region_name="us-east-1",
                         aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
 
 
 def main():
+    """Every check, in order; 1 if one failed."""
     print("boto3 %s, botocore %s" % (boto3.__version__, botocore.__version__))
     sqs = client("sqs", "AWS_ENDPOINT_URL_SQS")
     sns = client("sns", "AWS_ENDPOINT_URL_SNS")

@@ -28,6 +28,7 @@ from awsproto import ServiceError  # noqa: E402
 
 
 def validation(message):
+    """EventBridge's ValidationException."""
     return ServiceError("ValidationException", "1 validation error detected: " + message)
 
 
@@ -61,6 +62,7 @@ def entry_error(entry):
 
 
 class Events(awsproto.Service):
+    """Amazon EventBridge in memory."""
     model_name = "events"
     json_version = "1.1"
     speaks_query = False
@@ -74,6 +76,7 @@ class Events(awsproto.Service):
         self.events = []
 
     def bus_record(self, name, description=None):
+        """A new event bus NAME as DescribeEventBus returns it."""
         t = awsproto.now()
         bus = {"Name": name, "Arn": "arn:aws:events:%s:%s:event-bus/%s"
                % (self.region, self.account, name), "CreationTime": t, "LastModifiedTime": t}
@@ -82,6 +85,7 @@ class Events(awsproto.Service):
         return bus
 
     def test_endpoint(self, path, query):
+        """GET /_aslc/events: the events accepted."""
         if path == "/_aslc/events":
             with self.lock:
                 return [e for e in self.events
@@ -95,9 +99,11 @@ class Events(awsproto.Service):
         return m.group(1) if m else name
 
     def unknown_bus(self, name):
+        """EventBridge's error for a bus that does not exist."""
         return ServiceError("ResourceNotFoundException", "Event bus %s does not exist." % name)
 
     def PutEvents(self, req, p):
+        """PutEvents: each entry accepted or failed alone; a missing bus fails the call."""
         entries = p["Entries"]
         if not 1 <= len(entries) <= 10:
             raise validation("Value '%s' at 'entries' failed to satisfy constraint: Member must "
@@ -132,6 +138,7 @@ class Events(awsproto.Service):
         return {"Entries": results, "FailedEntryCount": failed}
 
     def CreateEventBus(self, req, p):
+        """CreateEventBus: a new bus."""
         name = p["Name"]
         if not re.fullmatch(r"[/.\-_A-Za-z0-9]{1,256}", name) or name == "default":
             raise validation("Value '%s' at 'name' failed to satisfy constraint: Member must "
@@ -144,6 +151,7 @@ class Events(awsproto.Service):
             return {"EventBusArn": self.buses[name]["Arn"]}
 
     def DescribeEventBus(self, req, p):
+        """DescribeEventBus: a bus by name or ARN."""
         name = self.bus_name(p.get("Name"))
         with self.lock:
             if name not in self.buses:
@@ -151,6 +159,7 @@ class Events(awsproto.Service):
             return dict(self.buses[name])
 
     def ListEventBuses(self, req, p):
+        """ListEventBuses: the buses with a name prefix, Limit at a time."""
         prefix = p.get("NamePrefix", "")
         limit = p.get("Limit", 100)
         start = int(p.get("NextToken") or 0)
@@ -162,6 +171,7 @@ class Events(awsproto.Service):
         return out
 
     def DeleteEventBus(self, req, p):
+        """DeleteEventBus: the bus is gone (default stays)."""
         name = p["Name"]
         if name == "default":
             raise validation("Cannot delete event bus default.")

@@ -37,11 +37,13 @@ TOPIC_ATTRIBUTES = {"DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId",
 
 
 def invalid_parameter(what):
+    """SNS's InvalidParameter error: "Invalid parameter: WHAT"."""
     return ServiceError("InvalidParameter", "Invalid parameter: " + what, 400,
                         "InvalidParameterException")
 
 
 def invalid_value(message):
+    """SNS's ParameterValueInvalid error."""
     return ServiceError("ParameterValueInvalid", message, 400, "InvalidParameterValueException")
 
 
@@ -93,6 +95,7 @@ def check_attributes(attrs):
 
 
 class Topic:
+    """A topic: its attributes, subscriptions and deduplication ids."""
     def __init__(self, arn, name, attributes):
         self.arn = arn
         self.name = name
@@ -102,10 +105,12 @@ class Topic:
 
     @property
     def fifo(self):
+        """Whether the topic is a FIFO topic."""
         return self.attributes.get("FifoTopic") == "true"
 
 
 class SNS(awsproto.Service):
+    """Amazon SNS in memory."""
     model_name = "sns"
     xml_namespace = "http://sns.amazonaws.com/doc/2010-03-31/"
     throttle_error = ServiceError("Throttled", "Rate exceeded", 429, "ThrottledException")
@@ -114,6 +119,7 @@ class SNS(awsproto.Service):
 
     @staticmethod
     def add_arguments(p):
+        """--sqs-endpoint: where sqs subscriptions deliver."""
         p.add_argument("--sqs-endpoint", help="the SQS server that sqs subscriptions reach")
 
     def __init__(self, args):
@@ -124,24 +130,28 @@ class SNS(awsproto.Service):
         self.sqs_endpoint = args.sqs_endpoint
 
     def test_endpoint(self, path, query):
+        """GET /_aslc/messages: the messages published."""
         if path == "/_aslc/messages":
             with self.lock:
                 return list(self.published)
         return None
 
     def topic(self, arn):
+        """The topic of ARN, or NotFound."""
         t = self.topics.get(arn)
         if t is None:
             raise ServiceError("NotFound", "Topic does not exist", 404, "NotFoundException")
         return t
 
     def check_topic_arn(self, arn):
+        """ARN checked as SNS checks a topic's ARN."""
         if not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+", arn):
             raise invalid_parameter("TopicArn")
 
     # ---- topics ----------------------------------------------------------------
 
     def CreateTopic(self, req, p):
+        """CreateTopic: a new topic, or the existing one if its attributes agree."""
         name = p["Name"]
         attrs = p.get("Attributes") or {}
         for k in attrs:
@@ -174,6 +184,7 @@ class SNS(awsproto.Service):
         return {"TopicArn": arn}
 
     def GetTopicAttributes(self, req, p):
+        """GetTopicAttributes: the topic's attributes and counts."""
         self.check_topic_arn(p["TopicArn"])
         with self.lock:
             t = self.topic(p["TopicArn"])
@@ -184,6 +195,7 @@ class SNS(awsproto.Service):
         return {"Attributes": attrs}
 
     def SetTopicAttributes(self, req, p):
+        """SetTopicAttributes: one attribute changed."""
         self.check_topic_arn(p["TopicArn"])
         if p["AttributeName"] not in TOPIC_ATTRIBUTES or p["AttributeName"] == "FifoTopic":
             raise invalid_parameter("AttributeName")
@@ -192,6 +204,7 @@ class SNS(awsproto.Service):
         return {}
 
     def ListTopics(self, req, p):
+        """ListTopics: the topics, 100 at a time."""
         with self.lock:
             arns = sorted(self.topics)
         start = int(p.get("NextToken") or 0)
@@ -201,6 +214,7 @@ class SNS(awsproto.Service):
         return out
 
     def DeleteTopic(self, req, p):
+        """DeleteTopic: the topic is gone (a missing one too)."""
         self.check_topic_arn(p["TopicArn"])
         with self.lock:
             self.topics.pop(p["TopicArn"], None)
@@ -209,6 +223,7 @@ class SNS(awsproto.Service):
     # ---- subscriptions ---------------------------------------------------------
 
     def Subscribe(self, req, p):
+        """Subscribe: an endpoint of a protocol SNS knows; sqs ones get deliveries."""
         self.check_topic_arn(p["TopicArn"])
         protocol = p["Protocol"]
         endpoint = p.get("Endpoint")
@@ -229,12 +244,14 @@ class SNS(awsproto.Service):
         return {"SubscriptionArn": arn}
 
     def Unsubscribe(self, req, p):
+        """Unsubscribe: the subscription is gone."""
         with self.lock:
             for t in self.topics.values():
                 t.subscriptions.pop(p["SubscriptionArn"], None)
         return {}
 
     def ListSubscriptionsByTopic(self, req, p):
+        """ListSubscriptionsByTopic: the topic's subscriptions."""
         self.check_topic_arn(p["TopicArn"])
         with self.lock:
             t = self.topic(p["TopicArn"])
@@ -246,6 +263,8 @@ class SNS(awsproto.Service):
     # ---- publishing ------------------------------------------------------------
 
     def Publish(self, req, p):
+        """Publish: one message to a topic, checked as SNS checks it,
+        delivered to its sqs subscriptions."""
         arn = p.get("TopicArn") or p.get("TargetArn")
         if not arn:
             if p.get("PhoneNumber"):

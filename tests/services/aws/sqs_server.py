@@ -47,12 +47,14 @@ NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 def non_existent_queue(protocol):
     # The query protocol's wording predates the JSON one.
+    """SQS's error for a queue that does not exist."""
     msg = ("The specified queue does not exist for this wsdl version." if protocol == "query"
            else "The specified queue does not exist.")
     return ServiceError("AWS.SimpleQueueService.NonExistentQueue", msg, 400, "QueueDoesNotExist")
 
 
 def invalid(message):
+    """An InvalidParameterValue error."""
     return ServiceError("InvalidParameterValue", message)
 
 
@@ -64,6 +66,7 @@ def md5_of_attributes(attrs):
     h = hashlib.md5()
 
     def part(b):
+        """Hashes B as a 4-byte big-endian length and B."""
         h.update(struct.pack(">I", len(b)) + b)
 
     for name in sorted(attrs, key=lambda n: n.encode()):
@@ -117,6 +120,7 @@ def valid_body(body):
 
 
 class Queue:
+    """A queue: its attributes and messages."""
     def __init__(self, name, attributes):
         self.name = name
         self.attributes = dict(DEFAULTS, **attributes)
@@ -128,10 +132,12 @@ class Queue:
 
     @property
     def fifo(self):
+        """Whether the queue is a FIFO queue."""
         return self.attributes.get("FifoQueue") == "true"
 
 
 class Message:
+    """A message and what SQS keeps about it."""
     def __init__(self, body, attrs, sys_attrs, delay, group, dedup, seq, sender):
         self.id = str(uuid.uuid4())
         self.body = body
@@ -149,6 +155,7 @@ class Message:
 
 
 class SQS(awsproto.Service):
+    """Amazon SQS in memory."""
     model_name = "sqs"
     xml_namespace = "http://queue.amazonaws.com/doc/2012-11-05/"
     json_version = "1.0"
@@ -182,6 +189,7 @@ class SQS(awsproto.Service):
         return {"x-amzn-query-error": "%s;%s" % (err.code, "Sender" if err.sender else "Receiver")}
 
     def url(self, req, name):
+        """The URL of the queue NAME, on the host the client called."""
         host = req.host or "127.0.0.1:%d" % self.server_port
         return "http://%s/%s/%s" % (host, self.account, name)
 
@@ -201,6 +209,7 @@ class SQS(awsproto.Service):
     # ---- queues --------------------------------------------------------------
 
     def CreateQueue(self, req, p):
+        """CreateQueue: a new queue, or the existing one if its attributes agree."""
         name = p["QueueName"]
         attrs = self.check_queue_attributes(p.get("Attributes") or {})
         fifo = attrs.get("FifoQueue") == "true"
@@ -230,6 +239,7 @@ class SQS(awsproto.Service):
         return {"QueueUrl": self.url(req, name)}
 
     def check_queue_attributes(self, attrs):
+        """ATTRS checked as SQS checks queue attributes."""
         for k, v in attrs.items():
             if k not in SETTABLE:
                 raise ServiceError("InvalidAttributeName", "Unknown Attribute %s." % k)
@@ -245,12 +255,14 @@ class SQS(awsproto.Service):
         return {k: v for k, v in attrs.items() if not (k == "FifoQueue" and v == "false")}
 
     def GetQueueUrl(self, req, p):
+        """GetQueueUrl: the URL of a queue named QueueName."""
         with self.lock:
             if p["QueueName"] not in self.queues:
                 raise non_existent_queue(req.protocol)
         return {"QueueUrl": self.url(req, p["QueueName"])}
 
     def ListQueues(self, req, p):
+        """ListQueues: the queues with a name prefix, MaxResults at a time."""
         prefix = p.get("QueueNamePrefix", "")
         with self.lock:
             names = sorted(n for n in self.queues if n.startswith(prefix))
@@ -268,6 +280,7 @@ class SQS(awsproto.Service):
         return out
 
     def GetQueueAttributes(self, req, p):
+        """GetQueueAttributes: the attributes asked for, counts included."""
         with self.lock:
             q = self.queue(req, p)
             names = p.get("AttributeNames") or []
@@ -296,6 +309,7 @@ class SQS(awsproto.Service):
         return {"Attributes": out} if out else {}
 
     def SetQueueAttributes(self, req, p):
+        """SetQueueAttributes: changes the attributes given."""
         attrs = self.check_queue_attributes(p["Attributes"])
         with self.lock:
             q = self.queue(req, p)
@@ -307,6 +321,7 @@ class SQS(awsproto.Service):
         return {}
 
     def PurgeQueue(self, req, p):
+        """PurgeQueue: deletes every message, once a minute at most."""
         with self.lock:
             q = self.queue(req, p)
             if q.last_purge is not None and time.time() - q.last_purge < 60:
@@ -318,6 +333,7 @@ class SQS(awsproto.Service):
         return {}
 
     def DeleteQueue(self, req, p):
+        """DeleteQueue: the queue and its messages are gone."""
         with self.lock:
             q = self.queue(req, p)
             del self.queues[q.name]
@@ -327,6 +343,7 @@ class SQS(awsproto.Service):
     # ---- messages ------------------------------------------------------------
 
     def SendMessage(self, req, p):
+        """SendMessage: one message."""
         with self.lock:
             return self.send_one(req, self.queue(req, p), p)
 
@@ -436,14 +453,18 @@ class SQS(awsproto.Service):
         return {"Successful": ok, "Failed": failed}
 
     def SendMessageBatch(self, req, p):
+        """SendMessageBatch: up to 10 messages, each succeeding or failing alone."""
         return self.batch(req, p, "SendMessageBatchRequestEntry",
                           lambda q, e: self.send_one(req, q, e))
 
     def DeleteMessageBatch(self, req, p):
+        """DeleteMessageBatch: up to 10 receipt handles."""
         return self.batch(req, p, "DeleteMessageBatchRequestEntry",
                           lambda q, e: self.delete_one(q, e["ReceiptHandle"]))
 
     def ReceiveMessage(self, req, p):
+        """ReceiveMessage: up to MaxNumberOfMessages visible messages,
+        waiting up to WaitTimeSeconds for one."""
         count = p.get("MaxNumberOfMessages", 1)
         if not 1 <= count <= 10:
             raise invalid("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must "
@@ -495,6 +516,7 @@ class SQS(awsproto.Service):
         return got
 
     def render(self, m, wanted_sys, wanted):
+        """Message M as ReceiveMessage returns it, with the attributes asked for."""
         out = {"MessageId": m.id, "ReceiptHandle": m.handle,
                "MD5OfBody": hashlib.md5(m.body.encode()).hexdigest(), "Body": m.body}
         values = {"SenderId": m.sender, "SentTimestamp": str(int(m.sent * 1000)),
@@ -516,6 +538,7 @@ class SQS(awsproto.Service):
         return out
 
     def find_handle(self, q, handle):
+        """The message of Q a receipt handle names, or None if deleted."""
         try:
             name, mid, _ = base64.b64decode(handle, validate=True).decode().split(" ")
         except ValueError:
@@ -525,6 +548,7 @@ class SQS(awsproto.Service):
         return next((m for m in q.messages if m.id == mid), None)
 
     def DeleteMessage(self, req, p):
+        """DeleteMessage: the message of a receipt handle."""
         with self.lock:
             return self.delete_one(self.queue(req, p), p["ReceiptHandle"])
 
@@ -536,6 +560,7 @@ class SQS(awsproto.Service):
         return {}
 
     def ChangeMessageVisibility(self, req, p):
+        """ChangeMessageVisibility: a message in flight gets a new timeout."""
         v = p["VisibilityTimeout"]
         if not 0 <= v <= 43200:
             raise invalid("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be "
