@@ -7,7 +7,11 @@ the query protocol (form-encoded `Action=...`, XML answers: SQS and SNS) or
 in AWS's JSON protocols (`X-Amz-Target: Prefix.Action`, JSON answers:
 EventBridge's awsJson1_1, SQS's awsJson1_0).  The model is the one
 botocore ships (Debian's python3-botocore): its shapes say which members
-an action takes, which are required and of which types.
+an action takes, which are required and of which types.  Newer botocore
+describes SQS in awsJson1_0 only, without the query protocol's element
+names; where the model gives none, the names are the query services' own
+convention: one item of a flattened list or map in the singular of the
+member's name (or its structure's name), map entries as Name and Value.
 
 A server subclasses Service, names its model, and defines one method per
 action it implements (`def SendMessage(self, req, params)`), returning the
@@ -23,8 +27,9 @@ signed):
 
 Command line (each server's main): --port 0 picks a free port, written to
 --port-file F; --account gives the account id in ARNs and queue URLs
-(123456789012 by default); --access-key K answers requests signed with another key id
-as AWS answers an unknown one; --throttle N throttles the first N calls.
+(123456789012 by default); --access-key K answers requests signed with
+another key id as AWS answers an unknown one; --throttle N throttles the
+first N calls.
 """
 
 import argparse

@@ -23,9 +23,9 @@
 # s3rver accepts; every server refuses another key id as AWS refuses an
 # unknown one), AWS_REGION and AWS_DEFAULT_REGION (us-east-1).
 # ARNs and queue URLs carry the account id $ASLC_TEST_ACCOUNT (123456789012
-# by default).  Each server's output goes to DIR/NAME.log.  Needs node and the npm
-# packages of package.json (tools/install-deps.sh installs both), and
-# python3 with botocore ($PYTHON3 names another python3).
+# by default).  Each server's output goes to DIR/NAME.log.  Needs node and
+# the npm packages of package.json (tools/install-deps.sh installs both),
+# and python3 with botocore ($PYTHON3 names another python3).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PYTHON3=${PYTHON3:-python3}
