@@ -13,10 +13,14 @@
  *    response envelope (ExecutedVersion, Payload, SdkHttpMetadata, ...);
  *  - for any other resource (any integration, pattern or activity), the
  *    handler bound to it, whose result is the task's result as it is
- *    (task.c dispatches to the handler kinds).
+ *    (task.c dispatches to the handler kinds);
+ *  - with no binding, a local implementation of the resource: Step
+ *    Functions' own API (nested executions of local state machines,
+ *    sendTask*) in nested.c.
  *
- * Either binding may be keyed by the state's name, before the resource
- * (aslrtp_task_invoke_state); with none, the task fails with
+ * Precedence (README, "Bindings"): the mock, then a binding keyed by the
+ * state's name, by exactly the resource, by the first glob that matches
+ * it, then the local implementation.  With none, the task fails with
  * aslc.UnboundResource naming the ways to answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
@@ -42,7 +46,8 @@
 typedef enum answerer {
     BY_MOCK,                    /* the mock file's entry for this invocation */
     BY_LAMBDA,                  /* lambda:invoke: the bound function, in Lambda's envelope */
-    BY_BINDING                  /* any other resource: its handler's result as it is */
+    BY_BINDING,                 /* any other resource: its handler's result as it is */
+    BY_LOCAL                    /* unbound, answered here: Step Functions (nested.c) */
 } answerer;
 
 /* The Lambda optimized integration, with or without .waitForTaskToken. */
@@ -54,9 +59,15 @@ static bool is_lambda_invoke(const char *resource)
 
 static answerer answerer_of(const aslrt_exec *ex, int state)
 {
+    const aslrt_state *s = ex->state;
     if (aslrtp_mock_covers(ex->cfg->mocks, state))
         return BY_MOCK;
-    return is_lambda_invoke(ex->state->resource) ? BY_LAMBDA : BY_BINDING;
+    if (is_lambda_invoke(s->resource))
+        return BY_LAMBDA;
+    if (!aslrtp_task_bound(ex->cfg->bindings, s->name, s->resource) &&
+        aslrtp_nested_answers(ex, s->resource))
+        return BY_LOCAL;
+    return BY_BINDING;
 }
 
 /* What stops a handler that is running: a failed sibling branch or
@@ -428,7 +439,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         }
     }
     task_started(ex, ASLRTP_EFF(f), asked_timeout, asked_heartbeat);
-    json_t *out = NULL;
+    json_t *out = NULL, *submitted = NULL;
     aslrt_error err = {NULL, NULL};
     answerer by = answerer_of(ex, f->state);
     /* A callback task (not mocked: a mock answers at once, as in Step
@@ -460,6 +471,14 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ok = aslrtp_task_invoke_state(ex->cfg->bindings, s->name, s->resource, ASLRTP_EFF(f),
                                       timeout, task_cancel(ex), 0, NULL, NULL, NULL, &out, &err);
         break;
+    case BY_LOCAL:
+        ok = aslrtp_nested_invoke(ex, ASLRTP_EFF(f), timeout, &submitted, &out, &err);
+        break;
+    }
+    if (submitted) {
+        /* A .sync job: the start's response, then its end. */
+        task_event(ex, ASLRTP_EV_TASK_SUBMITTED, NULL, NULL, submitted);
+        json_decref(submitted);
     }
     if (!ok && aslrtp_flag(ex->cfg->abort_flag)) {
         /* Stopped by the execution's abort, not failed. */
