@@ -630,9 +630,11 @@ static json_t *start_response(const aslrt_exec *ex, const child *c, bool sdk)
         aslrtp_timestamp_format(c->start_ms, date, sizeof date);
         return json_pack("{s:s,s:s}", "ExecutionArn", c->exec_arn, "StartDate", date);
     }
-    /* The HTTP body the service sent: its length is Content-Length. */
+    /* The HTTP body the service sent: its length is Content-Length, with
+     * startDate as long as AWS writes it (doc/behaviour.md §25.1). */
     char body_date[40];
-    snprintf(body_date, sizeof body_date, "%.13gE9", (double)c->start_ms / 1e12);
+    snprintf(body_date, sizeof body_date, "%lld.%03lld0000", c->start_ms / 1000,
+             c->start_ms % 1000);
     char *body = aslrtp_strdupf("{\"executionArn\":\"%s\",\"startDate\":%s}", c->exec_arn,
                                 body_date);
     char clen[24];
