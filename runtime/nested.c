@@ -584,25 +584,21 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
 /* How a .sync wait ended, besides the child's own end. */
 enum { WAIT_DONE, WAIT_STOPPED, WAIT_TIMED_OUT };
 
-/* Waits for the child: aborts it when the parent is aborted or cancelled,
- * or when timeout (seconds, 0: none; real time in the clock's mode, none
- * under --wait=skip) has passed. */
-static int child_wait(aslrt_exec *ex, child *c, double timeout)
+/* Waits until the child has ended: when the parent is aborted or
+ * cancelled, or when limit_ms (real time, < 0: none) has passed, stops it
+ * (stop) or stops waiting. */
+static int child_until_done(aslrt_exec *ex, child *c, double limit_ms, bool stop)
 {
-    const aslrt_config *pc = ex->cfg;
-    double limit = -1;
-    if (timeout > 0 && pc->wait_mode == ASLRT_WAIT_REAL)
-        limit = timeout * 1000;
-    else if (timeout > 0 && pc->wait_mode == ASLRT_WAIT_SCALE)
-        limit = timeout * 1000 * pc->wait_scale;
     int why = WAIT_DONE;
     pthread_mutex_lock(&c->mu);
     while (!c->done) {
         if (why == WAIT_DONE && aslrtp_ex_abort_requested(ex))
             why = WAIT_STOPPED;
-        else if (why == WAIT_DONE && limit >= 0 &&
-                 (double)(aslrtp_mono_ms() - c->real_start) >= limit)
+        else if (why == WAIT_DONE && limit_ms >= 0 &&
+                 (double)(aslrtp_mono_ms() - c->real_start) >= limit_ms)
             why = WAIT_TIMED_OUT;
+        if (why != WAIT_DONE && !stop)
+            break;
         if (why != WAIT_DONE)
             c->abort = 1;
         struct timespec ts;
@@ -615,6 +611,21 @@ static int child_wait(aslrt_exec *ex, child *c, double timeout)
         pthread_cond_timedwait(&c->cv, &c->mu, &ts);
     }
     pthread_mutex_unlock(&c->mu);
+    return why;
+}
+
+/* Waits for a .sync child, which it stops when the parent is aborted or
+ * cancelled, or when timeout (seconds, 0: none; real time in the clock's
+ * mode, none under --wait=skip) has passed. */
+static int child_wait(aslrt_exec *ex, child *c, double timeout)
+{
+    const aslrt_config *pc = ex->cfg;
+    double limit = -1;
+    if (timeout > 0 && pc->wait_mode == ASLRT_WAIT_REAL)
+        limit = timeout * 1000;
+    else if (timeout > 0 && pc->wait_mode == ASLRT_WAIT_SCALE)
+        limit = timeout * 1000 * pc->wait_scale;
+    int why = child_until_done(ex, c, limit, true);
     pthread_join(c->thread, NULL);
     return why;
 }
@@ -717,7 +728,12 @@ int aslrtp_nested_invoke(aslrt_exec *ex, json_t *params, double timeout, json_t 
     json_t *started = start_response(ex, ch, sdk);
     if (!sync) {
         /* The child runs on; this is the task's result (or, for a
-         * callback task, what TaskSubmitted shows). */
+         * callback task, what TaskSubmitted shows).  Under --wait=skip a
+         * callback task's timers expire at once unless its answer is in:
+         * the child's time passes at once too, so it has answered (or
+         * never will) once it has ended (doc/behaviour.md §25.2). */
+        if (c == START_TOKEN && ex->cfg->wait_mode == ASLRT_WAIT_SKIP)
+            child_until_done(ex, ch, -1, false);
         *out = started;
         return 1;
     }
