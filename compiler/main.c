@@ -266,10 +266,15 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "-o") == 0 && i + 1 < argc)
             o.output = argv[++i];
-        else if (strcmp(o.command, "build") == 0 &&
-                 (strcmp(a, "--state-machines") == 0 || strcmp(a, "--bindings") == 0) &&
+        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--state-machines=", 17) == 0)
+            o.sm_dir = a + 17;
+        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--bindings=", 11) == 0)
+            o.bindings = a + 11;
+        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--state-machines") == 0 &&
                  i + 1 < argc)
-            *(a[2] == 's' ? &o.sm_dir : &o.bindings) = argv[++i];
+            o.sm_dir = argv[++i];
+        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--bindings") == 0 && i + 1 < argc)
+            o.bindings = argv[++i];
         else if (strncmp(a, "--prefix=", 9) == 0)
             o.prefix = a + 9;
         else if (strcmp(a, "--prefix") == 0 && i + 1 < argc)

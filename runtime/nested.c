@@ -116,18 +116,16 @@ bool aslrtp_nested_answers(const aslrt_exec *ex, const char *resource)
 static void service_error(aslrt_error *err, bool sdk, const char *code, const char *message)
 {
     char *rid = aslrtp_ex_uuid();
+    size_t n = strlen(code);
+    const char *suffix = n >= 9 && strcmp(code + n - 9, "Exception") == 0 ? "" : "Exception";
     char *error, *cause;
     if (sdk) {
-        size_t n = strlen(code);
-        bool suffix = n >= 9 && strcmp(code + n - 9, "Exception") == 0;
-        error = aslrtp_strdupf("Sfn.%s%s", code, suffix ? "" : "Exception");
+        error = aslrtp_strdupf("Sfn.%s%s", code, suffix);
         cause = aslrtp_strdupf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt "
                                "Count: 1)",
                                message, rid);
     } else {
-        size_t n = strlen(code);
-        bool suffix = n >= 9 && strcmp(code + n - 9, "Exception") == 0;
-        error = aslrtp_strdupf("StepFunctions.%s%s", code, suffix ? "" : "Exception");
+        error = aslrtp_strdupf("StepFunctions.%s%s", code, suffix);
         cause = aslrtp_strdupf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; "
                                "Request ID: %s; Proxy: null)",
                                message, code, rid);
@@ -172,10 +170,8 @@ static int send_task(call c, json_t *params, json_t **out, aslrt_error *err)
     int ok;
     if (c == SEND_SUCCESS) {
         char *output = string_param(params, "Output");
-        if (!output) {
-            free(output);
+        if (!output)
             return bad_parameters(params, "Output", err);
-        }
         ok = aslrt_send_task_success(token, output, &e);
         free(output);
     } else if (c == SEND_FAILURE) {
