@@ -359,6 +359,7 @@ typedef struct child {
     json_t *input;
     char *input_text;           /* the input as StartExecution was given it */
     long long start_ms, stop_ms; /* execution clock */
+    long long ended_ms;         /* the child's clock at its last event (.sync), 0: unknown */
     long long real_start;       /* monotonic */
     volatile int abort;         /* set by a waiting parent to stop the child */
     int status;                 /* once done: ASLRT_SUCCEEDED, ... */
@@ -388,14 +389,28 @@ static void child_free(child *c)
     free(c);
 }
 
+/* The history of a .sync child, kept for the time of its last event: the
+ * child's clock, on which skipped and scaled waits have passed. */
+static void child_history(void *ud, const json_t *doc)
+{
+    child *c = ud;
+    json_t *events = json_object_get(doc, "events");
+    const char *ts = json_string_value(
+        json_object_get(json_array_get(events, json_array_size(events) - 1), "timestamp"));
+    int64_t sec;
+    int32_t ns;
+    if (ts && aslrtp_timestamp_parse(ts, &sec, &ns))
+        c->ended_ms = (long long)sec * 1000 + ns / 1000000;
+}
+
 static void *child_main(void *arg)
 {
     child *c = arg;
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
     int status = aslrt_execute(c->prog, &c->cfg, c->input, &out, &e);
-    /* The execution's clock went as far as the real time it took, in the
-     * parent's clock mode. */
+    /* Without its history, the child's clock went as far as the real time
+     * it took, in the parent's clock mode. */
     double real = (double)(aslrtp_mono_ms() - c->real_start);
     double virt = c->cfg.wait_mode == ASLRT_WAIT_SCALE && c->cfg.wait_scale > 0
                       ? real / c->cfg.wait_scale
@@ -404,7 +419,7 @@ static void *child_main(void *arg)
     c->status = status;
     c->output = out;
     c->error = e;
-    c->stop_ms = c->start_ms + (long long)virt;
+    c->stop_ms = c->ended_ms >= c->start_ms ? c->ended_ms : c->start_ms + (long long)virt;
     c->done = 1;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
@@ -548,6 +563,11 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
     c->cfg.account = c->account;
     c->cfg.start_time_ms = c->start_ms;
     c->cfg.abort_flag = wait ? &c->abort : pc->abort_flag;
+    if (wait) {
+        /* Its clock's end moves the parent's on (doc/behaviour.md §25.2). */
+        c->cfg.history = child_history;
+        c->cfg.history_ud = c;
+    }
     c->cfg.threads = pc->threads;
     c->cfg.payload_limit = pc->payload_limit;
     c->cfg.s3_root = pc->s3_root;
@@ -735,6 +755,12 @@ int aslrtp_nested_invoke(aslrt_exec *ex, json_t *params, double timeout, json_t 
     }
     *submitted = started;
     int why = child_wait(ex, ch, timeout);
+    /* The parent's clock is the child's at its end; a child that took
+     * longer than the task may (its waits skipped) timed the task out. */
+    if (ch->stop_ms > aslrtp_ex_clock_ms(ex))
+        ex->skew_ms += ch->stop_ms - aslrtp_ex_clock_ms(ex);
+    if (why == WAIT_DONE && timeout > 0 && (double)(ch->stop_ms - ch->start_ms) > timeout * 1000)
+        why = WAIT_TIMED_OUT;
     int ok = 0;
     if (why == WAIT_TIMED_OUT) {
         aslrt_error_set(err, ASLRTP_ERR_TIMEOUT, NULL);

@@ -121,6 +121,13 @@ o["error"] == "States.TaskFailed" and o["cause"]["Error"] == "Child.Broken"
 and o["cause"]["Cause"] == "the child gave up" and o["cause"]["Status"] == "FAILED"
 and o["cause"]["Name"] == "doomed" and o["cause"]["Input"] == "{}" and "Output" not in o["cause"]'
 
+# ---- time: the child's skipped waits move the parent's clock on ---------
+both ".sync under --wait=skip: the child's 30 s pass, and the parent's clock goes on" \
+    parent-timeout '{"timeout": 100}' '
+o["child"]["stop"] - o["child"]["start"] >= 30000 and o["now"] >= o["child"]["woke"]'
+both ".sync: a child that takes longer than TimeoutSeconds times the task out" \
+    parent-timeout '{"timeout": 10}' 'rc == 1 and o == {"Error": "States.Timeout"}'
+
 # ---- children started concurrently by a Map ------------------------------
 items='[{"n":1},{"n":2},{"n":3},{"n":4},{"n":5},{"n":6},{"n":7},{"n":8}]'
 both "a Map's iterations start their children at once, each compiled once" parent-map "$items" '
