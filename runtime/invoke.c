@@ -20,8 +20,9 @@
  *
  * Precedence (README, "Bindings"): the mock, then a binding keyed by the
  * state's name, by exactly the resource, by the first glob that matches
- * it, then the local implementation.  With none, the task fails with
- * aslc.UnboundResource naming the ways to answer it.
+ * it, then the local implementation (later: an AWS-compatible endpoint).
+ * With none, the task fails with aslc.UnboundResource naming the ways to
+ * answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
  * with callback.c before the call; the call's answer is then only
