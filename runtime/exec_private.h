@@ -203,10 +203,10 @@ int aslrtp_ex_pass_time(aslrt_exec *ex, double ms);
 
 /* ==== nested.c: Step Functions' own API, answered locally =============== */
 
-/* Whether nested.c answers a Task with resource here: the Step Functions
- * family (states:startExecution in every pattern, aws-sdk:sfn:startExecution,
- * aws-sdk:sfn:sendTask*), a start only when local state machines are
- * configured (doc/behaviour.md §25). */
+/* Whether nested.c answers a Task with resource: the Step Functions family
+ * (states:startExecution in every pattern, aws-sdk:sfn:startExecution,
+ * aws-sdk:sfn:sendTask*; doc/behaviour.md §25).  A start with no local
+ * state machines configured fails there as unbound. */
 bool aslrtp_nested_answers(const aslrt_exec *ex, const char *resource);
 /* Answers the current Task state with params (borrowed): 1 with *out (the
  * result; for .waitForTaskToken the start's response) and, for .sync,

@@ -102,11 +102,26 @@ static bool machines_configured(const aslrt_config *cfg)
 
 bool aslrtp_nested_answers(const aslrt_exec *ex, const char *resource)
 {
+    (void)ex;
     bool sdk;
-    call c = call_of(resource, &sdk);
-    if (c == NOT_OURS)
-        return false;
-    return c >= SEND_SUCCESS || machines_configured(ex->cfg);
+    return call_of(resource, &sdk) != NOT_OURS;
+}
+
+/* A start with no local state machines at all: unbound, as any Task that
+ * nothing answers, with this way to answer it named too. */
+static int unbound_start(const aslrt_exec *ex, aslrt_error *err)
+{
+    const aslrt_state *s = ex->state;
+    char *cause = aslrtp_strdupf(
+        "no mock or binding answers Task state '%s' (Resource '%s'): give it a mocked response "
+        "in a mock config (--mock-config with --test-case), bind a handler in --bindings to the "
+        "state's name (\"States\": {\"%s\": ...}), to the resource, or to a pattern that "
+        "matches it, or name the state machine it starts: --state-machines DIR, or a "
+        "\"StateMachines\" section in --bindings",
+        s->name, s->resource, s->name);
+    aslrt_error_set(err, "aslc.UnboundResource", cause);
+    free(cause);
+    return 0;
 }
 
 /* ---- AWS's errors ------------------------------------------------------- */
@@ -737,6 +752,8 @@ int aslrtp_nested_invoke(aslrt_exec *ex, json_t *params, double timeout, json_t 
     *submitted = NULL;
     if (c >= SEND_SUCCESS)
         return send_task(c, params, out, err);
+    if (!machines_configured(ex->cfg))
+        return unbound_start(ex, err);
     bool sync = c == START_SYNC || c == START_SYNC2;
     child *ch = child_start(ex, params, sdk, sync, err);
     if (!ch)
