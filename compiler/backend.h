@@ -18,6 +18,10 @@ typedef struct asl_emit_options {
     const char *prefix;      /* C identifier: exported symbol is <prefix>_machine */
     bool with_main;          /* also define main() calling aslrt_main */
     bool include_header;     /* #include "aslrt.h" (false when the caller prepends it) */
+    /* build: more C translation units linked in (the state machines the
+     * workflow starts, and main(): children.c) */
+    const char *const *units;
+    size_t nunits;
 } asl_emit_options;
 
 /* emit_c.c: writes C11 source for c.  Returns false on a write error. */
@@ -61,6 +65,11 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
  * *err (malloc'd) on failure. */
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err);
+/* build.c: the same for several translation units csrcs[0..n) (a workflow
+ * and the state machines it starts, children.c), linked with the object
+ * file obj (may be NULL: an LLVM-built workflow). */
+bool asl_build_units(const char *const *csrcs, size_t n, const char *obj, const char *output,
+                     const char *cc, const char *optflag, bool debug, char **err);
 
 /* backend_llvm.c (configure --with-llvm): the same cfg as an LLVM module,
  * built with the LLVM-C API.  opt is 0..3 (LLVM's default<On> pipelines);

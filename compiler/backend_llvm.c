@@ -1069,9 +1069,12 @@ bool asl_llvm_emit_ir(FILE *out, const asl_cfg *c, const asl_emit_options *o, in
 }
 
 /* Links obj into output with cc, as build.c links a C workflow. */
-static bool link_object(const char *obj, const char *output, const char *cc, bool debug,
-                        char **err)
+static bool link_object(const asl_emit_options *o, const char *obj, const char *output,
+                        const char *cc, bool debug, char **err)
 {
+    /* With the C of the state machines it starts (children.c). */
+    if (o->nunits)
+        return asl_build_units(o->units, o->nunits, obj, output, cc, NULL, debug, err);
     const char *args[3];
     int n = 0;
     if (debug)
@@ -1104,7 +1107,7 @@ bool asl_llvm_build_executable(const asl_cfg *c, const asl_emit_options *o,
                 *err = fmt_error("LLVM cannot write the object file", msg);
                 LLVMDisposeMessage(msg);
             } else
-                ok = link_object(obj, output, cc, debug, err);
+                ok = link_object(o, obj, output, cc, debug, err);
             unlink(obj);
         }
         LLVMDisposeModule(m);

@@ -93,11 +93,16 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
         return false;
     }
     bool tcc = strstr(cc, "tcc") != NULL;
-    const char *argv[64];
+    size_t nargs = 0;
+    while (args[nargs])
+        nargs++;
+    /* The compiler, its arguments, then at most 48 of ours. */
+    const char **argv = aslrtp_calloc(nargs + 64, sizeof *argv);
     int n = 0;
     argv[n++] = cc;
-    for (size_t i = 0; args[i] && n < 16; i++)
+    for (size_t i = 0; i < nargs; i++)
         argv[n++] = args[i];
+    int ours = n;
     argv[n++] = "-o";
     argv[n++] = output;
 #ifdef ASLC_SANITIZERS
@@ -111,7 +116,7 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
     char statics[sizeof ASLC_STATIC_LIBS];
     memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
     if (!tcc && statics[0]) {
-        for (char *tok = strtok(statics, " "); tok && n < 48; tok = strtok(NULL, " "))
+        for (char *tok = strtok(statics, " "); tok && n < ours + 40; tok = strtok(NULL, " "))
             argv[n++] = tok;
         argv[n++] = "-ldl";
     } else {
@@ -122,12 +127,13 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
     /* Shared libraries of optional features (libcurl for HTTP tasks). */
     char dynamics[sizeof ASLC_DYNAMIC_LIBS];
     memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
-    for (char *tok = strtok(dynamics, " "); tok && n < 60; tok = strtok(NULL, " "))
+    for (char *tok = strtok(dynamics, " "); tok && n < ours + 52; tok = strtok(NULL, " "))
         argv[n++] = tok;
     argv[n++] = "-lpthread";
     argv[n++] = "-lm";
     argv[n] = NULL;
     int rc = run(dir, (char *const *)argv, err);
+    free(argv);
     if (rc > 0) {
         *err = aslrtp_malloc(256 + strlen(cc));
         sprintf(*err, "'%s' failed with status %d", cc, rc);
@@ -149,20 +155,46 @@ bool asl_build_link(const char *cc, const char *const *args, const char *output,
 bool asl_build_executable(const char *csrc, const char *output, const char *cc,
                           const char *optflag, bool debug, char **err)
 {
+    return asl_build_units(&csrc, 1, NULL, output, cc, optflag, debug, err);
+}
+
+/* The name of translation unit i: workflow.c, then unit1.c, unit2.c ... */
+static void unit_name(size_t i, char *buf, size_t size)
+{
+    if (i == 0)
+        snprintf(buf, size, "workflow.c");
+    else
+        snprintf(buf, size, "unit%zu.c", i);
+}
+
+bool asl_build_units(const char *const *csrcs, size_t n, const char *obj, const char *output,
+                     const char *cc, const char *optflag, bool debug, char **err)
+{
     char dir[] = "/tmp/aslc-XXXXXX";
     if (!mkdtemp(dir)) {
         *err = aslrtp_strdup(strerror(errno));
         return false;
     }
-    char tmpl[sizeof dir + 16];
-    snprintf(tmpl, sizeof tmpl, "%s/workflow.c", dir);
-    FILE *f = fopen(tmpl, "w");
-    bool written = f && fputs(csrc, f) != EOF;
-    if (f && fclose(f) != 0)
-        written = false;
+    char tmpl[sizeof dir + 32];
+    bool written = true;
+    size_t made = 0;
+    for (; made < n && written; made++) {
+        char name[32];
+        unit_name(made, name, sizeof name);
+        snprintf(tmpl, sizeof tmpl, "%s/%s", dir, name);
+        FILE *f = fopen(tmpl, "w");
+        written = f && fputs(csrcs[made], f) != EOF;
+        if (f && fclose(f) != 0)
+            written = false;
+    }
     if (!written) {
         *err = aslrtp_strdup("cannot write the temporary C file");
-        unlink(tmpl);
+        for (size_t i = 0; i < made; i++) {
+            char name[32];
+            unit_name(i, name, sizeof name);
+            snprintf(tmpl, sizeof tmpl, "%s/%s", dir, name);
+            unlink(tmpl);
+        }
         rmdir(dir);
         return false;
     }
@@ -174,26 +206,38 @@ bool asl_build_executable(const char *csrc, const char *output, const char *cc,
     /* The generated code is glue between runtime calls: its optimisation
      * level changes little at run time (bench/README.md), much at build
      * time for large machines; -O2 unless told otherwise. */
-    const char *args[10];
-    int n = 0;
-    args[n++] = "-std=c11";
-    args[n++] = optflag ? optflag : "-O2";
+    const char **args = aslrtp_calloc(n + 10, sizeof *args);
+    char (*names)[32] = aslrtp_calloc(n, sizeof *names);
+    int k = 0;
+    args[k++] = "-std=c11";
+    args[k++] = optflag ? optflag : "-O2";
     /* Debugging information names the directory the compiler ran in, the
      * temporary one; gcc and clang write it as "." instead, so that -g
      * builds do not differ by directory either. */
     char mapdir[sizeof dir + 32];
     if (debug) {
-        args[n++] = "-g";
+        args[k++] = "-g";
         if (!strstr(cc, "tcc")) {
             snprintf(mapdir, sizeof mapdir, "-fdebug-prefix-map=%s=.", dir);
-            args[n++] = mapdir;
+            args[k++] = mapdir;
         }
     }
-    args[n++] = incflag;
-    args[n++] = "workflow.c";
-    args[n] = NULL;
+    args[k++] = incflag;
+    for (size_t i = 0; i < n; i++) {
+        unit_name(i, names[i], sizeof names[i]);
+        args[k++] = names[i];
+    }
+    char objbuf[4200];
+    if (obj)
+        args[k++] = absolute(obj, objbuf, sizeof objbuf);
+    args[k] = NULL;
     bool ok = link_in(dir, cc, args, output, err);
-    unlink(tmpl);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(tmpl, sizeof tmpl, "%s/%s", dir, names[i]);
+        unlink(tmpl);
+    }
     rmdir(dir);
+    free(names);
+    free(args);
     return ok;
 }

@@ -22,6 +22,7 @@
 #include "aslrt_private.h"
 #include "ast.h"
 #include "backend.h"
+#include "children.h"
 #include "config.h"
 #include "graph.h"
 #include "ir.h"
@@ -39,13 +40,16 @@ static void usage(FILE *out)
           "  emit  DEF [-o FILE] [--prefix NAME] [--main]\n"
           "                            write C source that builds against libaslrt\n"
           "  build DEF -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
-          "                            build a standalone workflow executable\n"
+          "            [--state-machines DIR] [--bindings F]\n"
+          "                            build a standalone workflow executable (with the\n"
+          "                            state machines it starts that DIR and F's\n"
+          "                            \"StateMachines\" name compiled in)\n"
           "  graph DEF [--format=dot|mermaid|ir] [-o FILE]\n"
           "                            draw the state machine (Graphviz, Mermaid) or\n"
           "                            print the compiler's control-flow graph\n"
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
           "            [--wait=real|skip|scale:F] [--mock-config F --test-case NAME]\n"
-          "            [--bench N] [--history FILE]\n"
+          "            [--bench N] [--history FILE] [--state-machines DIR]\n"
           "                            compile in memory (TinyCC) and execute once\n"
           "                            (--bench N: N times, with a report on stderr)\n"
           "  send-task-success --task-token T --task-output JSON\n"
@@ -164,6 +168,7 @@ typedef struct options {
     size_t max_errors;
     const char *format;       /* graph: --format, NULL for dot */
     bool diag_json, werror;   /* --diagnostics-format=json, -Werror */
+    const char *sm_dir, *bindings; /* build: where the state machines it starts are */
     int rest;                 /* first option handed to the workflow (run) */
 } options;
 
@@ -202,7 +207,10 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
             /* The module holds copies of everything: free the definition. */
             asl_unit_destroy(*u);
             *u = NULL;
-            rc = aslrt_main(asl_llvm_jit_machine(j), nrest, rest);
+            asl_children *kids = asl_children_create(true);
+            rc = aslrt_main_nested(asl_llvm_jit_machine(j), NULL, 0, asl_children_load, kids,
+                                   nrest, rest);
+            asl_children_destroy(kids);
             asl_llvm_jit_destroy(j);
         }
     }
@@ -258,6 +266,15 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "-o") == 0 && i + 1 < argc)
             o.output = argv[++i];
+        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--state-machines=", 17) == 0)
+            o.sm_dir = a + 17;
+        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--bindings=", 11) == 0)
+            o.bindings = a + 11;
+        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--state-machines") == 0 &&
+                 i + 1 < argc)
+            o.sm_dir = argv[++i];
+        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--bindings") == 0 && i + 1 < argc)
+            o.bindings = argv[++i];
         else if (strncmp(a, "--prefix=", 9) == 0)
             o.prefix = a + 9;
         else if (strcmp(a, "--prefix") == 0 && i + 1 < argc)
@@ -296,7 +313,8 @@ int main(int argc, char **argv)
                  strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0 ||
                  strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0 ||
                  strcmp(a, "--s3-root") == 0 || strcmp(a, "--bench") == 0 ||
-                 strcmp(a, "--history") == 0 || strcmp(a, "--profile") == 0))
+                 strcmp(a, "--history") == 0 || strcmp(a, "--profile") == 0 ||
+                 strcmp(a, "--state-machines") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rest);
@@ -393,6 +411,33 @@ int main(int argc, char **argv)
                            .with_main = o.with_main || strcmp(o.command, "build") == 0,
                            .include_header = strcmp(o.command, "run") != 0};
     bool llvm = o.backend && strcmp(o.backend, "llvm") == 0;
+    /* build: the state machines it starts, compiled in, with a main() of
+     * their own (children.c). */
+    asl_child_c *kids = NULL;
+    size_t nkids = 0;
+    const char **units = NULL;
+    if (strcmp(o.command, "build") == 0 && (o.sm_dir || o.bindings)) {
+        char *err = NULL;
+        if (!asl_children_collect(o.bindings, o.sm_dir, &kids, &nkids, &err)) {
+            fprintf(stderr, "aslc: error: %s\n", err ? err : "");
+            free(err);
+            asl_children_free(kids, nkids);
+            free(prefix);
+            free(name);
+            free(rest);
+            asl_unit_destroy(u);
+            return 2;
+        }
+        if (nkids) {
+            eo.with_main = false;
+            units = aslrtp_calloc(nkids + 2, sizeof *units);
+            for (size_t i = 0; i < nkids; i++)
+                units[i] = kids[i].csrc;
+            units[nkids] = asl_children_main(prefix, kids, nkids);
+            eo.units = units;
+            eo.nunits = nkids + 1;
+        }
+    }
     char *csrc = llvm ? NULL : asl_emit_c_string(cfg, &eo);
     if (!llvm && !csrc)
         asl_internal_error(__FILE__, __LINE__, "cannot generate C");
@@ -406,7 +451,15 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(o.command, "build") == 0) {
         char *err = NULL;
-        if (!asl_build_executable(csrc, o.output, o.cc, o.opt, o.debug, &err)) {
+        /* The workflow first, then what eo.units adds. */
+        const char **all = aslrtp_calloc(eo.nunits + 1, sizeof *all);
+        all[0] = csrc;
+        for (size_t i = 0; i < eo.nunits; i++)
+            all[i + 1] = eo.units[i];
+        bool built = asl_build_units(all, eo.nunits + 1, NULL, o.output, o.cc, o.opt, o.debug,
+                                     &err);
+        free(all);
+        if (!built) {
             fprintf(stderr, "aslc: error: cannot build '%s': %s\n", o.output, err ? err : "");
             rc = 2;
         }
@@ -426,13 +479,21 @@ int main(int argc, char **argv)
             /* The definition is no longer needed: free it before running. */
             asl_unit_destroy(u);
             u = NULL;
-            rc = aslrt_main(asl_jit_machine(j), nrest, rest);
+            /* The state machines it starts are compiled on first use. */
+            asl_children *kids_run = asl_children_create(false);
+            rc = aslrt_main_nested(asl_jit_machine(j), NULL, 0, asl_children_load, kids_run,
+                                   nrest, rest);
+            asl_children_destroy(kids_run);
             asl_jit_destroy(j);
         }
         free(err);
 #endif
     }
     free(csrc);
+    if (units)
+        free((char *)units[nkids]);
+    free(units);
+    asl_children_free(kids, nkids);
     free(prefix);
     free(name);
     free(rest);

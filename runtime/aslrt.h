@@ -456,6 +456,28 @@ aslrt_mocks *aslrt_mocks_load(const char *path, const char *machine_name,
                               aslrt_error *err);
 void aslrt_mocks_destroy(aslrt_mocks *mk);
 
+/* ==== Nested executions (states:startExecution) ======================== */
+
+/* Turns the definition file `path` of the state machine `arn` into a
+ * program, for the nested executions that Task states start (README,
+ * "Nested executions").  Called from any thread, possibly several at once;
+ * returns NULL with err filled when the definition does not compile.  The
+ * program belongs to the loader and must stay valid until every execution
+ * using the configuration has returned.  aslc run provides one that
+ * compiles the file; libaslrt has no compiler. */
+typedef const aslrt_program *(*aslrt_machine_loader_fn)(void *ud, const char *arn,
+                                                        const char *path, aslrt_error *err);
+
+/* A state machine compiled into a workflow binary with its parent (aslc
+ * build --state-machines / --bindings): key is an ARN or a name, as in a
+ * bindings file's "StateMachines" section, source the absolute path of
+ * the definition it was compiled from. */
+typedef struct aslrt_child {
+    const char *key;
+    const char *source;
+    const aslrt_machine *machine;
+} aslrt_child;
+
 /* How Wait states and Retry intervals spend time. */
 enum { ASLRT_WAIT_REAL = 0, ASLRT_WAIT_SKIP, ASLRT_WAIT_SCALE };
 
@@ -490,6 +512,16 @@ typedef struct aslrt_config {
      * configured for its service. */
     const char *profile;
     int aws;
+    /* Local state machines for nested executions (README, "Nested
+     * executions"): named by the bindings' "StateMachines" section, by
+     * NAME.asl.json or NAME.json in state_machines_dir (may be NULL), or
+     * compiled in (children[0..nchildren)); load_machine (may be NULL)
+     * compiles a definition file found at run time. */
+    const char *state_machines_dir;
+    aslrt_machine_loader_fn load_machine;
+    void *load_machine_ud;
+    const aslrt_child *children;
+    int nchildren;
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);
@@ -516,12 +548,18 @@ char *aslrt_json_dumps(const json_t *v);
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
  *        [--state-machine-name N] [--account ID] [--region R]
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
- *        [--mock-config F --test-case NAME]
+ *        [--mock-config F --test-case NAME] [--state-machines DIR]
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
  * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution).
  * `prog send-task-success|send-task-failure|send-task-heartbeat ...` runs
  * aslrt_send_task_main instead. */
 int aslrt_main(const aslrt_machine *m, int argc, char **argv);
+/* aslrt_main for a workflow with nested executions: the state machines
+ * compiled in with it (children, may be NULL) and a loader of definition
+ * files (may be NULL), which --state-machines DIR and the bindings'
+ * "StateMachines" section name. */
+int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int nchildren,
+                      aslrt_machine_loader_fn load, void *load_ud, int argc, char **argv);
 
 /* ==== Callbacks (.waitForTaskToken) ===================================== */
 

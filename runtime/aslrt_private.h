@@ -312,9 +312,14 @@ int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const c
                              int compact, size_t *raw_len, char **log_tail, char **version,
                              json_t **out, aslrt_error *err);
 
-/* Whether a handler is bound to the Task state named state (may be NULL)
- * with this resource, as aslrtp_task_invoke_state would find it. */
+/* Whether a binding answers the Task state named state (may be NULL) with
+ * resource: keyed by the name, by the resource, or by a matching glob. */
 bool aslrtp_task_bound(const aslrt_bindings *b, const char *state, const char *resource);
+/* The bindings file's "StateMachines" section (nested executions): whether
+ * one was given, and the definition file keyed by exactly key (an ARN or
+ * a name), or NULL. */
+bool aslrtp_bindings_has_machines(const aslrt_bindings *b);
+const char *aslrtp_bindings_machine(const aslrt_bindings *b, const char *key);
 /* The endpoint URL the bindings file's "Endpoints" gives the AWS service
  * named service (its aws-sdk name), else its "*" entry, else NULL. */
 const char *aslrtp_bindings_endpoint(const aslrt_bindings *b, const char *service);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aslrt_private.h"
@@ -43,11 +44,13 @@ static void usage(FILE *out, const char *prog)
             "          [--profile P] [--aws]\n"
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
-            "          [--history FILE]\n"
+            "          [--history FILE] [--state-machines DIR]\n"
             "          [--wait=real|skip|scale:FACTOR] [--bench N]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "--history FILE writes the execution history, in the JSON shape of\n"
             "GetExecutionHistory, to FILE (- for standard error).\n"
+            "--state-machines DIR: NAME.asl.json or NAME.json there is the state machine\n"
+            "NAME that nested executions (states:startExecution) run.\n"
             "--bench N runs it N times (same input, a fresh execution each time), prints\n"
             "the last output (or the last failure) as usual and reports executions/s,\n"
             "transitions/s, latency percentiles and peak RSS on stderr.\n"
@@ -233,6 +236,12 @@ int aslrt_send_task_main(int argc, char **argv)
 
 int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 {
+    return aslrt_main_nested(m, NULL, 0, NULL, NULL, argc, argv);
+}
+
+int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int nchildren,
+                      aslrt_machine_loader_fn load, void *load_ud, int argc, char **argv)
+{
     /* The callback commands work from any workflow binary. */
     if (argc > 1 && is_send_task(argv[1]))
         return aslrt_send_task_main(argc - 1, argv + 1);
@@ -244,6 +253,11 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
     long bench = 0; /* --bench N: executions; 0 = run once, no report */
     aslrt_config cfg;
     aslrt_config_init(&cfg);
+    /* Nested executions: the machines compiled in, and a compiler. */
+    cfg.children = children;
+    cfg.nchildren = children ? nchildren : 0;
+    cfg.load_machine = load;
+    cfg.load_machine_ud = load_ud;
 
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -270,6 +284,15 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
                 cfg.payload_limit = l;
         } else if ((v = opt_value(argc, argv, &i, "--s3-root"))) {
             cfg.s3_root = v;
+        } else if ((v = opt_value(argc, argv, &i, "--state-machines"))) {
+            struct stat st;
+            int found = stat(v, &st) == 0;
+            if (!found || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "%s: --state-machines '%s': %s\n", prog, v,
+                        found ? "not a directory" : strerror(errno));
+                return 2;
+            }
+            cfg.state_machines_dir = v;
         } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
             char *end;
             long t = strtol(v, &end, 10);

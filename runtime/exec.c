@@ -1217,6 +1217,9 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     /* Callback tasks make the endpoint they wait on when they first need it. */
     aslrtp_cb_server *callbacks = NULL;
     ex.callbacks = &callbacks;
+    /* Nested executions started and not waited for (nested.c). */
+    aslrtp_background *background = NULL;
+    ex.background = &background;
     /* jansson seeds its hash function once; do it before any thread can. */
     json_object_seed(0);
     ex.retry_counts = aslrtp_calloc((size_t)p->m->nretriers + 1, sizeof *ex.retry_counts);
@@ -1227,6 +1230,9 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     *output = NULL;
 
     json_t *out = p->m->graphs[0](&ex, json_incref(input));
+    /* The nested executions it started end before it does. */
+    if (background)
+        background->finish(background);
     int status;
     if (out) {
         *output = out;

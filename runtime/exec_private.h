@@ -41,6 +41,14 @@ struct aslrt_program {
     aslrtp_item *items;       /* by item index; items[0] stands for "none" */
 };
 
+/* The nested executions an execution started without waiting for them
+ * (request-response and .waitForTaskToken starts, nested.c): the top
+ * execution calls finish, which waits for them and frees the set, before
+ * it returns.  exec.c is below nested.c, so it calls through the pointer. */
+typedef struct aslrtp_background {
+    void (*finish)(struct aslrtp_background *bg);
+} aslrtp_background;
+
 /* One execution, or one branch's or iteration's child execution. */
 struct aslrt_exec {
     const aslrt_program *prog;
@@ -79,6 +87,8 @@ struct aslrt_exec {
     aslrtp_cb_server **callbacks; /* where the endpoint of callback tasks is, once made
                                  (the top execution's, shared by branches and iterations) */
     char *task_token;         /* $$.Task.Token of this visit of a callback task */
+    aslrtp_background **background; /* nested executions not waited for, once one
+                                 started (the top execution's, shared like callbacks) */
     int heartbeat_expired;    /* the current error is a missed heartbeat */
     int has_item;             /* evaluating a Map's ItemSelector: $$.Map.Item exists */
     long item_index;          /* $$.Map.Item.Index */
@@ -190,5 +200,19 @@ bool aslrtp_ex_over_quota(const aslrt_exec *ex, const json_t *v);
 void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f);
 /* Lets ms of execution time pass: 1, 0 at the deadline, -1 on an abort. */
 int aslrtp_ex_pass_time(aslrt_exec *ex, double ms);
+
+/* ==== nested.c: Step Functions' own API, answered locally =============== */
+
+/* Whether nested.c answers a Task with resource: the Step Functions family
+ * (states:startExecution in every pattern, aws-sdk:sfn:startExecution,
+ * aws-sdk:sfn:sendTask*; doc/behaviour.md §26).  A start with no local
+ * state machines configured fails there as unbound. */
+bool aslrtp_nested_answers(const aslrt_exec *ex, const char *resource);
+/* Answers the current Task state with params (borrowed): 1 with *out (the
+ * result; for .waitForTaskToken the start's response) and, for .sync,
+ * *submitted (TaskSubmitted's output), or 0 with err.  timeout (seconds,
+ * 0: none) bounds a .sync wait. */
+int aslrtp_nested_invoke(aslrt_exec *ex, json_t *params, double timeout, json_t **submitted,
+                         json_t **out, aslrt_error *err);
 
 #endif /* EXEC_PRIVATE_H */

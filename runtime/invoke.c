@@ -14,13 +14,16 @@
  *  - for any other resource (any integration, pattern or activity), the
  *    handler bound to it, whose result is the task's result as it is
  *    (task.c dispatches to the handler kinds);
+ *  - with no binding, a local implementation of the resource: Step
+ *    Functions' own API (nested executions of local state machines,
+ *    sendTask*) in nested.c;
  *  - with no handler bound, for a resource that calls an AWS service (an
  *    aws-sdk integration or an optimized one that aws/sdk.c knows), the
  *    service's endpoint when one is configured (aws/config.c).
  *
- * Either binding may be keyed by the state's name, before the resource
- * (aslrtp_task_invoke_state).  The order is: mock, binding by state name,
- * binding by exact resource, binding by pattern, AWS endpoint.  With none,
+ * Precedence (README, "Bindings"): the mock, then a binding keyed by the
+ * state's name, by exactly the resource, by the first glob that matches
+ * it, then the local implementation, then an AWS endpoint.  With none,
  * the task fails with aslc.UnboundResource naming the ways to answer it.
  *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
@@ -48,6 +51,7 @@ typedef enum answerer {
     BY_MOCK,                    /* the mock file's entry for this invocation */
     BY_LAMBDA,                  /* lambda:invoke: the bound function, in Lambda's envelope */
     BY_BINDING,                 /* any other resource: its handler's result as it is */
+    BY_LOCAL,                   /* unbound, answered here: Step Functions (nested.c) */
     BY_AWS                      /* an AWS service's endpoint (aws/sdk.c) */
 } answerer;
 
@@ -65,8 +69,11 @@ static answerer answerer_of(const aslrt_exec *ex, int state)
         return BY_MOCK;
     if (is_lambda_invoke(s->resource))
         return BY_LAMBDA;
-    if (!aslrtp_task_bound(ex->cfg->bindings, s->name, s->resource) &&
-        aslrtp_aws_answers(ex->cfg, s->resource))
+    if (aslrtp_task_bound(ex->cfg->bindings, s->name, s->resource))
+        return BY_BINDING;
+    if (aslrtp_nested_answers(ex, s->resource))
+        return BY_LOCAL;
+    if (aslrtp_aws_answers(ex->cfg, s->resource))
         return BY_AWS;
     return BY_BINDING;
 }
@@ -440,7 +447,7 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         }
     }
     task_started(ex, ASLRTP_EFF(f), asked_timeout, asked_heartbeat);
-    json_t *out = NULL;
+    json_t *out = NULL, *submitted = NULL;
     aslrt_error err = {NULL, NULL};
     answerer by = answerer_of(ex, f->state);
     /* A callback task (not mocked: a mock answers at once, as in Step
@@ -476,6 +483,14 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         ok = aslrtp_aws_invoke(ex->cfg, aslrtp_ex_region(ex), s->resource, ASLRTP_EFF(f), timeout,
                                task_cancel(ex), &out, &err);
         break;
+    case BY_LOCAL:
+        ok = aslrtp_nested_invoke(ex, ASLRTP_EFF(f), timeout, &submitted, &out, &err);
+        break;
+    }
+    if (submitted) {
+        /* A .sync job: the start's response, then its end. */
+        task_event(ex, ASLRTP_EV_TASK_SUBMITTED, NULL, NULL, submitted);
+        json_decref(submitted);
     }
     if (!ok && aslrtp_flag(ex->cfg->abort_flag)) {
         /* Stopped by the execution's abort, not failed. */

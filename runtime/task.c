@@ -72,10 +72,20 @@ typedef struct binding {
     aslrtp_worker *worker;      /* KIND_WORKER (task_worker.c); argv and cwd as loaded */
 } binding;
 
+/* A "StateMachines" entry: a state machine's ARN or name, and the
+ * absolute path of its definition (nested executions, nested.c). */
+typedef struct machine_entry {
+    char *key;
+    char *path;
+} machine_entry;
+
 struct aslrt_bindings {
     binding *v;
     size_t n, cap;
     json_t *endpoints;          /* "Endpoints": {aws-sdk name or "*": URL}, or NULL */
+    machine_entry *machines;    /* the "StateMachines" sections loaded */
+    size_t nmachines;
+    int has_machines;           /* a "StateMachines" section was given */
 };
 
 /* ==== The table ========================================================= */
@@ -112,6 +122,11 @@ void aslrt_bindings_destroy(aslrt_bindings *b)
         binding_free(&b->v[i]);
     free(b->v);
     json_decref(b->endpoints);
+    for (size_t i = 0; i < b->nmachines; i++) {
+        free(b->machines[i].key);
+        free(b->machines[i].path);
+    }
+    free(b->machines);
     free(b);
 }
 
@@ -232,6 +247,19 @@ const char *aslrtp_bindings_endpoint(const aslrt_bindings *b, const char *servic
         return NULL;
     const char *url = json_string_value(json_object_get(b->endpoints, service));
     return url ? url : json_string_value(json_object_get(b->endpoints, "*"));
+}
+
+bool aslrtp_bindings_has_machines(const aslrt_bindings *b)
+{
+    return b && b->has_machines;
+}
+
+const char *aslrtp_bindings_machine(const aslrt_bindings *b, const char *key)
+{
+    for (size_t i = 0; b && i < b->nmachines; i++)
+        if (strcmp(b->machines[i].key, key) == 0)
+            return b->machines[i].path;
+    return NULL;
 }
 
 /* ==== Running a program ================================================= */
@@ -502,6 +530,9 @@ typedef struct loader {
     const char *section;        /* "States" while loading that section, else NULL */
     binding *v;
     size_t n, cap;
+    machine_entry *machines;    /* the "StateMachines" section */
+    size_t nmachines;
+    int has_machines;
 } loader;
 
 /* Appends "/" and key escaped as a JSON pointer token (RFC 6901). */
@@ -906,6 +937,44 @@ static int load_endpoints(loader *ld, json_t *val, json_t **endpoints)
     return 1;
 }
 
+/* The "StateMachines" section: local definitions of the state machines
+ * that nested executions start, keyed by ARN or by name (nested.c). */
+static int load_machines(loader *ld, json_t *val)
+{
+    if (!json_is_object(val))
+        return load_fail(ld, "StateMachines", NULL, -1, "expected an object mapping state "
+                         "machine ARNs or names to definition files, such as "
+                         "{\"Child\": \"child.asl.json\"}");
+    const char *key;
+    json_t *file;
+    ld->has_machines = 1;
+    ld->section = "StateMachines";
+    json_object_foreach(val, key, file) {
+        if (!*key || !json_is_string(file) || json_string_length(file) == 0) {
+            load_fail(ld, key, NULL, -1, *key ? "expected the path of a definition file"
+                                              : "the state machine's ARN or name is empty");
+            ld->section = NULL;
+            return 0;
+        }
+        char *p = resolve(ld->dir, json_string_value(file));
+        struct stat st;
+        int found = stat(p, &st) == 0;
+        if (!found || !S_ISREG(st.st_mode)) {
+            char ebuf[128];
+            load_fail(ld, key, NULL, -1, "cannot use definition file '%s': %s", p,
+                      found ? "not a regular file" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
+            free(p);
+            ld->section = NULL;
+            return 0;
+        }
+        ld->machines = aslrtp_reallocarray(ld->machines, ld->nmachines + 1,
+                                           sizeof *ld->machines);
+        ld->machines[ld->nmachines++] = (machine_entry){aslrtp_strdup(key), p};
+    }
+    ld->section = NULL;
+    return 1;
+}
+
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *err)
 {
     aslrt_error local = { 0 };
@@ -942,9 +1011,10 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
         const char *key;
         json_t *val;
         json_object_foreach(doc, key, val) {
-            if (!ok || !(strcmp(key, "States") == 0      ? load_states(&ld, val)
-                         : strcmp(key, "Endpoints") == 0 ? load_endpoints(&ld, val, &endpoints)
-                                                         : load_entry(&ld, key, val))) {
+            if (!ok || !(strcmp(key, "States") == 0          ? load_states(&ld, val)
+                         : strcmp(key, "StateMachines") == 0 ? load_machines(&ld, val)
+                         : strcmp(key, "Endpoints") == 0     ? load_endpoints(&ld, val, &endpoints)
+                                                             : load_entry(&ld, key, val))) {
                 ok = 0;
                 break;
             }
@@ -964,6 +1034,18 @@ int aslrt_bindings_load_file(aslrt_bindings *b, const char *path, aslrt_error *e
     }
     json_decref(endpoints);
     free(ld.v);
+    for (size_t i = 0; i < ld.nmachines; i++) {
+        if (ok) {
+            b->machines = aslrtp_reallocarray(b->machines, b->nmachines + 1,
+                                              sizeof *b->machines);
+            b->machines[b->nmachines++] = ld.machines[i];
+        } else {
+            free(ld.machines[i].key);
+            free(ld.machines[i].path);
+        }
+    }
+    free(ld.machines);
+    b->has_machines |= ok && ld.has_machines;
     free(ld.dir);
     json_decref(doc);
     aslrt_error_clear(&local);

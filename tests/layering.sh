@@ -20,6 +20,8 @@
 #             an item processor's Map calls the Map op again through the
 #             generated code's function pointers, not a file cycle)
 #     task (dispatch) -> task_worker, task_http -> proc -> text -> json, util
+#     invoke -> nested (child executions) -> exec, task, callback; exec
+#             waits for the children through a function pointer
 #   compiler:
 #     graph, lower, validate -> parse -> unit -> diag -> srcmap
 #     emit_c -> emit_jsonata -> ctext (C literals, comments, identifiers)
