@@ -50,6 +50,7 @@ static void usage(FILE *out)
           "  run   DEF [--input JSON | --input-file F] [--bindings F] [--name N]\n"
           "            [--wait=real|skip|scale:F] [--mock-config F --test-case NAME]\n"
           "            [--bench N] [--history FILE] [--state-machines DIR]\n"
+          "            [--profile P] [--aws]\n"
           "                            compile in memory (TinyCC) and execute once\n"
           "                            (--bench N: N times, with a report on stderr)\n"
           "  send-task-success --task-token T --task-output JSON\n"
