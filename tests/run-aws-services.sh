@@ -272,12 +272,13 @@ assert a["event-bus-name"] == b["event-bus-name"] == "default"
     cinput=$(py 'v = json.loads(sys.argv[1]); print(json.dumps({"queue": sys.argv[2], "order": v["order"]}))' \
         "$input" "$q2")
     timeout "${ASLC_TEST_TIMEOUT:-120}" "$aslc" run "$(wf $lang callback)" --input "$cinput" \
-        >"$tmp/cb.out" 2>"$tmp/cb.err" &
+        --history "$tmp/cb-history.json" >"$tmp/cb.out" 2>"$tmp/cb.err" &
     cb=$!
     token=
     for _ in $(seq 60); do
         receive "$q2"
         token=$(q 'json.loads(v["Messages"][0]["Body"])["token"]')
+        received=$out
         [ -n "$token" ] && break
         kill -0 "$cb" 2>/dev/null || break
     done
@@ -291,6 +292,19 @@ assert a["event-bus-name"] == b["event-bus-name"] == "default"
     cp "$tmp/cb.err" "$tmp/err"
     expect "$lang: the waiting Task's result is the output sent" \
         eval '[ "$rc" = 0 ] && output_is "{\"queue\": \"$q2\", \"order\": \"o-7\", \"answer\": {\"shipped\": true}}"'
+    expect "$lang: the history: TaskSubmitted holds sendMessage's result, TaskSucceeded the output sent" py '
+events = json.load(open(sys.argv[1]))["events"]
+m = json.loads(sys.argv[2])["Messages"][0]
+types = [e["type"] for e in events]
+assert types[types.index("TaskStarted"):][:3] == ["TaskStarted", "TaskSubmitted", "TaskSucceeded"], types
+sub = events[types.index("TaskSubmitted")]["taskSubmittedEventDetails"]
+assert sub["resourceType"] == "sqs" and sub["resource"] == "sendMessage.waitForTaskToken", sub
+res = json.loads(sub["output"])
+assert res["MessageId"] == m["MessageId"] and res["MD5OfMessageBody"] == m["MD5OfBody"], res
+assert res["SdkHttpMetadata"]["HttpStatusCode"] == 200, res
+ok = events[types.index("TaskSucceeded")]["taskSucceededEventDetails"]
+assert json.loads(ok["output"]) == {"shipped": True}, ok
+' "$tmp/cb-history.json" "$received"
 done
 
 # ---- Endpoints from the bindings file -------------------------------------
