@@ -10,45 +10,47 @@
 # and writing S3 itself when AWS_ENDPOINT_URL_S3 is set and --s3-root is
 # not given.
 #
-# S3RVER names s3rver's program (node_modules/.bin/s3rver); without it the
-# test fails saying so.  The server runs on 127.0.0.1 on a free port, with
-# its data in the test's temporary directory, and is stopped at the end.
+# s3rver runs through tests/services/aws/servers.sh (which starts the other
+# service servers too), on 127.0.0.1 on a free port, with its data in the
+# test's temporary directory, and is stopped at the end; the buckets are
+# made with the AWS CLI.  Node, the npm packages or the AWS CLI missing, or
+# a server that does not start, fail the test.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/cli/lib.sh"
+servers=$top_srcdir/tests/services/aws/servers.sh
 
-if [ -z "${S3RVER:-}" ] || [ ! -x "$S3RVER" ]; then
-    echo "run-aws-s3.sh: set S3RVER to s3rver's program (npm install s3rver@3;" \
-        "node_modules/.bin/s3rver); it is ${S3RVER:-unset}" >&2
-    exit 99
-fi
 if [ "$have_python" = no ]; then
     echo "run-aws-s3.sh: no python3" >&2
-    exit 99
+    exit 1
 fi
+command -v aws >/dev/null 2>&1 || {
+    echo "run-aws-s3.sh: the AWS CLI (aws) is not installed: tools/install-deps.sh installs it" >&2
+    exit 1
+}
 
-mkdir "$tmp/data"
-"$S3RVER" -d "$tmp/data" -a 127.0.0.1 -p 0 --configure-bucket bucket1 \
-    --configure-bucket bucket2 >"$tmp/s3rver.log" 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-port=
-for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/s3rver.log")
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "run-aws-s3.sh: s3rver did not start:" >&2
-    cat "$tmp/s3rver.log" >&2
-    exit 99
-fi
+srv=$tmp/servers
+trap 'bash "$servers" stop "$srv"; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bash "$servers" start "$srv" || {
+    echo "run-aws-s3.sh: the servers did not start" >&2
+    exit 1
+}
+port=$(sed -n 's|^AWS_ENDPOINT_URL_S3=http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$srv/env")
 
 unset AWS_ENDPOINT_URL AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+export AWS_CONFIG_FILE=$tmp/no-config AWS_SHARED_CREDENTIALS_FILE=$tmp/no-credentials
+for bucket in bucket1 bucket2; do
+    AWS_REGION=us-east-1 aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3api create-bucket \
+        --bucket "$bucket" >/dev/null || {
+        echo "run-aws-s3.sh: cannot create the bucket $bucket" >&2
+        exit 1
+    }
+done
 
 # check DESC PYTHON: the last run exited 0 and PYTHON (given the output as
 # the JSON value out) holds.
