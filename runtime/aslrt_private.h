@@ -139,6 +139,10 @@ bool aslrtp_utf8_valid(const char *s, size_t n, int flags);
  * one per maximal subpart (Java's decoder), or per byte with
  * ASLRTP_UTF8_PER_BYTE; with ASLRTP_UTF8_NO_NUL, NULs are replaced too. */
 void aslrtp_utf8_add_clean(aslrtp_buf *b, const char *s, size_t n, int flags);
+/* A JSON string of the bytes s[0..n) (s may be NULL when n is 0): as they
+ * are when they are UTF-8, else with what is not made U+FFFD
+ * (aslrtp_utf8_add_clean). */
+json_t *aslrtp_utf8_json_string(const char *s, size_t n);
 /* Characters in s[0..n): the bytes that are not continuation bytes. */
 size_t aslrtp_utf8_count(const char *s, size_t n);
 /* Length in UTF-16 code units (Java's String.length(), JavaScript's

@@ -82,21 +82,6 @@ char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key)
     return aslrtp_strdupf("%s/%s/%s", s3_root, bucket, key);
 }
 
-/* ==== Text ============================================================== */
-
-/* A JSON string of the bytes s[0..n), decoded leniently. */
-static json_t *string_of(const char *s, size_t n)
-{
-    json_t *v = json_stringn(s, n);
-    if (v)
-        return v;
-    aslrtp_buf b = {0};
-    aslrtp_utf8_add_clean(&b, s, n, 0);
-    v = json_stringn(b.data ? b.data : "", b.len);
-    free(b.data);
-    return v;
-}
-
 /* ==== Reading objects =================================================== */
 
 /* The items read so far and the limit (0: none). */
@@ -365,7 +350,7 @@ static bool csv_record(FILE *f, char delim, json_t *fields, aslrtp_buf *field)
             continue;
         }
         if (!quoted && c == delim) {
-            json_array_append_new(fields, string_of(field->data ? field->data : "",
+            json_array_append_new(fields, aslrtp_utf8_json_string(field->data ? field->data : "",
                                                     field->len));
             field->len = 0;
             at_start = true;
@@ -380,7 +365,7 @@ static bool csv_record(FILE *f, char delim, json_t *fields, aslrtp_buf *field)
         aslrtp_buf_add(field, &ch, 1);
         at_start = false;
     }
-    json_array_append_new(fields, string_of(field->data ? field->data : "", field->len));
+    json_array_append_new(fields, aslrtp_utf8_json_string(field->data ? field->data : "", field->len));
     return true;
 }
 
@@ -648,7 +633,7 @@ static json_t *object_item(const char *root, const char *bucket, const char *key
     if (path && stat(path, &st) == 0 && (etag = etag_of(path))) {
         item = json_object();
         json_object_set_new(item, "Etag", json_string(etag));
-        json_object_set_new(item, "Key", string_of(key, strlen(key)));
+        json_object_set_new(item, "Key", aslrtp_utf8_json_string(key, strlen(key)));
         json_object_set_new(item, "LastModified", json_integer((json_int_t)st.st_mtime));
         json_object_set_new(item, "Size", json_integer((json_int_t)st.st_size));
         json_object_set_new(item, "StorageClass", json_string("STANDARD"));

@@ -170,3 +170,15 @@ size_t aslrtp_utf8_floor(const char *s, size_t i)
         i--;
     return i;
 }
+
+json_t *aslrtp_utf8_json_string(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s ? s : "", n);
+    if (v)
+        return v;
+    aslrtp_buf b = {0};
+    aslrtp_utf8_add_clean(&b, s, n, 0);
+    v = json_stringn(b.data ? b.data : "", b.len);
+    free(b.data);
+    return v;
+}

@@ -67,18 +67,6 @@ bool aslrtp_rest_has_body_members(const aslrtp_aws_service *s, int shape)
     return false;
 }
 
-json_t *aslrtp_rest_body_text(const char *body, size_t len)
-{
-    json_t *v = json_stringn(body ? body : "", len);
-    if (v)
-        return v;
-    aslrtp_buf b = {0};
-    aslrtp_utf8_add_clean(&b, body, len, 0);
-    v = json_stringn(b.data ? b.data : "", b.len);
-    free(b.data);
-    return v;
-}
-
 /* ---- The request -------------------------------------------------------- */
 
 /* A query parameter, encoded. */

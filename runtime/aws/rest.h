@@ -36,9 +36,5 @@ const char *aslrtp_rest_header(const aslrtp_aws_response *r, const char *name);
 /* Whether w already has the header name (any case). */
 bool aslrtp_rest_has_header(const aslrtp_aws_wire *w, const char *name);
 
-/* The text of a body as Step Functions gives a blob payload (a streaming
- * body, S3's GetObject Body): the bytes as UTF-8, each ill-formed sequence
- * U+FFFD.  A new reference. */
-json_t *aslrtp_rest_body_text(const char *body, size_t len);
 
 #endif /* ASLRT_AWS_REST_H */

@@ -78,8 +78,10 @@ static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
     size_t n = r->body_len;
     const char *text = aslrtp_text_trim(r->body ? r->body : "", &n);
     if (pm && psh && psh->type != ASLRTP_SHAPE_STRUCTURE) {
+        /* A blob payload (S3's GetObject Body) as Step Functions gives
+         * it: the bytes as UTF-8 text, each ill-formed sequence U+FFFD. */
         json_object_set_new(o, aslrtp_aws_str_at(pm->name),
-                            aslrtp_rest_body_text(r->body, r->body_len));
+                            aslrtp_utf8_json_string(r->body, r->body_len));
     } else if (n) {
         json_error_t je;
         json_t *body = aslrtp_json_loads(text, n, &je);

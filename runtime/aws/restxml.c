@@ -177,8 +177,10 @@ static int decode(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
     const aslrtp_aws_member *pm = aslrtp_rest_payload(s, op->output);
     const aslrtp_aws_shape *psh = pm && pm->shape >= 0 ? &s->shapes[pm->shape] : NULL;
     if (pm && psh && psh->type != ASLRTP_SHAPE_STRUCTURE) {
+        /* A blob payload (S3's GetObject Body) as Step Functions gives
+         * it: the bytes as UTF-8 text, each ill-formed sequence U+FFFD. */
         json_object_set_new(o, aslrtp_aws_str_at(pm->name),
-                            aslrtp_rest_body_text(r->body, r->body_len));
+                            aslrtp_utf8_json_string(r->body, r->body_len));
     } else if (op->output >= 0) {
         size_t n = r->body_len;
         const char *text = aslrtp_text_trim(r->body ? r->body : "", &n);
