@@ -773,6 +773,14 @@ def nested_machines(d, servers=()):
                     and not r.startswith(START_RESOURCES)})
     if waits:
         return None, CALLBACK_WORKER % waits[0]
+    # The parent's task token handed to a child that does not answer it
+    # itself (sfn:sendTask...) but sends it on through a service.
+    sends = sorted(r for r in resources_of(child)
+                   if r.startswith("arn:aws:states:::") and not r.startswith(START_RESOURCES)
+                   and not r.startswith("arn:aws:states:::lambda:"))
+    if sends and "$$.Task.Token" in json.dumps(d["definition"]) and not any(
+            ":sendTask" in r for r in resources_of(child)):
+        return None, CALLBACK_WORKER % sends[0]
     text = json.dumps([d["definition"], d["input"]])
     arns = {"arn:aws:states:%s:%s:stateMachine:%s" % m.groups(): children[0]
             for m in MACHINE_ARN.finditer(text)}
