@@ -1428,6 +1428,23 @@ def print_table(out, title, rows):
         out.write("%-*s %7d %7d %7d\n" % (width, label, r["pass"], r["fail"], r["skip"]))
 
 
+def services_table(cases):
+    """{label: Counter} of the cases that call an AWS service (other than
+    Lambda), by service and by service and query language: where the
+    servers made a difference."""
+    rows = collections.defaultdict(collections.Counter)
+    for c in cases:
+        if c.data.get("service_class") != "other":
+            continue
+        ql = c.data.get("query_language")
+        for s in sorted(set(c.data.get("services") or []) - {"lambda"}):
+            rows[s][c.verdict] += 1
+            rows["%s %s" % (s, ql)][c.verdict] += 1
+        rows["all services %s" % ql][c.verdict] += 1
+        rows["all services"][c.verdict] += 1
+    return rows
+
+
 def summarize(out, cases, invalids, list_failures):
     by_kind = collections.defaultdict(collections.Counter)
     by_feature = collections.defaultdict(collections.Counter)
@@ -1437,6 +1454,7 @@ def summarize(out, cases, invalids, list_failures):
             (by_kind if f.startswith("state:") else by_feature)[f][c.verdict] += 1
     print_table(out, "executions by state type and query language", by_kind)
     print_table(out, "executions by feature", by_feature)
+    print_table(out, "executions by service", services_table(cases))
 
     for title, group in (("executions", cases), ("invalid definitions", invalids)):
         if not group:
