@@ -23,6 +23,35 @@ In "loose" cases the strings at masked_paths hold masks (<uuid:1>, plain
 words such as "date") that match as wildcards; the same numbered token must
 stand for the same text everywhere in a case.
 
+AWS services.  With --services-env DIR/env (tests/services/aws/servers.sh
+start DIR, with ASLC_TEST_ACCOUNT=111111111111; tests/run-conformance.sh
+does this), the cases that call DynamoDB, SQS, SNS, EventBridge or S3 run
+against the AWS-compatible test servers: dynalite, s3rver, and our SQS,
+SNS and EventBridge protocol servers.  For each backend path the runner
+empties the servers, applies the case's aws_setup steps with boto3
+(create_table with the fixture's string partition key, create_queue,
+get_queue_attributes, create_topic, subscribe, create_bucket, put_object),
+runs the case with the servers' endpoints and credentials in its
+environment (S3 too: no --s3-root), and empties them again.  Service cases
+run one at a time (they reuse names such as queue-00000001), the others in
+parallel beside them.  Without --services-env, S3 is a local folder and the
+other services' cases are skipped.  Skipped even with the servers: cases
+that need an activity worker, a service no server stands for (Secrets
+Manager), the test's own callback worker (a .waitForTaskToken token sent
+through SQS or SNS that the recorded history shows answered from outside),
+S3's flexible checksums (ChecksumCRC32 in AWS's answer), or an aws_setup
+value the case does not hold.
+
+One comparison rule is about the servers, not about aslc: an optimized
+integration's SdkHttpMetadata holds the HTTP headers of the server that
+answered, and a local server does not send AWS's (Server, x-amz-crc32,
+its own request ids and body lengths).  So in the cases run against the
+servers, SdkHttpMetadata is compared as a structure: the same members,
+HttpStatusCode exactly, AllHttpHeaders an object of lists of strings and
+HttpHeaders an object of strings naming the same headers.  Everything
+else, SdkResponseMetadata included, is compared exactly, with the case's
+masks.
+
 The invalid/ corpus (definitions AWS accepted or refused) runs through
 `aslc check`: exit 1 where AWS refused, 0 where it accepted, and the JSON
 pointer AWS named must appear in brackets in the diagnostics.
