@@ -849,7 +849,7 @@ def nested_machines(d, servers=()):
                    and not r.startswith("arn:aws:states:::lambda:"))
     if sends and "$$.Task.Token" in json.dumps(d["definition"]) and not any(
             ":sendTask" in r for r in resources_of(child)):
-        return None, CALLBACK_WORKER % sends[0]
+        return None, CALLBACK_WORKER % ("%s in the nested state machine" % sends[0])
     text = json.dumps([d["definition"], d["input"]])
     arns = {"arn:aws:states:%s:%s:stateMachine:%s" % m.groups(): children[0]
             for m in MACHINE_ARN.finditer(text)}
