@@ -133,6 +133,7 @@ struct asl_state {
     const char *writer_resource;
     json_t *writer_params;
     json_t *writer_config;
+    const char *label;         /* Map: Label, or NULL */
 
     const char *query_language;/* the state's QueryLanguage, or NULL */
 

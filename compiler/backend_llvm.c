@@ -93,7 +93,7 @@ enum { FK_PTR, FK_INT, FK_REAL };
     X(aslrt_state, batch_max_bytes, INT) X(aslrt_state, batch_max_bytes_path, INT) \
     X(aslrt_state, batch_input, INT) X(aslrt_state, writes, INT)                   \
     X(aslrt_state, writer_resource, PTR) X(aslrt_state, writer_params, INT)        \
-    X(aslrt_state, writer_config, INT)
+    X(aslrt_state, writer_config, INT) X(aslrt_state, label, PTR)
 
 #define RETRIER_FIELDS(X)                                                          \
     X(aslrt_retrier, errors, PTR) X(aslrt_retrier, nerrors, INT)                   \
@@ -611,6 +611,7 @@ static LLVMValueRef emit_states(gen *g)
         STR(writer_resource);
         INT(writer_params);
         INT(writer_config);
+        STR(label);
 #undef STR
 #undef INT
         el[i] = LLVMConstNamedStruct(st, v, NSTATE_FIELDS);

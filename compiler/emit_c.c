@@ -208,6 +208,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         STR_FIELD(writer_resource)
         ITEM_FIELD(writer_params)
         ITEM_FIELD(writer_config)
+        STR_FIELD(label)
 #undef STR_FIELD
 #undef INT_FIELD
 #undef ITEM_FIELD

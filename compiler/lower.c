@@ -459,6 +459,7 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
                                     : ASLRT_NONE;
     d->writes = s->writes;
     d->writer_resource = s->writer_resource;
+    d->label = s->label;
     d->writer_params = s->writer_params ? add_json_item(l, ASLRT_ITEM_TEMPLATE, s->writer_params)
                                         : ASLRT_NONE;
     d->writer_config = s->writer_config ? add_json_item(l, ASLRT_ITEM_JSON, s->writer_config)

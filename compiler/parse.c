@@ -1210,7 +1210,7 @@ static void parse_state_jsonata(parser *p, asl_state *s)
             else
                 s->tolerated_percentage = json_number_value(val);
         } else if (strcmp(key, "Label") == 0) {
-            want_string(p, val, fptr, key);
+            s->label = want_string(p, val, fptr, key);
         } else if (strcmp(key, "ItemReader") == 0) {
             parse_item_reader(p, s, val, fptr);
         } else if (strcmp(key, "ItemBatcher") == 0) {
@@ -1393,7 +1393,7 @@ static void parse_state(parser *p, asl_state *s)
         } else if (strcmp(key, "ToleratedFailurePercentagePath") == 0) {
             s->tolerated_percentage_path = check_path(p, val, fptr, key, 1, false);
         } else if (strcmp(key, "Label") == 0) {
-            want_string(p, val, fptr, key);
+            s->label = want_string(p, val, fptr, key);
         } else if (strcmp(key, "ItemReader") == 0) {
             parse_item_reader(p, s, val, fptr);
         } else if (strcmp(key, "ItemBatcher") == 0) {

@@ -152,6 +152,7 @@ typedef struct aslrt_state {
     const char *writer_resource;   /* ResultWriter Resource, or NULL */
     int writer_params;             /* TEMPLATE item */
     int writer_config;             /* JSON item: WriterConfig */
+    const char *label;             /* a Map's Label, or NULL */
 } aslrt_state;
 
 /* A retrier (ASL spec, "Retrying after error"). */

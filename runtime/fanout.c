@@ -609,6 +609,13 @@ static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input,
     return batches;
 }
 
+/* The name a Map Run's ARN gives its Map state: the Label, else the state's
+ * name (doc/behaviour.md §15). */
+static const char *map_run_name(const aslrt_state *s)
+{
+    return s->label ? s->label : s->name;
+}
+
 /* ResultWriter: the children's results go to files under the S3 root; the
  * state's result says where (or is the transformed results array). */
 static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *results,
@@ -622,7 +629,7 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
         s->writer_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->writer_config)->json : NULL;
     char *id = aslrtp_ex_uuid();
     char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
-                               aslrtp_ex_account(ex), ex->sm_name, s->name, id);
+                               aslrtp_ex_account(ex), ex->sm_name, map_run_name(s), id);
     aslrt_error err = {NULL, NULL};
     aslrtp_s3_place at;
     aslrtp_s3_place_of(ex->cfg, aslrtp_ex_region(ex), &at);
@@ -679,7 +686,7 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
     if (ex->hist) {
         char *id = aslrtp_ex_uuid();
         char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", aslrtp_ex_region(ex),
-                                   aslrtp_ex_account(ex), ex->sm_name, s->name, id);
+                                   aslrtp_ex_account(ex), ex->sm_name, map_run_name(s), id);
         d = json_pack("{s:s}", "mapRunArn", arn);
         free(arn);
         free(id);

@@ -88,16 +88,16 @@ cat >"$tmp/objects.asl.json" <<'EOF'
    "End": true}}}
 EOF
 run "$aslc" run "$tmp/objects.asl.json" --input '{}'
-check "putObject of a text, an object and a number: S3's ETags are the MD5s of the text, of the object's JSON text and of \"0\"" "
-assert out['text'] == {'ETag': '\"$(md5 'text data')\"'}, out['text']
+check "putObject of a text, an object and a number: S3's ETags are the MD5s of their JSON texts (the text with its quotes, as Step Functions stores it), and of \"0\"" "
+assert out['text'] == {'ETag': '\"$(md5 '"text data"')\"'}, out['text']
 assert out['dict']['ETag'] == '\"$(md5 '{"Dict":"Value"}')\"'
 assert out['num']['ETag'] == '\"$(md5 0)\"'"
 check "listObjectsV2 with one object: Contents a list, KeyCount a number, IsTruncated a boolean, LastModified a date" "
 one = out['one']
 assert isinstance(one['Contents'], list) and len(one['Contents']) == 1, one
 c = one['Contents'][0]
-assert c['Key'] == 'dir/a b.txt' and c['Size'] == 9 and c['StorageClass'] == 'STANDARD', c
-assert c['ETag'] == '\"$(md5 'text data')\"'
+assert c['Key'] == 'dir/a b.txt' and c['Size'] == 11 and c['StorageClass'] == 'STANDARD', c
+assert c['ETag'] == '\"$(md5 '"text data"')\"'
 assert re.match(r'$date_re', c['LastModified']), c
 assert one['KeyCount'] == 1 and one['IsTruncated'] is False and one['Name'] == 'bucket1'
 assert one['Prefix'] == 'dir/' and one['MaxKeys'] == 1000"
@@ -107,9 +107,9 @@ assert [c['Key'] for c in two['Contents']] == ['dir/a b.txt', 'dir/dict.json'], 
 assert two['KeyCount'] == 2"
 check "getObject: the body as text, the headers as typed members, Metadata {}" "
 g = out['get']
-assert g['Body'] == 'text data' and g['ContentLength'] == 9, g
+assert g['Body'] == '\"text data\"' and g['ContentLength'] == 11, g
 assert g['ContentType'] == 'binary/octet-stream' and g['Metadata'] == {}, g
-assert g['ETag'] == '\"$(md5 'text data')\"' and g['AcceptRanges'] == 'bytes', g
+assert g['ETag'] == '\"$(md5 '"text data"')\"' and g['AcceptRanges'] == 'bytes', g
 assert re.match(r'$date_re', g['LastModified']), g
 assert list(g)[-1] == 'Body', list(g)
 assert out['getDict'] == {'Body': {'Dict': 'Value'}}"
@@ -155,8 +155,8 @@ EOF
 run "$aslc" run "$tmp/more.asl.json" --input '{}'
 check "createBucket (an XML payload), headObject (metadata headers), copyObject, tagging, deleteObjects (XML with Content-MD5), listBuckets" "
 h = out['head']
-assert h['Metadata'] == {'owner': 'me'} and h['ContentType'] == 'text/plain' and h['ContentLength'] == 5, h
-assert out['copy']['CopyObjectResult']['ETag'] == '\"$(md5 hello)\"', out['copy']
+assert h['Metadata'] == {'owner': 'me'} and h['ContentType'] == 'text/plain' and h['ContentLength'] == 7, h
+assert out['copy']['CopyObjectResult']['ETag'] == '\"$(md5 '"hello"')\"', out['copy']
 assert out['tags'] == {'TagSet': [{'Key': 'a', 'Value': 'b c'}]}, out['tags']
 assert sorted(d['Key'] for d in out['deleted']['Deleted']) == ['x/y.txt', 'z.txt'], out['deleted']
 assert 'newbucket' in out['buckets']['names'], out['buckets']"
@@ -203,10 +203,7 @@ expect "an endpoint that does not answer: S3.SdkClientException" \
 # ---- the distributed Map against S3 -------------------------------------------
 printf 'name,n\na,1\nb,2\nc,3\n' >"$tmp/rows.csv"
 cat >"$tmp/map.asl.json" <<'EOF'
-{"StartAt": "Put", "States": {
- "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
-   "Parameters": {"Bucket": "bucket2", "Key": "items/rows.csv", "Body.$": "$.csv"},
-   "ResultPath": null, "Next": "Rows"},
+{"StartAt": "Rows", "States": {
  "Rows": {"Type": "Map",
    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
      "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
@@ -243,8 +240,13 @@ cat >"$tmp/map.asl.json" <<'EOF'
    "End": true},
  "Done": {"Type": "Pass", "OutputPath": "$['written', 'manifest', 'results', 'listed', 'missing']", "End": true}}}
 EOF
-csv=$("$PYTHON3" -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$tmp/rows.csv")
-run "$aslc" run "$tmp/map.asl.json" --input "{\"csv\": $csv}"
+# The CSV goes in as a file (a putObject Task would store a text as JSON).
+"$PYTHON3" -c '
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+s3.put_object(Bucket="bucket2", Key="items/rows.csv", Body=open(sys.argv[2], "rb").read())
+' "$AWS_ENDPOINT_URL_S3" "$tmp/rows.csv" || exit 99
+run "$aslc" run "$tmp/map.asl.json" --input '{}'
 check "ItemReader getObject of a CSV in S3, ResultWriter to S3: the manifest and results read back" "
 w = out['written']
 assert w['ResultWriterDetails']['Bucket'] == 'bucket2', w

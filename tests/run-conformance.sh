@@ -4,9 +4,18 @@
 # through aslc, both backends; see tests/conformance/runner.py.  Arguments are passed on to the runner
 # (--filter, --jobs, --path, -v, --list-failures, ...).
 #
-# Exit status: 0 all passed, 1 some case failed or the corpus is missing
-# (it is part of the source tree: a missing corpus is a broken tree, never a
-# skip), 77 (automake's "skipped") when there is no Python 3.9+.
+# The cases that call DynamoDB, SQS, SNS, EventBridge or S3 run against the
+# AWS-compatible test servers (tests/services/aws/servers.sh: dynalite,
+# s3rver and our SQS, SNS and EventBridge servers), started once here with
+# the corpus's account and stopped at the end.  ASLC_CONFORMANCE_SERVICES
+# says what happens when they cannot start: "yes" (the default, as in
+# `make check`) fails the test; "auto" (`make conformance`) runs without
+# them, skipping those cases; "no" does not start them.
+#
+# Exit status: 0 all passed, 1 some case failed, the corpus is missing (it
+# is part of the source tree: a missing corpus is a broken tree, never a
+# skip) or the servers did not start, 77 (automake's "skipped") when there
+# is no Python 3.9+.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -26,5 +35,35 @@ fi
 # result below meaningless.
 "$PYTHON3" "$top_srcdir/tests/conformance/runner.py" --self-test || exit 1
 
-exec "$PYTHON3" "$top_srcdir/tests/conformance/runner.py" \
+case ${ASLC_CONFORMANCE_SERVICES:-yes} in
+yes | auto)
+    srv=$(mktemp -d "${TMPDIR:-/tmp}/aslc-conformance-servers.XXXXXX") || exit 1
+    trap 'bash "$top_srcdir/tests/services/aws/servers.sh" stop "$srv"; rm -rf "$srv"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    # No AWS setting or proxy of the user's takes part.
+    unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+    unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    if ASLC_TEST_ACCOUNT=111111111111 PYTHON3=$PYTHON3 \
+        bash "$top_srcdir/tests/services/aws/servers.sh" start "$srv"; then
+        set -- --services-env "$srv/env" "$@"
+    elif [ "${ASLC_CONFORMANCE_SERVICES:-yes}" = yes ]; then
+        echo "run-conformance.sh: the AWS-compatible test servers did not start (above);" \
+            "ASLC_CONFORMANCE_SERVICES=auto runs the corpus without them" >&2
+        exit 1
+    else
+        echo "run-conformance.sh: no test servers: the cases that call AWS services are skipped"
+    fi
+    ;;
+no) ;;
+*)
+    echo "run-conformance.sh: ASLC_CONFORMANCE_SERVICES is yes, auto or no, not '$ASLC_CONFORMANCE_SERVICES'" >&2
+    exit 1
+    ;;
+esac
+
+"$PYTHON3" "$top_srcdir/tests/conformance/runner.py" \
     --corpus "$corpus" --aslc "${ASLC:-$top_builddir/aslc}" "$@"
+rc=$?
+exit $rc

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "rest.h"
 
 /* An optimized integration family: arn:aws:states:::NAME:action. */
 typedef struct family {
@@ -118,6 +119,35 @@ static bool parse(const char *resource, parsed *p)
     return p->op != NULL;
 }
 
+/* params with a blob payload (S3's Body) given a string made that string's
+ * JSON text, quotes included, as Step Functions stores it (doc/behaviour.md
+ * §27; other JSON becomes its text in aslrtp_aws_to_model).  A new
+ * reference. */
+static json_t *payload_as_json(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
+                               json_t *params)
+{
+    const aslrtp_aws_member *pm = aslrtp_rest_payload(s, op->input);
+    if (!pm || pm->shape < 0 || s->shapes[pm->shape].type != ASLRTP_SHAPE_BLOB ||
+        !json_is_object(params))
+        return json_incref(params);
+    const char *name = aslrtp_aws_str_at(pm->name);
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v) {
+        /* Parameters name members with a capital first letter (§25). */
+        if (!json_is_string(v) || !key[0] ||
+            toupper((unsigned char)key[0]) != toupper((unsigned char)name[0]) ||
+            strcmp(key + 1, name + 1) != 0)
+            continue;
+        json_t *copy = json_copy(params);
+        char *text = aslrt_json_dumps(v);
+        json_object_set_new(copy, key, json_string(text));
+        free(text);
+        return copy;
+    }
+    return json_incref(params);
+}
+
 bool aslrtp_aws_answers(const aslrt_config *cfg, const char *resource)
 {
     parsed p;
@@ -158,9 +188,11 @@ int aslrtp_aws_invoke(const aslrt_config *cfg, const char *region, const char *r
         return 0;
     }
     aslrtp_aws_meta meta;
-    int ok = aslrtp_aws_call(p.service, p.op, &t, params, timeout, cancel,
+    json_t *given = payload_as_json(p.service, p.op, params);
+    int ok = aslrtp_aws_call(p.service, p.op, &t, given, timeout, cancel,
                              p.fam ? &p.fam->style : NULL, out,
                              p.fam && p.fam->metadata ? &meta : NULL, err);
+    json_decref(given);
     aslrtp_aws_target_free(&t);
     if (ok && p.fam && p.fam->metadata) {
         aslrtp_aws_add_sdk_metadata(*out, &meta);

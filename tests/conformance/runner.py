@@ -23,6 +23,35 @@ In "loose" cases the strings at masked_paths hold masks (<uuid:1>, plain
 words such as "date") that match as wildcards; the same numbered token must
 stand for the same text everywhere in a case.
 
+AWS services.  With --services-env DIR/env (tests/services/aws/servers.sh
+start DIR, with ASLC_TEST_ACCOUNT=111111111111; tests/run-conformance.sh
+does this), the cases that call DynamoDB, SQS, SNS, EventBridge or S3 run
+against the AWS-compatible test servers: dynalite, s3rver, and our SQS,
+SNS and EventBridge protocol servers.  For each backend path the runner
+empties the servers, applies the case's aws_setup steps with boto3
+(create_table with the fixture's string partition key, create_queue,
+get_queue_attributes, create_topic, subscribe, create_bucket, put_object),
+runs the case with the servers' endpoints and credentials in its
+environment (S3 too: no --s3-root), and empties them again.  Service cases
+run one at a time (they reuse names such as queue-00000001), the others in
+parallel beside them.  Without --services-env, S3 is a local folder and the
+other services' cases are skipped.  Skipped even with the servers: cases
+that need an activity worker, a service no server stands for (Secrets
+Manager), the test's own callback worker (a .waitForTaskToken token sent
+through SQS or SNS that the recorded history shows answered from outside),
+S3's flexible checksums (ChecksumCRC32 in AWS's answer), or an aws_setup
+value the case does not hold.
+
+One comparison rule is about the servers, not about aslc: an optimized
+integration's SdkHttpMetadata holds the HTTP headers of the server that
+answered, and a local server does not send AWS's (Server, x-amz-crc32,
+its own request ids and body lengths).  So in the cases run against the
+servers, SdkHttpMetadata is compared as a structure: the same members,
+HttpStatusCode exactly, AllHttpHeaders an object of lists of strings and
+HttpHeaders an object of strings naming the same headers.  Everything
+else, SdkResponseMetadata included, is compared exactly, with the case's
+masks.
+
 The invalid/ corpus (definitions AWS accepted or refused) runs through
 `aslc check`: exit 1 where AWS refused, 0 where it accepted, and the JSON
 pointer AWS named must appear in brackets in the diagnostics.
@@ -43,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -249,12 +279,15 @@ class Comparison:
     words:  the case's plain mask words.
     skip_masked: when comparing two actual results with each other, the
     masked places (random ids, times) are not compared at all.
+    server_headers: the result came from a test server rather than AWS;
+    SdkHttpMetadata is compared as a structure (compare_http_metadata).
     """
 
-    def __init__(self, masked=(), words=(), skip_masked=False):
+    def __init__(self, masked=(), words=(), skip_masked=False, server_headers=False):
         self.masked = set(masked)
         self.words = list(words)
         self.skip_masked = skip_masked
+        self.server_headers = server_headers
         self.env = {}
         self.diffs = []
 
@@ -278,7 +311,67 @@ class Comparison:
         ok = self._compare(exp, act, path)
         return ok
 
+    def compare_http_metadata(self, exp, act, path):
+        """An optimized integration's SdkHttpMetadata from a test server.
+        Its headers are the server's, not AWS's (no Server or x-amz-crc32,
+        other lengths and ids), so only the structure is compared: the same
+        members; HttpStatusCode exactly; AllHttpHeaders an object of lists
+        of strings and HttpHeaders an object of strings, naming the same
+        headers (case aside, as HTTP has it).  Which headers the server
+        sends, and their values, are the server's business.
+
+        >>> exp = {"AllHttpHeaders": {"Server": ["S"], "Content-Type": ["a/b"]},
+        ...        "HttpHeaders": {"Server": "S", "Content-Type": "a/b"}, "HttpStatusCode": 200}
+        >>> c = Comparison(server_headers=True)
+        >>> m = "SdkHttpMetadata"
+        >>> c.compare({m: exp}, {m: {"AllHttpHeaders": {"content-type": ["x/y"]},
+        ...     "HttpHeaders": {"content-type": "x/y"}, "HttpStatusCode": 200}})
+        True
+        >>> c.compare({m: exp}, {m: {"AllHttpHeaders": {"content-type": "x/y"},
+        ...     "HttpHeaders": {}, "HttpStatusCode": 400}})
+        False
+        >>> len(c.diffs)
+        3
+        >>> Comparison().compare({m: exp}, {m: {"AllHttpHeaders": {"content-type": ["x/y"]},
+        ...     "HttpHeaders": {"content-type": "x/y"}, "HttpStatusCode": 200}})
+        False
+        """
+        ok = True
+        for k in sorted(set(exp) | set(act)):
+            if k not in act:
+                self.diff(path + (k,), "missing (expected %s)" % short(exp[k]))
+                ok = False
+            elif k not in exp:
+                self.diff(path + (k,), "unexpected member %s" % short(act[k]))
+                ok = False
+        if "HttpStatusCode" in exp and "HttpStatusCode" in act:
+            ok = self._compare(exp["HttpStatusCode"], act["HttpStatusCode"],
+                               path + ("HttpStatusCode",)) and ok
+        names = {}
+        for key, kind in (("AllHttpHeaders", list), ("HttpHeaders", str)):
+            e, a = exp.get(key), act.get(key)
+            if not isinstance(a, dict) or (e is not None and not isinstance(e, dict)):
+                if key in act:
+                    self.diff(path + (key,), "expected an object, got %s" % short(a))
+                    ok = False
+                continue
+            for name, v in a.items():
+                if not isinstance(v, kind) or (kind is list and not all(
+                        isinstance(x, str) for x in v)):
+                    self.diff(path + (key, name), "expected %s, got %s" % (
+                        "a list of strings" if kind is list else "a string", short(v)))
+                    ok = False
+            names[key] = {n.lower() for n in a}
+        if len(names) == 2 and names["AllHttpHeaders"] != names["HttpHeaders"]:
+            self.diff(path, "AllHttpHeaders and HttpHeaders name different headers: %s, %s"
+                      % (sorted(names["AllHttpHeaders"]), sorted(names["HttpHeaders"])))
+            ok = False
+        return ok
+
     def _compare(self, exp, act, path):
+        if (self.server_headers and path and path[-1] == "SdkHttpMetadata"
+                and isinstance(exp, dict) and isinstance(act, dict)):
+            return self.compare_http_metadata(exp, act, path)
         if path in self.masked:
             if self.skip_masked:
                 return True
@@ -316,6 +409,255 @@ class Comparison:
             return True
         self.diff(path, "expected %s, got %s" % (short(exp), short(act)))
         return False
+
+
+# ==== AWS-compatible servers ==============================================
+
+# The services whose cases run against the test servers (tests/services/aws,
+# servers.sh), and the variable of its env file that holds each endpoint.
+SERVER_ENDPOINTS = {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "s3": "AWS_ENDPOINT_URL_S3",
+                    "sqs": "AWS_ENDPOINT_URL_SQS", "sns": "AWS_ENDPOINT_URL_SNS",
+                    "events": "AWS_ENDPOINT_URL_EVENTBRIDGE"}
+# aws_setup steps the runner applies before a run, with boto3.
+SETUP_STEPS = {("dynamodb", "create_table"), ("sqs", "create_queue"),
+               ("sqs", "get_queue_attributes"), ("sns", "create_topic"), ("sns", "subscribe"),
+               ("s3", "create_bucket"), ("s3", "put_object")}
+# Steps the tests took after the run, to look at what the workflow left (a
+# message it sent, an object it wrote); the case's expected result does not
+# hold what they read, so the run needs none of them.
+AFTER_RUN_READS = {("sqs", "receive_message"), ("s3", "get_object")}
+# Steps handled elsewhere: Lambda functions are bindings (write_inputs), a
+# state machine deleted before the run is one the bindings do not name.
+LOCAL_STEPS = {("lambda", "create_function"), ("stepfunctions", "delete_state_machine")}
+# What the extraction left where the test passed an object (a bytearray) or
+# computed a value after the run.
+SETUP_PLACEHOLDERS = ("__ASLC_OBJECT__", "__ASLC_STUB__")
+# Arguments of the tests' own fixtures, not of the API: create_table's
+# partition key (a string key: the table's whole key schema) and client.
+FIXTURE_ARGS = ("PartitionKey", "client")
+CALLBACK_WORKER = ("needs the test's callback worker (the task token that %s sends was "
+                   "answered from outside the execution)")
+NO_SERVER = "needs AWS service: %s (no server for it here)"
+# Members of AWS's answers that come from what neither aslc's calls nor the
+# servers have: S3's flexible checksums (the SDK sends x-amz-checksum-crc32
+# with a PutObject, S3 answers ChecksumCRC32 and ChecksumType; aslc has no
+# CRC32 library, doc/behaviour.md §27 "Not done", and s3rver no checksums).
+UNAVAILABLE_MEMBERS = {
+    "s3": ("S3's flexible checksums, which neither aslc's calls nor s3rver have",
+           ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME",
+             "ChecksumSHA1", "ChecksumSHA256", "ChecksumType")),
+}
+
+
+def unavailable_member(servers, expected):
+    """(what, member) for the first member of UNAVAILABLE_MEMBERS of one of
+    servers found in expected, else None.
+
+    >>> unavailable_member(("s3",), {"output": {"ETag": "x", "ChecksumType": "FULL_OBJECT"}})[1]
+    'ChecksumType'
+    >>> unavailable_member(("sqs",), {"output": {"ChecksumType": 1}}) is None
+    True
+    """
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                for s in servers:
+                    what, names = UNAVAILABLE_MEMBERS.get(s, ("", ()))
+                    if k in names and not found:
+                        found.append((what, k))
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(expected)
+    return found[0] if found else None
+
+
+# Services that no server can stand for.
+NO_SERVER_WHY = {"activity": "needs AWS service: activity (a worker that polls the activity "
+                             "and answers its tasks)"}
+
+
+def callback_answered(d):
+    """The first .waitForTaskToken resource (other than a nested execution)
+    whose token the recorded history shows answered from outside: a
+    TaskSucceeded or TaskFailed right after its TaskSubmitted, which only the
+    test's worker, reading the queue or topic the token went to, could send.
+    Without a history, the first such resource.  None when there is none.
+
+    >>> ev = lambda i, p, t, r: {"id": i, "previousEventId": p, "type": t,
+    ...     "x": {"resource": r, "resourceType": "sqs"}}
+    >>> d = {"definition": {"States": {"A": {"Type": "Task",
+    ...      "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}}}
+    >>> callback_answered(dict(d, history=[ev(5, 4, "TaskSubmitted", "sendMessage.waitForTaskToken"),
+    ...     ev(6, 5, "TaskTimedOut", "sendMessage.waitForTaskToken")])) is None
+    True
+    >>> callback_answered(dict(d, history=[ev(5, 4, "TaskSubmitted", "sendMessage.waitForTaskToken"),
+    ...     ev(6, 5, "TaskSucceeded", "sendMessage.waitForTaskToken")]))
+    'arn:aws:states:::sqs:sendMessage.waitForTaskToken'
+    """
+    waits = [r for r in resources_of(d["definition"])
+             if r.endswith(".waitForTaskToken") and not r.startswith(START_RESOURCES)]
+    if not waits:
+        return None
+    history = d.get("history")
+    if not history:
+        return waits[0]
+    by_id = {e.get("id"): e for e in history if isinstance(e.get("id"), int) and e.get("id")}
+
+    def details(e):
+        return next((v for k, v in e.items() if isinstance(v, dict) and "resource" in v), {})
+    for e in history:
+        if e.get("type") not in ("TaskSucceeded", "TaskFailed"):
+            continue
+        prev = by_id.get(e.get("previousEventId"))
+        if not prev or prev.get("type") != "TaskSubmitted":
+            continue
+        info = details(prev)
+        if str(info.get("resource", "")).endswith(".waitForTaskToken") and \
+                info.get("resourceType") not in ("states", "sfn"):
+            return next((r for r in waits if r.endswith(":" + info["resource"])), waits[0])
+    return None
+
+
+def service_plan(d, opts):
+    """How a case runs: (servers, reason).  servers: the services it calls on
+    the test servers (empty when it needs none, or they are not running);
+    reason: why it is skipped, else None.
+
+    Without the servers (no --services-env), S3 runs from a local folder
+    (ItemReader, ResultWriter) and nested executions run locally; a case
+    that needs another service is skipped, as is one that uses S3 through
+    the aws-sdk integration.  With them, every service of SERVER_ENDPOINTS
+    (S3 included) is called on its server."""
+    services = [s for s in d.get("services") or [] if s != "lambda"]
+    steps = [(st.get("service"), st.get("operation")) for st in d.get("aws_setup") or []]
+    if opts.services_env is None:
+        machines, nested_skip = nested_machines(d)
+        if nested_skip:
+            return (), nested_skip
+        local = ("s3", "stepfunctions")
+        others = [s for s in services if s not in local]
+        s3_setup_ok = all(sv != "s3" or op in ("create_bucket", "put_object")
+                          for sv, op in steps)
+        s3_by_reader = "s3" not in services or not any(
+            k.startswith("aws-sdk") for k in d.get("integrations") or [])
+        if d.get("service_class") == "other" and (others or not s3_setup_ok or not s3_by_reader):
+            return (), "needs AWS service: %s" % (", ".join(services) or "?")
+        return (), None
+    servers = tuple(sorted(s for s in set(services) | {sv for sv, _ in steps}
+                           if s in SERVER_ENDPOINTS))
+    machines, nested_skip = nested_machines(d, servers)
+    if nested_skip:
+        return (), nested_skip
+    missing = [s for s in services if s not in SERVER_ENDPOINTS and s != "stepfunctions"]
+    if missing:
+        return (), NO_SERVER_WHY.get(missing[0]) or NO_SERVER % ", ".join(missing)
+    for sv, op in steps:
+        if (sv, op) in SETUP_STEPS or (sv, op) in AFTER_RUN_READS or (sv, op) in LOCAL_STEPS:
+            continue
+        if sv in SERVER_ENDPOINTS or sv == "lambda":
+            return (), "aws_setup step %s.%s is not one the runner applies" % (sv, op)
+        return (), NO_SERVER % sv
+    for st in d.get("aws_setup") or []:
+        args = {k: v for k, v in (st.get("args") or {}).items() if k not in FIXTURE_ARGS}
+        if (st.get("service"), st.get("operation")) in SETUP_STEPS and \
+                any(p in json.dumps(args) for p in SETUP_PLACEHOLDERS):
+            return (), ("aws_setup step %s.%s passes a value the case does not hold (an object "
+                        "or a computed value)" % (st.get("service"), st.get("operation")))
+    wait = callback_answered(d)
+    if wait:
+        return (), CALLBACK_WORKER % wait
+    gap = unavailable_member(servers, d.get("expected"))
+    if gap:
+        return (), "needs %s (%s in AWS's answer)" % gap
+    return servers, None
+
+
+def read_services_env(path):
+    """The KEY=value lines of servers.sh's env file, as a dict."""
+    env = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v
+    for var in SERVER_ENDPOINTS.values():
+        if var not in env:
+            raise ValueError("%s: no %s" % (path, var))
+    return env
+
+
+def service_process_env(opts):
+    """The environment of an execution that calls the test servers: the
+    runner's, without any AWS setting of the user's, and with the servers'
+    endpoints and credentials."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k.lower() not in (
+               "http_proxy", "https_proxy", "all_proxy")}
+    env.update(opts.services_env)
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return env
+
+
+class Services:
+    """boto3 clients of the test servers, which set up what a case needs
+    and remove it after.  boto3 is imported only when the servers are used
+    (Debian's python3-boto3 1.26 does not read AWS_ENDPOINT_URL_*: each
+    client is given its endpoint)."""
+
+    def __init__(self, env):
+        import boto3
+        import botocore.config
+        session = boto3.session.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env.get("AWS_REGION") or CORPUS_REGION)
+        config = botocore.config.Config(retries={"max_attempts": 1},
+                                        s3={"addressing_style": "path"})
+        self.clients = {name: session.client(name, endpoint_url=env[var], config=config)
+                        for name, var in SERVER_ENDPOINTS.items()}
+
+    def setup(self, d):
+        """Applies the case's aws_setup steps for the servers, in order."""
+        for st in d.get("aws_setup") or []:
+            sv, op = st.get("service"), st.get("operation")
+            if (sv, op) not in SETUP_STEPS:
+                continue
+            args = {k: v for k, v in (st.get("args") or {}).items() if k not in FIXTURE_ARGS}
+            if (sv, op) == ("dynamodb", "create_table"):
+                # The tests' fixture: a string partition key, nothing else.
+                key = st["args"]["PartitionKey"]
+                args.setdefault("KeySchema", [{"AttributeName": key, "KeyType": "HASH"}])
+                args.setdefault("AttributeDefinitions",
+                                [{"AttributeName": key, "AttributeType": "S"}])
+                args.setdefault("BillingMode", "PAY_PER_REQUEST")
+            getattr(self.clients[sv], op)(**args)
+
+    def clear(self):
+        """Removes everything on the servers: what the setup created and what
+        the workflow did (service cases run one at a time)."""
+        c = self.clients
+        for name in c["dynamodb"].list_tables().get("TableNames", []):
+            c["dynamodb"].delete_table(TableName=name)
+        for url in c["sqs"].list_queues().get("QueueUrls", []):
+            c["sqs"].delete_queue(QueueUrl=url)
+        for topic in c["sns"].list_topics().get("Topics", []):
+            c["sns"].delete_topic(TopicArn=topic["TopicArn"])
+        for bucket in c["s3"].list_buckets().get("Buckets", []):
+            name = bucket["Name"]
+            for page in c["s3"].get_paginator("list_objects_v2").paginate(Bucket=name):
+                for obj in page.get("Contents", []):
+                    c["s3"].delete_object(Bucket=name, Key=obj["Key"])
+            c["s3"].delete_bucket(Bucket=name)
+
+
+# Service cases run one at a time: they reuse names (sfn_test_table_00000001,
+# queue-00000001), and each run starts from servers that hold nothing else.
+SERVICES_LOCK = threading.Lock()
 
 
 # ==== Running aslc ========================================================
@@ -439,6 +781,7 @@ class Case:
         self.history = None   # "match", "unordered", "differs" or None (nothing to compare)
         self.history_report = []
         self.history_types = True  # event types in the recorded order (judge_history)
+        self.servers = ()     # the services it called on the test servers
 
 
 def execution_name(case_name):
@@ -470,11 +813,12 @@ def resources_of(definition):
     return found
 
 
-def nested_machines(d):
+def nested_machines(d, servers=()):
     """The state machines a case starts (states:startExecution,
     aws-sdk:sfn:startExecution): ({ARN: template path}, None), or (None, a
-    skip reason) when they are not at hand or need other services.  A case
-    that starts none gives ({}, None)."""
+    skip reason) when they are not at hand or need services other than
+    servers (those the test servers answer).  A case that starts none gives
+    ({}, None)."""
     if not any(r.startswith(START_RESOURCES) for r in resources_of(d["definition"])):
         return {}, None
     children = []
@@ -489,17 +833,32 @@ def nested_machines(d):
         child = json.load(f)
     needs = sorted({m.group(1) for r in resources_of(child)
                     for m in [re.match(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):", r)]
-                    if m and m.group(1) not in ("states", "sfn", "lambda")})
+                    if m and m.group(1) not in ("states", "sfn", "lambda")} - set(servers))
     if needs:
         return None, "needs AWS service: %s (in a nested state machine)" % ", ".join(needs)
+    # No history tells who answered the child's callbacks: one sent through
+    # another service can only have been the test's worker.
+    waits = sorted({r for r in resources_of(child) if r.endswith(".waitForTaskToken")
+                    and not r.startswith(START_RESOURCES)})
+    if waits:
+        return None, CALLBACK_WORKER % waits[0]
+    # The parent's task token handed to a child that does not answer it
+    # itself (sfn:sendTask...) but sends it on through a service.
+    sends = sorted(r for r in resources_of(child)
+                   if r.startswith("arn:aws:states:::") and not r.startswith(START_RESOURCES)
+                   and not r.startswith("arn:aws:states:::lambda:"))
+    if sends and "$$.Task.Token" in json.dumps(d["definition"]) and not any(
+            ":sendTask" in r for r in resources_of(child)):
+        return None, CALLBACK_WORKER % ("%s in the nested state machine" % sends[0])
     text = json.dumps([d["definition"], d["input"]])
     arns = {"arn:aws:states:%s:%s:stateMachine:%s" % m.groups(): children[0]
             for m in MACHINE_ARN.finditer(text)}
     return arns, None
 
 
-def write_inputs(case, tmp):
-    """Writes the definition, input and bindings of case into tmp."""
+def write_inputs(case, tmp, servers=()):
+    """Writes the definition, input and bindings of case into tmp, and the
+    S3 objects of its aws_setup into tmp/s3 unless servers holds S3."""
     d = case.data
     with open(os.path.join(tmp, "definition.asl.json"), "w", encoding="utf-8") as f:
         json.dump(d["definition"], f, indent=2, ensure_ascii=False)
@@ -522,7 +881,7 @@ def write_inputs(case, tmp):
         bindings[arn + ":*"] = target
         bindings.setdefault(fn, target)
     # The state machines it starts, by the ARNs the test created.
-    machines, _ = nested_machines(d)
+    machines, _ = nested_machines(d, servers)
     if machines:
         bindings["StateMachines"] = {}
         for arn, template in sorted(machines.items()):
@@ -537,7 +896,7 @@ def write_inputs(case, tmp):
     root = os.path.join(tmp, "s3")
     os.makedirs(root, exist_ok=True)
     for step in d.get("aws_setup") or []:
-        if step.get("service") != "s3":
+        if step.get("service") != "s3" or "s3" in servers:
             continue
         args = step.get("args") or {}
         bucket = args.get("Bucket", "")
@@ -565,16 +924,20 @@ def read_history(o, path):
         o.history = None
 
 
-def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, history=False):
+def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, history=False,
+             env=None):
     """Runs the case in tmp through one backend.  raw_output: keep stdout as
     text (AWS's output was not JSON); express: an EXPRESS machine (its ARNs
-    differ), told to the execution when aslc has an option for it."""
+    differ), told to the execution when aslc has an option for it; env: the
+    environment that points it at the test servers (service_process_env),
+    S3 included, else S3 is the folder tmp/s3."""
     o = Outcome()
     # The corpus's ARNs use account 111111111111 in us-east-1 (README,
     # "Masked values"), and AWS output shows them unmasked.
-    common = ["--input-file", "input.json", "--bindings", "bindings.json", "--s3-root", "s3",
-              "--wait=skip", "--name", name,
-              "--account", CORPUS_ACCOUNT, "--region", CORPUS_REGION] + opts.run_arg
+    common = ["--input-file", "input.json", "--bindings", "bindings.json"] + (
+        [] if env else ["--s3-root", "s3"]) + [
+        "--wait=skip", "--name", name,
+        "--account", CORPUS_ACCOUNT, "--region", CORPUS_REGION] + opts.run_arg
     if express:
         common += express_option(opts)
     if sync:
@@ -589,7 +952,7 @@ def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, histo
     if kind in ("tcc", "llvm"):
         argv = [opts.aslc, "run", "definition.asl.json"] + backend + common
         o.commands.append(argv)
-        code, out, err = run_process(argv, tmp, opts.timeout)
+        code, out, err = run_process(argv, tmp, opts.timeout, env)
         interpret(o, code, out, err, raw_output, "aslc run", opts.timeout)
         if history:
             read_history(o, hfile)
@@ -601,7 +964,7 @@ def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, histo
         if "StateMachines" in json.load(f):
             argv += ["--bindings", "bindings.json"]
     o.commands.append(argv)
-    code, out, err = run_process(argv, tmp, opts.timeout)
+    code, out, err = run_process(argv, tmp, opts.timeout, env)
     if code != 0:
         o.stderr = err.decode("utf-8", "replace")
         reason = not_supported_reason(o.stderr) if code == 2 else None
@@ -618,7 +981,7 @@ def run_path(kind, opts, tmp, name, raw_output, express=False, sync=False, histo
         return o
     argv = [wf] + common
     o.commands.append(argv)
-    code, out, err = run_process(argv, tmp, opts.timeout)
+    code, out, err = run_process(argv, tmp, opts.timeout, env)
     interpret(o, code, out, err, raw_output, "workflow binary", opts.timeout)
     if history:
         read_history(o, hfile)
@@ -677,8 +1040,9 @@ def comparable(result, exp_view, before_redrive=False):
     return r
 
 
-def judge_case(case, paths):
-    """Sets case.verdict from its outcomes."""
+def judge_case(case, paths, server_headers=False):
+    """Sets case.verdict from its outcomes.  server_headers: the services
+    it called were the test servers (Comparison)."""
     d = case.data
     exp = expected_view(d["expected"])
     masked = [parse_path(p) for p in d.get("masked_paths") or []]
@@ -695,7 +1059,7 @@ def judge_case(case, paths):
             fail.append("%s: %s" % (kind, o.problem))
             fail.extend("    | " + l for l in o.stderr.splitlines()[-8:])
             continue
-        c = Comparison(masked, words)
+        c = Comparison(masked, words, server_headers=server_headers)
         if not c.compare(exp, comparable(o.result, exp, recorded_before(d, 2023, 11))):
             fail.append("%s: differs from AWS" % kind)
             fail.extend("    " + l for l in c.diffs[:12])
@@ -708,7 +1072,7 @@ def judge_case(case, paths):
     results = [case.outcomes[k].result for k in paths if case.outcomes[k].result]
     done = [k for k in paths if case.outcomes[k].result]
     for k, r in zip(done[1:], results[1:]):
-        c = Comparison(masked, words, skip_masked=True)
+        c = Comparison(masked, words, skip_masked=True, server_headers=server_headers)
         if not c.compare(comparable(results[0], exp), comparable(r, exp)):
             fail.append("%s and %s disagree (%s expected, %s actual):" % (done[0], k, done[0], k))
             fail.extend("    " + l for l in c.diffs[:12])
@@ -920,35 +1284,40 @@ def judge_history(case, paths):
 
 def run_case(case, opts):
     d = case.data
-    # S3 runs from a local folder (ItemReader, ResultWriter); other services
-    # are not emulated.
-    # Nested executions run the state machines the case starts locally.
-    machines, nested_skip = nested_machines(d)
-    if nested_skip:
-        case.verdict, case.reason = "skip", nested_skip
+    servers, reason = service_plan(d, opts)
+    if reason:
+        case.verdict, case.reason = "skip", reason
         return case
-    local = ("lambda", "s3", "stepfunctions")
-    others = [s for s in d.get("services") or [] if s not in local]
-    s3_setup_ok = all(step.get("service") != "s3" or step.get("operation") in
-                      ("create_bucket", "put_object") for step in d.get("aws_setup") or [])
-    s3_by_reader = "s3" not in (d.get("services") or []) or not any(
-        k.startswith("aws-sdk") for k in d.get("integrations") or [])
-    if d.get("service_class") == "other" and (others or not s3_setup_ok or not s3_by_reader):
-        services = ", ".join(s for s in d.get("services") or [] if s != "lambda")
-        case.verdict, case.reason = "skip", "needs AWS service: %s" % (services or "?")
-        return case
+    case.servers = servers
     paths = backend_paths(opts)
     tmp = tempfile.mkdtemp(prefix="aslc-conf-", dir=opts.workdir)
     try:
-        write_inputs(case, tmp)
+        write_inputs(case, tmp, servers)
         raw_output = "output_text" in d["expected"]
         name = execution_name(case.name)
-        for kind in paths:
-            case.outcomes[kind] = run_path(kind, opts, tmp, name, raw_output,
-                                           d.get("state_machine_type") == "EXPRESS",
-                                           d.get("start_api") == "StartSyncExecution",
-                                           bool(d.get("history")))
-        judge_case(case, paths)
+
+        def run(kind, env=None):
+            return run_path(kind, opts, tmp, name, raw_output,
+                            d.get("state_machine_type") == "EXPRESS",
+                            d.get("start_api") == "StartSyncExecution",
+                            bool(d.get("history")), env)
+        if servers:
+            # Each path starts from what the test had set up, and nothing else.
+            env = service_process_env(opts)
+            with SERVICES_LOCK:
+                for kind in paths:
+                    try:
+                        services = opts.services()
+                        services.clear()
+                        services.setup(d)
+                    except Exception as e:
+                        raise RuntimeError("setting up the test servers: %s" % e) from e
+                    case.outcomes[kind] = run(kind, env)
+                opts.services().clear()
+        else:
+            for kind in paths:
+                case.outcomes[kind] = run(kind)
+        judge_case(case, paths, bool(servers))
         try:
             judge_history(case, paths)
         except Exception as e:   # reported with the histories, never as the verdict
@@ -1128,6 +1497,23 @@ def print_table(out, title, rows):
         out.write("%-*s %7d %7d %7d\n" % (width, label, r["pass"], r["fail"], r["skip"]))
 
 
+def services_table(cases):
+    """{label: Counter} of the cases that call an AWS service (other than
+    Lambda), by service and by service and query language: where the
+    servers made a difference."""
+    rows = collections.defaultdict(collections.Counter)
+    for c in cases:
+        if c.data.get("service_class") != "other":
+            continue
+        ql = c.data.get("query_language")
+        for s in sorted(set(c.data.get("services") or []) - {"lambda"}):
+            rows[s][c.verdict] += 1
+            rows["%s %s" % (s, ql)][c.verdict] += 1
+        rows["all services %s" % ql][c.verdict] += 1
+        rows["all services"][c.verdict] += 1
+    return rows
+
+
 def summarize(out, cases, invalids, list_failures):
     by_kind = collections.defaultdict(collections.Counter)
     by_feature = collections.defaultdict(collections.Counter)
@@ -1137,6 +1523,7 @@ def summarize(out, cases, invalids, list_failures):
             (by_kind if f.startswith("state:") else by_feature)[f][c.verdict] += 1
     print_table(out, "executions by state type and query language", by_kind)
     print_table(out, "executions by feature", by_feature)
+    print_table(out, "executions by service", services_table(cases))
 
     for title, group in (("executions", cases), ("invalid definitions", invalids)):
         if not group:
@@ -1226,6 +1613,11 @@ def parse_args(argv):
                     help="seconds per aslc/workflow process (default %(default)s)")
     ap.add_argument("--run-arg", action="append", default=[],
                     help="an extra argument for every execution (repeatable)")
+    ap.add_argument("--services-env", default=None, metavar="FILE",
+                    help="the env file of the AWS-compatible test servers "
+                    "(tests/services/aws/servers.sh start DIR writes DIR/env): the cases "
+                    "that call DynamoDB, SQS, SNS, EventBridge or S3 run against them; "
+                    "without it they are skipped")
     ap.add_argument("--no-invalid", action="store_true", help="skip the invalid/ corpus")
     ap.add_argument("--keep", action="store_true", help="keep each case's temporary files")
     ap.add_argument("--workdir", default=None, help="where temporary directories go")
@@ -1240,7 +1632,20 @@ def parse_args(argv):
     opts.aslc = os.path.abspath(opts.aslc)
     opts.express_args = None
     opts.has_llvm = None
+    opts.services_file, opts.services_env = opts.services_env, None
+    opts.services = services_of(opts)
     return opts
+
+
+def services_of(opts):
+    """opts.services(): the Services of the test servers, made once."""
+    made = []
+
+    def get():
+        if not made:
+            made.append(Services(opts.services_env))
+        return made[0]
+    return get
 
 
 def main(argv=None):
@@ -1257,6 +1662,14 @@ def main(argv=None):
                          % opts.aslc)
         return 99
 
+    if opts.services_file:
+        try:
+            opts.services_env = read_services_env(opts.services_file)
+            opts.services()
+        except (OSError, ValueError, ImportError) as e:
+            sys.stderr.write("runner.py: cannot use the test servers (--services-env %s): %s\n"
+                             % (opts.services_file, e))
+            return 99
     cases = load_dir(cases_dir, Case, opts.filter)
     invalids = [] if opts.no_invalid else load_dir(
         os.path.join(opts.corpus, "invalid"), Invalid, opts.filter)

@@ -65,7 +65,8 @@ START_TEST(layouts)
         OFF(aslrt_state, batch_max_items_path), OFF(aslrt_state, batch_max_bytes),
         OFF(aslrt_state, batch_max_bytes_path), OFF(aslrt_state, batch_input),
         OFF(aslrt_state, writes), OFF(aslrt_state, writer_resource),
-        OFF(aslrt_state, writer_params), OFF(aslrt_state, writer_config)};
+        OFF(aslrt_state, writer_params), OFF(aslrt_state, writer_config),
+        OFF(aslrt_state, label)};
     check_layout("aslrt_state", sizeof(aslrt_state), state, sizeof state / sizeof state[0]);
     const size_t retrier[] = {OFF(aslrt_retrier, errors), OFF(aslrt_retrier, nerrors),
                               OFF(aslrt_retrier, interval), OFF(aslrt_retrier, max_attempts),

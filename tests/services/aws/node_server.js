@@ -9,7 +9,8 @@
 // DynamoDB refuses an unknown one, UnrecognizedClientException); s3rver is
 // S3 with its objects in D, path-style only (http://127.0.0.1:PORT/BUCKET/KEY),
 // accepting SigV4 requests signed with the key pair S3RVER / S3RVER (it
-// checks the key id, not the signature).  The packages are the ones
+// checks the key id, not the signature), with the request ids and the
+// default encryption (SSE-S3) S3 gives every answer and object (asS3Does).  The packages are the ones
 // package.json pins, installed by `npm ci` in this folder.
 'use strict';
 
@@ -65,6 +66,25 @@ function onlyKey(server, key) {
   });
 }
 
+// What S3 adds to s3rver's answers.  Every answer carries a request id and
+// an extended one (x-amz-request-id, x-amz-id-2), which the SDKs put in an
+// error's message.  S3 has encrypted every new object with SSE-S3 since
+// January 2023 and says so (x-amz-server-side-encryption: AES256) when an
+// object is written, copied or read, though not for an object's
+// subresources (?tagging, ?acl, ...); s3rver predates that.
+const OBJECT_SUBRESOURCES = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'attributes'];
+async function asS3Does(ctx, next) {
+  const crypto = require('crypto');
+  ctx.set('x-amz-request-id', crypto.randomBytes(8).toString('hex').toUpperCase());
+  ctx.set('x-amz-id-2', crypto.randomBytes(48).toString('base64'));
+  await next();
+  const parts = ctx.path.split('/').filter(Boolean);
+  if (parts.length >= 2 && ['GET', 'HEAD', 'PUT'].includes(ctx.method) &&
+      ctx.status >= 200 && ctx.status < 300 &&
+      !OBJECT_SUBRESOURCES.some((q) => q in ctx.query))
+    ctx.set('x-amz-server-side-encryption', 'AES256');
+}
+
 const kind = process.argv[2];
 const opts = options(process.argv.slice(3));
 if (!opts['port-file'])
@@ -81,13 +101,16 @@ if (kind === 'dynalite') {
     usage();
   const S3rver = require('s3rver');
   fs.mkdirSync(opts.directory, { recursive: true });
-  new S3rver({
+  const s3 = new S3rver({
     address: '127.0.0.1',
     port: 0,
     directory: opts.directory,
     silent: true,
     vhostBuckets: false,
-  }).run().then(({ port }) => writePort(opts['port-file'], port), (err) => {
+  });
+  // Koa composes its middleware when the server starts: this one goes first.
+  s3.middleware.unshift(asS3Does);
+  s3.run().then(({ port }) => writePort(opts['port-file'], port), (err) => {
     process.stderr.write(`s3rver: ${err.stack || err}\n`);
     process.exit(1);
   });

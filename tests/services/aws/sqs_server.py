@@ -200,8 +200,11 @@ class SQS(awsproto.Service):
         if not url:
             raise ServiceError("MissingParameter",
                                "The request must contain the parameter QueueUrl.")
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        q = self.queues.get(name)
+        # SQS knows a queue by the account and name its URL ends with
+        # (http(s)://HOST/ACCOUNT/NAME, whatever the host); another
+        # account's queue of that name is not this one.
+        parts = url.rstrip("/").rsplit("/", 2)
+        q = self.queues.get(parts[-1]) if len(parts) == 3 and parts[-2] == self.account else None
         if q is None:
             raise non_existent_queue(req.protocol)
         return q
