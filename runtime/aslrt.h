@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of aslrt_machine or an op's contract changes. */
-#define ASLRT_ABI_VERSION 3
+#define ASLRT_ABI_VERSION 4
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;

@@ -89,7 +89,7 @@ cat >"$tmp/objects.asl.json" <<'EOF'
 EOF
 run "$aslc" run "$tmp/objects.asl.json" --input '{}'
 check "putObject of a text, an object and a number: S3's ETags are the MD5s of their JSON texts (the text with its quotes, as Step Functions stores it), and of \"0\"" "
-assert out['text'] == {'ETag': '\"$(md5 '"text data"')\"'}, out['text']
+assert out['text'] == {'ETag': '\"$(md5 '"text data"')\"', 'ServerSideEncryption': 'AES256'}, out['text']
 assert out['dict']['ETag'] == '\"$(md5 '{"Dict":"Value"}')\"'
 assert out['num']['ETag'] == '\"$(md5 0)\"'"
 check "listObjectsV2 with one object: Contents a list, KeyCount a number, IsTruncated a boolean, LastModified a date" "
@@ -125,7 +125,7 @@ cat >"$tmp/objects-jsonata.asl.json" <<'EOF'
 EOF
 run "$aslc" run "$tmp/objects-jsonata.asl.json" --input '{"key": "k/1", "body": [1, "two"]}'
 check "JSONata: Arguments to putObject and getObject, the body read back" "
-assert out == {'put': {'ETag': '\"$(md5 '[1,"two"]')\"'}, 'body': [1, 'two']}, out"
+assert out == {'put': {'ETag': '\"$(md5 '[1,"two"]')\"', 'ServerSideEncryption': 'AES256'}, 'body': [1, 'two']}, out"
 
 # ---- other operations, by the same codec ------------------------------------------
 cat >"$tmp/more.asl.json" <<'EOF'
@@ -182,7 +182,7 @@ run "$aslc" run "$tmp/errors.asl.json" --input '{}'
 check "a missing key, a missing bucket and a HEAD without a body: AWS's error names and Causes" "
 k = out['noKey']
 assert k['Error'] == 'S3.NoSuchKeyException', k
-assert re.match(r'The specified key does not exist\. \(Service: S3, Status Code: 404, Request ID: [^,]+\) \(SDK Attempt Count: 1\)$', k['Cause']), k
+assert re.match(r'The specified key does not exist\. \(Service: S3, Status Code: 404, Request ID: [^,]+, Extended Request ID: [^)]+\) \(SDK Attempt Count: 1\)$', k['Cause']), k
 b = out['noBucket']
 assert b['Error'] == 'S3.NoSuchBucketException', b
 assert b['Cause'].startswith('The specified bucket does not exist (Service: S3, Status Code: 404, Request ID: '), b
