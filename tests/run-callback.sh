@@ -77,12 +77,11 @@ printf '{"late": true}' >"$tmp/late.json"
     "$aslc" send-task-success --task-token "$token" --task-output "file://$tmp/late.json"
     echo $? >"$tmp/late.rc"
 ) &
-start=$SECONDS
 run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 30 2)"
 wait
 expect "heartbeats keep the task alive past HeartbeatSeconds; the late output is the result" \
     eval '[ "$rc" = 0 ] && grep -q "\"approval\": *{\"late\": *true}" "$tmp/out" &&
-          [ $((SECONDS - start)) -ge 2 ] && [ ! -e "$tmp/beats.err" ] &&
+          [ ! -e "$tmp/beats.err" ] &&
           [ "$(cat "$tmp/late.rc")" = 0 ]'
 expect "output that is not JSON: exit 254, InvalidOutput" \
     eval '[ "$(cat "$tmp/bad-output.rc")" = 254 ] && [ ! -s "$tmp/bad-output.out" ] &&
@@ -100,16 +99,15 @@ run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input
 expect "no callback within TimeoutSeconds: States.Timeout" \
     eval '[ "$rc" = 1 ] && error_is States.Timeout'
 rm -f "$CALLBACK_DIR"/token.*
-start=$SECONDS
-run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 60 1)"
+# TimeoutSeconds is an hour: only the heartbeat can end the wait.
+run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 3600 1)"
 expect "no heartbeat within HeartbeatSeconds: States.Timeout (as AWS reports it)" \
-    eval '[ "$rc" = 1 ] && error_is States.Timeout && [ $((SECONDS - start)) -lt 30 ]'
+    eval '[ "$rc" = 1 ] && error_is States.Timeout'
 rm -f "$CALLBACK_DIR"/token.*
-start=$SECONDS
 run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 3600 600)" \
     --wait=skip
 expect "--wait=skip: a timer that would expire is reported at once" \
-    eval '[ "$rc" = 1 ] && error_is States.Timeout && [ $((SECONDS - start)) -lt 30 ]'
+    eval '[ "$rc" = 1 ] && error_is States.Timeout'
 rm -f "$CALLBACK_DIR"/token.*
 # SIGTERM while waiting: aborted, and the socket goes away.
 "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 600 600)" \

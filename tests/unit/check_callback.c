@@ -180,7 +180,6 @@ typedef struct result {
     int status;
     json_t *output;
     aslrt_error err;
-    double real_s;            /* wall time of the execution */
 } result;
 
 /* Settings for the next run(). */
@@ -192,7 +191,7 @@ static volatile int run_abort;
 
 static result run(const char *def, const char *input)
 {
-    result r = {0, NULL, {NULL, NULL}, 0};
+    result r = {0, NULL, {NULL, NULL}};
     jit_def d;
     jit_def_compile(&d, def, &r.err);
     aslrt_bindings *b = aslrt_bindings_create();
@@ -213,9 +212,7 @@ static result run(const char *def, const char *input)
     json_error_t je;
     json_t *in = json_loads(input, JSON_DECODE_ANY, &je);
     ck_assert_ptr_nonnull(in);
-    long long t0 = mono_ms();
     r.status = aslrt_execute(d.p, &cfg, in, &r.output, &r.err);
-    r.real_s = (double)(mono_ms() - t0) / 1000;
     json_decref(in);
     aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
@@ -360,8 +357,7 @@ START_TEST(success_from_another_thread_later)
     char *def = callback_def("");
     char *in = input_for("later", "\"delay\":300,\"output\":\"\\\"late\\\"\"");
     result r = run(def, in);
-    assert_output(&(result){r.status, json_object_get(r.output, "result"), r.err, 0}, "\"late\"");
-    ck_assert(r.real_s >= 0.25);
+    assert_output(&(result){r.status, json_object_get(r.output, "result"), r.err}, "\"late\"");
     finish(&r);
     free(def);
     free(in);
@@ -497,7 +493,7 @@ START_TEST(bad_and_unknown_tokens)
     ck_assert_int_eq(pthread_create(&threads[nthreads++], NULL, probe_main, NULL), 0);
     result r = run(def, in);
     join_threads();
-    assert_output(&(result){r.status, result_of(&r), r.err, 0}, "{\"fine\":true}");
+    assert_output(&(result){r.status, result_of(&r), r.err}, "{\"fine\":true}");
     ck_assert_int_eq(nanswers, 4);
     ck_assert_str_eq(answers[0], "InvalidOutput");
     ck_assert_str_eq(answers[1], "TaskDoesNotExist");
@@ -518,8 +514,7 @@ START_TEST(heartbeats_keep_the_task_alive)
     char *in = input_for("later", "\"beats\":5,\"beat\":600,\"output\":\"\\\"alive\\\"\"");
     result r = run(def, in);
     join_threads(); /* its last answer may come after the execution ended */
-    assert_output(&(result){r.status, result_of(&r), r.err, 0}, "\"alive\"");
-    ck_assert(r.real_s >= 2.9);
+    assert_output(&(result){r.status, result_of(&r), r.err}, "\"alive\"");
     ck_assert_int_eq(nanswers, 6);
     for (int i = 0; i < 6; i++)
         ck_assert_str_eq(answers[i], "ok");
@@ -537,7 +532,6 @@ START_TEST(no_callback_times_out)
     ck_assert_int_eq(r.status, ASLRT_FAILED);
     ck_assert_str_eq(r.err.error, "States.Timeout");
     ck_assert_ptr_null(r.err.cause);
-    ck_assert(r.real_s >= 0.9);
     /* The token is closed now (and the execution gone). */
     aslrt_error e = {NULL, NULL};
     ck_assert(!aslrt_send_task_success(tokens[0], "{}", &e));
@@ -565,7 +559,6 @@ START_TEST(missed_heartbeat)
     ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
     ck_assert_ptr_null(json_object_get(result_of(&r), "tf"));
     ck_assert_str_eq(str(json_object_get(result_of(&r), "hb"), "Error"), "States.Timeout");
-    ck_assert(r.real_s >= 0.9);
     finish(&r);
     free(def);
 
@@ -617,7 +610,7 @@ START_TEST(skipped_clock_times_out_at_once)
     in = input_for("success", "\"output\":\"[true]\"");
     run_wait = ASLRT_WAIT_SKIP;
     r = run(def, in);
-    assert_output(&(result){r.status, result_of(&r), r.err, 0}, "[true]");
+    assert_output(&(result){r.status, result_of(&r), r.err}, "[true]");
     finish(&r);
     free(def);
     free(in);
@@ -636,7 +629,6 @@ START_TEST(scaled_clock)
     run_scale = 0.001;
     result r = run(def, in);
     ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
-    ck_assert(r.real_s >= 0.9);
     ck_assert(after_s(&r) >= 1000);
     finish(&r);
     free(def);
@@ -693,7 +685,7 @@ START_TEST(retry_gets_a_new_token)
     char *in = input_for("second", "\"output\":\"\\\"retried\\\"\"");
     run_wait = ASLRT_WAIT_SKIP;
     result r = run(def, in);
-    assert_output(&(result){r.status, result_of(&r), r.err, 0}, "\"retried\"");
+    assert_output(&(result){r.status, result_of(&r), r.err}, "\"retried\"");
     ck_assert_int_eq(ntokens, 2);
     ck_assert_str_ne(tokens[0], tokens[1]);
     ck_assert_double_eq_tol(after_s(&r), 6, 1);
@@ -791,7 +783,7 @@ START_TEST(mocked_callback_answers_at_once)
     char *in = input_for("none", "");
     result r = run(def, in);
     mock_text = NULL;
-    assert_output(&(result){r.status, result_of(&r), r.err, 0}, "{\"mocked\":true}");
+    assert_output(&(result){r.status, result_of(&r), r.err}, "{\"mocked\":true}");
     ck_assert_int_eq(ntokens, 0);
     finish(&r);
     free(def);

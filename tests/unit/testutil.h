@@ -1,7 +1,7 @@
 /*
  * testutil.h - what the unit tests (tests/unit/check_*.c) share: running a
  * Check suite, a scratch directory with files and scripts written into it,
- * watching processes, clocks, finding python3, and the compile-and-run
+ * watching processes, finding python3, and the compile-and-run
  * harness that takes a definition through the whole pipeline (parse,
  * validate, lower, emit C, TinyCC) into a program ready for aslrt_execute.
  *
@@ -109,7 +109,7 @@ static inline char *script(const char *name, const char *body)
     return path;
 }
 
-/* ==== Processes and clocks =============================================== */
+/* ==== Processes ========================================================= */
 
 /* True once pid is gone or a zombie (an orphan's zombie lingers where
  * nothing reaps it, as under a minimal container init). */
@@ -142,21 +142,7 @@ static inline int process_alive(pid_t pid)
     return kill(pid, 0) == 0;
 }
 
-/* Seconds on the monotonic clock since t0. */
-static inline double elapsed_s(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
-/* Milliseconds on the monotonic clock. */
-static inline long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ==== Assertions and the environment ===================================== */
 
