@@ -1,0 +1,125 @@
+/*
+ * server.h - aslc serve: the Step Functions API on a local HTTP port.
+ *
+ * The server is a room of its own beside compiler/ and runtime/ (see
+ * doc/architecture.md, "The server"):
+ *
+ *   serve.c     the command line, the daemon's life (start, SIGTERM, stop)
+ *   http.c      libmicrohttpd: requests in, AWS's JSON 1.0 protocol, SigV4
+ *   api.c       one function per action of the API, AWS's errors
+ *   engine.c    state machines compiled once, executions on threads
+ *   store.c     SQLite: everything the API reports lives here first
+ *   teststate.c the TestState action: one state run once
+ *
+ * Records are JSON objects (jansson) in the shapes the API returns, with
+ * AWS's member names (camelCase), so that what the store gives back is
+ * what a Describe* answers.  Times are milliseconds since the epoch in the
+ * store and seconds (a JSON real) on the wire.
+ */
+#ifndef ASL_SERVER_H
+#define ASL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "aslrt.h"
+
+/* ==== fault.c: AWS's errors ================================================ */
+
+/* A request the API refuses: the HTTP status (400 for nearly everything),
+ * AWS's error code (the "__type" of the JSON 1.0 protocol, e.g.
+ * "InvalidArn", "ValidationException") and its message, worded as AWS
+ * words it (doc/behaviour.md, "The server's errors"). */
+typedef struct srv_fault {
+    int status;
+    char *type;        /* malloc'd; NULL: no fault */
+    char *message;     /* malloc'd */
+} srv_fault;
+
+void srv_fault_set(srv_fault *f, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void srv_fault_clear(srv_fault *f);
+
+/* ==== store.c: SQLite ===================================================== */
+
+typedef struct srv_store srv_store;
+
+/* What a store call reports besides its result. */
+enum {
+    SRV_OK = 0,
+    SRV_EXISTS,        /* a record of that key is there already */
+    SRV_NOT_FOUND,     /* no record of that key */
+    SRV_BAD_TOKEN,     /* a pagination token the store did not give out */
+    SRV_FAILED         /* SQLite failed: *err says why */
+};
+
+/* Kinds of named records kept by ARN. */
+typedef enum srv_kind {
+    SRV_MACHINE,       /* state machines: DescribeStateMachine's shape */
+    SRV_ACTIVITY       /* activities: DescribeActivity's shape */
+} srv_kind;
+
+/* Opens the store in DIR/aslc.db (made with DIR when missing), or in
+ * memory when dir is NULL.  Every write is durable once the call returns
+ * (WAL, synchronous=FULL).  Thread-safe: one store serves every thread.
+ * NULL with *err (malloc'd) on failure. */
+srv_store *srv_store_open(const char *dir, char **err);
+void srv_store_close(srv_store *s);
+
+/* Named records.  put stores doc (borrowed) under arn: when create is
+ * set, SRV_EXISTS if a record of that ARN is there (the record is then
+ * returned in *existing as a new reference when existing is not NULL);
+ * otherwise it replaces the record.  get returns a new reference or NULL.
+ * delete is SRV_NOT_FOUND when there was none.  list pages through the
+ * records of a kind in the order they were created: at most limit (> 0)
+ * from token (NULL: the first page), *next (malloc'd) the token of the
+ * page after, NULL at the end. */
+int srv_store_put(srv_store *s, srv_kind kind, const char *arn, json_t *doc, bool create,
+                  json_t **existing, char **err);
+json_t *srv_store_get(srv_store *s, srv_kind kind, const char *arn);
+int srv_store_delete(srv_store *s, srv_kind kind, const char *arn, char **err);
+int srv_store_list(srv_store *s, srv_kind kind, const char *token, int limit, json_t **page,
+                   char **next, char **err);
+
+/* Executions: doc is DescribeExecution's shape (executionArn,
+ * stateMachineArn, name, status, startDate, input, ... with the dates as
+ * milliseconds).  insert is SRV_EXISTS when the ARN is taken (*existing
+ * then holds that execution).  update replaces the document (status and
+ * the rest) and appends the events (a JSON array, may be NULL) in the same
+ * transaction.  list: the executions of a state machine (machine_arn), or
+ * of a Map Run (map_run_arn, when not NULL), newest first, with
+ * status (NULL: any). */
+int srv_store_exec_insert(srv_store *s, json_t *doc, json_t **existing, char **err);
+int srv_store_exec_update(srv_store *s, json_t *doc, json_t *events, char **err);
+json_t *srv_store_exec_get(srv_store *s, const char *arn);
+int srv_store_exec_list(srv_store *s, const char *machine_arn, const char *status,
+                        const char *token, int limit, json_t **page, char **next, char **err);
+/* Removes the executions (and their events) of a deleted state machine. */
+int srv_store_exec_delete_of(srv_store *s, const char *machine_arn, char **err);
+
+/* History events, GetExecutionHistory's shape (id, previousEventId,
+ * timestamp as milliseconds, type, *EventDetails), appended in id order
+ * while the execution runs.  list pages through them, oldest first or
+ * newest first (reverse). */
+int srv_store_events_append(srv_store *s, const char *exec_arn, json_t *events, char **err);
+int srv_store_events_list(srv_store *s, const char *exec_arn, bool reverse, const char *token,
+                          int limit, json_t **page, char **next, char **err);
+
+/* After a restart: every execution still RUNNING in the store becomes
+ * FAILED at now_ms with error and cause, and gets its ExecutionFailed
+ * event.  Returns how many, or -1 with *err. */
+int srv_store_recover(srv_store *s, long long now_ms, const char *error, const char *cause,
+                      char **err);
+
+/* ==== teststate.c: TestState =============================================== */
+
+/* Runs the TestState request req (definition, roleArn, input,
+ * inspectionLevel, revealSecrets, variables, stateName, mock, context,
+ * stateConfiguration: the API's members) and returns its response (status,
+ * output or error and cause, nextState, inspectionData), or NULL with f
+ * set.  Tasks without a mock are answered by bindings (may be NULL). */
+json_t *srv_test_state(json_t *req, const aslrt_bindings *bindings, srv_fault *f);
+
+#endif /* ASL_SERVER_H */
