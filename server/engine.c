@@ -539,18 +539,40 @@ static void record_end(run *r, int status, json_t *out, const aslrt_error *e)
     }
 }
 
+/* Field i (0-based, counted after "arn:") of an ARN: partition, service,
+ * region, account, ...  Malloc'd; "" when missing. */
+static char *arn_field(const char *arn, int i)
+{
+    const char *p = arn;
+    for (int k = 0; k <= i && p; k++) {
+        p = strchr(p, ':');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return aslrtp_strdup("");
+    size_t n = strcspn(p, ":");
+    char *f = aslrtp_malloc(n + 1);
+    memcpy(f, p, n);
+    f[n] = '\0';
+    return f;
+}
+
 static void *run_main(void *arg)
 {
     run *r = arg;
     srv *s = r->s;
+    /* The execution is in its state machine's region and account. */
+    const char *sm_arn = json_string_value(json_object_get(r->doc, "stateMachineArn"));
+    char *region = arn_field(sm_arn, 2), *account = arn_field(sm_arn, 3);
     aslrt_config cfg;
     aslrt_config_init(&cfg);
     cfg.bindings = s->bindings;
     cfg.mocks = r->mocks;
     cfg.execution_name = json_string_value(json_object_get(r->doc, "name"));
     cfg.state_machine_name = json_string_value(json_object_get(r->doc, "_machineName"));
-    cfg.region = s->o.region;
-    cfg.account = s->o.account;
+    cfg.region = *region ? region : s->o.region;
+    cfg.account = *account ? account : s->o.account;
     cfg.start_time_ms = json_integer_value(json_object_get(r->doc, "startDate"));
     cfg.abort_flag = &r->abort;
     cfg.wait_mode = s->o.wait_mode;
@@ -564,6 +586,8 @@ static void *run_main(void *arg)
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
     int status = aslrt_execute(r->code->prog, &cfg, r->input, &out, &e);
+    free(region);
+    free(account);
     pthread_mutex_lock(&s->mu);
     bool reported = r->reported;
     r->ending = !reported;
