@@ -311,6 +311,15 @@ static char *token_read(const srv_store *s, const char *list, const char *token)
         free(raw);
         return NULL;
     }
+    /* one text per token: base64 without padding can spell the same
+     * bytes more than one way */
+    char *again = aslrtp_base64_encode(raw, n, ASLRTP_B64_URL | ASLRTP_B64_NOPAD, NULL);
+    bool canonical = strcmp(again, token) == 0;
+    free(again);
+    if (!canonical) {
+        free(raw);
+        return NULL;
+    }
     char *pos = aslrtp_memdup(raw + MAC_SIZE, n - MAC_SIZE);
     unsigned char mac[EVP_MAX_MD_SIZE];
     token_mac(s, list, pos, mac);
