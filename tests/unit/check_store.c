@@ -605,8 +605,9 @@ START_TEST(test_exec_list)
     ck_assert_ptr_null(srv_store_exec_get(s, EXECUTION "m:e1"));
     json_t *page = NULL;
     char *next = NULL;
-    ck_assert_int_eq(srv_store_events_list(s, EXECUTION "m:e1", false, NULL, 10, &page, &next, &err),
-                     SRV_NOT_FOUND);
+    ck_assert_int_eq(
+        srv_store_events_list(s, EXECUTION "m:e1", false, NULL, 10, &page, &next, &err),
+        SRV_NOT_FOUND);
     all = list_all(s, -1, MACHINE "mm", NULL, 100, &pages);
     ck_assert_int_eq(json_array_size(all), 10);
     json_decref(all);
