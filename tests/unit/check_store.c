@@ -188,6 +188,18 @@ START_TEST(test_put_get_replace_delete)
     ck_assert_str_eq(member(all, 2, "name"), "one");
     json_decref(all);
 
+    /* what goes in comes back: a NUL in a string, reals, big integers,
+     * text beyond ASCII */
+    json_t *odd = json_pack("{s:s% s:f s:f s:I s:s s:[n,b,{}]}", "nul", "a\0b", 3, "real", 0.1,
+                            "tiny", 5e-324, "big", (json_int_t)9007199254740993LL, "text",
+                            "\xc3\xa9\xf0\x9f\x98\x80", "more", 1);
+    ck_assert_int_eq(srv_store_put(s, SRV_ACTIVITY, ACTIVITY "odd", odd, true, NULL, &err),
+                     SRV_OK);
+    got = srv_store_get(s, SRV_ACTIVITY, ACTIVITY "odd");
+    ck_assert(json_equal(got, odd));
+    json_decref(got);
+    json_decref(odd);
+
     /* bad input: a clear error, no crash */
     json_t *arr = json_array();
     ck_assert_int_eq(srv_store_put(s, SRV_MACHINE, MACHINE "x", arr, true, NULL, &err),
@@ -682,7 +694,9 @@ START_TEST(test_events)
     json_t *dup = events(26, 28);
     json_array_append_new(dup, json_pack("{si}", "id", 3));
     ck_assert_int_eq(srv_store_events_append(s, EXECUTION "m:e", dup, &err), SRV_FAILED);
+    assert_contains(err, "store: appending events to " EXECUTION "m:e");
     assert_contains(err, "event 3 of " EXECUTION "m:e");
+    assert_contains(err, "UNIQUE constraint failed");
     free(err);
     all = list_all(s, -2, EXECUTION "m:e", NULL, 100, &pages);
     ck_assert_int_eq(json_array_size(all), 25);
