@@ -194,13 +194,14 @@ static int db_fail(srv_store *s, char **err, const char *fmt, ...)
 
 /* ==== Statements and transactions ======================================== */
 
-/* Readies statement which for another use. */
+/* Readies st for another use (after SQLite's message is read). */
 static void done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
+/* Binds text v to parameter i (SQL NULL for NULL). */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -222,9 +223,9 @@ static int run(srv_store *s, int which)
 
 static int begin(srv_store *s, char **err, const char *what)
 {
-    int rc = run(s, ST_BEGIN);
+    int rc = run(s, ST_BEGIN) == SQLITE_DONE ? SRV_OK : db_fail(s, err, "%s: beginning", what);
     done(s->st[ST_BEGIN]);
-    return rc == SQLITE_DONE ? SRV_OK : db_fail(s, err, "%s: beginning", what);
+    return rc;
 }
 
 /* Ends the transaction: commits when rc is SRV_OK (and reports a failed
@@ -232,11 +233,11 @@ static int begin(srv_store *s, char **err, const char *what)
 static int end(srv_store *s, int rc, char **err, const char *what)
 {
     if (rc == SRV_OK) {
-        int c = run(s, ST_COMMIT);
+        if (run(s, ST_COMMIT) != SQLITE_DONE)
+            rc = db_fail(s, err, "%s: committing", what);
         done(s->st[ST_COMMIT]);
-        if (c == SQLITE_DONE)
+        if (rc == SRV_OK)
             return SRV_OK;
-        rc = db_fail(s, err, "%s: committing", what);
     }
     /* a failed statement may have rolled back already */
     if (!sqlite3_get_autocommit(s->db)) {
@@ -858,11 +859,13 @@ static int events_insert(srv_store *s, long long seq, const char *arn, json_t *e
         sqlite3_bind_int64(st, 2, json_integer_value(id));
         bind_text(st, 3, text);
         free(text);
-        int rc = sqlite3_step(st);
+        int rc = SRV_OK;
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, err, "%s: event %lld of %s", what, (long long)json_integer_value(id),
+                         arn);
         done(st);
-        if (rc != SQLITE_DONE)
-            return db_fail(s, err, "%s: event %lld of %s", what,
-                           (long long)json_integer_value(id), arn);
+        if (rc)
+            return rc;
     }
     return SRV_OK;
 }
