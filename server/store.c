@@ -20,9 +20,10 @@
  * committed before the call returns.  One connection serves every thread
  * behind one mutex; its statements are prepared once, at open.
  *
- * Lists page by key, never by offset, so that a page is stable while
- * records come and go: a token names the last row of the page before (its
- * sequence number; for executions its start date too; for events its id).
+ * Lists page by key, never by offset (their orders: doc/behaviour.md
+ * §29), so that a page is stable while records come and go: a token names
+ * the last row of the page before (its sequence number; for executions its
+ * start date too; for events its id).
  * A token is that position and an HMAC-SHA256 (libcrypto) of it and of the
  * list it belongs to, under the store's own key, in URL-safe base64: the
  * store knows its tokens again across restarts and takes no other.
@@ -126,7 +127,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
                          " ORDER BY start_ms DESC, seq DESC LIMIT ?5")                   \
     X(EXEC_RUNNING, "SELECT doc FROM executions WHERE status = 'RUNNING' ORDER BY seq")  \
     /* A state machine's executions and its Map Runs' (whose state machine    */       \
-    /* ARN is "MACHINE/label": names hold no '/', and '0' follows '/').       */       \
+    /* ARN is "MACHINE/label", doc/behaviour.md §29; '0' follows '/').        */       \
     X(EVENTS_DELETE_OF, "DELETE FROM events WHERE exec_seq IN"                           \
                         " (SELECT seq FROM executions WHERE machine_arn = ?1"            \
                         "  OR (machine_arn > ?1 || '/' AND machine_arn < ?1 || '0'))")   \
