@@ -1042,15 +1042,19 @@ START_TEST(test_sigkill)
                   recovered, running);
     srv_store_close(s);
 
-    /* and the file is sound */
+    /* and the file is sound, in write-ahead log mode */
     char *path = aslrtp_strdupf("%s/aslc.db", dir);
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
+    static const char *const checks[][2] = {{"PRAGMA integrity_check", "ok"},
+                                            {"PRAGMA journal_mode", "wal"}};
+    for (size_t c = 0; c < 2; c++) {
+        sqlite3_stmt *st = NULL;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, checks[c][0], -1, &st, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), checks[c][1]);
+        sqlite3_finalize(st);
+    }
     sqlite3_close(db);
     free(path);
     free(dir);
