@@ -23,11 +23,14 @@
  * Express machine runs in the background.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aslrt_private.h"
 #include "ast.h"
@@ -52,6 +55,7 @@ struct srv {
     run *runs;                  /* running and queued */
     int running;                /* runs on a thread */
     bool closing;
+    int lock_fd;                /* DIR/aslc.lock, held while serving; -1: none */
 };
 
 long long srv_now_ms(void)
@@ -84,6 +88,7 @@ static char *dup_or_null(const char *v)
 srv *srv_create(const srv_options *o, char **err)
 {
     srv *s = aslrtp_calloc(1, sizeof *s);
+    s->lock_fd = -1;
     s->o = *o;
     s->o.host = dup_or_null(o->host);
     s->o.port_file = dup_or_null(o->port_file);
@@ -112,6 +117,24 @@ srv *srv_create(const srv_options *o, char **err)
     if (!s->store) {
         srv_destroy(s);
         return NULL;
+    }
+    /* One server per directory: a second would fail the first's running
+     * executions as left by a dead server. */
+    if (o->data) {
+        char *path = aslrtp_strdupf("%s/aslc.lock", o->data);
+        s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            *err = s->lock_fd < 0
+                       ? aslrtp_strdupf("cannot open '%s': %s", path, strerror(errno))
+                       : aslrtp_strdupf("another aslc serve is using '%s' (it holds '%s')",
+                                        o->data, path);
+            free(path);
+            srv_store_close(s->store);
+            s->store = NULL;
+            srv_destroy(s);
+            return NULL;
+        }
+        free(path);
     }
     /* Executions a server that died left running (doc/behaviour.md §29). */
     if (srv_store_recover(s->store, srv_now_ms(), "aslc.ServerStopped",
@@ -916,6 +939,8 @@ void srv_destroy(srv *s)
     }
     pthread_mutex_unlock(&s->mu);
     srv_store_close(s->store);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     aslrt_bindings_destroy(s->bindings);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
