@@ -458,11 +458,8 @@ static json_t *validate_definition(srv *s, json_t *req, const char *region, srv_
 
 static json_t *exec_get(srv *s, const char *arn, srv_fault *f)
 {
-    if (strncmp(arn, "arn:", 4) == 0 && strstr(arn, ":express:")) {
-        /* Express executions are not kept (doc/behaviour.md §29). */
-        srv_fault_set(f, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
-        return NULL;
-    }
+    /* An Express execution's ARN (arn:...:express:...) is refused as AWS
+     * refuses it: its type is not valid here (doc/behaviour.md §29). */
     if (!arn_of_type(arn, "execution", f))
         return NULL;
     json_t *e = srv_store_exec_get(srv_store_of(s), arn);
