@@ -919,11 +919,15 @@ static json_t *tag_resource(srv *s, json_t *req, const char *region, srv_fault *
         invalid_member(f, "tags", NULL, "Member must not be null");
         return NULL;
     }
+    /* The request's members are read before the resource is looked up,
+     * as AWS reads them. */
+    json_t *add = tags_of(req, f);
+    if (!add)
+        return NULL;
     srv_kind kind;
     json_t *rec = tagged(s, arn, &kind, f);
-    json_t *add = rec ? tags_of(req, f) : NULL;
     json_t *r = NULL;
-    if (add) {
+    if (rec) {
         json_t *tags = json_object_get(rec, "_tags");
         if (!json_is_object(tags)) {
             tags = json_object();
