@@ -61,7 +61,9 @@ static const char *str_member(json_t *req, const char *key, bool required, size_
             snprintf(c, sizeof c, "Member must have length greater than or equal to %zu", min);
         else
             snprintf(c, sizeof c, "Member must have length less than or equal to %zu", max);
-        invalid_member(f, key, n > 256 ? NULL : s, c);
+        /* AWS quotes the value; the largest, sensitive members
+         * (definitions, inputs) are not copied into the message. */
+        invalid_member(f, key, n > 4096 ? NULL : s, c);
         return NULL;
     }
     return s;
