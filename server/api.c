@@ -324,6 +324,11 @@ static json_t *describe_state_machine(srv *s, json_t *req, const char *region, s
     if (!m)
         return NULL;
     json_t *w = wire(m);
+    /* AWS shows a revisionId once the machine has been updated, and no
+     * updateDate here (doc/behaviour.md §29). */
+    if (!json_object_get(m, "updateDate"))
+        json_object_del(w, "revisionId");
+    json_object_del(w, "updateDate");
     json_decref(m);
     return w;
 }
@@ -557,6 +562,8 @@ static json_t *describe_machine_for_execution(srv *s, json_t *req, const char *r
         if (json_object_get(m, keys[i]))
             json_object_set(r, keys[i], json_object_get(m, keys[i]));
     json_t *upd = json_object_get(m, "updateDate");
+    if (!upd)
+        json_object_del(r, "revisionId");   /* never updated: none, as on AWS */
     json_object_set(r, "updateDate", upd ? upd : json_object_get(m, "creationDate"));
     json_decref(e);
     json_t *w = wire(r);
