@@ -1135,4 +1135,10 @@ class Persistence(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    # unittest's report, then the line every script of make check ends with.
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%d passed, %d failed (%d expected failures: known differences from AWS)"
+          % (passed, failed, len(result.expectedFailures)))
+    sys.exit(1 if failed else 0)
