@@ -484,7 +484,8 @@ def part_fuzz(n, seed, clients=8):
                         status = int(got.split(b" ", 2)[1])
                     except (ValueError, IndexError):
                         status = -1
-                key = "%dxx" % (status // 100) if status and status > 0 else "closed"
+                key = ("505" if status == 505 else "%dxx" % (status // 100)) \
+                    if status and status > 0 else "closed"
                 with lock:
                     bytes_sent[0] += len(data)
                     by_kind[kind] = by_kind.get(kind, 0) + 1
