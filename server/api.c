@@ -136,16 +136,21 @@ static bool arn_of_type(const char *arn, const char *type, srv_fault *f)
     return true;
 }
 
-/* Names of state machines and activities: 1 to 80 characters, no white
- * space, brackets, wildcards, special or control characters. */
+/* Names of state machines and activities: 1 to 80 characters (str_member
+ * counts them; "é" is one, as on AWS, not two bytes), no white space,
+ * brackets, wildcards, special or control characters (U+0000 to U+001F,
+ * U+007F to U+009F). */
 static bool name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 80)
+    if (n == 0)
         return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *p))
+    for (size_t i = 0; i < n;) {
+        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
+        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
+            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
             return false;
+    }
     return true;
 }
 
