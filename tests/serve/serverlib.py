@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 import http.client
+import unittest.mock
 
 import boto3
 import botocore.auth
@@ -170,15 +171,21 @@ class Server:
                           read_timeout=timeout, connect_timeout=30,
                           max_pool_connections=64))
 
-    def signed(self, action, body, key=None, secret=None):
-        """(headers, data) of a request signed with SigV4 as botocore signs."""
+    def signed(self, action, body, key=None, secret=None, when=None):
+        """(headers, data) of a request signed with SigV4 as botocore signs
+        (at the datetime when, naive UTC, instead of now)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         req = botocore.awsrequest.AWSRequest(
             method="POST", url=self.url + "/", data=data,
             headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET + action})
         creds = botocore.credentials.Credentials(key or self.access_key or "AKIDTESTING",
                                                  secret or self.secret_key or "testing-secret")
-        botocore.auth.SigV4Auth(creds, "states", REGION).add_auth(req)
+        if when is None:
+            botocore.auth.SigV4Auth(creds, "states", REGION).add_auth(req)
+        else:
+            with unittest.mock.patch("botocore.auth.datetime") as dt:
+                dt.datetime.utcnow.return_value = when
+                botocore.auth.SigV4Auth(creds, "states", REGION).add_auth(req)
         return dict(req.headers.items()), data
 
     def raw(self, action=None, body=b"{}", headers=None, sign=True, method="POST",

@@ -1141,6 +1141,22 @@ class Signatures(ServerCase):
         st, _, res = self.srv.raw(None, data, headers=h, sign=False)
         self.assertEqual(st, 200, res)
 
+    def test_out_of_time(self):
+        """A signature is good 5 minutes either side of its date (AWS's words)."""
+        import datetime
+        now = datetime.datetime.utcnow()
+        for delta, words in ((-3600, "Signature expired: "), (3600, "Signature not yet current: ")):
+            when = now + datetime.timedelta(seconds=delta)
+            h, data = self.srv.signed("ListStateMachines", {}, when=when)
+            st, _, res = self.srv.raw(None, data, headers=h, sign=False)
+            self.assertEqual((st, res["__type"]), (400, "InvalidSignatureException"), res)
+            self.assertRegex(res["message"], "^" + words + when.strftime("%Y%m%dT%H%M%SZ") +
+                             r" is (now earlier|still later) than \d{8}T\d{6}Z "
+                             r"\(\d{8}T\d{6}Z [-+] 5 min\.\)$")
+        h, data = self.srv.signed("ListStateMachines", {},
+                                  when=now - datetime.timedelta(seconds=60))
+        self.assertEqual(self.srv.raw(None, data, headers=h, sign=False)[0], 200)
+
     def test_unsigned(self):
         self.raw_err("ListStateMachines", {}, "MissingAuthenticationTokenException", sign=False)
         self.raw_err("ListStateMachines", {}, "MissingAuthenticationTokenException", sign=False,
