@@ -862,6 +862,27 @@ class KnownDifferences(CallbackCase):
         self.assertEqual(arn, PREFIX + "execution:kd-names:" + name)
 
     @unittest.expectedFailure
+    def test_stop_without_reason(self):
+        """StopExecution without error and cause: DescribeExecution has
+        neither (the engine sets the runtime's cause, 'The execution was
+        aborted')."""
+        sm = self.machine("kd-stop-bare", CALLBACK)
+        arn, _ = self.waiting(sm, 902)
+        self.sfn.stop_execution(executionArn=arn)
+        d = self.sfn.describe_execution(executionArn=arn)
+        self.assertEqual((d["status"], d.get("error"), d.get("cause")), ("ABORTED", None, None))
+
+    @unittest.expectedFailure
+    def test_stop_cause_only(self):
+        """StopExecution with a cause and no error keeps the cause (the
+        engine keeps the reason only when it has an error)."""
+        sm = self.machine("kd-stop-cause", CALLBACK)
+        arn, _ = self.waiting(sm, 903)
+        self.sfn.stop_execution(executionArn=arn, cause="only a cause")
+        d = self.sfn.describe_execution(executionArn=arn)
+        self.assertEqual((d["status"], d.get("cause")), ("ABORTED", "only a cause"))
+
+    @unittest.expectedFailure
     def test_schema_error_alone(self):
         """AWS reports a definition's schema errors alone (the compiler's
         validator also reports what follows from them)."""
@@ -882,6 +903,78 @@ class KnownDifferences(CallbackCase):
         self.assertEqual(r["diagnostics"][0]["message"],
                          "Express state machine does not support '.waitForTaskToken' service "
                          "integration ")
+
+
+class Queue(CallbackCase):
+    """--max-running 1: executions beyond it wait their turn, RUNNING for
+    the API; a stop reaches a waiting one and a handler's process."""
+
+    @classmethod
+    def prepare(cls):
+        super().prepare()
+        sleeper = os.path.join(cls.tmp, "sleeper.sh")
+        with open(sleeper, "w") as f:
+            f.write("#!/bin/sh\necho $$ > \"$CALLBACK_DIR/sleeper.pid.tmp\"\n"
+                    "mv \"$CALLBACK_DIR/sleeper.pid.tmp\" \"$CALLBACK_DIR/sleeper.pid\"\n"
+                    "exec sleep 3600\n")
+        os.chmod(sleeper, 0o755)
+        bindings = cls.server_args[1]
+        with open(bindings) as f:
+            b = json.load(f)
+        b["arn:aws:lambda:*:*:function:Sleeper"] = {"program": [sleeper]}
+        with open(bindings, "w") as f:
+            json.dump(b, f)
+        cls.server_args += ("--max-running", "1")
+
+    def test_queue(self):
+        cb = self.machine("q-callback", CALLBACK)
+        echo = self.machine("q-echo", ECHO)
+        first, tok = self.waiting(cb, 701)
+        second = self.sfn.start_execution(stateMachineArn=echo, name="second",
+                                          input='{"n": 2}')["executionArn"]
+        third = self.sfn.start_execution(stateMachineArn=echo, name="third")["executionArn"]
+        for arn in (second, third):
+            self.assertEqual(self.sfn.describe_execution(executionArn=arn)["status"], "RUNNING")
+        self.sfn.stop_execution(executionArn=third, error="NotNow", cause="stopped in the queue")
+        d = self.sfn.describe_execution(executionArn=third)
+        self.assertEqual((d["status"], d["error"], d["cause"]),
+                         ("ABORTED", "NotNow", "stopped in the queue"))
+        self.sfn.send_task_success(taskToken=tok, output="{}")
+        self.assertEqual(wait_done(self.sfn, first)["status"], "SUCCEEDED")
+        d = wait_done(self.sfn, second)
+        self.assertEqual((d["status"], d["output"]), ("SUCCEEDED", '{"n":2}'))
+        self.assertEqual(history_problems(full_history(self.sfn, second),
+                                          "ExecutionSucceeded"), [])
+
+    def test_stop_kills_the_handler(self):
+        sm = self.machine("q-sleeper", {"StartAt": "Sleep", "States": {"Sleep": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Sleeper",
+            "End": True}}})
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        pid_file = os.path.join(self.tokens, "sleeper.pid")
+        deadline = time.monotonic() + 120
+        while not os.path.exists(pid_file):
+            self.assertLess(time.monotonic(), deadline, self.srv.log())
+            time.sleep(0.02)
+        with open(pid_file) as f:
+            pid = int(f.read())
+        self.sfn.stop_execution(executionArn=arn, error="Enough", cause="enough")
+        d = self.sfn.describe_execution(executionArn=arn)
+        self.assertEqual((d["status"], d["error"], d["cause"]), ("ABORTED", "Enough", "enough"))
+        # The handler's process goes with the execution (a guard, not a measure).
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    break
+            self.assertLess(time.monotonic(), deadline, "the handler %d still runs" % pid)
+            time.sleep(0.05)
+        # The queue moves on.
+        self.assertEqual(self.run_to_end(self.machine("q-after", ECHO))["status"], "SUCCEEDED")
 
 
 class Express(ServerCase):
