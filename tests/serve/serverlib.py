@@ -279,9 +279,22 @@ def full_history(client, arn, page=None, **kw):
             return events
 
 
-def history_problems(events, last_type=None):
+def time_problem(events):
+    """The first pair of events whose timestamps go back in time, or None."""
+    stamps = [e["timestamp"] for e in events]
+    back = next((i for i in range(1, len(stamps)) if stamps[i] < stamps[i - 1]), None)
+    if back is None:
+        return None
+    return "timestamps go back in time: event %d (%s) %s, event %d (%s) %s" % (
+        back, events[back - 1]["type"], stamps[back - 1], back + 1, events[back]["type"],
+        stamps[back])
+
+
+def history_problems(events, last_type=None, times=True):
     """What is wrong with a history: ids 1..N in order, each previousEventId
-    naming an earlier event (or 0), the last event of type last_type."""
+    naming an earlier event (or 0), timestamps that never go back (unless
+    times is false), ExecutionStarted first, the last event of type
+    last_type."""
     problems = []
     ids = [e["id"] for e in events]
     if ids != list(range(1, len(ids) + 1)):
@@ -293,6 +306,8 @@ def history_problems(events, last_type=None):
             problems.append("event %d: previousEventId %r names no earlier event"
                             % (e["id"], p))
         seen.add(e["id"])
+    if times and time_problem(events):
+        problems.append(time_problem(events))
     if not events or events[0]["type"] != "ExecutionStarted":
         problems.append("does not start with ExecutionStarted")
     if last_type and (not events or events[-1]["type"] != last_type):

@@ -700,6 +700,11 @@ class Executions(CallbackCase):
                  stateMachineArn=sm, maxResults=1001)
         self.err(self.sfn.list_executions, "InvalidToken", stateMachineArn=sm,
                  nextToken="garbage")
+        # A token is good for the list it came from only.
+        other = self.sfn.list_executions(stateMachineArn=sm, maxResults=1)["nextToken"]
+        self.err(self.sfn.list_executions, "InvalidToken", stateMachineArn=failing,
+                 nextToken=other)
+        self.err(self.sfn.list_state_machines, "InvalidToken", nextToken=other)
         self.err(self.sfn.list_executions, "StateMachineDoesNotExist",
                  "State Machine Does Not Exist: '%sstateMachine:ex-none'" % PREFIX,
                  stateMachineArn=PREFIX + "stateMachine:ex-none")
@@ -750,6 +755,9 @@ class Executions(CallbackCase):
         # Errors.
         self.err(self.sfn.get_execution_history, "InvalidToken", executionArn=arn,
                  nextToken="garbage")
+        d2 = self.run_to_end(sm, name="h2")
+        self.err(self.sfn.get_execution_history, "InvalidToken",
+                 executionArn=d2["executionArn"], nextToken=one["nextToken"])
         self.err(self.sfn.get_execution_history, "ValidationException",
                  "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy "
                  "constraint: Member must have value less than or equal to 1000",
