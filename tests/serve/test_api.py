@@ -1162,6 +1162,48 @@ class Protocol(ServerCase):
         self.raw_err("TagResource", {"resourceArn": PREFIX + "stateMachine:x",
                                      "tags": [{"value": "v"}]}, "ValidationException")
 
+    def test_response_members(self):
+        """Every action's answer has AWS's members, no more (raw: what
+        botocore would drop is seen)."""
+        call = self.srv.call
+
+        def members(action, body, want):
+            got = call(action, body)
+            self.assertEqual(set(got), set(want), action)
+            return got
+        sm = members("CreateStateMachine", {"name": "pm-sm", "definition": defn(PASS),
+                                            "roleArn": ROLE},
+                     {"stateMachineArn", "creationDate"})["stateMachineArn"]
+        xp = members("CreateStateMachine", {"name": "pm-xp", "definition": defn(PASS),
+                                            "roleArn": ROLE, "type": "EXPRESS"},
+                     {"stateMachineArn", "creationDate"})["stateMachineArn"]
+        members("ListStateMachines", {}, {"stateMachines"})
+        members("UpdateStateMachine", {"stateMachineArn": sm, "definition": defn(ECHO)},
+                {"updateDate", "revisionId"})
+        ex = members("StartExecution", {"stateMachineArn": sm, "name": "pm"},
+                     {"executionArn", "startDate"})["executionArn"]
+        wait_done(self.sfn, ex)
+        members("StartSyncExecution", {"stateMachineArn": xp},
+                {"executionArn", "stateMachineArn", "name", "startDate", "stopDate", "status",
+                 "input", "inputDetails", "output", "outputDetails", "billingDetails"})
+        members("DescribeStateMachineForExecution", {"executionArn": ex},
+                {"stateMachineArn", "name", "definition", "roleArn", "updateDate",
+                 "loggingConfiguration", "tracingConfiguration", "revisionId"})
+        members("ListExecutions", {"stateMachineArn": sm}, {"executions"})
+        members("GetExecutionHistory", {"executionArn": ex}, {"events"})
+        members("StopExecution", {"executionArn": ex}, {"stopDate"})
+        act = members("CreateActivity", {"name": "pm-act"},
+                      {"activityArn", "creationDate"})["activityArn"]
+        members("DescribeActivity", {"activityArn": act}, {"activityArn", "name", "creationDate"})
+        members("ListActivities", {}, {"activities"})
+        members("TagResource", {"resourceArn": sm, "tags": [{"key": "k", "value": "v"}]}, ())
+        members("ListTagsForResource", {"resourceArn": sm}, {"tags"})
+        members("UntagResource", {"resourceArn": sm, "tagKeys": ["k"]}, ())
+        members("ValidateStateMachineDefinition", {"definition": defn(PASS)},
+                {"result", "diagnostics", "truncated"})
+        members("DeleteActivity", {"activityArn": act}, ())
+        members("DeleteStateMachine", {"stateMachineArn": sm}, ())
+
     def test_unknown_action(self):
         self.raw_err("DoSomethingElse", {}, "UnknownOperationException")
         self.raw_err(None, {}, "UnknownOperationException",
