@@ -487,6 +487,10 @@ static json_t *start(srv *s, json_t *req, bool sync, srv_fault *f)
     const char *input = f->type ? NULL : str_member(req, "input", false, 0, 262144, f);
     if (f->type)
         return NULL;
+    if (name && !name_ok(name)) {
+        srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
+        return NULL;
+    }
     /* Step Functions Local: ARN#TestCase starts the test case of the mock
      * configuration (doc/behaviour.md §29). */
     char *plain = aslrtp_strdup(arn);

@@ -637,19 +637,6 @@ static void *run_main(void *arg)
     return NULL;
 }
 
-/* A name of an execution: 1 to 80 characters, none of them white space,
- * brackets, wildcards, special or control characters (doc/behaviour.md §29). */
-static bool name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 80)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *p))
-            return false;
-    return true;
-}
-
 static char *uuid(void)
 {
     char u[ASLRTP_UUID_SIZE];
@@ -692,11 +679,6 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     char *own_name = NULL;
     if (!name)
         name = own_name = uuid();
-    if (!name_ok(name)) {
-        srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
-        free(own_name);
-        return false;
-    }
     json_error_t je;
     const char *text = input ? input : "{}";
     json_t *in = aslrtp_json_loads(text, strlen(text), &je);
