@@ -521,8 +521,9 @@ typedef struct aslrt_config {
      * events except "timestamp", an integer: milliseconds since the epoch.
      * Events of Map iterations and Parallel branches are final when the
      * fan-out joins (their ids are given then), so they come in a burst at
-     * that point.  Called from the execution's threads, one call at a time;
-     * the event is borrowed for the call.  With history_event set and
+     * that point.  Called on the thread that called aslrt_execute (the
+     * fan-outs' workers keep their events until the join), one call at a
+     * time; the event is borrowed for the call.  With history_event set and
      * history NULL, delivered events are not kept: memory stays bounded
      * however long the execution runs. */
     void (*history_event)(void *history_event_ud, const json_t *event);
