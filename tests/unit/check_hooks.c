@@ -413,6 +413,7 @@ typedef struct worker {
     pthread_t thread;
     bool joined;
     int answers_ok;           /* calls of the API that succeeded */
+    bool same_token;          /* a later call had the token of the one before */
     aslrt_error late;         /* aslrt_activity_started after the end */
 } worker;
 
@@ -422,7 +423,13 @@ static void *worker_main(void *arg)
     aslrt_error e = {NULL, NULL};
     w->answers_ok += aslrt_activity_started(w->token, "BASE_ID_ACTIVITY_CONSUMER", &e);
     aslrt_error_clear(&e);
-    if (strcmp(w->mode, "succeed") == 0) {
+    if (strcmp(w->mode, "retry") == 0) {
+        /* The first attempt fails, the retry succeeds. */
+        if (w->calls == 1)
+            w->answers_ok += aslrt_send_task_failure(w->token, "Again", NULL, &e);
+        else
+            w->answers_ok += aslrt_send_task_success(w->token, "{\"attempt\":2}", &e);
+    } else if (strcmp(w->mode, "succeed") == 0) {
         w->answers_ok += aslrt_send_task_heartbeat(w->token, &e);
         aslrt_error_clear(&e);
         w->answers_ok += aslrt_send_task_success(w->token, w->input, &e);
@@ -439,6 +446,11 @@ static int activity_hook(void *ud, const char *arn, const char *input, const cha
 {
     worker *w = ud;
     w->calls++;
+    if (w->token && strcmp(w->token, token) == 0)
+        w->same_token = true;
+    free(w->arn);
+    free(w->input);
+    free(w->token);
     w->arn = strdup(arn);
     w->input = strdup(input);
     w->token = strdup(token);
@@ -670,6 +682,62 @@ START_TEST(activity_binding_first_and_no_hook)
 }
 END_TEST
 
+/* A retry schedules the activity again, with a new token. */
+START_TEST(activity_retried)
+{
+    run r;
+    worker w = {.mode = "retry"};
+    opts o = {.doc = true, .activity = activity_hook, .activity_ud = &w};
+    char *def = activity_def("\"Retry\":[{\"ErrorEquals\":[\"Again\"],\"IntervalSeconds\":1}],");
+    o.wait_mode = ASLRT_WAIT_SKIP;
+    execute(&r, def, "{}", &o);
+    worker_finish(&w);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_int_eq(w.calls, 2);
+    ck_assert(!w.same_token);
+    ck_assert_int_eq(w.answers_ok, 4);
+    json_t *want = json_pack("{s:i}", "attempt", 2);
+    ck_assert(json_equal(r.output, want));
+    json_decref(want);
+    json_t *ev = json_object_get(r.doc, "events");
+    check_types(ev, "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted "
+                    "ActivityFailed ActivityScheduled ActivityStarted ActivitySucceeded "
+                    "TaskStateExited ExecutionSucceeded");
+    ck_assert_str_eq(detail(ev, 4, "activityFailedEventDetails", "error"), "Again");
+    ck_assert_ptr_null(json_object_get(details(ev, 4, "activityFailedEventDetails"), "cause"));
+    worker_clear(&w);
+    free(def);
+    run_clear(&r);
+}
+END_TEST
+
+/* StopExecution while the activity waits for its worker: TaskStateAborted,
+ * then ExecutionAborted with the reason. */
+START_TEST(activity_stopped)
+{
+    run r;
+    worker w = {.mode = "none"};
+    volatile int flag = 0;
+    aslrt_error why = {"Stopped", "by the test"};
+    opts o = {.doc = true, .sink = true, .activity = activity_hook, .activity_ud = &w,
+              .abort_flag = &flag, .abort_reason = &why, .abort_on = "ActivityScheduled"};
+    char *def = activity_def("");
+    execute(&r, def, "{}", &o);
+    worker_finish(&w);
+    ck_assert_int_eq(r.status, ASLRT_ABORTED);
+    ck_assert_str_eq(r.err.error, "Stopped");
+    ck_assert_str_eq(r.err.cause, "by the test");
+    json_t *ev = json_object_get(r.doc, "events");
+    check_types(ev, "ExecutionStarted TaskStateEntered ActivityScheduled TaskStateAborted "
+                    "ExecutionAborted");
+    ck_assert_str_eq(detail(ev, 4, "executionAbortedEventDetails", "cause"), "by the test");
+    ck_assert_str_eq(w.late.error, "TaskTimedOut");
+    worker_clear(&w);
+    free(def);
+    run_clear(&r);
+}
+END_TEST
+
 /* aslrt_activity_started on a callback task's token, which expects no
  * worker: TaskDoesNotExist. */
 static int callback_handler(void *ud, json_t *input, json_t **output, aslrt_error *err)
@@ -716,6 +784,8 @@ int main(void)
     tcase_add_test(tc, activity_times_out);
     tcase_add_test(tc, activity_misses_its_heartbeat);
     tcase_add_test(tc, activity_that_does_not_exist);
+    tcase_add_test(tc, activity_retried);
+    tcase_add_test(tc, activity_stopped);
     tcase_add_test(tc, activity_binding_first_and_no_hook);
     tcase_add_test(tc, activity_started_needs_an_activity);
 #endif
