@@ -30,8 +30,8 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
- * contract changes.  5: aslrt_config's history_event, abort_reason and
- * activity hooks. */
+ * contract changes.  5: aslrt_config's history_event, abort_reason,
+ * activity hooks, execution_arn and role_arn. */
 #define ASLRT_ABI_VERSION 5
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
@@ -564,6 +564,12 @@ typedef struct aslrt_config {
     int (*activity)(void *activity_ud, const char *activity_arn, const char *input,
                     const char *task_token, aslrt_error *err);
     void *activity_ud;
+    /* The execution as a Step Functions server names it (aslc serve): its
+     * ARN ($$.Execution.Id; NULL: made of the region, account and names)
+     * and its state machine's role ($$.Execution.RoleArn and
+     * ExecutionStarted's roleArn; NULL: arn:aws:iam::ACCOUNT:role/aslc-local). */
+    const char *execution_arn;
+    const char *role_arn;
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);

@@ -685,6 +685,8 @@ static json_t *get_execution_history(srv *s, json_t *req, const char *region, sr
     if (!e)
         return NULL;
     json_decref(e);
+    /* What the execution has done so far is in the store before it is told. */
+    srv_flush_history(s, arn);
     json_t *page = NULL;
     char *next = NULL, *err = NULL;
     int rc = srv_store_events_list(srv_store_of(s), arn, reverse, token, limit, &page, &next,
@@ -895,6 +897,21 @@ static json_t *delete_activity(srv *s, json_t *req, const char *region, srv_faul
     return json_object();
 }
 
+static json_t *get_activity_task(srv *s, json_t *req, const char *region, srv_fault *f)
+{
+    (void)region;
+    const char *arn = str_member(req, "activityArn", true, 1, 256, f);
+    const char *worker = f->type ? NULL : str_member(req, "workerName", false, 1, 80, f);
+    if (f->type)
+        return NULL;
+    json_t *a = activity_get(s, arn, f);
+    if (!a)
+        return NULL;
+    json_decref(a);
+    /* A long poll: AWS holds the request up to 60 seconds. */
+    return srv_activity_poll(s, arn, worker, 60);
+}
+
 /* ---- Tags -------------------------------------------------------------------------- */
 
 /* The record a tagged ARN names, and its kind; NULL with f. */
@@ -1033,6 +1050,7 @@ static const struct {
     {"DescribeActivity", describe_activity},
     {"ListActivities", list_activities},
     {"DeleteActivity", delete_activity},
+    {"GetActivityTask", get_activity_task},
     {"TagResource", tag_resource},
     {"UntagResource", untag_resource},
     {"ListTagsForResource", list_tags},
