@@ -498,7 +498,8 @@ static const char *status_name(int status)
 }
 
 /* Events go to the store in batches of this many, at the end, and
- * whenever the API is about to report them (srv_flush_history). */
+ * whenever the API is about to report them (srv_flush_history); the first
+ * goes at once. */
 #define FLUSH_EVENTS 128
 
 /* Appends the pending events to the store (r->hmu held). */
@@ -526,7 +527,10 @@ static void on_event(void *ud, const json_t *event)
     if (!r->reported) {
         json_array_append_new(r->pending, json_deep_copy(event));
         r->last_ms = json_integer_value(json_object_get(event, "timestamp"));
-        if (json_array_size(r->pending) >= FLUSH_EVENTS)
+        /* ExecutionStarted at once: an execution cut short by the server's
+         * death then reads from its start to its failure (§29.7). */
+        if (json_array_size(r->pending) >= FLUSH_EVENTS ||
+            json_integer_value(json_object_get(event, "id")) == 1)
             flush(r);
     }
     pthread_mutex_unlock(&r->hmu);

@@ -834,25 +834,18 @@ class Executions(CallbackCase):
         self.assertEqual(json.loads(wait_done(self.sfn, arn)["output"])["approval"], 1)
 
 
-class KnownDifferences(CallbackCase):
-    """What AWS does and aslc serve does not yet: each test asserts AWS's
-    behaviour and is expected to fail until the server is fixed (an
-    unexpected success then fails the suite, so that the test moves to
-    its class).  The reasons lie outside the API's files: the runtime
-    writes the history, the compiler the diagnostics."""
+class ExecutionDetails(CallbackCase):
+    """What an execution shows of its state machine and of how it was
+    stopped: the role, StopExecution's error and cause, names."""
 
-    @unittest.expectedFailure
     def test_start_execution_event_has_the_role(self):
-        """ExecutionStarted names the state machine's role (the runtime
-        writes a role of its own, .../role/aslc-local)."""
+        """ExecutionStarted names the state machine's role."""
         sm = self.machine("kd-role", ECHO)
         h = full_history(self.sfn, self.run_to_end(sm)["executionArn"])
         self.assertEqual(h[0]["executionStartedEventDetails"]["roleArn"], ROLE)
 
-    @unittest.expectedFailure
     def test_stop_reason_in_history(self):
-        """StopExecution's error and cause are in ExecutionAborted's details
-        (the runtime writes the event without them)."""
+        """StopExecution's error and cause are in ExecutionAborted's details."""
         sm = self.machine("kd-stop", CALLBACK)
         arn, _ = self.waiting(sm, 901)
         self.sfn.stop_execution(executionArn=arn, error="Halt", cause="stopped by the test")
@@ -860,35 +853,38 @@ class KnownDifferences(CallbackCase):
         self.assertEqual(h[-1]["executionAbortedEventDetails"],
                          {"error": "Halt", "cause": "stopped by the test"})
 
-    @unittest.expectedFailure
     def test_execution_name_in_characters(self):
-        """An execution's name is up to 80 characters, as a machine's (the
-        engine counts bytes: 41 "é" are refused)."""
+        """An execution's name is up to 80 characters, as a machine's: 41
+        "é" are 41 characters."""
         sm = self.machine("kd-names", ECHO)
         name = "\u00e9" * 41
         arn = self.sfn.start_execution(stateMachineArn=sm, name=name)["executionArn"]
         self.assertEqual(arn, PREFIX + "execution:kd-names:" + name)
 
-    @unittest.expectedFailure
     def test_stop_without_reason(self):
         """StopExecution without error and cause: DescribeExecution has
-        neither (the engine sets the runtime's cause, 'The execution was
-        aborted')."""
+        neither."""
         sm = self.machine("kd-stop-bare", CALLBACK)
         arn, _ = self.waiting(sm, 902)
         self.sfn.stop_execution(executionArn=arn)
         d = self.sfn.describe_execution(executionArn=arn)
         self.assertEqual((d["status"], d.get("error"), d.get("cause")), ("ABORTED", None, None))
 
-    @unittest.expectedFailure
     def test_stop_cause_only(self):
-        """StopExecution with a cause and no error keeps the cause (the
-        engine keeps the reason only when it has an error)."""
+        """StopExecution with a cause and no error keeps the cause."""
         sm = self.machine("kd-stop-cause", CALLBACK)
         arn, _ = self.waiting(sm, 903)
         self.sfn.stop_execution(executionArn=arn, cause="only a cause")
         d = self.sfn.describe_execution(executionArn=arn)
         self.assertEqual((d["status"], d.get("cause")), ("ABORTED", "only a cause"))
+
+
+class KnownDifferences(CallbackCase):
+    """What AWS does and aslc serve does not yet: each test asserts AWS's
+    behaviour and is expected to fail until the server is fixed (an
+    unexpected success then fails the suite, so that the test moves to
+    its class).  The reasons lie outside the API's files: the runtime
+    writes the history, the compiler the diagnostics."""
 
     @unittest.expectedFailure
     def test_schema_error_alone(self):
