@@ -63,6 +63,16 @@ CALLBACK = {
 }
 
 
+
+def wait_for(cond, timeout=120, poll=0.05):
+    """Waits until cond() holds (a guard against a hang, not a measure)."""
+    end = time.time() + timeout
+    while not cond():
+        if time.time() > end:
+            raise AssertionError("still not the case after %d s" % timeout)
+        time.sleep(poll)
+
+
 def defn(d):
     return json.dumps(d)
 
@@ -1086,6 +1096,97 @@ class Activities(ServerCase):
         self.raw_err("CreateActivity", {}, "ValidationException",
                      "1 validation error detected: Value null at 'name' failed to satisfy "
                      "constraint: Member must not be null")
+
+
+class ActivityTasks(ServerCase):
+    """Activity Task states and their workers: GetActivityTask takes the
+    oldest task of the activity (a long poll), SendTask* completes it; the
+    history is AWS's (ActivityScheduled, ActivityStarted with the worker's
+    name, ActivitySucceeded / ActivityFailed / ActivityTimedOut).  Real
+    time here: with skipped waits an activity's timers expire at once."""
+
+    server_kw = {"wait": "real"}
+
+    def activity_machine(self, name, timeout=3600, heartbeat=None):
+        act = self.sfn.create_activity(name=name + "-act")["activityArn"]
+        task = {"Type": "Task", "Resource": act, "TimeoutSeconds": timeout, "End": True}
+        if heartbeat:
+            task["HeartbeatSeconds"] = heartbeat
+        return act, self.machine(name, {"StartAt": "Work", "States": {"Work": task}})
+
+    def types(self, arn):
+        return [e["type"] for e in full_history(self.sfn, arn)]
+
+    def test_worker_succeeds(self):
+        act, sm = self.activity_machine("at-ok")
+        arn = self.sfn.start_execution(stateMachineArn=sm, input='{"n": 1}')["executionArn"]
+        t = self.sfn.get_activity_task(activityArn=act, workerName="worker-1")
+        self.assertEqual(json.loads(t["input"]), {"n": 1})
+        # The history so far is there while the execution waits.
+        self.assertEqual(self.types(arn), ["ExecutionStarted", "TaskStateEntered",
+                                           "ActivityScheduled", "ActivityStarted"])
+        h = full_history(self.sfn, arn)
+        self.assertEqual(h[3]["activityStartedEventDetails"], {"workerName": "worker-1"})
+        sched = h[2]["activityScheduledEventDetails"]
+        self.assertEqual((sched["resource"], sched["timeoutInSeconds"]), (act, 3600))
+        self.sfn.send_task_heartbeat(taskToken=t["taskToken"])
+        self.sfn.send_task_success(taskToken=t["taskToken"], output='{"done": true}')
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"done": True}))
+        self.assertEqual(self.types(arn)[-4:], ["ActivityStarted", "ActivitySucceeded",
+                                                "TaskStateExited", "ExecutionSucceeded"])
+        # The token is closed now (AWS: TaskTimedOut).
+        self.err(self.sfn.send_task_success, "TaskTimedOut", taskToken=t["taskToken"],
+                 output="{}")
+
+    def test_worker_fails(self):
+        act, sm = self.activity_machine("at-fail")
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        t = self.sfn.get_activity_task(activityArn=act)
+        self.sfn.send_task_failure(taskToken=t["taskToken"], error="Worker.Broke",
+                                   cause="out of paper")
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"], d["cause"]),
+                         ("FAILED", "Worker.Broke", "out of paper"))
+        self.assertIn("ActivityFailed", self.types(arn))
+
+    def test_timeout(self):
+        act, sm = self.activity_machine("at-timeout", timeout=1)
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.Timeout"))
+        self.assertIn("ActivityTimedOut", self.types(arn))
+
+    def test_queue_order_and_stop(self):
+        act, sm = self.activity_machine("at-queue")
+        first = self.sfn.start_execution(stateMachineArn=sm, input='{"i": 1}')["executionArn"]
+        wait_for(lambda: "ActivityScheduled" in self.types(first))
+        second = self.sfn.start_execution(stateMachineArn=sm, input='{"i": 2}')["executionArn"]
+        wait_for(lambda: "ActivityScheduled" in self.types(second))
+        # A stopped execution's task is not handed out.
+        self.sfn.stop_execution(executionArn=first, error="Halt")
+        t = self.sfn.get_activity_task(activityArn=act)
+        self.assertEqual(json.loads(t["input"]), {"i": 2})
+        self.sfn.send_task_success(taskToken=t["taskToken"], output="{}")
+        self.assertEqual(wait_done(self.sfn, second)["status"], "SUCCEEDED")
+        self.assertEqual(self.sfn.describe_execution(executionArn=first)["status"], "ABORTED")
+
+    def test_deleted_activity(self):
+        # Recorded on AWS: the state fails with States.Runtime, no Catch.
+        act, sm = self.activity_machine("at-deleted")
+        self.sfn.delete_activity(activityArn=act)
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.Runtime"))
+        self.assertEqual(d["cause"], "An error occurred while executing the state 'Work' "
+                         "(entered at the event id #2). The activity %s does not exist." % act)
+
+    def test_errors(self):
+        self.err(self.sfn.get_activity_task, "ActivityDoesNotExist",
+                 "Activity Does Not Exist: '%s'" % (PREFIX + "activity:nope"),
+                 activityArn=PREFIX + "activity:nope")
+        self.err(self.sfn.get_activity_task, "InvalidArn",
+                 "Invalid Arn: 'Invalid ARN prefix: nope'", activityArn="nope")
 
 
 class Tags(ServerCase):
