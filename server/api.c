@@ -136,24 +136,6 @@ static bool arn_of_type(const char *arn, const char *type, srv_fault *f)
     return true;
 }
 
-/* Names of state machines and activities: 1 to 80 characters (str_member
- * counts them; "é" is one, as on AWS, not two bytes), no white space,
- * brackets, wildcards, special or control characters (U+0000 to U+001F,
- * U+007F to U+009F). */
-static bool name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n;) {
-        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
-        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
-            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
-            return false;
-    }
-    return true;
-}
-
 /* ---- Records on the wire ----------------------------------------------------- */
 
 static const char *const date_keys[] = {"creationDate", "startDate", "stopDate", "updateDate",
@@ -257,7 +239,7 @@ static json_t *create_state_machine(srv *s, json_t *req, const char *region, srv
         invalid_member(f, "type", type, "Member must satisfy enum value set: [STANDARD, EXPRESS]");
         return NULL;
     }
-    if (!name_ok(name)) {
+    if (!srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
@@ -487,7 +469,7 @@ static json_t *start(srv *s, json_t *req, bool sync, srv_fault *f)
     const char *input = f->type ? NULL : str_member(req, "input", false, 0, 262144, f);
     if (f->type)
         return NULL;
-    if (name && !name_ok(name)) {
+    if (name && !srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
@@ -805,7 +787,7 @@ static json_t *create_activity(srv *s, json_t *req, const char *region, srv_faul
     const char *name = str_member(req, "name", true, 1, 80, f);
     if (f->type)
         return NULL;
-    if (!name_ok(name)) {
+    if (!srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }

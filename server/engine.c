@@ -65,8 +65,16 @@ struct srv {
     bool closing;
     int lock_fd;                /* DIR/aslc.lock, held while serving; -1: none */
     act_task *tasks;            /* activity tasks, oldest first (under mu) */
+    aslrt_executions nested;    /* what states:startExecution starts */
     pthread_cond_t task_cv;     /* a task was queued, or the server closes */
 };
+
+static void *nested_start(void *ud, const char *sm_arn, const char *name, const char *input,
+                          char **exec_arn, long long *start_ms, aslrt_error *err);
+static int nested_wait(void *ud, void *handle, double wait_ms, int *status, char **output,
+                       aslrt_error *err, long long *stop_ms);
+static void nested_stop(void *ud, void *handle, const char *error, const char *cause);
+static void nested_release(void *ud, void *handle);
 
 long long srv_now_ms(void)
 {
@@ -114,6 +122,7 @@ srv *srv_create(const srv_options *o, char **err)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->task_cv, NULL);
+    s->nested = (aslrt_executions){nested_start, nested_wait, nested_stop, nested_release, s};
     s->bindings = aslrt_bindings_create();
     if (o->bindings) {
         aslrt_error e = {NULL, NULL};
@@ -715,6 +724,7 @@ static void *run_main(void *arg)
         json_string_value(json_object_get(json_object_get(r->doc, "_machine"), "roleArn"));
     cfg.activity = on_activity;
     cfg.activity_ud = s;
+    cfg.executions = &s->nested;
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
     int status = aslrt_execute(r->code->prog, &cfg, r->input, &out, &e);
@@ -742,6 +752,24 @@ static void *run_main(void *arg)
     run_unref(r);
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Names of state machines, executions and activities: 1 to 80 characters
+ * (as AWS counts them, in UTF-16 units: "é" is one), no white space,
+ * brackets, wildcards, special or control characters (U+0000 to U+001F,
+ * U+007F to U+009F). */
+bool srv_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || aslrtp_utf16_length(name, n) > 80)
+        return false;
+    for (size_t i = 0; i < n;) {
+        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
+        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
+            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
+            return false;
+    }
+    return true;
 }
 
 static char *uuid(void)
@@ -772,8 +800,22 @@ static json_t *sync_response(const run *r)
     return d;
 }
 
-bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
-               const char *test_case, bool sync, json_t **out, srv_fault *f)
+/* The run of a running execution, a reference taken (s->mu held); NULL
+ * when it is not running. */
+static run *running_run(srv *s, const char *exec_arn)
+{
+    for (run *r = s->runs; r; r = r->next)
+        if (strcmp(json_string_value(json_object_get(r->doc, "executionArn")), exec_arn) == 0) {
+            r->refs++;
+            return r;
+        }
+    return NULL;
+}
+
+/* srv_start; with keep, *keep is the run, a reference taken for the
+ * caller (a nested execution's parent). */
+static bool start_run(srv *s, const json_t *sm, const char *name, const char *input,
+                      const char *test_case, bool sync, json_t **out, run **keep, srv_fault *f)
 {
     const char *sm_arn = json_string_value(json_object_get(sm, "stateMachineArn"));
     const char *sm_name = json_string_value(json_object_get(sm, "name"));
@@ -865,6 +907,14 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
                                "RUNNING") == 0 &&
                         strcmp(json_string_value(json_object_get(existing, "input")) ?: "",
                                text) == 0;
+            run *again = NULL;
+            if (same && keep) {
+                pthread_mutex_lock(&s->mu);
+                again = *keep = running_run(s, json_string_value(json_object_get(existing,
+                                                                                 "executionArn")));
+                pthread_mutex_unlock(&s->mu);
+                same = again != NULL;
+            }
             if (same)
                 *out = json_pack("{s:O,s:O}", "executionArn",
                                  json_object_get(existing, "executionArn"), "startDate",
@@ -901,6 +951,10 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     }
     r->next = s->runs;
     s->runs = r;
+    if (keep) {
+        r->refs++;
+        *keep = r;
+    }
     if (!sync)
         *out = json_pack("{s:O,s:O}", "executionArn", json_object_get(r->doc, "executionArn"),
                          "startDate", json_object_get(r->doc, "startDate"));
@@ -915,6 +969,101 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     }
     pthread_mutex_unlock(&s->mu);
     return true;
+}
+
+bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
+               const char *test_case, bool sync, json_t **out, srv_fault *f)
+{
+    return start_run(s, sm, name, input, test_case, sync, out, NULL, f);
+}
+
+/* ---- Nested executions (aslrt_executions) --------------------------------- */
+
+/* A Task's states:startExecution: an execution of the server's, as the
+ * API's StartExecution starts it (doc/behaviour.md §29.8). */
+static void *nested_start(void *ud, const char *sm_arn, const char *name, const char *input,
+                          char **exec_arn, long long *start_ms, aslrt_error *err)
+{
+    srv *s = ud;
+    srv_fault f = {0, NULL, NULL};
+    json_t *sm = NULL;
+    if (name && !srv_name_ok(name))
+        srv_fault_set(&f, 400, "InvalidName", "Invalid Name: '%s'", name);
+    else if (!(sm = srv_store_get(s->store, SRV_MACHINE, sm_arn)))
+        srv_fault_set(&f, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'",
+                      sm_arn);
+    json_t *out = NULL;
+    run *r = NULL;
+    if (sm)
+        start_run(s, sm, name, input, NULL, false, &out, &r, &f);
+    json_decref(sm);
+    if (!r) {
+        aslrt_error_set(err, f.type ? f.type : "StateMachineDoesNotExist",
+                        f.message ? f.message : "");
+        srv_fault_clear(&f);
+        json_decref(out);
+        return NULL;
+    }
+    *exec_arn = aslrtp_strdup(json_string_value(json_object_get(out, "executionArn")));
+    *start_ms = json_integer_value(json_object_get(out, "startDate"));
+    json_decref(out);
+    return r;
+}
+
+static int nested_wait(void *ud, void *handle, double wait_ms, int *status, char **output,
+                       aslrt_error *err, long long *stop_ms)
+{
+    srv *s = ud;
+    run *r = handle;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long long ns = until.tv_nsec + (long long)(wait_ms * 1e6);
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&s->mu);
+    while (!r->done)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+            break;
+    bool done = r->done;
+    pthread_mutex_unlock(&s->mu);
+    if (!done)
+        return 0;
+    /* Ended: its document holds the end (written before done was set). */
+    const json_t *d = r->doc;
+    const char *st = json_string_value(json_object_get(d, "status"));
+    *status = strcmp(st, "SUCCEEDED") == 0   ? ASLRT_SUCCEEDED
+              : strcmp(st, "TIMED_OUT") == 0 ? ASLRT_TIMED_OUT
+              : strcmp(st, "ABORTED") == 0   ? ASLRT_ABORTED
+                                             : ASLRT_FAILED;
+    const char *o = json_string_value(json_object_get(d, "output"));
+    *output = o ? aslrtp_strdup(o) : NULL;
+    const char *e = json_string_value(json_object_get(d, "error"));
+    const char *c = json_string_value(json_object_get(d, "cause"));
+    err->error = e ? aslrtp_strdup(e) : NULL;
+    err->cause = c ? aslrtp_strdup(c) : NULL;
+    *stop_ms = json_integer_value(json_object_get(d, "stopDate"));
+    return 1;
+}
+
+static void nested_stop(void *ud, void *handle, const char *error, const char *cause)
+{
+    srv *s = ud;
+    run *r = handle;
+    pthread_mutex_lock(&s->mu);
+    if (!r->done && !r->reason.error && !r->reason.cause) {
+        r->reason.error = dup_or_null(error);
+        r->reason.cause = dup_or_null(cause);
+    }
+    __atomic_store_n(&r->abort, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void nested_release(void *ud, void *handle)
+{
+    srv *s = ud;
+    pthread_mutex_lock(&s->mu);
+    run_unref(handle);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void srv_flush_history(srv *s, const char *exec_arn)

@@ -192,6 +192,9 @@ void srv_flush_history(srv *s, const char *exec_arn);
  * be NULL), as {taskToken, input}; {} when none came within wait_s seconds
  * or the server is closing. */
 json_t *srv_activity_poll(srv *s, const char *activity_arn, const char *worker, double wait_s);
+/* Whether a name of a state machine, execution or activity is one AWS
+ * accepts (doc/behaviour.md §29.3). */
+bool srv_name_ok(const char *name);
 /* Milliseconds since the epoch. */
 long long srv_now_ms(void);
 

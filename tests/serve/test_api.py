@@ -1189,6 +1189,62 @@ class ActivityTasks(ServerCase):
                  "Invalid Arn: 'Invalid ARN prefix: nope'", activityArn="nope")
 
 
+class NestedExecutions(ServerCase):
+    """A Task's states:startExecution (every pattern) and
+    aws-sdk:sfn:startExecution start executions of the server's own state
+    machines, which the API then knows like any other."""
+
+    def test_nested(self):
+        child = self.machine("nx-child", {"StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Parameters": {"got.$": "$"}, "End": True}}})
+        bad = self.machine("nx-bad", {"StartAt": "F", "States": {"F": {
+            "Type": "Fail", "Error": "Child.Broke", "Cause": "on purpose"}}})
+        parent = self.machine("nx-parent", {"StartAt": "Sync2", "States": {
+            "Sync2": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                      "Parameters": {"StateMachineArn": child, "Input": {"a": 1},
+                                     "Name": "nx-kid"},
+                      "ResultSelector": {"Output.$": "$.Output", "Status.$": "$.Status"},
+                      "ResultPath": "$.sync2", "Next": "Fire"},
+            "Fire": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                     "Parameters": {"StateMachineArn": child, "Input": {"b": 2}},
+                     "ResultSelector": {"ExecutionArn.$": "$.ExecutionArn"},
+                     "ResultPath": "$.fire", "Next": "Fails"},
+            "Fails": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                      "Parameters": {"StateMachineArn": bad},
+                      "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failed",
+                                 "Next": "Missing"}], "End": True},
+            "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                        "Parameters": {"StateMachineArn": child + "-nope"},
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.missing",
+                                   "Next": "Done"}], "End": True},
+            "Done": {"Type": "Succeed"}}})
+        d = self.run_to_end(parent)
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertEqual(out["sync2"], {"Output": {"got": {"a": 1}}, "Status": "SUCCEEDED"})
+        kid = PREFIX + "execution:nx-child:nx-kid"
+        self.assertEqual(self.sfn.describe_execution(executionArn=kid)["status"], "SUCCEEDED")
+        fired = out["fire"]["ExecutionArn"]
+        self.assertEqual(wait_done(self.sfn, fired)["status"], "SUCCEEDED")
+        self.assertEqual({e["executionArn"] for e in
+                          self.sfn.list_executions(stateMachineArn=child)["executions"]},
+                         {kid, fired})
+        self.assertEqual(out["failed"]["Error"], "States.TaskFailed")
+        cause = json.loads(out["failed"]["Cause"])
+        self.assertEqual((cause["Status"], cause["Error"], cause["Cause"]),
+                         ("FAILED", "Child.Broke", "on purpose"))
+        self.assertEqual(out["missing"]["Error"], "Sfn.StateMachineDoesNotExistException")
+        self.assertIn("State Machine Does Not Exist: '%s-nope'" % child, out["missing"]["Cause"])
+        # The same name again: the API's error, as the integration reports it.
+        again = self.machine("nx-again", {"StartAt": "S", "States": {"S": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+            "Parameters": {"StateMachineArn": child, "Input": {"c": 3}, "Name": "nx-kid"},
+            "End": True}}})
+        d = self.run_to_end(again)
+        self.assertEqual((d["status"], d["error"]),
+                         ("FAILED", "StepFunctions.ExecutionAlreadyExistsException"))
+
+
 class Tags(ServerCase):
     def tags(self, arn):
         return {t["key"]: t["value"]
