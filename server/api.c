@@ -161,6 +161,83 @@ static json_t *wire(const json_t *rec)
     return o;
 }
 
+/* A failure of the store, as the service's own (err freed). */
+static void store_failed(srv_fault *f, char *err)
+{
+    srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
+    free(err);
+}
+
+/* The outcome rc of listing from token: false with f set (err freed). */
+static bool listed(int rc, const char *token, char *err, srv_fault *f)
+{
+    if (rc == SRV_BAD_TOKEN)
+        srv_fault_set(f, 400, "InvalidToken", "Invalid Token: '%s'", token);
+    else if (rc != SRV_OK) {
+        store_failed(f, err);
+        return false;
+    }
+    free(err);
+    return rc == SRV_OK;
+}
+
+/* A list's answer {key: [...], nextToken}: the members keys (NULL-ended)
+ * of each record of page, as sent.  Takes page and next. */
+static json_t *page_answer(const char *key, json_t *page, const char *const *keys, char *next)
+{
+    json_t *items = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(page, i, rec) {
+        json_t *one = json_object();
+        for (size_t k = 0; keys[k]; k++)
+            if (json_object_get(rec, keys[k]))
+                json_object_set(one, keys[k], json_object_get(rec, keys[k]));
+        json_array_append_new(items, wire(one));
+        json_decref(one);
+    }
+    json_decref(page);
+    json_t *r = json_pack("{s:o}", key, items);
+    if (next)
+        json_object_set_new(r, "nextToken", json_string(next));
+    free(next);
+    return r;
+}
+
+/* A list of named records (ListStateMachines, ListActivities). */
+static json_t *list_named(srv *s, srv_kind kind, json_t *req, const char *key,
+                          const char *const *keys, srv_fault *f)
+{
+    int limit = max_results(req, f);
+    const char *token = limit < 0 ? NULL : str_member(req, "nextToken", false, 1, 1024, f);
+    if (f->type)
+        return NULL;
+    json_t *page = NULL;
+    char *next = NULL, *err = NULL;
+    int rc = srv_store_list(srv_store_of(s), kind, token, limit, &page, &next, &err);
+    if (!listed(rc, token, err, f))
+        return NULL;
+    return page_answer(key, page, keys, next);
+}
+
+/* A Delete* of a named record: deleting what is not there succeeds, as on
+ * AWS.  The ARN, or NULL with f set. */
+static const char *delete_named(srv *s, srv_kind kind, json_t *req, const char *member,
+                                const char *type, srv_fault *f)
+{
+    const char *arn = str_member(req, member, true, 1, 256, f);
+    if (!arn || !arn_of_type(arn, type, f))
+        return NULL;
+    char *err = NULL;
+    int rc = srv_store_delete(srv_store_of(s), kind, arn, &err);
+    if (rc != SRV_OK && rc != SRV_NOT_FOUND) {
+        store_failed(f, err);
+        return NULL;
+    }
+    free(err);
+    return arn;
+}
+
 /* ---- State machines ---------------------------------------------------------- */
 
 static json_t *machine_get(srv *s, const char *arn, srv_fault *f)
@@ -323,38 +400,8 @@ static json_t *describe_state_machine(srv *s, json_t *req, const char *region, s
 static json_t *list_state_machines(srv *s, json_t *req, const char *region, srv_fault *f)
 {
     (void)region;
-    int limit = max_results(req, f);
-    const char *token = limit < 0 ? NULL : str_member(req, "nextToken", false, 1, 1024, f);
-    if (f->type)
-        return NULL;
-    json_t *page = NULL;
-    char *next = NULL, *err = NULL;
-    int rc = srv_store_list(srv_store_of(s), SRV_MACHINE, token, limit, &page, &next, &err);
-    if (rc == SRV_BAD_TOKEN) {
-        srv_fault_set(f, 400, "InvalidToken", "Invalid Token: '%s'", token);
-    } else if (rc != SRV_OK) {
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-    }
-    free(err);
-    if (rc != SRV_OK)
-        return NULL;
-    json_t *items = json_array();
-    size_t i;
-    json_t *m;
-    json_array_foreach(page, i, m) {
-        json_t *one = json_pack("{s:O,s:O,s:O,s:O}", "stateMachineArn",
-                                json_object_get(m, "stateMachineArn"), "name",
-                                json_object_get(m, "name"), "type", json_object_get(m, "type"),
-                                "creationDate", json_object_get(m, "creationDate"));
-        json_array_append_new(items, wire(one));
-        json_decref(one);
-    }
-    json_decref(page);
-    json_t *r = json_pack("{s:o}", "stateMachines", items);
-    if (next)
-        json_object_set_new(r, "nextToken", json_string(next));
-    free(next);
-    return r;
+    static const char *const keys[] = {"stateMachineArn", "name", "type", "creationDate", NULL};
+    return list_named(s, SRV_MACHINE, req, "stateMachines", keys, f);
 }
 
 static json_t *update_state_machine(srv *s, json_t *req, const char *region, srv_fault *f)
@@ -410,18 +457,9 @@ static json_t *update_state_machine(srv *s, json_t *req, const char *region, srv
 static json_t *delete_state_machine(srv *s, json_t *req, const char *region, srv_fault *f)
 {
     (void)region;
-    const char *arn = str_member(req, "stateMachineArn", true, 1, 256, f);
-    if (!arn || !arn_of_type(arn, "stateMachine", f))
+    const char *arn = delete_named(s, SRV_MACHINE, req, "stateMachineArn", "stateMachine", f);
+    if (!arn)
         return NULL;
-    char *err = NULL;
-    /* Deleting what is not there succeeds, as on AWS. */
-    int rc = srv_store_delete(srv_store_of(s), SRV_MACHINE, arn, &err);
-    if (rc != SRV_OK && rc != SRV_NOT_FOUND) {
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-        free(err);
-        return NULL;
-    }
-    free(err);
     srv_forget(s, arn);
     return json_object();
 }
@@ -608,32 +646,11 @@ static json_t *list_executions(srv *s, json_t *req, const char *region, srv_faul
     json_t *page = NULL;
     char *next = NULL, *err = NULL;
     int rc = srv_store_exec_list(srv_store_of(s), arn, status, token, limit, &page, &next, &err);
-    if (rc == SRV_BAD_TOKEN)
-        srv_fault_set(f, 400, "InvalidToken", "Invalid Token: '%s'", token);
-    else if (rc != SRV_OK)
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-    free(err);
-    if (rc != SRV_OK)
+    if (!listed(rc, token, err, f))
         return NULL;
-    json_t *items = json_array();
-    size_t i;
-    json_t *e;
-    json_array_foreach(page, i, e) {
-        json_t *one = json_object();
-        static const char *const keys[] = {"executionArn", "stateMachineArn", "name", "status",
-                                           "startDate", "stopDate", "redriveCount"};
-        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
-            if (json_object_get(e, keys[k]))
-                json_object_set(one, keys[k], json_object_get(e, keys[k]));
-        json_array_append_new(items, wire(one));
-        json_decref(one);
-    }
-    json_decref(page);
-    json_t *r = json_pack("{s:o}", "executions", items);
-    if (next)
-        json_object_set_new(r, "nextToken", json_string(next));
-    free(next);
-    return r;
+    static const char *const keys[] = {"executionArn", "stateMachineArn", "name", "status",
+                                       "startDate", "stopDate", "redriveCount", NULL};
+    return page_answer("executions", page, keys, next);
 }
 
 /* An event without the execution's data (includeExecutionData false):
@@ -673,12 +690,7 @@ static json_t *get_execution_history(srv *s, json_t *req, const char *region, sr
     char *next = NULL, *err = NULL;
     int rc = srv_store_events_list(srv_store_of(s), arn, reverse, token, limit, &page, &next,
                                    &err);
-    if (rc == SRV_BAD_TOKEN)
-        srv_fault_set(f, 400, "InvalidToken", "Invalid Token: '%s'", token);
-    else if (rc != SRV_OK)
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-    free(err);
-    if (rc != SRV_OK)
+    if (!listed(rc, token, err, f))
         return NULL;
     json_t *events = json_array();
     size_t i;
@@ -835,48 +847,15 @@ static json_t *describe_activity(srv *s, json_t *req, const char *region, srv_fa
 static json_t *list_activities(srv *s, json_t *req, const char *region, srv_fault *f)
 {
     (void)region;
-    int limit = max_results(req, f);
-    const char *token = limit < 0 ? NULL : str_member(req, "nextToken", false, 1, 1024, f);
-    if (f->type)
-        return NULL;
-    json_t *page = NULL;
-    char *next = NULL, *err = NULL;
-    int rc = srv_store_list(srv_store_of(s), SRV_ACTIVITY, token, limit, &page, &next, &err);
-    if (rc == SRV_BAD_TOKEN)
-        srv_fault_set(f, 400, "InvalidToken", "Invalid Token: '%s'", token);
-    else if (rc != SRV_OK)
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-    free(err);
-    if (rc != SRV_OK)
-        return NULL;
-    json_t *items = json_array();
-    size_t i;
-    json_t *a;
-    json_array_foreach(page, i, a)
-        json_array_append_new(items, wire(a));
-    json_decref(page);
-    json_t *r = json_pack("{s:o}", "activities", items);
-    if (next)
-        json_object_set_new(r, "nextToken", json_string(next));
-    free(next);
-    return r;
+    static const char *const keys[] = {"activityArn", "name", "creationDate", NULL};
+    return list_named(s, SRV_ACTIVITY, req, "activities", keys, f);
 }
 
 static json_t *delete_activity(srv *s, json_t *req, const char *region, srv_fault *f)
 {
     (void)region;
-    const char *arn = str_member(req, "activityArn", true, 1, 256, f);
-    if (!arn || !arn_of_type(arn, "activity", f))
-        return NULL;
-    char *err = NULL;
-    int rc = srv_store_delete(srv_store_of(s), SRV_ACTIVITY, arn, &err);
-    if (rc != SRV_OK && rc != SRV_NOT_FOUND) {
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-        free(err);
-        return NULL;
-    }
-    free(err);
-    return json_object();
+    return delete_named(s, SRV_ACTIVITY, req, "activityArn", "activity", f) ? json_object()
+                                                                              : NULL;
 }
 
 static json_t *get_activity_task(srv *s, json_t *req, const char *region, srv_fault *f)
@@ -921,8 +900,7 @@ static bool put_back(srv *s, srv_kind kind, const char *arn, json_t *rec, srv_fa
     char *err = NULL;
     int rc = srv_store_put(srv_store_of(s), kind, arn, rec, false, NULL, &err);
     if (rc != SRV_OK)
-        srv_fault_set(f, 500, "InternalFailure", "the store failed: %s", err ? err : "");
-    free(err);
+        store_failed(f, err);
     return rc == SRV_OK;
 }
 

@@ -507,8 +507,7 @@ static const char *status_name(int status)
 }
 
 /* Events go to the store in batches of this many, at the end, and
- * whenever the API is about to report them (srv_flush_history); the first
- * goes at once. */
+ * whenever the API is about to report them (srv_flush_history). */
 #define FLUSH_EVENTS 128
 
 /* Appends the pending events to the store (r->hmu held). */
@@ -533,13 +532,11 @@ static void on_event(void *ud, const json_t *event)
 {
     run *r = ud;
     pthread_mutex_lock(&r->hmu);
-    if (!r->reported) {
+    /* ExecutionStarted went into the store with the execution. */
+    if (!r->reported && json_integer_value(json_object_get(event, "id")) != 1) {
         json_array_append_new(r->pending, json_deep_copy(event));
         r->last_ms = json_integer_value(json_object_get(event, "timestamp"));
-        /* ExecutionStarted at once: an execution cut short by the server's
-         * death then reads from its start to its failure (§29.7). */
-        if (json_array_size(r->pending) >= FLUSH_EVENTS ||
-            json_integer_value(json_object_get(event, "id")) == 1)
+        if (json_array_size(r->pending) >= FLUSH_EVENTS)
             flush(r);
     }
     pthread_mutex_unlock(&r->hmu);
@@ -899,7 +896,16 @@ static bool start_run(srv *s, const json_t *sm, const char *name, const char *in
     if (!express) {
         json_t *existing = NULL;
         char *err = NULL;
-        int rc = srv_store_exec_insert(s->store, r->doc, &existing, &err);
+        /* ExecutionStarted is stored with the execution: its history
+         * starts with it whatever becomes of the server (§29.7). */
+        json_t *d = json_pack("{s:o,s:{s:b},s:s}", "input", aslrtp_hist_payload(in),
+                              "inputDetails", "truncated", 0, "roleArn",
+                              json_string_value(json_object_get(sm, "roleArn")) ?: "");
+        json_t *started = json_pack("[{s:i,s:i,s:I,s:s,s:o}]", "id", 1, "previousEventId", 0,
+                                    "timestamp", (json_int_t)now, "type", "ExecutionStarted",
+                                    "executionStartedEventDetails", d);
+        int rc = srv_store_exec_insert(s->store, r->doc, started, &existing, &err);
+        json_decref(started);
         if (rc == SRV_EXISTS) {
             /* The same name and input while it runs is the same start
              * (doc/behaviour.md §29). */

@@ -92,14 +92,16 @@ int srv_store_list(srv_store *s, srv_kind kind, const char *token, int limit, js
  * stateMachineArn, name, status, startDate, input, ... with the dates as
  * milliseconds); the store reads executionArn, stateMachineArn, mapRunArn
  * (a Map Run's child), status and startDate, and SRV_FAILED is a document
- * without them.  insert is SRV_EXISTS when the ARN is taken (*existing
- * then holds that execution).  update replaces the document (status and
+ * without them.  insert stores doc and its first events (a JSON array,
+ * may be NULL) in one transaction; SRV_EXISTS when the ARN is taken
+ * (*existing then holds that execution).  update replaces the document (status and
  * the rest) and appends the events (a JSON array, may be NULL) in the same
  * transaction; SRV_NOT_FOUND when the execution is not there.  list: the
  * executions of a state machine, or of a Map Run when machine_arn is a
  * Map Run's ARN (arn:...:mapRun:...), newest first (by startDate, then
  * the last stored first), with status (NULL: any). */
-int srv_store_exec_insert(srv_store *s, json_t *doc, json_t **existing, char **err);
+int srv_store_exec_insert(srv_store *s, json_t *doc, json_t *events, json_t **existing,
+                          char **err);
 int srv_store_exec_update(srv_store *s, json_t *doc, json_t *events, char **err);
 json_t *srv_store_exec_get(srv_store *s, const char *arn);
 int srv_store_exec_list(srv_store *s, const char *machine_arn, const char *status,

@@ -900,7 +900,8 @@ static int exec_write(srv_store *s, json_t *doc, const exec_keys *k, json_t *eve
     return rc;
 }
 
-int srv_store_exec_insert(srv_store *s, json_t *doc, json_t **existing, char **err)
+int srv_store_exec_insert(srv_store *s, json_t *doc, json_t *events, json_t **existing,
+                          char **err)
 {
     if (existing)
         *existing = NULL;
@@ -930,6 +931,10 @@ int srv_store_exec_insert(srv_store *s, json_t *doc, json_t **existing, char **e
         done(st);
         if (rc == SRV_EXISTS && existing)
             *existing = exec_get(s, k.arn);
+        if (rc == SRV_OK && json_array_size(events) > 0) {
+            long long seq = exec_seq(s, k.arn, what, err);
+            rc = seq <= 0 ? SRV_FAILED : events_insert(s, seq, k.arn, events, what, err);
+        }
         rc = end(s, rc, err, what);
     }
     pthread_mutex_unlock(&s->lock);

@@ -67,7 +67,7 @@ static json_t *exec_doc(const char *machine, const char *name, const char *statu
 static void insert_exec(srv_store *s, json_t *doc)
 {
     char *err = NULL;
-    int rc = srv_store_exec_insert(s, doc, NULL, &err);
+    int rc = srv_store_exec_insert(s, doc, NULL, NULL, &err);
     ck_assert_msg(rc == SRV_OK, "insert: %d %s", rc, err ? err : "");
 }
 
@@ -435,7 +435,7 @@ START_TEST(test_exec_insert_update_get)
 
     /* the ARN taken: SRV_EXISTS with the stored execution */
     json_t *again = exec_doc("m", "e", "RUNNING", 2000), *existing = NULL;
-    ck_assert_int_eq(srv_store_exec_insert(s, again, &existing, &err), SRV_EXISTS);
+    ck_assert_int_eq(srv_store_exec_insert(s, again, NULL, &existing, &err), SRV_EXISTS);
     ck_assert(json_equal(existing, doc));
     json_decref(existing);
 
@@ -489,7 +489,7 @@ START_TEST(test_exec_insert_update_get)
     for (size_t i = 0; i < 4; i++) {
         json_t *d = exec_doc("m", "k", "RUNNING", 1);
         json_object_del(d, keys[i]);
-        ck_assert_int_eq(srv_store_exec_insert(s, d, NULL, &err), SRV_FAILED);
+        ck_assert_int_eq(srv_store_exec_insert(s, d, NULL, NULL, &err), SRV_FAILED);
         assert_contains(err, keys[i]);
         free(err);
         err = NULL;
@@ -938,7 +938,7 @@ static int child_write(int i, char **err)
         snprintf(name, sizeof name, "e%d", i - i % 3 + 1);
         json_t *doc = exec_doc("m", name, i % 3 == 1 ? "RUNNING" : "SUCCEEDED", i);
         if (i % 3 == 1) {
-            rc = srv_store_exec_insert(child_store, doc, NULL, err);
+            rc = srv_store_exec_insert(child_store, doc, NULL, NULL, err);
         } else {
             json_t *evs = events(1, 3);
             rc = srv_store_exec_update(child_store, doc, evs, err);
@@ -1089,7 +1089,7 @@ static void *thread_writer(void *arg)
         doc = exec_doc("shared", name, "RUNNING", j);
         json_t *evs = events(1, 2);
         char *earn = aslrtp_strdupf(EXECUTION "shared:%s", name);
-        if (srv_store_exec_insert(shared_store, doc, NULL, &err) != SRV_OK
+        if (srv_store_exec_insert(shared_store, doc, NULL, NULL, &err) != SRV_OK
             || srv_store_events_append(shared_store, earn, evs, &err) != SRV_OK)
             failure = err ? err : aslrtp_strdup("insert");
         json_decref(evs);
