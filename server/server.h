@@ -121,5 +121,10 @@ int srv_store_recover(srv_store *s, long long now_ms, const char *error, const c
  * output or error and cause, nextState, inspectionData), or NULL with f
  * set.  Tasks without a mock are answered by bindings (may be NULL). */
 json_t *srv_test_state(json_t *req, const aslrt_bindings *bindings, srv_fault *f);
+/* The same in a region and an account (NULL: us-east-1, and the account
+ * of the request's roleArn or 123456789012), which the ARNs of the
+ * context object name. */
+json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const char *region,
+                          const char *account, srv_fault *f);
 
 #endif /* ASL_SERVER_H */
