@@ -1561,6 +1561,231 @@ def summarize(out, cases, invalids, list_failures):
     return n["fail"]
 
 
+# ==== The TestState corpus (--test-state) ==================================
+
+# test_state_cases/*.json: calls to the TestState API (localstack/README.md).
+# Each is sent to aslc's TestState, through `aslc serve`'s API (--endpoint,
+# or a server the runner starts) or through tests/teststate/driver (--driver),
+# and AWS's answer is compared: status, output, error, cause, nextState and
+# inspectionData.
+
+# The role the tests passed.  The corpus does not keep roleArn; LocalStack's
+# tests pass one to every single-state TestState and none with stateName,
+# and the context object shows it (RoleArn is null without one).
+TEST_STATE_ROLE = "arn:aws:iam::%s:role/aslc-test-state" % CORPUS_ACCOUNT
+# inspectionData members that are payloads: JSON text on the wire.
+INSPECTION_PAYLOADS = ("input", "afterInputPath", "afterParameters", "afterArguments",
+                       "afterItemsPath", "afterItemSelector", "afterItemBatcher", "result",
+                       "afterResultSelector", "afterResultPath", "variables")
+
+
+def test_state_request(d):
+    """The TestState request a case made.
+
+    >>> d = {"definition": {"Type": "Pass"}, "input": {"a": 1},
+    ...      "test_state_options": {"inspectionLevel": "DEBUG", "stateName": "S"}}
+    >>> r = test_state_request(d); r["input"], r["stateName"], "roleArn" in r
+    ('{"a": 1}', 'S', False)
+    """
+    req = {"definition": json.dumps(d["definition"]), "input": json.dumps(d["input"])}
+    opts = d.get("test_state_options") or {}
+    for key in ("inspectionLevel", "stateName", "mock", "variables", "context",
+                "stateConfiguration", "revealSecrets"):
+        if key in opts:
+            req[key] = opts[key]
+    if "stateName" not in opts:
+        req["roleArn"] = TEST_STATE_ROLE
+    return req
+
+
+def test_state_view(resp):
+    """A TestState response with its JSON texts parsed: output, and the
+    payloads of inspectionData.
+
+    >>> test_state_view({"status": "SUCCEEDED", "output": '{"a": 1}',
+    ...                  "inspectionData": {"input": '[1]', "maxConcurrency": 0}})
+    {'status': 'SUCCEEDED', 'output': {'a': 1}, 'inspectionData': {'input': [1], 'maxConcurrency': 0}}
+    """
+    view = dict(resp)
+    if isinstance(view.get("output"), str):
+        try:
+            view["output"] = json.loads(view["output"])
+        except ValueError:
+            pass
+    insp = view.get("inspectionData")
+    if isinstance(insp, dict):
+        insp = dict(insp)
+        for k in INSPECTION_PAYLOADS:
+            if isinstance(insp.get(k), str):
+                try:
+                    insp[k] = json.loads(insp[k])
+                except ValueError:
+                    pass
+        view["inspectionData"] = insp
+    return view
+
+
+def test_state_expected(exp):
+    """The recorded answer in test_state_view's shape: the recording parsed
+    the payloads that are objects and kept the others (arrays, strings) as
+    JSON text, which is parsed here.
+
+    >>> test_state_expected({"status": "SUCCEEDED", "inspectionData":
+    ...     {"afterItemsPath": '["a", "b"]', "input": {"x": 1}, "result": '"s"'}})
+    {'status': 'SUCCEEDED', 'inspectionData': {'afterItemsPath': ['a', 'b'], 'input': {'x': 1}, 'result': 's'}}
+    """
+    view = dict(exp)
+    insp = view.get("inspectionData")
+    if isinstance(insp, dict):
+        insp = dict(insp)
+        for k in INSPECTION_PAYLOADS:
+            if isinstance(insp.get(k), str):
+                try:
+                    insp[k] = json.loads(insp[k])
+                except ValueError:
+                    pass
+        view["inspectionData"] = insp
+    return view
+
+
+def post_test_state(endpoint, req, timeout):
+    """Posts req to the TestState action of the server at endpoint: (HTTP
+    status, response body parsed)."""
+    import urllib.error
+    import urllib.request
+    body = json.dumps(req).encode("utf-8")
+    r = urllib.request.Request(endpoint.rstrip("/") + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AWSStepFunctions.TestState"})
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as f:
+            return f.status, json.loads(f.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        text = e.read().decode("utf-8", "replace")
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, {"__type": "?", "message": text}
+
+
+def run_test_state_case(case, opts):
+    d = case.data
+    tmp = tempfile.mkdtemp(prefix="aslc-ts-", dir=opts.workdir)
+    try:
+        req = test_state_request(d)
+        write_inputs(case, tmp)
+        o = Outcome()
+        if opts.endpoint:
+            status, resp = post_test_state(opts.endpoint, req, opts.timeout)
+            refused = status != 200
+        else:
+            argv = [opts.driver, "--bindings", os.path.join(tmp, "bindings.json"),
+                    "--account", CORPUS_ACCOUNT, "--region", CORPUS_REGION]
+            try:
+                p = subprocess.run(argv, cwd=tmp, input=json.dumps(req).encode("utf-8"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=opts.timeout)
+            except subprocess.TimeoutExpired:
+                case.verdict, case.report = "fail", ["no answer within %g s" % opts.timeout]
+                return case
+            o.stderr = p.stderr.decode("utf-8", "replace")
+            try:
+                resp = json.loads(p.stdout.decode("utf-8"))
+            except ValueError:
+                case.verdict = "fail"
+                case.report = ["the driver exited %d with %s" % (p.returncode, short(p.stdout))]
+                case.report.extend("    | " + l for l in o.stderr.splitlines()[-8:])
+                return case
+            refused = p.returncode != 0
+        if refused:
+            case.verdict = "fail"
+            case.report = ["refused: %s: %s" % (resp.get("__type"), resp.get("message"))]
+            return case
+        exp = test_state_expected(d["expected"])
+        masked = [parse_path(x) for x in d.get("masked_paths") or []]
+        c = Comparison(masked, d.get("mask_tokens") or [])
+        act = test_state_view(resp)
+        if c.compare(exp, act):
+            case.verdict = "pass"
+        else:
+            case.verdict = "fail"
+            case.report = ["differs from AWS"] + ["    " + l for l in c.diffs[:12]]
+            case.report.append("    expected: %s" % short(exp, 600))
+            case.report.append("    actual:   %s" % short(act, 600))
+    except Exception as e:   # a runner bug must not hide the other cases
+        case.verdict, case.report = "fail", ["runner error: %r" % e]
+    finally:
+        if opts.keep:
+            case.report.append("files kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return case
+
+
+def summarize_test_state(out, cases, list_failures):
+    rows = collections.defaultdict(collections.Counter)
+    for c in cases:
+        level = (c.data.get("test_state_options") or {}).get("inspectionLevel", "INFO")
+        status = c.data["expected"].get("status")
+        rows["%s" % level][c.verdict] += 1
+        rows["%s %s" % (level, status)][c.verdict] += 1
+        rows["status %s" % status][c.verdict] += 1
+    print_table(out, "TestState by inspectionLevel and status", rows)
+    if list_failures:
+        failed = [c for c in cases if c.verdict == "fail"]
+        if failed:
+            out.write("\nfailed:\n")
+            for c in failed:
+                out.write("  %s\n" % c.name)
+    n = collections.Counter(c.verdict for c in cases)
+    out.write("\nTestState: %d passed, %d failed, %d skipped of %d\n"
+              % (n["pass"], n["fail"], n["skip"], len(cases)))
+    return n["fail"]
+
+
+def start_server(opts):
+    """Starts `aslc serve` on a free port of 127.0.0.1: (process, endpoint)."""
+    pf = os.path.join(tempfile.mkdtemp(prefix="aslc-ts-serve-", dir=opts.workdir), "port")
+    env = dict(os.environ, AWS_ACCOUNT_ID=CORPUS_ACCOUNT, AWS_DEFAULT_REGION=CORPUS_REGION)
+    p = subprocess.Popen([opts.aslc, "serve", "--host", "127.0.0.1", "--port", "0",
+                          "--port-file", pf], stdin=subprocess.DEVNULL, env=env,
+                         start_new_session=True)
+    import time
+    for _ in range(600):
+        if p.poll() is not None:
+            raise RuntimeError("aslc serve exited %d" % p.returncode)
+        try:
+            with open(pf) as f:
+                port = f.read().strip()
+            if port:
+                return p, "http://127.0.0.1:%s" % port
+        except OSError:
+            pass
+        time.sleep(0.1)
+    p.kill()
+    raise RuntimeError("aslc serve wrote no port file")
+
+
+def main_test_state(opts, out):
+    cases = load_dir(os.path.join(opts.corpus, "test_state_cases"), Case, opts.filter)
+    server = None
+    if not opts.endpoint and not opts.driver:
+        server, opts.endpoint = start_server(opts)
+    try:
+        out.write("aslc TestState: %d cases, through %s\n"
+                  % (len(cases), opts.endpoint or opts.driver))
+        out.flush()
+        run_all(cases, run_test_state_case, opts, out, "test_state: ")
+    finally:
+        if server:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return 1 if summarize_test_state(out, cases, opts.list_failures) else 0
+
+
 # ==== Main ================================================================
 
 def load_dir(directory, cls, filt):
@@ -1624,12 +1849,22 @@ def parse_args(argv):
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case")
     ap.add_argument("--list-failures", action="store_true",
                     help="list the names of failed cases at the end")
+    ap.add_argument("--test-state", action="store_true",
+                    help="run the TestState corpus (test_state_cases/) instead: through "
+                    "--endpoint, --driver, or else an `aslc serve` the runner starts")
+    ap.add_argument("--endpoint", default=None, metavar="URL",
+                    help="with --test-state: the Step Functions API to post to")
+    ap.add_argument("--driver", default=None, metavar="PROG",
+                    help="with --test-state: tests/teststate/driver (a request on stdin) "
+                    "instead of the API")
     ap.add_argument("--self-test", action="store_true",
                     help="test the runner itself (no aslc needed)")
     opts = ap.parse_args(argv)
     opts.jobs = max(1, opts.jobs)
     # Every process runs in its case's temporary directory.
     opts.aslc = os.path.abspath(opts.aslc)
+    if opts.driver:
+        opts.driver = os.path.abspath(opts.driver)
     opts.express_args = None
     opts.has_llvm = None
     opts.services_file, opts.services_env = opts.services_env, None
@@ -1653,6 +1888,8 @@ def main(argv=None):
     if opts.self_test:
         return self_test()
     out = sys.stdout
+    if opts.test_state:
+        return main_test_state(opts, out)
     cases_dir = os.path.join(opts.corpus, "cases")
     if not os.path.isdir(cases_dir):
         sys.stderr.write("runner.py: no corpus at %s\n" % opts.corpus)
