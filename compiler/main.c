@@ -26,6 +26,7 @@
 #include "config.h"
 #include "graph.h"
 #include "ir.h"
+#include "server.h"
 #include "unit.h"
 
 static void usage(FILE *out)
@@ -252,6 +253,9 @@ int main(int argc, char **argv)
         return 0;
     }
     o.command = argv[1];
+    /* The Step Functions API on a local port (server/). */
+    if (strcmp(o.command, "serve") == 0)
+        return asl_serve_main(argc - 1, argv + 1);
     /* Completing callback tasks of running executions (aslrt.h). */
     if (strcmp(o.command, "send-task-success") == 0 ||
         strcmp(o.command, "send-task-failure") == 0 ||

@@ -113,6 +113,89 @@ int srv_store_events_list(srv_store *s, const char *exec_arn, bool reverse, cons
 int srv_store_recover(srv_store *s, long long now_ms, const char *error, const char *cause,
                       char **err);
 
+/* ==== engine.c: state machines compiled once, executions on threads ======= */
+
+typedef struct srv srv;
+
+/* How the server runs (serve.c reads them from the command line and the
+ * environment Step Functions Local reads). */
+typedef struct srv_options {
+    const char *host;          /* address to listen on: 127.0.0.1 */
+    int port;                  /* 8083; 0: any free port */
+    const char *port_file;     /* where the port listened on is written (may be NULL) */
+    const char *data;          /* the store's directory; NULL: in memory */
+    const char *bindings;      /* bindings file (may be NULL) */
+    const char *mock_config;   /* Step Functions Local mock config (may be NULL) */
+    const char *region;        /* us-east-1 */
+    const char *account;       /* 123456789012 */
+    int wait_mode;             /* ASLRT_WAIT_* */
+    double wait_scale;
+    const char *access_key;    /* when set, requests are signed with this key */
+    const char *secret_key;
+    int max_running;           /* executions running at once; more wait for a turn */
+    bool llvm;                 /* compile with LLVM's ORC, else TinyCC */
+} srv_options;
+
+/* Opens the store (recovering executions a dead server left running),
+ * loads the bindings.  NULL with *err (malloc'd). */
+srv *srv_create(const srv_options *o, char **err);
+/* Stops every running execution (ABORTED by the server's shutdown) and
+ * waits for them; from then on no execution starts. */
+void srv_shutdown(srv *s);
+bool srv_closing(srv *s);
+/* srv_shutdown if not done, then closes the store. */
+void srv_destroy(srv *s);
+const srv_options *srv_opts(const srv *s);
+srv_store *srv_store_of(const srv *s);
+const aslrt_bindings *srv_bindings(const srv *s);
+
+/* Checks a definition as CreateStateMachine does (type EXPRESS or
+ * STANDARD): NULL when it is valid, else the diagnostics, an array of
+ * {code, message, location} in AWS's shape (ValidateStateMachineDefinition). */
+json_t *srv_validate(const char *definition, bool express);
+/* The message of CreateStateMachine's InvalidDefinition for diagnostics. */
+char *srv_invalid_message(const json_t *diags);
+/* Compiles the state machine doc (DescribeStateMachine's shape) once:
+ * executions of its revision use the result.  False with f set. */
+bool srv_compile(srv *s, const json_t *doc, srv_fault *f);
+/* Forgets the compiled code of a state machine (deleted or updated):
+ * executions still running keep theirs. */
+void srv_forget(srv *s, const char *machine_arn);
+
+/* Starts an execution of the state machine doc: name (NULL: a UUID),
+ * input (text, NULL: "{}"), test_case of the mock config (may be NULL),
+ * trace header.  sync: StartSyncExecution (waits for the end, *out is its
+ * response).  Otherwise *out is StartExecution's response. */
+bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
+               const char *test_case, bool sync, json_t **out, srv_fault *f);
+/* Stops a running execution with error and cause (may be NULL): the
+ * execution is ABORTED once its thread has stopped.  True when it was
+ * running (*stop_ms: the stop date). */
+bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause,
+              long long *stop_ms);
+/* Milliseconds since the epoch. */
+long long srv_now_ms(void);
+
+/* ==== api.c: the actions ==================================================== */
+
+/* Answers the action (X-Amz-Target without its prefix) with body req,
+ * for region (the request's, from its signature; NULL: the server's):
+ * the response (new reference), or NULL with f set. */
+json_t *srv_api_call(srv *s, const char *action, json_t *req, const char *region,
+                     srv_fault *f);
+
+/* ==== http.c: the HTTP side ================================================= */
+
+typedef struct srv_http srv_http;
+/* Listens on o->host:o->port; *port is the port it listens on. */
+srv_http *srv_http_start(srv *s, int *port, char **err);
+void srv_http_stop(srv_http *h);
+
+/* ==== serve.c ================================================================ */
+
+/* aslc serve [options]: argv[0] is "serve". */
+int asl_serve_main(int argc, char **argv);
+
 /* ==== teststate.c: TestState =============================================== */
 
 /* Runs the TestState request req (definition, roleArn, input,
