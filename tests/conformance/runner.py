@@ -1743,13 +1743,24 @@ def summarize_test_state(out, cases, list_failures):
     return n["fail"]
 
 
-def start_server(opts):
-    """Starts `aslc serve` on a free port of 127.0.0.1: (process, endpoint)."""
-    pf = os.path.join(tempfile.mkdtemp(prefix="aslc-ts-serve-", dir=opts.workdir), "port")
+def lambda_key(d):
+    """What a case's Lambda functions are: cases with the same key can share
+    one server's bindings."""
+    return json.dumps(sorted((fn, spec.get("arn"), os.path.basename(spec.get("source", "")))
+                             for fn, spec in (d.get("lambda_functions") or {}).items()))
+
+
+def start_server(opts, case):
+    """Starts `aslc serve` on a free port of 127.0.0.1 with the bindings of
+    case's Lambda functions, in the corpus's account and region: (process,
+    endpoint, folder)."""
+    tmp = tempfile.mkdtemp(prefix="aslc-ts-serve-", dir=opts.workdir)
+    write_inputs(case, tmp)
+    pf = os.path.join(tmp, "port")
     env = dict(os.environ, AWS_ACCOUNT_ID=CORPUS_ACCOUNT, AWS_DEFAULT_REGION=CORPUS_REGION)
     p = subprocess.Popen([opts.aslc, "serve", "--host", "127.0.0.1", "--port", "0",
-                          "--port-file", pf], stdin=subprocess.DEVNULL, env=env,
-                         start_new_session=True)
+                          "--port-file", pf, "--bindings", os.path.join(tmp, "bindings.json")],
+                         cwd=tmp, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     import time
     for _ in range(600):
         if p.poll() is not None:
@@ -1758,7 +1769,7 @@ def start_server(opts):
             with open(pf) as f:
                 port = f.read().strip()
             if port:
-                return p, "http://127.0.0.1:%s" % port
+                return p, "http://127.0.0.1:%s" % port, tmp
         except OSError:
             pass
         time.sleep(0.1)
@@ -1766,23 +1777,44 @@ def start_server(opts):
     raise RuntimeError("aslc serve wrote no port file")
 
 
+def stop_server(p):
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def main_test_state(opts, out):
     cases = load_dir(os.path.join(opts.corpus, "test_state_cases"), Case, opts.filter)
-    server = None
-    if not opts.endpoint and not opts.driver:
-        server, opts.endpoint = start_server(opts)
+    servers = []
     try:
-        out.write("aslc TestState: %d cases, through %s\n"
-                  % (len(cases), opts.endpoint or opts.driver))
-        out.flush()
-        run_all(cases, run_test_state_case, opts, out, "test_state: ")
+        if opts.endpoint or opts.driver:
+            out.write("aslc TestState: %d cases, through %s\n"
+                      % (len(cases), opts.endpoint or opts.driver))
+            out.flush()
+            run_all(cases, run_test_state_case, opts, out, "test_state: ")
+        else:
+            # One server per set of Lambda functions: the same function
+            # name stands for different handlers in different cases.
+            groups = collections.OrderedDict()
+            for c in cases:
+                groups.setdefault(lambda_key(c.data), []).append(c)
+            out.write("aslc TestState: %d cases, through aslc serve (%d servers)\n"
+                      % (len(cases), len(groups)))
+            out.flush()
+            for group in groups.values():
+                p, endpoint, tmp = start_server(opts, group[0])
+                servers.append((p, tmp))
+                opts.endpoint = endpoint
+                run_all(group, run_test_state_case, opts, out, "test_state: ")
+            opts.endpoint = None
+            cases = [c for g in groups.values() for c in g]
     finally:
-        if server:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        for p, tmp in servers:
+            stop_server(p)
+            shutil.rmtree(tmp, ignore_errors=True)
     return 1 if summarize_test_state(out, cases, opts.list_failures) else 0
 
 
