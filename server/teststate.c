@@ -17,7 +17,7 @@
  * Task's call, a Map's iterations, a Parallel's branches) the result or
  * error is put in the place of the op; Retry and Catch are decided once,
  * without waiting: a retrier with attempts left is RETRIABLE, a catcher
- * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §36 says what
+ * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §30 says what
  * this relies on.
  */
 #include <math.h>
@@ -196,7 +196,7 @@ static bool has_result_json(const ts_run *r)
     return false;
 }
 
-/* Which steps a state shows (recorded on AWS, doc/behaviour.md §36.3). */
+/* Which steps a state shows (recorded on AWS, doc/behaviour.md §30.3). */
 static bool shows_input_path(const ts_run *r)
 {
     int t = state_type(r);
@@ -441,7 +441,7 @@ static bool choose(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 }
 
 /* After a failed op of a state with Retry or Catch: RETRIABLE, CAUGHT_ERROR
- * or FAILED, decided once (doc/behaviour.md §36.2). */
+ * or FAILED, decided once (doc/behaviour.md §30.2). */
 static void recover(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_error *e = aslrtp_step_error(ex);
@@ -648,6 +648,51 @@ static bool read_request(json_t *req, ts_run *r, const char **definition, const 
     return true;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Whether a state of type (and Task resource) can be tested with the
+ * request's mock (may be NULL) and role (doc/behaviour.md §30.1); false
+ * with f set. */
+static bool allowed(const ts_run *r, int type, const char *resource, json_t *mock, srv_fault *f)
+{
+    bool mocked = mock && !json_is_null(mock);
+    bool task = type == ASLRT_STATE_TASK, fanout = type == ASLRT_STATE_MAP ||
+                                                     type == ASLRT_STATE_PARALLEL;
+    if (mocked && !task && !fanout) {
+        srv_fault_set(f, 400, "ValidationException",
+                      "A mock can only be given for a Task, Map or Parallel state");
+        return false;
+    }
+    if (mocked)
+        return true;
+    const char *what = NULL;
+    if (fanout) {
+        what = type == ASLRT_STATE_MAP ? "a Map state" : "a Parallel state";
+    } else if (task && resource) {
+        if (strstr(resource, ":activity:"))
+            what = "an activity";
+        else if (ends_with(resource, ".sync") || ends_with(resource, ".sync:2"))
+            what = "the .sync integration pattern";
+        else if (ends_with(resource, ".waitForTaskToken"))
+            what = "the .waitForTaskToken integration pattern";
+    }
+    if (what) {
+        srv_fault_set(f, 400, "ValidationException", "TestState can only test %s with a mock",
+                      what);
+        return false;
+    }
+    if (task && !r->role_arn) {
+        srv_fault_set(f, 400, "ValidationException",
+                      "A roleArn is required to test a Task state without a mock");
+        return false;
+    }
+    return true;
+}
+
 /* AWS's context object of a test (recorded): an Express execution of a
  * state machine made for it, the state named StateName, the role of the
  * request (null without one). */
@@ -760,6 +805,9 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
                       state_name);
         goto out;
     }
+    if (!allowed(&r, cfg->states[r.node->id].type, cfg->states[r.node->id].resource,
+                 json_object_get(req, "mock"), f))
+        goto out;
     const char *caused_by = json_string_value(
         json_object_get(json_object_get(req, "stateConfiguration"), "errorCausedByState"));
     const ir_graph *g_unused;
