@@ -475,7 +475,9 @@ static void recover(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
             r->status = "FAILED";
         }
     } else {
-        if (retrier >= 0)
+        /* A retrier that matched and has no attempts left; States.Runtime
+         * is never retried, whatever matches it. */
+        if (retrier >= 0 && (!r->error || strcmp(r->error, "States.Runtime") != 0))
             json_object_set_new(details, "retryIndex", json_integer(retrier));
         r->status = "FAILED";
     }
