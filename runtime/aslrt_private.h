@@ -764,7 +764,7 @@ int aslrtp_bench_run(const aslrt_program *p, const aslrt_config *cfg, json_t *in
 /* ==== teststep.c and fanout.c: one state run by TestState ================ */
 
 /* server/teststate.c runs one state by calling the ops itself
- * (doc/behaviour.md §30).  These give it the execution's internals: the
+ * (doc/behaviour.md §31).  These give it the execution's internals: the
  * variables (copied) and the context object (a reference; set after
  * aslrt_op_enter, which forgets the context), a failure of the state's
  * service with error and cause (the mock's errorOutput), the error the

@@ -6,7 +6,7 @@
  * variables and context object the request names, answers a mocked service
  * with an error, sets the attempts a state's retriers have made, and reads
  * back the error and the variables.  Nothing else in the runtime calls them
- * (doc/behaviour.md §30).
+ * (doc/behaviour.md §31).
  */
 #include "exec_private.h"
 

@@ -17,7 +17,7 @@
  * Task's call, a Map's iterations, a Parallel's branches) the result or
  * error is put in the place of the op; Retry and Catch are decided once,
  * without waiting: a retrier with attempts left is RETRIABLE, a catcher
- * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §30 says what
+ * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §31 says what
  * this relies on.
  */
 #include <math.h>
@@ -134,28 +134,15 @@ static json_t *wrap_state(json_t *state)
     return m;
 }
 
-/* AWS's InvalidDefinition message for the unit's errors. */
-static void invalid_definition(srv_fault *f, const asl_unit *u)
+/* AWS's InvalidDefinition for the machine text, as CreateStateMachine
+ * words it (engine.c); the machine is checked as a Standard one. */
+static void invalid_definition(srv_fault *f, const char *text)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    size_t shown = 0;
-    for (size_t i = 0; out && i < u->diags.n; i++) {
-        const asl_diag *d = &u->diags.v[i];
-        if (d->severity != ASL_DIAG_ERROR)
-            continue;
-        fprintf(out, "%s%s: %c%s at /%s", shown++ ? ", " : "",
-                d->code ? d->code : "SCHEMA_VALIDATION_FAILED",
-                d->message[0] >= 'a' && d->message[0] <= 'z' ? d->message[0] - 'a' + 'A'
-                                                               : d->message[0],
-                d->message + 1, d->pointer[0] == '/' ? d->pointer + 1 : d->pointer);
-    }
-    if (out)
-        fclose(out);
-    srv_fault_set(f, 400, "InvalidDefinition", "Invalid State Machine Definition: '%s'",
-                  text ? text : "");
-    free(text);
+    json_t *d = srv_validate(text, false);
+    char *msg = srv_invalid_message(d);
+    srv_fault_set(f, 400, "InvalidDefinition", "%s", msg);
+    free(msg);
+    json_decref(d);
 }
 
 /* The IR node of the state called name, in any graph; NULL when none. */
@@ -196,7 +183,7 @@ static bool has_result_json(const ts_run *r)
     return false;
 }
 
-/* Which steps a state shows (recorded on AWS, doc/behaviour.md §30.3). */
+/* Which steps a state shows (recorded on AWS, doc/behaviour.md §31.3). */
 static bool shows_input_path(const ts_run *r)
 {
     int t = state_type(r);
@@ -441,7 +428,7 @@ static bool choose(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 }
 
 /* After a failed op of a state with Retry or Catch: RETRIABLE, CAUGHT_ERROR
- * or FAILED, decided once (doc/behaviour.md §30.2). */
+ * or FAILED, decided once (doc/behaviour.md §31.2). */
 static void recover(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_error *e = aslrtp_step_error(ex);
@@ -657,7 +644,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Whether a state of type (and Task resource) can be tested with the
- * request's mock (may be NULL) and role (doc/behaviour.md §30.1); false
+ * request's mock (may be NULL) and role (doc/behaviour.md §31.1); false
  * with f set. */
 static bool allowed(const ts_run *r, int type, const char *resource, json_t *mock, srv_fault *f)
 {
@@ -769,6 +756,8 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     asl_unit *u = NULL;
     asl_jit *jit = NULL;
     aslrt_program *prog = NULL;
+    aslrt_machine tm;                 /* the program's descriptor: run_state first */
+    aslrt_graph_fn *graphs = NULL;
     char *acct = NULL;
     if (!read_request(req, &r, &definition, &input_text, &state_name, f))
         goto out;
@@ -787,17 +776,19 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
         text = json_dumps(m, JSON_COMPACT);
         json_decref(m);
     }
-    u = asl_unit_create("definition", text ? text : definition, strlen(text ? text : definition));
-    free(text);
+    const char *machine = text ? text : definition;
+    u = asl_unit_create("definition", machine, strlen(machine));
     asl_machine *m = u->root ? asl_parse_machine(u) : NULL;
     if (m)
         asl_validate_machine(u, m);
     if (m && u->diags.nerrors == 0)
         asl_validate_supported(u, m, ASL_DIAG_ERROR);
     if (!m || u->diags.nerrors) {
-        invalid_definition(f, u);
+        invalid_definition(f, machine);
+        free(text);
         goto out;
     }
+    free(text);
     asl_cfg *cfg = asl_lower_machine(u, m, "TestState");
     r.cfg = cfg;
     r.node = find_node(cfg, state_name ? state_name : STATE_NAME, &r.graph);
@@ -834,8 +825,8 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     /* The descriptor with run_state as the machine's graph; the branches'
      * and item processors' graphs stay, for a Parallel or Map that runs. */
     const aslrt_machine *jm = asl_jit_machine(jit);
-    aslrt_machine tm = *jm;
-    aslrt_graph_fn *graphs = aslrtp_calloc((size_t)jm->ngraphs, sizeof *graphs);
+    tm = *jm;
+    graphs = aslrtp_calloc((size_t)jm->ngraphs, sizeof *graphs);
     for (int i = 0; i < jm->ngraphs; i++)
         graphs[i] = jm->graphs[i];
     graphs[0] = run_state;
@@ -845,7 +836,6 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     if (!prog) {
         srv_fault_set(f, 500, "InternalFailure", "%s", err.cause ? err.cause : "");
         aslrt_error_clear(&err);
-        free(graphs);
         goto out;
     }
     /* The execution: Express, as AWS runs a test, with AWS's names. */
@@ -878,7 +868,6 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     current = saved;
     json_decref(ignored);
     aslrt_error_clear(&err);
-    free(graphs);
     if (!r.status) { /* the execution stopped before the state ran */
         r.status = "FAILED";
         r.error = aslrtp_strdup("States.Runtime");
@@ -886,6 +875,7 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     result = response(&r);
 out:
     aslrt_program_destroy(prog);
+    free(graphs);
     asl_jit_destroy(jit);
     asl_unit_destroy(u);
     json_decref(doc);
