@@ -20,8 +20,8 @@
  * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §31 says what
  * this relies on.
  */
+#include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +443,10 @@ static void recover(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
         double delay = rt->interval * pow(rt->backoff, (double)r->retry_count);
         if (rt->max_delay > 0 && delay > (double)rt->max_delay)
             delay = (double)rt->max_delay;
+        if (isnan(delay)) /* 0 seconds times an endless backoff */
+            delay = 0;
+        else if (delay > 9e18)
+            delay = 9e18;
         json_object_set_new(details, "retryBackoffIntervalSeconds",
                             json_integer((json_int_t)delay));
         json_object_set_new(details, "retryIndex", json_integer(retrier));
@@ -626,6 +630,8 @@ static bool read_request(json_t *req, ts_run *r, const char **definition, const 
             return false;
         }
         r->retry_count = v ? json_integer_value(v) : 0;
+        if (r->retry_count > INT_MAX) /* more than any MaxAttempts */
+            r->retry_count = INT_MAX;
         v = json_object_get(sc, "mapIterationFailureCount");
         if (v && (!json_is_integer(v) || json_integer_value(v) < 0)) {
             invalid_member(f, NULL, "stateConfiguration.mapIterationFailureCount",
