@@ -29,8 +29,10 @@
 extern "C" {
 #endif
 
-/* Bumped whenever the layout of aslrt_machine or an op's contract changes. */
-#define ASLRT_ABI_VERSION 4
+/* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
+ * contract changes.  5: aslrt_config's history_event, abort_reason and
+ * activity hooks. */
+#define ASLRT_ABI_VERSION 5
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -494,6 +496,12 @@ typedef struct aslrt_config {
     long long start_time_ms;          /* 0: now (ms since the epoch) */
     const volatile int *abort_flag;   /* when it becomes non-zero the execution
                                          stops as ABORTED at the next state or wait */
+    /* Why it was stopped (may be NULL; read once *abort_flag is seen
+     * non-zero, so set it before the flag): its error and cause (either may
+     * be NULL) go into the ExecutionAborted event's details and into err of
+     * aslrt_execute, as StopExecution's error and cause do on AWS.  NULL:
+     * empty details and the cause "The execution was aborted". */
+    const aslrt_error *abort_reason;
     int threads;                      /* threads of a Map; 0: the machine's cores */
     long payload_limit;               /* bytes; 0: AWS's 256 KiB; < 0: no limit */
     int progress;                     /* a progress line on stderr for long Maps */
@@ -507,6 +515,19 @@ typedef struct aslrt_config {
      * is recorded. */
     void (*history)(void *history_ud, const json_t *doc);
     void *history_ud;
+    /* The history live (README, "History"): history_event(history_event_ud,
+     * event) is called once per event, in increasing id order, as soon as
+     * the event is final, with the event in the shape of the document's
+     * events except "timestamp", an integer: milliseconds since the epoch.
+     * Events of Map iterations and Parallel branches are final when the
+     * fan-out joins (their ids are given then), so they come in a burst at
+     * that point.  Called on the thread that called aslrt_execute (the
+     * fan-outs' workers keep their events until the join), one call at a
+     * time; the event is borrowed for the call.  With history_event set and
+     * history NULL, delivered events are not kept: memory stays bounded
+     * however long the execution runs. */
+    void (*history_event)(void *history_event_ud, const json_t *event);
+    void *history_event_ud;
     /* AWS service calls (README, "AWS services"): the profile of the shared
      * credentials and config files (NULL: AWS_PROFILE, else "default"),
      * and whether a Task may call AWS itself when no endpoint is
@@ -523,6 +544,26 @@ typedef struct aslrt_config {
     void *load_machine_ud;
     const aslrt_child *children;
     int nchildren;
+    /* Activity tasks (README, "Activities"; doc/behaviour.md §31.3): a Task
+     * whose Resource is an activity ARN
+     * (arn:PARTITION:states:REGION:ACCOUNT:activity:NAME) that no mock and
+     * no binding answers waits for a worker.  The runtime makes a task
+     * token, calls activity(activity_ud, activity_arn, input, task_token,
+     * err) with the effective input as JSON text (all borrowed for the
+     * call), records ActivityScheduled, and waits for
+     * aslrt_activity_started and aslrt_send_task_success / _failure /
+     * _heartbeat on the token, within TimeoutSeconds and HeartbeatSeconds
+     * as a callback task does.  The hook returns 1 once the task is queued
+     * for a worker (GetActivityTask), or 0 with err: the state fails with
+     * err->error (NULL: States.Runtime) and the cause "An error occurred
+     * while executing the state 'S' (entered at the event id #N). " followed
+     * by err->cause (AWS's, for a missing activity: "The activity ARN does
+     * not exist.").  Called from the execution's threads, possibly several
+     * at once.  NULL: activity resources are answered as any other
+     * resource (bindings, else aslc.UnboundResource). */
+    int (*activity)(void *activity_ud, const char *activity_arn, const char *input,
+                    const char *task_token, aslrt_error *err);
+    void *activity_ud;
 } aslrt_config;
 
 void aslrt_config_init(aslrt_config *c);
@@ -576,6 +617,12 @@ int aslrt_send_task_success(const char *task_token, const char *output, aslrt_er
 int aslrt_send_task_failure(const char *task_token, const char *error, const char *cause,
                             aslrt_error *err);
 int aslrt_send_task_heartbeat(const char *task_token, aslrt_error *err);
+/* A worker took the activity task of task_token (GetActivityTask): the
+ * execution records ActivityStarted {workerName} (worker_name may be NULL:
+ * none).  Returns as the send-task calls do; a task that is no activity
+ * waiting for its worker gets TaskDoesNotExist, one already closed
+ * TaskTimedOut. */
+int aslrt_activity_started(const char *task_token, const char *worker_name, aslrt_error *err);
 
 /* The send-task-* commands, with the AWS CLI's options:
  *   send-task-success --task-token T --task-output JSON|file://F

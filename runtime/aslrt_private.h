@@ -455,7 +455,12 @@ int aslrtp_pool_default_size(void);
     X(LAMBDA_SUCCEEDED, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails")  \
     X(LAMBDA_FAILED, "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")           \
     X(LAMBDA_TIMED_OUT, "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails")    \
-    X(EVALUATION_FAILED, "EvaluationFailed", "evaluationFailedEventDetails")
+    X(EVALUATION_FAILED, "EvaluationFailed", "evaluationFailedEventDetails")              \
+    X(ACTIVITY_SCHEDULED, "ActivityScheduled", "activityScheduledEventDetails")            \
+    X(ACTIVITY_STARTED, "ActivityStarted", "activityStartedEventDetails")                  \
+    X(ACTIVITY_SUCCEEDED, "ActivitySucceeded", "activitySucceededEventDetails")            \
+    X(ACTIVITY_FAILED, "ActivityFailed", "activityFailedEventDetails")                     \
+    X(ACTIVITY_TIMED_OUT, "ActivityTimedOut", "activityTimedOutEventDetails")
 
 enum {
     ASLRTP_EV_NONE = 0,
@@ -479,6 +484,16 @@ void aslrtp_hist_set_prev(aslrtp_hist *h, size_t i, long prev);
 void aslrtp_hist_splice(aslrtp_hist *dst, aslrtp_hist *src, long lo, long hi, long delta);
 /* {"events": [...]}: a new value. */
 json_t *aslrtp_hist_json(const aslrtp_hist *h);
+/* Makes h the execution's own list, whose events go to sink as soon as
+ * they are final (doc/behaviour.md §31.1): those added at once, those
+ * spliced in by aslrtp_hist_flush.  keep: delivered events stay (for
+ * aslrtp_hist_json); else they are dropped once delivered. */
+void aslrtp_hist_set_sink(aslrtp_hist *h, void (*sink)(void *ud, const json_t *event), void *ud,
+                          bool keep);
+/* Hands the events not yet delivered to the sink (none: nothing). */
+void aslrtp_hist_flush(aslrtp_hist *h);
+/* Events held by all the lists of the process (tests of bounded memory). */
+size_t aslrtp_hist_live(void);
 /* v serialized as AWS prints it, as the JSON string the API returns. */
 json_t *aslrtp_hist_payload(const json_t *v);
 /* The *StateEntered / *StateExited event of a state type. */
@@ -507,6 +522,9 @@ aslrtp_cb_task *aslrtp_cb_open(aslrtp_cb_server **slot, const char *token, aslrt
 /* Closes a task that will not wait (its invocation failed): the token gets
  * TaskTimedOut from now on. */
 void aslrtp_cb_close(aslrtp_cb_task *t);
+/* Makes t an activity task, which accepts one "ActivityStarted" message
+ * (aslrt_activity_started) before its outcome. */
+void aslrtp_cb_expect_worker(aslrtp_cb_task *t);
 
 /* How a wait ended. */
 enum {
@@ -522,6 +540,10 @@ typedef struct aslrtp_cb_limits {
     double heartbeat_ms;         /* HeartbeatSeconds in ms; < 0: none */
     double scale;                /* real ms per execution ms: 1 real, F scaled, 0 skipped */
     const volatile int *abort_flag, *cancel; /* either may be NULL */
+    /* An activity's worker took the task (aslrt_activity_started): called
+     * in the waiting thread, once, with the worker's name (may be NULL). */
+    void (*started)(void *ud, const char *worker_name);
+    void *started_ud;
 } aslrtp_cb_limits;
 
 /* Waits until the task's outcome arrives or a limit passes, then closes t
@@ -764,7 +786,7 @@ int aslrtp_bench_run(const aslrt_program *p, const aslrt_config *cfg, json_t *in
 /* ==== teststep.c and fanout.c: one state run by TestState ================ */
 
 /* server/teststate.c runs one state by calling the ops itself
- * (doc/behaviour.md §31).  These give it the execution's internals: the
+ * (doc/behaviour.md §32).  These give it the execution's internals: the
  * variables (copied) and the context object (a reference; set after
  * aslrt_op_enter, which forgets the context), a failure of the state's
  * service with error and cause (the mock's errorOutput), the error the
@@ -775,10 +797,8 @@ void aslrtp_step_set_vars(aslrt_exec *ex, json_t *vars);
 json_t *aslrtp_step_vars(const aslrt_exec *ex);
 void aslrtp_step_set_context(aslrt_exec *ex, json_t *context);
 void aslrtp_step_fail(aslrt_exec *ex, const char *error, const char *cause);
-int aslrtp_step_failed(const aslrt_exec *ex);
 const aslrt_error *aslrtp_step_error(const aslrt_exec *ex);
 void aslrtp_step_set_retries(aslrt_exec *ex, int count);
-int aslrtp_step_retries(const aslrt_exec *ex, int retrier);
 json_t *aslrtp_step_select(aslrt_exec *ex, int item, json_t *doc);
 /* The retrier of the current state (0 for its first) whose ErrorEquals
  * matches the error the execution holds, or -1 (recover.c). */

@@ -22,6 +22,11 @@
  * stay in the table, so that a token used again gets TaskTimedOut as on AWS
  * ("the task associated with the token has already been closed").
  *
+ * Activity tasks (doc/behaviour.md §31.3) wait the same way; the worker's
+ * pick-up (aslrt_activity_started, the request "ActivityStarted") reaches
+ * the waiting task as one more kind of message, which the wait hands to
+ * its caller to record ActivityStarted, and then goes on waiting.
+ *
  * Time: the waiting task keeps TimeoutSeconds and HeartbeatSeconds on the
  * execution's clock.  They pass `scale` real milliseconds per execution
  * millisecond (1 real, F with --wait=scale:F, 0 with --wait=skip): a timer
@@ -55,12 +60,17 @@
 #define MAX_ERROR 256
 #define MAX_CAUSE 32768
 #define MAX_TOKEN 2048
+#define MAX_WORKER_NAME 80
 /* A request is at most the output plus a little. */
 #define MAX_REQUEST (6 * MAX_OUTPUT + 8 * MAX_CAUSE + 65536)
 /* How long one side waits for the other to send its part. */
 #define IO_TIMEOUT_S 10
 
 enum { TASK_WAITING = 1, TASK_DONE, TASK_CLOSED };
+
+/* An activity task's worker: none expected (a callback task), expected,
+ * arrived (not yet handed to the wait), started (handed over). */
+enum { WORKER_NONE = 0, WORKER_EXPECTED, WORKER_ARRIVED, WORKER_STARTED };
 
 /* One callback task: open from aslrtp_cb_open until its wait ends. */
 struct aslrtp_cb_task {
@@ -71,6 +81,8 @@ struct aslrtp_cb_task {
     json_t *output;           /* SendTaskSuccess's output */
     char *error, *cause;      /* SendTaskFailure's (either may be NULL) */
     long long heartbeat_ms;   /* monotonic time of the last heartbeat, 0: none */
+    int worker;               /* WORKER_*: an activity's pick-up */
+    char *worker_name;        /* once WORKER_ARRIVED: the name (may be NULL) */
     struct aslrtp_cb_task *next; /* in its bucket */
 };
 
@@ -301,8 +313,9 @@ static void task_free_outcome(aslrtp_cb_task *t)
     json_decref(t->output);
     free(t->error);
     free(t->cause);
+    free(t->worker_name);
     t->output = NULL;
-    t->error = t->cause = NULL;
+    t->error = t->cause = t->worker_name = NULL;
 }
 
 void aslrtp_cb_server_destroy(aslrtp_cb_server *srv)
@@ -404,6 +417,13 @@ void aslrtp_cb_close(aslrtp_cb_task *t)
     pthread_mutex_unlock(&t->srv->mu);
 }
 
+void aslrtp_cb_expect_worker(aslrtp_cb_task *t)
+{
+    pthread_mutex_lock(&t->srv->mu);
+    t->worker = WORKER_EXPECTED;
+    pthread_mutex_unlock(&t->srv->mu);
+}
+
 /* An absolute CLOCK_MONOTONIC time ms from the epoch of aslrtp_mono_ms(). */
 static struct timespec at_ms(long long ms)
 {
@@ -421,6 +441,19 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
     pthread_mutex_lock(&srv->mu);
     long long start = aslrtp_mono_ms();
     for (;;) {
+        if (t->worker == WORKER_ARRIVED) {
+            /* A worker took the activity: the caller records it first,
+             * before any outcome that came with it. */
+            char *name = t->worker_name;
+            t->worker_name = NULL;
+            t->worker = WORKER_STARTED;
+            pthread_mutex_unlock(&srv->mu);
+            if (l->started)
+                l->started(l->started_ud, name);
+            free(name);
+            pthread_mutex_lock(&srv->mu);
+            continue;
+        }
         if (t->state == TASK_DONE) {
             result = t->outcome;
             break;
@@ -534,10 +567,12 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
     json_t *jout = json_object_get(req, "output");
     json_t *jerr = json_object_get(req, "error");
     json_t *jcause = json_object_get(req, "cause");
+    json_t *jworker = json_object_get(req, "workerName");
     int op = !action                                    ? 0
              : strcmp(action, "SendTaskSuccess") == 0   ? 1
              : strcmp(action, "SendTaskFailure") == 0   ? 2
              : strcmp(action, "SendTaskHeartbeat") == 0 ? 3
+             : strcmp(action, "ActivityStarted") == 0   ? 4
                                                         : 0;
     if (!op)
         return api_error("UnknownOperationException", "unknown operation");
@@ -557,6 +592,9 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
         return too_long("error", MAX_ERROR);
     if (op == 2 && json_is_string(jcause) && json_string_length(jcause) > MAX_CAUSE)
         return too_long("cause", MAX_CAUSE);
+    /* GetActivityTask's workerName: at most 80 characters (AWS API). */
+    if (op == 4 && json_is_string(jworker) && json_string_length(jworker) > MAX_WORKER_NAME)
+        return too_long("workerName", MAX_WORKER_NAME);
     unsigned char secret[SECRET_LEN];
     char path[sizeof srv->path];
     if (!token_parse(token, secret, path, sizeof path) || strcmp(path, srv->path) != 0)
@@ -584,6 +622,15 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
     } else if (t->state != TASK_WAITING) {
         reply = api_error("TaskTimedOut", TIMED_OUT_MESSAGE);
     } else if (op == 3) {
+        t->heartbeat_ms = aslrtp_mono_ms();
+    } else if (op == 4 && t->worker != WORKER_EXPECTED) {
+        reply = api_error("TaskDoesNotExist", "Task Does Not Exist: 'Provided task is not an "
+                                              "activity task waiting for a worker'");
+    } else if (op == 4) {
+        /* doc/behaviour.md §31.3: the pick-up starts the heartbeat
+         * interval again, as a heartbeat does. */
+        t->worker = WORKER_ARRIVED;
+        t->worker_name = json_is_string(jworker) ? aslrtp_strdup(json_string_value(jworker)) : NULL;
         t->heartbeat_ms = aslrtp_mono_ms();
     } else {
         t->state = TASK_DONE;
@@ -739,4 +786,17 @@ int aslrt_send_task_failure(const char *task_token, const char *error, const cha
 int aslrt_send_task_heartbeat(const char *task_token, aslrt_error *err)
 {
     return request("SendTaskHeartbeat", task_token, json_object(), err);
+}
+
+int aslrt_activity_started(const char *task_token, const char *worker_name, aslrt_error *err)
+{
+    json_t *req = json_object();
+    if (worker_name)
+        json_object_set_new(req, "workerName", json_string(worker_name));
+    if (worker_name && !json_object_get(req, "workerName")) {
+        json_decref(req);
+        set_error(err, "ValidationException", "the worker name must be UTF-8 text");
+        return 0;
+    }
+    return request("ActivityStarted", task_token, req, err);
 }

@@ -271,6 +271,27 @@ bool aslrtp_ex_is_callback(const aslrt_state *s)
            strcmp(s->resource + n - k, ASLRTP_WAIT_FOR_TOKEN) == 0;
 }
 
+/* s is a Task whose resource is an activity ARN,
+ * arn:PARTITION:states:REGION:ACCOUNT:activity:NAME (doc/behaviour.md
+ * §31.3). */
+bool aslrtp_ex_is_activity(const aslrt_state *s)
+{
+    if (s->type != ASLRT_STATE_TASK || !s->resource || strncmp(s->resource, "arn:", 4) != 0)
+        return false;
+    const char *p = s->resource + 4;
+    for (int field = 1; field <= 5; field++) { /* partition, service, region, account, type */
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            return false;
+        size_t n = (size_t)(colon - p);
+        if ((field == 1 && n == 0) || (field == 2 && (n != 6 || memcmp(p, "states", 6) != 0)) ||
+            (field == 5 && (n != 8 || memcmp(p, "activity", 8) != 0)))
+            return false;
+        p = colon + 1;
+    }
+    return *p && !strchr(p, ':');
+}
+
 /* The token of this visit of a callback task, made on first use (by
  * $$.Task.Token or by the invocation); NULL with err filled (err may be
  * NULL) when none can be made. */
@@ -328,8 +349,12 @@ static json_t *context(aslrt_exec *ex)
          ex->state->type == ASLRT_STATE_MAP))
         json_object_set_new(json_object_get(ex->context, "State"), "RetryCount",
                             json_integer(ex->retry_total));
-    /* Task.Token: only in callback tasks (doc/behaviour.md §7). */
-    if (ex->state && aslrtp_ex_is_callback(ex->state) && aslrtp_ex_task_token(ex, NULL))
+    /* Task.Token: only in callback tasks (doc/behaviour.md §7), and in
+     * activity tasks that wait for a worker (§31.3). */
+    if (ex->state &&
+        (aslrtp_ex_is_callback(ex->state) ||
+         (ex->cfg->activity && aslrtp_ex_is_activity(ex->state))) &&
+        aslrtp_ex_task_token(ex, NULL))
         json_object_set_new(ex->context, "Task", json_pack("{s:s}", "Token", ex->task_token));
     free(exec_arn);
     free(sm_arn);
@@ -1203,8 +1228,11 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     ex.skew_ms = ex.start_ms - aslrtp_wall_ms();
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
-    if (cfg->history) {
+    if (cfg->history || cfg->history_event) {
         ex.hist = aslrtp_hist_create();
+        if (cfg->history_event)
+            aslrtp_hist_set_sink(ex.hist, cfg->history_event, cfg->history_event_ud,
+                                 cfg->history != NULL);
         json_t *d = json_object();
         aslrtp_ex_put_payload(d, "input", input);
         char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(&ex));
@@ -1250,6 +1278,10 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
             free(err->cause);
             err->cause = NULL;
         }
+        /* StopExecution's error and cause, when it gave a reason
+         * (doc/behaviour.md §31.2). */
+        if (status == ASLRT_ABORTED && cfg->abort_reason)
+            aslrt_error_set(err, cfg->abort_reason->error, cfg->abort_reason->cause);
     }
     if (ex.hist) {
         json_t *d = json_object();
@@ -1257,7 +1289,7 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
             aslrtp_ex_put_payload(d, "output", out);
         } else {
             aslrtp_ex_flush_failed(&ex);
-            if (status != ASLRT_ABORTED)
+            if (status != ASLRT_ABORTED || cfg->abort_reason)
                 aslrtp_ex_put_error(d, err->error, err->cause);
         }
         aslrtp_ex_chain(&ex, status == ASLRT_SUCCEEDED   ? ASLRTP_EV_EXECUTION_SUCCEEDED
@@ -1265,9 +1297,11 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
                              : status == ASLRT_ABORTED   ? ASLRTP_EV_EXECUTION_ABORTED
                                                          : ASLRTP_EV_EXECUTION_FAILED,
                         d);
-        json_t *doc = aslrtp_hist_json(ex.hist);
-        cfg->history(cfg->history_ud, doc);
-        json_decref(doc);
+        if (cfg->history) {
+            json_t *doc = aslrtp_hist_json(ex.hist);
+            cfg->history(cfg->history_ud, doc);
+            json_decref(doc);
+        }
         aslrtp_hist_destroy(ex.hist);
     }
     if (transitions)

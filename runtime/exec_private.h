@@ -158,6 +158,8 @@ bool aslrtp_ex_abort_requested(const aslrt_exec *ex);
 
 /* s is a Task whose resource ends in .waitForTaskToken. */
 bool aslrtp_ex_is_callback(const aslrt_state *s);
+/* s is a Task whose resource is an activity ARN. */
+bool aslrtp_ex_is_activity(const aslrt_state *s);
 /* This visit's token, made on first use; NULL with err (may be NULL). */
 const char *aslrtp_ex_task_token(aslrt_exec *ex, aslrt_error *err);
 /* Forgets the token: a new visit or attempt gets a new one. */

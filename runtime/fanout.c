@@ -300,6 +300,8 @@ static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
             fn->hists[i] = NULL;
             if (fn->items && i >= (size_t)workers && fn->count[i - workers])
                 aslrtp_hist_set_prev(ex->hist, at, fn->last[i - workers]);
+            /* Final now: to the live sink, if this is the execution's list. */
+            aslrtp_hist_flush(ex->hist);
         }
         if (fn->last[i] >= lo && fn->last[i] <= hi)
             fn->last[i] += delta;

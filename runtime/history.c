@@ -11,6 +11,15 @@
  * which the parent splices into its list, in index order, once the fan-out
  * has joined (aslrtp_hist_splice).  aslrtp_hist_json turns a list into the
  * document {"events": [...]}.
+ *
+ * The live sink (aslrt_config.history_event, doc/behaviour.md §31.1): the
+ * execution's own list, the top-level one, hands each event to the sink
+ * as soon as it is final.  An event added to that list is final at once;
+ * a branch's or iteration's events become final when they are spliced
+ * into it (their ids are renumbered then), and aslrtp_hist_flush delivers
+ * them.  When nobody wants the whole document, delivered events are
+ * dropped, so that a long execution holds only the events of the fan-outs
+ * in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +48,20 @@ typedef struct event {
 struct aslrtp_hist {
     event *ev;
     size_t n, cap;
+    /* The execution's own list, with a live sink: */
+    void (*sink)(void *ud, const json_t *event); /* NULL: none */
+    void *sink_ud;
+    bool keep;           /* keep delivered events (the document is wanted) */
+    size_t delivered;    /* ev[0..delivered) went to the sink */
 };
+
+/* Events held by every list of the process, for tests of bounded memory. */
+static size_t live_events;
+
+size_t aslrtp_hist_live(void)
+{
+    return __atomic_load_n(&live_events, __ATOMIC_RELAXED);
+}
 
 aslrtp_hist *aslrtp_hist_create(void)
 {
@@ -52,8 +74,17 @@ void aslrtp_hist_destroy(aslrtp_hist *h)
         return;
     for (size_t i = 0; i < h->n; i++)
         json_decref(h->ev[i].details);
+    __atomic_fetch_sub(&live_events, h->n, __ATOMIC_RELAXED);
     free(h->ev);
     free(h);
+}
+
+void aslrtp_hist_set_sink(aslrtp_hist *h, void (*sink)(void *ud, const json_t *event), void *ud,
+                          bool keep)
+{
+    h->sink = sink;
+    h->sink_ud = ud;
+    h->keep = keep;
 }
 
 static event *grow(aslrtp_hist *h)
@@ -74,6 +105,9 @@ void aslrtp_hist_add_new(aslrtp_hist *h, long id, long prev, int type, long long
     e->type = type;
     e->ms = ms;
     e->details = details;
+    __atomic_fetch_add(&live_events, 1, __ATOMIC_RELAXED);
+    if (h->sink)
+        aslrtp_hist_flush(h);
 }
 
 size_t aslrtp_hist_count(const aslrtp_hist *h)
@@ -110,20 +144,48 @@ json_t *aslrtp_hist_payload(const json_t *v)
     return j ? j : json_string("");
 }
 
+/* One event as GetExecutionHistory returns it; the timestamp as AWS's
+ * text, or (ms) as integer milliseconds since the epoch. */
+static json_t *event_json(const event *e, bool ms)
+{
+    json_t *o = json_pack("{s:I,s:I}", "id", (json_int_t)e->id, "previousEventId",
+                          (json_int_t)e->prev);
+    if (ms) {
+        json_object_set_new(o, "timestamp", json_integer((json_int_t)e->ms));
+    } else {
+        char ts[40];
+        aslrtp_timestamp_format(e->ms, ts, sizeof ts);
+        json_object_set_new(o, "timestamp", json_string(ts));
+    }
+    json_object_set_new(o, "type", json_string(events[e->type].name));
+    if (e->details && events[e->type].details)
+        json_object_set(o, events[e->type].details, e->details);
+    return o;
+}
+
 json_t *aslrtp_hist_json(const aslrtp_hist *h)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; h && i < h->n; i++) {
-        const event *e = &h->ev[i];
-        char ts[40];
-        aslrtp_timestamp_format(e->ms, ts, sizeof ts);
-        json_t *o = json_pack("{s:I,s:I,s:s,s:s}", "id", (json_int_t)e->id, "previousEventId",
-                              (json_int_t)e->prev, "timestamp", ts, "type", events[e->type].name);
-        if (e->details && events[e->type].details)
-            json_object_set(o, events[e->type].details, e->details);
-        json_array_append_new(arr, o);
-    }
+    for (size_t i = 0; h && i < h->n; i++)
+        json_array_append_new(arr, event_json(&h->ev[i], false));
     return json_pack("{s:o}", "events", arr);
+}
+
+void aslrtp_hist_flush(aslrtp_hist *h)
+{
+    if (!h || !h->sink)
+        return;
+    for (; h->delivered < h->n; h->delivered++) {
+        json_t *o = event_json(&h->ev[h->delivered], true);
+        h->sink(h->sink_ud, o);
+        json_decref(o);
+    }
+    if (!h->keep && h->n) {
+        for (size_t i = 0; i < h->n; i++)
+            json_decref(h->ev[i].details);
+        __atomic_fetch_sub(&live_events, h->n, __ATOMIC_RELAXED);
+        h->n = h->delivered = 0;
+    }
 }
 
 int aslrtp_hist_entered(int state_type)

@@ -26,6 +26,11 @@
  * it, then the local implementation, then an AWS endpoint.  With none,
  * the task fails with aslc.UnboundResource naming the ways to answer it.
  *
+ * An activity task (an activity ARN) that no mock or binding answers,
+ * when the configuration has an activity hook, is handed to the hook and
+ * waits for its worker as a callback task does, with Activity* events
+ * instead of Task* ones (doc/behaviour.md §31.3).
+ *
  * A callback task (.waitForTaskToken) that is not mocked opens its token
  * with callback.c before the call; the call's answer is then only
  * TaskSubmitted, and the result is what SendTaskSuccess or
@@ -52,7 +57,8 @@ typedef enum answerer {
     BY_LAMBDA,                  /* lambda:invoke: the bound function, in Lambda's envelope */
     BY_BINDING,                 /* any other resource: its handler's result as it is */
     BY_LOCAL,                   /* unbound, answered here: Step Functions (nested.c) */
-    BY_AWS                      /* an AWS service's endpoint (aws/sdk.c) */
+    BY_AWS,                     /* an AWS service's endpoint (aws/sdk.c) */
+    BY_ACTIVITY                 /* an activity: the configuration's hook and a worker */
 } answerer;
 
 /* The Lambda optimized integration, with or without .waitForTaskToken. */
@@ -71,6 +77,8 @@ static answerer answerer_of(const aslrt_exec *ex, int state)
         return BY_LAMBDA;
     if (aslrtp_task_bound(ex->cfg->bindings, s->name, s->resource))
         return BY_BINDING;
+    if (ex->cfg->activity && aslrtp_ex_is_activity(s))
+        return BY_ACTIVITY;
     if (aslrtp_nested_answers(ex, s->resource))
         return BY_LOCAL;
     if (aslrtp_aws_answers(ex->cfg, s->resource))
@@ -324,15 +332,35 @@ typedef enum callback_end {
     CALLBACK_STATE_ENDED        /* a timeout or an abort, recorded in ex */
 } callback_end;
 
+/* ActivityStarted: a worker took the activity task (callback.c calls it
+ * in the waiting thread). */
+static void activity_started(void *ud, const char *worker_name)
+{
+    aslrt_exec *ex = ud;
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_object();
+        if (worker_name)
+            json_object_set_new(d, "workerName", json_string(worker_name));
+    }
+    aslrtp_ex_chain(ex, ASLRTP_EV_ACTIVITY_STARTED, d);
+}
+
 /* Waits for the outcome of the callback task t, whose invocation started
  * at started_ms (execution clock) and has returned: TimeoutSeconds counts
- * from the start, HeartbeatSeconds from now on (doc/behaviour.md §21.1). */
+ * from the start, HeartbeatSeconds from now on (doc/behaviour.md §21.1).
+ * An activity's wait also records its worker's pick-up, and its timeout
+ * as ActivityTimedOut (§31.3). */
 static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double timeout, bool capped,
-                                   double heartbeat, long long started_ms, json_t **out,
-                                   aslrt_error *err)
+                                   double heartbeat, long long started_ms, bool activity,
+                                   json_t **out, aslrt_error *err)
 {
     aslrtp_cb_limits l = {.timeout_ms = -1, .heartbeat_ms = -1, .scale = 1,
                           .abort_flag = ex->cfg->abort_flag, .cancel = ex->cancel};
+    if (activity) {
+        l.started = activity_started;
+        l.started_ud = ex;
+    }
     if (timeout > 0)
         l.timeout_ms = timeout * 1000 - (double)(aslrtp_ex_clock_ms(ex) - started_ms);
     if (heartbeat > 0)
@@ -351,6 +379,9 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
         return CALLBACK_FAILED;
     if (r == ASLRTP_CB_ABORTED)
         task_event(ex, ASLRTP_EV_TASK_STATE_ABORTED, NULL, NULL, NULL);
+    else if (activity)
+        aslrtp_ex_chain(ex, ASLRTP_EV_ACTIVITY_TIMED_OUT,
+                        ex->hist ? json_pack("{s:s}", "error", ASLRTP_ERR_TIMEOUT) : NULL);
     else
         task_event(ex, ASLRTP_EV_TASK_TIMED_OUT, ASLRTP_ERR_TIMEOUT, NULL, NULL);
     if (r == ASLRTP_CB_ABORTED)
@@ -365,6 +396,90 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
         aslrtp_ex_fail_plain(ex, ASLRTP_ERR_TIMEOUT, NULL);
     }
     return CALLBACK_STATE_ENDED;
+}
+
+/* ---- Activities (doc/behaviour.md §31.3) -------------------------------- */
+
+/* ActivitySucceeded or ActivityFailed. */
+static void activity_ended(aslrt_exec *ex, int type, const char *error, const char *cause,
+                           const json_t *output)
+{
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_object();
+        aslrtp_ex_put_error(d, error, cause);
+        if (type == ASLRTP_EV_ACTIVITY_SUCCEEDED)
+            aslrtp_ex_put_payload(d, "output", output);
+    }
+    aslrtp_ex_chain(ex, type, d);
+}
+
+/* An activity task: its token opened, the hook queues it for a worker
+ * (a failure there fails the state before anything is scheduled, as a
+ * missing activity does on AWS), ActivityScheduled with the timeouts the
+ * state asked for, then the wait for the worker's pick-up and outcome. */
+static int invoke_activity(aslrt_exec *ex, aslrt_frame *f, double timeout, bool capped,
+                           double heartbeat, double asked_timeout, double asked_heartbeat)
+{
+    const aslrt_state *s = ex->state;
+    aslrt_error err = {NULL, NULL};
+    const char *token = aslrtp_ex_task_token(ex, &err);
+    aslrtp_cb_task *cb = token ? aslrtp_cb_open(ex->callbacks, token, &err) : NULL;
+    if (!cb) {
+        aslrtp_ex_fail_in_state(ex, ASLRTP_ERR_RUNTIME, err.cause ? err.cause : "");
+        aslrt_error_clear(&err);
+        return 0;
+    }
+    aslrtp_cb_expect_worker(cb);
+    long long started = aslrtp_ex_clock_ms(ex);
+    char *input = aslrt_json_dumps(ASLRTP_EFF(f));
+    int queued = ex->cfg->activity(ex->cfg->activity_ud, s->resource, input, token, &err);
+    free(input);
+    if (!queued) {
+        aslrtp_cb_close(cb);
+        aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
+                                err.cause ? err.cause : "");
+        aslrt_error_clear(&err);
+        return 0;
+    }
+    aslrt_error_clear(&err);
+    json_t *d = NULL;
+    if (ex->hist) {
+        d = json_pack("{s:s}", "resource", s->resource);
+        aslrtp_ex_put_payload(d, "input", ASLRTP_EFF(f));
+        if (asked_timeout > 0)
+            json_object_set_new(d, "timeoutInSeconds", json_integer((json_int_t)asked_timeout));
+        if (asked_heartbeat > 0)
+            json_object_set_new(d, "heartbeatInSeconds",
+                                json_integer((json_int_t)asked_heartbeat));
+    }
+    aslrtp_ex_chain(ex, ASLRTP_EV_ACTIVITY_SCHEDULED, d);
+    json_t *out = NULL;
+    callback_end end = await_callback(ex, cb, timeout, capped, heartbeat, started, true, &out, &err);
+    if (end == CALLBACK_STATE_ENDED)
+        return 0;
+    if (end == CALLBACK_FAILED) {
+        /* The worker's error and cause, as SendTaskFailure gave them. */
+        activity_ended(ex, ASLRTP_EV_ACTIVITY_FAILED, err.error, err.cause, NULL);
+        aslrt_error_set(&ex->error, err.error, err.cause);
+        aslrt_error_clear(&err);
+        ex->status = ASLRT_FAILED;
+        return 0;
+    }
+    if (aslrtp_ex_over_quota(ex, out)) {
+        json_decref(out);
+        char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
+                                 "the maximum number of bytes service limit.",
+                                 s->resource);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
+        activity_ended(ex, ASLRTP_EV_ACTIVITY_FAILED, ex->error.error, ex->error.cause, NULL);
+        free(c);
+        return 0;
+    }
+    activity_ended(ex, ASLRTP_EV_ACTIVITY_SUCCEEDED, NULL, NULL, out);
+    aslrtp_slot_set(&f->eff, NULL);
+    aslrtp_slot_set(&f->res, out);
+    return 1;
 }
 
 /* ---- The op ------------------------------------------------------------- */
@@ -427,7 +542,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         long long t = aslrtp_path_int(v, &ok);
         json_decref(v);
         /* A callback task counts with it: a positive integer. */
-        if (aslrtp_ex_is_callback(s) && (!ok || t <= 0))
+        if ((aslrtp_ex_is_callback(s) || (ex->cfg->activity && aslrtp_ex_is_activity(s))) &&
+            (!ok || t <= 0))
             return aslrtp_ex_fail_in_state(
                 ex, ASLRTP_ERR_RUNTIME,
                 "The HeartbeatSecondsPath parameter does not reference a positive integer");
@@ -446,10 +562,12 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
             capped = true;
         }
     }
+    answerer by = answerer_of(ex, f->state);
+    if (by == BY_ACTIVITY)
+        return invoke_activity(ex, f, timeout, capped, heartbeat, asked_timeout, asked_heartbeat);
     task_started(ex, ASLRTP_EFF(f), asked_timeout, asked_heartbeat);
     json_t *out = NULL, *submitted = NULL;
     aslrt_error err = {NULL, NULL};
-    answerer by = answerer_of(ex, f->state);
     /* A callback task (not mocked: a mock answers at once, as in Step
      * Functions Local) accepts its token's calls from the invocation on. */
     aslrtp_cb_task *cb = NULL;
@@ -486,6 +604,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     case BY_LOCAL:
         ok = aslrtp_nested_invoke(ex, ASLRTP_EFF(f), timeout, &submitted, &out, &err);
         break;
+    case BY_ACTIVITY: /* invoke_activity answered above */
+        break;
     }
     if (submitted) {
         /* A .sync job: the start's response, then its end. */
@@ -506,7 +626,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
         task_event(ex, ASLRTP_EV_TASK_SUBMITTED, NULL, NULL, out);
         json_decref(out);
         out = NULL;
-        callback_end end = await_callback(ex, cb, timeout, capped, heartbeat, started, &out, &err);
+        callback_end end =
+            await_callback(ex, cb, timeout, capped, heartbeat, started, false, &out, &err);
         if (end == CALLBACK_STATE_ENDED)
             return 0;
         ok = end == CALLBACK_SUCCEEDED;

@@ -578,6 +578,9 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
     c->cfg.account = c->account;
     c->cfg.start_time_ms = c->start_ms;
     c->cfg.abort_flag = wait ? &c->abort : pc->abort_flag;
+    c->cfg.abort_reason = wait ? NULL : pc->abort_reason;
+    c->cfg.activity = pc->activity;
+    c->cfg.activity_ud = pc->activity_ud;
     if (wait) {
         /* Its clock's end moves the parent's on (doc/behaviour.md §26.2). */
         c->cfg.history = child_history;

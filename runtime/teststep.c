@@ -6,7 +6,7 @@
  * variables and context object the request names, answers a mocked service
  * with an error, sets the attempts a state's retriers have made, and reads
  * back the error and the variables.  Nothing else in the runtime calls them
- * (doc/behaviour.md §31).
+ * (doc/behaviour.md §32).
  */
 #include "exec_private.h"
 
@@ -30,11 +30,6 @@ void aslrtp_step_fail(aslrt_exec *ex, const char *error, const char *cause)
     aslrtp_ex_fail_plain(ex, error, cause);
 }
 
-int aslrtp_step_failed(const aslrt_exec *ex)
-{
-    return ex->status != ASLRT_SUCCEEDED;
-}
-
 const aslrt_error *aslrtp_step_error(const aslrt_exec *ex)
 {
     return &ex->error;
@@ -45,11 +40,6 @@ void aslrtp_step_set_retries(aslrt_exec *ex, int count)
     const aslrt_state *s = ex->state;
     for (int i = 0; s && i < s->nretriers; i++)
         ex->retry_counts[s->retrier + i] = count;
-}
-
-int aslrtp_step_retries(const aslrt_exec *ex, int retrier)
-{
-    return ex->retry_counts[retrier];
 }
 
 json_t *aslrtp_step_select(aslrt_exec *ex, int item, json_t *doc)

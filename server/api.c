@@ -61,7 +61,9 @@ static const char *str_member(json_t *req, const char *key, bool required, size_
             snprintf(c, sizeof c, "Member must have length greater than or equal to %zu", min);
         else
             snprintf(c, sizeof c, "Member must have length less than or equal to %zu", max);
-        invalid_member(f, key, n > 256 ? NULL : s, c);
+        /* AWS quotes the value; the largest, sensitive members
+         * (definitions, inputs) are not copied into the message. */
+        invalid_member(f, key, n > 4096 ? NULL : s, c);
         return NULL;
     }
     return s;
@@ -134,16 +136,21 @@ static bool arn_of_type(const char *arn, const char *type, srv_fault *f)
     return true;
 }
 
-/* Names of state machines and activities: 1 to 80 characters, no white
- * space, brackets, wildcards, special or control characters. */
+/* Names of state machines and activities: 1 to 80 characters (str_member
+ * counts them; "é" is one, as on AWS, not two bytes), no white space,
+ * brackets, wildcards, special or control characters (U+0000 to U+001F,
+ * U+007F to U+009F). */
 static bool name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 80)
+    if (n == 0)
         return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *p))
+    for (size_t i = 0; i < n;) {
+        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
+        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
+            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
             return false;
+    }
     return true;
 }
 
@@ -322,6 +329,11 @@ static json_t *describe_state_machine(srv *s, json_t *req, const char *region, s
     if (!m)
         return NULL;
     json_t *w = wire(m);
+    /* AWS shows a revisionId once the machine has been updated, and no
+     * updateDate here (doc/behaviour.md §29). */
+    if (!json_object_get(m, "updateDate"))
+        json_object_del(w, "revisionId");
+    json_object_del(w, "updateDate");
     json_decref(m);
     return w;
 }
@@ -458,11 +470,8 @@ static json_t *validate_definition(srv *s, json_t *req, const char *region, srv_
 
 static json_t *exec_get(srv *s, const char *arn, srv_fault *f)
 {
-    if (strncmp(arn, "arn:", 4) == 0 && strstr(arn, ":express:")) {
-        /* Express executions are not kept (doc/behaviour.md §29). */
-        srv_fault_set(f, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
-        return NULL;
-    }
+    /* An Express execution's ARN (arn:...:express:...) is refused as AWS
+     * refuses it: its type is not valid here (doc/behaviour.md §29). */
     if (!arn_of_type(arn, "execution", f))
         return NULL;
     json_t *e = srv_store_exec_get(srv_store_of(s), arn);
@@ -478,6 +487,10 @@ static json_t *start(srv *s, json_t *req, bool sync, srv_fault *f)
     const char *input = f->type ? NULL : str_member(req, "input", false, 0, 262144, f);
     if (f->type)
         return NULL;
+    if (name && !name_ok(name)) {
+        srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
+        return NULL;
+    }
     /* Step Functions Local: ARN#TestCase starts the test case of the mock
      * configuration (doc/behaviour.md §29). */
     char *plain = aslrtp_strdup(arn);
@@ -558,6 +571,8 @@ static json_t *describe_machine_for_execution(srv *s, json_t *req, const char *r
         if (json_object_get(m, keys[i]))
             json_object_set(r, keys[i], json_object_get(m, keys[i]));
     json_t *upd = json_object_get(m, "updateDate");
+    if (!upd)
+        json_object_del(r, "revisionId");   /* never updated: none, as on AWS */
     json_object_set(r, "updateDate", upd ? upd : json_object_get(m, "creationDate"));
     json_decref(e);
     json_t *w = wire(r);
@@ -922,11 +937,15 @@ static json_t *tag_resource(srv *s, json_t *req, const char *region, srv_fault *
         invalid_member(f, "tags", NULL, "Member must not be null");
         return NULL;
     }
+    /* The request's members are read before the resource is looked up,
+     * as AWS reads them. */
+    json_t *add = tags_of(req, f);
+    if (!add)
+        return NULL;
     srv_kind kind;
     json_t *rec = tagged(s, arn, &kind, f);
-    json_t *add = rec ? tags_of(req, f) : NULL;
     json_t *r = NULL;
-    if (add) {
+    if (rec) {
         json_t *tags = json_object_get(rec, "_tags");
         if (!json_is_object(tags)) {
             tags = json_object();

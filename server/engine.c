@@ -23,11 +23,14 @@
  * Express machine runs in the background.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aslrt_private.h"
 #include "ast.h"
@@ -52,6 +55,7 @@ struct srv {
     run *runs;                  /* running and queued */
     int running;                /* runs on a thread */
     bool closing;
+    int lock_fd;                /* DIR/aslc.lock, held while serving; -1: none */
 };
 
 long long srv_now_ms(void)
@@ -84,6 +88,7 @@ static char *dup_or_null(const char *v)
 srv *srv_create(const srv_options *o, char **err)
 {
     srv *s = aslrtp_calloc(1, sizeof *s);
+    s->lock_fd = -1;
     s->o = *o;
     s->o.host = dup_or_null(o->host);
     s->o.port_file = dup_or_null(o->port_file);
@@ -112,6 +117,24 @@ srv *srv_create(const srv_options *o, char **err)
     if (!s->store) {
         srv_destroy(s);
         return NULL;
+    }
+    /* One server per directory: a second would fail the first's running
+     * executions as left by a dead server. */
+    if (o->data) {
+        char *path = aslrtp_strdupf("%s/aslc.lock", o->data);
+        s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            *err = s->lock_fd < 0
+                       ? aslrtp_strdupf("cannot open '%s': %s", path, strerror(errno))
+                       : aslrtp_strdupf("another aslc serve is using '%s' (it holds '%s')",
+                                        o->data, path);
+            free(path);
+            srv_store_close(s->store);
+            s->store = NULL;
+            srv_destroy(s);
+            return NULL;
+        }
+        free(path);
     }
     /* Executions a server that died left running (doc/behaviour.md §29). */
     if (srv_store_recover(s->store, srv_now_ms(), "aslc.ServerStopped",
@@ -539,18 +562,40 @@ static void record_end(run *r, int status, json_t *out, const aslrt_error *e)
     }
 }
 
+/* Field i (0-based, counted after "arn:") of an ARN: partition, service,
+ * region, account, ...  Malloc'd; "" when missing. */
+static char *arn_field(const char *arn, int i)
+{
+    const char *p = arn;
+    for (int k = 0; k <= i && p; k++) {
+        p = strchr(p, ':');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return aslrtp_strdup("");
+    size_t n = strcspn(p, ":");
+    char *f = aslrtp_malloc(n + 1);
+    memcpy(f, p, n);
+    f[n] = '\0';
+    return f;
+}
+
 static void *run_main(void *arg)
 {
     run *r = arg;
     srv *s = r->s;
+    /* The execution is in its state machine's region and account. */
+    const char *sm_arn = json_string_value(json_object_get(r->doc, "stateMachineArn"));
+    char *region = arn_field(sm_arn, 2), *account = arn_field(sm_arn, 3);
     aslrt_config cfg;
     aslrt_config_init(&cfg);
     cfg.bindings = s->bindings;
     cfg.mocks = r->mocks;
     cfg.execution_name = json_string_value(json_object_get(r->doc, "name"));
     cfg.state_machine_name = json_string_value(json_object_get(r->doc, "_machineName"));
-    cfg.region = s->o.region;
-    cfg.account = s->o.account;
+    cfg.region = *region ? region : s->o.region;
+    cfg.account = *account ? account : s->o.account;
     cfg.start_time_ms = json_integer_value(json_object_get(r->doc, "startDate"));
     cfg.abort_flag = &r->abort;
     cfg.wait_mode = s->o.wait_mode;
@@ -564,6 +609,8 @@ static void *run_main(void *arg)
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
     int status = aslrt_execute(r->code->prog, &cfg, r->input, &out, &e);
+    free(region);
+    free(account);
     pthread_mutex_lock(&s->mu);
     bool reported = r->reported;
     r->ending = !reported;
@@ -588,19 +635,6 @@ static void *run_main(void *arg)
     run_unref(r);
     pthread_mutex_unlock(&s->mu);
     return NULL;
-}
-
-/* A name of an execution: 1 to 80 characters, none of them white space,
- * brackets, wildcards, special or control characters (doc/behaviour.md §29). */
-static bool name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 80)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *p))
-            return false;
-    return true;
 }
 
 static char *uuid(void)
@@ -645,11 +679,6 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     char *own_name = NULL;
     if (!name)
         name = own_name = uuid();
-    if (!name_ok(name)) {
-        srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
-        free(own_name);
-        return false;
-    }
     json_error_t je;
     const char *text = input ? input : "{}";
     json_t *in = aslrtp_json_loads(text, strlen(text), &je);
@@ -892,6 +921,8 @@ void srv_destroy(srv *s)
     }
     pthread_mutex_unlock(&s->mu);
     srv_store_close(s->store);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     aslrt_bindings_destroy(s->bindings);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

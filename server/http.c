@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -232,6 +233,46 @@ static bool signature_ok(struct MHD_Connection *c, const char *url, const auth *
     return strlen(a->signature) == 64 && CRYPTO_memcmp(sig_hex, a->signature, 64) == 0;
 }
 
+/* A signature is good for 5 minutes either side of its X-Amz-Date
+ * (doc/behaviour.md §29). */
+#define SIGNATURE_SKEW 300
+
+/* YYYYMMDDTHHMMSSZ written for t. */
+static void amz_date(time_t t, char out[17])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* When the signature of a request dated amz (X-Amz-Date) is out of its
+ * time, AWS's InvalidSignatureException says which way; false otherwise. */
+static bool signature_expired(const char *amz, srv_fault *f)
+{
+    struct tm tm = {0};
+    const char *end = amz ? strptime(amz, "%Y%m%dT%H%M%SZ", &tm) : NULL;
+    if (!end || *end)
+        return false;   /* not a date: the signature cannot match */
+    time_t when = timegm(&tm), now = time(NULL);
+    char now_s[17], bound[17];
+    amz_date(now, now_s);
+    if (when < now - SIGNATURE_SKEW) {
+        amz_date(now - SIGNATURE_SKEW, bound);
+        srv_fault_set(f, 400, "InvalidSignatureException",
+                      "Signature expired: %s is now earlier than %s (%s - 5 min.)", amz, bound,
+                      now_s);
+        return true;
+    }
+    if (when > now + SIGNATURE_SKEW) {
+        amz_date(now + SIGNATURE_SKEW, bound);
+        srv_fault_set(f, 400, "InvalidSignatureException",
+                      "Signature not yet current: %s is still later than %s (%s + 5 min.)", amz,
+                      bound, now_s);
+        return true;
+    }
+    return false;
+}
+
 /* ---- Requests -------------------------------------------------------------------- */
 
 static enum MHD_Result answer(struct MHD_Connection *c, srv *s, const char *url, request *rq)
@@ -275,6 +316,9 @@ static enum MHD_Result answer(struct MHD_Connection *c, srv *s, const char *url,
                           "the service documentation for details.");
             goto fault;
         }
+        if (signature_expired(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Date"),
+                              &f))
+            goto fault;
     }
     json_t *req;
     if (rq->len == 0) {

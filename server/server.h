@@ -46,7 +46,8 @@ void srv_fault_clear(srv_fault *f);
 
 typedef struct srv_store srv_store;
 
-/* What a store call reports besides its result. */
+/* What a store call reports besides its result.  *err (malloc'd: what
+ * was being done and SQLite's message) is set with SRV_FAILED only. */
 enum {
     SRV_OK = 0,
     SRV_EXISTS,        /* a record of that key is there already */
@@ -61,21 +62,25 @@ typedef enum srv_kind {
     SRV_ACTIVITY       /* activities: DescribeActivity's shape */
 } srv_kind;
 
-/* Opens the store in DIR/aslc.db (made with DIR when missing), or in
- * memory when dir is NULL.  Every write is durable once the call returns
- * (WAL, synchronous=FULL).  Thread-safe: one store serves every thread.
- * NULL with *err (malloc'd) on failure. */
+/* Opens the store in DIR/aslc.db (made with DIR, mode 0700, when
+ * missing), or in memory when dir is NULL; refuses a database of a newer
+ * schema or of another program.  Every write is durable once the call
+ * returns (WAL, synchronous=FULL).  Thread-safe: one store serves every
+ * thread.  NULL with *err (malloc'd) on failure. */
 srv_store *srv_store_open(const char *dir, char **err);
 void srv_store_close(srv_store *s);
 
 /* Named records.  put stores doc (borrowed) under arn: when create is
  * set, SRV_EXISTS if a record of that ARN is there (the record is then
  * returned in *existing as a new reference when existing is not NULL);
- * otherwise it replaces the record.  get returns a new reference or NULL.
+ * otherwise it replaces the record (which keeps its place in the list) or
+ * stores a new one.  get returns a new reference or NULL.
  * delete is SRV_NOT_FOUND when there was none.  list pages through the
  * records of a kind in the order they were created: at most limit (> 0)
  * from token (NULL: the first page), *next (malloc'd) the token of the
- * page after, NULL at the end. */
+ * page after, NULL at the end.  Every list answers SRV_BAD_TOKEN, with
+ * *page and *next NULL, for a token it did not give out itself (tokens
+ * outlive a restart, not a new database). */
 int srv_store_put(srv_store *s, srv_kind kind, const char *arn, json_t *doc, bool create,
                   json_t **existing, char **err);
 json_t *srv_store_get(srv_store *s, srv_kind kind, const char *arn);
@@ -85,31 +90,38 @@ int srv_store_list(srv_store *s, srv_kind kind, const char *token, int limit, js
 
 /* Executions: doc is DescribeExecution's shape (executionArn,
  * stateMachineArn, name, status, startDate, input, ... with the dates as
- * milliseconds).  insert is SRV_EXISTS when the ARN is taken (*existing
+ * milliseconds); the store reads executionArn, stateMachineArn, mapRunArn
+ * (a Map Run's child), status and startDate, and SRV_FAILED is a document
+ * without them.  insert is SRV_EXISTS when the ARN is taken (*existing
  * then holds that execution).  update replaces the document (status and
  * the rest) and appends the events (a JSON array, may be NULL) in the same
- * transaction.  list: the executions of a state machine (machine_arn), or
- * of a Map Run (map_run_arn, when not NULL), newest first, with
- * status (NULL: any). */
+ * transaction; SRV_NOT_FOUND when the execution is not there.  list: the
+ * executions of a state machine, or of a Map Run when machine_arn is a
+ * Map Run's ARN (arn:...:mapRun:...), newest first (by startDate, then
+ * the last stored first), with status (NULL: any). */
 int srv_store_exec_insert(srv_store *s, json_t *doc, json_t **existing, char **err);
 int srv_store_exec_update(srv_store *s, json_t *doc, json_t *events, char **err);
 json_t *srv_store_exec_get(srv_store *s, const char *arn);
 int srv_store_exec_list(srv_store *s, const char *machine_arn, const char *status,
                         const char *token, int limit, json_t **page, char **next, char **err);
-/* Removes the executions (and their events) of a deleted state machine. */
+/* Removes the executions (and their events) of a deleted state machine,
+ * its Map Runs' children (state machine ARN "MACHINE/label") with them. */
 int srv_store_exec_delete_of(srv_store *s, const char *machine_arn, char **err);
 
 /* History events, GetExecutionHistory's shape (id, previousEventId,
- * timestamp as milliseconds, type, *EventDetails), appended in id order
- * while the execution runs.  list pages through them, oldest first or
- * newest first (reverse). */
+ * timestamp as milliseconds, type, *EventDetails), appended while the
+ * execution runs.  Each has an integer id of its own in its execution (a
+ * batch with an id taken is refused whole, SRV_FAILED).  Both are
+ * SRV_NOT_FOUND when the execution is not there.  list pages through them
+ * by id, oldest first or newest first (reverse). */
 int srv_store_events_append(srv_store *s, const char *exec_arn, json_t *events, char **err);
 int srv_store_events_list(srv_store *s, const char *exec_arn, bool reverse, const char *token,
                           int limit, json_t **page, char **next, char **err);
 
 /* After a restart: every execution still RUNNING in the store becomes
- * FAILED at now_ms with error and cause, and gets its ExecutionFailed
- * event.  Returns how many, or -1 with *err. */
+ * FAILED at now_ms (stopDate) with error and cause, and gets its
+ * ExecutionFailed event (the next id, previousEventId the last one's), all
+ * in one transaction.  Returns how many, or -1 with *err. */
 int srv_store_recover(srv_store *s, long long now_ms, const char *error, const char *cause,
                       char **err);
 

@@ -20,9 +20,10 @@
  * committed before the call returns.  One connection serves every thread
  * behind one mutex; its statements are prepared once, at open.
  *
- * Lists page by key, never by offset, so that a page is stable while
- * records come and go: a token names the last row of the page before (its
- * sequence number; for executions its start date too; for events its id).
+ * Lists page by key, never by offset (their orders: doc/behaviour.md
+ * §30), so that a page is stable while records come and go: a token names
+ * the last row of the page before (its sequence number; for executions its
+ * start date too; for events its id).
  * A token is that position and an HMAC-SHA256 (libcrypto) of it and of the
  * list it belongs to, under the store's own key, in URL-safe base64: the
  * store knows its tokens again across restarts and takes no other.
@@ -126,7 +127,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
                          " ORDER BY start_ms DESC, seq DESC LIMIT ?5")                   \
     X(EXEC_RUNNING, "SELECT doc FROM executions WHERE status = 'RUNNING' ORDER BY seq")  \
     /* A state machine's executions and its Map Runs' (whose state machine    */       \
-    /* ARN is "MACHINE/label": names hold no '/', and '0' follows '/').       */       \
+    /* ARN is "MACHINE/label", doc/behaviour.md §30; '0' follows '/').        */       \
     X(EVENTS_DELETE_OF, "DELETE FROM events WHERE exec_seq IN"                           \
                         " (SELECT seq FROM executions WHERE machine_arn = ?1"            \
                         "  OR (machine_arn > ?1 || '/' AND machine_arn < ?1 || '0'))")   \
@@ -194,13 +195,14 @@ static int db_fail(srv_store *s, char **err, const char *fmt, ...)
 
 /* ==== Statements and transactions ======================================== */
 
-/* Readies statement which for another use. */
+/* Readies st for another use (after SQLite's message is read). */
 static void done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
+/* Binds text v to parameter i (SQL NULL for NULL). */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -222,9 +224,9 @@ static int run(srv_store *s, int which)
 
 static int begin(srv_store *s, char **err, const char *what)
 {
-    int rc = run(s, ST_BEGIN);
+    int rc = run(s, ST_BEGIN) == SQLITE_DONE ? SRV_OK : db_fail(s, err, "%s: beginning", what);
     done(s->st[ST_BEGIN]);
-    return rc == SQLITE_DONE ? SRV_OK : db_fail(s, err, "%s: beginning", what);
+    return rc;
 }
 
 /* Ends the transaction: commits when rc is SRV_OK (and reports a failed
@@ -232,11 +234,11 @@ static int begin(srv_store *s, char **err, const char *what)
 static int end(srv_store *s, int rc, char **err, const char *what)
 {
     if (rc == SRV_OK) {
-        int c = run(s, ST_COMMIT);
+        if (run(s, ST_COMMIT) != SQLITE_DONE)
+            rc = db_fail(s, err, "%s: committing", what);
         done(s->st[ST_COMMIT]);
-        if (c == SQLITE_DONE)
+        if (rc == SRV_OK)
             return SRV_OK;
-        rc = db_fail(s, err, "%s: committing", what);
     }
     /* a failed statement may have rolled back already */
     if (!sqlite3_get_autocommit(s->db)) {
@@ -308,6 +310,15 @@ static char *token_read(const srv_store *s, const char *list, const char *token)
     size_t n = 0;
     char *raw = aslrtp_base64_decode(token, tn, ASLRTP_B64_URL | ASLRTP_B64_NOPAD, &n);
     if (!raw || n <= MAC_SIZE || memchr(raw + MAC_SIZE, '\0', n - MAC_SIZE)) {
+        free(raw);
+        return NULL;
+    }
+    /* one text per token: base64 without padding can spell the same
+     * bytes more than one way */
+    char *again = aslrtp_base64_encode(raw, n, ASLRTP_B64_URL | ASLRTP_B64_NOPAD, NULL);
+    bool canonical = strcmp(again, token) == 0;
+    free(again);
+    if (!canonical) {
         free(raw);
         return NULL;
     }
@@ -849,11 +860,13 @@ static int events_insert(srv_store *s, long long seq, const char *arn, json_t *e
         sqlite3_bind_int64(st, 2, json_integer_value(id));
         bind_text(st, 3, text);
         free(text);
-        int rc = sqlite3_step(st);
+        int rc = SRV_OK;
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, err, "%s: event %lld of %s", what, (long long)json_integer_value(id),
+                         arn);
         done(st);
-        if (rc != SQLITE_DONE)
-            return db_fail(s, err, "%s: event %lld of %s", what,
-                           (long long)json_integer_value(id), arn);
+        if (rc)
+            return rc;
     }
     return SRV_OK;
 }

@@ -17,7 +17,7 @@
  * Task's call, a Map's iterations, a Parallel's branches) the result or
  * error is put in the place of the op; Retry and Catch are decided once,
  * without waiting: a retrier with attempts left is RETRIABLE, a catcher
- * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §31 says what
+ * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §32 says what
  * this relies on.
  */
 #include <limits.h>
@@ -183,7 +183,7 @@ static bool has_result_json(const ts_run *r)
     return false;
 }
 
-/* Which steps a state shows (recorded on AWS, doc/behaviour.md §31.3). */
+/* Which steps a state shows (recorded on AWS, doc/behaviour.md §32.3). */
 static bool shows_input_path(const ts_run *r)
 {
     int t = state_type(r);
@@ -428,7 +428,7 @@ static bool choose(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 }
 
 /* After a failed op of a state with Retry or Catch: RETRIABLE, CAUGHT_ERROR
- * or FAILED, decided once (doc/behaviour.md §31.2). */
+ * or FAILED, decided once (doc/behaviour.md §32.2). */
 static void recover(ts_run *r, aslrt_exec *ex, aslrt_frame *f)
 {
     const aslrt_error *e = aslrtp_step_error(ex);
@@ -650,7 +650,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Whether a state of type (and Task resource) can be tested with the
- * request's mock (may be NULL) and role (doc/behaviour.md §31.1); false
+ * request's mock (may be NULL) and role (doc/behaviour.md §32.1); false
  * with f set. */
 static bool allowed(const ts_run *r, int type, const char *resource, json_t *mock, srv_fault *f)
 {

@@ -4,7 +4,7 @@
  * beyond the recorded corpus (tests/run-test-state.sh runs that): a Task
  * answered by its binding, Retry backoffs and indexes, States.Runtime,
  * Catch with ResultPath, Wait, Choice without a match, variables, and
- * tests run on several threads at once (doc/behaviour.md §31).
+ * tests run on several threads at once (doc/behaviour.md §32).
  */
 #include "config.h"
 
