@@ -56,6 +56,15 @@ The invalid/ corpus (definitions AWS accepted or refused) runs through
 `aslc check`: exit 1 where AWS refused, 0 where it accepted, and the JSON
 pointer AWS named must appear in brackets in the diagnostics.
 
+The TestState corpus (--test-state, tests/run-test-state.sh): each call of
+test_state_cases/ is posted to the TestState action of `aslc serve` (one
+server per set of Lambda functions, started on a free port and stopped by
+the runner; or --endpoint URL), or given to tests/teststate/driver
+(--driver PROG) on stdin, and AWS's answer is compared as above: status,
+output, error, cause, nextState and inspectionData, whose payloads are JSON
+text on the wire (the recording kept the ones that are not objects as
+text).
+
 Standard library only, Python 3.9+.  `runner.py --self-test` checks the
 matcher and the runner's process handling without aslc.
 """
@@ -2015,6 +2024,7 @@ def self_test():
     tmp = tempfile.mkdtemp(prefix="aslc-selftest-")
     try:
         failures += self_test_corpus(tmp)
+        failures += self_test_test_state(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("self-test %s" % ("FAILED" if failures else "passed"))
@@ -2115,6 +2125,63 @@ def self_test_corpus(tmp):
         bad += 1
         print("self-test: no disagreement reported: %r" % disagree.report)
     print("runner on a fake corpus: %d cases, %d wrong" % (len(want), bad))
+    return bad
+
+
+# A stand-in for tests/teststate/driver: answers with the request's input
+# as output, and at DEBUG and TRACE with it as inspectionData.input; refuses
+# a definition that is not a state.
+FAKE_DRIVER = r'''#!PYTHON
+import json, sys
+req = json.load(sys.stdin)
+if "Type" not in json.loads(req["definition"]):
+    print(json.dumps({"__type": "InvalidDefinition", "message": "no Type"}))
+    sys.exit(1)
+res = {"status": "SUCCEEDED", "output": req["input"]}
+if req.get("inspectionLevel", "INFO") != "INFO":
+    res["inspectionData"] = {"input": req["input"], "maxConcurrency": 0}
+print(json.dumps(res))
+'''
+
+
+def self_test_test_state(tmp):
+    """--test-state --driver on a made-up corpus with a fake driver."""
+    driver = os.path.join(tmp, "driver")
+    with open(driver, "w") as f:
+        f.write(FAKE_DRIVER.replace("PYTHON", sys.executable, 1))
+    os.chmod(driver, 0o755)
+    corpus = os.path.join(tmp, "ts-corpus")
+    os.makedirs(os.path.join(corpus, "test_state_cases"))
+
+    def case(name, inp, expected, level="INFO", definition=None):
+        d = {"name": name, "kind": "test_state", "definition": definition or {"Type": "Pass"},
+             "input": inp, "test_state_options": {"inspectionLevel": level},
+             "expected": expected, "masked_paths": [], "mask_tokens": []}
+        with open(os.path.join(corpus, "test_state_cases", name + ".json"), "w") as f:
+            json.dump(d, f)
+
+    case("info", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 1.0}})
+    # Payloads that are not objects were recorded as JSON text.
+    case("debug-array", [1, "x"], {"status": "SUCCEEDED", "output": [1, "x"], "inspectionData":
+                                   {"input": '[1, "x"]', "maxConcurrency": 0}}, "DEBUG")
+    case("wrong", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 2}})
+    case("missing-inspection", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 1},
+                                          "nextState": "N"})
+    case("refused", {}, {"status": "SUCCEEDED", "output": {}}, definition={"States": {}})
+    want = {"info": "pass", "debug-array": "pass", "wrong": "fail",
+            "missing-inspection": "fail", "refused": "fail"}
+    opts = parse_args(["--corpus", corpus, "--test-state", "--driver", driver,
+                       "--timeout", "30"])
+    cases = load_dir(os.path.join(corpus, "test_state_cases"), Case, "")
+    run_all(cases, run_test_state_case, opts, open(os.devnull, "w"), "")
+    bad = 0
+    for c in cases:
+        if c.verdict != want[c.name]:
+            bad += 1
+            print("self-test: test_state %s: %s, expected %s" % (c.name, c.verdict, want[c.name]))
+            for line in c.report:
+                print("    " + line)
+    print("runner --test-state on a fake corpus: %d cases, %d wrong" % (len(want), bad))
     return bad
 
 
