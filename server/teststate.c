@@ -187,8 +187,7 @@ static bool has_result_json(const ts_run *r)
 static bool shows_input_path(const ts_run *r)
 {
     int t = state_type(r);
-    return !r->node->jsonata && t != ASLRT_STATE_PARALLEL && t != ASLRT_STATE_WAIT &&
-           !has_result_json(r);
+    return !r->node->jsonata && t != ASLRT_STATE_PARALLEL && !has_result_json(r);
 }
 
 static bool shows_parameters(const ts_run *r)

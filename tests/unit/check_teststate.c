@@ -223,7 +223,18 @@ START_TEST(test_wait_choice_fail)
     ck_assert_ptr_nonnull(r);
     ck_assert_str_eq(member(r, "status"), "SUCCEEDED");
     ck_assert_str_eq(member(r, "nextState"), "N");
+    payload_is(r, "output", "{\"a\":1}");
     ck_assert_ptr_null(json_object_get(r, "inspectionData"));
+    json_decref(r);
+    r = test_state(request("{\"Type\":\"Wait\",\"SecondsPath\":\"$.s\",\"InputPath\":\"$.in\","
+                           "\"End\":true}",
+                           "{\"s\":5,\"in\":{\"s\":100000}}", "DEBUG"),
+                   NULL, &f);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(member(r, "status"), "SUCCEEDED");
+    ck_assert_ptr_null(json_object_get(r, "nextState"));
+    payload_is(r, "output", "{\"s\":100000}");
+    payload_is(json_object_get(r, "inspectionData"), "afterInputPath", "{\"s\":100000}");
     json_decref(r);
     r = test_state(request("{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.a\","
                            "\"NumericEquals\":2,\"Next\":\"Two\"}]}",
