@@ -96,6 +96,26 @@ static const char *string_member(json_t *req, const char *name, bool *bad)
     return json_string_value(v);
 }
 
+/* v (may be NULL: absent) is a count the API takes: an integer, 0 or more;
+ * false with f set. */
+static bool count_member(json_t *v, const char *member, srv_fault *f)
+{
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_integer(v)) {
+        srv_fault_set(f, 400, "SerializationException",
+                      "NUMBER_VALUE can not be converted to an Integer");
+        return false;
+    }
+    if (json_integer_value(v) < 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+        invalid_member(f, text, member, "Member must have value greater than or equal to 0");
+        return false;
+    }
+    return true;
+}
+
 /* ---- The definition through the compiler ---------------------------------- */
 
 /* Every Next the state s (a JSON object) names: its own, its Choice rules'
@@ -546,7 +566,7 @@ static bool read_request(json_t *req, ts_run *r, const char **definition, const 
         return false;
     }
     *definition = string_member(req, "definition", &bad);
-    if (bad || !*definition) {
+    if (!*definition && !bad) {
         invalid_member(f, NULL, "definition", "Member must not be null");
         return false;
     }
@@ -612,6 +632,10 @@ static bool read_request(json_t *req, ts_run *r, const char **definition, const 
                               "The mock result is not valid JSON");
                 return false;
             }
+        } else if (!json_is_object(eo)) {
+            srv_fault_set(f, 400, "SerializationException",
+                          "Unexpected value for mock.errorOutput: an object is expected");
+            return false;
         } else {
             r->has_error_mock = true;
             r->mock_error = json_string_value(json_object_get(eo, "error"));
@@ -623,20 +647,14 @@ static bool read_request(json_t *req, ts_run *r, const char **definition, const 
     json_t *sc = json_object_get(req, "stateConfiguration");
     if (sc && !json_is_null(sc)) {
         json_t *v = json_object_get(sc, "retrierRetryCount");
-        if (v && (!json_is_integer(v) || json_integer_value(v) < 0)) {
-            invalid_member(f, NULL, "stateConfiguration.retrierRetryCount",
-                           "Member must have value greater than or equal to 0");
+        if (!count_member(v, "stateConfiguration.retrierRetryCount", f))
             return false;
-        }
         r->retry_count = v ? json_integer_value(v) : 0;
         if (r->retry_count > INT_MAX) /* more than any MaxAttempts */
             r->retry_count = INT_MAX;
         v = json_object_get(sc, "mapIterationFailureCount");
-        if (v && (!json_is_integer(v) || json_integer_value(v) < 0)) {
-            invalid_member(f, NULL, "stateConfiguration.mapIterationFailureCount",
-                           "Member must have value greater than or equal to 0");
+        if (!count_member(v, "stateConfiguration.mapIterationFailureCount", f))
             return false;
-        }
         r->map_failures = v ? json_integer_value(v) : -1;
     }
     return true;
