@@ -221,5 +221,8 @@ json_t *srv_test_state(json_t *req, const aslrt_bindings *bindings, srv_fault *f
  * context object name. */
 json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const char *region,
                           const char *account, srv_fault *f);
+/* How long a test may run, in milliseconds: five minutes, as on AWS (tests
+ * make it shorter); then it fails with States.Timeout. */
+extern long long srv_test_state_limit_ms;
 
 #endif /* ASL_SERVER_H */

@@ -20,11 +20,14 @@
  * that takes the error is CAUGHT_ERROR.  doc/behaviour.md §32 says what
  * this relies on.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aslrt_private.h"
 #include "ast.h"
@@ -68,6 +71,32 @@ typedef struct ts_run {
 
 /* The run in progress on this thread: run_state has only (ex, input). */
 static _Thread_local ts_run *current;
+
+/* Documented: a test runs for at most five minutes. */
+long long srv_test_state_limit_ms = 5 * 60 * 1000;
+
+/* What stops a test at its limit: the execution's abort flag, set by a
+ * thread of its own unless the test ends first. */
+typedef struct watchdog {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    volatile int expired;
+    struct timespec until;
+} watchdog;
+
+static void *watch(void *arg)
+{
+    watchdog *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &w->until) == ETIMEDOUT) {
+            w->expired = !w->done;
+            break;
+        }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
 
 /* ---- Request members ------------------------------------------------------ */
 
@@ -884,6 +913,17 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
                                     account ? account : "123456789012", sm, exec, input, now,
                                     cfg->states[r.node->id].type);
     r.inspection = json_object();
+    watchdog w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    clock_gettime(CLOCK_REALTIME, &w.until);
+    w.until.tv_sec += (time_t)(srv_test_state_limit_ms / 1000);
+    w.until.tv_nsec += (long)(srv_test_state_limit_ms % 1000) * 1000000L;
+    if (w.until.tv_nsec >= 1000000000L) {
+        w.until.tv_sec++;
+        w.until.tv_nsec -= 1000000000L;
+    }
+    pthread_t watcher;
+    bool watching = pthread_create(&watcher, NULL, watch, &w) == 0;
+    c.abort_flag = &w.expired;
     ts_run *saved = current;
     current = &r;
     json_t *ignored = NULL;
@@ -891,6 +931,24 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
     current = saved;
     json_decref(ignored);
     aslrt_error_clear(&err);
+    if (watching) {
+        pthread_mutex_lock(&w.mu);
+        w.done = true;
+        pthread_cond_signal(&w.cv);
+        pthread_mutex_unlock(&w.mu);
+        pthread_join(watcher, NULL);
+    }
+    if (w.expired) { /* the test ran out of time, whatever it got to */
+        json_decref(r.output);
+        r.output = NULL;
+        r.next = NULL;
+        free(r.error);
+        free(r.cause);
+        r.status = "FAILED";
+        r.error = aslrtp_strdup("States.Timeout");
+        r.cause = aslrtp_strdupf("The test did not finish within %g seconds",
+                                 (double)srv_test_state_limit_ms / 1000);
+    }
     if (!r.status) { /* the execution stopped before the state ran */
         r.status = "FAILED";
         r.error = aslrtp_strdup("States.Runtime");

@@ -3,8 +3,9 @@
  * directly: requests AWS refuses, and what a test of one state answers
  * beyond the recorded corpus (tests/run-test-state.sh runs that): a Task
  * answered by its binding, Retry backoffs and indexes, States.Runtime,
- * Catch with ResultPath, Wait, Choice without a match, variables, and
- * tests run on several threads at once (doc/behaviour.md §32).
+ * Catch with ResultPath, Wait, Choice without a match, variables, tests
+ * run on several threads at once, and the limit of a test
+ * (doc/behaviour.md §32).
  */
 #include "config.h"
 
@@ -280,6 +281,32 @@ START_TEST(test_variables)
 }
 END_TEST
 
+START_TEST(test_limit)
+{
+    /* A handler that would run for an hour: the test stops at its limit
+     * (shortened here from AWS's five minutes) and the process is ended. */
+    aslrt_bindings *b = aslrt_bindings_create();
+    const char *argv[] = {"sleep", "3600", NULL};
+    aslrt_bindings_add_program(b, "arn:aws:lambda:*", argv, NULL);
+    long long saved = srv_test_state_limit_ms;
+    srv_test_state_limit_ms = 300;
+    json_t *req = request("{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:"
+                          "111111111111:function:slow\",\"Next\":\"N\"}",
+                          "{}", "INFO");
+    json_object_set_new(req, "roleArn", json_string(ROLE));
+    srv_fault f = {0};
+    json_t *r = test_state(req, b, &f);
+    srv_test_state_limit_ms = saved;
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(member(r, "status"), "FAILED");
+    ck_assert_str_eq(member(r, "error"), "States.Timeout");
+    ck_assert_ptr_null(json_object_get(r, "output"));
+    ck_assert_ptr_null(json_object_get(r, "nextState"));
+    json_decref(r);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
 /* One test of a mocked JSONata Task per thread. */
 static void *one_test(void *arg)
 {
@@ -336,6 +363,7 @@ int main(void)
     tcase_add_test(tc, test_wait_choice_fail);
     tcase_add_test(tc, test_variables);
     tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_limit);
 #endif
     suite_add_tcase(s, tc);
     int failed = run_suite(s, CK_NORMAL);
