@@ -30,8 +30,8 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
- * contract changes.  5: aslrt_config's history_event, abort_reason and
- * activity hooks. */
+ * contract changes.  5: aslrt_config's history_event, abort_reason,
+ * activity hooks, execution_arn, role_arn and executions. */
 #define ASLRT_ABI_VERSION 5
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
@@ -564,7 +564,43 @@ typedef struct aslrt_config {
     int (*activity)(void *activity_ud, const char *activity_arn, const char *input,
                     const char *task_token, aslrt_error *err);
     void *activity_ud;
+    /* The execution as a Step Functions server names it (aslc serve): its
+     * ARN ($$.Execution.Id; NULL: made of the region, account and names)
+     * and its state machine's role ($$.Execution.RoleArn and
+     * ExecutionStarted's roleArn; NULL: arn:aws:iam::ACCOUNT:role/aslc-local). */
+    const char *execution_arn;
+    const char *role_arn;
+    /* Nested executions through a server (aslc serve; README, "Nested
+     * executions"): when set, states:startExecution (every pattern) and
+     * aws-sdk:sfn:startExecution start executions of the server's own
+     * state machines through these functions instead of finding a
+     * definition.  May be NULL. */
+    const struct aslrt_executions *executions;
 } aslrt_config;
+
+/* A server's executions, as nested executions see them.  Every function
+ * gets ud; all may be called from any thread.
+ *
+ * start: starts an execution of the state machine state_machine_arn named
+ *   name (NULL: the server names it) with input (JSON text); returns a
+ *   handle with *execution_arn (malloc'd) and *start_ms, or NULL with err
+ *   set to the API's error code (StateMachineDoesNotExist,
+ *   ExecutionAlreadyExists, InvalidName, ...) and message.
+ * wait: waits at most wait_ms for the execution's end: 1 when it has
+ *   ended, with *status (ASLRT_SUCCEEDED, ...), *output (malloc'd JSON
+ *   text, when it succeeded), err (its error and cause otherwise) and
+ *   *stop_ms; 0 while it runs.
+ * stop: stops it (StopExecution) with error and cause (may be NULL).
+ * release: the handle is not used any more. */
+typedef struct aslrt_executions {
+    void *(*start)(void *ud, const char *state_machine_arn, const char *name, const char *input,
+                   char **execution_arn, long long *start_ms, aslrt_error *err);
+    int (*wait)(void *ud, void *handle, double wait_ms, int *status, char **output,
+                aslrt_error *err, long long *stop_ms);
+    void (*stop)(void *ud, void *handle, const char *error, const char *cause);
+    void (*release)(void *ud, void *handle);
+    void *ud;
+} aslrt_executions;
 
 void aslrt_config_init(aslrt_config *c);
 

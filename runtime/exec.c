@@ -311,6 +311,14 @@ void aslrtp_ex_drop_token(aslrt_exec *ex)
 
 /* ---- The context object and paths -------------------------------------- */
 
+/* The execution's role: its server's, else one of the account's. */
+static char *role_of(const aslrt_exec *ex)
+{
+    return ex->cfg->role_arn
+               ? aslrtp_strdup(ex->cfg->role_arn)
+               : aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(ex));
+}
+
 /* The context object (doc/behaviour.md §7), for the state being run. */
 static json_t *context(aslrt_exec *ex)
 {
@@ -321,14 +329,15 @@ static json_t *context(aslrt_exec *ex)
     aslrtp_timestamp_format(ex->entered_ms, ts, sizeof ts);
     /* Express executions have ARNs of their own form (recorded on AWS). */
     char *exec_arn =
-        ex->cfg->express
+        ex->cfg->execution_arn ? aslrtp_strdup(ex->cfg->execution_arn)
+        : ex->cfg->express
             ? aslrtp_strdupf("arn:aws:states:%s:%s:express:%s:%s:%s", aslrtp_ex_region(ex),
                              aslrtp_ex_account(ex), ex->sm_name, ex->name, ex->name)
             : aslrtp_strdupf("arn:aws:states:%s:%s:execution:%s:%s", aslrtp_ex_region(ex),
                              aslrtp_ex_account(ex), ex->sm_name, ex->name);
     char *sm_arn = aslrtp_strdupf("arn:aws:states:%s:%s:stateMachine:%s", aslrtp_ex_region(ex),
                                   aslrtp_ex_account(ex), ex->sm_name);
-    char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(ex));
+    char *role = role_of(ex);
     ex->context = json_pack("{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:{s:s,s:s}}",
                             "Execution", "Id", exec_arn, "Input", ex->input, "Name", ex->name,
                             "RoleArn", role, "StartTime", st, "RedriveCount", 0,
@@ -1235,7 +1244,7 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
                                  cfg->history != NULL);
         json_t *d = json_object();
         aslrtp_ex_put_payload(d, "input", input);
-        char *role = aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(&ex));
+        char *role = role_of(&ex);
         json_object_set_new(d, "roleArn", json_string(role));
         free(role);
         aslrtp_ex_record(&ex, ASLRTP_EV_EXECUTION_STARTED, 0, d);

@@ -96,7 +96,7 @@ static call call_of(const char *resource, bool *sdk)
  * binary. */
 static bool machines_configured(const aslrt_config *cfg)
 {
-    return cfg->state_machines_dir || cfg->nchildren > 0 ||
+    return cfg->executions || cfg->state_machines_dir || cfg->nchildren > 0 ||
            aslrtp_bindings_has_machines(cfg->bindings);
 }
 
@@ -384,11 +384,15 @@ typedef struct child {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
+    void *host;                 /* the server's handle (cfg->executions), or NULL */
+    const aslrt_executions *hx;
     struct child *next;         /* in the background set */
 } child;
 
 static void child_free(child *c)
 {
+    if (c->host)
+        c->hx->release(c->hx->ud, c->host);
     free(c->name);
     free(c->sm_name);
     free(c->region);
@@ -515,6 +519,78 @@ static json_t *child_input(json_t *params, bool sdk, char **text, aslrt_error *e
     return in;
 }
 
+/* The name at the end of an execution ARN (…:execution:MACHINE:NAME). */
+static char *name_of_execution(const char *arn)
+{
+    const char *e = strstr(arn, ":execution:");
+    const char *colon = e ? strchr(e + 11, ':') : NULL;
+    return aslrtp_strdup(colon ? colon + 1 : arn);
+}
+
+/* The child as an execution of the server (cfg->executions): it runs
+ * there, seen by the server's API like any other (doc/behaviour.md §29.8). */
+static child *host_start(aslrt_exec *ex, json_t *params, bool sdk, const char *arn,
+                         const sm_arn *a, aslrt_error *err)
+{
+    const aslrt_executions *hx = ex->cfg->executions;
+    char *text = NULL;
+    json_t *input = child_input(params, sdk, &text, err);
+    if (!input)
+        return NULL;
+    const char *name = json_string_value(json_object_get(params, "Name"));
+    char *exec_arn = NULL;
+    long long start_ms = 0;
+    aslrt_error e = {NULL, NULL};
+    void *h = hx->start(hx->ud, arn, name, text, &exec_arn, &start_ms, &e);
+    if (!h) {
+        service_error(err, sdk, e.error ? e.error : "StateMachineDoesNotExist",
+                      e.cause ? e.cause : "");
+        aslrt_error_clear(&e);
+        json_decref(input);
+        free(text);
+        return NULL;
+    }
+    child *c = aslrtp_calloc(1, sizeof *c);
+    c->host = h;
+    c->hx = hx;
+    c->input = input;
+    c->input_text = text;
+    c->exec_arn = exec_arn;
+    c->name = name_of_execution(exec_arn);
+    c->sm_name = aslrtp_strdup(a->name);
+    c->region = aslrtp_strdup(a->region);
+    c->account = aslrtp_strdup(a->account);
+    c->sm_arn = aslrtp_strdupf("arn:%s:states:%s:%s:stateMachine:%s", a->partition, a->region,
+                               a->account, a->name);
+    c->start_ms = start_ms;
+    c->real_start = aslrtp_mono_ms();
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    return c;
+}
+
+/* Asks the server whether its child has ended (at most wait_ms); its end
+ * is then in c. */
+static bool host_ended(child *c, double wait_ms)
+{
+    char *output = NULL;
+    aslrt_error e = {NULL, NULL};
+    long long stop = 0;
+    int status;
+    if (!c->hx->wait(c->hx->ud, c->host, wait_ms, &status, &output, &e, &stop))
+        return false;
+    json_error_t je;
+    c->status = status;
+    c->output = output ? aslrtp_json_loads(output, strlen(output), &je) : NULL;
+    if (status == ASLRT_SUCCEEDED && !c->output)
+        c->output = json_null();
+    c->error = e;
+    c->stop_ms = c->ended_ms = stop;
+    c->done = 1;
+    free(output);
+    return true;
+}
+
 /* Starts the child of the current Task (params borrowed).  wait: the
  * parent waits for it, and may abort it. */
 static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, aslrt_error *err)
@@ -531,6 +607,11 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
         service_error(err, sdk, "InvalidArn", m);
         free(m);
         return NULL;
+    }
+    if (ex->cfg->executions) {
+        child *c = host_start(ex, params, sdk, arn, &a, err);
+        sm_arn_free(&a);
+        return c;
     }
     bool missing;
     const aslrt_program *prog = find_program(ex, arn, &a, &missing, err);
@@ -624,6 +705,23 @@ enum { WAIT_DONE, WAIT_STOPPED, WAIT_TIMED_OUT };
 static int child_until_done(aslrt_exec *ex, child *c, double limit_ms, bool stop)
 {
     int why = WAIT_DONE;
+    if (c->host) {
+        bool stopped = false;
+        while (!host_ended(c, 100)) {
+            if (why == WAIT_DONE && aslrtp_ex_abort_requested(ex))
+                why = WAIT_STOPPED;
+            else if (why == WAIT_DONE && limit_ms >= 0 &&
+                     (double)(aslrtp_mono_ms() - c->real_start) >= limit_ms)
+                why = WAIT_TIMED_OUT;
+            if (why != WAIT_DONE && !stop)
+                break;
+            if (why != WAIT_DONE && !stopped) {
+                c->hx->stop(c->hx->ud, c->host, NULL, NULL);
+                stopped = true;
+            }
+        }
+        return why;
+    }
     pthread_mutex_lock(&c->mu);
     while (!c->done) {
         if (why == WAIT_DONE && aslrtp_ex_abort_requested(ex))
@@ -660,7 +758,8 @@ static int child_wait(aslrt_exec *ex, child *c, double timeout)
     else if (timeout > 0 && pc->wait_mode == ASLRT_WAIT_SCALE)
         limit = timeout * 1000 * pc->wait_scale;
     int why = child_until_done(ex, c, limit, true);
-    pthread_join(c->thread, NULL);
+    if (!c->host)
+        pthread_join(c->thread, NULL);
     return why;
 }
 
@@ -770,6 +869,9 @@ int aslrtp_nested_invoke(aslrt_exec *ex, json_t *params, double timeout, json_t 
          * never will) once it has ended (doc/behaviour.md §26.2). */
         if (c == START_TOKEN && ex->cfg->wait_mode == ASLRT_WAIT_SKIP)
             child_until_done(ex, ch, -1, false);
+        /* A server's child runs on there, nobody's to wait for here. */
+        if (ch->host)
+            child_free(ch);
         *out = started;
         return 1;
     }

@@ -136,24 +136,6 @@ static bool arn_of_type(const char *arn, const char *type, srv_fault *f)
     return true;
 }
 
-/* Names of state machines and activities: 1 to 80 characters (str_member
- * counts them; "é" is one, as on AWS, not two bytes), no white space,
- * brackets, wildcards, special or control characters (U+0000 to U+001F,
- * U+007F to U+009F). */
-static bool name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n;) {
-        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
-        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
-            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
-            return false;
-    }
-    return true;
-}
-
 /* ---- Records on the wire ----------------------------------------------------- */
 
 static const char *const date_keys[] = {"creationDate", "startDate", "stopDate", "updateDate",
@@ -257,7 +239,7 @@ static json_t *create_state_machine(srv *s, json_t *req, const char *region, srv
         invalid_member(f, "type", type, "Member must satisfy enum value set: [STANDARD, EXPRESS]");
         return NULL;
     }
-    if (!name_ok(name)) {
+    if (!srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
@@ -487,7 +469,7 @@ static json_t *start(srv *s, json_t *req, bool sync, srv_fault *f)
     const char *input = f->type ? NULL : str_member(req, "input", false, 0, 262144, f);
     if (f->type)
         return NULL;
-    if (name && !name_ok(name)) {
+    if (name && !srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
@@ -685,6 +667,8 @@ static json_t *get_execution_history(srv *s, json_t *req, const char *region, sr
     if (!e)
         return NULL;
     json_decref(e);
+    /* What the execution has done so far is in the store before it is told. */
+    srv_flush_history(s, arn);
     json_t *page = NULL;
     char *next = NULL, *err = NULL;
     int rc = srv_store_events_list(srv_store_of(s), arn, reverse, token, limit, &page, &next,
@@ -803,7 +787,7 @@ static json_t *create_activity(srv *s, json_t *req, const char *region, srv_faul
     const char *name = str_member(req, "name", true, 1, 80, f);
     if (f->type)
         return NULL;
-    if (!name_ok(name)) {
+    if (!srv_name_ok(name)) {
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
@@ -893,6 +877,21 @@ static json_t *delete_activity(srv *s, json_t *req, const char *region, srv_faul
     }
     free(err);
     return json_object();
+}
+
+static json_t *get_activity_task(srv *s, json_t *req, const char *region, srv_fault *f)
+{
+    (void)region;
+    const char *arn = str_member(req, "activityArn", true, 1, 256, f);
+    const char *worker = f->type ? NULL : str_member(req, "workerName", false, 1, 80, f);
+    if (f->type)
+        return NULL;
+    json_t *a = activity_get(s, arn, f);
+    if (!a)
+        return NULL;
+    json_decref(a);
+    /* A long poll: AWS holds the request up to 60 seconds. */
+    return srv_activity_poll(s, arn, worker, 60);
 }
 
 /* ---- Tags -------------------------------------------------------------------------- */
@@ -1040,6 +1039,7 @@ static const struct {
     {"DescribeActivity", describe_activity},
     {"ListActivities", list_activities},
     {"DeleteActivity", delete_activity},
+    {"GetActivityTask", get_activity_task},
     {"TagResource", tag_resource},
     {"UntagResource", untag_resource},
     {"ListTagsForResource", list_tags},

@@ -45,6 +45,14 @@
 typedef struct compiled compiled;
 typedef struct run run;
 
+/* An activity task waiting for a worker (GetActivityTask). */
+typedef struct act_task {
+    char *activity_arn;
+    char *token;
+    char *input;
+    struct act_task *next;
+} act_task;
+
 struct srv {
     srv_options o;              /* strings owned (copied) */
     srv_store *store;
@@ -56,7 +64,17 @@ struct srv {
     int running;                /* runs on a thread */
     bool closing;
     int lock_fd;                /* DIR/aslc.lock, held while serving; -1: none */
+    act_task *tasks;            /* activity tasks, oldest first (under mu) */
+    aslrt_executions nested;    /* what states:startExecution starts */
+    pthread_cond_t task_cv;     /* a task was queued, or the server closes */
 };
+
+static void *nested_start(void *ud, const char *sm_arn, const char *name, const char *input,
+                          char **exec_arn, long long *start_ms, aslrt_error *err);
+static int nested_wait(void *ud, void *handle, double wait_ms, int *status, char **output,
+                       aslrt_error *err, long long *stop_ms);
+static void nested_stop(void *ud, void *handle, const char *error, const char *cause);
+static void nested_release(void *ud, void *handle);
 
 long long srv_now_ms(void)
 {
@@ -103,6 +121,8 @@ srv *srv_create(const srv_options *o, char **err)
         s->o.max_running = 64;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->task_cv, NULL);
+    s->nested = (aslrt_executions){nested_start, nested_wait, nested_stop, nested_release, s};
     s->bindings = aslrt_bindings_create();
     if (o->bindings) {
         aslrt_error e = {NULL, NULL};
@@ -438,7 +458,9 @@ struct run {
     bool express, sync;
     volatile int abort;
     aslrt_error reason;         /* StopExecution's error and cause */
-    json_t *events;             /* the history, once it has ended */
+    pthread_mutex_t hmu;        /* pending, last_ms: the sink against flushes */
+    json_t *pending;            /* history events not yet in the store */
+    long long last_ms;          /* the time of the last event */
     bool started;               /* on a thread */
     bool done;                  /* its end is in doc (and the store) */
     bool reported;              /* stopped by srv_stop before it ended */
@@ -452,7 +474,8 @@ static void run_free(run *r)
 {
     json_decref(r->doc);
     json_decref(r->input);
-    json_decref(r->events);
+    json_decref(r->pending);
+    pthread_mutex_destroy(&r->hmu);
     aslrt_mocks_destroy(r->mocks);
     aslrt_error_clear(&r->reason);
     free(r);
@@ -483,23 +506,118 @@ static const char *status_name(int status)
                                        : "FAILED";
 }
 
-/* The history document's events with their timestamps in milliseconds. */
-static void on_history(void *ud, const json_t *doc)
+/* Events go to the store in batches of this many, at the end, and
+ * whenever the API is about to report them (srv_flush_history); the first
+ * goes at once. */
+#define FLUSH_EVENTS 128
+
+/* Appends the pending events to the store (r->hmu held). */
+static void flush(run *r)
+{
+    if (json_array_size(r->pending) == 0)
+        return;
+    char *err = NULL;
+    if (srv_store_events_append(r->s->store,
+                                json_string_value(json_object_get(r->doc, "executionArn")),
+                                r->pending, &err) != SRV_OK) {
+        fprintf(stderr, "aslc serve: cannot record the history of %s: %s\n",
+                json_string_value(json_object_get(r->doc, "executionArn")), err ? err : "");
+        free(err);
+        return;     /* kept: the end tries again */
+    }
+    json_array_clear(r->pending);
+}
+
+/* The runtime's live history (doc/behaviour.md §31.1): each final event. */
+static void on_event(void *ud, const json_t *event)
 {
     run *r = ud;
-    json_t *events = json_deep_copy(json_object_get(doc, "events"));
-    size_t i;
-    json_t *e;
-    json_array_foreach(events, i, e) {
-        const char *ts = json_string_value(json_object_get(e, "timestamp"));
-        int64_t sec;
-        int32_t ns;
-        if (ts && aslrtp_timestamp_parse(ts, &sec, &ns))
-            json_object_set_new(e, "timestamp",
-                                json_integer((json_int_t)(sec * 1000 + ns / 1000000)));
+    pthread_mutex_lock(&r->hmu);
+    if (!r->reported) {
+        json_array_append_new(r->pending, json_deep_copy(event));
+        r->last_ms = json_integer_value(json_object_get(event, "timestamp"));
+        /* ExecutionStarted at once: an execution cut short by the server's
+         * death then reads from its start to its failure (§29.7). */
+        if (json_array_size(r->pending) >= FLUSH_EVENTS ||
+            json_integer_value(json_object_get(event, "id")) == 1)
+            flush(r);
     }
-    json_decref(r->events);
-    r->events = events;
+    pthread_mutex_unlock(&r->hmu);
+}
+
+/* ---- Activities (doc/behaviour.md §31.3) ---------------------------------- */
+
+static void task_free(act_task *t)
+{
+    free(t->activity_arn);
+    free(t->token);
+    free(t->input);
+    free(t);
+}
+
+/* The runtime's activity hook: the task waits in the queue for a worker;
+ * an activity that does not exist fails the state as on AWS. */
+static int on_activity(void *ud, const char *activity_arn, const char *input,
+                       const char *task_token, aslrt_error *err)
+{
+    srv *s = ud;
+    json_t *a = srv_store_get(s->store, SRV_ACTIVITY, activity_arn);
+    if (!a) {
+        char *m = aslrtp_strdupf("The activity %s does not exist.", activity_arn);
+        aslrt_error_set(err, "States.Runtime", m);
+        free(m);
+        return 0;
+    }
+    json_decref(a);
+    act_task *t = aslrtp_calloc(1, sizeof *t);
+    t->activity_arn = aslrtp_strdup(activity_arn);
+    t->token = aslrtp_strdup(task_token);
+    t->input = aslrtp_strdup(input ? input : "{}");
+    pthread_mutex_lock(&s->mu);
+    act_task **p = &s->tasks;
+    while (*p)
+        p = &(*p)->next;
+    *p = t;
+    pthread_cond_broadcast(&s->task_cv);
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+}
+
+json_t *srv_activity_poll(srv *s, const char *activity_arn, const char *worker, double wait_s)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)wait_s;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        act_task *t = NULL;
+        for (act_task **p = &s->tasks; *p; p = &(*p)->next)
+            if (strcmp((*p)->activity_arn, activity_arn) == 0) {
+                t = *p;
+                *p = t->next;
+                break;
+            }
+        if (t) {
+            /* Taken: the execution records ActivityStarted.  A task whose
+             * execution stopped, or timed out, meanwhile is dropped. */
+            pthread_mutex_unlock(&s->mu);
+            aslrt_error e = {NULL, NULL};
+            int ok = aslrt_activity_started(t->token, worker, &e);
+            aslrt_error_clear(&e);
+            json_t *r = ok ? json_pack("{s:s,s:s}", "taskToken", t->token, "input", t->input)
+                           : NULL;
+            task_free(t);
+            if (r)
+                return r;
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        if (s->closing ||
+            pthread_cond_timedwait(&s->task_cv, &s->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return json_object();
 }
 
 static void *run_main(void *arg);
@@ -530,15 +648,8 @@ static void record_end(run *r, int status, json_t *out, const aslrt_error *e)
 {
     srv *s = r->s;
     json_t *d = r->doc;
-    long long stop = srv_now_ms();
     /* The execution's own clock (skipped or scaled waits): its last event. */
-    size_t n = json_array_size(r->events);
-    if (n > 0) {
-        long long last = json_integer_value(
-            json_object_get(json_array_get(r->events, n - 1), "timestamp"));
-        if (last > 0)
-            stop = last;
-    }
+    long long stop = r->last_ms > 0 ? r->last_ms : srv_now_ms();
     json_object_set_new(d, "status", json_string(status_name(status)));
     json_object_set_new(d, "stopDate", json_integer(stop));
     if (status == ASLRT_SUCCEEDED) {
@@ -554,11 +665,12 @@ static void record_end(run *r, int status, json_t *out, const aslrt_error *e)
     }
     if (!r->express) {
         char *err = NULL;
-        if (srv_store_exec_update(s->store, d, r->events, &err) != SRV_OK) {
+        if (srv_store_exec_update(s->store, d, r->pending, &err) != SRV_OK) {
             fprintf(stderr, "aslc serve: cannot record the end of %s: %s\n",
                     json_string_value(json_object_get(d, "executionArn")), err ? err : "");
             free(err);
         }
+        json_array_clear(r->pending);
     }
 }
 
@@ -603,9 +715,16 @@ static void *run_main(void *arg)
     cfg.express = r->express;
     cfg.sync = r->sync;
     if (!r->express) {
-        cfg.history = on_history;
-        cfg.history_ud = r;
+        cfg.history_event = on_event;
+        cfg.history_event_ud = r;
     }
+    cfg.abort_reason = &r->reason;
+    cfg.execution_arn = json_string_value(json_object_get(r->doc, "executionArn"));
+    cfg.role_arn =
+        json_string_value(json_object_get(json_object_get(r->doc, "_machine"), "roleArn"));
+    cfg.activity = on_activity;
+    cfg.activity_ud = s;
+    cfg.executions = &s->nested;
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
     int status = aslrt_execute(r->code->prog, &cfg, r->input, &out, &e);
@@ -615,13 +734,11 @@ static void *run_main(void *arg)
     bool reported = r->reported;
     r->ending = !reported;
     pthread_mutex_unlock(&s->mu);
-    if (status == ASLRT_ABORTED && r->reason.error) {
-        aslrt_error_clear(&e);
-        e.error = aslrtp_strdup(r->reason.error);
-        e.cause = dup_or_null(r->reason.cause);
-    }
-    if (!reported)
+    if (!reported) {
+        pthread_mutex_lock(&r->hmu);
         record_end(r, status, out, &e);
+        pthread_mutex_unlock(&r->hmu);
+    }
     json_decref(out);
     aslrt_error_clear(&e);
     pthread_mutex_lock(&s->mu);
@@ -635,6 +752,24 @@ static void *run_main(void *arg)
     run_unref(r);
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Names of state machines, executions and activities: 1 to 80 characters
+ * (as AWS counts them, in UTF-16 units: "é" is one), no white space,
+ * brackets, wildcards, special or control characters (U+0000 to U+001F,
+ * U+007F to U+009F). */
+bool srv_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || aslrtp_utf16_length(name, n) > 80)
+        return false;
+    for (size_t i = 0; i < n;) {
+        uint32_t c = aslrtp_utf8_next(name, n, 0, &i);
+        if (c <= 0x20 || (c >= 0x7f && c <= 0x9f) ||
+            (c < 0x80 && strchr("<>{}[]?*\"#%\\^|~`$&,;:/", (int)c)))
+            return false;
+    }
+    return true;
 }
 
 static char *uuid(void)
@@ -665,8 +800,22 @@ static json_t *sync_response(const run *r)
     return d;
 }
 
-bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
-               const char *test_case, bool sync, json_t **out, srv_fault *f)
+/* The run of a running execution, a reference taken (s->mu held); NULL
+ * when it is not running. */
+static run *running_run(srv *s, const char *exec_arn)
+{
+    for (run *r = s->runs; r; r = r->next)
+        if (strcmp(json_string_value(json_object_get(r->doc, "executionArn")), exec_arn) == 0) {
+            r->refs++;
+            return r;
+        }
+    return NULL;
+}
+
+/* srv_start; with keep, *keep is the run, a reference taken for the
+ * caller (a nested execution's parent). */
+static bool start_run(srv *s, const json_t *sm, const char *name, const char *input,
+                      const char *test_case, bool sync, json_t **out, run **keep, srv_fault *f)
 {
     const char *sm_arn = json_string_value(json_object_get(sm, "stateMachineArn"));
     const char *sm_name = json_string_value(json_object_get(sm, "name"));
@@ -689,6 +838,8 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
         return false;
     }
     run *r = aslrtp_calloc(1, sizeof *r);
+    pthread_mutex_init(&r->hmu, NULL);
+    r->pending = json_array();
     r->s = s;
     r->refs = sync ? 2 : 1;
     r->input = in;
@@ -756,6 +907,14 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
                                "RUNNING") == 0 &&
                         strcmp(json_string_value(json_object_get(existing, "input")) ?: "",
                                text) == 0;
+            run *again = NULL;
+            if (same && keep) {
+                pthread_mutex_lock(&s->mu);
+                again = *keep = running_run(s, json_string_value(json_object_get(existing,
+                                                                                 "executionArn")));
+                pthread_mutex_unlock(&s->mu);
+                same = again != NULL;
+            }
             if (same)
                 *out = json_pack("{s:O,s:O}", "executionArn",
                                  json_object_get(existing, "executionArn"), "startDate",
@@ -792,6 +951,10 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     }
     r->next = s->runs;
     s->runs = r;
+    if (keep) {
+        r->refs++;
+        *keep = r;
+    }
     if (!sync)
         *out = json_pack("{s:O,s:O}", "executionArn", json_object_get(r->doc, "executionArn"),
                          "startDate", json_object_get(r->doc, "startDate"));
@@ -806,6 +969,121 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
     }
     pthread_mutex_unlock(&s->mu);
     return true;
+}
+
+bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
+               const char *test_case, bool sync, json_t **out, srv_fault *f)
+{
+    return start_run(s, sm, name, input, test_case, sync, out, NULL, f);
+}
+
+/* ---- Nested executions (aslrt_executions) --------------------------------- */
+
+/* A Task's states:startExecution: an execution of the server's, as the
+ * API's StartExecution starts it (doc/behaviour.md §29.8). */
+static void *nested_start(void *ud, const char *sm_arn, const char *name, const char *input,
+                          char **exec_arn, long long *start_ms, aslrt_error *err)
+{
+    srv *s = ud;
+    srv_fault f = {0, NULL, NULL};
+    json_t *sm = NULL;
+    if (name && !srv_name_ok(name))
+        srv_fault_set(&f, 400, "InvalidName", "Invalid Name: '%s'", name);
+    else if (!(sm = srv_store_get(s->store, SRV_MACHINE, sm_arn)))
+        srv_fault_set(&f, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'",
+                      sm_arn);
+    json_t *out = NULL;
+    run *r = NULL;
+    if (sm)
+        start_run(s, sm, name, input, NULL, false, &out, &r, &f);
+    json_decref(sm);
+    if (!r) {
+        aslrt_error_set(err, f.type ? f.type : "StateMachineDoesNotExist",
+                        f.message ? f.message : "");
+        srv_fault_clear(&f);
+        json_decref(out);
+        return NULL;
+    }
+    *exec_arn = aslrtp_strdup(json_string_value(json_object_get(out, "executionArn")));
+    *start_ms = json_integer_value(json_object_get(out, "startDate"));
+    json_decref(out);
+    return r;
+}
+
+static int nested_wait(void *ud, void *handle, double wait_ms, int *status, char **output,
+                       aslrt_error *err, long long *stop_ms)
+{
+    srv *s = ud;
+    run *r = handle;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long long ns = until.tv_nsec + (long long)(wait_ms * 1e6);
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&s->mu);
+    while (!r->done)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+            break;
+    bool done = r->done;
+    pthread_mutex_unlock(&s->mu);
+    if (!done)
+        return 0;
+    /* Ended: its document holds the end (written before done was set). */
+    const json_t *d = r->doc;
+    const char *st = json_string_value(json_object_get(d, "status"));
+    *status = strcmp(st, "SUCCEEDED") == 0   ? ASLRT_SUCCEEDED
+              : strcmp(st, "TIMED_OUT") == 0 ? ASLRT_TIMED_OUT
+              : strcmp(st, "ABORTED") == 0   ? ASLRT_ABORTED
+                                             : ASLRT_FAILED;
+    const char *o = json_string_value(json_object_get(d, "output"));
+    *output = o ? aslrtp_strdup(o) : NULL;
+    const char *e = json_string_value(json_object_get(d, "error"));
+    const char *c = json_string_value(json_object_get(d, "cause"));
+    err->error = e ? aslrtp_strdup(e) : NULL;
+    err->cause = c ? aslrtp_strdup(c) : NULL;
+    *stop_ms = json_integer_value(json_object_get(d, "stopDate"));
+    return 1;
+}
+
+static void nested_stop(void *ud, void *handle, const char *error, const char *cause)
+{
+    srv *s = ud;
+    run *r = handle;
+    pthread_mutex_lock(&s->mu);
+    if (!r->done && !r->reason.error && !r->reason.cause) {
+        r->reason.error = dup_or_null(error);
+        r->reason.cause = dup_or_null(cause);
+    }
+    __atomic_store_n(&r->abort, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void nested_release(void *ud, void *handle)
+{
+    srv *s = ud;
+    pthread_mutex_lock(&s->mu);
+    run_unref(handle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void srv_flush_history(srv *s, const char *exec_arn)
+{
+    pthread_mutex_lock(&s->mu);
+    run *r = s->runs;
+    while (r && strcmp(json_string_value(json_object_get(r->doc, "executionArn")), exec_arn) != 0)
+        r = r->next;
+    if (r)
+        r->refs++;
+    pthread_mutex_unlock(&s->mu);
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->hmu);
+    if (!r->reported)
+        flush(r);
+    pthread_mutex_unlock(&r->hmu);
+    pthread_mutex_lock(&s->mu);
+    run_unref(r);
+    pthread_mutex_unlock(&s->mu);
 }
 
 bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause,
@@ -858,9 +1136,11 @@ bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause
         return true;
     }
     /* The store is written under s->mu here: the thread may end meanwhile. */
+    pthread_mutex_lock(&r->hmu);
     r->reported = true;
     aslrt_error e = {r->reason.error, r->reason.cause};
     record_end(r, ASLRT_ABORTED, NULL, &e);
+    pthread_mutex_unlock(&r->hmu);
     *stop_ms = json_integer_value(json_object_get(r->doc, "stopDate"));
     run_unref(r);
     pthread_mutex_unlock(&s->mu);
@@ -893,6 +1173,7 @@ void srv_shutdown(srv *s)
         __atomic_store_n(&r->abort, 1, __ATOMIC_RELEASE);
         p = &r->next;
     }
+    pthread_cond_broadcast(&s->task_cv);
     while (s->running > 0)
         pthread_cond_wait(&s->cv, &s->mu);
     pthread_cond_broadcast(&s->cv);
@@ -919,6 +1200,11 @@ void srv_destroy(srv *s)
         s->code = c->next;
         compiled_release(c);
     }
+    while (s->tasks) {
+        act_task *t = s->tasks;
+        s->tasks = t->next;
+        task_free(t);
+    }
     pthread_mutex_unlock(&s->mu);
     srv_store_close(s->store);
     if (s->lock_fd >= 0)
@@ -926,6 +1212,7 @@ void srv_destroy(srv *s)
     aslrt_bindings_destroy(s->bindings);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->task_cv);
     free((char *)s->o.host);
     free((char *)s->o.port_file);
     free((char *)s->o.data);

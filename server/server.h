@@ -185,6 +185,16 @@ bool srv_start(srv *s, const json_t *sm, const char *name, const char *input,
  * running (*stop_ms: the stop date). */
 bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause,
               long long *stop_ms);
+/* Writes the events of a running execution that are not in the store yet:
+ * called before its history is reported. */
+void srv_flush_history(srv *s, const char *exec_arn);
+/* GetActivityTask: the oldest task of the activity, taken by worker (may
+ * be NULL), as {taskToken, input}; {} when none came within wait_s seconds
+ * or the server is closing. */
+json_t *srv_activity_poll(srv *s, const char *activity_arn, const char *worker, double wait_s);
+/* Whether a name of a state machine, execution or activity is one AWS
+ * accepts (doc/behaviour.md §29.3). */
+bool srv_name_ok(const char *name);
 /* Milliseconds since the epoch. */
 long long srv_now_ms(void);
 

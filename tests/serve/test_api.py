@@ -63,6 +63,16 @@ CALLBACK = {
 }
 
 
+
+def wait_for(cond, timeout=120, poll=0.05):
+    """Waits until cond() holds (a guard against a hang, not a measure)."""
+    end = time.time() + timeout
+    while not cond():
+        if time.time() > end:
+            raise AssertionError("still not the case after %d s" % timeout)
+        time.sleep(poll)
+
+
 def defn(d):
     return json.dumps(d)
 
@@ -834,25 +844,18 @@ class Executions(CallbackCase):
         self.assertEqual(json.loads(wait_done(self.sfn, arn)["output"])["approval"], 1)
 
 
-class KnownDifferences(CallbackCase):
-    """What AWS does and aslc serve does not yet: each test asserts AWS's
-    behaviour and is expected to fail until the server is fixed (an
-    unexpected success then fails the suite, so that the test moves to
-    its class).  The reasons lie outside the API's files: the runtime
-    writes the history, the compiler the diagnostics."""
+class ExecutionDetails(CallbackCase):
+    """What an execution shows of its state machine and of how it was
+    stopped: the role, StopExecution's error and cause, names."""
 
-    @unittest.expectedFailure
     def test_start_execution_event_has_the_role(self):
-        """ExecutionStarted names the state machine's role (the runtime
-        writes a role of its own, .../role/aslc-local)."""
+        """ExecutionStarted names the state machine's role."""
         sm = self.machine("kd-role", ECHO)
         h = full_history(self.sfn, self.run_to_end(sm)["executionArn"])
         self.assertEqual(h[0]["executionStartedEventDetails"]["roleArn"], ROLE)
 
-    @unittest.expectedFailure
     def test_stop_reason_in_history(self):
-        """StopExecution's error and cause are in ExecutionAborted's details
-        (the runtime writes the event without them)."""
+        """StopExecution's error and cause are in ExecutionAborted's details."""
         sm = self.machine("kd-stop", CALLBACK)
         arn, _ = self.waiting(sm, 901)
         self.sfn.stop_execution(executionArn=arn, error="Halt", cause="stopped by the test")
@@ -860,35 +863,38 @@ class KnownDifferences(CallbackCase):
         self.assertEqual(h[-1]["executionAbortedEventDetails"],
                          {"error": "Halt", "cause": "stopped by the test"})
 
-    @unittest.expectedFailure
     def test_execution_name_in_characters(self):
-        """An execution's name is up to 80 characters, as a machine's (the
-        engine counts bytes: 41 "é" are refused)."""
+        """An execution's name is up to 80 characters, as a machine's: 41
+        "é" are 41 characters."""
         sm = self.machine("kd-names", ECHO)
         name = "\u00e9" * 41
         arn = self.sfn.start_execution(stateMachineArn=sm, name=name)["executionArn"]
         self.assertEqual(arn, PREFIX + "execution:kd-names:" + name)
 
-    @unittest.expectedFailure
     def test_stop_without_reason(self):
         """StopExecution without error and cause: DescribeExecution has
-        neither (the engine sets the runtime's cause, 'The execution was
-        aborted')."""
+        neither."""
         sm = self.machine("kd-stop-bare", CALLBACK)
         arn, _ = self.waiting(sm, 902)
         self.sfn.stop_execution(executionArn=arn)
         d = self.sfn.describe_execution(executionArn=arn)
         self.assertEqual((d["status"], d.get("error"), d.get("cause")), ("ABORTED", None, None))
 
-    @unittest.expectedFailure
     def test_stop_cause_only(self):
-        """StopExecution with a cause and no error keeps the cause (the
-        engine keeps the reason only when it has an error)."""
+        """StopExecution with a cause and no error keeps the cause."""
         sm = self.machine("kd-stop-cause", CALLBACK)
         arn, _ = self.waiting(sm, 903)
         self.sfn.stop_execution(executionArn=arn, cause="only a cause")
         d = self.sfn.describe_execution(executionArn=arn)
         self.assertEqual((d["status"], d.get("cause")), ("ABORTED", "only a cause"))
+
+
+class KnownDifferences(CallbackCase):
+    """What AWS does and aslc serve does not yet: each test asserts AWS's
+    behaviour and is expected to fail until the server is fixed (an
+    unexpected success then fails the suite, so that the test moves to
+    its class).  The reasons lie outside the API's files: the runtime
+    writes the history, the compiler the diagnostics."""
 
     @unittest.expectedFailure
     def test_schema_error_alone(self):
@@ -1090,6 +1096,153 @@ class Activities(ServerCase):
         self.raw_err("CreateActivity", {}, "ValidationException",
                      "1 validation error detected: Value null at 'name' failed to satisfy "
                      "constraint: Member must not be null")
+
+
+class ActivityTasks(ServerCase):
+    """Activity Task states and their workers: GetActivityTask takes the
+    oldest task of the activity (a long poll), SendTask* completes it; the
+    history is AWS's (ActivityScheduled, ActivityStarted with the worker's
+    name, ActivitySucceeded / ActivityFailed / ActivityTimedOut).  Real
+    time here: with skipped waits an activity's timers expire at once."""
+
+    server_kw = {"wait": "real"}
+
+    def activity_machine(self, name, timeout=3600, heartbeat=None):
+        act = self.sfn.create_activity(name=name + "-act")["activityArn"]
+        task = {"Type": "Task", "Resource": act, "TimeoutSeconds": timeout, "End": True}
+        if heartbeat:
+            task["HeartbeatSeconds"] = heartbeat
+        return act, self.machine(name, {"StartAt": "Work", "States": {"Work": task}})
+
+    def types(self, arn):
+        return [e["type"] for e in full_history(self.sfn, arn)]
+
+    def test_worker_succeeds(self):
+        act, sm = self.activity_machine("at-ok")
+        arn = self.sfn.start_execution(stateMachineArn=sm, input='{"n": 1}')["executionArn"]
+        t = self.sfn.get_activity_task(activityArn=act, workerName="worker-1")
+        self.assertEqual(json.loads(t["input"]), {"n": 1})
+        # The history so far is there while the execution waits.
+        self.assertEqual(self.types(arn), ["ExecutionStarted", "TaskStateEntered",
+                                           "ActivityScheduled", "ActivityStarted"])
+        h = full_history(self.sfn, arn)
+        self.assertEqual(h[3]["activityStartedEventDetails"], {"workerName": "worker-1"})
+        sched = h[2]["activityScheduledEventDetails"]
+        self.assertEqual((sched["resource"], sched["timeoutInSeconds"]), (act, 3600))
+        self.sfn.send_task_heartbeat(taskToken=t["taskToken"])
+        self.sfn.send_task_success(taskToken=t["taskToken"], output='{"done": true}')
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"done": True}))
+        self.assertEqual(self.types(arn)[-4:], ["ActivityStarted", "ActivitySucceeded",
+                                                "TaskStateExited", "ExecutionSucceeded"])
+        # The token is closed now (AWS: TaskTimedOut).
+        self.err(self.sfn.send_task_success, "TaskTimedOut", taskToken=t["taskToken"],
+                 output="{}")
+
+    def test_worker_fails(self):
+        act, sm = self.activity_machine("at-fail")
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        t = self.sfn.get_activity_task(activityArn=act)
+        self.sfn.send_task_failure(taskToken=t["taskToken"], error="Worker.Broke",
+                                   cause="out of paper")
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"], d["cause"]),
+                         ("FAILED", "Worker.Broke", "out of paper"))
+        self.assertIn("ActivityFailed", self.types(arn))
+
+    def test_timeout(self):
+        act, sm = self.activity_machine("at-timeout", timeout=1)
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.Timeout"))
+        self.assertIn("ActivityTimedOut", self.types(arn))
+
+    def test_queue_order_and_stop(self):
+        act, sm = self.activity_machine("at-queue")
+        first = self.sfn.start_execution(stateMachineArn=sm, input='{"i": 1}')["executionArn"]
+        wait_for(lambda: "ActivityScheduled" in self.types(first))
+        second = self.sfn.start_execution(stateMachineArn=sm, input='{"i": 2}')["executionArn"]
+        wait_for(lambda: "ActivityScheduled" in self.types(second))
+        # A stopped execution's task is not handed out.
+        self.sfn.stop_execution(executionArn=first, error="Halt")
+        t = self.sfn.get_activity_task(activityArn=act)
+        self.assertEqual(json.loads(t["input"]), {"i": 2})
+        self.sfn.send_task_success(taskToken=t["taskToken"], output="{}")
+        self.assertEqual(wait_done(self.sfn, second)["status"], "SUCCEEDED")
+        self.assertEqual(self.sfn.describe_execution(executionArn=first)["status"], "ABORTED")
+
+    def test_deleted_activity(self):
+        # Recorded on AWS: the state fails with States.Runtime, no Catch.
+        act, sm = self.activity_machine("at-deleted")
+        self.sfn.delete_activity(activityArn=act)
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.Runtime"))
+        self.assertEqual(d["cause"], "An error occurred while executing the state 'Work' "
+                         "(entered at the event id #2). The activity %s does not exist." % act)
+
+    def test_errors(self):
+        self.err(self.sfn.get_activity_task, "ActivityDoesNotExist",
+                 "Activity Does Not Exist: '%s'" % (PREFIX + "activity:nope"),
+                 activityArn=PREFIX + "activity:nope")
+        self.err(self.sfn.get_activity_task, "InvalidArn",
+                 "Invalid Arn: 'Invalid ARN prefix: nope'", activityArn="nope")
+
+
+class NestedExecutions(ServerCase):
+    """A Task's states:startExecution (every pattern) and
+    aws-sdk:sfn:startExecution start executions of the server's own state
+    machines, which the API then knows like any other."""
+
+    def test_nested(self):
+        child = self.machine("nx-child", {"StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Parameters": {"got.$": "$"}, "End": True}}})
+        bad = self.machine("nx-bad", {"StartAt": "F", "States": {"F": {
+            "Type": "Fail", "Error": "Child.Broke", "Cause": "on purpose"}}})
+        parent = self.machine("nx-parent", {"StartAt": "Sync2", "States": {
+            "Sync2": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                      "Parameters": {"StateMachineArn": child, "Input": {"a": 1},
+                                     "Name": "nx-kid"},
+                      "ResultSelector": {"Output.$": "$.Output", "Status.$": "$.Status"},
+                      "ResultPath": "$.sync2", "Next": "Fire"},
+            "Fire": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                     "Parameters": {"StateMachineArn": child, "Input": {"b": 2}},
+                     "ResultSelector": {"ExecutionArn.$": "$.ExecutionArn"},
+                     "ResultPath": "$.fire", "Next": "Fails"},
+            "Fails": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                      "Parameters": {"StateMachineArn": bad},
+                      "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failed",
+                                 "Next": "Missing"}], "End": True},
+            "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                        "Parameters": {"StateMachineArn": child + "-nope"},
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.missing",
+                                   "Next": "Done"}], "End": True},
+            "Done": {"Type": "Succeed"}}})
+        d = self.run_to_end(parent)
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertEqual(out["sync2"], {"Output": {"got": {"a": 1}}, "Status": "SUCCEEDED"})
+        kid = PREFIX + "execution:nx-child:nx-kid"
+        self.assertEqual(self.sfn.describe_execution(executionArn=kid)["status"], "SUCCEEDED")
+        fired = out["fire"]["ExecutionArn"]
+        self.assertEqual(wait_done(self.sfn, fired)["status"], "SUCCEEDED")
+        self.assertEqual({e["executionArn"] for e in
+                          self.sfn.list_executions(stateMachineArn=child)["executions"]},
+                         {kid, fired})
+        self.assertEqual(out["failed"]["Error"], "States.TaskFailed")
+        cause = json.loads(out["failed"]["Cause"])
+        self.assertEqual((cause["Status"], cause["Error"], cause["Cause"]),
+                         ("FAILED", "Child.Broke", "on purpose"))
+        self.assertEqual(out["missing"]["Error"], "Sfn.StateMachineDoesNotExistException")
+        self.assertIn("State Machine Does Not Exist: '%s-nope'" % child, out["missing"]["Cause"])
+        # The same name again: the API's error, as the integration reports it.
+        again = self.machine("nx-again", {"StartAt": "S", "States": {"S": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+            "Parameters": {"StateMachineArn": child, "Input": {"c": 3}, "Name": "nx-kid"},
+            "End": True}}})
+        d = self.run_to_end(again)
+        self.assertEqual((d["status"], d["error"]),
+                         ("FAILED", "StepFunctions.ExecutionAlreadyExistsException"))
 
 
 class Tags(ServerCase):
