@@ -8,7 +8,11 @@
  * functions are handed to libtcc by an explicit table (aslrt_syms.inc, made
  * from the same header): aslc links libaslrt statically, and this table
  * also keeps every runtime object in the link.
+ *
+ * TinyCC keeps global state while it compiles, so one compilation runs at
+ * a time in the process (the server compiles on several threads).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +25,9 @@
 static const char aslrt_header[] =
 #include "aslrt_h.inc"
     ;
+
+/* Held while a TCCState is made, used or deleted. */
+static pthread_mutex_t tcc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct asl_jit {
     TCCState *s;
@@ -39,7 +46,17 @@ static void on_error(void *ud, const char *msg)
     }
 }
 
+static asl_jit *jit_compile(const char *csrc, const char *prefix, char **err);
+
 asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
+{
+    pthread_mutex_lock(&tcc_lock);
+    asl_jit *j = jit_compile(csrc, prefix, err);
+    pthread_mutex_unlock(&tcc_lock);
+    return j;
+}
+
+static asl_jit *jit_compile(const char *csrc, const char *prefix, char **err)
 {
     errbuf e = {NULL};
     TCCState *s = tcc_new();
@@ -98,6 +115,8 @@ void asl_jit_destroy(asl_jit *j)
 {
     if (!j)
         return;
+    pthread_mutex_lock(&tcc_lock);
     tcc_delete(j->s);
+    pthread_mutex_unlock(&tcc_lock);
     free(j);
 }

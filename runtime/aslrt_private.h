@@ -783,4 +783,29 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
 int aslrtp_bench_run(const aslrt_program *p, const aslrt_config *cfg, json_t *input, long n,
                      FILE *report, json_t **output, aslrt_error *err);
 
+/* ==== teststep.c and fanout.c: one state run by TestState ================ */
+
+/* server/teststate.c runs one state by calling the ops itself
+ * (doc/behaviour.md §32).  These give it the execution's internals: the
+ * variables (copied) and the context object (a reference; set after
+ * aslrt_op_enter, which forgets the context), a failure of the state's
+ * service with error and cause (the mock's errorOutput), the error the
+ * execution holds, the attempts each of the current state's retriers has
+ * made (set to count for all of them), and path item over doc (a new
+ * value, or NULL with the error recorded). */
+void aslrtp_step_set_vars(aslrt_exec *ex, json_t *vars);
+json_t *aslrtp_step_vars(const aslrt_exec *ex);
+void aslrtp_step_set_context(aslrt_exec *ex, json_t *context);
+void aslrtp_step_fail(aslrt_exec *ex, const char *error, const char *cause);
+const aslrt_error *aslrtp_step_error(const aslrt_exec *ex);
+void aslrtp_step_set_retries(aslrt_exec *ex, int count);
+json_t *aslrtp_step_select(aslrt_exec *ex, int item, json_t *doc);
+/* The retrier of the current state (0 for its first) whose ErrorEquals
+ * matches the error the execution holds, or -1 (recover.c). */
+int aslrtp_recover_match(const aslrt_exec *ex);
+/* The current Map state's MaxConcurrency and tolerated failures, evaluated
+ * as the Map op does (-1: not given); false with the error recorded. */
+bool aslrtp_map_limits(aslrt_exec *ex, aslrt_frame *f, long long *max_concurrency,
+                       long long *tolerated_count, double *tolerated_pct);
+
 #endif /* ASLRT_PRIVATE_H */

@@ -772,7 +772,9 @@ json_t *aslrtp_ex_jn_typed(aslrt_exec *ex, int idx, json_t *input, json_type wan
     json_t *v = aslrtp_ex_jn_field(ex, idx, input, NULL, NULL);
     if (!v)
         return NULL;
-    bool ok = json_typeof(v) == want || (want == JSON_INTEGER && json_is_number(v)) ||
+    /* A number is wanted as an integer or as any number (JSON_REAL). */
+    bool ok = json_typeof(v) == want ||
+              ((want == JSON_INTEGER || want == JSON_REAL) && json_is_number(v)) ||
               (want == JSON_TRUE && json_is_boolean(v));
     if (want == JSON_INTEGER && ok && json_is_real(v))
         ok = json_real_value(v) == floor(json_real_value(v)) && fabs(json_real_value(v)) < 9.2e18;

@@ -840,3 +840,19 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
     ex->fanout_result = NULL;
     return 1;
 }
+
+/* ---- TestState (server/teststate.c) -------------------------------------- */
+
+bool aslrtp_map_limits(aslrt_exec *ex, aslrt_frame *f, long long *max_concurrency,
+                       long long *tolerated_count, double *tolerated_pct)
+{
+    const aslrt_state *s = ex->state;
+    *max_concurrency = s->max_concurrency;
+    *tolerated_count = s->tolerated_count;
+    *tolerated_pct = s->tolerated_percentage;
+    if (s->max_concurrency_path != ASLRT_NONE &&
+        !path_int(ex, s->max_concurrency_path, ASLRTP_EFF(f), "MaxConcurrencyPath", 0,
+                  max_concurrency))
+        return false;
+    return tolerance(ex, s, ASLRTP_EFF(f), tolerated_count, tolerated_pct);
+}

@@ -176,3 +176,17 @@ int aslrt_op_catch(aslrt_exec *ex, aslrt_frame *f, int k)
     aslrtp_ex_exited(ex, f);
     return 1;
 }
+
+/* ---- TestState (server/teststate.c) -------------------------------------- */
+
+int aslrtp_recover_match(const aslrt_exec *ex)
+{
+    const char *name = ex->error.error ? ex->error.error : "";
+    const aslrt_state *s = ex->state;
+    for (int i = 0; s && i < s->nretriers; i++) {
+        const aslrt_retrier *r = &ex->prog->m->retriers[s->retrier + i];
+        if (matches(name, r->errors, r->nerrors, ex->heartbeat_expired))
+            return i;
+    }
+    return -1;
+}

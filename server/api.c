@@ -982,6 +982,13 @@ static json_t *list_tags(srv *s, json_t *req, const char *region, srv_fault *f)
     return json_pack("{s:o}", "tags", list);
 }
 
+/* TestState: one state run once, in the server's region and account
+ * (teststate.c). */
+static json_t *test_state(srv *s, json_t *req, const char *region, srv_fault *f)
+{
+    return srv_test_state_at(req, srv_bindings(s), region, srv_opts(s)->account, f);
+}
+
 /* ---- The table -------------------------------------------------------------------- */
 
 typedef json_t *(*action_fn)(srv *s, json_t *req, const char *region, srv_fault *f);
@@ -1014,6 +1021,7 @@ static const struct {
     {"TagResource", tag_resource},
     {"UntagResource", untag_resource},
     {"ListTagsForResource", list_tags},
+    {"TestState", test_state},
 };
 
 json_t *srv_api_call(srv *s, const char *action, json_t *req, const char *region, srv_fault *f)

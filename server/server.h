@@ -228,5 +228,13 @@ int asl_serve_main(int argc, char **argv);
  * output or error and cause, nextState, inspectionData), or NULL with f
  * set.  Tasks without a mock are answered by bindings (may be NULL). */
 json_t *srv_test_state(json_t *req, const aslrt_bindings *bindings, srv_fault *f);
+/* The same in a region and an account (NULL: us-east-1, and the account
+ * of the request's roleArn or 123456789012), which the ARNs of the
+ * context object name. */
+json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const char *region,
+                          const char *account, srv_fault *f);
+/* How long a test may run, in milliseconds: five minutes, as on AWS (tests
+ * make it shorter); then it fails with States.Timeout. */
+extern long long srv_test_state_limit_ms;
 
 #endif /* ASL_SERVER_H */

@@ -56,6 +56,15 @@ The invalid/ corpus (definitions AWS accepted or refused) runs through
 `aslc check`: exit 1 where AWS refused, 0 where it accepted, and the JSON
 pointer AWS named must appear in brackets in the diagnostics.
 
+The TestState corpus (--test-state, tests/run-test-state.sh): each call of
+test_state_cases/ is posted to the TestState action of `aslc serve` (one
+server per set of Lambda functions, started on a free port and stopped by
+the runner; or --endpoint URL), or given to tests/teststate/driver
+(--driver PROG) on stdin, and AWS's answer is compared as above: status,
+output, error, cause, nextState and inspectionData, whose payloads are JSON
+text on the wire (the recording kept the ones that are not objects as
+text).
+
 Standard library only, Python 3.9+.  `runner.py --self-test` checks the
 matcher and the runner's process handling without aslc.
 """
@@ -1561,6 +1570,263 @@ def summarize(out, cases, invalids, list_failures):
     return n["fail"]
 
 
+# ==== The TestState corpus (--test-state) ==================================
+
+# test_state_cases/*.json: calls to the TestState API (localstack/README.md).
+# Each is sent to aslc's TestState, through `aslc serve`'s API (--endpoint,
+# or a server the runner starts) or through tests/teststate/driver (--driver),
+# and AWS's answer is compared: status, output, error, cause, nextState and
+# inspectionData.
+
+# The role the tests passed.  The corpus does not keep roleArn; LocalStack's
+# tests pass one to every single-state TestState and none with stateName,
+# and the context object shows it (RoleArn is null without one).
+TEST_STATE_ROLE = "arn:aws:iam::%s:role/aslc-test-state" % CORPUS_ACCOUNT
+# inspectionData members that are payloads: JSON text on the wire.
+INSPECTION_PAYLOADS = ("input", "afterInputPath", "afterParameters", "afterArguments",
+                       "afterItemsPath", "afterItemSelector", "afterItemBatcher", "result",
+                       "afterResultSelector", "afterResultPath", "variables")
+
+
+def test_state_request(d):
+    """The TestState request a case made.
+
+    >>> d = {"definition": {"Type": "Pass"}, "input": {"a": 1},
+    ...      "test_state_options": {"inspectionLevel": "DEBUG", "stateName": "S"}}
+    >>> r = test_state_request(d); r["input"], r["stateName"], "roleArn" in r
+    ('{"a": 1}', 'S', False)
+    """
+    req = {"definition": json.dumps(d["definition"]), "input": json.dumps(d["input"])}
+    opts = d.get("test_state_options") or {}
+    for key in ("inspectionLevel", "stateName", "mock", "variables", "context",
+                "stateConfiguration", "revealSecrets"):
+        if key in opts:
+            req[key] = opts[key]
+    if "stateName" not in opts:
+        req["roleArn"] = TEST_STATE_ROLE
+    return req
+
+
+def test_state_view(resp):
+    """A TestState response with its JSON texts parsed: output, and the
+    payloads of inspectionData.
+
+    >>> test_state_view({"status": "SUCCEEDED", "output": '{"a": 1}',
+    ...                  "inspectionData": {"input": '[1]', "maxConcurrency": 0}})
+    {'status': 'SUCCEEDED', 'output': {'a': 1}, 'inspectionData': {'input': [1], 'maxConcurrency': 0}}
+    """
+    view = dict(resp)
+    if isinstance(view.get("output"), str):
+        try:
+            view["output"] = json.loads(view["output"])
+        except ValueError:
+            pass
+    insp = view.get("inspectionData")
+    if isinstance(insp, dict):
+        insp = dict(insp)
+        for k in INSPECTION_PAYLOADS:
+            if isinstance(insp.get(k), str):
+                try:
+                    insp[k] = json.loads(insp[k])
+                except ValueError:
+                    pass
+        view["inspectionData"] = insp
+    return view
+
+
+def test_state_expected(exp):
+    """The recorded answer in test_state_view's shape: the recording parsed
+    the payloads that are objects and kept the others (arrays, strings) as
+    JSON text, which is parsed here.
+
+    >>> test_state_expected({"status": "SUCCEEDED", "inspectionData":
+    ...     {"afterItemsPath": '["a", "b"]', "input": {"x": 1}, "result": '"s"'}})
+    {'status': 'SUCCEEDED', 'inspectionData': {'afterItemsPath': ['a', 'b'], 'input': {'x': 1}, 'result': 's'}}
+    """
+    view = dict(exp)
+    insp = view.get("inspectionData")
+    if isinstance(insp, dict):
+        insp = dict(insp)
+        for k in INSPECTION_PAYLOADS:
+            if isinstance(insp.get(k), str):
+                try:
+                    insp[k] = json.loads(insp[k])
+                except ValueError:
+                    pass
+        view["inspectionData"] = insp
+    return view
+
+
+def post_test_state(endpoint, req, timeout):
+    """Posts req to the TestState action of the server at endpoint: (HTTP
+    status, response body parsed)."""
+    import urllib.error
+    import urllib.request
+    body = json.dumps(req).encode("utf-8")
+    r = urllib.request.Request(endpoint.rstrip("/") + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AWSStepFunctions.TestState"})
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as f:
+            return f.status, json.loads(f.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        text = e.read().decode("utf-8", "replace")
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, {"__type": "?", "message": text}
+
+
+def run_test_state_case(case, opts):
+    d = case.data
+    tmp = tempfile.mkdtemp(prefix="aslc-ts-", dir=opts.workdir)
+    try:
+        req = test_state_request(d)
+        write_inputs(case, tmp)
+        o = Outcome()
+        if opts.endpoint:
+            status, resp = post_test_state(opts.endpoint, req, opts.timeout)
+            refused = status != 200
+        else:
+            argv = [opts.driver, "--bindings", os.path.join(tmp, "bindings.json"),
+                    "--account", CORPUS_ACCOUNT, "--region", CORPUS_REGION]
+            try:
+                p = subprocess.run(argv, cwd=tmp, input=json.dumps(req).encode("utf-8"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=opts.timeout)
+            except subprocess.TimeoutExpired:
+                case.verdict, case.report = "fail", ["no answer within %g s" % opts.timeout]
+                return case
+            o.stderr = p.stderr.decode("utf-8", "replace")
+            try:
+                resp = json.loads(p.stdout.decode("utf-8"))
+            except ValueError:
+                case.verdict = "fail"
+                case.report = ["the driver exited %d with %s" % (p.returncode, short(p.stdout))]
+                case.report.extend("    | " + l for l in o.stderr.splitlines()[-8:])
+                return case
+            refused = p.returncode != 0
+        if refused:
+            case.verdict = "fail"
+            case.report = ["refused: %s: %s" % (resp.get("__type"), resp.get("message"))]
+            return case
+        exp = test_state_expected(d["expected"])
+        masked = [parse_path(x) for x in d.get("masked_paths") or []]
+        c = Comparison(masked, d.get("mask_tokens") or [])
+        act = test_state_view(resp)
+        if c.compare(exp, act):
+            case.verdict = "pass"
+        else:
+            case.verdict = "fail"
+            case.report = ["differs from AWS"] + ["    " + l for l in c.diffs[:12]]
+            case.report.append("    expected: %s" % short(exp, 600))
+            case.report.append("    actual:   %s" % short(act, 600))
+    except Exception as e:   # a runner bug must not hide the other cases
+        case.verdict, case.report = "fail", ["runner error: %r" % e]
+    finally:
+        if opts.keep:
+            case.report.append("files kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return case
+
+
+def summarize_test_state(out, cases, list_failures):
+    rows = collections.defaultdict(collections.Counter)
+    for c in cases:
+        level = (c.data.get("test_state_options") or {}).get("inspectionLevel", "INFO")
+        status = c.data["expected"].get("status")
+        rows["%s" % level][c.verdict] += 1
+        rows["%s %s" % (level, status)][c.verdict] += 1
+        rows["status %s" % status][c.verdict] += 1
+    print_table(out, "TestState by inspectionLevel and status", rows)
+    if list_failures:
+        failed = [c for c in cases if c.verdict == "fail"]
+        if failed:
+            out.write("\nfailed:\n")
+            for c in failed:
+                out.write("  %s\n" % c.name)
+    n = collections.Counter(c.verdict for c in cases)
+    out.write("\nTestState: %d passed, %d failed, %d skipped of %d\n"
+              % (n["pass"], n["fail"], n["skip"], len(cases)))
+    return n["fail"]
+
+
+def lambda_key(d):
+    """What a case's Lambda functions are: cases with the same key can share
+    one server's bindings."""
+    return json.dumps(sorted((fn, spec.get("arn"), os.path.basename(spec.get("source", "")))
+                             for fn, spec in (d.get("lambda_functions") or {}).items()))
+
+
+def start_server(opts, case):
+    """Starts `aslc serve` on a free port of 127.0.0.1 with the bindings of
+    case's Lambda functions, in the corpus's account and region: (process,
+    endpoint, folder)."""
+    tmp = tempfile.mkdtemp(prefix="aslc-ts-serve-", dir=opts.workdir)
+    write_inputs(case, tmp)
+    pf = os.path.join(tmp, "port")
+    env = dict(os.environ, AWS_ACCOUNT_ID=CORPUS_ACCOUNT, AWS_DEFAULT_REGION=CORPUS_REGION)
+    p = subprocess.Popen([opts.aslc, "serve", "--host", "127.0.0.1", "--port", "0",
+                          "--port-file", pf, "--bindings", os.path.join(tmp, "bindings.json")],
+                         cwd=tmp, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    import time
+    for _ in range(600):
+        if p.poll() is not None:
+            raise RuntimeError("aslc serve exited %d" % p.returncode)
+        try:
+            with open(pf) as f:
+                port = f.read().strip()
+            if port:
+                return p, "http://127.0.0.1:%s" % port, tmp
+        except OSError:
+            pass
+        time.sleep(0.1)
+    p.kill()
+    raise RuntimeError("aslc serve wrote no port file")
+
+
+def stop_server(p):
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def main_test_state(opts, out):
+    cases = load_dir(os.path.join(opts.corpus, "test_state_cases"), Case, opts.filter)
+    servers = []
+    try:
+        if opts.endpoint or opts.driver:
+            out.write("aslc TestState: %d cases, through %s\n"
+                      % (len(cases), opts.endpoint or opts.driver))
+            out.flush()
+            run_all(cases, run_test_state_case, opts, out, "test_state: ")
+        else:
+            # One server per set of Lambda functions: the same function
+            # name stands for different handlers in different cases.
+            groups = collections.OrderedDict()
+            for c in cases:
+                groups.setdefault(lambda_key(c.data), []).append(c)
+            out.write("aslc TestState: %d cases, through aslc serve (%d servers)\n"
+                      % (len(cases), len(groups)))
+            out.flush()
+            for group in groups.values():
+                p, endpoint, tmp = start_server(opts, group[0])
+                servers.append((p, tmp))
+                opts.endpoint = endpoint
+                run_all(group, run_test_state_case, opts, out, "test_state: ")
+            opts.endpoint = None
+            cases = [c for g in groups.values() for c in g]
+    finally:
+        for p, tmp in servers:
+            stop_server(p)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if summarize_test_state(out, cases, opts.list_failures) else 0
+
+
 # ==== Main ================================================================
 
 def load_dir(directory, cls, filt):
@@ -1624,12 +1890,22 @@ def parse_args(argv):
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case")
     ap.add_argument("--list-failures", action="store_true",
                     help="list the names of failed cases at the end")
+    ap.add_argument("--test-state", action="store_true",
+                    help="run the TestState corpus (test_state_cases/) instead: through "
+                    "--endpoint, --driver, or else an `aslc serve` the runner starts")
+    ap.add_argument("--endpoint", default=None, metavar="URL",
+                    help="with --test-state: the Step Functions API to post to")
+    ap.add_argument("--driver", default=None, metavar="PROG",
+                    help="with --test-state: tests/teststate/driver (a request on stdin) "
+                    "instead of the API")
     ap.add_argument("--self-test", action="store_true",
                     help="test the runner itself (no aslc needed)")
     opts = ap.parse_args(argv)
     opts.jobs = max(1, opts.jobs)
     # Every process runs in its case's temporary directory.
     opts.aslc = os.path.abspath(opts.aslc)
+    if opts.driver:
+        opts.driver = os.path.abspath(opts.driver)
     opts.express_args = None
     opts.has_llvm = None
     opts.services_file, opts.services_env = opts.services_env, None
@@ -1653,6 +1929,8 @@ def main(argv=None):
     if opts.self_test:
         return self_test()
     out = sys.stdout
+    if opts.test_state:
+        return main_test_state(opts, out)
     cases_dir = os.path.join(opts.corpus, "cases")
     if not os.path.isdir(cases_dir):
         sys.stderr.write("runner.py: no corpus at %s\n" % opts.corpus)
@@ -1746,6 +2024,7 @@ def self_test():
     tmp = tempfile.mkdtemp(prefix="aslc-selftest-")
     try:
         failures += self_test_corpus(tmp)
+        failures += self_test_test_state(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("self-test %s" % ("FAILED" if failures else "passed"))
@@ -1846,6 +2125,63 @@ def self_test_corpus(tmp):
         bad += 1
         print("self-test: no disagreement reported: %r" % disagree.report)
     print("runner on a fake corpus: %d cases, %d wrong" % (len(want), bad))
+    return bad
+
+
+# A stand-in for tests/teststate/driver: answers with the request's input
+# as output, and at DEBUG and TRACE with it as inspectionData.input; refuses
+# a definition that is not a state.
+FAKE_DRIVER = r'''#!PYTHON
+import json, sys
+req = json.load(sys.stdin)
+if "Type" not in json.loads(req["definition"]):
+    print(json.dumps({"__type": "InvalidDefinition", "message": "no Type"}))
+    sys.exit(1)
+res = {"status": "SUCCEEDED", "output": req["input"]}
+if req.get("inspectionLevel", "INFO") != "INFO":
+    res["inspectionData"] = {"input": req["input"], "maxConcurrency": 0}
+print(json.dumps(res))
+'''
+
+
+def self_test_test_state(tmp):
+    """--test-state --driver on a made-up corpus with a fake driver."""
+    driver = os.path.join(tmp, "driver")
+    with open(driver, "w") as f:
+        f.write(FAKE_DRIVER.replace("PYTHON", sys.executable, 1))
+    os.chmod(driver, 0o755)
+    corpus = os.path.join(tmp, "ts-corpus")
+    os.makedirs(os.path.join(corpus, "test_state_cases"))
+
+    def case(name, inp, expected, level="INFO", definition=None):
+        d = {"name": name, "kind": "test_state", "definition": definition or {"Type": "Pass"},
+             "input": inp, "test_state_options": {"inspectionLevel": level},
+             "expected": expected, "masked_paths": [], "mask_tokens": []}
+        with open(os.path.join(corpus, "test_state_cases", name + ".json"), "w") as f:
+            json.dump(d, f)
+
+    case("info", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 1.0}})
+    # Payloads that are not objects were recorded as JSON text.
+    case("debug-array", [1, "x"], {"status": "SUCCEEDED", "output": [1, "x"], "inspectionData":
+                                   {"input": '[1, "x"]', "maxConcurrency": 0}}, "DEBUG")
+    case("wrong", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 2}})
+    case("missing-inspection", {"a": 1}, {"status": "SUCCEEDED", "output": {"a": 1},
+                                          "nextState": "N"})
+    case("refused", {}, {"status": "SUCCEEDED", "output": {}}, definition={"States": {}})
+    want = {"info": "pass", "debug-array": "pass", "wrong": "fail",
+            "missing-inspection": "fail", "refused": "fail"}
+    opts = parse_args(["--corpus", corpus, "--test-state", "--driver", driver,
+                       "--timeout", "30"])
+    cases = load_dir(os.path.join(corpus, "test_state_cases"), Case, "")
+    run_all(cases, run_test_state_case, opts, open(os.devnull, "w"), "")
+    bad = 0
+    for c in cases:
+        if c.verdict != want[c.name]:
+            bad += 1
+            print("self-test: test_state %s: %s, expected %s" % (c.name, c.verdict, want[c.name]))
+            for line in c.report:
+                print("    " + line)
+    print("runner --test-state on a fake corpus: %d cases, %d wrong" % (len(want), bad))
     return bad
 
 
