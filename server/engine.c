@@ -47,6 +47,7 @@ typedef struct run run;
 
 /* An activity task waiting for a worker (GetActivityTask). */
 typedef struct act_task {
+    struct run *run;            /* the execution waiting, a reference held */
     char *activity_arn;
     char *token;
     char *input;
@@ -461,6 +462,9 @@ struct run {
     pthread_mutex_t hmu;        /* pending, last_ms: the sink against flushes */
     json_t *pending;            /* history events not yet in the store */
     long long last_ms;          /* the time of the last event */
+    int workers_seen;           /* ActivityStarted events so far */
+    bool closed;                /* its history has ended */
+    pthread_cond_t hcv;         /* one more was seen, or the run ended */
     bool started;               /* on a thread */
     bool done;                  /* its end is in doc (and the store) */
     bool reported;              /* stopped by srv_stop before it ended */
@@ -476,6 +480,7 @@ static void run_free(run *r)
     json_decref(r->input);
     json_decref(r->pending);
     pthread_mutex_destroy(&r->hmu);
+    pthread_cond_destroy(&r->hcv);
     aslrt_mocks_destroy(r->mocks);
     aslrt_error_clear(&r->reason);
     free(r);
@@ -534,6 +539,11 @@ static void on_event(void *ud, const json_t *event)
     pthread_mutex_lock(&r->hmu);
     /* ExecutionStarted went into the store with the execution. */
     if (!r->reported && json_integer_value(json_object_get(event, "id")) != 1) {
+        if (strcmp(json_string_value(json_object_get(event, "type")) ?: "", "ActivityStarted") ==
+            0) {
+            r->workers_seen++;
+            pthread_cond_broadcast(&r->hcv);
+        }
         json_array_append_new(r->pending, json_deep_copy(event));
         r->last_ms = json_integer_value(json_object_get(event, "timestamp"));
         if (json_array_size(r->pending) >= FLUSH_EVENTS)
@@ -544,8 +554,12 @@ static void on_event(void *ud, const json_t *event)
 
 /* ---- Activities (doc/behaviour.md §31.3) ---------------------------------- */
 
+static void run_unref(run *r);
+
+/* Frees a task and its reference to the run (s->mu held). */
 static void task_free(act_task *t)
 {
+    run_unref(t->run);
     free(t->activity_arn);
     free(t->token);
     free(t->input);
@@ -557,7 +571,8 @@ static void task_free(act_task *t)
 static int on_activity(void *ud, const char *activity_arn, const char *input,
                        const char *task_token, aslrt_error *err)
 {
-    srv *s = ud;
+    run *r = ud;
+    srv *s = r->s;
     json_t *a = srv_store_get(s->store, SRV_ACTIVITY, activity_arn);
     if (!a) {
         char *m = aslrtp_strdupf("The activity %s does not exist.", activity_arn);
@@ -571,6 +586,8 @@ static int on_activity(void *ud, const char *activity_arn, const char *input,
     t->token = aslrtp_strdup(task_token);
     t->input = aslrtp_strdup(input ? input : "{}");
     pthread_mutex_lock(&s->mu);
+    t->run = r;
+    r->refs++;
     act_task **p = &s->tasks;
     while (*p)
         p = &(*p)->next;
@@ -595,18 +612,35 @@ json_t *srv_activity_poll(srv *s, const char *activity_arn, const char *worker, 
                 break;
             }
         if (t) {
-            /* Taken: the execution records ActivityStarted.  A task whose
+            /* Taken: the execution records ActivityStarted, which the
+             * history shows once the worker has the task.  A task whose
              * execution stopped, or timed out, meanwhile is dropped. */
             pthread_mutex_unlock(&s->mu);
+            run *r = t->run;
+            pthread_mutex_lock(&r->hmu);
+            int seen = r->workers_seen;
+            pthread_mutex_unlock(&r->hmu);
             aslrt_error e = {NULL, NULL};
             int ok = aslrt_activity_started(t->token, worker, &e);
             aslrt_error_clear(&e);
-            json_t *r = ok ? json_pack("{s:s,s:s}", "taskToken", t->token, "input", t->input)
-                           : NULL;
-            task_free(t);
-            if (r)
-                return r;
+            json_t *answer = NULL;
+            if (ok) {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += 10;
+                pthread_mutex_lock(&r->hmu);
+                while (r->workers_seen == seen && !r->closed &&
+                       pthread_cond_timedwait(&r->hcv, &r->hmu, &until) != ETIMEDOUT)
+                    ;
+                pthread_mutex_unlock(&r->hmu);
+                answer = json_pack("{s:s,s:s}", "taskToken", t->token, "input", t->input);
+            }
             pthread_mutex_lock(&s->mu);
+            task_free(t);
+            if (answer) {
+                pthread_mutex_unlock(&s->mu);
+                return answer;
+            }
             continue;
         }
         if (s->closing ||
@@ -720,7 +754,7 @@ static void *run_main(void *arg)
     cfg.role_arn =
         json_string_value(json_object_get(json_object_get(r->doc, "_machine"), "roleArn"));
     cfg.activity = on_activity;
-    cfg.activity_ud = s;
+    cfg.activity_ud = r;
     cfg.executions = &s->nested;
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
@@ -731,11 +765,12 @@ static void *run_main(void *arg)
     bool reported = r->reported;
     r->ending = !reported;
     pthread_mutex_unlock(&s->mu);
-    if (!reported) {
-        pthread_mutex_lock(&r->hmu);
+    pthread_mutex_lock(&r->hmu);
+    if (!reported)
         record_end(r, status, out, &e);
-        pthread_mutex_unlock(&r->hmu);
-    }
+    r->closed = true;
+    pthread_cond_broadcast(&r->hcv);
+    pthread_mutex_unlock(&r->hmu);
     json_decref(out);
     aslrt_error_clear(&e);
     pthread_mutex_lock(&s->mu);
@@ -836,6 +871,7 @@ static bool start_run(srv *s, const json_t *sm, const char *name, const char *in
     }
     run *r = aslrtp_calloc(1, sizeof *r);
     pthread_mutex_init(&r->hmu, NULL);
+    pthread_cond_init(&r->hcv, NULL);
     r->pending = json_array();
     r->s = s;
     r->refs = sync ? 2 : 1;
