@@ -1245,6 +1245,37 @@ class NestedExecutions(ServerCase):
                          ("FAILED", "StepFunctions.ExecutionAlreadyExistsException"))
 
 
+class TestStateAction(ServerCase):
+    """TestState (not in botocore 1.29: raw, signed); the recorded AWS
+    cases run through tests/run-test-state.sh, this checks the action as
+    a client sees it."""
+
+    def test_pass_and_task(self):
+        r = self.srv.call("TestState", {
+            "definition": defn({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "Next": "N"}),
+            "input": '{"a": 7}', "roleArn": ROLE})
+        self.assertEqual((r["status"], json.loads(r["output"]), r["nextState"]),
+                         ("SUCCEEDED", {"x": 7}, "N"))
+        r = self.srv.call("TestState", {
+            "definition": defn({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+                                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+                                "End": True}),
+            "input": "{}", "roleArn": ROLE, "inspectionLevel": "DEBUG",
+            "mock": {"errorOutput": {"error": "Boom", "cause": "mocked"}}})
+        self.assertEqual((r["status"], r["error"], r["cause"]), ("RETRIABLE", "Boom", "mocked"))
+        self.assertIn("inspectionData", r)
+
+    def test_errors(self):
+        self.raw_err("TestState", {"roleArn": ROLE}, "ValidationException",
+                     "1 validation error detected: Value null at 'definition' failed to "
+                     "satisfy constraint: Member must not be null")
+        res = self.raw_err("TestState", {"definition": defn({"Type": "Nope"}), "roleArn": ROLE},
+                           "InvalidDefinition")
+        self.assertTrue(res["message"].startswith("Invalid State Machine Definition: '"),
+                        res["message"])
+
+
 class Tags(ServerCase):
     def tags(self, arn):
         return {t["key"]: t["value"]
