@@ -76,8 +76,9 @@ static char *name_of(const char *path)
 
 /* ---- aslc run: compiled on first use ------------------------------------ */
 
-typedef struct loaded {
-    char *path;                 /* realpath of the definition */
+/* ---- In memory: TinyCC, or LLVM's ORC ------------------------------------ */
+
+struct asl_compiled {
     aslrt_program *prog;
 #ifdef HAVE_LIBTCC
     asl_jit *jit;
@@ -85,12 +86,79 @@ typedef struct loaded {
 #ifdef HAVE_LLVM
     asl_llvm_jit *ljit;
 #endif
+};
+
+void asl_compiled_destroy(asl_compiled *c)
+{
+    if (!c)
+        return;
+    aslrt_program_destroy(c->prog);
+#ifdef HAVE_LIBTCC
+    asl_jit_destroy(c->jit);
+#endif
+#ifdef HAVE_LLVM
+    asl_llvm_jit_destroy(c->ljit);
+#endif
+    free(c);
+}
+
+const aslrt_program *asl_compiled_program(const asl_compiled *c)
+{
+    return c->prog;
+}
+
+asl_compiled *asl_compile_memory(const asl_cfg *cfg, const char *prefix, bool llvm, char **why)
+{
+    asl_compiled *c = aslrtp_calloc(1, sizeof *c);
+    const aslrt_machine *m = NULL;
+    *why = NULL;
+    if (llvm) {
+#ifdef HAVE_LLVM
+        c->ljit = asl_llvm_jit_compile(cfg, prefix, 0, why);
+        m = c->ljit ? asl_llvm_jit_machine(c->ljit) : NULL;
+#else
+        *why = aslrtp_strdup("this aslc was built without LLVM");
+#endif
+    } else {
+#ifdef HAVE_LIBTCC
+        asl_emit_options eo = {.prefix = prefix, .with_main = false, .include_header = false};
+        char *csrc = asl_emit_c_string(cfg, &eo);
+        if (!csrc)
+            asl_internal_error(__FILE__, __LINE__, "cannot generate C");
+        c->jit = asl_jit_compile(csrc, prefix, why);
+        m = c->jit ? asl_jit_machine(c->jit) : NULL;
+        free(csrc);
+#else
+        *why = aslrtp_strdup("this aslc was built without libtcc, its in-memory backend "
+                             "(use the LLVM backend, or build with aslc build)");
+#endif
+    }
+    if (m) {
+        aslrt_error e = {NULL, NULL};
+        c->prog = aslrt_program_create(m, &e);
+        if (!c->prog)
+            *why = aslrtp_strdup(e.cause ? e.cause : "the machine does not load");
+        aslrt_error_clear(&e);
+    }
+    if (!c->prog) {
+        if (!*why)
+            *why = aslrtp_strdup("the machine does not compile");
+        asl_compiled_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- aslc run: compiled on first use ------------------------------------ */
+
+typedef struct loaded {
+    char *path;                 /* realpath of the definition */
+    asl_compiled *code;
 } loaded;
 
 struct asl_children {
     bool llvm;                  /* compile with LLVM's ORC (else TinyCC) */
-    pthread_mutex_t mu;         /* one compilation at a time (TinyCC is not
-                                   reentrant), and the table */
+    pthread_mutex_t mu;         /* the table */
     loaded *v;
     size_t n;
 };
@@ -108,13 +176,7 @@ void asl_children_destroy(asl_children *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->n; i++) {
-        aslrt_program_destroy(c->v[i].prog);
-#ifdef HAVE_LIBTCC
-        asl_jit_destroy(c->v[i].jit);
-#endif
-#ifdef HAVE_LLVM
-        asl_llvm_jit_destroy(c->v[i].ljit);
-#endif
+        asl_compiled_destroy(c->v[i].code);
         free(c->v[i].path);
     }
     free(c->v);
@@ -128,40 +190,14 @@ static bool compile_into(asl_children *c, loaded *l, const char *path, char **wh
     asl_unit *u = NULL;
     char *name = name_of(path);
     asl_cfg *cfg = lower_file(path, name, &u, why);
-    bool ok = false;
-    const aslrt_machine *m = NULL;
-    char prefix[48];
-    snprintf(prefix, sizeof prefix, "aslc_child_%zu", c->n);
-    if (cfg && c->llvm) {
-#ifdef HAVE_LLVM
-        l->ljit = asl_llvm_jit_compile(cfg, prefix, 0, why);
-        m = l->ljit ? asl_llvm_jit_machine(l->ljit) : NULL;
-#endif
-    } else if (cfg) {
-#ifdef HAVE_LIBTCC
-        asl_emit_options eo = {.prefix = prefix, .with_main = false, .include_header = false};
-        char *csrc = asl_emit_c_string(cfg, &eo);
-        if (!csrc)
-            asl_internal_error(__FILE__, __LINE__, "cannot generate C");
-        l->jit = asl_jit_compile(csrc, prefix, why);
-        m = l->jit ? asl_jit_machine(l->jit) : NULL;
-        free(csrc);
-#else
-        *why = aslrtp_strdup("this aslc was built without libtcc: build the workflow with "
-                             "aslc build --state-machines or --bindings instead");
-#endif
-    }
-    if (m) {
-        aslrt_error e = {NULL, NULL};
-        l->prog = aslrt_program_create(m, &e);
-        ok = l->prog != NULL;
-        if (!ok)
-            *why = aslrtp_strdup(e.cause ? e.cause : "the machine does not load");
-        aslrt_error_clear(&e);
+    if (cfg) {
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "aslc_child_%zu", c->n);
+        l->code = asl_compile_memory(cfg, prefix, c->llvm, why);
     }
     free(name);
     asl_unit_destroy(u);
-    return ok;
+    return l->code != NULL;
 }
 
 const aslrt_program *asl_children_load(void *ud, const char *arn, const char *path,
@@ -179,7 +215,7 @@ const aslrt_program *asl_children_load(void *ud, const char *arn, const char *pa
     const aslrt_program *p = NULL;
     for (size_t i = 0; i < c->n && !p; i++)
         if (strcmp(c->v[i].path, real) == 0)
-            p = c->v[i].prog;
+            p = asl_compiled_program(c->v[i].code);
     if (p) {
         free(real);
     } else {
@@ -188,14 +224,8 @@ const aslrt_program *asl_children_load(void *ud, const char *arn, const char *pa
         if (compile_into(c, &l, path, &why)) {
             c->v = aslrtp_reallocarray(c->v, c->n + 1, sizeof *c->v);
             c->v[c->n++] = l;
-            p = l.prog;
+            p = asl_compiled_program(l.code);
         } else {
-#ifdef HAVE_LIBTCC
-            asl_jit_destroy(l.jit);
-#endif
-#ifdef HAVE_LLVM
-            asl_llvm_jit_destroy(l.ljit);
-#endif
             char *m = aslrtp_strdupf("the state machine '%s' does not compile: %s", arn,
                                      why ? why : "");
             aslrt_error_set(err, "aslc.InvalidStateMachine", m);

@@ -11,6 +11,16 @@
 
 #include "aslrt.h"
 
+/* A state machine compiled in memory (TinyCC, or LLVM's ORC when llvm)
+ * under the C prefix, with its program: NULL with *why (malloc'd).
+ * Shared by aslc run's children and aslc serve.  Thread-safe. */
+struct asl_cfg;
+typedef struct asl_compiled asl_compiled;
+asl_compiled *asl_compile_memory(const struct asl_cfg *cfg, const char *prefix, bool llvm,
+                                 char **why);
+const aslrt_program *asl_compiled_program(const asl_compiled *c);
+void asl_compiled_destroy(asl_compiled *c);
+
 /* aslc run: a loader of definition files (aslrt_machine_loader_fn with the
  * table as its ud), compiling each file once, with LLVM's ORC when llvm
  * is set, else with TinyCC.  Thread-safe.  Destroy it after the

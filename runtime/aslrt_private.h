@@ -107,6 +107,8 @@ char *aslrtp_buf_finish(aslrtp_buf *b);
 bool aslrtp_str_in(const char *s, const char *const *list);
 /* The value of the hexadecimal digit c, or -1. */
 int aslrtp_hexval(int c);
+/* The n bytes b in lower-case hexadecimal: 2n characters and a NUL in out. */
+void aslrtp_hex(const unsigned char *b, size_t n, char *out);
 
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);

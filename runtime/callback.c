@@ -113,16 +113,6 @@ static void set_error(aslrt_error *err, const char *code, const char *fmt, ...)
 
 /* ==== Tokens ============================================================ */
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int unhex(const char *s, unsigned char *b, size_t n)
 {
     for (size_t i = 0; i < 2 * n; i++) {
@@ -201,7 +191,7 @@ static aslrtp_cb_server *server_create(aslrt_error *err)
         return NULL;
     }
     char dir[sizeof srv->path], id[2 * sizeof r + 1];
-    hex(r, sizeof r, id);
+    aslrtp_hex(r, sizeof r, id);
     socket_dir(dir, sizeof dir);
     /* "/cb-" + 16 + ".sock" must fit the socket address. */
     if (strlen(dir) + 26 > sizeof srv->path)
@@ -370,7 +360,7 @@ char *aslrtp_cb_token_create(aslrtp_cb_server **slot, aslrt_error *err)
         return NULL;
     }
     char h[2 * SECRET_LEN + 1];
-    hex(secret, SECRET_LEN, h);
+    aslrtp_hex(secret, SECRET_LEN, h);
     char *plain = aslrtp_strdupf("%s%s:%s", TOKEN_TAG, h, srv->path);
     char *token = aslrtp_base64_encode(plain, strlen(plain), TOKEN_BASE64, NULL);
     free(plain);

@@ -64,6 +64,16 @@ bool aslrtp_str_in(const char *s, const char *const *list)
     return false;
 }
 
+void aslrtp_hex(const unsigned char *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 int aslrtp_hexval(int c)
 {
     if (c >= '0' && c <= '9')

@@ -35,6 +35,7 @@
 #include "aslrt_private.h"
 #include "ast.h"
 #include "backend.h"
+#include "children.h"
 #include "config.h"
 #include "ir.h"
 #include "server.h"
@@ -281,13 +282,7 @@ char *srv_invalid_message(const json_t *diags)
 struct compiled {
     char *arn;
     char *revision;
-    aslrt_program *prog;
-#ifdef HAVE_LIBTCC
-    asl_jit *jit;
-#endif
-#ifdef HAVE_LLVM
-    asl_llvm_jit *ljit;
-#endif
+    asl_compiled *mem;          /* its code and program */
     int refs;                   /* the table's and each run's (under s->mu) */
     bool current;               /* in the table */
     compiled *next;
@@ -295,13 +290,7 @@ struct compiled {
 
 static void compiled_free(compiled *c)
 {
-    aslrt_program_destroy(c->prog);
-#ifdef HAVE_LIBTCC
-    asl_jit_destroy(c->jit);
-#endif
-#ifdef HAVE_LLVM
-    asl_llvm_jit_destroy(c->ljit);
-#endif
+    asl_compiled_destroy(c->mem);
     free(c->arn);
     free(c->revision);
     free(c);
@@ -313,9 +302,6 @@ static void compiled_release(compiled *c)
     if (--c->refs == 0)
         compiled_free(c);
 }
-
-/* One compilation at a time: TinyCC is not reentrant. */
-static pthread_mutex_t compile_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Compiles the definition of doc; NULL with f set. */
 static compiled *compile_doc(srv *s, const json_t *doc, srv_fault *f)
@@ -337,44 +323,15 @@ static compiled *compile_doc(srv *s, const json_t *doc, srv_fault *f)
     compiled *c = aslrtp_calloc(1, sizeof *c);
     c->arn = aslrtp_strdup(json_string_value(json_object_get(doc, "stateMachineArn")));
     c->revision = aslrtp_strdup(json_string_value(json_object_get(doc, "revisionId")) ?: "");
-    pthread_mutex_lock(&compile_mu);
     static unsigned long counter;
     char prefix[48];
-    snprintf(prefix, sizeof prefix, "aslc_serve_%lu", counter++);
+    snprintf(prefix, sizeof prefix, "aslc_serve_%lu",
+             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
     asl_cfg *cfg = asl_lower_machine(u, m, name ? name : "machine");
-    const aslrt_machine *mach = NULL;
     char *why = NULL;
-    if (s->o.llvm) {
-#ifdef HAVE_LLVM
-        c->ljit = asl_llvm_jit_compile(cfg, prefix, 0, &why);
-        mach = c->ljit ? asl_llvm_jit_machine(c->ljit) : NULL;
-#else
-        why = aslrtp_strdup("this aslc was built without LLVM");
-#endif
-    } else {
-#ifdef HAVE_LIBTCC
-        asl_emit_options eo = {.prefix = prefix, .with_main = false, .include_header = false};
-        char *csrc = asl_emit_c_string(cfg, &eo);
-        if (!csrc)
-            asl_internal_error(__FILE__, __LINE__, "cannot generate C");
-        c->jit = asl_jit_compile(csrc, prefix, &why);
-        mach = c->jit ? asl_jit_machine(c->jit) : NULL;
-        free(csrc);
-#else
-        why = aslrtp_strdup("this aslc was built without libtcc: aslc serve needs an in-memory "
-                            "backend (libtcc, or LLVM with --llvm)");
-#endif
-    }
-    pthread_mutex_unlock(&compile_mu);
+    c->mem = asl_compile_memory(cfg, prefix, s->o.llvm, &why);
     asl_unit_destroy(u);
-    if (mach) {
-        aslrt_error e = {NULL, NULL};
-        c->prog = aslrt_program_create(mach, &e);
-        if (!c->prog)
-            why = aslrtp_strdup(e.cause ? e.cause : "the machine does not load");
-        aslrt_error_clear(&e);
-    }
-    if (!c->prog) {
+    if (!c->mem) {
         /* Valid, yet not compiled: aslc's fault, never the user's. */
         srv_fault_set(f, 500, "InternalFailure", "aslc cannot compile this state machine: %s",
                       why ? why : "unknown error");
@@ -758,7 +715,7 @@ static void *run_main(void *arg)
     cfg.executions = &s->nested;
     json_t *out = NULL;
     aslrt_error e = {NULL, NULL};
-    int status = aslrt_execute(r->code->prog, &cfg, r->input, &out, &e);
+    int status = aslrt_execute(asl_compiled_program(r->code->mem), &cfg, r->input, &out, &e);
     free(region);
     free(account);
     pthread_mutex_lock(&s->mu);
@@ -892,8 +849,9 @@ static bool start_run(srv *s, const json_t *sm, const char *name, const char *in
                           "The test case '%s' was asked for, but aslc serve has no mock "
                           "configuration (--mock-config or SFN_MOCK_CONFIG)",
                           test_case);
-        } else if (!(r->mocks = aslrt_mocks_load(mc, sm_name, test_case,
-                                                 aslrt_program_machine(r->code->prog), &e))) {
+        } else if (!(r->mocks = aslrt_mocks_load(
+                         mc, sm_name, test_case,
+                         aslrt_program_machine(asl_compiled_program(r->code->mem)), &e))) {
             srv_fault_set(f, 400, "ValidationException", "%s",
                           e.cause ? e.cause : "the mock configuration cannot be read");
         }

@@ -146,16 +146,6 @@ static bool auth_parse(const char *h, auth *a)
     return true;
 }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void hmac(const unsigned char *key, size_t klen, const char *msg, unsigned char out[32])
 {
     unsigned int n = 32;
@@ -192,7 +182,7 @@ static bool signature_ok(struct MHD_Connection *c, const char *url, const auth *
     unsigned char digest[32];
     char body_hex[65], creq_hex[65];
     SHA256((const unsigned char *)body, len, digest);
-    hex(digest, 32, body_hex);
+    aslrtp_hex(digest, 32, body_hex);
     char *creq = NULL;
     size_t clen = 0;
     FILE *f = open_memstream(&creq, &clen);
@@ -212,7 +202,7 @@ static bool signature_ok(struct MHD_Connection *c, const char *url, const auth *
     fclose(f);
     SHA256((const unsigned char *)creq, clen, digest);
     free(creq);
-    hex(digest, 32, creq_hex);
+    aslrtp_hex(digest, 32, creq_hex);
     char *sts = aslrtp_strdupf("AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, a->scope, creq_hex);
     char *k0 = aslrtp_strdupf("AWS4%s", secret);
     /* DATE, REGION, SERVICE, "aws4_request" */
@@ -226,7 +216,7 @@ static bool signature_ok(struct MHD_Connection *c, const char *url, const auth *
     unsigned char sig[32];
     hmac(k, 32, sts, sig);
     char sig_hex[65];
-    hex(sig, 32, sig_hex);
+    aslrtp_hex(sig, 32, sig_hex);
     OPENSSL_cleanse(k0, strlen(k0));
     free(k0);
     free(sts);
