@@ -13,7 +13,8 @@ judge_history with compare_history, summarize).  For each case:
                        StartSyncExecution for the Express sync starts
   DescribeExecution    polled until the execution is no longer RUNNING:
                        its status, output or error and cause are the result
-  GetExecutionHistory  every page: the history compared with AWS's
+  GetExecutionHistory  every page (of 100 events): the history compared
+                       with AWS's, and held to what every history is
   DeleteStateMachine   (its executions and histories go with it)
 
 The servers run with the corpus's account and region (--account
@@ -64,6 +65,7 @@ Needs boto3 (python3-boto3): exit 77 without it.
 import argparse
 import collections
 import hashlib
+import io
 import json
 import os
 import re
@@ -87,6 +89,10 @@ ROLE = "arn:aws:iam::%s:role/StepFunctions-conformance" % runner.CORPUS_ACCOUNT
 ASYNC_EXPRESS = ("an Express execution started with StartExecution: AWS reports its end only "
                  "to CloudWatch Logs, not through the API")
 NO_WORKER_TASK = "the worker got no activity task within %g s"
+# GetExecutionHistory's page size here: long histories take several pages.
+HISTORY_PAGE = 100
+END_EVENTS = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed",
+              "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}
 # aws_setup steps on Step Functions that the script itself takes.
 ACTIVITY_STEPS = ("create_activity", "delete_activity")
 
@@ -406,8 +412,21 @@ def run_on(client, case, opts, o):
             o.problem = "still RUNNING after %g s (stopped)" % opts.timeout
             return
         result_of(o, desc, raw_output)
+        # Every history, recorded on AWS or not, read in pages and held to
+        # what any AWS history is: ids 1..N, each previousEventId an
+        # earlier event, ExecutionStarted first and the event of the
+        # execution's end last.  Timestamps that go back are counted apart
+        # (the runtime numbers the events of concurrent Parallel branches
+        # and Map iterations branch by branch when they join, where AWS
+        # numbers them as they happen).
+        events = serverlib.full_history(client, arn, page=HISTORY_PAGE)
+        problems = serverlib.history_problems(events, END_EVENTS.get(desc["status"]),
+                                              times=False)
+        if problems:
+            o.problem = "GetExecutionHistory: " + "; ".join(problems)
+        case.time_problem = serverlib.time_problem(events)
         if d.get("history"):
-            o.history = {"events": serverlib.full_history(client, arn)}
+            o.history = {"events": events}
         if worker:
             # The worker ends with the execution (or with its server's
             # long poll, on the server of this case alone).
@@ -629,8 +648,19 @@ def main(argv=None):
         problems = opts.pool.close()
     for p in problems:
         out.write("server problem: %s\n" % p)
-    failed = runner.summarize(out, cases, [], opts.list_failures)
+    # runner.py's summary, its last line (the counts) last.
+    buf = io.StringIO()
+    failed = runner.summarize(buf, cases, [], opts.list_failures)
+    head, last = buf.getvalue().rstrip("\n").rsplit("\n", 1)
+    out.write(head.rstrip("\n") + "\n")
+    back = [c for c in cases if getattr(c, "time_problem", None)]
+    out.write("\nhistories read through the API: %d, with timestamps going back: %d%s\n"
+              % (sum(1 for c in cases if PATH in c.outcomes and c.outcomes[PATH].result
+                     and c.data.get("start_api") != "StartSyncExecution"), len(back),
+                 " (events of concurrent branches numbered branch by branch), e.g. %s: %s"
+                 % (back[0].name, back[0].time_problem) if back else ""))
     out.write("through aslc serve: %d cases in %.0f s\n" % (len(cases), time.monotonic() - began))
+    out.write(last + "\n")
     return 1 if failed or problems else 0
 
 
