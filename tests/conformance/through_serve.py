@@ -26,7 +26,8 @@ handlers, and run concurrently on it (--jobs clients).  A case that names
 things of its own on the server gets a server of its own: the state
 machines it starts (states:startExecution; each is created from its
 template under the name the case's ARN gives it, and is the server's own
-execution) and the activities its aws_setup creates.
+execution) and the activities its aws_setup creates; so does a case whose
+tasks a worker answers (below).
 
 Activities: for a case whose recorded history shows its activity tasks, the
 script is the worker the recorded test was.  For each ActivityStarted
@@ -34,7 +35,17 @@ event it calls GetActivityTask on the state's activity with the recorded
 workerName, then does what the recorded history shows the worker did:
 SendTaskHeartbeat (when the task had HeartbeatSeconds) and SendTaskSuccess
 with the recorded output, SendTaskFailure with the recorded error and
-cause, or nothing (ActivityTimedOut: the worker never answered).  In the
+cause, or nothing (ActivityTimedOut: the worker never answered).  The
+same for the callback tasks that runner.py skips because the recorded test
+answered them (sqs:sendMessage.waitForTaskToken, sns:publish...): the
+script reads the token from the message the execution sent to the test
+server's queue (an SNS notification delivered to a subscribed queue
+included) and calls SendTaskHeartbeat, SendTaskSuccess (the recorded
+output, with the real token where the recording shows its mask) or
+SendTaskFailure on the server.  These cases run on a server of their own
+with the real clock (--wait=real): under --wait=skip a task's
+TimeoutSeconds and HeartbeatSeconds expire at once, before any worker
+could answer.  In the
 recorded histories a detail that the recording masked with one of the
 case's plain mask words (the activity's ARN as "activity_arn") matches any
 value, as a <token> does in runner.py's compare_history.
@@ -45,7 +56,8 @@ that call DynamoDB, SQS, SNS, EventBridge or S3 run on a server whose
 environment points at the test servers, one at a time (runner.py's lock),
 with the servers emptied and set up before each (runner.py's Services).
 
-Skipped: what runner.py skips (service_plan), but for the activity cases;
+Skipped: what runner.py skips (service_plan), but for the activity cases
+and the callback tasks answered by the script;
 definitions the server refuses as "not supported yet"; and Express
 executions started with StartExecution (AWS reports their end only to
 CloudWatch Logs: DescribeExecution and GetExecutionHistory do not know
@@ -203,7 +215,13 @@ def plan(d, opts):
         # runner.py, without the test servers, skips every "other" case
         # that needs a service; the activity is the server's.
         pd["service_class"] = "none"
-    return runner.service_plan(pd, opts)
+    servers, reason = runner.service_plan(pd, opts)
+    wait = runner.callback_answered(d)
+    if reason and wait and reason == runner.CALLBACK_WORKER % wait and callback_plan(d):
+        # The script is the test's callback worker: the plan is the one of
+        # a history that shows no answer from outside.
+        servers, reason = runner.service_plan(dict(pd, history=[{}]), opts)
+    return servers, reason
 
 
 def activity_steps(d):
@@ -242,9 +260,9 @@ def details(e):
 
 
 def worker_plan(d):
-    """What the recorded test's activity worker did, from the history: a
-    list of (activity ARN, worker name, answer), answer one of
-    ("success", output, heartbeat), ("failure", error, cause) or ("none",)."""
+    """What the recorded test's worker did, from the history: a list of
+    ("activity", activity ARN, worker name, answer) for its activity tasks
+    (answer_of's answer), then callback_plan's steps."""
     history = d.get("history") or []
     by_id = {e.get("id"): e for e in history if isinstance(e.get("id"), int)}
     steps = []
@@ -259,40 +277,160 @@ def worker_plan(d):
             raise RuntimeError("ActivityStarted event %s: no activity state before it" % e.get("id"))
         worker = details(e).get("workerName")
         end = next((x for x in history if x.get("previousEventId") == e.get("id")), {})
-        if end.get("type") == "ActivitySucceeded":
-            out = details(end).get("output")
-            answer = ("success", out if isinstance(out, str) else json.dumps(out),
-                      "heartbeatInSeconds" in details(sched))
-        elif end.get("type") == "ActivityFailed":
-            info = details(end)
-            cause = info.get("cause")
-            answer = ("failure", info.get("error"),
-                      cause if cause is None or isinstance(cause, str) else json.dumps(cause))
-        else:
-            answer = ("none",)
-        steps.append((arn, worker, answer))
+        steps.append(("activity", arn, worker, answer_of(end, sched)))
+    return steps + callback_plan(d)
+
+
+def answer_of(end, scheduled):
+    """What a worker answered, from the event that closed its task (end)
+    and the one that scheduled it: ("success", output text, heartbeat),
+    ("failure", error, cause) or ("none",)."""
+    info = details(end)
+    if end.get("type") in ("ActivitySucceeded", "TaskSucceeded"):
+        out = info.get("output")
+        return ("success", out if isinstance(out, str) else json.dumps(out),
+                "heartbeatInSeconds" in details(scheduled))
+    if end.get("type") in ("ActivityFailed", "TaskFailed"):
+        cause = info.get("cause")
+        return ("failure", info.get("error"),
+                cause if cause is None or isinstance(cause, str) else json.dumps(cause))
+    return ("none",)
+
+
+def token_member(state):
+    """The member of a Task state's Parameters or Arguments that holds its
+    task token ($$.Task.Token, or $states.context.Task.Token in JSONata)."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if isinstance(x, str) and (
+                        (k.endswith(".$") and x.strip() == "$$.Task.Token")
+                        or ("{%" in x and "$states.context.Task.Token" in x)):
+                    found.append(k[:-2] if k.endswith(".$") else k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk([(state or {}).get("Parameters"), (state or {}).get("Arguments")])
+    return found[0] if found else None
+
+
+def find_member(v, name):
+    """The first string value of a member called name in v, or None."""
+    if isinstance(v, dict):
+        if isinstance(v.get(name), str):
+            return v[name]
+        v = list(v.values())
+    if isinstance(v, list):
+        for x in v:
+            r = find_member(x, name)
+            if r is not None:
+                return r
+    return None
+
+
+def callback_plan(d):
+    """What the recorded test's callback worker did: for each task of a
+    .waitForTaskToken resource of SQS or SNS answered from outside (a
+    TaskSucceeded or TaskFailed right after its TaskSubmitted, as
+    runner.callback_answered reads it), ("callback", member, label,
+    answer): the member of the message that carries the token, the text
+    the recording shows in its place (a mask such as <task_token:1>), and
+    answer_of's answer."""
+    history = d.get("history") or []
+    by_id = {e.get("id"): e for e in history if isinstance(e.get("id"), int) and e.get("id")}
+    steps = []
+    for e in history:
+        prev = by_id.get(e.get("previousEventId")) or {}
+        if e.get("type") not in ("TaskSucceeded", "TaskFailed") or \
+                prev.get("type") != "TaskSubmitted":
+            continue
+        info = details(prev)
+        if not str(info.get("resource", "")).endswith(".waitForTaskToken") or \
+                info.get("resourceType") not in ("sqs", "sns"):
+            continue
+        sched, entered = prev, {}
+        while sched and sched.get("type") != "TaskScheduled":
+            sched = by_id.get(sched.get("previousEventId"))
+        entered = sched
+        while entered and not entered.get("type", "").endswith("StateEntered"):
+            entered = by_id.get(entered.get("previousEventId"))
+        if not sched or not entered:
+            return []
+        member = token_member(state_by_name(d["definition"], details(entered).get("name")))
+        params = details(sched).get("parameters")
+        if isinstance(params, str):
+            try:
+                params = json.loads(params)
+            except ValueError:
+                params = None
+        if not member:
+            return []
+        steps.append(("callback", member, find_member(params, member),
+                      answer_of(e, sched)))
     return steps
 
 
-def run_worker(client, steps, done, problems, wait):
-    """The activity worker: takes each task and answers as recorded."""
+def message_token(services, member, wait):
+    """The task token in the next message of the test's queues (an SNS
+    notification's Message read inside), the message deleted; None when
+    none came within wait seconds."""
+    sqs = services.clients["sqs"]
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for url in sqs.list_queues().get("QueueUrls", []):
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1,
+                                      WaitTimeSeconds=0).get("Messages", [])
+            for m in got:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                try:
+                    body = json.loads(m["Body"])
+                    if isinstance(body, dict) and isinstance(body.get("Message"), str) and \
+                            body.get("Type") == "Notification":
+                        body = json.loads(body["Message"])
+                except ValueError:
+                    continue
+                token = find_member(body, member)
+                if token:
+                    return token
+        time.sleep(0.05)
+    return None
+
+
+def run_worker(client, steps, done, problems, wait, services=None):
+    """The worker: takes each activity task (GetActivityTask) or callback
+    token (from the test's queues, services: runner.Services) and answers
+    as recorded."""
     try:
-        for arn, worker, answer in steps:
+        for kind, what, who, answer in steps:
             deadline = time.monotonic() + wait
-            task = {}
-            while not task.get("taskToken"):
-                if done.is_set() or time.monotonic() > deadline:
+            if kind == "callback":
+                token = message_token(services, what, wait)
+                if not token:
                     problems.append(NO_WORKER_TASK % wait)
                     return
-                args = {"activityArn": arn}
-                if worker:
-                    args["workerName"] = worker
-                task = client.get_activity_task(**args)
-            token = task["taskToken"]
+            else:
+                task = {}
+                while not task.get("taskToken"):
+                    if done.is_set() or time.monotonic() > deadline:
+                        problems.append(NO_WORKER_TASK % wait)
+                        return
+                    args = {"activityArn": what}
+                    if who:
+                        args["workerName"] = who
+                    task = client.get_activity_task(**args)
+                token = task["taskToken"]
             if answer[0] == "success":
                 if answer[2]:
                     client.send_task_heartbeat(taskToken=token)
-                client.send_task_success(taskToken=token, output=answer[1])
+                out = answer[1]
+                if kind == "callback" and who:
+                    # The worker sent what it read: the token stood where
+                    # the recording shows its mask.
+                    out = out.replace(who, token)
+                client.send_task_success(taskToken=token, output=out)
             elif answer[0] == "failure":
                 args = {"taskToken": token}
                 if answer[1] is not None:
@@ -301,7 +439,7 @@ def run_worker(client, steps, done, problems, wait):
                     args["cause"] = answer[2]
                 client.send_task_failure(**args)
     except Exception as e:   # reported as the case's problem
-        problems.append("the activity worker: %r" % e)
+        problems.append("the worker: %r" % e)
 
 
 def refusal_reason(message):
@@ -403,7 +541,8 @@ def run_on(client, case, opts, o):
         worker = None
         if steps:
             worker = threading.Thread(target=run_worker, daemon=True,
-                                      args=(client, steps, done, worker_problems, opts.timeout))
+                                      args=(client, steps, done, worker_problems, opts.timeout,
+                                            opts.services() if case.servers else None))
             worker.start()
         desc = wait_end(client, arn, opts.timeout)
         done.set()
@@ -493,7 +632,7 @@ def run_case(case, opts):
     o = runner.Outcome()
     case.outcomes[PATH] = o
     machines, _ = runner.nested_machines(d, servers)
-    own = bool(machines) or bool(activity_steps(d))
+    own = bool(machines) or bool(activity_steps(d)) or bool(callback_plan(d))
     try:
         if own:
             # A worker outside the execution needs the real clock: under
