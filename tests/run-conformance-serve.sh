@@ -12,6 +12,10 @@
 # run-conformance.sh does; ASLC_CONFORMANCE_SERVICES (yes, auto, no) says
 # what happens when they cannot start, as there.
 #
+# The whole corpus runs with the server's default backend (TinyCC); when
+# aslc has LLVM, the representative subset (--subset) runs again with
+# --backend=llvm.
+#
 # Exit status: 0 all passed, 1 some case failed (or the corpus is missing,
 # or the servers did not start), 77 (skipped) without boto3
 # (python3-boto3) or without `aslc serve`.
@@ -77,5 +81,17 @@ no) ;;
 esac
 
 # A hang fails the test instead of holding make check.
-timeout "${ASLC_SERVE_TEST_TIMEOUT:-1800}" "$py" -W ignore::ResourceWarning \
-    "$top_srcdir/tests/conformance/through_serve.py" --corpus "$corpus" --aslc "$aslc" "$@"
+through() {
+    timeout "${ASLC_SERVE_TEST_TIMEOUT:-1800}" "$py" -W ignore::ResourceWarning \
+        "$top_srcdir/tests/conformance/through_serve.py" --corpus "$corpus" --aslc "$aslc" "$@"
+}
+echo "== the whole corpus, state machines compiled by TinyCC"
+through "$@"
+rc=$?
+# The server's other compiler, on the representative subset.
+if "$aslc" --version 2>/dev/null | grep -q '^backends:.*llvm'; then
+    echo
+    echo "== the subset, state machines compiled by LLVM (aslc serve --backend=llvm)"
+    through --subset --serve-arg=--backend=llvm "$@" || rc=1
+fi
+exit $rc
