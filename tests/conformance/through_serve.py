@@ -45,10 +45,12 @@ output, with the real token where the recording shows its mask) or
 SendTaskFailure on the server.  These cases run on a server of their own
 with the real clock (--wait=real): under --wait=skip a task's
 TimeoutSeconds and HeartbeatSeconds expire at once, before any worker
-could answer.  In the
-recorded histories a detail that the recording masked with one of the
-case's plain mask words (the activity's ARN as "activity_arn") matches any
-value, as a <token> does in runner.py's compare_history.
+could answer.
+
+In the recorded histories, a detail that the recording masked with a plain
+word (one of the case's mask_tokens, or an ARN's label such as
+"activity_arn") matches any value, as a <token> does in runner.py's
+compare_history.
 
 AWS services: with --services-env (tests/services/aws/servers.sh, one
 server set for the whole run, as runner.py's --services-env), the cases
@@ -57,11 +59,11 @@ environment points at the test servers, one at a time (runner.py's lock),
 with the servers emptied and set up before each (runner.py's Services).
 
 Skipped: what runner.py skips (service_plan), but for the activity cases
-and the callback tasks answered by the script;
-definitions the server refuses as "not supported yet"; and Express
-executions started with StartExecution (AWS reports their end only to
-CloudWatch Logs: DescribeExecution and GetExecutionHistory do not know
-them, on AWS as on the server).
+and the callback tasks answered by the script; definitions the server
+refuses as "not supported yet"; and Express executions started with
+StartExecution (AWS reports their end only to CloudWatch Logs:
+DescribeExecution and GetExecutionHistory do not know them, on AWS as on
+the server).
 
 The whole corpus takes one to two minutes on two cores
 (tests/run-conformance-serve.sh runs it in `make check`).  --subset runs a
