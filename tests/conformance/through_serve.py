@@ -353,7 +353,7 @@ def callback_plan(d):
         if not str(info.get("resource", "")).endswith(".waitForTaskToken") or \
                 info.get("resourceType") not in ("sqs", "sns"):
             continue
-        sched, entered = prev, {}
+        sched = prev
         while sched and sched.get("type") != "TaskScheduled":
             sched = by_id.get(sched.get("previousEventId"))
         entered = sched
@@ -452,10 +452,6 @@ def refusal_reason(message):
             part = part[:part.index(runner.NOT_SUPPORTED) + len(runner.NOT_SUPPORTED)]
             return part.split(": ", 1)[-1].lstrip("'")
     return None
-
-
-def error_code(e):
-    return getattr(e, "response", {}).get("Error", {}).get("Code", "")
 
 
 def wait_end(client, arn, timeout):
