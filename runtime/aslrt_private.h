@@ -329,6 +329,10 @@ const char *aslrtp_bindings_machine(const aslrt_bindings *b, const char *key);
 /* The endpoint URL the bindings file's "Endpoints" gives the AWS service
  * named service (its aws-sdk name), else its "*" entry, else NULL. */
 const char *aslrtp_bindings_endpoint(const aslrt_bindings *b, const char *service);
+/* Binds pattern to the Lambda Invoke API at url, as a bindings file's
+ * {"http": url} does (after the bindings already there); false with *why. */
+int aslrtp_bindings_add_http(aslrt_bindings *b, const char *pattern, const char *url,
+                             char **why);
 
 /* ==== task_http.c: the "http" handler kind (AWS Lambda Invoke API) ====== */
 

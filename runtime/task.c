@@ -179,6 +179,20 @@ int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
     return 1;
 }
 
+int aslrtp_bindings_add_http(aslrt_bindings *b, const char *pattern, const char *url,
+                             char **why)
+{
+    json_t *obj = json_pack("{s:s}", "http", url);
+    const char *member = NULL;
+    aslrtp_http *http = aslrtp_http_load(obj, &member, why);
+    json_decref(obj);
+    if (!http)
+        return 0;
+    binding h = { .pattern = aslrtp_strdup(pattern), .kind = KIND_HTTP, .http = http };
+    push(b, &h);
+    return 1;
+}
+
 /* Glob match with '*' and '?' only.  Greedy with one backtrack point: on a
  * mismatch the last '*' absorbs one more character, which is enough for
  * patterns without character classes and keeps the match linear in

@@ -114,6 +114,7 @@ srv *srv_create(const srv_options *o, char **err)
     s->o.port_file = dup_or_null(o->port_file);
     s->o.data = dup_or_null(o->data);
     s->o.bindings = dup_or_null(o->bindings);
+    s->o.lambda = dup_or_null(o->lambda);
     s->o.mock_config = dup_or_null(o->mock_config);
     s->o.region = aslrtp_strdup(o->region ? o->region : "us-east-1");
     s->o.account = aslrtp_strdup(o->account ? o->account : "123456789012");
@@ -131,6 +132,20 @@ srv *srv_create(const srv_options *o, char **err)
         if (!aslrt_bindings_load_file(s->bindings, o->bindings, &e)) {
             *err = aslrtp_strdup(e.cause ? e.cause : "the bindings file cannot be read");
             aslrt_error_clear(&e);
+            srv_destroy(s);
+            return NULL;
+        }
+    }
+    /* Lambda Tasks that no binding answers go to the Lambda endpoint
+     * (doc/behaviour.md §29.6). */
+    static const char *const lambda_patterns[] = {"arn:aws:lambda:*",
+                                                  "arn:aws:states:::lambda:invoke*"};
+    for (size_t i = 0; o->lambda && i < 2; i++) {
+        char *why = NULL;
+        if (!aslrtp_bindings_add_http(s->bindings, lambda_patterns[i], o->lambda, &why)) {
+            *err = aslrtp_strdupf("the Lambda endpoint '%s': %s", o->lambda,
+                                  why ? why : "not a URL");
+            free(why);
             srv_destroy(s);
             return NULL;
         }
@@ -1217,6 +1232,7 @@ void srv_destroy(srv *s)
     free((char *)s->o.port_file);
     free((char *)s->o.data);
     free((char *)s->o.bindings);
+    free((char *)s->o.lambda);
     free((char *)s->o.mock_config);
     free((char *)s->o.region);
     free((char *)s->o.account);

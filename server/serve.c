@@ -212,9 +212,12 @@ int asl_serve_main(int argc, char **argv)
         o.region = NULL;
     if (o.account && !*o.account)
         o.account = NULL;
-    if (lambda)
-        setenv("AWS_ENDPOINT_URL_LAMBDA", lambda, 1);
     endpoints_from_env();
+    /* Lambda Tasks go to the Invoke API there: --lambda-endpoint, else
+     * LAMBDA_ENDPOINT or AWS_ENDPOINT_URL_LAMBDA. */
+    o.lambda = lambda ? lambda : getenv("AWS_ENDPOINT_URL_LAMBDA");
+    if (o.lambda && !*o.lambda)
+        o.lambda = NULL;
 
     /* Signals reach the main thread only (see the top of the file). */
     sigset_t stop;

@@ -139,6 +139,8 @@ typedef struct srv_options {
     const char *port_file;     /* where the port listened on is written (may be NULL) */
     const char *data;          /* the store's directory; NULL: in memory */
     const char *bindings;      /* bindings file (may be NULL) */
+    const char *lambda;        /* the Lambda Invoke API's endpoint for Lambda Tasks no
+                                  binding answers (may be NULL) */
     const char *mock_config;   /* Step Functions Local mock config (may be NULL) */
     const char *region;        /* us-east-1 */
     const char *account;       /* 123456789012 */

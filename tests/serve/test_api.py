@@ -15,6 +15,7 @@ of a built tree (or with top_builddir set, as make check does).
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -1274,6 +1275,53 @@ class TestStateAction(ServerCase):
                            "InvalidDefinition")
         self.assertTrue(res["message"].startswith("Invalid State Machine Definition: '"),
                         res["message"])
+
+
+class LambdaEndpoint(ServerCase):
+    """Lambda Tasks that no binding answers go to a Lambda endpoint
+    (LAMBDA_ENDPOINT, as Step Functions Local reads it): here the Invoke
+    API of tests/http/lambda_server.py; a binding still answers first."""
+
+    @classmethod
+    def prepare(cls):
+        port_file = os.path.join(cls.tmp, "lambda.port")
+        cls.lambda_server = subprocess.Popen(
+            [sys.executable, os.path.join(SRCDIR, "tests", "http", "lambda_server.py"),
+             "--port", "0", "--port-file", port_file, "--exit-on-eof"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        cls.addClassCleanup(cls.lambda_server.wait)
+        cls.addClassCleanup(cls.lambda_server.stdin.close)
+        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip())
+        with open(port_file) as f:
+            port = f.read().strip()
+        bindings = os.path.join(cls.tmp, "bindings.json")
+        with open(bindings, "w") as f:
+            json.dump({"arn:aws:lambda:*:*:function:Approver": {
+                "program": [os.path.join(SRCDIR, "tests", "callback", "handler.sh")]}}, f)
+        cls.server_args = ("--bindings", bindings)
+        cls.server_kw = {"env": {"LAMBDA_ENDPOINT": "http://127.0.0.1:" + port,
+                                 "CALLBACK_DIR": cls.tmp}}
+
+    def test_invoke(self):
+        sm = self.machine("le-invoke", {"StartAt": "Arn", "States": {
+            "Arn": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:%s:function:echo"
+                    % ACCOUNT, "ResultPath": "$.arn", "Next": "Invoke"},
+            "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                       "Parameters": {"FunctionName": "echo", "Payload": {"p": 1}},
+                       "ResultSelector": {"Payload.$": "$.Payload",
+                                          "StatusCode.$": "$.StatusCode"},
+                       "ResultPath": "$.invoke", "Next": "Missing"},
+            "Missing": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "no-such-function"},
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.missing",
+                                   "Next": "Done"}], "End": True},
+            "Done": {"Type": "Succeed"}}})
+        d = self.run_to_end(sm, input='{"v": 1}')
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertEqual(out["arn"], {"v": 1})
+        self.assertEqual(out["invoke"], {"Payload": {"p": 1}, "StatusCode": 200})
+        self.assertEqual(out["missing"]["Error"], "Lambda.ResourceNotFoundException")
 
 
 class Tags(ServerCase):
