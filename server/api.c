@@ -204,9 +204,23 @@ static json_t *page_answer(const char *key, json_t *page, const char *const *key
     return r;
 }
 
-/* A list of named records (ListStateMachines, ListActivities). */
-static json_t *list_named(srv *s, srv_kind kind, json_t *req, const char *key,
-                          const char *const *keys, srv_fault *f)
+/* Whether the ARN is in region (arn:PARTITION:states:REGION:...). */
+static bool in_region(const char *arn, const char *region)
+{
+    const char *p = arn;
+    for (int i = 0; i < 3 && p; i++)
+        if ((p = strchr(p, ':')))
+            p++;
+    size_t n = strlen(region);
+    return p && strncmp(p, region, n) == 0 && p[n] == ':';
+}
+
+/* A list of named records (ListStateMachines, ListActivities): those of
+ * the request's region, as each region of AWS has its own.  A page may
+ * hold fewer than maxResults while a nextToken follows, as AWS allows. */
+static json_t *list_named(srv *s, srv_kind kind, json_t *req, const char *region,
+                          const char *arn_key, const char *key, const char *const *keys,
+                          srv_fault *f)
 {
     int limit = max_results(req, f);
     const char *token = limit < 0 ? NULL : str_member(req, "nextToken", false, 1, 1024, f);
@@ -217,6 +231,10 @@ static json_t *list_named(srv *s, srv_kind kind, json_t *req, const char *key,
     int rc = srv_store_list(srv_store_of(s), kind, token, limit, &page, &next, &err);
     if (!listed(rc, token, err, f))
         return NULL;
+    for (size_t i = json_array_size(page); i-- > 0;)
+        if (!in_region(json_string_value(json_object_get(json_array_get(page, i), arn_key)) ?: "",
+                       region))
+            json_array_remove(page, i);
     return page_answer(key, page, keys, next);
 }
 
@@ -399,9 +417,8 @@ static json_t *describe_state_machine(srv *s, json_t *req, const char *region, s
 
 static json_t *list_state_machines(srv *s, json_t *req, const char *region, srv_fault *f)
 {
-    (void)region;
     static const char *const keys[] = {"stateMachineArn", "name", "type", "creationDate", NULL};
-    return list_named(s, SRV_MACHINE, req, "stateMachines", keys, f);
+    return list_named(s, SRV_MACHINE, req, region, "stateMachineArn", "stateMachines", keys, f);
 }
 
 static json_t *update_state_machine(srv *s, json_t *req, const char *region, srv_fault *f)
@@ -846,9 +863,8 @@ static json_t *describe_activity(srv *s, json_t *req, const char *region, srv_fa
 
 static json_t *list_activities(srv *s, json_t *req, const char *region, srv_fault *f)
 {
-    (void)region;
     static const char *const keys[] = {"activityArn", "name", "creationDate", NULL};
-    return list_named(s, SRV_ACTIVITY, req, "activities", keys, f);
+    return list_named(s, SRV_ACTIVITY, req, region, "activityArn", "activities", keys, f);
 }
 
 static json_t *delete_activity(srv *s, json_t *req, const char *region, srv_fault *f)

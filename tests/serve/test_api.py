@@ -251,6 +251,15 @@ class StateMachines(ServerCase):
         e = other.start_execution(stateMachineArn=arn, name="x")["executionArn"]
         self.assertEqual(e, "arn:aws:states:eu-west-3:%s:execution:sm-paris:x" % ACCOUNT)
         self.assertEqual(wait_done(other, e)["status"], "SUCCEEDED")
+        # Each region lists its own.
+        def names(client):
+            return [m["name"] for m in client.list_state_machines()["stateMachines"]]
+        self.assertIn("sm-paris", names(other))
+        self.assertNotIn("sm-paris", names(c))
+        act = other.create_activity(name="act-paris")["activityArn"]
+        self.assertIn(act, [a["activityArn"] for a in other.list_activities()["activities"]])
+        self.assertNotIn(act, [a["activityArn"] for a in c.list_activities()["activities"]])
+        other.delete_activity(activityArn=act)
 
     def test_configurations(self):
         arn = self.machine("sm-configs", tracingConfiguration={"enabled": True})
