@@ -35,33 +35,11 @@ fi
 # result below meaningless.
 "$PYTHON3" "$top_srcdir/tests/conformance/runner.py" --self-test || exit 1
 
-case ${ASLC_CONFORMANCE_SERVICES:-yes} in
-yes | auto)
-    srv=$(mktemp -d "${TMPDIR:-/tmp}/aslc-conformance-servers.XXXXXX") || exit 1
-    trap 'bash "$top_srcdir/tests/services/aws/servers.sh" stop "$srv"; rm -rf "$srv"' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    # No AWS setting or proxy of the user's takes part.
-    unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
-    unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
-    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-    if ASLC_TEST_ACCOUNT=111111111111 PYTHON3=$PYTHON3 \
-        bash "$top_srcdir/tests/services/aws/servers.sh" start "$srv"; then
-        set -- --services-env "$srv/env" "$@"
-    elif [ "${ASLC_CONFORMANCE_SERVICES:-yes}" = yes ]; then
-        echo "run-conformance.sh: the AWS-compatible test servers did not start (above);" \
-            "ASLC_CONFORMANCE_SERVICES=auto runs the corpus without them" >&2
-        exit 1
-    else
-        echo "run-conformance.sh: no test servers: the cases that call AWS services are skipped"
-    fi
-    ;;
-no) ;;
-*)
-    echo "run-conformance.sh: ASLC_CONFORMANCE_SERVICES is yes, auto or no, not '$ASLC_CONFORMANCE_SERVICES'" >&2
-    exit 1
-    ;;
-esac
+. "$top_srcdir/tests/conformance/services.sh"
+start_services run-conformance.sh "$PYTHON3"
+if [ -n "$services_args" ]; then
+    set -- "$services_args" "$@"
+fi
 
 "$PYTHON3" "$top_srcdir/tests/conformance/runner.py" \
     --corpus "$corpus" --aslc "${ASLC:-$top_builddir/aslc}" "$@"
