@@ -494,7 +494,7 @@ def result_of(o, desc, raw_output):
     o.result = result
 
 
-def run_on(client, case, opts, o):
+def run_on(srv, client, case, opts, o):
     """The case through the API of one server; what it gave goes into o."""
     d = case.data
     express = d.get("state_machine_type") == "EXPRESS"
@@ -556,7 +556,10 @@ def run_on(client, case, opts, o):
         # (the runtime numbers the events of concurrent Parallel branches
         # and Map iterations branch by branch when they join, where AWS
         # numbers them as they happen).
-        events = serverlib.full_history(client, arn, page=HISTORY_PAGE)
+        # Read as the server sends it: the SDK of this machine (botocore
+        # 1.29) would drop the members its model predates
+        # (evaluationFailedEventDetails, ...).
+        events = serverlib.raw_full_history(srv, arn, page=HISTORY_PAGE)
         problems = serverlib.history_problems(events, END_EVENTS.get(desc["status"]),
                                               times=False)
         if problems:
@@ -646,10 +649,10 @@ def run_case(case, opts):
                     services = opts.services()
                     services.clear()
                     services.setup(d)
-                    run_on(client, case, opts, o)
+                    run_on(srv, client, case, opts, o)
                     services.clear()
             else:
-                run_on(client, case, opts, o)
+                run_on(srv, client, case, opts, o)
         finally:
             if own:
                 opts.pool.close_one(srv)

@@ -279,6 +279,23 @@ def full_history(client, arn, page=None, **kw):
             return events
 
 
+def raw_full_history(srv, arn, page=None):
+    """Every event of an execution as the server sends it (JSON, timestamps
+    in seconds), page by page: no SDK model drops a member it predates."""
+    events, token = [], None
+    while True:
+        body = {"executionArn": arn}
+        if page:
+            body["maxResults"] = page
+        if token:
+            body["nextToken"] = token
+        r = srv.call("GetExecutionHistory", body)
+        events += r["events"]
+        token = r.get("nextToken")
+        if not token:
+            return events
+
+
 def time_problem(events):
     """The first pair of events whose timestamps go back in time, or None."""
     stamps = [e["timestamp"] for e in events]
