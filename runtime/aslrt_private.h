@@ -107,6 +107,14 @@ char *aslrtp_buf_finish(aslrtp_buf *b);
 bool aslrtp_str_in(const char *s, const char *const *list);
 /* The value of the hexadecimal digit c, or -1. */
 int aslrtp_hexval(int c);
+/* An execution's status (ASLRT_SUCCEEDED, ...) as the API names it
+ * ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"), and back (anything
+ * else: ASLRT_FAILED). */
+const char *aslrtp_status_name(int status);
+/* cli.c: a --wait value (real, skip, scale:F with F >= 0) into *mode and
+ * *scale; false when it is none of these. */
+bool aslrtp_wait_parse(const char *v, int *mode, double *scale);
+int aslrtp_status_of(const char *name);
 /* The n bytes b in lower-case hexadecimal: 2n characters and a NUL in out. */
 void aslrtp_hex(const unsigned char *b, size_t n, char *out);
 

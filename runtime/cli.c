@@ -100,6 +100,23 @@ static char *read_all(FILE *f, size_t *len)
 }
 
 /* Option value: "--opt=V" or "--opt V". */
+bool aslrtp_wait_parse(const char *v, int *mode, double *scale)
+{
+    char *end;
+    double f;
+    if (strcmp(v, "real") == 0)
+        *mode = ASLRT_WAIT_REAL;
+    else if (strcmp(v, "skip") == 0)
+        *mode = ASLRT_WAIT_SKIP;
+    else if (strncmp(v, "scale:", 6) == 0 && (f = strtod(v + 6, &end)) >= 0 && end != v + 6 &&
+             *end == '\0') {
+        *mode = ASLRT_WAIT_SCALE;
+        *scale = f;
+    } else
+        return false;
+    return true;
+}
+
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
@@ -334,15 +351,7 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         } else if ((v = opt_value(argc, argv, &i, "--state-machine-name"))) {
             cfg.state_machine_name = v;
         } else if ((v = opt_value(argc, argv, &i, "--wait"))) {
-            char *end;
-            if (strcmp(v, "real") == 0)
-                cfg.wait_mode = ASLRT_WAIT_REAL;
-            else if (strcmp(v, "skip") == 0)
-                cfg.wait_mode = ASLRT_WAIT_SKIP;
-            else if (strncmp(v, "scale:", 6) == 0 && (cfg.wait_scale = strtod(v + 6, &end)) >= 0 &&
-                     end != v + 6 && *end == '\0')
-                cfg.wait_mode = ASLRT_WAIT_SCALE;
-            else {
+            if (!aslrtp_wait_parse(v, &cfg.wait_mode, &cfg.wait_scale)) {
                 fprintf(stderr, "%s: bad --wait value '%s' (expected real, skip or scale:FACTOR)\n",
                         prog, v);
                 return 2;

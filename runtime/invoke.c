@@ -398,6 +398,17 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
     return CALLBACK_STATE_ENDED;
 }
 
+/* A result over the payload quota fails the state as AWS words it, naming
+ * what returned it. */
+static void data_limit_exceeded(aslrt_exec *ex, const char *what)
+{
+    char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding the "
+                             "maximum number of bytes service limit.",
+                             what);
+    aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
+    free(c);
+}
+
 /* ---- Activities (doc/behaviour.md §31.3) -------------------------------- */
 
 /* ActivitySucceeded or ActivityFailed. */
@@ -468,12 +479,8 @@ static int invoke_activity(aslrt_exec *ex, aslrt_frame *f, double timeout, bool 
     }
     if (aslrtp_ex_over_quota(ex, out)) {
         json_decref(out);
-        char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
-                                 "the maximum number of bytes service limit.",
-                                 s->resource);
-        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
+        data_limit_exceeded(ex, s->resource);
         activity_ended(ex, ASLRTP_EV_ACTIVITY_FAILED, ex->error.error, ex->error.cause, NULL);
-        free(c);
         return 0;
     }
     activity_ended(ex, ASLRTP_EV_ACTIVITY_SUCCEEDED, NULL, NULL, out);
@@ -649,12 +656,8 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     if (aslrtp_ex_over_quota(ex, out)) {
         json_decref(out);
         /* Recorded on AWS: the optimized integration names its service. */
-        char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
-                                 "the maximum number of bytes service limit.",
-                                 is_lambda_invoke(s->resource) ? "lambda" : s->resource);
-        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_DATA_LIMIT_EXCEEDED, c);
+        data_limit_exceeded(ex, is_lambda_invoke(s->resource) ? "lambda" : s->resource);
         task_event(ex, ASLRTP_EV_TASK_FAILED, ex->error.error, ex->error.cause, NULL);
-        free(c);
         return 0;
     }
     task_event(ex, ASLRTP_EV_TASK_SUCCEEDED, NULL, NULL, out);

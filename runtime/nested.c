@@ -803,14 +803,6 @@ static json_t *start_response(const aslrt_exec *ex, const child *c, bool sdk)
     return r;
 }
 
-static const char *status_name(int status)
-{
-    return status == ASLRT_SUCCEEDED   ? "SUCCEEDED"
-           : status == ASLRT_TIMED_OUT ? "TIMED_OUT"
-           : status == ASLRT_ABORTED   ? "ABORTED"
-                                       : "FAILED";
-}
-
 /* DescribeExecution's shape of the ended child, members in AWS's
  * (alphabetical) order: Output and Input as JSON strings for .sync, as
  * JSON for .sync:2. */
@@ -839,7 +831,7 @@ static json_t *describe(const child *c, bool json)
                             json_string("Execution is SUCCEEDED and cannot be redriven"));
     json_object_set_new(d, "StartDate", json_integer(c->start_ms));
     json_object_set_new(d, "StateMachineArn", json_string(c->sm_arn));
-    json_object_set_new(d, "Status", json_string(status_name(c->status)));
+    json_object_set_new(d, "Status", json_string(aslrtp_status_name(c->status)));
     json_object_set_new(d, "StopDate", json_integer(c->stop_ms));
     return d;
 }

@@ -64,6 +64,27 @@ bool aslrtp_str_in(const char *s, const char *const *list)
     return false;
 }
 
+static const char *const status_names[] = {
+    [ASLRT_SUCCEEDED] = "SUCCEEDED", [ASLRT_FAILED] = "FAILED",
+    [ASLRT_TIMED_OUT] = "TIMED_OUT", [ASLRT_ABORTED] = "ABORTED",
+};
+
+const char *aslrtp_status_name(int status)
+{
+    return status >= 0 && status < (int)(sizeof status_names / sizeof *status_names) &&
+                   status_names[status]
+               ? status_names[status]
+               : "FAILED";
+}
+
+int aslrtp_status_of(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof status_names / sizeof *status_names); i++)
+        if (status_names[i] && name && strcmp(status_names[i], name) == 0)
+            return i;
+    return ASLRT_FAILED;
+}
+
 void aslrtp_hex(const unsigned char *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -106,14 +106,21 @@ static int bool_member(json_t *req, const char *key, int dflt, srv_fault *f)
 
 /* ---- ARNs and names ---------------------------------------------------------- */
 
+/* Whether the value starts as an ARN does; f set as AWS words it if not. */
+static bool arn_prefix(const char *arn, srv_fault *f)
+{
+    if (strncmp(arn, "arn:", 4) == 0)
+        return true;
+    srv_fault_set(f, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
+    return false;
+}
+
 /* The resource type of an ARN of Step Functions (arn:P:states:R:A:TYPE:...),
  * with f set as AWS words a malformed one. */
 static bool arn_of_type(const char *arn, const char *type, srv_fault *f)
 {
-    if (strncmp(arn, "arn:", 4) != 0) {
-        srv_fault_set(f, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
+    if (!arn_prefix(arn, f))
         return false;
-    }
     /* arn : partition : service : region : account : type : rest; fields[i]
      * starts after the i+1th colon. */
     const char *fields[5];
@@ -338,10 +345,8 @@ static json_t *create_state_machine(srv *s, json_t *req, const char *region, srv
         srv_fault_set(f, 400, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
-    if (strncmp(role, "arn:", 4) != 0) {
-        srv_fault_set(f, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", role);
+    if (!arn_prefix(role, f))
         return NULL;
-    }
     json_t *tags = tags_of(req, f);
     if (!tags)
         return NULL;
@@ -439,8 +444,7 @@ static json_t *update_state_machine(srv *s, json_t *req, const char *region, srv
     json_t *m = machine_get(s, arn, f);
     if (!m)
         return NULL;
-    if (role && strncmp(role, "arn:", 4) != 0) {
-        srv_fault_set(f, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", role);
+    if (role && !arn_prefix(role, f)) {
         json_decref(m);
         return NULL;
     }
@@ -902,12 +906,8 @@ static json_t *tagged(srv *s, const char *arn, srv_kind *kind, srv_fault *f)
         *kind = SRV_ACTIVITY;
         r = srv_store_get(srv_store_of(s), SRV_ACTIVITY, arn);
     }
-    if (!r) {
-        if (strncmp(arn, "arn:", 4) != 0)
-            srv_fault_set(f, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
-        else
-            srv_fault_set(f, 400, "ResourceNotFound", "Resource not found: '%s'", arn);
-    }
+    if (!r && arn_prefix(arn, f))
+        srv_fault_set(f, 400, "ResourceNotFound", "Resource not found: '%s'", arn);
     return r;
 }
 

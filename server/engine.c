@@ -475,14 +475,6 @@ static void unlist(srv *s, run *r)
         }
 }
 
-static const char *status_name(int status)
-{
-    return status == ASLRT_SUCCEEDED   ? "SUCCEEDED"
-           : status == ASLRT_TIMED_OUT ? "TIMED_OUT"
-           : status == ASLRT_ABORTED   ? "ABORTED"
-                                       : "FAILED";
-}
-
 /* Events go to the store in batches of this many, at the end, and
  * whenever the API is about to report them (srv_flush_history). */
 #define FLUSH_EVENTS 128
@@ -653,7 +645,7 @@ static void record_end(run *r, int status, json_t *out, const aslrt_error *e)
     json_t *d = r->doc;
     /* The execution's own clock (skipped or scaled waits): its last event. */
     long long stop = r->last_ms > 0 ? r->last_ms : srv_now_ms();
-    json_object_set_new(d, "status", json_string(status_name(status)));
+    json_object_set_new(d, "status", json_string(aslrtp_status_name(status)));
     json_object_set_new(d, "stopDate", json_integer(stop));
     if (status == ASLRT_SUCCEEDED) {
         char *text = aslrt_json_dumps(out);
@@ -1045,11 +1037,7 @@ static int nested_wait(void *ud, void *handle, double wait_ms, int *status, char
         return 0;
     /* Ended: its document holds the end (written before done was set). */
     const json_t *d = r->doc;
-    const char *st = json_string_value(json_object_get(d, "status"));
-    *status = strcmp(st, "SUCCEEDED") == 0   ? ASLRT_SUCCEEDED
-              : strcmp(st, "TIMED_OUT") == 0 ? ASLRT_TIMED_OUT
-              : strcmp(st, "ABORTED") == 0   ? ASLRT_ABORTED
-                                             : ASLRT_FAILED;
+    *status = aslrtp_status_of(json_string_value(json_object_get(d, "status")));
     const char *o = json_string_value(json_object_get(d, "output"));
     *output = o ? aslrtp_strdup(o) : NULL;
     const char *e = json_string_value(json_object_get(d, "error"));
@@ -1084,11 +1072,7 @@ static void nested_release(void *ud, void *handle)
 void srv_flush_history(srv *s, const char *exec_arn)
 {
     pthread_mutex_lock(&s->mu);
-    run *r = s->runs;
-    while (r && strcmp(json_string_value(json_object_get(r->doc, "executionArn")), exec_arn) != 0)
-        r = r->next;
-    if (r)
-        r->refs++;
+    run *r = running_run(s, exec_arn);
     pthread_mutex_unlock(&s->mu);
     if (!r)
         return;
@@ -1101,14 +1085,27 @@ void srv_flush_history(srv *s, const char *exec_arn)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* A queued run that will never start: ABORTED with error and cause, its
+ * waiters told (s->mu held). */
+static void end_queued(srv *s, run *r, const char *error, const char *cause)
+{
+    unlist(s, r);
+    record_end(r, ASLRT_ABORTED, NULL, &(aslrt_error){(char *)error, (char *)cause});
+    compiled_release(r->code);
+    r->code = NULL;
+    r->done = true;
+    pthread_cond_broadcast(&s->cv);
+    run_unref(r);
+}
+
 bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause,
               long long *stop_ms)
 {
     pthread_mutex_lock(&s->mu);
-    run *r = s->runs;
-    while (r && strcmp(json_string_value(json_object_get(r->doc, "executionArn")), exec_arn) != 0)
-        r = r->next;
+    run *r = running_run(s, exec_arn);
     if (!r || r->done || r->reported) {
+        if (r)
+            run_unref(r);
         pthread_mutex_unlock(&s->mu);
         return false;
     }
@@ -1118,17 +1115,10 @@ bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause
     }
     __atomic_store_n(&r->abort, 1, __ATOMIC_RELEASE);
     if (!r->started) {
-        /* Queued: it never runs. */
-        unlist(s, r);
-        pthread_mutex_unlock(&s->mu);
-        aslrt_error e = {r->reason.error, r->reason.cause};
-        record_end(r, ASLRT_ABORTED, NULL, &e);
+        end_queued(s, r, r->reason.error, r->reason.cause);
         *stop_ms = json_integer_value(json_object_get(r->doc, "stopDate"));
-        pthread_mutex_lock(&s->mu);
-        compiled_release(r->code);
+        run_unref(r);
         pthread_mutex_unlock(&s->mu);
-        r->code = NULL;
-        run_free(r);
         return true;
     }
     /* The runtime stops at its next state or wait: wait for that, a while,
@@ -1137,25 +1127,19 @@ bool srv_stop(srv *s, const char *exec_arn, const char *error, const char *cause
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 10;
-    r->refs++;
     while (!r->done)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && !r->ending)
             break;
-    if (r->done) {
-        run_unref(r);
-        pthread_mutex_unlock(&s->mu);
-        /* Its document is gone with it: the store has the end. */
-        json_t *d = srv_store_exec_get(s->store, exec_arn);
-        *stop_ms = d ? json_integer_value(json_object_get(d, "stopDate")) : srv_now_ms();
-        json_decref(d);
-        return true;
+    if (!r->done) {
+        /* The store is written under s->mu here: the thread may end
+         * meanwhile. */
+        pthread_mutex_lock(&r->hmu);
+        r->reported = true;
+        aslrt_error e = {r->reason.error, r->reason.cause};
+        record_end(r, ASLRT_ABORTED, NULL, &e);
+        pthread_mutex_unlock(&r->hmu);
     }
-    /* The store is written under s->mu here: the thread may end meanwhile. */
-    pthread_mutex_lock(&r->hmu);
-    r->reported = true;
-    aslrt_error e = {r->reason.error, r->reason.cause};
-    record_end(r, ASLRT_ABORTED, NULL, &e);
-    pthread_mutex_unlock(&r->hmu);
+    /* Its document holds the end, written before done was set. */
     *stop_ms = json_integer_value(json_object_get(r->doc, "stopDate"));
     run_unref(r);
     pthread_mutex_unlock(&s->mu);
@@ -1167,18 +1151,11 @@ void srv_shutdown(srv *s)
     pthread_mutex_lock(&s->mu);
     s->closing = true;
     /* Queued runs never start; running ones are stopped. */
-    for (run **p = &s->runs; *p;) {
-        run *r = *p;
+    for (run *r = s->runs, *next; r; r = next) {
+        next = r->next;
         if (!r->started) {
-            *p = r->next;
-            pthread_mutex_unlock(&s->mu);
-            record_end(r, ASLRT_ABORTED, NULL,
-                       &(aslrt_error){"aslc.ServerStopped",
-                                      "The server shut down before the execution started."});
-            pthread_mutex_lock(&s->mu);
-            compiled_release(r->code);
-            r->code = NULL;
-            run_free(r);
+            end_queued(s, r, "aslc.ServerStopped",
+                       "The server shut down before the execution started.");
             continue;
         }
         if (!r->reason.error) {
@@ -1186,7 +1163,6 @@ void srv_shutdown(srv *s)
             r->reason.cause = aslrtp_strdup("The server shut down while the execution was running.");
         }
         __atomic_store_n(&r->abort, 1, __ATOMIC_RELEASE);
-        p = &r->next;
     }
     pthread_cond_broadcast(&s->task_cv);
     while (s->running > 0)

@@ -92,25 +92,6 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
     return argv[++*i];
 }
 
-static bool parse_wait(const char *v, srv_options *o)
-{
-    if (strcmp(v, "real") == 0) {
-        o->wait_mode = ASLRT_WAIT_REAL;
-    } else if (strcmp(v, "skip") == 0) {
-        o->wait_mode = ASLRT_WAIT_SKIP;
-    } else if (strncmp(v, "scale:", 6) == 0) {
-        char *end;
-        double f = strtod(v + 6, &end);
-        if (*end || !(f > 0))
-            return false;
-        o->wait_mode = ASLRT_WAIT_SCALE;
-        o->wait_scale = f;
-    } else {
-        return false;
-    }
-    return true;
-}
-
 static bool parse_int(const char *v, int lo, int hi, int *out)
 {
     char *end;
@@ -170,7 +151,9 @@ int asl_serve_main(int argc, char **argv)
         } else if ((v = opt_value(argc, argv, &i, "--account", &bad))) {
             o.account = v;
         } else if ((v = opt_value(argc, argv, &i, "--wait", &bad))) {
-            if (!parse_wait(v, &o)) {
+            /* A scale of 0 would stop time: --wait=skip says that. */
+            if (!aslrtp_wait_parse(v, &o.wait_mode, &o.wait_scale) ||
+                (o.wait_mode == ASLRT_WAIT_SCALE && !(o.wait_scale > 0))) {
                 fprintf(stderr, "aslc serve: --wait '%s': expected real, skip or scale:F\n", v);
                 return 2;
             }

@@ -1607,6 +1607,22 @@ def test_state_request(d):
     return req
 
 
+def parsed_payloads(view):
+    """view with the inspection payloads that are JSON text parsed (a copy
+    of its inspectionData; view is changed)."""
+    insp = view.get("inspectionData")
+    if isinstance(insp, dict):
+        insp = dict(insp)
+        for k in INSPECTION_PAYLOADS:
+            if isinstance(insp.get(k), str):
+                try:
+                    insp[k] = json.loads(insp[k])
+                except ValueError:
+                    pass
+        view["inspectionData"] = insp
+    return view
+
+
 def test_state_view(resp):
     """A TestState response with its JSON texts parsed: output, and the
     payloads of inspectionData.
@@ -1621,17 +1637,7 @@ def test_state_view(resp):
             view["output"] = json.loads(view["output"])
         except ValueError:
             pass
-    insp = view.get("inspectionData")
-    if isinstance(insp, dict):
-        insp = dict(insp)
-        for k in INSPECTION_PAYLOADS:
-            if isinstance(insp.get(k), str):
-                try:
-                    insp[k] = json.loads(insp[k])
-                except ValueError:
-                    pass
-        view["inspectionData"] = insp
-    return view
+    return parsed_payloads(view)
 
 
 def test_state_expected(exp):
@@ -1644,17 +1650,7 @@ def test_state_expected(exp):
     {'status': 'SUCCEEDED', 'inspectionData': {'afterItemsPath': ['a', 'b'], 'input': {'x': 1}, 'result': 's'}}
     """
     view = dict(exp)
-    insp = view.get("inspectionData")
-    if isinstance(insp, dict):
-        insp = dict(insp)
-        for k in INSPECTION_PAYLOADS:
-            if isinstance(insp.get(k), str):
-                try:
-                    insp[k] = json.loads(insp[k])
-                except ValueError:
-                    pass
-        view["inspectionData"] = insp
-    return view
+    return parsed_payloads(view)
 
 
 def post_test_state(endpoint, req, timeout):
