@@ -3,7 +3,8 @@
  *
  * A diagnostic is located only by its JSON pointer and an anchor (value,
  * key, or a byte inside a string value); positions are computed by srcmap.c
- * at the moment of sorting or printing, from the source text.  Records own
+ * at the moment of sorting or printing, from the source text, indexed once
+ * for each (so placing n diagnostics costs one scan of the text, not n).  Records own
  * copies of their strings, so callers may pass temporaries.
  *
  * Output format (GCC's, so that editors can jump to it):
@@ -124,14 +125,15 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len)
     if (d->n < 2)
         return;
     keyed *k = aslrtp_malloc(d->n * sizeof *k);
+    asl_srcmap *map = text ? asl_srcmap_create(text, len) : NULL;
     for (size_t i = 0; i < d->n; i++) {
         k[i].diag = d->v[i];
         k[i].index = i;
         k[i].offset = 0;
-        k[i].located = text && asl_srcmap_find(text, len, d->v[i].pointer,
-                                               d->v[i].anchor, d->v[i].str_offset,
-                                               &k[i].offset);
+        k[i].located = map && asl_srcmap_locate(map, d->v[i].pointer, d->v[i].anchor,
+                                                d->v[i].str_offset, &k[i].offset);
     }
+    asl_srcmap_destroy(map);
     /* qsort is not stable; the index tie-break makes the order total. */
     qsort(k, d->n, sizeof *k, compare_keyed);
     for (size_t i = 0; i < d->n; i++)
@@ -151,31 +153,46 @@ static const char *severity_name(asl_severity s)
     return "error";
 }
 
+/* Longer lines are shown as a window of EXCERPT bytes around the caret
+ * (a minified definition is one long line: printing all of it under every
+ * diagnostic would make the output grow with their number times the file). */
+#define EXCERPT 160
+
 /* Prints the line that holds offset, then a caret under it.  The caret line
  * copies the tabs of the source line, so the caret stays aligned whatever
  * the tab width; other code points become one space each (columns count
- * code points). */
-static void print_excerpt(FILE *out, const char *text, size_t len, size_t offset,
-                          int line)
+ * code points).  A line longer than EXCERPT bytes is cut around the caret,
+ * at code point boundaries, and "..." marks each cut. */
+static void print_excerpt(FILE *out, asl_srcmap *map, const char *text, size_t len,
+                          size_t offset, int line)
 {
-    size_t start = offset, end = offset;
     int width = 5;
 
     if (offset > len)
-        offset = start = end = len;
-    while (start > 0 && text[start - 1] != '\n')
-        start--;
-    while (end < len && text[end] != '\n')
+        offset = len;
+    size_t line_start = asl_srcmap_line_start(map, offset), start = line_start;
+    bool cut_start = offset - start > EXCERPT / 2;
+    if (cut_start)
+        start = offset - EXCERPT / 2;
+    size_t end = offset, limit = start + EXCERPT;
+    while (end < len && end < limit && text[end] != '\n')
         end++;
-    size_t shown = end;
-    if (shown > start && text[shown - 1] == '\r')
-        shown--;   /* a CRLF file: the CR would move the cursor back */
+    if (end < len && text[end] == '\r' && (end + 1 == len || text[end + 1] == '\n'))
+        end++;   /* what is cut would only be the CR */
+    bool cut_end = end < len && text[end] != '\n';
+    if (!cut_end && end > line_start && text[end - 1] == '\r')
+        end--;   /* a CRLF file: the CR would move the cursor back */
+    /* Never cut inside a UTF-8 sequence. */
+    while (cut_start && start < offset && ((unsigned char)text[start] & 0xC0) == 0x80)
+        start++;
+    while (cut_end && end > offset && ((unsigned char)text[end] & 0xC0) == 0x80)
+        end--;
 
     for (int l = line; l >= 100000; l /= 10)
         width++;
-    fprintf(out, "%*d | ", width, line);
-    fwrite(text + start, 1, shown - start, out);
-    fprintf(out, "\n%*s | ", width, "");
+    fprintf(out, "%*d | %s", width, line, cut_start ? "..." : "");
+    fwrite(text + start, 1, end - start, out);
+    fprintf(out, "%s\n%*s | %s", cut_end ? "..." : "", width, "", cut_start ? "   " : "");
     for (size_t i = start; i < offset; i++) {
         unsigned char b = (unsigned char)text[i];
         if (b == '\t')
@@ -186,16 +203,15 @@ static void print_excerpt(FILE *out, const char *text, size_t len, size_t offset
     fputs("^\n", out);
 }
 
-static void print_one(FILE *out, const asl_diag *g, const char *filename,
+static void print_one(FILE *out, const asl_diag *g, const char *filename, asl_srcmap *map,
                       const char *text, size_t len)
 {
     size_t offset = 0;
-    bool located = text && asl_srcmap_find(text, len, g->pointer, g->anchor,
-                                           g->str_offset, &offset);
+    bool located = map && asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
     int line = 0, col = 0;
 
     if (located) {
-        asl_srcmap_linecol(text, len, offset, &line, &col);
+        asl_srcmap_position(map, offset, &line, &col);
         fprintf(out, "%s:%d:%d: ", filename, line, col);
     } else {
         fprintf(out, "%s: ", filename);
@@ -205,7 +221,7 @@ static void print_one(FILE *out, const asl_diag *g, const char *filename,
         fprintf(out, " [%s]", g->pointer);
     fputc('\n', out);
     if (located)
-        print_excerpt(out, text, len, offset, line);
+        print_excerpt(out, map, text, len, offset, line);
 }
 
 /* Errors past max_errors are counted, not printed, and so are the notes
@@ -216,6 +232,7 @@ void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
 {
     size_t printed = 0, omitted = 0;
     bool skipping_notes = false;
+    asl_srcmap *map = text ? asl_srcmap_create(text, len) : NULL;
 
     if (!filename)
         filename = "<input>";
@@ -234,8 +251,9 @@ void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
         } else {
             skipping_notes = false;
         }
-        print_one(out, g, filename, text, len);
+        print_one(out, g, filename, map, text, len);
     }
+    asl_srcmap_destroy(map);
     if (omitted)
         fprintf(out, "aslc: %zu more error%s not shown\n", omitted,
                 omitted == 1 ? "" : "s");
@@ -265,15 +283,13 @@ static json_t *int_or_null(bool known, long long n)
 }
 
 /* The fields of one record; NULL only when jansson runs out of memory. */
-static json_t *json_of(const asl_diag *g, const char *filename, const char *text,
-                       size_t len)
+static json_t *json_of(const asl_diag *g, const char *filename, asl_srcmap *map)
 {
     size_t offset = 0;
-    bool located = text && asl_srcmap_find(text, len, g->pointer, g->anchor,
-                                           g->str_offset, &offset);
+    bool located = map && asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
     int line = 0, col = 0;
     if (located)
-        asl_srcmap_linecol(text, len, offset, &line, &col);
+        asl_srcmap_position(map, offset, &line, &col);
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "severity", severity_name(g->severity),
                      "code", g->code ? utf8_string(g->code) : json_null(),
@@ -290,16 +306,18 @@ void asl_diag_print_json(FILE *out, const asl_diags *d, const char *filename,
 {
     size_t nwarnings = 0;
     json_t *list = json_array();
+    asl_srcmap *map = text ? asl_srcmap_create(text, len) : NULL;
     if (!filename)
         filename = "<input>";
     for (size_t i = 0; list && i < d->n; i++) {
         if (d->v[i].severity == ASL_DIAG_WARNING)
             nwarnings++;
-        if (json_array_append_new(list, json_of(&d->v[i], filename, text, len)) != 0) {
+        if (json_array_append_new(list, json_of(&d->v[i], filename, map)) != 0) {
             json_decref(list);
             list = NULL;
         }
     }
+    asl_srcmap_destroy(map);
     json_t *doc = list ? json_pack("{s:o, s:I, s:I}", "diagnostics", list,
                                    "errors", (json_int_t)d->nerrors,
                                    "warnings", (json_int_t)nwarnings)

@@ -206,10 +206,51 @@ static bool valid_variable(const char *name, size_t len)
     return chars <= 80;
 }
 
-/* Checks one Assign object's names; with outer (the names assigned by the
+/* The variables one graph's Assign fields (of its states, their Choice
+ * rules and catchers) set, each with how many fields set it; a nested
+ * graph sees the scopes of the graphs around it through up.  The catchers
+ * of except (the state the nested graph belongs to) do not count: they
+ * assign once its branches or iterations have ended (recorded on AWS: a
+ * branch and its Parallel's catcher may assign the same name).  Nothing is
+ * copied from scope to scope, so that a graph of n Parallels costs n
+ * look-ups, not n copies of every name. */
+typedef struct scope {
+    json_t *counts;
+    const asl_state *except;
+    const struct scope *up;
+} scope;
+
+/* How many of assign's keys set variable name ("name" or "name.$"). */
+static json_int_t sets(json_t *assign, const char *name)
+{
+    if (!assign)
+        return 0;
+    json_int_t n = json_object_get(assign, name) != NULL;
+    char *dollar = aslrtp_strdupf("%s.$", name);
+    n += json_object_get(assign, dollar) != NULL;
+    free(dollar);
+    return n;
+}
+
+/* Whether a graph around may assign name (scopes, innermost first). */
+static bool assigned_around(const scope *sc, const char *name)
+{
+    for (; sc; sc = sc->up) {
+        json_int_t n = json_integer_value(json_object_get(sc->counts, name));
+        for (size_t j = 0; n > 0 && j < sc->except->ncatch; j++)
+            n -= sets(sc->except->catch_[j]->assign, name);
+        if (n > 0)
+            return true;
+    }
+    return false;
+}
+
+/* Checks one Assign object's names; with outer (the scopes of the
  * enclosing graphs, NULL at the top), also that none of them is assigned
- * again inside a branch or item processor, which AWS forbids. */
-static void check_assign(asl_unit *u, json_t *assign, const char *ptr, json_t *outer, json_t *mine)
+ * again inside a branch or item processor, which AWS forbids.  Counts its
+ * names in mine. */
+static void check_assign(asl_unit *u, json_t *assign, const char *ptr, const scope *outer,
+                         json_t *mine)
 {
     const char *key;
     json_t *val;
@@ -225,18 +266,19 @@ static void check_assign(asl_unit *u, json_t *assign, const char *ptr, json_t *o
             continue;
         }
         char *name = asl_strdupf(u, "%.*s", (int)len, key);
-        if (outer && json_object_get(outer, name))
+        if (outer && assigned_around(outer, name))
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, kptr, ASL_AT_KEY, 0, "SCHEMA_VALIDATION_FAILED",
                          "The variable '%s' is assigned in an enclosing scope: a Parallel branch "
                          "or Map item processor may read it but not assign it",
                          name);
-        json_object_set_new(mine, name, json_true());
+        json_int_t count = json_integer_value(json_object_get(mine, name));
+        json_object_set_new(mine, name, json_integer(count + 1));
     }
 }
 
-/* The names a graph's states assign (including Choice rules and catchers,
- * which assign in the graph of their state). */
-static void graph_assigns(asl_unit *u, const asl_graph *g, json_t *outer, json_t *mine)
+/* Checks and counts the names a graph's states assign (including Choice
+ * rules and catchers, which assign in the graph of their state). */
+static void graph_assigns(asl_unit *u, const asl_graph *g, const scope *outer, json_t *mine)
 {
     for (size_t i = 0; i < g->nstates; i++) {
         const asl_state *s = g->states[i];
@@ -253,23 +295,7 @@ static void graph_assigns(asl_unit *u, const asl_graph *g, json_t *outer, json_t
     }
 }
 
-/* The names a graph's states assign, but for the catchers of `except`. */
-static void names_but_catchers(const asl_graph *g, const asl_state *except, json_t *names)
-{
-    for (size_t i = 0; i < g->nstates; i++) {
-        const asl_state *s = g->states[i];
-        if (s->assign)
-            json_object_update(names, s->assign);
-        for (size_t j = 0; j < s->nchoices; j++)
-            if (s->choices[j]->assign)
-                json_object_update(names, s->choices[j]->assign);
-        for (size_t j = 0; s != except && j < s->ncatch; j++)
-            if (s->catch_[j]->assign)
-                json_object_update(names, s->catch_[j]->assign);
-    }
-}
-
-static void validate_variables(asl_unit *u, const asl_graph *g, json_t *outer)
+static void validate_variables(asl_unit *u, const asl_graph *g, const scope *outer)
 {
     json_t *mine = json_object();
     graph_assigns(u, g, outer, mine);
@@ -278,18 +304,12 @@ static void validate_variables(asl_unit *u, const asl_graph *g, json_t *outer)
         if (!s->nbranches && !s->processor)
             continue;
         /* What the nested graphs may not assign: everything visible here,
-         * except what the state's own catchers assign once its branches
-         * or iterations have ended (recorded on AWS: a branch and its
-         * Parallel's catcher may assign the same name). */
-        json_t *visible = json_object();
-        names_but_catchers(g, s, visible);
-        if (outer)
-            json_object_update(visible, outer);
+         * but what the state's own catchers assign. */
+        scope here = {mine, s, outer};
         for (size_t b = 0; b < s->nbranches; b++)
-            validate_variables(u, s->branches[b], visible);
+            validate_variables(u, s->branches[b], &here);
         if (s->processor)
-            validate_variables(u, s->processor, s->distributed ? NULL : visible);
-        json_decref(visible);
+            validate_variables(u, s->processor, s->distributed ? NULL : &here);
     }
     json_decref(mine);
 }
