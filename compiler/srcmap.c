@@ -30,7 +30,7 @@
 #include <string.h>
 
 /* Bytes between two code point counts (see asl_srcmap_position). */
-#define CHECKPOINT 256
+#define CHECKPOINT 64
 
 /* Every byte any srcmap read, for the tests (asl_srcmap_scanned). */
 static atomic_size_t scanned;
@@ -155,6 +155,7 @@ struct asl_srcmap {
     char *names;       /* the decoded keys, end to end */
     size_t namelen, capnames;
     size_t *lines;     /* offsets where lines start; lines[0] = 0 */
+    size_t *line_points; /* code points before each line start */
     size_t nlines;
     size_t *points;    /* points[i]: code points in text[0, i * CHECKPOINT) */
 };
@@ -175,6 +176,7 @@ void asl_srcmap_destroy(asl_srcmap *m)
     free(m->kids);
     free(m->names);
     free(m->lines);
+    free(m->line_points);
     free(m->points);
     free(m);
 }
@@ -553,7 +555,9 @@ static void index_lines(asl_srcmap *m)
 {
     size_t cap = 64, points = 0;
     m->lines = aslrtp_reallocarray(NULL, cap, sizeof *m->lines);
-    m->lines[m->nlines++] = 0;
+    m->line_points = aslrtp_reallocarray(NULL, cap, sizeof *m->line_points);
+    m->lines[0] = m->line_points[0] = 0;
+    m->nlines = 1;
     m->points = aslrtp_reallocarray(NULL, m->len / CHECKPOINT + 1, sizeof *m->points);
     for (size_t i = 0; i < m->len; i++) {
         unsigned char b = (unsigned char)m->text[i];
@@ -565,8 +569,10 @@ static void index_lines(asl_srcmap *m)
             if (m->nlines == cap) {
                 cap *= 2;
                 m->lines = aslrtp_reallocarray(m->lines, cap, sizeof *m->lines);
+                m->line_points = aslrtp_reallocarray(m->line_points, cap, sizeof *m->line_points);
             }
-            m->lines[m->nlines++] = i + 1;
+            m->lines[m->nlines] = i + 1;
+            m->line_points[m->nlines++] = points;
         }
     }
     if (m->len % CHECKPOINT == 0)
@@ -574,14 +580,13 @@ static void index_lines(asl_srcmap *m)
     atomic_fetch_add(&scanned, m->len);
 }
 
-/* Code points in text[0, offset). */
-static size_t points_before(const asl_srcmap *m, size_t offset)
+/* Code points in text[from, to). */
+static size_t points_between(const asl_srcmap *m, size_t from, size_t to)
 {
-    size_t n = m->points[offset / CHECKPOINT];
-    size_t from = offset - offset % CHECKPOINT;
-    for (size_t i = from; i < offset; i++)
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
         n += ((unsigned char)m->text[i] & 0xC0) != 0x80;
-    atomic_fetch_add(&scanned, offset - from);
+    atomic_fetch_add(&scanned, to - from);
     return n;
 }
 
@@ -601,7 +606,14 @@ void asl_srcmap_position(asl_srcmap *m, size_t offset, int *line, int *col)
             hi = mid;
     }
     *line = (int)(lo + 1);
-    *col = (int)(points_before(m, offset) - points_before(m, m->lines[lo]) + 1);
+    /* Counted from the line's start or from the checkpoint before offset,
+     * whichever is nearer: never more than CHECKPOINT bytes. */
+    size_t check = offset - offset % CHECKPOINT;
+    size_t points = check <= m->lines[lo]
+                        ? points_between(m, m->lines[lo], offset)
+                        : m->points[check / CHECKPOINT] - m->line_points[lo] +
+                              points_between(m, check, offset);
+    *col = (int)(points + 1);
 }
 
 size_t asl_srcmap_line_start(asl_srcmap *m, size_t offset)

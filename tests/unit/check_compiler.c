@@ -4,6 +4,7 @@
  * control-flow graph) and ctext.c (safe literals, identifiers).
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,6 +328,64 @@ START_TEST(identifiers)
 }
 END_TEST
 
+/* n Parallels in one graph, each assigning its own variable, each with a
+ * branch; the last branch assigns v0 (as "v0.$"), which the graph around
+ * it assigns.  malloc'd. */
+static char *parallels_with_variables(size_t n)
+{
+    char *t = malloc(n * 200 + 64), *p = t;
+    p += sprintf(p, "{\"StartAt\":\"P0\",\"States\":{");
+    for (size_t i = 0; i < n; i++) {
+        p += sprintf(p, "%s\"P%zu\":{\"Type\":\"Parallel\",\"Assign\":{\"v%zu\":1},", i ? "," : "",
+                     i, i);
+        if (i + 1 < n)
+            p += sprintf(p, "\"Next\":\"P%zu\",", i + 1);
+        else
+            p += sprintf(p, "\"End\":true,");
+        p += sprintf(p, "\"Branches\":[{\"StartAt\":\"B%zu\",\"States\":{\"B%zu\":{\"Type\":"
+                        "\"Pass\",%s\"End\":true}}}]}",
+                     i, i, i + 1 < n ? "" : "\"Assign\":{\"v0.$\":\"$.x\"},");
+    }
+    strcpy(p, "}}");
+    return t;
+}
+
+START_TEST(variables_of_many_parallels)
+{
+    /* Each Parallel's branch sees the names of the whole graph around it:
+     * they are looked up through the enclosing scopes, never copied per
+     * Parallel (which made 8,000 Parallels take 80 s to check, past this
+     * test's time limit many times over). */
+    size_t n = 20000;
+    char *text = parallels_with_variables(n);
+    asl_machine *m;
+    asl_unit *u = compile(text, &m);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(u->diags.nerrors, 1);
+    char ptr[96];
+    snprintf(ptr, sizeof ptr, "/States/P%zu/Branches/0/States/B%zu/Assign/v0.$", n - 1, n - 1);
+    const asl_diag *g = error_at(u, ptr);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_str_eq(g->code, "SCHEMA_VALIDATION_FAILED");
+    ck_assert_ptr_nonnull(strstr(g->message, "'v0' is assigned in an enclosing scope"));
+    asl_unit_destroy(u);
+    free(text);
+}
+END_TEST
+
+START_TEST(variables_assigned_by_path_around)
+{
+    /* "x.$" assigns x as much as "x" does: a branch may not assign it. */
+    asl_machine *m;
+    asl_unit *u = compile(
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,"
+        "\"Assign\":{\"x.$\":\"$.a\"},\"Branches\":[{\"StartAt\":\"B\",\"States\":{\"B\":"
+        "{\"Type\":\"Pass\",\"Assign\":{\"x\":1},\"End\":true}}}]}}}", &m);
+    ck_assert_ptr_nonnull(error_at(u, "/States/P/Branches/0/States/B/Assign/x"));
+    asl_unit_destroy(u);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("compiler");
@@ -348,6 +407,8 @@ int main(void)
     tcase_add_test(tc, no_terminal_state);
     tcase_add_test(tc, duplicate_names_across_branches);
     tcase_add_test(tc, supported_refuses_later_features);
+    tcase_add_test(tc, variables_of_many_parallels);
+    tcase_add_test(tc, variables_assigned_by_path_around);
     suite_add_tcase(s, tc);
     tc = tcase_create("lower_emit");
     tcase_add_test(tc, lower_choice_graph);

@@ -488,6 +488,105 @@ START_TEST(test_print_max_errors)
 }
 END_TEST
 
+START_TEST(test_print_long_line)
+{
+    /* A minified definition is one long line: the excerpt is a window of
+     * it around the caret, "..." marking each cut. */
+    size_t n = 300;
+    char *text = malloc(2 * n + 64), *p = text;
+    p += sprintf(p, "{\"pad\": \"");
+    memset(p, 'x', n);
+    p += n;
+    p += sprintf(p, "\", \"a\": -1, \"tail\": \"");
+    memset(p, 'y', n);
+    p += n;
+    strcpy(p, "\"}");
+    asl_diags d;
+
+    asl_diag_init(&d);
+    asl_diag_add(&d, ASL_DIAG_ERROR, "/a", ASL_AT_VALUE, 0, NULL, "negative");
+    char *s = print_to_string(&d, "l.json", text, 0);
+    char want[1024], *w = want;
+    w += sprintf(w, "l.json:1:%zu: error: negative [/a]\n    1 | ...", n + 18);
+    /* 80 bytes before the caret, 80 from it. */
+    const char *at = strstr(text, "-1");
+    w += sprintf(w, "%.160s...\n      |    ", at - 80);
+    memset(w, ' ', 80);
+    strcpy(w + 80, "^\n");
+    ck_assert_str_eq(s, want);
+    free(s);
+    asl_diag_free(&d);
+    free(text);
+}
+END_TEST
+
+/* ==== placing many diagnostics =========================================== */
+
+/* A Parallel of n branches that all name their state "S" (one duplicate
+ * name per branch), pretty-printed; malloc'd. */
+static char *many_branches(size_t n)
+{
+    const char *branch = "      {\n        \"StartAt\": \"S\",\n        \"States\": "
+                         "{\"S\": {\"Type\": \"Pass\", \"End\": true}}\n      }";
+    size_t cap = 256 + n * (strlen(branch) + 2);
+    char *t = malloc(cap), *p = t;
+    p += sprintf(p, "{\n  \"StartAt\": \"P\",\n  \"States\": {\"P\": {\n    \"Type\": "
+                    "\"Parallel\", \"End\": true,\n    \"Branches\": [\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%s\n", branch, i + 1 < n ? "," : "");
+    strcpy(p, "    ]\n  }}\n}\n");
+    return t;
+}
+
+START_TEST(test_placement_is_one_scan)
+{
+    /* Sorting and printing n diagnostics reads the text a bounded number
+     * of times, not once per diagnostic (which took 37 s for 8,000). */
+    size_t n = 4000;
+    char *text = many_branches(n);
+    size_t len = strlen(text);
+    asl_diags d;
+
+    asl_diag_init(&d);
+    for (size_t i = n; i-- > 0;) {
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/States/P/Branches/%zu/States/S", i);
+        asl_diag_add(&d, ASL_DIAG_ERROR, ptr, ASL_AT_KEY, 0, NULL, "Duplicate State name: S");
+        snprintf(ptr, sizeof ptr, "/States/P/Branches/%zu/StartAt", i);
+        asl_diag_add(&d, ASL_DIAG_WARNING, ptr, ASL_AT_STRING, 0, NULL, "start");
+    }
+    size_t before = asl_srcmap_scanned();
+    asl_diag_sort(&d, text, len);
+    char *s = print_to_string(&d, "p.json", text, 0);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    asl_diag_print_json(f, &d, "p.json", text, len);
+    fclose(f);
+    size_t scanned = asl_srcmap_scanned() - before;
+    ck_assert_msg(scanned <= 10 * len, "placing %zu diagnostics read %zu bytes of a %zu-byte text",
+                  2 * n, scanned, len);
+
+    /* And they are in the right places, in document order. */
+    ck_assert_str_eq(d.v[0].pointer, "/States/P/Branches/0/StartAt");
+    ck_assert_str_eq(d.v[2 * n - 1].pointer, "/States/P/Branches/3999/States/S");
+    ck_assert_ptr_nonnull(strstr(s, "p.json:7:21: warning: start [/States/P/Branches/0/StartAt]\n"
+                                    "    7 |         \"StartAt\": \"S\",\n"
+                                    "      |                     ^\n"));
+    char want[128];
+    snprintf(want, sizeof want, "p.json:%zu:20: error: Duplicate State name: S "
+             "[/States/P/Branches/3999/States/S]", 8 + 4 * (n - 1));
+    ck_assert_ptr_nonnull(strstr(s, want));
+    snprintf(want, sizeof want, "\"line\":%zu,\"column\":20,\"pointer\":"
+             "\"/States/P/Branches/3999/States/S\"", 8 + 4 * (n - 1));
+    ck_assert_ptr_nonnull(strstr(buf, want));
+    free(buf);
+    free(s);
+    asl_diag_free(&d);
+    free(text);
+}
+END_TEST
+
 static Suite *diag_suite(void)
 {
     Suite *s = suite_create("diag");
@@ -518,6 +617,8 @@ static Suite *diag_suite(void)
     tcase_add_test(tc, test_print_crlf_and_long_file);
     tcase_add_test(tc, test_print_without_text);
     tcase_add_test(tc, test_print_max_errors);
+    tcase_add_test(tc, test_print_long_line);
+    tcase_add_test(tc, test_placement_is_one_scan);
     suite_add_tcase(s, tc);
     return s;
 }
