@@ -39,6 +39,9 @@ void asl_put_comment_text(FILE *out, const char *s);
  * ("order-processing.asl.json" -> "order_processing"), in a malloc'd
  * string. */
 char *asl_emit_c_identifier(const char *filename);
+/* ctext.c: whether prefix may name the machine (<prefix>_machine): an
+ * identifier that starts with a letter, outside the runtime's names. */
+bool asl_emit_c_prefix_ok(const char *prefix);
 
 /* emit_jsonata.c: writes the JSONata AST under root as static const
  * initializers: every node and list gets a name <prefix>_<n>, and the root

@@ -64,7 +64,23 @@ void asl_put_comment_text(FILE *out, const char *s)
         fputs("...", out);
 }
 
-/* A file name as a C identifier, without its directory and suffix. */
+/* Whether prefix makes good C names: <prefix>_machine is an external
+ * symbol, so the prefix is an identifier (ASCII letters, digits, '_') that
+ * starts with a letter (a file-scope name starting with '_' is reserved by
+ * C11 7.1.3), and is not in the runtime's namespace ("aslrt") nor the
+ * names aslc gives the state machines a workflow starts ("aslc_"). */
+bool asl_emit_c_prefix_ok(const char *prefix)
+{
+    if (!isalpha((unsigned char)prefix[0]) || (unsigned char)prefix[0] >= 0x80)
+        return false;
+    for (const char *p = prefix; *p; p++)
+        if (!(isalnum((unsigned char)*p) && (unsigned char)*p < 0x80) && *p != '_')
+            return false;
+    return strncmp(prefix, "aslrt", 5) != 0 && strncmp(prefix, "aslc_", 5) != 0;
+}
+
+/* A file name as a C identifier, without its directory and suffix; "m_" is
+ * put in front of one that asl_emit_c_prefix_ok would refuse. */
 char *asl_emit_c_identifier(const char *filename)
 {
     const char *base = strrchr(filename, '/');
@@ -78,14 +94,15 @@ char *asl_emit_c_identifier(const char *filename)
             break;
         }
     }
-    char *id = aslrtp_malloc(n + 2);
-    size_t j = 0;
-    if (n == 0 || isdigit((unsigned char)base[0]))
-        id[j++] = '_';
+    char *id = aslrtp_malloc(n + 3);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)base[i];
-        id[j++] = (isalnum(ch) && ch < 0x80) ? (char)ch : '_';
+        id[i] = (isalnum(ch) && ch < 0x80) ? (char)ch : '_';
     }
-    id[j] = '\0';
+    id[n] = '\0';
+    if (!asl_emit_c_prefix_ok(id)) {
+        memmove(id + 2, id, n + 1);
+        memcpy(id, "m_", 2);
+    }
     return id;
 }

@@ -46,6 +46,7 @@ void asl_diag_free(asl_diags *d)
         free(d->v[i].pointer);
         free(d->v[i].code);
         free(d->v[i].message);
+        free(d->v[i].file);
     }
     free(d->v);
     asl_diag_init(d);
@@ -81,6 +82,7 @@ asl_diag *asl_diag_vadd(asl_diags *d, asl_severity sev, const char *pointer,
     r->str_offset = str_offset;
     r->code = code ? aslrtp_strdup(code) : NULL;
     r->message = vformat(fmt, ap);
+    r->file = NULL;
     if (sev == ASL_DIAG_ERROR)
         d->nerrors++;
     return r;
@@ -95,6 +97,12 @@ asl_diag *asl_diag_add(asl_diags *d, asl_severity sev, const char *pointer,
     asl_diag *r = asl_diag_vadd(d, sev, pointer, anchor, str_offset, code, fmt, ap);
     va_end(ap);
     return r;
+}
+
+void asl_diag_set_file(asl_diag *g, const char *file)
+{
+    free(g->file);
+    g->file = file ? aslrtp_strdup(file) : NULL;
 }
 
 /* ==== Sorting ============================================================ */
@@ -130,7 +138,7 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len)
         k[i].diag = d->v[i];
         k[i].index = i;
         k[i].offset = 0;
-        k[i].located = map && asl_srcmap_locate(map, d->v[i].pointer, d->v[i].anchor,
+        k[i].located = map && !d->v[i].file && asl_srcmap_locate(map, d->v[i].pointer, d->v[i].anchor,
                                                 d->v[i].str_offset, &k[i].offset);
     }
     asl_srcmap_destroy(map);
@@ -207,9 +215,12 @@ static void print_one(FILE *out, const asl_diag *g, const char *filename, asl_sr
                       const char *text, size_t len)
 {
     size_t offset = 0;
-    bool located = map && asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
+    bool located = map && !g->file &&
+                   asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
     int line = 0, col = 0;
 
+    if (g->file)
+        filename = g->file;
     if (located) {
         asl_srcmap_position(map, offset, &line, &col);
         fprintf(out, "%s:%d:%d: ", filename, line, col);
@@ -286,10 +297,13 @@ static json_t *int_or_null(bool known, long long n)
 static json_t *json_of(const asl_diag *g, const char *filename, asl_srcmap *map)
 {
     size_t offset = 0;
-    bool located = map && asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
+    bool located = map && !g->file &&
+                   asl_srcmap_locate(map, g->pointer, g->anchor, g->str_offset, &offset);
     int line = 0, col = 0;
     if (located)
         asl_srcmap_position(map, offset, &line, &col);
+    if (g->file)
+        filename = g->file;
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "severity", severity_name(g->severity),
                      "code", g->code ? utf8_string(g->code) : json_null(),
@@ -322,9 +336,12 @@ void asl_diag_print_json(FILE *out, const asl_diags *d, const char *filename,
                                    "errors", (json_int_t)d->nerrors,
                                    "warnings", (json_int_t)nwarnings)
                        : NULL;
-    if (!doc || json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0)
+    /* One write: stderr is unbuffered, and the document may be long. */
+    char *dump = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    if (!dump)
         aslrtp_oom(0);
-    fputc('\n', out);
+    fprintf(out, "%s\n", dump);
+    free(dump);
     json_decref(doc);
 }
 

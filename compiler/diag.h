@@ -39,6 +39,8 @@ typedef struct asl_diag {
     size_t str_offset;   /* with ASL_AT_STRING: byte offset in the decoded string */
     char *code;          /* AWS's diagnostic code (SCHEMA_VALIDATION_FAILED, ...) or NULL */
     char *message;       /* lower case, no final period */
+    char *file;          /* NULL: the definition; else the file it is about
+                            (a bindings file, an input file), not placed */
 } asl_diag;
 
 typedef struct asl_diags {
@@ -58,6 +60,9 @@ asl_diag *asl_diag_add(asl_diags *d, asl_severity sev, const char *pointer,
 asl_diag *asl_diag_vadd(asl_diags *d, asl_severity sev, const char *pointer,
                         asl_anchor anchor, size_t str_offset, const char *code,
                         const char *fmt, va_list ap);
+
+/* Says that g is about another file than the definition (copied). */
+void asl_diag_set_file(asl_diag *g, const char *file);
 
 /* Sorts the records into document order (by their byte offset in text),
  * keeping the order of records at the same place.  Stable. */

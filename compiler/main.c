@@ -13,6 +13,7 @@
  * and prints diagnostics, the only place that does.  doc/architecture.md
  * follows one `aslc run` through every file.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,28 @@ static int bad_usage(const char *fmt, const char *arg)
     fputs("aslc: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\nTry 'aslc --help'.\n", stderr);
+    return 2;
+}
+
+/* An error of the command (usage, a file it cannot use) that no record of
+ * the definition holds: with --diagnostics-format=json, the one document on
+ * stderr holds it (about file, or the command line), and nothing else is
+ * printed; else one line of text.  Returns 2. */
+static int command_error(bool json, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int command_error(bool json, const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    asl_diags d;
+    asl_diag_init(&d);
+    asl_diag *g = asl_diag_vadd(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL, fmt, ap);
+    va_end(ap);
+    if (json)
+        asl_diag_print_json(stderr, &d, file ? file : "<command line>", NULL, 0);
+    else
+        fprintf(stderr, "aslc: error: %s\n", g->message);
+    asl_diag_free(&d);
     return 2;
 }
 
@@ -230,6 +253,31 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
 #endif
 }
 
+/* The bindings file of run (its --bindings) or build: loaded as the
+ * workflow or the build will load it; what is wrong becomes a record of u
+ * about that file. */
+static void check_bindings(asl_unit *u, const options *o, int nrest, char **rest)
+{
+    const char *path = o->bindings;
+    for (int i = 1; i < nrest; i++) {
+        if (strncmp(rest[i], "--bindings=", 11) == 0)
+            path = rest[i] + 11;
+        else if (strcmp(rest[i], "--bindings") == 0 && i + 1 < nrest)
+            path = rest[++i];
+    }
+    if (!path)
+        return;
+    aslrt_bindings *b = aslrt_bindings_create();
+    aslrt_error err = {NULL, NULL};
+    if (!aslrt_bindings_load_file(b, path, &err)) {
+        asl_diag *g = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, err.error,
+                                   "%s", err.cause ? err.cause : "bad bindings file");
+        asl_diag_set_file(g, path);
+    }
+    aslrt_error_clear(&err);
+    aslrt_bindings_destroy(b);
+}
+
 int main(int argc, char **argv)
 {
     use_build_tree();
@@ -272,6 +320,9 @@ int main(int argc, char **argv)
     /* aslc's own options; for run, unknown options go to the workflow. */
     char **rest = aslrtp_calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
+    /* The first usage error, reported once every option has been read
+     * (--diagnostics-format may come after it). */
+    const char *bad = NULL, *bad_arg = NULL;
     rest[nrest++] = "aslc run";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -328,19 +379,31 @@ int main(int argc, char **argv)
                  strcmp(a, "--state-machines") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
-            free(rest);
-            return bad_usage("unknown option '%s'", a);
+            if (!bad)
+                bad = "unknown option '%s'", bad_arg = a;
         } else if (!o.def)
             o.def = a;
-        else {
-            free(rest);
-            return bad_usage("unexpected argument '%s'", a);
-        }
+        else if (!bad)
+            bad = "unexpected argument '%s'", bad_arg = a;
+    }
+    /* Errors of the command line, in the format asked for. */
+    if (!bad && o.prefix && !asl_emit_c_prefix_ok(o.prefix))
+        bad = "--prefix '%s' cannot begin C names: it must be ASCII letters, digits and '_', "
+              "start with a letter, and not start with 'aslrt' or 'aslc_'", bad_arg = o.prefix;
+    if (bad && o.diag_json) {
+        free(rest);
+        return command_error(true, NULL, bad, bad_arg);
+    }
+    if (bad) {
+        free(rest);
+        return bad_usage(bad, bad_arg);
     }
     if (o.backend && strcmp(o.backend, "c") != 0 && strcmp(o.backend, "tcc") != 0 &&
         strcmp(o.backend, "llvm") != 0) {
         free(rest);
-        return bad_usage("unknown backend '%s' (c, tcc or llvm)", o.backend);
+        return o.diag_json ? command_error(true, NULL, "unknown backend '%s' (c, tcc or llvm)",
+                                           o.backend)
+                           : bad_usage("unknown backend '%s' (c, tcc or llvm)", o.backend);
     }
 #ifndef HAVE_LLVM
     if (o.backend && strcmp(o.backend, "llvm") == 0) {
@@ -351,18 +414,22 @@ int main(int argc, char **argv)
 #endif
     if (!o.def) {
         free(rest);
-        return bad_usage("%s: no definition file given", o.command);
+        return o.diag_json ? command_error(true, NULL, "%s: no definition file given", o.command)
+                           : bad_usage("%s: no definition file given", o.command);
     }
     if (strcmp(o.command, "build") == 0 && !o.output) {
         free(rest);
-        return bad_usage("%s: -o BINARY is required", o.command);
+        return o.diag_json ? command_error(true, NULL, "%s: -o BINARY is required", o.command)
+                           : bad_usage("%s: -o BINARY is required", o.command);
     }
     bool check = strcmp(o.command, "check") == 0;
     bool graph = strcmp(o.command, "graph") == 0;
     asl_draw_format format = ASL_DRAW_DOT;
     if (graph && o.format && !asl_draw_parse_format(o.format, &format)) {
         free(rest);
-        return bad_usage("unknown graph format '%s' (dot, mermaid or ir)", o.format);
+        return o.diag_json ? command_error(true, NULL, "unknown graph format '%s' (dot, mermaid "
+                                           "or ir)", o.format)
+                           : bad_usage("unknown graph format '%s' (dot, mermaid or ir)", o.format);
     }
     int invalid = check || graph ? 1 : 2;
 
@@ -370,18 +437,8 @@ int main(int argc, char **argv)
     const char *why;
     asl_unit *u = asl_unit_load(o.def, &why);
     if (!u) {
-        if (o.diag_json) {
-            asl_diags d;
-            asl_diag_init(&d);
-            asl_diag_add(&d, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL, "cannot read '%s': %s",
-                         o.def, why);
-            asl_diag_print_json(stderr, &d, o.def, NULL, 0);
-            asl_diag_free(&d);
-        } else {
-            fprintf(stderr, "aslc: error: cannot read '%s': %s\n", o.def, why);
-        }
         free(rest);
-        return 2;
+        return command_error(o.diag_json, o.def, "cannot read '%s': %s", o.def, why);
     }
     /* 2. Build the AST, checking every field. */
     asl_machine *m = asl_parse_machine(u);
@@ -397,7 +454,14 @@ int main(int argc, char **argv)
                                          ? ASL_DIAG_WARNING : ASL_DIAG_ERROR);
     if (o.werror)
         asl_diag_promote_warnings(&u->diags);
-    if (u->diags.n || o.diag_json)
+    /* With the json format, the files run and build will read are tried
+     * now, so that what is wrong with them is in the one document. */
+    if (o.diag_json && m && u->diags.nerrors == 0)
+        check_bindings(u, &o, nrest, rest);
+    /* A valid definition that emit, build or run go on with: its json
+     * document waits for what they find (build's state machines). */
+    bool later = o.diag_json && m && u->diags.nerrors == 0 && !check && !graph;
+    if ((u->diags.n || o.diag_json) && !later)
         print_diags(u, o.max_errors, o.diag_json);
     if (!m || u->diags.nerrors) {
         asl_unit_destroy(u);
@@ -430,7 +494,14 @@ int main(int argc, char **argv)
     if (strcmp(o.command, "build") == 0 && (o.sm_dir || o.bindings)) {
         char *err = NULL;
         if (!asl_children_collect(o.bindings, o.sm_dir, &kids, &nkids, &err)) {
-            fprintf(stderr, "aslc: error: %s\n", err ? err : "");
+            if (o.diag_json) {
+                asl_diag *g = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL,
+                                           "%s", err ? err : "");
+                asl_diag_set_file(g, o.bindings ? o.bindings : o.sm_dir);
+                print_diags(u, o.max_errors, true);
+            } else {
+                fprintf(stderr, "aslc: error: %s\n", err ? err : "");
+            }
             free(err);
             asl_children_free(kids, nkids);
             free(prefix);
@@ -449,6 +520,8 @@ int main(int argc, char **argv)
             eo.nunits = nkids + 1;
         }
     }
+    if (later)
+        print_diags(u, o.max_errors, true);
     char *csrc = llvm ? NULL : asl_emit_c_string(cfg, &eo);
     if (!llvm && !csrc)
         asl_internal_error(__FILE__, __LINE__, "cannot generate C");

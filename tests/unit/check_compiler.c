@@ -322,9 +322,29 @@ START_TEST(identifiers)
     char *id = asl_emit_c_identifier("dir/order-processing.asl.json");
     ck_assert_str_eq(id, "order_processing");
     free(id);
+    /* Names C reserves or the runtime uses are moved out of the way. */
     id = asl_emit_c_identifier("9lives.json");
-    ck_assert_str_eq(id, "_9lives");
+    ck_assert_str_eq(id, "m_9lives");
     free(id);
+    id = asl_emit_c_identifier("_Private.json");
+    ck_assert_str_eq(id, "m__Private");
+    free(id);
+    id = asl_emit_c_identifier("aslrt.json");
+    ck_assert_str_eq(id, "m_aslrt");
+    free(id);
+    id = asl_emit_c_identifier(".json");
+    ck_assert_str_eq(id, "m__json");
+    free(id);
+
+    ck_assert(asl_emit_c_prefix_ok("wf"));
+    ck_assert(asl_emit_c_prefix_ok("Order_2"));
+    ck_assert(!asl_emit_c_prefix_ok(""));
+    ck_assert(!asl_emit_c_prefix_ok("x; int y"));
+    ck_assert(!asl_emit_c_prefix_ok("_x"));
+    ck_assert(!asl_emit_c_prefix_ok("9x"));
+    ck_assert(!asl_emit_c_prefix_ok("caf\xc3\xa9"));
+    ck_assert(!asl_emit_c_prefix_ok("aslrt"));
+    ck_assert(!asl_emit_c_prefix_ok("aslc_child_0"));
 }
 END_TEST
 
