@@ -692,6 +692,11 @@ void aslrtp_handler_unstartable(char *const *argv, bool python, const char *reso
 char *aslrtp_log_tail(const aslrtp_buf *log);
 /* strerror_r: the text of errno value e. */
 const char *aslrtp_errstr(int e, char *buf, size_t size);
+/* url as it may be printed: a user name and password in it become "***"
+ * (user:pw@host becomes ***@host); malloc'd. */
+char *aslrtp_url_redact(const char *url);
+/* Whether url holds a user name or password (what aslrtp_url_redact hides). */
+int aslrtp_url_has_userinfo(const char *url);
 /* Go's name of a signal, as Lambda reports it ("segmentation fault"), or
  * "signal N". */
 const char *aslrtp_signal_name(int sig, char *buf, size_t size);

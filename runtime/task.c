@@ -945,6 +945,11 @@ static int load_endpoints(loader *ld, json_t *val, json_t **endpoints)
             (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
             strcspn(u, " \t\r\n") != strlen(u))
             return load_fail(ld, "Endpoints", name, -1, "expected an http:// or https:// URL");
+        /* The URL is printed in errors: it may hold no password. */
+        if (aslrtp_url_has_userinfo(u))
+            return load_fail(ld, "Endpoints", name, -1, "credentials do not belong in the URL "
+                             "(requests are signed with AWS_ACCESS_KEY_ID and "
+                             "AWS_SECRET_ACCESS_KEY)");
     }
     json_decref(*endpoints);
     *endpoints = json_incref(val);

@@ -219,10 +219,12 @@ static char *check_base(const char *url, char **why)
         aslrtp_oom(0);
     char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL, *frag = NULL;
     char *base = NULL;
+    /* What is printed of url: never its user name or password. */
+    char *shown = aslrtp_url_redact(url);
     CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (rc != CURLUE_OK) {
         *why = aslrtp_strdupf("'%s' is not a URL (expected such as \"http://127.0.0.1:9001\" "
-                              "or \"https://lambda.us-east-1.amazonaws.com\")", url);
+                              "or \"https://lambda.us-east-1.amazonaws.com\")", shown);
         goto done;
     }
     curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
@@ -231,15 +233,15 @@ static char *check_base(const char *url, char **why)
     curl_url_get(u, CURLUPART_QUERY, &query, 0);
     curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
     if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-        *why = aslrtp_strdupf("'%s': the scheme must be http or https", url);
+        *why = aslrtp_strdupf("'%s': the scheme must be http or https", shown);
     } else if (!host || !*host) {
-        *why = aslrtp_strdupf("'%s' names no host", url);
+        *why = aslrtp_strdupf("'%s' names no host", shown);
     } else if (user) {
         *why = aslrtp_strdupf("'%s': credentials do not belong in the URL (requests are "
-                              "signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", url);
+                              "signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", shown);
     } else if (query || frag) {
         *why = aslrtp_strdupf("'%s': the endpoint URL has no query or fragment (the "
-                              "Invoke API's path is added to it)", url);
+                              "Invoke API's path is added to it)", shown);
     } else {
         char *full = NULL;
         curl_url_get(u, CURLUPART_URL, &full, 0);
@@ -250,6 +252,7 @@ static char *check_base(const char *url, char **why)
             base[--n] = '\0';
     }
 done:
+    free(shown);
     curl_free(scheme);
     curl_free(host);
     curl_free(user);
@@ -788,11 +791,13 @@ struct aslrtp_http {
 aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
 {
     const char *url = json_string_value(json_object_get(obj, "http"));
+    char *shown = url ? aslrtp_url_redact(url) : NULL;   /* never a password */
     *member = "http";
     *why = aslrtp_strdupf("this build of aslc has no HTTP support (it was configured "
                           "without libcurl), so it cannot call '%s'; rebuild with libcurl "
                           "(libcurl4-openssl-dev) to bind tasks to HTTP endpoints",
-                          url ? url : "an HTTP endpoint");
+                          shown ? shown : "an HTTP endpoint");
+    free(shown);
     return NULL;
 }
 

@@ -220,6 +220,35 @@ const char *aslrtp_errstr(int e, char *buf, size_t size)
     return strerror_r(e, buf, size);
 }
 
+/* Where the userinfo of url ends (its '@'), or NULL; *start is where it
+ * begins, after "scheme://" (or at the start, for text without a scheme).
+ * The userinfo is taken to end at the last '@' of the text, not of the
+ * authority as RFC 3986 has it: a password typed with a '/', '?' or '#' in
+ * it would otherwise show, and hiding an '@' of a path is the lesser harm.
+ * Found by hand rather than by libcurl, so that text libcurl refuses as a
+ * URL is hidden the same way. */
+static const char *userinfo_end(const char *url, const char **start)
+{
+    const char *s = strstr(url, "://");
+    s = s && s + 1 == url + strcspn(url, "/?#") ? s + 3 : url;
+    *start = s;
+    return strrchr(s, '@');
+}
+
+int aslrtp_url_has_userinfo(const char *url)
+{
+    const char *start;
+    return url && userinfo_end(url, &start) != NULL;
+}
+
+char *aslrtp_url_redact(const char *url)
+{
+    const char *start, *at;
+    if (!url || !(at = userinfo_end(url, &start)))
+        return aslrtp_strdup(url ? url : "");
+    return aslrtp_strdupf("%.*s***%s", (int)(start - url), url, at);
+}
+
 /* Go's names for signals: Lambda reports a runtime that died as
  * "Runtime exited with error: signal: segmentation fault", which is Go's
  * os/exec wording (the Lambda service is written in Go). */

@@ -190,8 +190,10 @@ int aslrtp_aws_target_resolve(const aslrt_config *cfg, const aslrtp_aws_service 
     }
     strip_slashes(t->endpoint);
     if (strncmp(t->endpoint, "http://", 7) != 0 && strncmp(t->endpoint, "https://", 8) != 0) {
+        char *shown = aslrtp_url_redact(t->endpoint);   /* never a password */
         char *c = aslrtp_strdupf("the endpoint '%s' configured for %s is not an http:// or "
-                                 "https:// URL", t->endpoint, aslrtp_aws_str_at(s->service_id));
+                                 "https:// URL", shown, aslrtp_aws_str_at(s->service_id));
+        free(shown);
         aslrt_error_set(err, "aslc.AwsConfigError", c);
         free(c);
         aslrtp_aws_target_free(t);

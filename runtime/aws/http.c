@@ -91,8 +91,10 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
     char *url = aslrtp_strdupf("%s%s", t->endpoint, req->path);
     aslrtp_curl_conn *c = aslrtp_curl_ready() ? aslrtp_curl_take(&pool) : NULL;
     if (!c) {
+        char *shown = aslrtp_url_redact(url);   /* never a password */
         char *cause = aslrtp_strdupf("Unable to execute HTTP request: libcurl could not be "
-                                     "initialized (%s %s)", req->method, url);
+                                     "initialized (%s %s)", req->method, shown);
+        free(shown);
         aslrt_error_set(err, "aslc.AwsUnreachable", cause);
         free(cause);
         free(url);
