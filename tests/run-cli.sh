@@ -130,6 +130,55 @@ expect "emit -Werror: no C, exit 2, the error in the document" \
     eval '[ "$rc" = 2 ] && [ -z "$out" ] && diag_doc "d[\"errors\"] == 1 and d[\"warnings\"] == 0"'
 run "$aslc" check "$cli/echo.asl.json" -Werror
 expect "-Werror: a definition without warnings passes" eval '[ "$rc" = 0 ] && [ ! -s "$tmp/err" ]'
+# Every error of the command is in the one document, counted, and nothing
+# is printed in text on top.
+run "$aslc" check --frobnicate "$cli/echo.asl.json" --diagnostics-format=json
+expect "--diagnostics-format=json: an unknown option before it is a record, exit 2" \
+    eval '[ "$rc" = 2 ] && diag_doc "d[\"errors\"] == 1 and \"frobnicate\" in r[0][\"message\"]"'
+printf '{"Bindings": 3}' >"$tmp/bad-bindings.json"
+run "$aslc" run "$cli/echo.asl.json" --diagnostics-format=json --bindings "$tmp/bad-bindings.json" \
+    --input '{}'
+expect "run --diagnostics-format=json: a bad bindings file is a record about it, exit 2" \
+    eval '[ "$rc" = 2 ] && [ -z "$out" ] && diag_doc "(d[\"errors\"] == 1 and
+          r[0][\"file\"].endswith(\"bad-bindings.json\") and \"/Bindings\" in r[0][\"message\"])"'
+run "$aslc" run "$cli/echo.asl.json" --diagnostics-format=json --bindings "$tmp/none.json"
+expect "run --diagnostics-format=json: a missing bindings file is a record, exit 2" \
+    eval '[ "$rc" = 2 ] && diag_doc "d[\"errors\"] == 1 and r[0][\"file\"].endswith(\"none.json\")"'
+run "$aslc" build "$cli/echo.asl.json" -o "$tmp/never" --bindings "$tmp/bad-bindings.json" \
+    --diagnostics-format=json
+expect "build --diagnostics-format=json: a bad bindings file is a record, exit 2" \
+    eval '[ "$rc" = 2 ] && [ ! -e "$tmp/never" ] && diag_doc "d[\"errors\"] == 1"'
+
+# ---- --prefix: only what can begin C names --------------------------------
+for p in 'x; int y' '_x' '9x' 'aslrt' 'aslc_child_0' ''; do
+    run "$aslc" emit "$cli/echo.asl.json" --prefix "$p"
+    expect "emit --prefix '$p' is refused, exit 2, no C" \
+        eval '[ "$rc" = 2 ] && [ -z "$out" ] && stderr_has "--prefix"'
+done
+run "$aslc" emit "$cli/echo.asl.json" --prefix 'x; int y' --diagnostics-format=json
+expect "emit --prefix refused, as a record of the json document" \
+    eval '[ "$rc" = 2 ] && [ -z "$out" ] && diag_doc "d[\"errors\"] == 1"'
+run "$aslc" emit "$cli/echo.asl.json" --prefix Order_2
+expect "emit --prefix Order_2 names Order_2_machine" \
+    eval '[ "$rc" = 0 ] && grep -q "const aslrt_machine Order_2_machine" "$tmp/out"'
+
+# ---- binding URLs: a password is never printed ---------------------------
+printf '{"arn:aws:lambda:*": {"http": "http://user:s3cr3t@127.0.0.1:1"}}' >"$tmp/pw.json"
+run "$aslc" run "$cli/echo.asl.json" --bindings "$tmp/pw.json" --input '{}'
+expect "a binding URL with a password is refused without showing it" \
+    eval '[ "$rc" = 2 ] && stderr_has "http://\*\*\*@127.0.0.1:1" && ! grep -q s3cr3t "$tmp/err"'
+printf '{"arn:aws:lambda:*": {"http": "http://user:s3/cr3t@bad host"}}' >"$tmp/pw.json"
+run "$aslc" run "$cli/echo.asl.json" --bindings "$tmp/pw.json" --input '{}'
+expect "a binding URL that is no URL is refused without its password" \
+    eval '[ "$rc" = 2 ] && stderr_has "not a URL" && ! grep -q cr3t "$tmp/err"'
+run "$aslc" run "$cli/echo.asl.json" --bindings "$tmp/pw.json" --diagnostics-format=json
+expect "... nor in the json document" \
+    eval '[ "$rc" = 2 ] && diag_doc "d[\"errors\"] == 1" && ! grep -q cr3t "$tmp/err"'
+printf '{"Endpoints": {"sqs": "http://user:s3cr3t@127.0.0.1:1"}}' >"$tmp/pw.json"
+run "$aslc" run "$cli/echo.asl.json" --bindings "$tmp/pw.json" --input '{}'
+expect "an Endpoints URL with a password is refused without showing it" \
+    eval '[ "$rc" = 2 ] && stderr_has "credentials do not belong" && ! grep -q s3cr3t "$tmp/err"'
+
 # Every diagnostic of the diagnostics corpus has file:line:col, then its
 # source line and a caret; in JSON, a line and a column.
 nocaret=
