@@ -179,14 +179,24 @@ static void print_excerpt(FILE *out, asl_srcmap *map, const char *text, size_t l
     if (offset > len)
         offset = len;
     size_t line_start = asl_srcmap_line_start(map, offset), start = line_start;
-    bool cut_start = offset - start > EXCERPT / 2;
-    if (cut_start)
-        start = offset - EXCERPT / 2;
-    size_t end = offset, limit = start + EXCERPT;
-    while (end < len && end < limit && text[end] != '\n')
+    /* The line's end, looked for no further than EXCERPT bytes on. */
+    size_t end = offset;
+    while (end < len && end - offset < EXCERPT && text[end] != '\n')
         end++;
     if (end < len && text[end] == '\r' && (end + 1 == len || text[end + 1] == '\n'))
-        end++;   /* what is cut would only be the CR */
+        end++;   /* what would be cut is only the CR */
+    bool line_ends = end >= len || text[end] == '\n';
+    if (end - start > EXCERPT) {
+        /* Too long: EXCERPT bytes, the caret in the middle unless a cut
+         * is not needed on one side. */
+        if (offset - start > EXCERPT / 2)
+            start = offset - EXCERPT / 2;
+        if (end - start > EXCERPT)
+            end = start + EXCERPT;
+        else if (line_ends)
+            start = end - EXCERPT > line_start ? end - EXCERPT : line_start;
+    }
+    bool cut_start = start > line_start;
     bool cut_end = end < len && text[end] != '\n';
     if (!cut_end && end > line_start && text[end - 1] == '\r')
         end--;   /* a CRLF file: the CR would move the cursor back */

@@ -515,6 +515,16 @@ START_TEST(test_print_long_line)
     strcpy(w + 80, "^\n");
     ck_assert_str_eq(s, want);
     free(s);
+
+    /* A line of EXCERPT bytes or fewer is shown whole, wherever the caret. */
+    strcpy(text, "{\"p\": \"");
+    memset(text + 7, 'x', 130);
+    strcpy(text + 137, "\", \"a\": -1}");
+    s = print_to_string(&d, "l.json", text, 0);
+    ck_assert_ptr_nonnull(strstr(s, "    1 | {\"p\""));
+    ck_assert_ptr_nonnull(strstr(s, "-1}\n"));
+    ck_assert_ptr_null(strstr(s, "..."));
+    free(s);
     asl_diag_free(&d);
     free(text);
 }
