@@ -253,6 +253,54 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
 #endif
 }
 
+/* run's --input or --input-file (not "-": stdin is the workflow's to
+ * read): parsed as the workflow will parse it; what is wrong becomes a
+ * record of u (about the input file, or the command line). */
+static void check_input(asl_unit *u, int nrest, char **rest)
+{
+    const char *text = NULL, *file = NULL;
+    for (int i = 1; i < nrest; i++) {
+        if (strncmp(rest[i], "--input=", 8) == 0)
+            text = rest[i] + 8;
+        else if (strncmp(rest[i], "--input-file=", 13) == 0)
+            file = rest[i] + 13;
+        else if (strcmp(rest[i], "--input") == 0 && i + 1 < nrest)
+            text = rest[++i];
+        else if (strcmp(rest[i], "--input-file") == 0 && i + 1 < nrest)
+            file = rest[++i];
+    }
+    if (text && file)
+        return;   /* the workflow refuses both: one message, its own */
+    char *owned = NULL;
+    size_t len = 0;
+    if (file && strcmp(file, "-") != 0) {
+        const char *why;
+        asl_unit *in = asl_unit_load(file, &why);
+        if (!in) {
+            asl_diag *g = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL,
+                                       "cannot read input file '%s': %s", file, why);
+            asl_diag_set_file(g, file);
+            return;
+        }
+        owned = aslrtp_memdup(in->text, in->len + 1);
+        len = in->len;
+        asl_unit_destroy(in);
+        text = owned;
+    } else if (text) {
+        len = strlen(text);
+    }
+    json_error_t je;
+    json_t *input = text ? aslrtp_json_loads(text, len, &je) : NULL;
+    if (text && !input) {
+        asl_diag *g = asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_VALUE, 0, NULL,
+                                   "the input is not valid JSON (%s:%d:%d: %s)",
+                                   file ? file : "--input", je.line, je.column, je.text);
+        asl_diag_set_file(g, file ? file : "<command line>");
+    }
+    json_decref(input);
+    free(owned);
+}
+
 /* The bindings file of run (its --bindings) or build: loaded as the
  * workflow or the build will load it; what is wrong becomes a record of u
  * about that file. */
@@ -456,8 +504,11 @@ int main(int argc, char **argv)
         asl_diag_promote_warnings(&u->diags);
     /* With the json format, the files run and build will read are tried
      * now, so that what is wrong with them is in the one document. */
-    if (o.diag_json && m && u->diags.nerrors == 0)
+    if (o.diag_json && m && u->diags.nerrors == 0) {
         check_bindings(u, &o, nrest, rest);
+        if (strcmp(o.command, "run") == 0)
+            check_input(u, nrest, rest);
+    }
     /* A valid definition that emit, build or run go on with: its json
      * document waits for what they find (build's state machines). */
     bool later = o.diag_json && m && u->diags.nerrors == 0 && !check && !graph;

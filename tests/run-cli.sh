@@ -149,6 +149,14 @@ run "$aslc" build "$cli/echo.asl.json" -o "$tmp/never" --bindings "$tmp/bad-bind
 expect "build --diagnostics-format=json: a bad bindings file is a record, exit 2" \
     eval '[ "$rc" = 2 ] && [ ! -e "$tmp/never" ] && diag_doc "d[\"errors\"] == 1"'
 
+run "$aslc" run "$cli/echo.asl.json" --diagnostics-format=json --input '{bad'
+expect "run --diagnostics-format=json: input that is not JSON is a record, exit 2" \
+    eval '[ "$rc" = 2 ] && [ -z "$out" ] && diag_doc "(d[\"errors\"] == 1 and
+          \"not valid JSON\" in r[0][\"message\"])"'
+run "$aslc" run "$cli/echo.asl.json" --diagnostics-format=json --input-file "$tmp/none.json"
+expect "run --diagnostics-format=json: an unreadable input file is a record, exit 2" \
+    eval '[ "$rc" = 2 ] && diag_doc "d[\"errors\"] == 1 and r[0][\"file\"].endswith(\"none.json\")"'
+
 # ---- --prefix: only what can begin C names --------------------------------
 for p in 'x; int y' '_x' '9x' 'aslrt' 'aslc_child_0' ''; do
     run "$aslc" emit "$cli/echo.asl.json" --prefix "$p"
