@@ -448,7 +448,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
             result = t->outcome;
             break;
         }
-        if (aslrtp_flag(l->abort_flag) || aslrtp_flag(l->cancel)) {
+        if (aslrtp_cancelled(l->cancel)) {
             result = ASLRTP_CB_ABORTED;
             break;
         }

@@ -321,7 +321,7 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         /* A sibling branch failed, or the execution is aborted: stop within
          * 50 ms. */
         if (t->cancel) {
-            if (aslrtp_flag(t->cancel)) {
+            if (aslrtp_cancelled(t->cancel)) {
                 t->cancelled = 1;
                 break;
             }
