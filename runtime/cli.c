@@ -26,8 +26,13 @@
 
 #include "aslrt_private.h"
 
-/* SIGINT and SIGTERM abort the execution (exit status 4): the only state
- * a signal handler may touch is this flag, which the runtime polls. */
+/* SIGINT, SIGTERM, SIGHUP (the terminal went away), SIGUSR1, SIGUSR2 and
+ * SIGALRM abort the execution (exit status 4): its handlers are stopped,
+ * its output and history written and its callback socket removed, where
+ * their default action would end the process with none of that.  The only
+ * state a signal handler may touch is this flag, which the runtime polls.
+ * SIGPIPE is ignored: a reader that went away makes a write fail (EPIPE),
+ * which is reported, instead of killing the run. */
 static volatile int abort_flag;
 
 static void on_signal(int sig)
@@ -467,8 +472,16 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+        /* A signal ignored by whoever started us (nohup) stays ignored. */
+        struct sigaction old;
+        if (stops[i] != SIGINT && stops[i] != SIGTERM && sigaction(stops[i], NULL, &old) == 0 &&
+            old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(stops[i], &sa, NULL);
+    }
+    signal(SIGPIPE, SIG_IGN);
     cfg.abort_flag = &abort_flag;
     /* Long Map runs show their progress, on a terminal only. */
     cfg.progress = isatty(STDERR_FILENO);
