@@ -120,6 +120,19 @@ rc=$?
 expect "SIGTERM while a task waits: aborted (exit 4), no socket left" \
     eval '[ "$rc" = 4 ] && no_sockets'
 rm -f "$CALLBACK_DIR"/token.*
+# SIGHUP (the terminal closed) and SIGUSR1 the same: not killed on the spot.
+for sig in HUP USR1; do
+    "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 600 600)" \
+        >"$tmp/abort.out" 2>"$tmp/abort.err" &
+    pid=$!
+    wait_token 0 >/dev/null
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    expect "SIG$sig while a task waits: aborted (exit 4), output written, no socket left" \
+        eval '[ "$rc" = 4 ] && grep -q "aborted" "$tmp/abort.out" && no_sockets'
+    rm -f "$CALLBACK_DIR"/token.*
+done
 
 # ---- a Map whose iterations wait together, completed in reverse order -------
 (
