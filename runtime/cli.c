@@ -63,7 +63,8 @@ static void usage(FILE *out, const char *prog)
             "AWS_ENDPOINT_URL or the bindings' \"Endpoints\" give; --aws also lets them call\n"
             "AWS itself, with the credentials of the environment or of --profile.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
-            "input, 3 timed out, 4 aborted.\n"
+            "input, 3 timed out, 4 aborted (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 or\n"
+            "SIGALRM: running handlers are stopped, output and history written).\n"
             "The commands send-task-success, send-task-failure and send-task-heartbeat\n"
             "complete a callback task of a running execution (see their --help).\n",
             prog);
