@@ -59,6 +59,23 @@ static inline int aslrtp_flag(const volatile int *flag)
     return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
 
+/* What stops a running call: a chain of flags, any of which set stops it.
+ * A branch's or iteration's chain is its fan-out's flag (a sibling failed,
+ * or the parent stopped), then its parent's chain, up to the execution's
+ * abort flag (SIGINT, SIGTERM, StopExecution). */
+typedef struct aslrtp_cancel {
+    const volatile int *flag;         /* may be NULL */
+    const struct aslrtp_cancel *up;   /* NULL at the top */
+} aslrtp_cancel;
+
+static inline int aslrtp_cancelled(const aslrtp_cancel *c)
+{
+    for (; c; c = c->up)
+        if (aslrtp_flag(c->flag))
+            return 1;
+    return 0;
+}
+
 /* ==== alloc.c: allocation that never returns NULL ======================= */
 
 /* The one out-of-memory path: writes "PROGRAM: out of memory (size bytes)"
@@ -300,7 +317,7 @@ void aslrtp_timestamp_format(long long ms, char *buf, size_t size);
  * failure err holds the Error and Cause as AWS would report them (for an
  * unbound resource: an error naming the resource). */
 int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
-                       json_t *input, double timeout_s, const volatile int *cancel,
+                       json_t *input, double timeout_s, const aslrtp_cancel *cancel,
                        json_t **out, aslrt_error *err);
 /* The same for a Lambda function called through the optimized integration:
  * compact != 0 re-serializes a function error's payload compactly (as
@@ -312,7 +329,7 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
  * unchanged when the handler does not say) the version that ran, as
  * X-Amz-Executed-Version gives it. */
 int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
-                              double timeout_s, const volatile int *cancel, int compact,
+                              double timeout_s, const aslrtp_cancel *cancel, int compact,
                               size_t *raw_len, char **log_tail, char **version, json_t **out,
                               aslrt_error *err);
 
@@ -322,7 +339,7 @@ int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, jso
  * Unbound, the error (aslc.UnboundResource) names the state, the resource
  * and the ways to answer the Task. */
 int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const char *resource,
-                             json_t *input, double timeout_s, const volatile int *cancel,
+                             json_t *input, double timeout_s, const aslrtp_cancel *cancel,
                              int compact, size_t *raw_len, char **log_tail, char **version,
                              json_t **out, aslrt_error *err);
 
@@ -357,7 +374,7 @@ void aslrtp_http_free(aslrtp_http *h);
 /* Calls the function through the Invoke API: the arguments and results of
  * aslrtp_task_invoke_lambda.  Safe from several threads at once. */
 int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, double timeout_s,
-                       const volatile int *cancel, int compact, size_t *raw_len,
+                       const aslrtp_cancel *cancel, int compact, size_t *raw_len,
                        char **log_tail, char **version, json_t **out, aslrt_error *err);
 
 /* ==== task_worker.c: persistent worker processes ("worker": true) ====== */
@@ -377,7 +394,7 @@ void aslrtp_worker_destroy(aslrtp_worker *w);
  * aslrtp_task_invoke_lambda, the same errors as a per-call program.  Safe
  * from several threads at once. */
 int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
-                         double timeout_s, const volatile int *cancel, int compact,
+                         double timeout_s, const aslrtp_cancel *cancel, int compact,
                          size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err);
 
 /* ==== mock.c: mocked Task responses ===================================== */
@@ -553,7 +570,7 @@ typedef struct aslrtp_cb_limits {
     double timeout_ms;           /* execution time left until TimeoutSeconds; < 0: none */
     double heartbeat_ms;         /* HeartbeatSeconds in ms; < 0: none */
     double scale;                /* real ms per execution ms: 1 real, F scaled, 0 skipped */
-    const volatile int *abort_flag, *cancel; /* either may be NULL */
+    const aslrtp_cancel *cancel; /* stop once set (may be NULL) */
     /* An activity's worker took the task (aslrt_activity_started): called
      * in the waiting thread, once, with the worker's name (may be NULL). */
     void (*started)(void *ud, const char *worker_name);
@@ -735,7 +752,7 @@ typedef struct aslrtp_talk {
     long long deadline;         /* aslrtp_proc_deadline; -1: none */
     long long eof_grace_ms;     /* once its stdout ended, how long it may take
                                    to exit; -1: as long as it takes */
-    const volatile int *cancel; /* stop once set (may be NULL) */
+    const aslrtp_cancel *cancel; /* stop once set (may be NULL) */
     /* Receives what it writes on stdout (is_stdout) or stderr. */
     void (*output)(void *ud, int is_stdout, const char *s, size_t n);
     int (*done)(void *ud);      /* stop once true (NULL: at its exit) */

@@ -17,7 +17,11 @@
  * and iterations through a slot in the execution) keeps a table of tasks by
  * secret.  A thread accepts connections and answers one request on each:
  * a JSON object in the shape of the SendTask* API (plus "Action"), and
- * {} or {"__type": code, "message": text} back.  Waiting tasks sleep on a
+ * {} or {"__type": code, "message": text} back.  It serves every
+ * connection at once from one poll loop (non-blocking I/O), so that a
+ * client that connects and says nothing, or says it slowly, holds up no
+ * other: each gets IO_TIMEOUT_S without progress, and at most MAX_CLIENTS
+ * are kept (a new one closes the one idle longest).  Waiting tasks sleep on a
  * condition variable that every outcome and heartbeat wakes.  Closed tasks
  * stay in the table, so that a token used again gets TaskTimedOut as on AWS
  * ("the task associated with the token has already been closed").
@@ -65,6 +69,9 @@
 #define MAX_REQUEST (6 * MAX_OUTPUT + 8 * MAX_CAUSE + 65536)
 /* How long one side waits for the other to send its part. */
 #define IO_TIMEOUT_S 10
+/* Connections the listener keeps at once (past it the one idle longest is
+ * closed). */
+#define MAX_CLIENTS 64
 
 enum { TASK_WAITING = 1, TASK_DONE, TASK_CLOSED };
 
@@ -232,29 +239,142 @@ static bool make_dir(const char *dir, aslrt_error *err)
     return true;
 }
 
-static void serve(aslrtp_cb_server *srv, int fd);
+/* ---- The listener ------------------------------------------------------- */
 
+/* One connection: the request as it arrives, then the reply as it leaves. */
+typedef struct client {
+    int fd;
+    aslrtp_buf in;            /* the request so far */
+    char *reply;              /* once the request has ended: the answer */
+    size_t reply_len, sent;
+    long long last_ms;        /* monotonic time of its last progress */
+} client;
+
+static char *answer(aslrtp_cb_server *srv, const char *text, size_t len, size_t *reply_len);
+
+
+static void client_drop(client *c)
+{
+    close(c->fd);
+    free(aslrtp_buf_finish(&c->in));
+    free(c->reply);
+}
+
+/* Moves a connection on as far as it goes without waiting: reads what the
+ * peer sent, answers once it has shut its side (or sent too much), writes
+ * what the socket takes.  False once it is done with, or broken. */
+static bool client_step(aslrtp_cb_server *srv, client *c, long long now)
+{
+    while (!c->reply) {
+        char chunk[16384];
+        ssize_t n = read(c->fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (n < 0)
+            return false;
+        c->last_ms = now;
+        if (n > 0)
+            aslrtp_buf_add(&c->in, chunk, (size_t)n);
+        if (n == 0 || c->in.len > MAX_REQUEST) {
+            bool too_large = c->in.len > MAX_REQUEST;
+            c->reply = answer(srv, too_large ? NULL : c->in.data ? c->in.data : "", c->in.len,
+                              &c->reply_len);
+            free(aslrtp_buf_finish(&c->in));
+            c->in = (aslrtp_buf){0};
+        }
+    }
+    while (c->sent < c->reply_len) {
+        ssize_t w = send(c->fd, c->reply + c->sent, c->reply_len - c->sent, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (w <= 0)
+            return false;
+        c->sent += (size_t)w;
+        c->last_ms = now;
+    }
+    return false;             /* answered */
+}
+
+/* Takes the connections waiting to be accepted.  Past MAX_CLIENTS the one
+ * idle for longest is closed: idle clients cannot lock the others out. */
+static void accept_all(aslrtp_cb_server *srv, client *cl, int *n, long long now)
+{
+    for (;;) {
+        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return;           /* EAGAIN: none left; else try again at the next wake */
+        }
+        /* Only this user (or root) may talk to the execution; the
+         * directory's mode already says so, this says it again. */
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+            (cred.uid != geteuid() && cred.uid != 0)) {
+            close(fd);
+            continue;
+        }
+        if (*n == MAX_CLIENTS) {
+            int oldest = 0;
+            for (int i = 1; i < *n; i++)
+                if (cl[i].last_ms < cl[oldest].last_ms)
+                    oldest = i;
+            client_drop(&cl[oldest]);
+            cl[oldest] = cl[--*n];
+        }
+        cl[(*n)++] = (client){.fd = fd, .last_ms = now};
+    }
+}
+
+/* The listener thread: one poll loop over the socket, the wake pipe and
+ * every connection (non-blocking), so that a client that is idle or slow
+ * delays nobody; one that makes no progress for IO_TIMEOUT_S is closed. */
 static void *server_main(void *arg)
 {
     aslrtp_cb_server *srv = arg;
+    client cl[MAX_CLIENTS];
+    struct pollfd fds[MAX_CLIENTS + 2];
+    int n = 0;
     for (;;) {
-        struct pollfd fds[2] = {{.fd = srv->listen_fd, .events = POLLIN},
-                                {.fd = srv->wake[0], .events = POLLIN}};
-        if (poll(fds, 2, -1) < 0) {
+        long long now = aslrtp_mono_ms();
+        int wait_ms = -1;
+        fds[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+        fds[1] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
+        for (int i = 0; i < n; i++) {
+            fds[2 + i] = (struct pollfd){.fd = cl[i].fd, .events = cl[i].reply ? POLLOUT : POLLIN};
+            long long left = cl[i].last_ms + IO_TIMEOUT_S * 1000 - now;
+            if (left < 0)
+                left = 0;
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = (int)left;
+        }
+        if (poll(fds, (nfds_t)(n + 2), wait_ms) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (fds[1].revents)
             break;
-        if (fds[0].revents) {
-            int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd >= 0) {
-                serve(srv, fd);
-                close(fd);
+        now = aslrtp_mono_ms();
+        /* Backwards, so that the last one can fill a slot that empties. */
+        for (int i = n - 1; i >= 0; i--) {
+            bool keep = fds[2 + i].revents ? client_step(srv, &cl[i], now)
+                                           : now - cl[i].last_ms < IO_TIMEOUT_S * 1000;
+            if (!keep) {
+                client_drop(&cl[i]);
+                cl[i] = cl[--n];
             }
         }
+        if (fds[0].revents)
+            accept_all(srv, cl, &n, now);
     }
+    for (int i = 0; i < n; i++)
+        client_drop(&cl[i]);
     return NULL;
 }
 
@@ -266,7 +386,7 @@ static bool start_listening(aslrtp_cb_server *srv, aslrt_error *err)
     *strrchr(dir, '/') = '\0';
     if (!make_dir(dir, err))
         return false;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     strcpy(sa.sun_path, srv->path);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0 ||
@@ -448,7 +568,7 @@ int aslrtp_cb_wait(aslrtp_cb_task *t, const aslrtp_cb_limits *l, json_t **out,
             result = t->outcome;
             break;
         }
-        if (aslrtp_flag(l->abort_flag) || aslrtp_flag(l->cancel)) {
+        if (aslrtp_cancelled(l->cancel)) {
             result = ASLRTP_CB_ABORTED;
             break;
         }
@@ -637,20 +757,10 @@ static json_t *handle(aslrtp_cb_server *srv, json_t *req)
     return reply ? reply : json_object();
 }
 
-static void serve(aslrtp_cb_server *srv, int fd)
+/* The reply to one request (text, or NULL when it was too large): a new
+ * string of *reply_len bytes. */
+static char *answer(aslrtp_cb_server *srv, const char *text, size_t len, size_t *reply_len)
 {
-    /* Only this user (or root) may talk to the execution; the directory's
-     * mode already says so, this says it again. */
-    struct ucred cred;
-    socklen_t cl = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
-        (cred.uid != geteuid() && cred.uid != 0))
-        return;
-    struct timeval tv = {IO_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    size_t len = 0;
-    char *text = read_all_fd(fd, MAX_REQUEST, &len);
     json_t *reply;
     json_error_t je;
     json_t *req = text ? json_loadb(text, len, 0, &je) : NULL;
@@ -660,14 +770,13 @@ static void serve(aslrtp_cb_server *srv, int fd)
         reply = api_error("SerializationException", "the request is not a JSON object");
     else
         reply = handle(srv, req);
-    free(text);
     json_decref(req);
     char *r = json_dumps(reply, JSON_COMPACT);
-    if (r) {
-        write_all_fd(fd, r, strlen(r));
-        free(r);
-    }
     json_decref(reply);
+    if (!r)
+        aslrtp_oom(0);
+    *reply_len = strlen(r);
+    return r;
 }
 
 /* ==== The client ======================================================== */

@@ -26,8 +26,13 @@
 
 #include "aslrt_private.h"
 
-/* SIGINT and SIGTERM abort the execution (exit status 4): the only state
- * a signal handler may touch is this flag, which the runtime polls. */
+/* SIGINT, SIGTERM, SIGHUP (the terminal went away), SIGUSR1, SIGUSR2 and
+ * SIGALRM abort the execution (exit status 4): its handlers are stopped,
+ * its output and history written and its callback socket removed, where
+ * their default action would end the process with none of that.  The only
+ * state a signal handler may touch is this flag, which the runtime polls.
+ * SIGPIPE is ignored: a reader that went away makes a write fail (EPIPE),
+ * which is reported, instead of killing the run. */
 static volatile int abort_flag;
 
 static void on_signal(int sig)
@@ -58,7 +63,8 @@ static void usage(FILE *out, const char *prog)
             "AWS_ENDPOINT_URL or the bindings' \"Endpoints\" give; --aws also lets them call\n"
             "AWS itself, with the credentials of the environment or of --profile.\n"
             "Exit status: 0 succeeded, 1 failed (prints {\"Error\", \"Cause\"}), 2 bad usage or\n"
-            "input, 3 timed out, 4 aborted.\n"
+            "input, 3 timed out, 4 aborted (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 or\n"
+            "SIGALRM: running handlers are stopped, output and history written).\n"
             "The commands send-task-success, send-task-failure and send-task-heartbeat\n"
             "complete a callback task of a running execution (see their --help).\n",
             prog);
@@ -467,8 +473,16 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+        /* A signal ignored by whoever started us (nohup) stays ignored. */
+        struct sigaction old;
+        if (stops[i] != SIGINT && stops[i] != SIGTERM && sigaction(stops[i], NULL, &old) == 0 &&
+            old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(stops[i], &sa, NULL);
+    }
+    signal(SIGPIPE, SIG_IGN);
     cfg.abort_flag = &abort_flag;
     /* Long Map runs show their progress, on a terminal only. */
     cfg.progress = isatty(STDERR_FILENO);

@@ -126,7 +126,7 @@ void aslrtp_curl_http_only(CURL *e)
 }
 
 typedef struct watch {
-    const volatile int *cancel;
+    const aslrtp_cancel *cancel;
     int cancelled;
 } watch;
 
@@ -138,7 +138,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)ultotal;
     (void)ulnow;
     watch *w = ud;
-    if (aslrtp_flag(w->cancel)) {
+    if (aslrtp_cancelled(w->cancel)) {
         w->cancelled = 1;
         return 1;               /* CURLE_ABORTED_BY_CALLBACK */
     }
@@ -170,7 +170,7 @@ static CURLcode run_slices(aslrtp_curl_conn *c, watch *w, CURLMcode *merr)
             }
         if (done)
             break;
-        if (aslrtp_flag(w->cancel)) {
+        if (aslrtp_cancelled(w->cancel)) {
             w->cancelled = 1;
             res = CURLE_ABORTED_BY_CALLBACK;
             break;
@@ -189,7 +189,7 @@ static CURLcode run_slices(aslrtp_curl_conn *c, watch *w, CURLMcode *merr)
     return res;
 }
 
-CURLcode aslrtp_curl_perform(aslrtp_curl_conn *c, const volatile int *cancel, int *cancelled,
+CURLcode aslrtp_curl_perform(aslrtp_curl_conn *c, const aslrtp_cancel *cancel, int *cancelled,
                              CURLMcode *merr)
 {
     watch w = { cancel, 0 };

@@ -48,7 +48,7 @@ void aslrtp_curl_give(aslrtp_curl_pool *p, aslrtp_curl_conn *c);
  * cancel may be NULL).  SIGPIPE raised by the transfer is swallowed in
  * this thread.  Returns libcurl's result; *merr is set when the multi
  * interface itself failed.  It installs its own progress callback. */
-CURLcode aslrtp_curl_perform(aslrtp_curl_conn *c, const volatile int *cancel, int *cancelled,
+CURLcode aslrtp_curl_perform(aslrtp_curl_conn *c, const aslrtp_cancel *cancel, int *cancelled,
                              CURLMcode *merr);
 
 /* A response body collected up to limit bytes; past it the transfer

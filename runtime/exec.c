@@ -514,7 +514,7 @@ int aslrtp_ex_aborted(aslrt_exec *ex)
 
 bool aslrtp_ex_abort_requested(const aslrt_exec *ex)
 {
-    return aslrtp_flag(ex->cfg->abort_flag) || aslrtp_flag(ex->cancel);
+    return aslrtp_cancelled(&ex->cancel);
 }
 
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
@@ -1229,7 +1229,8 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
         aslrt_config_init(&defaults);
         cfg = &defaults;
     }
-    aslrt_exec ex = {.prog = p, .cfg = cfg, .status = ASLRT_SUCCEEDED};
+    aslrt_exec ex = {.prog = p, .cfg = cfg, .status = ASLRT_SUCCEEDED,
+                   .cancel = {cfg->abort_flag, NULL}};
     ex.input = json_incref(input);
     ex.name = cfg->execution_name ? aslrtp_strdup(cfg->execution_name) : aslrtp_ex_uuid();
     ex.sm_name = aslrtp_strdup(cfg->state_machine_name ? cfg->state_machine_name : p->m->name);

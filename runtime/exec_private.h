@@ -78,7 +78,9 @@ struct aslrt_exec {
     long *mock_calls;         /* invocations of each state so far, for mocks (shared
                                  by the branches and iterations of an execution) */
     uint64_t rng;             /* xorshift64* state, for retry jitter */
-    const volatile int *cancel; /* set when a sibling branch or iteration failed */
+    aslrtp_cancel cancel;     /* what stops it: the abort flag at the top; in a
+                                 branch or iteration its fan-out's flag, then
+                                 its parent's chain */
     json_t *vars;             /* this scope's variables (an object) */
     const struct aslrt_exec *outer; /* the enclosing scope, readable; NULL at the top
                                  and in distributed Map children */

@@ -42,7 +42,10 @@
 
 /* A branch or iteration runs in an execution of its own that shares the
  * parent's program, configuration, input and mock counters, and has its
- * own state, context object, clock skew, retry counters and error. */
+ * own state, context object, clock skew, retry counters and error.  It
+ * stops once *cancel (its fan-out's flag) is set, or whatever stops the
+ * parent does: the execution's abort reaches a handler running in a Map
+ * nested at any depth. */
 static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *cancel)
 {
     aslrt_exec *c = aslrtp_calloc(1, sizeof *c);
@@ -50,7 +53,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->error.error = c->error.cause = NULL;
     c->status = ASLRT_SUCCEEDED;
     c->context = NULL;
-    c->cancel = cancel;
+    c->cancel = (aslrtp_cancel){cancel, &parent->cancel};
     c->has_item = 0;
     c->vars = NULL;
     c->pending = NULL;

@@ -86,12 +86,12 @@ static answerer answerer_of(const aslrt_exec *ex, int state)
     return BY_BINDING;
 }
 
-/* What stops a handler that is running: a failed sibling branch or
- * iteration, or, at the top level, the execution's abort (SIGINT,
- * SIGTERM). */
-static const volatile int *task_cancel(const aslrt_exec *ex)
+/* What stops a handler that is running: the execution's abort (SIGINT,
+ * SIGTERM), or a failed sibling branch or iteration of any fan-out it is
+ * in. */
+static const aslrtp_cancel *task_cancel(const aslrt_exec *ex)
 {
-    return ex->cancel ? ex->cancel : ex->cfg->abort_flag;
+    return &ex->cancel;
 }
 
 /* ---- The Lambda optimized integration (arn:aws:states:::lambda:invoke) ---- */
@@ -356,7 +356,7 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
                                    json_t **out, aslrt_error *err)
 {
     aslrtp_cb_limits l = {.timeout_ms = -1, .heartbeat_ms = -1, .scale = 1,
-                          .abort_flag = ex->cfg->abort_flag, .cancel = ex->cancel};
+                          .cancel = task_cancel(ex)};
     if (activity) {
         l.started = activity_started;
         l.started_ud = ex;

@@ -1,7 +1,8 @@
 /*
  * pool.c - the threads of Parallel branches and Map iterations.  (The only
- * other thread of the runtime is callback.c's listener, one per execution
- * that waits for task tokens.)
+ * other threads of the runtime are callback.c's listener, one per execution
+ * that waits for task tokens, and proc.c's spawner, which forks every
+ * handler process.)
  *
  * A fan-out is short-lived and its items are few enough (branches) or
  * cheap enough (iterations) that starting `workers` threads per fan-out

@@ -8,7 +8,10 @@
  * another's child, which would hold them open and hang the other call),
  * moved above the standard three and non-blocking.  A pidfd, where the
  * kernel has pidfd_open (5.3), makes the process's exit one more event of
- * poll(); without it the loop looks for the exit every 50 ms.
+ * poll(); without it the loop looks for the exit every 50 ms.  Every
+ * handler is forked by one long-lived thread (the spawner) and gets
+ * PR_SET_PDEATHSIG, so that it dies with the workflow process even when
+ * that is killed with SIGKILL.
  *
  * Every exchange with a process goes through one poll loop,
  * aslrtp_proc_talk: it writes the request to stdin, hands what arrives on
@@ -27,7 +30,7 @@
  * and calls only text.c (a handler's stderr tail).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* pipe2, posix_spawn_file_actions_addchdir_np */
+#define _GNU_SOURCE     /* pipe2, vfork */
 #endif
 
 #include <errno.h>
@@ -36,8 +39,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,8 +48,6 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
-
-extern char **environ;
 
 /* Reads after a process's end: enough for a pipe's buffer, bounded so that
  * a process of the group that writes without end cannot hold the caller. */
@@ -112,6 +113,155 @@ static void fd_nonblock(int fd)
 
 /* ==== Starting, stopping, reaping ======================================= */
 
+/* ---- The spawner thread ------------------------------------------------ */
+
+/* Handlers must not outlive the workflow, even when it is killed with
+ * SIGKILL and can clean nothing up: each is started with a parent-death
+ * signal (PR_SET_PDEATHSIG, SIGKILL).  The kernel sends it when the
+ * *thread* that forked the handler ends, not the process; Map iterations
+ * run on threads that end with their fan-out, and a worker process started
+ * by one serves the iterations of later fan-outs.  So every handler is
+ * forked by one thread that lives as long as the process: the spawner,
+ * started on first use, which takes requests from a queue.  Only the
+ * direct child gets the signal (the setting is not inherited): what a
+ * handler starts itself dies with the process group when the workflow
+ * stops it, but not when the workflow is killed with SIGKILL. */
+
+typedef struct spawn_req {
+    char *const *argv;
+    const char *cwd;
+    int fds[3];                 /* become the child's stdin, stdout, stderr */
+    pid_t parent;               /* our pid, taken before the fork */
+    pid_t pid;                  /* out: the child */
+    int err;                    /* out: an errno value, 0 once it runs argv */
+    int done;
+    struct spawn_req *next;
+} spawn_req;
+
+static pthread_mutex_t spawn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_ready = PTHREAD_COND_INITIALIZER; /* a request is queued */
+static pthread_cond_t spawn_done = PTHREAD_COND_INITIALIZER;  /* a request is answered */
+static spawn_req *spawn_queue;
+static pid_t spawner_of;        /* the process whose spawner runs; 0: none yet */
+
+/* In the child of vfork(): it shares our memory, so it only makes system
+ * calls and writes r->err before it ends. */
+static void __attribute__((noreturn)) child(spawn_req *r)
+{
+    /* The classic race: if we died between the fork and prctl, the signal
+     * will never come; the parent pid says so. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != r->parent)
+        _exit(127);
+    /* Own process group, so that a stop or timeout kills the program's
+     * children too. */
+    if (setpgid(0, 0) != 0 || dup2(r->fds[0], STDIN_FILENO) < 0 ||
+        dup2(r->fds[1], STDOUT_FILENO) < 0 || dup2(r->fds[2], STDERR_FILENO) < 0 ||
+        (r->cwd && chdir(r->cwd) != 0)) {
+        r->err = errno ? errno : EINVAL;
+        _exit(127);
+    }
+    /* Every signal at its default but those ignored by whoever started us
+     * (as a shell leaves them), except SIGPIPE, SIGCHLD and SIGXFSZ, which
+     * the program gets at their defaults whatever we do with them; then
+     * none blocked (the spawner blocks all).  Handlers go first: ours would
+     * run in this copy of our memory. */
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP || sigaction(s, NULL, &old) != 0)
+            continue;
+        if (old.sa_handler != SIG_DFL &&
+            (old.sa_handler != SIG_IGN || s == SIGPIPE || s == SIGCHLD || s == SIGXFSZ))
+            sigaction(s, &dfl, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(r->argv[0], r->argv);
+    r->err = errno ? errno : ENOEXEC;
+    _exit(127);
+}
+
+/* Forks and runs r (in the spawner).  vfork: the copy of our memory costs
+ * nothing, and we resume once the child runs argv or has failed to. */
+static int fork_one(spawn_req *r)
+{
+    r->err = 0;
+    pid_t pid = vfork();
+    if (pid == 0)
+        child(r);
+    if (pid < 0)
+        return errno;
+    if (r->err) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return r->err;
+    }
+    r->pid = pid;
+    return 0;
+}
+
+static void *spawner_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&spawn_mu);
+    for (;;) {
+        while (!spawn_queue)
+            pthread_cond_wait(&spawn_ready, &spawn_mu);
+        spawn_req *r = spawn_queue;
+        spawn_queue = r->next;
+        pthread_mutex_unlock(&spawn_mu);
+        int err = fork_one(r);
+        pthread_mutex_lock(&spawn_mu);
+        r->err = err;
+        r->done = 1;
+        pthread_cond_broadcast(&spawn_done);
+    }
+    return NULL;
+}
+
+/* Has the spawner fork and start r; returns 0 or an errno value. */
+static int spawn_request(spawn_req *r)
+{
+    pthread_mutex_lock(&spawn_mu);
+    pid_t me = getpid();
+    if (spawner_of != me) {
+        /* The first start in this process (a fork of ours has no spawner
+         * thread, and no requests of its own). */
+        spawn_queue = NULL;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 512 * 1024);
+        /* It takes no signals: they stay with the threads that expect
+         * them, and the child starts with all of them blocked. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t th;
+        int rc = pthread_create(&th, &at, spawner_main, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&at);
+        if (rc != 0) {
+            pthread_mutex_unlock(&spawn_mu);
+            return rc;
+        }
+        spawner_of = me;
+    }
+    r->parent = me;
+    r->done = 0;
+    r->next = spawn_queue;
+    spawn_queue = r;
+    pthread_cond_signal(&spawn_ready);
+    while (!r->done)
+        pthread_cond_wait(&spawn_done, &spawn_mu);
+    pthread_mutex_unlock(&spawn_mu);
+    return r->err;
+}
+
+/* ---- Starting one, stopping it, reaping it ------------------------------ */
+
 /* Starts argv (in cwd, when given) in its own process group with pipes on
  * its stdin, stdout and stderr: fds receives our ends of them, in that
  * order.  Returns 0, or an errno value when it could not be started. */
@@ -129,35 +279,9 @@ static int spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3])
         return e;
     }
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
-    if (cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, cwd);
-
-    /* Own process group (so a timeout kills the program's children too),
-     * no blocked signals, and SIGPIPE/SIGCHLD at their defaults whatever
-     * the embedding program did with them. */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGCHLD);
-    sigaddset(&dfl, SIGXFSZ);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                  POSIX_SPAWN_SETSIGDEF);
-
-    *pid = -1;
-    int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    spawn_req r = {.argv = argv, .cwd = cwd, .fds = {pin[0], pout[1], perr[1]}, .pid = -1};
+    int rc = spawn_request(&r);
+    *pid = r.pid;
     aslrtp_fd_close(&pin[0]);
     aslrtp_fd_close(&pout[1]);
     aslrtp_fd_close(&perr[1]);
@@ -321,7 +445,7 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         /* A sibling branch failed, or the execution is aborted: stop within
          * 50 ms. */
         if (t->cancel) {
-            if (aslrtp_flag(t->cancel)) {
+            if (aslrtp_cancelled(t->cancel)) {
                 t->cancelled = 1;
                 break;
             }

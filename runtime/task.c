@@ -309,7 +309,7 @@ static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
 /* Runs argv with in on its stdin.  Returns 0, or an errno value when the
  * program could not be started. */
 static int run_program(char *const *argv, const char *cwd, const char *in,
-                       size_t in_len, double timeout_s, const volatile int *cancel,
+                       size_t in_len, double timeout_s, const aslrtp_cancel *cancel,
                        outcome *o)
 {
     aslrtp_talk t = { .in = in, .in_len = in_len, .deadline = aslrtp_proc_deadline(timeout_s),
@@ -383,7 +383,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
 }
 
 static int invoke_program(const binding *h, const char *resource, json_t *input,
-                          double timeout_s, const volatile int *cancel, int compact,
+                          double timeout_s, const aslrtp_cancel *cancel, int compact,
                           size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     char **argv = h->argv;
@@ -459,7 +459,7 @@ static int invoke_c(const binding *h, const char *resource, json_t *input,
 }
 
 int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
-                       json_t *input, double timeout_s, const volatile int *cancel,
+                       json_t *input, double timeout_s, const aslrtp_cancel *cancel,
                        json_t **out, aslrt_error *err)
 {
     return aslrtp_task_invoke_lambda(b, resource, input, timeout_s, cancel, 0, NULL, NULL, NULL,
@@ -469,7 +469,7 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
 /* Calls the handler h (bound to resource) as aslrtp_task_invoke_lambda
  * describes. */
 static int call(const binding *h, const char *resource, json_t *input, double timeout_s,
-                const volatile int *cancel, int compact, size_t *raw_len, char **log_tail,
+                const aslrtp_cancel *cancel, int compact, size_t *raw_len, char **log_tail,
                 char **version, json_t **out, aslrt_error *err)
 {
     if (h->kind == KIND_C) {
@@ -492,7 +492,7 @@ static int call(const binding *h, const char *resource, json_t *input, double ti
 }
 
 int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
-                              double timeout_s, const volatile int *cancel, int compact,
+                              double timeout_s, const aslrtp_cancel *cancel, int compact,
                               size_t *raw_len, char **log_tail, char **version, json_t **out,
                               aslrt_error *err)
 {
@@ -510,7 +510,7 @@ int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, jso
 }
 
 int aslrtp_task_invoke_state(const aslrt_bindings *b, const char *state, const char *resource,
-                             json_t *input, double timeout_s, const volatile int *cancel,
+                             json_t *input, double timeout_s, const aslrtp_cancel *cancel,
                              int compact, size_t *raw_len, char **log_tail, char **version,
                              json_t **out, aslrt_error *err)
 {

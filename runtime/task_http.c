@@ -620,7 +620,7 @@ static int header_safe(const char *s)
 }
 
 int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, double timeout_s,
-                       const volatile int *cancel, int compact, size_t *raw_len,
+                       const aslrtp_cancel *cancel, int compact, size_t *raw_len,
                        char **log_tail, char **version, json_t **out, aslrt_error *err)
 {
     *out = NULL;
@@ -807,7 +807,7 @@ void aslrtp_http_free(aslrtp_http *h)
 }
 
 int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, double timeout_s,
-                       const volatile int *cancel, int compact, size_t *raw_len,
+                       const aslrtp_cancel *cancel, int compact, size_t *raw_len,
                        char **log_tail, char **version, json_t **out, aslrt_error *err)
 {
     (void)h;

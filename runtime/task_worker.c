@@ -224,7 +224,7 @@ static int have_line(void *ud)
  * process has exited, the deadline has passed or cancel is set; a process
  * whose stdout ended without a response gets GRACE_MS to exit. */
 static void converse(proc *p, const char *req, size_t req_len, long long deadline,
-                     const volatile int *cancel, call *c)
+                     const aslrtp_cancel *cancel, call *c)
 {
     c->p = p;
     /* Output left over from the last call comes first. */
@@ -557,7 +557,7 @@ static void give_back(aslrtp_worker *w, const char *resource, proc *p)
 }
 
 int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
-                         double timeout_s, const volatile int *cancel, int compact,
+                         double timeout_s, const aslrtp_cancel *cancel, int compact,
                          size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     *out = NULL;

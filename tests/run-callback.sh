@@ -94,6 +94,46 @@ expect "a token of an execution that has ended: exit 254, TaskTimedOut" \
           grep -qxF "$(aws_error TaskTimedOut SendTaskHeartbeat "$timed_out_message")" "$tmp/err"'
 rm -f "$CALLBACK_DIR"/token.*
 
+# ---- clients that connect and say nothing ---------------------------------
+# Idle connections to the execution's socket (three, then more than the
+# listener keeps) must not hold up a real heartbeat or the success after it.
+cat >"$tmp/idle.py" <<'END'
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    socks.append(s)
+open(sys.argv[3], "w").write("connected\n")
+time.sleep(3600)
+END
+if [ "$have_python" = yes ]; then
+    timeout "${ASLC_TEST_TIMEOUT:-120}" "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" \
+        --input "$(input record 600 600)" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+    pid=$!
+    token=$(wait_token 0)
+    sock=$(find "$XDG_RUNTIME_DIR" -name 'cb-*.sock' | head -n 1)
+    for idle in 3 100; do
+        rm -f "$tmp/idle.ready"
+        "$PYTHON3" "$tmp/idle.py" "$sock" "$idle" "$tmp/idle.ready" &
+        idle_pid=$!
+        while [ ! -e "$tmp/idle.ready" ] && kill -0 "$idle_pid" 2>/dev/null; do
+            sleep 0.1
+        done
+        run "$aslc" send-task-heartbeat --task-token "$token"
+        expect "a heartbeat gets through while $idle idle clients are connected" \
+            eval '[ "$rc" = 0 ] && [ -e "$tmp/idle.ready" ]'
+        [ "$idle" = 100 ] || kill "$idle_pid" 2>/dev/null
+    done
+    run "$aslc" send-task-success --task-token "$token" --task-output '{"idle": "ignored"}'
+    kill "$idle_pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    expect "... and so does the success: the execution ends with its output" \
+        eval '[ "$rc" = 0 ] && grep -q "\"idle\": *\"ignored\"" "$tmp/idle.out" && no_sockets'
+    rm -f "$CALLBACK_DIR"/token.*
+fi
+
 # ---- timeouts ---------------------------------------------------------------
 run "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 1 99)"
 expect "no callback within TimeoutSeconds: States.Timeout" \
@@ -120,6 +160,19 @@ rc=$?
 expect "SIGTERM while a task waits: aborted (exit 4), no socket left" \
     eval '[ "$rc" = 4 ] && no_sockets'
 rm -f "$CALLBACK_DIR"/token.*
+# SIGHUP (the terminal closed) and SIGUSR1 the same: not killed on the spot.
+for sig in HUP USR1; do
+    "$aslc" run "$dir/callback.asl.json" --bindings "$bindings" --input "$(input record 600 600)" \
+        >"$tmp/abort.out" 2>"$tmp/abort.err" &
+    pid=$!
+    wait_token 0 >/dev/null
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    expect "SIG$sig while a task waits: aborted (exit 4), output written, no socket left" \
+        eval '[ "$rc" = 4 ] && grep -q "aborted" "$tmp/abort.out" && no_sockets'
+    rm -f "$CALLBACK_DIR"/token.*
+done
 
 # ---- a Map whose iterations wait together, completed in reverse order -------
 (

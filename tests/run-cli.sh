@@ -229,6 +229,125 @@ rc=$?
 expect "run: SIGTERM during a task aborts at once and stops its handler" \
     eval '[ "$rc" = 4 ] && [ -s "$tmp/sleep.pid" ] &&
           ! kill -0 "$(cat "$tmp/sleep.pid")" 2>/dev/null'
+# ---- run: stopping handlers that never return ----------------------------
+# Each handler (tests/cli/hang.sh) notes its pid in $tmp/hang.pids and
+# sleeps for ever: a run that is stopped ends only if it stops them.  Runs
+# get the usual time limit, by SIGKILL (a run that ignores SIGTERM must not
+# hang `make check`).
+
+# hang_start DEF THREADS INPUT N: starts DEF (a definition in tests/cli, or
+# a workflow program) in the background and waits until N of its handlers
+# run (or the run has ended); $hang_pid is the run.
+hang_start() {
+    : >"$tmp/hang.pids"
+    : >"$tmp/hang.hist"
+    local cmd=("$aslc" run "$cli/$1")
+    [ -x "$1" ] && cmd=("$1")
+    HANG_PIDS=$tmp/hang.pids timeout -s KILL "${ASLC_TEST_TIMEOUT:-120}" "${cmd[@]}" \
+        --bindings "$bindings" --threads "$2" --input "$3" --history "$tmp/hang.hist" \
+        >"$tmp/hang.out" 2>"$tmp/hang.err" &
+    hang_timeout=$!
+    while [ "$(wc -l <"$tmp/hang.pids")" -lt "$4" ] && kill -0 "$hang_timeout" 2>/dev/null; do
+        sleep 0.1
+    done
+    hang_pid=$(pgrep -P "$hang_timeout")
+}
+
+# hang_stop SIGNAL...: sends the signals to the run and waits for its end.
+hang_stop() {
+    local sig
+    for sig in "$@"; do
+        kill -s "$sig" "$hang_pid"
+    done
+    wait "$hang_timeout" 2>/dev/null
+    rc=$?
+}
+
+# handlers_alive: the pids of hang.pids that still run (a zombie has ended).
+handlers_alive() {
+    local p
+    for p in $(cat "$tmp/hang.pids"); do
+        if kill -0 "$p" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
+            echo "$p"
+        fi
+    done
+}
+
+# aborted_cleanly N: the run ended as aborted (exit 4, its Cause on stdout,
+# its history written) with N handlers started, none of them left.
+aborted_cleanly() {
+    [ "$rc" = 4 ] && [ "$(wc -l <"$tmp/hang.pids")" = "$1" ] && [ -z "$(handlers_alive)" ] &&
+        grep -q '"The execution was aborted"' "$tmp/hang.out" &&
+        grep -q '"ExecutionAborted"' "$tmp/hang.hist"
+}
+
+# hang_cleanup: ends the handlers a failed case left behind.
+hang_cleanup() {
+    local p
+    for p in $(handlers_alive); do
+        kill -KILL "$p" 2>/dev/null
+    done
+}
+
+hang_start map-hang.asl.json 2 '{"items": [1, 2]}' 2
+hang_stop TERM
+expect "run: SIGTERM stops a Map whose iterations are in their handlers (exit 4, handlers ended)" \
+    aborted_cleanly 2
+hang_cleanup
+hang_start map-hang.asl.json 1 '{"items": [1, 2]}' 1
+hang_stop INT
+expect "run: SIGINT stops a Map on one thread inside its handler" aborted_cleanly 1
+hang_cleanup
+hang_start map-hang-worker.asl.json 2 '{"items": [1, 2]}' 2
+hang_stop TERM
+expect "run: SIGTERM stops a Map inside \"worker\": true handlers" aborted_cleanly 2
+hang_cleanup
+hang_start map-hang-distributed.asl.json 2 '{"items": [1, 2]}' 2
+hang_stop TERM
+expect "run: SIGTERM stops a distributed Map inside its handlers" aborted_cleanly 2
+hang_cleanup
+# Signals whose default would kill the run without cleanup stop it as
+# SIGTERM does; SIGPIPE (sent first, delivered first) does nothing.
+for sig in HUP USR1 USR2 ALRM; do
+    hang_start map-hang.asl.json 2 '{"items": [1]}' 1
+    hang_stop "$sig"
+    expect "run: SIG$sig aborts the execution cleanly (output, history, handler ended)" \
+        aborted_cleanly 1
+    hang_cleanup
+done
+hang_start map-hang.asl.json 2 '{"items": [1]}' 1
+hang_stop PIPE TERM
+expect "run: SIGPIPE does not kill the run" aborted_cleanly 1
+hang_cleanup
+
+# A workflow program behaves the same.
+run "$aslc" build "$cli/map-hang.asl.json" -o "$tmp/map-hang"
+expect "build a Map whose handlers never return" eval '[ "$rc" = 0 ] && [ -x "$tmp/map-hang" ]'
+if [ -x "$tmp/map-hang" ]; then
+    for sig in TERM HUP; do
+        hang_start "$tmp/map-hang" 2 '{"items": [1, 2]}' 2
+        hang_stop "$sig"
+        expect "workflow program: SIG$sig stops a Map inside its handlers" aborted_cleanly 2
+        hang_cleanup
+    done
+fi
+
+# kill -9 leaves no handler behind: each dies with the workflow process,
+# also when the thread that started it (a Map's) has ended.  The check
+# waits for them (up to the time limit): init reaps them when it will.
+for def in map-hang.asl.json map-hang-worker.asl.json "$tmp/map-hang"; do
+    hang_start "$def" 2 '{"items": [1, 2]}' 2
+    hang_stop KILL
+    k=0
+    while [ -n "$(handlers_alive)" ] && [ "$k" -lt $((${ASLC_TEST_TIMEOUT:-120} * 10)) ]; do
+        sleep 0.1
+        k=$((k + 1))
+    done
+    expect "run: kill -9 of the workflow ends its handlers too (${def##*/})" \
+        eval '[ "$(wc -l <"$tmp/hang.pids")" = 2 ] && [ -z "$(handlers_alive)" ]'
+    hang_cleanup
+done
+
 run "$aslc" run "$cli/fail.asl.json" --input '{}'
 expect "run: a Fail state exits 1 with its Error and Cause" \
     eval '[ "$rc" = 1 ] && output_is "{\"Error\": \"Order.Rejected\", \"Cause\": \"the order was rejected\"}"'

@@ -178,7 +178,7 @@ typedef struct aslrtp_aws_request {
     const char *body;
     size_t body_len;
     double timeout;                 /* seconds; <= 0: none */
-    const volatile int *cancel;     /* non-zero: stop now; may be NULL */
+    const aslrtp_cancel *cancel;     /* non-zero: stop now; may be NULL */
 } aslrtp_aws_request;
 
 typedef struct aslrtp_aws_response {
@@ -271,7 +271,7 @@ typedef struct aslrtp_aws_meta {
  * named as style says.  Returns 1, or 0 with err filled. */
 int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                     const aslrtp_aws_target *t, json_t *params, double timeout,
-                    const volatile int *cancel, const aslrtp_aws_errstyle *style,
+                    const aslrtp_cancel *cancel, const aslrtp_aws_errstyle *style,
                     json_t **out, aslrtp_aws_meta *meta, aslrt_error *err);
 void aslrtp_aws_meta_free(aslrtp_aws_meta *m);
 
@@ -326,7 +326,7 @@ bool aslrtp_aws_answers(const aslrt_config *cfg, const char *resource);
 /* Calls the service a Task's Resource names, with params; the result as
  * the integration returns it.  Returns 1, or 0 with err filled. */
 int aslrtp_aws_invoke(const aslrt_config *cfg, const char *region, const char *resource,
-                      json_t *params, double timeout, const volatile int *cancel,
+                      json_t *params, double timeout, const aslrtp_cancel *cancel,
                       json_t **out, aslrt_error *err);
 
 #endif /* ASLRT_AWS_H */

@@ -318,7 +318,7 @@ static const char *header_request_id(const aslrtp_aws_response *r)
 
 int aslrtp_aws_call(const aslrtp_aws_service *s, const aslrtp_aws_op *op,
                     const aslrtp_aws_target *t, json_t *params, double timeout,
-                    const volatile int *cancel, const aslrtp_aws_errstyle *style,
+                    const aslrtp_cancel *cancel, const aslrtp_aws_errstyle *style,
                     json_t **out, aslrtp_aws_meta *meta, aslrt_error *err)
 {
     *out = NULL;

@@ -43,8 +43,8 @@ static int call(const aslrt_config *cfg, const char *region, const char *op, jso
     if (r <= 0)
         return 0;
     t.body_limit = limit;
-    int ok = aslrtp_aws_call(s, o, &t, params, 0, cfg ? cfg->abort_flag : NULL, NULL, out, NULL,
-                             err);
+    aslrtp_cancel stop = {cfg ? cfg->abort_flag : NULL, NULL};
+    int ok = aslrtp_aws_call(s, o, &t, params, 0, &stop, NULL, out, NULL, err);
     aslrtp_aws_target_free(&t);
     return ok;
 }

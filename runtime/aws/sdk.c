@@ -155,7 +155,7 @@ bool aslrtp_aws_answers(const aslrt_config *cfg, const char *resource)
 }
 
 int aslrtp_aws_invoke(const aslrt_config *cfg, const char *region, const char *resource,
-                      json_t *params, double timeout, const volatile int *cancel,
+                      json_t *params, double timeout, const aslrtp_cancel *cancel,
                       json_t **out, aslrt_error *err)
 {
     *out = NULL;

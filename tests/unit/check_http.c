@@ -477,7 +477,8 @@ START_TEST(test_cancel)
     json_t *in = parse("{\"seconds\": 600}");
     json_t *out = NULL;
     aslrt_error err = { 0 };
-    int ok = aslrtp_task_invoke(b, arn_of("sleep"), in, 0, &c.flag, &out, &err);
+    aslrtp_cancel stop = { &c.flag, NULL };
+    int ok = aslrtp_task_invoke(b, arn_of("sleep"), in, 0, &stop, &out, &err);
     pthread_join(t, NULL);
     ck_assert(!ok);
     ck_assert_str_eq(err.error, "aslc.Cancelled");

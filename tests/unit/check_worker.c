@@ -73,7 +73,8 @@ static result call_full(const aslrt_bindings *b, const char *resource, const cha
 {
     result r = { 0 };
     json_t *in = parse(input);
-    r.ok = aslrtp_task_invoke_lambda(b, resource, in, timeout_s, cancel, compact, NULL, NULL,
+    aslrtp_cancel stop = { cancel, NULL };
+    r.ok = aslrtp_task_invoke_lambda(b, resource, in, timeout_s, &stop, compact, NULL, NULL,
                                      NULL, &r.out, &r.err);
     json_decref(in);
     if (r.ok)
