@@ -226,8 +226,10 @@ int aslrt_send_task_main(int argc, char **argv)
     if (status < 0) {
         /* The AWS CLI's general failure, when the help is lost. */
         status = send_task_usage(stdout, cmd, 0);
-        if (!aslrtp_stdout_done(cmd))
+        char *who = aslrtp_strdupf("aslc %s", cmd);
+        if (!aslrtp_stdout_done(who))
             status = 255;
+        free(who);
     } else if (!status && (!token || (success && !output))) {
         fprintf(stderr, "aslc %s: error: the following arguments are required: %s\n", cmd,
                 !token && success && !output ? "--task-token, --task-output"
