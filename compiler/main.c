@@ -12,8 +12,12 @@
  *
  * and prints diagnostics, the only place that does.  doc/architecture.md
  * follows one `aslc run` through every file.
+ *
+ * Whatever a command writes reaches its file or standard output, or aslc
+ * says why and exits non-zero (2), as coreutils' close_stdout does.
  */
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +115,22 @@ static int command_error(bool json, const char *file, const char *fmt, ...)
     return 2;
 }
 
+/* Ends the writing of out (stdout, or the file output, which it closes);
+ * err: the errno of a write that failed (0: none seen).  Returns 0, or 2
+ * after saying what was lost. */
+static int finish_output(FILE *out, const char *output, int err)
+{
+    err = aslrtp_stream_finish(out, err);
+    if (!err)
+        return 0;
+    if (out == stdout)
+        aslrtp_write_error("aslc", "standard output", err);
+    else
+        fprintf(stderr, "aslc: error: cannot write '%s': %s\n", output,
+                err > 0 ? strerror(err) : "write error");
+    return 2;
+}
+
 /* The state machine's default name: the file name without its directory and
  * its .asl.json / .json ending. */
 static char *machine_name(const char *path)
@@ -144,20 +164,17 @@ static int draw(asl_unit *u, const asl_machine *m, asl_draw_format f, const char
                 const char *output)
 {
     FILE *out = output ? fopen(output, "w") : stdout;
-    bool ok = out != NULL;
-    char *name = machine_name(def);
-    if (ok && f == ASL_DRAW_IR)
-        ok = asl_draw_ir(out, asl_lower_machine(u, m, name));
-    else if (ok)
-        ok = f == ASL_DRAW_DOT ? asl_draw_dot(out, m, name) : asl_draw_mermaid(out, m);
-    free(name);
-    if (out && (out == stdout ? fflush(out) != 0 : fclose(out) != 0))
-        ok = false;
-    if (!ok) {
-        fprintf(stderr, "aslc: error: cannot write '%s'\n", output ? output : "stdout");
+    if (!out) {
+        fprintf(stderr, "aslc: error: cannot write '%s': %s\n", output, strerror(errno));
         return 2;
     }
-    return 0;
+    char *name = machine_name(def);
+    errno = 0;
+    bool ok = f == ASL_DRAW_IR ? asl_draw_ir(out, asl_lower_machine(u, m, name))
+              : f == ASL_DRAW_DOT ? asl_draw_dot(out, m, name)
+                                  : asl_draw_mermaid(out, m);
+    free(name);
+    return finish_output(out, output, ok ? 0 : errno ? errno : -1);
 }
 
 /* Run from its build tree (not installed), aslc uses that tree's runtime:
@@ -215,13 +232,16 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
     int rc = 0;
     if (strcmp(o->command, "emit") == 0) {
         FILE *out = o->output ? fopen(o->output, "w") : stdout;
-        bool ok = out && asl_llvm_emit_ir(out, cfg, eo, opt, &err);
-        if (out && out != stdout && fclose(out) != 0)
-            ok = false;
-        if (!ok) {
+        if (!out) {
+            fprintf(stderr, "aslc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+            rc = 2;
+        } else if (!asl_llvm_emit_ir(out, cfg, eo, opt, &err)) {
             fprintf(stderr, "aslc: error: cannot write '%s'%s%s\n",
                     o->output ? o->output : "stdout", err ? ": " : "", err ? err : "");
+            aslrtp_stream_finish(out, 0);
             rc = 2;
+        } else {
+            rc = finish_output(out, o->output, 0);
         }
     } else if (strcmp(o->command, "build") == 0) {
         if (!asl_llvm_build_executable(cfg, eo, o->output, o->cc, opt < 0 ? 2 : opt, o->debug,
@@ -326,7 +346,7 @@ static void check_bindings(asl_unit *u, const options *o, int nrest, char **rest
     aslrt_bindings_destroy(b);
 }
 
-int main(int argc, char **argv)
+static int aslc_main(int argc, char **argv)
 {
     use_build_tree();
     options o = {.cc = getenv("CC"), .max_errors = 20};
@@ -580,9 +600,13 @@ int main(int argc, char **argv)
         rc = run_llvm(&o, cfg, &eo, &u, nrest, rest);
     else if (strcmp(o.command, "emit") == 0) {
         FILE *out = o.output ? fopen(o.output, "w") : stdout;
-        if (!out || fputs(csrc, out) == EOF || (out != stdout && fclose(out) != 0)) {
-            fprintf(stderr, "aslc: error: cannot write '%s'\n", o.output ? o.output : "stdout");
+        int werr = 0;
+        if (!out) {
+            fprintf(stderr, "aslc: error: cannot write '%s': %s\n", o.output, strerror(errno));
             rc = 2;
+        } else {
+            aslrtp_write(out, csrc, strlen(csrc), &werr);
+            rc = finish_output(out, o.output, werr);
         }
     } else if (strcmp(o.command, "build") == 0) {
         char *err = NULL;
@@ -633,5 +657,16 @@ int main(int argc, char **argv)
     free(name);
     free(rest);
     asl_unit_destroy(u);
+    return rc;
+}
+
+/* aslc, then what it wrote to stdout checked: output lost to a write error
+ * (a full disk, a closed stdout) is an error, never a success. */
+int main(int argc, char **argv)
+{
+    aslrtp_std_fds_hold();
+    int rc = aslc_main(argc, argv);
+    if (!aslrtp_stdout_done("aslc") && rc == 0)
+        rc = 2;
     return rc;
 }

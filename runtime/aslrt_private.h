@@ -138,6 +138,25 @@ void aslrtp_hex(const unsigned char *b, size_t n, char *out);
 /* malloc'd printf. Aborts on out of memory. */
 char *aslrtp_strdupf(const char *fmt, ...);
 
+/* Writing output as coreutils does (util.c): nothing written is lost
+ * silently.  aslrtp_write writes n bytes of s to f, keeping in *err the
+ * errno of the first failure.  aslrtp_stream_finish flushes f (and closes
+ * it, unless it is stdout or stderr) and returns 0 when all that was
+ * written went out, else an errno value (err when set), or -1 when the
+ * reason was lost.  aslrtp_write_error says so on stderr:
+ * "PROG: error writing WHAT: REASON". */
+bool aslrtp_write(FILE *f, const char *s, size_t n, int *err);
+int aslrtp_stream_finish(FILE *f, int err);
+void aslrtp_write_error(const char *prog, const char *what, int err);
+/* Whether what was written to stdout went out; if not, says so on stderr
+ * ("PROG: error writing standard output: REASON") and clears the error,
+ * so that it is said once. */
+bool aslrtp_stdout_done(const char *prog);
+/* Opens /dev/null on those of descriptors 0, 1 and 2 that are closed, for
+ * the wrong direction (standard output read-only): using a closed standard
+ * stream still fails, and no file or pipe opened later takes its number. */
+void aslrtp_std_fds_hold(void);
+
 /* ==== utf8.c: UTF-8 text =============================================== */
 
 enum {
@@ -527,6 +546,14 @@ void aslrtp_hist_flush(aslrtp_hist *h);
 size_t aslrtp_hist_live(void);
 /* v serialized as AWS prints it, as the JSON string the API returns. */
 json_t *aslrtp_hist_payload(const json_t *v);
+/* A history file written as the execution goes: open it on path ("-":
+ * stderr; NULL with errno), hand aslrtp_hist_file_event to
+ * aslrt_config.history_event with it, then close it: 0 when all of the
+ * document was written, else an errno value (-1: reason unknown). */
+typedef struct aslrtp_hist_file aslrtp_hist_file;
+aslrtp_hist_file *aslrtp_hist_file_open(const char *path);
+void aslrtp_hist_file_event(void *ud, const json_t *event);
+int aslrtp_hist_file_close(aslrtp_hist_file *w);
 /* The *StateEntered / *StateExited event of a state type. */
 int aslrtp_hist_entered(int state_type);
 int aslrtp_hist_exited(int state_type);

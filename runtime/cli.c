@@ -70,7 +70,8 @@ static void usage(FILE *out, const char *prog)
             prog);
 }
 
-/* --history: keeps the history document of the (last) execution. */
+/* --history with --bench: keeps the history document of the last
+ * execution (one execution writes its history as it goes instead). */
 static void keep_history(void *ud, const json_t *doc)
 {
     json_t **slot = ud;
@@ -78,16 +79,20 @@ static void keep_history(void *ud, const json_t *doc)
     *slot = json_incref((json_t *)doc);
 }
 
-/* Writes the history document; false when the file cannot be written. */
-static bool write_history(const char *path, const json_t *doc)
+/* Writes the last execution's history document: 0, or why it could not
+ * be (errno; -1: unknown). */
+static int write_history(const char *path, const json_t *doc)
 {
     FILE *f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
     if (!f)
-        return false;
-    bool ok = json_dumpf(doc, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF;
-    if (f == stderr)
-        return ok && fflush(f) == 0;
-    return fclose(f) == 0 && ok;
+        return errno;
+    int err = 0;
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    if (text)
+        aslrtp_write(f, text, strlen(text), &err);
+    free(text);
+    aslrtp_write(f, "\n", 1, &err);
+    return aslrtp_stream_finish(f, err);
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -225,7 +230,12 @@ int aslrt_send_task_main(int argc, char **argv)
         }
     }
     if (status < 0) {
+        /* The AWS CLI's general failure, when the help is lost. */
         status = send_task_usage(stdout, cmd, 0);
+        char *who = aslrtp_strdupf("aslc %s", cmd);
+        if (!aslrtp_stdout_done(who))
+            status = 255;
+        free(who);
     } else if (!status && (!token || (success && !output))) {
         fprintf(stderr, "aslc %s: error: the following arguments are required: %s\n", cmd,
                 !token && success && !output ? "--task-token, --task-output"
@@ -265,6 +275,8 @@ int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int nchildren,
                       aslrt_machine_loader_fn load, void *load_ud, int argc, char **argv)
 {
+    /* A closed standard stream stays closed (util.c). */
+    aslrtp_std_fds_hold();
     /* The callback commands work from any workflow binary. */
     if (argc > 1 && is_send_task(argv[1]))
         return aslrt_send_task_main(argc - 1, argv + 1);
@@ -286,7 +298,7 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout, prog);
-            return 0;
+            return aslrtp_stdout_done(prog) ? 0 : 2;
         } else if ((v = opt_value(argc, argv, &i, "--input-file"))) {
             input_file = v;
         } else if ((v = opt_value(argc, argv, &i, "--input"))) {
@@ -488,10 +500,14 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     cfg.progress = isatty(STDERR_FILENO);
 
     /* The history file is made (or its folder found wanting) before the
-     * execution runs. */
+     * execution runs, and written as it runs: the history is never held
+     * whole (doc/behaviour.md §33); --bench writes the last one's. */
+    aslrtp_hist_file *hfile = NULL;
     if (history_file) {
-        FILE *hf = strcmp(history_file, "-") == 0 ? NULL : fopen(history_file, "w");
-        if (strcmp(history_file, "-") != 0 && !hf) {
+        FILE *hf = bench && strcmp(history_file, "-") != 0 ? fopen(history_file, "w") : NULL;
+        if (!bench)
+            hfile = aslrtp_hist_file_open(history_file);
+        if (bench ? strcmp(history_file, "-") != 0 && !hf : !hfile) {
             fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
                     strerror(errno));
             aslrt_program_destroy(p);
@@ -502,8 +518,13 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         }
         if (hf)
             fclose(hf);
-        cfg.history = keep_history;
-        cfg.history_ud = &history;
+        if (bench) {
+            cfg.history = keep_history;
+            cfg.history_ud = &history;
+        } else {
+            cfg.history_event = aslrtp_hist_file_event;
+            cfg.history_event_ud = hfile;
+        }
     }
 
     json_t *output = NULL;
@@ -524,15 +545,24 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         text_out = aslrt_json_dumps(e);
         json_decref(e);
     }
+    /* Output lost to a write error is no success (as coreutils'
+     * close_stdout): exit status 2 then. */
     if (text_out) {
-        fputs(text_out, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
+        int werr = 0;
+        aslrtp_write(stdout, text_out, strlen(text_out), &werr);
+        aslrtp_write(stdout, "\n", 1, &werr);
+        werr = aslrtp_stream_finish(stdout, werr);
+        if (werr) {
+            aslrtp_write_error(prog, "standard output", werr);
+            if (status == ASLRT_SUCCEEDED)
+                status = 2;
+        }
     }
     free(text_out);
-    if (history && !write_history(history_file, history)) {
+    int herr = hfile ? aslrtp_hist_file_close(hfile) : history ? write_history(history_file, history) : 0;
+    if (herr) {
         fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
-                strerror(errno));
+                herr > 0 ? strerror(herr) : "write error");
         if (status == ASLRT_SUCCEEDED)
             status = 2;
     }

@@ -160,12 +160,44 @@ const char *aslrtp_ex_account(const aslrt_exec *ex)
 
 /* ---- History (history.c, doc/behaviour.md §20) ----------------------------- */
 
+/* Counts one more event of the execution against its quota (doc/behaviour.md
+ * §33): an event that would leave no room for the execution's own last
+ * event is not written, and marks the history full instead.  The events
+ * that end the execution are written whatever the count: only one is,
+ * after every other event, so it is at most the last the quota allows. */
+static bool take_event(aslrtp_event_count *c, int type)
+{
+    if (type == ASLRTP_EV_EXECUTION_SUCCEEDED || type == ASLRTP_EV_EXECUTION_FAILED ||
+        type == ASLRTP_EV_EXECUTION_TIMED_OUT || type == ASLRTP_EV_EXECUTION_ABORTED) {
+        __atomic_fetch_add(&c->n, 1, __ATOMIC_RELAXED);
+        return true;
+    }
+    long n = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
+    do {
+        if (n >= ASLRTP_HISTORY_LIMIT - 1) {
+            __atomic_store_n(&c->full, 1, __ATOMIC_RELAXED);
+            return false;
+        }
+    } while (!__atomic_compare_exchange_n(&c->n, &n, n + 1, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+bool aslrtp_ex_history_full(const aslrt_exec *ex)
+{
+    return ex->count && __atomic_load_n(&ex->count->full, __ATOMIC_RELAXED);
+}
+
 /* Writes the next history event and returns its id.  The id is counted
  * whether or not the history is recorded (causes quote it); the details
  * (stolen, NULL when there are none) are built by callers only when
  * ex->hist is set, so an execution without a history pays one increment. */
 long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details)
 {
+    if (ex->count && !take_event(ex->count, type)) {
+        json_decref(details);
+        return ex->event_id;
+    }
     long id = ++ex->event_id;
     if (ex->hist)
         aslrtp_hist_add_new(ex->hist, id, prev, type, aslrtp_ex_clock_ms(ex), details);
@@ -512,9 +544,11 @@ int aslrtp_ex_aborted(aslrt_exec *ex)
     return 0;
 }
 
+/* An abort from outside, a sibling's failure, or a full history (which
+ * ends the execution as an abort does, doc/behaviour.md §33). */
 bool aslrtp_ex_abort_requested(const aslrt_exec *ex)
 {
-    return aslrtp_cancelled(&ex->cancel);
+    return aslrtp_cancelled(&ex->cancel) || aslrtp_ex_history_full(ex);
 }
 
 int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
@@ -538,6 +572,9 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     }
     ex->entered_prev = ex->last_event;
     ex->entered_event = aslrtp_ex_chain(ex, aslrtp_hist_entered(ex->state->type), d);
+    /* No room for the state's entry: it does not run (§33). */
+    if (aslrtp_ex_history_full(ex))
+        return aslrtp_ex_aborted(ex);
     ex->failed_event = ASLRTP_EV_NONE;
     ex->transitions++;
     if (ex->context) {
@@ -1238,6 +1275,11 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     ex.skew_ms = ex.start_ms - aslrtp_wall_ms();
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
+    /* A Standard execution's events are counted against the quota whether
+     * or not anyone records them; an Express one has no history (§33). */
+    aslrtp_event_count count = {0, 0};
+    if (!cfg->express)
+        ex.count = &count;
     if (cfg->history || cfg->history_event) {
         ex.hist = aslrtp_hist_create();
         if (cfg->history_event)
@@ -1274,7 +1316,16 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     if (background)
         background->finish(background);
     int status;
-    if (out) {
+    if (aslrtp_ex_history_full(&ex)) {
+        /* The history is full (doc/behaviour.md §33): its last event is
+         * ExecutionFailed, whatever the execution was doing; no Catch saw
+         * the error, which is the execution's, not a state's. */
+        json_decref(out);
+        out = NULL;
+        status = ASLRT_FAILED;
+        err->error = aslrtp_strdup(ASLRTP_ERR_RUNTIME);
+        err->cause = aslrtp_strdup(ASLRTP_HISTORY_FULL_CAUSE);
+    } else if (out) {
         *output = out;
         status = ASLRT_SUCCEEDED;
     } else {

@@ -49,6 +49,20 @@ typedef struct aslrtp_background {
     void (*finish)(struct aslrtp_background *bg);
 } aslrtp_background;
 
+/* The history's quota (doc/behaviour.md §33): a Standard execution holds
+ * at most this many events, the last of them its ExecutionSucceeded; any
+ * other event that would be the last makes it fail with this cause. */
+#define ASLRTP_HISTORY_LIMIT 25000
+#define ASLRTP_HISTORY_FULL_CAUSE \
+    "The execution reached the maximum number of history events (25000)."
+
+/* The events of one execution, counted by every thread that runs a part
+ * of it (the top execution's, shared by its branches and iterations). */
+typedef struct aslrtp_event_count {
+    long n;                   /* events written so far (atomic) */
+    int full;                 /* an event found no room: the execution ends (atomic) */
+} aslrtp_event_count;
+
 /* One execution, or one branch's or iteration's child execution. */
 struct aslrt_exec {
     const aslrt_program *prog;
@@ -66,6 +80,8 @@ struct aslrt_exec {
     long entered_prev;        /* that event's previousEventId */
     long last_event;          /* previousEventId of the next event of this chain */
     aslrtp_hist *hist;        /* where events are recorded; NULL: nowhere */
+    aslrtp_event_count *count; /* the execution's events against the quota; NULL:
+                                 no quota (Express, a distributed Map's children) */
     int failed_event;         /* Map/ParallelStateFailed, written once Retry has
                                  passed on the error (ASLRTP_EV_NONE: none) */
     json_t *context;          /* $$ for the current state, built on demand */
@@ -139,6 +155,9 @@ const char *aslrtp_ex_account(const aslrt_exec *ex);
 long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details);
 /* The same for an event that follows the last of its chain and becomes it. */
 long aslrtp_ex_chain(aslrt_exec *ex, int type, json_t *details);
+/* An event found the history full (doc/behaviour.md §33): the execution
+ * ends as if aborted, and fails with States.Runtime once unwound. */
+bool aslrtp_ex_history_full(const aslrt_exec *ex);
 /* d[key] = v as a payload of the history API; d["error"], d["cause"]. */
 void aslrtp_ex_put_payload(json_t *d, const char *key, const json_t *v);
 void aslrtp_ex_put_error(json_t *d, const char *error, const char *cause);

@@ -222,6 +222,7 @@ static void run_item(void *ud, size_t i, int worker)
         c->event_id = 1; /* their ExecutionStarted */
         c->last_event = 0;
         c->hist = NULL;
+        c->count = NULL; /* nor against the parent's quota (doc/behaviour.md §33) */
     } else {
         c->event_id = fn->parent->event_id + __atomic_load_n(&fn->events, __ATOMIC_RELAXED);
         c->last_event = fn->started;

@@ -20,7 +20,13 @@
  * them.  When nobody wants the whole document, delivered events are
  * dropped, so that a long execution holds only the events of the fan-outs
  * in flight.
+ *
+ * A history file (aslrtp_hist_file, for --history) is such a sink: it
+ * writes the document as the events become final, the same text as
+ * json_dumpf of the whole document with an indent of 2, so that neither a
+ * long history nor large payloads are ever held whole.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,4 +245,60 @@ void aslrtp_hist_resource(const char *arn, char **type, char **resource)
     }
     *type = aslrtp_strdupf("%.*s", (int)(colon - rest), rest);
     *resource = aslrtp_strdup(colon + 1);
+}
+
+/* ---- A history file, written as the events come ------------------------ */
+
+struct aslrtp_hist_file {
+    FILE *f;
+    long events;         /* written so far */
+    int err;             /* the first write's failure (errno, -1: unknown) */
+};
+
+aslrtp_hist_file *aslrtp_hist_file_open(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
+    if (!f)
+        return NULL;
+    aslrtp_hist_file *w = aslrtp_calloc(1, sizeof *w);
+    w->f = f;
+    static const char head[] = "{\n  \"events\": [";
+    aslrtp_write(f, head, sizeof head - 1, &w->err);
+    return w;
+}
+
+void aslrtp_hist_file_event(void *ud, const json_t *event)
+{
+    aslrtp_hist_file *w = ud;
+    /* The document's timestamp is AWS's text, the sink's milliseconds. */
+    json_t *e = json_copy((json_t *)event);
+    char ts[40];
+    aslrtp_timestamp_format((long long)json_integer_value(json_object_get(e, "timestamp")), ts,
+                            sizeof ts);
+    json_object_set_new(e, "timestamp", json_string(ts));
+    char *text = json_dumps(e, JSON_INDENT(2));
+    json_decref(e);
+    /* One element of the array: its lines indented as in the document. */
+    aslrtp_buf b = {0};
+    aslrtp_buf_adds(&b, w->events++ ? ",\n    " : "\n    ");
+    for (const char *p = text, *nl; p && *p; p = nl + 1) {
+        if (!(nl = strchr(p, '\n'))) {
+            aslrtp_buf_adds(&b, p);
+            break;
+        }
+        aslrtp_buf_add(&b, p, (size_t)(nl + 1 - p));
+        aslrtp_buf_adds(&b, "    ");
+    }
+    free(text);
+    aslrtp_write(w->f, b.data, b.len, &w->err);
+    free(aslrtp_buf_finish(&b));
+}
+
+int aslrtp_hist_file_close(aslrtp_hist_file *w)
+{
+    static const char tail[] = "\n  ]\n}\n";
+    aslrtp_write(w->f, tail, sizeof tail - 1, &w->err);
+    int err = aslrtp_stream_finish(w->f, w->err);
+    free(w);
+    return err;
 }

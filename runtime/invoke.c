@@ -355,6 +355,13 @@ static callback_end await_callback(aslrt_exec *ex, aslrtp_cb_task *t, double tim
                                    double heartbeat, long long started_ms, bool activity,
                                    json_t **out, aslrt_error *err)
 {
+    /* No room in the history for what started the wait (doc/behaviour.md
+     * §33): the execution ends without waiting. */
+    if (aslrtp_ex_history_full(ex)) {
+        aslrtp_cb_close(t);
+        aslrtp_ex_aborted(ex);
+        return CALLBACK_STATE_ENDED;
+    }
     aslrtp_cb_limits l = {.timeout_ms = -1, .heartbeat_ms = -1, .scale = 1,
                           .cancel = task_cancel(ex)};
     if (activity) {
@@ -573,6 +580,10 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     if (by == BY_ACTIVITY)
         return invoke_activity(ex, f, timeout, capped, heartbeat, asked_timeout, asked_heartbeat);
     task_started(ex, ASLRTP_EFF(f), asked_timeout, asked_heartbeat);
+    /* No room in the history for its scheduling: it is not invoked
+     * (doc/behaviour.md §33). */
+    if (aslrtp_ex_history_full(ex))
+        return aslrtp_ex_aborted(ex);
     json_t *out = NULL, *submitted = NULL;
     aslrt_error err = {NULL, NULL};
     /* A callback task (not mocked: a mock answers at once, as in Step

@@ -408,18 +408,13 @@ static void child_free(child *c)
     free(c);
 }
 
-/* The history of a .sync child, kept for the time of its last event: the
- * child's clock, on which skipped and scaled waits have passed. */
-static void child_history(void *ud, const json_t *doc)
+/* The events of a .sync child, as they come, for the time of its last:
+ * the child's clock, on which skipped and scaled waits have passed.  The
+ * events are not kept (doc/behaviour.md §33). */
+static void child_event(void *ud, const json_t *event)
 {
     child *c = ud;
-    json_t *events = json_object_get(doc, "events");
-    const char *ts = json_string_value(
-        json_object_get(json_array_get(events, json_array_size(events) - 1), "timestamp"));
-    int64_t sec;
-    int32_t ns;
-    if (ts && aslrtp_timestamp_parse(ts, &sec, &ns))
-        c->ended_ms = (long long)sec * 1000 + ns / 1000000;
+    c->ended_ms = (long long)json_integer_value(json_object_get(event, "timestamp"));
 }
 
 static void *child_main(void *arg)
@@ -664,8 +659,8 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
     c->cfg.activity_ud = pc->activity_ud;
     if (wait) {
         /* Its clock's end moves the parent's on (doc/behaviour.md §26.2). */
-        c->cfg.history = child_history;
-        c->cfg.history_ud = c;
+        c->cfg.history_event = child_event;
+        c->cfg.history_event_ud = c;
     }
     c->cfg.threads = pc->threads;
     c->cfg.payload_limit = pc->payload_limit;

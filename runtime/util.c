@@ -1,13 +1,16 @@
 /*
- * util.c - small helpers shared by the runtime's files: strings and a
- * growable buffer.  Out of memory is fatal here (alloc.c's one path), as
+ * util.c - small helpers shared by the runtime's files: strings, a
+ * growable buffer, and writing output without losing it silently.  Out of memory is fatal here (alloc.c's one path), as
  * in the compiler: a workflow that cannot allocate cannot report anything
  * useful either.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aslrt_private.h"
 
@@ -154,4 +157,62 @@ void aslrt_error_set(aslrt_error *e, const char *error, const char *cause)
 void aslrt_decref(json_t *v)
 {
     json_decref(v);
+}
+
+/* ---- Writing output ------------------------------------------------------ */
+
+/* Writes s[0..n) to f; the first failure's errno goes to *err. */
+bool aslrtp_write(FILE *f, const char *s, size_t n, int *err)
+{
+    errno = 0;
+    if (n == 0 || fwrite(s, 1, n, f) == n)
+        return true;
+    if (!*err)
+        *err = errno ? errno : -1;
+    return false;
+}
+
+/* As coreutils' close_stream: a stream that had an error, or whose flush
+ * or close fails, lost some of what was written to it.  stdout and stderr
+ * are flushed, not closed (the process may still use them), and their
+ * error is cleared once reported. */
+int aslrtp_stream_finish(FILE *f, int err)
+{
+    bool failed_before = ferror(f) != 0;
+    errno = 0;
+    bool std = f == stdout || f == stderr;
+    int rc = std ? fflush(f) : fclose(f);
+    int e = rc != 0 ? (errno ? errno : -1) : 0;
+    if (std)
+        clearerr(f);
+    if (err)
+        return err;
+    if (e)
+        return e;
+    return failed_before ? -1 : 0;
+}
+
+void aslrtp_write_error(const char *prog, const char *what, int err)
+{
+    if (err > 0)
+        fprintf(stderr, "%s: error writing %s: %s\n", prog, what, strerror(err));
+    else
+        fprintf(stderr, "%s: error writing %s\n", prog, what);
+}
+
+bool aslrtp_stdout_done(const char *prog)
+{
+    int err = aslrtp_stream_finish(stdout, 0);
+    if (err)
+        aslrtp_write_error(prog, "standard output", err);
+    return err == 0;
+}
+
+void aslrtp_std_fds_hold(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        /* The lower ones are open by now: open() gives fd itself. */
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+            open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    }
 }

@@ -230,11 +230,21 @@ int asl_serve_main(int argc, char **argv)
         /* Written whole, then renamed: a reader never sees half a number. */
         char *tmp = aslrtp_strdupf("%s.tmp", o.port_file);
         FILE *f = fopen(tmp, "w");
-        bool ok = f && fprintf(f, "%d\n", port) > 0;
-        ok = f && fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, o.port_file) != 0) {
+        int werr = f ? 0 : errno;
+        if (f) {
+            char text[16];
+            int n = snprintf(text, sizeof text, "%d\n", port);
+            aslrtp_write(f, text, (size_t)n, &werr);
+            werr = aslrtp_stream_finish(f, werr);
+        }
+        if (!werr && rename(tmp, o.port_file) != 0)
+            werr = errno;
+        if (werr) {
+            /* Nothing half-written is left behind. */
+            if (f)
+                unlink(tmp);
             fprintf(stderr, "aslc serve: cannot write the port file '%s': %s\n", o.port_file,
-                    strerror(errno));
+                    werr > 0 ? strerror(werr) : "write error");
             free(tmp);
             srv_http_stop(h);
             srv_destroy(s);

@@ -510,6 +510,83 @@ done
 run "$tmp/repro/bb/wf-cc" --bindings "$bindings" --input '{}'
 expect "reproducible: the binary runs" eval '[ "$rc" = 0 ]'
 
+# ---- write errors ---------------------------------------------------------
+# What a command writes is lost to a full disk or a closed stdout: it says so
+# and exits non-zero, never 0 (as coreutils' close_stdout).
+
+# run_out full|closed CMD...: CMD with stdout on /dev/full or closed.
+run_out() {
+    local how=$1
+    shift
+    if [ "$how" = full ]; then
+        timeout "${ASLC_TEST_TIMEOUT:-120}" "$@" </dev/null >/dev/full 2>"$tmp/err"
+    else
+        timeout "${ASLC_TEST_TIMEOUT:-120}" "$@" </dev/null >&- 2>"$tmp/err"
+    fi
+    rc=$?
+}
+nospace="error writing standard output: No space left on device"
+closed="error writing standard output: Bad file descriptor"
+run_out full "$aslc" emit "$cli/echo.asl.json"
+expect "emit > /dev/full: exit 2, the reason" \
+    eval '[ "$rc" = 2 ] && stderr_has "^aslc: $nospace\$" && [ "$(wc -l <"$tmp/err")" = 1 ]'
+run_out closed "$aslc" emit "$cli/echo.asl.json"
+expect "emit with stdout closed: exit 2, the reason" \
+    eval '[ "$rc" = 2 ] && stderr_has "^aslc: $closed\$"'
+run_out full "$aslc" run "$cli/echo.asl.json" --input '{}'
+expect "run > /dev/full: exit 2, not 0" \
+    eval '[ "$rc" = 2 ] && stderr_has "^aslc run: $nospace\$" && [ "$(wc -l <"$tmp/err")" = 1 ]'
+run_out closed "$aslc" run "$cli/echo.asl.json" --input '{}'
+expect "run with stdout closed: exit 2, not 0" \
+    eval '[ "$rc" = 2 ] && stderr_has "^aslc run: $closed\$"'
+run_out full "$aslc" run "$cli/fail.asl.json"
+expect "run > /dev/full of a failing execution: still exit 1, the loss said" \
+    eval '[ "$rc" = 1 ] && stderr_has "$nospace"'
+run_out full "$aslc" run --backend=llvm "$cli/echo.asl.json" --input '{}'
+expect "run --backend=llvm > /dev/full: exit 2" \
+    eval '[ "$rc" = 2 ] && { stderr_has "$nospace" || stderr_has "without LLVM"; }'
+for cmd in --help --version "graph $cli/echo.asl.json" "graph --format=ir $cli/echo.asl.json" \
+    "run $cli/echo.asl.json --help" "serve --help" "send-task-success --help"; do
+    # shellcheck disable=SC2086  # the command's words
+    run_out full "$aslc" $cmd
+    expect "aslc $cmd > /dev/full: non-zero, the reason" \
+        eval '[ "$rc" != 0 ] && stderr_has "$nospace"'
+done
+if [ -x "$tmp/wf" ]; then
+    run_out full "$tmp/wf" --input '{}'
+    expect "a workflow program > /dev/full: exit 2" \
+        eval '[ "$rc" = 2 ] && stderr_has "wf: $nospace\$"'
+    run_out closed "$tmp/wf" --input '{}'
+    expect "a workflow program with stdout closed: exit 2" \
+        eval '[ "$rc" = 2 ] && stderr_has "wf: $closed\$"'
+fi
+run "$aslc" run "$cli/echo.asl.json" --input '{}' --history /dev/full
+expect "run --history /dev/full: exit 2, the reason" \
+    eval '[ "$rc" = 2 ] && stderr_has "history file .*/dev/full.*: No space left on device"'
+rm -f "$tmp/h.json"
+run_out closed "$aslc" run "$cli/echo.asl.json" --input '{"x": 1}' --history "$tmp/h.json"
+expect "run with stdout closed: the history file gets the history, not the output" \
+    eval '[ "$rc" = 2 ] && { [ "$have_python" = no ] || "$PYTHON3" -c "
+import json, sys
+e = json.load(open(sys.argv[1]))[\"events\"]
+assert [x[\"id\"] for x in e] == list(range(1, len(e) + 1))
+assert e[-1][\"type\"] == \"ExecutionSucceeded\"
+" "$tmp/h.json"; }'
+mkdir -p "$tmp/portdir"
+ASLC_TEST_TIMEOUT=30 run "$aslc" serve --port 0 --port-file "$tmp/portdir"
+expect "serve: a port file it cannot write: exit 1, the reason, no temporary file left" \
+    eval '[ "$rc" = 1 ] && stderr_has "port file" && [ ! -e "$tmp/portdir.tmp" ]'
+# (its stderr goes through a pipe: no file can grow under ulimit -f 0)
+(
+    trap '' XFSZ
+    ulimit -f 0
+    exec timeout 30 "$aslc" serve --port 0 --port-file "$tmp/port" </dev/null 2>&1 >/dev/null
+) | cat >"$tmp/err"
+rc=${PIPESTATUS[0]}
+expect "serve: a port file that cannot grow: exit 1, File too large, nothing left" \
+    eval '[ "$rc" = 1 ] && stderr_has "port file.*File too large" &&
+          [ ! -e "$tmp/port" ] && [ ! -e "$tmp/port.tmp" ]'
+
 # ---- the manual page ----------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
     expect "doc/aslc.1 renders without warnings" \

@@ -23,7 +23,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
-from serverlib import ACCOUNT, REGION, ROLE, Server, full_history, history_problems, wait_done  # noqa: E402
+from serverlib import (ACCOUNT, REGION, ROLE, Server, full_history, history_problems,  # noqa: E402
+                       raw_full_history, wait_done)
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -49,6 +50,18 @@ SMALL = {
 FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "on purpose"}}}
 # A callback: the function (tests/callback/handler.sh) writes the task
 # token to $CALLBACK_DIR/token.<i>, and the execution waits for it.
+# Counts $.n up to $.max, then succeeds: 1 + 4 max + 3 history events.
+COUNTING = {
+    "StartAt": "Inc",
+    "States": {
+        "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "max.$": "$.max"},
+                "Next": "Loop"},
+        "Loop": {"Type": "Choice", "Default": "Done",
+                 "Choices": [{"Variable": "$.n", "NumericLessThanPath": "$.max", "Next": "Inc"}]},
+        "Done": {"Type": "Succeed"},
+    },
+}
+HISTORY_FULL = "The execution reached the maximum number of history events (25000)."
 CALLBACK = {
     "StartAt": "Approve",
     "States": {
@@ -785,6 +798,31 @@ class Executions(CallbackCase):
         self.raw_err("GetExecutionHistory", {"executionArn": arn, "reverseOrder": "yes"},
                      "SerializationException")
 
+    def test_history_quota(self):
+        """A Standard execution's history holds at most 25,000 events, the
+        last of them ExecutionSucceeded or ExecutionFailed (doc/behaviour.md
+        §33)."""
+        sm = self.machine("ex-quota", COUNTING)
+        d = self.run_to_end(sm, name="just", input='{"n": 0, "max": 6249}')
+        self.assertEqual(d["status"], "SUCCEEDED")
+        events = raw_full_history(self.srv, d["executionArn"], page=1000)
+        self.assertEqual(len(events), 25000)
+        self.assertEqual(history_problems(events, "ExecutionSucceeded"), [])
+        d = self.run_to_end(sm, name="over", input='{"n": 0, "max": 6250}')
+        self.assertEqual((d["status"], d["error"], d["cause"]),
+                         ("FAILED", "States.Runtime", HISTORY_FULL))
+        events = raw_full_history(self.srv, d["executionArn"], page=1000)
+        self.assertEqual(len(events), 25000)
+        self.assertEqual(history_problems(events, "ExecutionFailed"), [])
+        self.assertEqual([e["type"] for e in events[-3:]],
+                         ["PassStateEntered", "PassStateExited", "ExecutionFailed"])
+        self.assertEqual(events[-1]["executionFailedEventDetails"],
+                         {"error": "States.Runtime", "cause": HISTORY_FULL})
+        # The newest page first, as a console shows it.
+        last = self.srv.call("GetExecutionHistory", {"executionArn": d["executionArn"],
+                                                     "reverseOrder": True, "maxResults": 1})
+        self.assertEqual(last["events"][0]["id"], 25000)
+
     def test_stop(self):
         sm = self.machine("ex-stop", CALLBACK)
         arn, tok = self.waiting(sm, 301)
@@ -1032,6 +1070,13 @@ class Express(ServerCase):
         r = self.sfn.start_sync_execution(stateMachineArn=failing)
         self.assertEqual((r["status"], r["error"], r["cause"]), ("FAILED", "Oops", "on purpose"))
         self.assertNotIn("output", r)
+
+    def test_no_history_quota(self):
+        """Express executions keep no history and have no quota of events."""
+        sm = self.machine("xp-count", COUNTING, type="EXPRESS")
+        r = self.sfn.start_sync_execution(stateMachineArn=sm, input='{"n": 0, "max": 7000}')
+        self.assertEqual(r["status"], "SUCCEEDED", r)
+        self.assertEqual(json.loads(r["output"]), {"n": 7000, "max": 7000})
 
     def test_errors(self):
         std = self.machine("xp-standard", PASS)

@@ -52,6 +52,9 @@ static int flaky(void *ud, json_t *input, json_t **output, aslrt_error *err)
     return 1;
 }
 
+/* Executions run as Express ones (check_history_limit's). */
+static int express;
+
 /* Compiles and runs text on input; with history, records it. */
 static void execute(run *r, const char *text, const char *input, int threads, bool history,
                     int failures)
@@ -80,6 +83,7 @@ static void execute(run *r, const char *text, const char *input, int threads, bo
     c.wait_mode = ASLRT_WAIT_SKIP;
     c.threads = threads;
     c.execution_name = "h";
+    c.express = express;
     if (history) {
         c.history = keep;
         c.history_ud = r;
@@ -352,6 +356,123 @@ START_TEST(test_no_history_same_ids)
 }
 END_TEST
 
+/* ---- The quota: 25,000 events (doc/behaviour.md §33) ----------------- */
+
+/* A loop that counts $.n up to $.max, then succeeds: 1 + 4 n + 3 events. */
+static const char counting_loop[] =
+    "{\"StartAt\":\"Inc\",\"States\":{"
+    "\"Inc\":{\"Type\":\"Pass\",\"Parameters\":{\"n.$\":\"States.MathAdd($.n, 1)\","
+    "\"max.$\":\"$.max\"},\"Next\":\"Loop\"},"
+    "\"Loop\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.n\","
+    "\"NumericLessThanPath\":\"$.max\",\"Next\":\"Inc\"}],\"Default\":\"Done\"},"
+    "\"Done\":{\"Type\":\"Succeed\"}}}";
+
+/* Every id from 1 in order, each previousEventId before its event. */
+static void check_ids(const run *r, size_t n)
+{
+    ck_assert_uint_eq(json_array_size(events(r)), n);
+    json_t *e;
+    size_t i;
+    json_array_foreach(events(r), i, e) {
+        json_int_t id = json_integer_value(json_object_get(e, "id"));
+        ck_assert_int_eq(id, (json_int_t)i + 1);
+        ck_assert_int_lt(json_integer_value(json_object_get(e, "previousEventId")), id);
+    }
+}
+
+/* The execution failed as a full history fails it, its last event
+ * ExecutionFailed with that error and cause. */
+static void check_full(const run *r)
+{
+    ck_assert_int_eq(r->status, ASLRT_FAILED);
+    ck_assert_str_eq(r->err.error, "States.Runtime");
+    ck_assert_str_eq(r->err.cause,
+                     "The execution reached the maximum number of history events (25000).");
+    if (!r->history)
+        return;
+    check_ids(r, 25000);
+    json_t *last = json_array_get(events(r), 24999);
+    ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "ExecutionFailed");
+    ck_assert_int_eq(json_integer_value(json_object_get(last, "previousEventId")), 24999);
+    ck_assert_str_eq(detail(r, 24999, "executionFailedEventDetails", "error"), "States.Runtime");
+    ck_assert_str_eq(detail(r, 24999, "executionFailedEventDetails", "cause"), r->err.cause);
+}
+
+/* 24,999 events, then ExecutionSucceeded as the 25,000th: it succeeds. */
+START_TEST(test_limit_last_event_succeeds)
+{
+    run r;
+    execute(&r, counting_loop, "{\"n\":0,\"max\":6249}", 1, true, 0);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    check_ids(&r, 25000);
+    json_t *last = json_array_get(events(&r), 24999);
+    ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "ExecutionSucceeded");
+    ck_assert_str_eq(detail(&r, 24999, "executionSucceededEventDetails", "output"),
+                     "{\"n\":6249,\"max\":6249}");
+    run_clear(&r);
+}
+END_TEST
+
+/* One more round: the 25,000th event would be a ChoiceStateEntered, so it
+ * is ExecutionFailed; with or without a history recorded. */
+START_TEST(test_limit_loop_fails)
+{
+    run r;
+    execute(&r, counting_loop, "{\"n\":0,\"max\":6250}", 1, true, 0);
+    check_full(&r);
+    json_t *e = json_array_get(events(&r), 24997);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "type")), "PassStateEntered");
+    e = json_array_get(events(&r), 24998);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "type")), "PassStateExited");
+    ck_assert_str_eq(detail(&r, 24998, "stateExitedEventDetails", "output"),
+                     "{\"n\":6250,\"max\":6250}");
+    run_clear(&r);
+    execute(&r, counting_loop, "{\"n\":0,\"max\":1000000}", 1, false, 0);
+    check_full(&r);
+    run_clear(&r);
+}
+END_TEST
+
+/* A loop without end in iterations and branches running on threads, under
+ * a Catch: the events of all of them count, the execution stops at 25,000
+ * and no Catch sees the error (it is the execution's). */
+START_TEST(test_limit_fanout_not_caught)
+{
+    const char *def =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"MaxConcurrency\":4,"
+        "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\","
+        "\"Branches\":[{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+        "\"Next\":\"C\"},\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.stop\","
+        "\"IsPresent\":true,\"Next\":\"E\"}],\"Default\":\"A\"},"
+        "\"E\":{\"Type\":\"Succeed\"}}},"
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:lambda:us-east-1:123456789012:function:F\",\"End\":true}}}],"
+        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Inner\"}],\"End\":true},"
+        "\"Inner\":{\"Type\":\"Pass\",\"End\":true}}},"
+        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Caught\"}],\"End\":true},"
+        "\"Caught\":{\"Type\":\"Pass\",\"End\":true}}}";
+    for (int history = 1; history >= 0; history--) {
+        run r;
+        execute(&r, def, "[{},{},{},{},{},{},{},{}]", 4, history, 0);
+        check_full(&r);
+        run_clear(&r);
+    }
+}
+END_TEST
+
+/* Express executions have no history and no such quota. */
+START_TEST(test_limit_not_express)
+{
+    express = 1;
+    run r;
+    execute(&r, counting_loop, "{\"n\":0,\"max\":7000}", 1, true, 0);
+    ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+    ck_assert_uint_eq(json_array_size(events(&r)), 1 + 4 * 7000 + 3);
+    run_clear(&r);
+    express = 0;
+}
+END_TEST
+
 #endif /* HAVE_LIBTCC */
 
 int main(void)
@@ -369,6 +490,10 @@ int main(void)
     tcase_add_test(tc, test_jsonata_evaluation_failed);
     tcase_add_test(tc, test_assigned_variables);
     tcase_add_test(tc, test_no_history_same_ids);
+    tcase_add_test(tc, test_limit_last_event_succeeds);
+    tcase_add_test(tc, test_limit_loop_fails);
+    tcase_add_test(tc, test_limit_fanout_not_caught);
+    tcase_add_test(tc, test_limit_not_express);
 #endif
     suite_add_tcase(s, tc);
     int failed = run_suite(s, CK_NORMAL);
