@@ -162,8 +162,9 @@ static int open_walk(int dirfd, const char *rel, int flags)
         while (*q == '/' || (q[0] == '.' && (q[1] == '/' || q[1] == '\0')))
             q++;
         bool last = *q == '\0';
-        int fd = openat(cur, name,
-                        (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+        /* "a/" and "a/." name a directory, as openat2 reads them. */
+        int f = !last ? O_RDONLY | O_DIRECTORY : q != p ? flags | O_DIRECTORY : flags;
+        int fd = openat(cur, name, f | O_NOFOLLOW | O_CLOEXEC);
         int e = errno;
         if (cur != dirfd)
             close(cur);

@@ -1004,9 +1004,16 @@ START_TEST(test_symlink_read_escape)
                  "States.ItemReaderFailed", NO_KEY);
         read_err(GET, "{\"Bucket\":\"lbucket\",\"Key\":\"secret.json\"}", JSON_IN, 0,
                  "States.ItemReaderFailed", NO_BUCKET);
-        /* Not regular files: a directory, and a FIFO (which must not block). */
+        /* Not regular files: a directory, and a FIFO (which must not block);
+         * "f.json/" is another key than "f.json". */
         read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"d\"}", JSON_IN, 0,
                  "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json/\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json/.\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\".//./f.json\"}", JSON_IN, 0,
+                "[1]");
         char *fifo = aslrtp_strdupf("%s/bucket/fifo", root);
         if (portable == 0)
             ck_assert_int_eq(mkfifo(fifo, 0600), 0);
