@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key)
 /* 1 while openat2 may be tried: cleared for good when the kernel lacks it
  * (ENOSYS, or EPERM from a seccomp filter that does not know it), or by
  * aslrtp_s3_portable for the tests of the other way. */
-static volatile int try_openat2 = 1;
+static atomic_int try_openat2 = 1;
 
 void aslrtp_s3_portable(bool on)
 {
