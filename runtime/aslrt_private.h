@@ -621,6 +621,10 @@ void aslrtp_cb_server_destroy(aslrtp_cb_server *srv);
  * or holds a '/', or key has a ".." component: a definition cannot reach
  * outside the root. */
 char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key);
+/* Paths beneath the root are opened without following symbolic links:
+ * by openat2 where the kernel has it, else component by component.  on:
+ * the second way only (the tests run both). */
+void aslrtp_s3_portable(bool on);
 
 /* Where S3 is for the distributed Map: a folder (root), or, root NULL,
  * S3's API at the endpoint configured for it (aws/s3.c). */
@@ -721,7 +725,9 @@ int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
                           aslrt_error *err);
 /* Sets err to Lambda.Unknown for a handler process that died or failed
  * without saying why (wait status): Lambda's "Runtime exited with error",
- * the handler, its stderr tail and an excerpt of its stdout out[0..len). */
+ * the handler, its stderr tail and an excerpt of its stdout out[0..len).
+ * A Python handler's process that ended without its answer (exit status 0
+ * included) gets Lambda's own Runtime.ExitError instead. */
 void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err);

@@ -13,6 +13,15 @@
  * record by record and stop at MaxItems; only a JSON document (which must
  * be parsed whole anyway) is loaded at once, with no size limit.
  *
+ * The folder is a closed place (doc/behaviour.md §34): every path under
+ * the root is opened from the root's directory descriptor without following
+ * a symbolic link (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where
+ * the kernel has it, else one O_NOFOLLOW openat per component), so neither
+ * a definition nor a link planted inside the root reaches a file outside
+ * it.  S3 has no links: a key through one is a key that does not exist, and
+ * a listing skips them.  Every file written there is written whole or not
+ * at all: a temporary file in the same directory, fsync, rename.
+ *
  * Text is decoded as AWS's Java reader decodes it: invalid UTF-8 is not an
  * error, each ill-formed sequence (its maximal subpart) becomes U+FFFD.
  *
@@ -21,15 +30,32 @@
  * contain duplicates.", "Attempting to map over non-iterable node.") and a
  * plain description otherwise.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* O_NOFOLLOW, O_DIRECTORY, O_CLOEXEC, syscall */
+#endif
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/syscall.h>
+#if defined(SYS_openat2) && defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2 1
+#endif
+#endif
+#endif
 
 #include <openssl/evp.h>
 
@@ -73,13 +99,152 @@ static bool has_dotdot(const char *s)
     return false;
 }
 
+/* A bucket is one directory of the root; a key stays inside it. */
+static bool valid_location(const char *bucket, const char *key)
+{
+    return bucket && key && *bucket && !strchr(bucket, '/') && strcmp(bucket, ".") &&
+           strcmp(bucket, "..") && !has_dotdot(key);
+}
+
 char *aslrtp_s3_path(const char *s3_root, const char *bucket, const char *key)
 {
-    /* A bucket is one directory of the root; a key stays inside it. */
-    if (!s3_root || !bucket || !key || !*bucket || strchr(bucket, '/') ||
-        !strcmp(bucket, ".") || !strcmp(bucket, "..") || has_dotdot(key))
+    if (!s3_root || !valid_location(bucket, key))
         return NULL;
     return aslrtp_strdupf("%s/%s/%s", s3_root, bucket, key);
+}
+
+/* 1 while openat2 may be tried: cleared for good when the kernel lacks it
+ * (ENOSYS, or EPERM from a seccomp filter that does not know it), or by
+ * aslrtp_s3_portable for the tests of the other way. */
+static atomic_int try_openat2 = 1;
+
+void aslrtp_s3_portable(bool on)
+{
+    try_openat2 = !on;
+}
+
+/* Opens rel beneath dirfd one component at a time, each with O_NOFOLLOW:
+ * a symbolic link anywhere fails with ELOOP.  Empty and "." components
+ * are skipped; rel has no ".." (valid_location). */
+static int open_walk(int dirfd, const char *rel, int flags)
+{
+    int cur = dirfd;
+    const char *p = rel;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 1 && *p == '.') {
+            p += n;
+            if (*p)
+                continue;
+            n = 0;
+        }
+        if (n == 0) {
+            /* No component at all: nothing was named. */
+            if (cur != dirfd)
+                close(cur);
+            errno = ENOENT;
+            return -1;
+        }
+        if (n > NAME_MAX) {
+            if (cur != dirfd)
+                close(cur);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        char name[NAME_MAX + 1];
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n;
+        /* The last component is the one that is not followed by another. */
+        const char *q = p;
+        while (*q == '/' || (q[0] == '.' && (q[1] == '/' || q[1] == '\0')))
+            q++;
+        bool last = *q == '\0';
+        /* "a/" and "a/." name a directory, as openat2 reads them. */
+        int f = !last ? O_RDONLY | O_DIRECTORY : q != p ? flags | O_DIRECTORY : flags;
+        int fd = openat(cur, name, f | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        if (cur != dirfd)
+            close(cur);
+        if (fd < 0) {
+            errno = e;
+            return -1;
+        }
+        if (last)
+            return fd;
+        cur = fd;
+    }
+}
+
+/* Opens rel (a '/'-separated path without "..") beneath the directory
+ * dirfd with flags, following no symbolic link.  Returns the descriptor,
+ * or -1 with errno: ELOOP when a link is in the way (EXDEV when openat2
+ * says the path leaves dirfd), ENOENT, ENOTDIR, EACCES... */
+static int open_beneath(int dirfd, const char *rel, int flags)
+{
+#ifdef HAVE_OPENAT2
+    if (try_openat2) {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        how.flags = (unsigned long long)(flags | O_CLOEXEC);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+        for (int attempt = 0; attempt < 8; attempt++) {
+            long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+            if (fd >= 0)
+                return (int)fd;
+            if (errno == EAGAIN || errno == EINTR)
+                continue;       /* a rename raced the lookup */
+            if (errno != ENOSYS && errno != EPERM)
+                return -1;
+            try_openat2 = 0;
+            break;
+        }
+    }
+#endif
+    return open_walk(dirfd, rel, flags);
+}
+
+/* True when errno says that the path does not lead to an object: the
+ * answer S3 gives is then "does not exist". */
+static bool absent(int e)
+{
+    return e == ENOENT || e == ENOTDIR || e == ELOOP || e == EXDEV || e == EISDIR ||
+           e == ENAMETOOLONG;
+}
+
+/* The root's directory, or -1 with errno. */
+static int open_root(const char *root)
+{
+    return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The bucket's directory beneath the root (descriptor rootfd), or -1 with
+ * errno (ELOOP for a bucket that is a symbolic link). */
+static int open_bucket(int rootfd, const char *bucket)
+{
+    return open_beneath(rootfd, bucket, O_RDONLY | O_DIRECTORY);
+}
+
+/* Opens the object key of the bucket directory bfd for reading: a
+ * regular file (not a FIFO, which would block, nor a directory).  Returns
+ * -1 with errno (ENOENT for something that is not a regular file). */
+static int open_key(int bfd, const char *key, struct stat *st)
+{
+    int fd = open_beneath(bfd, key, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        errno = ENOENT;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
 }
 
 /* ==== Reading objects =================================================== */
@@ -135,33 +300,51 @@ static FILE *fetch_object(const aslrtp_s3_place *at, const char *bucket, const c
     return f;
 }
 
+#define NO_BUCKET "The specified bucket does not exist (Service: S3, Status Code: 404)"
+#define NO_KEY "The specified key does not exist. (Service: S3, Status Code: 404)"
+
 /* Opens s3://bucket/key for reading.  The causes are S3's own texts
  * (recorded for the aws-sdk getObject/listObjectsV2 tasks), without the
- * request ids. */
+ * request ids; a bucket or key reached through a symbolic link does not
+ * exist, as S3 has no links (doc/behaviour.md §34). */
 static FILE *open_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
                          aslrt_error *err)
 {
     if (!at->root)
         return fetch_object(at, bucket, key, err);
-    const char *root = at->root;
-    char *dir = aslrtp_s3_path(root, bucket, "");
-    char *path = aslrtp_s3_path(root, bucket, key);
+    if (!valid_location(bucket, key)) {
+        failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', key '%s'.", bucket, key);
+        return NULL;
+    }
+    int rootfd = open_root(at->root);
+    if (rootfd < 0) {
+        failf(err, READER_FAILED, "Could not open the S3 folder %s: %s", at->root,
+              strerror(errno));
+        return NULL;
+    }
     FILE *f = NULL;
     struct stat st;
-    if (!dir || !path)
-        failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', key '%s'.",
-              bucket, key);
-    else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        failf(err, READER_FAILED,
-              "The specified bucket does not exist (Service: S3, Status Code: 404)");
-    else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        failf(err, READER_FAILED,
-              "The specified key does not exist. (Service: S3, Status Code: 404)");
-    else if (!(f = fopen(path, "rb")))
+    int bfd = open_bucket(rootfd, bucket), fd = -1;
+    if (bfd < 0) {
+        if (absent(errno))
+            failf(err, READER_FAILED, "%s", NO_BUCKET);
+        else
+            failf(err, READER_FAILED, "Could not open the bucket %s: %s", bucket,
+                  strerror(errno));
+    } else if ((fd = open_key(bfd, key, &st)) < 0) {
+        if (absent(errno))
+            failf(err, READER_FAILED, "%s", NO_KEY);
+        else
+            failf(err, READER_FAILED, "Could not read s3://%s/%s: %s", bucket, key,
+                  strerror(errno));
+    } else if (!(f = fdopen(fd, "rb"))) {
         failf(err, READER_FAILED, "Could not read s3://%s/%s: %s", bucket, key,
               strerror(errno));
-    free(dir);
-    free(path);
+        close(fd);
+    }
+    if (bfd >= 0)
+        close(bfd);
+    close(rootfd);
     return f;
 }
 
@@ -549,32 +732,38 @@ typedef struct listing {
     size_t n, cap;
 } listing;
 
-/* Collects the regular files under dir (whose key prefix is base, "" or
- * ending in '/') with keys starting with prefix.  Descends only into
- * directories that can hold such keys; symbolic links to directories are
- * not followed (no loops). */
-static void walk(const char *dir, const char *base, const char *prefix, listing *l)
+/* Collects the regular files under the directory dfd (whose key prefix
+ * is base, "" or ending in '/') with keys starting with prefix, and closes
+ * dfd.  Descends only into directories that can hold such keys.  Symbolic
+ * links are not objects: neither listed nor followed (doc/behaviour.md
+ * §34). */
+static void walk(int dfd, const char *base, const char *prefix, listing *l)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
         return;
+    }
     struct dirent *e;
     size_t plen = strlen(prefix);
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        char *key = aslrtp_strdupf("%s%s", base, e->d_name);
-        char *path = aslrtp_strdupf("%s/%s", dir, e->d_name);
         struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        char *key = aslrtp_strdupf("%s%s", base, e->d_name);
         size_t klen = strlen(key);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
             char *sub = aslrtp_strdupf("%s/", key);
             size_t m = klen + 1 < plen ? klen + 1 : plen;
-            if (!strncmp(sub, prefix, m))
-                walk(path, sub, prefix, l);
+            int sfd = -1;
+            if (!strncmp(sub, prefix, m) &&
+                (sfd = openat(dirfd(d), e->d_name,
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+                walk(sfd, sub, prefix, l);
             free(sub);
-        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-                   klen >= plen && !strncmp(key, prefix, plen)) {
+        } else if (S_ISREG(st.st_mode) && klen >= plen && !strncmp(key, prefix, plen)) {
             if (l->n == l->cap) {
                 l->cap = l->cap ? l->cap * 2 : 16;
                 l->keys = aslrtp_reallocarray(l->keys, l->cap, sizeof *l->keys);
@@ -583,7 +772,6 @@ static void walk(const char *dir, const char *base, const char *prefix, listing 
             key = NULL;
         }
         free(key);
-        free(path);
     }
     closedir(d);
 }
@@ -593,22 +781,20 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* S3's ETag of a single-part upload: the quoted hex MD5 of the content. */
-static char *etag_of(const char *path)
+/* S3's ETag of a single-part upload: the quoted hex MD5 of the content
+ * of the open file fd. */
+static char *etag_of(int fd)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
     unsigned mdlen = 0;
-    size_t n;
+    ssize_t n = 0;
     bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
-    while (ok && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ok = EVP_DigestUpdate(ctx, chunk, n);
-    ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    while (ok && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            ok = EVP_DigestUpdate(ctx, chunk, (size_t)n);
+    ok = ok && n == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
-    fclose(f);
     if (!ok)
         return NULL;
     aslrtp_buf b = {0};
@@ -622,26 +808,28 @@ static char *etag_of(const char *path)
 /* One listObjectsV2 item as the AWS docs show it:
  * {"Etag": "\"05704fbd...\"", "Key": "...", "LastModified": 1668699881,
  *  "Size": 34910, "StorageClass": "STANDARD"} (LastModified in epoch
- * seconds). */
-static json_t *object_item(const char *root, const char *bucket, const char *key,
-                           aslrt_error *err)
+ * seconds), for key in the bucket directory bfd. */
+static json_t *object_item(int bfd, const char *bucket, const char *key, aslrt_error *err)
 {
-    char *path = aslrtp_s3_path(root, bucket, key);
     struct stat st;
     char *etag = NULL;
     json_t *item = NULL;
-    if (path && stat(path, &st) == 0 && (etag = etag_of(path))) {
+    int fd = open_key(bfd, key, &st);
+    if (fd >= 0 && (etag = etag_of(fd))) {
         item = json_object();
         json_object_set_new(item, "Etag", json_string(etag));
         json_object_set_new(item, "Key", aslrtp_utf8_json_string(key, strlen(key)));
         json_object_set_new(item, "LastModified", json_integer((json_int_t)st.st_mtime));
         json_object_set_new(item, "Size", json_integer((json_int_t)st.st_size));
         json_object_set_new(item, "StorageClass", json_string("STANDARD"));
-    } else
+    } else if (fd < 0 && absent(errno))
+        failf(err, READER_FAILED, "%s", NO_KEY);
+    else
         failf(err, READER_FAILED, "Could not read s3://%s/%s: %s", bucket, key,
               strerror(errno));
+    if (fd >= 0)
+        close(fd);
     free(etag);
-    free(path);
     return item;
 }
 
@@ -685,35 +873,43 @@ static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const ch
 {
     if (!at->root)
         return list_remote(at, bucket, prefix, r, s, err);
-    const char *root = at->root;
-    char *dir = aslrtp_s3_path(root, bucket, "");
-    struct stat st;
-    if (!dir || has_dotdot(prefix)) {
+    if (!valid_location(bucket, "") || has_dotdot(prefix)) {
         failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.",
               bucket, prefix);
-        free(dir);
         return false;
     }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        failf(err, READER_FAILED,
-              "The specified bucket does not exist (Service: S3, Status Code: 404)");
-        free(dir);
+    int rootfd = open_root(at->root);
+    if (rootfd < 0) {
+        failf(err, READER_FAILED, "Could not open the S3 folder %s: %s", at->root,
+              strerror(errno));
         return false;
     }
-    /* The bucket directory without its trailing '/'. */
-    dir[strlen(dir) - 1] = '\0';
+    int bfd = open_bucket(rootfd, bucket);
+    close(rootfd);
+    if (bfd < 0) {
+        if (absent(errno))
+            failf(err, READER_FAILED, "%s", NO_BUCKET);
+        else
+            failf(err, READER_FAILED, "Could not open the bucket %s: %s", bucket,
+                  strerror(errno));
+        return false;
+    }
     listing l = {0};
-    walk(dir, "", prefix, &l);
-    free(dir);
+    int wfd = dup(bfd);
+    if (wfd >= 0)
+        walk(wfd, "", prefix, &l);
     if (l.n)
         qsort(l.keys, l.n, sizeof *l.keys, key_cmp);
 
-    bool ok = true;
+    bool ok = wfd >= 0;
+    if (!ok)
+        failf(err, READER_FAILED, "Could not list s3://%s/%s: %s", bucket, prefix,
+              strerror(errno));
     for (size_t i = 0; i < l.n && ok && !full(s); i++) {
         if (r->flatten)
             ok = read_object(at, bucket, l.keys[i], r, s, err);
         else {
-            json_t *item = object_item(root, bucket, l.keys[i], err);
+            json_t *item = object_item(bfd, bucket, l.keys[i], err);
             if (item)
                 json_array_append_new(s->items, item);
             else
@@ -723,6 +919,7 @@ static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const ch
     for (size_t i = 0; i < l.n; i++)
         free(l.keys[i]);
     free(l.keys);
+    close(bfd);
     return ok;
 }
 
@@ -846,40 +1043,126 @@ json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
 
 enum { TR_NONE, TR_COMPACT, TR_FLATTEN };
 
-/* Creates every missing directory of path below the existing dir base. */
-static bool make_dirs(const char *base, const char *rel, aslrt_error *err)
+/* Why a write beneath the root failed, for errno e. */
+static const char *write_why(int e)
 {
-    aslrtp_buf b = {0};
-    aslrtp_buf_adds(&b, base);
-    bool ok = true;
-    for (const char *p = rel; *p && ok;) {
+    if (e == ELOOP || e == EXDEV)
+        return "a symbolic link is in the way (S3 has no links; aslc follows none "
+               "beneath the S3 folder)";
+    return strerror(e);
+}
+
+/* Opens the directory rel beneath dfd, making each missing component and
+ * following no symbolic link.  Returns the descriptor, or -1 with errno. */
+static int make_dirs(int dfd, const char *rel)
+{
+    int cur = dup(dfd);
+    for (const char *p = rel; cur >= 0 && *p;) {
         const char *slash = strchr(p, '/');
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n) {
-            aslrtp_buf_add(&b, "/", 1);
-            aslrtp_buf_add(&b, p, n);
-            if (mkdir(b.data, 0777) != 0 && errno != EEXIST) {
-                failf(err, WRITER_FAILED, "Could not create the directory %s: %s", b.data,
-                      strerror(errno));
-                ok = false;
-            }
+        if (n > NAME_MAX) {
+            close(cur);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (n && !(n == 1 && *p == '.')) {
+            char name[NAME_MAX + 1];
+            memcpy(name, p, n);
+            name[n] = '\0';
+            int fd = -1;
+            if (mkdirat(cur, name, 0777) == 0 || errno == EEXIST)
+                fd = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int e = errno;
+            struct stat st;
+            if (fd < 0 && e == ENOTDIR && fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                e = ELOOP;      /* O_DIRECTORY said so of the link */
+            close(cur);
+            errno = e;
+            cur = fd;
         }
         if (!slash)
             break;
         p = slash + 1;
     }
-    free(b.data);
-    return ok;
+    return cur;
 }
 
-static bool write_file(const char *path, const char *data, size_t n, aslrt_error *err)
+/* Writes data[0..n) as the file name of the directory dfd, whole or not
+ * at all: into a new temporary file of the same directory, synced, then
+ * renamed over name (which replaces a file, or a link, never writes
+ * through one).  Whoever opens name sees the old content or all of the
+ * new.  Returns 0 or an errno value; the temporary file never remains. */
+static int write_atomic(int dfd, const char *name, const char *data, size_t n)
 {
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(data, 1, n, f) == n;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok)
-        failf(err, WRITER_FAILED, "Could not write %s: %s", path, strerror(errno));
+    char tmp[32];
+    int fd = -1;
+    for (int attempt = 0; fd < 0; attempt++) {
+        unsigned char rnd[8];
+        aslrtp_random_bytes(rnd, sizeof rnd);
+        int k = snprintf(tmp, sizeof tmp, ".aslc-tmp-");
+        for (size_t i = 0; i < sizeof rnd; i++)
+            k += snprintf(tmp + k, sizeof tmp - (size_t)k, "%02x", rnd[i]);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0 && (errno != EEXIST || attempt >= 16))
+            return errno;
+    }
+    int e = 0;
+    for (size_t off = 0; off < n && !e;) {
+        ssize_t w = write(fd, data + off, n - off);
+        if (w > 0)
+            off += (size_t)w;
+        else if (w < 0 && errno != EINTR)
+            e = errno;
+        else if (w == 0)
+            e = EIO;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && renameat(dfd, tmp, dfd, name) != 0)
+        e = errno;
+    if (e) {
+        unlinkat(dfd, tmp, 0);
+        return e;
+    }
+    fsync(dfd);     /* the rename made durable too (some file systems refuse: no matter) */
+    return 0;
+}
+
+/* Writes text[0..len) as s3://bucket/key under the root: the key's
+ * directories are made beneath the bucket's, and the file written
+ * atomically, no symbolic link followed (doc/behaviour.md §34). */
+static bool put_local(const char *root, const char *bucket, const char *key,
+                      const char *text, size_t len, aslrt_error *err)
+{
+    const char *slash = strrchr(key, '/');
+    const char *name = slash ? slash + 1 : key;
+    char *dir = aslrtp_memdup(key, slash ? (size_t)(slash - key) : 0);
+    int rootfd = open_root(root), bfd = -1, dfd = -1, e = 0;
+    bool ok = false;
+    if (rootfd < 0)
+        failf(err, WRITER_FAILED, "Could not open the S3 folder %s: %s", root, strerror(errno));
+    else if ((bfd = open_bucket(rootfd, bucket)) < 0)
+        failf(err, WRITER_FAILED, "%s", absent(errno) ? NO_BUCKET : strerror(errno));
+    else if (!*name || !strcmp(name, "."))
+        failf(err, WRITER_FAILED, "Invalid S3 location: bucket '%s', key '%s'.", bucket, key);
+    else if ((dfd = make_dirs(bfd, dir)) < 0)
+        failf(err, WRITER_FAILED, "Could not write s3://%s/%s: %s", bucket, key,
+              write_why(errno));
+    else if ((e = write_atomic(dfd, name, text, len)) != 0)
+        failf(err, WRITER_FAILED, "Could not write s3://%s/%s: %s", bucket, key,
+              write_why(e));
+    else
+        ok = true;
+    if (dfd >= 0)
+        close(dfd);
+    if (bfd >= 0)
+        close(bfd);
+    if (rootfd >= 0)
+        close(rootfd);
+    free(dir);
     return ok;
 }
 
@@ -993,12 +1276,8 @@ static char *file_text(json_t *entries, bool jsonl)
 static bool put_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
                        const char *text, size_t len, aslrt_error *err)
 {
-    if (at->root) {
-        char *path = aslrtp_s3_path(at->root, bucket, key);
-        bool ok = write_file(path, text, len, err);
-        free(path);
-        return ok;
-    }
+    if (at->root)
+        return put_local(at->root, bucket, key, text, len, err);
     aslrt_error call = {NULL, NULL};
     if (aslrtp_s3_put(at->cfg, at->region, bucket, key, text, len, &call))
         return true;
@@ -1083,24 +1362,30 @@ json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
                                   plen && prefix[plen - 1] != '/' ? "/" : "", r.id);
     /* A folder: the bucket's directory must exist (S3 needs the bucket;
      * AWS fails the export with ResultWriterFailed), the prefix's are
-     * made.  S3 itself says when the bucket is missing. */
-    const char *root = at->root ? at->root : ".";
-    char *bucket_dir = aslrtp_s3_path(root, bucket, "");
-    char *probe = aslrtp_s3_path(root, bucket, dirkey);
-    struct stat st;
-    if (!bucket_dir || !probe || !*r.id) {
+     * made as the files are written.  S3 itself says when the bucket is
+     * missing. */
+    if (!valid_location(bucket, dirkey) || !*r.id) {
         failf(err, WRITER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.", bucket,
               prefix);
         goto fail;
     }
-    bucket_dir[strlen(bucket_dir) - 1] = '\0';
-    if (at->root && (stat(bucket_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        failf(err, WRITER_FAILED,
-              "The specified bucket does not exist (Service: S3, Status Code: 404)");
-        goto fail;
+    if (at->root) {
+        int rootfd = open_root(at->root);
+        int bfd = rootfd >= 0 ? open_bucket(rootfd, bucket) : -1;
+        int e = errno;
+        if (bfd >= 0)
+            close(bfd);
+        if (rootfd >= 0)
+            close(rootfd);
+        if (bfd < 0) {
+            if (rootfd < 0)
+                failf(err, WRITER_FAILED, "Could not open the S3 folder %s: %s", at->root,
+                      strerror(e));
+            else
+                failf(err, WRITER_FAILED, "%s", absent(e) ? NO_BUCKET : strerror(e));
+            goto fail;
+        }
     }
-    if (at->root && !make_dirs(bucket_dir, dirkey, err))
-        goto fail;
 
     json_t *files = json_pack("{s:[],s:[],s:[]}", "FAILED", "PENDING", "SUCCEEDED");
     bool ok = true;
@@ -1147,8 +1432,6 @@ json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
     json_decref(files);
 fail:
     free(dirkey);
-    free(bucket_dir);
-    free(probe);
 done:
     free(r.exec_base);
     free(r.sm_arn);

@@ -353,7 +353,11 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
-    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0)
+    /* The Python adapter prints an answer for every invocation (a bytes
+     * response too, see aslc-python-handler): exit 0 without one is the
+     * handler's sys.exit(0) or os._exit(0) (doc/behaviour.md §35). */
+    if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0 &&
+        !(h->kind == KIND_PYTHON && o->out_total == 0))
         return aslrtp_handler_result(h->argv, h->kind == KIND_PYTHON, resource, o->out.data,
                                      o->out.len, o->out_total, out, err);
 

@@ -53,7 +53,8 @@
  * Failures are those of a per-call program (task.c), with the same Error
  * and the same Cause: a worker that exits or is killed during a call fails
  * it with Lambda.Unknown ("Runtime exited with error: exit status 3 (...)"
- * and its stderr), a call past its TimeoutSeconds with States.Timeout, a
+ * and its stderr; a Python handler's with Lambda's Runtime.ExitError,
+ * doc/behaviour.md §35), a call past its TimeoutSeconds with States.Timeout, a
  * call cancelled because a sibling branch or iteration failed with
  * aslc.Cancelled; in all three the worker's whole process group is killed,
  * and the next call starts a new one.  A worker found dead between calls

@@ -164,22 +164,63 @@ int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
     return 0;
 }
 
+/* How the process ended, in Go's os/exec words as Lambda reports them:
+ * "exit status 3", "signal: segmentation fault". */
+static void add_termination(aslrtp_buf *b, int status, bool core)
+{
+    char sbuf[32];
+    (void)core;
+    if (WIFSIGNALED(status)) {
+        aslrtp_buf_addf(b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
+#ifdef WCOREDUMP
+        if (core && WCOREDUMP(status))
+            aslrtp_buf_adds(b, " (core dumped)");
+#endif
+    } else {
+        aslrtp_buf_addf(b, "exit status %d", WEXITSTATUS(status));
+    }
+}
+
+/* A Python handler's process ended during an invocation without giving
+ * its answer (sys.exit, os._exit, a signal): what Lambda's Python runtime
+ * does is end its process, and Lambda answers the invocation itself with
+ * Runtime.ExitError (doc/behaviour.md §35).  Its payload is Go's compact
+ * JSON, {"errorMessage": "RequestId: ID Error: Runtime exited ...",
+ * "errorType": "Runtime.ExitError"}, and Step Functions takes errorType as
+ * the Error and that text as the Cause. */
+static void python_exited(int status, aslrt_error *err)
+{
+    char rid[ASLRTP_UUID_SIZE];
+    aslrtp_uuid_v4(rid);
+    aslrtp_buf m = { 0 };
+    aslrtp_buf_addf(&m, "RequestId: %s Error: Runtime exited ", rid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        aslrtp_buf_adds(&m, "without providing a reason");
+    } else {
+        aslrtp_buf_adds(&m, "with error: ");
+        add_termination(&m, status, false);
+    }
+    json_t *v = json_object();
+    json_object_set_new(v, "errorMessage", json_string(m.data));
+    json_object_set_new(v, "errorType", json_string("Runtime.ExitError"));
+    free(m.data);
+    aslrtp_buf b = { 0 };
+    aslrtp_buf_add_json(&b, v);
+    json_decref(v);
+    aslrtp_fail_with(err, "Runtime.ExitError", &b);
+}
+
 void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err)
 {
-    char sbuf[32];
+    if (python) {
+        python_exited(status, err);
+        return;
+    }
     aslrtp_buf b = { 0 };
     aslrtp_buf_adds(&b, "Runtime exited with error: ");
-    if (WIFSIGNALED(status)) {
-        aslrtp_buf_addf(&b, "signal: %s", aslrtp_signal_name(WTERMSIG(status), sbuf, sizeof sbuf));
-#ifdef WCOREDUMP
-        if (WCOREDUMP(status))
-            aslrtp_buf_adds(&b, " (core dumped)");
-#endif
-    } else {
-        aslrtp_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
-    }
+    add_termination(&b, status, true);
     aslrtp_buf_adds(&b, " (");
     aslrtp_handler_name(&b, argv, python);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);

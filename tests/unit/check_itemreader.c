@@ -2,7 +2,9 @@
  * check_itemreader.c - unit tests for runtime/itemreader.c: ItemReader
  * (getObject as JSON, JSONL and CSV; listObjectsV2 with and without
  * LOAD_AND_FLATTEN), ItemBatcher and ResultWriter, against a temporary S3
- * root directory.
+ * root directory; symbolic links planted in it, which lead nowhere (with
+ * openat2 and with the O_NOFOLLOW walk), and result files that are written
+ * whole or not at all.
  *
  * Objects and expected items marked "corpus" are the ones AWS recorded in
  * tests/conformance/localstack/cases (test_base_scenarios.py,
@@ -13,11 +15,14 @@
 #define _GNU_SOURCE     /* mkdtemp, nftw, utimensat */
 #endif
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,16 +95,24 @@ static void mkdir_in(const char *rel)
     free(p);
 }
 
+/* A directory outside the root, where nothing may be read or written
+ * through the root. */
+static char outside[64];
+
 static void setup(void)
 {
     strcpy(root, "/tmp/check_itemreader.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
+    strcpy(outside, "/tmp/check_itemreader_out.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(outside));
     mkdir_in("bucket");
 }
 
 static void teardown(void)
 {
     nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(outside, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    aslrtp_s3_portable(false);
 }
 
 static json_t *js(const char *text)
@@ -916,6 +929,246 @@ START_TEST(test_writer_errors)
 }
 END_TEST
 
+/* ==== Symbolic links and atomic writes ================================== */
+
+/* Makes ROOT/rel a symbolic link to target. */
+static void link_in(const char *target, const char *rel)
+{
+    char *p = aslrtp_strdupf("%s/%s", root, rel);
+    ck_assert_int_eq(symlink(target, p), 0);
+    free(p);
+}
+
+/* Writes OUTSIDE/name. */
+static void put_outside(const char *name, const char *body)
+{
+    char *p = aslrtp_strdupf("%s/%s", outside, name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(body, f);
+    fclose(f);
+    free(p);
+}
+
+/* The names in ROOT/rel (or OUTSIDE when rel is NULL), sorted, joined by ','. */
+static char *names_in(const char *rel)
+{
+    char *p = rel ? aslrtp_strdupf("%s/%s", root, rel) : aslrtp_strdup(outside);
+    struct dirent **list = NULL;
+    int n = scandir(p, &list, NULL, alphasort);
+    ck_assert_msg(n >= 0, "cannot list %s", p);
+    aslrtp_buf b = {0};
+    aslrtp_buf_adds(&b, "");
+    for (int i = 0; i < n; i++) {
+        if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, "..")) {
+            if (b.len)
+                aslrtp_buf_adds(&b, ",");
+            aslrtp_buf_adds(&b, list[i]->d_name);
+        }
+        free(list[i]);
+    }
+    free(list);
+    free(p);
+    return aslrtp_buf_finish(&b);
+}
+
+#define NO_KEY "The specified key does not exist. (Service: S3, Status Code: 404)"
+#define NO_BUCKET "The specified bucket does not exist (Service: S3, Status Code: 404)"
+#define JSON_IN "{\"InputType\":\"JSON\"}"
+
+/* A link inside the root to a file or directory outside it reads as a
+ * missing key, a linked bucket as a missing bucket; a link that stays
+ * inside is no object either (S3 has none).  Both ways of opening. */
+START_TEST(test_symlink_read_escape)
+{
+    put_outside("secret.json", "[\"secret\"]");
+    put("bucket", "f.json", "[1]");
+    link_in(outside, "bucket/evil");
+    char *target = aslrtp_strdupf("%s/secret.json", outside);
+    link_in(target, "bucket/link.json");
+    free(target);
+    link_in(outside, "lbucket");
+    link_in("f.json", "bucket/alias.json");
+    mkdir_in("bucket/d");
+    link_in("..", "bucket/d/up");
+    for (int portable = 0; portable < 2; portable++) {
+        aslrtp_s3_portable(portable);
+        read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json\"}", JSON_IN, 0, "[1]");
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"evil/secret.json\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"link.json\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"alias.json\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"d/up/f.json\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"lbucket\",\"Key\":\"secret.json\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_BUCKET);
+        /* Not regular files: a directory, and a FIFO (which must not block);
+         * "f.json/" is another key than "f.json". */
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"d\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json/\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"f.json/.\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+        read_ok(GET, "{\"Bucket\":\"bucket\",\"Key\":\".//./f.json\"}", JSON_IN, 0,
+                "[1]");
+        char *fifo = aslrtp_strdupf("%s/bucket/fifo", root);
+        if (portable == 0)
+            ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        free(fifo);
+        read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"fifo\"}", JSON_IN, 0,
+                 "States.ItemReaderFailed", NO_KEY);
+    }
+}
+END_TEST
+
+/* A listing shows neither links nor what is behind them, and does not
+ * descend into a linked directory. */
+START_TEST(test_symlink_listing)
+{
+    put_outside("secret.json", "[\"secret\"]");
+    put("bucket", "real.json", "[1,2]");
+    set_mtime("bucket", "real.json", 1700000000);
+    link_in(outside, "bucket/evil");
+    char *target = aslrtp_strdupf("%s/secret.json", outside);
+    link_in(target, "bucket/link.json");
+    free(target);
+    link_in(outside, "lbucket");
+    for (int portable = 0; portable < 2; portable++) {
+        aslrtp_s3_portable(portable);
+        read_ok(LIST, "{\"Bucket\":\"bucket\"}", NULL, 0,
+                "[{\"Etag\":\"\\\"f79408e5ca998cd53faf44af31e6eb45\\\"\",\"Key\":\"real.json\","
+                "\"LastModified\":1700000000,\"Size\":5,\"StorageClass\":\"STANDARD\"}]");
+        read_ok(LIST, "{\"Bucket\":\"bucket\",\"Prefix\":\"evil/\"}", NULL, 0, "[]");
+        read_ok(LIST, "{\"Bucket\":\"bucket\"}",
+                "{\"InputType\":\"JSON\",\"Transformation\":\"LOAD_AND_FLATTEN\"}", 0, "[1,2]");
+        read_err(LIST, "{\"Bucket\":\"lbucket\"}", NULL, 0, "States.ItemReaderFailed",
+                 NO_BUCKET);
+    }
+}
+END_TEST
+
+static json_t *write_results(const char *params, json_t *results, aslrt_error *err)
+{
+    json_t *p = js(params), *inputs = js("[1]");
+    json_t *out = aslrtp_results_write(root, p, NULL, RUN_ARN, results, NULL, inputs, err);
+    json_decref(p);
+    json_decref(inputs);
+    return out;
+}
+
+/* ResultWriter writes nothing through a link: not through a linked
+ * directory of the prefix, not into a linked bucket; a link at a result
+ * file's own name is replaced, its target untouched. */
+START_TEST(test_symlink_write_escape)
+{
+    json_t *results = js("[\"x\"]");
+    link_in(outside, "bucket/out");
+    link_in(outside, "lbucket");
+    for (int portable = 0; portable < 2; portable++) {
+        aslrtp_s3_portable(portable);
+        aslrt_error err = {0};
+        ck_assert_ptr_null(write_results("{\"Bucket\":\"bucket\",\"Prefix\":\"out\"}",
+                                         results, &err));
+        ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+        ck_assert_msg(strstr(err.cause, "symbolic link") != NULL, "%s", err.cause);
+        aslrt_error_clear(&err);
+        ck_assert_ptr_null(write_results("{\"Bucket\":\"bucket\",\"Prefix\":\"out/deeper\"}",
+                                         results, &err));
+        ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+        aslrt_error_clear(&err);
+        ck_assert_ptr_null(write_results("{\"Bucket\":\"lbucket\",\"Prefix\":\"p\"}",
+                                         results, &err));
+        ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+        ck_assert_str_eq(err.cause, NO_BUCKET);
+        aslrt_error_clear(&err);
+        char *names = names_in(NULL);
+        ck_assert_str_eq(names, "");
+        free(names);
+    }
+
+    /* The manifest's name is a link to a file outside. */
+    put_outside("target", "untouched");
+    mkdir_in("bucket/p/" RUN_ID);
+    char *target = aslrtp_strdupf("%s/target", outside);
+    link_in(target, "bucket/p/" RUN_ID "/manifest.json");
+    free(target);
+    aslrt_error err = {0};
+    json_t *out = write_results("{\"Bucket\":\"bucket\",\"Prefix\":\"p\"}", results, &err);
+    ck_assert_msg(out != NULL, "%s", err.cause);
+    json_decref(out);
+    char *text = slurp("bucket/p/" RUN_ID "/manifest.json");
+    ck_assert_ptr_nonnull(strstr(text, "\"DestinationBucket\":\"bucket\""));
+    free(text);
+    char *p = aslrtp_strdupf("%s/bucket/p/" RUN_ID "/manifest.json", root);
+    struct stat st;
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    free(p);
+    p = aslrtp_strdupf("%s/target", outside);
+    FILE *f = fopen(p, "rb");
+    char buf[32] = {0};
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(buf, 1, sizeof buf - 1, f), 9);
+    fclose(f);
+    ck_assert_str_eq(buf, "untouched");
+    free(p);
+    json_decref(results);
+}
+END_TEST
+
+/* A result file is whole or absent: a write cut short (here by a file
+ * size limit, as a full disk would) leaves the previous file as it was
+ * and no temporary file behind. */
+START_TEST(test_atomic_write)
+{
+    mkdir_in("bucket/p/" RUN_ID);
+    put("bucket", "p/" RUN_ID "/SUCCEEDED_0.json", "old");
+    aslrtp_buf big = {0};
+    aslrtp_buf_adds(&big, "[\"");
+    for (int i = 0; i < 20000; i++)
+        aslrtp_buf_adds(&big, "x");
+    aslrtp_buf_adds(&big, "\"]");
+    json_t *results = js(big.data);
+    free(big.data);
+
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 4096;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    aslrt_error err = {0};
+    json_t *out = write_results("{\"Bucket\":\"bucket\",\"Prefix\":\"p\"}", results, &err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(err.error, "States.ResultWriterFailed");
+    aslrt_error_clear(&err);
+    char *text = slurp("bucket/p/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_str_eq(text, "old");
+    free(text);
+    char *names = names_in("bucket/p/" RUN_ID);
+    ck_assert_str_eq(names, "SUCCEEDED_0.json");
+    free(names);
+
+    /* Without the limit the same write replaces the file whole. */
+    out = write_results("{\"Bucket\":\"bucket\",\"Prefix\":\"p\"}", results, &err);
+    ck_assert_msg(out != NULL, "%s", err.cause);
+    json_decref(out);
+    json_t *s = load_file("bucket/p/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_uint_eq(json_array_size(s), 1);
+    json_decref(s);
+    names = names_in("bucket/p/" RUN_ID);
+    ck_assert_str_eq(names, "SUCCEEDED_0.json,manifest.json");
+    free(names);
+    json_decref(results);
+}
+END_TEST
+
 /* ==== main ============================================================== */
 
 static Suite *itemreader_suite(void)
@@ -955,6 +1208,10 @@ static Suite *itemreader_suite(void)
     tcase_add_test(tc, test_writer_config_export);
     tcase_add_test(tc, test_writer_config_only);
     tcase_add_test(tc, test_writer_errors);
+    tcase_add_test(tc, test_symlink_read_escape);
+    tcase_add_test(tc, test_symlink_listing);
+    tcase_add_test(tc, test_symlink_write_escape);
+    tcase_add_test(tc, test_atomic_write);
     suite_add_tcase(s, tc);
     return s;
 }

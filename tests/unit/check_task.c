@@ -1145,6 +1145,74 @@ START_TEST(test_py_runtime_errors)
 }
 END_TEST
 
+/* A handler that ends its process answers nothing; Lambda then answers
+ * the invocation itself with Runtime.ExitError, whose payload Step
+ * Functions gives as the Cause (doc/behaviour.md §35).  Exit status 0 is
+ * no success. */
+START_TEST(test_py_exit)
+{
+    static const struct {
+        const char *name, *code, *message;
+    } cases[] = {
+        { "exit_zero", "import sys\ndef handler(event, context):\n    sys.exit(0)\n",
+          "Runtime exited without providing a reason" },
+        { "exit_none", "import sys\ndef handler(event, context):\n    sys.exit()\n",
+          "Runtime exited without providing a reason" },
+        { "exit_one", "import sys\ndef handler(event, context):\n    sys.exit(1)\n",
+          "Runtime exited with error: exit status 1" },
+        { "exit_text", "import sys\ndef handler(event, context):\n    sys.exit('bye')\n",
+          "Runtime exited with error: exit status 1" },
+        { "raise_exit", "def handler(event, context):\n    raise SystemExit(7)\n",
+          "Runtime exited with error: exit status 7" },
+        { "os_exit_zero", "import os\ndef handler(event, context):\n    os._exit(0)\n",
+          "Runtime exited without providing a reason" },
+        { "os_exit_three", "import os\ndef handler(event, context):\n    os._exit(3)\n",
+          "Runtime exited with error: exit status 3" },
+        { "killed", "import os, signal\ndef handler(event, context):\n"
+          "    os.kill(os.getpid(), signal.SIGKILL)\n",
+          "Runtime exited with error: signal: killed" },
+        { "exit_at_import", "import sys\nsys.exit(0)\n"
+          "def handler(event, context):\n    return 1\n",
+          "Runtime exited without providing a reason" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        aslrt_bindings *b = python_binding(cases[i].name, cases[i].code);
+        char *arn = lambda_arn(cases[i].name);
+        for (int compact = 0; compact < 2; compact++) {
+            json_t *out = NULL;
+            aslrt_error err = { 0 };
+            ck_assert_msg(!aslrtp_task_invoke_lambda(b, arn, json_null(), 0, NULL, compact,
+                                                    NULL, NULL, NULL, &out, &err),
+                          "%s succeeded", cases[i].name);
+            ck_assert_msg(strcmp(err.error, "Runtime.ExitError") == 0, "%s: Error %s (%s)",
+                          cases[i].name, err.error, err.cause);
+            /* {"errorMessage":"RequestId: <uuid> Error: <message>",
+             *  "errorType":"Runtime.ExitError"}: Go's compact JSON */
+            const char *c = err.cause;
+            const char *head = "{\"errorMessage\":\"RequestId: ";
+            ck_assert_msg(strncmp(c, head, strlen(head)) == 0, "%s: %s", cases[i].name, c);
+            const char *id = c + strlen(head);
+            ck_assert_msg(strlen(id) > 36 && id[8] == '-' && id[13] == '-' && id[36] == ' ',
+                          "no request id in %s", c);
+            char *tail = aslrtp_strdupf(" Error: %s\",\"errorType\":\"Runtime.ExitError\"}",
+                                        cases[i].message);
+            ck_assert_str_eq(id + 36, tail);
+            free(tail);
+            aslrt_error_clear(&err);
+        }
+        free(arn);
+        aslrt_bindings_destroy(b);
+    }
+    /* An empty bytes response is still an answer (null), not an exit. */
+    aslrt_bindings *b = python_binding("empty_bytes",
+                                       "def handler(event, context):\n    return b''\n");
+    char *arn = lambda_arn("empty_bytes");
+    expect_result(b, arn, "{}", "null");
+    free(arn);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
 START_TEST(test_py_timeout)
 {
     /* the sleep is longer than the test case's timeout */
@@ -1210,6 +1278,7 @@ static Suite *task_suite(void)
         tcase_add_test(tc, test_py_context);
         tcase_add_test(tc, test_py_output_is_protected);
         tcase_add_test(tc, test_py_runtime_errors);
+        tcase_add_test(tc, test_py_exit);
         tcase_add_test(tc, test_py_timeout);
         suite_add_tcase(s, tc);
     } else {

@@ -231,6 +231,12 @@ START_TEST(test_python_same_as_per_call)
         { "init_error", "raise ValueError('bad config')\n", "{}" },
         { "exit_status", "import sys\ndef handler(event, context):\n"
           "    print('about to exit', file=sys.stderr)\n    sys.exit(3)\n", "{}" },
+        { "exit_zero", "import sys\ndef handler(event, context):\n    sys.exit(0)\n", "{}" },
+        { "exit_text", "import sys\ndef handler(event, context):\n    sys.exit('bye')\n",
+          "{}" },
+        { "os_exit_zero", "import os\ndef handler(event, context):\n    os._exit(0)\n",
+          "{}" },
+        { "bytes_empty", "def handler(event, context):\n    return b''\n", "{}" },
         { "segfault", "import os, signal\ndef handler(event, context):\n"
           "    os.kill(os.getpid(), signal.SIGSEGV)\n", "{}" },
         { "context", "def handler(event, context):\n"
@@ -582,7 +588,7 @@ START_TEST(test_crash_mid_run)
     if (!python)
         return;
     /* the Python adapter: os._exit on the third call, a signal on the
-     * sixth: the Causes a per-call run gives */
+     * sixth: the Error and Cause a per-call run gives, Lambda's */
     aslrt_bindings *pc, *wk;
     python_pair("pycrash", "import os, signal, sys\n"
                 "calls = 0\n"
@@ -599,17 +605,18 @@ START_TEST(test_crash_mid_run)
     ck_assert_int_eq(call_int(wk, ARN "pycrash", "{\"die\": 1}"), p1);
     r = call(wk, ARN "pycrash", "{\"die\": 1}", 10);
     ck_assert(!r.ok);
-    ck_assert_str_eq(r.err.error, "Lambda.Unknown");
-    assert_contains(r.err.cause, "Runtime exited with error: exit status 5 (Python handler "
-                                 "'handler' in '");
-    assert_contains(r.err.cause, "for resource '" ARN "pycrash')\nstderr: dying");
+    /* Lambda's own answer for a runtime that exited (doc/behaviour.md §35) */
+    ck_assert_str_eq(r.err.error, "Runtime.ExitError");
+    assert_contains(r.err.cause, " Error: Runtime exited with error: exit status 5\","
+                                 "\"errorType\":\"Runtime.ExitError\"}");
     result_clear(&r);
     p2 = call_int(wk, ARN "pycrash", "{\"kill\": 1}");
     ck_assert_int_ne(p2, p1);
     call_int(wk, ARN "pycrash", "{\"kill\": 1}");
     r = call(wk, ARN "pycrash", "{\"kill\": 1}", 10);
     ck_assert(!r.ok);
-    assert_contains(r.err.cause, "Runtime exited with error: signal: killed (Python handler");
+    ck_assert_str_eq(r.err.error, "Runtime.ExitError");
+    assert_contains(r.err.cause, " Error: Runtime exited with error: signal: killed\",");
     result_clear(&r);
     ck_assert_int_ne(call_int(wk, ARN "pycrash", "{}"), p2);
     aslrt_bindings_destroy(wk);
