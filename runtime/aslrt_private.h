@@ -17,6 +17,7 @@
 #ifndef ASLRT_PRIVATE_H
 #define ASLRT_PRIVATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,8 +80,17 @@ static inline int aslrtp_cancelled(const aslrtp_cancel *c)
 /* ==== alloc.c: allocation that never returns NULL ======================= */
 
 /* The one out-of-memory path: writes "PROGRAM: out of memory (size bytes)"
- * (without the size when it is 0: unknown) to stderr and aborts. */
+ * (without the size when it is 0: unknown) to stderr and aborts, or ends
+ * the process as aslrtp_oom_exit asked (doc/behaviour.md §36).  It never
+ * allocates. */
 _Noreturn void aslrtp_oom(size_t size);
+/* From now on aslrtp_oom ends the process with _exit(status) (0: abort()),
+ * after writing the failed execution {"Error":"States.Runtime",...} to
+ * stdout when failure is set. */
+void aslrtp_oom_exit(int status, bool failure);
+/* pthread_create for the runtime's threads, with its bounded stack
+ * (doc/behaviour.md §36), detached or not.  Returns pthread_create's code. */
+int aslrtp_thread_create(pthread_t *thread, bool detached, void *(*fn)(void *), void *arg);
 /* malloc, calloc and realloc that never return NULL (0 bytes get 1);
  * count * size is checked for overflow. */
 void *aslrtp_malloc(size_t n);

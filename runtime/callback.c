@@ -404,7 +404,7 @@ static bool start_listening(aslrtp_cb_server *srv, aslrt_error *err)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&srv->thread, NULL, server_main, srv);
+    int rc = aslrtp_thread_create(&srv->thread, false, server_main, srv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         set_error(err, ASLRTP_ERR_RUNTIME, "cannot start the callback listener: %s", strerror(rc));

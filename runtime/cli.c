@@ -280,6 +280,8 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     /* The callback commands work from any workflow binary. */
     if (argc > 1 && is_send_task(argv[1]))
         return aslrt_send_task_main(argc - 1, argv + 1);
+    /* Out of memory, the execution fails (doc/behaviour.md §36). */
+    aslrtp_oom_exit(ASLRT_FAILED, true);
     const char *prog = argc > 0 ? argv[0] : "workflow";
     const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
     const char *mock_file = NULL, *test_case = NULL;
@@ -559,6 +561,9 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         }
     }
     free(text_out);
+    /* The result is out: running out of memory from here on ends the
+     * program with the status the execution has (doc/behaviour.md §36). */
+    aslrtp_oom_exit(status == ASLRT_SUCCEEDED ? 2 : status, false);
     int herr = hfile ? aslrtp_hist_file_close(hfile) : history ? write_history(history_file, history) : 0;
     if (herr) {
         fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,

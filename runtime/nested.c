@@ -672,7 +672,7 @@ static child *child_start(aslrt_exec *ex, json_t *params, bool sdk, bool wait, a
     c->cfg.nchildren = pc->nchildren;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    int rc = pthread_create(&c->thread, NULL, child_main, c);
+    int rc = aslrtp_thread_create(&c->thread, false, child_main, c);
     if (rc != 0) {
         char *m = aslrtp_strdupf("cannot start the nested execution '%s': %s", c->exec_arn,
                                  strerror(rc));

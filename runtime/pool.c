@@ -73,7 +73,7 @@ void aslrtp_pool_run(size_t n, int workers, aslrtp_work_fn fn, void *ud,
     for (int i = 1; i < workers; i++) {
         ws[i].f = &f;
         ws[i].id = i;
-        if (pthread_create(&ws[i].thread, NULL, thread_main, &ws[i]) != 0)
+        if (aslrtp_thread_create(&ws[i].thread, false, thread_main, &ws[i]) != 0)
             break;                /* fewer threads: the items still all run */
         started = i;
     }

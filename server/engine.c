@@ -624,11 +624,7 @@ static void dispatch(srv *s)
         if (r->started)
             continue;
         r->started = true;
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&r->thread, &at, run_main, r);
-        pthread_attr_destroy(&at);
+        int rc = aslrtp_thread_create(&r->thread, true, run_main, r);
         if (rc != 0) {
             /* No thread now: it waits for the next run to end. */
             r->started = false;

@@ -210,6 +210,9 @@ int asl_serve_main(int argc, char **argv)
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Out of memory, the server ends with status 1, its store as the last
+     * transaction left it (doc/behaviour.md §36). */
+    aslrtp_oom_exit(1, false);
 
     char *err = NULL;
     srv *s = srv_create(&o, &err);

@@ -922,7 +922,7 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
         w.until.tv_nsec -= 1000000000L;
     }
     pthread_t watcher;
-    bool watching = pthread_create(&watcher, NULL, watch, &w) == 0;
+    bool watching = aslrtp_thread_create(&watcher, false, watch, &w) == 0;
     c.abort_flag = &w.expired;
     ts_run *saved = current;
     current = &r;

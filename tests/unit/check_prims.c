@@ -489,6 +489,63 @@ START_TEST(test_out_of_memory)
 }
 END_TEST
 
+/* Out of memory in a workflow program (aslrtp_oom_exit): the failed
+ * execution on stdout, the message on stderr, the status asked for; a
+ * second thread out of memory at the same time adds nothing.
+ * (doc/behaviour.md §36.) */
+static void *oom_thread(void *arg)
+{
+    (void)arg;
+    void *p = aslrtp_malloc(SIZE_MAX - 4096);
+    return p;
+}
+
+START_TEST(test_out_of_memory_fails_execution)
+{
+#ifndef UNDER_ASAN
+    int out[2], err[2];
+    ck_assert_int_eq(pipe(out), 0);
+    ck_assert_int_eq(pipe(err), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]);
+        close(err[0]);
+        aslrtp_oom_exit(1, true);
+        pthread_t t;
+        if (aslrtp_thread_create(&t, false, oom_thread, NULL) != 0)
+            _exit(9);
+        oom_thread(NULL);
+        _exit(0);
+    }
+    close(out[1]);
+    close(err[1]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char msg[512];
+    ssize_t n = read(out[0], msg, sizeof msg - 1);
+    ck_assert_int_gt(n, 0);
+    msg[n] = '\0';
+    char want[256];
+    snprintf(want, sizeof want,
+             "{\"Error\":\"States.Runtime\",\"Cause\":\"The execution ran out of memory: "
+             "an allocation of %zu bytes failed.\"}\n",
+             (size_t)SIZE_MAX - 4096);
+    ck_assert_str_eq(msg, want);
+    n = read(err[0], msg, sizeof msg - 1);
+    ck_assert_int_gt(n, 0);
+    msg[n] = '\0';
+    ck_assert_msg(strstr(msg, ": out of memory (") != NULL && !strstr(strstr(msg, "\n") + 1, "out"),
+                  "message '%s'", msg);
+    close(out[0]);
+    close(err[0]);
+#endif
+}
+END_TEST
+
 START_TEST(test_error_names)
 {
     static const char *const names[] = {
@@ -529,6 +586,7 @@ int main(void)
     tcase_add_test(tc, test_clocks);
     tcase_add_test(tc, test_alloc);
     tcase_add_test(tc, test_out_of_memory);
+    tcase_add_test(tc, test_out_of_memory_fails_execution);
     tcase_add_test(tc, test_error_names);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
