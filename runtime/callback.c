@@ -300,15 +300,17 @@ static bool client_step(aslrtp_cb_server *srv, client *c, long long now)
 }
 
 /* Takes the connections waiting to be accepted.  Past MAX_CLIENTS the one
- * idle for longest is closed: idle clients cannot lock the others out. */
-static void accept_all(aslrtp_cb_server *srv, client *cl, int *n, long long now)
+ * idle for longest is closed: idle clients cannot lock the others out.
+ * False when accepting failed for want of descriptors or memory (the
+ * caller waits a little before it tries again). */
+static bool accept_all(aslrtp_cb_server *srv, client *cl, int *n, long long now)
 {
     for (;;) {
         int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            return;           /* EAGAIN: none left; else try again at the next wake */
+            return errno == EAGAIN || errno == EWOULDBLOCK;
         }
         /* Only this user (or root) may talk to the execution; the
          * directory's mode already says so, this says it again. */
@@ -340,10 +342,14 @@ static void *server_main(void *arg)
     client cl[MAX_CLIENTS];
     struct pollfd fds[MAX_CLIENTS + 2];
     int n = 0;
+    long long accept_at = 0;  /* after a failed accept: when to try again */
     for (;;) {
         long long now = aslrtp_mono_ms();
         int wait_ms = -1;
-        fds[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+        /* A negative fd is left out of poll(). */
+        fds[0] = (struct pollfd){.fd = now < accept_at ? -1 : srv->listen_fd, .events = POLLIN};
+        if (now < accept_at)
+            wait_ms = (int)(accept_at - now);
         fds[1] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
         for (int i = 0; i < n; i++) {
             fds[2 + i] = (struct pollfd){.fd = cl[i].fd, .events = cl[i].reply ? POLLOUT : POLLIN};
@@ -370,8 +376,8 @@ static void *server_main(void *arg)
                 cl[i] = cl[--n];
             }
         }
-        if (fds[0].revents)
-            accept_all(srv, cl, &n, now);
+        if (fds[0].revents && !accept_all(srv, cl, &n, now))
+            accept_at = now + 100;
     }
     for (int i = 0; i < n; i++)
         client_drop(&cl[i]);
