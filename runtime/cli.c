@@ -506,10 +506,21 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
      * whole (doc/behaviour.md §33); --bench writes the last one's. */
     aslrtp_hist_file *hfile = NULL;
     if (history_file) {
-        FILE *hf = bench && strcmp(history_file, "-") != 0 ? fopen(history_file, "w") : NULL;
-        if (!bench)
+        bool made;
+        if (bench) {
+            FILE *hf = strcmp(history_file, "-") == 0 ? stderr : fopen(history_file, "w");
+            made = hf != NULL;
+            if (hf && hf != stderr)
+                fclose(hf);
+            cfg.history = keep_history;
+            cfg.history_ud = &history;
+        } else {
             hfile = aslrtp_hist_file_open(history_file);
-        if (bench ? strcmp(history_file, "-") != 0 && !hf : !hfile) {
+            made = hfile != NULL;
+            cfg.history_event = aslrtp_hist_file_event;
+            cfg.history_event_ud = hfile;
+        }
+        if (!made) {
             fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
                     strerror(errno));
             aslrt_program_destroy(p);
@@ -518,15 +529,9 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
             json_decref(input);
             return 2;
         }
-        if (hf)
-            fclose(hf);
-        if (bench) {
-            cfg.history = keep_history;
-            cfg.history_ud = &history;
-        } else {
-            cfg.history_event = aslrtp_hist_file_event;
-            cfg.history_event_ud = hfile;
-        }
+        /* No progress line inside a history written on stderr. */
+        if (strcmp(history_file, "-") == 0)
+            cfg.progress = 0;
     }
 
     json_t *output = NULL;
@@ -564,7 +569,9 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     /* The result is out: running out of memory from here on ends the
      * program with the status the execution has (doc/behaviour.md §36). */
     aslrtp_oom_exit(status == ASLRT_SUCCEEDED ? 2 : status, false);
-    int herr = hfile ? aslrtp_hist_file_close(hfile) : history ? write_history(history_file, history) : 0;
+    int herr = hfile     ? aslrtp_hist_file_close(hfile)
+               : history ? write_history(history_file, history)
+                         : 0;
     if (herr) {
         fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
                 herr > 0 ? strerror(herr) : "write error");

@@ -510,6 +510,50 @@ done
 run "$tmp/repro/bb/wf-cc" --bindings "$bindings" --input '{}'
 expect "reproducible: the binary runs" eval '[ "$rc" = 0 ]'
 
+# ---- the history as it grows ----------------------------------------------
+# --history writes the events as they come, never holding them: an Express
+# loop (no quota) grows its file while it runs, and SIGTERM still ends the
+# document.  A Standard one stops at the quota of 25,000 events.
+cat >"$tmp/spin.asl.json" <<'EOF'
+{"StartAt": "A", "States": {
+  "A": {"Type": "Pass", "Next": "C"},
+  "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "D"}],
+        "Default": "A"},
+  "D": {"Type": "Succeed"}}}
+EOF
+rm -f "$tmp/spin.json"
+timeout 300 "$aslc" run "$tmp/spin.asl.json" --type=EXPRESS --input '{}' \
+    --history "$tmp/spin.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
+spin=$!
+# (a guard against a hang, not a measure)
+for _ in $(seq 1200); do
+    [ "$(stat -c %s "$tmp/spin.json" 2>/dev/null || echo 0)" -gt 1000000 ] && break
+    sleep 0.1
+done
+grown=$(stat -c %s "$tmp/spin.json" 2>/dev/null || echo 0)
+kill -TERM "$spin" 2>/dev/null
+wait "$spin"
+rc=$?
+expect "--history: the file grows while the execution runs (Express, no quota)" \
+    [ "$grown" -gt 1000000 ]
+expect "--history: a stopped execution's file is a whole document ending in ExecutionAborted" \
+    eval '[ "$rc" = 4 ] && { [ "$have_python" = no ] || "$PYTHON3" -c "
+import json, sys
+e = json.load(open(sys.argv[1]))[\"events\"]
+assert len(e) > 2000 and e[-1][\"type\"] == \"ExecutionAborted\", e[-1]
+assert [x[\"id\"] for x in e] == list(range(1, len(e) + 1))
+" "$tmp/spin.json"; }'
+run "$aslc" run "$tmp/spin.asl.json" --input '{}' --history "$tmp/spin.json"
+full_cause="The execution reached the maximum number of history events (25000)."
+expect "a Standard loop stops at the history's quota: States.Runtime, 25,000 events" \
+    eval '[ "$rc" = 1 ] && error_is States.Runtime &&
+          [ "$(json_field "$out" Cause)" = "$full_cause" ] &&
+          { [ "$have_python" = no ] || "$PYTHON3" -c "
+import json, sys
+e = json.load(open(sys.argv[1]))[\"events\"]
+assert len(e) == 25000 and e[-1][\"type\"] == \"ExecutionFailed\", (len(e), e[-1])
+" "$tmp/spin.json"; }'
+
 # ---- write errors ---------------------------------------------------------
 # What a command writes is lost to a full disk or a closed stdout: it says so
 # and exits non-zero, never 0 (as coreutils' close_stdout).
