@@ -447,17 +447,23 @@ static int aslc_main(int argc, char **argv)
                  strcmp(a, "--state-machines") == 0))
                 rest[nrest++] = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
-            if (!bad)
-                bad = "unknown option '%s'", bad_arg = a;
-        } else if (!o.def)
+            if (!bad) {
+                bad = "unknown option '%s'";
+                bad_arg = a;
+            }
+        } else if (!o.def) {
             o.def = a;
-        else if (!bad)
-            bad = "unexpected argument '%s'", bad_arg = a;
+        } else if (!bad) {
+            bad = "unexpected argument '%s'";
+            bad_arg = a;
+        }
     }
     /* Errors of the command line, in the format asked for. */
-    if (!bad && o.prefix && !asl_emit_c_prefix_ok(o.prefix))
+    if (!bad && o.prefix && !asl_emit_c_prefix_ok(o.prefix)) {
         bad = "--prefix '%s' cannot begin C names: it must be ASCII letters, digits and '_', "
-              "start with a letter, and not start with 'aslrt' or 'aslc_'", bad_arg = o.prefix;
+              "start with a letter, and not start with 'aslrt' or 'aslc_'";
+        bad_arg = o.prefix;
+    }
     if (bad && o.diag_json) {
         free(rest);
         return command_error(true, NULL, bad, bad_arg);

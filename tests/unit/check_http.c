@@ -221,9 +221,18 @@ START_TEST(test_file_errors)
         { "{\"f\": {\"http\": \"http://127.0.0.1:9001/?x=1\"}}",
           "FILE: /f/http: 'http://127.0.0.1:9001/?x=1': the endpoint URL has no query or "
           "fragment (the Invoke API's path is added to it)" },
+        /* The user name and password are never shown, whatever the error. */
         { "{\"f\": {\"http\": \"http://me:pw@127.0.0.1:9001\"}}",
-          "FILE: /f/http: 'http://me:pw@127.0.0.1:9001': credentials do not belong in the URL "
+          "FILE: /f/http: 'http://***@127.0.0.1:9001': credentials do not belong in the URL "
           "(requests are signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)" },
+        { "{\"f\": {\"http\": \"ftp://me:pw@h/\"}}",
+          "FILE: /f/http: 'ftp://***@h/': the scheme must be http or https" },
+        { "{\"f\": {\"http\": \"http://me:p/w@h?x\"}}",
+          "FILE: /f/http: 'http://***@h?x' is not a URL (expected such as "
+          "\"http://127.0.0.1:9001\" or \"https://lambda.us-east-1.amazonaws.com\")" },
+        { "{\"f\": {\"http\": \"me:p w@h\"}}",
+          "FILE: /f/http: '***@h' is not a URL (expected such as \"http://127.0.0.1:9001\" "
+          "or \"https://lambda.us-east-1.amazonaws.com\")" },
         { "{\"f\": {\"http\": \"http://h\", \"sign\": \"yes\"}}",
           "FILE: /f/sign: expected true or false" },
         { "{\"f\": {\"http\": \"http://h\", \"sign\": true}}",
