@@ -70,8 +70,8 @@ done
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $san \
  -DASLC_PKGDATADIR=\"/nonexistent\" -I$build $incs \
- $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
-libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
+ $(pkg-config --cflags jansson libpcre2-8 libcrypto libxml-2.0 libcurl)"
+libs="$(pkg-config --libs jansson libpcre2-8 libcrypto libxml-2.0 libcurl) -lm -pthread"
 
 # ---- build: the sources into archives (the linker takes only the objects
 # the target needs), each recompiled when it or a header changed.  The
