@@ -5,11 +5,13 @@
  * JSONPath; jsonata.asl.json, JSONata).  The input's "op" member picks the
  * states a run goes through: Choice rules of every kind, Pass with
  * Parameters and intrinsics, InputPath/ResultPath/OutputPath, Assign, Map
- * with ItemsPath/Items and ItemSelector, Parallel, Wait with SecondsPath or
- * TimestampPath (skipped: ASLRT_WAIT_SKIP, so nothing sleeps, retry
- * intervals neither), Fail with ErrorPath/CausePath, a Task answered by the
- * mock configuration tests/fuzz/runtime/mocks.json and one bound to the C
- * handler below (no process is ever started).  Every execution is
+ * with ItemsPath/Items and ItemSelector (inline, and distributed with an
+ * ItemBatcher and a tolerated failure percentage), Parallel, Wait with
+ * SecondsPath or TimestampPath (skipped: ASLRT_WAIT_SKIP, so nothing
+ * sleeps, retry intervals neither), Fail with ErrorPath/CausePath, a Task
+ * answered by the mock configuration tests/fuzz/runtime/mocks.json and one
+ * bound to the C handler below (no process is ever started).  An input of
+ * odd length runs as an Express execution.  Every execution is
  * recorded in a history that is then serialised.  Input that is not JSON is
  * refused as aslrt_main refuses it.  A failed execution is the normal case;
  * anything but an output or a failure (a crash, a sanitizer report, a
