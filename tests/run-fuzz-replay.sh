@@ -1,8 +1,8 @@
 #!/bin/sh
 # run-fuzz-replay.sh - every input of the fuzz corpora (tests/fuzz/corpus/
-# jsonata, frontend, paths) run once through its fuzz target, linked with
-# tests/fuzz/replay.c instead of libFuzzer (tests/fuzz/replay_TARGET, built
-# by `make check`).  A target that crashes, aborts or, in a build configured
+# jsonata, frontend, paths, runtime, loaders) run once through its fuzz
+# target, linked with tests/fuzz/replay.c instead of libFuzzer
+# (tests/fuzz/replay_TARGET, built by `make check`).  A target that crashes, aborts or, in a build configured
 # with --enable-sanitizers, draws a report from ASan, UBSan or LeakSanitizer
 # fails the test; its log names the input last started.
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -10,7 +10,7 @@
 
 pass=0
 fail=0
-for target in jsonata frontend paths; do
+for target in jsonata frontend paths runtime loaders; do
     prog=$top_builddir/tests/fuzz/replay_$target
     corpus=$top_srcdir/tests/fuzz/corpus/$target
     log=$top_builddir/tests/fuzz/replay_$target.log

@@ -3,9 +3,9 @@
  * named on the command line, and every file in every directory named there
  * (in name order, not recursively), is read into an exact-size buffer and
  * handed once to LLVMFuzzerTestOneInput.  `make check` builds one replay
- * program per target (tests/fuzz/replay_jsonata, _frontend, _paths) with
- * the ordinary compiler and runs them over the corpora
- * (tests/run-fuzz-replay.sh); in a build configured with
+ * program per target (tests/fuzz/replay_jsonata, _frontend, _paths,
+ * _runtime, _loaders) with the ordinary compiler and runs them over the
+ * corpora (tests/run-fuzz-replay.sh); in a build configured with
  * --enable-sanitizers they run under ASan, UBSan and LeakSanitizer.  By
  * hand, for gdb or valgrind:  tests/fuzz/replay_paths crash-1234...
  *

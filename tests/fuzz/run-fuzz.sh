@@ -5,13 +5,17 @@
 #   jsonata   the JSONata parser and evaluator (the default)
 #   frontend  definitions through parse and validate to diagnostics
 #   paths     JSONPath, reference paths and intrinsic functions, evaluated
+#   runtime   execution inputs run through the machines of tests/fuzz/runtime/
+#   loaders   bindings files and mock configurations, loaded and looked up
 # (`run-fuzz.sh SECONDS` alone fuzzes jsonata).  Not part of `make check`,
 # which only replays the corpora (tests/run-fuzz-replay.sh).
 #
 # The runtime's sources (and, for frontend, the compiler's) are compiled
 # directly into $FUZZ_BUILD_DIR (default tests/fuzz/build, ignored by git),
 # never through the autotools build; an empty config.h there stands in for
-# configure's (no libcurl, no libtcc).  The seed corpus is
+# configure's but for libcurl (HAVE_LIBCURL; never libtcc).  For runtime,
+# the machines are emitted as C by the aslc built in the tree ($ASLC, default
+# ./aslc: run `make` first) and compiled with the target.  The seed corpus is
 # tests/fuzz/corpus/TARGET (for jsonata see extract-corpus.py) and
 # tests/fuzz/TARGET.dict when there is one; new inputs go to
 # $FUZZ_BUILD_DIR/corpus-TARGET.  libFuzzer runs in fork mode so that it goes
@@ -42,7 +46,9 @@ case $target in
     jsonata) max_len=4096 ;;
     frontend) max_len=8192 ;;
     paths) max_len=1024 ;;
-    *) echo "run-fuzz.sh: unknown target '$target' (jsonata, frontend or paths)" >&2; exit 2 ;;
+    runtime|loaders) max_len=4096 ;;
+    *) echo "run-fuzz.sh: unknown target '$target' (jsonata, frontend, paths, runtime or loaders)" >&2
+       exit 2 ;;
 esac
 build=${FUZZ_BUILD_DIR:-$here/build}
 crashes=$here/crashes/$target
@@ -56,11 +62,18 @@ fi
 [ -n "$CLANG" ] || { echo "run-fuzz.sh: clang is needed (apt-get install clang)" >&2; exit 2; }
 
 case $seconds in
-    ''|*[!0-9]*) echo "usage: run-fuzz.sh [jsonata|frontend|paths] [SECONDS]" >&2; exit 2 ;;
+    ''|*[!0-9]*) echo "usage: run-fuzz.sh [jsonata|frontend|paths|runtime|loaders] [SECONDS]" >&2
+                 exit 2 ;;
 esac
 
 mkdir -p "$build/obj" "$build/corpus-$target" "$crashes" || exit 2
-: > "$build/config.h"
+# Rewritten only when it changes, so that objects are rebuilt only then.
+printf '#define HAVE_LIBCURL 1\n#define PACKAGE_VERSION "fuzz"\n' > "$build/config.h.new"
+if cmp -s "$build/config.h.new" "$build/config.h"; then
+    rm -f "$build/config.h.new"
+else
+    mv "$build/config.h.new" "$build/config.h"
+fi
 
 # Every directory of runtime/ and compiler/ that holds headers.
 incs=
@@ -70,13 +83,13 @@ done
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $san \
  -DASLC_PKGDATADIR=\"/nonexistent\" -I$build $incs \
- $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
-libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
+ $(pkg-config --cflags jansson libpcre2-8 libcrypto libxml-2.0 libcurl)"
+libs="$(pkg-config --libs jansson libpcre2-8 libcrypto libxml-2.0 libcurl) -lm -pthread"
 
 # ---- build: the sources into archives (the linker takes only the objects
 # the target needs), each recompiled when it or a header changed.  The
 # compiler's command line (main.c), back ends and build.c are left out.
-newest_header=$(ls -t $(find "$top/runtime" "$top/compiler" -name '*.h') | head -n 1)
+newest_header=$(ls -t "$build/config.h" $(find "$top/runtime" "$top/compiler" -name '*.h') | head -n 1)
 compile_into() { # ARCHIVE SOURCES...
     archive=$1
     shift
@@ -103,10 +116,24 @@ if [ "$target" = frontend ]; then
         ! -name 'backend_*.c' ! -name build.c | sort)
     archives="$build/libaslc-fuzz.a $archives"
 fi
+# runtime: its machines' C, emitted by aslc (each a translation unit of its
+# own: the emitted tables are static).
+machines=
+if [ "$target" = runtime ]; then
+    ASLC=${ASLC:-$top/aslc}
+    [ -x "$ASLC" ] || { echo "run-fuzz.sh: runtime needs aslc: build it (make) or set ASLC" >&2; exit 2; }
+    for def in "$here"/runtime/*.asl.json; do
+        name=$(basename "$def" .asl.json)
+        (cd "$top" && "$ASLC" emit "tests/fuzz/runtime/$name.asl.json" --prefix "fuzz_rt_$name" \
+            -o "$build/rt_$name.c") || { echo "run-fuzz.sh: cannot emit $def" >&2; exit 2; }
+        machines="$machines $build/rt_$name.c"
+    done
+    cflags="$cflags -DFUZZ_RUNTIME_DIR=\"$here/runtime\""
+fi
 fuzzer=$build/fuzz_$target
 echo "== linking $fuzzer"
 # shellcheck disable=SC2086
-$CLANG $cflags -fsanitize=fuzzer "$here/fuzz_$target.c" $archives $libs \
+$CLANG $cflags -fsanitize=fuzzer "$here/fuzz_$target.c" $machines $archives $libs \
     -o "$fuzzer" || { echo "run-fuzz.sh: cannot link the fuzz target" >&2; exit 2; }
 dict=
 [ -f "$here/$target.dict" ] && dict=-dict=$here/$target.dict
