@@ -221,6 +221,16 @@ static int open_root(const char *root)
     return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The root of the reader's folder, or -1 after failing the reader. */
+static int open_reader_root(const aslrtp_s3_place *at, aslrt_error *err)
+{
+    int rootfd = open_root(at->root);
+    if (rootfd < 0)
+        failf(err, READER_FAILED, "Could not open the S3 folder %s: %s", at->root,
+              strerror(errno));
+    return rootfd;
+}
+
 /* The bucket's directory beneath the root (descriptor rootfd), or -1 with
  * errno (ELOOP for a bucket that is a symbolic link). */
 static int open_bucket(int rootfd, const char *bucket)
@@ -316,12 +326,9 @@ static FILE *open_object(const aslrtp_s3_place *at, const char *bucket, const ch
         failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', key '%s'.", bucket, key);
         return NULL;
     }
-    int rootfd = open_root(at->root);
-    if (rootfd < 0) {
-        failf(err, READER_FAILED, "Could not open the S3 folder %s: %s", at->root,
-              strerror(errno));
+    int rootfd = open_reader_root(at, err);
+    if (rootfd < 0)
         return NULL;
-    }
     FILE *f = NULL;
     struct stat st;
     int bfd = open_bucket(rootfd, bucket), fd = -1;
@@ -878,12 +885,9 @@ static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const ch
               bucket, prefix);
         return false;
     }
-    int rootfd = open_root(at->root);
-    if (rootfd < 0) {
-        failf(err, READER_FAILED, "Could not open the S3 folder %s: %s", at->root,
-              strerror(errno));
+    int rootfd = open_reader_root(at, err);
+    if (rootfd < 0)
         return false;
-    }
     int bfd = open_bucket(rootfd, bucket);
     close(rootfd);
     if (bfd < 0) {
