@@ -17,6 +17,20 @@ ASLC_PYTHON_HANDLER=${ASLC_PYTHON_HANDLER:-$top_srcdir/runtime/aslc-python-handl
 PYTHON3=${PYTHON3:-python3}
 export top_srcdir top_builddir ASLC_INCLUDE_DIR ASLC_LIB_DIR ASLC_PYTHON_HANDLER PYTHON3
 
+# The signals these tests send must reach the programs they start.  A test
+# run started with a signal ignored (under nohup, or by a runner that ignores
+# SIGHUP) hands the ignore down, bash cannot undo it, and aslc keeps an
+# ignore it inherits (aslc(1), SIGNALS).  So the script starts over once
+# with every signal it sends at its default disposition.
+if [ -z "${ASLC_TEST_SIGNALS_DEFAULT:-}" ] && command -v "$PYTHON3" >/dev/null 2>&1; then
+    export ASLC_TEST_SIGNALS_DEFAULT=1
+    exec "$PYTHON3" -c '
+import os, signal, sys
+for s in ("SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPIPE"):
+    signal.signal(getattr(signal, s), signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "${BASH:-/bin/bash}" "$0" "$@"
+fi
+
 aslc=$top_builddir/aslc
 npass=0
 nfail=0
