@@ -768,12 +768,14 @@ const char *aslrtp_signal_name(int sig, char *buf, size_t size);
 typedef struct aslrtp_proc {
     pid_t pid;
     int in, out, err;           /* its stdin, stdout, stderr */
+    int ready;                  /* its ready pipe (fd 3) until it said so; -1 */
     int pidfd;                  /* readable once it exits; -1 without pidfd_open */
 } aslrtp_proc;
 
-/* Starts argv (in cwd, when given).  Returns 0, or an errno value when it
- * could not be started. */
-int aslrtp_proc_start(char *const *argv, const char *cwd, aslrtp_proc *p);
+/* Starts argv (in cwd, when given; with ready set, with a ready pipe on its
+ * fd 3: proc.c).  Returns 0, or an errno value when it could not be
+ * started. */
+int aslrtp_proc_start(char *const *argv, const char *cwd, int ready, aslrtp_proc *p);
 /* True once it has exited (it stays a zombie until reaped). */
 int aslrtp_proc_exited(const aslrtp_proc *p);
 /* Kills what is left of its process group, and it. */
@@ -786,6 +788,10 @@ void aslrtp_fd_close(int *fd);
  * (-1, none, when timeout_s <= 0). */
 long long aslrtp_proc_deadline(double timeout_s);
 
+/* How long a handler's initialisation may take outside its call's time
+ * limit: Lambda's limit on the Init phase (doc/behaviour.md §37). */
+#define ASLRTP_INIT_LIMIT_MS 10000
+
 /* One exchange with a process: the poll loop's instructions and outcome. */
 typedef struct aslrtp_talk {
     const char *in;             /* written to its stdin */
@@ -793,6 +799,9 @@ typedef struct aslrtp_talk {
     int close_in;               /* close its stdin once in is written */
     int skip_stdout;            /* leave its stdout unread */
     long long deadline;         /* aslrtp_proc_deadline; -1: none */
+    long long ready_ms;         /* > 0: once the process says it is ready
+                                   (its ready pipe), deadline becomes then
+                                   + ready_ms */
     long long eof_grace_ms;     /* once its stdout ended, how long it may take
                                    to exit; -1: as long as it takes */
     const aslrtp_cancel *cancel; /* stop once set (may be NULL) */
@@ -809,13 +818,19 @@ typedef struct aslrtp_talk {
  * flag says so (or poll fails).  SIGPIPE is blocked in the calling thread
  * meanwhile. */
 void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t);
+/* Sets t's deadline for a call limited to timeout_s (none when <= 0).  With
+ * init set, the process is a new one with a ready pipe: the limit counts
+ * from its saying it is ready, or from ASLRTP_INIT_LIMIT_MS after now if it
+ * has not said so by then. */
+void aslrtp_talk_limit(aslrtp_talk *t, double timeout_s, int init);
 /* Passes on what is left in its stdout (is_stdout) or stderr, bounded. */
 void aslrtp_proc_drain(aslrtp_proc *p, aslrtp_talk *t, int is_stdout);
 /* A per-call program: starts argv, talks (t->in, then EOF on its stdin)
  * until it exits, times out or is cancelled, kills what is left of its
  * group, drains its output (when it exited) and reaps it into *status.
  * Returns 0, or an errno value when it could not be started. */
-int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *status);
+int aslrtp_proc_run(char *const *argv, const char *cwd, int ready, aslrtp_talk *t,
+                    int *status);
 /* A handler's stderr: passed through to ours (the handler's log, as
  * CloudWatch would show it) and its tail kept (tail may be NULL). */
 void aslrtp_proc_log(aslrtp_buf *tail, int *cut, const char *s, size_t n);

@@ -26,6 +26,14 @@
  * waiting for EOF), its last output drained and the process reaped; a
  * persistent worker (task_worker.c) stays for the next call.
  *
+ * Readiness.  A process may be started with one more pipe, its fd 3 (the
+ * ready pipe): it writes a byte there, or closes it, once its
+ * initialisation is over (the Python adapter, when it has imported the
+ * handler's module).  The poll loop watches it, and a talk given ready_ms
+ * moves its deadline to that moment plus ready_ms: the call's time limit
+ * then counts from the end of Lambda's Init phase, as doc/behaviour.md §37
+ * explains.
+ *
  * This is a library of its own: it knows nothing of Tasks, JSON or Causes,
  * and calls only text.c (a handler's stderr tail).
  */
@@ -58,6 +66,16 @@ long long aslrtp_proc_deadline(double timeout_s)
     if (timeout_s <= 0)
         return -1;
     return aslrtp_mono_ms() + (long long)(timeout_s * 1000.0 + 0.5);
+}
+
+void aslrtp_talk_limit(aslrtp_talk *t, double timeout_s, int init)
+{
+    t->deadline = aslrtp_proc_deadline(timeout_s);
+    t->ready_ms = 0;
+    if (init && t->deadline >= 0) {
+        t->deadline += ASLRTP_INIT_LIMIT_MS;
+        t->ready_ms = (long long)(timeout_s * 1000.0 + 0.5);
+    }
 }
 
 /* ==== Descriptors ======================================================= */
@@ -130,7 +148,8 @@ static void fd_nonblock(int fd)
 typedef struct spawn_req {
     char *const *argv;
     const char *cwd;
-    int fds[3];                 /* become the child's stdin, stdout, stderr */
+    int fds[4];                 /* become the child's stdin, stdout, stderr
+                                   and (fds[3] >= 0) its fd 3, the ready pipe */
     pid_t parent;               /* our pid, taken before the fork */
     pid_t pid;                  /* out: the child */
     int err;                    /* out: an errno value, 0 once it runs argv */
@@ -156,6 +175,7 @@ static void __attribute__((noreturn)) child(spawn_req *r)
      * children too. */
     if (setpgid(0, 0) != 0 || dup2(r->fds[0], STDIN_FILENO) < 0 ||
         dup2(r->fds[1], STDOUT_FILENO) < 0 || dup2(r->fds[2], STDERR_FILENO) < 0 ||
+        (r->fds[3] >= 0 && (r->fds[3] == 3 ? fcntl(3, F_SETFD, 0) : dup2(r->fds[3], 3)) < 0) ||
         (r->cwd && chdir(r->cwd) != 0)) {
         r->err = errno ? errno : EINVAL;
         _exit(127);
@@ -263,51 +283,46 @@ static int spawn_request(spawn_req *r)
 /* ---- Starting one, stopping it, reaping it ------------------------------ */
 
 /* Starts argv (in cwd, when given) in its own process group with pipes on
- * its stdin, stdout and stderr: fds receives our ends of them, in that
- * order.  Returns 0, or an errno value when it could not be started. */
-static int spawn(char *const *argv, const char *cwd, pid_t *pid, int fds[3])
+ * its stdin, stdout, stderr and, with ready set, its fd 3: fds receives
+ * our ends of them, in that order (fds[3] = -1 without ready).  Returns 0,
+ * or an errno value when it could not be started. */
+static int spawn(char *const *argv, const char *cwd, int ready, pid_t *pid, int fds[4])
 {
-    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-    if (make_pipe(pin) || make_pipe(pout) || make_pipe(perr)) {
-        int e = errno ? errno : EMFILE;
-        aslrtp_fd_close(&pin[0]);
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&pout[1]);
-        aslrtp_fd_close(&perr[0]);
-        aslrtp_fd_close(&perr[1]);
-        return e;
+    /* Ours: pipes[i][dir[i]]; the child's: the other end. */
+    int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+    static const int ours[4] = { 1, 0, 0, 0 };
+    int n = ready ? 4 : 3, rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        if (make_pipe(pipes[i]) != 0)
+            rc = errno ? errno : EMFILE;
+    spawn_req r = { .argv = argv, .cwd = cwd, .fds = { -1, -1, -1, -1 }, .pid = -1 };
+    if (rc == 0) {
+        for (int i = 0; i < n; i++)
+            r.fds[i] = pipes[i][!ours[i]];
+        rc = spawn_request(&r);
     }
-
-    spawn_req r = {.argv = argv, .cwd = cwd, .fds = {pin[0], pout[1], perr[1]}, .pid = -1};
-    int rc = spawn_request(&r);
     *pid = r.pid;
-    aslrtp_fd_close(&pin[0]);
-    aslrtp_fd_close(&pout[1]);
-    aslrtp_fd_close(&perr[1]);
-    if (rc != 0) {
-        aslrtp_fd_close(&pin[1]);
-        aslrtp_fd_close(&pout[0]);
-        aslrtp_fd_close(&perr[0]);
-        return rc;
+    for (int i = 0; i < 4; i++) {
+        aslrtp_fd_close(&pipes[i][!ours[i]]);
+        if (rc != 0)
+            aslrtp_fd_close(&pipes[i][ours[i]]);
+        fds[i] = pipes[i][ours[i]];
     }
-    fds[0] = pin[1];
-    fds[1] = pout[0];
-    fds[2] = perr[0];
-    return 0;
+    return rc;
 }
 
-int aslrtp_proc_start(char *const *argv, const char *cwd, aslrtp_proc *p)
+int aslrtp_proc_start(char *const *argv, const char *cwd, int ready, aslrtp_proc *p)
 {
     pid_t pid;
-    int fds[3];
-    int rc = spawn(argv, cwd, &pid, fds);
+    int fds[4];
+    int rc = spawn(argv, cwd, ready, &pid, fds);
     if (rc != 0)
         return rc;
     p->pid = pid;
     p->in = fds[0];
     p->out = fds[1];
     p->err = fds[2];
+    p->ready = fds[3];
     /* A pidfd becomes readable when the child exits, so poll() wakes for
      * that too.  Kernels before 5.3 lack it: then poll in short slices. */
     p->pidfd = -1;
@@ -319,6 +334,8 @@ int aslrtp_proc_start(char *const *argv, const char *cwd, aslrtp_proc *p)
     fd_nonblock(p->in);
     fd_nonblock(p->out);
     fd_nonblock(p->err);
+    if (p->ready >= 0)
+        fd_nonblock(p->ready);
     return 0;
 }
 
@@ -347,6 +364,7 @@ int aslrtp_proc_reap(aslrtp_proc *p)
     aslrtp_fd_close(&p->in);
     aslrtp_fd_close(&p->out);
     aslrtp_fd_close(&p->err);
+    aslrtp_fd_close(&p->ready);
     aslrtp_fd_close(&p->pidfd);
     return status;
 }
@@ -417,8 +435,8 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
     for (;;) {
         if (t->done && t->done(t->ud))
             break;
-        struct pollfd fds[4];
-        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+        struct pollfd fds[5];
+        int nfds = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1, i_ready = -1;
         int read_out = p->out >= 0 && !t->skip_stdout;
         if (!in_done && p->in >= 0) {
             i_in = nfds;
@@ -431,6 +449,10 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         if (p->err >= 0) {
             i_err = nfds;
             fds[nfds++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
+        }
+        if (p->ready >= 0) {
+            i_ready = nfds;
+            fds[nfds++] = (struct pollfd){ .fd = p->ready, .events = POLLIN };
         }
         if (p->pidfd >= 0) {
             i_pid = nfds;
@@ -500,6 +522,13 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
         }
         if (i_err >= 0 && fds[i_err].revents && !pump(p->err, t, 0, 0))
             aslrtp_fd_close(&p->err);
+        if (i_ready >= 0 && fds[i_ready].revents) {
+            /* Its initialisation is over (a byte, or the pipe closed):
+             * the time limit starts now. */
+            aslrtp_fd_close(&p->ready);
+            if (t->ready_ms > 0)
+                t->deadline = aslrtp_mono_ms() + t->ready_ms;
+        }
 
         if (p->pidfd >= 0 ? i_pid >= 0 && fds[i_pid].revents != 0 : aslrtp_proc_exited(p)) {
             t->exited = 1;
@@ -514,10 +543,11 @@ void aslrtp_proc_talk(aslrtp_proc *p, aslrtp_talk *t)
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 }
 
-int aslrtp_proc_run(char *const *argv, const char *cwd, aslrtp_talk *t, int *status)
+int aslrtp_proc_run(char *const *argv, const char *cwd, int ready, aslrtp_talk *t,
+                    int *status)
 {
     aslrtp_proc p;
-    int rc = aslrtp_proc_start(argv, cwd, &p);
+    int rc = aslrtp_proc_start(argv, cwd, ready, &p);
     if (rc != 0)
         return rc;
     t->close_in = 1;

@@ -306,15 +306,17 @@ static void keep_output(void *ud, int is_stdout, const char *s, size_t n)
     }
 }
 
-/* Runs argv with in on its stdin.  Returns 0, or an errno value when the
- * program could not be started. */
-static int run_program(char *const *argv, const char *cwd, const char *in,
+/* Runs argv with in on its stdin (with ready set, with a ready pipe: its
+ * initialisation is outside timeout_s).  Returns 0, or an errno value when
+ * the program could not be started. */
+static int run_program(char *const *argv, const char *cwd, int ready, const char *in,
                        size_t in_len, double timeout_s, const aslrtp_cancel *cancel,
                        outcome *o)
 {
-    aslrtp_talk t = { .in = in, .in_len = in_len, .deadline = aslrtp_proc_deadline(timeout_s),
-                      .eof_grace_ms = -1, .cancel = cancel, .output = keep_output, .ud = o };
-    int rc = aslrtp_proc_run(argv, cwd, &t, &o->status);
+    aslrtp_talk t = { .in = in, .in_len = in_len, .eof_grace_ms = -1, .cancel = cancel,
+                      .output = keep_output, .ud = o };
+    aslrtp_talk_limit(&t, timeout_s, ready);
+    int rc = aslrtp_proc_run(argv, cwd, ready, &t, &o->status);
     o->timed_out = t.timed_out;
     o->cancelled = t.cancelled;
     return rc;
@@ -391,14 +393,17 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                           size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     char **argv = h->argv;
-    char *pyargv[10];
+    char *pyargv[12];
     char tbuf[32];
     if (h->kind == KIND_PYTHON) {
         /* interpreter adapter [options] -- file handler: the adapter gives
-         * the context object the invoked ARN and the time left. */
+         * the context object the invoked ARN and the time left, and says
+         * on fd 3 when its Init phase is over. */
         int k = 0;
         pyargv[k++] = h->argv[0];
         pyargv[k++] = h->argv[1];
+        pyargv[k++] = (char *)"--ready-fd";
+        pyargv[k++] = (char *)"3";
         pyargv[k++] = (char *)"--resource";
         pyargv[k++] = (char *)resource;
         if (timeout_s > 0) {
@@ -416,7 +421,8 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
     char *in = aslrt_json_dumps(input);
     outcome o;
     memset(&o, 0, sizeof o);
-    int rc = run_program(argv, h->cwd, in, strlen(in), timeout_s, cancel, &o);
+    int rc = run_program(argv, h->cwd, h->kind == KIND_PYTHON, in, strlen(in), timeout_s,
+                         cancel, &o);
     free(in);
     int ok;
     if (rc == 0 && o.cancelled) {

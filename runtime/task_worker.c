@@ -150,14 +150,17 @@ static int proc_end(proc *p)
 /* Starts a process for resource.  Returns 0 with *pp, or an errno value. */
 static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
 {
-    char *pyargv[9];
+    char *pyargv[11];
     char *const *argv = w->argv;
     if (w->python) {
-        /* interpreter adapter --worker --resource ARN -- file handler */
+        /* interpreter adapter --worker --ready-fd 3 --resource ARN -- file
+         * handler */
         int k = 0;
         pyargv[k++] = w->argv[0];
         pyargv[k++] = w->argv[1];
         pyargv[k++] = (char *)"--worker";
+        pyargv[k++] = (char *)"--ready-fd";
+        pyargv[k++] = (char *)"3";
         pyargv[k++] = (char *)"--resource";
         pyargv[k++] = (char *)resource;
         pyargv[k++] = (char *)"--";
@@ -167,7 +170,7 @@ static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
         argv = pyargv;
     }
     aslrtp_proc io;
-    int rc = aslrtp_proc_start(argv, w->cwd, &io);
+    int rc = aslrtp_proc_start(argv, w->cwd, w->python, &io);
     if (rc != 0)
         return rc;
     proc *p = aslrtp_calloc(1, sizeof *p);
@@ -222,9 +225,11 @@ static int have_line(void *ud)
 }
 
 /* Writes the request and reads until the response line has come, the
- * process has exited, the deadline has passed or cancel is set; a process
- * whose stdout ended without a response gets GRACE_MS to exit. */
-static void converse(proc *p, const char *req, size_t req_len, long long deadline,
+ * process has exited, the call's time (timeout_s; a new process's
+ * initialisation outside it, proc.c's aslrtp_talk_limit) has passed or
+ * cancel is set; a process whose stdout ended without a response gets
+ * GRACE_MS to exit. */
+static void converse(proc *p, const char *req, size_t req_len, double timeout_s,
                      const aslrtp_cancel *cancel, call *c)
 {
     c->p = p;
@@ -235,9 +240,9 @@ static void converse(proc *p, const char *req, size_t req_len, long long deadlin
         feed_stdout(c, p, old.data, old.len);
         free(old.data);
     }
-    aslrtp_talk t = { .in = req, .in_len = req_len, .deadline = deadline,
-                      .eof_grace_ms = GRACE_MS, .cancel = cancel, .output = take_output,
-                      .done = have_line, .ud = c };
+    aslrtp_talk t = { .in = req, .in_len = req_len, .eof_grace_ms = GRACE_MS,
+                      .cancel = cancel, .output = take_output, .done = have_line, .ud = c };
+    aslrtp_talk_limit(&t, timeout_s, p->io.ready >= 0);
     aslrtp_proc_talk(&p->io, &t);
     c->sent = t.sent;
     c->exited = t.exited;
@@ -562,10 +567,6 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
                          size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     *out = NULL;
-    /* The deadline counts from the call, a new process's start included,
-     * as a per-call program's does. */
-    long long deadline = aslrtp_proc_deadline(timeout_s);
-
     unsigned long long id;
     proc *p = take(w, resource, &id);
     if (p && aslrtp_proc_exited(&p->io)) {
@@ -594,7 +595,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
 
     call c;
     memset(&c, 0, sizeof c);
-    converse(p, req.data, req.len, deadline, cancel, &c);
+    converse(p, req.data, req.len, timeout_s, cancel, &c);
     free(req.data);
 
     int ok = 0, broken = 0;

@@ -309,6 +309,41 @@ START_TEST(test_python_init_retried)
 }
 END_TEST
 
+/* Lambda's Init phase (starting the interpreter, importing the module)
+ * is outside the call's time limit, in both modes (doc/behaviour.md §37):
+ * an import that takes longer than the limit does not time the call out,
+ * and the context's deadline counts from the invocation.  An Init that
+ * never ends still does, ASLRTP_INIT_LIMIT_MS later. */
+START_TEST(test_python_init_outside_timeout)
+{
+    aslrt_bindings *pc, *wk;
+    python_pair("pyinit", "import time\ntime.sleep(3)\n"
+                "def handler(event, context):\n"
+                "    return {'left': context.get_remaining_time_in_millis()}\n", &pc, &wk);
+    for (int w = 0; w < 2; w++) {
+        result r = call(w ? wk : pc, ARN "pyinit", "{}", 2);
+        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+        json_int_t left = json_integer_value(json_object_get(r.out, "left"));
+        ck_assert_msg(left > 0 && left <= 2000, "mode %d: %lld ms left", w, (long long)left);
+        result_clear(&r);
+    }
+    aslrt_bindings_destroy(wk);
+    aslrt_bindings_destroy(pc);
+
+    python_pair("pyinithang", "import time\ntime.sleep(600)\n"
+                "def handler(event, context):\n    return 1\n", &pc, &wk);
+    result a = call(pc, ARN "pyinithang", "{}", 0.5);
+    result r = call(wk, ARN "pyinithang", "{}", 0.5);
+    ck_assert(!a.ok);
+    ck_assert_str_eq(a.err.error, "States.Timeout");
+    assert_same("pyinithang", &a, &r);
+    result_clear(&a);
+    result_clear(&r);
+    aslrt_bindings_destroy(wk);
+    aslrt_bindings_destroy(pc);
+}
+END_TEST
+
 /* A program worker answering with an error object, a bad value or a
  * result gives what a per-call program printing the same gives. */
 START_TEST(test_program_same_as_per_call)
@@ -992,6 +1027,7 @@ static Suite *worker_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_python_same_as_per_call);
         tcase_add_test(tc, test_python_init_retried);
+        tcase_add_test(tc, test_python_init_outside_timeout);
         tcase_add_test(tc, test_pool_per_resource);
         suite_add_tcase(s, tc);
     } else {
