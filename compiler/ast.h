@@ -182,6 +182,9 @@ asl_state *asl_graph_find(const asl_graph *g, const char *name);
 /* validate.c: graph rules (targets, reachability, terminal states, unique
  * names).  Adds diagnostics; returns true when it found no error. */
 bool asl_validate_machine(asl_unit *u, const asl_machine *m);
+/* How many look-ups and changes of its name tables the variable check of
+ * every machine of this process has made: its work, for the tests. */
+size_t asl_validate_steps(void);
 
 /* validate.c: reports what this version of aslc cannot execute yet, as
  * errors (sev ASL_DIAG_ERROR) or, for `aslc check`, warnings.  Returns true

@@ -10,6 +10,7 @@
  * reachability walk when a graph has no terminal state (measured by a third
  * party: doc/behaviour.md §22), and so do we.  validate mutates nothing.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,57 +207,70 @@ static bool valid_variable(const char *name, size_t len)
     return chars <= 80;
 }
 
-/* The variables one graph's Assign fields (of its states, their Choice
- * rules and catchers) set, each with how many fields set it; a nested
- * graph sees the scopes of the graphs around it through up.  The catchers
- * of except (the state the nested graph belongs to) do not count: they
- * assign once its branches or iterations have ended (recorded on AWS: a
- * branch and its Parallel's catcher may assign the same name).  Nothing is
- * copied from scope to scope, so that a graph of n Parallels costs n
- * look-ups, not n copies of every name. */
-typedef struct scope {
-    json_t *counts;
-    const asl_state *except;
-    const struct scope *up;
-} scope;
+/* Every change to and look-up in a table of names the variable check
+ * made, for the tests (asl_validate_steps). */
+static atomic_size_t var_steps;
 
-/* How many of assign's keys set variable name ("name" or "name.$"). */
-static json_int_t sets(json_t *assign, const char *name)
+size_t asl_validate_steps(void)
 {
-    if (!assign)
-        return 0;
-    json_int_t n = json_object_get(assign, name) != NULL;
-    char *dollar = aslrtp_strdupf("%s.$", name);
-    n += json_object_get(assign, dollar) != NULL;
-    free(dollar);
-    return n;
+    return atomic_load(&var_steps);
 }
 
-/* Whether a graph around may assign name (scopes, innermost first). */
-static bool assigned_around(const scope *sc, const char *name)
+/* The name an Assign key sets ("name" or "name.$"): its length. */
+static size_t variable_len(const char *key)
 {
-    for (; sc; sc = sc->up) {
-        json_int_t n = json_integer_value(json_object_get(sc->counts, name));
-        for (size_t j = 0; n > 0 && j < sc->except->ncatch; j++)
-            n -= sets(sc->except->catch_[j]->assign, name);
-        if (n > 0)
-            return true;
+    size_t n = strlen(key);
+    return n >= 2 && strcmp(key + n - 2, ".$") == 0 ? n - 2 : n;
+}
+
+/* Adds delta to name's count in table (a name counted 0 times leaves it). */
+static void count(json_t *table, const char *name, json_int_t delta)
+{
+    atomic_fetch_add(&var_steps, 1);
+    json_int_t n = json_integer_value(json_object_get(table, name)) + delta;
+    if (n > 0)
+        json_object_set_new(table, name, json_integer(n));
+    else
+        json_object_del(table, name);
+}
+
+/* Counts (sign 1) or uncounts (-1) in table every name of counts, as often
+ * as counts says. */
+static void count_table(json_t *table, json_t *counts, int sign)
+{
+    const char *name;
+    json_t *n;
+    json_object_foreach(counts, name, n)
+        count(table, name, sign * json_integer_value(n));
+}
+
+/* Counts (sign 1) or uncounts (-1) in table the valid names that one Assign
+ * object's keys set. */
+static void count_assign(json_t *table, json_t *assign, int sign)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(assign, key, val) {
+        size_t len = variable_len(key);
+        if (!valid_variable(key, len))
+            continue;
+        char *name = aslrtp_strdupf("%.*s", (int)len, key);
+        count(table, name, sign);
+        free(name);
     }
-    return false;
 }
 
-/* Checks one Assign object's names; with outer (the scopes of the
- * enclosing graphs, NULL at the top), also that none of them is assigned
- * again inside a branch or item processor, which AWS forbids.  Counts its
- * names in mine. */
-static void check_assign(asl_unit *u, json_t *assign, const char *ptr, const scope *outer,
+/* Checks one Assign object's names; with around (the names the graphs
+ * around this one may assign, NULL at the top and inside a distributed
+ * Map), also that none of them is assigned again inside a branch or item
+ * processor, which AWS forbids.  Counts its names in mine. */
+static void check_assign(asl_unit *u, json_t *assign, const char *ptr, json_t *around,
                          json_t *mine)
 {
     const char *key;
     json_t *val;
     json_object_foreach(assign, key, val) {
-        size_t n = strlen(key);
-        size_t len = n >= 2 && strcmp(key + n - 2, ".$") == 0 ? n - 2 : n;
+        size_t len = variable_len(key);
         char *kptr = asl_ptr(u, ptr, key);
         if (!valid_variable(key, len)) {
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, kptr, ASL_AT_KEY, 0, "SCHEMA_VALIDATION_FAILED",
@@ -266,51 +280,73 @@ static void check_assign(asl_unit *u, json_t *assign, const char *ptr, const sco
             continue;
         }
         char *name = asl_strdupf(u, "%.*s", (int)len, key);
-        if (outer && assigned_around(outer, name))
+        atomic_fetch_add(&var_steps, 1);
+        if (around && json_object_get(around, name))
             asl_diag_add(&u->diags, ASL_DIAG_ERROR, kptr, ASL_AT_KEY, 0, "SCHEMA_VALIDATION_FAILED",
                          "The variable '%s' is assigned in an enclosing scope: a Parallel branch "
                          "or Map item processor may read it but not assign it",
                          name);
-        json_int_t count = json_integer_value(json_object_get(mine, name));
-        json_object_set_new(mine, name, json_integer(count + 1));
+        count(mine, name, 1);
     }
 }
 
 /* Checks and counts the names a graph's states assign (including Choice
  * rules and catchers, which assign in the graph of their state). */
-static void graph_assigns(asl_unit *u, const asl_graph *g, const scope *outer, json_t *mine)
+static void graph_assigns(asl_unit *u, const asl_graph *g, json_t *around, json_t *mine)
 {
     for (size_t i = 0; i < g->nstates; i++) {
         const asl_state *s = g->states[i];
         if (s->assign)
-            check_assign(u, s->assign, asl_ptr(u, s->ptr, "Assign"), outer, mine);
+            check_assign(u, s->assign, asl_ptr(u, s->ptr, "Assign"), around, mine);
         for (size_t j = 0; j < s->nchoices; j++)
             if (s->choices[j]->assign)
                 check_assign(u, s->choices[j]->assign, asl_ptr(u, s->choices[j]->ptr, "Assign"),
-                             outer, mine);
+                             around, mine);
         for (size_t j = 0; j < s->ncatch; j++)
             if (s->catch_[j]->assign)
                 check_assign(u, s->catch_[j]->assign, asl_ptr(u, s->catch_[j]->ptr, "Assign"),
-                             outer, mine);
+                             around, mine);
     }
 }
 
-static void validate_variables(asl_unit *u, const asl_graph *g, const scope *outer)
+/* Checks the variables of graph g and of the graphs inside it.  around
+ * counts the names the graphs around g may assign (NULL: none may be
+ * checked against, at the top and inside a distributed Map).  A nested
+ * graph may not assign them, nor anything g assigns, except what the
+ * catchers of its own state assign: they assign once its branches or
+ * iterations have ended (recorded on AWS: a branch and its Parallel's
+ * catcher may assign the same name).  One table serves the whole descent:
+ * g's names are counted in on the way down and out on the way back, so a
+ * machine's check costs a number of steps in proportion to its Assign
+ * fields however deep its graphs nest. */
+static void validate_variables(asl_unit *u, const asl_graph *g, json_t *around)
 {
     json_t *mine = json_object();
-    graph_assigns(u, g, outer, mine);
+    graph_assigns(u, g, around, mine);
+    json_t *inner = NULL;       /* around, with mine counted in */
     for (size_t i = 0; i < g->nstates; i++) {
         const asl_state *s = g->states[i];
         if (!s->nbranches && !s->processor)
             continue;
-        /* What the nested graphs may not assign: everything visible here,
-         * but what the state's own catchers assign. */
-        scope here = {mine, s, outer};
+        if (!inner) {
+            inner = around ? around : json_object();
+            count_table(inner, mine, 1);
+        }
+        for (size_t j = 0; j < s->ncatch; j++)
+            if (s->catch_[j]->assign)
+                count_assign(inner, s->catch_[j]->assign, -1);
         for (size_t b = 0; b < s->nbranches; b++)
-            validate_variables(u, s->branches[b], &here);
+            validate_variables(u, s->branches[b], inner);
         if (s->processor)
-            validate_variables(u, s->processor, s->distributed ? NULL : &here);
+            validate_variables(u, s->processor, s->distributed ? NULL : inner);
+        for (size_t j = 0; j < s->ncatch; j++)
+            if (s->catch_[j]->assign)
+                count_assign(inner, s->catch_[j]->assign, 1);
     }
+    if (inner && inner == around)
+        count_table(around, mine, -1);
+    else
+        json_decref(inner);
     json_decref(mine);
 }
 

@@ -393,6 +393,58 @@ START_TEST(variables_of_many_parallels)
 }
 END_TEST
 
+/* n Parallels, each the only state of the branch of the one before, each
+ * assigning v<i>; the innermost branch assigns v0 again. */
+static char *nested_parallels_with_variables(size_t n)
+{
+    char *t = malloc(n * 160 + 256), *p = t;
+    p += sprintf(p, "{\"StartAt\":\"P0\",\"States\":{");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "\"P%zu\":{\"Type\":\"Parallel\",\"Assign\":{\"v%zu\":1},\"End\":true,"
+                        "\"Branches\":[{\"StartAt\":\"P%zu\",\"States\":{",
+                     i, i, i + 1);
+    p += sprintf(p, "\"P%zu\":{\"Type\":\"Pass\",\"Assign\":{\"v0\":2},\"End\":true}", n);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "}}]}");
+    strcpy(p, "}}");
+    return t;
+}
+
+/* The variable check's steps (asl_validate_steps) for the machine text;
+ * it must find the one error, the innermost reassignment. */
+static size_t variable_steps(char *text)
+{
+    asl_machine *m;
+    size_t before = asl_validate_steps();
+    asl_unit *u = compile(text, &m);
+    size_t steps = asl_validate_steps() - before;
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(u->diags.nerrors, 1);
+    const asl_diag *g = NULL;
+    for (size_t i = 0; i < u->diags.n && !g; i++)
+        if (u->diags.v[i].severity == ASL_DIAG_ERROR)
+            g = &u->diags.v[i];
+    ck_assert_ptr_nonnull(strstr(g->message, "'v0' is assigned in an enclosing scope"));
+    asl_unit_destroy(u);
+    free(text);
+    return steps;
+}
+
+START_TEST(variables_check_is_linear)
+{
+    /* Twice the Parallels, side by side or nested (a definition nests at
+     * most 32 graphs deep), cost the check twice the steps, give or take
+     * the constant, not four times: a look-up through every enclosing
+     * scope would make the nested case quadratic. */
+    size_t a = variable_steps(parallels_with_variables(500));
+    size_t b = variable_steps(parallels_with_variables(1000));
+    ck_assert_msg(b <= a * 21 / 10, "side by side: %zu steps for 500, %zu for 1000", a, b);
+    a = variable_steps(nested_parallels_with_variables(15));
+    b = variable_steps(nested_parallels_with_variables(30));
+    ck_assert_msg(b <= a * 21 / 10, "nested: %zu steps for 15, %zu for 30", a, b);
+}
+END_TEST
+
 START_TEST(variables_assigned_by_path_around)
 {
     /* "x.$" assigns x as much as "x" does: a branch may not assign it. */
@@ -429,6 +481,7 @@ int main(void)
     tcase_add_test(tc, supported_refuses_later_features);
     tcase_add_test(tc, variables_of_many_parallels);
     tcase_add_test(tc, variables_assigned_by_path_around);
+    tcase_add_test(tc, variables_check_is_linear);
     suite_add_tcase(s, tc);
     tc = tcase_create("lower_emit");
     tcase_add_test(tc, lower_choice_graph);
