@@ -671,6 +671,10 @@ static int aslc_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
     aslrtp_std_fds_hold();
+    /* Out of memory while compiling: "aslc: out of memory (N bytes)" and
+     * exit status 2, not an abort; `aslc run` switches to the execution's
+     * way once it runs (doc/behaviour.md §36). */
+    aslrtp_oom_exit(2, false);
     int rc = aslc_main(argc, argv);
     if (!aslrtp_stdout_done("aslc") && rc == 0)
         rc = 2;

@@ -15,6 +15,11 @@
 # ASLC_ALLOC_SWEEP (default 150) calls, N strides over them evenly (the
 # first and the last call always included), so that the test stays short.
 #
+# The same sweep over `aslc run` itself: while it compiles the definition,
+# running out of memory ends aslc with "aslc: out of memory (N bytes)" on
+# stderr, nothing on stdout and exit status 2 (it used to abort); once the
+# execution runs, as above.
+#
 # The address-space case: a Map of 20,000 JSONata iterations on 4 and on
 # 16 threads under `ulimit -v 200000` either finishes or fails as above,
 # never aborts (exit 134), as it did when glibc's per-thread arenas and
@@ -48,6 +53,9 @@ outcome() {
     elif [ "$r" = 1 ] && [ "$(wc -l <"$tmp/out")" = 1 ] && grep -Eq "$oom_doc" "$tmp/out" &&
         grep -q 'out of memory' "$tmp/err"; then
         echo oom
+    elif [ "$r" = 2 ] && [ ! -s "$tmp/out" ] &&
+        grep -Eq '^aslc: out of memory \([0-9]+ bytes\)$' "$tmp/err"; then
+        echo oom        # aslc run, while compiling
     else
         echo "exit $r: $(head -c 300 "$tmp/out") $(head -c 300 "$tmp/err")"
     fi
@@ -56,11 +64,16 @@ outcome() {
 total_runs=0
 total_oom=0
 total_ok=0
-sweep() { # sweep NAME INPUT
+sweep() { # sweep NAME INPUT: the workflow program built from NAME.asl.json
     local name=$1 input=$2 bin=$tmp/$1
     run "$aslc" build "$dir/$name.asl.json" -o "$bin"
     expect "$name: builds" [ "$rc" = 0 ]
     [ "$rc" = 0 ] || return
+    sweep_program "$name" "$bin" "$input"
+}
+
+sweep_program() { # sweep_program NAME PROGRAM INPUT
+    local name=$1 bin=$2 input=$3
     (cd "$dir" && "$bin" --bindings bindings.json --threads 2 --input "$input" \
         >"$tmp/expected" 2>"$tmp/err")
     rc=$?
@@ -114,6 +127,9 @@ sweep choice '{}'
 sweep map '{"items":[1,2,3,4,5,6]}'
 sweep jsonata '{"items":[1,2,3,4]}'
 sweep task '{"x":[1,{"y":"z"}]}'
+printf '#!/bin/sh\nexec "%s" run "%s" "$@"\n' "$aslc" "$dir/choice.asl.json" >"$tmp/aslc-run-choice"
+chmod +x "$tmp/aslc-run-choice"
+sweep_program "aslc run choice" "$tmp/aslc-run-choice" '{}'
 echo "sweep: $total_runs runs, $total_oom out of memory, $total_ok succeeded"
 
 # ---- under an address-space limit -------------------------------------------
