@@ -113,6 +113,7 @@ struct asl_state {
     long long max_concurrency; /* MaxConcurrency, 0 when absent (unbounded) */
     const char *max_concurrency_path;
     bool distributed;          /* ProcessorConfig.Mode DISTRIBUTED */
+    bool express_children;     /* ProcessorConfig.ExecutionType EXPRESS */
     long long tolerated_count; /* ToleratedFailureCount, -1 when absent */
     double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
     const char *tolerated_count_path, *tolerated_percentage_path;

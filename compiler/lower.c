@@ -438,7 +438,9 @@ static void describe(lowerer *l, const asl_state *s, aslrt_state *d)
     d->max_concurrency = (int)s->max_concurrency;
     d->max_concurrency_path = path_item(l, s->max_concurrency_path, ASLRT_ITEM_REFPATH);
     d->processor = s->processor ? (int)s->processor->id : ASLRT_NONE;
-    d->distributed = s->distributed;
+    d->distributed = !s->distributed       ? 0
+                     : s->express_children ? ASLRT_DISTRIBUTED_EXPRESS
+                                           : ASLRT_DISTRIBUTED_STANDARD;
     d->tolerated_count = (int)s->tolerated_count;
     d->tolerated_percentage = s->tolerated_percentage;
     d->tolerated_count_path = path_item(l, s->tolerated_count_path, ASLRT_ITEM_REFPATH);

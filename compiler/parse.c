@@ -1562,6 +1562,7 @@ static asl_graph *parse_graph(parser *p, json_t *o, const char *ptr, asl_state *
                     if (!v || (strcmp(v, "STANDARD") != 0 && strcmp(v, "EXPRESS") != 0))
                         err_at(p, cptr, ASL_AT_VALUE,
                                "The field 'ExecutionType' should have one of these values: [STANDARD, EXPRESS]");
+                    owner->express_children = v && strcmp(v, "EXPRESS") == 0;
                 } else {
                     err_at(p, cptr, ASL_AT_KEY, "Field '%s' is not supported", ck);
                 }

@@ -96,6 +96,10 @@ enum {
 #define ASLRT_NONE 0
 #define ASLRT_NULL_PATH (-2)
 
+/* aslrt_state.distributed: a distributed Map's child executions. */
+#define ASLRT_DISTRIBUTED_STANDARD 1
+#define ASLRT_DISTRIBUTED_EXPRESS 2
+
 /* One state, as the runtime needs to know it.  Fields that a state type
  * does not have are ASLRT_NONE / NULL. */
 typedef struct aslrt_state {
@@ -133,7 +137,9 @@ typedef struct aslrt_state {
     int item_selector;     /* ItemSelector (or Parameters) TEMPLATE item */
     int max_concurrency;   /* MaxConcurrency, 0 = unbounded */
     int max_concurrency_path; /* MaxConcurrencyPath REFPATH item */
-    int distributed;       /* ProcessorConfig.Mode DISTRIBUTED */
+    int distributed;       /* ProcessorConfig.Mode DISTRIBUTED: its children's
+                              ExecutionType, ASLRT_DISTRIBUTED_STANDARD or
+                              _EXPRESS; 0: INLINE */
     int tolerated_count;   /* ToleratedFailureCount, -1 when absent */
     double tolerated_percentage; /* ToleratedFailurePercentage, -1 when absent */
     int tolerated_count_path;      /* REFPATH item */

@@ -558,12 +558,16 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     f->state = state;
     ex->state = &ex->prog->m->states[state];
     /* Reading the clock is most of an empty state's cost: only when the
-     * time can be seen ($$ in the machine) or bounds the execution. */
+     * time can be seen ($$ in the machine) or TimeoutSeconds bounds the
+     * execution, and every ASLRTP_LIMIT_STRIDE states for the longest an
+     * execution may run (a stale time is an earlier one: it never ends an
+     * execution too soon). */
     if (ex->transitions == 0 && !ex->child)
         ex->entered_ms = ex->start_ms;
-    else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT))
+    else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT) ||
+             (ex->transitions & (ASLRTP_LIMIT_STRIDE - 1)) == 0)
         ex->entered_ms = aslrtp_ex_clock_ms(ex);
-    if (ex->deadline_ms && ex->entered_ms >= ex->deadline_ms)
+    if ((ex->deadline_ms && ex->entered_ms >= ex->deadline_ms) || ex->entered_ms >= ex->limit_ms)
         return aslrtp_ex_timed_out(ex);
     json_t *d = NULL;
     if (ex->hist) {
@@ -967,8 +971,15 @@ int aslrtp_ex_pass_time(aslrt_exec *ex, double ms)
     if (ms < 0)
         ms = 0;
     int ok = 1;
-    if (ex->deadline_ms && aslrtp_ex_clock_ms(ex) + ms >= ex->deadline_ms) {
-        ms = (double)(ex->deadline_ms - aslrtp_ex_clock_ms(ex));
+    long long now = aslrtp_ex_clock_ms(ex);
+    if (ex->deadline_ms && now + ms >= ex->deadline_ms) {
+        ms = (double)(ex->deadline_ms - now);
+        if (ms < 0)
+            ms = 0;
+        ok = 0;
+    }
+    if (now + ms > ex->limit_ms) {
+        ms = (double)(ex->limit_ms - now);
         if (ms < 0)
             ms = 0;
         ok = 0;
@@ -1275,6 +1286,8 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     ex.skew_ms = ex.start_ms - aslrtp_wall_ms();
     if (p->m->timeout_seconds > 0)
         ex.deadline_ms = ex.start_ms + (long long)p->m->timeout_seconds * 1000;
+    ex.express = cfg->express;
+    ex.limit_ms = ex.start_ms + (cfg->express ? ASLRTP_EXPRESS_MAX_MS : ASLRTP_STANDARD_MAX_MS);
     /* A Standard execution's events are counted against the quota whether
      * or not anyone records them; an Express one has no history (§33). */
     aslrtp_event_count count = {0, 0};

@@ -53,6 +53,11 @@ typedef struct aslrtp_background {
  * at most this many events, the last of them its ExecutionSucceeded; any
  * other event that would be the last makes it fail with this cause. */
 #define ASLRTP_HISTORY_LIMIT 25000
+/* How long an execution may run (doc/behaviour.md §38), and how many states
+ * may pass between two looks at the clock for it (a power of 2). */
+#define ASLRTP_STANDARD_MAX_MS (365LL * 24 * 60 * 60 * 1000)
+#define ASLRTP_EXPRESS_MAX_MS (5LL * 60 * 1000)
+#define ASLRTP_LIMIT_STRIDE 1024
 #define ASLRTP_HISTORY_FULL_CAUSE \
     "The execution reached the maximum number of history events (25000)."
 
@@ -89,6 +94,12 @@ struct aslrt_exec {
     int child;                /* a Parallel branch's or Map iteration's execution */
     long long skew_ms;        /* virtual time gained by skipped or scaled waits */
     long long deadline_ms;    /* execution TimeoutSeconds, virtual time; 0 = none */
+    long long limit_ms;       /* when it has run as long as an execution may (a
+                                 year; Express 5 minutes), virtual time: checked
+                                 every ASLRTP_LIMIT_STRIDE states, at waits and,
+                                 in Express, by tasks (doc/behaviour.md §38) */
+    int express;              /* an Express execution, or a distributed Map's
+                                 Express child */
     int *retry_counts;        /* attempts made by each retrier in this state visit */
     int retry_total;          /* retries of this state visit ($$.State.RetryCount) */
     long *mock_calls;         /* invocations of each state so far, for mocks (shared

@@ -218,11 +218,24 @@ static void run_item(void *ud, size_t i, int worker)
      * Map's children are executions of their own, whose events are not the
      * parent's (§24.10). */
     bool iteration = fn->items && !fn->tolerant;
+    /* A distributed Map's child is an execution of the item processor's
+     * ExecutionType: a Standard one has a history quota of its own (its
+     * events are not the parent's, §33), and either may run as long as
+     * its type allows, within the parent's time (§38). */
+    aslrtp_event_count own = {1, 0}; /* their ExecutionStarted */
+    long long parent_end = fn->parent->limit_ms;
     if (fn->tolerant) {
-        c->event_id = 1; /* their ExecutionStarted */
+        bool express = fn->parent->state->distributed == ASLRT_DISTRIBUTED_EXPRESS;
+        c->event_id = 1;
         c->last_event = 0;
         c->hist = NULL;
-        c->count = NULL; /* nor against the parent's quota (doc/behaviour.md §33) */
+        c->count = express ? NULL : &own;
+        c->express = express;
+        if (fn->parent->deadline_ms && fn->parent->deadline_ms < parent_end)
+            parent_end = fn->parent->deadline_ms;
+        long long mine = aslrtp_ex_clock_ms(fn->parent) +
+                         (express ? ASLRTP_EXPRESS_MAX_MS : ASLRTP_STANDARD_MAX_MS);
+        c->limit_ms = mine < fn->parent->limit_ms ? mine : fn->parent->limit_ms;
     } else {
         c->event_id = fn->parent->event_id + __atomic_load_n(&fn->events, __ATOMIC_RELAXED);
         c->last_event = fn->started;
@@ -239,11 +252,25 @@ static void run_item(void *ud, size_t i, int worker)
     json_t *out = c->prog->m->graphs[graph](c, in);
     if (!out)
         aslrtp_ex_flush_failed(c);
+    if (!out && fn->tolerant) {
+        /* The child's own quota or time limit (not its parent's) fails it
+         * as AWS fails an execution: a failed child, counted against the
+         * tolerance. */
+        if (own.full) {
+            aslrt_error_clear(&c->error);
+            aslrt_error_set(&c->error, ASLRTP_ERR_RUNTIME, ASLRTP_HISTORY_FULL_CAUSE);
+            c->status = ASLRT_FAILED;
+        } else if (c->status == ASLRT_TIMED_OUT && aslrtp_ex_clock_ms(c) < parent_end) {
+            c->status = ASLRT_FAILED;
+        }
+    }
     /* Recorded on AWS: a branch that a Task's error ended writes
      * TaskStateAborted after it, outside the chain. */
     if (!out && !fn->items && c->state && c->state->type == ASLRT_STATE_TASK &&
         c->status == ASLRT_FAILED)
         aslrtp_ex_record(c, ASLRTP_EV_TASK_STATE_ABORTED, c->last_event, NULL);
+    if (fn->tolerant)
+        c->count = NULL; /* own ends here */
     fn->last[i] = c->last_event;
     if (iteration)
         aslrtp_ex_record(c, out                          ? ASLRTP_EV_MAP_ITERATION_SUCCEEDED

@@ -565,10 +565,15 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f)
     }
     /* The history shows the timeouts the state asked for. */
     double asked_timeout = timeout, asked_heartbeat = heartbeat;
-    /* The execution's own deadline bounds the task too. */
+    /* The execution's own deadline bounds the task too, and in Express the
+     * 5 minutes an execution may run (a Standard one's year is checked
+     * between states). */
     bool capped = false;
-    if (ex->deadline_ms) {
-        double left = (double)(ex->deadline_ms - aslrtp_ex_clock_ms(ex)) / 1000;
+    long long end = ex->deadline_ms;
+    if (ex->express && (!end || ex->limit_ms < end))
+        end = ex->limit_ms;
+    if (end) {
+        double left = (double)(end - aslrtp_ex_clock_ms(ex)) / 1000;
         if (left <= 0)
             return aslrtp_ex_timed_out(ex);
         if (timeout <= 0 || left < timeout) {

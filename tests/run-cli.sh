@@ -554,6 +554,28 @@ e = json.load(open(sys.argv[1]))[\"events\"]
 assert len(e) == 25000 and e[-1][\"type\"] == \"ExecutionFailed\", (len(e), e[-1])
 " "$tmp/spin.json"; }'
 
+# ---- how long an execution may run (doc/behaviour.md §38) -----------------
+# Virtual time (--wait=skip) passes the limits at once.
+run "$aslc" run "$cli/wait-loop.asl.json" --type=EXPRESS --wait=skip --input '{"s": 60}' \
+    --history "$tmp/limit.json"
+expect "an Express execution ends after 5 minutes: States.Timeout, ExecutionTimedOut" \
+    eval '[ "$rc" = 3 ] && error_is States.Timeout && { [ "$have_python" = no ] || "$PYTHON3" -c "
+import json, sys
+e = json.load(open(sys.argv[1]))[\"events\"]
+assert e[-1][\"type\"] == \"ExecutionTimedOut\", e[-1]
+waits = [x for x in e if x[\"type\"] == \"WaitStateEntered\"]
+assert len(waits) == 6, len(waits)  # the sixth does not end
+" "$tmp/limit.json"; }'
+run "$aslc" run "$cli/wait-loop.asl.json" --wait=skip --input '{"s": 20000000}'
+expect "a Standard execution ends after a year: States.Timeout" \
+    eval '[ "$rc" = 3 ] && error_is States.Timeout'
+run "$aslc" run "$cli/map-dist-loop.asl.json" --input '[1, 2]'
+expect "a distributed Map's Standard child has a history quota of its own" \
+    eval '[ "$rc" = 0 ] && [ "$(printf "%s" "$out" | grep -o "\"Error\":\"States.Runtime\",\"Cause\":\"$full_cause\"" | wc -l)" = 2 ]'
+run "$aslc" run "$cli/map-dist-express-loop.asl.json" --wait=skip --input '[1, 2]'
+expect "a distributed Map's Express child ends after 5 minutes, a failure the Map tolerates" \
+    eval '[ "$rc" = 0 ] && output_is "[{\"Error\":\"States.Timeout\"},{\"Error\":\"States.Timeout\"}]"'
+
 # ---- write errors ---------------------------------------------------------
 # What a command writes is lost to a full disk or a closed stdout: it says so
 # and exits non-zero, never 0 (as coreutils' close_stdout).
