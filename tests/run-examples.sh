@@ -5,28 +5,36 @@
 #    `aslc run` and with `aslc build` + the binary: output as AWS gives it,
 #    and a ValueError for an order_id that ValidateLambda refuses;
 #  - embed: `aslc emit` + a C program that binds tasks to C functions,
-#    built from the build tree;
-#  - two-workflows: two `aslc emit --prefix` files in one C program, the
-#    first workflow's output fed to the second, output as its README shows.
+#    built by its Makefile against the build tree;
+#  - two-workflows: two `aslc emit --prefix` files in one C program (its
+#    Makefile), the first workflow's output fed to the second, output as its
+#    README shows.
 # The Python parts need python3; without it this test is skipped (77)
 # once the rest has passed.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/cli/lib.sh"
 
+# The C examples build with their own Makefiles, as their READMEs say
+# (`make`), here against the uninstalled aslc and libaslrt.a, each in a copy
+# of its folder.
+# shellcheck disable=SC2046,SC2086  # word lists
+aslrt_libs="$ASLC_LIB_DIR/libaslrt.a $(pkg-config --libs jansson libcrypto libpcre2-8 libxml-2.0) $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm"
+aslrt_cflags="-I$ASLC_INCLUDE_DIR $(pkg-config --cflags jansson)"
+# make_example NAME: copies examples/NAME to $tmp/NAME and runs make there.
+make_example() {
+    cp -r "$top_srcdir/examples/$1" "$tmp/$1" && chmod -R u+w "$tmp/$1" &&
+        run make -C "$tmp/$1" ASLC="$aslc" CC="${CC:-cc}" CFLAGS="-Wall -Wextra $sanitize_flags" \
+            ASLRT_CFLAGS="$aslrt_cflags" ASLRT_LIBS="$aslrt_libs"
+}
+
 # ---- embed ----------------------------------------------------------------
 embed=$top_srcdir/examples/embed
-run "$aslc" emit "$embed/workflow.asl.json" --prefix greeting -o "$tmp/greeting.c"
-expect "embed: aslc emit --prefix greeting" eval '[ "$rc" = 0 ] && [ -s "$tmp/greeting.c" ]'
+make_example embed
+expect "embed: make builds it (aslc emit --prefix greeting, then cc)" \
+    eval '[ "$rc" = 0 ] && [ -s "$tmp/embed/greeting.c" ] && [ -x "$tmp/embed/embed" ]'
 
-# shellcheck disable=SC2046,SC2086  # word lists
-run "${CC:-cc}" -std=c11 $sanitize_flags -I"$ASLC_INCLUDE_DIR" -o "$tmp/embed" \
-    "$embed/embed.c" "$tmp/greeting.c" "$ASLC_LIB_DIR/libaslrt.a" \
-    $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) $(pkg-config --libs libcurl 2>/dev/null) \
-    -lpthread -lm
-expect "embed: compiles against libaslrt.a" eval '[ "$rc" = 0 ] && [ -x "$tmp/embed" ]'
-
-run "$tmp/embed"
+run "$tmp/embed/embed"
 {
     printf '%s\n' '{"name":"Ada","excited":true,"salutation":"Hello","greeting":"HELLO, ADA!"}'
     printf '%s\n' '{"name":"Grace","excited":false,"salutation":"Hello","greeting":"Hello, Grace!"}'
@@ -41,27 +49,22 @@ embed_output_ok() {
     done
 }
 expect "embed: prints the two outputs of its README" embed_output_ok
+run make -C "$tmp/embed" clean
+expect "embed: make clean removes what make made" \
+    eval '[ "$rc" = 0 ] && [ ! -e "$tmp/embed/embed" ] && [ ! -e "$tmp/embed/greeting.c" ]'
 
 # ---- two-workflows --------------------------------------------------------
 two=$top_srcdir/examples/two-workflows
-run "$aslc" emit "$two/quote.asl.json" --prefix quote -o "$tmp/quote.c"
-expect "two-workflows: aslc emit --prefix quote" eval '[ "$rc" = 0 ] && [ -s "$tmp/quote.c" ]'
-run "$aslc" emit "$two/ship.asl.json" --prefix ship -o "$tmp/ship.c"
-expect "two-workflows: aslc emit --prefix ship" eval '[ "$rc" = 0 ] && [ -s "$tmp/ship.c" ]'
-
-# shellcheck disable=SC2046,SC2086  # word lists
-run "${CC:-cc}" -std=c11 -Wall -Wextra $sanitize_flags -I"$ASLC_INCLUDE_DIR" \
-    -o "$tmp/two_workflows" "$two/two_workflows.c" "$tmp/quote.c" "$tmp/ship.c" \
-    "$ASLC_LIB_DIR/libaslrt.a" $(pkg-config --cflags --libs jansson libcrypto libpcre2-8 libxml-2.0) \
-    $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm
-expect "two-workflows: both workflows link into one program" \
-    eval '[ "$rc" = 0 ] && [ -x "$tmp/two_workflows" ]'
+make_example two-workflows
+expect "two-workflows: make builds it (two aslc emit --prefix, one program)" \
+    eval '[ "$rc" = 0 ] && [ -s "$tmp/two-workflows/quote.c" ] && [ -s "$tmp/two-workflows/ship.c" ] &&
+          [ -x "$tmp/two-workflows/two_workflows" ]'
 
 # The README shows the output: the block after "`./two_workflows` prints".
 awk '/`\.\/two_workflows` prints/ { found = 1; next }
      found && /^```/ { if (inside) exit; inside = 1; next }
      inside' "$two/README.md" >"$tmp/two.expected"
-run "$tmp/two_workflows"
+run "$tmp/two-workflows/two_workflows"
 expect "two-workflows: prints what its README shows (quote fed to ship, a failed quote)" \
     eval '[ "$rc" = 0 ] && [ -s "$tmp/two.expected" ] && cmp -s "$tmp/out" "$tmp/two.expected"'
 
