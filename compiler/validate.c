@@ -11,7 +11,6 @@
  * party: doc/behaviour.md §22), and so do we.  validate mutates nothing.
  */
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,82 +47,19 @@ typedef struct walk {
     int suggestions;          /* "did you mean" notes this graph may still add */
 } walk;
 
-/* The code points of s (malloc'd), their count in *n. */
-static uint32_t *code_points(const char *s, size_t *n)
-{
-    size_t len = strlen(s), k = 0;
-    uint32_t *cp = aslrtp_calloc(len + 1, sizeof *cp);
-    for (size_t i = 0; i < len;)
-        cp[k++] = aslrtp_utf8_next(s, len, 0, &i);
-    *n = k;
-    return cp;
-}
-
-/* The edit distance between a and b (insertions, deletions, substitutions
- * and swaps of two neighbours, in code points), or cap + 1 once it is over
- * cap. */
-static size_t distance(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, size_t cap)
-{
-    if ((la > lb ? la - lb : lb - la) > cap)
-        return cap + 1;
-    /* Three rows of the table: i - 2, i - 1 and i. */
-    size_t *row = aslrtp_calloc(3 * (lb + 1), sizeof *row);
-    size_t *pp = row, *prev = row + lb + 1, *cur = row + 2 * (lb + 1);
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    size_t d = cap + 1;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        size_t least = cur[0];
-        for (size_t j = 1; j <= lb; j++) {
-            size_t v = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < v)
-                v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            cur[j] = v;
-            if (v < least)
-                least = v;
-        }
-        if (least > cap)
-            goto done;
-        size_t *t = pp;
-        pp = prev;
-        prev = cur;
-        cur = t;
-    }
-    d = prev[lb] <= cap ? prev[lb] : cap + 1;
-done:
-    free(row);
-    return d;
-}
-
 /* A note after a missing target: the state of g whose name is nearest to
- * target (at most a third of its length away, and at least one edit), if
- * any.  AWS's message stays as AWS words it; the note is aslc's. */
+ * target (aslrtp_utf8_nearest), if any.  AWS's message stays as AWS words
+ * it; the note is aslc's. */
 static void suggest_state(walk *w, const char *target, const char *ptr)
 {
     if (w->suggestions <= 0)
         return;
     w->suggestions--;
-    size_t len;
-    uint32_t *t = code_points(target, &len);
-    size_t best = len / 3 > 1 ? len / 3 : 1;
-    const char *name = NULL;
-    for (size_t i = 0; i < w->g->nstates; i++) {
-        size_t n;
-        uint32_t *c = code_points(w->g->states[i]->name, &n);
-        size_t d = distance(t, len, c, n, best);
-        free(c);
-        if (d < best || (d == best && !name)) {
-            best = d;
-            name = w->g->states[i]->name;
-        }
-    }
-    free(t);
+    const char **names = aslrtp_reallocarray(NULL, w->g->nstates + 1, sizeof *names);
+    for (size_t i = 0; i < w->g->nstates; i++)
+        names[i] = w->g->states[i]->name;
+    const char *name = aslrtp_utf8_nearest(target, names, w->g->nstates);
+    free(names);
     if (name)
         asl_diag_add(&w->u->diags, ASL_DIAG_NOTE, ptr, ASL_AT_VALUE, 0, NULL,
                      "did you mean \"%s\"?", name);

@@ -207,6 +207,11 @@ size_t aslrtp_utf16_length(const char *s, size_t n);
 /* The start of the character holding byte i of s: i moved back over
  * continuation bytes (not before 0). */
 size_t aslrtp_utf8_floor(const char *s, size_t i);
+/* The one of names[0..n) nearest to s, for a "did you mean": at most a
+ * third of s's length away (and at least one edit) in insertions,
+ * deletions, substitutions and swaps of neighbours, counted in code
+ * points; the first of the nearest; NULL when none is that near. */
+const char *aslrtp_utf8_nearest(const char *s, const char *const *names, size_t n);
 
 /* ==== clock.c: the monotonic and the wall clock ========================= */
 

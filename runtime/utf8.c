@@ -182,3 +182,78 @@ json_t *aslrtp_utf8_json_string(const char *s, size_t n)
     free(b.data);
     return v;
 }
+
+/* ---- Names that are nearly alike --------------------------------------- */
+
+/* The code points of s (malloc'd), their count in *n. */
+static uint32_t *code_points(const char *s, size_t *n)
+{
+    size_t len = strlen(s), k = 0;
+    uint32_t *cp = aslrtp_calloc(len + 1, sizeof *cp);
+    for (size_t i = 0; i < len;)
+        cp[k++] = aslrtp_utf8_next(s, len, 0, &i);
+    *n = k;
+    return cp;
+}
+
+/* The edit distance between a and b (insertions, deletions, substitutions
+ * and swaps of two neighbours, in code points), or cap + 1 once it is over
+ * cap. */
+static size_t distance(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, size_t cap)
+{
+    if ((la > lb ? la - lb : lb - la) > cap)
+        return cap + 1;
+    /* Three rows of the table: i - 2, i - 1 and i. */
+    size_t *row = aslrtp_calloc(3 * (lb + 1), sizeof *row);
+    size_t *pp = row, *prev = row + lb + 1, *cur = row + 2 * (lb + 1);
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    size_t d = cap + 1;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        size_t least = cur[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < v)
+                v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            cur[j] = v;
+            if (v < least)
+                least = v;
+        }
+        if (least > cap)
+            goto done;
+        size_t *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    d = prev[lb] <= cap ? prev[lb] : cap + 1;
+done:
+    free(row);
+    return d;
+}
+
+const char *aslrtp_utf8_nearest(const char *s, const char *const *names, size_t n)
+{
+    size_t len;
+    uint32_t *t = code_points(s, &len);
+    size_t best = len / 3 > 1 ? len / 3 : 1;
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t m;
+        uint32_t *c = code_points(names[i], &m);
+        size_t d = distance(t, len, c, m, best);
+        free(c);
+        if (d > 0 && (d < best || (d == best && !found))) {
+            best = d;
+            found = names[i];
+        }
+    }
+    free(t);
+    return found;
+}
