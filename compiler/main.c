@@ -16,8 +16,9 @@
  * Whatever a command writes reaches its file or standard output, or aslc
  * says why and exits non-zero (2), as coreutils' close_stdout does.
  */
-#include <stdarg.h>
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,18 @@ static void usage(FILE *out)
           out);
 }
 
-static int bad_usage(const char *fmt, const char *arg)
+/* A usage error of command (NULL: of aslc itself): one line, and where
+ * help is.  Returns 2. */
+static int bad_usage(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int bad_usage(const char *command, const char *fmt, ...)
 {
-    fputs("aslc: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'aslc --help'.\n", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "aslc%s%s: ", command ? " " : "", command ? command : "");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'aslc%s%s --help'.\n", command ? " " : "", command ? command : "");
     return 2;
 }
 
@@ -216,9 +224,141 @@ typedef struct options {
     size_t max_errors;
     const char *format;       /* graph: --format, NULL for dot */
     bool diag_json, werror;   /* --diagnostics-format=json, -Werror */
+    bool help;                /* COMMAND --help */
     const char *sm_dir, *bindings; /* build: where the state machines it starts are */
     int rest;                 /* first option handed to the workflow (run) */
 } options;
+
+/* ---- The command line ---------------------------------------------------
+ *
+ * getopt_long reads every command's options: aslc's own (the table below,
+ * with build's and graph's) and, for run, the workflow program's, from the
+ * runtime's table (runtime/cli.c), so that `aslc run` and a built program
+ * accept the same options and name a misspelt one the same way. */
+
+enum {
+    A_PREFIX = 0x100, A_CC, A_MAIN, A_TYPE, A_BACKEND, A_MAX_ERRORS, A_DIAGNOSTICS, A_FORMAT,
+    A_STATE_MACHINES, A_BINDINGS
+};
+
+static const struct option common_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"prefix", required_argument, NULL, A_PREFIX},
+    {"cc", required_argument, NULL, A_CC},
+    {"main", no_argument, NULL, A_MAIN},
+    {"type", required_argument, NULL, A_TYPE},
+    {"backend", required_argument, NULL, A_BACKEND},
+    {"max-errors", required_argument, NULL, A_MAX_ERRORS},
+    {"diagnostics-format", required_argument, NULL, A_DIAGNOSTICS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}
+};
+static const struct option build_options[] = {
+    {"state-machines", required_argument, NULL, A_STATE_MACHINES},
+    {"bindings", required_argument, NULL, A_BINDINGS},
+    {NULL, 0, NULL, 0}
+};
+static const struct option graph_options[] = {
+    {"format", required_argument, NULL, A_FORMAT},
+    {NULL, 0, NULL, 0}
+};
+
+static const char *const opt_levels[] = {"-O0", "-O1", "-O2", "-O3"};
+
+static size_t count_options(const struct option *t)
+{
+    size_t n = 0;
+    while (t[n].name)
+        n++;
+    return n;
+}
+
+/* Appends the options of add that table (n long) does not name yet, but
+ * skip (NULL: none). */
+static size_t add_options(struct option *table, size_t n, const struct option *add,
+                          const char *skip)
+{
+    for (; add->name; add++) {
+        size_t i = 0;
+        while (i < n && strcmp(table[i].name, add->name) != 0)
+            i++;
+        if (i == n && !(skip && strcmp(add->name, skip) == 0))
+            table[n++] = *add;
+    }
+    return n;
+}
+
+/* The getopt_long table of command (malloc'd, ending with a zero entry). */
+static struct option *options_for(const char *command)
+{
+    const struct option *run = aslrtp_run_options();
+    size_t cap = count_options(common_options) + count_options(build_options) +
+                 count_options(graph_options) + count_options(run) + 1;
+    struct option *table = aslrtp_calloc(cap, sizeof *table);
+    size_t n = add_options(table, 0, common_options, NULL);
+    if (strcmp(command, "build") == 0)
+        n = add_options(table, n, build_options, NULL);
+    if (strcmp(command, "graph") == 0)
+        n = add_options(table, n, graph_options, NULL);
+    if (strcmp(command, "run") == 0)
+        add_options(table, n, run, "version"); /* the workflow's own; --version is aslc's */
+    return table;
+}
+
+static void free_rest(char **rest, int nrest)
+{
+    for (int i = 1; i < nrest; i++)
+        free(rest[i]);
+    free(rest);
+}
+
+/* COMMAND --help (and `aslc help COMMAND`): run's lists the workflow
+ * program's options too; serve and send-task-* have their own. */
+static int command_help(const char *command)
+{
+    if (strcmp(command, "run") == 0) {
+        fputs("usage: aslc run DEFINITION [OPTIONS]\n"
+              "\n"
+              "Compiles the state machine in memory (TinyCC, or LLVM with --backend=llvm) and\n"
+              "runs it once, as the program `aslc build` makes would run.\n"
+              "\n"
+              "aslc's options: --backend=c|llvm, -O0..-O3, --prefix NAME, --max-errors=N,\n"
+              "  --diagnostics-format=text|json, -Werror (see aslc --help).\n"
+              "\n"
+              "The workflow program's options:\n",
+              stdout);
+        aslrtp_run_usage(stdout, "aslc run DEFINITION");
+        return 0;
+    }
+    static const struct {
+        const char *command, *text;
+    } helps[] = {
+        {"check", "usage: aslc check DEFINITION [--type=STANDARD|EXPRESS]\n"
+                  "Validates the definition and prints every error with its location.\n"},
+        {"emit", "usage: aslc emit DEFINITION [-o FILE] [--prefix NAME] [--main]\n"
+                 "          [--backend=c|llvm] [-O0|-O1|-O2|-O3] [--type=STANDARD|EXPRESS]\n"
+                 "Writes C source that builds against libaslrt (LLVM IR with --backend=llvm).\n"},
+        {"build", "usage: aslc build DEFINITION -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
+                  "          [--backend=c|llvm] [--prefix NAME] [--state-machines DIR]\n"
+                  "          [--bindings FILE] [--type=STANDARD|EXPRESS]\n"
+                  "Builds a standalone workflow program (`BINARY --help` lists its options),\n"
+                  "with the state machines it starts that DIR and FILE's \"StateMachines\"\n"
+                  "name compiled in.\n"},
+        {"graph", "usage: aslc graph DEFINITION [--format=dot|mermaid|ir] [-o FILE]\n"
+                  "Draws the state machine (Graphviz, Mermaid) or prints the compiler's\n"
+                  "control-flow graph.\n"},
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++)
+        if (strcmp(helps[i].command, command) == 0) {
+            fputs(helps[i].text, stdout);
+            fputs("\nDiagnostics: --max-errors=N (default 20, 0 = all),\n"
+                  "  --diagnostics-format=text|json, -Werror.  See aslc --help and aslc(1).\n",
+                  stdout);
+            return 0;
+        }
+    usage(stdout);
+    return 0;
+}
 
 /* The LLVM backend (backend_llvm.c) for emit (.ll text), build and run.
  * -On picks LLVM's pipeline: none by default for emit, O2 for build (as
@@ -356,7 +496,14 @@ static int aslc_main(int argc, char **argv)
         return usage(stderr), 2;
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return usage(stdout), 0;
-    if (strcmp(argv[1], "--version") == 0) {
+    /* aslc help [COMMAND]: COMMAND --help. */
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc < 3)
+            return usage(stdout), 0;
+        char *hv[] = {argv[0], argv[2], "--help", NULL};
+        return aslc_main(3, hv);
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 #ifdef HAVE_LIBTCC
         printf("aslc %s (runtime ABI %d, TinyCC backend)\n", PACKAGE_VERSION, ASLRT_ABI_VERSION);
 #else
@@ -383,127 +530,142 @@ static int aslc_main(int argc, char **argv)
     if (strcmp(o.command, "check") != 0 && strcmp(o.command, "emit") != 0 &&
         strcmp(o.command, "build") != 0 && strcmp(o.command, "run") != 0 &&
         strcmp(o.command, "graph") != 0)
-        return bad_usage("unknown command '%s'", o.command);
+        return bad_usage(NULL, "unknown command '%s'", o.command);
 
-    /* aslc's own options; for run, unknown options go to the workflow. */
+    /* aslc's own options, and for run the workflow program's, which go
+     * to it (as --name=VALUE).  The first usage error is reported once
+     * every option has been read (--diagnostics-format may come after). */
+    struct option *table = options_for(o.command);
     char **rest = aslrtp_calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
-    /* The first usage error, reported once every option has been read
-     * (--diagnostics-format may come after it). */
-    const char *bad = NULL, *bad_arg = NULL;
+    char *bad = NULL;
     rest[nrest++] = "aslc run";
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-o") == 0 && i + 1 < argc)
-            o.output = argv[++i];
-        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--state-machines=", 17) == 0)
-            o.sm_dir = a + 17;
-        else if (strcmp(o.command, "build") == 0 && strncmp(a, "--bindings=", 11) == 0)
-            o.bindings = a + 11;
-        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--state-machines") == 0 &&
-                 i + 1 < argc)
-            o.sm_dir = argv[++i];
-        else if (strcmp(o.command, "build") == 0 && strcmp(a, "--bindings") == 0 && i + 1 < argc)
-            o.bindings = argv[++i];
-        else if (strncmp(a, "--prefix=", 9) == 0)
-            o.prefix = a + 9;
-        else if (strcmp(a, "--prefix") == 0 && i + 1 < argc)
-            o.prefix = argv[++i];
-        else if (strncmp(a, "--cc=", 5) == 0)
-            o.cc = a + 5;
-        else if (strcmp(a, "--main") == 0)
-            o.with_main = true;
-        else if (strcmp(a, "--type=EXPRESS") == 0 || strcmp(a, "--type=STANDARD") == 0) {
-            o.express = a[7] == 'E';
-            rest[nrest++] = argv[i]; /* the execution's ARNs depend on it too */
+    optind = 0;
+    opterr = 0;
+    int c, index;
+    while ((c = getopt_long(argc - 1, argv + 1, ":o:O:gW:h", table, &index)) != -1) {
+        const char *v = optarg;
+        char *why = NULL;
+        switch (c) {
+        case 'o': o.output = v; break;
+        case 'g': o.debug = true; break;
+        case 'h': o.help = true; break;
+        case 'O':
+            if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '3')
+                o.opt = opt_levels[v[0] - '0'];
+            else
+                why = aslrtp_strdupf("unknown option '-O%s' (-O0, -O1, -O2 or -O3)", v);
+            break;
+        case 'W':
+            if (strcmp(v, "error") == 0)
+                o.werror = true;
+            else
+                why = aslrtp_strdupf("unknown option '-W%s' (-Werror)", v);
+            break;
+        case A_PREFIX: o.prefix = v; break;
+        case A_CC: o.cc = v; break;
+        case A_MAIN: o.with_main = true; break;
+        case A_BACKEND: o.backend = v; break;
+        case A_FORMAT: o.format = v; break;
+        case A_STATE_MACHINES: o.sm_dir = v; break;
+        case A_BINDINGS: o.bindings = v; break;
+        case A_TYPE:
+            if (strcmp(v, "EXPRESS") != 0 && strcmp(v, "STANDARD") != 0)
+                why = aslrtp_strdupf("bad --type '%s' (expected STANDARD or EXPRESS)", v);
+            o.express = strcmp(v, "EXPRESS") == 0;
+            /* the execution's ARNs depend on it too */
+            rest[nrest++] = aslrtp_strdupf("--type=%s", v);
+            break;
+        case A_MAX_ERRORS: {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*end || end == v || v[0] == '-')
+                why = aslrtp_strdupf("bad --max-errors value '%s' (a number, 0 for all)", v);
+            o.max_errors = (size_t)n;
+            break;
         }
-        else if (strlen(a) == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3')
-            o.opt = a;
-        else if (strncmp(a, "--backend=", 10) == 0)
-            o.backend = a + 10;
-        else if (strcmp(a, "-g") == 0)
-            o.debug = true;
-        else if (strncmp(a, "--max-errors=", 13) == 0)
-            o.max_errors = (size_t)strtoul(a + 13, NULL, 10);
-        else if (strcmp(a, "--diagnostics-format=json") == 0 ||
-                 strcmp(a, "--diagnostics-format=text") == 0)
-            o.diag_json = a[21] == 'j';
-        else if (strcmp(a, "-Werror") == 0)
-            o.werror = true;
-        else if (strncmp(a, "--format=", 9) == 0 && strcmp(o.command, "graph") == 0)
-            o.format = a + 9;
-        else if (a[0] == '-' && a[1] != '\0' && strcmp(o.command, "run") == 0) {
-            rest[nrest++] = argv[i];
-            /* Workflow options that take a separate value. */
-            if (strchr(a, '=') == NULL && i + 1 < argc &&
-                (strcmp(a, "--input") == 0 || strcmp(a, "--input-file") == 0 ||
-                 strcmp(a, "--bindings") == 0 || strcmp(a, "--name") == 0 ||
-                 strcmp(a, "--wait") == 0 || strcmp(a, "--state-machine-name") == 0 ||
-                 strcmp(a, "--account") == 0 || strcmp(a, "--region") == 0 ||
-                 strcmp(a, "--mock-config") == 0 || strcmp(a, "--test-case") == 0 ||
-                 strcmp(a, "--threads") == 0 || strcmp(a, "--payload-limit") == 0 ||
-                 strcmp(a, "--s3-root") == 0 || strcmp(a, "--bench") == 0 ||
-                 strcmp(a, "--history") == 0 || strcmp(a, "--profile") == 0 ||
-                 strcmp(a, "--state-machines") == 0))
-                rest[nrest++] = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            if (!bad) {
-                bad = "unknown option '%s'";
-                bad_arg = a;
-            }
-        } else if (!o.def) {
-            o.def = a;
-        } else if (!bad) {
-            bad = "unexpected argument '%s'";
-            bad_arg = a;
+        case A_DIAGNOSTICS:
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
+                why = aslrtp_strdupf("bad --diagnostics-format '%s' (text or json)", v);
+            o.diag_json = strcmp(v, "json") == 0;
+            break;
+        case '?':
+        case ':':
+            why = aslrtp_option_error(table, argv + 1, c);
+            break;
+        default:                /* the workflow program's */
+            rest[nrest++] = table[index].has_arg
+                                ? aslrtp_strdupf("--%s=%s", table[index].name, v)
+                                : aslrtp_strdupf("--%s", table[index].name);
+            break;
         }
+        if (why && !bad)
+            bad = why;
+        else
+            free(why);
+    }
+    for (int i = optind + 1; i < argc; i++) {
+        if (!o.def)
+            o.def = argv[i];
+        else if (!bad)
+            bad = aslrtp_strdupf("unexpected argument '%s'", argv[i]);
+    }
+    free(table);
+    if (o.help) {
+        free(bad);
+        free_rest(rest, nrest);
+        return command_help(o.command);
     }
     /* Errors of the command line, in the format asked for. */
-    if (!bad && o.prefix && !asl_emit_c_prefix_ok(o.prefix)) {
-        bad = "--prefix '%s' cannot begin C names: it must be ASCII letters, digits and '_', "
-              "start with a letter, and not start with 'aslrt' or 'aslc_'";
-        bad_arg = o.prefix;
-    }
-    if (bad && o.diag_json) {
-        free(rest);
-        return command_error(true, NULL, bad, bad_arg);
-    }
+    if (!bad && o.prefix && !asl_emit_c_prefix_ok(o.prefix))
+        bad = aslrtp_strdupf("--prefix '%s' cannot begin C names: it must be ASCII letters, "
+                             "digits and '_', start with a letter, and not start with 'aslrt' "
+                             "or 'aslc_'",
+                             o.prefix);
+    /* The workflow's options, read as it will read them. */
+    if (!bad && strcmp(o.command, "run") == 0)
+        aslrtp_run_args_check(nrest, rest, &bad);
     if (bad) {
-        free(rest);
-        return bad_usage(bad, bad_arg);
+        int rc = o.diag_json ? command_error(true, NULL, "%s", bad)
+                             : bad_usage(o.command, "%s", bad);
+        free(bad);
+        free_rest(rest, nrest);
+        return rc;
     }
     if (o.backend && strcmp(o.backend, "c") != 0 && strcmp(o.backend, "tcc") != 0 &&
         strcmp(o.backend, "llvm") != 0) {
-        free(rest);
+        free_rest(rest, nrest);
         return o.diag_json ? command_error(true, NULL, "unknown backend '%s' (c, tcc or llvm)",
                                            o.backend)
-                           : bad_usage("unknown backend '%s' (c, tcc or llvm)", o.backend);
+                           : bad_usage(o.command, "unknown backend '%s' (c, tcc or llvm)",
+                                       o.backend);
     }
 #ifndef HAVE_LLVM
     if (o.backend && strcmp(o.backend, "llvm") == 0) {
-        free(rest);
+        free_rest(rest, nrest);
         fputs("aslc: error: this aslc was built without LLVM (configure --with-llvm)\n", stderr);
         return 2;
     }
 #endif
     if (!o.def) {
-        free(rest);
+        free_rest(rest, nrest);
         return o.diag_json ? command_error(true, NULL, "%s: no definition file given", o.command)
-                           : bad_usage("%s: no definition file given", o.command);
+                           : bad_usage(o.command, "no definition file given");
     }
     if (strcmp(o.command, "build") == 0 && !o.output) {
-        free(rest);
+        free_rest(rest, nrest);
         return o.diag_json ? command_error(true, NULL, "%s: -o BINARY is required", o.command)
-                           : bad_usage("%s: -o BINARY is required", o.command);
+                           : bad_usage(o.command, "-o BINARY is required");
     }
     bool check = strcmp(o.command, "check") == 0;
     bool graph = strcmp(o.command, "graph") == 0;
     asl_draw_format format = ASL_DRAW_DOT;
     if (graph && o.format && !asl_draw_parse_format(o.format, &format)) {
-        free(rest);
+        free_rest(rest, nrest);
         return o.diag_json ? command_error(true, NULL, "unknown graph format '%s' (dot, mermaid "
                                            "or ir)", o.format)
-                           : bad_usage("unknown graph format '%s' (dot, mermaid or ir)", o.format);
+                           : bad_usage(o.command, "unknown graph format '%s' (dot, mermaid or ir)",
+                                       o.format);
     }
     int invalid = check || graph ? 1 : 2;
 
@@ -511,7 +673,7 @@ static int aslc_main(int argc, char **argv)
     const char *why;
     asl_unit *u = asl_unit_load(o.def, &why);
     if (!u) {
-        free(rest);
+        free_rest(rest, nrest);
         return command_error(o.diag_json, o.def, "cannot read '%s': %s", o.def, why);
     }
     /* 2. Build the AST, checking every field. */
@@ -542,13 +704,13 @@ static int aslc_main(int argc, char **argv)
         print_diags(u, o.max_errors, o.diag_json);
     if (!m || u->diags.nerrors) {
         asl_unit_destroy(u);
-        free(rest);
+        free_rest(rest, nrest);
         return invalid;
     }
     if (check || graph) {
         int grc = graph ? draw(u, m, format, o.def, o.output) : 0;
         asl_unit_destroy(u);
-        free(rest);
+        free_rest(rest, nrest);
         return grc;
     }
 
@@ -583,7 +745,7 @@ static int aslc_main(int argc, char **argv)
             asl_children_free(kids, nkids);
             free(prefix);
             free(name);
-            free(rest);
+            free_rest(rest, nrest);
             asl_unit_destroy(u);
             return 2;
         }
@@ -661,7 +823,7 @@ static int aslc_main(int argc, char **argv)
     asl_children_free(kids, nkids);
     free(prefix);
     free(name);
-    free(rest);
+    free_rest(rest, nrest);
     asl_unit_destroy(u);
     return rc;
 }

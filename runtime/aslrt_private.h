@@ -138,10 +138,27 @@ int aslrtp_hexval(int c);
  * ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"), and back (anything
  * else: ASLRT_FAILED). */
 const char *aslrtp_status_name(int status);
+int aslrtp_status_of(const char *name);
+
 /* cli.c: a --wait value (real, skip, scale:F with F >= 0) into *mode and
  * *scale; false when it is none of these. */
 bool aslrtp_wait_parse(const char *v, int *mode, double *scale);
-int aslrtp_status_of(const char *name);
+
+/* ---- cli.c: the options of a workflow program ---------------------------
+ * One getopt_long table, which `aslc run` shares: its codes start at
+ * ASLRTP_RUN_OPTION_BASE, so that aslc's own stay apart. */
+#define ASLRTP_RUN_OPTION_BASE 0x1000
+struct option;
+const struct option *aslrtp_run_options(void);
+/* The message for what getopt_long returned as an error (c: '?' or ':'),
+ * naming the option nearest to a misspelt one (malloc'd). */
+char *aslrtp_option_error(const struct option *opts, char **argv, int c);
+/* A workflow program's --help text, for prog. */
+void aslrtp_run_usage(FILE *out, const char *prog);
+/* Reads a workflow program's arguments (argv[0] is its name) as it would,
+ * running nothing: false with *why (malloc'd) on the first error. */
+bool aslrtp_run_args_check(int argc, char **argv, char **why);
+
 /* The n bytes b in lower-case hexadecimal: 2n characters and a NUL in out. */
 void aslrtp_hex(const unsigned char *b, size_t n, char *out);
 

@@ -17,6 +17,7 @@
  * `aslc` runs too), with the options and exit codes of the AWS CLI.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
+#include "config.h"
 
 /* SIGINT, SIGTERM, SIGHUP (the terminal went away), SIGUSR1, SIGUSR2 and
  * SIGALRM abort the execution (exit status 4): its handlers are stopped,
@@ -41,7 +43,81 @@ static void on_signal(int sig)
     abort_flag = 1;
 }
 
-static void usage(FILE *out, const char *prog)
+/* ---- The options ---------------------------------------------------------
+ *
+ * One getopt_long table for every workflow program and for `aslc run`,
+ * which hands over the ones that are not its own (compiler/main.c): so
+ * both accept the same spellings (--opt VALUE, --opt=VALUE, unambiguous
+ * prefixes) and name a misspelt option the same way. */
+
+enum {
+    O_INPUT = ASLRTP_RUN_OPTION_BASE, O_INPUT_FILE, O_BINDINGS, O_NAME, O_PAYLOAD_LIMIT,
+    O_S3_ROOT, O_STATE_MACHINES, O_THREADS, O_BENCH, O_HISTORY, O_MOCK_CONFIG, O_TEST_CASE,
+    O_SYNC, O_TYPE, O_ACCOUNT, O_REGION, O_PROFILE, O_AWS, O_SM_NAME, O_WAIT
+};
+
+static const struct option run_options[] = {
+    {"input", required_argument, NULL, O_INPUT},
+    {"input-file", required_argument, NULL, O_INPUT_FILE},
+    {"bindings", required_argument, NULL, O_BINDINGS},
+    {"name", required_argument, NULL, O_NAME},
+    {"state-machine-name", required_argument, NULL, O_SM_NAME},
+    {"account", required_argument, NULL, O_ACCOUNT},
+    {"region", required_argument, NULL, O_REGION},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"aws", no_argument, NULL, O_AWS},
+    {"type", required_argument, NULL, O_TYPE},
+    {"sync", no_argument, NULL, O_SYNC},
+    {"mock-config", required_argument, NULL, O_MOCK_CONFIG},
+    {"test-case", required_argument, NULL, O_TEST_CASE},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"payload-limit", required_argument, NULL, O_PAYLOAD_LIMIT},
+    {"s3-root", required_argument, NULL, O_S3_ROOT},
+    {"history", required_argument, NULL, O_HISTORY},
+    {"state-machines", required_argument, NULL, O_STATE_MACHINES},
+    {"wait", required_argument, NULL, O_WAIT},
+    {"bench", required_argument, NULL, O_BENCH},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}
+};
+
+const struct option *aslrtp_run_options(void)
+{
+    return run_options;
+}
+
+char *aslrtp_option_error(const struct option *opts, char **argv, int c)
+{
+    /* getopt_long has stepped past the word it refused. */
+    const char *word = argv[optind - 1];
+    if (c == ':')
+        return aslrtp_strdupf("option '%s' needs a value", word);
+    if (optopt && word[0] == '-' && word[1] != '-')
+        return aslrtp_strdupf("unknown option '-%c'", optopt);
+    /* The name as written, without "--" and "=VALUE". */
+    size_t len = strcspn(word + 2, "=");
+    char *name = aslrtp_strdupf("%.*s", (int)len, word + 2);
+    size_t n = 0;
+    while (opts[n].name)
+        n++;
+    const char **names = aslrtp_reallocarray(NULL, n + 1, sizeof *names);
+    size_t matches = 0;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = opts[i].name;
+        matches += strncmp(opts[i].name, name, len) == 0;
+    }
+    const char *near = matches > 1 ? NULL : aslrtp_utf8_nearest(name, names, n);
+    char *msg = matches > 1 ? aslrtp_strdupf("ambiguous option '--%s'", name)
+                : near      ? aslrtp_strdupf("unknown option '--%s' (did you mean '--%s'?)",
+                                             name, near)
+                            : aslrtp_strdupf("unknown option '--%s'", name);
+    free(names);
+    free(name);
+    return msg;
+}
+
+void aslrtp_run_usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--input JSON | --input-file FILE] [--bindings FILE] [--name NAME]\n"
@@ -50,7 +126,7 @@ static void usage(FILE *out, const char *prog)
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
             "          [--history FILE] [--state-machines DIR]\n"
-            "          [--wait=real|skip|scale:FACTOR] [--bench N]\n"
+            "          [--wait=real|skip|scale:FACTOR] [--bench N] [--help] [--version]\n"
             "Runs the workflow once and prints its output JSON.\n"
             "--history FILE writes the execution history, in the JSON shape of\n"
             "GetExecutionHistory, to FILE (- for standard error).\n"
@@ -110,7 +186,7 @@ static char *read_all(FILE *f, size_t *len)
     return aslrtp_buf_finish(&b);
 }
 
-/* Option value: "--opt=V" or "--opt V". */
+/* --wait's value: real, skip or scale:FACTOR. */
 bool aslrtp_wait_parse(const char *v, int *mode, double *scale)
 {
     char *end;
@@ -126,24 +202,6 @@ bool aslrtp_wait_parse(const char *v, int *mode, double *scale)
     } else
         return false;
     return true;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] == '\0') {
-        if (*i + 1 >= argc) {
-            fprintf(stderr, "%s: option '%s' needs a value\n", argv[0], name);
-            exit(2);
-        }
-        return argv[++*i];
-    }
-    return NULL;
 }
 
 /* ---- send-task-success, send-task-failure, send-task-heartbeat ---------- */
@@ -267,6 +325,130 @@ int aslrt_send_task_main(int argc, char **argv)
     return status;
 }
 
+/* What a workflow program's command line asks for. */
+typedef struct run_args {
+    const char *input_text, *input_file, *bindings_file, *mock_file, *test_case;
+    const char *history_file;
+    long bench;                 /* --bench N: executions; 0 = run once, no report */
+    bool help, version;
+    aslrt_config cfg;
+} run_args;
+
+/* Reads argv into a, checking every value that can be checked without
+ * running anything.  Returns false with *why (malloc'd) on the first
+ * error. */
+static bool parse_run_args(int argc, char **argv, const aslrt_child *children, int nchildren,
+                           aslrt_machine_loader_fn load, void *load_ud, run_args *a, char **why)
+{
+    memset(a, 0, sizeof *a);
+    aslrt_config_init(&a->cfg);
+    /* Nested executions: the machines compiled in, and a compiler. */
+    a->cfg.children = children;
+    a->cfg.nchildren = children ? nchildren : 0;
+    a->cfg.load_machine = load;
+    a->cfg.load_machine_ud = load_ud;
+    aslrt_config *cfg = &a->cfg;
+    optind = 0;                 /* start over (GNU), also after aslc's own parse */
+    opterr = 0;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
+        const char *v = optarg;
+        switch (c) {
+        case 'h': a->help = true; break;
+        case 'V': a->version = true; break;
+        case O_INPUT: a->input_text = v; break;
+        case O_INPUT_FILE: a->input_file = v; break;
+        case O_BINDINGS: a->bindings_file = v; break;
+        case O_NAME: cfg->execution_name = v; break;
+        case O_S3_ROOT: cfg->s3_root = v; break;
+        case O_HISTORY: a->history_file = v; break;
+        case O_MOCK_CONFIG: a->mock_file = v; break;
+        case O_TEST_CASE: a->test_case = v; break;
+        case O_SYNC: cfg->sync = 1; break;
+        case O_ACCOUNT: cfg->account = v; break;
+        case O_REGION: cfg->region = v; break;
+        case O_PROFILE: cfg->profile = v; break;
+        case O_AWS: cfg->aws = 1; break;
+        case O_SM_NAME: cfg->state_machine_name = v; break;
+        case O_PAYLOAD_LIMIT: {
+            long l = strtol(v, &end, 10);
+            if (strcmp(v, "none") == 0)
+                cfg->payload_limit = -1;
+            else if (*end || end == v || l < 1)
+                return *why = aslrtp_strdupf("bad --payload-limit '%s' (bytes, or none)", v),
+                       false;
+            else
+                cfg->payload_limit = l;
+            break;
+        }
+        case O_STATE_MACHINES: {
+            struct stat st;
+            int found = stat(v, &st) == 0;
+            if (!found || !S_ISDIR(st.st_mode))
+                return *why = aslrtp_strdupf("--state-machines '%s': %s", v,
+                                             found ? "not a directory" : strerror(errno)),
+                       false;
+            cfg->state_machines_dir = v;
+            break;
+        }
+        case O_THREADS: {
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 1 || t > 4096)
+                return *why = aslrtp_strdupf("bad --threads value '%s' (expected 1 to 4096)",
+                                             v),
+                       false;
+            cfg->threads = (int)t;
+            break;
+        }
+        case O_BENCH:
+            a->bench = strtol(v, &end, 10);
+            if (*end || end == v || a->bench < 1 || a->bench > 100000000)
+                return *why = aslrtp_strdupf("bad --bench value '%s' (expected 1 to "
+                                             "100000000)", v),
+                       false;
+            break;
+        case O_TYPE:
+            if (strcmp(v, "EXPRESS") != 0 && strcmp(v, "STANDARD") != 0)
+                return *why = aslrtp_strdupf("bad --type '%s' (expected STANDARD or EXPRESS)",
+                                             v),
+                       false;
+            cfg->express = strcmp(v, "EXPRESS") == 0;
+            break;
+        case O_WAIT:
+            if (!aslrtp_wait_parse(v, &cfg->wait_mode, &cfg->wait_scale))
+                return *why = aslrtp_strdupf("bad --wait value '%s' (expected real, skip or "
+                                             "scale:FACTOR)", v),
+                       false;
+            break;
+        default:                /* '?' or ':' */
+            *why = aslrtp_option_error(run_options, argv, c);
+            return false;
+        }
+    }
+    if (optind < argc)
+        return *why = aslrtp_strdupf("unexpected argument '%s'", argv[optind]), false;
+    if (a->input_text && a->input_file)
+        return *why = aslrtp_strdup("give --input or --input-file, not both"), false;
+    /* Mocks, as Step Functions Local takes them: the file from
+     * --mock-config or SFN_MOCK_CONFIG (or LOCALSTACK_SFN_MOCK_CONFIG), used
+     * when a test case is chosen. */
+    if (!a->mock_file)
+        a->mock_file = getenv("SFN_MOCK_CONFIG");
+    if (!a->mock_file)
+        a->mock_file = getenv("LOCALSTACK_SFN_MOCK_CONFIG");
+    if (a->test_case && !a->mock_file)
+        return *why = aslrtp_strdup("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)"),
+               false;
+    return true;
+}
+
+bool aslrtp_run_args_check(int argc, char **argv, char **why)
+{
+    run_args a;
+    return parse_run_args(argc, argv, NULL, 0, NULL, NULL, &a, why);
+}
+
 int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 {
     return aslrt_main_nested(m, NULL, 0, NULL, NULL, argc, argv);
@@ -283,109 +465,29 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     /* Out of memory, the execution fails (doc/behaviour.md §36). */
     aslrtp_oom_exit(ASLRT_FAILED, true);
     const char *prog = argc > 0 ? argv[0] : "workflow";
-    const char *input_text = NULL, *input_file = NULL, *bindings_file = NULL;
-    const char *mock_file = NULL, *test_case = NULL;
-    const char *history_file = NULL;
-    json_t *history = NULL;
-    long bench = 0; /* --bench N: executions; 0 = run once, no report */
-    aslrt_config cfg;
-    aslrt_config_init(&cfg);
-    /* Nested executions: the machines compiled in, and a compiler. */
-    cfg.children = children;
-    cfg.nchildren = children ? nchildren : 0;
-    cfg.load_machine = load;
-    cfg.load_machine_ud = load_ud;
-
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout, prog);
-            return aslrtp_stdout_done(prog) ? 0 : 2;
-        } else if ((v = opt_value(argc, argv, &i, "--input-file"))) {
-            input_file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--input"))) {
-            input_text = v;
-        } else if ((v = opt_value(argc, argv, &i, "--bindings"))) {
-            bindings_file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--name"))) {
-            cfg.execution_name = v;
-        } else if ((v = opt_value(argc, argv, &i, "--payload-limit"))) {
-            char *end;
-            long l = strtol(v, &end, 10);
-            if (strcmp(v, "none") == 0)
-                cfg.payload_limit = -1;
-            else if (*end || l < 1) {
-                fprintf(stderr, "%s: bad --payload-limit '%s' (bytes, or none)\n", prog, v);
-                return 2;
-            } else
-                cfg.payload_limit = l;
-        } else if ((v = opt_value(argc, argv, &i, "--s3-root"))) {
-            cfg.s3_root = v;
-        } else if ((v = opt_value(argc, argv, &i, "--state-machines"))) {
-            struct stat st;
-            int found = stat(v, &st) == 0;
-            if (!found || !S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "%s: --state-machines '%s': %s\n", prog, v,
-                        found ? "not a directory" : strerror(errno));
-                return 2;
-            }
-            cfg.state_machines_dir = v;
-        } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end || t < 1 || t > 4096) {
-                fprintf(stderr, "%s: bad --threads value '%s' (expected 1 to 4096)\n", prog, v);
-                return 2;
-            }
-            cfg.threads = (int)t;
-        } else if ((v = opt_value(argc, argv, &i, "--bench"))) {
-            char *end;
-            bench = strtol(v, &end, 10);
-            if (*end || end == v || bench < 1 || bench > 100000000) {
-                fprintf(stderr, "%s: bad --bench value '%s' (expected 1 to 100000000)\n", prog,
-                        v);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--history"))) {
-            history_file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--mock-config"))) {
-            mock_file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--test-case"))) {
-            test_case = v;
-        } else if (strcmp(argv[i], "--sync") == 0) {
-            cfg.sync = 1;
-        } else if ((v = opt_value(argc, argv, &i, "--type"))) {
-            if (strcmp(v, "EXPRESS") != 0 && strcmp(v, "STANDARD") != 0) {
-                fprintf(stderr, "%s: bad --type '%s' (expected STANDARD or EXPRESS)\n", prog, v);
-                return 2;
-            }
-            cfg.express = strcmp(v, "EXPRESS") == 0;
-        } else if ((v = opt_value(argc, argv, &i, "--account"))) {
-            cfg.account = v;
-        } else if ((v = opt_value(argc, argv, &i, "--region"))) {
-            cfg.region = v;
-        } else if ((v = opt_value(argc, argv, &i, "--profile"))) {
-            cfg.profile = v;
-        } else if (strcmp(argv[i], "--aws") == 0) {
-            cfg.aws = 1;
-        } else if ((v = opt_value(argc, argv, &i, "--state-machine-name"))) {
-            cfg.state_machine_name = v;
-        } else if ((v = opt_value(argc, argv, &i, "--wait"))) {
-            if (!aslrtp_wait_parse(v, &cfg.wait_mode, &cfg.wait_scale)) {
-                fprintf(stderr, "%s: bad --wait value '%s' (expected real, skip or scale:FACTOR)\n",
-                        prog, v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[i]);
-            usage(stderr, prog);
-            return 2;
-        }
-    }
-    if (input_text && input_file) {
-        fprintf(stderr, "%s: give --input or --input-file, not both\n", prog);
+    run_args a;
+    char *why = NULL;
+    if (!parse_run_args(argc, argv, children, nchildren, load, load_ud, &a, &why)) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        fprintf(stderr, "Try '%s --help'.\n", prog);
+        free(why);
         return 2;
     }
+    if (a.help) {
+        aslrtp_run_usage(stdout, prog);
+        return aslrtp_stdout_done(prog) ? 0 : 2;
+    }
+    if (a.version) {
+        printf("%s: the state machine %s, compiled by aslc %s (runtime ABI %d)\n", prog,
+               m->name, PACKAGE_VERSION, ASLRT_ABI_VERSION);
+        return aslrtp_stdout_done(prog) ? 0 : 2;
+    }
+    const char *input_text = a.input_text, *input_file = a.input_file;
+    const char *bindings_file = a.bindings_file, *mock_file = a.mock_file;
+    const char *test_case = a.test_case, *history_file = a.history_file;
+    long bench = a.bench;
+    aslrt_config cfg = a.cfg;
+    json_t *history = NULL;
 
     /* The input. */
     char *owned = NULL;
@@ -447,20 +549,8 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     }
     cfg.bindings = b;
 
-    /* Mocks, as Step Functions Local takes them: the file from
-     * --mock-config or SFN_MOCK_CONFIG (or LOCALSTACK_SFN_MOCK_CONFIG), used
-     * when a test case is chosen. */
+    /* Mocks: the test case chosen (parse_run_args found the file). */
     aslrt_mocks *mocks = NULL;
-    if (!mock_file)
-        mock_file = getenv("SFN_MOCK_CONFIG");
-    if (!mock_file)
-        mock_file = getenv("LOCALSTACK_SFN_MOCK_CONFIG");
-    if (test_case && !mock_file) {
-        fprintf(stderr, "%s: --test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)\n", prog);
-        aslrt_bindings_destroy(b);
-        json_decref(input);
-        return 2;
-    }
     if (test_case) {
         const char *sm = cfg.state_machine_name ? cfg.state_machine_name : m->name;
         mocks = aslrt_mocks_load(mock_file, sm, test_case, m, &err);
