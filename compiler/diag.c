@@ -151,6 +151,33 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len)
 
 /* ==== Printing =========================================================== */
 
+/* Colours, as GCC paints its diagnostics (asl_diag_use_color): the place
+ * in bold, the severity in bold red, magenta or cyan, the caret in green.
+ * Only what goes to color_stream is painted (a diagnostic quoted in a
+ * Cause, through a memory stream, never is); use_color is set while one
+ * asl_diag_print call writes there. */
+static FILE *color_stream;
+static bool use_color;
+
+void asl_diag_use_color(FILE *out)
+{
+    color_stream = out;
+}
+
+#define PAINT(code) (use_color ? "\033[" code "m" : "")
+#define BOLD PAINT("1")
+#define RESET PAINT("0")
+
+static const char *severity_color(asl_severity s)
+{
+    switch (s) {
+    case ASL_DIAG_ERROR: return PAINT("1;31");
+    case ASL_DIAG_WARNING: return PAINT("1;35");
+    case ASL_DIAG_NOTE: return PAINT("1;36");
+    }
+    return "";
+}
+
 static const char *severity_name(asl_severity s)
 {
     switch (s) {
@@ -218,7 +245,7 @@ static void print_excerpt(FILE *out, asl_srcmap *map, const char *text, size_t l
         else if ((b & 0xC0) != 0x80)
             fputc(' ', out);
     }
-    fputs("^\n", out);
+    fprintf(out, "%s^%s\n", PAINT("1;32"), RESET);
 }
 
 static void print_one(FILE *out, const asl_diag *g, const char *filename, asl_srcmap *map,
@@ -233,11 +260,12 @@ static void print_one(FILE *out, const asl_diag *g, const char *filename, asl_sr
         filename = g->file;
     if (located) {
         asl_srcmap_position(map, offset, &line, &col);
-        fprintf(out, "%s:%d:%d: ", filename, line, col);
+        fprintf(out, "%s%s:%d:%d:%s ", BOLD, filename, line, col, RESET);
     } else {
-        fprintf(out, "%s: ", filename);
+        fprintf(out, "%s%s:%s ", BOLD, filename, RESET);
     }
-    fprintf(out, "%s: %s", severity_name(g->severity), g->message);
+    fprintf(out, "%s%s:%s %s", severity_color(g->severity), severity_name(g->severity), RESET,
+            g->message);
     if (g->pointer[0] != '\0')
         fprintf(out, " [%s]", g->pointer);
     fputc('\n', out);
@@ -255,6 +283,7 @@ void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
     bool skipping_notes = false;
     asl_srcmap *map = text ? asl_srcmap_create(text, len) : NULL;
 
+    use_color = out == color_stream;
     if (!filename)
         filename = "<input>";
     for (size_t i = 0; i < d->n; i++) {

@@ -79,6 +79,10 @@ void asl_diag_sort(asl_diags *d, const char *text, size_t len);
  * were left out.  text may be NULL (then no line:col and no caret). */
 void asl_diag_print(FILE *out, const asl_diags *d, const char *filename,
                     const char *text, size_t len, size_t max_errors);
+/* Has asl_diag_print paint what it writes to out with ANSI colours, as GCC
+ * does for a terminal (NULL: nothing is painted; main.c decides, from
+ * --color and NO_COLOR). */
+void asl_diag_use_color(FILE *out);
 
 /* Prints the records as one JSON document, for editors and CI tools (jq,
  * problem matchers), on one line:

@@ -225,6 +225,7 @@ typedef struct options {
     const char *format;       /* graph: --format, NULL for dot */
     bool diag_json, werror;   /* --diagnostics-format=json, -Werror */
     bool help;                /* COMMAND --help */
+    const char *color;        /* --color: auto (NULL), always or never */
     const char *sm_dir, *bindings; /* build: where the state machines it starts are */
     int rest;                 /* first option handed to the workflow (run) */
 } options;
@@ -238,7 +239,7 @@ typedef struct options {
 
 enum {
     A_PREFIX = 0x100, A_CC, A_MAIN, A_TYPE, A_BACKEND, A_MAX_ERRORS, A_DIAGNOSTICS, A_FORMAT,
-    A_STATE_MACHINES, A_BINDINGS
+    A_STATE_MACHINES, A_BINDINGS, A_COLOR
 };
 
 static const struct option common_options[] = {
@@ -250,6 +251,7 @@ static const struct option common_options[] = {
     {"backend", required_argument, NULL, A_BACKEND},
     {"max-errors", required_argument, NULL, A_MAX_ERRORS},
     {"diagnostics-format", required_argument, NULL, A_DIAGNOSTICS},
+    {"color", required_argument, NULL, A_COLOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
 };
@@ -584,6 +586,11 @@ static int aslc_main(int argc, char **argv)
             o.max_errors = (size_t)n;
             break;
         }
+        case A_COLOR:
+            if (strcmp(v, "auto") != 0 && strcmp(v, "always") != 0 && strcmp(v, "never") != 0)
+                why = aslrtp_strdupf("bad --color '%s' (auto, always or never)", v);
+            o.color = v;
+            break;
         case A_DIAGNOSTICS:
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
                 why = aslrtp_strdupf("bad --diagnostics-format '%s' (text or json)", v);
@@ -611,6 +618,14 @@ static int aslc_main(int argc, char **argv)
             bad = aslrtp_strdupf("unexpected argument '%s'", argv[i]);
     }
     free(table);
+    /* Colours on a terminal, unless NO_COLOR (set and not empty) or a dumb
+     * terminal says otherwise; --color=always|never decides alone. */
+    const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+    bool color = o.color && strcmp(o.color, "auto") != 0
+                     ? strcmp(o.color, "always") == 0
+                     : isatty(STDERR_FILENO) && !(no_color && *no_color) &&
+                           !(term && strcmp(term, "dumb") == 0);
+    asl_diag_use_color(color ? stderr : NULL);
     if (o.help) {
         free(bad);
         free_rest(rest, nrest);

@@ -61,6 +61,26 @@ expect "--diagnostics-format=json: a bad workflow option value is the one docume
     eval '[ "$rc" = 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
           grep -q "\"errors\":1" "$tmp/err" && grep -q "bad --threads value" "$tmp/err"'
 
+# Colours: on a terminal (GCC's), never with NO_COLOR, --color decides alone.
+esc=$(printf '\033')
+run "$aslc" check "$cli/bad-next.asl.json" --color=always
+expect "--color=always paints the severity (bold red) and the caret" \
+    eval '[ "$rc" = 1 ] && grep -q "${esc}\[1;31merror:${esc}\[0m" "$tmp/err" &&
+          grep -q "${esc}\[1;32m^" "$tmp/err"'
+run "$aslc" check "$cli/bad-next.asl.json"
+expect "no colours into a file or pipe" eval '[ "$rc" = 1 ] && ! grep -q "$esc" "$tmp/err"'
+run "$aslc" check "$cli/bad-next.asl.json" --color=sometimes
+expect "a bad --color value" eval '[ "$rc" = 2 ] && stderr_has "auto, always or never"'
+if command -v script >/dev/null 2>&1; then
+    script -qec "$aslc check $cli/bad-next.asl.json" /dev/null >"$tmp/tty" 2>&1
+    expect "colours on a terminal" grep -q "${esc}\[1;31merror:" "$tmp/tty"
+    NO_COLOR=1 script -qec "$aslc check $cli/bad-next.asl.json" /dev/null >"$tmp/tty" 2>&1
+    expect "NO_COLOR: none on a terminal" eval 'grep -q "error:" "$tmp/tty" && ! grep -q "$esc" "$tmp/tty"'
+    NO_COLOR=1 script -qec "$aslc check $cli/bad-next.asl.json --color=always" /dev/null \
+        >"$tmp/tty" 2>&1
+    expect "--color=always wins over NO_COLOR" grep -q "${esc}\[1;31merror:" "$tmp/tty"
+fi
+
 # ---- check --------------------------------------------------------------
 run "$aslc" check "$cli/echo.asl.json"
 expect "check: a valid definition exits 0" [ "$rc" = 0 ]
