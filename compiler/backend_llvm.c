@@ -45,6 +45,7 @@
 #include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
+#include "paths.h"
 
 #if LLVM_VERSION_MAJOR < 15
 typedef LLVMJITCSymbolMapPair LLVMOrcCSymbolMapPair;

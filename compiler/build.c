@@ -27,6 +27,7 @@
 #include "aslrt_private.h"
 #include "backend.h"
 #include "config.h"
+#include "paths.h"
 
 #ifndef ASLC_INCLUDEDIR
 #define ASLC_INCLUDEDIR "/usr/local/include"

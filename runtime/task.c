@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "aslrt_private.h"
+#include "paths.h"
 
 #ifndef ASLC_PKGDATADIR
 #define ASLC_PKGDATADIR "/usr/local/share/aslc"

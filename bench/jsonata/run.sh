@@ -51,7 +51,7 @@ grep -q '"version": "2.0.6"' "$peer/node_modules/jsonata/package.json" 2>/dev/nu
 # config.h stands in for configure's (only task_http.c reads it).
 mkdir -p "$build/obj"
 : > "$build/config.h"
-cflags="-std=c11 -O2 -g -D_GNU_SOURCE -DASLC_PKGDATADIR=\"/nonexistent\" -I$build \
+cflags="-std=c11 -O2 -g -D_GNU_SOURCE -I$build \
  -I$top/runtime -I$top/runtime/jsonata $(pkg-config --cflags jansson libpcre2-8 libcrypto)"
 libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -lm -pthread"
 newest_header=$(ls -t "$top"/runtime/*.h "$top"/runtime/jsonata/*.h | head -n 1)

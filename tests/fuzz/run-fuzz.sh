@@ -82,7 +82,7 @@ for d in $(find "$top/runtime" "$top/compiler" -name '*.h' -exec dirname {} \; |
 done
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $san \
- -DASLC_PKGDATADIR=\"/nonexistent\" -I$build $incs \
+ -I$build $incs \
  $(pkg-config --cflags jansson libpcre2-8 libcrypto libxml-2.0 libcurl)"
 libs="$(pkg-config --libs jansson libpcre2-8 libcrypto libxml-2.0 libcurl) -lm -pthread"
 
