@@ -42,7 +42,7 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config binutils \
     libjansson-dev libtcc-dev tcc check libssl-dev libcurl4-openssl-dev libpcre2-dev \
-    libxml2-dev libmicrohttpd-dev libsqlite3-dev python3 groff-base graphviz \
+    libxml2-dev libmicrohttpd-dev libsqlite3-dev python3 groff-base graphviz debhelper \
     nodejs python3-botocore python3-boto3 awscli $npm $llvm
 
 # The npm servers, without optional packages (leveldown, native: dynalite
