@@ -908,7 +908,9 @@ int aslrtp_bench_run(const aslrt_program *p, const aslrt_config *cfg, json_t *in
  * service with error and cause (the mock's errorOutput), the error the
  * execution holds, the attempts each of the current state's retriers has
  * made (set to count for all of them), and path item over doc (a new
- * value, or NULL with the error recorded). */
+ * value, or NULL with the error recorded); a state tested alone has no
+ * limit on how long it runs (aslrtp_step_unlimited). */
+void aslrtp_step_unlimited(aslrt_exec *ex);
 void aslrtp_step_set_vars(aslrt_exec *ex, json_t *vars);
 json_t *aslrtp_step_vars(const aslrt_exec *ex);
 void aslrtp_step_set_context(aslrt_exec *ex, json_t *context);

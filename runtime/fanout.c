@@ -358,6 +358,9 @@ static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
 static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
 {
     fn->parent = ex;
+    /* The children's clocks start at the parent's: a skew may be negative
+     * (an execution given a start time in the past). */
+    fn->skew = ex->skew_ms;
     fn->results = aslrtp_calloc(n + 1, sizeof *fn->results);
     if (workers < 1)
         workers = 1;

@@ -8,7 +8,16 @@
  * back the error and the variables.  Nothing else in the runtime calls them
  * (doc/behaviour.md §32).
  */
+#include <limits.h>
+
 #include "exec_private.h"
+
+/* A state tested alone is not an execution: no limit on how long one may
+ * run applies (its Wait does not wait; doc/behaviour.md §38). */
+void aslrtp_step_unlimited(aslrt_exec *ex)
+{
+    ex->limit_ms = LLONG_MAX;
+}
 
 void aslrtp_step_set_vars(aslrt_exec *ex, json_t *vars)
 {

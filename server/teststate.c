@@ -533,6 +533,7 @@ static json_t *run_state(aslrt_exec *ex, json_t *input)
     const ir_node *n = r->node;
     aslrt_frame f;
     aslrt_frame_init(&f, input);
+    aslrtp_step_unlimited(ex);
     if (r->variables)
         aslrtp_step_set_vars(ex, r->variables);
     bool noted_input = false;
