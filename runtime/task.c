@@ -14,9 +14,10 @@
  *    Exit 0 is success; a non-zero exit with a Lambda error object on
  *    stdout ({"errorType", "errorMessage", ...}) is a function error; any
  *    other failure is an unhandled one (Lambda.Unknown);
- *  - a Python file's handler(event, context), which is a program handler
- *    too: the adapter aslc-python-handler imports the file and speaks the
- *    program protocol above, as the Lambda Python runtime would;
+ *  - a Python file's or a Node.js module's handler(event, context), which
+ *    is a program handler too: an adapter (aslc-python-handler,
+ *    aslc-node-handler) loads the code and speaks the program protocol
+ *    above, as Lambda's runtime for the language would;
  *  - either of the last two as a persistent worker ("worker": true): one
  *    process serves many calls, a JSON line each way (task_worker.c);
  *  - a function behind an HTTP endpoint of the AWS Lambda Invoke API
@@ -56,16 +57,17 @@
 
 #define BINDINGS_ERROR "aslc.BindingsError"
 
-enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
+enum { KIND_C = 1, KIND_PROGRAM, KIND_ADAPTER, KIND_HTTP, KIND_WORKER };
 
 typedef struct binding {
     char *pattern;              /* a resource glob, or a state's name (state) */
     int state;                  /* keyed by state name ("States" section) */
     int kind;
+    int adapter;                /* KIND_ADAPTER, KIND_WORKER: ASLRTP_ADAPTER_* */
     aslrt_handler_fn fn;        /* KIND_C */
     void *ud;
-    /* KIND_PROGRAM: the NULL-terminated argv.  KIND_PYTHON: interpreter,
-     * adapter, Python file, handler name (the call adds its options). */
+    /* KIND_PROGRAM: the NULL-terminated argv.  KIND_ADAPTER: interpreter,
+     * adapter, code file, handler name (the call adds its options). */
     char **argv;
     char *cwd;                  /* NULL: the caller's working directory */
     aslrtp_http *http;          /* KIND_HTTP (task_http.c) */
@@ -355,12 +357,12 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
-    /* The Python adapter prints an answer for every invocation (a bytes
-     * response too, see aslc-python-handler): exit 0 without one is the
-     * handler's sys.exit(0) or os._exit(0) (doc/behaviour.md §35). */
+    /* The adapters print an answer for every invocation (a bytes response
+     * too, see aslc-python-handler): exit 0 without one is the handler's
+     * sys.exit(0), os._exit(0) or process.exit(0) (doc/behaviour.md §35). */
     if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0 &&
-        !(h->kind == KIND_PYTHON && o->out_total == 0))
-        return aslrtp_handler_result(h->argv, h->kind == KIND_PYTHON, resource, o->out.data,
+        !(h->adapter && o->out_total == 0))
+        return aslrtp_handler_result(h->argv, h->adapter, resource, o->out.data,
                                      o->out.len, o->out_total, out, err);
 
     /* A function error: Error is its errorType, Cause its text. */
@@ -383,7 +385,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     /* Unhandled: the program died or failed without saying why.  Lambda
      * reports its runtime's death as "Runtime exited with error: ...", and
      * Step Functions reports unhandled Lambda failures as Lambda.Unknown. */
-    aslrtp_handler_crashed(h->argv, h->kind == KIND_PYTHON, resource, o->status, &o->err,
+    aslrtp_handler_crashed(h->argv, h->adapter, resource, o->status, &o->err,
                            o->err_cut, o->out.data, o->out.len, err);
     return 0;
 }
@@ -393,35 +395,19 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                           size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
     char **argv = h->argv;
-    char *pyargv[12];
+    char *aargv[ASLRTP_ADAPTER_ARGV];
     char tbuf[32];
-    if (h->kind == KIND_PYTHON) {
-        /* interpreter adapter [options] -- file handler: the adapter gives
-         * the context object the invoked ARN and the time left, and says
-         * on fd 3 when its Init phase is over. */
-        int k = 0;
-        pyargv[k++] = h->argv[0];
-        pyargv[k++] = h->argv[1];
-        pyargv[k++] = (char *)"--ready-fd";
-        pyargv[k++] = (char *)"3";
-        pyargv[k++] = (char *)"--resource";
-        pyargv[k++] = (char *)resource;
-        if (timeout_s > 0) {
+    if (h->adapter) {
+        if (timeout_s > 0)
             snprintf(tbuf, sizeof tbuf, "%.3f", timeout_s);
-            pyargv[k++] = (char *)"--timeout";
-            pyargv[k++] = tbuf;
-        }
-        pyargv[k++] = (char *)"--";
-        pyargv[k++] = h->argv[2];
-        pyargv[k++] = h->argv[3];
-        pyargv[k] = NULL;
-        argv = pyargv;
+        aslrtp_adapter_argv(aargv, h->argv, 0, resource, timeout_s > 0 ? tbuf : NULL);
+        argv = aargv;
     }
 
     char *in = aslrt_json_dumps(input);
     outcome o;
     memset(&o, 0, sizeof o);
-    int rc = run_program(argv, h->cwd, h->kind == KIND_PYTHON, in, strlen(in), timeout_s,
+    int rc = run_program(argv, h->cwd, h->adapter != ASLRTP_ADAPTER_NONE, in, strlen(in), timeout_s,
                          cancel, &o);
     free(in);
     int ok;
@@ -430,7 +416,7 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                                                "iteration was cancelled");
         ok = 0;
     } else if (rc != 0) {
-        aslrtp_handler_unstartable(argv, h->kind == KIND_PYTHON, resource, rc, err);
+        aslrtp_handler_unstartable(argv, h->adapter, resource, rc, err);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
@@ -701,15 +687,67 @@ static void loader_push(loader *ld, const binding *h)
     push_binding(&ld->v, &ld->n, &ld->cap, h);
 }
 
-static int load_python(loader *ld, const char *key, json_t *obj)
+/* What differs between the adapter kinds: the member naming the code, how
+ * messages name the language, the interpreter and adapter and the
+ * environment variables that choose others, the handler by default. */
+typedef struct adapter_kind {
+    int adapter;                /* ASLRTP_ADAPTER_* */
+    const char *member;         /* "python": the code file */
+    const char *language;
+    const char *interpreter, *interpreter_env;
+    const char *script, *script_env;
+    const char *handler;
+} adapter_kind;
+
+static const adapter_kind adapter_kinds[] = {
+    { ASLRTP_ADAPTER_PYTHON, "python", "Python", "python3", "ASLC_PYTHON",
+      "aslc-python-handler", "ASLC_PYTHON_HANDLER", "lambda_handler" },
+    { ASLRTP_ADAPTER_NODE, "node", "Node.js", "node", "ASLC_NODE",
+      "aslc-node-handler", "ASLC_NODE_HANDLER", "handler" },
+};
+
+/* The adapter script of kind k: the path in its environment variable when
+ * set; else the installed one (pkgdatadir) when it is there; else the one
+ * in the source tree aslc was built from, so that an uninstalled build
+ * runs handlers without any setting.  NULL with *tried set when none is. */
+static char *find_adapter(const adapter_kind *k, const char **tried, int *e)
 {
-    static const char *const allowed[] = { "python", "handler", "interpreter", NULL };
-    if (!check_members(ld, key, obj, allowed, "python"))
+    const char *env = getenv(k->script_env);
+    if (env && *env) {
+        char *p = realpath(env, NULL);
+        *tried = env;
+        *e = errno;
+        return p;
+    }
+    static const char *const dirs[] = { ASLC_PKGDATADIR,
+#ifdef ASLC_SRCDIR
+                                        ASLC_SRCDIR "/runtime",
+#endif
+    };
+    *e = ENOENT;
+    *tried = ASLC_PKGDATADIR;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char *path = aslrtp_strdupf("%s/%s", dirs[i], k->script);
+        char *p = realpath(path, NULL);
+        free(path);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+/* A binding of an adapter kind ("python", "node"): argv is interpreter,
+ * adapter, code file, handler name; the handler runs in its code's
+ * directory. */
+static int load_adapter(loader *ld, const char *key, json_t *obj, const adapter_kind *k)
+{
+    const char *const allowed[] = { k->member, "handler", "interpreter", NULL };
+    if (!check_members(ld, key, obj, allowed, k->member))
         return 0;
     int bad = 0;
-    const char *file = string_member(ld, key, obj, "python", &bad);
+    const char *file = string_member(ld, key, obj, k->member, &bad);
     if (!file)
-        return bad ? 0 : load_fail(ld, key, "python", -1, "expected a non-empty string");
+        return bad ? 0 : load_fail(ld, key, k->member, -1, "expected a non-empty string");
     const char *handler = string_member(ld, key, obj, "handler", &bad);
     if (bad)
         return 0;
@@ -718,13 +756,13 @@ static int load_python(loader *ld, const char *key, json_t *obj)
         return 0;
 
     char ebuf[128];
-    char *pyfile = resolve(ld->dir, file);
+    char *code = resolve(ld->dir, file);
     struct stat st;
-    int found = stat(pyfile, &st) == 0;
+    int found = stat(code, &st) == 0;
     if (!found || !S_ISREG(st.st_mode)) {
-        load_fail(ld, key, "python", -1, "cannot use Python file '%s': %s", pyfile,
+        load_fail(ld, key, k->member, -1, "cannot use %s file '%s': %s", k->language, code,
                   found ? "not a regular file" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
-        free(pyfile);
+        free(code);
         return 0;
     }
 
@@ -733,15 +771,15 @@ static int load_python(loader *ld, const char *key, json_t *obj)
         interpreter = strchr(interp, '/') ? resolve(ld->dir, interp) : aslrtp_strdup(interp);
         if (strchr(interpreter, '/') &&
             !check_executable(ld, key, "interpreter", -1, interpreter)) {
-            free(pyfile);
+            free(code);
             free(interpreter);
             return 0;
         }
     } else {
-        /* ASLC_PYTHON is the user's choice of interpreter; relative to the
-         * working directory, as any command-line path. */
-        const char *env = getenv("ASLC_PYTHON");
-        interpreter = aslrtp_strdup(env && *env ? env : "python3");
+        /* ASLC_PYTHON, ASLC_NODE: the user's choice of interpreter;
+         * relative to the working directory, as any command-line path. */
+        const char *env = getenv(k->interpreter_env);
+        interpreter = aslrtp_strdup(env && *env ? env : k->interpreter);
         if (interpreter[0] != '/' && strchr(interpreter, '/')) {
             char *cwd = getcwd(NULL, 0);
             if (cwd) {
@@ -753,33 +791,34 @@ static int load_python(loader *ld, const char *key, json_t *obj)
         }
     }
 
-    const char *env = getenv("ASLC_PYTHON_HANDLER");
-    const char *adapter_path = env && *env ? env : ASLC_PKGDATADIR "/aslc-python-handler";
-    char *adapter = realpath(adapter_path, NULL);
+    const char *tried;
+    int e;
+    char *adapter = find_adapter(k, &tried, &e);
     if (!adapter) {
-        load_fail(ld, key, "python", -1, "the Python adapter '%s' is missing: %s "
-                  "(set ASLC_PYTHON_HANDLER to its path)", adapter_path,
-                  aslrtp_errstr(errno, ebuf, sizeof ebuf));
-        free(pyfile);
+        load_fail(ld, key, k->member, -1, "the %s adapter %s is missing in '%s': %s "
+                  "(set %s to its path)", k->language, k->script, tried,
+                  aslrtp_errstr(e, ebuf, sizeof ebuf), k->script_env);
+        free(code);
         free(interpreter);
         return 0;
     }
 
     /* Lambda runs a handler in the directory of its code (/var/task), so
      * files shipped beside it open by relative name. */
-    char *cwd = aslrtp_strdup(pyfile);
+    char *cwd = aslrtp_strdup(code);
     *strrchr(cwd, '/') = '\0';
     if (!*cwd) {
         free(cwd);
         cwd = aslrtp_strdup("/");
     }
 
-    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_PYTHON, .cwd = cwd };
+    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_ADAPTER,
+                  .adapter = k->adapter, .cwd = cwd };
     h.argv = aslrtp_calloc(5, sizeof *h.argv);
     h.argv[0] = interpreter;
     h.argv[1] = adapter;
-    h.argv[2] = pyfile;
-    h.argv[3] = aslrtp_strdup(handler ? handler : "lambda_handler");
+    h.argv[2] = code;
+    h.argv[3] = aslrtp_strdup(handler ? handler : k->handler);
     loader_push(ld, &h);
     return 1;
 }
@@ -847,22 +886,22 @@ static int load_program(loader *ld, const char *key, json_t *obj)
     return 1;
 }
 
-/* "worker": true on a python or program binding: the same handler as a
- * persistent worker process (task_worker.c). */
-static int load_worker(loader *ld, const char *key, json_t *obj, int py)
+/* "worker": true on a python, node or program binding (k NULL): the same
+ * handler as a persistent worker process (task_worker.c). */
+static int load_worker(loader *ld, const char *key, json_t *obj, const adapter_kind *k)
 {
     json_t *w = json_object_get(obj, "worker");
     if (!json_is_boolean(w))
         return load_fail(ld, key, "worker", -1, "expected true or false");
     json_t *rest = json_copy(obj);      /* the kind's own members */
     json_object_del(rest, "worker");
-    int ok = py ? load_python(ld, key, rest) : load_program(ld, key, rest);
+    int ok = k ? load_adapter(ld, key, rest, k) : load_program(ld, key, rest);
     json_decref(rest);
     if (!ok)
         return 0;
     binding *h = &ld->v[ld->n - 1];
     if (json_is_true(w)) {
-        h->worker = aslrtp_worker_create((const char *const *)h->argv, h->cwd, py);
+        h->worker = aslrtp_worker_create((const char *const *)h->argv, h->cwd, h->adapter);
         h->kind = KIND_WORKER;
     }
     return 1;
@@ -891,15 +930,22 @@ static int load_entry(loader *ld, const char *key, json_t *val)
                          "{\"program\": [\"./prog\"]} or {\"python\": \"handler.py\"}");
     if (strlen(key) == 0)
         return load_fail(ld, key, NULL, -1, "the resource pattern is empty");
-    int py = json_object_get(val, "python") != NULL;
+    /* One member names the kind and its code. */
+    const adapter_kind *k = NULL;
+    int kinds = 0;
+    for (size_t i = 0; i < sizeof adapter_kinds / sizeof adapter_kinds[0]; i++)
+        if (json_object_get(val, adapter_kinds[i].member)) {
+            k = &adapter_kinds[i];
+            kinds++;
+        }
     int prog = json_object_get(val, "program") != NULL;
-    if (py && prog)
-        return load_fail(ld, key, NULL, -1, "a binding has \"python\" or "
-                         "\"program\", not both");
-    if ((py || prog) && json_object_get(val, "worker"))
-        return load_worker(ld, key, val, py);
-    if (py)
-        return load_python(ld, key, val);
+    if (kinds + prog > 1)
+        return load_fail(ld, key, NULL, -1, "a binding has one of \"python\", \"node\" "
+                         "and \"program\", not several");
+    if ((k || prog) && json_object_get(val, "worker"))
+        return load_worker(ld, key, val, k);
+    if (k)
+        return load_adapter(ld, key, val, k);
     if (prog)
         return load_program(ld, key, val);
     if (json_object_get(val, "http"))
@@ -909,9 +955,9 @@ static int load_entry(loader *ld, const char *key, json_t *val)
     void *it = json_object_iter(val);
     if (!it)
         return load_fail(ld, key, NULL, -1, "no handler kind "
-                         "(expected \"python\", \"program\" or \"http\")");
+                         "(expected \"python\", \"node\", \"program\" or \"http\")");
     return load_fail(ld, key, NULL, -1, "unknown handler kind \"%s\" "
-                     "(expected \"python\", \"program\" or \"http\")",
+                     "(expected \"python\", \"node\", \"program\" or \"http\")",
                      json_object_iter_key(it));
 }
 

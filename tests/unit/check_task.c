@@ -32,6 +32,7 @@
 #include "testutil.h"
 
 static const char *python;          /* the interpreter, NULL when absent */
+static const char *node;            /* node, NULL when absent */
 
 /* ==== Helpers ============================================================ */
 
@@ -700,8 +701,9 @@ START_TEST(test_file_errors)
         { "[1, 2]", "a bindings file is a JSON object mapping resource patterns to handlers" },
         { "{\"arn:aws:lambda:*:*:function:X\": {\"pyton\": \"handler.py\"}}",
           "/arn:aws:lambda:*:*:function:X: unknown handler kind \"pyton\" "
-          "(expected \"python\", \"program\" or \"http\")" },
-        { "{\"x\": {}}", "/x: no handler kind (expected \"python\", \"program\" or \"http\")" },
+          "(expected \"python\", \"node\", \"program\" or \"http\")" },
+        { "{\"x\": {}}", "/x: no handler kind (expected \"python\", \"node\", \"program\" "
+          "or \"http\")" },
         { "{\"x\": \"prog.sh\"}", "/x: expected an object such as "
           "{\"program\": [\"./prog\"]} or {\"python\": \"handler.py\"}" },
         { "{\"a/b~c\": {\"program\": 5}}", "/a~1b~0c/program: expected an array of "
@@ -713,7 +715,13 @@ START_TEST(test_file_errors)
         { "{\"x\": {\"program\": [\"prog.sh\"], \"env\": {}}}",
           "/x/env: unknown member \"env\" of a program binding (expected \"program\", \"cwd\")" },
         { "{\"x\": {\"python\": \"handler.py\", \"program\": \"prog.sh\"}}",
-          "/x: a binding has \"python\" or \"program\", not both" },
+          "/x: a binding has one of \"python\", \"node\" and \"program\", not several" },
+        { "{\"x\": {\"node\": \"index.js\", \"python\": \"handler.py\"}}",
+          "/x: a binding has one of \"python\", \"node\" and \"program\", not several" },
+        { "{\"x\": {\"node\": 1}}", "/x/node: expected a non-empty string" },
+        { "{\"x\": {\"node\": \"index.js\", \"timeout\": 3}}",
+          "/x/timeout: unknown member \"timeout\" of a node binding "
+          "(expected \"node\", \"handler\", \"interpreter\")" },
         { "{\"x\": {\"python\": 1}}", "/x/python: expected a non-empty string" },
         { "{\"x\": {\"python\": \"handler.py\", \"handler\": [\"h\"]}}",
           "/x/handler: expected a non-empty string" },
@@ -1227,6 +1235,48 @@ START_TEST(test_py_timeout)
 }
 END_TEST
 
+/* ==== Finding the adapters ============================================== */
+
+/* Without ASLC_PYTHON_HANDLER and ASLC_NODE_HANDLER, a build finds the
+ * adapters installed in pkgdatadir, or else those of the source tree it
+ * was built from: an uninstalled aslc runs Python and Node.js handlers
+ * with no setting.  A variable that names a missing file is an error
+ * naming it. */
+START_TEST(test_adapter_lookup)
+{
+    unsetenv("ASLC_PYTHON_HANDLER");
+    unsetenv("ASLC_NODE_HANDLER");
+    free(write_file("find/handler.py", "def handler(event, context):\n"
+                    "    return ['py', event]\n", 0644));
+    free(write_file("find/index.js", "exports.handler = async (e) => ['node', e];\n", 0644));
+    aslrt_bindings *b = aslrt_bindings_create();
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "find/b.json",
+                            "{\"arn:aws:lambda:*:*:function:py\": "
+                            "{\"python\": \"handler.py\", \"handler\": \"handler\"},"
+                            " \"arn:aws:lambda:*:*:function:node\": {\"node\": \"index.js\"}}",
+                            &msg, NULL), "%s", msg);
+    if (python)
+        expect_result(b, "arn:aws:lambda:us-east-1:1:function:py", "1", "[\"py\", 1]");
+    if (node)
+        expect_result(b, "arn:aws:lambda:us-east-1:1:function:node", "2", "[\"node\", 2]");
+    aslrt_bindings_destroy(b);
+
+    setenv("ASLC_NODE_HANDLER", "/nonexistent/aslc-node-handler", 1);
+    b = aslrt_bindings_create();
+    char *path = NULL;
+    ck_assert(!load_text(b, "find/bad.json", "{\"x\": {\"node\": \"index.js\"}}", &msg, &path));
+    char *want = aslrtp_strdupf("%s: /x/node: the Node.js adapter aslc-node-handler is missing "
+                                "in '/nonexistent/aslc-node-handler': No such file or directory "
+                                "(set ASLC_NODE_HANDLER to its path)", path);
+    ck_assert_str_eq(msg, want);
+    free(want);
+    free(msg);
+    free(path);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
 /* ==== Driver ============================================================= */
 
 static Suite *task_suite(void)
@@ -1265,6 +1315,7 @@ static Suite *task_suite(void)
     tcase_add_test(tc, test_file_missing_things);
     tcase_add_test(tc, test_file_all_or_nothing);
     tcase_add_test(tc, test_file_states);
+    tcase_add_test(tc, test_adapter_lookup);
     suite_add_tcase(s, tc);
 
     if (python) {
@@ -1291,6 +1342,7 @@ int main(void)
 {
     /* The harness names the adapter and may name the interpreter. */
     python = python_setup();
+    node = node_setup();
 
     if (scratch_create("check_task") != 0)
         return 1;
