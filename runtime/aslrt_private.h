@@ -416,16 +416,17 @@ typedef struct aslrtp_worker aslrtp_worker;
  * program, argv its own. */
 enum { ASLRTP_ADAPTER_NONE = 0, ASLRTP_ADAPTER_PYTHON, ASLRTP_ADAPTER_NODE };
 
-/* The command line of an adapter handler's process into v (room for
- * ASLRTP_ADAPTER_ARGV): interpreter adapter [--worker] --ready-fd 3
- * --resource ARN [--timeout SECONDS] -- file handler.  timeout may be NULL. */
-#define ASLRTP_ADAPTER_ARGV 13
-void aslrtp_adapter_argv(char **v, char *const *argv, int worker, const char *resource,
-                         const char *timeout);
+/* The command line of an adapter handler's process (argv: interpreter,
+ * adapter, file, handler name, then the adapter's own options, such as
+ * "--env" "NAME=VALUE"): interpreter adapter [--worker] --ready-fd 3
+ * --resource ARN [--timeout SECONDS] [options] -- file handler.  timeout
+ * may be NULL.  The array is malloc'd, its strings are borrowed. */
+char **aslrtp_adapter_argv(char *const *argv, int worker, const char *resource,
+                           const char *timeout);
 
 /* A worker for a program binding (argv: program and arguments) or, with
  * adapter set (ASLRTP_ADAPTER_*), an adapter one (argv: interpreter,
- * adapter, file, handler name).  argv and cwd (may be NULL) are copied; no
+ * adapter, file, handler name, options).  argv and cwd (may be NULL) are copied; no
  * process starts before the first call.  NULL when argv is too short. */
 aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int adapter);
 /* Closes the workers' stdin, kills what is left of their process groups

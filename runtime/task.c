@@ -394,21 +394,20 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                           double timeout_s, const aslrtp_cancel *cancel, int compact,
                           size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
-    char **argv = h->argv;
-    char *aargv[ASLRTP_ADAPTER_ARGV];
+    char **aargv = NULL;
     char tbuf[32];
     if (h->adapter) {
         if (timeout_s > 0)
             snprintf(tbuf, sizeof tbuf, "%.3f", timeout_s);
-        aslrtp_adapter_argv(aargv, h->argv, 0, resource, timeout_s > 0 ? tbuf : NULL);
-        argv = aargv;
+        aargv = aslrtp_adapter_argv(h->argv, 0, resource, timeout_s > 0 ? tbuf : NULL);
     }
 
     char *in = aslrt_json_dumps(input);
     outcome o;
     memset(&o, 0, sizeof o);
-    int rc = run_program(argv, h->cwd, h->adapter != ASLRTP_ADAPTER_NONE, in, strlen(in), timeout_s,
-                         cancel, &o);
+    int rc = run_program(aargv ? aargv : h->argv, h->cwd, h->adapter != ASLRTP_ADAPTER_NONE, in,
+                         strlen(in), timeout_s, cancel, &o);
+    free(aargv);
     free(in);
     int ok;
     if (rc == 0 && o.cancelled) {
@@ -416,7 +415,7 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                                                "iteration was cancelled");
         ok = 0;
     } else if (rc != 0) {
-        aslrtp_handler_unstartable(argv, h->adapter, resource, rc, err);
+        aslrtp_handler_unstartable(h->argv, h->adapter, resource, rc, err);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
@@ -736,9 +735,89 @@ static char *find_adapter(const adapter_kind *k, const char **tried, int *e)
     return NULL;
 }
 
-/* A binding of an adapter kind ("python", "node"): argv is interpreter,
- * adapter, code file, handler name; the handler runs in its code's
- * directory. */
+/* The interpreter of an adapter binding: its "interpreter" member (interp,
+ * may be NULL) against the bindings file's directory, else the kind's
+ * environment variable, else its default.  NULL with the error set. */
+static char *adapter_interpreter(loader *ld, const char *key, const adapter_kind *k,
+                                 const char *interp)
+{
+    char *interpreter;
+    if (interp) {
+        interpreter = strchr(interp, '/') ? resolve(ld->dir, interp) : aslrtp_strdup(interp);
+        if (strchr(interpreter, '/') &&
+            !check_executable(ld, key, "interpreter", -1, interpreter)) {
+            free(interpreter);
+            return NULL;
+        }
+        return interpreter;
+    }
+    /* ASLC_PYTHON, ASLC_NODE: the user's choice of interpreter; relative
+     * to the working directory, as any command-line path. */
+    const char *env = getenv(k->interpreter_env);
+    interpreter = aslrtp_strdup(env && *env ? env : k->interpreter);
+    if (interpreter[0] != '/' && strchr(interpreter, '/')) {
+        char *cwd = getcwd(NULL, 0);
+        if (cwd) {
+            char *abs = resolve(cwd, interpreter);
+            free(interpreter);
+            interpreter = abs;
+            free(cwd);
+        }
+    }
+    return interpreter;
+}
+
+/* Pushes an adapter binding: argv is interpreter, adapter, code file,
+ * handler name, then opts (the adapter's options, taken); the handler
+ * runs in cwd (taken), the code's directory when NULL.  code is taken. */
+static int push_adapter(loader *ld, const char *key, const char *member,
+                        const adapter_kind *k, const char *interp, char *code,
+                        const char *handler, char *cwd, char **opts, size_t nopts)
+{
+    char ebuf[128];
+    char *interpreter = adapter_interpreter(ld, key, k, interp);
+    const char *tried;
+    int e;
+    char *adapter = interpreter ? find_adapter(k, &tried, &e) : NULL;
+    if (interpreter && !adapter)
+        load_fail(ld, key, member, -1, "the %s adapter %s is missing in '%s': %s "
+                  "(set %s to its path)", k->language, k->script, tried,
+                  aslrtp_errstr(e, ebuf, sizeof ebuf), k->script_env);
+    if (!adapter) {
+        free(interpreter);
+        free(code);
+        free(cwd);
+        for (size_t i = 0; i < nopts; i++)
+            free(opts[i]);
+        return 0;
+    }
+
+    /* Lambda runs a handler in the directory of its code (/var/task), so
+     * files shipped beside it open by relative name. */
+    if (!cwd) {
+        cwd = aslrtp_strdup(code);
+        *strrchr(cwd, '/') = '\0';
+        if (!*cwd) {
+            free(cwd);
+            cwd = aslrtp_strdup("/");
+        }
+    }
+
+    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_ADAPTER,
+                  .adapter = k->adapter, .cwd = cwd };
+    h.argv = aslrtp_calloc(5 + nopts, sizeof *h.argv);
+    h.argv[0] = interpreter;
+    h.argv[1] = adapter;
+    h.argv[2] = code;
+    h.argv[3] = aslrtp_strdup(handler ? handler : k->handler);
+    for (size_t i = 0; i < nopts; i++)
+        h.argv[4 + i] = opts[i];
+    loader_push(ld, &h);
+    return 1;
+}
+
+/* A binding of an adapter kind ("python", "node"): the code file, its
+ * "handler" and "interpreter". */
 static int load_adapter(loader *ld, const char *key, json_t *obj, const adapter_kind *k)
 {
     const char *const allowed[] = { k->member, "handler", "interpreter", NULL };
@@ -765,62 +844,154 @@ static int load_adapter(loader *ld, const char *key, json_t *obj, const adapter_
         free(code);
         return 0;
     }
+    return push_adapter(ld, key, k->member, k, interp, code, handler, NULL, NULL, 0);
+}
 
-    char *interpreter;
-    if (interp) {
-        interpreter = strchr(interp, '/') ? resolve(ld->dir, interp) : aslrtp_strdup(interp);
-        if (strchr(interpreter, '/') &&
-            !check_executable(ld, key, "interpreter", -1, interpreter)) {
-            free(code);
-            free(interpreter);
-            return 0;
-        }
-    } else {
-        /* ASLC_PYTHON, ASLC_NODE: the user's choice of interpreter;
-         * relative to the working directory, as any command-line path. */
-        const char *env = getenv(k->interpreter_env);
-        interpreter = aslrtp_strdup(env && *env ? env : k->interpreter);
-        if (interpreter[0] != '/' && strchr(interpreter, '/')) {
-            char *cwd = getcwd(NULL, 0);
-            if (cwd) {
-                char *abs = resolve(cwd, interpreter);
-                free(interpreter);
-                interpreter = abs;
-                free(cwd);
-            }
+/* The file a SAM handler string names under root: Python's
+ * "path/module.function" (dots in the module are directories too) is
+ * root/path/module.py; Node.js's "path/module.function" (the function may
+ * be dotted) is root/path/module.js, .mjs or .cjs, the first there, as the
+ * Lambda runtimes look them up.  NULL when the string has no module and
+ * function; *function points into handler; *tried the last file looked
+ * for (malloc'd) when none is there. */
+static char *sam_code_file(const adapter_kind *k, const char *root, const char *handler,
+                           const char **function, char **tried)
+{
+    const char *slash = strrchr(handler, '/');
+    const char *base = slash ? slash + 1 : handler;
+    const char *dot = k->adapter == ASLRTP_ADAPTER_PYTHON ? strrchr(base, '.')
+                                                          : strchr(base, '.');
+    if (!dot || dot == base || !dot[1])
+        return NULL;
+    *function = dot + 1;
+    char *module = aslrtp_memdup(handler, (size_t)(dot - handler));
+    if (k->adapter == ASLRTP_ADAPTER_PYTHON) {
+        for (char *c = module + (base - handler); *c; c++)
+            if (*c == '.')
+                *c = '/';
+    }
+    static const char *const py_ext[] = { ".py", NULL };
+    static const char *const node_ext[] = { ".js", ".mjs", ".cjs", NULL };
+    const char *const *ext = k->adapter == ASLRTP_ADAPTER_PYTHON ? py_ext : node_ext;
+    char *file = NULL;
+    for (; *ext && !file; ext++) {
+        char *path = aslrtp_strdupf("%s/%s%s", root, module, *ext);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            file = path;
+        } else {
+            free(*tried);
+            *tried = path;
         }
     }
+    free(module);
+    return file;
+}
 
-    const char *tried;
-    int e;
-    char *adapter = find_adapter(k, &tried, &e);
-    if (!adapter) {
-        load_fail(ld, key, k->member, -1, "the %s adapter %s is missing in '%s': %s "
-                  "(set %s to its path)", k->language, k->script, tried,
-                  aslrtp_errstr(e, ebuf, sizeof ebuf), k->script_env);
-        free(code);
-        free(interpreter);
+/* A binding written as a SAM function's properties: "runtime" picks the
+ * kind (pythonX.Y, nodejsN.x), "handler" is Lambda's handler string under
+ * "codeUri" (default: the bindings file's directory), which is the
+ * handler's working directory and LAMBDA_TASK_ROOT; "environment",
+ * "memorySize" and "functionName" become the function's environment. */
+static int load_sam(loader *ld, const char *key, json_t *obj)
+{
+    static const char *const allowed[] = { "runtime", "codeUri", "handler", "environment",
+                                            "memorySize", "functionName", "interpreter",
+                                            NULL };
+    if (!check_members(ld, key, obj, allowed, "runtime"))
+        return 0;
+    int bad = 0;
+    const char *runtime = string_member(ld, key, obj, "runtime", &bad);
+    if (!runtime)
+        return bad ? 0 : load_fail(ld, key, "runtime", -1, "expected a non-empty string");
+    const adapter_kind *k = NULL;
+    if (strncmp(runtime, "python", 6) == 0)
+        k = &adapter_kinds[0];
+    else if (strncmp(runtime, "nodejs", 6) == 0)
+        k = &adapter_kinds[1];
+    if (!k)
+        return load_fail(ld, key, "runtime", -1, "unsupported runtime '%s' (expected "
+                         "pythonX.Y or nodejsN.x)", runtime);
+    const char *uri = string_member(ld, key, obj, "codeUri", &bad);
+    const char *handler = bad ? NULL : string_member(ld, key, obj, "handler", &bad);
+    const char *interp = bad ? NULL : string_member(ld, key, obj, "interpreter", &bad);
+    const char *fname = bad ? NULL : string_member(ld, key, obj, "functionName", &bad);
+    if (bad)
+        return 0;
+    if (!handler)
+        return load_fail(ld, key, "handler", -1, "the handler is missing (such as \"%s\")",
+                         k->adapter == ASLRTP_ADAPTER_PYTHON ? "app.lambda_handler"
+                                                             : "index.handler");
+    json_t *mem = json_object_get(obj, "memorySize");
+    if (mem && (!json_is_integer(mem) || json_integer_value(mem) < 128 ||
+                json_integer_value(mem) > 10240))
+        return load_fail(ld, key, "memorySize", -1, "expected an integer from 128 to 10240 "
+                         "(megabytes)");
+    json_t *env = json_object_get(obj, "environment");
+    if (env && !json_is_object(env))
+        return load_fail(ld, key, "environment", -1, "expected an object of string "
+                         "variables, such as {\"TABLE_NAME\": \"orders\"}");
+    const char *name;
+    json_t *val;
+    json_object_foreach(env, name, val) {
+        if (!*name || strchr(name, '='))
+            return load_fail(ld, key, "environment", -1, "'%s' is not a variable name", name);
+        if (!json_is_string(val) || strlen(json_string_value(val)) != json_string_length(val))
+            return load_fail(ld, key, "environment", -1, "the value of %s is not a string "
+                             "(Lambda's variables are strings)", name);
+    }
+
+    char ebuf[128];
+    char *root = resolve(ld->dir, uri ? uri : ".");
+    struct stat st;
+    int found = stat(root, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+        load_fail(ld, key, "codeUri", -1, "cannot use directory '%s': %s", root,
+                  found ? "not a directory" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
+        free(root);
         return 0;
     }
-
-    /* Lambda runs a handler in the directory of its code (/var/task), so
-     * files shipped beside it open by relative name. */
-    char *cwd = aslrtp_strdup(code);
-    *strrchr(cwd, '/') = '\0';
-    if (!*cwd) {
-        free(cwd);
-        cwd = aslrtp_strdup("/");
+    /* As the handler's working directory reads it: "." and symlinks gone. */
+    char *real = realpath(root, NULL);
+    if (real) {
+        free(root);
+        root = real;
     }
+    const char *function = NULL;
+    char *tried = NULL;
+    char *code = sam_code_file(k, root, handler, &function, &tried);
+    if (!code) {
+        if (!function)
+            load_fail(ld, key, "handler", -1, "'%s' is not a handler string "
+                      "(expected \"module.function\", such as \"%s\")", handler,
+                      k->adapter == ASLRTP_ADAPTER_PYTHON ? "app.lambda_handler"
+                                                          : "src/handlers/order.handler");
+        else
+            load_fail(ld, key, "handler", -1, "the %s handler '%s' names no file: '%s' "
+                      "does not exist", k->language, handler, tried);
+        free(tried);
+        free(root);
+        return 0;
+    }
+    free(tried);
 
-    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_ADAPTER,
-                  .adapter = k->adapter, .cwd = cwd };
-    h.argv = aslrtp_calloc(5, sizeof *h.argv);
-    h.argv[0] = interpreter;
-    h.argv[1] = adapter;
-    h.argv[2] = code;
-    h.argv[3] = aslrtp_strdup(handler ? handler : k->handler);
-    loader_push(ld, &h);
-    return 1;
+    /* "--env" "NAME=VALUE" for the adapter, which sets them before its own
+     * defaults (runtime/aslc-python-handler, runtime/aslc-node-handler). */
+    size_t nopts = 0, cap = 2 * (json_object_size(env) + 3);
+    char **opts = aslrtp_calloc(cap, sizeof *opts);
+#define ENV_OPT(...) (opts[nopts++] = aslrtp_strdup("--env"), \
+                      opts[nopts++] = aslrtp_strdupf(__VA_ARGS__))
+    ENV_OPT("LAMBDA_TASK_ROOT=%s", root);
+    if (mem)
+        ENV_OPT("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%lld", (long long)json_integer_value(mem));
+    if (fname)
+        ENV_OPT("AWS_LAMBDA_FUNCTION_NAME=%s", fname);
+    json_object_foreach(env, name, val)
+        ENV_OPT("%s=%s", name, json_string_value(val));
+#undef ENV_OPT
+    int ok = push_adapter(ld, key, "runtime", k, interp, code, function, root, opts, nopts);
+    free(opts);
+    return ok;
 }
 
 static int load_program(loader *ld, const char *key, json_t *obj)
@@ -886,16 +1057,19 @@ static int load_program(loader *ld, const char *key, json_t *obj)
     return 1;
 }
 
-/* "worker": true on a python, node or program binding (k NULL): the same
- * handler as a persistent worker process (task_worker.c). */
-static int load_worker(loader *ld, const char *key, json_t *obj, const adapter_kind *k)
+/* "worker": true on a python, node, SAM-style (sam) or program binding
+ * (k NULL): the same handler as a persistent worker process
+ * (task_worker.c). */
+static int load_worker(loader *ld, const char *key, json_t *obj, const adapter_kind *k,
+                       int sam)
 {
     json_t *w = json_object_get(obj, "worker");
     if (!json_is_boolean(w))
         return load_fail(ld, key, "worker", -1, "expected true or false");
     json_t *rest = json_copy(obj);      /* the kind's own members */
     json_object_del(rest, "worker");
-    int ok = k ? load_adapter(ld, key, rest, k) : load_program(ld, key, rest);
+    int ok = sam ? load_sam(ld, key, rest)
+           : k ? load_adapter(ld, key, rest, k) : load_program(ld, key, rest);
     json_decref(rest);
     if (!ok)
         return 0;
@@ -939,11 +1113,14 @@ static int load_entry(loader *ld, const char *key, json_t *val)
             kinds++;
         }
     int prog = json_object_get(val, "program") != NULL;
-    if (kinds + prog > 1)
-        return load_fail(ld, key, NULL, -1, "a binding has one of \"python\", \"node\" "
-                         "and \"program\", not several");
-    if ((k || prog) && json_object_get(val, "worker"))
-        return load_worker(ld, key, val, k);
+    int sam = json_object_get(val, "runtime") != NULL;
+    if (kinds + prog + sam > 1)
+        return load_fail(ld, key, NULL, -1, "a binding has one of \"python\", \"node\", "
+                         "\"runtime\" and \"program\", not several");
+    if ((k || prog || sam) && json_object_get(val, "worker"))
+        return load_worker(ld, key, val, k, sam);
+    if (sam)
+        return load_sam(ld, key, val);
     if (k)
         return load_adapter(ld, key, val, k);
     if (prog)
@@ -955,9 +1132,9 @@ static int load_entry(loader *ld, const char *key, json_t *val)
     void *it = json_object_iter(val);
     if (!it)
         return load_fail(ld, key, NULL, -1, "no handler kind "
-                         "(expected \"python\", \"node\", \"program\" or \"http\")");
+                         "(expected \"python\", \"node\", \"runtime\", \"program\" or \"http\")");
     return load_fail(ld, key, NULL, -1, "unknown handler kind \"%s\" "
-                     "(expected \"python\", \"node\", \"program\" or \"http\")",
+                     "(expected \"python\", \"node\", \"runtime\", \"program\" or \"http\")",
                      json_object_iter_key(it));
 }
 

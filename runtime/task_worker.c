@@ -139,12 +139,16 @@ static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 
 /* ==== Processes ========================================================= */
 
-void aslrtp_adapter_argv(char **v, char *const *argv, int worker, const char *resource,
-                         const char *timeout)
+char **aslrtp_adapter_argv(char *const *argv, int worker, const char *resource,
+                           const char *timeout)
 {
     /* The adapter gives the context object the invoked ARN and the time
      * left, and says on fd 3 when its Init phase is over (doc §37). */
-    int k = 0;
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **v = aslrtp_calloc(n + 10, sizeof *v);
+    size_t k = 0;
     v[k++] = argv[0];
     v[k++] = argv[1];
     if (worker)
@@ -157,10 +161,13 @@ void aslrtp_adapter_argv(char **v, char *const *argv, int worker, const char *re
         v[k++] = (char *)"--timeout";
         v[k++] = (char *)timeout;
     }
+    for (size_t i = 4; i < n; i++)
+        v[k++] = argv[i];
     v[k++] = (char *)"--";
     v[k++] = argv[2];
     v[k++] = argv[3];
     v[k] = NULL;
+    return v;
 }
 
 /* Kills what is left of p's process group, reaps p and frees it.  Returns
@@ -177,14 +184,11 @@ static int proc_end(proc *p)
 /* Starts a process for resource.  Returns 0 with *pp, or an errno value. */
 static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
 {
-    char *aargv[ASLRTP_ADAPTER_ARGV];
-    char *const *argv = w->argv;
-    if (w->adapter) {
-        aslrtp_adapter_argv(aargv, w->argv, 1, resource, NULL);
-        argv = aargv;
-    }
+    char **aargv = w->adapter ? aslrtp_adapter_argv(w->argv, 1, resource, NULL) : NULL;
     aslrtp_proc io;
-    int rc = aslrtp_proc_start(argv, w->cwd, w->adapter != ASLRTP_ADAPTER_NONE, &io);
+    int rc = aslrtp_proc_start(aargv ? aargv : w->argv, w->cwd,
+                               w->adapter != ASLRTP_ADAPTER_NONE, &io);
+    free(aargv);
     if (rc != 0)
         return rc;
     proc *p = aslrtp_calloc(1, sizeof *p);
