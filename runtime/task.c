@@ -17,7 +17,9 @@
  *  - a Python file's or a Node.js module's handler(event, context), which
  *    is a program handler too: an adapter (aslc-python-handler,
  *    aslc-node-handler) loads the code and speaks the program protocol
- *    above, as Lambda's runtime for the language would;
+ *    above, as Lambda's runtime for the language would; a binding may
+ *    also read as a SAM function's properties ("runtime", "codeUri",
+ *    "handler": "path/module.function"), resolved here to the same;
  *  - either of the last two as a persistent worker ("worker": true): one
  *    process serves many calls, a JSON line each way (task_worker.c);
  *  - a function behind an HTTP endpoint of the AWS Lambda Invoke API
@@ -67,7 +69,8 @@ typedef struct binding {
     aslrt_handler_fn fn;        /* KIND_C */
     void *ud;
     /* KIND_PROGRAM: the NULL-terminated argv.  KIND_ADAPTER: interpreter,
-     * adapter, code file, handler name (the call adds its options). */
+     * adapter, code file, handler name, the adapter's own options ("--env"
+     * "NAME=VALUE"); the call adds the rest (aslrtp_adapter_argv). */
     char **argv;
     char *cwd;                  /* NULL: the caller's working directory */
     aslrtp_http *http;          /* KIND_HTTP (task_http.c) */

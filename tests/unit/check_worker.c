@@ -1115,6 +1115,12 @@ START_TEST(test_node_handlers)
           "  console.log('noise', { a: 1 });\n  console.error('more\\nlines');\n"
           "  process.stdout.write('{\"not\": \"the result\"}\\n');\n  return { ok: true };\n};\n",
           "{}", "{\"ok\": true}", NULL, NULL },
+        /* stdin is no way into the protocol's stream: empty in both modes */
+        { "stdin", "index.js", "handler",
+          "exports.handler = async () => new Promise((resolve) => {\n"
+          "  let d = '';\n  process.stdin.on('data', (c) => { d += c; });\n"
+          "  process.stdin.on('end', () => resolve(d));\n});\n", "{\"x\": 1}", "\"\"",
+          NULL, NULL },
         { "context", "index.js", "handler",
           "exports.handler = async (event, context) => [context.functionName,\n"
           "  context.functionVersion, context.invokedFunctionArn, context.memoryLimitInMB,\n"
@@ -1163,6 +1169,41 @@ START_TEST(test_node_handlers)
         aslrt_bindings_destroy(pc);
         aslrt_bindings_destroy(wk);
     }
+}
+END_TEST
+
+/* An initialisation that fails once: the next invocation tries again and
+ * succeeds, in both modes. */
+START_TEST(test_node_init_retried)
+{
+    char *marker = path_in("node-flaky-marker");
+    for (int w = 0; w < 2; w++) {
+        unlink(marker);
+        char *code = aslrtp_strdupf("const fs = require('fs');\n"
+                                    "if (!fs.existsSync('%s')) {\n"
+                                    "  fs.writeFileSync('%s', '');\n"
+                                    "  throw new RangeError('first load fails');\n}\n"
+                                    "exports.handler = async () => 'ok';\n", marker, marker);
+        char *file = aslrtp_strdupf("node/flaky%d/index.js", w);
+        free(write_file(file, code, 0644));
+        char *conf = aslrtp_strdupf("{\"" ARN "nflaky\": {\"node\": \"%s\", \"worker\": %s}}",
+                                    file, w ? "true" : "false");
+        aslrt_bindings *b = load(w ? "nflaky-w.json" : "nflaky-p.json", conf);
+        result r = call(b, ARN "nflaky", "{}", 10);
+        ck_assert_msg(!r.ok && strcmp(r.err.error, "RangeError") == 0, "mode %d: %s", w,
+                      r.err.error);
+        assert_contains(r.err.cause, "\"errorMessage\":\"first load fails\"");
+        result_clear(&r);
+        r = call(b, ARN "nflaky", "{}", 10);
+        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+        ck_assert_str_eq(json_string_value(r.out), "ok");
+        result_clear(&r);
+        aslrt_bindings_destroy(b);
+        free(conf);
+        free(file);
+        free(code);
+    }
+    free(marker);
 }
 END_TEST
 
@@ -1253,6 +1294,7 @@ static Suite *worker_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_node_handlers);
         tcase_add_test(tc, test_node_esm_package_type);
+        tcase_add_test(tc, test_node_init_retried);
         tcase_add_test(tc, test_node_init_and_warm);
         suite_add_tcase(s, tc);
     } else {
