@@ -215,6 +215,9 @@ static void use_build_tree(void)
     snprintf(path, sizeof path, "%s/runtime/aslc-python-handler", exe);
     if (access(path, R_OK) == 0)
         setenv("ASLC_PYTHON_HANDLER", path, 0);
+    snprintf(path, sizeof path, "%s/runtime/aslc-node-handler", exe);
+    if (access(path, R_OK) == 0)
+        setenv("ASLC_NODE_HANDLER", path, 0);
 }
 
 typedef struct options {

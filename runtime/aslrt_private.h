@@ -432,11 +432,25 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
 
 typedef struct aslrtp_worker aslrtp_worker;
 
+/* The handlers an adapter script runs as Lambda's runtime for their
+ * language would (argv: interpreter, adapter, file, handler name):
+ * runtime/aslc-python-handler and runtime/aslc-node-handler.  NONE is a
+ * program, argv its own. */
+enum { ASLRTP_ADAPTER_NONE = 0, ASLRTP_ADAPTER_PYTHON, ASLRTP_ADAPTER_NODE };
+
+/* The command line of an adapter handler's process (argv: interpreter,
+ * adapter, file, handler name, then the adapter's own options, such as
+ * "--env" "NAME=VALUE"): interpreter adapter [--worker] --ready-fd 3
+ * --resource ARN [--timeout SECONDS] [options] -- file handler.  timeout
+ * may be NULL.  The array is malloc'd, its strings are borrowed. */
+char **aslrtp_adapter_argv(char *const *argv, int worker, const char *resource,
+                           const char *timeout);
+
 /* A worker for a program binding (argv: program and arguments) or, with
- * python set, a Python one (argv: interpreter, adapter, file, handler
- * name).  argv and cwd (may be NULL) are copied; no process starts before
- * the first call.  NULL when argv is too short. */
-aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int python);
+ * adapter set (ASLRTP_ADAPTER_*), an adapter one (argv: interpreter,
+ * adapter, file, handler name, options).  argv and cwd (may be NULL) are copied; no
+ * process starts before the first call.  NULL when argv is too short. */
+aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int adapter);
 /* Closes the workers' stdin, kills what is left of their process groups
  * after a grace period, reaps them and frees w.  No call may be running. */
 void aslrtp_worker_destroy(aslrtp_worker *w);
@@ -746,28 +760,29 @@ void aslrtp_tail_add(aslrtp_buf *b, const aslrtp_buf *tail, int cut);
 /* Sets err to States.DataLimitExceeded for a result of resource over the
  * quota, with AWS's Cause. */
 void aslrtp_data_limit_error(aslrt_error *err, const char *resource);
-/* How a handler is named in Causes: "program 'P'", or for Python (argv:
- * interpreter, adapter, file, function) "Python handler 'F' in 'FILE'". */
-void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python);
+/* How a handler is named in Causes: "program 'P'", or for an adapter kind
+ * (argv: interpreter, adapter, file, function) "Python handler 'F' in
+ * 'FILE'", "Node.js handler 'F' in 'FILE'". */
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, int adapter);
 /* What a handler that succeeded printed (text[0..len) kept of total bytes)
  * as a result: null when blank, else JSON.  Returns 0 with err set
  * (States.DataLimitExceeded over the quota, Lambda.Unknown when not JSON). */
-int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+int aslrtp_handler_result(char *const *argv, int adapter, const char *resource,
                           const char *text, size_t len, size_t total, json_t **out,
                           aslrt_error *err);
 /* Sets err to Lambda.Unknown for a handler process that died or failed
  * without saying why (wait status): Lambda's "Runtime exited with error",
  * the handler, its stderr tail and an excerpt of its stdout out[0..len).
- * A Python handler's process that ended without its answer (exit status 0
- * included) gets Lambda's own Runtime.ExitError instead. */
-void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+ * An adapter handler's process that ended without its answer (exit status
+ * 0 included) gets Lambda's own Runtime.ExitError instead. */
+void aslrtp_handler_crashed(char *const *argv, int adapter, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err);
 /* The error of a handler that could not run (aslc's, not an AWS name). */
 #define ASLRTP_HANDLER_FAILED "aslc.HandlerFailed"
 /* Sets err to ASLRTP_HANDLER_FAILED for a handler whose process could not
- * start (errno value rc), naming a Python handler's interpreter too. */
-void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+ * start (errno value rc), naming an adapter handler's interpreter too. */
+void aslrtp_handler_unstartable(char *const *argv, int adapter, const char *resource, int rc,
                                 aslrt_error *err);
 /* The end of what a handler logged (its stderr tail), at most 4 KB as
  * Lambda's LogResult holds (malloc'd). */

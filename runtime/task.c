@@ -14,9 +14,12 @@
  *    Exit 0 is success; a non-zero exit with a Lambda error object on
  *    stdout ({"errorType", "errorMessage", ...}) is a function error; any
  *    other failure is an unhandled one (Lambda.Unknown);
- *  - a Python file's handler(event, context), which is a program handler
- *    too: the adapter aslc-python-handler imports the file and speaks the
- *    program protocol above, as the Lambda Python runtime would;
+ *  - a Python file's or a Node.js module's handler(event, context), which
+ *    is a program handler too: an adapter (aslc-python-handler,
+ *    aslc-node-handler) loads the code and speaks the program protocol
+ *    above, as Lambda's runtime for the language would; a binding may
+ *    also read as a SAM function's properties ("runtime", "codeUri",
+ *    "handler": "path/module.function"), resolved here to the same;
  *  - either of the last two as a persistent worker ("worker": true): one
  *    process serves many calls, a JSON line each way (task_worker.c);
  *  - a function behind an HTTP endpoint of the AWS Lambda Invoke API
@@ -57,16 +60,18 @@
 
 #define BINDINGS_ERROR "aslc.BindingsError"
 
-enum { KIND_C = 1, KIND_PROGRAM, KIND_PYTHON, KIND_HTTP, KIND_WORKER };
+enum { KIND_C = 1, KIND_PROGRAM, KIND_ADAPTER, KIND_HTTP, KIND_WORKER };
 
 typedef struct binding {
     char *pattern;              /* a resource glob, or a state's name (state) */
     int state;                  /* keyed by state name ("States" section) */
     int kind;
+    int adapter;                /* KIND_ADAPTER, KIND_WORKER: ASLRTP_ADAPTER_* */
     aslrt_handler_fn fn;        /* KIND_C */
     void *ud;
-    /* KIND_PROGRAM: the NULL-terminated argv.  KIND_PYTHON: interpreter,
-     * adapter, Python file, handler name (the call adds its options). */
+    /* KIND_PROGRAM: the NULL-terminated argv.  KIND_ADAPTER: interpreter,
+     * adapter, code file, handler name, the adapter's own options ("--env"
+     * "NAME=VALUE"); the call adds the rest (aslrtp_adapter_argv). */
     char **argv;
     char *cwd;                  /* NULL: the caller's working directory */
     aslrtp_http *http;          /* KIND_HTTP (task_http.c) */
@@ -356,12 +361,12 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     const char *text = aslrtp_text_trim(o->out.data ? o->out.data : "", &n);
     int complete = o->out_total == o->out.len;
 
-    /* The Python adapter prints an answer for every invocation (a bytes
-     * response too, see aslc-python-handler): exit 0 without one is the
-     * handler's sys.exit(0) or os._exit(0) (doc/behaviour.md §35). */
+    /* The adapters print an answer for every invocation (a bytes response
+     * too, see aslc-python-handler): exit 0 without one is the handler's
+     * sys.exit(0), os._exit(0) or process.exit(0) (doc/behaviour.md §35). */
     if (WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0 &&
-        !(h->kind == KIND_PYTHON && o->out_total == 0))
-        return aslrtp_handler_result(h->argv, h->kind == KIND_PYTHON, resource, o->out.data,
+        !(h->adapter && o->out_total == 0))
+        return aslrtp_handler_result(h->argv, h->adapter, resource, o->out.data,
                                      o->out.len, o->out_total, out, err);
 
     /* A function error: Error is its errorType, Cause its text. */
@@ -384,7 +389,7 @@ static int map_outcome(const binding *h, const char *resource, int compact, outc
     /* Unhandled: the program died or failed without saying why.  Lambda
      * reports its runtime's death as "Runtime exited with error: ...", and
      * Step Functions reports unhandled Lambda failures as Lambda.Unknown. */
-    aslrtp_handler_crashed(h->argv, h->kind == KIND_PYTHON, resource, o->status, &o->err,
+    aslrtp_handler_crashed(h->argv, h->adapter, resource, o->status, &o->err,
                            o->err_cut, o->out.data, o->out.len, err);
     return 0;
 }
@@ -393,37 +398,20 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                           double timeout_s, const aslrtp_cancel *cancel, int compact,
                           size_t *raw_len, char **log_tail, json_t **out, aslrt_error *err)
 {
-    char **argv = h->argv;
-    char *pyargv[12];
+    char **aargv = NULL;
     char tbuf[32];
-    if (h->kind == KIND_PYTHON) {
-        /* interpreter adapter [options] -- file handler: the adapter gives
-         * the context object the invoked ARN and the time left, and says
-         * on fd 3 when its Init phase is over. */
-        int k = 0;
-        pyargv[k++] = h->argv[0];
-        pyargv[k++] = h->argv[1];
-        pyargv[k++] = (char *)"--ready-fd";
-        pyargv[k++] = (char *)"3";
-        pyargv[k++] = (char *)"--resource";
-        pyargv[k++] = (char *)resource;
-        if (timeout_s > 0) {
+    if (h->adapter) {
+        if (timeout_s > 0)
             snprintf(tbuf, sizeof tbuf, "%.3f", timeout_s);
-            pyargv[k++] = (char *)"--timeout";
-            pyargv[k++] = tbuf;
-        }
-        pyargv[k++] = (char *)"--";
-        pyargv[k++] = h->argv[2];
-        pyargv[k++] = h->argv[3];
-        pyargv[k] = NULL;
-        argv = pyargv;
+        aargv = aslrtp_adapter_argv(h->argv, 0, resource, timeout_s > 0 ? tbuf : NULL);
     }
 
     char *in = aslrt_json_dumps(input);
     outcome o;
     memset(&o, 0, sizeof o);
-    int rc = run_program(argv, h->cwd, h->kind == KIND_PYTHON, in, strlen(in), timeout_s,
-                         cancel, &o);
+    int rc = run_program(aargv ? aargv : h->argv, h->cwd, h->adapter != ASLRTP_ADAPTER_NONE, in,
+                         strlen(in), timeout_s, cancel, &o);
+    free(aargv);
     free(in);
     int ok;
     if (rc == 0 && o.cancelled) {
@@ -431,7 +419,7 @@ static int invoke_program(const binding *h, const char *resource, json_t *input,
                                                "iteration was cancelled");
         ok = 0;
     } else if (rc != 0) {
-        aslrtp_handler_unstartable(argv, h->kind == KIND_PYTHON, resource, rc, err);
+        aslrtp_handler_unstartable(h->argv, h->adapter, resource, rc, err);
         ok = 0;
     } else {
         ok = map_outcome(h, resource, compact, &o, out, err);
@@ -702,15 +690,147 @@ static void loader_push(loader *ld, const binding *h)
     push_binding(&ld->v, &ld->n, &ld->cap, h);
 }
 
-static int load_python(loader *ld, const char *key, json_t *obj)
+/* What differs between the adapter kinds: the member naming the code, how
+ * messages name the language, the interpreter and adapter and the
+ * environment variables that choose others, the handler by default. */
+typedef struct adapter_kind {
+    int adapter;                /* ASLRTP_ADAPTER_* */
+    const char *member;         /* "python": the code file */
+    const char *language;
+    const char *interpreter, *interpreter_env;
+    const char *script, *script_env;
+    const char *handler;
+} adapter_kind;
+
+static const adapter_kind adapter_kinds[] = {
+    { ASLRTP_ADAPTER_PYTHON, "python", "Python", "python3", "ASLC_PYTHON",
+      "aslc-python-handler", "ASLC_PYTHON_HANDLER", "lambda_handler" },
+    { ASLRTP_ADAPTER_NODE, "node", "Node.js", "node", "ASLC_NODE",
+      "aslc-node-handler", "ASLC_NODE_HANDLER", "handler" },
+};
+
+/* The adapter script of kind k: the path in its environment variable when
+ * set; else the installed one (pkgdatadir) when it is there; else the one
+ * in the source tree aslc was built from, so that an uninstalled build
+ * runs handlers without any setting.  NULL with *tried set when none is. */
+static char *find_adapter(const adapter_kind *k, const char **tried, int *e)
 {
-    static const char *const allowed[] = { "python", "handler", "interpreter", NULL };
-    if (!check_members(ld, key, obj, allowed, "python"))
+    const char *env = getenv(k->script_env);
+    if (env && *env) {
+        char *p = realpath(env, NULL);
+        *tried = env;
+        *e = errno;
+        return p;
+    }
+    static const char *const dirs[] = { ASLC_PKGDATADIR,
+#ifdef ASLC_SRCDIR
+                                        ASLC_SRCDIR "/runtime",
+#endif
+    };
+    *e = ENOENT;
+    *tried = ASLC_PKGDATADIR;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char *path = aslrtp_strdupf("%s/%s", dirs[i], k->script);
+        char *p = realpath(path, NULL);
+        free(path);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+/* The interpreter of an adapter binding: its "interpreter" member (interp,
+ * may be NULL) against the bindings file's directory, else the kind's
+ * environment variable, else its default.  NULL with the error set. */
+static char *adapter_interpreter(loader *ld, const char *key, const adapter_kind *k,
+                                 const char *interp)
+{
+    char *interpreter;
+    if (interp) {
+        interpreter = strchr(interp, '/') ? resolve(ld->dir, interp) : aslrtp_strdup(interp);
+        if (strchr(interpreter, '/') &&
+            !check_executable(ld, key, "interpreter", -1, interpreter)) {
+            free(interpreter);
+            return NULL;
+        }
+        return interpreter;
+    }
+    /* ASLC_PYTHON, ASLC_NODE: the user's choice of interpreter; relative
+     * to the working directory, as any command-line path. */
+    const char *env = getenv(k->interpreter_env);
+    interpreter = aslrtp_strdup(env && *env ? env : k->interpreter);
+    if (interpreter[0] != '/' && strchr(interpreter, '/')) {
+        char *cwd = getcwd(NULL, 0);
+        if (cwd) {
+            char *abs = resolve(cwd, interpreter);
+            free(interpreter);
+            interpreter = abs;
+            free(cwd);
+        }
+    }
+    return interpreter;
+}
+
+/* Pushes an adapter binding: argv is interpreter, adapter, code file,
+ * handler name, then opts (the adapter's options, taken); the handler
+ * runs in cwd (taken), the code's directory when NULL.  code is taken. */
+static int push_adapter(loader *ld, const char *key, const char *member,
+                        const adapter_kind *k, const char *interp, char *code,
+                        const char *handler, char *cwd, char **opts, size_t nopts)
+{
+    char ebuf[128];
+    char *interpreter = adapter_interpreter(ld, key, k, interp);
+    const char *tried;
+    int e;
+    char *adapter = interpreter ? find_adapter(k, &tried, &e) : NULL;
+    if (interpreter && !adapter)
+        load_fail(ld, key, member, -1, "the %s adapter %s is missing in '%s': %s "
+                  "(set %s to its path)", k->language, k->script, tried,
+                  aslrtp_errstr(e, ebuf, sizeof ebuf), k->script_env);
+    if (!adapter) {
+        free(interpreter);
+        free(code);
+        free(cwd);
+        for (size_t i = 0; i < nopts; i++)
+            free(opts[i]);
+        return 0;
+    }
+
+    /* Lambda runs a handler in the directory of its code (/var/task), so
+     * files shipped beside it open by relative name. */
+    if (!cwd) {
+        cwd = aslrtp_strdup(code);
+        *strrchr(cwd, '/') = '\0';
+        if (!*cwd) {
+            free(cwd);
+            cwd = aslrtp_strdup("/");
+        }
+    }
+
+    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_ADAPTER,
+                  .adapter = k->adapter, .cwd = cwd };
+    h.argv = aslrtp_calloc(5 + nopts, sizeof *h.argv);
+    h.argv[0] = interpreter;
+    h.argv[1] = adapter;
+    h.argv[2] = code;
+    h.argv[3] = aslrtp_strdup(handler ? handler : k->handler);
+    for (size_t i = 0; i < nopts; i++)
+        h.argv[4 + i] = opts[i];
+    loader_push(ld, &h);
+    return 1;
+}
+
+/* A binding of an adapter kind ("python", "node"): the code file, its
+ * "handler" and "interpreter". */
+static int load_adapter(loader *ld, const char *key, json_t *obj, const adapter_kind *k)
+{
+    const char *const allowed[] = { k->member, "handler", "interpreter", NULL };
+    if (!check_members(ld, key, obj, allowed, k->member))
         return 0;
     int bad = 0;
-    const char *file = string_member(ld, key, obj, "python", &bad);
+    const char *file = string_member(ld, key, obj, k->member, &bad);
     if (!file)
-        return bad ? 0 : load_fail(ld, key, "python", -1, "expected a non-empty string");
+        return bad ? 0 : load_fail(ld, key, k->member, -1, "expected a non-empty string");
     const char *handler = string_member(ld, key, obj, "handler", &bad);
     if (bad)
         return 0;
@@ -719,70 +839,163 @@ static int load_python(loader *ld, const char *key, json_t *obj)
         return 0;
 
     char ebuf[128];
-    char *pyfile = resolve(ld->dir, file);
+    char *code = resolve(ld->dir, file);
     struct stat st;
-    int found = stat(pyfile, &st) == 0;
+    int found = stat(code, &st) == 0;
     if (!found || !S_ISREG(st.st_mode)) {
-        load_fail(ld, key, "python", -1, "cannot use Python file '%s': %s", pyfile,
+        load_fail(ld, key, k->member, -1, "cannot use %s file '%s': %s", k->language, code,
                   found ? "not a regular file" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
-        free(pyfile);
+        free(code);
         return 0;
     }
+    return push_adapter(ld, key, k->member, k, interp, code, handler, NULL, NULL, 0);
+}
 
-    char *interpreter;
-    if (interp) {
-        interpreter = strchr(interp, '/') ? resolve(ld->dir, interp) : aslrtp_strdup(interp);
-        if (strchr(interpreter, '/') &&
-            !check_executable(ld, key, "interpreter", -1, interpreter)) {
-            free(pyfile);
-            free(interpreter);
-            return 0;
-        }
-    } else {
-        /* ASLC_PYTHON is the user's choice of interpreter; relative to the
-         * working directory, as any command-line path. */
-        const char *env = getenv("ASLC_PYTHON");
-        interpreter = aslrtp_strdup(env && *env ? env : "python3");
-        if (interpreter[0] != '/' && strchr(interpreter, '/')) {
-            char *cwd = getcwd(NULL, 0);
-            if (cwd) {
-                char *abs = resolve(cwd, interpreter);
-                free(interpreter);
-                interpreter = abs;
-                free(cwd);
-            }
+/* The file a SAM handler string names under root: Python's
+ * "path/module.function" (dots in the module are directories too) is
+ * root/path/module.py; Node.js's "path/module.function" (the function may
+ * be dotted) is root/path/module.js, .mjs or .cjs, the first there, as the
+ * Lambda runtimes look them up.  NULL when the string has no module and
+ * function; *function points into handler; *tried the last file looked
+ * for (malloc'd) when none is there. */
+static char *sam_code_file(const adapter_kind *k, const char *root, const char *handler,
+                           const char **function, char **tried)
+{
+    const char *slash = strrchr(handler, '/');
+    const char *base = slash ? slash + 1 : handler;
+    const char *dot = k->adapter == ASLRTP_ADAPTER_PYTHON ? strrchr(base, '.')
+                                                          : strchr(base, '.');
+    if (!dot || dot == base || !dot[1])
+        return NULL;
+    *function = dot + 1;
+    char *module = aslrtp_memdup(handler, (size_t)(dot - handler));
+    if (k->adapter == ASLRTP_ADAPTER_PYTHON) {
+        for (char *c = module + (base - handler); *c; c++)
+            if (*c == '.')
+                *c = '/';
+    }
+    static const char *const py_ext[] = { ".py", NULL };
+    static const char *const node_ext[] = { ".js", ".mjs", ".cjs", NULL };
+    const char *const *ext = k->adapter == ASLRTP_ADAPTER_PYTHON ? py_ext : node_ext;
+    char *file = NULL;
+    for (; *ext && !file; ext++) {
+        char *path = aslrtp_strdupf("%s/%s%s", root, module, *ext);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            file = path;
+        } else {
+            free(*tried);
+            *tried = path;
         }
     }
+    free(module);
+    return file;
+}
 
-    const char *env = getenv("ASLC_PYTHON_HANDLER");
-    const char *adapter_path = env && *env ? env : ASLC_PKGDATADIR "/aslc-python-handler";
-    char *adapter = realpath(adapter_path, NULL);
-    if (!adapter) {
-        load_fail(ld, key, "python", -1, "the Python adapter '%s' is missing: %s "
-                  "(set ASLC_PYTHON_HANDLER to its path)", adapter_path,
-                  aslrtp_errstr(errno, ebuf, sizeof ebuf));
-        free(pyfile);
-        free(interpreter);
+/* A binding written as a SAM function's properties: "runtime" picks the
+ * kind (pythonX.Y, nodejsN.x), "handler" is Lambda's handler string under
+ * "codeUri" (default: the bindings file's directory), which is the
+ * handler's working directory and LAMBDA_TASK_ROOT; "environment",
+ * "memorySize" and "functionName" become the function's environment. */
+static int load_sam(loader *ld, const char *key, json_t *obj)
+{
+    static const char *const allowed[] = { "runtime", "codeUri", "handler", "environment",
+                                            "memorySize", "functionName", "interpreter",
+                                            NULL };
+    if (!check_members(ld, key, obj, allowed, "runtime"))
+        return 0;
+    int bad = 0;
+    const char *runtime = string_member(ld, key, obj, "runtime", &bad);
+    if (!runtime)
+        return bad ? 0 : load_fail(ld, key, "runtime", -1, "expected a non-empty string");
+    const adapter_kind *k = NULL;
+    if (strncmp(runtime, "python", 6) == 0)
+        k = &adapter_kinds[0];
+    else if (strncmp(runtime, "nodejs", 6) == 0)
+        k = &adapter_kinds[1];
+    if (!k)
+        return load_fail(ld, key, "runtime", -1, "unsupported runtime '%s' (expected "
+                         "pythonX.Y or nodejsN.x)", runtime);
+    const char *uri = string_member(ld, key, obj, "codeUri", &bad);
+    const char *handler = bad ? NULL : string_member(ld, key, obj, "handler", &bad);
+    const char *interp = bad ? NULL : string_member(ld, key, obj, "interpreter", &bad);
+    const char *fname = bad ? NULL : string_member(ld, key, obj, "functionName", &bad);
+    if (bad)
+        return 0;
+    if (!handler)
+        return load_fail(ld, key, "handler", -1, "the handler is missing (such as \"%s\")",
+                         k->adapter == ASLRTP_ADAPTER_PYTHON ? "app.lambda_handler"
+                                                             : "index.handler");
+    json_t *mem = json_object_get(obj, "memorySize");
+    if (mem && (!json_is_integer(mem) || json_integer_value(mem) < 128 ||
+                json_integer_value(mem) > 10240))
+        return load_fail(ld, key, "memorySize", -1, "expected an integer from 128 to 10240 "
+                         "(megabytes)");
+    json_t *env = json_object_get(obj, "environment");
+    if (env && !json_is_object(env))
+        return load_fail(ld, key, "environment", -1, "expected an object of string "
+                         "variables, such as {\"TABLE_NAME\": \"orders\"}");
+    const char *name;
+    json_t *val;
+    json_object_foreach(env, name, val) {
+        if (!*name || strchr(name, '='))
+            return load_fail(ld, key, "environment", -1, "'%s' is not a variable name", name);
+        if (!json_is_string(val) || strlen(json_string_value(val)) != json_string_length(val))
+            return load_fail(ld, key, "environment", -1, "the value of %s is not a string "
+                             "(Lambda's variables are strings)", name);
+    }
+
+    char ebuf[128];
+    char *root = resolve(ld->dir, uri ? uri : ".");
+    struct stat st;
+    int found = stat(root, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+        load_fail(ld, key, "codeUri", -1, "cannot use directory '%s': %s", root,
+                  found ? "not a directory" : aslrtp_errstr(errno, ebuf, sizeof ebuf));
+        free(root);
         return 0;
     }
-
-    /* Lambda runs a handler in the directory of its code (/var/task), so
-     * files shipped beside it open by relative name. */
-    char *cwd = aslrtp_strdup(pyfile);
-    *strrchr(cwd, '/') = '\0';
-    if (!*cwd) {
-        free(cwd);
-        cwd = aslrtp_strdup("/");
+    /* As the handler's working directory reads it: "." and symlinks gone. */
+    char *real = realpath(root, NULL);
+    if (real) {
+        free(root);
+        root = real;
     }
+    const char *function = NULL;
+    char *tried = NULL;
+    char *code = sam_code_file(k, root, handler, &function, &tried);
+    if (!code) {
+        if (!function)
+            load_fail(ld, key, "handler", -1, "'%s' is not a handler string "
+                      "(expected \"module.function\", such as \"%s\")", handler,
+                      k->adapter == ASLRTP_ADAPTER_PYTHON ? "app.lambda_handler"
+                                                          : "src/handlers/order.handler");
+        else
+            load_fail(ld, key, "handler", -1, "the %s handler '%s' names no file: '%s' "
+                      "does not exist", k->language, handler, tried);
+        free(tried);
+        free(root);
+        return 0;
+    }
+    free(tried);
 
-    binding h = { .pattern = aslrtp_strdup(key), .kind = KIND_PYTHON, .cwd = cwd };
-    h.argv = aslrtp_calloc(5, sizeof *h.argv);
-    h.argv[0] = interpreter;
-    h.argv[1] = adapter;
-    h.argv[2] = pyfile;
-    h.argv[3] = aslrtp_strdup(handler ? handler : "lambda_handler");
-    loader_push(ld, &h);
-    return 1;
+    /* "--env" "NAME=VALUE" for the adapter, which sets them before its own
+     * defaults (runtime/aslc-python-handler, runtime/aslc-node-handler). */
+    size_t nopts = 0, cap = 2 * (json_object_size(env) + 3);
+    char **opts = aslrtp_calloc(cap, sizeof *opts);
+#define ENV_OPT(...) (opts[nopts++] = aslrtp_strdup("--env"), \
+                      opts[nopts++] = aslrtp_strdupf(__VA_ARGS__))
+    ENV_OPT("LAMBDA_TASK_ROOT=%s", root);
+    if (mem)
+        ENV_OPT("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%lld", (long long)json_integer_value(mem));
+    if (fname)
+        ENV_OPT("AWS_LAMBDA_FUNCTION_NAME=%s", fname);
+    json_object_foreach(env, name, val)
+        ENV_OPT("%s=%s", name, json_string_value(val));
+#undef ENV_OPT
+    int ok = push_adapter(ld, key, "runtime", k, interp, code, function, root, opts, nopts);
+    free(opts);
+    return ok;
 }
 
 static int load_program(loader *ld, const char *key, json_t *obj)
@@ -848,22 +1061,25 @@ static int load_program(loader *ld, const char *key, json_t *obj)
     return 1;
 }
 
-/* "worker": true on a python or program binding: the same handler as a
- * persistent worker process (task_worker.c). */
-static int load_worker(loader *ld, const char *key, json_t *obj, int py)
+/* "worker": true on a python, node, SAM-style (sam) or program binding
+ * (k NULL): the same handler as a persistent worker process
+ * (task_worker.c). */
+static int load_worker(loader *ld, const char *key, json_t *obj, const adapter_kind *k,
+                       int sam)
 {
     json_t *w = json_object_get(obj, "worker");
     if (!json_is_boolean(w))
         return load_fail(ld, key, "worker", -1, "expected true or false");
     json_t *rest = json_copy(obj);      /* the kind's own members */
     json_object_del(rest, "worker");
-    int ok = py ? load_python(ld, key, rest) : load_program(ld, key, rest);
+    int ok = sam ? load_sam(ld, key, rest)
+           : k ? load_adapter(ld, key, rest, k) : load_program(ld, key, rest);
     json_decref(rest);
     if (!ok)
         return 0;
     binding *h = &ld->v[ld->n - 1];
     if (json_is_true(w)) {
-        h->worker = aslrtp_worker_create((const char *const *)h->argv, h->cwd, py);
+        h->worker = aslrtp_worker_create((const char *const *)h->argv, h->cwd, h->adapter);
         h->kind = KIND_WORKER;
     }
     return 1;
@@ -892,15 +1108,25 @@ static int load_entry(loader *ld, const char *key, json_t *val)
                          "{\"program\": [\"./prog\"]} or {\"python\": \"handler.py\"}");
     if (strlen(key) == 0)
         return load_fail(ld, key, NULL, -1, "the resource pattern is empty");
-    int py = json_object_get(val, "python") != NULL;
+    /* One member names the kind and its code. */
+    const adapter_kind *k = NULL;
+    int kinds = 0;
+    for (size_t i = 0; i < sizeof adapter_kinds / sizeof adapter_kinds[0]; i++)
+        if (json_object_get(val, adapter_kinds[i].member)) {
+            k = &adapter_kinds[i];
+            kinds++;
+        }
     int prog = json_object_get(val, "program") != NULL;
-    if (py && prog)
-        return load_fail(ld, key, NULL, -1, "a binding has \"python\" or "
-                         "\"program\", not both");
-    if ((py || prog) && json_object_get(val, "worker"))
-        return load_worker(ld, key, val, py);
-    if (py)
-        return load_python(ld, key, val);
+    int sam = json_object_get(val, "runtime") != NULL;
+    if (kinds + prog + sam > 1)
+        return load_fail(ld, key, NULL, -1, "a binding has one of \"python\", \"node\", "
+                         "\"runtime\" and \"program\", not several");
+    if ((k || prog || sam) && json_object_get(val, "worker"))
+        return load_worker(ld, key, val, k, sam);
+    if (sam)
+        return load_sam(ld, key, val);
+    if (k)
+        return load_adapter(ld, key, val, k);
     if (prog)
         return load_program(ld, key, val);
     if (json_object_get(val, "http"))
@@ -910,9 +1136,9 @@ static int load_entry(loader *ld, const char *key, json_t *val)
     void *it = json_object_iter(val);
     if (!it)
         return load_fail(ld, key, NULL, -1, "no handler kind "
-                         "(expected \"python\", \"program\" or \"http\")");
+                         "(expected \"python\", \"node\", \"runtime\", \"program\" or \"http\")");
     return load_fail(ld, key, NULL, -1, "unknown handler kind \"%s\" "
-                     "(expected \"python\", \"program\" or \"http\")",
+                     "(expected \"python\", \"node\", \"runtime\", \"program\" or \"http\")",
                      json_object_iter_key(it));
 }
 

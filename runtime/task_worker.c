@@ -11,8 +11,8 @@
  * branches) and no further.  The pools sit behind a mutex inside the
  * worker; a call holds it only to take or give back a process, never while
  * it talks to one.  Pools are per resource because on Lambda each function
- * has its own sandboxes: the Python adapter sets the function's name in its
- * environment once, at start.
+ * has its own sandboxes: the Python and Node.js adapters set the function's
+ * name in their environment once, at start.
  *
  * The line protocol (JSON Lines; a line ends with '\n'):
  *
@@ -20,7 +20,7 @@
  *     {"id":7,"context":{"resource":"arn:...:function:F","timeout":30.000},"event":EVENT}
  *     id        a positive integer, new for every call; always first, so a
  *               line-oriented script can cut it out with a pattern
- *     context   what the Python adapter gives Lambda's context object:
+ *     context   what the adapters give Lambda's context object:
  *               "resource" the invoked ARN, "timeout" the seconds the call
  *               may take (the Task's TimeoutSeconds; absent when none)
  *     event     the Task's input
@@ -41,6 +41,9 @@
  *         the raw bytes of a response that is not one JSON value (a Python
  *         handler returning bytes), base64: read as a per-call program's
  *         stdout would be
+ *   Any of them may add "last":true: the worker exits after this response
+ *   (the Node.js adapter after an uncaught exception), so the next call
+ *   starts a new process rather than race its exit.
  *   The members may come in any order; others are ignored.  A line that is
  *   none of these, or answers another id, fails the call with
  *   Lambda.Unknown, and the worker, whose stream can no longer be trusted,
@@ -53,7 +56,7 @@
  * Failures are those of a per-call program (task.c), with the same Error
  * and the same Cause: a worker that exits or is killed during a call fails
  * it with Lambda.Unknown ("Runtime exited with error: exit status 3 (...)"
- * and its stderr; a Python handler's with Lambda's Runtime.ExitError,
+ * and its stderr; an adapter handler's with Lambda's Runtime.ExitError,
  * doc/behaviour.md §35), a call past its TimeoutSeconds with States.Timeout, a
  * call cancelled because a sibling branch or iteration failed with
  * aslc.Cancelled; in all three the worker's whole process group is killed,
@@ -105,10 +108,10 @@ typedef struct pool {
 } pool;
 
 struct aslrtp_worker {
-    char **argv;                /* program and arguments; Python: interpreter,
-                                   adapter, file, handler name */
+    char **argv;                /* program and arguments; an adapter kind's:
+                                   interpreter, adapter, file, handler name */
     char *cwd;                  /* NULL: the caller's working directory */
-    int python;
+    int adapter;                /* ASLRTP_ADAPTER_* */
     pthread_mutex_t lock;       /* guards pools and last_id */
     pool *pools;
     unsigned long long last_id;
@@ -131,10 +134,41 @@ typedef struct call {
 /* How a handler is named in causes (text.c: the same wording as task.c). */
 static void add_handler_name(aslrtp_buf *b, const aslrtp_worker *w)
 {
-    aslrtp_handler_name(b, w->argv, w->python);
+    aslrtp_handler_name(b, w->argv, w->adapter);
 }
 
 /* ==== Processes ========================================================= */
+
+char **aslrtp_adapter_argv(char *const *argv, int worker, const char *resource,
+                           const char *timeout)
+{
+    /* The adapter gives the context object the invoked ARN and the time
+     * left, and says on fd 3 when its Init phase is over (doc §37). */
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **v = aslrtp_calloc(n + 10, sizeof *v);
+    size_t k = 0;
+    v[k++] = argv[0];
+    v[k++] = argv[1];
+    if (worker)
+        v[k++] = (char *)"--worker";
+    v[k++] = (char *)"--ready-fd";
+    v[k++] = (char *)"3";
+    v[k++] = (char *)"--resource";
+    v[k++] = (char *)resource;
+    if (timeout) {
+        v[k++] = (char *)"--timeout";
+        v[k++] = (char *)timeout;
+    }
+    for (size_t i = 4; i < n; i++)
+        v[k++] = argv[i];
+    v[k++] = (char *)"--";
+    v[k++] = argv[2];
+    v[k++] = argv[3];
+    v[k] = NULL;
+    return v;
+}
 
 /* Kills what is left of p's process group, reaps p and frees it.  Returns
  * its wait status. */
@@ -150,27 +184,11 @@ static int proc_end(proc *p)
 /* Starts a process for resource.  Returns 0 with *pp, or an errno value. */
 static int proc_start(const aslrtp_worker *w, const char *resource, proc **pp)
 {
-    char *pyargv[11];
-    char *const *argv = w->argv;
-    if (w->python) {
-        /* interpreter adapter --worker --ready-fd 3 --resource ARN -- file
-         * handler */
-        int k = 0;
-        pyargv[k++] = w->argv[0];
-        pyargv[k++] = w->argv[1];
-        pyargv[k++] = (char *)"--worker";
-        pyargv[k++] = (char *)"--ready-fd";
-        pyargv[k++] = (char *)"3";
-        pyargv[k++] = (char *)"--resource";
-        pyargv[k++] = (char *)resource;
-        pyargv[k++] = (char *)"--";
-        pyargv[k++] = w->argv[2];
-        pyargv[k++] = w->argv[3];
-        pyargv[k] = NULL;
-        argv = pyargv;
-    }
+    char **aargv = w->adapter ? aslrtp_adapter_argv(w->argv, 1, resource, NULL) : NULL;
     aslrtp_proc io;
-    int rc = aslrtp_proc_start(argv, w->cwd, w->python, &io);
+    int rc = aslrtp_proc_start(aargv ? aargv : w->argv, w->cwd,
+                               w->adapter != ASLRTP_ADAPTER_NONE, &io);
+    free(aargv);
     if (rc != 0)
         return rc;
     proc *p = aslrtp_calloc(1, sizeof *p);
@@ -317,10 +335,10 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
  * when the line is a JSON object of members, else why not.  *cut_in names
  * the member whose value the kept text ends in (a line over LINE_KEEP). */
 static const char *scan_response(const char *s, size_t n, span *id, span *result,
-                                 span *error, span *output, const char **cut_in)
+                                 span *error, span *output, span *last, const char **cut_in)
 {
-    static const char *const names[] = { "id", "result", "error", "output_base64" };
-    span *slots[] = { id, result, error, output };
+    static const char *const names[] = { "id", "result", "error", "output_base64", "last" };
+    span *slots[] = { id, result, error, output, last };
     *cut_in = NULL;
     size_t i = skip_ws(s, n, 0);
     if (i >= n || s[i] != '{')
@@ -375,7 +393,7 @@ static const char *scan_response(const char *s, size_t n, span *id, span *result
 static int map_success(const aslrtp_worker *w, const char *resource, const char *text,
                        size_t len, size_t total, json_t **out, aslrt_error *err)
 {
-    return aslrtp_handler_result(w->argv, w->python, resource, text, len, total, out, err);
+    return aslrtp_handler_result(w->argv, w->adapter, resource, text, len, total, out, err);
 }
 
 /* The worker broke the protocol: Lambda.Unknown, saying how. */
@@ -399,7 +417,7 @@ static void protocol_error(const aslrtp_worker *w, const char *resource,
 static void crashed(const aslrtp_worker *w, const char *resource, int status,
                     const call *c, aslrt_error *err)
 {
-    aslrtp_handler_crashed(w->argv, w->python, resource, status, &c->err, c->err_cut,
+    aslrtp_handler_crashed(w->argv, w->adapter, resource, status, &c->err, c->err_cut,
                            c->line.data, c->line.len, err);
 }
 
@@ -412,9 +430,9 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
     const char *line = c->line.data ? c->line.data : "";
     size_t len = c->line.len;
     int cut = c->line_total > len;
-    span sid = { 0 }, sres = { 0 }, serr = { 0 }, sout = { 0 };
+    span sid = { 0 }, sres = { 0 }, serr = { 0 }, sout = { 0 }, slast = { 0 };
     const char *cut_in = NULL;
-    const char *why = scan_response(line, len, &sid, &sres, &serr, &sout, &cut_in);
+    const char *why = scan_response(line, len, &sid, &sres, &serr, &sout, &slast, &cut_in);
     if (why && cut && cut_in && strcmp(cut_in, "another member") != 0) {
         /* A result too large to keep: over the quota in any case. */
         *raw_len = c->line_total;
@@ -449,6 +467,10 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
         protocol_error(w, resource, id, wbuf, c, err);
         return 0;
     }
+    /* "last": true, the worker ends after this response (as a Lambda
+     * runtime's process does after an uncaught exception): not reused. */
+    if (slast.seen && slast.n == 4 && memcmp(slast.s, "true", 4) == 0)
+        *broken = 1;
     if (sres.seen + serr.seen + sout.seen != 1) {
         *broken = 1;
         protocol_error(w, resource, id, sres.seen + serr.seen + sout.seen
@@ -508,12 +530,12 @@ static int map_response(const aslrtp_worker *w, const char *resource, unsigned l
 
 /* ==== The pools ========================================================= */
 
-aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int python)
+aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, int adapter)
 {
     size_t n = 0;
     while (argv[n])
         n++;
-    if (n == 0 || (python && n < 4))
+    if (n == 0 || (adapter && n < 4))
         return NULL;
     aslrtp_worker *w = aslrtp_calloc(1, sizeof *w);
     char **v = aslrtp_calloc(n + 1, sizeof *v);
@@ -521,7 +543,7 @@ aslrtp_worker *aslrtp_worker_create(const char *const *argv, const char *cwd, in
         v[i] = aslrtp_strdup(argv[i]);
     w->argv = v;
     w->cwd = cwd ? aslrtp_strdup(cwd) : NULL;
-    w->python = python;
+    w->adapter = adapter;
     pthread_mutex_init(&w->lock, NULL);
     return w;
 }
@@ -576,7 +598,7 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
     if (!p) {
         int rc = proc_start(w, resource, &p);
         if (rc != 0) {
-            aslrtp_handler_unstartable(w->argv, w->python, resource, rc, err);
+            aslrtp_handler_unstartable(w->argv, w->adapter, resource, rc, err);
             return 0;
         }
     }

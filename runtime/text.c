@@ -127,15 +127,16 @@ void aslrtp_data_limit_error(aslrt_error *err, const char *resource)
     free(cause);
 }
 
-void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, bool python)
+void aslrtp_handler_name(aslrtp_buf *b, char *const *argv, int adapter)
 {
-    if (python)
-        aslrtp_buf_addf(b, "Python handler '%s' in '%s'", argv[3], argv[2]);
+    if (adapter)
+        aslrtp_buf_addf(b, "%s handler '%s' in '%s'",
+                        adapter == ASLRTP_ADAPTER_NODE ? "Node.js" : "Python", argv[3], argv[2]);
     else
         aslrtp_buf_addf(b, "program '%s'", argv[0]);
 }
 
-int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
+int aslrtp_handler_result(char *const *argv, int adapter, const char *resource,
                           const char *text, size_t len, size_t total, json_t **out,
                           aslrt_error *err)
 {
@@ -156,7 +157,7 @@ int aslrtp_handler_result(char *const *argv, bool python, const char *resource,
         return 1;
     }
     aslrtp_buf b = { 0 };
-    aslrtp_handler_name(&b, argv, python);
+    aslrtp_handler_name(&b, argv, adapter);
     aslrtp_buf_addf(&b, " for resource '%s' printed output that is not JSON "
                     "(%s, at line %d column %d): ", resource, je.text, je.line, je.column);
     aslrtp_text_excerpt(&b, t, n, ASLRTP_STDOUT_EXCERPT);
@@ -181,14 +182,14 @@ static void add_termination(aslrtp_buf *b, int status, bool core)
     }
 }
 
-/* A Python handler's process ended during an invocation without giving
- * its answer (sys.exit, os._exit, a signal): what Lambda's Python runtime
- * does is end its process, and Lambda answers the invocation itself with
+/* An adapter handler's process ended during an invocation without giving
+ * its answer (sys.exit, os._exit, process.exit, a signal): what Lambda's
+ * Python and Node.js runtimes do is end their process, and Lambda answers the invocation itself with
  * Runtime.ExitError (doc/behaviour.md §35).  Its payload is Go's compact
  * JSON, {"errorMessage": "RequestId: ID Error: Runtime exited ...",
  * "errorType": "Runtime.ExitError"}, and Step Functions takes errorType as
  * the Error and that text as the Cause. */
-static void python_exited(int status, aslrt_error *err)
+static void runtime_exited(int status, aslrt_error *err)
 {
     char rid[ASLRTP_UUID_SIZE];
     aslrtp_uuid_v4(rid);
@@ -210,19 +211,19 @@ static void python_exited(int status, aslrt_error *err)
     aslrtp_fail_with(err, "Runtime.ExitError", &b);
 }
 
-void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource, int status,
+void aslrtp_handler_crashed(char *const *argv, int adapter, const char *resource, int status,
                             const aslrtp_buf *tail, int cut, const char *out, size_t len,
                             aslrt_error *err)
 {
-    if (python) {
-        python_exited(status, err);
+    if (adapter) {
+        runtime_exited(status, err);
         return;
     }
     aslrtp_buf b = { 0 };
     aslrtp_buf_adds(&b, "Runtime exited with error: ");
     add_termination(&b, status, true);
     aslrtp_buf_adds(&b, " (");
-    aslrtp_handler_name(&b, argv, python);
+    aslrtp_handler_name(&b, argv, adapter);
     aslrtp_buf_addf(&b, " for resource '%s')", resource);
     aslrtp_tail_add(&b, tail, cut);
     size_t n = len;
@@ -234,15 +235,15 @@ void aslrtp_handler_crashed(char *const *argv, bool python, const char *resource
     aslrtp_fail_with(err, "Lambda.Unknown", &b);
 }
 
-void aslrtp_handler_unstartable(char *const *argv, bool python, const char *resource, int rc,
+void aslrtp_handler_unstartable(char *const *argv, int adapter, const char *resource, int rc,
                                 aslrt_error *err)
 {
     char ebuf[128];
     aslrtp_buf b = { 0 };
     aslrtp_buf_adds(&b, "cannot run ");
-    aslrtp_handler_name(&b, argv, python);
+    aslrtp_handler_name(&b, argv, adapter);
     aslrtp_buf_addf(&b, " for resource '%s': %s", resource, aslrtp_errstr(rc, ebuf, sizeof ebuf));
-    if (python)
+    if (adapter)
         aslrtp_buf_addf(&b, " (interpreter '%s')", argv[0]);
     aslrtp_fail_with(err, ASLRTP_HANDLER_FAILED, &b);
 }

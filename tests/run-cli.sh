@@ -519,6 +519,29 @@ same_as_run "Lambda-style error" task-lambda-error.asl.json /dev/null --bindings
 same_as_run "unbound resource" task-unbound.asl.json /dev/null --bindings "$bindings" --input '{}'
 same_as_run "crashing handler" task-crash.asl.json /dev/null --bindings "$bindings" --input '{}'
 
+# A binary built by this uninstalled aslc finds the Python and Node.js
+# adapters with no variable set (the source tree's, or the installed ones),
+# for SAM-style bindings too.
+mkdir -p "$tmp/sam/src"
+printf 'def lambda_handler(event, context):\n    return {"py": event}\n' >"$tmp/sam/src/app.py"
+printf 'exports.handler = async (event) => ({ node: event });\n' >"$tmp/sam/src/index.js"
+printf '{"arn:aws:lambda:*:*:function:EchoEvent": {"runtime": "python3.12", "codeUri": "src", "handler": "app.lambda_handler"}}\n' >"$tmp/sam/py.json"
+printf '{"arn:aws:lambda:*:*:function:EchoEvent": {"runtime": "nodejs20.x", "codeUri": "src", "handler": "index.handler"}}\n' >"$tmp/sam/node.json"
+if [ -x "$tmp/bin-task-echo-event" ] && [ "$have_python" = yes ]; then
+    run env -u ASLC_PYTHON_HANDLER -u ASLC_NODE_HANDLER "$tmp/bin-task-echo-event" \
+        --bindings "$tmp/sam/py.json" --input '{"n": 1}'
+    expect "binary: a Python handler without ASLC_PYTHON_HANDLER" \
+        eval '[ "$rc" = 0 ] && output_is "{\"py\": {\"n\": 1}}"'
+fi
+if [ -x "$tmp/bin-task-echo-event" ] && command -v node >/dev/null 2>&1; then
+    run env -u ASLC_PYTHON_HANDLER -u ASLC_NODE_HANDLER "$tmp/bin-task-echo-event" \
+        --bindings "$tmp/sam/node.json" --input '{"n": 2}'
+    expect "binary: a Node.js handler without ASLC_NODE_HANDLER" \
+        eval '[ "$rc" = 0 ] && output_is "{\"node\": {\"n\": 2}}"'
+else
+    echo "skip: node not found, the Node.js adapter is not tried"
+fi
+
 # tcc cannot link a runtime built with sanitizers.
 if command -v tcc >/dev/null 2>&1 && [ "$runtime_sanitized" = no ]; then
     run "$aslc" build "$cli/echo.asl.json" -o "$tmp/echo-tcc" --cc=tcc

@@ -32,6 +32,7 @@
 #include "testutil.h"
 
 static const char *python;          /* the interpreter, NULL when absent */
+static const char *node;            /* node, NULL when absent */
 
 /* ==== Helpers ============================================================ */
 
@@ -700,8 +701,9 @@ START_TEST(test_file_errors)
         { "[1, 2]", "a bindings file is a JSON object mapping resource patterns to handlers" },
         { "{\"arn:aws:lambda:*:*:function:X\": {\"pyton\": \"handler.py\"}}",
           "/arn:aws:lambda:*:*:function:X: unknown handler kind \"pyton\" "
-          "(expected \"python\", \"program\" or \"http\")" },
-        { "{\"x\": {}}", "/x: no handler kind (expected \"python\", \"program\" or \"http\")" },
+          "(expected \"python\", \"node\", \"runtime\", \"program\" or \"http\")" },
+        { "{\"x\": {}}", "/x: no handler kind (expected \"python\", \"node\", \"runtime\", "
+          "\"program\" or \"http\")" },
         { "{\"x\": \"prog.sh\"}", "/x: expected an object such as "
           "{\"program\": [\"./prog\"]} or {\"python\": \"handler.py\"}" },
         { "{\"a/b~c\": {\"program\": 5}}", "/a~1b~0c/program: expected an array of "
@@ -713,7 +715,15 @@ START_TEST(test_file_errors)
         { "{\"x\": {\"program\": [\"prog.sh\"], \"env\": {}}}",
           "/x/env: unknown member \"env\" of a program binding (expected \"program\", \"cwd\")" },
         { "{\"x\": {\"python\": \"handler.py\", \"program\": \"prog.sh\"}}",
-          "/x: a binding has \"python\" or \"program\", not both" },
+          "/x: a binding has one of \"python\", \"node\", \"runtime\" and \"program\", "
+          "not several" },
+        { "{\"x\": {\"node\": \"index.js\", \"python\": \"handler.py\"}}",
+          "/x: a binding has one of \"python\", \"node\", \"runtime\" and \"program\", "
+          "not several" },
+        { "{\"x\": {\"node\": 1}}", "/x/node: expected a non-empty string" },
+        { "{\"x\": {\"node\": \"index.js\", \"timeout\": 3}}",
+          "/x/timeout: unknown member \"timeout\" of a node binding "
+          "(expected \"node\", \"handler\", \"interpreter\")" },
         { "{\"x\": {\"python\": 1}}", "/x/python: expected a non-empty string" },
         { "{\"x\": {\"python\": \"handler.py\", \"handler\": [\"h\"]}}",
           "/x/handler: expected a non-empty string" },
@@ -1227,6 +1237,180 @@ START_TEST(test_py_timeout)
 }
 END_TEST
 
+/* ==== Finding the adapters ============================================== */
+
+/* Without ASLC_PYTHON_HANDLER and ASLC_NODE_HANDLER, a build finds the
+ * adapters installed in pkgdatadir, or else those of the source tree it
+ * was built from: an uninstalled aslc runs Python and Node.js handlers
+ * with no setting.  A variable that names a missing file is an error
+ * naming it. */
+START_TEST(test_adapter_lookup)
+{
+    unsetenv("ASLC_PYTHON_HANDLER");
+    unsetenv("ASLC_NODE_HANDLER");
+    free(write_file("find/handler.py", "def handler(event, context):\n"
+                    "    return ['py', event]\n", 0644));
+    free(write_file("find/index.js", "exports.handler = async (e) => ['node', e];\n", 0644));
+    aslrt_bindings *b = aslrt_bindings_create();
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "find/b.json",
+                            "{\"arn:aws:lambda:*:*:function:py\": "
+                            "{\"python\": \"handler.py\", \"handler\": \"handler\"},"
+                            " \"arn:aws:lambda:*:*:function:node\": {\"node\": \"index.js\"}}",
+                            &msg, NULL), "%s", msg);
+    if (python)
+        expect_result(b, "arn:aws:lambda:us-east-1:1:function:py", "1", "[\"py\", 1]");
+    if (node)
+        expect_result(b, "arn:aws:lambda:us-east-1:1:function:node", "2", "[\"node\", 2]");
+    aslrt_bindings_destroy(b);
+
+    setenv("ASLC_NODE_HANDLER", "/nonexistent/aslc-node-handler", 1);
+    b = aslrt_bindings_create();
+    char *path = NULL;
+    ck_assert(!load_text(b, "find/bad.json", "{\"x\": {\"node\": \"index.js\"}}", &msg, &path));
+    char *want = aslrtp_strdupf("%s: /x/node: the Node.js adapter aslc-node-handler is missing "
+                                "in '/nonexistent/aslc-node-handler': No such file or directory "
+                                "(set ASLC_NODE_HANDLER to its path)", path);
+    ck_assert_str_eq(msg, want);
+    free(want);
+    free(msg);
+    free(path);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
+/* ==== SAM-style bindings ================================================= */
+
+/* A binding written as a SAM function's properties: "runtime" picks the
+ * adapter, the handler string names the file under "codeUri" (the
+ * bindings file's directory by default), and the function gets Lambda's
+ * environment, with the binding's variables, memory size and name. */
+START_TEST(test_sam_bindings)
+{
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_LAMBDA_FUNCTION_NAME");
+    unsetenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+    unsetenv("LAMBDA_TASK_ROOT");
+    static const char py[] =
+        "import os\n"
+        "def lambda_handler(event, context):\n"
+        "    if event == 'fail':\n"
+        "        raise KeyError('k')\n"
+        "    e = os.environ\n"
+        "    return [e['AWS_REGION'], e['AWS_DEFAULT_REGION'], e['AWS_LAMBDA_FUNCTION_NAME'],\n"
+        "            e['AWS_LAMBDA_FUNCTION_VERSION'], e['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],\n"
+        "            e.get('TABLE'), os.path.basename(e['LAMBDA_TASK_ROOT']),\n"
+        "            e['LAMBDA_TASK_ROOT'] == os.getcwd(), context.memory_limit_in_mb]\n";
+    static const char js[] =
+        "exports.handler = async (event, context) => {\n"
+        "  const e = process.env;\n"
+        "  return [e.AWS_REGION, e.AWS_DEFAULT_REGION, e.AWS_LAMBDA_FUNCTION_NAME,\n"
+        "    e.AWS_LAMBDA_FUNCTION_VERSION, e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, e.TABLE || null,\n"
+        "    require('path').basename(e.LAMBDA_TASK_ROOT), e.LAMBDA_TASK_ROOT === process.cwd(),\n"
+        "    context.memoryLimitInMB];\n};\n";
+    free(write_file("sam/src/app.py", py, 0644));
+    free(write_file("sam/src/handlers/order.js", js, 0644));
+    free(write_file("sam/esm/index.mjs", "export const main = async () => 'esm';\n", 0644));
+    aslrt_bindings *b = aslrt_bindings_create();
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "sam/template.json",
+        "{\"arn:aws:lambda:*:*:function:py*\": {\"runtime\": \"python3.11\", "
+        "\"codeUri\": \"src\", \"handler\": \"app.lambda_handler\", "
+        "\"environment\": {\"TABLE\": \"orders\"}, \"memorySize\": 256},"
+        " \"arn:aws:lambda:*:*:function:dotted*\": {\"runtime\": \"python3.12\", "
+        "\"handler\": \"src.app.lambda_handler\", \"worker\": true},"
+        " \"arn:aws:lambda:*:*:function:node*\": {\"runtime\": \"nodejs20.x\", "
+        "\"codeUri\": \".\", \"handler\": \"src/handlers/order.handler\", "
+        "\"functionName\": \"OrderFn\"},"
+        " \"arn:aws:lambda:*:*:function:esm*\": {\"runtime\": \"nodejs22.x\", "
+        "\"codeUri\": \"esm\", \"handler\": \"index.main\", \"worker\": true}}",
+        &msg, NULL), "%s", msg);
+    if (python) {
+        expect_result(b, "arn:aws:lambda:eu-west-3:111111111111:function:py", "{}",
+                      "[\"eu-west-3\", \"eu-west-3\", \"py\", \"$LATEST\", \"256\", \"orders\","
+                      " \"src\", true, \"256\"]");
+        expect_result(b, "arn:aws:lambda:us-east-2:111111111111:function:dotted", "{}",
+                      "[\"us-east-2\", \"us-east-2\", \"dotted\", \"$LATEST\", \"128\", null,"
+                      " \"sam\", true, \"128\"]");
+        /* the code under codeUri shows as /var/task */
+        char *cause = expect_error(b, "arn:aws:lambda:us-east-2:111111111111:function:dotted",
+                                   "\"fail\"", 0, "KeyError");
+        assert_contains(cause, "File \\\"/var/task/src/app.py\\\", line 4, in lambda_handler");
+        free(cause);
+    }
+    if (node) {
+        expect_result(b, "arn:aws:lambda:ap-south-1:111111111111:function:node", "{}",
+                      "[\"ap-south-1\", \"ap-south-1\", \"OrderFn\", \"$LATEST\", \"128\", null,"
+                      " \"sam\", true, \"128\"]");
+        expect_result(b, "arn:aws:lambda:us-east-1:111111111111:function:esm", "{}", "\"esm\"");
+    }
+    aslrt_bindings_destroy(b);
+
+    /* what is wrong, named with the binding */
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        { "{\"x\": {\"runtime\": \"java17\", \"handler\": \"a.b\"}}",
+          "/x/runtime: unsupported runtime 'java17' (expected pythonX.Y or nodejsN.x)" },
+        { "{\"x\": {\"runtime\": \"python3.11\"}}",
+          "/x/handler: the handler is missing (such as \"app.lambda_handler\")" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"lambda_handler\"}}",
+          "/x/handler: 'lambda_handler' is not a handler string (expected "
+          "\"module.function\", such as \"app.lambda_handler\")" },
+        { "{\"x\": {\"runtime\": \"nodejs20.x\", \"handler\": \"src/handlers/nope.handler\"}}",
+          "/x/handler: the Node.js handler 'src/handlers/nope.handler' names no file: '" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"app.h\", \"codeUri\": \"no\"}}",
+          "/x/codeUri: cannot use directory '" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"a.b\", \"timeout\": 3}}",
+          "/x/timeout: unknown member \"timeout\" of a runtime binding (expected "
+          "\"runtime\", \"codeUri\", \"handler\", \"environment\", \"memorySize\", "
+          "\"functionName\", \"interpreter\")" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"src/app.lambda_handler\", "
+          "\"environment\": {\"A\": 1}}}",
+          "/x/environment: the value of A is not a string (Lambda's variables are strings)" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"src/app.lambda_handler\", "
+          "\"memorySize\": 64}}",
+          "/x/memorySize: expected an integer from 128 to 10240 (megabytes)" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"python\": \"src/app.py\"}}",
+          "/x: a binding has one of \"python\", \"node\", \"runtime\" and \"program\", "
+          "not several" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        b = aslrt_bindings_create();
+        char *path = NULL;
+        ck_assert_msg(!load_text(b, "sam/bad.json", bad[i].text, &msg, &path),
+                      "accepted %s", bad[i].text);
+        char *want = aslrtp_strdupf("%s: %s", path, bad[i].message);
+        ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "for %s:\n got  %s\n want %s",
+                      bad[i].text, msg, want);
+        free(want);
+        free(msg);
+        free(path);
+        aslrt_bindings_destroy(b);
+    }
+}
+END_TEST
+
+/* An interpreter that cannot start: the Cause names the handler (its
+ * file and function, not the adapter's options) and the interpreter. */
+START_TEST(test_adapter_unstartable)
+{
+    free(write_file("nointerp/handler.py", "def handler(e, c):\n    return 1\n", 0644));
+    aslrt_bindings *b = aslrt_bindings_create();
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "nointerp/b.json", "{\"x\": {\"python\": \"handler.py\", "
+                            "\"handler\": \"handler\", \"interpreter\": "
+                            "\"aslc-no-such-python\"}}", &msg, NULL), "%s", msg);
+    char *cause = expect_error(b, "x", "{}", 0, ASLRTP_HANDLER_FAILED);
+    assert_contains(cause, "cannot run Python handler 'handler' in '");
+    assert_contains(cause, "nointerp/handler.py' for resource 'x': ");
+    assert_contains(cause, "(interpreter 'aslc-no-such-python')");
+    free(cause);
+    aslrt_bindings_destroy(b);
+}
+END_TEST
+
 /* ==== Driver ============================================================= */
 
 static Suite *task_suite(void)
@@ -1265,6 +1449,9 @@ static Suite *task_suite(void)
     tcase_add_test(tc, test_file_missing_things);
     tcase_add_test(tc, test_file_all_or_nothing);
     tcase_add_test(tc, test_file_states);
+    tcase_add_test(tc, test_adapter_lookup);
+    tcase_add_test(tc, test_sam_bindings);
+    tcase_add_test(tc, test_adapter_unstartable);
     suite_add_tcase(s, tc);
 
     if (python) {
@@ -1291,6 +1478,7 @@ int main(void)
 {
     /* The harness names the adapter and may name the interpreter. */
     python = python_setup();
+    node = node_setup();
 
     if (scratch_create("check_task") != 0)
         return 1;

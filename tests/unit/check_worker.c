@@ -36,6 +36,7 @@
 #include "testutil.h"
 
 static const char *python;          /* the interpreter, NULL when absent */
+static const char *node;            /* node, NULL when absent */
 
 #define ARN "arn:aws:lambda:us-east-1:111111111111:function:"
 
@@ -997,6 +998,261 @@ START_TEST(test_bindings_file)
 }
 END_TEST
 
+/* ==== Node.js handlers =================================================== */
+
+/* A Node.js module scratch/node/NAME/FILE and two tables binding ARN NAME
+ * to its function HANDLER: per call (*percall) and as a worker (*worker). */
+static void node_pair(const char *name, const char *file, const char *handler,
+                      const char *code, aslrt_bindings **percall, aslrt_bindings **worker)
+{
+    char *rel = aslrtp_strdupf("node/%s/%s", name, file);
+    free(write_file(rel, code, 0644));
+    for (int w = 0; w < 2; w++) {
+        char *conf = aslrtp_strdupf("{\"" ARN "%s\": {\"node\": \"%s\", "
+                                    "\"handler\": \"%s\"%s}}",
+                                    name, rel, handler, w ? ", \"worker\": true" : "");
+        char *conf_name = aslrtp_strdupf("%s-node-%s.json", name, w ? "worker" : "percall");
+        *(w ? worker : percall) = load(conf_name, conf);
+        free(conf_name);
+        free(conf);
+    }
+    free(rel);
+}
+
+/* Node.js handlers as Lambda's Node.js runtime runs them (doc/behaviour.md
+ * §39): the result or the Error and Cause per call, and the same from a
+ * worker, twice (a warm process, or a new one after a crash), and through
+ * lambda:invoke's compact re-serialization. */
+START_TEST(test_node_handlers)
+{
+    static const struct {
+        const char *name, *file, *handler, *code, *input;
+        const char *result;     /* the output, or NULL for an error */
+        const char *error;      /* its Error */
+        const char *cause;      /* its Cause, exactly; NULL: not checked */
+    } cases[] = {
+        { "cjs_async", "index.js", "handler",
+          "exports.handler = async (event) => ({ sum: event.a + event.b });\n",
+          "{\"a\": 1, \"b\": 2}", "{\"sum\": 3}", NULL, NULL },
+        { "cjs_callback", "index.js", "handler",
+          "exports.handler = (event, context, callback) => {\n"
+          "  setTimeout(() => callback(null, { got: event }), 5);\n};\n",
+          "[1, \"\\u00e9\"]", "{\"got\": [1, \"\\u00e9\"]}", NULL, NULL },
+        /* a callback's answer waits for the event loop to be empty */
+        { "callback_waits", "index.js", "handler",
+          "let n = 0;\nexports.handler = (event, context, callback) => {\n"
+          "  const r = { n: 0 };\n  callback(null, r);\n"
+          "  setTimeout(() => { r.n = 1; }, 20);\n};\n",
+          "{}", "{\"n\": 1}", NULL, NULL },
+        { "callback_no_wait", "index.js", "handler",
+          "exports.handler = (event, context, callback) => {\n"
+          "  context.callbackWaitsForEmptyEventLoop = false;\n"
+          "  const r = { n: 0 };\n  callback(null, r);\n"
+          "  setTimeout(() => { r.n = 1; }, 20);\n};\n",
+          "{}", "{\"n\": 0}", NULL, NULL },
+        /* a plain function's return value is not the answer: null, once
+         * nothing is left to run */
+        { "sync_return", "index.js", "handler",
+          "exports.handler = (event) => 42;\n", "{}", "null", NULL, NULL },
+        { "esm_mjs", "index.mjs", "handler",
+          "export const handler = async (event, context) => ({ esm: true, event });\n",
+          "7", "{\"esm\": true, \"event\": 7}", NULL, NULL },
+        { "esm_nested", "app.mjs", "lib.run",
+          "export const lib = { run: async () => 'nested' };\n",
+          "{}", "\"nested\"", NULL, NULL },
+        { "thrown", "index.js", "handler",
+          "exports.handler = async () => {\n"
+          "  throw new Error('Some exception was raised.');\n};\n", "{}", NULL, "Error",
+          "{\"errorType\":\"Error\",\"errorMessage\":\"Some exception was raised.\","
+          "\"trace\":[\"Error: Some exception was raised.\","
+          "\"    at exports.handler (/var/task/index.js:2:9)\"]}" },
+        { "thrown_sync", "index.js", "handler",
+          "exports.handler = function handler() {\n"
+          "  throw new RangeError('d\\u00e9j\\u00e0 \"quoted\"');\n};\n", "{}", NULL,
+          "RangeError",
+          "{\"errorType\":\"RangeError\",\"errorMessage\":\"d\xc3\xa9j\xc3\xa0 \\\"quoted\\\"\","
+          "\"trace\":[\"RangeError: d\xc3\xa9j\xc3\xa0 \\\"quoted\\\"\","
+          "\"    at handler (/var/task/index.js:2:9)\"]}" },
+        { "custom_error", "index.js", "handler",
+          "class OrderError extends Error {\n"
+          "  constructor(m) { super(m); this.name = 'OrderError'; }\n}\n"
+          "exports.handler = async () => { throw new OrderError('no stock'); };\n",
+          "{}", NULL, "OrderError", NULL },
+        { "callback_error", "index.js", "handler",
+          "exports.handler = (e, c, cb) => cb(new TypeError('bad input'));\n",
+          "{}", NULL, "TypeError", NULL },
+        { "callback_string", "index.js", "handler",
+          "exports.handler = (e, c, cb) => cb('plain failure');\n", "{}", NULL, "string",
+          "{\"errorType\":\"string\",\"errorMessage\":\"plain failure\",\"trace\":[]}" },
+        { "not_found", "index.js", "handler", "exports.other = async () => 1;\n", "{}", NULL,
+          "Runtime.HandlerNotFound",
+          "{\"errorType\":\"Runtime.HandlerNotFound\","
+          "\"errorMessage\":\"index.handler is undefined or not exported\","
+          "\"trace\":[\"Runtime.HandlerNotFound: index.handler is undefined or not exported\"]}" },
+        { "import_error", "index.js", "handler",
+          "require('aslc-no-such-module');\nexports.handler = async () => 1;\n", "{}", NULL,
+          "Runtime.ImportModuleError", NULL },
+        { "syntax_error", "index.js", "handler", "exports.handler = async () => {\n", "{}",
+          NULL, "Runtime.UserCodeSyntaxError", NULL },
+        { "init_error", "index.js", "handler",
+          "throw new SyntaxError('a config error');\n", "{}", NULL,
+          "Runtime.UserCodeSyntaxError", NULL },
+        { "init_throw", "index.js", "handler", "throw new Error('bad config');\n", "{}", NULL,
+          "Error", NULL },
+        { "exit", "index.js", "handler",
+          "exports.handler = async () => { process.exit(3); };\n", "{}", NULL,
+          "Runtime.ExitError", NULL },
+        { "uncaught", "index.js", "handler",
+          "exports.handler = (e, c, cb) => {\n"
+          "  setTimeout(() => { throw new EvalError('later'); }, 1);\n};\n", "{}", NULL,
+          "EvalError", NULL },
+        { "rejection", "index.js", "handler",
+          "exports.handler = (e, c, cb) => { Promise.reject(new Error('lost')); };\n",
+          "{}", NULL, "Runtime.UnhandledPromiseRejection", NULL },
+        /* console and process.stdout go to the log, not into the result */
+        { "console", "index.js", "handler",
+          "exports.handler = async (event) => {\n"
+          "  console.log('noise', { a: 1 });\n  console.error('more\\nlines');\n"
+          "  process.stdout.write('{\"not\": \"the result\"}\\n');\n  return { ok: true };\n};\n",
+          "{}", "{\"ok\": true}", NULL, NULL },
+        /* stdin is no way into the protocol's stream: empty in both modes */
+        { "stdin", "index.js", "handler",
+          "exports.handler = async () => new Promise((resolve) => {\n"
+          "  let d = '';\n  process.stdin.on('data', (c) => { d += c; });\n"
+          "  process.stdin.on('end', () => resolve(d));\n});\n", "{\"x\": 1}", "\"\"",
+          NULL, NULL },
+        { "context", "index.js", "handler",
+          "exports.handler = async (event, context) => [context.functionName,\n"
+          "  context.functionVersion, context.invokedFunctionArn, context.memoryLimitInMB,\n"
+          "  context.logGroupName, context.awsRequestId.length,\n"
+          "  context.getRemainingTimeInMillis() > 0 &&\n"
+          "    context.getRemainingTimeInMillis() <= 10000,\n"
+          "  context.callbackWaitsForEmptyEventLoop, typeof context.logStreamName,\n"
+          "  require('fs').existsSync('index.js'),\n"
+          "  process.env.LAMBDA_TASK_ROOT === process.cwd()];\n", "{}",
+          "[\"context\", \"$LATEST\", \"" ARN "context\", \"128\", \"/aws/lambda/context\", 36,"
+          " true, true, \"string\", true, true]", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        aslrt_bindings *pc, *wk;
+        node_pair(cases[i].name, cases[i].file, cases[i].handler, cases[i].code, &pc, &wk);
+        char *arn = aslrtp_strdupf(ARN "%s", cases[i].name);
+        result a = call(pc, arn, cases[i].input, 10);
+        if (cases[i].result) {
+            ck_assert_msg(a.ok, "%s: %s: %s", cases[i].name, a.err.error, a.err.cause);
+            json_t *want = parse(cases[i].result);
+            char *got = aslrt_json_dumps(a.out);
+            ck_assert_msg(json_equal(a.out, want), "%s: %s", cases[i].name, got);
+            free(got);
+            json_decref(want);
+        } else {
+            ck_assert_msg(!a.ok, "%s succeeded", cases[i].name);
+            ck_assert_msg(strcmp(a.err.error, cases[i].error) == 0, "%s: Error %s: %s",
+                          cases[i].name, a.err.error, a.err.cause);
+            if (cases[i].cause)
+                ck_assert_str_eq(a.err.cause, cases[i].cause);
+        }
+        for (int round = 0; round < 2; round++) {
+            result b = call(wk, arn, cases[i].input, 10);
+            char *what = aslrtp_strdupf("%s (worker call %d)", cases[i].name, round + 1);
+            assert_same(what, &a, &b);
+            free(what);
+            result_clear(&b);
+        }
+        result ac = call_full(pc, arn, cases[i].input, 10, 1, NULL);
+        result bc = call_full(wk, arn, cases[i].input, 10, 1, NULL);
+        assert_same(cases[i].name, &ac, &bc);
+        result_clear(&ac);
+        result_clear(&bc);
+        result_clear(&a);
+        free(arn);
+        aslrt_bindings_destroy(pc);
+        aslrt_bindings_destroy(wk);
+    }
+}
+END_TEST
+
+/* An initialisation that fails once: the next invocation tries again and
+ * succeeds, in both modes. */
+START_TEST(test_node_init_retried)
+{
+    char *marker = path_in("node-flaky-marker");
+    for (int w = 0; w < 2; w++) {
+        unlink(marker);
+        char *code = aslrtp_strdupf("const fs = require('fs');\n"
+                                    "if (!fs.existsSync('%s')) {\n"
+                                    "  fs.writeFileSync('%s', '');\n"
+                                    "  throw new RangeError('first load fails');\n}\n"
+                                    "exports.handler = async () => 'ok';\n", marker, marker);
+        char *file = aslrtp_strdupf("node/flaky%d/index.js", w);
+        free(write_file(file, code, 0644));
+        char *conf = aslrtp_strdupf("{\"" ARN "nflaky\": {\"node\": \"%s\", \"worker\": %s}}",
+                                    file, w ? "true" : "false");
+        aslrt_bindings *b = load(w ? "nflaky-w.json" : "nflaky-p.json", conf);
+        result r = call(b, ARN "nflaky", "{}", 10);
+        ck_assert_msg(!r.ok && strcmp(r.err.error, "RangeError") == 0, "mode %d: %s", w,
+                      r.err.error);
+        assert_contains(r.err.cause, "\"errorMessage\":\"first load fails\"");
+        result_clear(&r);
+        r = call(b, ARN "nflaky", "{}", 10);
+        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+        ck_assert_str_eq(json_string_value(r.out), "ok");
+        result_clear(&r);
+        aslrt_bindings_destroy(b);
+        free(conf);
+        free(file);
+        free(code);
+    }
+    free(marker);
+}
+END_TEST
+
+/* A .js file is an ES module under a package.json whose "type" is
+ * "module", as Node.js (and Lambda) read it. */
+START_TEST(test_node_esm_package_type)
+{
+    free(write_file("node/esm_pkg/package.json", "{\"type\": \"module\"}\n", 0644));
+    aslrt_bindings *pc, *wk;
+    node_pair("esm_pkg", "index.js", "handler",
+              "import { basename } from 'node:path';\n"
+              "export const handler = async () => basename(import.meta.url);\n", &pc, &wk);
+    for (int w = 0; w < 2; w++) {
+        result r = call(w ? wk : pc, ARN "esm_pkg", "{}", 10);
+        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+        ck_assert_str_eq(json_string_value(r.out), "index.js");
+        result_clear(&r);
+    }
+    aslrt_bindings_destroy(pc);
+    aslrt_bindings_destroy(wk);
+}
+END_TEST
+
+/* The Init phase (starting node, loading the module) is outside the
+ * call's time limit in both modes (doc/behaviour.md §37), and a worker
+ * keeps its module loaded: state survives from one call to the next. */
+START_TEST(test_node_init_and_warm)
+{
+    aslrt_bindings *pc, *wk;
+    node_pair("nodeinit", "index.js", "handler",
+              "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n"
+              "let calls = 0;\n"
+              "exports.handler = async (event, context) =>\n"
+              "  ({ left: context.getRemainingTimeInMillis(), calls: ++calls });\n", &pc, &wk);
+    for (int w = 0; w < 2; w++) {
+        for (int k = 1; k <= 2; k++) {
+            result r = call(w ? wk : pc, ARN "nodeinit", "{}", 2);
+            ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+            json_int_t left = json_integer_value(json_object_get(r.out, "left"));
+            ck_assert_msg(left > 0 && left <= 2000, "mode %d: %lld ms left", w, (long long)left);
+            ck_assert_int_eq(json_integer_value(json_object_get(r.out, "calls")), w ? k : 1);
+            result_clear(&r);
+        }
+    }
+    aslrt_bindings_destroy(wk);
+    aslrt_bindings_destroy(pc);
+}
+END_TEST
+
 /* ==== Driver ============================================================= */
 
 static Suite *worker_suite(void)
@@ -1033,6 +1289,17 @@ static Suite *worker_suite(void)
     } else {
         fputs("check_worker: python3 not found, skipping the Python adapter tests\n", stderr);
     }
+    if (node) {
+        tc = tcase_create("node");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_node_handlers);
+        tcase_add_test(tc, test_node_esm_package_type);
+        tcase_add_test(tc, test_node_init_retried);
+        tcase_add_test(tc, test_node_init_and_warm);
+        suite_add_tcase(s, tc);
+    } else {
+        fputs("check_worker: node not found, skipping the Node.js adapter tests\n", stderr);
+    }
     return s;
 }
 
@@ -1042,6 +1309,7 @@ int main(void)
     struct rlimit no_core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &no_core);
     python = python_setup();
+    node = node_setup();
 
     if (scratch_create("check_worker") != 0)
         return 1;

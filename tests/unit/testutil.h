@@ -153,13 +153,13 @@ static inline void assert_contains(const char *s, const char *part)
     ck_assert_msg(strstr(s, part) != NULL, "\"%s\" does not contain \"%s\"", s, part);
 }
 
-/* The interpreter the Python adapter will use ($ASLC_PYTHON, else python3
- * on PATH), or NULL when it cannot be found. */
-static inline const char *find_python(void)
+/* The interpreter an adapter will use ($env_var, else name on PATH), or
+ * NULL when it cannot be found. */
+static inline const char *find_interpreter(const char *env_var, const char *name)
 {
-    const char *py = getenv("ASLC_PYTHON");
+    const char *py = getenv(env_var);
     if (!py || !*py)
-        py = "python3";
+        py = name;
     if (strchr(py, '/'))
         return access(py, X_OK) == 0 ? py : NULL;
     const char *path = getenv("PATH");
@@ -177,6 +177,13 @@ static inline const char *find_python(void)
     return found;
 }
 
+/* The interpreter the Python adapter will use ($ASLC_PYTHON, else python3
+ * on PATH), or NULL when it cannot be found. */
+static inline const char *find_python(void)
+{
+    return find_interpreter("ASLC_PYTHON", "python3");
+}
+
 /* Points the runtime at the Python adapter and interpreter the harness
  * names (ASLC_PYTHON_HANDLER, PYTHON3), with defaults for a run by hand
  * from the build tree; returns find_python(). */
@@ -188,6 +195,15 @@ static inline const char *python_setup(void)
     if (py3 && *py3 && !getenv("ASLC_PYTHON"))
         setenv("ASLC_PYTHON", py3, 1);
     return find_python();
+}
+
+/* The same for the Node.js adapter (ASLC_NODE_HANDLER, ASLC_NODE, else
+ * node on PATH). */
+static inline const char *node_setup(void)
+{
+    if (!getenv("ASLC_NODE_HANDLER"))
+        setenv("ASLC_NODE_HANDLER", "runtime/aslc-node-handler", 1);
+    return find_interpreter("ASLC_NODE", "node");
 }
 
 /* ==== Definitions compiled in process (TinyCC) =========================== */
