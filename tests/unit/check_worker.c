@@ -194,6 +194,28 @@ static void python_pair(const char *name, const char *code, aslrt_bindings **per
 
 /* ==== The same results as per-call handlers ============================= */
 
+/* The worker wk answers arn's input as the per-call table pc answered it
+ * (a): twice (a warm process the second time, or a new one after a crash),
+ * and through lambda:invoke's compact re-serialization in both modes. */
+static void worker_agrees(aslrt_bindings *pc, aslrt_bindings *wk, const char *arn,
+                          const char *input, const char *name, const result *a)
+{
+    for (int round = 0; round < 2; round++) {
+        result b = call(wk, arn, input, 10);
+        char *what = aslrtp_strdupf("%s (worker call %d)", name, round + 1);
+        assert_same(what, a, &b);
+        free(what);
+        result_clear(&b);
+    }
+    result ac = call_full(pc, arn, input, 10, 1, NULL);
+    result bc = call_full(wk, arn, input, 10, 1, NULL);
+    assert_same(name, &ac, &bc);
+    result_clear(&ac);
+    result_clear(&bc);
+}
+
+
+
 /* Python handlers, each called with the same input in both modes (twice
  * as a worker: the second call runs in a warm process, or in a new one
  * after a crash). */
@@ -253,19 +275,7 @@ START_TEST(test_python_same_as_per_call)
         python_pair(cases[i].name, cases[i].code, &pc, &wk);
         char *arn = aslrtp_strdupf(ARN "%s", cases[i].name);
         result a = call(pc, arn, cases[i].input, 10);
-        for (int round = 0; round < 2; round++) {
-            result b = call(wk, arn, cases[i].input, 10);
-            char *what = aslrtp_strdupf("%s (worker call %d)", cases[i].name, round + 1);
-            assert_same(what, &a, &b);
-            free(what);
-            result_clear(&b);
-        }
-        /* through lambda:invoke's compact re-serialization too */
-        result ac = call_full(pc, arn, cases[i].input, 10, 1, NULL);
-        result bc = call_full(wk, arn, cases[i].input, 10, 1, NULL);
-        assert_same(cases[i].name, &ac, &bc);
-        result_clear(&ac);
-        result_clear(&bc);
+        worker_agrees(pc, wk, arn, cases[i].input, cases[i].name, &a);
         result_clear(&a);
         free(arn);
         aslrt_bindings_destroy(pc);
@@ -1152,18 +1162,7 @@ START_TEST(test_node_handlers)
             if (cases[i].cause)
                 ck_assert_str_eq(a.err.cause, cases[i].cause);
         }
-        for (int round = 0; round < 2; round++) {
-            result b = call(wk, arn, cases[i].input, 10);
-            char *what = aslrtp_strdupf("%s (worker call %d)", cases[i].name, round + 1);
-            assert_same(what, &a, &b);
-            free(what);
-            result_clear(&b);
-        }
-        result ac = call_full(pc, arn, cases[i].input, 10, 1, NULL);
-        result bc = call_full(wk, arn, cases[i].input, 10, 1, NULL);
-        assert_same(cases[i].name, &ac, &bc);
-        result_clear(&ac);
-        result_clear(&bc);
+        worker_agrees(pc, wk, arn, cases[i].input, cases[i].name, &a);
         result_clear(&a);
         free(arn);
         aslrt_bindings_destroy(pc);
