@@ -284,6 +284,23 @@ START_TEST(test_python_same_as_per_call)
 }
 END_TEST
 
+/* Loads conf (as conf_name) and calls arn twice: the first call fails with
+ * error, its Cause holding cause_part, the second succeeds.  Returns the
+ * second call's result. */
+static result init_fails_once(const char *conf_name, const char *conf, const char *arn,
+                              int mode, const char *error, const char *cause_part)
+{
+    aslrt_bindings *b = load(conf_name, conf);
+    result r = call(b, arn, "{}", 10);
+    ck_assert_msg(!r.ok && strcmp(r.err.error, error) == 0, "mode %d: %s", mode, r.err.error);
+    assert_contains(r.err.cause, cause_part);
+    result_clear(&r);
+    r = call(b, arn, "{}", 10);
+    ck_assert_msg(r.ok, "mode %d: %s: %s", mode, r.err.error, r.err.cause);
+    aslrt_bindings_destroy(b);
+    return r;
+}
+
 /* An initialisation that fails once: the next invocation tries again and
  * succeeds, in both modes. */
 START_TEST(test_python_init_retried)
@@ -302,16 +319,9 @@ START_TEST(test_python_init_retried)
         char *conf = aslrtp_strdupf("{\"" ARN "flaky\": {\"python\": \"%s\", "
                                     "\"handler\": \"handler\", \"worker\": %s}}",
                                     file, w ? "true" : "false");
-        aslrt_bindings *b = load(w ? "flaky-w.json" : "flaky-p.json", conf);
-        result r = call(b, ARN "flaky", "{}", 10);
-        ck_assert_msg(!r.ok && strcmp(r.err.error, "RuntimeError") == 0, "mode %d: %s", w,
-                      r.err.error);
-        assert_contains(r.err.cause, "\"requestId\": \"\"");
+        result r = init_fails_once(w ? "flaky-w.json" : "flaky-p.json", conf, ARN "flaky", w,
+                                   "RuntimeError", "\"requestId\": \"\"");
         result_clear(&r);
-        r = call(b, ARN "flaky", "{}", 10);
-        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
-        result_clear(&r);
-        aslrt_bindings_destroy(b);
         free(conf);
         free(file);
         free(code);
@@ -1204,17 +1214,10 @@ START_TEST(test_node_init_retried)
         free(write_file(file, code, 0644));
         char *conf = aslrtp_strdupf("{\"" ARN "nflaky\": {\"node\": \"%s\", \"worker\": %s}}",
                                     file, w ? "true" : "false");
-        aslrt_bindings *b = load(w ? "nflaky-w.json" : "nflaky-p.json", conf);
-        result r = call(b, ARN "nflaky", "{}", 10);
-        ck_assert_msg(!r.ok && strcmp(r.err.error, "RangeError") == 0, "mode %d: %s", w,
-                      r.err.error);
-        assert_contains(r.err.cause, "\"errorMessage\":\"first load fails\"");
-        result_clear(&r);
-        r = call(b, ARN "nflaky", "{}", 10);
-        ck_assert_msg(r.ok, "mode %d: %s: %s", w, r.err.error, r.err.cause);
+        result r = init_fails_once(w ? "nflaky-w.json" : "nflaky-p.json", conf, ARN "nflaky", w,
+                                   "RangeError", "\"errorMessage\":\"first load fails\"");
         ck_assert_str_eq(json_string_value(r.out), "ok");
         result_clear(&r);
-        aslrt_bindings_destroy(b);
         free(conf);
         free(file);
         free(code);
