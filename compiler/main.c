@@ -230,7 +230,6 @@ typedef struct options {
     bool help;                /* COMMAND --help */
     const char *color;        /* --color: auto (NULL), always or never */
     const char *sm_dir, *bindings; /* build: where the state machines it starts are */
-    int rest;                 /* first option handed to the workflow (run) */
 } options;
 
 /* ---- The command line ---------------------------------------------------
@@ -418,22 +417,26 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
 #endif
 }
 
+/* The value of the last --NAME=VALUE that aslc handed to the workflow (it
+ * hands every valued option over in that form), or NULL. */
+static const char *rest_value(int nrest, char **rest, const char *name)
+{
+    size_t n = strlen(name);
+    const char *v = NULL;
+    for (int i = 1; i < nrest; i++)
+        if (strncmp(rest[i], "--", 2) == 0 && strncmp(rest[i] + 2, name, n) == 0 &&
+            rest[i][n + 2] == '=')
+            v = rest[i] + n + 3;
+    return v;
+}
+
 /* run's --input or --input-file (not "-": stdin is the workflow's to
  * read): parsed as the workflow will parse it; what is wrong becomes a
  * record of u (about the input file, or the command line). */
 static void check_input(asl_unit *u, int nrest, char **rest)
 {
-    const char *text = NULL, *file = NULL;
-    for (int i = 1; i < nrest; i++) {
-        if (strncmp(rest[i], "--input=", 8) == 0)
-            text = rest[i] + 8;
-        else if (strncmp(rest[i], "--input-file=", 13) == 0)
-            file = rest[i] + 13;
-        else if (strcmp(rest[i], "--input") == 0 && i + 1 < nrest)
-            text = rest[++i];
-        else if (strcmp(rest[i], "--input-file") == 0 && i + 1 < nrest)
-            file = rest[++i];
-    }
+    const char *text = rest_value(nrest, rest, "input");
+    const char *file = rest_value(nrest, rest, "input-file");
     if (text && file)
         return;   /* the workflow refuses both: one message, its own */
     char *owned = NULL;
@@ -471,13 +474,9 @@ static void check_input(asl_unit *u, int nrest, char **rest)
  * about that file. */
 static void check_bindings(asl_unit *u, const options *o, int nrest, char **rest)
 {
-    const char *path = o->bindings;
-    for (int i = 1; i < nrest; i++) {
-        if (strncmp(rest[i], "--bindings=", 11) == 0)
-            path = rest[i] + 11;
-        else if (strcmp(rest[i], "--bindings") == 0 && i + 1 < nrest)
-            path = rest[++i];
-    }
+    const char *path = rest_value(nrest, rest, "bindings");
+    if (!path)
+        path = o->bindings;
     if (!path)
         return;
     aslrt_bindings *b = aslrt_bindings_create();
