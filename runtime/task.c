@@ -76,6 +76,7 @@ typedef struct binding {
     char *cwd;                  /* NULL: the caller's working directory */
     aslrtp_http *http;          /* KIND_HTTP (task_http.c) */
     aslrtp_worker *worker;      /* KIND_WORKER (task_worker.c); argv and cwd as loaded */
+    double fn_timeout_s;        /* a SAM-style binding's "timeout" (seconds); 0: none */
 } binding;
 
 /* A "StateMachines" entry: a state machine's ARN or name, and the
@@ -467,9 +468,9 @@ int aslrtp_task_invoke(const aslrt_bindings *b, const char *resource,
 
 /* Calls the handler h (bound to resource) as aslrtp_task_invoke_lambda
  * describes. */
-static int call(const binding *h, const char *resource, json_t *input, double timeout_s,
-                const aslrtp_cancel *cancel, int compact, size_t *raw_len, char **log_tail,
-                char **version, json_t **out, aslrt_error *err)
+static int call_limited(const binding *h, const char *resource, json_t *input, double timeout_s,
+                        const aslrtp_cancel *cancel, int compact, size_t *raw_len,
+                        char **log_tail, char **version, json_t **out, aslrt_error *err)
 {
     if (h->kind == KIND_C) {
         int ok = invoke_c(h, resource, input, out, err);
@@ -488,6 +489,34 @@ static int call(const binding *h, const char *resource, json_t *input, double ti
                                   log_tail, version, out, err);
     return invoke_program(h, resource, input, timeout_s, cancel, compact, raw_len, log_tail, out,
                           err);
+}
+
+/* Calls h as aslrtp_task_invoke_lambda describes.  A function's own
+ * timeout (SAM's "timeout"), when shorter than the Task's, ends the call
+ * as Lambda ends it: the Error Sandbox.Timedout, the Task's own limit
+ * being States.Timeout (doc/behaviour.md §40). */
+static int call(const binding *h, const char *resource, json_t *input, double timeout_s,
+                const aslrtp_cancel *cancel, int compact, size_t *raw_len, char **log_tail,
+                char **version, json_t **out, aslrt_error *err)
+{
+    int fn_limits = h->fn_timeout_s > 0 && (timeout_s <= 0 || h->fn_timeout_s < timeout_s);
+    int ok = call_limited(h, resource, input, fn_limits ? h->fn_timeout_s : timeout_s, cancel,
+                          compact, raw_len, log_tail, version, out, err);
+    if (!ok && fn_limits && err->error && strcmp(err->error, ASLRTP_ERR_TIMEOUT) == 0) {
+        char id[ASLRTP_UUID_SIZE];
+        aslrtp_uuid_v4(id);
+        char *msg = aslrtp_strdupf("RequestId: %s Error: Task timed out after %.2f seconds", id,
+                                   h->fn_timeout_s);
+        json_t *payload = json_pack("{s:s, s:s}", "errorMessage", msg, "errorType",
+                                    "Sandbox.Timedout");
+        aslrtp_buf b = { 0 };
+        aslrtp_buf_add_json(&b, payload);
+        aslrt_error_clear(err);
+        aslrtp_fail_with(err, "Sandbox.Timedout", &b);
+        json_decref(payload);
+        free(msg);
+    }
+    return ok;
 }
 
 int aslrtp_task_invoke_lambda(const aslrt_bindings *b, const char *resource, json_t *input,
@@ -896,12 +925,13 @@ static char *sam_code_file(const adapter_kind *k, const char *root, const char *
  * kind (pythonX.Y, nodejsN.x), "handler" is Lambda's handler string under
  * "codeUri" (default: the bindings file's directory), which is the
  * handler's working directory and LAMBDA_TASK_ROOT; "environment",
- * "memorySize" and "functionName" become the function's environment. */
+ * "memorySize" and "functionName" become the function's environment;
+ * "timeout" is the function's own time limit. */
 static int load_sam(loader *ld, const char *key, json_t *obj)
 {
     static const char *const allowed[] = { "runtime", "codeUri", "handler", "environment",
-                                            "memorySize", "functionName", "interpreter",
-                                            NULL };
+                                            "memorySize", "timeout", "functionName",
+                                            "interpreter", NULL };
     if (!check_members(ld, key, obj, allowed, "runtime"))
         return 0;
     int bad = 0;
@@ -931,6 +961,11 @@ static int load_sam(loader *ld, const char *key, json_t *obj)
                 json_integer_value(mem) > 10240))
         return load_fail(ld, key, "memorySize", -1, "expected an integer from 128 to 10240 "
                          "(megabytes)");
+    /* Lambda's range: 1 second to 15 minutes. */
+    json_t *timeout = json_object_get(obj, "timeout");
+    if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
+                    json_integer_value(timeout) > 900))
+        return load_fail(ld, key, "timeout", -1, "expected an integer from 1 to 900 (seconds)");
     json_t *env = json_object_get(obj, "environment");
     if (env && !json_is_object(env))
         return load_fail(ld, key, "environment", -1, "expected an object of string "
@@ -995,6 +1030,8 @@ static int load_sam(loader *ld, const char *key, json_t *obj)
 #undef ENV_OPT
     int ok = push_adapter(ld, key, "runtime", k, interp, code, function, root, opts, nopts);
     free(opts);
+    if (ok && timeout)
+        ld->v[ld->n - 1].fn_timeout_s = (double)json_integer_value(timeout);
     return ok;
 }
 

@@ -1297,6 +1297,9 @@ START_TEST(test_sam_bindings)
         "def lambda_handler(event, context):\n"
         "    if event == 'fail':\n"
         "        raise KeyError('k')\n"
+        "    if event == 'sleep':\n"
+        "        import time\n"
+        "        time.sleep(600)\n"
         "    e = os.environ\n"
         "    return [e['AWS_REGION'], e['AWS_DEFAULT_REGION'], e['AWS_LAMBDA_FUNCTION_NAME'],\n"
         "            e['AWS_LAMBDA_FUNCTION_VERSION'], e['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],\n"
@@ -1320,6 +1323,11 @@ START_TEST(test_sam_bindings)
         "\"environment\": {\"TABLE\": \"orders\"}, \"memorySize\": 256},"
         " \"arn:aws:lambda:*:*:function:dotted*\": {\"runtime\": \"python3.12\", "
         "\"handler\": \"src.app.lambda_handler\", \"worker\": true},"
+        " \"arn:aws:lambda:*:*:function:limited*\": {\"runtime\": \"python3.11\", "
+        "\"codeUri\": \"src\", \"handler\": \"app.lambda_handler\", \"timeout\": 1},"
+        " \"arn:aws:lambda:*:*:function:pooled*\": {\"runtime\": \"python3.11\", "
+        "\"codeUri\": \"src\", \"handler\": \"app.lambda_handler\", \"timeout\": 1, "
+        "\"worker\": true},"
         " \"arn:aws:lambda:*:*:function:node*\": {\"runtime\": \"nodejs20.x\", "
         "\"codeUri\": \".\", \"handler\": \"src/handlers/order.handler\", "
         "\"functionName\": \"OrderFn\"},"
@@ -1338,6 +1346,30 @@ START_TEST(test_sam_bindings)
                                    "\"fail\"", 0, "KeyError");
         assert_contains(cause, "File \\\"/var/task/src/app.py\\\", line 4, in lambda_handler");
         free(cause);
+        /* The function's own timeout, shorter than the Task's or alone,
+         * ends the call as Lambda does; a longer one leaves the Task's
+         * limit to give States.Timeout.  A worker serves again after. */
+        static const char *const fns[] = { "limited", "pooled" };
+        for (size_t i = 0; i < 2; i++) {
+            char *arn = aslrtp_strdupf("arn:aws:lambda:us-east-1:111111111111:function:%s",
+                                       fns[i]);
+            for (int pass = 0; pass < 2; pass++) {
+                cause = expect_error(b, arn, "\"sleep\"", pass ? 30.0 : 0, "Sandbox.Timedout");
+                ck_assert_ptr_nonnull(cause);
+                assert_contains(cause, "{\"errorMessage\":\"RequestId: ");
+                assert_contains(cause, " Error: Task timed out after 1.00 seconds\","
+                                "\"errorType\":\"Sandbox.Timedout\"}");
+                free(cause);
+            }
+            char *want = aslrtp_strdupf("[\"us-east-1\", \"us-east-1\", \"%s\", \"$LATEST\","
+                                        " \"128\", null, \"src\", true, \"128\"]", fns[i]);
+            expect_result(b, arn, "{}", want);
+            free(want);
+            free(arn);
+        }
+        cause = expect_error(b, "arn:aws:lambda:us-east-1:111111111111:function:py", "\"sleep\"",
+                             1.0, "States.Timeout");
+        ck_assert_ptr_null(cause);
     }
     if (node) {
         expect_result(b, "arn:aws:lambda:ap-south-1:111111111111:function:node", "{}",
@@ -1362,10 +1394,13 @@ START_TEST(test_sam_bindings)
           "/x/handler: the Node.js handler 'src/handlers/nope.handler' names no file: '" },
         { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"app.h\", \"codeUri\": \"no\"}}",
           "/x/codeUri: cannot use directory '" },
-        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"a.b\", \"timeout\": 3}}",
-          "/x/timeout: unknown member \"timeout\" of a runtime binding (expected "
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"a.b\", \"Timeout\": 3}}",
+          "/x/Timeout: unknown member \"Timeout\" of a runtime binding (expected "
           "\"runtime\", \"codeUri\", \"handler\", \"environment\", \"memorySize\", "
-          "\"functionName\", \"interpreter\")" },
+          "\"timeout\", \"functionName\", \"interpreter\")" },
+        { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"src/app.lambda_handler\", "
+          "\"timeout\": 901}}",
+          "/x/timeout: expected an integer from 1 to 900 (seconds)" },
         { "{\"x\": {\"runtime\": \"python3.11\", \"handler\": \"src/app.lambda_handler\", "
           "\"environment\": {\"A\": 1}}}",
           "/x/environment: the value of A is not a string (Lambda's variables are strings)" },
