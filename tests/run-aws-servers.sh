@@ -221,7 +221,7 @@ expect "boto3: check_sdk.py ran to its end" eval 'grep -q "^done: " "$tmp/sdk" &
 # running_in DIR: the command lines of the processes that name DIR (every
 # server does: its port file is there).
 running_in() {
-    ps -eo args= | grep -F "$1/" | grep -v grep
+    commands_naming "$1/"
 }
 expect "servers.sh start: the five servers are running" eval '[ "$(running_in "$srv" | wc -l)" = 5 ]'
 run bash "$servers" stop "$srv"

@@ -308,7 +308,7 @@ hang_start() {
     while [ "$(wc -l <"$tmp/hang.pids")" -lt "$4" ] && kill -0 "$hang_timeout" 2>/dev/null; do
         sleep 0.1
     done
-    hang_pid=$(pgrep -P "$hang_timeout")
+    hang_pid=$(children_of "$hang_timeout")
 }
 
 # hang_stop SIGNAL...: sends the signals to the run and waits for its end.

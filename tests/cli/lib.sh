@@ -70,6 +70,30 @@ run() {
     run_in /dev/null "$@"
 }
 
+# children_of PID: the pids of PID's children, read from /proc (procps, for
+# pgrep and ps, is not on every machine the tests run on).
+children_of() {
+    local parent=$1 f s
+    for f in /proc/[0-9]*/stat; do
+        s=$(cat "$f" 2>/dev/null) || continue
+        s=${s##*) }             # the fields after the command's name
+        set -- $s
+        [ "${2:-}" = "$parent" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
+    done
+    return 0
+}
+
+# commands_naming TEXT: the command lines (arguments joined by spaces) of
+# the processes whose command line holds TEXT.
+commands_naming() {
+    local f line
+    for f in /proc/[0-9]*/cmdline; do
+        line=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+        case $line in *"$1"*) echo "$line" ;; esac
+    done
+    return 0
+}
+
 expect() {
     local desc=$1
     shift
