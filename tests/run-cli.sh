@@ -72,8 +72,13 @@ expect "no colours into a file or pipe" eval '[ "$rc" = 1 ] && ! grep -q "$esc" 
 run "$aslc" check "$cli/bad-next.asl.json" --color=sometimes
 expect "a bad --color value" eval '[ "$rc" = 2 ] && stderr_has "auto, always or never"'
 if command -v script >/dev/null 2>&1; then
+    # A terminal that shows colours, whatever the caller's TERM and NO_COLOR.
+    export TERM=xterm
+    unset NO_COLOR
     script -qec "$aslc check $cli/bad-next.asl.json" /dev/null >"$tmp/tty" 2>&1
     expect "colours on a terminal" grep -q "${esc}\[1;31merror:" "$tmp/tty"
+    TERM=dumb script -qec "$aslc check $cli/bad-next.asl.json" /dev/null >"$tmp/tty" 2>&1
+    expect "TERM=dumb: none on a terminal" eval 'grep -q "error:" "$tmp/tty" && ! grep -q "$esc" "$tmp/tty"'
     NO_COLOR=1 script -qec "$aslc check $cli/bad-next.asl.json" /dev/null >"$tmp/tty" 2>&1
     expect "NO_COLOR: none on a terminal" eval 'grep -q "error:" "$tmp/tty" && ! grep -q "$esc" "$tmp/tty"'
     NO_COLOR=1 script -qec "$aslc check $cli/bad-next.asl.json --color=always" /dev/null \
