@@ -31,8 +31,9 @@ extern "C" {
 
 /* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
  * contract changes.  5: aslrt_config's history_event, abort_reason,
- * activity hooks, execution_arn, role_arn and executions. */
-#define ASLRT_ABI_VERSION 5
+ * activity hooks, execution_arn, role_arn and executions.  6: aslrt_config's
+ * wait_override_ms, retry_override_ms and context (at its end). */
+#define ASLRT_ABI_VERSION 6
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -451,6 +452,13 @@ int aslrt_bindings_add_c(aslrt_bindings *b, const char *pattern,
  * stdout.  argv is copied; cwd may be NULL. */
 int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
                                const char *const *argv, const char *cwd);
+/* Binds the Task state named `state` (exact, not a glob) to a local program,
+ * as aslrt_bindings_add_program does and as a bindings file's "States"
+ * section does: it answers that state whatever its Resource.  When several
+ * bindings name the same state, the first added wins (a command line's
+ * --override-task is added before its --bindings file is loaded). */
+int aslrt_bindings_add_state_program(aslrt_bindings *b, const char *state,
+                                     const char *const *argv, const char *cwd);
 /* Loads a bindings file (see README, "Bindings").  Relative paths in it are
  * resolved against the file's directory. */
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path,
@@ -582,6 +590,22 @@ typedef struct aslrt_config {
      * state machines through these functions instead of finding a
      * definition.  May be NULL. */
     const struct aslrt_executions *executions;
+    /* Overrides (doc/behaviour.md §41), as a test run sets them (--override-wait,
+     * --override-retry); NULL: none, at no cost.  wait_override_ms has one
+     * entry per state of the program's machine (aslrt_machine.states): a
+     * Wait state whose entry is >= 0 waits that many milliseconds of
+     * execution time (--wait still decides how they pass) instead of what
+     * its definition says.  retry_override_ms has one entry per retrier
+     * (aslrt_machine.retriers): an entry >= 0 is the wait in milliseconds
+     * before each retry that retrier grants, instead of IntervalSeconds x
+     * BackoffRate^n (MaxDelaySeconds, JitterStrategy).  Nested executions
+     * do not inherit them.  context (NULL: none) is an object whose members
+     * are merged over the context object ($$) of every state: objects
+     * member by member, other values replace; State, Map and Task stay the
+     * engine's. */
+    const double *wait_override_ms;
+    const double *retry_override_ms;
+    const json_t *context;
 } aslrt_config;
 
 /* A server's executions, as nested executions see them.  Every function
