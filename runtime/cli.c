@@ -146,7 +146,7 @@ void aslrtp_run_usage(FILE *out, const char *prog)
             "before each retry (one value for all, or one per retrier in order).\n"
             "--context JSON, --context-file FILE: fields of the context object ($$), such\n"
             "as {\"Execution\": {\"Name\": \"x\"}}, merged over its defaults.\n"
-            "Each --override-* option may be repeated.\n"
+            "The override options may be repeated.\n"
             "--history FILE writes the execution history, in the JSON shape of\n"
             "GetExecutionHistory, to FILE (- for standard error).\n"
             "--state-machines DIR: NAME.asl.json or NAME.json there is the state machine\n"
