@@ -657,6 +657,10 @@ char *aslrt_json_dumps(const json_t *v);
  *        [--state-machine-name N] [--account ID] [--region R]
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
  *        [--mock-config F --test-case NAME] [--state-machines DIR]
+ *        [--override-task S:PROG] [--override-wait S:MS]
+ *        [--override-retry S:MS[,MS...]] [--context JSON | --context-file F]
+ * An input of several JSON values runs one execution per value (exit code:
+ * that of the first that did not succeed).
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
  * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution).
  * `prog send-task-success|send-task-failure|send-task-heartbeat ...` runs

@@ -5,12 +5,17 @@
  *
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
  *        [--state-machine-name N] [--wait=real|skip|scale:F] [--bench N]
+ *        [--override-task S:PROG] [--override-wait S:MS]
+ *        [--override-retry S:MS[,MS...]] [--context JSON | --context-file F]
  *
  * --bench N runs the workflow N times and reports on stderr (bench.c).
  *
  * Without --input or --input-file the input is read from stdin when stdin
  * is not a terminal, and is {} otherwise or when stdin is empty (AWS's
- * default input).
+ * default input).  An input of several JSON values runs one execution per
+ * value, one output line each; the overrides and the context are checked
+ * against the machine and handed to the runtime through aslrt_config and
+ * the bindings (doc/behaviour.md §41).
  *
  * `prog send-task-success|send-task-failure|send-task-heartbeat` complete a
  * callback task of a running execution instead (aslrt_send_task_main, which
