@@ -31,8 +31,9 @@ extern "C" {
 
 /* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
  * contract changes.  5: aslrt_config's history_event, abort_reason,
- * activity hooks, execution_arn, role_arn and executions. */
-#define ASLRT_ABI_VERSION 5
+ * activity hooks, execution_arn, role_arn and executions.  6: aslrt_config's
+ * wait_override_ms, retry_override_ms and context (at its end). */
+#define ASLRT_ABI_VERSION 6
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -451,6 +452,13 @@ int aslrt_bindings_add_c(aslrt_bindings *b, const char *pattern,
  * stdout.  argv is copied; cwd may be NULL. */
 int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
                                const char *const *argv, const char *cwd);
+/* Binds the Task state named `state` (exact, not a glob) to a local program,
+ * as aslrt_bindings_add_program does and as a bindings file's "States"
+ * section does: it answers that state whatever its Resource.  When several
+ * bindings name the same state, the first added wins (a command line's
+ * --override-task is added before its --bindings file is loaded). */
+int aslrt_bindings_add_state_program(aslrt_bindings *b, const char *state,
+                                     const char *const *argv, const char *cwd);
 /* Loads a bindings file (see README, "Bindings").  Relative paths in it are
  * resolved against the file's directory. */
 int aslrt_bindings_load_file(aslrt_bindings *b, const char *path,
@@ -582,6 +590,22 @@ typedef struct aslrt_config {
      * state machines through these functions instead of finding a
      * definition.  May be NULL. */
     const struct aslrt_executions *executions;
+    /* Overrides (doc/behaviour.md §41), as a test run sets them (--override-wait,
+     * --override-retry); NULL: none, at no cost.  wait_override_ms has one
+     * entry per state of the program's machine (aslrt_machine.states): a
+     * Wait state whose entry is >= 0 waits that many milliseconds of
+     * execution time (--wait still decides how they pass) instead of what
+     * its definition says.  retry_override_ms has one entry per retrier
+     * (aslrt_machine.retriers): an entry >= 0 is the wait in milliseconds
+     * before each retry that retrier grants, instead of IntervalSeconds x
+     * BackoffRate^n (MaxDelaySeconds, JitterStrategy).  Nested executions
+     * do not inherit them.  context (NULL: none) is an object whose members
+     * are merged over the context object ($$) of every state: objects
+     * member by member, other values replace; State, Map and Task stay the
+     * engine's. */
+    const double *wait_override_ms;
+    const double *retry_override_ms;
+    const json_t *context;
 } aslrt_config;
 
 /* A server's executions, as nested executions see them.  Every function
@@ -633,6 +657,10 @@ char *aslrt_json_dumps(const json_t *v);
  *        [--state-machine-name N] [--account ID] [--region R]
  *        [--type=STANDARD|EXPRESS] [--sync] [--wait=real|skip|scale:F]
  *        [--mock-config F --test-case NAME] [--state-machines DIR]
+ *        [--override-task S:PROG] [--override-wait S:MS]
+ *        [--override-retry S:MS[,MS...]] [--context JSON | --context-file F]
+ * An input of several JSON values runs one execution per value (exit code:
+ * that of the first that did not succeed).
  * Exit codes: 0 succeeded, 1 failed, 2 bad usage or bad input,
  * 3 timed out, 4 aborted (SIGINT or SIGTERM stops the execution).
  * `prog send-task-success|send-task-failure|send-task-heartbeat ...` runs

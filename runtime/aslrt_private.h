@@ -466,6 +466,9 @@ int aslrtp_worker_invoke(aslrtp_worker *w, const char *resource, json_t *input,
 
 /* True when the mock file (mk may be NULL) answers state (index). */
 bool aslrtp_mock_covers(const aslrt_mocks *mk, int state);
+/* The state (index) is not mocked any more: a --override-task wins
+ * (doc/behaviour.md §41).  mk may be NULL. */
+void aslrtp_mock_drop(aslrt_mocks *mk, int state);
 /* The mocked answer of a covered state (index) at its call-th invocation
  * (from 0): 1 with *out (new) for a Return; 0 with err filled for a Throw
  * or a missing or malformed entry. */

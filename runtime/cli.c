@@ -5,12 +5,17 @@
  *
  *   prog [--input JSON | --input-file F] [--bindings F] [--name N]
  *        [--state-machine-name N] [--wait=real|skip|scale:F] [--bench N]
+ *        [--override-task S:PROG] [--override-wait S:MS]
+ *        [--override-retry S:MS[,MS...]] [--context JSON | --context-file F]
  *
  * --bench N runs the workflow N times and reports on stderr (bench.c).
  *
  * Without --input or --input-file the input is read from stdin when stdin
  * is not a terminal, and is {} otherwise or when stdin is empty (AWS's
- * default input).
+ * default input).  An input of several JSON values runs one execution per
+ * value, one output line each; the overrides and the context are checked
+ * against the machine and handed to the runtime through aslrt_config and
+ * the bindings (doc/behaviour.md §41).
  *
  * `prog send-task-success|send-task-failure|send-task-heartbeat` complete a
  * callback task of a running execution instead (aslrt_send_task_main, which
@@ -53,7 +58,8 @@ static void on_signal(int sig)
 enum {
     O_INPUT = ASLRTP_RUN_OPTION_BASE, O_INPUT_FILE, O_BINDINGS, O_NAME, O_PAYLOAD_LIMIT,
     O_S3_ROOT, O_STATE_MACHINES, O_THREADS, O_BENCH, O_HISTORY, O_MOCK_CONFIG, O_TEST_CASE,
-    O_SYNC, O_TYPE, O_ACCOUNT, O_REGION, O_PROFILE, O_AWS, O_SM_NAME, O_WAIT
+    O_SYNC, O_TYPE, O_ACCOUNT, O_REGION, O_PROFILE, O_AWS, O_SM_NAME, O_WAIT,
+    O_OVERRIDE_TASK, O_OVERRIDE_WAIT, O_OVERRIDE_RETRY, O_CONTEXT, O_CONTEXT_FILE
 };
 
 static const struct option run_options[] = {
@@ -77,6 +83,11 @@ static const struct option run_options[] = {
     {"state-machines", required_argument, NULL, O_STATE_MACHINES},
     {"wait", required_argument, NULL, O_WAIT},
     {"bench", required_argument, NULL, O_BENCH},
+    {"override-task", required_argument, NULL, O_OVERRIDE_TASK},
+    {"override-wait", required_argument, NULL, O_OVERRIDE_WAIT},
+    {"override-retry", required_argument, NULL, O_OVERRIDE_RETRY},
+    {"context", required_argument, NULL, O_CONTEXT},
+    {"context-file", required_argument, NULL, O_CONTEXT_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}
@@ -126,8 +137,21 @@ void aslrtp_run_usage(FILE *out, const char *prog)
             "          [--type=STANDARD|EXPRESS] [--sync] [--mock-config FILE --test-case NAME]\n"
             "          [--threads N] [--payload-limit BYTES|none] [--s3-root DIR]\n"
             "          [--history FILE] [--state-machines DIR]\n"
-            "          [--wait=real|skip|scale:FACTOR] [--bench N] [--help] [--version]\n"
-            "Runs the workflow once and prints its output JSON.\n"
+            "          [--wait=real|skip|scale:FACTOR] [--bench N]\n"
+            "          [--override-task STATE:PROGRAM] [--override-wait STATE:MS]\n"
+            "          [--override-retry STATE:MS[,MS...]]\n"
+            "          [--context JSON | --context-file FILE] [--help] [--version]\n"
+            "Runs the workflow once and prints its output JSON.  An input of several JSON\n"
+            "values (JSON lines) runs it once per value and prints one line per value; the\n"
+            "exit status is then that of the first execution that did not succeed.\n"
+            "--override-task STATE:PROGRAM: the Task state STATE runs PROGRAM (its input on\n"
+            "stdin, its result on stdout) instead of its mock, binding or Resource.\n"
+            "--override-wait STATE:MS: the Wait state STATE waits MS milliseconds.\n"
+            "--override-retry STATE:MS[,MS...]: the retriers of STATE wait MS milliseconds\n"
+            "before each retry (one value for all, or one per retrier in order).\n"
+            "--context JSON, --context-file FILE: fields of the context object ($$), such\n"
+            "as {\"Execution\": {\"Name\": \"x\"}}, merged over its defaults.\n"
+            "The override options may be repeated.\n"
             "--history FILE writes the execution history, in the JSON shape of\n"
             "GetExecutionHistory, to FILE (- for standard error).\n"
             "--state-machines DIR: NAME.asl.json or NAME.json there is the state machine\n"
@@ -332,7 +356,168 @@ typedef struct run_args {
     long bench;                 /* --bench N: executions; 0 = run once, no report */
     bool help, version;
     aslrt_config cfg;
+    /* --override-task, --override-wait and --override-retry, as given
+     * (checked against the machine by resolve_overrides), and --context. */
+    const char **over[3];
+    int nover[3];
+    json_t *context;
 } run_args;
+
+enum { OVER_TASK, OVER_WAIT, OVER_RETRY };
+static const char *const over_option[] = {"--override-task", "--override-wait",
+                                          "--override-retry"};
+
+static void run_args_free(run_args *a)
+{
+    for (int i = 0; i < 3; i++)
+        free(a->over[i]);
+    json_decref(a->context);
+}
+
+/* A duration in milliseconds: digits, at most AWS's longest wait. */
+static bool parse_ms(const char *s, size_t len, double *ms)
+{
+    if (len == 0 || len > 12 || strspn(s, "0123456789") < len)
+        return false;
+    double v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v * 10 + (s[i] - '0');
+    *ms = v;
+    return v <= 99999999000.0;
+}
+
+/* A --override-wait or --override-retry value, STATE:MS or STATE:MS,MS...
+ * (split at the last colon: a state's name may hold one); NULL when it is
+ * well formed, else why not (malloc'd). */
+static char *check_override(int kind, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (kind == OVER_TASK) {
+        colon = strchr(v, ':');
+        if (!colon || colon == v || colon[1] == '\0')
+            return aslrtp_strdupf("bad --override-task '%s' (expected STATE:PROGRAM)", v);
+        return NULL;
+    }
+    const char *form = kind == OVER_WAIT ? "STATE:MS" : "STATE:MS[,MS...]";
+    if (!colon || colon == v)
+        return aslrtp_strdupf("bad %s '%s' (expected %s)", over_option[kind], v, form);
+    for (const char *p = colon + 1;; ) {
+        size_t len = kind == OVER_RETRY ? strcspn(p, ",") : strlen(p);
+        double ms;
+        if (!parse_ms(p, len, &ms))
+            return aslrtp_strdupf("bad %s '%s': '%.*s' is not a number of milliseconds "
+                                  "(0 to 99999999000)", over_option[kind], v, (int)len, p);
+        if (p[len] != ',')
+            break;
+        p += len + 1;
+    }
+    return NULL;
+}
+
+/* Names members of obj that are not among known (NULL-terminated):
+ * NULL when all are known, else why (malloc'd), with the name meant. */
+static char *unknown_member(const char *where, json_t *obj, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    size_t n = 0;
+    while (known[n])
+        n++;
+    json_object_foreach(obj, key, v) {
+        size_t i = 0;
+        while (i < n && strcmp(known[i], key) != 0)
+            i++;
+        if (i < n)
+            continue;
+        const char *near = aslrtp_utf8_nearest(key, known, n);
+        return near ? aslrtp_strdupf("bad --context: %s has no field '%s' (did you mean '%s'?)",
+                                     where, key, near)
+                    : aslrtp_strdupf("bad --context: %s has no field '%s'", where, key);
+    }
+    return NULL;
+}
+
+/* The fields --context may set, in the shapes AWS gives them
+ * (doc/behaviour.md §41): NULL when ctx is fine, else why (malloc'd). */
+static char *check_context(json_t *ctx)
+{
+    static const char *const top[] = {"Execution", "StateMachine", "State", "Map", "Task", NULL};
+    static const char *const exec[] = {"Id", "Input", "Name", "RoleArn", "StartTime",
+                                       "RedriveCount", "RedriveTime", NULL};
+    static const char *const sm[] = {"Id", "Name", NULL};
+    if (!json_is_object(ctx))
+        return aslrtp_strdup("bad --context: expected a JSON object such as "
+                             "{\"Execution\": {\"Name\": \"x\"}}");
+    char *why = unknown_member("the context object", ctx, top);
+    if (why)
+        return why;
+    const char *key;
+    json_t *v;
+    json_object_foreach(ctx, key, v) {
+        if (strcmp(key, "Execution") != 0 && strcmp(key, "StateMachine") != 0)
+            return aslrtp_strdupf("bad --context: $$.%s is set by the engine as the execution "
+                                  "runs; only Execution and StateMachine may be given", key);
+        if (!json_is_object(v))
+            return aslrtp_strdupf("bad --context: %s must be an object", key);
+        bool is_exec = strcmp(key, "Execution") == 0;
+        why = unknown_member(key, v, is_exec ? exec : sm);
+        if (why)
+            return why;
+        const char *f;
+        json_t *x;
+        json_object_foreach(v, f, x) {
+            int64_t sec;
+            int32_t ns;
+            if (strcmp(f, "Input") == 0)
+                continue;
+            if (strcmp(f, "RedriveCount") == 0) {
+                if (!json_is_integer(x) || json_integer_value(x) < 0)
+                    return aslrtp_strdup("bad --context: Execution.RedriveCount must be a "
+                                         "non-negative integer");
+            } else if (!json_is_string(x)) {
+                return aslrtp_strdupf("bad --context: %s.%s must be a string", key, f);
+            } else if ((strcmp(f, "StartTime") == 0 || strcmp(f, "RedriveTime") == 0) &&
+                       !aslrtp_timestamp_parse(json_string_value(x), &sec, &ns)) {
+                return aslrtp_strdupf("bad --context: Execution.%s '%s' is not an ISO-8601 "
+                                      "timestamp such as 2024-01-02T03:04:05.678Z",
+                                      f, json_string_value(x));
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Reads and checks --context (text) or --context-file (path). */
+static char *load_context(const char *text, const char *path, json_t **out)
+{
+    char *owned = NULL;
+    size_t len = text ? strlen(text) : 0;
+    if (path) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return aslrtp_strdupf("--context-file '%s': %s", path, strerror(errno));
+        owned = read_all(f, &len);
+        fclose(f);
+        if (!owned)
+            return aslrtp_strdupf("--context-file '%s': cannot read it", path);
+        text = owned;
+    }
+    json_error_t je;
+    json_t *v = aslrtp_json_loads(text, len, &je);
+    free(owned);
+    if (!v)
+        return path ? aslrtp_strdupf("bad --context-file '%s': not valid JSON (line %d, column "
+                                     "%d: %s)", path, je.line, je.column, je.text)
+                    : aslrtp_strdupf("bad --context: not valid JSON (line %d, column %d: %s)",
+                                     je.line, je.column, je.text);
+    char *why = check_context(v);
+    if (why) {
+        json_decref(v);
+        return why;
+    }
+    *out = v;
+    return NULL;
+}
 
 /* Reads argv into a, checking every value that can be checked without
  * running anything.  Returns false with *why (malloc'd) on the first
@@ -352,9 +537,23 @@ static bool parse_run_args(int argc, char **argv, const aslrt_child *children, i
     opterr = 0;
     int c;
     char *end;
+    const char *context_text = NULL, *context_file = NULL;
     while ((c = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
         const char *v = optarg;
         switch (c) {
+        case O_OVERRIDE_TASK:
+        case O_OVERRIDE_WAIT:
+        case O_OVERRIDE_RETRY: {
+            int k = c == O_OVERRIDE_TASK ? OVER_TASK : c == O_OVERRIDE_WAIT ? OVER_WAIT : OVER_RETRY;
+            if ((*why = check_override(k, v)))
+                return false;
+            a->over[k] = aslrtp_reallocarray(a->over[k], (size_t)a->nover[k] + 1,
+                                             sizeof *a->over[k]);
+            a->over[k][a->nover[k]++] = v;
+            break;
+        }
+        case O_CONTEXT: context_text = v; break;
+        case O_CONTEXT_FILE: context_file = v; break;
         case 'h': a->help = true; break;
         case 'V': a->version = true; break;
         case O_INPUT: a->input_text = v; break;
@@ -430,6 +629,12 @@ static bool parse_run_args(int argc, char **argv, const aslrt_child *children, i
         return *why = aslrtp_strdupf("unexpected argument '%s'", argv[optind]), false;
     if (a->input_text && a->input_file)
         return *why = aslrtp_strdup("give --input or --input-file, not both"), false;
+    if (context_text && context_file)
+        return *why = aslrtp_strdup("give --context or --context-file, not both"), false;
+    if ((context_text || context_file) &&
+        (*why = load_context(context_text, context_file, &a->context)))
+        return false;
+    cfg->context = a->context;
     /* Mocks, as Step Functions Local takes them: the file from
      * --mock-config or SFN_MOCK_CONFIG (or LOCALSTACK_SFN_MOCK_CONFIG), used
      * when a test case is chosen. */
@@ -446,12 +651,210 @@ static bool parse_run_args(int argc, char **argv, const aslrt_child *children, i
 bool aslrtp_run_args_check(int argc, char **argv, char **why)
 {
     run_args a;
-    return parse_run_args(argc, argv, NULL, 0, NULL, NULL, &a, why);
+    bool ok = parse_run_args(argc, argv, NULL, 0, NULL, NULL, &a, why);
+    run_args_free(&a);
+    return ok;
 }
 
 int aslrt_main(const aslrt_machine *m, int argc, char **argv)
 {
     return aslrt_main_nested(m, NULL, 0, NULL, NULL, argc, argv);
+}
+
+/* ---- Overrides, checked against the machine (doc/behaviour.md §41) ------ */
+
+static const char *const type_names[] = {"", "Pass", "Task", "Choice", "Wait",
+                                         "Succeed", "Fail", "Parallel", "Map"};
+
+/* Whether state s is one that override kind applies to. */
+static bool override_fits(int kind, const aslrt_state *s)
+{
+    return kind == OVER_TASK   ? s->type == ASLRT_STATE_TASK
+           : kind == OVER_WAIT ? s->type == ASLRT_STATE_WAIT
+                               : s->nretriers > 0;
+}
+
+/* The first state named name (len bytes), or -1.  Every state of the
+ * machine is in m->states, those inside Map and Parallel too. */
+static int state_named(const aslrt_machine *m, const char *name, size_t len)
+{
+    for (int i = 0; i < m->nstates; i++)
+        if (strlen(m->states[i].name) == len && memcmp(m->states[i].name, name, len) == 0)
+            return i;
+    return -1;
+}
+
+/* Why the state named name cannot take override kind: unknown (with the
+ * nearest fitting name) or of the wrong type; NULL when it can. */
+static char *state_refused(const aslrt_machine *m, int kind, const char *name)
+{
+    int i = state_named(m, name, strlen(name));
+    if (i >= 0 && override_fits(kind, &m->states[i]))
+        return NULL;
+    if (i >= 0 && kind == OVER_RETRY)
+        return aslrtp_strdupf("%s: state '%s' has no Retry", over_option[kind], name);
+    if (i >= 0)
+        return aslrtp_strdupf("%s: state '%s' is a %s state, not a %s state", over_option[kind],
+                              name, type_names[m->states[i].type],
+                              kind == OVER_TASK ? "Task" : "Wait");
+    const char **names = aslrtp_reallocarray(NULL, (size_t)m->nstates + 1, sizeof *names);
+    size_t n = 0;
+    for (int k = 0; k < m->nstates; k++)
+        if (override_fits(kind, &m->states[k]))
+            names[n++] = m->states[k].name;
+    const char *near = aslrtp_utf8_nearest(name, names, n);
+    char *why = near ? aslrtp_strdupf("%s: no state named '%s' (did you mean '%s'?)",
+                                      over_option[kind], name, near)
+                     : aslrtp_strdupf("%s: no state named '%s'", over_option[kind], name);
+    free(names);
+    return why;
+}
+
+/* A --override-task value split into its state's name (malloc'd) and its
+ * program: at the first colon after which the name is a Task state's (a
+ * name may hold colons), else at the first colon. */
+static char *task_override_split(const aslrt_machine *m, const char *v, const char **program)
+{
+    for (const char *c = strchr(v, ':'); c; c = strchr(c + 1, ':')) {
+        int i = state_named(m, v, (size_t)(c - v));
+        if (i >= 0 && m->states[i].type == ASLRT_STATE_TASK && c[1]) {
+            *program = c + 1;
+            return aslrtp_strdupf("%.*s", (int)(c - v), v);
+        }
+    }
+    const char *c = strchr(v, ':');
+    *program = c + 1;
+    return aslrtp_strdupf("%.*s", (int)(c - v), v);
+}
+
+/* The overrides of a, checked against m: wait_ms and retry_ms (malloc'd,
+ * NULL when no such override is given) for the configuration.  NULL, or
+ * why not (malloc'd). */
+static char *resolve_overrides(const aslrt_machine *m, const run_args *a, double **wait_ms,
+                               double **retry_ms)
+{
+    *wait_ms = *retry_ms = NULL;
+    for (int k = 0; k < a->nover[OVER_TASK]; k++) {
+        const char *program;
+        char *name = task_override_split(m, a->over[OVER_TASK][k], &program);
+        char *why = state_refused(m, OVER_TASK, name);
+        if (!why && strchr(program, '/') && access(program, X_OK) != 0)
+            why = aslrtp_strdupf("--override-task: cannot run '%s' for state '%s': %s",
+                                 program, name, strerror(errno));
+        free(name);
+        if (why)
+            return why;
+    }
+    for (int kind = OVER_WAIT; kind <= OVER_RETRY; kind++) {
+        for (int k = 0; k < a->nover[kind]; k++) {
+            const char *v = a->over[kind][k], *colon = strrchr(v, ':');
+            char *name = aslrtp_strdupf("%.*s", (int)(colon - v), v);
+            char *why = state_refused(m, kind, name);
+            if (why) {
+                free(name);
+                return why;
+            }
+            /* The value (check_override found it well formed), for every
+             * state of that name. */
+            size_t nvals = 1;
+            for (const char *p = colon + 1; *p; p++)
+                nvals += *p == ',';
+            for (int i = 0; i < m->nstates; i++) {
+                const aslrt_state *s = &m->states[i];
+                if (strcmp(s->name, name) != 0 || !override_fits(kind, s))
+                    continue;
+                if (kind == OVER_RETRY && nvals > 1 && nvals != (size_t)s->nretriers) {
+                    why = aslrtp_strdupf("--override-retry: state '%s' has %d retrier%s, but "
+                                         "'%s' gives %zu intervals (give one for all, or one "
+                                         "per retrier)", name, s->nretriers,
+                                         s->nretriers == 1 ? "" : "s", colon + 1, nvals);
+                    free(name);
+                    return why;
+                }
+                double **slot = kind == OVER_WAIT ? wait_ms : retry_ms;
+                int n = kind == OVER_WAIT ? m->nstates : m->nretriers;
+                if (!*slot) {
+                    *slot = aslrtp_reallocarray(NULL, (size_t)n, sizeof **slot);
+                    for (int j = 0; j < n; j++)
+                        (*slot)[j] = -1;
+                }
+                const char *p = colon + 1;
+                if (kind == OVER_WAIT) {
+                    parse_ms(p, strlen(p), &(*wait_ms)[i]);
+                    continue;
+                }
+                for (int r = 0; r < s->nretriers; r++) {
+                    size_t len = strcspn(p, ",");
+                    parse_ms(p, len, &(*retry_ms)[s->retrier + r]);
+                    if (nvals > 1)
+                        p += len + 1;
+                }
+            }
+            free(name);
+        }
+    }
+    return NULL;
+}
+
+/* ---- Several inputs ------------------------------------------------------ */
+
+/* Line and column (in characters, as jansson counts them) of the byte at
+ * offset off of text: where a value that starts there is. */
+static void position_of(const char *text, size_t off, int *line, int *column)
+{
+    *line = 1;
+    *column = 0;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *column = 0;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+/* Reads the JSON values of text, one after another with any white space
+ * between them (JSON lines): the array of them, or NULL with *why
+ * (malloc'd) naming where the first bad one is in `from`. */
+static json_t *input_values(const char *text, size_t len, const char *from, char **why)
+{
+    json_t *values = json_array();
+    size_t pos = 0;
+    for (;;) {
+        while (pos < len && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\r' ||
+                              text[pos] == '\n'))
+            pos++;
+        if (pos == len && json_array_size(values) > 0)
+            return values;
+        /* Where the value ends (every integer read as a real, so that a big
+         * one is no error here), then the value itself. */
+        json_error_t je;
+        json_t *v = json_loadb(text + pos, len - pos,
+                               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK |
+                                   JSON_DECODE_INT_AS_REAL,
+                               &je);
+        size_t end = pos + je.position;
+        if (v) {
+            json_decref(v);
+            v = aslrtp_json_loads(text + pos, end - pos, &je);
+        }
+        if (!v) {
+            int line, column;
+            position_of(text, pos, &line, &column);
+            if (je.line <= 1)
+                column += je.column;
+            else
+                column = je.column;
+            line += je.line > 1 ? je.line - 1 : 0;
+            *why = aslrtp_strdupf("the input is not valid JSON (line %d, column %d of %s: %s)",
+                                  line, column, from, je.text);
+            json_decref(values);
+            return NULL;
+        }
+        json_array_append_new(values, v);
+        pos = end;
+    }
 }
 
 int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int nchildren,
@@ -467,19 +870,22 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     const char *prog = argc > 0 ? argv[0] : "workflow";
     run_args a;
     char *why = NULL;
-    if (!parse_run_args(argc, argv, children, nchildren, load, load_ud, &a, &why)) {
+    double *wait_ms = NULL, *retry_ms = NULL;
+    if (!parse_run_args(argc, argv, children, nchildren, load, load_ud, &a, &why) ||
+        (!a.help && !a.version && (why = resolve_overrides(m, &a, &wait_ms, &retry_ms)))) {
         fprintf(stderr, "%s: %s\n", prog, why);
         fprintf(stderr, "Try '%s --help'.\n", prog);
         free(why);
+        run_args_free(&a);
         return 2;
     }
-    if (a.help) {
-        aslrtp_run_usage(stdout, prog);
-        return aslrtp_stdout_done(prog) ? 0 : 2;
-    }
-    if (a.version) {
-        printf("%s: the state machine %s, compiled by aslc %s (runtime ABI %d)\n", prog,
-               m->name, PACKAGE_VERSION, ASLRT_ABI_VERSION);
+    if (a.help || a.version) {
+        if (a.help)
+            aslrtp_run_usage(stdout, prog);
+        else
+            printf("%s: the state machine %s, compiled by aslc %s (runtime ABI %d)\n", prog,
+                   m->name, PACKAGE_VERSION, ASLRT_ABI_VERSION);
+        run_args_free(&a);
         return aslrtp_stdout_done(prog) ? 0 : 2;
     }
     const char *input_text = a.input_text, *input_file = a.input_file;
@@ -487,7 +893,16 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     const char *test_case = a.test_case, *history_file = a.history_file;
     long bench = a.bench;
     aslrt_config cfg = a.cfg;
+    cfg.wait_override_ms = wait_ms;
+    cfg.retry_override_ms = retry_ms;
     json_t *history = NULL;
+    int status = 2;
+    json_t *inputs = NULL;
+    aslrt_bindings *b = NULL;
+    aslrt_mocks *mocks = NULL;
+    aslrt_program *p = NULL;
+    aslrtp_hist_file *hfile = NULL;
+    aslrt_error err = {NULL, NULL};
 
     /* The input. */
     char *owned = NULL;
@@ -498,14 +913,14 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         if (!f) {
             fprintf(stderr, "%s: cannot read input file '%s': %s\n", prog, input_file,
                     strerror(errno));
-            return 2;
+            goto done;
         }
         owned = read_all(f, &len);
         if (f != stdin)
             fclose(f);
         if (!owned) {
             fprintf(stderr, "%s: cannot read input file '%s'\n", prog, input_file);
-            return 2;
+            goto done;
         }
         from = input_file;
     } else if (input_text) {
@@ -514,7 +929,7 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         owned = read_all(stdin, &len);
         if (!owned) {
             fprintf(stderr, "%s: cannot read the input from stdin\n", prog);
-            return 2;
+            goto done;
         }
         from = "<stdin>";
     } else {
@@ -527,50 +942,62 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         text = "{}";
         len = 2;
     }
-    json_error_t je;
-    json_t *input = aslrtp_json_loads(text, len, &je);
-    if (!input) {
-        fprintf(stderr, "%s: the input is not valid JSON (%s:%d:%d: %s)\n", prog, from, je.line,
-                je.column, je.text);
-        free(owned);
-        return 2;
-    }
+    /* Several values, one after another: one execution each
+     * (doc/behaviour.md §41). */
+    inputs = input_values(text, len, from, &why);
     free(owned);
+    if (!inputs) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        free(why);
+        goto done;
+    }
+    size_t ninputs = json_array_size(inputs);
+    if (ninputs > 1 && (history_file || bench)) {
+        fprintf(stderr, "%s: the input holds %zu JSON values (one execution each); %s takes "
+                        "one execution: give one value\n",
+                prog, ninputs, history_file ? "--history" : "--bench");
+        goto done;
+    }
 
-    /* Bindings and program. */
-    aslrt_bindings *b = aslrt_bindings_create();
-    aslrt_error err = {NULL, NULL};
+    /* Bindings: the --override-task ones first, so that they win over the
+     * file's (doc/behaviour.md §41). */
+    b = aslrt_bindings_create();
+    for (int k = 0; k < a.nover[OVER_TASK]; k++) {
+        const char *program;
+        char *name = task_override_split(m, a.over[OVER_TASK][k], &program);
+        const char *pargv[] = {program, NULL};
+        aslrt_bindings_add_state_program(b, name, pargv, NULL);
+        free(name);
+    }
     if (bindings_file && !aslrt_bindings_load_file(b, bindings_file, &err)) {
         fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "bad bindings file");
-        aslrt_error_clear(&err);
-        aslrt_bindings_destroy(b);
-        json_decref(input);
-        return 2;
+        goto done;
     }
     cfg.bindings = b;
 
     /* Mocks: the test case chosen (parse_run_args found the file). */
-    aslrt_mocks *mocks = NULL;
     if (test_case) {
         const char *sm = cfg.state_machine_name ? cfg.state_machine_name : m->name;
         mocks = aslrt_mocks_load(mock_file, sm, test_case, m, &err);
         if (!mocks) {
             fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "bad mock configuration");
-            aslrt_error_clear(&err);
-            aslrt_bindings_destroy(b);
-            json_decref(input);
-            return 2;
+            goto done;
+        }
+        /* An --override-task wins over the mock of its state. */
+        for (int k = 0; k < a.nover[OVER_TASK]; k++) {
+            const char *program;
+            char *name = task_override_split(m, a.over[OVER_TASK][k], &program);
+            for (int i = 0; i < m->nstates; i++)
+                if (strcmp(m->states[i].name, name) == 0)
+                    aslrtp_mock_drop(mocks, i);
+            free(name);
         }
         cfg.mocks = mocks;
     }
-    aslrt_program *p = aslrt_program_create(m, &err);
+    p = aslrt_program_create(m, &err);
     if (!p) {
         fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "cannot load the workflow");
-        aslrt_error_clear(&err);
-        aslrt_mocks_destroy(mocks);
-        aslrt_bindings_destroy(b);
-        json_decref(input);
-        return 2;
+        goto done;
     }
 
     struct sigaction sa;
@@ -594,7 +1021,6 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
     /* The history file is made (or its folder found wanting) before the
      * execution runs, and written as it runs: the history is never held
      * whole (doc/behaviour.md §33); --bench writes the last one's. */
-    aslrtp_hist_file *hfile = NULL;
     if (history_file) {
         bool made;
         if (bench) {
@@ -613,67 +1039,83 @@ int aslrt_main_nested(const aslrt_machine *m, const aslrt_child *children, int n
         if (!made) {
             fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
                     strerror(errno));
-            aslrt_program_destroy(p);
-            aslrt_mocks_destroy(mocks);
-            aslrt_bindings_destroy(b);
-            json_decref(input);
-            return 2;
+            goto done;
         }
         /* No progress line inside a history written on stderr. */
         if (strcmp(history_file, "-") == 0)
             cfg.progress = 0;
     }
 
-    json_t *output = NULL;
-    int status = bench ? aslrtp_bench_run(p, &cfg, input, bench, stderr, &output, &err)
+    /* One execution per input value, one line of output each; the status
+     * is the first that is not success (doc/behaviour.md §41). */
+    status = ASLRT_SUCCEEDED;
+    for (size_t k = 0; k < ninputs; k++) {
+        json_t *input = json_array_get(inputs, k);
+        json_t *output = NULL;
+        aslrt_error_clear(&err);
+        int st = bench ? aslrtp_bench_run(p, &cfg, input, bench, stderr, &output, &err)
                        : aslrt_execute(p, &cfg, input, &output, &err);
-    char *text_out = NULL;
-    if (status < 0) {
-        fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "--bench failed");
-        status = 2;
-    } else if (status == ASLRT_SUCCEEDED) {
-        text_out = aslrt_json_dumps(output);
-    } else {
-        json_t *e = json_object();
-        if (err.error)
-            json_object_set_new(e, "Error", json_string(err.error));
-        if (err.cause)
-            json_object_set_new(e, "Cause", json_string(err.cause));
-        text_out = aslrt_json_dumps(e);
-        json_decref(e);
-    }
-    /* Output lost to a write error is no success (as coreutils'
-     * close_stdout): exit status 2 then. */
-    if (text_out) {
-        int werr = 0;
-        aslrtp_write(stdout, text_out, strlen(text_out), &werr);
-        aslrtp_write(stdout, "\n", 1, &werr);
-        werr = aslrtp_stream_finish(stdout, werr);
-        if (werr) {
-            aslrtp_write_error(prog, "standard output", werr);
-            if (status == ASLRT_SUCCEEDED)
-                status = 2;
+        char *text_out = NULL;
+        if (st < 0) {
+            fprintf(stderr, "%s: %s\n", prog, err.cause ? err.cause : "--bench failed");
+            st = 2;
+        } else if (st == ASLRT_SUCCEEDED) {
+            text_out = aslrt_json_dumps(output);
+        } else {
+            json_t *e = json_object();
+            if (err.error)
+                json_object_set_new(e, "Error", json_string(err.error));
+            if (err.cause)
+                json_object_set_new(e, "Cause", json_string(err.cause));
+            text_out = aslrt_json_dumps(e);
+            json_decref(e);
         }
+        json_decref(output);
+        /* Output lost to a write error is no success (as coreutils'
+         * close_stdout): exit status 2 then. */
+        if (text_out) {
+            int werr = 0;
+            aslrtp_write(stdout, text_out, strlen(text_out), &werr);
+            aslrtp_write(stdout, "\n", 1, &werr);
+            werr = k + 1 < ninputs ? (fflush(stdout) ? errno : werr)
+                                   : aslrtp_stream_finish(stdout, werr);
+            if (werr) {
+                aslrtp_write_error(prog, "standard output", werr);
+                if (st == ASLRT_SUCCEEDED)
+                    st = 2;
+            }
+        }
+        free(text_out);
+        if (status == ASLRT_SUCCEEDED)
+            status = st;
+        /* An abort stops the executions still to come. */
+        if (abort_flag || st == 2)
+            break;
     }
-    free(text_out);
     /* The result is out: running out of memory from here on ends the
      * program with the status the execution has (doc/behaviour.md §36). */
     aslrtp_oom_exit(status == ASLRT_SUCCEEDED ? 2 : status, false);
     int herr = hfile     ? aslrtp_hist_file_close(hfile)
                : history ? write_history(history_file, history)
                          : 0;
+    hfile = NULL;
     if (herr) {
         fprintf(stderr, "%s: cannot write history file '%s': %s\n", prog, history_file,
                 herr > 0 ? strerror(herr) : "write error");
         if (status == ASLRT_SUCCEEDED)
             status = 2;
     }
+done:
+    if (hfile)
+        aslrtp_hist_file_close(hfile);
     json_decref(history);
-    json_decref(output);
     aslrt_error_clear(&err);
     aslrt_program_destroy(p);
     aslrt_mocks_destroy(mocks);
     aslrt_bindings_destroy(b);
-    json_decref(input);
+    json_decref(inputs);
+    run_args_free(&a);
+    free(wait_ms);
+    free(retry_ms);
     return status;
 }

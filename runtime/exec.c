@@ -351,6 +351,36 @@ static char *role_of(const aslrt_exec *ex)
                : aslrtp_strdupf("arn:aws:iam::%s:role/aslc-local", aslrtp_ex_account(ex));
 }
 
+/* Merges the members of src over those of dst, objects member by member,
+ * other values replacing; dst's own objects may be shared (the execution's
+ * input), so an object merged into is a copy.  At the top (depth 0) State,
+ * Map and Task are the engine's and are skipped; Execution.Input, the
+ * execution's data, is replaced whole (doc/behaviour.md §41). */
+static void merge_into(json_t *dst, const json_t *src, int depth, bool in_execution)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)src, key, v) {
+        if (depth == 0 && (strcmp(key, "State") == 0 || strcmp(key, "Map") == 0 ||
+                           strcmp(key, "Task") == 0))
+            continue;
+        json_t *old = json_object_get(dst, key);
+        bool whole = in_execution && depth == 1 && strcmp(key, "Input") == 0;
+        if (!whole && json_is_object(old) && json_is_object(v)) {
+            json_t *copy = json_copy(old);
+            merge_into(copy, v, depth + 1, depth == 0 && strcmp(key, "Execution") == 0);
+            json_object_set_new(dst, key, copy);
+        } else {
+            json_object_set_new(dst, key, json_deep_copy(v));
+        }
+    }
+}
+
+static void merge_context(json_t *ctx, const json_t *over)
+{
+    merge_into(ctx, over, 0, false);
+}
+
 /* The context object (doc/behaviour.md §7), for the state being run. */
 static json_t *context(aslrt_exec *ex)
 {
@@ -375,6 +405,10 @@ static json_t *context(aslrt_exec *ex)
                             "RoleArn", role, "StartTime", st, "RedriveCount", 0,
                             "State", "EnteredTime", ts, "Name", ex->state ? ex->state->name : "",
                             "StateMachine", "Id", sm_arn, "Name", ex->sm_name);
+    /* --context: its fields over these (doc/behaviour.md §41); State, Map
+     * and Task, set below, stay the engine's. */
+    if (ex->cfg->context)
+        merge_context(ex->context, ex->cfg->context);
     if (ex->has_item)
         json_object_set_new(ex->context, "Map",
                             json_pack("{s:{s:I,s:O}}", "Item", "Index", (json_int_t)ex->item_index,
@@ -758,7 +792,8 @@ static void jn_bind_scope(jn_ctx *cx, const aslrt_exec *ex)
 static jn_value *jn_context_object(aslrt_exec *ex, jn_ctx *cx)
 {
     json_t *c = context(ex);
-    if (!ex->jn_exec_input)
+    /* --context may give Execution.Input: then it is the one shown. */
+    if (!ex->jn_exec_input || ex->cfg->context)
         return jn_from_json(cx, c);
     jn_value *o = jn_object(cx);
     const char *key, *k2;
@@ -1016,6 +1051,12 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
     const aslrt_state *s = ex->state;
     double delay_ms = 0;
     char *jn_stamp = NULL;
+    /* --override-wait: its duration instead of the definition's, whose
+     * fields are not read (doc/behaviour.md §41). */
+    if (ex->cfg->wait_override_ms && ex->cfg->wait_override_ms[f->state] >= 0) {
+        int passed = aslrtp_ex_pass_time(ex, ex->cfg->wait_override_ms[f->state]);
+        return passed > 0 ? 1 : passed < 0 ? aslrtp_ex_aborted(ex) : aslrtp_ex_timed_out(ex);
+    }
     if (s->jsonata && s->seconds_path != ASLRT_NONE) {
         json_t *v = aslrtp_ex_jn_typed(ex, s->seconds_path, f->raw, JSON_INTEGER, "integer");
         if (!v)

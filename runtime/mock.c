@@ -165,6 +165,15 @@ void aslrt_mocks_destroy(aslrt_mocks *mk)
     free(mk);
 }
 
+void aslrtp_mock_drop(aslrt_mocks *mk, int state)
+{
+    if (mk && state >= 0 && state < mk->nstates) {
+        free(mk->states[state].ranges);
+        mk->states[state].ranges = NULL;
+        mk->states[state].nranges = 0;
+    }
+}
+
 bool aslrtp_mock_covers(const aslrt_mocks *mk, int state)
 {
     return mk && state >= 0 && state < mk->nstates && mk->states[state].ranges != NULL;

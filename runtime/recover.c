@@ -82,6 +82,10 @@ int aslrt_op_recover(aslrt_exec *ex, aslrt_frame *f)
             delay = r->max_delay;
         if (r->jitter_full)
             delay *= uniform01(ex);
+        /* --override-retry: a fixed wait instead (doc/behaviour.md §41). */
+        const double *over = ex->cfg->retry_override_ms;
+        if (over && over[s->retrier + i] >= 0)
+            delay = over[s->retrier + i] / 1000;
         (*count)++;
         ex->retry_total++;
         int passed = aslrtp_ex_pass_time(ex, delay * 1000);

@@ -186,6 +186,18 @@ int aslrt_bindings_add_program(aslrt_bindings *b, const char *pattern,
     return 1;
 }
 
+int aslrt_bindings_add_state_program(aslrt_bindings *b, const char *state,
+                                     const char *const *argv, const char *cwd)
+{
+    if (!b || !state || !argv || !argv[0] || !argv[0][0])
+        return 0;
+    binding h = { .pattern = aslrtp_strdup(state), .state = 1, .kind = KIND_PROGRAM,
+                  .argv = copy_argv(argv),
+                  .cwd = cwd ? aslrtp_strdup(cwd) : NULL };
+    push(b, &h);
+    return 1;
+}
+
 int aslrtp_bindings_add_http(aslrt_bindings *b, const char *pattern, const char *url,
                              char **why)
 {

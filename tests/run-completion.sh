@@ -42,6 +42,9 @@ expect "run: every option of aslc run --help is offered" \
     eval '[ "$rc" = 0 ] && [ -s "$tmp/run-options" ] && [ -z "$missing" ]'
 expect "run: the workflow's options are there (--bindings, --mock-config)" \
     eval 'offers --bindings && offers --mock-config && offers --wait'
+expect "run: the override and context options are there (doc/behaviour.md §41)" \
+    eval 'offers --override-task && offers --override-wait && offers --override-retry &&
+          offers --context && offers --context-file && ! offers --override-'
 complete_words check def.asl.json --
 expect "check: its own options, not run's" eval 'offers --type && ! offers --bindings'
 complete_words run def.asl.json --bindi

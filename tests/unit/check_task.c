@@ -899,6 +899,43 @@ START_TEST(test_file_states)
 }
 END_TEST
 
+/* aslrt_bindings_add_state_program: a program bound to a state's name, as
+ * --override-task binds it; the first binding of a name wins, so one added
+ * before a file is loaded wins over the file's "States" entry
+ * (doc/behaviour.md §41). */
+START_TEST(test_state_program)
+{
+    char *say = script("states/say2.sh", "cat >/dev/null\nprintf '\"%s\"' \"$1\"\n");
+    aslrt_bindings *b = aslrt_bindings_create();
+    const char *argv[] = {say, "override", NULL};
+    ck_assert_int_eq(aslrt_bindings_add_state_program(b, "Put item", argv, NULL), 1);
+    ck_assert_int_eq(aslrt_bindings_add_state_program(b, NULL, argv, NULL), 0);
+    const char *none[] = {NULL};
+    ck_assert_int_eq(aslrt_bindings_add_state_program(b, "Put item", none, NULL), 0);
+    char *msg = NULL;
+    ck_assert_msg(load_text(b, "states/file.json",
+                            "{\"States\": {\"Put item\": {\"program\": [\"./say2.sh\", \"file\"]},"
+                            " \"Other\": {\"program\": [\"./say2.sh\", \"file\"]}},"
+                            " \"arn:aws:states:::*\": {\"program\": [\"./say2.sh\", \"glob\"]}}",
+                            &msg, NULL),
+                  "%s", msg);
+    aslrt_error err = { 0 };
+    char *r = state_result(b, "Put item", "arn:aws:states:::dynamodb:putItem", &err);
+    ck_assert_str_eq(r, "\"override\"");
+    free(r);
+    r = state_result(b, "Other", "arn:aws:states:::dynamodb:putItem", &err);
+    ck_assert_str_eq(r, "\"file\"");
+    free(r);
+    /* A state's name is no resource pattern. */
+    free(expect_error(b, "Put item", "{}", 0, "aslc.UnboundResource"));
+    r = state_result(b, "Third", "arn:aws:states:::sns:publish", &err);
+    ck_assert_str_eq(r, "\"glob\"");
+    free(r);
+    aslrt_bindings_destroy(b);
+    free(say);
+}
+END_TEST
+
 /* ==== Python handlers =================================================== */
 
 /* Binds arn:aws:lambda:*:*:function:<name>* (qualifiers too) to
@@ -1484,6 +1521,7 @@ static Suite *task_suite(void)
     tcase_add_test(tc, test_file_missing_things);
     tcase_add_test(tc, test_file_all_or_nothing);
     tcase_add_test(tc, test_file_states);
+    tcase_add_test(tc, test_state_program);
     tcase_add_test(tc, test_adapter_lookup);
     tcase_add_test(tc, test_sam_bindings);
     tcase_add_test(tc, test_adapter_unstartable);
