@@ -334,8 +334,8 @@ static void path_add_key(aslrtp_buf *b, const char *key)
     aslrtp_buf_adds(b, "']");
 }
 
-/* Whether a and b differ; if so, b->len... holds the path of the first
- * difference appended to path. */
+/* Whether a and b differ as JSON values; if so, the path of the first
+ * difference is appended to path (doc/behaviour.md §42.3). */
 static bool first_diff(const json_t *a, const json_t *b, aslrtp_buf *path)
 {
     size_t mark = path->len;
@@ -367,6 +367,11 @@ static bool first_diff(const json_t *a, const json_t *b, aslrtp_buf *path)
         }
         return false;
     }
+    /* Numbers by value: 1 and 1.0 are the same JSON number. */
+    if (json_is_integer(a) && json_is_integer(b))
+        return json_integer_value(a) != json_integer_value(b);
+    if (json_is_number(a) && json_is_number(b))
+        return json_number_value(a) != json_number_value(b);
     return !json_equal((json_t *)a, (json_t *)b);
 }
 
@@ -420,10 +425,9 @@ static void judge(const tcase *c, int status, const json_t *output, const aslrt_
     if (c->expected_output && status == ASLRT_SUCCEEDED) {
         json_t *e = masked(c->expected_output, c->masks, c->nmasks);
         json_t *a = masked(output, c->masks, c->nmasks);
-        if (!json_equal(e, a)) {
-            aslrtp_buf path = {0};
-            aslrtp_buf_adds(&path, "$");
-            first_diff(e, a, &path);
+        aslrtp_buf path = {0};
+        aslrtp_buf_adds(&path, "$");
+        if (first_diff(e, a, &path)) {
             r->outcome = FAIL;
             r->kind = aslrtp_strdup("OutputMismatch");
             r->at = aslrtp_buf_finish(&path);
@@ -431,6 +435,7 @@ static void judge(const tcase *c, int status, const json_t *output, const aslrt_
             r->expected = dump(e);
             r->actual = dump(a);
         }
+        free(path.data);
         json_decref(e);
         json_decref(a);
         return;
@@ -907,6 +912,15 @@ static bool read_file(const char *file, const test_opts *o, suite **ss, size_t *
 
 /* ---- Reports ------------------------------------------------------------- */
 
+/* The code point at s[i] (i < n), -1 where s is not UTF-8; *len: its
+ * length in bytes. */
+static int32_t char_at(const char *s, size_t n, size_t i, size_t *len)
+{
+    if ((unsigned char)s[i] < 0x80)
+        return *len = 1, (unsigned char)s[i];
+    return aslrtp_utf8_decode(s + i, n - i, 0, len);
+}
+
 /* Whether YAML and XML 1.0 forbid the code point cp in text (YAML's
  * printable set; XML's is wider, but the C1 controls are no text either). */
 static bool unprintable(int32_t cp)
@@ -923,10 +937,7 @@ static void yaml_string(aslrtp_buf *b, const char *s)
     size_t n = s ? strlen(s) : 0, i = 0, len;
     aslrtp_buf_add(b, "\"", 1);
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        int32_t cp = c < 0x80 ? c : aslrtp_utf8_decode(s + i, n - i, 0, &len);
-        if (c < 0x80)
-            len = 1;
+        int32_t cp = char_at(s, n, i, &len);
         if (cp < 0)
             aslrtp_buf_adds(b, "\\uFFFD");
         else if (cp == '"' || cp == '\\')
@@ -948,10 +959,7 @@ static void tap_name(aslrtp_buf *b, const char *s)
 {
     size_t n = strlen(s), i = 0, len;
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        int32_t cp = c < 0x80 ? c : aslrtp_utf8_decode(s + i, n - i, 0, &len);
-        if (c < 0x80)
-            len = 1;
+        int32_t cp = char_at(s, n, i, &len);
         if (cp == '#' || cp == '\\')
             aslrtp_buf_add(b, "\\", 1);
         if (unprintable(cp) || cp == '\n' || cp == '\r' || cp == '\t')
@@ -1009,10 +1017,7 @@ static char *xml_clean(const char *s)
     aslrtp_buf b = {0};
     size_t n = s ? strlen(s) : 0, i = 0, len;
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        int32_t cp = c < 0x80 ? c : aslrtp_utf8_decode(s + i, n - i, 0, &len);
-        if (c < 0x80)
-            len = 1;
+        int32_t cp = char_at(s, n, i, &len);
         aslrtp_buf_add(&b, unprintable(cp) ? "\xEF\xBF\xBD" : s + i, unprintable(cp) ? 3 : len);
         i += len;
     }
