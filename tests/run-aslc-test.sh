@@ -110,7 +110,7 @@ END'
     run "$aslc" test "$b" "$dir/tests.json"
     tap_lines >"$tmp/lines"
     expect "$backend: test file: exit 1, the right cases not ok" \
-        eval '[ "$rc" = 1 ] && [ "$(sed -n 2p "$tmp/out")" = "1..16" ] && diff - "$tmp/lines" <<"END"
+        eval '[ "$rc" = 1 ] && [ "$(sed -n 2p "$tmp/out")" = "1..17" ] && diff - "$tmp/lines" <<"END"
 ok 1 - Order / happy path
 ok 2 - Order / declined is caught
 ok 3 - Order / throttled once, retried
@@ -127,6 +127,7 @@ not ok 13 - Xml / xml <&>"'"'"' � output
 not ok 14 - Xml / xml cause
 not ok 15 - Garbage / a handler printing bytes XML cannot hold
 not ok 16 - Gone / a definition that is not there
+ok 17 - Parent / a nested execution
 END'
     expect "$backend: test file: the first differing path, expected and actual" \
         eval 'grep -qx "  at: \"\$.shipped\"" "$tmp/out" &&
@@ -140,6 +141,8 @@ END'
         eval 'grep -q "the error is ShipError, expected States.TaskFailed" "$tmp/out" &&
               grep -q "type: \"CauseMismatch\"" "$tmp/out"'
     expect "$backend: test file: every YAML block parses" tap_yaml_ok
+    expect "$backend: test file: the nested state machine found beside the test file, compiled once" \
+        eval 'grep -qx "# 8 passed, 9 failed; 7 definitions compiled" "$tmp/out"'
     expect "$backend: test file: control characters escaped in YAML" \
         eval 'grep -qF "cause <&>\\\"'"'"' \\u0001\\u001F\\uFFFE ]]> end" "$tmp/out" &&
               ! grep -q "$(printf "\001")" "$tmp/out"'
@@ -147,8 +150,8 @@ END'
     # ---- JUnit XML ------------------------------------------------------------
     run "$aslc" test "$b" --format=junit -o "$tmp/report.xml" "$dir/tests.json" "$dir/mocks.json"
     expect "$backend: junit: exit 1, nothing on stdout" eval '[ "$rc" = 1 ] && [ ! -s "$tmp/out" ]'
-    expect "$backend: junit: well-formed, counts agree (22 tests, 9 failures, 2 errors)" \
-        junit_check "$tmp/report.xml" 22 9 2
+    expect "$backend: junit: well-formed, counts agree (23 tests, 9 failures, 2 errors)" \
+        junit_check "$tmp/report.xml" 23 9 2
     expect "$backend: junit: <&>, quotes and control characters survive as text" \
         eval '"$py" -c "
 import sys, xml.etree.ElementTree as ET
