@@ -190,6 +190,18 @@ END
               grep -qx "# 200 passed, 0 failed; 1 definition compiled" "$tmp/out"'
 done
 
+# ---- --state-machines: where the mock configuration's definitions are ------
+mkdir -p "$tmp/defs"
+cp "$dir/Order.asl.json" "$dir/Fanout.asl.json" "$tmp/defs/"
+printf '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}\n' >"$tmp/defs/Missing.json"
+run "$aslc" test --state-machines "$tmp/defs" "$dir/mocks.json"
+expect "--state-machines DIR: NAME.json found there, only the mocked failure fails" \
+    eval '[ "$rc" = 1 ] && [ "$(grep -c "^not ok" "$tmp/out")" = 1 ] &&
+          grep -qx "not ok 4 - Order / ShipFails" "$tmp/out" && grep -qx "ok 6 - Missing / Anything" "$tmp/out"'
+run "$aslc" test -o "$tmp/no-such-dir/report.tap" "$dir/mocks.json"
+expect "-o into a folder that does not exist: exit 2, said" \
+    eval '[ "$rc" = 2 ] && stderr_has "cannot write .*no-such-dir/report.tap"'
+
 # ---- Files that cannot be used, and usage -----------------------------------
 run "$aslc" test "$dir/bad-syntax.json"
 expect "bad JSON: exit 2, file:line:column" \
