@@ -238,6 +238,14 @@ const aslrt_program *asl_children_load(void *ud, const char *arn, const char *pa
     return p;
 }
 
+size_t asl_children_count(asl_children *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
 /* ---- aslc build: every child named, compiled to C ----------------------- */
 
 /* Appends a child (key, definition file) to the list, unless a child of

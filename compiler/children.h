@@ -30,6 +30,8 @@ asl_children *asl_children_create(bool llvm);
 void asl_children_destroy(asl_children *c);
 const aslrt_program *asl_children_load(void *ud, const char *arn, const char *path,
                                        aslrt_error *err);
+/* How many definitions the table has compiled so far. */
+size_t asl_children_count(asl_children *c);
 
 /* aslc build: one state machine compiled in, under the key the runtime
  * finds it by (an ARN or a name), with its definition's absolute path and

@@ -33,6 +33,7 @@
 #include "graph.h"
 #include "ir.h"
 #include "server.h"
+#include "test.h"
 #include "unit.h"
 
 static void usage(FILE *out)
@@ -67,6 +68,10 @@ static void usage(FILE *out)
           "  send-task-failure --task-token T [--error E] [--cause C]\n"
           "  send-task-heartbeat --task-token T\n"
           "                            complete a callback task of a running execution\n"
+          "  test  FILE... [--format=tap|junit] [-o FILE] [--filter PATTERN] ...\n"
+          "                            run the test cases of mock configurations and\n"
+          "                            test files; report TAP or JUnit XML\n"
+          "                            (aslc test --help lists its options)\n"
           "  serve [--port N] [--data DIR] [--bindings F] [--mock-config F] ...\n"
           "                            serve the Step Functions API on 127.0.0.1:8083\n"
           "                            (aslc serve --help lists its options)\n"
@@ -526,6 +531,9 @@ static int aslc_main(int argc, char **argv)
     /* The Step Functions API on a local port (server/). */
     if (strcmp(o.command, "serve") == 0)
         return asl_serve_main(argc - 1, argv + 1);
+    /* Test cases of mock configurations and test files (test.c). */
+    if (strcmp(o.command, "test") == 0)
+        return asl_test_main(argc - 1, argv + 1);
     /* Completing callback tasks of running executions (aslrt.h). */
     if (strcmp(o.command, "send-task-success") == 0 ||
         strcmp(o.command, "send-task-failure") == 0 ||

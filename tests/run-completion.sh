@@ -54,6 +54,14 @@ expect "--type: STANDARD and EXPRESS" \
     eval 'offers STANDARD && offers EXPRESS && [ "$(wc -l <"$tmp/out")" = 2 ]'
 complete_words graph def.asl.json --format ""
 expect "--format: dot, mermaid, ir" eval 'offers dot && offers mermaid && offers ir'
+complete_words te
+expect "test: the command" eval '[ "$(cat "$tmp/out")" = test ]'
+complete_words test mocks.json --
+expect "test: its own options (aslc test --help), not run's" \
+    eval 'offers --filter && offers --format && offers --state-machines && ! offers --mock-config'
+complete_words test mocks.json --format ""
+expect "test: --format is tap or junit" \
+    eval 'offers tap && offers junit && [ "$(wc -l <"$tmp/out")" = 2 ]'
 complete_words help r
 expect "help: the commands" eval '[ "$(cat "$tmp/out")" = run ]'
 

@@ -6,7 +6,8 @@
 # (the graph test).  With --llvm, also llvm-19-dev for `configure
 # --with-llvm`.  For the tests against AWS-compatible servers: node and npm,
 # python3-botocore and python3-boto3 (the service models the protocol
-# servers check requests against, and a client), the AWS CLI; then `npm ci`
+# servers check requests against, and a client), the AWS CLI, PyYAML (the
+# `aslc test` check reads its TAP report's YAML blocks); then `npm ci`
 # installs the npm servers tests/services/aws/package-lock.json pins
 # (dynalite, s3rver) into tests/services/aws/node_modules, as the user who
 # ran the script (through sudo: the invoking user, SUDO_USER).
@@ -43,7 +44,7 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-reco
     build-essential autoconf automake libtool pkg-config binutils \
     libjansson-dev libtcc-dev tcc check libssl-dev libcurl4-openssl-dev libpcre2-dev \
     libxml2-dev libmicrohttpd-dev libsqlite3-dev python3 groff-base graphviz debhelper \
-    nodejs python3-botocore python3-boto3 awscli $npm $llvm
+    nodejs python3-botocore python3-boto3 python3-yaml awscli $npm $llvm
 
 # The npm servers, without optional packages (leveldown, native: dynalite
 # keeps its tables in memory and does not need it).
