@@ -221,25 +221,13 @@ static char *mask_parse(const char *text, mask *m)
     return NULL;
 }
 
-/* Applies steps s[0..n) (n > 0) to the children of the container v:
- * what the last step selects becomes MASKED. */
-static void mask_apply_at(json_t *v, const mask_step *s, size_t n)
+static void mask_apply_at(json_t *v, const mask_step *s, size_t n);
+
+/* Applies step s, at this level only (s->deep aside), to the children of
+ * the container v, and steps s[1..n) to what it selects: what the last
+ * step selects becomes MASKED. */
+static void mask_apply_here(json_t *v, const mask_step *s, size_t n)
 {
-    if (s->deep) {
-        mask_step here = *s;
-        here.deep = false;
-        mask_apply_at(v, &here, n);
-        /* Then the same at every depth below (what was masked here is a
-         * string now, and is not entered). */
-        const char *k;
-        json_t *child;
-        size_t i;
-        if (json_is_object(v))
-            json_object_foreach(v, k, child) mask_apply_at(child, s, n);
-        else if (json_is_array(v))
-            json_array_foreach(v, i, child) mask_apply_at(child, s, n);
-        return;
-    }
     if (json_is_object(v)) {
         const char *k;
         json_t *child;
@@ -263,6 +251,23 @@ static void mask_apply_at(json_t *v, const mask_step *s, size_t n)
                 mask_apply_at(child, s + 1, n - 1);
         }
     }
+}
+
+/* Applies steps s[0..n) (n > 0) to the children of the container v, and,
+ * for a deep step (..name), to those of every container below. */
+static void mask_apply_at(json_t *v, const mask_step *s, size_t n)
+{
+    mask_apply_here(v, s, n);
+    if (!s->deep)
+        return;
+    /* What was masked here is a string now, and is not entered. */
+    const char *k;
+    json_t *child;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach(v, k, child) mask_apply_at(child, s, n);
+    else if (json_is_array(v))
+        json_array_foreach(v, i, child) mask_apply_at(child, s, n);
 }
 
 /* v (a new reference, or NULL) with every mask applied: a copy. */
