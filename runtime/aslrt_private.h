@@ -106,6 +106,9 @@ char *aslrtp_memdup(const char *s, size_t n);
 /* Parses any JSON document (scalars too).  Integers beyond int64 become
  * reals instead of failing.  Returns NULL and fills *err on bad JSON. */
 json_t *aslrtp_json_loads(const char *text, size_t len, json_error_t *err);
+/* The first JSON value of text (more may follow, after white space), read
+ * as aslrtp_json_loads reads one; *used is how many bytes it took. */
+json_t *aslrtp_json_loads_first(const char *text, size_t len, size_t *used, json_error_t *err);
 
 /* Writes d in the shortest form that reads back as the same double, as
  * Java's Jackson prints doubles (AWS's serializer).  Returns the length. */

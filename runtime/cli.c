@@ -827,18 +827,9 @@ static json_t *input_values(const char *text, size_t len, const char *from, char
             pos++;
         if (pos == len && json_array_size(values) > 0)
             return values;
-        /* Where the value ends (every integer read as a real, so that a big
-         * one is no error here), then the value itself. */
         json_error_t je;
-        json_t *v = json_loadb(text + pos, len - pos,
-                               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK |
-                                   JSON_DECODE_INT_AS_REAL,
-                               &je);
-        size_t end = pos + je.position;
-        if (v) {
-            json_decref(v);
-            v = aslrtp_json_loads(text + pos, end - pos, &je);
-        }
+        size_t used;
+        json_t *v = aslrtp_json_loads_first(text + pos, len - pos, &used, &je);
         if (!v) {
             int line, column;
             position_of(text, pos, &line, &column);
@@ -853,7 +844,7 @@ static json_t *input_values(const char *text, size_t len, const char *from, char
             return NULL;
         }
         json_array_append_new(values, v);
-        pos = end;
+        pos += used;
     }
 }
 

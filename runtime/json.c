@@ -125,6 +125,26 @@ json_t *aslrtp_json_loads(const char *text, size_t len, json_error_t *err)
     return NULL;
 }
 
+json_t *aslrtp_json_loads_first(const char *text, size_t len, size_t *used, json_error_t *err)
+{
+    json_error_t local;
+    if (!err)
+        err = &local;
+    json_t *v = json_loadb(text, len, LOAD_FLAGS | JSON_DISABLE_EOF_CHECK, err);
+    if (v || json_error_code(err) != json_error_numeric_overflow) {
+        *used = v ? err->position : 0;
+        return v;
+    }
+    /* A big integer: where the value ends (every integer read as a real),
+     * then the value read as aslrtp_json_loads reads one. */
+    v = json_loadb(text, len, LOAD_FLAGS | JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL, err);
+    if (!v)
+        return NULL;
+    json_decref(v);
+    *used = err->position;
+    return aslrtp_json_loads(text, *used, err);
+}
+
 /* ==== Numbers ========================================================== */
 
 /* A decimal d1.d2d3...dn x 10^exp: n significant digits, no trailing zeros
