@@ -133,6 +133,9 @@ cli dynamodb create-table --table-name aslc_items --billing-mode PAY_PER_REQUEST
     --attribute-definitions AttributeName=id,AttributeType=S \
     --key-schema AttributeName=id,KeyType=HASH
 expect "setup: the DynamoDB table" eval '[ "$rc" = 0 ]'
+# CreateTable answers before the table is ACTIVE; DynamoDB clients wait.
+cli dynamodb wait table-exists --table-name aslc_items
+expect "setup: the DynamoDB table is ACTIVE" eval '[ "$rc" = 0 ]'
 cli sns create-topic --name aslc-orders
 topic=$(q 'v["TopicArn"]')
 expect "setup: the SNS topic" eval '[ "$rc" = 0 ] && [ "$topic" = "arn:aws:sns:us-east-1:$account:aslc-orders" ]'
@@ -367,6 +370,9 @@ cli dynamodb create-table --table-name Orders --billing-mode PAY_PER_REQUEST \
     --attribute-definitions AttributeName=id,AttributeType=S \
     --key-schema AttributeName=id,KeyType=HASH
 expect "example: the Orders table" eval '[ "$rc" = 0 ]'
+# CreateTable answers before the table is ACTIVE; DynamoDB clients wait.
+cli dynamodb wait table-exists --table-name Orders
+expect "example: the Orders table is ACTIVE" eval '[ "$rc" = 0 ]'
 shipping=$(new_queue shipping)
 input=$(py 'print(json.dumps({"order_id": "ORD-1001", "item": "book", "quantity": 2, "queue_url": sys.argv[1]}))' \
     "$shipping")

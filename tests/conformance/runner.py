@@ -645,13 +645,38 @@ class Services:
                                 [{"AttributeName": key, "AttributeType": "S"}])
                 args.setdefault("BillingMode", "PAY_PER_REQUEST")
             getattr(self.clients[sv], op)(**args)
+            if (sv, op) == ("dynamodb", "create_table"):
+                self.wait_table(args["TableName"], ("ACTIVE",))
+
+    def wait_table(self, name, until):
+        """Waits until the table's status is one of `until` (None: the
+        table no longer exists) and returns it, as a DynamoDB client must:
+        CreateTable and DeleteTable answer before the change is done, and
+        the test server finishes it on a timer of its own, so a case could
+        otherwise meet its table still CREATING, or lose it to a deletion
+        still pending from the case before."""
+        import time
+        ddb = self.clients["dynamodb"]
+        for _ in range(6000):          # 30 s at most: a stuck server fails the case
+            try:
+                status = ddb.describe_table(TableName=name)["Table"]["TableStatus"]
+            except ddb.exceptions.ResourceNotFoundException:
+                status = None
+            if status in until:
+                return status
+            time.sleep(0.005)
+        raise RuntimeError("DynamoDB table %s: still %s after 30 s" % (name, status))
 
     def clear(self):
         """Removes everything on the servers: what the setup created and what
         the workflow did (service cases run one at a time)."""
         c = self.clients
         for name in c["dynamodb"].list_tables().get("TableNames", []):
-            c["dynamodb"].delete_table(TableName=name)
+            # A table being deleted is not deleted twice: each deletion
+            # removes the name when its timer runs, even a new table's.
+            if self.wait_table(name, ("ACTIVE", "DELETING", None)) == "ACTIVE":
+                c["dynamodb"].delete_table(TableName=name)
+            self.wait_table(name, (None,))
         for url in c["sqs"].list_queues().get("QueueUrls", []):
             c["sqs"].delete_queue(QueueUrl=url)
         for topic in c["sns"].list_topics().get("Topics", []):
