@@ -25,17 +25,26 @@
 #define SLICE_MS 50
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_status = CURLE_FAILED_INIT; /* written once, under global_once */
+static const char *global_why = "not initialized"; /* written once, under global_once */
 
 static void global_init(void)
 {
-    global_status = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!aslrtp_curl_load(&global_why))
+        return;
+    global_why = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
+                     ? NULL : "libcurl could not be initialized (curl_global_init)";
 }
 
 int aslrtp_curl_ready(void)
 {
     pthread_once(&global_once, global_init);
-    return global_status == CURLE_OK;
+    return global_why == NULL;
+}
+
+const char *aslrtp_curl_why(void)
+{
+    pthread_once(&global_once, global_init);
+    return global_why;
 }
 
 void aslrtp_curl_pool_init(aslrtp_curl_pool *p)

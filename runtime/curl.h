@@ -13,9 +13,36 @@
 
 #include <pthread.h>
 
-#include <curl/curl.h>
-
 #include "aslrt_private.h"
+#include "dynlib.h"
+
+/* libcurl's functions, called through the table dynlib.c fills when
+ * aslrtp_curl_ready() first runs (libcurl's type-checking macros for
+ * setopt and getinfo give way to the table's entries). */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init aslrtp_curl_fn.curl_global_init
+#define curl_easy_init aslrtp_curl_fn.curl_easy_init
+#define curl_easy_cleanup aslrtp_curl_fn.curl_easy_cleanup
+#define curl_easy_reset aslrtp_curl_fn.curl_easy_reset
+#define curl_easy_setopt aslrtp_curl_fn.curl_easy_setopt
+#define curl_easy_getinfo aslrtp_curl_fn.curl_easy_getinfo
+#define curl_easy_strerror aslrtp_curl_fn.curl_easy_strerror
+#define curl_free aslrtp_curl_fn.curl_free
+#define curl_multi_init aslrtp_curl_fn.curl_multi_init
+#define curl_multi_cleanup aslrtp_curl_fn.curl_multi_cleanup
+#define curl_multi_add_handle aslrtp_curl_fn.curl_multi_add_handle
+#define curl_multi_remove_handle aslrtp_curl_fn.curl_multi_remove_handle
+#define curl_multi_perform aslrtp_curl_fn.curl_multi_perform
+#define curl_multi_poll aslrtp_curl_fn.curl_multi_poll
+#define curl_multi_info_read aslrtp_curl_fn.curl_multi_info_read
+#define curl_multi_strerror aslrtp_curl_fn.curl_multi_strerror
+#define curl_slist_append aslrtp_curl_fn.curl_slist_append
+#define curl_slist_free_all aslrtp_curl_fn.curl_slist_free_all
+#define curl_url aslrtp_curl_fn.curl_url
+#define curl_url_cleanup aslrtp_curl_fn.curl_url_cleanup
+#define curl_url_get aslrtp_curl_fn.curl_url_get
+#define curl_url_set aslrtp_curl_fn.curl_url_set
 
 /* A libcurl easy handle with the multi handle that runs it (and keeps
  * its connections alive between calls). */
@@ -32,8 +59,11 @@ typedef struct aslrtp_curl_pool {
     size_t n_idle;
 } aslrtp_curl_pool;
 
-/* curl_global_init, once per process; whether it succeeded. */
+/* Opens libcurl (dynlib.c) and runs curl_global_init, once per process;
+ * whether both succeeded.  Every path into libcurl goes through it. */
 int aslrtp_curl_ready(void);
+/* Why aslrtp_curl_ready() failed (static text), or NULL. */
+const char *aslrtp_curl_why(void);
 
 void aslrtp_curl_pool_init(aslrtp_curl_pool *p);
 /* Frees the idle handles. */

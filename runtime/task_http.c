@@ -292,8 +292,7 @@ aslrtp_http *aslrtp_http_load(json_t *obj, const char **member, char **why)
     if (sign && !json_is_boolean(sign))
         return refuse(member, "sign", why, aslrtp_strdup("expected true or false"));
     if (!aslrtp_curl_ready())
-        return refuse(member, "http", why,
-                      aslrtp_strdup("libcurl could not be initialized (curl_global_init)"));
+        return refuse(member, "http", why, aslrtp_strdup(aslrtp_curl_why()));
 
     char *name = NULL, *qualifier = NULL;
     if (vals[1] && !split_function(vals[1], 0, &name, &qualifier, NULL))
@@ -670,9 +669,10 @@ int aslrtp_http_invoke(aslrtp_http *h, const char *resource, json_t *input, doub
     body = aslrt_json_dumps(input);
 
     if (!aslrtp_curl_ready() || !(c = aslrtp_curl_take(&h->pool))) {
-        char *cause = aslrtp_strdupf("Unable to execute HTTP request: libcurl could not be "
-                                     "initialized (POST %s)", url);
-        aslrt_error_set(err, CLIENT_ERROR, cause);
+        const char *why = aslrtp_curl_why();
+        char *cause = aslrtp_strdupf("Unable to execute HTTP request: %s (POST %s)",
+                                     why ? why : "libcurl could not make a handle", url);
+        aslrt_error_set(err, why ? "aslc.MissingLibrary" : CLIENT_ERROR, cause);
         free(cause);
         goto done;
     }

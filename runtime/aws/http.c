@@ -92,10 +92,12 @@ int aslrtp_aws_http(const aslrtp_aws_service *s, const aslrtp_aws_target *t,
     aslrtp_curl_conn *c = aslrtp_curl_ready() ? aslrtp_curl_take(&pool) : NULL;
     if (!c) {
         char *shown = aslrtp_url_redact(url);   /* never a password */
-        char *cause = aslrtp_strdupf("Unable to execute HTTP request: libcurl could not be "
-                                     "initialized (%s %s)", req->method, shown);
+        const char *why = aslrtp_curl_why();
+        char *cause = aslrtp_strdupf("Unable to execute HTTP request: %s (%s %s)",
+                                     why ? why : "libcurl could not make a handle",
+                                     req->method, shown);
         free(shown);
-        aslrt_error_set(err, "aslc.AwsUnreachable", cause);
+        aslrt_error_set(err, why ? "aslc.MissingLibrary" : "aslc.AwsUnreachable", cause);
         free(cause);
         free(url);
         return 0;

@@ -176,6 +176,8 @@ static int put(const aslrtp_aws_service *s, const aslrtp_aws_member *m, int shap
 static int encode(const aslrtp_aws_service *s, const aslrtp_aws_op *op, json_t *params,
                   aslrtp_aws_wire *w, aslrt_error *err)
 {
+    if (!aslrtp_xml_ready(err))     /* the answer will be XML */
+        return 0;
     form f = {.ec2 = s->protocol == ASLRTP_AWS_EC2};
     add(&f, "Action", aslrtp_aws_str_at(op->name));
     add(&f, "Version", aslrtp_aws_str_at(s->api_version));

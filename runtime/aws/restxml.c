@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <openssl/evp.h>
 
 #include "rest.h"
@@ -71,7 +70,7 @@ static xmlDoc *new_doc(const aslrtp_aws_service *s, const char *name, xmlNode **
 static int encode(const aslrtp_aws_service *s, const aslrtp_aws_op *op, json_t *params,
                   aslrtp_aws_wire *w, aslrt_error *err)
 {
-    if (!aslrtp_rest_request(s, op, params, w, err))
+    if (!aslrtp_xml_ready(err) || !aslrtp_rest_request(s, op, params, w, err))
         return 0;
     const aslrtp_aws_member *pm = aslrtp_rest_payload(s, op->input);
     bool xml = false;

@@ -12,24 +12,23 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <libxml/parser.h>
-
 #include "xml.h"
 
 /* ---- Parsing ------------------------------------------------------------ */
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void init_parser(void)
+int aslrtp_xml_ready(aslrt_error *err)
 {
-    xmlInitParser();
+    const char *why;
+    if (aslrtp_xml_load(&why))
+        return 1;
+    aslrt_error_set(err, "aslc.MissingLibrary", why);
+    return 0;
 }
 
 xmlDoc *aslrtp_xml_parse(const char *body, size_t len, const char **why)
@@ -38,7 +37,8 @@ xmlDoc *aslrtp_xml_parse(const char *body, size_t len, const char **why)
         *why = "the XML answer is larger than 16 MiB";
         return NULL;
     }
-    pthread_once(&init_once, init_parser);
+    if (!aslrtp_xml_load(why))
+        return NULL;
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
     xmlDoc *d = xmlReadMemory(body ? body : "", (int)len, NULL, NULL, opts);
     if (!d) {

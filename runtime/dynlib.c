@@ -1,0 +1,123 @@
+/*
+ * dynlib.c - libcurl and libxml2 opened on first use (see dynlib.h): the
+ * library by the soname configure found (the one Debian's libcurl4 and
+ * libxml2 packages ship), then each function of the list by dlsym into its
+ * table, once per process behind pthread_once.  A library that is missing
+ * or lacks a function leaves a message naming the soname, the reason and
+ * the package, which the caller reports as the call's error.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dynlib.h"
+
+/* Opens soname and fills fns (n pointers named by names); NULL on
+ * success, else the message (in msg, size n_msg). */
+static const char *open_library(const char *soname, const char *package,
+                                const char *const *names, void **fns, size_t n,
+                                char *msg, size_t n_msg)
+{
+    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(msg, n_msg, "%s could not be loaded (%s); install %s", soname,
+                 e ? e : "unknown error", package);
+        return msg;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dlerror();
+        fns[i] = dlsym(h, names[i]);
+        if (!fns[i]) {
+            snprintf(msg, n_msg, "%s has no function %s: it is older than this runtime needs",
+                     soname, names[i]);
+            /* The library stays open: its constructors may have run. */
+            return msg;
+        }
+    }
+    return NULL;
+}
+
+#define ASLRTP_DYNLIB_NAME(f) #f,
+
+/* ---- libcurl ------------------------------------------------------------- */
+
+#ifdef HAVE_LIBCURL
+aslrtp_curl_api aslrtp_curl_fn;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static const char *curl_why;        /* written once, under curl_once */
+static char curl_msg[512];
+
+static void curl_open(void)
+{
+    static const char *const names[] = {ASLRTP_CURL_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
+    void *fns[sizeof names / sizeof *names];
+    curl_why = open_library(ASLC_CURL_SONAME, "libcurl (Debian: libcurl4)", names, fns,
+                            sizeof names / sizeof *names, curl_msg, sizeof curl_msg);
+    if (!curl_why) {
+        /* The table is the list's pointers in order. */
+        _Static_assert(sizeof aslrtp_curl_fn == sizeof fns, "one pointer per name");
+        memcpy(&aslrtp_curl_fn, fns, sizeof fns);
+    }
+}
+
+int aslrtp_curl_load(const char **why)
+{
+    pthread_once(&curl_once, curl_open);
+    *why = curl_why;
+    return curl_why == NULL;
+}
+#endif
+
+/* ---- libxml2 ------------------------------------------------------------- */
+
+aslrtp_xml_api aslrtp_xml_fn;
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static const char *xml_why;         /* written once, under xml_once */
+static char xml_msg[512];
+/* xmlFree: libxml2 built with per-thread allocators (Debian's) has a
+ * function giving the thread's; otherwise a variable. */
+static xmlFreeFunc *(*xml_free_of_thread)(void);
+static xmlFreeFunc *xml_free_var;
+
+static void xml_open(void)
+{
+    static const char *const names[] = {ASLRTP_XML_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
+    void *fns[sizeof names / sizeof *names];
+    xml_why = open_library(ASLC_XML_SONAME, "libxml2 (Debian: libxml2)", names, fns,
+                           sizeof names / sizeof *names, xml_msg, sizeof xml_msg);
+    if (xml_why)
+        return;
+    _Static_assert(sizeof aslrtp_xml_fn == sizeof fns, "one pointer per name");
+    memcpy(&aslrtp_xml_fn, fns, sizeof fns);
+    void *h = dlopen(ASLC_XML_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    void *f = h ? dlsym(h, "__xmlFree") : NULL;
+    if (f)
+        memcpy(&xml_free_of_thread, &f, sizeof f);
+    else if (h)
+        xml_free_var = (xmlFreeFunc *)dlsym(h, "xmlFree");
+    if (h)
+        dlclose(h);         /* the reference open_library took stays */
+    if (!xml_free_of_thread && !xml_free_var) {
+        snprintf(xml_msg, sizeof xml_msg, "%s has no xmlFree", ASLC_XML_SONAME);
+        xml_why = xml_msg;
+        return;
+    }
+    aslrtp_xml_fn.xmlInitParser();
+}
+
+int aslrtp_xml_load(const char **why)
+{
+    pthread_once(&xml_once, xml_open);
+    *why = xml_why;
+    return xml_why == NULL;
+}
+
+void aslrtp_xml_free(void *p)
+{
+    xmlFreeFunc fn = xml_free_of_thread ? *xml_free_of_thread() : *xml_free_var;
+    fn(p);
+}

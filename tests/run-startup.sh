@@ -1,0 +1,110 @@
+#!/bin/bash
+# run-startup.sh - what a workflow program loads (doc/architecture.md,
+# "Start-up"; doc/behaviour.md §43): a program that never calls HTTP maps
+# only the C library, libcurl and libxml2 are opened on the first call that
+# needs them, and a program that cannot open them fails that call with
+# aslc.MissingLibrary naming the soname, never a crash.  The libraries a
+# program loads are read from the dynamic loader itself (LD_DEBUG=files),
+# not from its own report.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/cli/lib.sh"
+
+have_curl=no
+grep -q '^#define HAVE_LIBCURL 1' "$top_builddir/config.h" && have_curl=yes
+if ! command -v readelf >/dev/null 2>&1; then
+    echo "SKIP: no readelf (binutils)"
+    exit 77
+fi
+
+# The C library's parts; a runtime built with --enable-sanitizers adds the
+# sanitizers' own libraries to every program.
+base='^(libc|libm|libdl|libpthread|librt)\.so'
+[ "$runtime_sanitized" = yes ] && base='^(libc|libm|libdl|libpthread|librt|libasan|libubsan|libstdc\+\+|libgcc_s)\.so'
+
+# loaded PROGRAM...: the files the dynamic loader loaded while PROGRAM ran
+# on {} (one soname per line, "name how" with how "needed" or "dlopen").
+loaded() {
+    echo '{}' | env LD_DEBUG=files "$@" 2>&1 >/dev/null |
+        sed -n 's/.*file=\([^ ]*\) \[0\];  \(needed\|dynamically loaded\) by.*/\1 \2/p' |
+        sed 's/ dynamically loaded$/ dlopen/' | sort -u
+}
+
+# The one-Pass program: its NEEDED entries and what it loads.
+echo '{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}' \
+    >"$tmp/pass.asl.json"
+run "$aslc" build "$tmp/pass.asl.json" -o "$tmp/pass"
+expect "aslc build of a one-Pass machine" [ "$rc" = 0 ]
+readelf -d "$tmp/pass" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
+expect "the program needs only the C library (NEEDED: $(tr '\n' ' ' <"$tmp/needed"))" \
+    eval '! grep -Ev "$base" "$tmp/needed" | grep -q .'
+loaded "$tmp/pass" >"$tmp/loaded"
+expect "running it loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
+    eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+run_in <(echo '{}') "$tmp/pass"
+expect "and it runs" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
+
+# A JSONata machine with a regular expression: the same.
+cat >"$tmp/jn.asl.json" <<'EOF'
+{"QueryLanguage": "JSONata", "StartAt": "J", "States": {"J": {"Type": "Pass",
+ "Output": "{% $contains('order-17', /[0-9]+$/) %}", "End": true}}}
+EOF
+run "$aslc" build "$tmp/jn.asl.json" -o "$tmp/jn"
+loaded "$tmp/jn" >"$tmp/loaded"
+expect "a JSONata machine with a regex loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
+    eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+
+if [ "$have_curl" = yes ]; then
+    # An AWS SDK call over the query protocol (SNS): libxml2 and libcurl are
+    # opened when the Task runs.  The endpoint is a closed port.
+    closed=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo '{"StartAt":"L","States":{"L":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:sns:listTopics","End":true}}}' \
+        >"$tmp/sns.asl.json"
+    run "$aslc" build "$tmp/sns.asl.json" -o "$tmp/sns"
+    expect "aslc build of an SNS Task" [ "$rc" = 0 ]
+    awsenv=(env -i PATH=/usr/bin:/bin AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret
+            AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+            AWS_ENDPOINT_URL=http://127.0.0.1:$closed)
+    loaded "${awsenv[@]}" LD_DEBUG=files "$tmp/sns" >"$tmp/loaded"
+    expect "the SNS Task opens libcurl and libxml2 when it runs" \
+        eval 'grep -q "^libcurl\.so\.[0-9]* dlopen$" "$tmp/loaded" && grep -q "^libxml2\.so\.[0-9]* dlopen$" "$tmp/loaded"'
+    readelf -d "$tmp/sns" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
+    expect "the SNS program does not need them at start" \
+        eval '! grep -Eq "^lib(curl|xml2)" "$tmp/needed"'
+    run_in <(echo '{}') "${awsenv[@]}" "$tmp/sns"
+    expect "a closed endpoint is a failed call, not a missing library" \
+        eval '[ "$rc" = 1 ] && ! grep -q MissingLibrary "$tmp/out" "$tmp/err"'
+
+    # The libraries cannot be opened: an empty file stands for each.
+    mkdir "$tmp/broken"
+    for lib in libcurl.so.4 libxml2.so.2; do
+        : >"$tmp/broken/$lib"
+        run_in <(echo '{}') "${awsenv[@]}" LD_LIBRARY_PATH="$tmp/broken" "$tmp/sns"
+        expect "without $lib the Task fails with aslc.MissingLibrary naming it" \
+            eval '[ "$rc" = 1 ] && grep -q "aslc.MissingLibrary" "$tmp/out" "$tmp/err" &&
+                  grep -q "$lib could not be loaded" "$tmp/out" "$tmp/err"'
+        rm "$tmp/broken/$lib"
+    done
+    : >"$tmp/broken/libxml2.so.2"
+    # A catcher takes it like any other error.
+    cat >"$tmp/caught.asl.json" <<'EOF'
+{"StartAt":"L","States":{"L":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:sns:listTopics",
+ "Catch":[{"ErrorEquals":["aslc.MissingLibrary"],"ResultPath":"$.e","Next":"Caught"}],"End":true},
+ "Caught":{"Type":"Pass","OutputPath":"$.e.Error","End":true}}}
+EOF
+    run "$aslc" build "$tmp/caught.asl.json" -o "$tmp/caught"
+    run_in <(echo '{}') "${awsenv[@]}" LD_LIBRARY_PATH="$tmp/broken" "$tmp/caught"
+    expect "a catcher takes aslc.MissingLibrary" \
+        eval '[ "$rc" = 0 ] && [ "$out" = "\"aslc.MissingLibrary\"" ]'
+    rm "$tmp/broken/libxml2.so.2"
+
+    # An http binding needs libcurl when the bindings are read.
+    : >"$tmp/broken/libcurl.so.4"
+    echo "{\"arn:aws:lambda:*\": {\"http\": \"http://127.0.0.1:$closed\", \"sign\": false}}" \
+        >"$tmp/bindings.json"
+    run_in <(echo '{}') env LD_LIBRARY_PATH="$tmp/broken" "$tmp/pass" --bindings "$tmp/bindings.json"
+    expect "an http binding without libcurl is refused, naming libcurl.so.4" \
+        eval '[ "$rc" = 2 ] && grep -q "libcurl.so.4 could not be loaded" "$tmp/err"'
+fi
+
+finish
