@@ -321,8 +321,15 @@ static void renumber(aslrt_exec *ex, fan *fn, size_t n, int workers)
     long next = ex->event_id;
     long last = fn->started;
     for (size_t i = 0; i < n; i++) {
-        if (!fn->count[i])
+        if (!fn->count[i]) {
+            /* A branch the failure of another cancelled before its first
+             * event: its list is empty, but it was made. */
+            if (fn->hists) {
+                aslrtp_hist_destroy(fn->hists[i]);
+                fn->hists[i] = NULL;
+            }
             continue;
+        }
         long lo = fn->first[i], hi = lo + fn->count[i] - 1, delta = next + 1 - lo;
         if (fn->hists && fn->hists[i]) {
             size_t at = aslrtp_hist_count(ex->hist);
