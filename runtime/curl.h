@@ -14,35 +14,8 @@
 #include <pthread.h>
 
 #include "aslrt_private.h"
-#include "dynlib.h"
+#include "dynlib.h"   /* libcurl's names, called through its table */
 
-/* libcurl's functions, called through the table dynlib.c fills when
- * aslrtp_curl_ready() first runs (libcurl's type-checking macros for
- * setopt and getinfo give way to the table's entries). */
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_global_init aslrtp_curl_fn.curl_global_init
-#define curl_easy_init aslrtp_curl_fn.curl_easy_init
-#define curl_easy_cleanup aslrtp_curl_fn.curl_easy_cleanup
-#define curl_easy_reset aslrtp_curl_fn.curl_easy_reset
-#define curl_easy_setopt aslrtp_curl_fn.curl_easy_setopt
-#define curl_easy_getinfo aslrtp_curl_fn.curl_easy_getinfo
-#define curl_easy_strerror aslrtp_curl_fn.curl_easy_strerror
-#define curl_free aslrtp_curl_fn.curl_free
-#define curl_multi_init aslrtp_curl_fn.curl_multi_init
-#define curl_multi_cleanup aslrtp_curl_fn.curl_multi_cleanup
-#define curl_multi_add_handle aslrtp_curl_fn.curl_multi_add_handle
-#define curl_multi_remove_handle aslrtp_curl_fn.curl_multi_remove_handle
-#define curl_multi_perform aslrtp_curl_fn.curl_multi_perform
-#define curl_multi_poll aslrtp_curl_fn.curl_multi_poll
-#define curl_multi_info_read aslrtp_curl_fn.curl_multi_info_read
-#define curl_multi_strerror aslrtp_curl_fn.curl_multi_strerror
-#define curl_slist_append aslrtp_curl_fn.curl_slist_append
-#define curl_slist_free_all aslrtp_curl_fn.curl_slist_free_all
-#define curl_url aslrtp_curl_fn.curl_url
-#define curl_url_cleanup aslrtp_curl_fn.curl_url_cleanup
-#define curl_url_get aslrtp_curl_fn.curl_url_get
-#define curl_url_set aslrtp_curl_fn.curl_url_set
 
 /* A libcurl easy handle with the multi handle that runs it (and keeps
  * its connections alive between calls). */

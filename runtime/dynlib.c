@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define ASLRTP_DYNLIB_TABLES_ONLY
 #include "dynlib.h"
 
 /* Opens soname and fills fns (n pointers named by names); NULL on

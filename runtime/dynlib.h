@@ -11,7 +11,8 @@
  * Each library is a table of function pointers, filled by dlsym from the
  * list below; curl.h and aws/xml.h turn the library's own names into
  * calls through the table, so the code that uses them reads as plain
- * libcurl and libxml2.  A call through a table is valid only after its
+ * libcurl and libxml2 (a file that includes this header calls them
+ * through the tables).  A call through a table is valid only after its
  * load function returned 1: every path into libcurl goes through
  * aslrtp_curl_ready() (curl.c), every path into libxml2 through
  * aslrtp_xml_load().
@@ -46,13 +47,20 @@ int aslrtp_curl_load(const char **why);
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
 
 /* The libxml2 functions the runtime calls. */
 #define ASLRTP_XML_FUNCTIONS(X)                                                        \
     X(xmlInitParser) X(xmlReadMemory) X(xmlFreeDoc) X(xmlFreeNode) X(xmlNewDoc)        \
     X(xmlNewNode) X(xmlNewChild) X(xmlNewTextChild) X(xmlNewNs) X(xmlSetNs)            \
     X(xmlNewProp) X(xmlNewNsProp) X(xmlDocGetRootElement) X(xmlDocSetRootElement)      \
-    X(xmlUnlinkNode) X(xmlDocDumpMemoryEnc)
+    X(xmlUnlinkNode) X(xmlDocDumpMemoryEnc) X(xmlBufferCreate) X(xmlBufferContent)      \
+    X(xmlBufferFree) X(xmlNewTextWriterMemory) X(xmlFreeTextWriter)                    \
+    X(xmlTextWriterSetIndent) X(xmlTextWriterSetIndentString)                          \
+    X(xmlTextWriterStartDocument) X(xmlTextWriterEndDocument)                          \
+    X(xmlTextWriterStartElement) X(xmlTextWriterEndElement)                            \
+    X(xmlTextWriterWriteAttribute) X(xmlTextWriterWriteFormatAttribute)                \
+    X(xmlTextWriterWriteString)
 
 typedef struct aslrtp_xml_api {
     ASLRTP_XML_FUNCTIONS(ASLRTP_DYNLIB_MEMBER)
@@ -65,5 +73,75 @@ int aslrtp_xml_load(const char **why);
 /* libxml2's xmlFree (a variable, or a per-thread one behind a function,
  * depending on how libxml2 was built). */
 void aslrtp_xml_free(void *p);
+
+/* The libraries' own names, called through the tables (dynlib.c, which
+ * fills them, sees the names as the libraries declare them). */
+#ifndef ASLRTP_DYNLIB_TABLES_ONLY
+#ifdef HAVE_LIBCURL
+/* libcurl's functions, called through the table dynlib.c fills when
+ * aslrtp_curl_ready() first runs (libcurl's type-checking macros for
+ * setopt and getinfo give way to the table's entries). */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init aslrtp_curl_fn.curl_global_init
+#define curl_easy_init aslrtp_curl_fn.curl_easy_init
+#define curl_easy_cleanup aslrtp_curl_fn.curl_easy_cleanup
+#define curl_easy_reset aslrtp_curl_fn.curl_easy_reset
+#define curl_easy_setopt aslrtp_curl_fn.curl_easy_setopt
+#define curl_easy_getinfo aslrtp_curl_fn.curl_easy_getinfo
+#define curl_easy_strerror aslrtp_curl_fn.curl_easy_strerror
+#define curl_free aslrtp_curl_fn.curl_free
+#define curl_multi_init aslrtp_curl_fn.curl_multi_init
+#define curl_multi_cleanup aslrtp_curl_fn.curl_multi_cleanup
+#define curl_multi_add_handle aslrtp_curl_fn.curl_multi_add_handle
+#define curl_multi_remove_handle aslrtp_curl_fn.curl_multi_remove_handle
+#define curl_multi_perform aslrtp_curl_fn.curl_multi_perform
+#define curl_multi_poll aslrtp_curl_fn.curl_multi_poll
+#define curl_multi_info_read aslrtp_curl_fn.curl_multi_info_read
+#define curl_multi_strerror aslrtp_curl_fn.curl_multi_strerror
+#define curl_slist_append aslrtp_curl_fn.curl_slist_append
+#define curl_slist_free_all aslrtp_curl_fn.curl_slist_free_all
+#define curl_url aslrtp_curl_fn.curl_url
+#define curl_url_cleanup aslrtp_curl_fn.curl_url_cleanup
+#define curl_url_get aslrtp_curl_fn.curl_url_get
+#define curl_url_set aslrtp_curl_fn.curl_url_set
+#endif /* HAVE_LIBCURL */
+
+/* libxml2's functions, called through the table dynlib.c fills when
+ * aslrtp_xml_load() first runs: aslrtp_xml_parse, every codec entry that
+ * builds a document, and aslc test's JUnit writer load it first. */
+#undef xmlFree
+#define xmlFree aslrtp_xml_free
+#define xmlInitParser aslrtp_xml_fn.xmlInitParser
+#define xmlReadMemory aslrtp_xml_fn.xmlReadMemory
+#define xmlFreeDoc aslrtp_xml_fn.xmlFreeDoc
+#define xmlFreeNode aslrtp_xml_fn.xmlFreeNode
+#define xmlNewDoc aslrtp_xml_fn.xmlNewDoc
+#define xmlNewNode aslrtp_xml_fn.xmlNewNode
+#define xmlNewChild aslrtp_xml_fn.xmlNewChild
+#define xmlNewTextChild aslrtp_xml_fn.xmlNewTextChild
+#define xmlNewNs aslrtp_xml_fn.xmlNewNs
+#define xmlSetNs aslrtp_xml_fn.xmlSetNs
+#define xmlNewProp aslrtp_xml_fn.xmlNewProp
+#define xmlNewNsProp aslrtp_xml_fn.xmlNewNsProp
+#define xmlDocGetRootElement aslrtp_xml_fn.xmlDocGetRootElement
+#define xmlDocSetRootElement aslrtp_xml_fn.xmlDocSetRootElement
+#define xmlUnlinkNode aslrtp_xml_fn.xmlUnlinkNode
+#define xmlDocDumpMemoryEnc aslrtp_xml_fn.xmlDocDumpMemoryEnc
+#define xmlBufferCreate aslrtp_xml_fn.xmlBufferCreate
+#define xmlBufferContent aslrtp_xml_fn.xmlBufferContent
+#define xmlBufferFree aslrtp_xml_fn.xmlBufferFree
+#define xmlNewTextWriterMemory aslrtp_xml_fn.xmlNewTextWriterMemory
+#define xmlFreeTextWriter aslrtp_xml_fn.xmlFreeTextWriter
+#define xmlTextWriterSetIndent aslrtp_xml_fn.xmlTextWriterSetIndent
+#define xmlTextWriterSetIndentString aslrtp_xml_fn.xmlTextWriterSetIndentString
+#define xmlTextWriterStartDocument aslrtp_xml_fn.xmlTextWriterStartDocument
+#define xmlTextWriterEndDocument aslrtp_xml_fn.xmlTextWriterEndDocument
+#define xmlTextWriterStartElement aslrtp_xml_fn.xmlTextWriterStartElement
+#define xmlTextWriterEndElement aslrtp_xml_fn.xmlTextWriterEndElement
+#define xmlTextWriterWriteAttribute aslrtp_xml_fn.xmlTextWriterWriteAttribute
+#define xmlTextWriterWriteFormatAttribute aslrtp_xml_fn.xmlTextWriterWriteFormatAttribute
+#define xmlTextWriterWriteString aslrtp_xml_fn.xmlTextWriterWriteString
+#endif /* ASLRTP_DYNLIB_TABLES_ONLY */
 
 #endif /* ASLRT_DYNLIB_H */

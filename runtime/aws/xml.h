@@ -6,30 +6,9 @@
 #ifndef ASLRT_AWS_XML_H
 #define ASLRT_AWS_XML_H
 
-#include "../dynlib.h"
+#include "../dynlib.h"  /* libxml2's names, called through its table */
 #include "aws.h"
 
-/* libxml2's functions, called through the table dynlib.c fills when
- * aslrtp_xml_load() first runs: aslrtp_xml_parse and every codec entry
- * that builds a document load it first. */
-#undef xmlFree
-#define xmlFree aslrtp_xml_free
-#define xmlInitParser aslrtp_xml_fn.xmlInitParser
-#define xmlReadMemory aslrtp_xml_fn.xmlReadMemory
-#define xmlFreeDoc aslrtp_xml_fn.xmlFreeDoc
-#define xmlFreeNode aslrtp_xml_fn.xmlFreeNode
-#define xmlNewDoc aslrtp_xml_fn.xmlNewDoc
-#define xmlNewNode aslrtp_xml_fn.xmlNewNode
-#define xmlNewChild aslrtp_xml_fn.xmlNewChild
-#define xmlNewTextChild aslrtp_xml_fn.xmlNewTextChild
-#define xmlNewNs aslrtp_xml_fn.xmlNewNs
-#define xmlSetNs aslrtp_xml_fn.xmlSetNs
-#define xmlNewProp aslrtp_xml_fn.xmlNewProp
-#define xmlNewNsProp aslrtp_xml_fn.xmlNewNsProp
-#define xmlDocGetRootElement aslrtp_xml_fn.xmlDocGetRootElement
-#define xmlDocSetRootElement aslrtp_xml_fn.xmlDocSetRootElement
-#define xmlUnlinkNode aslrtp_xml_fn.xmlUnlinkNode
-#define xmlDocDumpMemoryEnc aslrtp_xml_fn.xmlDocDumpMemoryEnc
 
 /* The most an XML answer may hold: a page of a listing is far below it. */
 #define ASLRTP_XML_LIMIT (16 * 1024 * 1024)
