@@ -707,6 +707,7 @@ def in_process(args, aslc, env, peer, tmp, rows):
 # ---- (g) the sections of bench/jsonata and bench/tasks -----------------------------------
 
 SECTIONS = [
+    ('startup', 'Start-up: whole processes that do almost nothing', 'bench/startup.sh'),
     ('jsonata', 'JSONata expressions: aslc\'s engine against jsonata-js', 'bench/jsonata/run.sh'),
     ('tasks', 'Task invocations per second, by kind of handler', 'bench/tasks/run.sh'),
 ]
@@ -976,7 +977,9 @@ def main():
     ap.add_argument('--no-compile-cost', action='store_true', help='leave out the compile-cost part (e)')
     ap.add_argument('--no-in-process', action='store_true', help='leave out the --bench part (f)')
     ap.add_argument('--no-sections', action='store_true',
-                    help='do not run bench/jsonata/run.sh and bench/tasks/run.sh')
+                    help='do not run bench/startup.sh, bench/jsonata/run.sh and bench/tasks/run.sh')
+    ap.add_argument('--no-startup', action='store_true', help='do not run bench/startup.sh')
+    ap.add_argument('--startup-args', default='', help='options for bench/startup.sh (one string)')
     ap.add_argument('--no-jsonata', action='store_true', help='do not run bench/jsonata/run.sh')
     ap.add_argument('--no-tasks', action='store_true', help='do not run bench/tasks/run.sh')
     ap.add_argument('--jsonata-args', default='', help='options for bench/jsonata/run.sh (one string)')

@@ -774,24 +774,124 @@ static jn_ctx *jn_context(aslrt_exec *ex)
     return ex->jn;
 }
 
-/* Binds every variable in scope, the enclosing scopes' first so that the
- * inner ones win (doc/behaviour.md §6). */
-static void jn_bind_scope(jn_ctx *cx, const aslrt_exec *ex)
+/* ---- What a state's fields share ---------------------------------------- */
+
+/* A state's JSONata fields (Arguments, Output, Assign, each Choice rule's
+ * Condition, a catcher's Output and Assign) see the same variables and
+ * mostly the same input and context object: those are converted into
+ * ex->jn_keep's arena once per state entered, not once per field (the
+ * fields' own arena is reset before each).  The variables cannot change
+ * while a state runs (an Assign takes effect when the state is left,
+ * doc/behaviour.md §6); the input and the context object are matched by
+ * identity, each held by a reference so that its address cannot come
+ * back as another value's.  A value converted here is only read by the
+ * evaluations, like a Map's shared input (fanout.c). */
+
+static void keep_drop(struct aslrtp_jn_keep *k)
+{
+    json_decref(k->input);
+    json_decref(k->context);
+    free(k->var_names);
+    free(k->var_vals);
+    k->input = k->context = NULL;
+    k->input_val = k->context_val = NULL;
+    k->var_names = NULL;
+    k->var_vals = NULL;
+    k->nvars = -1;
+}
+
+void aslrtp_ex_jn_keep_forget(aslrt_exec *ex)
+{
+    keep_drop(&ex->jn_keep);
+}
+
+void aslrtp_ex_jn_keep_free(aslrt_exec *ex)
+{
+    keep_drop(&ex->jn_keep);
+    if (ex->jn_keep.cx)
+        jn_ctx_destroy(ex->jn_keep.cx);
+    ex->jn_keep.cx = NULL;
+}
+
+/* The arena of the current state's shared values, emptied when a new
+ * state has been entered since they were made. */
+static jn_ctx *keep_context(aslrt_exec *ex)
+{
+    struct aslrtp_jn_keep *k = &ex->jn_keep;
+    if (!k->cx) {
+        jn_options o = {0};
+        o.extra = aslrtp_jsonata_functions;
+        o.now_ms = -1;
+        k->cx = jn_ctx_create(&o);
+        k->nvars = -1;
+        k->at = ex->transitions;
+    } else if (k->at != ex->transitions) {
+        keep_drop(k);
+        jn_ctx_reset(k->cx);
+        k->at = ex->transitions;
+    }
+    return k->cx;
+}
+
+/* Collects the variables in scope into k, the enclosing scopes' first so
+ * that binding them in order lets the inner ones win (doc/behaviour.md §6). */
+static void keep_vars(struct aslrtp_jn_keep *k, jn_ctx *kc, const aslrt_exec *ex, int *cap)
 {
     if (!ex)
         return;
-    jn_bind_scope(cx, ex->outer);
+    keep_vars(k, kc, ex->outer, cap);
     const char *name;
     json_t *v;
-    if (ex->vars)
-        json_object_foreach(ex->vars, name, v) jn_bind(cx, name, jn_from_json(cx, v));
+    if (!ex->vars)
+        return;
+    json_object_foreach(ex->vars, name, v) {
+        if (k->nvars == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            k->var_names = aslrtp_realloc(k->var_names, (size_t)*cap * sizeof *k->var_names);
+            k->var_vals = aslrtp_realloc(k->var_vals, (size_t)*cap * sizeof *k->var_vals);
+        }
+        /* The name lives as long as the variable: the scope does not
+         * change while the state runs. */
+        k->var_names[k->nvars] = name;
+        k->var_vals[k->nvars++] = jn_from_json(kc, v);
+    }
 }
 
-/* $states.context: the context object, with the execution's input
- * converted once per Map rather than once per item when it can be. */
-static jn_value *jn_context_object(aslrt_exec *ex, jn_ctx *cx)
+/* Binds every variable in scope into the field's context cx. */
+static void jn_bind_scope(jn_ctx *cx, aslrt_exec *ex)
 {
-    json_t *c = context(ex);
+    struct aslrtp_jn_keep *k = &ex->jn_keep;
+    jn_ctx *kc = keep_context(ex);
+    if (k->nvars < 0) {
+        int cap = 0;
+        k->nvars = 0;
+        keep_vars(k, kc, ex, &cap);
+    }
+    for (int i = 0; i < k->nvars; i++)
+        jn_bind(cx, k->var_names[i], k->var_vals[i]);
+}
+
+/* $states.input: the Map's shared input, the state's kept one, or a new
+ * conversion kept for the state's next fields. */
+static jn_value *jn_input(aslrt_exec *ex, json_t *input)
+{
+    if (input && input == ex->jn_input_src)
+        return ex->jn_input_val;
+    struct aslrtp_jn_keep *k = &ex->jn_keep;
+    jn_ctx *kc = keep_context(ex);
+    if (!input)
+        return jn_from_json(kc, json_null());
+    if (k->input != input) {
+        json_decref(k->input);
+        k->input = json_incref(input);
+        k->input_val = jn_from_json(kc, input);
+    }
+    return k->input_val;
+}
+
+/* The context object c as a JSONata value in cx. */
+static jn_value *jn_context_value(aslrt_exec *ex, jn_ctx *cx, json_t *c)
+{
     /* --context may give Execution.Input: then it is the one shown. */
     if (!ex->jn_exec_input || ex->cfg->context)
         return jn_from_json(cx, c);
@@ -813,6 +913,22 @@ static jn_value *jn_context_object(aslrt_exec *ex, jn_ctx *cx)
     return o;
 }
 
+/* $states.context: the context object, with the execution's input
+ * converted once per Map rather than once per item when it can be, kept
+ * for the state's next fields while the object is the same one. */
+static jn_value *jn_context_object(aslrt_exec *ex)
+{
+    json_t *c = context(ex);
+    struct aslrtp_jn_keep *k = &ex->jn_keep;
+    jn_ctx *kc = keep_context(ex);
+    if (k->context != c) {
+        json_decref(k->context);
+        k->context = json_incref(c);
+        k->context_val = jn_context_value(ex, kc, c);
+    }
+    return k->context_val;
+}
+
 /* Evaluates JSONATA item idx with $states.input = input (and result,
  * errorOutput when given) and the variables in scope: a new value, or
  * NULL with States.QueryEvaluationError recorded. */
@@ -822,11 +938,9 @@ json_t *aslrtp_ex_jn_field(aslrt_exec *ex, int idx, json_t *input, json_t *resul
     jn_ctx *cx = jn_context(ex);
     jn_bind_scope(cx, ex);
     jn_value *st = jn_object(cx);
-    jn_value *in = input && input == ex->jn_input_src
-                       ? ex->jn_input_val
-                       : jn_from_json(cx, input ? input : json_null());
+    jn_value *in = jn_input(ex, input);
     jn_object_set(cx, st, "input", 5, in);
-    jn_object_set(cx, st, "context", 7, jn_context_object(ex, cx));
+    jn_object_set(cx, st, "context", 7, jn_context_object(ex));
     if (result)
         jn_object_set(cx, st, "result", 6, jn_from_json(cx, result));
     if (error_output)
@@ -1426,6 +1540,7 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     json_decref(ex.vars);
     if (ex.jn)
         jn_ctx_destroy(ex.jn);
+    aslrtp_ex_jn_keep_free(&ex);
     json_decref(ex.pending);
     json_decref(ex.input);
     free(ex.name);

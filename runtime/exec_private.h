@@ -129,7 +129,26 @@ struct aslrt_exec {
     json_t *jn_input_src;
     struct jn_value *jn_input_val;
     struct jn_value *jn_exec_input; /* $states.context.Execution.Input, likewise */
+    /* What every JSONata field of the current state sees, converted once
+     * for the state rather than once per field (exec.c, jn_state_values). */
+    struct aslrtp_jn_keep {
+        struct jn_ctx *cx;    /* the arena they live in */
+        unsigned long at;     /* ex->transitions when they were made */
+        json_t *input;        /* $states.input's source, held */
+        struct jn_value *input_val;
+        json_t *context;      /* the context object's source, held */
+        struct jn_value *context_val;
+        int nvars;            /* the variables in scope, outer first; -1: not yet */
+        const char **var_names;
+        struct jn_value **var_vals;
+    } jn_keep;
 };
+
+/* Frees what jn_keep holds (an execution's or a child's end). */
+void aslrtp_ex_jn_keep_free(aslrt_exec *ex);
+/* Forgets the kept values: a child starts another branch or iteration,
+ * whose scope is new though no state has been entered yet. */
+void aslrtp_ex_jn_keep_forget(aslrt_exec *ex);
 
 /* The suffix of a callback task's resource. */
 #define ASLRTP_WAIT_FOR_TOKEN ".waitForTaskToken"

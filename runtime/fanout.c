@@ -59,6 +59,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->pending = NULL;
     c->task_token = NULL;
     c->jn = NULL;
+    memset(&c->jn_keep, 0, sizeof c->jn_keep); /* the parent's are its own */
     c->hist = NULL;
     c->failed_event = ASLRTP_EV_NONE;
     /* Inline branches and iterations read the outer variables; distributed
@@ -80,6 +81,7 @@ static void child_destroy(aslrt_exec *c)
     json_decref(c->pending);
     if (c->jn)
         jn_ctx_destroy(c->jn);
+    aslrtp_ex_jn_keep_free(c);
     free(c->retry_counts);
     free(c);
 }
@@ -176,6 +178,7 @@ static void run_item(void *ud, size_t i, int worker)
     /* Each branch and iteration has a scope of its own. */
     aslrtp_slot_set(&c->vars, NULL);
     aslrtp_slot_set(&c->pending, NULL);
+    aslrtp_ex_jn_keep_forget(c);
     long before = c->event_id;
     json_t *in;
     int graph;
