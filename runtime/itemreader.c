@@ -1577,6 +1577,7 @@ struct aslrtp_results {
     int tr;
     bool jsonl;
     run r;
+    char *arn;                  /* the Map Run's ARN (r.arn) */
     const char *bucket;         /* NULL: no export (WriterConfig alone) */
     char *dirkey;               /* <Prefix>/<map run id> */
     json_t *params;
@@ -1617,6 +1618,7 @@ void aslrtp_results_close(aslrtp_results *w)
     }
     free(w->r.exec_base);
     free(w->r.sm_arn);
+    free(w->arn);
     free(w->dirkey);
     json_decref(w->params);
     json_decref(w->array);
@@ -1638,7 +1640,8 @@ aslrtp_results *aslrtp_results_open(const aslrtp_s3_place *at, json_t *params,
     w->tr = params ? TR_NONE : TR_COMPACT;
     const char *t = config_string(writer_config, "Transformation");
     const char *o = config_string(writer_config, "OutputType");
-    w->r.arn = map_run_arn ? map_run_arn : "";
+    w->arn = aslrtp_strdup(map_run_arn ? map_run_arn : "");
+    w->r.arn = w->arn;
     const char *colon = strrchr(w->r.arn, ':');
     w->r.id = colon ? colon + 1 : w->r.arn;
     w->r.exec_base = arn_as(w->r.arn, "execution");
