@@ -27,7 +27,10 @@
  *
  * A Map's items come from ItemsPath or Items, or from an ItemReader
  * (itemreader.c); ItemSelector and ItemBatcher shape each child's input,
- * and a ResultWriter writes the joined results out.
+ * and a ResultWriter writes the joined results out.  With an ItemReader
+ * the Map Run streams (map_stream, doc/behaviour.md §43): items are read a
+ * window at a time, each window fanned out as above, and its results
+ * handed to the ResultWriter before the next is read.
  */
 #include <errno.h>
 #include <limits.h>

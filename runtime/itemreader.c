@@ -8,10 +8,18 @@
  * with the prefix, in byte order as S3 lists them.  Or S3 is S3: when no
  * folder is given and an endpoint is configured for S3, objects are read,
  * listed and written through its API (aws/s3.c); an object read is then
- * held in a temporary file, so that both places share the readers below.  Nothing here keeps a
- * whole object in memory unless the format needs it: CSV and JSONL are read
- * record by record and stop at MaxItems; only a JSON document (which must
- * be parsed whole anyway) is loaded at once, with no size limit.
+ * held in a temporary file, so that both places share the readers below.
+ *
+ * Nothing here holds all the items or all the results (doc/behaviour.md
+ * §43): an open reader (aslrtp_items_open) gives one item at a time, a CSV
+ * record, a JSONL line, a listed object or an element of a JSON array
+ * (decoded by jansson one value at a time), and stops at MaxItems; only a
+ * JSON document with ItemsPointer, or one that is not an array of values,
+ * is read whole.  The batcher makes one batch at a time, and an open
+ * writer (aslrtp_results_open) writes each child's entries to its result
+ * file as it comes, the files put at their keys at the end.  The
+ * whole-array functions (aslrtp_items_read, aslrtp_items_batch,
+ * aslrtp_results_write) are built on these.
  *
  * The folder is a closed place (doc/behaviour.md §34): every path under
  * the root is opened from the root's directory descriptor without following
