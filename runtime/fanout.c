@@ -741,8 +741,9 @@ static json_t *writer_params_early(aslrt_exec *ex, const aslrt_state *s, json_t 
     return params;
 }
 
-/* How many children a streamed Map Run hands out at a time: the items,
- * inputs and results held at once (doc/behaviour.md §43). */
+/* How many children a streamed Map Run hands out at a time, at least: the
+ * items, inputs and results held at once (doc/behaviour.md §43); a pool of
+ * more threads gets 16 children a thread. */
 #define WINDOW 1024
 
 /* A distributed Map with an ItemReader (doc/behaviour.md §43): the items are
@@ -806,6 +807,7 @@ static int map_stream(aslrt_exec *ex, aslrt_frame *f, long long tol_count, doubl
     int workers = pool_size(ex);
     if (limit > 0 && limit < workers)
         workers = (int)limit;
+    size_t wsize = (size_t)workers * 16 > WINDOW ? (size_t)workers * 16 : WINDOW;
     fn.input = input;
     fn.graph = s->processor;
     fn.selector = s->batched ? ASLRT_NONE : s->item_selector;
@@ -829,7 +831,7 @@ static int map_stream(aslrt_exec *ex, aslrt_frame *f, long long tol_count, doubl
     bool more = true, ran = true;
     while (more) {
         json_array_clear(window);
-        while (more && json_array_size(window) < WINDOW) {
+        while (more && json_array_size(window) < wsize) {
             json_t *item, *closed = NULL;
             int rc = aslrtp_items_next(it, &item, &err);
             if (rc < 0) {
