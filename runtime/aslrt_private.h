@@ -707,6 +707,18 @@ json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *par
 json_t *aslrtp_items_read_at(const aslrtp_s3_place *at, const char *resource, json_t *params,
                              json_t *reader_config, long max_items, aslrt_error *err);
 
+/* The same item by item (doc/behaviour.md §44): an open reader gives the
+ * items one at a time, reading its object as far as they need (a JSON
+ * object with ItemsPointer, or one that is not an array of JSON values,
+ * is read whole).  aslrtp_items_next: 1 with *item (a new reference), 0
+ * after the last item (or at max_items), -1 with err. */
+typedef struct aslrtp_items aslrtp_items;
+aslrtp_items *aslrtp_items_open(const aslrtp_s3_place *at, const char *resource,
+                                json_t *params, json_t *reader_config, long max_items,
+                                aslrt_error *err);
+int aslrtp_items_next(aslrtp_items *it, json_t **item, aslrt_error *err);
+void aslrtp_items_close(aslrtp_items *it);
+
 /* ItemBatcher.  Splits items (borrowed array) into a new array of batches
  * {"BatchInput": batch_input (only when not NULL; shared, not copied),
  * "Items": [...]} in order.  A batch closes at max_items_per_batch items or
@@ -717,6 +729,22 @@ json_t *aslrtp_items_read_at(const aslrtp_s3_place *at, const char *resource, js
 json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
                            long max_bytes_per_batch, json_t *batch_input,
                            aslrt_error *err);
+
+/* The same batch by batch: each item added (borrowed) may close the
+ * batch before it (*closed, a new reference, else NULL); finish gives the
+ * last batch (NULL when there was no item).  An item that cannot fit even
+ * alone fails add with err. */
+typedef struct aslrtp_batcher {
+    long max_items, max_bytes;
+    json_t *batch_input;      /* borrowed */
+    size_t base;              /* the size of an empty batch */
+    json_t *batch;            /* the open batch, or NULL */
+    size_t count, bytes, index;
+} aslrtp_batcher;
+void aslrtp_batcher_init(aslrtp_batcher *b, long max_items_per_batch,
+                         long max_bytes_per_batch, json_t *batch_input);
+bool aslrtp_batcher_add(aslrtp_batcher *b, json_t *item, json_t **closed, aslrt_error *err);
+json_t *aslrtp_batcher_finish(aslrtp_batcher *b);
 
 /* ResultWriter.  results[i] is child i's output, or its error output
  * {"Error","Cause"} when failed[i] (failed may be NULL: none failed);
@@ -738,6 +766,21 @@ json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
                                 json_t *writer_config, const char *map_run_arn,
                                 json_t *results, const unsigned char *failed, json_t *inputs,
                                 aslrt_error *err);
+
+/* The same child by child (doc/behaviour.md §44): open checks the
+ * configuration and the bucket, add writes child index's entries as it
+ * finishes (to SUCCEEDED_0.json or FAILED_0.json, which appear at their
+ * keys only in finish, with the manifest; with params NULL add keeps the
+ * transformed entries and finish returns them), close frees it and
+ * removes what finish did not put in place. */
+typedef struct aslrtp_results aslrtp_results;
+aslrtp_results *aslrtp_results_open(const aslrtp_s3_place *at, json_t *params,
+                                    json_t *writer_config, const char *map_run_arn,
+                                    aslrt_error *err);
+bool aslrtp_results_add(aslrtp_results *w, size_t index, json_t *input, json_t *result,
+                        bool failed, aslrt_error *err);
+json_t *aslrtp_results_finish(aslrtp_results *w, aslrt_error *err);
+void aslrtp_results_close(aslrtp_results *w);
 
 /* ==== text.c: the text of Causes ======================================= */
 

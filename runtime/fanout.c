@@ -27,7 +27,10 @@
  *
  * A Map's items come from ItemsPath or Items, or from an ItemReader
  * (itemreader.c); ItemSelector and ItemBatcher shape each child's input,
- * and a ResultWriter writes the joined results out.
+ * and a ResultWriter writes the joined results out.  With an ItemReader
+ * the Map Run streams (map_stream, doc/behaviour.md §44): items are read a
+ * window at a time, each window fanned out as above, and its results
+ * handed to the ResultWriter before the next is read.
  */
 #include <errno.h>
 #include <limits.h>
@@ -121,6 +124,8 @@ typedef struct fan {
     long *last;               /* each item's last event of its chain */
     aslrtp_hist **hists;      /* with a history: each item's events */
     size_t failed_index;      /* the item whose error is the state's */
+    size_t base;              /* streamed: the index of the window's first child */
+    int streaming;            /* streamed: fan_out runs one window of the children */
 } fan;
 
 /* A progress line for long Map runs, on stderr when it is a terminal:
@@ -136,8 +141,11 @@ static void show_progress(fan *fn, bool last)
         return;
     size_t done = __atomic_load_n(&fn->done, __ATOMIC_RELAXED);
     double secs = (double)(now - fn->started_ms) / 1000;
-    fprintf(stderr, "\r%s: %zu/%zu items, %zu failed, %.0f items/s%s", fn->parent->state->name,
-            done, fn->n,
+    char total[32] = "";
+    if (!fn->streaming)
+        snprintf(total, sizeof total, "/%zu", fn->n);
+    fprintf(stderr, "\r%s: %zu%s items, %zu failed, %.0f items/s%s", fn->parent->state->name,
+            done, total,
             __atomic_load_n(&fn->nfailed, __ATOMIC_RELAXED) +
                 (size_t)__atomic_load_n(&fn->failed, __ATOMIC_RELAXED),
             secs > 0 ? (double)done / secs : 0.0, last ? "\n" : "");
@@ -192,7 +200,7 @@ static void run_item(void *ud, size_t i, int worker)
             c->entered_ms = fn->parent->entered_ms;
             c->entered_event = fn->parent->entered_event;
             c->has_item = 1;
-            c->item_index = (long)i;
+            c->item_index = (long)(fn->base + i);
             c->item_value = item;
             if (c->context) {
                 json_decref(c->context);
@@ -387,9 +395,10 @@ static int fan_out(aslrt_exec *ex, fan *fn, size_t n, int workers)
     fn->n = n;
     if (fn->keep)
         fn->failed_items = aslrtp_calloc(n + 1, 1);
-    fn->started_ms = fn->shown_ms = aslrtp_mono_ms();
+    if (!fn->started_ms)
+        fn->started_ms = fn->shown_ms = aslrtp_mono_ms();
     aslrtp_pool_run(n, workers, run_item, fn, &fn->failed);
-    if (fn->progress && aslrtp_mono_ms() - fn->started_ms >= 200)
+    if (fn->progress && !fn->streaming && aslrtp_mono_ms() - fn->started_ms >= 200)
         show_progress(fn, true);
     for (int w = 0; w < workers; w++) {
         if (fn->children[w]->skew_ms > fn->skew)
@@ -562,8 +571,9 @@ static bool tolerance(aslrt_exec *ex, const aslrt_state *s, json_t *input, long 
     return true;
 }
 
-/* ItemReader: the items from a file (or listing) under the S3 root. */
-static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
+/* ItemReader: the items of a file (or listing) under the S3 root, read as
+ * they are needed (doc/behaviour.md §44). */
+static aslrtp_items *open_reader(aslrt_exec *ex, const aslrt_state *s, json_t *input)
 {
     json_t *params = s->reader_params != ASLRT_NONE
                          ? aslrtp_ex_template(ex, s->reader_params, input)
@@ -588,13 +598,37 @@ static json_t *read_items(aslrt_exec *ex, const aslrt_state *s, json_t *input)
     aslrt_error err = {NULL, NULL};
     aslrtp_s3_place at;
     aslrtp_s3_place_of(ex->cfg, aslrtp_ex_region(ex), &at);
-    json_t *items = aslrtp_items_read_at(&at, s->reader_resource, params, config, (long)max, &err);
+    aslrtp_items *it = aslrtp_items_open(&at, s->reader_resource, params, config, (long)max, &err);
     json_decref(params);
-    if (!items) {
+    if (!it) {
         aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_ITEM_READER_FAILED, err.cause);
         aslrt_error_clear(&err);
     }
-    return items;
+    return it;
+}
+
+/* ItemSelector on item i (with $$.Map.Item), evaluated by the Map's own
+ * execution: the input of a batched Map's child is made of these.  A new
+ * value, or NULL with the state failed. */
+static json_t *select_item(aslrt_exec *ex, const aslrt_state *s, json_t *input, json_t *it,
+                           size_t i)
+{
+    if (s->item_selector == ASLRT_NONE)
+        return json_incref(it);
+    ex->has_item = 1;
+    ex->item_index = (long)i;
+    ex->item_value = it;
+    if (ex->context) {
+        json_decref(ex->context);
+        ex->context = NULL;
+    }
+    json_t *v = aslrtp_ex_template(ex, s->item_selector, input);
+    ex->has_item = 0;
+    if (ex->context) {
+        json_decref(ex->context);
+        ex->context = NULL;
+    }
+    return v;
 }
 
 /* ItemSelector on every item (with $$.Map.Item), then ItemBatcher: the
@@ -610,29 +644,12 @@ static json_t *make_batches(aslrt_exec *ex, const aslrt_state *s, json_t *input,
         return NULL;
     json_t *selected = json_array();
     for (size_t i = 0; i < json_array_size(items); i++) {
-        json_t *it = json_array_get(items, i);
-        if (s->item_selector != ASLRT_NONE) {
-            ex->has_item = 1;
-            ex->item_index = (long)i;
-            ex->item_value = it;
-            if (ex->context) {
-                json_decref(ex->context);
-                ex->context = NULL;
-            }
-            it = aslrtp_ex_template(ex, s->item_selector, input);
-            ex->has_item = 0;
-            if (ex->context) {
-                json_decref(ex->context);
-                ex->context = NULL;
-            }
-            if (!it) {
-                json_decref(selected);
-                return NULL;
-            }
-            json_array_append_new(selected, it);
-        } else {
-            json_array_append(selected, it);
+        json_t *it = select_item(ex, s, input, json_array_get(items, i), i);
+        if (!it) {
+            json_decref(selected);
+            return NULL;
         }
+        json_array_append_new(selected, it);
     }
     json_t *batch_input = NULL;
     if (s->batch_input != ASLRT_NONE) {
@@ -693,6 +710,252 @@ static json_t *write_results(aslrt_exec *ex, const aslrt_state *s, json_t *input
 
 /* A Map state once a distributed Map has started its Map Run. */
 static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct);
+
+/* Whether nfailed of n children exceed the tolerated failures: exceeding
+ * either threshold that is set fails the Map Run; with neither, no
+ * failure is tolerated. */
+static bool over_threshold(size_t nfailed, size_t n, long long tol_count, double tol_pct)
+{
+    if (!nfailed)
+        return false;
+    bool count_set = tol_count >= 0, pct_set = tol_pct >= 0;
+    double pct = 100.0 * (double)nfailed / (double)n;
+    return (count_set && (long long)nfailed > tol_count) || (pct_set && pct > tol_pct) ||
+           (!count_set && !pct_set);
+}
+
+/* ResultWriter's Parameters evaluated before the children run, without a
+ * trace: should they fail, the execution is left as it was (its error,
+ * status and history events), and the Map evaluates them again where the
+ * whole-array Map did, after the tolerance, to fail there (doc/behaviour.md
+ * §44).  NULL when they fail. */
+static json_t *writer_params_early(aslrt_exec *ex, const aslrt_state *s, json_t *input)
+{
+    aslrtp_hist *hist = ex->hist;
+    aslrtp_event_count *count = ex->count;
+    long event_id = ex->event_id, last = ex->last_event;
+    int failed_event = ex->failed_event, status = ex->status;
+    aslrt_error saved = ex->error;
+    ex->error = (aslrt_error){NULL, NULL};
+    ex->hist = NULL;
+    ex->count = NULL;
+    json_t *params = aslrtp_ex_template(ex, s->writer_params, input);
+    aslrt_error_clear(&ex->error);
+    ex->error = saved;
+    ex->hist = hist;
+    ex->count = count;
+    ex->event_id = event_id;
+    ex->last_event = last;
+    ex->failed_event = failed_event;
+    ex->status = status;
+    return params;
+}
+
+/* How many children a streamed Map Run hands out at a time, at least: the
+ * items, inputs and results held at once (doc/behaviour.md §44); a pool of
+ * more threads gets 16 children a thread. */
+#define WINDOW 1024
+
+/* A distributed Map with an ItemReader (doc/behaviour.md §44): the items are
+ * read a window at a time, in order; each window's children run on the
+ * pool, and their results go to the ResultWriter (or into the state's
+ * result) before the next window is read.  What the whole-array Map did
+ * is kept: ItemSelector and ItemBatcher see each item with its index,
+ * failures are counted against the tolerance over all the children, and
+ * ResultWriter's failures come after the tolerance's. */
+static int map_stream(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double tol_pct)
+{
+    const aslrt_state *s = ex->state;
+    json_t *input = ASLRTP_EFF(f);
+    aslrtp_items *it = open_reader(ex, s, input);
+    if (!it)
+        return 0;
+    int ok = 0;
+    long long limit = s->max_concurrency;
+    long long max_items = s->batch_max_items, max_bytes = s->batch_max_bytes;
+    json_t *batch_input = NULL, *all = NULL, *window = json_array(), *wparams = NULL;
+    aslrtp_results *w = NULL;
+    aslrtp_batcher b = {0};
+    aslrt_error err = {NULL, NULL}, werr = {NULL, NULL};
+    bool params_later = false;
+    fan fn = {0};
+    if (s->max_concurrency_path != ASLRT_NONE &&
+        !path_int(ex, s->max_concurrency_path, input, "MaxConcurrencyPath", 0, &limit))
+        goto out;
+    if (s->batched) {
+        if (s->batch_max_items_path != ASLRT_NONE &&
+            !path_int(ex, s->batch_max_items_path, input, "MaxItemsPerBatchPath", 1, &max_items))
+            goto out;
+        if (s->batch_max_bytes_path != ASLRT_NONE &&
+            !path_int(ex, s->batch_max_bytes_path, input, "MaxInputBytesPerBatchPath", 1,
+                      &max_bytes))
+            goto out;
+        if (s->batch_input != ASLRT_NONE &&
+            !(batch_input = aslrtp_ex_template(ex, s->batch_input, input)))
+            goto out;
+        aslrtp_batcher_init(&b, (long)max_items, (long)max_bytes, batch_input);
+    }
+    if (s->writes) {
+        if (s->writer_params != ASLRT_NONE && !(wparams = writer_params_early(ex, s, input))) {
+            params_later = true;
+        } else {
+            json_t *config =
+                s->writer_config != ASLRT_NONE ? aslrtp_ex_item(ex, s->writer_config)->json : NULL;
+            char *id = aslrtp_ex_uuid();
+            char *arn = aslrtp_strdupf("arn:aws:states:%s:%s:mapRun:%s/%s:%s",
+                                       aslrtp_ex_region(ex), aslrtp_ex_account(ex), ex->sm_name,
+                                       map_run_name(s), id);
+            aslrtp_s3_place at;
+            aslrtp_s3_place_of(ex->cfg, aslrtp_ex_region(ex), &at);
+            w = aslrtp_results_open(&at, wparams, config, arn, &werr);
+            free(id);
+            free(arn);
+        }
+    } else {
+        all = json_array();
+    }
+    int workers = pool_size(ex);
+    if (limit > 0 && limit < workers)
+        workers = (int)limit;
+    size_t wsize = (size_t)workers * 16 > WINDOW ? (size_t)workers * 16 : WINDOW;
+    fn.input = input;
+    fn.graph = s->processor;
+    fn.selector = s->batched ? ASLRT_NONE : s->item_selector;
+    fn.keep = 1;
+    fn.progress = ex->cfg->progress;
+    fn.tolerant = 1;
+    fn.streaming = 1;
+    fn.started = ex->last_event;
+    /* Every JSONata ItemSelector sees the Map's input: convert it once
+     * instead of once per item (the iterations inherit the pointers). */
+    bool share = s->jsonata && fn.selector != ASLRT_NONE && !ex->jn_share;
+    if (share) {
+        jn_options o = {0};
+        ex->jn_share = jn_ctx_create(&o);
+        ex->jn_input_src = input;
+        ex->jn_input_val = jn_from_json(ex->jn_share, input);
+        ex->jn_exec_input = ex->input == input ? ex->jn_input_val
+                                               : jn_from_json(ex->jn_share, ex->input);
+    }
+    size_t nitems = 0, nchildren = 0;
+    bool more = true, ran = true;
+    while (more) {
+        json_array_clear(window);
+        while (more && json_array_size(window) < wsize) {
+            json_t *item, *closed = NULL;
+            int rc = aslrtp_items_next(it, &item, &err);
+            if (rc < 0) {
+                aslrtp_ex_fail_plain(ex, err.error ? err.error : ASLRTP_ERR_ITEM_READER_FAILED,
+                                     err.cause);
+                goto stop;
+            }
+            if (rc == 0) {
+                more = false;
+                if (s->batched && (closed = aslrtp_batcher_finish(&b)))
+                    json_array_append_new(window, closed);
+                break;
+            }
+            if (!s->batched) {
+                json_array_append_new(window, item);
+            } else {
+                json_t *sel = select_item(ex, s, input, item, nitems);
+                json_decref(item);
+                if (!sel)
+                    goto stop;
+                bool added = aslrtp_batcher_add(&b, sel, &closed, &err);
+                json_decref(sel);
+                if (!added) {
+                    aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
+                                            err.cause ? err.cause : "");
+                    goto stop;
+                }
+                if (closed)
+                    json_array_append_new(window, closed);
+            }
+            nitems++;
+        }
+        size_t n = json_array_size(window);
+        if (!n)
+            break;
+        fn.items = window;
+        fn.base = nchildren;
+        if (!fan_out(ex, &fn, n, workers)) {
+            ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
+            free(fn.failed_items);
+            goto stop;
+        }
+        json_t *results = ex->fanout_result;
+        ex->fanout_result = NULL;
+        for (size_t i = 0; i < n; i++) {
+            json_t *r = json_array_get(results, i);
+            if (all)
+                json_array_append(all, r);
+            else if (w && !werr.error)
+                aslrtp_results_add(w, nchildren + i, json_array_get(window, i), r,
+                                   fn.failed_items[i], &werr);
+        }
+        json_decref(results);
+        free(fn.failed_items);
+        fn.failed_items = NULL;
+        nchildren += n;
+    }
+    ran = false;
+stop:
+    if (fn.progress && fn.done && aslrtp_mono_ms() - fn.started_ms >= 200)
+        show_progress(&fn, true);
+    if (share) {
+        jn_ctx_destroy(ex->jn_share);
+        ex->jn_share = NULL;
+        ex->jn_input_src = NULL;
+        ex->jn_input_val = NULL;
+        ex->jn_exec_input = NULL;
+    }
+    if (ran)
+        goto out;
+    if (over_threshold(fn.nfailed, nchildren, tol_count, tol_pct)) {
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                             "The specified tolerated failure threshold was exceeded");
+        goto out; /* MapRunFailed (aslrt_op_map) */
+    }
+    json_t *result = all;
+    all = NULL;
+    if (params_later) {
+        /* They failed before: this time the failure is the state's. */
+        json_t *p = aslrtp_ex_template(ex, s->writer_params, input);
+        if (!p)
+            goto out;
+        json_decref(p);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_RESULT_WRITER_FAILED,
+                             "The ResultWriter Parameters gave a different value when "
+                             "evaluated again.");
+        goto out;
+    }
+    if (s->writes && !werr.error)
+        result = aslrtp_results_finish(w, &werr);
+    if (!result) {
+        aslrtp_ex_fail_plain(ex, werr.error ? werr.error : ASLRTP_ERR_RESULT_WRITER_FAILED,
+                             werr.cause);
+        goto out;
+    }
+    /* Recorded on AWS since November 2024: neither MapRunSucceeded nor the
+     * state's success extends the chain (as in map_state). */
+    long prev = aslrtp_ex_record(ex, ASLRTP_EV_MAP_RUN_SUCCEEDED, ex->last_event, NULL);
+    aslrtp_ex_record(ex, ASLRTP_EV_MAP_STATE_SUCCEEDED, prev, NULL);
+    aslrtp_slot_set(&f->eff, NULL);
+    aslrtp_slot_set(&f->res, result);
+    ok = 1;
+out:
+    aslrtp_items_close(it);
+    aslrtp_results_close(w);
+    json_decref(aslrtp_batcher_finish(&b));
+    json_decref(batch_input);
+    json_decref(wparams);
+    json_decref(window);
+    json_decref(all);
+    aslrt_error_clear(&err);
+    aslrt_error_clear(&werr);
+    return ok;
+}
 
 int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f)
 {
@@ -755,11 +1018,9 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
     const aslrt_state *s = ex->state;
     json_t *input = ASLRTP_EFF(f);
     json_t *items;
-    if (s->reader_resource) {
-        items = read_items(ex, s, input);
-        if (!items)
-            return 0;
-    } else if (s->jsonata && s->items_path != ASLRT_NONE) {
+    if (s->reader_resource)
+        return map_stream(ex, f, tol_count, tol_pct);
+    if (s->jsonata && s->items_path != ASLRT_NONE) {
         /* Items: an array, or an expression that must give one. */
         items = aslrtp_ex_jn_field(ex, s->items_path, f->raw, NULL, NULL);
         if (!items)
@@ -847,21 +1108,13 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
         free(fn.failed_items);
         return 0;
     }
-    if (s->distributed && fn.nfailed > 0) {
-        /* Exceeding either threshold that is set fails the Map Run; with
-         * neither, no failure is tolerated. */
-        bool count_set = tol_count >= 0, pct_set = tol_pct >= 0;
-        double pct = 100.0 * (double)fn.nfailed / (double)n;
-        bool over = (count_set && (long long)fn.nfailed > tol_count) ||
-                    (pct_set && pct > tol_pct) || (!count_set && !pct_set);
-        if (over) {
-            aslrtp_slot_set(&ex->fanout_result, NULL);
-            json_decref(items);
-            free(fn.failed_items);
-            aslrtp_ex_fail_plain(ex, ASLRTP_ERR_EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                                 "The specified tolerated failure threshold was exceeded");
-            return 0; /* MapRunFailed (aslrt_op_map) */
-        }
+    if (s->distributed && over_threshold(fn.nfailed, n, tol_count, tol_pct)) {
+        aslrtp_slot_set(&ex->fanout_result, NULL);
+        json_decref(items);
+        free(fn.failed_items);
+        aslrtp_ex_fail_plain(ex, ASLRTP_ERR_EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                             "The specified tolerated failure threshold was exceeded");
+        return 0; /* MapRunFailed (aslrt_op_map) */
     }
     if (s->writes) {
         json_t *out = write_results(ex, s, input, ex->fanout_result, fn.failed_items, items);

@@ -8,10 +8,18 @@
  * with the prefix, in byte order as S3 lists them.  Or S3 is S3: when no
  * folder is given and an endpoint is configured for S3, objects are read,
  * listed and written through its API (aws/s3.c); an object read is then
- * held in a temporary file, so that both places share the readers below.  Nothing here keeps a
- * whole object in memory unless the format needs it: CSV and JSONL are read
- * record by record and stop at MaxItems; only a JSON document (which must
- * be parsed whole anyway) is loaded at once, with no size limit.
+ * held in a temporary file, so that both places share the readers below.
+ *
+ * Nothing here holds all the items or all the results (doc/behaviour.md
+ * §44): an open reader (aslrtp_items_open) gives one item at a time, a CSV
+ * record, a JSONL line, a listed object or an element of a JSON array
+ * (decoded by jansson one value at a time), and stops at MaxItems; only a
+ * JSON document with ItemsPointer, or one that is not an array of values,
+ * is read whole.  The batcher makes one batch at a time, and an open
+ * writer (aslrtp_results_open) writes each child's entries to its result
+ * file as it comes, the files put at their keys at the end.  The
+ * whole-array functions (aslrtp_items_read, aslrtp_items_batch,
+ * aslrtp_results_write) are built on these.
  *
  * The folder is a closed place (doc/behaviour.md §34): every path under
  * the root is opened from the root's directory descriptor without following
@@ -259,17 +267,6 @@ static int open_key(int bfd, const char *key, struct stat *st)
 
 /* ==== Reading objects =================================================== */
 
-/* The items read so far and the limit (0: none). */
-typedef struct sink {
-    json_t *items;
-    long max;
-} sink;
-
-static bool full(const sink *s)
-{
-    return s->max > 0 && json_array_size(s->items) >= (size_t)s->max;
-}
-
 void aslrtp_s3_place_of(const aslrt_config *cfg, const char *region, aslrtp_s3_place *at)
 {
     at->cfg = cfg;
@@ -395,92 +392,6 @@ static json_t *pointer_get(json_t *doc, const char *ptr)
     }
 }
 
-/* InputType JSON: the object is one JSON document holding an array (or,
- * with ItemsPointer, an array somewhere inside it). */
-static bool read_json(FILE *f, const char *where, const char *pointer, sink *s,
-                      aslrt_error *err)
-{
-    aslrtp_buf raw = {0}, text = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        aslrtp_buf_add(&raw, chunk, n);
-    aslrtp_utf8_add_clean(&text, raw.data ? raw.data : "", raw.len, 0);
-    free(raw.data);
-    json_error_t jerr;
-    json_t *doc = aslrtp_json_loads(text.data ? text.data : "", text.len, &jerr);
-    free(text.data);
-    if (!doc) {
-        failf(err, READER_FAILED, "The object %s is not valid JSON: %s (line %d, column %d)",
-              where, jerr.text, jerr.line, jerr.column);
-        return false;
-    }
-    json_t *node = doc;
-    if (pointer) {
-        node = pointer_get(doc, pointer);
-        if (!node) {
-            failf(err, READER_FAILED,
-                  "The ItemsPointer '%s' does not match a node in the object %s.",
-                  pointer, where);
-            json_decref(doc);
-            return false;
-        }
-    }
-    /* AWS, recorded: a document that is an object, not an array. */
-    if (!json_is_array(node)) {
-        aslrt_error_set(err, READER_FAILED, "Attempting to map over non-iterable node.");
-        json_decref(doc);
-        return false;
-    }
-    size_t i;
-    json_t *item;
-    json_array_foreach(node, i, item) {
-        if (full(s))
-            break;
-        json_array_append(s->items, item);
-    }
-    json_decref(doc);
-    return true;
-}
-
-/* InputType JSONL: one JSON value per line; blank lines are skipped. */
-static bool read_jsonl(FILE *f, const char *where, sink *s, aslrt_error *err)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long lineno = 0;
-    bool ok = true;
-    aslrtp_buf text = {0};
-    while (!full(s) && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        size_t n = (size_t)len;
-        if (n && line[n - 1] == '\n')
-            n--;
-        if (n && line[n - 1] == '\r')
-            n--;
-        size_t k = 0;
-        while (k < n && strchr(" \t\r\f\v", line[k]))
-            k++;
-        if (k == n)
-            continue;
-        text.len = 0;
-        aslrtp_utf8_add_clean(&text, line, n, 0);
-        json_error_t jerr;
-        json_t *v = aslrtp_json_loads(text.data, text.len, &jerr);
-        if (!v) {
-            failf(err, READER_FAILED, "Line %ld of the object %s is not valid JSON: %s",
-                  lineno, where, jerr.text);
-            ok = false;
-            break;
-        }
-        json_array_append_new(s->items, v);
-    }
-    free(line);
-    free(text.data);
-    return ok;
-}
-
 /* ---- CSV --------------------------------------------------------------- */
 
 typedef struct csv_conf {
@@ -585,43 +496,6 @@ static bool check_headers(json_t *headers, aslrt_error *err)
     return ok;
 }
 
-/* InputType CSV: each record becomes an object of strings keyed by the
- * headers, in header order; short records are padded with "", extra fields
- * dropped (AWS docs; recorded for ",,," under three headers). */
-static bool read_csv(FILE *f, const csv_conf *conf, sink *s, aslrt_error *err)
-{
-    json_t *fields = json_array();
-    json_t *headers = conf->headers ? json_incref(conf->headers) : NULL;
-    aslrtp_buf field = {0};
-    bool ok = true;
-    if (!headers) {
-        if (csv_record(f, conf->delim, fields, &field))
-            headers = json_deep_copy(fields);
-        else
-            goto done;          /* an empty object: no items */
-    }
-    if (!check_headers(headers, err)) {
-        ok = false;
-        goto done;
-    }
-    size_t nh = json_array_size(headers);
-    while (!full(s) && csv_record(f, conf->delim, fields, &field)) {
-        json_t *row = json_object();
-        for (size_t i = 0; i < nh; i++) {
-            json_t *h = json_array_get(headers, i);
-            json_t *v = json_array_get(fields, i);
-            json_object_setn_new(row, json_string_value(h), json_string_length(h),
-                                 v ? json_incref(v) : json_string(""));
-        }
-        json_array_append_new(s->items, row);
-    }
-done:
-    json_decref(headers);
-    json_decref(fields);
-    free(field.data);
-    return ok;
-}
-
 /* ---- ReaderConfig ------------------------------------------------------ */
 
 enum { IN_NONE, IN_JSON, IN_JSONL, IN_CSV };
@@ -697,39 +571,6 @@ static bool parse_config(json_t *config, reader *r, aslrt_error *err)
         return false;
     }
     return true;
-}
-
-/* Reads the object s3://bucket/key as r says into s. */
-static bool read_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
-                        const reader *r, sink *s, aslrt_error *err)
-{
-    FILE *f = open_object(at, bucket, key, err);
-    if (!f)
-        return false;
-    char *where = aslrtp_strdupf("s3://%s/%s", bucket, key);
-    bool ok = false;
-    switch (r->type) {
-    case IN_JSON:
-        ok = read_json(f, where, r->pointer, s, err);
-        break;
-    case IN_JSONL:
-        ok = read_jsonl(f, where, s, err);
-        break;
-    case IN_CSV:
-        ok = read_csv(f, &r->csv, s, err);
-        break;
-    default:
-        aslrt_error_set(err, READER_FAILED,
-                        "ReaderConfig.InputType is required to read an S3 object.");
-        break;
-    }
-    if (ok && ferror(f)) {
-        failf(err, READER_FAILED, "Could not read %s.", where);
-        ok = false;
-    }
-    fclose(f);
-    free(where);
-    return ok;
 }
 
 /* ---- listObjectsV2 ----------------------------------------------------- */
@@ -840,57 +681,403 @@ static json_t *object_item(int bfd, const char *bucket, const char *key, aslrt_e
     return item;
 }
 
-/* The listing through S3's API: the same items as a folder's. */
-static bool list_remote(const aslrtp_s3_place *at, const char *bucket, const char *prefix,
-                        const reader *r, sink *s, aslrt_error *err)
+/* ---- Reading an object item by item ------------------------------------ */
+
+/* Bytes are read in chunks of at least this size. */
+#define CHUNK 65536
+
+enum { J_START, J_VALUE, J_NEXT, J_END };
+
+/* An InputType JSON object read one element of its top-level array at a
+ * time (doc/behaviour.md §44): the bytes are cleaned of invalid UTF-8 chunk
+ * by chunk (a sequence cut by a chunk's end waits for the next chunk, so
+ * the cleaning is the whole text's), and jansson decodes one value at a
+ * time from the text held, which is the element being decoded and at most
+ * a chunk beyond it. */
+typedef struct jstream {
+    aslrtp_buf text;            /* cleaned text; [pos, len) not consumed yet */
+    size_t pos;
+    char *raw;                  /* the bytes of a read, after the carry */
+    size_t rawcap;
+    char carry[4];              /* a UTF-8 sequence cut by the last read's end */
+    size_t ncarry;
+    bool eof;
+    int state;                  /* J_START, J_VALUE (after '[' or ','), J_NEXT, J_END */
+    bool first;                 /* J_VALUE right after '[': ']' may close */
+} jstream;
+
+/* How many bytes at the end of s[0..n) start a UTF-8 sequence that the
+ * bytes after them may complete (0: none). */
+static size_t cut_tail(const char *s, size_t n)
 {
-    aslrt_error call = {NULL, NULL};
-    json_t *objects = aslrtp_s3_list(at->cfg, at->region, bucket, prefix, &call);
-    if (!objects) {
-        s3_failed(err, READER_FAILED, &call);
-        return false;
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned char c = (unsigned char)s[n - k];
+        if ((c & 0xC0) == 0x80)
+            continue;               /* a continuation byte: look further back */
+        size_t need = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3
+                    : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+        return need > k ? k : 0;
     }
-    bool ok = true;
-    size_t i;
-    json_t *o;
-    json_array_foreach(objects, i, o) {
-        if (!ok || full(s))
-            break;
-        const char *key = json_string_value(json_object_get(o, "Key"));
-        if (!key)
-            continue;
-        if (r->flatten) {
-            ok = read_object(at, bucket, key, r, s, err);
-            continue;
-        }
-        json_t *item = json_object();
-        json_object_set(item, "Etag", json_object_get(o, "ETag"));
-        json_object_set(item, "Key", json_object_get(o, "Key"));
-        json_object_set(item, "LastModified", json_object_get(o, "LastModified"));
-        json_object_set(item, "Size", json_object_get(o, "Size"));
-        json_object_set(item, "StorageClass", json_object_get(o, "StorageClass"));
-        json_array_append_new(s->items, item);
-    }
-    json_decref(objects);
-    return ok;
+    return 0;
 }
 
-static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const char *prefix,
-                         const reader *r, sink *s, aslrt_error *err)
+/* Reads at least want more bytes (fewer at the end of f) into the text.
+ * False when f had already ended. */
+static bool js_fill(jstream *js, FILE *f, size_t want)
 {
-    if (!at->root)
-        return list_remote(at, bucket, prefix, r, s, err);
+    if (js->eof)
+        return false;
+    if (js->pos) {
+        memmove(js->text.data, js->text.data + js->pos, js->text.len - js->pos);
+        js->text.len -= js->pos;
+        js->pos = 0;
+    }
+    if (want < CHUNK)
+        want = CHUNK;
+    if (js->rawcap < want + sizeof js->carry) {
+        js->rawcap = want + sizeof js->carry;
+        free(js->raw);
+        js->raw = aslrtp_malloc(js->rawcap);
+    }
+    memcpy(js->raw, js->carry, js->ncarry);
+    size_t n = js->ncarry + fread(js->raw + js->ncarry, 1, want, f);
+    if (feof(f) || ferror(f))
+        js->eof = true;
+    size_t keep = js->eof ? 0 : cut_tail(js->raw, n);
+    aslrtp_buf_reserve(&js->text, n);
+    aslrtp_utf8_add_clean(&js->text, js->raw, n - keep, 0);
+    memcpy(js->carry, js->raw + n - keep, keep);
+    js->ncarry = keep;
+    return true;
+}
+
+static bool json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The next element of the array: 1 with *item, 0 after the array (and
+ * nothing but white space after it), -1 when the text is anything else
+ * (not an array, not JSON): the whole document then says what it is. */
+static int js_next(jstream *js, FILE *f, json_t **item)
+{
+    for (;;) {
+        while (js->pos < js->text.len && json_space(js->text.data[js->pos]))
+            js->pos++;
+        if (js->pos == js->text.len) {
+            if (js_fill(js, f, CHUNK))
+                continue;
+            return js->state == J_END ? 0 : -1;
+        }
+        char c = js->text.data[js->pos];
+        if (js->state == J_START) {
+            if (c != '[')
+                return -1;
+            js->pos++;
+            js->state = J_VALUE;
+            js->first = true;
+            continue;
+        }
+        if (js->state == J_NEXT && (c == ',' || c == ']')) {
+            js->pos++;
+            js->state = c == ',' ? J_VALUE : J_END;
+            js->first = false;
+            continue;
+        }
+        if (js->state == J_VALUE && c == ']' && js->first) {
+            js->pos++;
+            js->state = J_END;
+            continue;
+        }
+        if (js->state != J_VALUE)
+            return -1;
+        size_t avail = js->text.len - js->pos, used = 0;
+        json_error_t jerr;
+        json_t *v = aslrtp_json_loads_first(js->text.data + js->pos, avail, &used, &jerr);
+        /* A value that ends where the text held ends may go on (a number's
+         * digits) unless the object has ended too. */
+        if (v && (used < avail || js->eof)) {
+            js->pos += used;
+            js->state = J_NEXT;
+            js->first = false;
+            *item = v;
+            return 1;
+        }
+        json_decref(v);
+        /* An error well before the end of the text held is one whatever
+         * follows; one near the end may be the end of the text. */
+        if (js->eof || (!v && (size_t)jerr.position + 8 < avail))
+            return -1;
+        js_fill(js, f, avail);
+    }
+}
+
+/* An object being read: its items come one at a time. */
+typedef struct source {
+    FILE *f;
+    char *where;                /* s3://bucket/key */
+    const reader *r;
+    bool ended;
+    /* JSON */
+    jstream js;
+    json_t *doc, *node;         /* the whole document, when read whole */
+    size_t index;               /* node's next element */
+    size_t given;               /* elements given so far */
+    /* JSONL */
+    char *line;
+    size_t cap;
+    long lineno;
+    aslrtp_buf text;
+    /* CSV */
+    json_t *headers, *fields;
+    aslrtp_buf field;
+} source;
+
+/* InputType JSON read whole: one JSON document holding an array (or, with
+ * ItemsPointer, an array somewhere inside it), from the object's start. */
+static bool load_doc(source *src, aslrt_error *err)
+{
+    aslrtp_buf raw = {0}, text = {0};
+    char *chunk = aslrtp_malloc(CHUNK);
+    size_t n;
+    rewind(src->f);
+    while ((n = fread(chunk, 1, CHUNK, src->f)) > 0)
+        aslrtp_buf_add(&raw, chunk, n);
+    free(chunk);
+    aslrtp_utf8_add_clean(&text, raw.data ? raw.data : "", raw.len, 0);
+    free(raw.data);
+    json_error_t jerr;
+    json_t *doc = aslrtp_json_loads(text.data ? text.data : "", text.len, &jerr);
+    free(text.data);
+    if (!doc) {
+        failf(err, READER_FAILED, "The object %s is not valid JSON: %s (line %d, column %d)",
+              src->where, jerr.text, jerr.line, jerr.column);
+        return false;
+    }
+    json_t *node = doc;
+    const char *pointer = src->r->pointer;
+    if (pointer) {
+        node = pointer_get(doc, pointer);
+        if (!node) {
+            failf(err, READER_FAILED,
+                  "The ItemsPointer '%s' does not match a node in the object %s.",
+                  pointer, src->where);
+            json_decref(doc);
+            return false;
+        }
+    }
+    /* AWS, recorded: a document that is an object, not an array. */
+    if (!json_is_array(node)) {
+        aslrt_error_set(err, READER_FAILED, "Attempting to map over non-iterable node.");
+        json_decref(doc);
+        return false;
+    }
+    src->doc = doc;
+    src->node = node;
+    return true;
+}
+
+static void source_close(source *src)
+{
+    if (!src)
+        return;
+    if (src->f)
+        fclose(src->f);
+    free(src->where);
+    free(src->js.text.data);
+    free(src->js.raw);
+    json_decref(src->doc);
+    free(src->line);
+    free(src->text.data);
+    json_decref(src->headers);
+    json_decref(src->fields);
+    free(src->field.data);
+    free(src);
+}
+
+/* Opens s3://bucket/key to be read as r says (a CSV object's header row
+ * is read here; a JSON object with ItemsPointer is read whole). */
+static source *source_open(const aslrtp_s3_place *at, const char *bucket, const char *key,
+                           const reader *r, aslrt_error *err)
+{
+    FILE *f = open_object(at, bucket, key, err);
+    if (!f)
+        return NULL;
+    source *src = aslrtp_calloc(1, sizeof *src);
+    src->f = f;
+    src->r = r;
+    src->where = aslrtp_strdupf("s3://%s/%s", bucket, key);
+    bool ok = true;
+    switch (r->type) {
+    case IN_JSON:
+        if (r->pointer)
+            ok = load_doc(src, err);
+        break;
+    case IN_JSONL:
+        break;
+    case IN_CSV:
+        src->fields = json_array();
+        if (r->csv.headers)
+            src->headers = json_incref(r->csv.headers);
+        else if (csv_record(f, r->csv.delim, src->fields, &src->field))
+            src->headers = json_deep_copy(src->fields);
+        else
+            src->ended = true;      /* an empty object: no items */
+        if (src->headers && !check_headers(src->headers, err))
+            ok = false;
+        break;
+    default:
+        aslrt_error_set(err, READER_FAILED,
+                        "ReaderConfig.InputType is required to read an S3 object.");
+        ok = false;
+        break;
+    }
+    if (!ok) {
+        source_close(src);
+        return NULL;
+    }
+    return src;
+}
+
+/* InputType JSONL: one JSON value per line; blank lines are skipped. */
+static int jsonl_next(source *src, json_t **item, aslrt_error *err)
+{
+    ssize_t len;
+    while ((len = getline(&src->line, &src->cap, src->f)) >= 0) {
+        src->lineno++;
+        char *line = src->line;
+        size_t n = (size_t)len;
+        if (n && line[n - 1] == '\n')
+            n--;
+        if (n && line[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && strchr(" \t\r\f\v", line[k]))
+            k++;
+        if (k == n)
+            continue;
+        src->text.len = 0;
+        aslrtp_utf8_add_clean(&src->text, line, n, 0);
+        json_error_t jerr;
+        json_t *v = aslrtp_json_loads(src->text.data, src->text.len, &jerr);
+        if (!v) {
+            failf(err, READER_FAILED, "Line %ld of the object %s is not valid JSON: %s",
+                  src->lineno, src->where, jerr.text);
+            return -1;
+        }
+        *item = v;
+        return 1;
+    }
+    return 0;
+}
+
+/* InputType CSV: each record becomes an object of strings keyed by the
+ * headers, in header order; short records are padded with "", extra fields
+ * dropped (AWS docs; recorded for ",,," under three headers). */
+static int csv_next(source *src, json_t **item)
+{
+    if (!csv_record(src->f, src->r->csv.delim, src->fields, &src->field))
+        return 0;
+    size_t nh = json_array_size(src->headers);
+    json_t *row = json_object();
+    for (size_t i = 0; i < nh; i++) {
+        json_t *h = json_array_get(src->headers, i);
+        json_t *v = json_array_get(src->fields, i);
+        json_object_setn_new(row, json_string_value(h), json_string_length(h),
+                             v ? json_incref(v) : json_string(""));
+    }
+    *item = row;
+    return 1;
+}
+
+/* The object's next item: 1 with *item, 0 at its end, -1 with err. */
+static int source_next(source *src, json_t **item, aslrt_error *err)
+{
+    int rc = 0;
+    if (src->ended)
+        return 0;
+    switch (src->r->type) {
+    case IN_JSON:
+        if (!src->doc) {
+            rc = js_next(&src->js, src->f, item);
+            if (rc >= 0)
+                break;
+            /* Not an array of JSON values: the document read whole says
+             * what is wrong, with the error and position jansson gives
+             * for it; should it read well after all, its elements go on
+             * from the first not given. */
+            if (!load_doc(src, err))
+                return -1;
+            src->index = src->given;
+        }
+        rc = src->index < json_array_size(src->node);
+        if (rc)
+            *item = json_incref(json_array_get(src->node, src->index++));
+        break;
+    case IN_JSONL:
+        rc = jsonl_next(src, item, err);
+        break;
+    case IN_CSV:
+        rc = csv_next(src, item);
+        break;
+    }
+    if (rc > 0) {
+        src->given++;
+        return 1;
+    }
+    src->ended = true;
+    if (rc == 0 && ferror(src->f)) {
+        failf(err, READER_FAILED, "Could not read %s.", src->where);
+        return -1;
+    }
+    return rc;
+}
+
+/* ---- listObjectsV2 and the reader -------------------------------------- */
+
+struct aslrtp_items {
+    aslrtp_s3_place at;
+    reader r;
+    char *bucket;
+    long max, count;            /* the limit (0: none) and the items given */
+    source *src;                /* the object being read */
+    bool list;                  /* listObjectsV2 */
+    char **keys;                /* a folder's listing, in key order */
+    size_t nkeys, next;
+    json_t *objects;            /* S3's listing */
+    int bfd;                    /* the bucket's directory (a folder's listing) */
+};
+
+void aslrtp_items_close(aslrtp_items *it)
+{
+    if (!it)
+        return;
+    source_close(it->src);
+    for (size_t i = 0; i < it->nkeys; i++)
+        free(it->keys[i]);
+    free(it->keys);
+    json_decref(it->objects);
+    if (it->bfd >= 0)
+        close(it->bfd);
+    free(it->bucket);
+    free(it);
+}
+
+/* A folder's listing: the keys under the bucket starting with prefix. */
+static bool list_local(aslrtp_items *it, const char *prefix, aslrt_error *err)
+{
+    const char *bucket = it->bucket;
     if (!valid_location(bucket, "") || has_dotdot(prefix)) {
         failf(err, READER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.",
               bucket, prefix);
         return false;
     }
-    int rootfd = open_reader_root(at, err);
+    int rootfd = open_reader_root(&it->at, err);
     if (rootfd < 0)
         return false;
-    int bfd = open_bucket(rootfd, bucket);
+    it->bfd = open_bucket(rootfd, bucket);
     close(rootfd);
-    if (bfd < 0) {
+    if (it->bfd < 0) {
         if (absent(errno))
             failf(err, READER_FAILED, "%s", NO_BUCKET);
         else
@@ -899,32 +1086,130 @@ static bool list_objects(const aslrtp_s3_place *at, const char *bucket, const ch
         return false;
     }
     listing l = {0};
-    int wfd = dup(bfd);
-    if (wfd >= 0)
-        walk(wfd, "", prefix, &l);
-    if (l.n)
-        qsort(l.keys, l.n, sizeof *l.keys, key_cmp);
-
-    bool ok = wfd >= 0;
-    if (!ok)
+    int wfd = dup(it->bfd);
+    if (wfd < 0) {
         failf(err, READER_FAILED, "Could not list s3://%s/%s: %s", bucket, prefix,
               strerror(errno));
-    for (size_t i = 0; i < l.n && ok && !full(s); i++) {
-        if (r->flatten)
-            ok = read_object(at, bucket, l.keys[i], r, s, err);
-        else {
-            json_t *item = object_item(bfd, bucket, l.keys[i], err);
-            if (item)
-                json_array_append_new(s->items, item);
-            else
-                ok = false;
-        }
+        return false;
     }
-    for (size_t i = 0; i < l.n; i++)
-        free(l.keys[i]);
-    free(l.keys);
-    close(bfd);
-    return ok;
+    walk(wfd, "", prefix, &l);
+    if (l.n)
+        qsort(l.keys, l.n, sizeof *l.keys, key_cmp);
+    it->keys = l.keys;
+    it->nkeys = l.n;
+    return true;
+}
+
+aslrtp_items *aslrtp_items_open(const aslrtp_s3_place *at, const char *resource,
+                                json_t *params, json_t *reader_config, long max_items,
+                                aslrt_error *err)
+{
+    aslrtp_items *it = aslrtp_calloc(1, sizeof *it);
+    it->at = *at;
+    it->bfd = -1;
+    it->max = max_items > 0 ? max_items : 0;
+    if (!parse_config(reader_config, &it->r, err))
+        goto fail;
+    const char *bucket = json_string_value(json_object_get(params, "Bucket"));
+    if (!bucket) {
+        aslrt_error_set(err, READER_FAILED,
+                        "The ItemReader Parameters must have a string field Bucket.");
+        goto fail;
+    }
+    it->bucket = aslrtp_strdup(bucket);
+    if (resource && !strcmp(resource, "arn:aws:states:::s3:getObject")) {
+        const char *key = json_string_value(json_object_get(params, "Key"));
+        if (!key) {
+            aslrt_error_set(err, READER_FAILED,
+                            "The ItemReader Parameters must have a string field Key.");
+            goto fail;
+        }
+        if (!(it->src = source_open(&it->at, bucket, key, &it->r, err)))
+            goto fail;
+    } else if (resource && !strcmp(resource, "arn:aws:states:::s3:listObjectsV2")) {
+        json_t *p = json_object_get(params, "Prefix");
+        const char *prefix = p ? json_string_value(p) : "";
+        it->list = true;
+        if (!prefix) {
+            aslrt_error_set(err, READER_FAILED, "The ItemReader Prefix must be a string.");
+            goto fail;
+        }
+        if (it->r.flatten && it->r.type == IN_NONE) {
+            aslrt_error_set(err, READER_FAILED,
+                            "Transformation LOAD_AND_FLATTEN requires ReaderConfig.InputType.");
+            goto fail;
+        }
+        if (it->at.root) {
+            if (!list_local(it, prefix, err))
+                goto fail;
+        } else {
+            aslrt_error call = {NULL, NULL};
+            it->objects = aslrtp_s3_list(it->at.cfg, it->at.region, bucket, prefix, &call);
+            if (!it->objects) {
+                s3_failed(err, READER_FAILED, &call);
+                goto fail;
+            }
+        }
+    } else {
+        failf(err, READER_FAILED, "Unsupported ItemReader Resource '%s'.",
+              resource ? resource : "(none)");
+        goto fail;
+    }
+    return it;
+fail:
+    aslrtp_items_close(it);
+    return NULL;
+}
+
+int aslrtp_items_next(aslrtp_items *it, json_t **item, aslrt_error *err)
+{
+    for (;;) {
+        if (it->max > 0 && it->count >= it->max)
+            return 0;
+        if (it->src) {
+            int rc = source_next(it->src, item, err);
+            if (rc) {
+                it->count += rc > 0;
+                return rc;
+            }
+            source_close(it->src);
+            it->src = NULL;
+        }
+        if (!it->list)
+            return 0;
+        /* The next listed object: read (LOAD_AND_FLATTEN), or an item. */
+        const char *key = NULL;
+        json_t *o = NULL;
+        if (it->objects) {
+            while (!key && it->next < json_array_size(it->objects)) {
+                o = json_array_get(it->objects, it->next++);
+                key = json_string_value(json_object_get(o, "Key"));
+            }
+        } else if (it->next < it->nkeys) {
+            key = it->keys[it->next++];
+        }
+        if (!key)
+            return 0;
+        if (it->r.flatten) {
+            if (!(it->src = source_open(&it->at, it->bucket, key, &it->r, err)))
+                return -1;
+            continue;
+        }
+        json_t *v;
+        if (it->objects) {
+            v = json_object();
+            json_object_set(v, "Etag", json_object_get(o, "ETag"));
+            json_object_set(v, "Key", json_object_get(o, "Key"));
+            json_object_set(v, "LastModified", json_object_get(o, "LastModified"));
+            json_object_set(v, "Size", json_object_get(o, "Size"));
+            json_object_set(v, "StorageClass", json_object_get(o, "StorageClass"));
+        } else if (!(v = object_item(it->bfd, it->bucket, key, err))) {
+            return -1;
+        }
+        it->count++;
+        *item = v;
+        return 1;
+    }
 }
 
 json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *params,
@@ -937,47 +1222,19 @@ json_t *aslrtp_items_read(const char *s3_root, const char *resource, json_t *par
 json_t *aslrtp_items_read_at(const aslrtp_s3_place *at, const char *resource, json_t *params,
                              json_t *reader_config, long max_items, aslrt_error *err)
 {
-    reader r;
-    if (!parse_config(reader_config, &r, err))
+    aslrtp_items *it = aslrtp_items_open(at, resource, params, reader_config, max_items, err);
+    if (!it)
         return NULL;
-    const char *bucket = json_string_value(json_object_get(params, "Bucket"));
-    if (!bucket) {
-        aslrt_error_set(err, READER_FAILED,
-                        "The ItemReader Parameters must have a string field Bucket.");
-        return NULL;
-    }
-    sink s = {json_array(), max_items > 0 ? max_items : 0};
-    bool ok;
-    if (resource && !strcmp(resource, "arn:aws:states:::s3:getObject")) {
-        const char *key = json_string_value(json_object_get(params, "Key"));
-        if (!key) {
-            aslrt_error_set(err, READER_FAILED,
-                            "The ItemReader Parameters must have a string field Key.");
-            ok = false;
-        } else
-            ok = read_object(at, bucket, key, &r, &s, err);
-    } else if (resource && !strcmp(resource, "arn:aws:states:::s3:listObjectsV2")) {
-        json_t *p = json_object_get(params, "Prefix");
-        const char *prefix = p ? json_string_value(p) : "";
-        if (!prefix) {
-            aslrt_error_set(err, READER_FAILED, "The ItemReader Prefix must be a string.");
-            ok = false;
-        } else if (r.flatten && r.type == IN_NONE) {
-            aslrt_error_set(err, READER_FAILED,
-                            "Transformation LOAD_AND_FLATTEN requires ReaderConfig.InputType.");
-            ok = false;
-        } else
-            ok = list_objects(at, bucket, prefix, &r, &s, err);
-    } else {
-        failf(err, READER_FAILED, "Unsupported ItemReader Resource '%s'.",
-              resource ? resource : "(none)");
-        ok = false;
-    }
-    if (!ok) {
-        json_decref(s.items);
+    json_t *items = json_array(), *v;
+    int rc;
+    while ((rc = aslrtp_items_next(it, &v, err)) > 0)
+        json_array_append_new(items, v);
+    aslrtp_items_close(it);
+    if (rc < 0) {
+        json_decref(items);
         return NULL;
     }
-    return s.items;
+    return items;
 }
 
 /* ==== ItemBatcher ======================================================= */
@@ -999,47 +1256,75 @@ static json_t *new_batch(json_t *batch_input)
     return b;
 }
 
-json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
-                           long max_bytes_per_batch, json_t *batch_input, aslrt_error *err)
+void aslrtp_batcher_init(aslrtp_batcher *b, long max_items_per_batch,
+                         long max_bytes_per_batch, json_t *batch_input)
 {
-    json_t *batches = json_array();
-    size_t n = json_array_size(items);
-    if (n == 0)
-        return batches;
+    memset(b, 0, sizeof *b);
+    b->max_items = max_items_per_batch;
+    b->max_bytes = max_bytes_per_batch;
+    b->batch_input = batch_input;
     /* The batch is measured as the child's input: the whole
      * {"BatchInput":..,"Items":[..]} object.  An empty batch's size plus
      * each item's plus one comma between items is exactly its length. */
     json_t *empty = new_batch(batch_input);
-    size_t base = dumped_size(empty);
+    b->base = dumped_size(empty);
     json_decref(empty);
+}
 
-    json_t *batch = NULL;
-    size_t count = 0, bytes = 0;
+bool aslrtp_batcher_add(aslrtp_batcher *b, json_t *item, json_t **closed, aslrt_error *err)
+{
+    *closed = NULL;
+    size_t isz = b->max_bytes > 0 ? dumped_size(item) : 0;
+    size_t i = b->index++;
+    if (b->max_bytes > 0 && b->base + isz > (size_t)b->max_bytes) {
+        failf(err, READER_FAILED,
+              "The item at index %zu does not fit in a batch of at most %ld bytes "
+              "(MaxInputBytesPerBatch): it makes a batch of %zu bytes.",
+              i, b->max_bytes, b->base + isz);
+        return false;
+    }
+    if (b->batch && ((b->max_items > 0 && b->count >= (size_t)b->max_items) ||
+                     (b->max_bytes > 0 && b->bytes + 1 + isz > (size_t)b->max_bytes))) {
+        *closed = b->batch;
+        b->batch = NULL;
+    }
+    if (!b->batch) {
+        b->batch = new_batch(b->batch_input);
+        b->count = 0;
+        b->bytes = b->base;
+    }
+    json_array_append(json_object_get(b->batch, "Items"), item);
+    b->bytes += isz + (b->count ? 1 : 0);
+    b->count++;
+    return true;
+}
+
+json_t *aslrtp_batcher_finish(aslrtp_batcher *b)
+{
+    json_t *last = b->batch;
+    b->batch = NULL;
+    return last;
+}
+
+json_t *aslrtp_items_batch(json_t *items, long max_items_per_batch,
+                           long max_bytes_per_batch, json_t *batch_input, aslrt_error *err)
+{
+    json_t *batches = json_array(), *closed;
+    size_t n = json_array_size(items);
+    if (n == 0)
+        return batches;
+    aslrtp_batcher b;
+    aslrtp_batcher_init(&b, max_items_per_batch, max_bytes_per_batch, batch_input);
     for (size_t i = 0; i < n; i++) {
-        json_t *item = json_array_get(items, i);
-        size_t isz = max_bytes_per_batch > 0 ? dumped_size(item) : 0;
-        if (max_bytes_per_batch > 0 && base + isz > (size_t)max_bytes_per_batch) {
-            failf(err, READER_FAILED,
-                  "The item at index %zu does not fit in a batch of at most %ld bytes "
-                  "(MaxInputBytesPerBatch): it makes a batch of %zu bytes.",
-                  i, max_bytes_per_batch, base + isz);
+        if (!aslrtp_batcher_add(&b, json_array_get(items, i), &closed, err)) {
+            json_decref(aslrtp_batcher_finish(&b));
             json_decref(batches);
             return NULL;
         }
-        if (batch && ((max_items_per_batch > 0 && count >= (size_t)max_items_per_batch) ||
-                      (max_bytes_per_batch > 0 &&
-                       bytes + 1 + isz > (size_t)max_bytes_per_batch)))
-            batch = NULL;
-        if (!batch) {
-            batch = new_batch(batch_input);
-            json_array_append_new(batches, batch);
-            count = 0;
-            bytes = base;
-        }
-        json_array_append(json_object_get(batch, "Items"), item);
-        bytes += isz + (count ? 1 : 0);
-        count++;
+        if (closed)
+            json_array_append_new(batches, closed);
     }
+    json_array_append_new(batches, aslrtp_batcher_finish(&b));
     return batches;
 }
 
@@ -1092,6 +1377,23 @@ static int make_dirs(int dfd, const char *rel)
     return cur;
 }
 
+/* Creates a new temporary file in the directory dfd, its name (".aslc-tmp-"
+ * and 16 random hex digits) in tmp.  Returns the descriptor (open for
+ * writing), or -1 with errno. */
+static int open_temp(int dfd, char tmp[32])
+{
+    for (int attempt = 0;; attempt++) {
+        unsigned char rnd[8];
+        aslrtp_random_bytes(rnd, sizeof rnd);
+        int k = snprintf(tmp, 32, ".aslc-tmp-");
+        for (size_t i = 0; i < sizeof rnd; i++)
+            k += snprintf(tmp + k, 32 - (size_t)k, "%02x", rnd[i]);
+        int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST || attempt >= 16)
+            return fd;
+    }
+}
+
 /* Writes data[0..n) as the file name of the directory dfd, whole or not
  * at all: into a new temporary file of the same directory, synced, then
  * renamed over name (which replaces a file, or a link, never writes
@@ -1100,17 +1402,9 @@ static int make_dirs(int dfd, const char *rel)
 static int write_atomic(int dfd, const char *name, const char *data, size_t n)
 {
     char tmp[32];
-    int fd = -1;
-    for (int attempt = 0; fd < 0; attempt++) {
-        unsigned char rnd[8];
-        aslrtp_random_bytes(rnd, sizeof rnd);
-        int k = snprintf(tmp, sizeof tmp, ".aslc-tmp-");
-        for (size_t i = 0; i < sizeof rnd; i++)
-            k += snprintf(tmp + k, sizeof tmp - (size_t)k, "%02x", rnd[i]);
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-        if (fd < 0 && (errno != EEXIST || attempt >= 16))
-            return errno;
-    }
+    int fd = open_temp(dfd, tmp);
+    if (fd < 0)
+        return errno;
     int e = 0;
     for (size_t off = 0; off < n && !e;) {
         ssize_t w = write(fd, data + off, n - off);
@@ -1260,21 +1554,6 @@ static void add_entries(json_t *out, const run *r, int tr, size_t i, json_t *inp
         json_array_append(out, result ? result : json_null());
 }
 
-/* The text of a result file: a JSON array, or JSON Lines. */
-static char *file_text(json_t *entries, bool jsonl)
-{
-    if (!jsonl)
-        return aslrt_json_dumps(entries);
-    aslrtp_buf b = {0};
-    size_t i;
-    json_t *e;
-    json_array_foreach(entries, i, e) {
-        aslrtp_buf_add_json(&b, e);
-        aslrtp_buf_add(&b, "\n", 1);
-    }
-    return aslrtp_buf_finish(&b);
-}
-
 /* Writes text[0..len) as s3://bucket/key: a file under the root, or a
  * PutObject. */
 static bool put_object(const aslrtp_s3_place *at, const char *bucket, const char *key,
@@ -1289,86 +1568,135 @@ static bool put_object(const aslrtp_s3_place *at, const char *bucket, const char
     return false;
 }
 
-json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer_config,
-                             const char *map_run_arn, json_t *results,
-                             const unsigned char *failed, json_t *inputs, aslrt_error *err)
-{
-    aslrtp_s3_place at = {.root = s3_root};
-    return aslrtp_results_write_at(&at, params, writer_config, map_run_arn, results, failed,
-                                   inputs, err);
-}
+/* One result file (SUCCEEDED_0.json, FAILED_0.json) as it is written,
+ * entry by entry (doc/behaviour.md §44): in the folder a temporary file in
+ * the key's directory, renamed to its key once the Map Run has ended; for
+ * S3 an anonymous temporary file, put then. */
+typedef struct part {
+    FILE *f;
+    int dfd;                    /* the key's directory (folder), or -1 */
+    char tmp[32];               /* the temporary file's name there */
+    char *key;
+    size_t size, entries;
+} part;
 
-json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
-                                json_t *writer_config, const char *map_run_arn,
-                                json_t *results, const unsigned char *failed, json_t *inputs,
-                                aslrt_error *err)
-{
-    /* Defaults (AWS docs): exporting without WriterConfig is NONE in JSON;
-     * no export at all is COMPACT. */
-    int tr = params ? TR_NONE : TR_COMPACT;
-    bool jsonl = false;
-    const char *t = config_string(writer_config, "Transformation");
-    const char *o = config_string(writer_config, "OutputType");
-    if (t) {
-        if (!strcmp(t, "NONE"))
-            tr = TR_NONE;
-        else if (!strcmp(t, "COMPACT"))
-            tr = TR_COMPACT;
-        else if (!strcmp(t, "FLATTEN"))
-            tr = TR_FLATTEN;
-        else {
-            failf(err, WRITER_FAILED, "Unknown ResultWriter Transformation '%s'.", t);
-            return NULL;
-        }
-    }
-    if (o && !strcmp(o, "JSONL"))
-        jsonl = true;
-    else if (o && strcmp(o, "JSON")) {
-        failf(err, WRITER_FAILED, "Unknown ResultWriter OutputType '%s'.", o);
-        return NULL;
-    }
+struct aslrtp_results {
+    aslrtp_s3_place at;
+    int tr;
+    bool jsonl;
+    run r;
+    char *arn;                  /* the Map Run's ARN (r.arn) */
+    const char *bucket;         /* NULL: no export (WriterConfig alone) */
+    char *dirkey;               /* <Prefix>/<map run id> */
+    json_t *params;
+    json_t *array;              /* no export: the transformed results */
+    json_t *entries;            /* one child's entries (scratch) */
+    aslrtp_buf buf;
+    part parts[2];              /* SUCCEEDED, FAILED */
+};
 
-    run r = {.arn = map_run_arn ? map_run_arn : ""};
-    const char *colon = strrchr(r.arn, ':');
-    r.id = colon ? colon + 1 : r.arn;
-    r.exec_base = arn_as(r.arn, "execution");
-    r.sm_arn = arn_as(r.arn, "stateMachine");
+static const char *const part_status[2] = {"SUCCEEDED", "FAILED"};
+
+/* The children's StartDate and StopDate: now, as AWS writes timestamps
+ * (2025-02-04T16:41:18.237Z). */
+static void set_date(run *r)
+{
     long long now = aslrtp_wall_ms();
     time_t secs = (time_t)(now / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    /* AWS's timestamp form: 2025-02-04T16:41:18.237Z. */
-    size_t dl = strftime(r.date, sizeof r.date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(r.date + dl, sizeof r.date - dl, ".%03dZ", (int)(now % 1000));
+    size_t dl = strftime(r->date, sizeof r->date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(r->date + dl, sizeof r->date - dl, ".%03dZ", (int)(now % 1000));
+}
 
-    size_t n = json_array_size(results);
-    json_t *ret = NULL;
+void aslrtp_results_close(aslrtp_results *w)
+{
+    if (!w)
+        return;
+    for (int k = 0; k < 2; k++) {
+        part *p = &w->parts[k];
+        if (p->f)
+            fclose(p->f);
+        if (p->dfd >= 0) {
+            if (p->tmp[0])
+                unlinkat(p->dfd, p->tmp, 0);
+            close(p->dfd);
+        }
+        free(p->key);
+    }
+    free(w->r.exec_base);
+    free(w->r.sm_arn);
+    free(w->arn);
+    free(w->dirkey);
+    json_decref(w->params);
+    json_decref(w->array);
+    json_decref(w->entries);
+    free(w->buf.data);
+    free(w);
+}
+
+aslrtp_results *aslrtp_results_open(const aslrtp_s3_place *at, json_t *params,
+                                    json_t *writer_config, const char *map_run_arn,
+                                    aslrt_error *err)
+{
+    aslrtp_results *w = aslrtp_calloc(1, sizeof *w);
+    w->at = *at;
+    w->parts[0].dfd = w->parts[1].dfd = -1;
+    w->entries = json_array();
+    /* Defaults (AWS docs): exporting without WriterConfig is NONE in JSON;
+     * no export at all is COMPACT. */
+    w->tr = params ? TR_NONE : TR_COMPACT;
+    const char *t = config_string(writer_config, "Transformation");
+    const char *o = config_string(writer_config, "OutputType");
+    w->arn = aslrtp_strdup(map_run_arn ? map_run_arn : "");
+    w->r.arn = w->arn;
+    const char *colon = strrchr(w->r.arn, ':');
+    w->r.id = colon ? colon + 1 : w->r.arn;
+    w->r.exec_base = arn_as(w->r.arn, "execution");
+    w->r.sm_arn = arn_as(w->r.arn, "stateMachine");
+    set_date(&w->r);
+    if (t) {
+        if (!strcmp(t, "NONE"))
+            w->tr = TR_NONE;
+        else if (!strcmp(t, "COMPACT"))
+            w->tr = TR_COMPACT;
+        else if (!strcmp(t, "FLATTEN"))
+            w->tr = TR_FLATTEN;
+        else {
+            failf(err, WRITER_FAILED, "Unknown ResultWriter Transformation '%s'.", t);
+            goto fail;
+        }
+    }
+    if (o && !strcmp(o, "JSONL"))
+        w->jsonl = true;
+    else if (o && strcmp(o, "JSON")) {
+        failf(err, WRITER_FAILED, "Unknown ResultWriter OutputType '%s'.", o);
+        goto fail;
+    }
     if (!params) {
         /* WriterConfig alone: the transformed results are the state's output. */
-        ret = json_array();
-        for (size_t i = 0; i < n; i++)
-            add_entries(ret, &r, tr, i, json_array_get(inputs, i),
-                        json_array_get(results, i), failed && failed[i]);
-        goto done;
+        w->array = json_array();
+        return w;
     }
-
+    w->params = json_incref(params);
     const char *bucket = json_string_value(json_object_get(params, "Bucket"));
     json_t *pj = json_object_get(params, "Prefix");
     const char *prefix = pj ? json_string_value(pj) : "";
     if (!bucket || !prefix) {
         aslrt_error_set(err, WRITER_FAILED,
                         "The ResultWriter Parameters must have string fields Bucket and Prefix.");
-        goto done;
+        goto fail;
     }
+    w->bucket = bucket;
     /* Key layout (AWS docs): <Prefix>/<map run id>/manifest.json. */
     size_t plen = strlen(prefix);
-    char *dirkey = aslrtp_strdupf("%s%s%s", prefix,
-                                  plen && prefix[plen - 1] != '/' ? "/" : "", r.id);
+    w->dirkey = aslrtp_strdupf("%s%s%s", prefix, plen && prefix[plen - 1] != '/' ? "/" : "",
+                               w->r.id);
     /* A folder: the bucket's directory must exist (S3 needs the bucket;
      * AWS fails the export with ResultWriterFailed), the prefix's are
      * made as the files are written.  S3 itself says when the bucket is
      * missing. */
-    if (!valid_location(bucket, dirkey) || !*r.id) {
+    if (!valid_location(bucket, w->dirkey) || !*w->r.id) {
         failf(err, WRITER_FAILED, "Invalid S3 location: bucket '%s', prefix '%s'.", bucket,
               prefix);
         goto fail;
@@ -1390,54 +1718,193 @@ json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
             goto fail;
         }
     }
+    return w;
+fail:
+    aslrtp_results_close(w);
+    return NULL;
+}
 
+/* Starts result file k: its temporary file, then "[" for JSON. */
+static bool part_open(aslrtp_results *w, int k, aslrt_error *err)
+{
+    part *p = &w->parts[k];
+    p->key = aslrtp_strdupf("%s/%s_0.json", w->dirkey, part_status[k]);
+    int e = 0;
+    if (w->at.root) {
+        int rootfd = open_root(w->at.root), bfd = -1, fd = -1;
+        if (rootfd < 0)
+            e = errno;
+        else if ((bfd = open_bucket(rootfd, w->bucket)) < 0)
+            e = errno;
+        else if ((p->dfd = make_dirs(bfd, w->dirkey)) < 0)
+            e = errno;
+        else if ((fd = open_temp(p->dfd, p->tmp)) < 0) {
+            e = errno;
+            p->tmp[0] = '\0';
+        } else if (!(p->f = fdopen(fd, "wb"))) {
+            e = errno;
+            close(fd);
+        }
+        if (bfd >= 0)
+            close(bfd);
+        if (rootfd >= 0)
+            close(rootfd);
+    } else if (!(p->f = tmpfile())) {
+        e = errno;
+    }
+    if (e) {
+        failf(err, WRITER_FAILED, "Could not write s3://%s/%s: %s", w->bucket, p->key,
+              write_why(e));
+        return false;
+    }
+    if (!w->jsonl && fputc('[', p->f) != EOF)
+        p->size++;
+    return true;
+}
+
+bool aslrtp_results_add(aslrtp_results *w, size_t index, json_t *input, json_t *result,
+                        bool failed, aslrt_error *err)
+{
+    set_date(&w->r);
+    if (w->array) {
+        add_entries(w->array, &w->r, w->tr, index, input, result, failed);
+        return true;
+    }
+    /* SUCCEEDED_0 holds the successes, FAILED_0 the failures (always in
+     * NONE's shape); a file is written only when it has children, as in
+     * the docs' manifest example ("FAILED": []). */
+    int k = failed ? 1 : 0;
+    part *p = &w->parts[k];
+    if (!p->f && !part_open(w, k, err))
+        return false;
+    json_array_clear(w->entries);
+    add_entries(w->entries, &w->r, w->tr, index, input, result, failed);
+    size_t i;
+    json_t *e;
+    json_array_foreach(w->entries, i, e) {
+        w->buf.len = 0;
+        if (!w->jsonl && p->entries)
+            aslrtp_buf_add(&w->buf, ",", 1);
+        aslrtp_buf_add_json(&w->buf, e);
+        if (w->jsonl)
+            aslrtp_buf_add(&w->buf, "\n", 1);
+        if (fwrite(w->buf.data, 1, w->buf.len, p->f) != w->buf.len) {
+            failf(err, WRITER_FAILED, "Could not write s3://%s/%s: %s", w->bucket, p->key,
+                  write_why(errno));
+            return false;
+        }
+        p->size += w->buf.len;
+        p->entries++;
+    }
+    return true;
+}
+
+/* Ends result file k and puts it at its key: the folder's temporary file
+ * synced and renamed, or the S3 temporary file read back and put. */
+static bool part_finish(aslrtp_results *w, int k, aslrt_error *err)
+{
+    part *p = &w->parts[k];
+    int e = 0;
+    if (!w->jsonl && fputc(']', p->f) != EOF)
+        p->size++;
+    if (fflush(p->f) != 0 || ferror(p->f))
+        e = errno ? errno : EIO;
+    if (w->at.root) {
+        if (!e && fsync(fileno(p->f)) != 0)
+            e = errno;
+        if (fclose(p->f) != 0 && !e)
+            e = errno;
+        p->f = NULL;
+        const char *slash = strrchr(p->key, '/');
+        if (!e && renameat(p->dfd, p->tmp, p->dfd, slash ? slash + 1 : p->key) != 0)
+            e = errno;
+        if (!e) {
+            p->tmp[0] = '\0';
+            fsync(p->dfd);  /* the rename made durable too (some file systems refuse) */
+        }
+    } else if (!e) {
+        char *data = aslrtp_malloc(p->size + 1);
+        rewind(p->f);
+        if (fread(data, 1, p->size, p->f) != p->size) {
+            e = ferror(p->f) && errno ? errno : EIO;
+        } else {
+            aslrt_error call = {NULL, NULL};
+            if (!aslrtp_s3_put(w->at.cfg, w->at.region, w->bucket, p->key, data, p->size,
+                               &call)) {
+                s3_failed(err, WRITER_FAILED, &call);
+                free(data);
+                return false;
+            }
+        }
+        free(data);
+    }
+    if (e) {
+        failf(err, WRITER_FAILED, "Could not write s3://%s/%s: %s", w->bucket, p->key,
+              write_why(e));
+        return false;
+    }
+    return true;
+}
+
+json_t *aslrtp_results_finish(aslrtp_results *w, aslrt_error *err)
+{
+    if (w->array) {
+        json_t *ret = w->array;
+        w->array = NULL;
+        return ret;
+    }
     json_t *files = json_pack("{s:[],s:[],s:[]}", "FAILED", "PENDING", "SUCCEEDED");
     bool ok = true;
-    for (int pass = 0; pass < 2 && ok; pass++) {
-        /* SUCCEEDED_0 holds the successes, FAILED_0 the failures (always in
-         * NONE's shape); a file is written only when it has entries, as in
-         * the docs' manifest example ("FAILED": []). */
-        bool want_failed = pass == 1;
-        json_t *entries = json_array();
-        size_t count = 0;
-        for (size_t i = 0; i < n; i++) {
-            bool f = failed && failed[i];
-            if (f != want_failed)
-                continue;
-            count++;
-            add_entries(entries, &r, tr, i, json_array_get(inputs, i),
-                        json_array_get(results, i), f);
-        }
-        if (count) {
-            const char *status = want_failed ? "FAILED" : "SUCCEEDED";
-            char *key = aslrtp_strdupf("%s/%s_0.json", dirkey, status);
-            char *text = file_text(entries, jsonl);
-            size_t len = strlen(text);
-            ok = put_object(at, bucket, key, text, len, err);
-            json_array_append_new(json_object_get(files, status),
-                                  json_pack("{s:s,s:I}", "Key", key, "Size", (json_int_t)len));
-            free(text);
-            free(key);
-        }
-        json_decref(entries);
+    for (int k = 0; k < 2 && ok; k++) {
+        part *p = &w->parts[k];
+        if (!p->f)
+            continue;
+        ok = part_finish(w, k, err);
+        json_array_append_new(json_object_get(files, part_status[k]),
+                              json_pack("{s:s,s:I}", "Key", p->key, "Size", (json_int_t)p->size));
     }
+    json_t *ret = NULL;
     if (ok) {
-        json_t *manifest = json_pack("{s:s,s:s,s:O}", "DestinationBucket", bucket,
-                                     "MapRunArn", r.arn, "ResultFiles", files);
-        char *key = aslrtp_strdupf("%s/manifest.json", dirkey);
+        json_t *manifest = json_pack("{s:s,s:s,s:O}", "DestinationBucket", w->bucket,
+                                     "MapRunArn", w->r.arn, "ResultFiles", files);
+        char *key = aslrtp_strdupf("%s/manifest.json", w->dirkey);
         char *text = aslrt_json_dumps(manifest);
-        if (put_object(at, bucket, key, text, strlen(text), err))
-            ret = json_pack("{s:s,s:{s:s,s:s}}", "MapRunArn", r.arn, "ResultWriterDetails",
-                            "Bucket", bucket, "Key", key);
+        if (put_object(&w->at, w->bucket, key, text, strlen(text), err))
+            ret = json_pack("{s:s,s:{s:s,s:s}}", "MapRunArn", w->r.arn, "ResultWriterDetails",
+                            "Bucket", w->bucket, "Key", key);
         free(text);
         free(key);
         json_decref(manifest);
     }
     json_decref(files);
-fail:
-    free(dirkey);
-done:
-    free(r.exec_base);
-    free(r.sm_arn);
+    return ret;
+}
+
+json_t *aslrtp_results_write(const char *s3_root, json_t *params, json_t *writer_config,
+                             const char *map_run_arn, json_t *results,
+                             const unsigned char *failed, json_t *inputs, aslrt_error *err)
+{
+    aslrtp_s3_place at = {.root = s3_root};
+    return aslrtp_results_write_at(&at, params, writer_config, map_run_arn, results, failed,
+                                   inputs, err);
+}
+
+json_t *aslrtp_results_write_at(const aslrtp_s3_place *at, json_t *params,
+                                json_t *writer_config, const char *map_run_arn,
+                                json_t *results, const unsigned char *failed, json_t *inputs,
+                                aslrt_error *err)
+{
+    aslrtp_results *w = aslrtp_results_open(at, params, writer_config, map_run_arn, err);
+    if (!w)
+        return NULL;
+    json_t *ret = NULL;
+    size_t n = json_array_size(results);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = aslrtp_results_add(w, i, json_array_get(inputs, i), json_array_get(results, i),
+                                failed && failed[i], err);
+    if (ok)
+        ret = aslrtp_results_finish(w, err);
+    aslrtp_results_close(w);
     return ret;
 }

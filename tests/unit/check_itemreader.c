@@ -500,6 +500,129 @@ START_TEST(test_large_streamed)
 }
 END_TEST
 
+/* The items of a JSON text as the whole-document reader reads them: the
+ * text cleaned of invalid UTF-8, then parsed at once. */
+static char *whole_items(const char *text, size_t n)
+{
+    aslrtp_buf clean = {0};
+    aslrtp_utf8_add_clean(&clean, text, n, 0);
+    json_error_t e;
+    json_t *v = aslrtp_json_loads(clean.data, clean.len, &e);
+    ck_assert_msg(v != NULL, "bad test text: %s", e.text);
+    char *s = aslrt_json_dumps(v);
+    json_decref(v);
+    free(clean.data);
+    return s;
+}
+
+/* Element values whose text a 64 KiB read may cut anywhere: numbers of
+ * every length (the digits after a cut must not be lost), big integers,
+ * multi-byte and invalid UTF-8, escapes, nesting, literals. */
+static const char *const stream_values[] = {
+    "1", "-0", "123456789", "-3.25e10", "12345678901234567890123", "0.000001",
+    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"bad \xff byte\"",
+    "\"cut \xe2\x82 seq\"", "\"esc \\\" \\\\ \\u00e9 \\ud83d\\ude00\"",
+    "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}", "[]", "{}", "true", "false", "null",
+    "[[[[1]]],\"x\"]",
+};
+
+START_TEST(test_json_streamed_boundaries)
+{
+    /* About 200 KB of elements, shifted by 0 to 7 bytes of leading white
+     * space so that the reads' ends fall at every kind of place: the items
+     * are those of the document read whole. */
+    const char *p = "{\"Bucket\":\"bucket\",\"Key\":\"s.json\"}";
+    size_t nv = sizeof stream_values / sizeof stream_values[0];
+    for (int shift = 0; shift < 8; shift++) {
+        aslrtp_buf b = {0};
+        for (int i = 0; i < shift; i++)
+            aslrtp_buf_add(&b, " ", 1);
+        aslrtp_buf_add(&b, "[", 1);
+        for (size_t i = 0; i < 12000; i++) {
+            if (i)
+                aslrtp_buf_add(&b, i % 3 ? "," : " ,\n\t", i % 3 ? 1 : 4);
+            aslrtp_buf_adds(&b, stream_values[(i * 7 + (size_t)shift) % nv]);
+        }
+        aslrtp_buf_add(&b, "]\n", 2);
+        put_n("bucket", "s.json", b.data, (long)b.len);
+        char *want = whole_items(b.data, b.len);
+        read_ok(GET, p, "{\"InputType\":\"JSON\"}", 0, want);
+        free(want);
+        free(b.data);
+    }
+}
+END_TEST
+
+/* The cause the whole-document reader gives for text. */
+static char *whole_cause(const char *text, const char *where)
+{
+    json_error_t e;
+    json_t *v = aslrtp_json_loads(text, strlen(text), &e);
+    ck_assert_ptr_null(v);
+    return aslrtp_strdupf("The object %s is not valid JSON: %s (line %d, column %d)", where,
+                          e.text, e.line, e.column);
+}
+
+START_TEST(test_json_streamed_errors)
+{
+    /* Broken after many good elements (beyond the first read), after the
+     * array, inside it: the cause is the whole document's, position and
+     * all; an object that is not an array is still not iterable. */
+    const char *tails[] = {",{\"id\": x}]", "] x", ",]", ",1", "]]", ",tru]", ",\"open"};
+    const char *p = "{\"Bucket\":\"bucket\",\"Key\":\"e.json\"}";
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+        aslrtp_buf b = {0};
+        aslrtp_buf_add(&b, "[", 1);
+        for (int i = 0; i < 20000; i++)
+            aslrtp_buf_addf(&b, "%s{\"id\":%d}", i ? ",\n" : "", i);
+        aslrtp_buf_adds(&b, tails[t]);
+        char *text = aslrtp_buf_finish(&b);
+        put("bucket", "e.json", text);
+        char *cause = whole_cause(text, "s3://bucket/e.json");
+        read_err(GET, p, "{\"InputType\":\"JSON\"}", 0, "States.ItemReaderFailed", cause);
+        /* MaxItems stops before the error: it is not read. */
+        aslrt_error err = {0};
+        json_t *pj = js(p), *c = js("{\"InputType\":\"JSON\"}");
+        json_t *items = aslrtp_items_read(root, GET, pj, c, 10, &err);
+        ck_assert_uint_eq(json_array_size(items), 10);
+        json_decref(items);
+        json_decref(pj);
+        json_decref(c);
+        free(cause);
+        free(text);
+    }
+    put("bucket", "e.json", "  {\"a\": [1]}");
+    read_err(GET, p, "{\"InputType\":\"JSON\"}", 0, "States.ItemReaderFailed",
+             "Attempting to map over non-iterable node.");
+}
+END_TEST
+
+START_TEST(test_items_one_at_a_time)
+{
+    /* The reader gives the items one by one, then 0 for good; MaxItems
+     * counts across the objects of a LOAD_AND_FLATTEN listing. */
+    put("bucket", "l/a.jsonl", "{\"n\":1}\n\n{\"n\":2}\n");
+    put("bucket", "l/b.jsonl", "{\"n\":3}\n{\"n\":4}\n");
+    aslrtp_s3_place at = {.root = root};
+    aslrt_error err = {0};
+    json_t *p = js("{\"Bucket\":\"bucket\",\"Prefix\":\"l/\"}");
+    json_t *c = js("{\"InputType\":\"JSONL\",\"Transformation\":\"LOAD_AND_FLATTEN\"}");
+    aslrtp_items *it = aslrtp_items_open(&at, LIST, p, c, 3, &err);
+    ck_assert_ptr_nonnull(it);
+    json_t *v;
+    for (int k = 1; k <= 3; k++) {
+        ck_assert_int_eq(aslrtp_items_next(it, &v, &err), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(v, "n")), k);
+        json_decref(v);
+    }
+    ck_assert_int_eq(aslrtp_items_next(it, &v, &err), 0);
+    ck_assert_int_eq(aslrtp_items_next(it, &v, &err), 0);
+    aslrtp_items_close(it);
+    json_decref(p);
+    json_decref(c);
+}
+END_TEST
+
 START_TEST(test_missing_object_and_config)
 {
     read_err(GET, "{\"Bucket\":\"bucket\",\"Key\":\"nope.json\"}", "{\"InputType\":\"JSON\"}", 0,
@@ -818,6 +941,85 @@ START_TEST(test_writer_export)
     json_decref(params);
     json_decref(results);
     json_decref(inputs);
+}
+END_TEST
+
+START_TEST(test_writer_streamed)
+{
+    /* Child by child: nothing at the result keys until finish (a temporary
+     * file in their directory); close without finish leaves no file; the
+     * text is the whole array's, FLATTEN of an empty array gives "[]". */
+    mkdir_in("out");
+    aslrtp_s3_place at = {.root = root};
+    aslrt_error err = {0};
+    json_t *params = js("{\"Bucket\":\"out\",\"Prefix\":\"s\"}");
+    json_t *cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"COMPACT\"}");
+    const char *dir = "out/s/" RUN_ID;
+    aslrtp_results *w = aslrtp_results_open(&at, params, cfg, RUN_ARN, &err);
+    ck_assert_ptr_nonnull(w);
+    json_t *in = js("{\"x\":1}"), *r = js("{\"y\":[1,\"\xc3\xa9\"]}");
+    for (size_t i = 0; i < 3000; i++)
+        ck_assert(aslrtp_results_add(w, i, in, r, false, &err));
+    ck_assert(!exists("out/s/" RUN_ID "/SUCCEEDED_0.json"));
+    char *d = aslrtp_strdupf("%s/%s", root, dir);
+    DIR *dh = opendir(d);
+    ck_assert_ptr_nonnull(dh);
+    int temps = 0;
+    struct dirent *e;
+    while ((e = readdir(dh)))
+        temps += strncmp(e->d_name, ".aslc-tmp-", 10) == 0;
+    closedir(dh);
+    ck_assert_int_eq(temps, 1);
+    aslrtp_results_close(w);
+    dh = opendir(d);
+    int files = 0;
+    while ((e = readdir(dh)))
+        files += e->d_name[0] != '.' || strncmp(e->d_name, ".aslc-tmp-", 10) == 0;
+    closedir(dh);
+    ck_assert_int_eq(files, 0);
+    free(d);
+
+    w = aslrtp_results_open(&at, params, cfg, RUN_ARN, &err);
+    json_t *all = json_array();
+    for (size_t i = 0; i < 3000; i++) {
+        ck_assert(aslrtp_results_add(w, i, in, r, false, &err));
+        json_array_append(all, r);
+    }
+    json_t *out = aslrtp_results_finish(w, &err);
+    ck_assert_msg(out != NULL, "%s", err.cause);
+    aslrtp_results_close(w);
+    char *text = slurp("out/s/" RUN_ID "/SUCCEEDED_0.json");
+    char *want = aslrt_json_dumps(all);
+    ck_assert_str_eq(text, want);
+    json_t *m = load_file("out/s/" RUN_ID "/manifest.json");
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(json_object_get(m, "ResultFiles"),
+                                                        "SUCCEEDED"), 0), "Size")),
+                     (json_int_t)strlen(text));
+    ck_assert(!exists("out/s/" RUN_ID "/FAILED_0.json"));
+    json_decref(m);
+    free(text);
+    free(want);
+    json_decref(out);
+    json_decref(all);
+    json_decref(cfg);
+
+    cfg = js("{\"OutputType\":\"JSON\",\"Transformation\":\"FLATTEN\"}");
+    json_t *empty = js("[]");
+    w = aslrtp_results_open(&at, params, cfg, RUN_ARN, &err);
+    ck_assert(aslrtp_results_add(w, 0, in, empty, false, &err));
+    out = aslrtp_results_finish(w, &err);
+    ck_assert_ptr_nonnull(out);
+    aslrtp_results_close(w);
+    text = slurp("out/s/" RUN_ID "/SUCCEEDED_0.json");
+    ck_assert_str_eq(text, "[]");
+    free(text);
+    json_decref(out);
+    json_decref(empty);
+    json_decref(cfg);
+    json_decref(in);
+    json_decref(r);
+    json_decref(params);
 }
 END_TEST
 
@@ -1197,6 +1399,9 @@ static Suite *itemreader_suite(void)
     tcase_add_test(tc, test_csv_empty_and_header_only);
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_large_streamed);
+    tcase_add_test(tc, test_json_streamed_boundaries);
+    tcase_add_test(tc, test_json_streamed_errors);
+    tcase_add_test(tc, test_items_one_at_a_time);
     tcase_add_test(tc, test_missing_object_and_config);
     tcase_add_test(tc, test_list_objects);
     tcase_add_test(tc, test_list_objects_order_and_max);
@@ -1205,6 +1410,7 @@ static Suite *itemreader_suite(void)
     tcase_add_test(tc, test_batch_by_bytes);
     tcase_add_test(tc, test_batch_item_too_large);
     tcase_add_test(tc, test_writer_export);
+    tcase_add_test(tc, test_writer_streamed);
     tcase_add_test(tc, test_writer_config_export);
     tcase_add_test(tc, test_writer_config_only);
     tcase_add_test(tc, test_writer_errors);
