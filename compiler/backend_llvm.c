@@ -6,9 +6,10 @@
  * The module holds what emit_c.c writes as C: the constant tables (items
  * and their JSONata ASTs, comparisons, states, retriers, catchers, branch
  * lists) as constant globals whose types have the layout of the aslrt.h
- * structs, one function per graph with a basic block per node (and blocks
- * for the failure checks, the Choice conditions and the recovery), the
- * machine descriptor `<prefix>_machine` and, when asked, `main`.  The
+ * structs, an internal function per state (with blocks for the failure
+ * checks, the Choice conditions and the recovery) returning the next
+ * state's index, per graph a table of them and a function that calls them
+ * in a loop, the machine descriptor `<prefix>_machine` and, when asked, `main`.  The
  * struct types are derived from the C declarations below (field kinds,
  * sizeof and offsetof of every member) and checked against LLVM's data
  * layout each time a module is built, so a changed aslrt.h cannot give a
@@ -793,7 +794,17 @@ static void emit_cond(gen *g, const ir_cond *k, LLVMBasicBlockRef t, LLVMBasicBl
     ASL_UNREACHABLE();
 }
 
-static void emit_choose(gen *g, const ir_node *n, size_t i, LLVMBasicBlockRef *nodes)
+/* What a state function returns besides the next node's index (emit_c.c's
+ * END and FAILED). */
+enum { NEXT_END = -1, NEXT_FAILED = -2 };
+
+/* The end of a state: on to node `target` (returned to the dispatch loop). */
+static void go_to(gen *g, int target)
+{
+    LLVMBuildRet(g->b, ci32(g, target));
+}
+
+static void emit_choose(gen *g, const ir_node *n, size_t i)
 {
     ASL_ASSERT(!n->recovers);
     char name[64];
@@ -839,101 +850,135 @@ static void emit_choose(gen *g, const ir_node *n, size_t i, LLVMBasicBlockRef *n
         }
         for (size_t k = 0; k < n->nafter; k++)
             emit_op(g, &n->after_choice[k], g->fail, NULL);
-        LLVMBuildBr(g->b, nodes[target]);
+        go_to(g, target);
     }
     free(arms);
 }
 
-static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
+/* Node i of graph gr as a state function `i32 gG_sI(ptr ex, ptr f)`: the
+ * state's ops, its Choice rules and its own Retry and Catch; it returns the
+ * next node's index, NEXT_END or NEXT_FAILED, as emit_c.c's do.  One small
+ * function per state keeps LLVM's time linear in the number of states
+ * (doc/architecture.md). */
+static LLVMValueRef emit_state(gen *g, const ir_graph *gr, size_t i, LLVMTypeRef ft)
 {
-    LLVMTypeRef params[2] = {g->ptr, g->ptr};
+    const ir_node *n = &gr->nodes[i];
     char name[64];
-    snprintf(name, sizeof name, "graph%d", gr->id);
-    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->ptr, params, 2, 0));
+    snprintf(name, sizeof name, "g%d_s%zu", gr->id, i);
+    g->fn = LLVMAddFunction(g->mod, name, ft);
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     g->ex = LLVMGetParam(g->fn, 0);
-    LLVMValueRef input = LLVMGetParam(g->fn, 1);
+    g->frame = LLVMGetParam(g->fn, 1);
     LLVMSetValueName2(g->ex, "ex", 2);
-    LLVMSetValueName2(input, "input", 5);
-
-    LLVMBasicBlockRef entry = new_block(g, "entry");
-    LLVMBasicBlockRef *nodes = aslrtp_reallocarray(NULL, gr->nnodes, sizeof *nodes);
-    LLVMBasicBlockRef *tries = aslrtp_calloc(gr->nnodes, sizeof *tries);
-    LLVMBasicBlockRef *errs = aslrtp_calloc(gr->nnodes, sizeof *errs);
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        snprintf(name, sizeof name, "s%zu", i);
-        nodes[i] = new_block(g, name);
+    LLVMSetValueName2(g->frame, "f", 1);
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    g->fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "fail");
+    /* A state with Retry or Catch: its ops after the entry go to the
+     * recovery block, which retries from the try block, catches, or lets
+     * the error stand. */
+    LLVMBasicBlockRef onfail = g->fail, retry = NULL;
+    if (n->recovers) {
+        retry = new_block(g, "try");
+        onfail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "error");
     }
-    g->fail = new_block(g, "fail");
-
-    LLVMPositionBuilderAtEnd(g->b, entry);
-    g->frame = LLVMBuildAlloca(g->b, g->st[SD_FRAME], "f");
-    LLVMValueRef a[2] = {g->frame, input};
-    call_fn(g, "aslrt_frame_init", g->voidt, params, a, 2);
-    LLVMBuildBr(g->b, nodes[gr->start]);
-
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        const ir_node *n = &gr->nodes[i];
-        LLVMPositionBuilderAtEnd(g->b, nodes[i]);
-        /* A state with Retry or Catch: its ops after the entry go to the
-         * recovery block, which retries from the try block, catches, or
-         * lets the error stand. */
-        LLVMBasicBlockRef onfail = g->fail;
-        if (n->recovers) {
-            snprintf(name, sizeof name, "s%zu.try", i);
-            tries[i] = new_block(g, name);
-            snprintf(name, sizeof name, "s%zu.error", i);
-            errs[i] = onfail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
-        }
-        for (size_t j = 0; j < n->nops; j++)
-            emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail,
-                    j == 0 && n->recovers ? tries[i] : NULL);
-        switch (n->term) {
-        case IR_GOTO:
-            LLVMBuildBr(g->b, nodes[n->next]);
-            break;
-        case IR_RETURN: {
-            LLVMValueRef out = call_fn(g, "aslrt_frame_finish", g->ptr, params, &g->frame, 1);
-            LLVMBuildRet(g->b, out);
-            break;
-        }
-        case IR_FAIL:
-            call_op(g, "aslrt_op_fail", NULL, 0);
-            LLVMBuildBr(g->b, g->fail);
-            break;
-        case IR_CHOOSE:
-            emit_choose(g, n, i, nodes);
-            break;
-        }
+    for (size_t j = 0; j < n->nops; j++)
+        emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail, j == 0 && n->recovers ? retry : NULL);
+    switch (n->term) {
+    case IR_GOTO:
+        go_to(g, n->next);
+        break;
+    case IR_RETURN:
+        go_to(g, NEXT_END);
+        break;
+    case IR_FAIL:
+        call_op(g, "aslrt_op_fail", NULL, 0);
+        LLVMBuildBr(g->b, g->fail);
+        break;
+    case IR_CHOOSE:
+        emit_choose(g, n, i);
+        break;
     }
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        const ir_node *n = &gr->nodes[i];
-        if (!n->recovers)
-            continue;
-        LLVMPositionBuilderAtEnd(g->b, errs[i]);
+    if (n->recovers) {
+        LLVMMoveBasicBlockAfter(onfail, LLVMGetLastBasicBlock(g->fn));
+        LLVMPositionBuilderAtEnd(g->b, onfail);
         LLVMValueRef r = call_op(g, "aslrt_op_recover", NULL, 0);
         LLVMValueRef sw = LLVMBuildSwitch(g->b, r, g->fail, (unsigned)n->ncatch + 1);
-        LLVMAddCase(sw, ci32(g, ASLRT_RETRY), tries[i]);
+        LLVMAddCase(sw, ci32(g, ASLRT_RETRY), retry);
         for (size_t k = 0; k < n->ncatch; k++) {
-            snprintf(name, sizeof name, "s%zu.catch%zu", i, k);
+            snprintf(name, sizeof name, "catch%zu", k);
             LLVMBasicBlockRef cb = new_block(g, name);
             LLVMAddCase(sw, ci32(g, (long long)k), cb);
             LLVMPositionBuilderAtEnd(g->b, cb);
             int arg = (int)k;
             LLVMValueRef ok = call_op(g, "aslrt_op_catch", &arg, 1);
-            LLVMValueRef good = LLVMBuildICmp(g->b, LLVMIntNE, ok, ci32(g, 0), "ok");
-            LLVMBuildCondBr(g->b, good, nodes[n->catch_targets[k]], g->fail);
-            LLVMPositionBuilderAtEnd(g->b, errs[i]);
+            LLVMBasicBlockRef caught = new_block(g, "");
+            check_result(g, ok, caught, g->fail);
+            go_to(g, n->catch_targets[k]);
         }
     }
     /* The fail block is the function's last. */
     LLVMMoveBasicBlockAfter(g->fail, LLVMGetLastBasicBlock(g->fn));
     LLVMPositionBuilderAtEnd(g->b, g->fail);
-    call_fn(g, "aslrt_frame_clear", g->voidt, params, &g->frame, 1);
+    go_to(g, NEXT_FAILED);
+    return g->fn;
+}
+
+/* A graph: its state functions, their constant table gG_steps, and the
+ * graph function, which owns the frame and calls the state functions in
+ * turn from the table until one returns NEXT_END or NEXT_FAILED. */
+static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
+{
+    LLVMTypeRef params[2] = {g->ptr, g->ptr};
+    LLVMTypeRef step_t = LLVMFunctionType(g->i32, params, 2, 0);
+    LLVMValueRef *steps = aslrtp_reallocarray(NULL, gr->nnodes, sizeof *steps);
+    for (size_t i = 0; i < gr->nnodes; i++)
+        steps[i] = emit_state(g, gr, i, step_t);
+    char name[64];
+    snprintf(name, sizeof name, "g%d_steps", gr->id);
+    LLVMValueRef table = const_array(g, g->ptr, steps, gr->nnodes, name);
+    free(steps);
+
+    snprintf(name, sizeof name, "graph%d", gr->id);
+    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->ptr, params, 2, 0));
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    LLVMValueRef ex = LLVMGetParam(g->fn, 0);
+    LLVMValueRef input = LLVMGetParam(g->fn, 1);
+    LLVMSetValueName2(ex, "ex", 2);
+    LLVMSetValueName2(input, "input", 5);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop");
+    LLVMBasicBlockRef out = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "out");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "done");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "fail");
+
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    LLVMValueRef frame = LLVMBuildAlloca(g->b, g->st[SD_FRAME], "f");
+    LLVMValueRef a[2] = {frame, input};
+    call_fn(g, "aslrt_frame_init", g->voidt, params, a, 2);
+    LLVMBuildBr(g->b, loop);
+
+    /* loop: s = steps[s](ex, &f) while s >= 0 */
+    LLVMPositionBuilderAtEnd(g->b, loop);
+    LLVMValueRef s = LLVMBuildPhi(g->b, g->i32, "s");
+    LLVMValueRef idx = LLVMBuildSExt(g->b, s, LLVMInt64TypeInContext(g->ctx), "");
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->ptr, table, &idx, 1, "");
+    LLVMValueRef fn = LLVMBuildLoad2(g->b, g->ptr, slot, "step");
+    LLVMValueRef ca[2] = {ex, frame};
+    LLVMValueRef next = LLVMBuildCall2(g->b, step_t, fn, ca, 2, "next");
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGE, next, ci32(g, 0), "more");
+    LLVMBuildCondBr(g->b, more, loop, out);
+    LLVMValueRef in_vals[2] = {ci32(g, gr->start), next};
+    LLVMBasicBlockRef in_blocks[2] = {entry, loop};
+    LLVMAddIncoming(s, in_vals, in_blocks, 2);
+
+    LLVMPositionBuilderAtEnd(g->b, out);
+    LLVMValueRef end = LLVMBuildICmp(g->b, LLVMIntEQ, next, ci32(g, NEXT_END), "end");
+    LLVMBuildCondBr(g->b, end, done, fail);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMBuildRet(g->b, call_fn(g, "aslrt_frame_finish", g->ptr, params, &frame, 1));
+    LLVMPositionBuilderAtEnd(g->b, fail);
+    call_fn(g, "aslrt_frame_clear", g->voidt, params, &frame, 1);
     LLVMBuildRet(g->b, LLVMConstNull(g->ptr));
-    free(nodes);
-    free(tries);
-    free(errs);
     return g->fn;
 }
 

@@ -4,10 +4,13 @@
  * The output is one translation unit that includes only aslrt.h.  Constant
  * tables first (the JSONata trees, written by emit_jsonata.c; items,
  * comparisons, branch lists, retriers, catchers, state descriptors), then
- * one static function per graph, in which every state is a label, its
- * operations are aslrt_op_* calls that `goto fail` when they report an
- * error, transitions are gotos and Choice rules are C conditions.  The only
- * external symbols are `<prefix>_machine` and, with --main, `main`.
+ * per graph a static function per state, whose operations are aslrt_op_*
+ * calls that fail the state when they report an error, whose Choice rules
+ * are C conditions and which returns the next state's index; a table of
+ * those functions; and the graph function, a loop that calls them in turn.
+ * Small functions keep a C compiler's time linear in the number of states
+ * (doc/architecture.md).  The only external symbols are `<prefix>_machine`
+ * and, with --main, `main`.
  *
  * Safety: every string from the definition is written through ctext.c, as
  * a fully escaped C literal or a sanitised comment, so no definition can
@@ -245,35 +248,37 @@ static void emit_tables(FILE *out, const asl_cfg *c)
     fputs("};\n\n", out);
 }
 
-/* One op: a runtime call that jumps to `onfail` when it reports an error. */
-static void emit_op(FILE *out, const ir_op *o, const char *onfail)
-{
-    ir_op_call call = ir_op_runtime_call(o->kind);
-    fprintf(out, "    if (!%s(ex, &f", call.fn);
-    if (call.nargs == 2) {
-        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
-    } else if (call.nargs == 1) {
-        fputs(", ", out);
-        put_index(out, o->arg);
-    }
-    fprintf(out, ")) goto %s;\n", onfail);
-}
-
 static void indent(FILE *out, int depth)
 {
     for (int i = 0; i < depth; i++)
         fputs("    ", out);
 }
 
-/* Leaves the truth of k in r (0 or 1); a test that errs jumps to fail. */
+/* One op: a runtime call that goes to `onfail` when it reports an error:
+ * "return FAILED" or "goto error". */
+static void emit_op(FILE *out, const ir_op *o, const char *onfail, int depth)
+{
+    ir_op_call call = ir_op_runtime_call(o->kind);
+    indent(out, depth);
+    fprintf(out, "if (!%s(ex, f", call.fn);
+    if (call.nargs == 2) {
+        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
+    } else if (call.nargs == 1) {
+        fputs(", ", out);
+        put_index(out, o->arg);
+    }
+    fprintf(out, ")) %s;\n", onfail);
+}
+
+/* Leaves the truth of k in r (0 or 1); a test that errs fails the state. */
 static void emit_cond(FILE *out, const ir_cond *k, int depth)
 {
     switch (k->kind) {
     case ASL_RULE_TEST:
         indent(out, depth);
-        fprintf(out, "r = aslrt_op_test(ex, &f, %d);\n", k->cmp);
+        fprintf(out, "r = aslrt_op_test(ex, f, %d);\n", k->cmp);
         indent(out, depth);
-        fputs("if (r < 0) goto fail;\n", out);
+        fputs("if (r < 0) return FAILED;\n", out);
         return;
     case ASL_RULE_CONDITION:
         indent(out, depth);
@@ -281,9 +286,9 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
             fprintf(out, "r = %d;\n", k->literal);
             return;
         }
-        fprintf(out, "r = aslrt_op_jn_condition(ex, &f, %d);\n", k->item);
+        fprintf(out, "r = aslrt_op_jn_condition(ex, f, %d);\n", k->item);
         indent(out, depth);
-        fputs("if (r < 0) goto fail;\n", out);
+        fputs("if (r < 0) return FAILED;\n", out);
         return;
     case ASL_RULE_NOT:
         emit_cond(out, k->kids[0], depth);
@@ -308,98 +313,112 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
     }
 }
 
+/* What a Choice does once it has chosen (arm j, or Default when j is
+ * narms): the rule's Assign (the state's for Default), in JSONata its
+ * Output, the ops after the choice, then on to the target. */
+static void emit_chosen(FILE *out, const ir_node *n, size_t j, int depth)
+{
+    int target = j < n->narms ? n->arms[j].target : n->next;
+    int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
+    if (n->jsonata) {
+        /* JSONata: the rule's Assign and Output (doc/behaviour.md §10), the
+         * state's where the rule has none. */
+        int output = j < n->narms && n->arms[j].output != ASLRT_NONE ? n->arms[j].output
+                                                                     : n->default_output;
+        ir_op o = {IR_JN_ASSIGN, assign};
+        if (assign != ASLRT_NONE)
+            emit_op(out, &o, "return FAILED", depth);
+        o = (ir_op){IR_JN_OUTPUT, output};
+        if (output != ASLRT_NONE)
+            emit_op(out, &o, "return FAILED", depth);
+    } else if (assign != ASLRT_NONE) {
+        ir_op o = {IR_ASSIGN_EFF, assign};
+        emit_op(out, &o, "return FAILED", depth);
+    }
+    for (size_t k = 0; k < n->nafter; k++)
+        emit_op(out, &n->after_choice[k], "return FAILED", depth);
+    indent(out, depth);
+    fprintf(out, "return %d;\n", target);
+}
+
+/* Node i of graph g as a state function: it runs the state's ops, its
+ * Choice rules and its own Retry and Catch, and returns the index of the
+ * next node, END or FAILED.  Each function is small and stands alone, so
+ * that a C compiler's time grows with the number of states and not faster
+ * (doc/architecture.md). */
+static void emit_state(FILE *out, const ir_graph *g, size_t i)
+{
+    const ir_node *n = &g->nodes[i];
+    fputs("/* \"", out);
+    asl_put_comment_text(out, n->state->name);
+    fprintf(out, "\", states[%d] */\nstatic int g%d_s%zu(aslrt_exec *ex, aslrt_frame *f)\n{\n",
+            n->id, g->id, i);
+    if (n->term == IR_CHOOSE)
+        fputs("    int r;\n\n", out);
+    /* A state with Retry or Catch: its ops after the entry go to the
+     * recovery, which retries from the retry label, catches, or lets the
+     * error stand. */
+    const char *onfail = n->recovers ? "goto error" : "return FAILED";
+    for (size_t j = 0; j < n->nops; j++) {
+        emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
+        if (j == 0 && n->recovers)
+            fputs("retry:\n", out);
+    }
+    switch (n->term) {
+    case IR_GOTO:
+        fprintf(out, "    return %d;\n", n->next);
+        break;
+    case IR_RETURN:
+        fputs("    return END;\n", out);
+        break;
+    case IR_FAIL:
+        fputs("    aslrt_op_fail(ex, f);\n    return FAILED;\n", out);
+        break;
+    case IR_CHOOSE:
+        ASL_ASSERT(!n->recovers);
+        for (size_t j = 0; j < n->narms; j++) {
+            emit_cond(out, n->arms[j].cond, 1);
+            fputs("    if (r) {\n", out);
+            emit_chosen(out, n, j, 2);
+            fputs("    }\n", out);
+        }
+        if (n->next >= 0)
+            emit_chosen(out, n, n->narms, 1);
+        else
+            fputs("    aslrt_op_no_choice(ex, f);\n    return FAILED;\n", out);
+        break;
+    }
+    if (n->recovers) {
+        fputs("\nerror: /* Retry and Catch */\n    switch (aslrt_op_recover(ex, f)) {\n"
+              "    case ASLRT_RETRY:\n        goto retry;\n",
+              out);
+        for (size_t k = 0; k < n->ncatch; k++)
+            fprintf(out, "    case %zu:\n        if (!aslrt_op_catch(ex, f, %zu)) return FAILED;\n"
+                         "        return %d;\n",
+                    k, k, n->catch_targets[k]);
+        fputs("    default:\n        return FAILED;\n    }\n", out);
+    }
+    fputs("}\n\n", out);
+}
+
+/* A graph: its state functions, their table, and the graph function, which
+ * owns the frame and calls the state functions in turn from the table (a
+ * loop, not a chain of calls: TinyCC makes no tail calls, and a loop in
+ * the machine must not grow the stack). */
 static void emit_graph(FILE *out, const ir_graph *g)
 {
-    fprintf(out, "static json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
-    fputs("    aslrt_frame f;\n", out);
-    bool has_choice = false;
     for (size_t i = 0; i < g->nnodes; i++)
-        has_choice |= g->nodes[i].term == IR_CHOOSE;
-    if (has_choice)
-        fputs("    int r;\n", out);
-    fputs("\n    aslrt_frame_init(&f, input);\n", out);
-    fprintf(out, "    goto s%d;\n", g->start);
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const ir_node *n = &g->nodes[i];
-        fprintf(out, "\ns%zu: /* \"", i);
-        asl_put_comment_text(out, n->state->name);
-        fprintf(out, "\", states[%d] */\n", n->id);
-        /* A state with Retry or Catch: its ops after the entry go to the
-         * recovery block, which retries from the _try label, catches, or
-         * lets the error stand. */
-        char onfail[48] = "fail";
-        if (n->recovers)
-            snprintf(onfail, sizeof onfail, "s%zu_error", i);
-        for (size_t j = 0; j < n->nops; j++) {
-            emit_op(out, &n->ops[j], j == 0 ? "fail" : onfail);
-            if (j == 0 && n->recovers)
-                fprintf(out, "s%zu_try:\n", i);
-        }
-        switch (n->term) {
-        case IR_GOTO:
-            fprintf(out, "    goto s%d;\n", n->next);
-            break;
-        case IR_RETURN:
-            fputs("    return aslrt_frame_finish(&f);\n", out);
-            break;
-        case IR_FAIL:
-            fputs("    aslrt_op_fail(ex, &f);\n    goto fail;\n", out);
-            break;
-        case IR_CHOOSE:
-            ASL_ASSERT(!n->recovers);
-            for (size_t j = 0; j < n->narms; j++) {
-                emit_cond(out, n->arms[j].cond, 1);
-                fprintf(out, "    if (r) goto s%zu_%zu;\n", i, j);
-            }
-            if (n->next >= 0)
-                fprintf(out, "    goto s%zu_default;\n", i);
-            else
-                fputs("    aslrt_op_no_choice(ex, &f);\n    goto fail;\n", out);
-            for (size_t j = 0; j <= n->narms; j++) {
-                int target = j < n->narms ? n->arms[j].target : n->next;
-                if (target < 0)
-                    break;
-                if (j < n->narms)
-                    fprintf(out, "s%zu_%zu:\n", i, j);
-                else
-                    fprintf(out, "s%zu_default:\n", i);
-                /* The chosen rule's Assign, or the state's for Default. */
-                int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
-                if (n->jsonata) {
-                    /* JSONata: the rule's Assign and Output (doc/behaviour.md
-                     * §10), the state's where the rule has none. */
-                    int output = j < n->narms && n->arms[j].output != ASLRT_NONE
-                                     ? n->arms[j].output : n->default_output;
-                    if (assign != ASLRT_NONE)
-                        fprintf(out, "    if (!aslrt_op_jn_assign(ex, &f, %d)) goto fail;\n", assign);
-                    if (output != ASLRT_NONE)
-                        fprintf(out, "    if (!aslrt_op_jn_output(ex, &f, %d)) goto fail;\n", output);
-                } else if (assign != ASLRT_NONE)
-                    fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, 0)) goto fail;\n", assign);
-                for (size_t k = 0; k < n->nafter; k++)
-                    emit_op(out, &n->after_choice[k], "fail");
-                fprintf(out, "    goto s%d;\n", target);
-            }
-            break;
-        }
-    }
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const ir_node *n = &g->nodes[i];
-        if (!n->recovers)
-            continue;
-        fprintf(out, "\ns%zu_error: /* Retry and Catch of \"", i);
-        asl_put_comment_text(out, n->state->name);
-        fputs("\" */\n    switch (aslrt_op_recover(ex, &f)) {\n", out);
-        fprintf(out, "    case ASLRT_RETRY: goto s%zu_try;\n", i);
-        for (size_t k = 0; k < n->ncatch; k++)
-            fprintf(out, "    case %zu: goto s%zu_catch%zu;\n", k, i, k);
-        fputs("    default: goto fail;\n    }\n", out);
-        for (size_t k = 0; k < n->ncatch; k++)
-            fprintf(out, "s%zu_catch%zu:\n    if (!aslrt_op_catch(ex, &f, %zu)) goto fail;\n"
-                         "    goto s%d;\n",
-                    i, k, k, n->catch_targets[k]);
-    }
-    fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return 0;\n}\n\n", out);
+        emit_state(out, g, i);
+    fprintf(out, "static step_fn *const g%d_steps[] = {", g->id);
+    for (size_t i = 0; i < g->nnodes; i++)
+        fprintf(out, "%s%sg%d_s%zu", i ? "," : "", i % 8 ? " " : "\n    ", g->id, i);
+    fprintf(out, "\n};\n\nstatic json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
+    fprintf(out, "    aslrt_frame f;\n    int s = %d;\n\n", g->start);
+    fprintf(out, "    aslrt_frame_init(&f, input);\n"
+                 "    do\n        s = g%d_steps[s](ex, &f);\n    while (s >= 0);\n"
+                 "    if (s == END)\n        return aslrt_frame_finish(&f);\n"
+                 "    aslrt_frame_clear(&f);\n    return 0;\n}\n\n",
+            g->id);
 }
 
 bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
@@ -413,7 +432,10 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     emit_tables(out, c);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "static json_t *graph%zu(aslrt_exec *ex, json_t *input);\n", i);
-    fputs("\n", out);
+    /* A state function returns the next node's index, or one of these. */
+    fputs("\ntypedef int step_fn(aslrt_exec *ex, aslrt_frame *f);\n"
+          "enum { END = -1, FAILED = -2 }; /* the graph's output; an error */\n\n",
+          out);
     for (size_t i = 0; i < c->ngraphs; i++)
         emit_graph(out, &c->graphs[i]);
     fputs("static const aslrt_graph_fn graphs[] = {", out);

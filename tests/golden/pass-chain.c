@@ -29,31 +29,47 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
+
+/* "First", states[0] */
+static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+{
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_input_path(ex, f, 1)) return FAILED;
+    if (!aslrt_op_parameters(ex, f, 2)) return FAILED;
+    if (!aslrt_op_result_input(ex, f)) return FAILED;
+    if (!aslrt_op_result_path(ex, f, 3)) return FAILED;
+    if (!aslrt_op_output_path(ex, f, 4)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
+    return 1;
+}
+
+/* "Second", states[1] */
+static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
+{
+    if (!aslrt_op_enter(ex, f, 1)) return FAILED;
+    if (!aslrt_op_result_json(ex, f, 5)) return FAILED;
+    if (!aslrt_op_result_path(ex, f, ASLRT_NULL_PATH)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
+    return END;
+}
+
+static step_fn *const g0_steps[] = {
+    g0_s0, g0_s1
+};
+
 static json_t *graph0(aslrt_exec *ex, json_t *input)
 {
     aslrt_frame f;
+    int s = 0;
 
     aslrt_frame_init(&f, input);
-    goto s0;
-
-s0: /* "First", states[0] */
-    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, 1)) goto fail;
-    if (!aslrt_op_parameters(ex, &f, 2)) goto fail;
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, 3)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, 4)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    goto s1;
-
-s1: /* "Second", states[1] */
-    if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_result_json(ex, &f, 5)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NULL_PATH)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    return aslrt_frame_finish(&f);
-
-fail:
+    do
+        s = g0_steps[s](ex, &f);
+    while (s >= 0);
+    if (s == END)
+        return aslrt_frame_finish(&f);
     aslrt_frame_clear(&f);
     return 0;
 }
