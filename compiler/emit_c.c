@@ -4,13 +4,15 @@
  * The output is one translation unit that includes only aslrt.h.  Constant
  * tables first (the JSONata trees, written by emit_jsonata.c; items,
  * comparisons, branch lists, retriers, catchers, state descriptors), then
- * per graph a static function per state, whose operations are aslrt_op_*
- * calls that fail the state when they report an error, whose Choice rules
- * are C conditions and which returns the next state's index; a table of
- * those functions; and the graph function, a loop that calls them in turn.
- * Small functions keep a C compiler's time linear in the number of states
- * (doc/architecture.md).  The only external symbols are `<prefix>_machine`
- * and, with --main, `main`.
+ * per graph its region functions (asl_ir_regions: runs of states of
+ * bounded size), in which every state is a label, its operations are
+ * aslrt_op_* calls that fail the state when they report an error, Choice
+ * rules are C conditions, a transition inside the region is a goto and one
+ * out of it returns the next state's index; a table that gives each state
+ * its region's function; and the graph function, a loop that calls them.
+ * Bounded functions keep a C compiler's time linear in the number of
+ * states (doc/architecture.md).  The only external symbols are
+ * `<prefix>_machine` and, with --main, `main`.
  *
  * Safety: every string from the definition is written through ctext.c, as
  * a fully escaped C literal or a sanitised comment, so no definition can
@@ -313,60 +315,79 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
     }
 }
 
-/* What a Choice does once it has chosen (arm j, or Default when j is
- * narms): the rule's Assign (the state's for Default), in JSONata its
- * Output, the ops after the choice, then on to the target. */
-static void emit_chosen(FILE *out, const ir_node *n, size_t j, int depth)
+/* A graph being written: which region each node is in, and per node the
+ * bits 1: the target of a jump inside its region, 2: an entry of its
+ * region (the start, or the target of a transition from another region),
+ * 4: needs a label. */
+typedef struct region_map {
+    const ir_graph *g;
+    int *region_of;
+    unsigned char *labelled;
+} region_map;
+
+/* On to node t: a jump inside the region, else back to the loop. */
+static void emit_jump(FILE *out, const region_map *m, size_t from, int t, int depth)
 {
-    int target = j < n->narms ? n->arms[j].target : n->next;
-    int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
-    if (n->jsonata) {
-        /* JSONata: the rule's Assign and Output (doc/behaviour.md §10), the
-         * state's where the rule has none. */
-        int output = j < n->narms && n->arms[j].output != ASLRT_NONE ? n->arms[j].output
-                                                                     : n->default_output;
-        ir_op o = {IR_JN_ASSIGN, assign};
-        if (assign != ASLRT_NONE)
-            emit_op(out, &o, "return FAILED", depth);
-        o = (ir_op){IR_JN_OUTPUT, output};
-        if (output != ASLRT_NONE)
-            emit_op(out, &o, "return FAILED", depth);
-    } else if (assign != ASLRT_NONE) {
-        ir_op o = {IR_ASSIGN_EFF, assign};
-        emit_op(out, &o, "return FAILED", depth);
-    }
-    for (size_t k = 0; k < n->nafter; k++)
-        emit_op(out, &n->after_choice[k], "return FAILED", depth);
     indent(out, depth);
-    fprintf(out, "return %d;\n", target);
+    if (m->region_of[t] == m->region_of[from])
+        fprintf(out, "goto s%d;\n", t);
+    else
+        fprintf(out, "return %d;\n", t);
 }
 
-/* Node i of graph g as a state function: it runs the state's ops, its
- * Choice rules and its own Retry and Catch, and returns the index of the
- * next node, END or FAILED.  Each function is small and stands alone, so
- * that a C compiler's time grows with the number of states and not faster
- * (doc/architecture.md). */
-static void emit_state(FILE *out, const ir_graph *g, size_t i)
+/* What a Choice does once it has chosen arm j (Default when j is narms):
+ * ir_choice_chosen. */
+static void emit_chosen(FILE *out, const region_map *m, size_t i, size_t j, int depth)
 {
-    const ir_node *n = &g->nodes[i];
+    const ir_node *n = &m->g->nodes[i];
+    ir_chosen c = ir_choice_chosen(n, j);
+    ir_op o = {n->jsonata ? IR_JN_ASSIGN : IR_ASSIGN_EFF, c.assign};
+    if (c.assign != ASLRT_NONE)
+        emit_op(out, &o, "return FAILED", depth);
+    o = (ir_op){IR_JN_OUTPUT, c.output};
+    if (c.output != ASLRT_NONE)
+        emit_op(out, &o, "return FAILED", depth);
+    for (size_t k = 0; k < n->nafter; k++)
+        emit_op(out, &n->after_choice[k], "return FAILED", depth);
+    emit_jump(out, m, i, c.target, depth);
+}
+
+/* Whether another of the Choice's arms (Default included) does what arm j
+ * does once chosen: they then share one copy, under label sI_cJ. */
+static bool shared_chosen(const ir_node *n, size_t j)
+{
+    size_t last = n->next >= 0 ? n->narms : n->narms - 1;
+    for (size_t k = 0; k <= last; k++)
+        if (k != j && ir_choice_same(n, k) == ir_choice_same(n, j))
+            return true;
+    return false;
+}
+
+/* Node i inside its region's function: the state's ops, its Choice rules
+ * and its own Retry and Catch (labels sI_retry, sI_error). */
+static void emit_node(FILE *out, const region_map *m, size_t i)
+{
+    const ir_node *n = &m->g->nodes[i];
+    fputs("\n", out);
+    if (m->labelled[i] & 4)
+        fprintf(out, "s%zu: ", i);
     fputs("/* \"", out);
     asl_put_comment_text(out, n->state->name);
-    fprintf(out, "\", states[%d] */\nstatic int g%d_s%zu(aslrt_exec *ex, aslrt_frame *f)\n{\n",
-            n->id, g->id, i);
-    if (n->term == IR_CHOOSE)
-        fputs("    int r;\n\n", out);
+    fprintf(out, "\", states[%d] */\n", n->id);
     /* A state with Retry or Catch: its ops after the entry go to the
      * recovery, which retries from the retry label, catches, or lets the
      * error stand. */
-    const char *onfail = n->recovers ? "goto error" : "return FAILED";
+    char onfail[48] = "return FAILED";
+    if (n->recovers)
+        snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
     for (size_t j = 0; j < n->nops; j++) {
         emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
         if (j == 0 && n->recovers)
-            fputs("retry:\n", out);
+            fprintf(out, "s%zu_retry:\n", i);
     }
     switch (n->term) {
     case IR_GOTO:
-        fprintf(out, "    return %d;\n", n->next);
+        emit_jump(out, m, i, n->next, 1);
         break;
     case IR_RETURN:
         fputs("    return END;\n", out);
@@ -378,47 +399,134 @@ static void emit_state(FILE *out, const ir_graph *g, size_t i)
         ASL_ASSERT(!n->recovers);
         for (size_t j = 0; j < n->narms; j++) {
             emit_cond(out, n->arms[j].cond, 1);
+            if (shared_chosen(n, j)) {
+                fprintf(out, "    if (r) goto s%zu_c%zu;\n", i, ir_choice_same(n, j));
+                continue;
+            }
             fputs("    if (r) {\n", out);
-            emit_chosen(out, n, j, 2);
+            emit_chosen(out, m, i, j, 2);
             fputs("    }\n", out);
         }
-        if (n->next >= 0)
-            emit_chosen(out, n, n->narms, 1);
-        else
+        if (n->next < 0)
             fputs("    aslrt_op_no_choice(ex, f);\n    return FAILED;\n", out);
+        else if (shared_chosen(n, n->narms))
+            fprintf(out, "    goto s%zu_c%zu;\n", i, ir_choice_same(n, n->narms));
+        else
+            emit_chosen(out, m, i, n->narms, 1);
+        for (size_t j = 0; j < n->narms; j++)
+            if (ir_choice_same(n, j) == j && shared_chosen(n, j)) {
+                fprintf(out, "s%zu_c%zu:\n", i, j);
+                emit_chosen(out, m, i, j, 1);
+            }
         break;
     }
     if (n->recovers) {
-        fputs("\nerror: /* Retry and Catch */\n    switch (aslrt_op_recover(ex, f)) {\n"
-              "    case ASLRT_RETRY:\n        goto retry;\n",
-              out);
-        for (size_t k = 0; k < n->ncatch; k++)
-            fprintf(out, "    case %zu:\n        if (!aslrt_op_catch(ex, f, %zu)) return FAILED;\n"
-                         "        return %d;\n",
-                    k, k, n->catch_targets[k]);
+        fprintf(out, "s%zu_error: /* Retry and Catch */\n    switch (aslrt_op_recover(ex, f)) {\n"
+                     "    case ASLRT_RETRY:\n        goto s%zu_retry;\n",
+                i, i);
+        for (size_t k = 0; k < n->ncatch; k++) {
+            fprintf(out, "    case %zu:\n        if (!aslrt_op_catch(ex, f, %zu)) return FAILED;\n",
+                    k, k);
+            emit_jump(out, m, i, n->catch_targets[k], 2);
+        }
         fputs("    default:\n        return FAILED;\n    }\n", out);
     }
+}
+
+/* Calls f(m, from, to, arg) for every transition of node `from`. */
+static void each_target(const ir_node *n, void (*fn)(region_map *, size_t, int), region_map *m,
+                        size_t from)
+{
+    if (n->term == IR_GOTO || (n->term == IR_CHOOSE && n->next >= 0))
+        fn(m, from, n->next);
+    if (n->term == IR_CHOOSE)
+        for (size_t j = 0; j < n->narms; j++)
+            fn(m, from, n->arms[j].target);
+    for (size_t k = 0; k < n->ncatch; k++)
+        fn(m, from, n->catch_targets[k]);
+}
+
+/* A jump inside a region needs a label; one from another region makes
+ * its target an entry of its region (marked in labelled as 2). */
+static void mark_target(region_map *m, size_t from, int t)
+{
+    if (m->region_of[t] == m->region_of[from])
+        m->labelled[t] |= 1;
+    else
+        m->labelled[t] |= 2;
+}
+
+/* Region r, nodes [lo, hi), as `static int gG_rR(ex, f, s)`: it starts at
+ * node s, one of its entries, and returns the next node outside the
+ * region, END or FAILED. */
+static void emit_region(FILE *out, region_map *m, int r, size_t lo, size_t hi)
+{
+    const ir_graph *g = m->g;
+    bool has_choice = false;
+    size_t nentries = 0, first = hi;
+    for (size_t i = lo; i < hi; i++) {
+        has_choice |= g->nodes[i].term == IR_CHOOSE;
+        if (m->labelled[i] & 2) {
+            nentries++;
+            if (first == hi)
+                first = i;
+        }
+    }
+    fprintf(out, "static int g%d_r%d(aslrt_exec *ex, aslrt_frame *f, int s)\n{\n", g->id, r);
+    if (has_choice)
+        fputs("    int r;\n\n", out);
+    /* Entered at its first entry, or through a switch on s. */
+    if (nentries > 1) {
+        fputs("    switch (s) {\n", out);
+        for (size_t i = first + 1; i < hi; i++)
+            if (m->labelled[i] & 2)
+                fprintf(out, "    case %zu:\n        goto s%zu;\n", i, i);
+        fputs("    }\n", out);
+    } else
+        fputs("    (void)s;\n", out);
+    if (first != lo && first != hi)
+        fprintf(out, "    goto s%zu;\n", first);
+    /* A label where a jump goes: inside the region, from the switch, or
+     * to the first entry when it is not the first node. */
+    for (size_t i = lo; i < hi; i++)
+        if ((m->labelled[i] & 1) || ((m->labelled[i] & 2) && (i != first || first != lo)))
+            m->labelled[i] |= 4;
+    for (size_t i = lo; i < hi; i++)
+        emit_node(out, m, i);
     fputs("}\n\n", out);
 }
 
-/* A graph: its state functions, their table, and the graph function, which
- * owns the frame and calls the state functions in turn from the table (a
- * loop, not a chain of calls: TinyCC makes no tail calls, and a loop in
- * the machine must not grow the stack). */
+/* A graph: its region functions, their table (one entry per node: the
+ * region that holds it), and the graph function, which owns the frame and
+ * calls the regions in turn from the table (a loop, not a chain of calls:
+ * TinyCC makes no tail calls, and a loop in the machine must not grow the
+ * stack). */
 static void emit_graph(FILE *out, const ir_graph *g)
 {
+    region_map m = {g, aslrtp_calloc(g->nnodes, sizeof *m.region_of),
+                    aslrtp_calloc(g->nnodes, sizeof *m.labelled)};
+    int nregions = asl_ir_regions(g, m.region_of);
+    m.labelled[g->start] |= 2;
     for (size_t i = 0; i < g->nnodes; i++)
-        emit_state(out, g, i);
+        each_target(&g->nodes[i], mark_target, &m, i);
+    for (size_t lo = 0, hi; lo < g->nnodes; lo = hi) {
+        for (hi = lo; hi < g->nnodes && m.region_of[hi] == m.region_of[lo]; hi++)
+            ;
+        emit_region(out, &m, m.region_of[lo], lo, hi);
+    }
+    (void)nregions;
     fprintf(out, "static step_fn *const g%d_steps[] = {", g->id);
     for (size_t i = 0; i < g->nnodes; i++)
-        fprintf(out, "%s%sg%d_s%zu", i ? "," : "", i % 8 ? " " : "\n    ", g->id, i);
+        fprintf(out, "%s%sg%d_r%d", i ? "," : "", i % 8 ? " " : "\n    ", g->id, m.region_of[i]);
     fprintf(out, "\n};\n\nstatic json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
     fprintf(out, "    aslrt_frame f;\n    int s = %d;\n\n", g->start);
     fprintf(out, "    aslrt_frame_init(&f, input);\n"
-                 "    do\n        s = g%d_steps[s](ex, &f);\n    while (s >= 0);\n"
+                 "    do\n        s = g%d_steps[s](ex, &f, s);\n    while (s >= 0);\n"
                  "    if (s == END)\n        return aslrt_frame_finish(&f);\n"
                  "    aslrt_frame_clear(&f);\n    return 0;\n}\n\n",
             g->id);
+    free(m.region_of);
+    free(m.labelled);
 }
 
 bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
@@ -432,8 +540,8 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     emit_tables(out, c);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "static json_t *graph%zu(aslrt_exec *ex, json_t *input);\n", i);
-    /* A state function returns the next node's index, or one of these. */
-    fputs("\ntypedef int step_fn(aslrt_exec *ex, aslrt_frame *f);\n"
+    /* A region function returns the next node's index, or one of these. */
+    fputs("\ntypedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);\n"
           "enum { END = -1, FAILED = -2 }; /* the graph's output; an error */\n\n",
           out);
     for (size_t i = 0; i < c->ngraphs; i++)

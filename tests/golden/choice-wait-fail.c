@@ -36,14 +36,16 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
 enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
 
-/* "Decide", states[0] */
-static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
     int r;
 
+    (void)s;
+
+/* "Decide", states[0] */
     if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
     r = aslrt_op_test(ex, f, 0);
     if (r < 0) return FAILED;
@@ -54,38 +56,29 @@ static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
     }
     if (r) {
         if (!aslrt_op_exit(ex, f)) return FAILED;
-        return 1;
+        goto s1;
     }
     r = aslrt_op_test(ex, f, 2);
     if (r < 0) return FAILED;
     if (r) {
         if (!aslrt_op_exit(ex, f)) return FAILED;
-        return 2;
+        goto s2;
     }
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 3;
-}
+    goto s3;
 
-/* "Pause", states[1] */
-static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
-{
+s1: /* "Pause", states[1] */
     if (!aslrt_op_enter(ex, f, 1)) return FAILED;
     if (!aslrt_op_wait(ex, f)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 3;
-}
+    goto s3;
 
-/* "Stop", states[2] */
-static int g0_s2(aslrt_exec *ex, aslrt_frame *f)
-{
+s2: /* "Stop", states[2] */
     if (!aslrt_op_enter(ex, f, 2)) return FAILED;
     aslrt_op_fail(ex, f);
     return FAILED;
-}
 
-/* "Done", states[3] */
-static int g0_s3(aslrt_exec *ex, aslrt_frame *f)
-{
+s3: /* "Done", states[3] */
     if (!aslrt_op_enter(ex, f, 3)) return FAILED;
     if (!aslrt_op_output_path(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
@@ -93,7 +86,7 @@ static int g0_s3(aslrt_exec *ex, aslrt_frame *f)
 }
 
 static step_fn *const g0_steps[] = {
-    g0_s0, g0_s1, g0_s2, g0_s3
+    g0_r0, g0_r0, g0_r0, g0_r0
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -103,7 +96,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g0_steps[s](ex, &f);
+        s = g0_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);

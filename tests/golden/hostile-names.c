@@ -24,12 +24,14 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
 enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
 
-/* "a "quoted" .. name...=.....", states[0] */
-static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
+    (void)s;
+
+/* "a "quoted" .. name...=.....", states[0] */
     if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
     if (!aslrt_op_parameters(ex, f, 1)) return FAILED;
     if (!aslrt_op_invoke(ex, f)) return FAILED;
@@ -39,7 +41,7 @@ static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
 }
 
 static step_fn *const g0_steps[] = {
-    g0_s0
+    g0_r0
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -49,7 +51,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g0_steps[s](ex, &f);
+        s = g0_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);

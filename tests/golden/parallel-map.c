@@ -67,46 +67,41 @@ static json_t *graph1(aslrt_exec *ex, json_t *input);
 static json_t *graph2(aslrt_exec *ex, json_t *input);
 static json_t *graph3(aslrt_exec *ex, json_t *input);
 
-typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
 enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
 
-/* "Fan", states[0] */
-static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
-    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
-retry:
-    if (!aslrt_op_parallel(ex, f)) goto error;
-    if (!aslrt_op_result_path(ex, f, 2)) goto error;
-    if (!aslrt_op_exit(ex, f)) goto error;
-    return 1;
+    int r;
 
-error: /* Retry and Catch */
+    (void)s;
+
+/* "Fan", states[0] */
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+s0_retry:
+    if (!aslrt_op_parallel(ex, f)) goto s0_error;
+    if (!aslrt_op_result_path(ex, f, 2)) goto s0_error;
+    if (!aslrt_op_exit(ex, f)) goto s0_error;
+    goto s1;
+s0_error: /* Retry and Catch */
     switch (aslrt_op_recover(ex, f)) {
     case ASLRT_RETRY:
-        goto retry;
+        goto s0_retry;
     case 0:
         if (!aslrt_op_catch(ex, f, 0)) return FAILED;
-        return 3;
+        goto s3;
     default:
         return FAILED;
     }
-}
 
-/* "Each", states[4] */
-static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
-{
+s1: /* "Each", states[4] */
     if (!aslrt_op_enter(ex, f, 4)) return FAILED;
     if (!aslrt_op_map(ex, f)) return FAILED;
     if (!aslrt_op_result_path(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 2;
-}
+    goto s2;
 
-/* "Route", states[6] */
-static int g0_s2(aslrt_exec *ex, aslrt_frame *f)
-{
-    int r;
-
+s2: /* "Route", states[6] */
     if (!aslrt_op_enter(ex, f, 6)) return FAILED;
     r = aslrt_op_jn_condition(ex, f, 4);
     if (r < 0) return FAILED;
@@ -114,30 +109,24 @@ static int g0_s2(aslrt_exec *ex, aslrt_frame *f)
         if (!aslrt_op_jn_assign(ex, f, 5)) return FAILED;
         if (!aslrt_op_jn_output(ex, f, 6)) return FAILED;
         if (!aslrt_op_exit(ex, f)) return FAILED;
-        return 4;
+        goto s4;
     }
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 3;
-}
+    goto s3;
 
-/* "Oops", states[7] */
-static int g0_s3(aslrt_exec *ex, aslrt_frame *f)
-{
+s3: /* "Oops", states[7] */
     if (!aslrt_op_enter(ex, f, 7)) return FAILED;
     aslrt_op_fail(ex, f);
     return FAILED;
-}
 
-/* "Done", states[8] */
-static int g0_s4(aslrt_exec *ex, aslrt_frame *f)
-{
+s4: /* "Done", states[8] */
     if (!aslrt_op_enter(ex, f, 8)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
     return END;
 }
 
 static step_fn *const g0_steps[] = {
-    g0_s0, g0_s1, g0_s2, g0_s3, g0_s4
+    g0_r0, g0_r0, g0_r0, g0_r0, g0_r0
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -147,7 +136,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g0_steps[s](ex, &f);
+        s = g0_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);
@@ -155,9 +144,11 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
     return 0;
 }
 
-/* "Left", states[1] */
-static int g1_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g1_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
+    (void)s;
+
+/* "Left", states[1] */
     if (!aslrt_op_enter(ex, f, 1)) return FAILED;
     if (!aslrt_op_result_json(ex, f, 7)) return FAILED;
     if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) return FAILED;
@@ -166,7 +157,7 @@ static int g1_s0(aslrt_exec *ex, aslrt_frame *f)
 }
 
 static step_fn *const g1_steps[] = {
-    g1_s0
+    g1_r0
 };
 
 static json_t *graph1(aslrt_exec *ex, json_t *input)
@@ -176,7 +167,7 @@ static json_t *graph1(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g1_steps[s](ex, &f);
+        s = g1_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);
@@ -184,26 +175,25 @@ static json_t *graph1(aslrt_exec *ex, json_t *input)
     return 0;
 }
 
-/* "Right", states[2] */
-static int g2_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g2_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
+    (void)s;
+
+/* "Right", states[2] */
     if (!aslrt_op_enter(ex, f, 2)) return FAILED;
     if (!aslrt_op_result_input(ex, f)) return FAILED;
     if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 1;
-}
+    goto s1;
 
-/* "RightEnd", states[3] */
-static int g2_s1(aslrt_exec *ex, aslrt_frame *f)
-{
+s1: /* "RightEnd", states[3] */
     if (!aslrt_op_enter(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
     return END;
 }
 
 static step_fn *const g2_steps[] = {
-    g2_s0, g2_s1
+    g2_r0, g2_r0
 };
 
 static json_t *graph2(aslrt_exec *ex, json_t *input)
@@ -213,7 +203,7 @@ static json_t *graph2(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g2_steps[s](ex, &f);
+        s = g2_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);
@@ -221,9 +211,11 @@ static json_t *graph2(aslrt_exec *ex, json_t *input)
     return 0;
 }
 
-/* "Double", states[5] */
-static int g3_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g3_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
+    (void)s;
+
+/* "Double", states[5] */
     if (!aslrt_op_enter(ex, f, 5)) return FAILED;
     if (!aslrt_op_parameters(ex, f, 8)) return FAILED;
     if (!aslrt_op_result_input(ex, f)) return FAILED;
@@ -233,7 +225,7 @@ static int g3_s0(aslrt_exec *ex, aslrt_frame *f)
 }
 
 static step_fn *const g3_steps[] = {
-    g3_s0
+    g3_r0
 };
 
 static json_t *graph3(aslrt_exec *ex, json_t *input)
@@ -243,7 +235,7 @@ static json_t *graph3(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g3_steps[s](ex, &f);
+        s = g3_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);

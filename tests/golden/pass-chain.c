@@ -29,12 +29,14 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
 enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
 
-/* "First", states[0] */
-static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
+    (void)s;
+
+/* "First", states[0] */
     if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
     if (!aslrt_op_input_path(ex, f, 1)) return FAILED;
     if (!aslrt_op_parameters(ex, f, 2)) return FAILED;
@@ -42,12 +44,9 @@ static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
     if (!aslrt_op_result_path(ex, f, 3)) return FAILED;
     if (!aslrt_op_output_path(ex, f, 4)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    return 1;
-}
+    goto s1;
 
-/* "Second", states[1] */
-static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
-{
+s1: /* "Second", states[1] */
     if (!aslrt_op_enter(ex, f, 1)) return FAILED;
     if (!aslrt_op_result_json(ex, f, 5)) return FAILED;
     if (!aslrt_op_result_path(ex, f, ASLRT_NULL_PATH)) return FAILED;
@@ -56,7 +55,7 @@ static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
 }
 
 static step_fn *const g0_steps[] = {
-    g0_s0, g0_s1
+    g0_r0, g0_r0
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -66,7 +65,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g0_steps[s](ex, &f);
+        s = g0_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);

@@ -36,60 +36,52 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-typedef int step_fn(aslrt_exec *ex, aslrt_frame *f);
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
 enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
 
-/* "Charge", states[0] */
-static int g0_s0(aslrt_exec *ex, aslrt_frame *f)
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
-    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
-retry:
-    if (!aslrt_op_invoke(ex, f)) goto error;
-    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) goto error;
-    if (!aslrt_op_exit(ex, f)) goto error;
-    return 3;
+    (void)s;
 
-error: /* Retry and Catch */
+/* "Charge", states[0] */
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+s0_retry:
+    if (!aslrt_op_invoke(ex, f)) goto s0_error;
+    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) goto s0_error;
+    if (!aslrt_op_exit(ex, f)) goto s0_error;
+    goto s3;
+s0_error: /* Retry and Catch */
     switch (aslrt_op_recover(ex, f)) {
     case ASLRT_RETRY:
-        goto retry;
+        goto s0_retry;
     case 0:
         if (!aslrt_op_catch(ex, f, 0)) return FAILED;
-        return 1;
+        goto s1;
     case 1:
         if (!aslrt_op_catch(ex, f, 1)) return FAILED;
-        return 2;
+        goto s2;
     default:
         return FAILED;
     }
-}
 
-/* "Declined", states[1] */
-static int g0_s1(aslrt_exec *ex, aslrt_frame *f)
-{
+s1: /* "Declined", states[1] */
     if (!aslrt_op_enter(ex, f, 1)) return FAILED;
     aslrt_op_fail(ex, f);
     return FAILED;
-}
 
-/* "Broken", states[2] */
-static int g0_s2(aslrt_exec *ex, aslrt_frame *f)
-{
+s2: /* "Broken", states[2] */
     if (!aslrt_op_enter(ex, f, 2)) return FAILED;
     aslrt_op_fail(ex, f);
     return FAILED;
-}
 
-/* "Done", states[3] */
-static int g0_s3(aslrt_exec *ex, aslrt_frame *f)
-{
+s3: /* "Done", states[3] */
     if (!aslrt_op_enter(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
     return END;
 }
 
 static step_fn *const g0_steps[] = {
-    g0_s0, g0_s1, g0_s2, g0_s3
+    g0_r0, g0_r0, g0_r0, g0_r0
 };
 
 static json_t *graph0(aslrt_exec *ex, json_t *input)
@@ -99,7 +91,7 @@ static json_t *graph0(aslrt_exec *ex, json_t *input)
 
     aslrt_frame_init(&f, input);
     do
-        s = g0_steps[s](ex, &f);
+        s = g0_steps[s](ex, &f, s);
     while (s >= 0);
     if (s == END)
         return aslrt_frame_finish(&f);

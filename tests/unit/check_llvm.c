@@ -263,19 +263,19 @@ START_TEST(ir_text)
     asl_emit_options eo = {.prefix = "wf", .with_main = true};
     ck_assert_msg(asl_llvm_emit_ir(f, c.cfg, &eo, -1, &err), "%s", err ? err : "");
     fclose(f);
-    /* One function per graph, one per state (node 3 of graph 0 retries)
-     * with the table the graph's loop calls them from, the descriptor,
-     * main, the recovery switch, and the state table typed as aslrt.h's
-     * struct. */
+    /* One function per graph, its states in region functions (node 3 of
+     * graph 0 retries) with the table the graph's loop calls them from, the
+     * descriptor, main, the recovery switch, and the state table typed as
+     * aslrt.h's struct. */
     ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph0(ptr %ex, ptr %input)"));
     ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph1("));
     ck_assert_ptr_nonnull(strstr(buf, "@wf_machine = constant %struct.aslrt_machine"));
     ck_assert_ptr_nonnull(strstr(buf, "define i32 @main(i32 %0, ptr %1)"));
     ck_assert_ptr_nonnull(strstr(buf, "call i32 @aslrt_op_recover("));
-    ck_assert_ptr_nonnull(strstr(buf, "define internal i32 @g0_s3(ptr %ex, ptr %f)"));
+    ck_assert_ptr_nonnull(strstr(buf, "define internal i32 @g0_r0(ptr %ex, ptr %f, i32 %s)"));
     ck_assert_ptr_nonnull(strstr(buf, "@g0_steps = internal constant ["));
-    ck_assert_ptr_nonnull(strstr(buf, "call i32 %step(ptr %ex, ptr %f)"));
-    ck_assert_ptr_nonnull(strstr(buf, "i32 -1, label %try"));
+    ck_assert_ptr_nonnull(strstr(buf, "call i32 %step(ptr %ex, ptr %f, i32 %s)"));
+    ck_assert_ptr_nonnull(strstr(buf, "i32 -1, label %s3.try"));
     ck_assert_ptr_nonnull(strstr(buf, "@states = internal constant [7 x %struct.aslrt_state]"));
     ck_assert_ptr_nonnull(strstr(buf, "c\"Flaky.Error\\00\""));
     free(buf);
