@@ -398,11 +398,20 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     case IR_CHOOSE:
         ASL_ASSERT(!n->recovers);
         for (size_t j = 0; j < n->narms; j++) {
-            emit_cond(out, n->arms[j].cond, 1);
+            const ir_cond *k = n->arms[j].cond;
             if (shared_chosen(n, j)) {
+                /* A single test leaves its error (-1) in r for the shared
+                 * code, which checks it once for all the rules. */
+                if (k->kind == ASL_RULE_TEST)
+                    fprintf(out, "    r = aslrt_op_test(ex, f, %d);\n", k->cmp);
+                else if (k->kind == ASL_RULE_CONDITION && k->item != ASLRT_NONE)
+                    fprintf(out, "    r = aslrt_op_jn_condition(ex, f, %d);\n", k->item);
+                else
+                    emit_cond(out, k, 1);
                 fprintf(out, "    if (r) goto s%zu_c%zu;\n", i, ir_choice_same(n, j));
                 continue;
             }
+            emit_cond(out, k, 1);
             fputs("    if (r) {\n", out);
             emit_chosen(out, m, i, j, 2);
             fputs("    }\n", out);
@@ -415,7 +424,7 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
             emit_chosen(out, m, i, n->narms, 1);
         for (size_t j = 0; j < n->narms; j++)
             if (ir_choice_same(n, j) == j && shared_chosen(n, j)) {
-                fprintf(out, "s%zu_c%zu:\n", i, j);
+                fprintf(out, "s%zu_c%zu:\n    if (r < 0) return FAILED;\n", i, j);
                 emit_chosen(out, m, i, j, 1);
             }
         break;
