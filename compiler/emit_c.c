@@ -442,7 +442,7 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     }
 }
 
-/* Calls f(m, from, to, arg) for every transition of node `from`. */
+/* Calls fn(m, from, target) for every transition of node `from`. */
 static void each_target(const ir_node *n, void (*fn)(region_map *, size_t, int), region_map *m,
                         size_t from)
 {
@@ -514,7 +514,7 @@ static void emit_graph(FILE *out, const ir_graph *g)
 {
     region_map m = {g, aslrtp_calloc(g->nnodes, sizeof *m.region_of),
                     aslrtp_calloc(g->nnodes, sizeof *m.labelled)};
-    int nregions = asl_ir_regions(g, m.region_of);
+    asl_ir_regions(g, m.region_of);
     m.labelled[g->start] |= 2;
     for (size_t i = 0; i < g->nnodes; i++)
         each_target(&g->nodes[i], mark_target, &m, i);
@@ -523,7 +523,6 @@ static void emit_graph(FILE *out, const ir_graph *g)
             ;
         emit_region(out, &m, m.region_of[lo], lo, hi);
     }
-    (void)nregions;
     fprintf(out, "static step_fn *const g%d_steps[] = {", g->id);
     for (size_t i = 0; i < g->nnodes; i++)
         fprintf(out, "%s%sg%d_r%d", i ? "," : "", i % 8 ? " " : "\n    ", g->id, m.region_of[i]);

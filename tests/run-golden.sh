@@ -83,5 +83,36 @@ for shape in pass choice; do
     echo "PASS: $name"
     pass=$((pass + 1))
 done
+# Transitions between regions both ways, into the middle of a region (its
+# switch on s) and back to its first state: Start, defined last, enters the
+# first region at P10; Loop goes back to Count three times.  Through
+# TinyCC, LLVM (when aslc has it) and cc.
+name="loop across regions"
+{
+    printf '{"StartAt": "Start", "States": {\n'
+    printf '"Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "P1"},\n'
+    for k in $(seq 1 70); do
+        printf '"P%d": {"Type": "Pass", "Result": "x", "ResultPath": "$.p", "Next": "%s"},\n' \
+            "$k" "$([ "$k" -lt 70 ] && echo "P$((k + 1))" || echo Loop)"
+    done
+    printf '"Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": 3, "Next": "Count"}], "Default": "Done"},\n'
+    printf '"Done": {"Type": "Succeed"},\n'
+    printf '"Start": {"Type": "Pass", "Next": "P10"}}}\n'
+} >"$tmp/loop.asl.json"
+"$aslc" emit "$tmp/loop.asl.json" -o "$tmp/loop.c"
+loop_err=
+grep -q '^static int g0_r1(' "$tmp/loop.c" || loop_err="one region only"
+grep -q '^    case 10:$' "$tmp/loop.c" || loop_err="$loop_err; no switch entry for P10"
+"$aslc" build "$tmp/loop.asl.json" -o "$tmp/loop" 2>"$tmp/loop.err" || loop_err="$loop_err; aslc build failed: $(cat "$tmp/loop.err")"
+for run in "$aslc run $tmp/loop.asl.json" "$aslc run $tmp/loop.asl.json --backend=llvm" "$tmp/loop"; do
+    case $run in *llvm*) "$aslc" --version | grep -q llvm || continue ;; esac
+    out=$($run --input '{"i": 0}' 2>&1)
+    [ "$out" = '{"i":3,"p":"x"}' ] || loop_err="$loop_err; $run: $out"
+done
+if [ -n "$loop_err" ]; then
+    echo "FAIL: $name: $loop_err"; fail=$((fail + 1))
+else
+    echo "PASS: $name"; pass=$((pass + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
