@@ -710,6 +710,7 @@ SECTIONS = [
     ('startup', 'Start-up: whole processes that do almost nothing', 'bench/startup.sh'),
     ('jsonata', 'JSONata expressions: aslc\'s engine against jsonata-js', 'bench/jsonata/run.sh'),
     ('tasks', 'Task invocations per second, by kind of handler', 'bench/tasks/run.sh'),
+    ('build', '`aslc build` time by number of states, cc -O2 and LLVM -O2', 'bench/compile/run.sh'),
 ]
 
 
@@ -982,9 +983,12 @@ def main():
     ap.add_argument('--startup-args', default='', help='options for bench/startup.sh (one string)')
     ap.add_argument('--no-jsonata', action='store_true', help='do not run bench/jsonata/run.sh')
     ap.add_argument('--no-tasks', action='store_true', help='do not run bench/tasks/run.sh')
+    ap.add_argument('--no-build', action='store_true', help='do not run bench/compile/run.sh')
     ap.add_argument('--jsonata-args', default='', help='options for bench/jsonata/run.sh (one string)')
     ap.add_argument('--tasks-args', default='', help='options for bench/tasks/run.sh (one string; '
                     'default --runs min(RUNS, 3))')
+    ap.add_argument('--build-args', default='', help='options for bench/compile/run.sh (one string; '
+                    'e.g. "--big" for the 20,000-state Pass chain)')
     ap.add_argument('--setup-peers', action='store_true', help='install the peer (bench/run.sh --setup-peers)')
     ap.add_argument('--handlers', choices=('c', 'sh'), default='c',
                     help='Task handler programs: c (compiled bench/handlers/handler.c) or sh')

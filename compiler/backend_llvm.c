@@ -6,9 +6,11 @@
  * The module holds what emit_c.c writes as C: the constant tables (items
  * and their JSONata ASTs, comparisons, states, retriers, catchers, branch
  * lists) as constant globals whose types have the layout of the aslrt.h
- * structs, one function per graph with a basic block per node (and blocks
- * for the failure checks, the Choice conditions and the recovery), the
- * machine descriptor `<prefix>_machine` and, when asked, `main`.  The
+ * structs, the region functions of emit_c.c (a block per state, blocks
+ * for the failure checks, the Choice conditions and the recovery; a
+ * transition out of the region returns the next state's index), per graph
+ * a table of them and a function that calls them in a loop, the machine
+ * descriptor `<prefix>_machine` and, when asked, `main`.  The
  * struct types are derived from the C declarations below (field kinds,
  * sizeof and offsetof of every member) and checked against LLVM's data
  * layout each time a module is built, so a changed aslrt.h cannot give a
@@ -279,9 +281,13 @@ typedef struct gen {
     const aslrt_jn_node **jn_keys;
     LLVMValueRef *jn_vals;
     size_t jn_cap, jn_n;
-    /* the graph function being built */
+    /* the function being built; for a region's, each node's region and
+     * block (those of the region being built) */
     LLVMValueRef fn, ex, frame;
     LLVMBasicBlockRef fail;
+    const int *region_of;
+    LLVMBasicBlockRef *nodes;
+    int region;
 } gen;
 
 static void make_types(gen *g)
@@ -793,127 +799,106 @@ static void emit_cond(gen *g, const ir_cond *k, LLVMBasicBlockRef t, LLVMBasicBl
     ASL_UNREACHABLE();
 }
 
-static void emit_choose(gen *g, const ir_node *n, size_t i, LLVMBasicBlockRef *nodes)
+/* What a region function returns besides the next node's index (emit_c.c's
+ * END and FAILED). */
+enum { NEXT_END = -1, NEXT_FAILED = -2 };
+
+/* On to node t: a branch inside the region, else back to the loop. */
+static void go_to(gen *g, int t)
+{
+    if (t >= 0 && g->region_of[t] == g->region)
+        LLVMBuildBr(g->b, g->nodes[t]);
+    else
+        LLVMBuildRet(g->b, ci32(g, t));
+}
+
+/* A Choice: its rules in order, each to the block of what it does once
+ * chosen (one block for the arms that do the same, ir_choice_same). */
+static void emit_choose(gen *g, const ir_node *n, size_t i)
 {
     ASL_ASSERT(!n->recovers);
     char name[64];
-    LLVMBasicBlockRef *arms = aslrtp_reallocarray(NULL, n->narms + 1, sizeof *arms);
-    for (size_t j = n->narms + 1; j-- > 0;) { /* each new block goes first */
+    size_t last = n->next >= 0 ? n->narms : n->narms - 1; /* Default is arm narms */
+    LLVMBasicBlockRef *arms = aslrtp_calloc(n->narms + 1, sizeof *arms);
+    for (size_t j = last + 1; j-- > 0;) { /* each new block goes first */
+        if (ir_choice_same(n, j) != j)
+            continue;
         if (j < n->narms)
             snprintf(name, sizeof name, "s%zu.%zu", i, j);
         else
             snprintf(name, sizeof name, "s%zu.default", i);
-        arms[j] = j < n->narms || n->next >= 0 ? new_block(g, name) : NULL;
+        arms[j] = new_block(g, name);
     }
     for (size_t j = 0; j < n->narms; j++) {
         snprintf(name, sizeof name, "s%zu.rule%zu", i, j + 1);
         LLVMBasicBlockRef next = new_block(g, name);
-        emit_cond(g, n->arms[j].cond, arms[j], next);
+        emit_cond(g, n->arms[j].cond, arms[ir_choice_same(n, j)], next);
         LLVMPositionBuilderAtEnd(g->b, next);
     }
     if (n->next >= 0)
-        LLVMBuildBr(g->b, arms[n->narms]);
+        LLVMBuildBr(g->b, arms[ir_choice_same(n, n->narms)]);
     else {
         call_op(g, "aslrt_op_no_choice", NULL, 0);
         LLVMBuildBr(g->b, g->fail);
     }
-    for (size_t j = 0; j <= n->narms; j++) {
-        int target = j < n->narms ? n->arms[j].target : n->next;
-        if (target < 0)
-            break;
+    for (size_t j = 0; j <= last; j++) {
+        if (!arms[j])
+            continue;
         LLVMPositionBuilderAtEnd(g->b, arms[j]);
-        /* The chosen rule's Assign, or the state's for Default. */
-        int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
-        if (n->jsonata) {
-            int output = j < n->narms && n->arms[j].output != ASLRT_NONE ? n->arms[j].output
-                                                                         : n->default_output;
-            ir_op o = {IR_JN_ASSIGN, assign};
-            if (assign != ASLRT_NONE)
-                emit_op(g, &o, g->fail, NULL);
-            o = (ir_op){IR_JN_OUTPUT, output};
-            if (output != ASLRT_NONE)
-                emit_op(g, &o, g->fail, NULL);
-        } else if (assign != ASLRT_NONE) {
-            ir_op o = {IR_ASSIGN_EFF, assign};
+        ir_chosen c = ir_choice_chosen(n, j);
+        ir_op o = {n->jsonata ? IR_JN_ASSIGN : IR_ASSIGN_EFF, c.assign};
+        if (c.assign != ASLRT_NONE)
             emit_op(g, &o, g->fail, NULL);
-        }
+        o = (ir_op){IR_JN_OUTPUT, c.output};
+        if (c.output != ASLRT_NONE)
+            emit_op(g, &o, g->fail, NULL);
         for (size_t k = 0; k < n->nafter; k++)
             emit_op(g, &n->after_choice[k], g->fail, NULL);
-        LLVMBuildBr(g->b, nodes[target]);
+        go_to(g, c.target);
     }
     free(arms);
 }
 
-static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
+/* Node i in its block of the region's function: the state's ops, its
+ * Choice rules and its own Retry and Catch. */
+static void emit_node(gen *g, const ir_graph *gr, size_t i)
 {
-    LLVMTypeRef params[2] = {g->ptr, g->ptr};
+    const ir_node *n = &gr->nodes[i];
     char name[64];
-    snprintf(name, sizeof name, "graph%d", gr->id);
-    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->ptr, params, 2, 0));
-    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
-    g->ex = LLVMGetParam(g->fn, 0);
-    LLVMValueRef input = LLVMGetParam(g->fn, 1);
-    LLVMSetValueName2(g->ex, "ex", 2);
-    LLVMSetValueName2(input, "input", 5);
-
-    LLVMBasicBlockRef entry = new_block(g, "entry");
-    LLVMBasicBlockRef *nodes = aslrtp_reallocarray(NULL, gr->nnodes, sizeof *nodes);
-    LLVMBasicBlockRef *tries = aslrtp_calloc(gr->nnodes, sizeof *tries);
-    LLVMBasicBlockRef *errs = aslrtp_calloc(gr->nnodes, sizeof *errs);
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        snprintf(name, sizeof name, "s%zu", i);
-        nodes[i] = new_block(g, name);
+    LLVMPositionBuilderAtEnd(g->b, g->nodes[i]);
+    /* A state with Retry or Catch: its ops after the entry go to the
+     * recovery block, which retries from the try block, catches, or lets
+     * the error stand. */
+    LLVMBasicBlockRef onfail = g->fail, retry = NULL;
+    if (n->recovers) {
+        snprintf(name, sizeof name, "s%zu.try", i);
+        retry = new_block(g, name);
+        snprintf(name, sizeof name, "s%zu.error", i);
+        onfail = new_block(g, name);
+        LLVMMoveBasicBlockAfter(onfail, retry);
     }
-    g->fail = new_block(g, "fail");
-
-    LLVMPositionBuilderAtEnd(g->b, entry);
-    g->frame = LLVMBuildAlloca(g->b, g->st[SD_FRAME], "f");
-    LLVMValueRef a[2] = {g->frame, input};
-    call_fn(g, "aslrt_frame_init", g->voidt, params, a, 2);
-    LLVMBuildBr(g->b, nodes[gr->start]);
-
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        const ir_node *n = &gr->nodes[i];
-        LLVMPositionBuilderAtEnd(g->b, nodes[i]);
-        /* A state with Retry or Catch: its ops after the entry go to the
-         * recovery block, which retries from the try block, catches, or
-         * lets the error stand. */
-        LLVMBasicBlockRef onfail = g->fail;
-        if (n->recovers) {
-            snprintf(name, sizeof name, "s%zu.try", i);
-            tries[i] = new_block(g, name);
-            snprintf(name, sizeof name, "s%zu.error", i);
-            errs[i] = onfail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
-        }
-        for (size_t j = 0; j < n->nops; j++)
-            emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail,
-                    j == 0 && n->recovers ? tries[i] : NULL);
-        switch (n->term) {
-        case IR_GOTO:
-            LLVMBuildBr(g->b, nodes[n->next]);
-            break;
-        case IR_RETURN: {
-            LLVMValueRef out = call_fn(g, "aslrt_frame_finish", g->ptr, params, &g->frame, 1);
-            LLVMBuildRet(g->b, out);
-            break;
-        }
-        case IR_FAIL:
-            call_op(g, "aslrt_op_fail", NULL, 0);
-            LLVMBuildBr(g->b, g->fail);
-            break;
-        case IR_CHOOSE:
-            emit_choose(g, n, i, nodes);
-            break;
-        }
+    for (size_t j = 0; j < n->nops; j++)
+        emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail, j == 0 && n->recovers ? retry : NULL);
+    switch (n->term) {
+    case IR_GOTO:
+        go_to(g, n->next);
+        break;
+    case IR_RETURN:
+        go_to(g, NEXT_END);
+        break;
+    case IR_FAIL:
+        call_op(g, "aslrt_op_fail", NULL, 0);
+        LLVMBuildBr(g->b, g->fail);
+        break;
+    case IR_CHOOSE:
+        emit_choose(g, n, i);
+        break;
     }
-    for (size_t i = 0; i < gr->nnodes; i++) {
-        const ir_node *n = &gr->nodes[i];
-        if (!n->recovers)
-            continue;
-        LLVMPositionBuilderAtEnd(g->b, errs[i]);
+    if (n->recovers) {
+        LLVMPositionBuilderAtEnd(g->b, onfail);
         LLVMValueRef r = call_op(g, "aslrt_op_recover", NULL, 0);
         LLVMValueRef sw = LLVMBuildSwitch(g->b, r, g->fail, (unsigned)n->ncatch + 1);
-        LLVMAddCase(sw, ci32(g, ASLRT_RETRY), tries[i]);
+        LLVMAddCase(sw, ci32(g, ASLRT_RETRY), retry);
         for (size_t k = 0; k < n->ncatch; k++) {
             snprintf(name, sizeof name, "s%zu.catch%zu", i, k);
             LLVMBasicBlockRef cb = new_block(g, name);
@@ -921,19 +906,145 @@ static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
             LLVMPositionBuilderAtEnd(g->b, cb);
             int arg = (int)k;
             LLVMValueRef ok = call_op(g, "aslrt_op_catch", &arg, 1);
-            LLVMValueRef good = LLVMBuildICmp(g->b, LLVMIntNE, ok, ci32(g, 0), "ok");
-            LLVMBuildCondBr(g->b, good, nodes[n->catch_targets[k]], g->fail);
-            LLVMPositionBuilderAtEnd(g->b, errs[i]);
+            check_result(g, ok, new_block(g, ""), g->fail);
+            go_to(g, n->catch_targets[k]);
+            LLVMPositionBuilderAtEnd(g->b, onfail);
         }
     }
+}
+
+/* Region r of gr, nodes [lo, hi), as `i32 gG_rR(ptr ex, ptr f, i32 s)`
+ * (asl_ir_regions): it starts at node s, one of its entries (marked in
+ * entry), and returns the next node outside the region, NEXT_END or
+ * NEXT_FAILED, as emit_c.c's do. */
+static LLVMValueRef emit_region(gen *g, const ir_graph *gr, int r, size_t lo, size_t hi,
+                                const bool *entry, LLVMTypeRef ft)
+{
+    char name[64];
+    snprintf(name, sizeof name, "g%d_r%d", gr->id, r);
+    g->fn = LLVMAddFunction(g->mod, name, ft);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    g->ex = LLVMGetParam(g->fn, 0);
+    g->frame = LLVMGetParam(g->fn, 1);
+    LLVMValueRef s = LLVMGetParam(g->fn, 2);
+    LLVMSetValueName2(g->ex, "ex", 2);
+    LLVMSetValueName2(g->frame, "f", 1);
+    LLVMSetValueName2(s, "s", 1);
+    g->region = r;
+    LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+    for (size_t i = lo; i < hi; i++) {
+        snprintf(name, sizeof name, "s%zu", i);
+        g->nodes[i] = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+    }
+    g->fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "fail");
+    /* Entered at its first entry, or through a switch on s. */
+    size_t first = hi, nentries = 0;
+    for (size_t i = lo; i < hi; i++)
+        if (entry[i] && nentries++ == 0)
+            first = i;
+    LLVMPositionBuilderAtEnd(g->b, start);
+    if (nentries > 1) {
+        LLVMValueRef sw = LLVMBuildSwitch(g->b, s, g->nodes[first], (unsigned)nentries - 1);
+        for (size_t i = first + 1; i < hi; i++)
+            if (entry[i])
+                LLVMAddCase(sw, ci32(g, (long long)i), g->nodes[i]);
+    } else
+        LLVMBuildBr(g->b, g->nodes[first < hi ? first : lo]);
+    for (size_t i = lo; i < hi; i++)
+        emit_node(g, gr, i);
     /* The fail block is the function's last. */
     LLVMMoveBasicBlockAfter(g->fail, LLVMGetLastBasicBlock(g->fn));
     LLVMPositionBuilderAtEnd(g->b, g->fail);
-    call_fn(g, "aslrt_frame_clear", g->voidt, params, &g->frame, 1);
+    LLVMBuildRet(g->b, ci32(g, NEXT_FAILED));
+    return g->fn;
+}
+
+/* A graph: its region functions, their constant table gG_steps (one
+ * entry per node: the region that holds it), and the graph function,
+ * which owns the frame and calls the regions in turn from the table until
+ * one returns NEXT_END or NEXT_FAILED. */
+static LLVMValueRef emit_graph(gen *g, const ir_graph *gr)
+{
+    LLVMTypeRef params[3] = {g->ptr, g->ptr, g->i32};
+    LLVMTypeRef step_t = LLVMFunctionType(g->i32, params, 3, 0);
+    int *region_of = aslrtp_calloc(gr->nnodes, sizeof *region_of);
+    int nregions = asl_ir_regions(gr, region_of);
+    /* The entries of the regions: the start, and every target of a
+     * transition from another region. */
+    bool *entry = aslrtp_calloc(gr->nnodes, sizeof *entry);
+    entry[gr->start] = true;
+    for (size_t i = 0; i < gr->nnodes; i++) {
+        const ir_node *n = &gr->nodes[i];
+        if (n->term == IR_GOTO || (n->term == IR_CHOOSE && n->next >= 0))
+            entry[n->next] |= region_of[n->next] != region_of[i];
+        for (size_t j = 0; n->term == IR_CHOOSE && j < n->narms; j++)
+            entry[n->arms[j].target] |= region_of[n->arms[j].target] != region_of[i];
+        for (size_t k = 0; k < n->ncatch; k++)
+            entry[n->catch_targets[k]] |= region_of[n->catch_targets[k]] != region_of[i];
+    }
+    g->region_of = region_of;
+    g->nodes = aslrtp_calloc(gr->nnodes, sizeof *g->nodes);
+    LLVMValueRef *fns = aslrtp_calloc((size_t)nregions, sizeof *fns);
+    for (size_t lo = 0, hi; lo < gr->nnodes; lo = hi) {
+        for (hi = lo; hi < gr->nnodes && region_of[hi] == region_of[lo]; hi++)
+            ;
+        fns[region_of[lo]] = emit_region(g, gr, region_of[lo], lo, hi, entry, step_t);
+    }
+    LLVMValueRef *steps = aslrtp_reallocarray(NULL, gr->nnodes, sizeof *steps);
+    for (size_t i = 0; i < gr->nnodes; i++)
+        steps[i] = fns[region_of[i]];
+    char name[64];
+    snprintf(name, sizeof name, "g%d_steps", gr->id);
+    LLVMValueRef table = const_array(g, g->ptr, steps, gr->nnodes, name);
+    free(steps);
+    free(fns);
+    free(g->nodes);
+    free(entry);
+    free(region_of);
+    g->nodes = NULL;
+    g->region_of = NULL;
+
+    snprintf(name, sizeof name, "graph%d", gr->id);
+    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->ptr, params, 2, 0));
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    LLVMValueRef ex = LLVMGetParam(g->fn, 0);
+    LLVMValueRef input = LLVMGetParam(g->fn, 1);
+    LLVMSetValueName2(ex, "ex", 2);
+    LLVMSetValueName2(input, "input", 5);
+    LLVMBasicBlockRef entry_bb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop");
+    LLVMBasicBlockRef out = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "out");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "done");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "fail");
+
+    LLVMPositionBuilderAtEnd(g->b, entry_bb);
+    LLVMValueRef frame = LLVMBuildAlloca(g->b, g->st[SD_FRAME], "f");
+    LLVMValueRef a[2] = {frame, input};
+    call_fn(g, "aslrt_frame_init", g->voidt, params, a, 2);
+    LLVMBuildBr(g->b, loop);
+
+    /* loop: s = steps[s](ex, &f, s) while s >= 0 */
+    LLVMPositionBuilderAtEnd(g->b, loop);
+    LLVMValueRef s = LLVMBuildPhi(g->b, g->i32, "s");
+    LLVMValueRef idx = LLVMBuildSExt(g->b, s, LLVMInt64TypeInContext(g->ctx), "");
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->ptr, table, &idx, 1, "");
+    LLVMValueRef fn = LLVMBuildLoad2(g->b, g->ptr, slot, "step");
+    LLVMValueRef ca[3] = {ex, frame, s};
+    LLVMValueRef next = LLVMBuildCall2(g->b, step_t, fn, ca, 3, "next");
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGE, next, ci32(g, 0), "more");
+    LLVMBuildCondBr(g->b, more, loop, out);
+    LLVMValueRef in_vals[2] = {ci32(g, gr->start), next};
+    LLVMBasicBlockRef in_blocks[2] = {entry_bb, loop};
+    LLVMAddIncoming(s, in_vals, in_blocks, 2);
+
+    LLVMPositionBuilderAtEnd(g->b, out);
+    LLVMValueRef end = LLVMBuildICmp(g->b, LLVMIntEQ, next, ci32(g, NEXT_END), "end");
+    LLVMBuildCondBr(g->b, end, done, fail);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMBuildRet(g->b, call_fn(g, "aslrt_frame_finish", g->ptr, params, &frame, 1));
+    LLVMPositionBuilderAtEnd(g->b, fail);
+    call_fn(g, "aslrt_frame_clear", g->voidt, params, &frame, 1);
     LLVMBuildRet(g->b, LLVMConstNull(g->ptr));
-    free(nodes);
-    free(tries);
-    free(errs);
     return g->fn;
 }
 

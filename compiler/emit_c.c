@@ -4,10 +4,15 @@
  * The output is one translation unit that includes only aslrt.h.  Constant
  * tables first (the JSONata trees, written by emit_jsonata.c; items,
  * comparisons, branch lists, retriers, catchers, state descriptors), then
- * one static function per graph, in which every state is a label, its
- * operations are aslrt_op_* calls that `goto fail` when they report an
- * error, transitions are gotos and Choice rules are C conditions.  The only
- * external symbols are `<prefix>_machine` and, with --main, `main`.
+ * per graph its region functions (asl_ir_regions: runs of states of
+ * bounded size), in which every state is a label, its operations are
+ * aslrt_op_* calls that fail the state when they report an error, Choice
+ * rules are C conditions, a transition inside the region is a goto and one
+ * out of it returns the next state's index; a table that gives each state
+ * its region's function; and the graph function, a loop that calls them.
+ * Bounded functions keep a C compiler's time linear in the number of
+ * states (doc/architecture.md).  The only external symbols are
+ * `<prefix>_machine` and, with --main, `main`.
  *
  * Safety: every string from the definition is written through ctext.c, as
  * a fully escaped C literal or a sanitised comment, so no definition can
@@ -245,35 +250,37 @@ static void emit_tables(FILE *out, const asl_cfg *c)
     fputs("};\n\n", out);
 }
 
-/* One op: a runtime call that jumps to `onfail` when it reports an error. */
-static void emit_op(FILE *out, const ir_op *o, const char *onfail)
-{
-    ir_op_call call = ir_op_runtime_call(o->kind);
-    fprintf(out, "    if (!%s(ex, &f", call.fn);
-    if (call.nargs == 2) {
-        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
-    } else if (call.nargs == 1) {
-        fputs(", ", out);
-        put_index(out, o->arg);
-    }
-    fprintf(out, ")) goto %s;\n", onfail);
-}
-
 static void indent(FILE *out, int depth)
 {
     for (int i = 0; i < depth; i++)
         fputs("    ", out);
 }
 
-/* Leaves the truth of k in r (0 or 1); a test that errs jumps to fail. */
+/* One op: a runtime call that goes to `onfail` when it reports an error:
+ * "return FAILED" or "goto error". */
+static void emit_op(FILE *out, const ir_op *o, const char *onfail, int depth)
+{
+    ir_op_call call = ir_op_runtime_call(o->kind);
+    indent(out, depth);
+    fprintf(out, "if (!%s(ex, f", call.fn);
+    if (call.nargs == 2) {
+        fprintf(out, ", %d, %d", o->arg, o->kind == IR_ASSIGN_RES);
+    } else if (call.nargs == 1) {
+        fputs(", ", out);
+        put_index(out, o->arg);
+    }
+    fprintf(out, ")) %s;\n", onfail);
+}
+
+/* Leaves the truth of k in r (0 or 1); a test that errs fails the state. */
 static void emit_cond(FILE *out, const ir_cond *k, int depth)
 {
     switch (k->kind) {
     case ASL_RULE_TEST:
         indent(out, depth);
-        fprintf(out, "r = aslrt_op_test(ex, &f, %d);\n", k->cmp);
+        fprintf(out, "r = aslrt_op_test(ex, f, %d);\n", k->cmp);
         indent(out, depth);
-        fputs("if (r < 0) goto fail;\n", out);
+        fputs("if (r < 0) return FAILED;\n", out);
         return;
     case ASL_RULE_CONDITION:
         indent(out, depth);
@@ -281,9 +288,9 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
             fprintf(out, "r = %d;\n", k->literal);
             return;
         }
-        fprintf(out, "r = aslrt_op_jn_condition(ex, &f, %d);\n", k->item);
+        fprintf(out, "r = aslrt_op_jn_condition(ex, f, %d);\n", k->item);
         indent(out, depth);
-        fputs("if (r < 0) goto fail;\n", out);
+        fputs("if (r < 0) return FAILED;\n", out);
         return;
     case ASL_RULE_NOT:
         emit_cond(out, k->kids[0], depth);
@@ -308,98 +315,226 @@ static void emit_cond(FILE *out, const ir_cond *k, int depth)
     }
 }
 
+/* A graph being written: which region each node is in, and per node the
+ * bits 1: the target of a jump inside its region, 2: an entry of its
+ * region (the start, or the target of a transition from another region),
+ * 4: needs a label. */
+typedef struct region_map {
+    const ir_graph *g;
+    int *region_of;
+    unsigned char *labelled;
+} region_map;
+
+/* On to node t: a jump inside the region, else back to the loop. */
+static void emit_jump(FILE *out, const region_map *m, size_t from, int t, int depth)
+{
+    indent(out, depth);
+    if (m->region_of[t] == m->region_of[from])
+        fprintf(out, "goto s%d;\n", t);
+    else
+        fprintf(out, "return %d;\n", t);
+}
+
+/* What a Choice does once it has chosen arm j (Default when j is narms):
+ * ir_choice_chosen. */
+static void emit_chosen(FILE *out, const region_map *m, size_t i, size_t j, int depth)
+{
+    const ir_node *n = &m->g->nodes[i];
+    ir_chosen c = ir_choice_chosen(n, j);
+    ir_op o = {n->jsonata ? IR_JN_ASSIGN : IR_ASSIGN_EFF, c.assign};
+    if (c.assign != ASLRT_NONE)
+        emit_op(out, &o, "return FAILED", depth);
+    o = (ir_op){IR_JN_OUTPUT, c.output};
+    if (c.output != ASLRT_NONE)
+        emit_op(out, &o, "return FAILED", depth);
+    for (size_t k = 0; k < n->nafter; k++)
+        emit_op(out, &n->after_choice[k], "return FAILED", depth);
+    emit_jump(out, m, i, c.target, depth);
+}
+
+/* Whether another of the Choice's arms (Default included) does what arm j
+ * does once chosen: they then share one copy, under label sI_cJ. */
+static bool shared_chosen(const ir_node *n, size_t j)
+{
+    size_t last = n->next >= 0 ? n->narms : n->narms - 1;
+    for (size_t k = 0; k <= last; k++)
+        if (k != j && ir_choice_same(n, k) == ir_choice_same(n, j))
+            return true;
+    return false;
+}
+
+/* Node i inside its region's function: the state's ops, its Choice rules
+ * and its own Retry and Catch (labels sI_retry, sI_error). */
+static void emit_node(FILE *out, const region_map *m, size_t i)
+{
+    const ir_node *n = &m->g->nodes[i];
+    fputs("\n", out);
+    if (m->labelled[i] & 4)
+        fprintf(out, "s%zu: ", i);
+    fputs("/* \"", out);
+    asl_put_comment_text(out, n->state->name);
+    fprintf(out, "\", states[%d] */\n", n->id);
+    /* A state with Retry or Catch: its ops after the entry go to the
+     * recovery, which retries from the retry label, catches, or lets the
+     * error stand. */
+    char onfail[48] = "return FAILED";
+    if (n->recovers)
+        snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
+    for (size_t j = 0; j < n->nops; j++) {
+        emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
+        if (j == 0 && n->recovers)
+            fprintf(out, "s%zu_retry:\n", i);
+    }
+    switch (n->term) {
+    case IR_GOTO:
+        emit_jump(out, m, i, n->next, 1);
+        break;
+    case IR_RETURN:
+        fputs("    return END;\n", out);
+        break;
+    case IR_FAIL:
+        fputs("    aslrt_op_fail(ex, f);\n    return FAILED;\n", out);
+        break;
+    case IR_CHOOSE:
+        ASL_ASSERT(!n->recovers);
+        for (size_t j = 0; j < n->narms; j++) {
+            const ir_cond *k = n->arms[j].cond;
+            if (shared_chosen(n, j)) {
+                /* A single test leaves its error (-1) in r for the shared
+                 * code, which checks it once for all the rules. */
+                if (k->kind == ASL_RULE_TEST)
+                    fprintf(out, "    r = aslrt_op_test(ex, f, %d);\n", k->cmp);
+                else if (k->kind == ASL_RULE_CONDITION && k->item != ASLRT_NONE)
+                    fprintf(out, "    r = aslrt_op_jn_condition(ex, f, %d);\n", k->item);
+                else
+                    emit_cond(out, k, 1);
+                fprintf(out, "    if (r) goto s%zu_c%zu;\n", i, ir_choice_same(n, j));
+                continue;
+            }
+            emit_cond(out, k, 1);
+            fputs("    if (r) {\n", out);
+            emit_chosen(out, m, i, j, 2);
+            fputs("    }\n", out);
+        }
+        if (n->next < 0)
+            fputs("    aslrt_op_no_choice(ex, f);\n    return FAILED;\n", out);
+        else if (shared_chosen(n, n->narms))
+            fprintf(out, "    goto s%zu_c%zu;\n", i, ir_choice_same(n, n->narms));
+        else
+            emit_chosen(out, m, i, n->narms, 1);
+        for (size_t j = 0; j < n->narms; j++)
+            if (ir_choice_same(n, j) == j && shared_chosen(n, j)) {
+                fprintf(out, "s%zu_c%zu:\n    if (r < 0) return FAILED;\n", i, j);
+                emit_chosen(out, m, i, j, 1);
+            }
+        break;
+    }
+    if (n->recovers) {
+        fprintf(out, "s%zu_error: /* Retry and Catch */\n    switch (aslrt_op_recover(ex, f)) {\n"
+                     "    case ASLRT_RETRY:\n        goto s%zu_retry;\n",
+                i, i);
+        for (size_t k = 0; k < n->ncatch; k++) {
+            fprintf(out, "    case %zu:\n        if (!aslrt_op_catch(ex, f, %zu)) return FAILED;\n",
+                    k, k);
+            emit_jump(out, m, i, n->catch_targets[k], 2);
+        }
+        fputs("    default:\n        return FAILED;\n    }\n", out);
+    }
+}
+
+/* Calls fn(m, from, target) for every transition of node `from`. */
+static void each_target(const ir_node *n, void (*fn)(region_map *, size_t, int), region_map *m,
+                        size_t from)
+{
+    if (n->term == IR_GOTO || (n->term == IR_CHOOSE && n->next >= 0))
+        fn(m, from, n->next);
+    if (n->term == IR_CHOOSE)
+        for (size_t j = 0; j < n->narms; j++)
+            fn(m, from, n->arms[j].target);
+    for (size_t k = 0; k < n->ncatch; k++)
+        fn(m, from, n->catch_targets[k]);
+}
+
+/* A jump inside a region needs a label; one from another region makes
+ * its target an entry of its region (marked in labelled as 2). */
+static void mark_target(region_map *m, size_t from, int t)
+{
+    if (m->region_of[t] == m->region_of[from])
+        m->labelled[t] |= 1;
+    else
+        m->labelled[t] |= 2;
+}
+
+/* Region r, nodes [lo, hi), as `static int gG_rR(ex, f, s)`: it starts at
+ * node s, one of its entries, and returns the next node outside the
+ * region, END or FAILED. */
+static void emit_region(FILE *out, region_map *m, int r, size_t lo, size_t hi)
+{
+    const ir_graph *g = m->g;
+    bool has_choice = false;
+    size_t nentries = 0, first = hi;
+    for (size_t i = lo; i < hi; i++) {
+        has_choice |= g->nodes[i].term == IR_CHOOSE;
+        if (m->labelled[i] & 2) {
+            nentries++;
+            if (first == hi)
+                first = i;
+        }
+    }
+    fprintf(out, "static int g%d_r%d(aslrt_exec *ex, aslrt_frame *f, int s)\n{\n", g->id, r);
+    if (has_choice)
+        fputs("    int r;\n\n", out);
+    /* Entered at its first entry, or through a switch on s. */
+    if (nentries > 1) {
+        fputs("    switch (s) {\n", out);
+        for (size_t i = first + 1; i < hi; i++)
+            if (m->labelled[i] & 2)
+                fprintf(out, "    case %zu:\n        goto s%zu;\n", i, i);
+        fputs("    }\n", out);
+    } else
+        fputs("    (void)s;\n", out);
+    if (first != lo && first != hi)
+        fprintf(out, "    goto s%zu;\n", first);
+    /* A label where a jump goes: inside the region, from the switch, or
+     * to the first entry when it is not the first node. */
+    for (size_t i = lo; i < hi; i++)
+        if ((m->labelled[i] & 1) || ((m->labelled[i] & 2) && (i != first || first != lo)))
+            m->labelled[i] |= 4;
+    for (size_t i = lo; i < hi; i++)
+        emit_node(out, m, i);
+    fputs("}\n\n", out);
+}
+
+/* A graph: its region functions, their table (one entry per node: the
+ * region that holds it), and the graph function, which owns the frame and
+ * calls the regions in turn from the table (a loop, not a chain of calls:
+ * TinyCC makes no tail calls, and a loop in the machine must not grow the
+ * stack). */
 static void emit_graph(FILE *out, const ir_graph *g)
 {
-    fprintf(out, "static json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
-    fputs("    aslrt_frame f;\n", out);
-    bool has_choice = false;
+    region_map m = {g, aslrtp_calloc(g->nnodes, sizeof *m.region_of),
+                    aslrtp_calloc(g->nnodes, sizeof *m.labelled)};
+    asl_ir_regions(g, m.region_of);
+    m.labelled[g->start] |= 2;
     for (size_t i = 0; i < g->nnodes; i++)
-        has_choice |= g->nodes[i].term == IR_CHOOSE;
-    if (has_choice)
-        fputs("    int r;\n", out);
-    fputs("\n    aslrt_frame_init(&f, input);\n", out);
-    fprintf(out, "    goto s%d;\n", g->start);
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const ir_node *n = &g->nodes[i];
-        fprintf(out, "\ns%zu: /* \"", i);
-        asl_put_comment_text(out, n->state->name);
-        fprintf(out, "\", states[%d] */\n", n->id);
-        /* A state with Retry or Catch: its ops after the entry go to the
-         * recovery block, which retries from the _try label, catches, or
-         * lets the error stand. */
-        char onfail[48] = "fail";
-        if (n->recovers)
-            snprintf(onfail, sizeof onfail, "s%zu_error", i);
-        for (size_t j = 0; j < n->nops; j++) {
-            emit_op(out, &n->ops[j], j == 0 ? "fail" : onfail);
-            if (j == 0 && n->recovers)
-                fprintf(out, "s%zu_try:\n", i);
-        }
-        switch (n->term) {
-        case IR_GOTO:
-            fprintf(out, "    goto s%d;\n", n->next);
-            break;
-        case IR_RETURN:
-            fputs("    return aslrt_frame_finish(&f);\n", out);
-            break;
-        case IR_FAIL:
-            fputs("    aslrt_op_fail(ex, &f);\n    goto fail;\n", out);
-            break;
-        case IR_CHOOSE:
-            ASL_ASSERT(!n->recovers);
-            for (size_t j = 0; j < n->narms; j++) {
-                emit_cond(out, n->arms[j].cond, 1);
-                fprintf(out, "    if (r) goto s%zu_%zu;\n", i, j);
-            }
-            if (n->next >= 0)
-                fprintf(out, "    goto s%zu_default;\n", i);
-            else
-                fputs("    aslrt_op_no_choice(ex, &f);\n    goto fail;\n", out);
-            for (size_t j = 0; j <= n->narms; j++) {
-                int target = j < n->narms ? n->arms[j].target : n->next;
-                if (target < 0)
-                    break;
-                if (j < n->narms)
-                    fprintf(out, "s%zu_%zu:\n", i, j);
-                else
-                    fprintf(out, "s%zu_default:\n", i);
-                /* The chosen rule's Assign, or the state's for Default. */
-                int assign = j < n->narms ? n->arms[j].assign : n->default_assign;
-                if (n->jsonata) {
-                    /* JSONata: the rule's Assign and Output (doc/behaviour.md
-                     * §10), the state's where the rule has none. */
-                    int output = j < n->narms && n->arms[j].output != ASLRT_NONE
-                                     ? n->arms[j].output : n->default_output;
-                    if (assign != ASLRT_NONE)
-                        fprintf(out, "    if (!aslrt_op_jn_assign(ex, &f, %d)) goto fail;\n", assign);
-                    if (output != ASLRT_NONE)
-                        fprintf(out, "    if (!aslrt_op_jn_output(ex, &f, %d)) goto fail;\n", output);
-                } else if (assign != ASLRT_NONE)
-                    fprintf(out, "    if (!aslrt_op_assign(ex, &f, %d, 0)) goto fail;\n", assign);
-                for (size_t k = 0; k < n->nafter; k++)
-                    emit_op(out, &n->after_choice[k], "fail");
-                fprintf(out, "    goto s%d;\n", target);
-            }
-            break;
-        }
+        each_target(&g->nodes[i], mark_target, &m, i);
+    for (size_t lo = 0, hi; lo < g->nnodes; lo = hi) {
+        for (hi = lo; hi < g->nnodes && m.region_of[hi] == m.region_of[lo]; hi++)
+            ;
+        emit_region(out, &m, m.region_of[lo], lo, hi);
     }
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const ir_node *n = &g->nodes[i];
-        if (!n->recovers)
-            continue;
-        fprintf(out, "\ns%zu_error: /* Retry and Catch of \"", i);
-        asl_put_comment_text(out, n->state->name);
-        fputs("\" */\n    switch (aslrt_op_recover(ex, &f)) {\n", out);
-        fprintf(out, "    case ASLRT_RETRY: goto s%zu_try;\n", i);
-        for (size_t k = 0; k < n->ncatch; k++)
-            fprintf(out, "    case %zu: goto s%zu_catch%zu;\n", k, i, k);
-        fputs("    default: goto fail;\n    }\n", out);
-        for (size_t k = 0; k < n->ncatch; k++)
-            fprintf(out, "s%zu_catch%zu:\n    if (!aslrt_op_catch(ex, &f, %zu)) goto fail;\n"
-                         "    goto s%d;\n",
-                    i, k, k, n->catch_targets[k]);
-    }
-    fputs("\nfail:\n    aslrt_frame_clear(&f);\n    return 0;\n}\n\n", out);
+    fprintf(out, "static step_fn *const g%d_steps[] = {", g->id);
+    for (size_t i = 0; i < g->nnodes; i++)
+        fprintf(out, "%s%sg%d_r%d", i ? "," : "", i % 8 ? " " : "\n    ", g->id, m.region_of[i]);
+    fprintf(out, "\n};\n\nstatic json_t *graph%d(aslrt_exec *ex, json_t *input)\n{\n", g->id);
+    fprintf(out, "    aslrt_frame f;\n    int s = %d;\n\n", g->start);
+    fprintf(out, "    aslrt_frame_init(&f, input);\n"
+                 "    do\n        s = g%d_steps[s](ex, &f, s);\n    while (s >= 0);\n"
+                 "    if (s == END)\n        return aslrt_frame_finish(&f);\n"
+                 "    aslrt_frame_clear(&f);\n    return 0;\n}\n\n",
+            g->id);
+    free(m.region_of);
+    free(m.labelled);
 }
 
 bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
@@ -413,7 +548,10 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     emit_tables(out, c);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "static json_t *graph%zu(aslrt_exec *ex, json_t *input);\n", i);
-    fputs("\n", out);
+    /* A region function returns the next node's index, or one of these. */
+    fputs("\ntypedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);\n"
+          "enum { END = -1, FAILED = -2 }; /* the graph's output; an error */\n\n",
+          out);
     for (size_t i = 0; i < c->ngraphs; i++)
         emit_graph(out, &c->graphs[i]);
     fputs("static const aslrt_graph_fn graphs[] = {", out);

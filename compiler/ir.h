@@ -124,6 +124,38 @@ typedef struct ir_node {
     size_t ncatch;
 } ir_node;
 
+/* What a Choice does once it has chosen arm j (Default when j is narms):
+ * the Assign (the rule's, or the state's for Default), in JSONata the
+ * Output (the rule's, else the state's; doc/behaviour.md §10), then the
+ * node's after_choice ops and on to target. */
+typedef struct ir_chosen {
+    int target, assign, output;
+} ir_chosen;
+
+static inline ir_chosen ir_choice_chosen(const ir_node *n, size_t j)
+{
+    if (j == n->narms)
+        return (ir_chosen){n->next, n->default_assign, n->jsonata ? n->default_output : ASLRT_NONE};
+    const ir_arm *a = &n->arms[j];
+    return (ir_chosen){a->target, a->assign,
+                       !n->jsonata ? ASLRT_NONE
+                       : a->output != ASLRT_NONE ? a->output : n->default_output};
+}
+
+/* The first of a Choice's arms (0 .. narms, Default last) that does what
+ * arm j does once chosen: rules that lead to the same place share one
+ * copy of that code in every backend. */
+static inline size_t ir_choice_same(const ir_node *n, size_t j)
+{
+    ir_chosen c = ir_choice_chosen(n, j);
+    for (size_t k = 0; k < j; k++) {
+        ir_chosen d = ir_choice_chosen(n, k);
+        if (d.target == c.target && d.assign == c.assign && d.output == c.output)
+            return k;
+    }
+    return j;
+}
+
 /* Retriers and catchers, with their ErrorEquals. */
 typedef struct ir_retrier {
     const char **errors;
@@ -181,6 +213,19 @@ typedef struct asl_cfg {
 /* lower.c: a validated machine to its cfg (arena of u).  Assumes the
  * machine passed asl_validate_machine and asl_validate_supported. */
 asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name);
+
+/* lower.c: splits graph g into regions, runs of consecutive nodes that a
+ * backend compiles into one function: region_of[i] is node i's region;
+ * returns how many there are.  A region holds nodes while the size of
+ * their code (runtime calls and branches) stays within IR_REGION_BUDGET,
+ * so that an optimizing compiler's work per function is bounded and its
+ * time grows linearly with the number of states, while most transitions
+ * stay jumps inside a function.  A function per state costs gcc -O2 about
+ * twice as much in all (it spends much per function whatever its size);
+ * 128 to 256 was the cheapest on the chains of bench/compile/gen.py
+ * (doc/architecture.md). */
+#define IR_REGION_BUDGET 192
+int asl_ir_regions(const ir_graph *g, int *region_of);
 
 /* lower.c: checks the cfg's invariants (targets in range, operands of the
  * right item kind); aborts with an internal error when one is broken. */

@@ -638,3 +638,49 @@ void asl_ir_check(const asl_cfg *c)
         }
     }
 }
+
+/* ---- Regions ---------------------------------------------------------- */
+
+/* The runtime calls a condition makes at most. */
+static size_t cond_weight(const ir_cond *k)
+{
+    if (k->kind == ASL_RULE_TEST || k->kind == ASL_RULE_CONDITION)
+        return 1;
+    size_t w = 0;
+    for (size_t i = 0; i < k->nkids; i++)
+        w += cond_weight(k->kids[i]);
+    return w;
+}
+
+/* The size of a node's code, counted in runtime calls. */
+static size_t node_weight(const ir_node *n)
+{
+    size_t w = n->nops + 1;
+    if (n->term == IR_CHOOSE)
+        for (size_t j = 0; j <= n->narms; j++) {
+            if (j < n->narms)
+                w += cond_weight(n->arms[j].cond) + 1;
+            if ((j < n->narms || n->next >= 0) && ir_choice_same(n, j) == j)
+                w += 2 + n->nafter; /* what it does once chosen, shared */
+        }
+    if (n->recovers)
+        w += 1 + 2 * n->ncatch;
+    return w;
+}
+
+int asl_ir_regions(const ir_graph *g, int *region_of)
+{
+    const size_t budget = IR_REGION_BUDGET;
+    int r = -1;
+    size_t w = budget;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        size_t nw = node_weight(&g->nodes[i]);
+        if (w + nw > budget) {
+            r++;
+            w = 0;
+        }
+        w += nw;
+        region_of[i] = r;
+    }
+    return r + 1;
+}

@@ -36,56 +36,70 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-static json_t *graph0(aslrt_exec *ex, json_t *input)
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
+enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
+
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
-    aslrt_frame f;
     int r;
 
-    aslrt_frame_init(&f, input);
-    goto s0;
+    (void)s;
 
-s0: /* "Decide", states[0] */
-    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
-    r = aslrt_op_test(ex, &f, 0);
-    if (r < 0) goto fail;
+/* "Decide", states[0] */
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+    r = aslrt_op_test(ex, f, 0);
+    if (r < 0) return FAILED;
     if (r) {
-        r = aslrt_op_test(ex, &f, 1);
-        if (r < 0) goto fail;
+        r = aslrt_op_test(ex, f, 1);
+        if (r < 0) return FAILED;
         r = !r;
     }
-    if (r) goto s0_0;
-    r = aslrt_op_test(ex, &f, 2);
-    if (r < 0) goto fail;
-    if (r) goto s0_1;
-    goto s0_default;
-s0_0:
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    goto s1;
-s0_1:
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    goto s2;
-s0_default:
-    if (!aslrt_op_exit(ex, &f)) goto fail;
+    if (r) {
+        if (!aslrt_op_exit(ex, f)) return FAILED;
+        goto s1;
+    }
+    r = aslrt_op_test(ex, f, 2);
+    if (r < 0) return FAILED;
+    if (r) {
+        if (!aslrt_op_exit(ex, f)) return FAILED;
+        goto s2;
+    }
+    if (!aslrt_op_exit(ex, f)) return FAILED;
     goto s3;
 
 s1: /* "Pause", states[1] */
-    if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_wait(ex, &f)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
+    if (!aslrt_op_enter(ex, f, 1)) return FAILED;
+    if (!aslrt_op_wait(ex, f)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
     goto s3;
 
 s2: /* "Stop", states[2] */
-    if (!aslrt_op_enter(ex, &f, 2)) goto fail;
-    aslrt_op_fail(ex, &f);
-    goto fail;
+    if (!aslrt_op_enter(ex, f, 2)) return FAILED;
+    aslrt_op_fail(ex, f);
+    return FAILED;
 
 s3: /* "Done", states[3] */
-    if (!aslrt_op_enter(ex, &f, 3)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, 3)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    return aslrt_frame_finish(&f);
+    if (!aslrt_op_enter(ex, f, 3)) return FAILED;
+    if (!aslrt_op_output_path(ex, f, 3)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
+    return END;
+}
 
-fail:
+static step_fn *const g0_steps[] = {
+    g0_r0, g0_r0, g0_r0, g0_r0
+};
+
+static json_t *graph0(aslrt_exec *ex, json_t *input)
+{
+    aslrt_frame f;
+    int s = 0;
+
+    aslrt_frame_init(&f, input);
+    do
+        s = g0_steps[s](ex, &f, s);
+    while (s >= 0);
+    if (s == END)
+        return aslrt_frame_finish(&f);
     aslrt_frame_clear(&f);
     return 0;
 }

@@ -29,31 +29,46 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
-static json_t *graph0(aslrt_exec *ex, json_t *input)
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
+enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
+
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
 {
-    aslrt_frame f;
+    (void)s;
 
-    aslrt_frame_init(&f, input);
-    goto s0;
-
-s0: /* "First", states[0] */
-    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
-    if (!aslrt_op_input_path(ex, &f, 1)) goto fail;
-    if (!aslrt_op_parameters(ex, &f, 2)) goto fail;
-    if (!aslrt_op_result_input(ex, &f)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, 3)) goto fail;
-    if (!aslrt_op_output_path(ex, &f, 4)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
+/* "First", states[0] */
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_input_path(ex, f, 1)) return FAILED;
+    if (!aslrt_op_parameters(ex, f, 2)) return FAILED;
+    if (!aslrt_op_result_input(ex, f)) return FAILED;
+    if (!aslrt_op_result_path(ex, f, 3)) return FAILED;
+    if (!aslrt_op_output_path(ex, f, 4)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
     goto s1;
 
 s1: /* "Second", states[1] */
-    if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    if (!aslrt_op_result_json(ex, &f, 5)) goto fail;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NULL_PATH)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    return aslrt_frame_finish(&f);
+    if (!aslrt_op_enter(ex, f, 1)) return FAILED;
+    if (!aslrt_op_result_json(ex, f, 5)) return FAILED;
+    if (!aslrt_op_result_path(ex, f, ASLRT_NULL_PATH)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
+    return END;
+}
 
-fail:
+static step_fn *const g0_steps[] = {
+    g0_r0, g0_r0
+};
+
+static json_t *graph0(aslrt_exec *ex, json_t *input)
+{
+    aslrt_frame f;
+    int s = 0;
+
+    aslrt_frame_init(&f, input);
+    do
+        s = g0_steps[s](ex, &f, s);
+    while (s >= 0);
+    if (s == END)
+        return aslrt_frame_finish(&f);
     aslrt_frame_clear(&f);
     return 0;
 }

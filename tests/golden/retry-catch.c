@@ -36,51 +36,65 @@ static const aslrt_catcher catchers[] = {
 
 static json_t *graph0(aslrt_exec *ex, json_t *input);
 
+typedef int step_fn(aslrt_exec *ex, aslrt_frame *f, int s);
+enum { END = -1, FAILED = -2 }; /* the graph's output; an error */
+
+static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
+{
+    (void)s;
+
+/* "Charge", states[0] */
+    if (!aslrt_op_enter(ex, f, ASLRT_NONE)) return FAILED;
+s0_retry:
+    if (!aslrt_op_invoke(ex, f)) goto s0_error;
+    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) goto s0_error;
+    if (!aslrt_op_exit(ex, f)) goto s0_error;
+    goto s3;
+s0_error: /* Retry and Catch */
+    switch (aslrt_op_recover(ex, f)) {
+    case ASLRT_RETRY:
+        goto s0_retry;
+    case 0:
+        if (!aslrt_op_catch(ex, f, 0)) return FAILED;
+        goto s1;
+    case 1:
+        if (!aslrt_op_catch(ex, f, 1)) return FAILED;
+        goto s2;
+    default:
+        return FAILED;
+    }
+
+s1: /* "Declined", states[1] */
+    if (!aslrt_op_enter(ex, f, 1)) return FAILED;
+    aslrt_op_fail(ex, f);
+    return FAILED;
+
+s2: /* "Broken", states[2] */
+    if (!aslrt_op_enter(ex, f, 2)) return FAILED;
+    aslrt_op_fail(ex, f);
+    return FAILED;
+
+s3: /* "Done", states[3] */
+    if (!aslrt_op_enter(ex, f, 3)) return FAILED;
+    if (!aslrt_op_exit(ex, f)) return FAILED;
+    return END;
+}
+
+static step_fn *const g0_steps[] = {
+    g0_r0, g0_r0, g0_r0, g0_r0
+};
+
 static json_t *graph0(aslrt_exec *ex, json_t *input)
 {
     aslrt_frame f;
+    int s = 0;
 
     aslrt_frame_init(&f, input);
-    goto s0;
-
-s0: /* "Charge", states[0] */
-    if (!aslrt_op_enter(ex, &f, ASLRT_NONE)) goto fail;
-s0_try:
-    if (!aslrt_op_invoke(ex, &f)) goto s0_error;
-    if (!aslrt_op_result_path(ex, &f, ASLRT_NONE)) goto s0_error;
-    if (!aslrt_op_exit(ex, &f)) goto s0_error;
-    goto s3;
-
-s1: /* "Declined", states[1] */
-    if (!aslrt_op_enter(ex, &f, 1)) goto fail;
-    aslrt_op_fail(ex, &f);
-    goto fail;
-
-s2: /* "Broken", states[2] */
-    if (!aslrt_op_enter(ex, &f, 2)) goto fail;
-    aslrt_op_fail(ex, &f);
-    goto fail;
-
-s3: /* "Done", states[3] */
-    if (!aslrt_op_enter(ex, &f, 3)) goto fail;
-    if (!aslrt_op_exit(ex, &f)) goto fail;
-    return aslrt_frame_finish(&f);
-
-s0_error: /* Retry and Catch of "Charge" */
-    switch (aslrt_op_recover(ex, &f)) {
-    case ASLRT_RETRY: goto s0_try;
-    case 0: goto s0_catch0;
-    case 1: goto s0_catch1;
-    default: goto fail;
-    }
-s0_catch0:
-    if (!aslrt_op_catch(ex, &f, 0)) goto fail;
-    goto s1;
-s0_catch1:
-    if (!aslrt_op_catch(ex, &f, 1)) goto fail;
-    goto s2;
-
-fail:
+    do
+        s = g0_steps[s](ex, &f, s);
+    while (s >= 0);
+    if (s == END)
+        return aslrt_frame_finish(&f);
     aslrt_frame_clear(&f);
     return 0;
 }

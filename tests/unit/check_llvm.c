@@ -263,13 +263,18 @@ START_TEST(ir_text)
     asl_emit_options eo = {.prefix = "wf", .with_main = true};
     ck_assert_msg(asl_llvm_emit_ir(f, c.cfg, &eo, -1, &err), "%s", err ? err : "");
     fclose(f);
-    /* One function per graph, the descriptor, main, the recovery switch,
-     * and the state table typed as aslrt.h's struct. */
+    /* One function per graph, its states in region functions (node 3 of
+     * graph 0 retries) with the table the graph's loop calls them from, the
+     * descriptor, main, the recovery switch, and the state table typed as
+     * aslrt.h's struct. */
     ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph0(ptr %ex, ptr %input)"));
     ck_assert_ptr_nonnull(strstr(buf, "define internal ptr @graph1("));
     ck_assert_ptr_nonnull(strstr(buf, "@wf_machine = constant %struct.aslrt_machine"));
     ck_assert_ptr_nonnull(strstr(buf, "define i32 @main(i32 %0, ptr %1)"));
     ck_assert_ptr_nonnull(strstr(buf, "call i32 @aslrt_op_recover("));
+    ck_assert_ptr_nonnull(strstr(buf, "define internal i32 @g0_r0(ptr %ex, ptr %f, i32 %s)"));
+    ck_assert_ptr_nonnull(strstr(buf, "@g0_steps = internal constant ["));
+    ck_assert_ptr_nonnull(strstr(buf, "call i32 %step(ptr %ex, ptr %f, i32 %s)"));
     ck_assert_ptr_nonnull(strstr(buf, "i32 -1, label %s3.try"));
     ck_assert_ptr_nonnull(strstr(buf, "@states = internal constant [7 x %struct.aslrt_state]"));
     ck_assert_ptr_nonnull(strstr(buf, "c\"Flaky.Error\\00\""));
@@ -462,13 +467,15 @@ static void compare_tables(const char *text, const char *what)
 }
 
 /* The test machine, the golden-test definitions (hostile names, Retry and
- * Catch, Wait and Fail) and the benchmark's Map and Parallel workloads. */
+ * Catch, Wait and Fail, Parallel and Map) and the benchmark's Map and
+ * Parallel workloads. */
 START_TEST(tables_match_c)
 {
     compare_tables(machine_text, "check_llvm machine");
     static const char *const files[] = {
         "tests/golden/choice-wait-fail.asl.json", "tests/golden/hostile-names.asl.json",
         "tests/golden/pass-chain.asl.json", "tests/golden/retry-catch.asl.json",
+        "tests/golden/parallel-map.asl.json",
         "bench/workloads/c_map_inline_10k.asl.json", "bench/workloads/d_parallel_8x10.asl.json",
         "bench/workloads/e_task_retry_loop_10k.asl.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
