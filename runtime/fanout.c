@@ -756,6 +756,31 @@ static json_t *writer_params_early(aslrt_exec *ex, const aslrt_state *s, json_t 
  * more threads gets 16 children a thread. */
 #define WINDOW 1024
 
+/* Every JSONata ItemSelector sees the Map's input: it is converted once
+ * instead of once per item (the iterations inherit the pointers).  Whether
+ * this Map made the shared values (and must unshare them). */
+static bool share_input(aslrt_exec *ex, const aslrt_state *s, int selector, json_t *input)
+{
+    if (!s->jsonata || selector == ASLRT_NONE || ex->jn_share)
+        return false;
+    jn_options o = {0};
+    ex->jn_share = jn_ctx_create(&o);
+    ex->jn_input_src = input;
+    ex->jn_input_val = jn_from_json(ex->jn_share, input);
+    ex->jn_exec_input = ex->input == input ? ex->jn_input_val
+                                           : jn_from_json(ex->jn_share, ex->input);
+    return true;
+}
+
+static void unshare_input(aslrt_exec *ex)
+{
+    jn_ctx_destroy(ex->jn_share);
+    ex->jn_share = NULL;
+    ex->jn_input_src = NULL;
+    ex->jn_input_val = NULL;
+    ex->jn_exec_input = NULL;
+}
+
 /* A distributed Map with an ItemReader (doc/behaviour.md §44): the items are
  * read a window at a time, in order; each window's children run on the
  * pool, and their results go to the ResultWriter (or into the state's
@@ -826,17 +851,7 @@ static int map_stream(aslrt_exec *ex, aslrt_frame *f, long long tol_count, doubl
     fn.tolerant = 1;
     fn.streaming = 1;
     fn.started = ex->last_event;
-    /* Every JSONata ItemSelector sees the Map's input: convert it once
-     * instead of once per item (the iterations inherit the pointers). */
-    bool share = s->jsonata && fn.selector != ASLRT_NONE && !ex->jn_share;
-    if (share) {
-        jn_options o = {0};
-        ex->jn_share = jn_ctx_create(&o);
-        ex->jn_input_src = input;
-        ex->jn_input_val = jn_from_json(ex->jn_share, input);
-        ex->jn_exec_input = ex->input == input ? ex->jn_input_val
-                                               : jn_from_json(ex->jn_share, ex->input);
-    }
+    bool share = share_input(ex, s, fn.selector, input);
     size_t nitems = 0, nchildren = 0;
     bool more = true, ran = true;
     while (more) {
@@ -903,13 +918,8 @@ static int map_stream(aslrt_exec *ex, aslrt_frame *f, long long tol_count, doubl
 stop:
     if (fn.progress && fn.done && aslrtp_mono_ms() - fn.started_ms >= 200)
         show_progress(&fn, true);
-    if (share) {
-        jn_ctx_destroy(ex->jn_share);
-        ex->jn_share = NULL;
-        ex->jn_input_src = NULL;
-        ex->jn_input_val = NULL;
-        ex->jn_exec_input = NULL;
-    }
+    if (share)
+        unshare_input(ex);
     if (ran)
         goto out;
     if (over_threshold(fn.nfailed, nchildren, tol_count, tol_pct)) {
@@ -1083,25 +1093,10 @@ static int map_state(aslrt_exec *ex, aslrt_frame *f, long long tol_count, double
     fn.progress = ex->cfg->progress && n >= 100;
     fn.tolerant = s->distributed;
     fn.started = started;
-    /* Every JSONata ItemSelector sees the Map's input: convert it once
-     * instead of once per item (the iterations inherit the pointers). */
-    bool share = s->jsonata && fn.selector != ASLRT_NONE && !ex->jn_share;
-    if (share) {
-        jn_options o = {0};
-        ex->jn_share = jn_ctx_create(&o);
-        ex->jn_input_src = input;
-        ex->jn_input_val = jn_from_json(ex->jn_share, input);
-        ex->jn_exec_input = ex->input == input ? ex->jn_input_val
-                                               : jn_from_json(ex->jn_share, ex->input);
-    }
+    bool share = share_input(ex, s, fn.selector, input);
     int ok = fan_out(ex, &fn, n, workers);
-    if (share) {
-        jn_ctx_destroy(ex->jn_share);
-        ex->jn_share = NULL;
-        ex->jn_input_src = NULL;
-        ex->jn_input_val = NULL;
-        ex->jn_exec_input = NULL;
-    }
+    if (share)
+        unshare_input(ex);
     if (!ok) {
         ex->failed_event = ASLRTP_EV_MAP_STATE_FAILED;
         json_decref(items);
