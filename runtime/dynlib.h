@@ -22,6 +22,9 @@
 
 #include "config.h"
 
+/* A table's member: a pointer to the function f as the library declares it. */
+#define ASLRTP_DYNLIB_MEMBER(f) __typeof__(f) *f;
+
 #ifdef HAVE_LIBCURL
 #include <curl/curl.h>
 
@@ -34,7 +37,6 @@
     X(curl_multi_info_read) X(curl_multi_strerror) X(curl_slist_append)                \
     X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup) X(curl_url_get) X(curl_url_set)
 
-#define ASLRTP_DYNLIB_MEMBER(f) __typeof__(f) *f;
 typedef struct aslrtp_curl_api {
     ASLRTP_CURL_FUNCTIONS(ASLRTP_DYNLIB_MEMBER)
 } aslrtp_curl_api;
