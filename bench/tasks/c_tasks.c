@@ -58,6 +58,8 @@ int main(int argc, char **argv)
     aslrt_config_init(&cfg);
     cfg.bindings = b;
     cfg.payload_limit = -1;     /* the Map's input is large: as --payload-limit=none */
+    cfg.express = 1;            /* a million calls are over a Standard execution's
+                                   25,000 history events, as with --type=EXPRESS */
 
     json_t *output = NULL;
     int status = aslrt_execute(prog, &cfg, input, &output, &err);
