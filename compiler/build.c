@@ -125,7 +125,8 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
         argv[n++] = "-lcrypto";
         argv[n++] = "-lpcre2-8";
     }
-    /* Shared libraries of optional features (libcurl for HTTP tasks). */
+    /* What dlopen needs, where the C library lacks it: libcurl and libxml2
+     * are not linked, the runtime opens them on use (runtime/dynlib.c). */
     char dynamics[sizeof ASLC_DYNAMIC_LIBS];
     memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
     for (char *tok = strtok(dynamics, " "); tok && n < ours + 52; tok = strtok(NULL, " "))
