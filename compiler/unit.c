@@ -88,26 +88,26 @@ asl_unit *asl_unit_create(const char *filename, const char *text, size_t len)
     u->len = len;
     asl_diag_init(&u->diags);
 
-    json_error_t err;
-    /* Duplicate keys are reported by the parser (parse.c) as warnings: AWS
-     * accepts them (the last one wins), so jansson must too. */
-    u->root = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    /* AWS accepts a key given twice (the last one wins, as in jansson);
+     * a warning says so, since it is almost always a mistake.  The
+     * text is parsed strictly first, and again leniently only when that
+     * met a duplicate key: one parse, not two, for the usual definition. */
+    json_error_t err, dup;
+    u->root = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+                         &err);
+    if (!u->root && json_error_code(&err) == json_error_duplicate_key) {
+        dup = err;
+        u->root = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        if (u->root)
+            asl_diag_add(&u->diags, ASL_DIAG_WARNING, "", ASL_AT_OFFSET, (size_t)dup.position,
+                         NULL, "%s; the last value is used", dup.text);
+    }
     if (!u->root) {
         /* jansson's column is 0 after a newline; take the byte position and
          * let srcmap compute line and column like for every other error. */
         asl_diag_add(&u->diags, ASL_DIAG_ERROR, "", ASL_AT_OFFSET, (size_t)err.position,
                      "INVALID_JSON_DESCRIPTION", "invalid JSON: %s", err.text);
-        return u;
     }
-    /* AWS accepts a key given twice (the last one wins, as in jansson);
-     * say so, since it is almost always a mistake. */
-    json_t *strict = json_loadb(u->text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
-                                JSON_REJECT_DUPLICATES, &err);
-    if (strict)
-        json_decref(strict);
-    else
-        asl_diag_add(&u->diags, ASL_DIAG_WARNING, "", ASL_AT_OFFSET, (size_t)err.position,
-                     NULL, "%s; the last value is used", err.text);
     return u;
 }
 
