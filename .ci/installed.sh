@@ -25,6 +25,7 @@ same_json() { # FILE FILE: the same JSON value
 ex=$root/examples/order-processing
 check "aslc is /usr/bin/aslc" [ "$(command -v aslc)" = /usr/bin/aslc ]
 check "aslc --version" clean aslc --version
+check "aslc serve --help: the installed server module loads" sh -c 'env -i PATH=/usr/bin:/bin aslc serve --help >/dev/null'
 clean aslc run "$ex/state-machine-v2.json" --bindings "$ex/bindings.json" \
     --input-file "$ex/input.json" >"$tmp/run.json" 2>"$tmp/run.err"
 check "the tutorial through aslc run: the expected output" same_json "$tmp/run.json" "$ex/expected-output.json"

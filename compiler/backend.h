@@ -56,6 +56,14 @@ asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err);
 const aslrt_machine *asl_jit_machine(const asl_jit *j);
 void asl_jit_destroy(asl_jit *j);
 
+/* build.c: whether the executables built from now on are position
+ * independent (aslc build --pie).  By default (gcc and clang) they are
+ * linked at a fixed address: the static libcrypto and the runtime's tables
+ * hold some 19,000 pointers that a position-independent program relocates
+ * at every start, touching a hundred pages, about half its start-up
+ * (doc/architecture.md, "Start-up"). */
+void asl_build_set_pie(bool on);
+
 /* build.c: runs cc with args (its options and inputs, NULL-terminated),
  * then -o output, libaslrt.a and the libraries a workflow program links
  * (static archives where configure found them).  Shared by the C and LLVM
@@ -94,6 +102,23 @@ typedef struct asl_llvm_jit asl_llvm_jit;
 asl_llvm_jit *asl_llvm_jit_compile(const asl_cfg *c, const char *prefix, int opt, char **err);
 const aslrt_machine *asl_llvm_jit_machine(const asl_llvm_jit *j);
 void asl_llvm_jit_destroy(asl_llvm_jit *j);
+/* The functions above as the LLVM module aslc loads exports them: one
+ * table, asl_llvm_module, checked by its version (compiler/llvm_load.c). */
+#define ASL_LLVM_MODULE_VERSION 1
+typedef struct asl_llvm_api {
+    int version;              /* ASL_LLVM_MODULE_VERSION */
+    const char *llvm;         /* asl_llvm_version() */
+    bool (*emit_ir)(FILE *out, const asl_cfg *c, const asl_emit_options *o, int opt, char **err);
+    bool (*build_executable)(const asl_cfg *c, const asl_emit_options *o, const char *output,
+                             const char *cc, int opt, bool debug, char **err);
+    asl_llvm_jit *(*jit_compile)(const asl_cfg *c, const char *prefix, int opt, char **err);
+    const aslrt_machine *(*jit_machine)(const asl_llvm_jit *j);
+    void (*jit_destroy)(asl_llvm_jit *j);
+} asl_llvm_api;
+extern const asl_llvm_api asl_llvm_module;
+/* llvm_load.c, in aslc only: loads the module once; false with *err
+ * (malloc'd) when it cannot be loaded. */
+bool asl_llvm_available(char **err);
 /* The layout LLVM gives the backend's type for the aslrt.h struct `name`
  * ("aslrt_state", ...) under the host's data layout: its size and the
  * offset of each field (at most max).  Returns the number of fields, or -1

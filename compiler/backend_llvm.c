@@ -1374,3 +1374,15 @@ int asl_llvm_struct_layout(const char *name, size_t *size, size_t *offsets, size
     LLVMDisposeTargetMachine(tm);
     return (int)n;
 }
+
+/* What aslc calls through when it loads this backend as a module
+ * (compiler/llvm_load.c): the module exports this table and nothing else. */
+const asl_llvm_api asl_llvm_module = {
+    .version = ASL_LLVM_MODULE_VERSION,
+    .llvm = "LLVM " LLVM_VERSION_STRING,
+    .emit_ir = asl_llvm_emit_ir,
+    .build_executable = asl_llvm_build_executable,
+    .jit_compile = asl_llvm_jit_compile,
+    .jit_machine = asl_llvm_jit_machine,
+    .jit_destroy = asl_llvm_jit_destroy,
+};

@@ -79,6 +79,13 @@ static const char *absolute(const char *path, char *buf, size_t size)
 }
 
 /* asl_build_link, with the compiler run in dir (NULL: here). */
+static bool pie;
+
+void asl_build_set_pie(bool on)
+{
+    pie = on;
+}
+
 static bool link_in(const char *dir, const char *cc, const char *const *args,
                     const char *output, char **err)
 {
@@ -111,6 +118,12 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
     if (!tcc)
         argv[n++] = "-fsanitize=address,undefined";
 #endif
+    /* At a fixed address unless asked (asl_build_set_pie); tcc makes no
+     * position-independent executables anyway. */
+    if (!tcc && !pie) {
+        argv[n++] = "-fno-pie";
+        argv[n++] = "-no-pie";
+    }
     argv[n++] = archive;
     /* jansson, libcrypto and PCRE2 from their static archives when
      * configure found them (gcc and clang; tcc links the shared ones). */

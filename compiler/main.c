@@ -32,7 +32,7 @@
 #include "config.h"
 #include "graph.h"
 #include "ir.h"
-#include "server.h"
+#include "modules.h"
 #include "test.h"
 #include "unit.h"
 
@@ -190,9 +190,18 @@ static int draw(asl_unit *u, const asl_machine *m, asl_draw_format f, const char
     return finish_output(out, output, ok ? 0 : errno ? errno : -1);
 }
 
-/* Run from its build tree (not installed), aslc uses that tree's runtime:
- * aslrt.h, libaslrt.a and the Python adapter, unless the environment names
- * others. */
+/* Sets VAR to DIR/REL when that file is there and VAR is not set yet. */
+static void use_if_there(const char *dir, const char *rel, const char *var)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (access(path, R_OK) == 0)
+        setenv(var, path, 0);
+}
+
+/* Run from its build tree (not installed), aslc uses that tree's runtime
+ * (aslrt.h, libaslrt.a), adapters and modules, unless the environment
+ * names others. */
 static void use_build_tree(void)
 {
     char exe[4096];
@@ -217,12 +226,11 @@ static void use_build_tree(void)
         snprintf(path, sizeof path, "%s/runtime", exe);
         setenv("ASLC_INCLUDE_DIR", path, 0);
     }
-    snprintf(path, sizeof path, "%s/runtime/aslc-python-handler", exe);
-    if (access(path, R_OK) == 0)
-        setenv("ASLC_PYTHON_HANDLER", path, 0);
-    snprintf(path, sizeof path, "%s/runtime/aslc-node-handler", exe);
-    if (access(path, R_OK) == 0)
-        setenv("ASLC_NODE_HANDLER", path, 0);
+    use_if_there(exe, "runtime/aslc-python-handler", "ASLC_PYTHON_HANDLER");
+    use_if_there(exe, "runtime/aslc-node-handler", "ASLC_NODE_HANDLER");
+    /* The modules (modules.c): the build tree's, whatever is installed. */
+    use_if_there(exe, ".libs/aslc_llvm.so", "ASLC_LLVM_MODULE");
+    use_if_there(exe, ".libs/aslc_serve.so", "ASLC_SERVE_MODULE");
 }
 
 typedef struct options {
@@ -246,7 +254,7 @@ typedef struct options {
 
 enum {
     A_PREFIX = 0x100, A_CC, A_MAIN, A_TYPE, A_BACKEND, A_MAX_ERRORS, A_DIAGNOSTICS, A_FORMAT,
-    A_STATE_MACHINES, A_BINDINGS, A_COLOR
+    A_STATE_MACHINES, A_BINDINGS, A_COLOR, A_PIE
 };
 
 static const struct option common_options[] = {
@@ -265,6 +273,7 @@ static const struct option common_options[] = {
 static const struct option build_options[] = {
     {"state-machines", required_argument, NULL, A_STATE_MACHINES},
     {"bindings", required_argument, NULL, A_BINDINGS},
+    {"pie", no_argument, NULL, A_PIE},
     {NULL, 0, NULL, 0}
 };
 static const struct option graph_options[] = {
@@ -349,10 +358,12 @@ static int command_help(const char *command)
                  "Writes C source that builds against libaslrt (LLVM IR with --backend=llvm).\n"},
         {"build", "usage: aslc build DEFINITION -o BINARY [--cc=CC] [-O0|-O1|-O2|-O3] [-g]\n"
                   "          [--backend=c|llvm] [--prefix NAME] [--state-machines DIR]\n"
-                  "          [--bindings FILE] [--type=STANDARD|EXPRESS]\n"
+                  "          [--bindings FILE] [--type=STANDARD|EXPRESS] [--pie]\n"
                   "Builds a standalone workflow program (`BINARY --help` lists its options),\n"
                   "with the state machines it starts that DIR and FILE's \"StateMachines\"\n"
-                  "name compiled in.\n"},
+                  "name compiled in.  The program is linked at a fixed address, which saves\n"
+                  "its start the relocation of the static libraries' pointers; --pie makes\n"
+                  "it position-independent instead (address space layout randomization).\n"},
         {"graph", "usage: aslc graph DEFINITION [--format=dot|mermaid|ir] [-o FILE]\n"
                   "Draws the state machine (Graphviz, Mermaid) or prints the compiler's\n"
                   "control-flow graph.\n"},
@@ -379,6 +390,11 @@ static int run_llvm(const options *o, const asl_cfg *cfg, const asl_emit_options
     int opt = o->opt ? o->opt[2] - '0' : -1;
     char *err = NULL;
     int rc = 0;
+    if (!asl_llvm_available(&err)) {
+        fprintf(stderr, "aslc: error: %s\n", err);
+        free(err);
+        return 2;
+    }
     if (strcmp(o->command, "emit") == 0) {
         FILE *out = o->output ? fopen(o->output, "w") : stdout;
         if (!out) {
@@ -530,7 +546,7 @@ static int aslc_main(int argc, char **argv)
     o.command = argv[1];
     /* The Step Functions API on a local port (server/). */
     if (strcmp(o.command, "serve") == 0)
-        return asl_serve_main(argc - 1, argv + 1);
+        return asl_serve_module_main(argc - 1, argv + 1);
     /* Test cases of mock configurations and test files (test.c). */
     if (strcmp(o.command, "test") == 0)
         return asl_test_main(argc - 1, argv + 1);
@@ -581,6 +597,7 @@ static int aslc_main(int argc, char **argv)
         case A_FORMAT: o.format = v; break;
         case A_STATE_MACHINES: o.sm_dir = v; break;
         case A_BINDINGS: o.bindings = v; break;
+        case A_PIE: asl_build_set_pie(true); break;
         case A_TYPE:
             if (strcmp(v, "EXPRESS") != 0 && strcmp(v, "STANDARD") != 0)
                 why = aslrtp_strdupf("bad --type '%s' (expected STANDARD or EXPRESS)", v);

@@ -27,6 +27,7 @@
 
 #include "aslrt.h"
 #include "aslrt_private.h"
+#include "backend.h"
 #include "children.h"
 #include "config.h"
 #include "dynlib.h"     /* libxml2's writer, opened on use */
@@ -1242,6 +1243,13 @@ int asl_test_main(int argc, char **argv)
 #ifndef HAVE_LLVM
     if (o.llvm) {
         fputs("aslc: error: this aslc was built without LLVM (configure --with-llvm)\n", stderr);
+        return 2;
+    }
+#else
+    char *why = NULL;
+    if (o.llvm && !asl_llvm_available(&why)) {
+        fprintf(stderr, "aslc: error: %s\n", why);
+        free(why);
         return 2;
     }
 #endif

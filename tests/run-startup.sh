@@ -44,6 +44,21 @@ expect "running it loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
 run_in <(echo '{}') "$tmp/pass"
 expect "and it runs" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
 
+# Linked at a fixed address (doc/architecture.md, "Start-up"): no relative
+# relocations of the static libraries' pointers at each start; --pie keeps
+# a position-independent program, which runs the same.
+elf_type() { readelf -h "$1" | sed -n 's/^ *Type: *\([A-Z]*\).*/\1/p'; }
+relocs() { readelf -rW "$1" | grep -c R_X86_64_RELATIVE; }
+if [ "$(uname -m)" = x86_64 ]; then
+    expect "the program is linked at a fixed address (type $(elf_type "$tmp/pass"), $(relocs "$tmp/pass") relative relocations)" \
+        eval '[ "$(elf_type "$tmp/pass")" = EXEC ] && [ "$(relocs "$tmp/pass")" -lt 1000 ]'
+    run "$aslc" build --pie "$tmp/pass.asl.json" -o "$tmp/pass-pie"
+    expect "aslc build --pie makes a position-independent program (type $(elf_type "$tmp/pass-pie"))" \
+        eval '[ "$rc" = 0 ] && [ "$(elf_type "$tmp/pass-pie")" = DYN ]'
+    run_in <(echo '{}') "$tmp/pass-pie"
+    expect "which runs the same" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
+fi
+
 # A JSONata machine with a regular expression: the same.
 cat >"$tmp/jn.asl.json" <<'EOF'
 {"QueryLanguage": "JSONata", "StartAt": "J", "States": {"J": {"Type": "Pass",
