@@ -979,6 +979,25 @@ static char *why_not_object(const aslrtp_path *p, size_t i, const json_t *cur)
 
 /* ==== Evaluation ========================================================= */
 
+/* Objects of up to this many members are searched pair by pair. */
+#define SCAN_MAX 4
+
+/* Member name of obj (an object), borrowed, or NULL.  A small object is
+ * scanned in order, comparing lengths first: cheaper than hashing the name,
+ * and the objects paths walk through are mostly small. */
+static json_t *member(json_t *obj, const char *name, size_t len)
+{
+    if (json_object_size(obj) > SCAN_MAX)
+        return json_object_getn(obj, name, len);
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *k = json_object_iter_key(it);
+        if (json_object_iter_key_len(it) == len && (len == 0 || k[0] == name[0]) &&
+            memcmp(k, name, len) == 0)
+            return json_object_iter_value(it);
+    }
+    return NULL;
+}
+
 /* Walks a definite path with borrowed pointers.  Returns the node (a new
  * object for a trailing member list, *owned set to 1), or NULL with *why
  * (when why is not NULL) set to Jayway's message. */
@@ -1005,7 +1024,7 @@ static json_t *walk_definite(const aslrtp_path *p, json_t *doc, char **why, int 
                 *owned = 1;
                 return o;
             }
-            json_t *v = json_object_getn(cur, s->names[0], s->lens[0]);
+            json_t *v = member(cur, s->names[0], s->lens[0]);
             if (!v) {
                 if (why) {
                     aslrtp_buf b = {0};
