@@ -249,7 +249,8 @@ static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e)
                 json_decref(o);
                 return NULL;
             }
-            json_object_set_new(o, n->kids[i].key, v);
+            /* the key came from parsed JSON: valid UTF-8 already */
+            json_object_setn_new_nocheck(o, n->kids[i].key, n->kids[i].keylen, v);
         }
         return o;
     }
