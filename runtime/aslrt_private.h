@@ -488,10 +488,19 @@ typedef struct aslrtp_tmpl aslrtp_tmpl;
 aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err);
 void aslrtp_tmpl_free(aslrtp_tmpl *t);
 /* Builds the payload for input (borrowed; shown in error causes).  Paths
- * are resolved through resolve(ud, ...).  Returns a new value, or NULL with
+ * from "$" are walked over input, the others ($$, $var) are resolved
+ * through resolve(ud, ...).  Returns a new value, or NULL with
  * err filled (Error name and Cause detail, without AWS's state prefix). */
 json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *ud,
                          json_t *input, aslrt_error *err);
+/* The same, given the template's last two outputs in kept (held there, or
+ * NULL; the newest first), which it updates: an object template's output
+ * that nobody else holds any more is filled anew in place instead of being
+ * built.  kept starts as two NULLs; the first evaluation only marks it, so
+ * a template evaluated once keeps nothing.  The caller releases kept
+ * (json_decref of each) when it is done with the template. */
+json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_resolve_fn resolve,
+                              void *ud, json_t *input, aslrt_error *err);
 
 /* ==== pool.c: threads for Parallel branches and Map iterations ========== */
 

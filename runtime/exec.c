@@ -723,13 +723,26 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
         return aslrtp_ex_jn_field(ex, tmpl, input, NULL, NULL);
     resolver r = {ex, input};
     aslrt_error err = {NULL, NULL};
-    json_t *v = aslrtp_tmpl_eval(aslrtp_ex_item(ex, tmpl)->tmpl, lookup_cb, &r, input, &err);
+    if (!ex->kept)
+        ex->kept = aslrtp_calloc(2 * ((size_t)ex->prog->m->nitems + 1), sizeof *ex->kept);
+    json_t *v = aslrtp_tmpl_eval_kept(aslrtp_ex_item(ex, tmpl)->tmpl, &ex->kept[2 * tmpl],
+                                      lookup_cb, &r, input, &err);
     if (!v) {
         aslrtp_ex_fail_in_state(ex, err.error ? err.error : ASLRTP_ERR_RUNTIME,
                                 err.cause ? err.cause : "");
         aslrt_error_clear(&err);
     }
     return v;
+}
+
+void aslrtp_ex_kept_free(aslrt_exec *ex)
+{
+    if (!ex->kept)
+        return;
+    for (int i = 0; i < 2 * (ex->prog->m->nitems + 1); i++)
+        json_decref(ex->kept[i]);
+    free(ex->kept);
+    ex->kept = NULL;
 }
 
 int aslrt_op_parameters(aslrt_exec *ex, aslrt_frame *f, int tmpl)
@@ -1541,6 +1554,7 @@ int aslrtp_execute_counted(const aslrt_program *p, const aslrt_config *cfg, json
     if (ex.jn)
         jn_ctx_destroy(ex.jn);
     aslrtp_ex_jn_keep_free(&ex);
+    aslrtp_ex_kept_free(&ex);
     json_decref(ex.pending);
     json_decref(ex.input);
     free(ex.name);

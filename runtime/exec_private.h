@@ -122,6 +122,10 @@ struct aslrt_exec {
     int has_item;             /* evaluating a Map's ItemSelector: $$.Map.Item exists */
     long item_index;          /* $$.Map.Item.Index */
     json_t *item_value;       /* $$.Map.Item.Value (borrowed) */
+    json_t **kept;            /* the last two outputs of each template item (2 per
+                                 item index, newest first), refilled when only
+                                 this holds one; allocated on first use, this
+                                 execution's own (doc/architecture.md) */
     struct jn_ctx *jn;        /* JSONata evaluations of this thread's states */
     /* A JSONata Map's input, converted once for all its ItemSelector
      * evaluations (read-only, shared by the iterations' threads). */
@@ -144,6 +148,8 @@ struct aslrt_exec {
     } jn_keep;
 };
 
+/* Releases the kept template outputs (an execution's or a child's end). */
+void aslrtp_ex_kept_free(aslrt_exec *ex);
 /* Frees what jn_keep holds (an execution's or a child's end). */
 void aslrtp_ex_jn_keep_free(aslrt_exec *ex);
 /* Forgets the kept values: a child starts another branch or iteration,

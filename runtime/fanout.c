@@ -62,6 +62,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->pending = NULL;
     c->task_token = NULL;
     c->jn = NULL;
+    c->kept = NULL;             /* the parent's outputs are its own */
     memset(&c->jn_keep, 0, sizeof c->jn_keep); /* the parent's are its own */
     c->hist = NULL;
     c->failed_event = ASLRTP_EV_NONE;
@@ -85,6 +86,7 @@ static void child_destroy(aslrt_exec *c)
     if (c->jn)
         jn_ctx_destroy(c->jn);
     aslrtp_ex_jn_keep_free(c);
+    aslrtp_ex_kept_free(c);
     free(c->retry_counts);
     free(c);
 }

@@ -78,6 +78,7 @@ struct aslrtp_path {
     seg *segs;
     size_t nsegs;
     int definite;
+    int names_only;        /* definite, and made of SEG_NAME segments only */
 };
 
 /* Filter expressions: Jayway's subset that ASL users write. */
@@ -858,6 +859,10 @@ aslrtp_path *aslrtp_path_compile(const char *text, int reference, char **err,
     if (!parse_segments(&p, path, 0))
         goto out;
     path->definite = compute_definite(path);
+    path->names_only = path->definite && path->nsegs > 0;
+    for (size_t i = 0; i < path->nsegs; i++)
+        if (path->segs[i].kind != SEG_NAME)
+            path->names_only = 0;
 out:
     if (p.err) {
         aslrtp_path_free(path);
@@ -979,6 +984,26 @@ static char *why_not_object(const aslrtp_path *p, size_t i, const json_t *cur)
 
 /* ==== Evaluation ========================================================= */
 
+/* Objects of up to this many members are searched pair by pair. */
+#define SCAN_MAX 4
+
+/* Member name of obj (an object), borrowed, or NULL.  A small object is
+ * scanned in order, comparing lengths first: cheaper than hashing the name,
+ * and the objects paths walk through are mostly small. */
+static json_t *member(json_t *obj, const char *name, size_t len)
+{
+    if (json_object_size(obj) > SCAN_MAX)
+        return json_object_getn(obj, name, len);
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *k = json_object_iter_key(it);
+        if (json_object_iter_key_len(it) == len &&
+            (len == 0 ||
+             (k[0] == name[0] && (len == 1 || memcmp(k + 1, name + 1, len - 1) == 0))))
+            return json_object_iter_value(it);
+    }
+    return NULL;
+}
+
 /* Walks a definite path with borrowed pointers.  Returns the node (a new
  * object for a trailing member list, *owned set to 1), or NULL with *why
  * (when why is not NULL) set to Jayway's message. */
@@ -1005,7 +1030,7 @@ static json_t *walk_definite(const aslrtp_path *p, json_t *doc, char **why, int 
                 *owned = 1;
                 return o;
             }
-            json_t *v = json_object_getn(cur, s->names[0], s->lens[0]);
+            json_t *v = member(cur, s->names[0], s->lens[0]);
             if (!v) {
                 if (why) {
                     aslrtp_buf b = {0};
@@ -1207,6 +1232,18 @@ json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *o
 {
     if (why)
         *why = NULL;
+    if (p->names_only) {
+        /* $.a.b, the paths Choice rules and templates mostly read: the
+         * walk without its failure cases, which walk_definite words */
+        json_t *cur = doc;
+        for (size_t i = 0; cur && i < p->nsegs; i++)
+            cur = json_is_object(cur) ? member(cur, p->segs[i].names[0], p->segs[i].lens[0])
+                                      : NULL;
+        if (cur) {
+            *owned = 0;
+            return cur;
+        }
+    }
     if (p->definite)
         return walk_definite(p, doc, why, owned);
     *owned = 1;

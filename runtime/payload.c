@@ -8,6 +8,14 @@
  * into single shared values (reused by reference, never copied: the runtime
  * copies before it mutates anything shared), so evaluating a template costs
  * one object per dynamic level plus the dynamic leaves.
+ *
+ * An object template's output always has the template's keys in the
+ * template's order: a path that selects nothing is an error, never an
+ * omitted key.  So when the caller keeps earlier outputs of the template
+ * (aslrtp_tmpl_eval_kept) and one of them is held by nobody else any more,
+ * the new values are put into it in place, pair by pair through jansson's
+ * iterator: no hashing, and no allocation of the object or its pairs.  Why
+ * that is safe is in doc/architecture.md ("Template outputs are reused").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +30,12 @@ struct aslrtp_tmpl {
     aslrtp_path *path;        /* T_PATH */
     aslrtp_intrinsic *call;   /* T_CALL */
     char *key;                /* member name in the parent object (".$" dropped) */
+    size_t keylen;            /* strlen(key) */
     char *field;              /* the key as written ("value.$"), for causes */
     struct aslrtp_tmpl *kids; /* T_OBJECT / T_ARRAY */
     size_t nkids;
+    bool refill;              /* T_OBJECT: its keys are distinct, so an output has
+                                 exactly nkids pairs, in the kids' order */
 };
 
 static bool is_dynamic_key(const char *k)
@@ -72,12 +83,14 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
         aslrtp_tmpl *c = &n->kids[n->nkids++];
         c->field = aslrtp_strdup(k);
         c->key = aslrtp_strdup(k);
+        c->keylen = strlen(k);
         if (!is_dynamic_key(k)) {
             if (!compile_node(c, x, err))
                 return false;
             continue;
         }
         c->key[strlen(k) - 2] = '\0';
+        c->keylen = strlen(c->key);
         const char *s = json_string_value(x);
         size_t off;
         char *why = NULL;
@@ -96,6 +109,16 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
             return false;
         }
     }
+    /* "a" and "a.$" name one member: the output has fewer pairs than the
+     * template, and is never refilled. */
+    n->refill = true;
+    for (size_t i = 0; i < n->nkids && n->refill; i++)
+        for (size_t j = 0; j < i; j++)
+            if (n->kids[i].keylen == n->kids[j].keylen &&
+                memcmp(n->kids[i].key, n->kids[j].key, n->kids[i].keylen) == 0) {
+                n->refill = false;
+                break;
+            }
     return true;
 }
 
@@ -158,10 +181,20 @@ typedef struct argctx {
     const char *field;
 } argctx;
 
+/* A path's value, borrowed unless *owned.  "$" is the template's input,
+ * so paths from it are walked here; the resolver answers the others ($$,
+ * variables). */
+static json_t *lookup(evalctx *e, const aslrtp_path *p, char **why, int *owned)
+{
+    if (aslrtp_path_root(p) == ASLRTP_ROOT_INPUT)
+        return aslrtp_path_lookup(p, e->input, why, owned);
+    return e->resolve(e->ud, p, why, owned);
+}
+
 static json_t *resolve_arg(void *ud, const aslrtp_path *p, char **why, int *owned)
 {
     argctx *a = ud;
-    json_t *v = a->e->resolve(a->e->ud, p, why, owned);
+    json_t *v = lookup(a->e, p, why, owned);
     if (!v) {
         free(*why);
         *why = not_found(p, a->field, a->e->input);
@@ -179,7 +212,7 @@ static json_t *eval_leaf(const aslrtp_tmpl *c, evalctx *e)
         return eval_node(c, e);
     char *why = NULL;
     int owned = 0;
-    json_t *v = e->resolve(e->ud, c->path, &why, &owned);
+    json_t *v = lookup(e, c->path, &why, &owned);
     if (v && !owned)
         json_incref(v); /* it goes into the payload */
     if (!v) {
@@ -216,7 +249,8 @@ static json_t *eval_node(const aslrtp_tmpl *n, evalctx *e)
                 json_decref(o);
                 return NULL;
             }
-            json_object_set_new(o, n->kids[i].key, v);
+            /* the key came from parsed JSON: valid UTF-8 already */
+            json_object_setn_new_nocheck(o, n->kids[i].key, n->kids[i].keylen, v);
         }
         return o;
     }
@@ -230,4 +264,85 @@ json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *
 {
     evalctx e = {resolve, ud, input, err};
     return eval_node(t, &e);
+}
+
+/* Nobody but the one who asks holds v.  The load acquires: a holder on
+ * another thread let go with a releasing decrement, so whatever it did
+ * with v happened before we change it. */
+static bool sole_holder(json_t *v)
+{
+    return __atomic_load_n(&v->refcount, __ATOMIC_ACQUIRE) == 1;
+}
+
+/* Puts the values of object template n into o, an earlier output of n held
+ * only by the caller: 1 done, 0 an evaluation failed (err set; o keeps its
+ * keys), -1 o is not of n's shape (it is left half-filled: drop it). */
+static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
+{
+    void *it = json_object_iter(o);
+    for (size_t i = 0; i < n->nkids; i++, it = json_object_iter_next(o, it)) {
+        const aslrtp_tmpl *c = &n->kids[i];
+        if (!it || json_object_iter_key_len(it) != c->keylen ||
+            memcmp(json_object_iter_key(it), c->key, c->keylen) != 0)
+            return -1;
+        if (c->kind == T_OBJECT && c->refill) {
+            /* an inner object that only o holds is o's alone too */
+            json_t *old = json_object_iter_value(it);
+            if (json_is_object(old) && sole_holder(old)) {
+                int r = refill(c, old, e);
+                if (r >= 0) {
+                    if (r == 0)
+                        return 0;
+                    continue;
+                }
+            }
+        }
+        json_t *v = eval_leaf(c, e);
+        if (!v)
+            return 0;
+        json_object_iter_set_new(o, it, v);
+    }
+    return it ? -1 : 1;
+}
+
+json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_resolve_fn resolve,
+                              void *ud, json_t *input, aslrt_error *err)
+{
+    evalctx e = {resolve, ud, input, err};
+    if (t->kind != T_OBJECT || !t->refill)
+        return eval_node(t, &e);
+    if (!kept[0] && !kept[1]) {
+        /* A template met once (most are: a state not in a loop) keeps
+         * nothing alive; null, which is never refilled, says it ran. */
+        kept[1] = json_null();
+        return eval_node(t, &e);
+    }
+    for (int i = 0; i < 2; i++) {
+        json_t *o = kept[i];
+        if (!o || !sole_holder(o))
+            continue;
+        int r = json_is_object(o) ? refill(t, o, &e) : -1;
+        if (r == 0)
+            return NULL;
+        if (r == 1) {
+            /* the newest first: the other is the older one to give up */
+            kept[i] = kept[0];
+            kept[0] = o;
+            return json_incref(o);
+        }
+        json_decref(o);
+        kept[i] = NULL;
+        break;
+    }
+    json_t *v = eval_node(t, &e);
+    if (!v)
+        return NULL;
+    if (kept[1]) {
+        json_decref(kept[1]);
+        kept[1] = NULL;
+    }
+    if (kept[0])
+        kept[1] = kept[0];
+    kept[0] = json_incref(v);
+    return v;
 }

@@ -1,7 +1,8 @@
 /*
  * check_exec.c - unit tests of the runtime's executor (exec.c), payload
  * templates (payload.c) and the embedding API of aslrt.h, driven through
- * machine descriptors written here the way aslc generates them.
+ * machine descriptors written here the way aslc generates them, and (for
+ * the reuse of template outputs) through definitions compiled in process.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -9,6 +10,11 @@
 #include <time.h>
 
 #include "aslrt_private.h"
+#include "ast.h"
+#include "backend.h"
+#include "config.h"
+#include "ir.h"
+#include "unit.h"
 #include "testutil.h"
 
 /* ---- A hand-written machine: Task "Greet" then a Pass with ResultPath. ---- */
@@ -215,6 +221,215 @@ START_TEST(wait_skip_and_timeout)
 }
 END_TEST
 
+/* ---- Template outputs filled again in place (payload.c) ---------------- */
+
+/* "$" is the input; the others are not used by these templates. */
+static json_t *no_resolve(void *ud, const aslrtp_path *p, char **why, int *owned)
+{
+    (void)ud;
+    (void)owned;
+    *why = aslrtp_strdupf("unexpected path %s", aslrtp_path_text(p));
+    return NULL;
+}
+
+static json_t *kept_eval(const aslrtp_tmpl *t, json_t *kept[2], json_t *input)
+{
+    aslrt_error err = {NULL, NULL};
+    json_t *v = aslrtp_tmpl_eval_kept(t, kept, no_resolve, NULL, input, &err);
+    ck_assert_msg(v != NULL, "%s", err.cause ? err.cause : "");
+    return v;
+}
+
+static void assert_json(const json_t *v, const char *want)
+{
+    char *text = aslrt_json_dumps(v);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+
+START_TEST(template_reuse_only_when_sole_holder)
+{
+    char *why = NULL;
+    json_t *src = json_loads("{\"c\":1,\"i.$\":\"States.MathAdd($.i, 1)\",\"in\":{\"j.$\":\"$.i\"}}",
+                             0, NULL);
+    aslrtp_tmpl *t = aslrtp_tmpl_compile(src, &why);
+    json_decref(src);
+    ck_assert_ptr_nonnull(t);
+    json_t *kept[2] = {NULL, NULL};
+    json_t *in = json_pack("{s:i}", "i", 0);
+    /* The first evaluation keeps nothing. */
+    json_t *v0 = kept_eval(t, kept, in);
+    ck_assert_ptr_null(kept[0]);
+    json_decref(v0);
+    /* Two outputs held by the caller are never changed. */
+    json_t *v1 = kept_eval(t, kept, in);
+    json_t *v2 = kept_eval(t, kept, v1);
+    ck_assert_ptr_ne(v1, v2);
+    json_t *v3 = kept_eval(t, kept, v2);
+    ck_assert(v3 != v1 && v3 != v2);
+    assert_json(v1, "{\"c\":1,\"i\":1,\"in\":{\"j\":0}}");
+    assert_json(v2, "{\"c\":1,\"i\":2,\"in\":{\"j\":1}}");
+    assert_json(v3, "{\"c\":1,\"i\":3,\"in\":{\"j\":2}}");
+    /* v2 is let go (v3 still holds nothing of it): the next output is v2
+     * filled again, its inner object too. */
+    json_t *inner = json_object_get(v2, "in");
+    json_decref(v1);
+    json_decref(v2);
+    json_t *v4 = kept_eval(t, kept, v3);
+    ck_assert_ptr_eq(v4, v2);
+    ck_assert_ptr_eq(json_object_get(v4, "in"), inner);
+    assert_json(v4, "{\"c\":1,\"i\":4,\"in\":{\"j\":3}}");
+    /* An inner object someone else holds stays as it is; the outer one is
+     * refilled around a new inner one. */
+    json_t *held = json_incref(json_object_get(v3, "in"));
+    json_decref(v3);
+    json_t *v5 = kept_eval(t, kept, v4);
+    ck_assert_ptr_ne(json_object_get(v5, "in"), held);
+    assert_json(held, "{\"j\":2}");
+    assert_json(v5, "{\"c\":1,\"i\":5,\"in\":{\"j\":4}}");
+    json_decref(held);
+    /* A failed evaluation leaves a kept output reusable and correct later. */
+    json_decref(v4);
+    aslrt_error err = {NULL, NULL};
+    json_t *bad = json_pack("{s:s}", "i", "x");
+    ck_assert_ptr_null(aslrtp_tmpl_eval_kept(t, kept, no_resolve, NULL, bad, &err));
+    aslrt_error_clear(&err);
+    json_decref(bad);
+    json_t *v6 = kept_eval(t, kept, v5);
+    assert_json(v6, "{\"c\":1,\"i\":6,\"in\":{\"j\":5}}");
+    json_decref(v5);
+    json_decref(v6);
+    json_decref(kept[0]);
+    json_decref(kept[1]);
+    json_decref(in);
+    aslrtp_tmpl_free(t);
+}
+END_TEST
+
+START_TEST(template_reuse_not_with_merged_keys)
+{
+    /* "a" and "a.$" make one member: such an output is always built. */
+    char *why = NULL;
+    json_t *src = json_loads("{\"a\":1,\"a.$\":\"$.x\",\"b.$\":\"$.x\"}", 0, NULL);
+    aslrtp_tmpl *t = aslrtp_tmpl_compile(src, &why);
+    json_decref(src);
+    ck_assert_ptr_nonnull(t);
+    json_t *kept[2] = {NULL, NULL};
+    json_t *prev = NULL;
+    for (int i = 0; i < 4; i++) {
+        json_t *in = json_pack("{s:i}", "x", i);
+        json_t *v = kept_eval(t, kept, in);
+        ck_assert_ptr_ne(v, prev);
+        char want[64];
+        snprintf(want, sizeof want, "{\"a\":%d,\"b\":%d}", i, i);
+        assert_json(v, want);
+        json_decref(prev);
+        prev = v;
+        json_decref(in);
+    }
+    json_decref(prev);
+    json_decref(kept[0]);
+    json_decref(kept[1]);
+    aslrtp_tmpl_free(t);
+}
+END_TEST
+
+#ifdef HAVE_LIBTCC
+
+static void keep_history(void *ud, const json_t *doc)
+{
+    *(json_t **)ud = json_deep_copy(doc);
+}
+
+/* Runs def on input (JSON text); *hist (unless hist is NULL) receives the
+ * history. */
+static json_t *run_def(const char *def, const char *input, json_t **hist)
+{
+    aslrt_error err = {0, 0};
+    jit_def d;
+    jit_def_compile(&d, def, &err);
+    aslrt_config cfg;
+    aslrt_config_init(&cfg);
+    cfg.threads = 1;
+    if (hist) {
+        cfg.history = keep_history;
+        cfg.history_ud = hist;
+    }
+    json_t *in = json_loads(input, JSON_DECODE_ANY, NULL);
+    json_t *out = NULL;
+    int status = aslrt_execute(d.p, &cfg, in, &out, &err);
+    ck_assert_msg(status == ASLRT_SUCCEEDED, "%s: %s", err.error ? err.error : "",
+                  err.cause ? err.cause : "");
+    json_decref(in);
+    jit_def_free(&d);
+    return out;
+}
+
+/* A loop whose Parameters output is kept by the next output, by a
+ * variable (Assign) and in the history: none of them changes later. */
+START_TEST(template_reuse_keeps_held_values)
+{
+    static const char def[] =
+        "{\"StartAt\":\"Step\",\"States\":{"
+        "\"Step\":{\"Type\":\"Pass\",\"Parameters\":{\"i.$\":\"States.MathAdd($.i, 1)\","
+        "\"box\":{\"j.$\":\"$.i\"},\"prev.$\":\"$.box\"},\"Next\":\"Test\"},"
+        "\"Test\":{\"Type\":\"Choice\",\"Choices\":["
+        "{\"Variable\":\"$.i\",\"NumericEquals\":2,\"Next\":\"SaveBox\"},"
+        "{\"Variable\":\"$.i\",\"NumericEquals\":3,\"Next\":\"SaveAll\"},"
+        "{\"Variable\":\"$.i\",\"NumericLessThan\":6,\"Next\":\"Step\"}],\"Default\":\"Done\"},"
+        "\"SaveBox\":{\"Type\":\"Pass\",\"Assign\":{\"box.$\":\"$.box\"},\"Next\":\"Step\"},"
+        "\"SaveAll\":{\"Type\":\"Pass\",\"Assign\":{\"saved.$\":\"$\"},\"Next\":\"Step\"},"
+        "\"Done\":{\"Type\":\"Pass\",\"Parameters\":{\"last.$\":\"$\",\"saved.$\":\"$saved\","
+        "\"box.$\":\"$box\"},\"End\":true}}}";
+    json_t *hist = NULL;
+    json_t *out = run_def(def, "{\"i\":0,\"box\":null}", &hist);
+    /* box was the inner object of the output of Step's second visit, which
+     * the fourth visit filled again; saved is the whole third output. */
+    assert_json(out, "{\"last\":{\"i\":6,\"box\":{\"j\":5},\"prev\":{\"j\":4}},"
+                     "\"saved\":{\"i\":3,\"box\":{\"j\":2},\"prev\":{\"j\":1}},"
+                     "\"box\":{\"j\":1}}");
+    json_decref(out);
+    /* Each visit of Step exited with its own output. */
+    int seen = 0;
+    size_t k;
+    json_t *e;
+    json_array_foreach(json_object_get(hist, "events"), k, e) {
+        json_t *d = json_object_get(e, "stateExitedEventDetails");
+        if (!d || strcmp(json_string_value(json_object_get(d, "name")), "Step") != 0)
+            continue;
+        seen++;
+        char want[96], prev[32] = "null";
+        if (seen > 1)
+            snprintf(prev, sizeof prev, "{\"j\":%d}", seen - 2);
+        snprintf(want, sizeof want, "{\"i\":%d,\"box\":{\"j\":%d},\"prev\":%s}", seen,
+                 seen - 1, prev);
+        ck_assert_str_eq(json_string_value(json_object_get(d, "output")), want);
+    }
+    ck_assert_int_eq(seen, 6);
+    json_decref(hist);
+}
+END_TEST
+
+/* A Map's results are its iterations' template outputs: each stays its own. */
+START_TEST(template_reuse_map_results)
+{
+    static const char def[] =
+        "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\",\"MaxConcurrency\":1,"
+        "\"ItemsPath\":\"$.items\",\"ItemSelector\":{\"x.$\":\"$$.Map.Item.Value\","
+        "\"at\":{\"k.$\":\"$$.Map.Item.Index\"}},"
+        "\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"INLINE\"},\"StartAt\":\"Wrap\","
+        "\"States\":{\"Wrap\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"$.x\","
+        "\"n\":{\"w.$\":\"$.at.k\"}},\"End\":true}}},\"End\":true}}}";
+    json_t *out = run_def(def, "{\"items\":[10,11,12,13,14]}", NULL);
+    assert_json(out, "[{\"v\":10,\"n\":{\"w\":0}},{\"v\":11,\"n\":{\"w\":1}},"
+                     "{\"v\":12,\"n\":{\"w\":2}},{\"v\":13,\"n\":{\"w\":3}},"
+                     "{\"v\":14,\"n\":{\"w\":4}}]");
+    json_decref(out);
+}
+END_TEST
+
+#endif /* HAVE_LIBTCC */
+
 int main(void)
 {
     Suite *s = suite_create("exec");
@@ -225,6 +440,14 @@ int main(void)
     tcase_add_test(tc, abi_mismatch_refused);
     tcase_add_test(tc, bad_item_refused);
     tcase_add_test(tc, wait_skip_and_timeout);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("reuse");
+    tcase_add_test(tc, template_reuse_only_when_sole_holder);
+    tcase_add_test(tc, template_reuse_not_with_merged_keys);
+#ifdef HAVE_LIBTCC
+    tcase_add_test(tc, template_reuse_keeps_held_values);
+    tcase_add_test(tc, template_reuse_map_results);
+#endif
     suite_add_tcase(s, tc);
     int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
