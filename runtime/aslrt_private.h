@@ -354,6 +354,20 @@ json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f,
  * the error otherwise); operand is the literal or the ...Path value.
  * Returns 1 or 0. */
 int aslrtp_compare(int op, json_t *value, json_t *operand);
+/* The same for a numeric operator (ASLRT_CMP_NUMERIC_*) between two
+ * integers, a loop counter against a literal: inline, as each pass of a
+ * loop asks. */
+static inline int aslrtp_compare_ints(int op, json_int_t x, json_int_t y)
+{
+    switch (op) {
+    case ASLRT_CMP_NUMERIC_EQ: return x == y;
+    case ASLRT_CMP_NUMERIC_LT: return x < y;
+    case ASLRT_CMP_NUMERIC_GT: return x > y;
+    case ASLRT_CMP_NUMERIC_LE: return x <= y;
+    case ASLRT_CMP_NUMERIC_GE: return x >= y;
+    }
+    return 0;
+}
 
 /* Parses an RFC 3339 timestamp as AWS accepts it (uppercase T and Z, or a
  * numeric offset; fractional seconds optional).  Stores seconds since the
@@ -615,9 +629,34 @@ typedef struct aslrtp_hist_file aslrtp_hist_file;
 aslrtp_hist_file *aslrtp_hist_file_open(const char *path);
 void aslrtp_hist_file_event(void *ud, const json_t *event);
 int aslrtp_hist_file_close(aslrtp_hist_file *w);
-/* The *StateEntered / *StateExited event of a state type. */
-int aslrtp_hist_entered(int state_type);
-int aslrtp_hist_exited(int state_type);
+/* The *StateEntered / *StateExited event of a state type (inline: two
+ * of them are written for every state an execution runs). */
+static inline int aslrtp_hist_entered(int state_type)
+{
+    switch (state_type) {
+    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_ENTERED;
+    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_ENTERED;
+    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_ENTERED;
+    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_ENTERED;
+    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_ENTERED;
+    case ASLRT_STATE_FAIL: return ASLRTP_EV_FAIL_STATE_ENTERED;
+    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_ENTERED;
+    default: return ASLRTP_EV_MAP_STATE_ENTERED;
+    }
+}
+
+static inline int aslrtp_hist_exited(int state_type)
+{
+    switch (state_type) {
+    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_EXITED;
+    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_EXITED;
+    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_EXITED;
+    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_EXITED;
+    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_EXITED;
+    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_EXITED;
+    default: return ASLRTP_EV_MAP_STATE_EXITED;
+    }
+}
 /* resourceType and resource of a Task's Resource (malloc'd). */
 void aslrtp_hist_resource(const char *arn, char **type, char **resource);
 

@@ -72,9 +72,11 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
                 why = aslrtp_strdup(je.text);
                 break;
             }
-            if (src->kind == ASLRT_ITEM_JSON)
+            if (src->kind == ASLRT_ITEM_JSON) {
                 it->json = v;
-            else {
+                if ((it->is_int = json_is_integer(v)))
+                    it->ival = json_integer_value(v);
+            } else {
                 it->tmpl = aslrtp_tmpl_compile(v, &why);
                 json_decref(v);
             }
@@ -183,16 +185,13 @@ static bool take_event(aslrtp_event_count *c, int type)
     return true;
 }
 
-bool aslrtp_ex_history_full(const aslrt_exec *ex)
-{
-    return ex->count && __atomic_load_n(&ex->count->full, __ATOMIC_RELAXED);
-}
-
 /* Writes the next history event and returns its id.  The id is counted
  * whether or not the history is recorded (causes quote it); the details
  * (stolen, NULL when there are none) are built by callers only when
- * ex->hist is set, so an execution without a history pays one increment. */
-long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details)
+ * ex->hist is set, so an execution without a history pays one increment,
+ * and one without a quota either (Express) no more: the state loop's
+ * events come through record_inline. */
+static inline long record_inline(aslrt_exec *ex, int type, long prev, json_t *details)
 {
     if (ex->count && !take_event(ex->count, type)) {
         json_decref(details);
@@ -204,11 +203,21 @@ long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details)
     return id;
 }
 
+long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details)
+{
+    return record_inline(ex, type, prev, details);
+}
+
 /* An event that follows the last one of its chain and becomes the last
  * (most events; the exceptions are AWS's, recorded, §24.10). */
+static inline long chain_inline(aslrt_exec *ex, int type, json_t *details)
+{
+    return ex->last_event = record_inline(ex, type, ex->last_event, details);
+}
+
 long aslrtp_ex_chain(aslrt_exec *ex, int type, json_t *details)
 {
-    return ex->last_event = aslrtp_ex_record(ex, type, ex->last_event, details);
+    return chain_inline(ex, type, details);
 }
 
 /* d[key] = v as the API returns payloads: a JSON string, with
@@ -578,59 +587,80 @@ int aslrtp_ex_aborted(aslrt_exec *ex)
     return 0;
 }
 
-/* An abort from outside, a sibling's failure, or a full history (which
- * ends the execution as an abort does, doc/behaviour.md §33). */
-bool aslrtp_ex_abort_requested(const aslrt_exec *ex)
+/* The op_enter's and op_exit's work that most states skip is kept out of
+ * line, so the common path (no history kept, no quota, no retrier) is a
+ * few loads and stores.  These run only when the history is kept or
+ * counted against a quota: the state's *StateEntered, and whether it found
+ * room (§33). */
+static __attribute__((noinline)) bool entered_recorded(aslrt_exec *ex, aslrt_frame *f)
 {
-    return aslrtp_cancelled(&ex->cancel) || aslrtp_ex_history_full(ex);
-}
-
-int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
-{
-    if (aslrtp_ex_abort_requested(ex))
-        return aslrtp_ex_aborted(ex);
-    f->state = state;
-    ex->state = &ex->prog->m->states[state];
-    /* Reading the clock is most of an empty state's cost: only when the
-     * time can be seen ($$ in the machine) or TimeoutSeconds bounds the
-     * execution, and every ASLRTP_LIMIT_STRIDE states for the longest an
-     * execution may run (a stale time is an earlier one: it never ends an
-     * execution too soon). */
-    if (ex->transitions == 0 && !ex->child)
-        ex->entered_ms = ex->start_ms;
-    else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT) ||
-             (ex->transitions & (ASLRTP_LIMIT_STRIDE - 1)) == 0)
-        ex->entered_ms = aslrtp_ex_clock_ms(ex);
-    if ((ex->deadline_ms && ex->entered_ms >= ex->deadline_ms) || ex->entered_ms >= ex->limit_ms)
-        return aslrtp_ex_timed_out(ex);
     json_t *d = NULL;
     if (ex->hist) {
         d = json_pack("{s:s}", "name", ex->state->name);
         aslrtp_ex_put_payload(d, "input", f->raw);
     }
-    ex->entered_prev = ex->last_event;
-    ex->entered_event = aslrtp_ex_chain(ex, aslrtp_hist_entered(ex->state->type), d);
-    /* No room for the state's entry: it does not run (§33). */
-    if (aslrtp_ex_history_full(ex))
-        return aslrtp_ex_aborted(ex);
-    ex->failed_event = ASLRTP_EV_NONE;
-    ex->transitions++;
+    ex->entered_event = chain_inline(ex, aslrtp_hist_entered(ex->state->type), d);
+    return !aslrtp_ex_history_full(ex);
+}
+
+/* What the previous visit of a state left: its $$ and its task token. */
+static __attribute__((noinline)) void forget_visit(aslrt_exec *ex)
+{
     if (ex->context) {
         json_decref(ex->context);
         ex->context = NULL;
     }
     if (ex->task_token)
         aslrtp_ex_drop_token(ex);
-    ex->heartbeat_expired = 0;
-    /* ASL spec, "Retry": counters start again at each visit of a state.
-     * A state that can retry or catch keeps its input to start over from. */
-    const aslrt_state *s = ex->state;
-    if (s->nretriers || s->ncatchers) {
-        for (int i = 0; i < s->nretriers; i++)
-            ex->retry_counts[s->retrier + i] = 0;
-        ex->retry_total = 0;
-        aslrtp_slot_set(&f->input, json_incref(f->raw));
+}
+
+/* ASL spec, "Retry": counters start again at each visit of a state.  A
+ * state that can retry or catch keeps its input to start over from. */
+static __attribute__((noinline)) void start_recovery(aslrt_exec *ex, aslrt_frame *f,
+                                                     const aslrt_state *s)
+{
+    for (int i = 0; i < s->nretriers; i++)
+        ex->retry_counts[s->retrier + i] = 0;
+    ex->retry_total = 0;
+    aslrtp_slot_set(&f->input, json_incref(f->raw));
+}
+
+int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
+{
+    if (aslrtp_ex_abort_requested(ex))
+        return aslrtp_ex_aborted(ex);
+    const aslrt_state *s = &ex->prog->m->states[state];
+    f->state = state;
+    ex->state = s;
+    /* Reading the clock is most of an empty state's cost: only when the
+     * time can be seen ($$ in the machine) or TimeoutSeconds bounds the
+     * execution, and every ASLRTP_LIMIT_STRIDE states for the longest an
+     * execution may run (a stale time is an earlier one: it never ends an
+     * execution too soon). */
+    unsigned long n = ex->transitions;
+    if (n == 0 && !ex->child)
+        ex->entered_ms = ex->start_ms;
+    else if (ex->deadline_ms || (ex->prog->m->flags & ASLRT_MACHINE_USES_CONTEXT) ||
+             (n & (ASLRTP_LIMIT_STRIDE - 1)) == 0)
+        ex->entered_ms = aslrtp_ex_clock_ms(ex);
+    if ((ex->deadline_ms && ex->entered_ms >= ex->deadline_ms) || ex->entered_ms >= ex->limit_ms)
+        return aslrtp_ex_timed_out(ex);
+    ex->entered_prev = ex->last_event;
+    if (ex->hist || ex->count) {
+        /* No room for the state's entry: it does not run (§33). */
+        if (!entered_recorded(ex, f))
+            return aslrtp_ex_aborted(ex);
+    } else {
+        /* Neither kept nor counted: the event is only its id. */
+        ex->entered_event = ex->last_event = ++ex->event_id;
     }
+    ex->failed_event = ASLRTP_EV_NONE;
+    ex->transitions = n + 1;
+    if (ex->context || ex->task_token)
+        forget_visit(ex);
+    ex->heartbeat_expired = 0;
+    if (s->nretriers || s->ncatchers)
+        start_recovery(ex, f, s);
     return 1;
 }
 
@@ -648,9 +678,9 @@ static void commit_assign(aslrt_exec *ex)
     ex->pending = NULL;
 }
 
-/* *StateExited: the state output, and the variables it assigns (each as
- * a JSON string); then the assignments take effect. */
-void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
+/* *StateExited, kept or counted: the state output, and the variables it
+ * assigns (each as a JSON string). */
+static __attribute__((noinline)) void exited_recorded(aslrt_exec *ex, aslrt_frame *f)
 {
     json_t *d = NULL;
     if (ex->hist) {
@@ -666,8 +696,18 @@ void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
             json_object_set_new(d, "assignedVariablesDetails", json_pack("{s:b}", "truncated", 0));
         }
     }
-    aslrtp_ex_chain(ex, aslrtp_hist_exited(ex->state->type), d);
-    commit_assign(ex);
+    chain_inline(ex, aslrtp_hist_exited(ex->state->type), d);
+}
+
+/* *StateExited; then the assignments take effect. */
+void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
+{
+    if (ex->hist || ex->count)
+        exited_recorded(ex, f);
+    else
+        ex->last_event = ++ex->event_id;   /* as in aslrt_op_enter */
+    if (ex->pending)
+        commit_assign(ex);
 }
 
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
@@ -1318,9 +1358,19 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
         fail_path(ex, vp, why);
         return -1;
     }
-    free(why);
-    why = NULL;
+    if (why) {
+        free(why);
+        why = NULL;
+    }
     json_t *operand;
+    const aslrtp_item *lit = aslrtp_ex_item(ex, c->operand);
+    if (c->op >= ASLRT_CMP_NUMERIC_EQ && c->op <= ASLRT_CMP_NUMERIC_GE && !c->is_path &&
+        lit->is_int && json_is_integer(v)) {
+        int result = aslrtp_compare_ints(c->op, json_integer_value(v), lit->ival);
+        if (vown)
+            json_decref(v);
+        return result;
+    }
     if (c->is_path) {
         const aslrtp_path *op = aslrtp_ex_item(ex, c->operand)->path;
         operand = aslrtp_ex_lookup(ex, ASLRTP_EFF(f), op, &why, &oown);
@@ -1331,7 +1381,7 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
             return -1;
         }
     } else {
-        operand = aslrtp_ex_item(ex, c->operand)->json;
+        operand = lit->json;
     }
     int result = aslrtp_compare(c->op, v, operand);
     if (vown)

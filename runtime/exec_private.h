@@ -34,6 +34,9 @@ typedef struct aslrtp_item {
     aslrtp_tmpl *tmpl;        /* ASLRT_ITEM_TEMPLATE */
     aslrtp_intrinsic *call;   /* ASLRT_ITEM_INTRINSIC */
     aslrtp_jfield *jn;        /* ASLRT_ITEM_JSONATA */
+    bool is_int;              /* json is an integer, whose value is ival: Choice
+                                 compares it without a call into jansson */
+    json_int_t ival;
 } aslrtp_item;
 
 struct aslrt_program {
@@ -192,8 +195,12 @@ long aslrtp_ex_record(aslrt_exec *ex, int type, long prev, json_t *details);
 /* The same for an event that follows the last of its chain and becomes it. */
 long aslrtp_ex_chain(aslrt_exec *ex, int type, json_t *details);
 /* An event found the history full (doc/behaviour.md §33): the execution
- * ends as if aborted, and fails with States.Runtime once unwound. */
-bool aslrtp_ex_history_full(const aslrt_exec *ex);
+ * ends as if aborted, and fails with States.Runtime once unwound.  Inline,
+ * as the next one: each state asks twice. */
+static inline bool aslrtp_ex_history_full(const aslrt_exec *ex)
+{
+    return ex->count && __atomic_load_n(&ex->count->full, __ATOMIC_RELAXED);
+}
 /* d[key] = v as a payload of the history API; d["error"], d["cause"]. */
 void aslrtp_ex_put_payload(json_t *d, const char *key, const json_t *v);
 void aslrtp_ex_put_error(json_t *d, const char *error, const char *cause);
@@ -208,8 +215,12 @@ int aslrtp_ex_fail_in_state(aslrt_exec *ex, const char *error, const char *detai
 int aslrtp_ex_fail_plain(aslrt_exec *ex, const char *error, const char *cause);
 int aslrtp_ex_timed_out(aslrt_exec *ex);
 int aslrtp_ex_aborted(aslrt_exec *ex);
-/* The execution's abort flag or the fan-out's cancel flag is set. */
-bool aslrtp_ex_abort_requested(const aslrt_exec *ex);
+/* An abort from outside, a sibling's failure, or a full history (which
+ * ends the execution as an abort does, doc/behaviour.md §33). */
+static inline bool aslrtp_ex_abort_requested(const aslrt_exec *ex)
+{
+    return aslrtp_cancelled(&ex->cancel) || aslrtp_ex_history_full(ex);
+}
 
 /* ==== exec.c: callback tokens (.waitForTaskToken) ======================= */
 

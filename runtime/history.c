@@ -194,33 +194,6 @@ void aslrtp_hist_flush(aslrtp_hist *h)
     }
 }
 
-int aslrtp_hist_entered(int state_type)
-{
-    switch (state_type) {
-    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_ENTERED;
-    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_ENTERED;
-    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_ENTERED;
-    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_ENTERED;
-    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_ENTERED;
-    case ASLRT_STATE_FAIL: return ASLRTP_EV_FAIL_STATE_ENTERED;
-    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_ENTERED;
-    default: return ASLRTP_EV_MAP_STATE_ENTERED;
-    }
-}
-
-int aslrtp_hist_exited(int state_type)
-{
-    switch (state_type) {
-    case ASLRT_STATE_PASS: return ASLRTP_EV_PASS_STATE_EXITED;
-    case ASLRT_STATE_TASK: return ASLRTP_EV_TASK_STATE_EXITED;
-    case ASLRT_STATE_CHOICE: return ASLRTP_EV_CHOICE_STATE_EXITED;
-    case ASLRT_STATE_WAIT: return ASLRTP_EV_WAIT_STATE_EXITED;
-    case ASLRT_STATE_SUCCEED: return ASLRTP_EV_SUCCEED_STATE_EXITED;
-    case ASLRT_STATE_PARALLEL: return ASLRTP_EV_PARALLEL_STATE_EXITED;
-    default: return ASLRTP_EV_MAP_STATE_EXITED;
-    }
-}
-
 void aslrtp_hist_resource(const char *arn, char **type, char **resource)
 {
     /* arn:aws:states:::lambda:invoke -> lambda / invoke;

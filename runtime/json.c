@@ -510,6 +510,38 @@ char *aslrt_json_dumps(const json_t *v)
 
 /* ==== Sizes ============================================================ */
 
+/* Every state that makes data measures its output against the payload
+ * quota, so the measure is taken in two walks, the second rarely: the
+ * first counts everything exactly but a string's escapes, which would
+ * cost a look at every byte, and gives a lower and an upper bound (each
+ * byte of a string takes 1 to 6 bytes escaped).  Only when the limit falls
+ * between the two does the second walk count the escapes. */
+
+/* The decimal digits of u, without dividing: the bit length gives the
+ * count to within one (1233 / 4096 is just above log10(2)), and one
+ * comparison settles it. */
+static size_t digit_count(unsigned long long u)
+{
+    static const unsigned long long pow10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+    };
+    if (u < 10)
+        return 1;
+    unsigned bits = 64 - (unsigned)__builtin_clzll(u);
+    unsigned t = (bits * 1233) >> 12;   /* digits - 1, or digits */
+    return t + 1 - (u < pow10[t]);
+}
+
+static size_t integer_size(json_int_t n)
+{
+    /* The magnitude as unsigned: -INT64_MIN does not fit. */
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    return digit_count(u) + (n < 0);
+}
+
 static size_t string_size(const char *s, size_t n)
 {
     size_t size = n + 2;
@@ -521,20 +553,75 @@ static size_t string_size(const char *s, size_t n)
     return size;
 }
 
-/* Adds v's serialized size to *acc; stops early once *acc exceeds limit. */
+/* The longest a double prints (aslrtp_format_double's buffer). */
+#define REAL_MAX 40
+
+static void add_bounds(const json_t *v, size_t *lo, size_t *slack, size_t limit);
+
+/* The first walk: adds v's size without escapes to *lo, and what escapes
+ * and doubles could add at most to *slack; stops once *lo exceeds limit.
+ * Scalars are measured in line, containers by add_bounds. */
+static inline void value_bounds(const json_t *v, size_t *lo, size_t *slack, size_t limit)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        add_bounds(v, lo, slack, limit);
+        break;
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        *lo += n + 2;
+        *slack += 5 * n;
+        break;
+    }
+    case JSON_INTEGER: *lo += integer_size(json_integer_value(v)); break;
+    case JSON_REAL: *lo += 3; *slack += REAL_MAX - 3; break; /* "0.0" at least */
+    case JSON_TRUE: *lo += 4; break;
+    case JSON_FALSE: *lo += 5; break;
+    case JSON_NULL: *lo += 4; break;
+    }
+}
+
+static void add_bounds(const json_t *v, size_t *lo, size_t *slack, size_t limit)
+{
+    json_t *m = (json_t *)v;    /* jansson's iterators take non-const */
+    if (json_is_object(v)) {
+        /* "{}", and per member its key quoted, ':' and a ',' but for one */
+        *lo += 1;
+        void *it = json_object_iter(m);
+        if (!it)
+            *lo += 1;
+        for (; it; it = json_object_iter_next(m, it)) {
+            size_t k = json_object_iter_key_len(it);
+            *lo += k + 4;
+            *slack += 5 * k;
+            value_bounds(json_object_iter_value(it), lo, slack, limit);
+            if (*lo > limit)
+                return;
+        }
+    } else {
+        size_t n = json_array_size(v);
+        *lo += 2 + (n ? n - 1 : 0);
+        for (size_t i = 0; i < n && *lo <= limit; i++)
+            value_bounds(json_array_get(v, i), lo, slack, limit);
+    }
+}
+
+/* The second walk: adds v's serialized size to *acc exactly; stops early
+ * once *acc exceeds limit. */
 static void add_size(const json_t *v, size_t *acc, size_t limit)
 {
+    json_t *m = (json_t *)v;
     if (*acc > limit)
         return;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        const char *k;
-        json_t *x;
         size_t n = 0;
         *acc += 2;
-        json_object_foreach((json_t *)v, k, x) {
-            *acc += string_size(k, strlen(k)) + 1 + (n++ ? 1 : 0);
-            add_size(x, acc, limit);
+        for (void *it = json_object_iter(m); it; it = json_object_iter_next(m, it)) {
+            *acc += string_size(json_object_iter_key(it), json_object_iter_key_len(it)) + 1 +
+                    (n++ ? 1 : 0);
+            add_size(json_object_iter_value(it), acc, limit);
             if (*acc > limit)
                 return;
         }
@@ -556,20 +643,11 @@ static void add_size(const json_t *v, size_t *acc, size_t limit)
         *acc += string_size(json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
+        *acc += integer_size(json_integer_value(v));
+        break;
     case JSON_REAL: {
-        char tmp[40];
-        if (json_is_integer(v)) {
-            /* Digits counted, not printed: this runs on every state's output. */
-            json_int_t n = json_integer_value(v);
-            unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-            size_t digits = 1;
-            while (u >= 10) {
-                u /= 10;
-                digits++;
-            }
-            *acc += digits + (n < 0);
-        } else
-            *acc += (size_t)aslrtp_format_double(json_real_value(v), tmp, sizeof tmp);
+        char tmp[REAL_MAX];
+        *acc += (size_t)aslrtp_format_double(json_real_value(v), tmp, sizeof tmp);
         break;
     }
     case JSON_TRUE: *acc += 4; break;
@@ -580,6 +658,12 @@ static void add_size(const json_t *v, size_t *acc, size_t limit)
 
 bool aslrtp_json_exceeds(const json_t *v, size_t limit)
 {
+    size_t lo = 0, slack = 0;
+    value_bounds(v, &lo, &slack, limit);
+    if (lo > limit)
+        return true;
+    if (lo + slack <= limit)
+        return false;
     size_t acc = 0;
     add_size(v, &acc, limit);
     return acc > limit;

@@ -286,6 +286,52 @@ START_TEST(data_limit_exceeded_caught_by_all)
 }
 END_TEST
 
+/* A numeric rule against an integer literal is decided without
+ * aslrtp_compare (exec.c): it must agree with it for every kind of
+ * Variable value, and the same rule against the real 3.0 takes the
+ * general path. */
+START_TEST(choice_integer_literal)
+{
+    static const struct {
+        const char *op;
+        int lt, eq, gt;     /* the result when value <, == or > 3 */
+    } ops[] = {
+        {"NumericEquals", 0, 1, 0},      {"NumericLessThan", 1, 0, 0},
+        {"NumericGreaterThan", 0, 0, 1}, {"NumericLessThanEquals", 1, 1, 0},
+        {"NumericGreaterThanEquals", 0, 1, 1},
+    };
+    static const struct {
+        const char *input;
+        int order;          /* -1, 0, 1 against 3; 2: not a number (false) */
+    } vals[] = {
+        {"{\"v\":2}", -1}, {"{\"v\":3}", 0}, {"{\"v\":4}", 1},
+        {"{\"v\":-9223372036854775808}", -1}, {"{\"v\":9223372036854775807}", 1},
+        {"{\"v\":2.999}", -1}, {"{\"v\":3.0}", 0}, {"{\"v\":3.5}", 1},
+        {"{\"v\":\"3\"}", 2}, {"{\"v\":true}", 2}, {"{\"v\":null}", 2},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        for (int real = 0; real < 2; real++) {
+            char def[512];
+            snprintf(def, sizeof def,
+                     "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":"
+                     "[{\"Variable\":\"$.v\",\"%s\":%s,\"Next\":\"Y\"}],\"Default\":\"N\"},"
+                     "\"Y\":{\"Type\":\"Pass\",\"Result\":\"yes\",\"End\":true},"
+                     "\"N\":{\"Type\":\"Pass\",\"Result\":\"no\",\"End\":true}}}",
+                     ops[i].op, real ? "3.0" : "3");
+            for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+                int o = vals[j].order;
+                int want = o == -1 ? ops[i].lt : o == 0 ? ops[i].eq : o == 1 ? ops[i].gt : 0;
+                result r = run(def, vals[j].input, NULL);
+                ck_assert_int_eq(r.status, ASLRT_SUCCEEDED);
+                ck_assert_msg(strcmp(json_string_value(r.output), want ? "yes" : "no") == 0,
+                              "%s %s %s: %s", vals[j].input, ops[i].op, real ? "3.0" : "3",
+                              json_string_value(r.output));
+                done(&r);
+            }
+        }
+}
+END_TEST
+
 START_TEST(no_choice_matched)
 {
     const char *def = "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":"
@@ -916,6 +962,7 @@ int main(void)
     tcase_add_test(tc, catch_result_path_null_keeps_input);
     tcase_add_test(tc, data_limit_exceeded_caught_by_all);
     tcase_add_test(tc, no_choice_matched);
+    tcase_add_test(tc, choice_integer_literal);
     tcase_add_test(tc, execution_timeout);
     tcase_add_test(tc, intrinsic_failure);
     tcase_add_test(tc, result_path_failure);

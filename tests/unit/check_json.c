@@ -354,6 +354,138 @@ START_TEST(test_load_length_bounded)
 }
 END_TEST
 
+/* ==== aslrtp_json_exceeds ============================================= */
+
+/* v's serialization is len bytes: the quota check says so at every limit
+ * around len, below the lower bound of its first walk (strings counted
+ * without escapes), between the bounds (the exact walk) and above both. */
+static void assert_size_exact(json_t *v)
+{
+    char *s = aslrt_json_dumps(v);
+    size_t len = strlen(s);
+    for (size_t k = 0; k <= len * 6 + 50; k++)
+        ck_assert_msg(aslrtp_json_exceeds(v, k) == (len > k), "%s: limit %zu, size %zu", s,
+                      k, len);
+    free(s);
+}
+
+START_TEST(test_size_scalars)
+{
+    /* integers of every width, at each power of ten and of two */
+    json_t *a = json_array();
+    unsigned long long p = 1;
+    for (int k = 0; k < 19; k++, p *= 10)
+        for (long long d = -1; d <= 1; d++) {
+            json_array_append_new(a, json_integer((json_int_t)(p + (unsigned long long)d)));
+            json_array_append_new(a, json_integer(-(json_int_t)(p + (unsigned long long)d)));
+        }
+    for (int k = 0; k < 63; k++)
+        json_array_append_new(a, json_integer((json_int_t)(1ULL << k)));
+    json_array_append_new(a, json_integer(INT64_MAX));
+    json_array_append_new(a, json_integer(INT64_MIN));
+    size_t n = json_array_size(a);
+    for (size_t i = 0; i < n; i++)
+        assert_size_exact(json_array_get(a, i));
+    assert_size_exact(a);
+    json_decref(a);
+
+    static const double reals[] = {0.0, -0.0, 0.1, 1.0, -2.5, 1e-5, 1e7, 123456789.125,
+                                   1.7976931348623157e308, 4.9e-324, -1.2345678901234567e-300};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        json_t *r = json_real(reals[i]);
+        assert_size_exact(r);
+        json_decref(r);
+    }
+    assert_size_exact(json_true());
+    assert_size_exact(json_false());
+    assert_size_exact(json_null());
+}
+END_TEST
+
+START_TEST(test_size_strings_and_nesting)
+{
+    static const char *texts[] = {
+        "\"\"", "\"plain\"", "\"q\\\"b\\\\s/\"", "\"\\n\\t\\r\\b\\f\"",
+        "\"\\u0000\\u0001\\u001f\\u007f\"", "\"\\u00e9t\\u00e9 \\u20ac \\ud83d\\ude00 \\u2028\"",
+        "{}", "[]", "[[],{},[[]]]", "{\"a\":1}", "{\"a\":1,\"b\":[true,false,null],\"c\":{}}",
+        "{\"k\\\"\\n\":{\"\\u00e9\\u0001\":[1.5,\"x\\ty\",{\"d\":{\"e\":[-7]}}]}}",
+        "{\"last\":{\"step\":3,\"prev\":2,\"payload\":{\"id\":\"bench\",\"values\":[1,2,3,4,5],"
+        "\"nested\":{\"x\":1,\"y\":\"two\"}}}}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_error_t err;
+        json_t *v = aslrtp_json_loads(texts[i], strlen(texts[i]), &err);
+        ck_assert_msg(v != NULL, "%s: %s", texts[i], err.text);
+        assert_size_exact(v);
+        json_decref(v);
+    }
+    /* a key holding U+0000 is measured as written: escaped, whole */
+    json_t *o = json_object();
+    json_object_setn_new(o, "a\0b", 3, json_integer(1));
+    assert_size_exact(o);
+    json_decref(o);
+}
+END_TEST
+
+/* A document of exactly 256 KiB (the payload quota) is within it and one
+ * byte more is over, whichever walk decides. */
+static void assert_at_quota(const char *unit, size_t unit_size, size_t pad_to)
+{
+    const size_t quota = 256 * 1024;
+    /* {"s":"...","t":"..."}: "s" holds copies of unit, "t" pads with 'a' */
+    size_t frame = strlen("{\"s\":\"\",\"t\":\"\"}");
+    size_t copies = (pad_to - frame) / unit_size;
+    aslrtp_buf b = {0};
+    for (size_t i = 0; i < copies; i++)
+        aslrtp_buf_add(&b, unit, strlen(unit));
+    char *s = aslrtp_buf_finish(&b);
+    size_t pad = quota - frame - copies * unit_size;
+    char *t = malloc(pad + 2);
+    memset(t, 'a', pad + 1);
+    t[pad + 1] = '\0';
+    json_t *v = json_pack("{s:s,s:s#}", "s", s, "t", t, (int)pad);
+    char *d = aslrt_json_dumps(v);
+    ck_assert_uint_eq(strlen(d), quota);
+    free(d);
+    ck_assert(!aslrtp_json_exceeds(v, quota));
+    json_object_set_new(v, "t", json_stringn(t, pad + 1));
+    ck_assert(aslrtp_json_exceeds(v, quota));
+    json_decref(v);
+    free(s);
+    free(t);
+}
+
+START_TEST(test_size_at_quota)
+{
+    const size_t quota = 256 * 1024;
+    /* plain text: the bounds agree */
+    assert_at_quota("x", 1, quota);
+    /* escapes everywhere: the limit is between the bounds, the exact walk
+     * decides */
+    assert_at_quota("\n\"\x01", 2 + 2 + 6, quota);
+    /* UTF-8 text counts its bytes (Jackson writes it unescaped) */
+    assert_at_quota("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, quota);
+    /* escapes in a small part of a document near the quota */
+    assert_at_quota("\t", 2, quota / 8);
+
+    /* many small members: the lower bound alone is over */
+    json_t *o = json_object();
+    char key[32];
+    for (int i = 0; json_object_size(o) < 30000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        json_object_set_new(o, key, json_integer(i));
+    }
+    char *d = aslrt_json_dumps(o);
+    size_t len = strlen(d);
+    free(d);
+    ck_assert(len > quota);
+    ck_assert(aslrtp_json_exceeds(o, quota));
+    ck_assert(!aslrtp_json_exceeds(o, len));
+    ck_assert(aslrtp_json_exceeds(o, len - 1));
+    json_decref(o);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -373,6 +505,12 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_dump_escapes);
     tcase_add_test(tc, test_dump_appends);
     tcase_add_test(tc, test_dump_deep_and_large);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sizes");
+    tcase_add_test(tc, test_size_scalars);
+    tcase_add_test(tc, test_size_strings_and_nesting);
+    tcase_add_test(tc, test_size_at_quota);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("loads");
