@@ -117,6 +117,9 @@ int aslrtp_format_double(double d, char *buf, size_t size);
 /* True when the serialization of v is longer than limit bytes; stops
  * counting as soon as it is (payload quotas, doc/behaviour.md §23). */
 bool aslrtp_json_exceeds(const json_t *v, size_t limit);
+/* The longest v's serialization can be, however strings are escaped and
+ * numbers printed (SIZE_MAX when that does not fit a size_t). */
+size_t aslrtp_json_size_bound(const json_t *v);
 
 /* A growable string buffer. */
 typedef struct aslrtp_buf {
@@ -346,6 +349,15 @@ void aslrtp_intrinsic_free(aslrtp_intrinsic *f);
 json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f,
                               aslrtp_resolve_fn resolve, void *ud,
                               aslrt_error *err);
+/* True when f's result is always an integer, which
+ * aslrtp_intrinsic_eval_int computes without a JSON value: 1 with *out,
+ * or 0 with err as above. */
+bool aslrtp_intrinsic_is_int(const aslrtp_intrinsic *f);
+int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
+                              aslrt_error *err, json_int_t *out);
+/* The longest f's result can be as JSON text, whatever its arguments;
+ * SIZE_MAX when that depends on them. */
+size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f);
 
 /* ==== choice.c: Choice comparisons and timestamps ======================= */
 
@@ -501,6 +513,10 @@ typedef struct aslrtp_tmpl aslrtp_tmpl;
  * one shared value.  On error NULL with *err. */
 aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err);
 void aslrtp_tmpl_free(aslrtp_tmpl *t);
+/* The longest an output of t can be as JSON text, whatever the input:
+ * from its constants and the intrinsics whose results are bounded; SIZE_MAX
+ * when a path's value goes into it. */
+size_t aslrtp_tmpl_bound(const aslrtp_tmpl *t);
 /* Builds the payload for input (borrowed; shown in error causes).  Paths
  * from "$" are walked over input, the others ($$, $var) are resolved
  * through resolve(ud, ...).  Returns a new value, or NULL with
@@ -510,7 +526,8 @@ json_t *aslrtp_tmpl_eval(const aslrtp_tmpl *t, aslrtp_resolve_fn resolve, void *
 /* The same, given the template's last two outputs in kept (held there, or
  * NULL; the newest first), which it updates: an object template's output
  * that nobody else holds any more is filled anew in place instead of being
- * built.  kept starts as two NULLs; the first evaluation only marks it, so
+ * built (and an integer only it holds, an intrinsic's, takes the new
+ * value in place).  kept starts as two NULLs; the first evaluation only marks it, so
  * a template evaluated once keeps nothing.  The caller releases kept
  * (json_decref of each) when it is done with the template. */
 json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_resolve_fn resolve,

@@ -659,6 +659,8 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     if (ex->context || ex->task_token)
         forget_visit(ex);
     ex->heartbeat_expired = 0;
+    if (ex->bounded_out)        /* the last state ended without its exit */
+        aslrtp_slot_set(&ex->bounded_out, NULL);
     if (s->nretriers || s->ncatchers)
         start_recovery(ex, f, s);
     return 1;
@@ -729,7 +731,7 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
     int t = ex->state->type;
     bool grows = t == ASLRT_STATE_PASS || t == ASLRT_STATE_TASK || t == ASLRT_STATE_PARALLEL ||
                  t == ASLRT_STATE_MAP;
-    if (grows && aslrtp_ex_over_quota(ex, f->raw)) {
+    if (grows && f->raw != ex->bounded_out && aslrtp_ex_over_quota(ex, f->raw)) {
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  ex->state->name);
@@ -738,6 +740,8 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
         return 0;
     }
     aslrtp_slot_set(&f->input, NULL);
+    if (ex->bounded_out)
+        aslrtp_slot_set(&ex->bounded_out, NULL);
     aslrtp_ex_exited(ex, f);
     return 1;
 }
@@ -775,8 +779,23 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
     return v;
 }
 
+/* v, the output of template tmpl, becomes the state's output unless a
+ * later step changes it; none changes it in place while bounded_out holds
+ * it too (the runtime copies what it does not hold alone).  So when tmpl
+ * bounds its size within the quota, the exit need not measure it: for a
+ * loop's counter that is most of a Pass state's cost. */
+static void note_bounded(aslrt_exec *ex, int tmpl, json_t *v)
+{
+    long limit = ex->cfg->payload_limit;
+    const aslrtp_item *it = aslrtp_ex_item(ex, tmpl);
+    if (v && limit >= 0 && !it->jn &&
+        aslrtp_tmpl_bound(it->tmpl) <= (limit ? (size_t)limit : PAYLOAD_LIMIT))
+        aslrtp_slot_set(&ex->bounded_out, json_incref(v));
+}
+
 void aslrtp_ex_kept_free(aslrt_exec *ex)
 {
+    aslrtp_slot_set(&ex->bounded_out, NULL);
     if (!ex->kept)
         return;
     for (int i = 0; i < 2 * (ex->prog->m->nitems + 1); i++)
@@ -788,6 +807,7 @@ void aslrtp_ex_kept_free(aslrt_exec *ex)
 int aslrt_op_parameters(aslrt_exec *ex, aslrt_frame *f, int tmpl)
 {
     json_t *v = aslrtp_ex_template(ex, tmpl, ASLRTP_EFF(f));
+    note_bounded(ex, tmpl, v);
     aslrtp_slot_set(&f->eff, v);
     return v != NULL;
 }
@@ -1120,6 +1140,7 @@ double aslrtp_path_float(json_t *v, bool *ok)
 int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl)
 {
     json_t *v = aslrtp_ex_template(ex, tmpl, f->res);
+    note_bounded(ex, tmpl, v);
     aslrtp_slot_set(&f->res, v);
     return v != NULL;
 }

@@ -129,6 +129,10 @@ struct aslrt_exec {
                                  item index, newest first), refilled when only
                                  this holds one; allocated on first use, this
                                  execution's own (doc/architecture.md) */
+    json_t *bounded_out;      /* held from Parameters or ResultSelector to the
+                                 state's exit: their output when its template
+                                 bounds its size within the payload quota; the
+                                 state output need not be measured if it is this */
     struct jn_ctx *jn;        /* JSONata evaluations of this thread's states */
     /* A JSONata Map's input, converted once for all its ItemSelector
      * evaluations (read-only, shared by the iterations' threads). */

@@ -63,6 +63,7 @@ static aslrt_exec *child_create(const aslrt_exec *parent, const volatile int *ca
     c->task_token = NULL;
     c->jn = NULL;
     c->kept = NULL;             /* the parent's outputs are its own */
+    c->bounded_out = NULL;
     memset(&c->jn_keep, 0, sizeof c->jn_keep); /* the parent's are its own */
     c->hist = NULL;
     c->failed_event = ASLRTP_EV_NONE;

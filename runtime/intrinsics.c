@@ -63,16 +63,24 @@ typedef struct arg {
 } arg;
 
 typedef json_t *(*intrinsic_fn)(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err);
+/* A function whose result is always an integer, computed without a JSON
+ * value: 1 with *out, or 0 with err set. */
+typedef int (*intrinsic_int_fn)(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err,
+                                json_int_t *out);
 
 /* One function.  types holds, per argument, what a literal there may be
  * (the last letter repeats for variadic functions):
  *   a any   s string   n number   A array   O object (no literal can be)
- *   j anything but true (JsonMerge's deep flag)   h a hash algorithm name */
+ *   j anything but true (JsonMerge's deep flag)   h a hash algorithm name
+ * bound is the longest its result can be as JSON text, 0 when that depends
+ * on its arguments; ifn, when not NULL, is its integer form. */
 typedef struct fninfo {
     const char *name;
     int min_args, max_args;    /* max_args -1: no limit */
     const char *types;
     intrinsic_fn fn;
+    size_t bound;
+    intrinsic_int_fn ifn;
 } fninfo;
 
 struct aslrtp_intrinsic {
@@ -101,29 +109,35 @@ static json_t *fn_hash(const aslrtp_intrinsic *, json_t **, aslrt_error *);
 static json_t *fn_json_merge(const aslrtp_intrinsic *, json_t **, aslrt_error *);
 static json_t *fn_math_random(const aslrtp_intrinsic *, json_t **, aslrt_error *);
 static json_t *fn_math_add(const aslrtp_intrinsic *, json_t **, aslrt_error *);
+static int int_array_length(const aslrtp_intrinsic *, json_t **, aslrt_error *, json_int_t *);
+static int int_math_add(const aslrtp_intrinsic *, json_t **, aslrt_error *, json_int_t *);
 static json_t *fn_string_split(const aslrtp_intrinsic *, json_t **, aslrt_error *);
 static json_t *fn_uuid(const aslrtp_intrinsic *, json_t **, aslrt_error *);
 
+/* The longest JSON text of a Java int ("-2147483648"), a long, a UUID
+ * (quoted), a hash (SHA-512's 128 hex digits, quoted), a boolean. */
+enum { INT_TEXT = 11, LONG_TEXT = 20, UUID_TEXT = 38, HASH_TEXT = 130, BOOL_TEXT = 5 };
+
 /* Every intrinsic function AWS has. */
 static const fninfo functions[] = {
-    {"States.Format", 1, -1, "sa", fn_format},
-    {"States.StringToJson", 1, 1, "s", fn_string_to_json},
-    {"States.JsonToString", 1, 1, "a", fn_json_to_string},
-    {"States.Array", 0, -1, "a", fn_array},
-    {"States.ArrayPartition", 2, 2, "An", fn_array_partition},
-    {"States.ArrayContains", 2, 2, "Aa", fn_array_contains},
-    {"States.ArrayRange", 3, 3, "nnn", fn_array_range},
-    {"States.ArrayGetItem", 2, 2, "An", fn_array_get_item},
-    {"States.ArrayLength", 1, 1, "A", fn_array_length},
-    {"States.ArrayUnique", 1, 1, "A", fn_array_unique},
-    {"States.Base64Encode", 1, 1, "s", fn_base64_encode},
-    {"States.Base64Decode", 1, 1, "s", fn_base64_decode},
-    {"States.Hash", 2, 2, "ah", fn_hash},
-    {"States.JsonMerge", 3, 3, "OOj", fn_json_merge},
-    {"States.MathRandom", 2, 3, "nnn", fn_math_random},
-    {"States.MathAdd", 2, 2, "nn", fn_math_add},
-    {"States.StringSplit", 2, 2, "ss", fn_string_split},
-    {"States.UUID", 0, 0, "", fn_uuid},
+    {"States.Format", 1, -1, "sa", fn_format, 0, NULL},
+    {"States.StringToJson", 1, 1, "s", fn_string_to_json, 0, NULL},
+    {"States.JsonToString", 1, 1, "a", fn_json_to_string, 0, NULL},
+    {"States.Array", 0, -1, "a", fn_array, 0, NULL},
+    {"States.ArrayPartition", 2, 2, "An", fn_array_partition, 0, NULL},
+    {"States.ArrayContains", 2, 2, "Aa", fn_array_contains, BOOL_TEXT, NULL},
+    {"States.ArrayRange", 3, 3, "nnn", fn_array_range, 0, NULL},
+    {"States.ArrayGetItem", 2, 2, "An", fn_array_get_item, 0, NULL},
+    {"States.ArrayLength", 1, 1, "A", fn_array_length, LONG_TEXT, int_array_length},
+    {"States.ArrayUnique", 1, 1, "A", fn_array_unique, 0, NULL},
+    {"States.Base64Encode", 1, 1, "s", fn_base64_encode, 0, NULL},
+    {"States.Base64Decode", 1, 1, "s", fn_base64_decode, 0, NULL},
+    {"States.Hash", 2, 2, "ah", fn_hash, HASH_TEXT, NULL},
+    {"States.JsonMerge", 3, 3, "OOj", fn_json_merge, 0, NULL},
+    {"States.MathRandom", 2, 3, "nnn", fn_math_random, INT_TEXT, NULL},
+    {"States.MathAdd", 2, 2, "nn", fn_math_add, INT_TEXT, int_math_add},
+    {"States.StringSplit", 2, 2, "ss", fn_string_split, 0, NULL},
+    {"States.UUID", 0, 0, "", fn_uuid, UUID_TEXT, NULL},
 };
 
 /* States.Hash's algorithms, by the names AWS accepts (exact spelling). */
@@ -590,54 +604,74 @@ aslrtp_intrinsic *aslrtp_intrinsic_compile(const char *text, char **err, size_t 
 
 /* ==== Evaluation ========================================================= */
 
-static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
-                         aslrt_error *err)
-{
+/* The arguments of a call, borrowed where they can be: literals from the
+ * call, path values from the document (reference counts are atomic, and a
+ * counting loop pays for each one). */
+typedef struct args {
     json_t *small[8];
     unsigned char small_owned[8];
-    json_t **v = f->nargs <= 8 ? small : aslrtp_reallocarray(NULL, f->nargs, sizeof *v);
-    unsigned char *owned = f->nargs <= 8 ? small_owned : aslrtp_malloc(f->nargs);
-    size_t done = 0;
-    json_t *r = NULL;
-    /* Arguments are borrowed where they can be: literals from the call,
-     * path values from the document; reference counts are atomic, and a
-     * counting loop pays for each one. */
-    for (; done < f->nargs; done++) {
-        const arg *a = &f->args[done];
+    json_t **v;
+    unsigned char *owned;
+    size_t done;
+} args;
+
+static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
+                         aslrt_error *err);
+
+/* Evaluates f's arguments into a: true, or false with err set (a holds
+ * those it got; release it either way). */
+static bool gather(args *a, const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
+                   aslrt_error *err)
+{
+    a->v = f->nargs <= 8 ? a->small : aslrtp_reallocarray(NULL, f->nargs, sizeof *a->v);
+    a->owned = f->nargs <= 8 ? a->small_owned : aslrtp_malloc(f->nargs);
+    for (a->done = 0; a->done < f->nargs; a->done++) {
+        const arg *g = &f->args[a->done];
         json_t *x;
         int own = 0;
-        if (a->kind == ARG_LIT) {
-            x = a->lit;
-        } else if (a->kind == ARG_CALL) {
-            x = eval_call(a->call, resolve, ud, err);
+        if (g->kind == ARG_LIT) {
+            x = g->lit;
+        } else if (g->kind == ARG_CALL) {
+            x = eval_call(g->call, resolve, ud, err);
             own = 1;
         } else {
             /* the resolver knows the field and the input AWS's message
              * names; its reason is passed on as the cause */
             char *why = NULL;
-            x = resolve(ud, a->path, &why, &own);
+            x = resolve(ud, g->path, &why, &own);
             if (!x) {
                 char *cause = why ? why
                                   : aslrtp_strdupf("The JSONPath '%s' could not be found",
-                                                   aslrtp_path_text(a->path));
+                                                   aslrtp_path_text(g->path));
                 aslrt_error_set(err, ASLRTP_ERR_RUNTIME, cause);
                 free(cause);
             }
         }
         if (!x)
-            goto out;
-        v[done] = x;
-        owned[done] = (unsigned char)own;
+            return false;
+        a->v[a->done] = x;
+        a->owned[a->done] = (unsigned char)own;
     }
-    r = f->fn->fn(f, v, err);
-out:
-    for (size_t i = 0; i < done; i++)
-        if (owned[i])
-            json_decref(v[i]);
-    if (v != small)
-        free(v);
-    if (owned != small_owned)
-        free(owned);
+    return true;
+}
+
+static void release(args *a)
+{
+    for (size_t i = 0; i < a->done; i++)
+        if (a->owned[i])
+            json_decref(a->v[i]);
+    if (a->v != a->small)
+        free(a->v);
+    if (a->owned != a->small_owned)
+        free(a->owned);
+}
+
+static json_t *eval_call(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
+                         aslrt_error *err)
+{
+    args a;
+    json_t *r = gather(&a, f, resolve, ud, err) ? f->fn->fn(f, a.v, err) : NULL;
+    release(&a);
     return r;
 }
 
@@ -645,6 +679,25 @@ json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f, aslrtp_resolve_fn resol
                               void *ud, aslrt_error *err)
 {
     return eval_call(f, resolve, ud, err);
+}
+
+bool aslrtp_intrinsic_is_int(const aslrtp_intrinsic *f)
+{
+    return f->fn->ifn != NULL;
+}
+
+int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
+                              aslrt_error *err, json_int_t *out)
+{
+    args a;
+    int ok = gather(&a, f, resolve, ud, err) && f->fn->ifn(f, a.v, err, out);
+    release(&a);
+    return ok;
+}
+
+size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f)
+{
+    return f->fn->bound ? f->fn->bound : SIZE_MAX;
 }
 
 /* ==== Helpers ============================================================ */
@@ -655,6 +708,12 @@ static json_t *invalid(const aslrtp_intrinsic *f, aslrt_error *err)
     aslrt_error_set(err, ASLRTP_ERR_RUNTIME, cause);
     free(cause);
     return NULL;
+}
+
+static int invalid_int(const aslrtp_intrinsic *f, aslrt_error *err)
+{
+    invalid(f, err);
+    return 0;
 }
 
 /* Java's Number.intValue() on a JSON number, refusing what does not fit a
@@ -1018,11 +1077,19 @@ static json_t *fn_array_get_item(const aslrtp_intrinsic *f, json_t **v, aslrt_er
     return json_incref(json_array_get(v[0], (size_t)k));
 }
 
-static json_t *fn_array_length(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
+static int int_array_length(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err,
+                            json_int_t *out)
 {
     if (!json_is_array(v[0]))
-        return invalid(f, err);
-    return json_integer((json_int_t)json_array_size(v[0]));
+        return invalid_int(f, err);
+    *out = (json_int_t)json_array_size(v[0]);
+    return 1;
+}
+
+static json_t *fn_array_length(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
+{
+    json_int_t n;
+    return int_array_length(f, v, err, &n) ? json_integer(n) : NULL;
 }
 
 /* States.ArrayUnique(array): new ArrayList<>(new HashSet<>(list)), so the
@@ -1281,7 +1348,8 @@ static json_t *fn_math_random(const aslrtp_intrinsic *f, json_t **v, aslrt_error
 }
 
 /* States.MathAdd(a, b): Java ints, each argument rounded by Math.round. */
-static json_t *fn_math_add(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
+static int int_math_add(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err,
+                        json_int_t *out)
 {
     long long x[2];
     for (int i = 0; i < 2; i++) {
@@ -1290,18 +1358,25 @@ static json_t *fn_math_add(const aslrtp_intrinsic *f, json_t **v, aslrt_error *e
         } else if (json_is_real(v[i])) {
             double d = java_round(json_real_value(v[i]));
             if (!(d >= INT_MIN && d <= INT_MAX))
-                return invalid(f, err);
+                return invalid_int(f, err);
             x[i] = (long long)d;
         } else {
-            return invalid(f, err);
+            return invalid_int(f, err);
         }
         if (x[i] < INT_MIN || x[i] > INT_MAX)
-            return invalid(f, err);
+            return invalid_int(f, err);
     }
     long long sum = x[0] + x[1];
     if (sum < INT_MIN || sum > INT_MAX)
-        return invalid(f, err);
-    return json_integer(sum);
+        return invalid_int(f, err);
+    *out = sum;
+    return 1;
+}
+
+static json_t *fn_math_add(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
+{
+    json_int_t n;
+    return int_math_add(f, v, err, &n) ? json_integer(n) : NULL;
 }
 
 /* States.StringSplit(s, delimiters): java.util.StringTokenizer, so every

@@ -656,6 +656,13 @@ static void add_size(const json_t *v, size_t *acc, size_t limit)
     }
 }
 
+size_t aslrtp_json_size_bound(const json_t *v)
+{
+    size_t lo = 0, slack = 0;
+    value_bounds(v, &lo, &slack, SIZE_MAX / 2);
+    return lo > SIZE_MAX / 2 || slack > SIZE_MAX / 2 ? SIZE_MAX : lo + slack;
+}
+
 bool aslrtp_json_exceeds(const json_t *v, size_t limit)
 {
     size_t lo = 0, slack = 0;

@@ -36,7 +36,33 @@ struct aslrtp_tmpl {
     size_t nkids;
     bool refill;              /* T_OBJECT: its keys are distinct, so an output has
                                  exactly nkids pairs, in the kids' order */
+    size_t bound;             /* the longest an output can be as JSON text;
+                                 SIZE_MAX when a path's value is in it */
 };
+
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* n's bound, once its kids have theirs: constants as they are, an intrinsic
+ * by its function, an object or array by its parts ("{}" or "[]", and per
+ * member its key, escaped at worst six bytes a byte, quoted, ':' and ','). */
+static size_t node_bound(const aslrtp_tmpl *n)
+{
+    switch (n->kind) {
+    case T_CONST: return aslrtp_json_size_bound(n->value);
+    case T_PATH: return SIZE_MAX;
+    case T_CALL: return aslrtp_intrinsic_bound(n->call);
+    default: break;
+    }
+    size_t b = 2;
+    for (size_t i = 0; i < n->nkids; i++) {
+        size_t key = n->kind == T_OBJECT ? add_sat(6 * n->kids[i].keylen, 3) : 0;
+        b = add_sat(b, add_sat(key + 1, n->kids[i].bound));
+    }
+    return b;
+}
 
 static bool is_dynamic_key(const char *k)
 {
@@ -63,6 +89,7 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
     if (is_constant(v)) {
         n->kind = T_CONST;
         n->value = json_incref(v);
+        n->bound = node_bound(n);
         return true;
     }
     size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
@@ -75,6 +102,7 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
             if (!compile_node(&n->kids[n->nkids++], x, err))
                 return false;
         }
+        n->bound = node_bound(n);
         return true;
     }
     const char *k;
@@ -108,7 +136,9 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
             free(why);
             return false;
         }
+        c->bound = node_bound(c);
     }
+    n->bound = node_bound(n);
     /* "a" and "a.$" name one member: the output has fewer pairs than the
      * template, and is never refilled. */
     n->refill = true;
@@ -144,6 +174,11 @@ aslrtp_tmpl *aslrtp_tmpl_compile(json_t *t, char **err)
         return NULL;
     }
     return n;
+}
+
+size_t aslrtp_tmpl_bound(const aslrtp_tmpl *t)
+{
+    return t->bound;
 }
 
 void aslrtp_tmpl_free(aslrtp_tmpl *t)
@@ -295,6 +330,18 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
                         return 0;
                     continue;
                 }
+            }
+        }
+        if (c->kind == T_CALL && aslrtp_intrinsic_is_int(c->call)) {
+            /* an integer that only o holds takes the new value in place */
+            json_t *old = json_object_iter_value(it);
+            if (json_is_integer(old) && sole_holder(old)) {
+                argctx a = {e, c->field};
+                json_int_t x;
+                if (!aslrtp_intrinsic_eval_int(c->call, resolve_arg, &a, e->err, &x))
+                    return 0;
+                json_integer_set(old, x);
+                continue;
             }
         }
         json_t *v = eval_leaf(c, e);

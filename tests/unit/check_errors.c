@@ -56,6 +56,8 @@ static const char *mock_text, *mock_case;
  * own (instead of binding everything to the flaky handler). */
 static int run_threads;
 static aslrt_bindings *run_bindings;
+/* ... and its payload quota (0: AWS's). */
+static long run_payload_limit;
 
 /* Compiles def and runs it on input with every resource bound to fl (and
  * the mocks above, when set). */
@@ -71,6 +73,7 @@ static result run(const char *def, const char *input, flaky *fl)
     aslrt_config_init(&cfg);
     cfg.bindings = run_bindings ? run_bindings : b;
     cfg.threads = run_threads;
+    cfg.payload_limit = run_payload_limit;
     cfg.wait_mode = ASLRT_WAIT_SKIP;
     cfg.start_time_ms = START_MS;
     aslrt_mocks *mocks = NULL;
@@ -283,6 +286,46 @@ START_TEST(data_limit_exceeded_caught_by_all)
                      "States.DataLimitExceeded");
     done(&r);
     free(big);
+}
+END_TEST
+
+START_TEST(data_limit_of_bounded_template)
+{
+    /* A Pass whose Parameters can only make a small output is not measured
+     * at its exit when the quota is larger than any such output; under a
+     * quota it could exceed, it is, in a loop (its output refilled) too. */
+    const char *def =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+        "\"Parameters\":{\"i.$\":\"States.MathAdd($.i, 1)\"},\"Next\":\"C\"},"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.i\","
+        "\"NumericLessThan\":12,\"Next\":\"P\"}],\"Default\":\"D\"},"
+        "\"D\":{\"Type\":\"Succeed\"}}}";
+    static const struct {
+        long limit;
+        int status;
+        const char *out;
+    } cases[] = {
+        {0, ASLRT_SUCCEEDED, "{\"i\":12}"},
+        {8, ASLRT_SUCCEEDED, "{\"i\":12}"},
+        {7, ASLRT_FAILED, NULL},   /* {"i":10} is 8 bytes */
+        {6, ASLRT_FAILED, NULL},   /* {"i":1} is 7 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_payload_limit = cases[i].limit;
+        result r = run(def, "{\"i\":0}", NULL);
+        run_payload_limit = 0;
+        ck_assert_int_eq(r.status, cases[i].status);
+        if (cases[i].out) {
+            char *t = aslrt_json_dumps(r.output);
+            ck_assert_str_eq(t, cases[i].out);
+            free(t);
+        } else {
+            ck_assert_str_eq(r.err.error, "States.DataLimitExceeded");
+            ck_assert_str_eq(r.err.cause, "The state/task 'P' returned a result with a size "
+                                          "exceeding the maximum number of bytes service limit.");
+        }
+        done(&r);
+    }
 }
 END_TEST
 
@@ -961,6 +1004,7 @@ int main(void)
     tcase_add_test(tc, runtime_error_not_caught);
     tcase_add_test(tc, catch_result_path_null_keeps_input);
     tcase_add_test(tc, data_limit_exceeded_caught_by_all);
+    tcase_add_test(tc, data_limit_of_bounded_template);
     tcase_add_test(tc, no_choice_matched);
     tcase_add_test(tc, choice_integer_literal);
     tcase_add_test(tc, execution_timeout);

@@ -306,6 +306,95 @@ START_TEST(template_reuse_only_when_sole_holder)
 }
 END_TEST
 
+START_TEST(template_reuse_integer_in_place)
+{
+    /* An intrinsic's integer that only the kept output holds takes the new
+     * value in place; one held elsewhere too keeps its value. */
+    char *why = NULL;
+    json_t *src = json_loads("{\"i.$\":\"States.MathAdd($.i, 1)\"}", 0, NULL);
+    aslrtp_tmpl *t = aslrtp_tmpl_compile(src, &why);
+    json_decref(src);
+    ck_assert_ptr_nonnull(t);
+    json_t *kept[2] = {NULL, NULL};
+    json_t *in = json_pack("{s:i}", "i", 0);
+    json_decref(kept_eval(t, kept, in));
+    json_t *v1 = kept_eval(t, kept, in);
+    json_t *n1 = json_object_get(v1, "i");
+    json_t *v2 = kept_eval(t, kept, v1);
+    json_decref(v1);
+    json_t *v3 = kept_eval(t, kept, v2);
+    ck_assert_ptr_eq(v3, v1);
+    ck_assert_ptr_eq(json_object_get(v3, "i"), n1);
+    assert_json(v3, "{\"i\":3}");
+    json_t *held = json_incref(json_object_get(v3, "i"));
+    json_decref(v2);
+    json_t *v4 = kept_eval(t, kept, v3);
+    json_decref(v3);
+    json_t *v5 = kept_eval(t, kept, v4);
+    ck_assert_ptr_eq(v5, v3);
+    ck_assert_ptr_ne(json_object_get(v5, "i"), held);
+    assert_json(held, "3");
+    assert_json(v5, "{\"i\":5}");
+    /* A failure in place (the sum leaves Java's int) leaves the value. */
+    json_t *big = json_pack("{s:i}", "i", 2147483647);
+    aslrt_error err = {NULL, NULL};
+    json_decref(v4);
+    json_t *v6 = kept_eval(t, kept, v5);
+    json_decref(v6);
+    ck_assert_ptr_null(aslrtp_tmpl_eval_kept(t, kept, no_resolve, NULL, big, &err));
+    ck_assert_str_eq(err.cause, "Invalid arguments in States.MathAdd");
+    aslrt_error_clear(&err);
+    assert_json(v5, "{\"i\":5}");
+    json_decref(big);
+    json_decref(held);
+    json_decref(v5);
+    json_decref(kept[0]);
+    json_decref(kept[1]);
+    json_decref(in);
+    aslrtp_tmpl_free(t);
+}
+END_TEST
+
+START_TEST(template_bound_covers_output)
+{
+    /* Each template's bound is at least the length of what it makes, with
+     * the longest values its intrinsics can give; a path makes it none. */
+    static const struct {
+        const char *tmpl, *input;
+        bool bounded;
+    } cases[] = {
+        {"{\"i.$\":\"States.MathAdd($.i, -1)\"}", "{\"i\":-2147483647}", true},
+        {"{\"n.$\":\"States.ArrayLength($.a)\",\"k\":[1.5e300,\"\\u0001\\u00e9\\ud83d\\ude00\"]}",
+         "{\"a\":[1,2,3]}", true},
+        {"{\"\\u0002\\\"\\u00e9.$\":\"States.UUID()\",\"h.$\":\"States.Hash($.s, 'SHA-512')\"}",
+         "{\"s\":\"x\"}", true},
+        {"{\"r.$\":\"States.MathRandom(-2147483648, -2147483647)\",\"c.$\":\"States.ArrayContains($.a, 1)\",\"z\":{}}",
+         "{\"a\":[]}", true},
+        {"[{\"a.$\":\"States.MathAdd(1, 2)\"}, null, false, true, \"\"]", "{}", true},
+        {"{\"a.$\":\"$.s\"}", "{\"s\":\"x\"}", false},
+        {"{\"a.$\":\"States.Format('{}', 1)\"}", "{}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *why = NULL;
+        json_t *src = json_loads(cases[i].tmpl, 0, NULL);
+        ck_assert_msg(src != NULL, "case %zu", i);
+        aslrtp_tmpl *t = aslrtp_tmpl_compile(src, &why);
+        json_decref(src);
+        ck_assert_msg(t != NULL, "case %zu: %s", i, why ? why : "");
+        json_t *in = json_loads(cases[i].input, 0, NULL);
+        aslrt_error err = {NULL, NULL};
+        json_t *v = aslrtp_tmpl_eval(t, no_resolve, NULL, in, &err);
+        ck_assert_msg(v != NULL, "case %zu: %s", i, err.cause ? err.cause : "");
+        size_t b = aslrtp_tmpl_bound(t);
+        ck_assert_msg((b != SIZE_MAX) == cases[i].bounded, "case %zu: bound %zu", i, b);
+        ck_assert_msg(!aslrtp_json_exceeds(v, b), "case %zu: bound %zu", i, b);
+        json_decref(v);
+        json_decref(in);
+        aslrtp_tmpl_free(t);
+    }
+}
+END_TEST
+
 START_TEST(template_reuse_not_with_merged_keys)
 {
     /* "a" and "a.$" make one member: such an output is always built. */
@@ -443,6 +532,8 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("reuse");
     tcase_add_test(tc, template_reuse_only_when_sole_holder);
+    tcase_add_test(tc, template_reuse_integer_in_place);
+    tcase_add_test(tc, template_bound_covers_output);
     tcase_add_test(tc, template_reuse_not_with_merged_keys);
 #ifdef HAVE_LIBTCC
     tcase_add_test(tc, template_reuse_keeps_held_values);
