@@ -71,6 +71,10 @@ enum { FK_PTR, FK_INT, FK_REAL };
     X(aslrt_cmp, variable, INT) X(aslrt_cmp, op, INT) X(aslrt_cmp, operand, INT)   \
     X(aslrt_cmp, is_path, INT)
 
+#define RULE_FIELDS(X)                                                             \
+    X(aslrt_rule, kind, INT) X(aslrt_rule, arg, INT) X(aslrt_rule, nkids, INT)     \
+    X(aslrt_rule, size, INT)
+
 #define STATE_FIELDS(X)                                                            \
     X(aslrt_state, name, PTR) X(aslrt_state, type, INT) X(aslrt_state, jsonata, INT) \
     X(aslrt_state, resource, PTR) X(aslrt_state, timeout_seconds, INT)             \
@@ -130,7 +134,8 @@ enum { FK_PTR, FK_INT, FK_REAL };
     X(aslrt_machine, ngraphs, INT) X(aslrt_machine, retriers, PTR)                 \
     X(aslrt_machine, nretriers, INT) X(aslrt_machine, catchers, PTR)               \
     X(aslrt_machine, ncatchers, INT) X(aslrt_machine, timeout_seconds, INT)        \
-    X(aslrt_machine, flags, INT)
+    X(aslrt_machine, flags, INT) X(aslrt_machine, rules, PTR)                      \
+    X(aslrt_machine, nrules, INT)
 
 #define FRAME_FIELDS(X)                                                            \
     X(aslrt_frame, raw, PTR) X(aslrt_frame, eff, PTR) X(aslrt_frame, res, PTR)     \
@@ -154,6 +159,7 @@ typedef struct struct_desc {
 
 static const field_desc item_fields[] = {ITEM_FIELDS(FIELD_DESC)};
 static const field_desc cmp_fields[] = {CMP_FIELDS(FIELD_DESC)};
+static const field_desc rule_fields[] = {RULE_FIELDS(FIELD_DESC)};
 static const field_desc state_fields[] = {STATE_FIELDS(FIELD_DESC)};
 static const field_desc retrier_fields[] = {RETRIER_FIELDS(FIELD_DESC)};
 static const field_desc catcher_fields[] = {CATCHER_FIELDS(FIELD_DESC)};
@@ -168,11 +174,13 @@ enum { CATCHER_FIELDS(FIELD_INDEX) NCATCHER_FIELDS };
 enum { JN_FIELDS(FIELD_INDEX) NJN_FIELDS };
 enum { MACHINE_FIELDS(FIELD_INDEX) NMACHINE_FIELDS };
 
-enum { SD_ITEM, SD_CMP, SD_STATE, SD_RETRIER, SD_CATCHER, SD_JN, SD_MACHINE, SD_FRAME, SD_COUNT };
+enum { SD_ITEM, SD_CMP, SD_RULE, SD_STATE, SD_RETRIER, SD_CATCHER, SD_JN, SD_MACHINE, SD_FRAME,
+       SD_COUNT };
 
 static const struct_desc structs[SD_COUNT] = {
     {"aslrt_item", item_fields, NITEM_FIELDS, sizeof(aslrt_item)},
     {"aslrt_cmp", cmp_fields, sizeof cmp_fields / sizeof cmp_fields[0], sizeof(aslrt_cmp)},
+    {"aslrt_rule", rule_fields, sizeof rule_fields / sizeof rule_fields[0], sizeof(aslrt_rule)},
     {"aslrt_state", state_fields, NSTATE_FIELDS, sizeof(aslrt_state)},
     {"aslrt_retrier", retrier_fields, NRETRIER_FIELDS, sizeof(aslrt_retrier)},
     {"aslrt_catcher", catcher_fields, NCATCHER_FIELDS, sizeof(aslrt_catcher)},
@@ -543,6 +551,29 @@ static LLVMValueRef emit_cmps(gen *g)
     return gv;
 }
 
+static LLVMValueRef emit_rules(gen *g)
+{
+    const asl_cfg *c = g->c;
+    LLVMTypeRef st = g->st[SD_RULE];
+    size_t n = c->nrules ? c->nrules : 1;
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
+    for (size_t i = 0; i < n; i++) {
+        LLVMValueRef v[4];
+        zero_fields(v, st);
+        if (i < c->nrules) {
+            const aslrt_rule *r = &c->rules[i];
+            v[0] = cfield(st, 0, r->kind);
+            v[1] = cfield(st, 1, r->arg);
+            v[2] = cfield(st, 2, r->nkids);
+            v[3] = cfield(st, 3, r->size);
+        }
+        el[i] = LLVMConstNamedStruct(st, v, 4);
+    }
+    LLVMValueRef gv = const_array(g, st, el, n, "rules");
+    free(el);
+    return gv;
+}
+
 /* The state descriptors, with exactly the values emit_c.c writes (some
  * fields only for the state types that have them). */
 static LLVMValueRef emit_states(gen *g)
@@ -829,17 +860,37 @@ static void emit_choose(gen *g, const ir_node *n, size_t i)
             snprintf(name, sizeof name, "s%zu.default", i);
         arms[j] = new_block(g, name);
     }
-    for (size_t j = 0; j < n->narms; j++) {
-        snprintf(name, sizeof name, "s%zu.rule%zu", i, j + 1);
-        LLVMBasicBlockRef next = new_block(g, name);
-        emit_cond(g, n->arms[j].cond, arms[ir_choice_same(n, j)], next);
-        LLVMPositionBuilderAtEnd(g->b, next);
-    }
-    if (n->next >= 0)
-        LLVMBuildBr(g->b, arms[ir_choice_same(n, n->narms)]);
-    else {
-        call_op(g, "aslrt_op_no_choice", NULL, 0);
-        LLVMBuildBr(g->b, g->fail);
+    if (n->rules >= 0) {
+        /* rules as data: aslrt_op_choose picks the arm (emit_c.c's switch) */
+        LLVMBasicBlockRef none = NULL;
+        if (n->next < 0) {
+            snprintf(name, sizeof name, "s%zu.nochoice", i);
+            none = new_block(g, name);
+        }
+        LLVMValueRef r = call_op(g, "aslrt_op_choose", &n->rules, 1);
+        LLVMValueRef sw = LLVMBuildSwitch(g->b, r, none ? none : arms[ir_choice_same(n, n->narms)],
+                                          (unsigned)n->narms + 1);
+        LLVMAddCase(sw, ci32(g, -1), g->fail);
+        for (size_t j = 0; j < n->narms; j++)
+            LLVMAddCase(sw, ci32(g, (int)j), arms[ir_choice_same(n, j)]);
+        if (none) {
+            LLVMPositionBuilderAtEnd(g->b, none);
+            call_op(g, "aslrt_op_no_choice", NULL, 0);
+            LLVMBuildBr(g->b, g->fail);
+        }
+    } else {
+        for (size_t j = 0; j < n->narms; j++) {
+            snprintf(name, sizeof name, "s%zu.rule%zu", i, j + 1);
+            LLVMBasicBlockRef next = new_block(g, name);
+            emit_cond(g, n->arms[j].cond, arms[ir_choice_same(n, j)], next);
+            LLVMPositionBuilderAtEnd(g->b, next);
+        }
+        if (n->next >= 0)
+            LLVMBuildBr(g->b, arms[ir_choice_same(n, n->narms)]);
+        else {
+            call_op(g, "aslrt_op_no_choice", NULL, 0);
+            LLVMBuildBr(g->b, g->fail);
+        }
     }
     for (size_t j = 0; j <= last; j++) {
         if (!arms[j])
@@ -1069,6 +1120,7 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const char *dl, const char
 
     LLVMValueRef items = emit_items(&g);
     LLVMValueRef cmps = emit_cmps(&g);
+    LLVMValueRef rules = emit_rules(&g);
     LLVMValueRef states = emit_states(&g);
     LLVMValueRef retriers = emit_retriers(&g);
     LLVMValueRef catchers = emit_catchers(&g);
@@ -1099,6 +1151,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const char *dl, const char
     v[M(ncatchers)] = cfield(st, M(ncatchers), (int)c->ncatchers);
     v[M(timeout_seconds)] = cfield(st, M(timeout_seconds), (int)c->timeout_seconds);
     v[M(flags)] = cfield(st, M(flags), c->flags & ASLRT_MACHINE_USES_CONTEXT);
+    v[M(rules)] = rules;
+    v[M(nrules)] = cfield(st, M(nrules), (int)c->nrules);
 #undef M
     char *sym = aslrtp_malloc(strlen(o->prefix) + 16);
     sprintf(sym, "%s_machine", o->prefix);

@@ -132,6 +132,19 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         fputs("    {0, 0, 0, 0}\n", out);
     fputs("};\n\n", out);
 
+    static const char *const rule_kinds[] = {
+        [ASLRT_RULE_CHOICE] = "ASLRT_RULE_CHOICE", [ASLRT_RULE_TEST] = "ASLRT_RULE_TEST",
+        [ASLRT_RULE_CONDITION] = "ASLRT_RULE_CONDITION", [ASLRT_RULE_TRUE] = "ASLRT_RULE_TRUE",
+        [ASLRT_RULE_FALSE] = "ASLRT_RULE_FALSE", [ASLRT_RULE_NOT] = "ASLRT_RULE_NOT",
+        [ASLRT_RULE_AND] = "ASLRT_RULE_AND", [ASLRT_RULE_OR] = "ASLRT_RULE_OR"};
+    fputs("static const aslrt_rule rules[] = {\n", out);
+    for (size_t i = 0; i < c->nrules; i++)
+        fprintf(out, "    /* %zu */ {%s, %d, %d, %d},\n", i, rule_kinds[c->rules[i].kind],
+                c->rules[i].arg, c->rules[i].nkids, c->rules[i].size);
+    if (!c->nrules)
+        fputs("    {0, 0, 0, 0}\n", out);
+    fputs("};\n\n", out);
+
     for (size_t i = 0; i < c->nstates; i++) {
         if (!c->branch_lists[i])
             continue;
@@ -363,6 +376,31 @@ static bool shared_chosen(const ir_node *n, size_t j)
     return false;
 }
 
+/* A Choice whose rules are data: aslrt_op_choose picks the arm, a switch
+ * goes to what it does (one case list per ir_choice_same group). */
+static void emit_choose_table(FILE *out, const region_map *m, size_t i)
+{
+    const ir_node *n = &m->g->nodes[i];
+    size_t last = n->next >= 0 ? n->narms : n->narms - 1; /* Default is arm narms */
+    fprintf(out, "    switch (aslrt_op_choose(ex, f, %d)) {\n    case -1:\n        return FAILED;\n",
+            n->rules);
+    for (size_t j = 0; j <= last; j++) {
+        if (ir_choice_same(n, j) != j)
+            continue;
+        for (size_t k = j; k <= last; k++)
+            if (ir_choice_same(n, k) == j) {
+                if (k < n->narms)
+                    fprintf(out, "    case %zu:\n", k);
+                else
+                    fputs("    default:\n", out);
+            }
+        emit_chosen(out, m, i, j, 2);
+    }
+    if (n->next < 0)
+        fputs("    default:\n        aslrt_op_no_choice(ex, f);\n        return FAILED;\n", out);
+    fputs("    }\n", out);
+}
+
 /* Node i inside its region's function: the state's ops, its Choice rules
  * and its own Retry and Catch (labels sI_retry, sI_error). */
 static void emit_node(FILE *out, const region_map *m, size_t i)
@@ -397,6 +435,10 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
         break;
     case IR_CHOOSE:
         ASL_ASSERT(!n->recovers);
+        if (n->rules >= 0) {
+            emit_choose_table(out, m, i);
+            break;
+        }
         for (size_t j = 0; j < n->narms; j++) {
             const ir_cond *k = n->arms[j].cond;
             if (shared_chosen(n, j)) {
@@ -474,7 +516,7 @@ static void emit_region(FILE *out, region_map *m, int r, size_t lo, size_t hi)
     bool has_choice = false;
     size_t nentries = 0, first = hi;
     for (size_t i = lo; i < hi; i++) {
-        has_choice |= g->nodes[i].term == IR_CHOOSE;
+        has_choice |= g->nodes[i].term == IR_CHOOSE && g->nodes[i].rules < 0;
         if (m->labelled[i] & 2) {
             nentries++;
             if (first == hi)
@@ -564,10 +606,11 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     fputs(",\n    ", out);
     put_literal(out, c->source);
     fprintf(out, ",\n    items, %zu,\n    states, %zu,\n    cmps, %zu,\n    graphs, %zu,\n"
-                 "    retriers, %zu,\n    catchers, %zu,\n    %lld,\n    %s\n};\n",
+                 "    retriers, %zu,\n    catchers, %zu,\n    %lld,\n    %s,\n    rules, %zu\n};\n",
             c->nitems, c->nstates, c->ncmps, c->ngraphs, c->nretriers, c->ncatchers,
             c->timeout_seconds,
-            c->flags & ASLRT_MACHINE_USES_CONTEXT ? "ASLRT_MACHINE_USES_CONTEXT" : "0");
+            c->flags & ASLRT_MACHINE_USES_CONTEXT ? "ASLRT_MACHINE_USES_CONTEXT" : "0",
+            c->nrules);
     if (o->with_main)
         fprintf(out, "\nint main(int argc, char **argv)\n{\n    return aslrt_main(&%s_machine, argc, argv);\n}\n",
                 o->prefix);

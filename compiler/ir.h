@@ -118,6 +118,8 @@ typedef struct ir_node {
     size_t nafter;
     int default_assign;       /* IR_CHOOSE: the state's Assign, for Default */
     int default_output;       /* IR_CHOOSE, JSONata: the state's Output, or ASLRT_NONE */
+    int rules;                /* IR_CHOOSE: its rules' header in cfg->rules when they
+                                 are data (aslrt_op_choose), else -1: code */
     bool jsonata;             /* a JSONata-mode state */
     bool recovers;            /* has Retry or Catch: failing ops go to the recovery */
     int *catch_targets;       /* node of each catcher's Next */
@@ -199,6 +201,8 @@ typedef struct asl_cfg {
     size_t nitems, capitems;
     aslrt_cmp *cmps;
     size_t ncmps, capcmps;
+    aslrt_rule *rules;        /* the rules of Choice states with many (ir_node.rules) */
+    size_t nrules, caprules;
     aslrt_state *states;      /* one descriptor per state (strings in the arena) */
     size_t nstates;
     int **branch_lists;       /* per state: its branches' graph ids (Parallel), else NULL */
@@ -225,6 +229,13 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name);
  * 128 to 256 was the cheapest on the chains of bench/compile/gen.py
  * (doc/architecture.md). */
 #define IR_REGION_BUDGET 192
+
+/* A Choice state whose rules make more runtime calls than this has them
+ * as data, run by aslrt_op_choose, instead of code: each call site and
+ * branch costs an optimizing compiler more than the whole rule costs at
+ * run time in a table, and the few rules of a loop's Choice stay code
+ * (doc/architecture.md). */
+#define IR_CHOICE_INLINE_MAX 4
 int asl_ir_regions(const ir_graph *g, int *region_of);
 
 /* lower.c: checks the cfg's invariants (targets in range, operands of the

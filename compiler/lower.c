@@ -7,6 +7,7 @@
  * runtime must compile once per program (the item table, deduplicated so a
  * path used by a thousand states is compiled once).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,74 @@ static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
     return c;
 }
 
+/* The runtime calls a condition makes at most. */
+static size_t cond_weight(const ir_cond *k)
+{
+    if (k->kind == ASL_RULE_TEST || k->kind == ASL_RULE_CONDITION)
+        return 1;
+    size_t w = 0;
+    for (size_t i = 0; i < k->nkids; i++)
+        w += cond_weight(k->kids[i]);
+    return w;
+}
+
+static size_t choice_weight(const ir_node *n)
+{
+    size_t w = 0;
+    for (size_t j = 0; j < n->narms; j++)
+        w += cond_weight(n->arms[j].cond);
+    return w;
+}
+
+/* Appends an entry to cfg->rules; returns its index. */
+static int add_rule(lowerer *l, int kind, int arg, size_t nkids)
+{
+    asl_cfg *cfg = l->c;
+    if (cfg->nrules == cfg->caprules) {
+        size_t cap = cfg->caprules ? 2 * cfg->caprules : 64;
+        aslrt_rule *n = asl_alloc(l->u, cap * sizeof *n);
+        if (cfg->nrules)
+            memcpy(n, cfg->rules, cfg->nrules * sizeof *n);
+        cfg->rules = n;
+        cfg->caprules = cap;
+    }
+    ASL_ASSERT(cfg->nrules < INT_MAX && nkids < INT_MAX);
+    cfg->rules[cfg->nrules] = (aslrt_rule){kind, arg, (int)nkids, 1};
+    return (int)cfg->nrules++;
+}
+
+/* k and its operands in prefix order, each entry with its size. */
+static void add_cond(lowerer *l, const ir_cond *k)
+{
+    asl_cfg *cfg = l->c;
+    static const int kinds[] = {
+        [ASL_RULE_AND] = ASLRT_RULE_AND, [ASL_RULE_OR] = ASLRT_RULE_OR,
+        [ASL_RULE_NOT] = ASLRT_RULE_NOT, [ASL_RULE_TEST] = ASLRT_RULE_TEST,
+        [ASL_RULE_CONDITION] = ASLRT_RULE_CONDITION};
+    int kind = kinds[k->kind], arg = 0;
+    if (k->kind == ASL_RULE_TEST)
+        arg = k->cmp;
+    else if (k->kind == ASL_RULE_CONDITION && k->item != ASLRT_NONE)
+        arg = k->item;
+    else if (k->kind == ASL_RULE_CONDITION)
+        kind = k->literal ? ASLRT_RULE_TRUE : ASLRT_RULE_FALSE;
+    int at = add_rule(l, kind, arg, k->nkids);
+    for (size_t i = 0; i < k->nkids; i++)
+        add_cond(l, k->kids[i]);
+    cfg->rules[at].size = (int)(cfg->nrules - (size_t)at);
+}
+
+/* A Choice's rules as data: the header, then each rule's condition. */
+static int rules_of(lowerer *l, const ir_node *n)
+{
+    asl_cfg *cfg = l->c;
+    int at = add_rule(l, ASLRT_RULE_CHOICE, 0, n->narms);
+    for (size_t j = 0; j < n->narms; j++)
+        add_cond(l, n->arms[j].cond);
+    cfg->rules[at].size = (int)(cfg->nrules - (size_t)at);
+    return at;
+}
+
 /* The ops of a JSONata-mode state (doc/behaviour.md §5): Arguments, the
  * work, then Assign and Output, both over the state input and the result
  * as they are before either runs. */
@@ -393,6 +462,7 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
             }
         }
         n->next = s->default_next ? node_of(g, s->default_next) : -1;
+        n->rules = choice_weight(n) > IR_CHOICE_INLINE_MAX ? rules_of(l, n) : -1;
     } else if (s->end) {
         n->term = IR_RETURN;
     } else {
@@ -628,6 +698,11 @@ void asl_ir_check(const asl_cfg *c)
             case IR_GOTO: ASL_ASSERT(n->next >= 0 && (size_t)n->next < g->nnodes); break;
             case IR_CHOOSE:
                 ASL_ASSERT(n->next >= -1 && n->next < (int)g->nnodes);
+                ASL_ASSERT(n->rules < 0 ||
+                           ((size_t)n->rules < c->nrules &&
+                            c->rules[n->rules].kind == ASLRT_RULE_CHOICE &&
+                            c->rules[n->rules].nkids == (int)n->narms &&
+                            (size_t)n->rules + (size_t)c->rules[n->rules].size <= c->nrules));
                 for (size_t j = 0; j < n->narms; j++) {
                     ASL_ASSERT(n->arms[j].target >= 0 && (size_t)n->arms[j].target < g->nnodes);
                     check_cond(c, n->arms[j].cond);
@@ -641,17 +716,6 @@ void asl_ir_check(const asl_cfg *c)
 
 /* ---- Regions ---------------------------------------------------------- */
 
-/* The runtime calls a condition makes at most. */
-static size_t cond_weight(const ir_cond *k)
-{
-    if (k->kind == ASL_RULE_TEST || k->kind == ASL_RULE_CONDITION)
-        return 1;
-    size_t w = 0;
-    for (size_t i = 0; i < k->nkids; i++)
-        w += cond_weight(k->kids[i]);
-    return w;
-}
-
 /* The size of a node's code, counted in runtime calls. */
 static size_t node_weight(const ir_node *n)
 {
@@ -659,7 +723,7 @@ static size_t node_weight(const ir_node *n)
     if (n->term == IR_CHOOSE)
         for (size_t j = 0; j <= n->narms; j++) {
             if (j < n->narms)
-                w += cond_weight(n->arms[j].cond) + 1;
+                w += (n->rules >= 0 ? 0 : cond_weight(n->arms[j].cond)) + 1;
             if ((j < n->narms || n->next >= 0) && ir_choice_same(n, j) == j)
                 w += 2 + n->nafter; /* what it does once chosen, shared */
         }

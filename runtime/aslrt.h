@@ -33,7 +33,7 @@ extern "C" {
  * contract changes.  5: aslrt_config's history_event, abort_reason,
  * activity hooks, execution_arn, role_arn and executions.  6: aslrt_config's
  * wait_override_ms, retry_override_ms and context (at its end). */
-#define ASLRT_ABI_VERSION 6
+#define ASLRT_ABI_VERSION 7
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -205,6 +205,22 @@ typedef struct aslrt_cmp {
     int is_path;           /* 1 for the ...Path variants */
 } aslrt_cmp;
 
+/* The rules of a Choice state as data, for aslrt_op_choose: a header
+ * {ASLRT_RULE_CHOICE, 0, rules, size}, then each rule's condition in
+ * prefix order.  size is how many entries a node and its operands take
+ * (what a short-circuit skips). */
+typedef struct aslrt_rule {
+    int kind;              /* ASLRT_RULE_* */
+    int arg;               /* TEST: a cmps index; CONDITION: a JSONATA item */
+    int nkids;             /* AND, OR: operands; NOT: 1; CHOICE: rules */
+    int size;
+} aslrt_rule;
+
+enum {
+    ASLRT_RULE_CHOICE, ASLRT_RULE_TEST, ASLRT_RULE_CONDITION, ASLRT_RULE_TRUE,
+    ASLRT_RULE_FALSE, ASLRT_RULE_NOT, ASLRT_RULE_AND, ASLRT_RULE_OR
+};
+
 typedef struct aslrt_frame aslrt_frame;
 
 /* A graph function runs one state machine, Parallel branch or Map item
@@ -230,6 +246,8 @@ typedef struct aslrt_machine {
     int ncatchers;
     int timeout_seconds;           /* top-level TimeoutSeconds, 0 if absent */
     int flags;                     /* ASLRT_MACHINE_* */
+    const aslrt_rule *rules;       /* Choice states' rules as data */
+    int nrules;
 } aslrt_machine;
 
 /* Some item reads the context object ($$): states must note their time. */
@@ -359,6 +377,12 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
+/* A Choice state's rules from the machine's rules table, from index rule
+ * (its header): the index of the first rule that holds, the number of
+ * rules when none does, or -1 on an error (recorded in ex).  And, Or and
+ * Not as aslrt_op_test and aslrt_op_jn_condition would be called by
+ * generated code: in order, short-circuit. */
+int aslrt_op_choose(aslrt_exec *ex, aslrt_frame *f, int rule);
 /* JSONata mode (doc/behaviour.md §5).  Arguments makes the effective input;
  * Assign evaluates over $states.input and $states.result; Output makes the
  * state output (item ASLRT_NONE: the result, or the input when the state

@@ -1412,6 +1412,48 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
     return result;
 }
 
+/* The truth of the condition at rules[i]: 1, 0 or -1 (an error). */
+static int rule_holds(aslrt_exec *ex, aslrt_frame *f, const aslrt_rule *rules, int i)
+{
+    const aslrt_rule *r = &rules[i];
+    switch (r->kind) {
+    case ASLRT_RULE_TEST:
+        return aslrt_op_test(ex, f, r->arg);
+    case ASLRT_RULE_CONDITION:
+        return aslrt_op_jn_condition(ex, f, r->arg);
+    case ASLRT_RULE_TRUE:
+        return 1;
+    case ASLRT_RULE_FALSE:
+        return 0;
+    case ASLRT_RULE_NOT: {
+        int v = rule_holds(ex, f, rules, i + 1);
+        return v < 0 ? v : !v;
+    }
+    default: {
+        /* And, Or: the operands in order until one decides */
+        int stop = r->kind == ASLRT_RULE_OR, k = i + 1;
+        for (int n = 0; n < r->nkids; n++, k += rules[k].size) {
+            int v = rule_holds(ex, f, rules, k);
+            if (v < 0 || v == stop)
+                return v;
+        }
+        return !stop;
+    }
+    }
+}
+
+int aslrt_op_choose(aslrt_exec *ex, aslrt_frame *f, int rule)
+{
+    const aslrt_rule *rules = ex->prog->m->rules;
+    int n = rules[rule].nkids, k = rule + 1;
+    for (int j = 0; j < n; j++, k += rules[k].size) {
+        int v = rule_holds(ex, f, rules, k);
+        if (v)
+            return v < 0 ? -1 : j;
+    }
+    return n;
+}
+
 int aslrt_op_no_choice(aslrt_exec *ex, aslrt_frame *f)
 {
     (void)f;

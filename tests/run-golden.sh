@@ -51,7 +51,7 @@ for shape in pass choice; do
         fn == "graph0" && /goto/ { print "goto in the graph function: " $0 }
         fn == "graph0" && /g0_steps\[s\]\(ex, &f, s\)/ { loop = 1 }
         fn != "" && /aslrt_op_/ { calls++ }
-        fn != "" && fn != "graph0" && /^    return [0-9]+;$/ { out++ }
+        fn != "" && fn != "graph0" && /^ +return [0-9]+;$/ { out++ }
         /^static step_fn \*const g0_steps\[\] = \{$/ { tab = 1; next }
         tab && /^};$/ { tab = 0 }
         tab { entries += gsub(/g0_r[0-9]+/, "") }

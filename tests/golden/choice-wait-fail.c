@@ -19,6 +19,10 @@ static const aslrt_cmp cmps[] = {
     /* 2 */ {7, ASLRT_CMP_TIMESTAMP_LE, 8, 1},
 };
 
+static const aslrt_rule rules[] = {
+    {0, 0, 0, 0}
+};
+
 static const aslrt_state states[] = {
     /* 0 */ {.name = "Decide", .type = ASLRT_STATE_CHOICE},
     /* 1 */ {.name = "Pause", .type = ASLRT_STATE_WAIT, .seconds = -1LL, .seconds_path = 1},
@@ -117,7 +121,8 @@ const aslrt_machine golden_machine = {
     retriers, 0,
     catchers, 0,
     0,
-    0
+    0,
+    rules, 0
 };
 
 int main(int argc, char **argv)

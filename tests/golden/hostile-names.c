@@ -10,6 +10,10 @@ static const aslrt_cmp cmps[] = {
     {0, 0, 0, 0}
 };
 
+static const aslrt_rule rules[] = {
+    {0, 0, 0, 0}
+};
+
 static const aslrt_state states[] = {
     /* 0 */ {.name = "a \"quoted\" */ name\012\?\?=\303\251\344\270\255", .type = ASLRT_STATE_TASK, .resource = "arn:aws:lambda:us-east-1:123456789012:function:x\"); system(\"rm -rf /\"); (\""},
 };
@@ -72,7 +76,8 @@ const aslrt_machine golden_machine = {
     retriers, 0,
     catchers, 0,
     0,
-    0
+    0,
+    rules, 0
 };
 
 int main(int argc, char **argv)

@@ -39,6 +39,10 @@ static const aslrt_cmp cmps[] = {
     {0, 0, 0, 0}
 };
 
+static const aslrt_rule rules[] = {
+    {0, 0, 0, 0}
+};
+
 static const int branches0[] = {1, 2};
 static const aslrt_state states[] = {
     /* 0 */ {.name = "Fan", .type = ASLRT_STATE_PARALLEL, .retrier = 0, .nretriers = 1, .catcher = 0, .ncatchers = 1, .branches = branches0, .nbranches = 2},
@@ -256,7 +260,8 @@ const aslrt_machine golden_machine = {
     retriers, 1,
     catchers, 1,
     0,
-    ASLRT_MACHINE_USES_CONTEXT
+    ASLRT_MACHINE_USES_CONTEXT,
+    rules, 0
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,10 @@ static const aslrt_cmp cmps[] = {
     {0, 0, 0, 0}
 };
 
+static const aslrt_rule rules[] = {
+    {0, 0, 0, 0}
+};
+
 static const aslrt_state states[] = {
     /* 0 */ {.name = "First", .type = ASLRT_STATE_PASS},
     /* 1 */ {.name = "Second", .type = ASLRT_STATE_PASS},
@@ -86,7 +90,8 @@ const aslrt_machine golden_machine = {
     retriers, 0,
     catchers, 0,
     0,
-    ASLRT_MACHINE_USES_CONTEXT
+    ASLRT_MACHINE_USES_CONTEXT,
+    rules, 0
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,10 @@ static const aslrt_cmp cmps[] = {
     {0, 0, 0, 0}
 };
 
+static const aslrt_rule rules[] = {
+    {0, 0, 0, 0}
+};
+
 static const aslrt_state states[] = {
     /* 0 */ {.name = "Charge", .type = ASLRT_STATE_TASK, .resource = "arn:aws:lambda:us-east-1:123456789012:function:Charge", .timeout_seconds = 30, .retrier = 0, .nretriers = 2, .catcher = 0, .ncatchers = 2},
     /* 1 */ {.name = "Declined", .type = ASLRT_STATE_FAIL, .error = "Declined", .cause_path = 2},
@@ -112,7 +116,8 @@ const aslrt_machine golden_machine = {
     retriers, 2,
     catchers, 2,
     0,
-    0
+    0,
+    rules, 0
 };
 
 int main(int argc, char **argv)

@@ -44,6 +44,9 @@ START_TEST(layouts)
     const size_t cmp[] = {OFF(aslrt_cmp, variable), OFF(aslrt_cmp, op), OFF(aslrt_cmp, operand),
                           OFF(aslrt_cmp, is_path)};
     check_layout("aslrt_cmp", sizeof(aslrt_cmp), cmp, 4);
+    const size_t rule[] = {OFF(aslrt_rule, kind), OFF(aslrt_rule, arg), OFF(aslrt_rule, nkids),
+                           OFF(aslrt_rule, size)};
+    check_layout("aslrt_rule", sizeof(aslrt_rule), rule, 4);
     const size_t state[] = {
         OFF(aslrt_state, name), OFF(aslrt_state, type), OFF(aslrt_state, jsonata),
         OFF(aslrt_state, resource), OFF(aslrt_state, timeout_seconds),
@@ -94,8 +97,8 @@ START_TEST(layouts)
         OFF(aslrt_machine, graphs), OFF(aslrt_machine, ngraphs), OFF(aslrt_machine, retriers),
         OFF(aslrt_machine, nretriers), OFF(aslrt_machine, catchers),
         OFF(aslrt_machine, ncatchers), OFF(aslrt_machine, timeout_seconds),
-        OFF(aslrt_machine, flags)};
-    check_layout("aslrt_machine", sizeof(aslrt_machine), machine, 17);
+        OFF(aslrt_machine, flags), OFF(aslrt_machine, rules), OFF(aslrt_machine, nrules)};
+    check_layout("aslrt_machine", sizeof(aslrt_machine), machine, 19);
     const size_t frame[] = {OFF(aslrt_frame, raw), OFF(aslrt_frame, eff), OFF(aslrt_frame, res),
                             OFF(aslrt_frame, input), OFF(aslrt_frame, state)};
     check_layout("aslrt_frame", sizeof(aslrt_frame), frame, 5);
@@ -253,6 +256,90 @@ START_TEST(jit_runs)
 }
 END_TEST
 
+/* Choice states with more rules than IR_CHOICE_INLINE_MAX tests have them
+ * as data (aslrt_op_choose): And, Or and Not short-circuit in order, an
+ * error stops the state, arms that go to the same place share their code,
+ * no match without Default is States.NoChoiceMatched; JSONata Conditions
+ * (literal ones too) with per-rule Output.  Through LLVM and TinyCC. */
+#define RULES(last, dflt)                                                                      \
+    "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":["                   \
+    "{\"And\":[{\"Variable\":\"$.a\",\"NumericEquals\":1},{\"Variable\":\"$.m\","              \
+    "\"IsPresent\":true}],\"Next\":\"A\"},"                                                      \
+    "{\"Or\":[{\"Variable\":\"$.b\",\"StringEquals\":\"x\"},{\"Variable\":\"$.nope\","          \
+    "\"NumericEquals\":1}],\"Next\":\"B\"},"                                                     \
+    "{\"Not\":{\"Variable\":\"$.c\",\"BooleanEquals\":true},\"Next\":\"K\"},"                   \
+    "{\"Variable\":\"$.d\",\"NumericGreaterThan\":5,\"Next\":\"" last "\"}]" dflt "},"                 \
+    "\"A\":{\"Type\":\"Pass\",\"Result\":\"A\",\"End\":true},"                                \
+    "\"B\":{\"Type\":\"Pass\",\"Result\":\"B\",\"End\":true},"                                \
+    "\"K\":{\"Type\":\"Pass\",\"Result\":\"K\",\"End\":true},"                                \
+    "\"D\":{\"Type\":\"Pass\",\"Result\":\"D\",\"End\":true}}}"
+
+static const struct {
+    const char *def, *input, *want;
+} choice_runs[] = {
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":1,\"m\":0}", "SUCCEEDED \"A\""},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":1,\"b\":\"x\"}", "SUCCEEDED \"B\""},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":0,\"b\":\"y\"}",
+     "FAILED States.Runtime An error occurred while executing the state 'C' (entered at the "
+     "event id #2). Invalid path '$.nope' : No results for path: $['nope']"},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":0,\"b\":\"y\",\"nope\":2,\"c\":false}",
+     "SUCCEEDED \"K\""},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":0,\"b\":\"y\",\"nope\":1}", "SUCCEEDED \"B\""},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":0,\"b\":\"y\",\"nope\":2,\"c\":true,\"d\":9}",
+     "SUCCEEDED \"A\""},
+    {RULES("A", ",\"Default\":\"D\""), "{\"a\":0,\"b\":\"y\",\"nope\":2,\"c\":true,\"d\":1}",
+     "SUCCEEDED \"D\""},
+    {RULES("D", ""), "{\"a\":0,\"b\":\"y\",\"nope\":2,\"c\":true,\"d\":1}",
+     "FAILED States.NoChoiceMatched No Choice Rules matched and no Default was specified for "
+     "state 'C'"},
+    {"{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+     "\"Choices\":[{\"Condition\":false,\"Next\":\"E\"},"
+     "{\"Condition\":\"{% $states.input.n > 3 %}\",\"Output\":\"big\",\"Next\":\"E\"},"
+     "{\"Condition\":\"{% $states.input.n = 1 %}\",\"Next\":\"E\"},"
+     "{\"Condition\":\"{% $states.input.n = 2 %}\",\"Output\":\"two\",\"Next\":\"E\"},"
+     "{\"Condition\":true,\"Output\":\"{% $states.input.n * 10 %}\",\"Next\":\"E\"}],"
+     "\"Output\":\"state\"},\"E\":{\"Type\":\"Succeed\"}}}",
+     "{\"n\":2}", "SUCCEEDED \"two\""},
+};
+
+START_TEST(choice_tables)
+{
+    static const char *const jn_wants[] = {"SUCCEEDED \"big\"", "SUCCEEDED \"state\"",
+                                           "SUCCEEDED \"two\"", "SUCCEEDED 30"};
+    for (size_t i = 0; i < sizeof choice_runs / sizeof choice_runs[0]; i++) {
+        compiled c = lower(choice_runs[i].def);
+        ck_assert_msg(c.cfg->nrules > 0, "run %zu: the rules are not data", i);
+        char *err = NULL;
+        asl_llvm_jit *j = asl_llvm_jit_compile(c.cfg, "t", 2, &err);
+        ck_assert_msg(j != NULL, "LLVM JIT: %s", err ? err : "");
+        /* the JSONata machine: every Condition in turn */
+        const char *jn_inputs[] = {"{\"n\":4}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}"};
+        bool jn = strstr(choice_runs[i].def, "JSONata") != NULL;
+        for (size_t k = 0; k < (jn ? 4 : 1); k++) {
+            const char *input = jn ? jn_inputs[k] : choice_runs[i].input;
+            const char *want = jn ? jn_wants[k] : choice_runs[i].want;
+            char *got = execute(asl_llvm_jit_machine(j), input, 0);
+            ck_assert_msg(strcmp(got, want) == 0, "run %zu.%zu (LLVM): got %s", i, k, got);
+#ifdef HAVE_LIBTCC
+            asl_emit_options eo = {.prefix = "t"};
+            char *csrc = asl_emit_c_string(c.cfg, &eo);
+            ck_assert_ptr_nonnull(strstr(csrc, "aslrt_op_choose"));
+            asl_jit *t = asl_jit_compile(csrc, "t", &err);
+            ck_assert_msg(t != NULL, "TinyCC: %s", err ? err : "");
+            char *tgot = execute(asl_jit_machine(t), input, 0);
+            ck_assert_msg(strcmp(tgot, want) == 0, "run %zu.%zu (TinyCC): got %s", i, k, tgot);
+            free(tgot);
+            asl_jit_destroy(t);
+            free(csrc);
+#endif
+            free(got);
+        }
+        asl_llvm_jit_destroy(j);
+        asl_unit_destroy(c.u);
+    }
+}
+END_TEST
+
 START_TEST(ir_text)
 {
     compiled c = lower(machine_text);
@@ -391,6 +478,8 @@ static void same_machine(const aslrt_machine *a, const aslrt_machine *b)
             same_jn(x->exprs[k], y->exprs[k]);
     }
     ck_assert(memcmp(a->cmps, b->cmps, (size_t)a->ncmps * sizeof *a->cmps) == 0);
+    ck_assert_int_eq(a->nrules, b->nrules);
+    ck_assert(memcmp(a->rules, b->rules, (size_t)a->nrules * sizeof *a->rules) == 0);
     for (int i = 0; i < a->nstates; i++) {
         aslrt_state x, y; /* memcpy keeps the padding, which memcmp sees */
         memcpy(&x, &a->states[i], sizeof x);
@@ -501,6 +590,7 @@ int main(void)
     TCase *tc = tcase_create("llvm");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, layouts);
+    tcase_add_test(tc, choice_tables);
     tcase_add_test(tc, ir_text);
     tcase_add_test(tc, jit_runs);
     tcase_add_test(tc, built_executable);
