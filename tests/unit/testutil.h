@@ -153,6 +153,25 @@ static inline void assert_contains(const char *s, const char *part)
     ck_assert_msg(strstr(s, part) != NULL, "\"%s\" does not contain \"%s\"", s, part);
 }
 
+/* span_s, a span of an execution's clock that waits were skipped in
+ * (ASLRT_WAIT_SKIP), holds skipped_s of skipped waits.  That clock is the
+ * wall clock plus every wait skipped, so the span is the waits plus real
+ * time, and the real time is at most real_s, what the whole run took
+ * (measured by the caller around aslrt_execute): the assertion holds
+ * however busy the machine, give or take the clock's millisecond. */
+static inline void assert_skipped_span(double span_s, double skipped_s, double real_s)
+{
+    ck_assert_msg(span_s >= skipped_s - 0.002 && span_s <= skipped_s + real_s + 0.002,
+                  "a span of %.3f s: %.3f s skipped and at most %.3f s of real time expected",
+                  span_s, skipped_s, real_s);
+}
+
+/* Seconds of the wall clock, for the real time of a run. */
+static inline double wall_s(void)
+{
+    return aslrtp_wall_ns() / 1e9;
+}
+
 /* The interpreter an adapter will use ($env_var, else name on PATH), or
  * NULL when it cannot be found. */
 static inline const char *find_interpreter(const char *env_var, const char *name)
