@@ -528,50 +528,37 @@ static LLVMValueRef emit_items(gen *g)
     return gv;
 }
 
-static LLVMValueRef emit_cmps(gen *g)
+/* An array of n structs of type sd whose members are all ints, four of
+ * them (aslrt_cmp, aslrt_rule), from rows of four ints (an empty array is
+ * one zero row, as emit_c.c writes it). */
+static LLVMValueRef int_rows(gen *g, int sd, const int (*rows)[4], size_t n, const char *name)
 {
-    const asl_cfg *c = g->c;
-    LLVMTypeRef st = g->st[SD_CMP];
-    size_t n = c->ncmps ? c->ncmps : 1;
-    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
-    for (size_t i = 0; i < n; i++) {
+    LLVMTypeRef st = g->st[sd];
+    size_t len = n ? n : 1;
+    LLVMValueRef *el = aslrtp_reallocarray(NULL, len, sizeof *el);
+    for (size_t i = 0; i < len; i++) {
         LLVMValueRef v[4];
         zero_fields(v, st);
-        if (i < c->ncmps) {
-            const aslrt_cmp *k = &c->cmps[i];
-            v[0] = cfield(st, 0, k->variable);
-            v[1] = cfield(st, 1, k->op);
-            v[2] = cfield(st, 2, k->operand);
-            v[3] = cfield(st, 3, k->is_path);
-        }
+        for (unsigned k = 0; i < n && k < 4; k++)
+            v[k] = cfield(st, k, rows[i][k]);
         el[i] = LLVMConstNamedStruct(st, v, 4);
     }
-    LLVMValueRef gv = const_array(g, st, el, n, "cmps");
+    LLVMValueRef gv = const_array(g, st, el, len, name);
     free(el);
     return gv;
 }
 
+_Static_assert(sizeof(aslrt_cmp) == 4 * sizeof(int) && sizeof(aslrt_rule) == 4 * sizeof(int),
+               "aslrt_cmp and aslrt_rule are four ints");
+
+static LLVMValueRef emit_cmps(gen *g)
+{
+    return int_rows(g, SD_CMP, (const int (*)[4])g->c->cmps, g->c->ncmps, "cmps");
+}
+
 static LLVMValueRef emit_rules(gen *g)
 {
-    const asl_cfg *c = g->c;
-    LLVMTypeRef st = g->st[SD_RULE];
-    size_t n = c->nrules ? c->nrules : 1;
-    LLVMValueRef *el = aslrtp_reallocarray(NULL, n, sizeof *el);
-    for (size_t i = 0; i < n; i++) {
-        LLVMValueRef v[4];
-        zero_fields(v, st);
-        if (i < c->nrules) {
-            const aslrt_rule *r = &c->rules[i];
-            v[0] = cfield(st, 0, r->kind);
-            v[1] = cfield(st, 1, r->arg);
-            v[2] = cfield(st, 2, r->nkids);
-            v[3] = cfield(st, 3, r->size);
-        }
-        el[i] = LLVMConstNamedStruct(st, v, 4);
-    }
-    LLVMValueRef gv = const_array(g, st, el, n, "rules");
-    free(el);
-    return gv;
+    return int_rows(g, SD_RULE, (const int (*)[4])g->c->rules, g->c->nrules, "rules");
 }
 
 /* The state descriptors, with exactly the values emit_c.c writes (some

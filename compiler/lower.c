@@ -21,6 +21,21 @@ typedef struct lowerer {
     size_t nslots;            /* a power of two, kept above twice the items */
 } lowerer;
 
+/* Room for one more element in an arena array of n elements of size bytes
+ * and capacity *cap: the array, moved to twice the room when it is full
+ * (first elements at first). */
+static void *room_for_one(lowerer *l, void *arr, size_t n, size_t *cap, size_t size,
+                          size_t first)
+{
+    if (n < *cap)
+        return arr;
+    *cap = *cap ? 2 * *cap : first;
+    void *a = asl_alloc(l->u, *cap * size);
+    if (n)
+        memcpy(a, arr, n * size);
+    return a;
+}
+
 static size_t item_hash(int kind, const char *text)
 {
     size_t h = 2166136261u ^ (size_t)kind; /* FNV-1a */
@@ -56,14 +71,7 @@ static int add_item_field(lowerer *l, int kind, const char *text, const char *fi
             (it->field == field || (it->field && field && strcmp(it->field, field) == 0)))
             return l->slots[h] - 1;
     }
-    if (c->nitems == c->capitems) {
-        size_t cap = c->capitems ? 2 * c->capitems : 64;
-        ir_item *n = asl_alloc(l->u, cap * sizeof *n);
-        if (c->nitems)
-            memcpy(n, c->items, c->nitems * sizeof *n);
-        c->items = n;
-        c->capitems = cap;
-    }
+    c->items = room_for_one(l, c->items, c->nitems, &c->capitems, sizeof *c->items, 64);
     ir_item *it = &c->items[c->nitems];
     memset(it, 0, sizeof *it);
     it->kind = kind;
@@ -103,13 +111,7 @@ static void collect_expressions(lowerer *l, json_t *v, const jn_node ***list, si
         const jn_node *root = jn_parse(asl_unit_jsonata(l->u), s + 2, len - 4, &e);
         if (!root)
             asl_internal_error(__FILE__, __LINE__, "a JSONata expression that parsed no longer does");
-        if (*n == *cap) {
-            *cap = *cap ? 2 * *cap : 4;
-            const jn_node **nl = asl_alloc(l->u, *cap * sizeof *nl);
-            if (*n)
-                memcpy(nl, *list, *n * sizeof *nl);
-            *list = nl;
-        }
+        *list = room_for_one(l, *list, *n, cap, sizeof **list, 4);
         (*list)[(*n)++] = root;
         return;
     }
@@ -217,14 +219,7 @@ static ir_cond *lower_cond(lowerer *l, const asl_rule *r)
         return c;
     }
     asl_cfg *cfg = l->c;
-    if (cfg->ncmps == cfg->capcmps) {
-        size_t cap = cfg->capcmps ? 2 * cfg->capcmps : 32;
-        aslrt_cmp *n = asl_alloc(l->u, cap * sizeof *n);
-        if (cfg->ncmps)
-            memcpy(n, cfg->cmps, cfg->ncmps * sizeof *n);
-        cfg->cmps = n;
-        cfg->capcmps = cap;
-    }
+    cfg->cmps = room_for_one(l, cfg->cmps, cfg->ncmps, &cfg->capcmps, sizeof *cfg->cmps, 32);
     aslrt_cmp *k = &cfg->cmps[cfg->ncmps];
     k->variable = add_item(l, ASLRT_ITEM_PATH, r->variable);
     k->op = r->op;
@@ -258,14 +253,7 @@ static size_t choice_weight(const ir_node *n)
 static int add_rule(lowerer *l, int kind, int arg, size_t nkids)
 {
     asl_cfg *cfg = l->c;
-    if (cfg->nrules == cfg->caprules) {
-        size_t cap = cfg->caprules ? 2 * cfg->caprules : 64;
-        aslrt_rule *n = asl_alloc(l->u, cap * sizeof *n);
-        if (cfg->nrules)
-            memcpy(n, cfg->rules, cfg->nrules * sizeof *n);
-        cfg->rules = n;
-        cfg->caprules = cap;
-    }
+    cfg->rules = room_for_one(l, cfg->rules, cfg->nrules, &cfg->caprules, sizeof *cfg->rules, 64);
     ASL_ASSERT(cfg->nrules < INT_MAX && nkids < INT_MAX);
     cfg->rules[cfg->nrules] = (aslrt_rule){kind, arg, (int)nkids, 1};
     return (int)cfg->nrules++;
