@@ -94,14 +94,15 @@ def setup_launcher(tmp):
                        capture_output=True, text=True)
     if p.returncode == 0:
         LAUNCHER = exe
-        return 'rusage of wait4 in bench/measure.c (forked from a ~1 MB process)'
+        return ('wall time from exec to the return of wait4, peak RSS from its rusage, '
+                'in bench/measure.c (forked from a ~1 MB process)')
     log('cannot compile bench/measure.c; RSS comes from os.wait4 in Python and includes '
         'the Python parent\'s RSS as a floor:\n' + p.stderr)
     return 'os.wait4 from Python (floor: the Python parent\'s RSS, about 14 MB)'
 
 
 def measure(argv, stdin_path=None, cwd=None, env=None, timeout=600.0):
-    """Runs argv once: wall time from fork to reap and peak RSS (ru_maxrss, KiB) from
+    """Runs argv once: wall time from exec to reap and peak RSS (ru_maxrss, KiB) from
     wait4's rusage, through bench/measure.c when it could be compiled."""
     r = Run()
     r.argv = argv

@@ -54,7 +54,7 @@ row() {
 
 echo "# Start-up: whole processes that do almost nothing"
 echo
-echo "Median of $runs runs (wall time from fork to wait4, bench/measure.c); libraries: the shared"
+echo "Median of $runs runs (wall time from exec to wait4, bench/measure.c); libraries: the shared"
 echo "objects the dynamic loader loaded (LD_DEBUG=files), needed at start or opened later."
 echo
 echo "| process | wall ms | libraries | peak RSS MB |"
