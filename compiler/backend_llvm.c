@@ -720,12 +720,13 @@ static LLVMValueRef emit_catchers(gen *g)
 /* A call to runtime function `name` taking (ex, frame) and nargs more i32. */
 static LLVMValueRef call_op(gen *g, const char *name, const int *args, int nargs)
 {
-    LLVMTypeRef params[4] = {g->ptr, g->ptr, g->i32, g->i32};
+    LLVMTypeRef params[8] = {g->ptr, g->ptr, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32};
+    ASL_ASSERT(nargs <= 6);
     LLVMTypeRef ft = LLVMFunctionType(g->i32, params, 2 + (unsigned)nargs, 0);
     LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
     if (!fn)
         fn = LLVMAddFunction(g->mod, name, ft);
-    LLVMValueRef a[4] = {g->ex, g->frame, NULL, NULL};
+    LLVMValueRef a[8] = {g->ex, g->frame};
     for (int i = 0; i < nargs; i++)
         a[2 + i] = ci32(g, args[i]);
     return LLVMBuildCall2(g->b, ft, fn, a, 2 + (unsigned)nargs, "");
@@ -915,8 +916,16 @@ static void emit_node(gen *g, const ir_graph *gr, size_t i)
         onfail = new_block(g, name);
         LLVMMoveBasicBlockAfter(onfail, retry);
     }
-    for (size_t j = 0; j < n->nops; j++)
-        emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail, j == 0 && n->recovers ? retry : NULL);
+    ir_flow fl;
+    if (ir_node_flow(n, &fl)) {
+        const int args[] = {fl.state, fl.input_path, fl.parameters, fl.result, fl.result_path,
+                            fl.output_path};
+        check_result(g, call_op(g, "aslrt_op_flow", args, 6), new_block(g, ""), g->fail);
+    } else {
+        for (size_t j = 0; j < n->nops; j++)
+            emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail,
+                    j == 0 && n->recovers ? retry : NULL);
+    }
     switch (n->term) {
     case IR_GOTO:
         go_to(g, n->next);

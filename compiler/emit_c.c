@@ -70,6 +70,14 @@ static const char *cmp_name(int op)
     return names[op];
 }
 
+/* The rows of a table of n entries: an empty one has a row of zeros.
+ * Tables give their size: TinyCC reads an initializer of unknown size
+ * twice (once to count), a fifth of its time on a large machine. */
+static size_t table_rows(size_t n)
+{
+    return n ? n : 1;
+}
+
 static void put_index(FILE *out, int i)
 {
     if (i == ASLRT_NONE)
@@ -107,7 +115,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
             fprintf(out, "%s&jn%zu_%zu", k ? ", " : "", i, k);
         fputs("};\n\n", out);
     }
-    fprintf(out, "static const aslrt_item items[] = {\n");
+    fprintf(out, "static const aslrt_item items[%zu] = {\n", table_rows(c->nitems));
     for (size_t i = 0; i < c->nitems; i++) {
         const ir_item *it = &c->items[i];
         fprintf(out, "    /* %zu */ {.kind = %s, .text = ", i, item_kind_name(it->kind));
@@ -124,7 +132,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         fputs("    {.kind = 0}\n", out);
     fputs("};\n\n", out);
 
-    fputs("static const aslrt_cmp cmps[] = {\n", out);
+    fprintf(out, "static const aslrt_cmp cmps[%zu] = {\n", table_rows(c->ncmps));
     for (size_t i = 0; i < c->ncmps; i++)
         fprintf(out, "    /* %zu */ {%d, %s, %d, %d},\n", i, c->cmps[i].variable,
                 cmp_name(c->cmps[i].op), c->cmps[i].operand, c->cmps[i].is_path);
@@ -137,7 +145,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         [ASLRT_RULE_CONDITION] = "ASLRT_RULE_CONDITION", [ASLRT_RULE_TRUE] = "ASLRT_RULE_TRUE",
         [ASLRT_RULE_FALSE] = "ASLRT_RULE_FALSE", [ASLRT_RULE_NOT] = "ASLRT_RULE_NOT",
         [ASLRT_RULE_AND] = "ASLRT_RULE_AND", [ASLRT_RULE_OR] = "ASLRT_RULE_OR"};
-    fputs("static const aslrt_rule rules[] = {\n", out);
+    fprintf(out, "static const aslrt_rule rules[%zu] = {\n", table_rows(c->nrules));
     for (size_t i = 0; i < c->nrules; i++)
         fprintf(out, "    /* %zu */ {%s, %d, %d, %d},\n", i, rule_kinds[c->rules[i].kind],
                 c->rules[i].arg, c->rules[i].nkids, c->rules[i].size);
@@ -156,7 +164,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
     /* State descriptors name their fields and leave out zeros (absent
      * items are 0, ASLRT_NONE), so that they stay readable and any
      * C compiler takes them without a missing-initializer warning. */
-    fputs("static const aslrt_state states[] = {\n", out);
+    fprintf(out, "static const aslrt_state states[%zu] = {\n", table_rows(c->nstates));
     for (size_t i = 0; i < c->nstates; i++) {
         const aslrt_state *s = &c->states[i];
         fprintf(out, "    /* %zu */ {.name = ", i);
@@ -239,7 +247,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         put_errors(out, "retry", i, c->retriers[i].errors, c->retriers[i].nerrors);
     for (size_t i = 0; i < c->ncatchers; i++)
         put_errors(out, "catch", i, c->catchers[i].errors, c->catchers[i].nerrors);
-    fputs("static const aslrt_retrier retriers[] = {\n", out);
+    fprintf(out, "static const aslrt_retrier retriers[%zu] = {\n", table_rows(c->nretriers));
     for (size_t i = 0; i < c->nretriers; i++) {
         const ir_retrier *r = &c->retriers[i];
         fprintf(out, "    /* %zu */ {retry%zu_errors, %zu, %.17g, %lld, %.17g, %lld, %d},\n", i, i,
@@ -248,7 +256,7 @@ static void emit_tables(FILE *out, const asl_cfg *c)
     }
     if (!c->nretriers)
         fputs("    {0, 0, 0, 0, 0, 0, 0}\n", out);
-    fputs("};\n\nstatic const aslrt_catcher catchers[] = {\n", out);
+    fprintf(out, "};\n\nstatic const aslrt_catcher catchers[%zu] = {\n", table_rows(c->ncatchers));
     for (size_t i = 0; i < c->ncatchers; i++) {
         fprintf(out, "    /* %zu */ {catch%zu_errors, %zu, ", i, i, c->catchers[i].nerrors);
         put_index(out, c->catchers[i].result_path);
@@ -418,7 +426,18 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     char onfail[48] = "return FAILED";
     if (n->recovers)
         snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
-    for (size_t j = 0; j < n->nops; j++) {
+    ir_flow fl;
+    bool flow = ir_node_flow(n, &fl);
+    if (flow) {
+        fprintf(out, "    if (!aslrt_op_flow(ex, f, %d, ", fl.state);
+        const int rest[] = {fl.input_path, fl.parameters, fl.result, fl.result_path,
+                            fl.output_path};
+        for (size_t j = 0; j < 5; j++) {
+            put_index(out, rest[j]);
+            fputs(j < 4 ? ", " : ")) return FAILED;\n", out);
+        }
+    }
+    for (size_t j = 0; j < n->nops && !flow; j++) {
         emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
         if (j == 0 && n->recovers)
             fprintf(out, "s%zu_retry:\n", i);

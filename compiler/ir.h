@@ -126,6 +126,41 @@ typedef struct ir_node {
     size_t ncatch;
 } ir_node;
 
+/* The arguments of aslrt_op_flow (aslrt.h), when node n's ops are exactly
+ * the ones it makes: enter, [InputPath], [Parameters], Result or the
+ * effective input, ResultPath, [OutputPath], exit; and a failure ends the
+ * graph (no Retry or Catch).  Backends then make that one call for the
+ * ops: most Pass states, whose chains would otherwise be five calls and
+ * five tests a state for the C compiler to read. */
+typedef struct ir_flow {
+    int state, input_path, parameters, result, result_path, output_path;
+} ir_flow;
+
+static inline bool ir_node_flow(const ir_node *n, ir_flow *fl)
+{
+    const ir_op *o = n->ops, *end = n->ops + n->nops;
+    if (n->recovers || n->jsonata || o == end || o->kind != IR_ENTER)
+        return false;
+    *fl = (ir_flow){(o++)->arg, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE};
+    /* An op whose arg is ASLRT_NONE is one the call would leave out. */
+    if (o < end && o->kind == IR_INPUT_PATH && o->arg != ASLRT_NONE)
+        fl->input_path = (o++)->arg;
+    if (o < end && o->kind == IR_PARAMETERS && o->arg != ASLRT_NONE)
+        fl->parameters = (o++)->arg;
+    if (o < end && o->kind == IR_RESULT_JSON && o->arg != ASLRT_NONE)
+        fl->result = (o++)->arg;
+    else if (o < end && o->kind == IR_RESULT_INPUT)
+        o++;
+    else
+        return false;
+    if (o == end || o->kind != IR_RESULT_PATH)
+        return false;
+    fl->result_path = (o++)->arg;
+    if (o < end && o->kind == IR_OUTPUT_PATH && o->arg != ASLRT_NONE)
+        fl->output_path = (o++)->arg;
+    return o + 1 == end && o->kind == IR_EXIT;
+}
+
 /* What a Choice does once it has chosen arm j (Default when j is narms):
  * the Assign (the rule's, or the state's for Default), in JSONata the
  * Output (the rule's, else the state's; doc/behaviour.md §10), then the

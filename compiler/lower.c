@@ -707,6 +707,9 @@ void asl_ir_check(const asl_cfg *c)
 /* The size of a node's code, counted in runtime calls. */
 static size_t node_weight(const ir_node *n)
 {
+    ir_flow fl;
+    if (ir_node_flow(n, &fl))
+        return 2;               /* one aslrt_op_flow call, then on */
     size_t w = n->nops + 1;
     if (n->term == IR_CHOOSE)
         for (size_t j = 0; j <= n->narms; j++) {

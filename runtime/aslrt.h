@@ -363,6 +363,15 @@ int aslrt_op_invoke(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_result_selector(aslrt_exec *ex, aslrt_frame *f, int tmpl);
 int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path);
 int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path);
+/* A whole state whose ops are enter, InputPath, Parameters, the result
+ * (Result, or the effective input), ResultPath, OutputPath and exit, as
+ * one call: the same calls in the same order, where ASLRT_NONE for
+ * input_path, parameters or output_path leaves that op out and result
+ * ASLRT_NONE makes it aslrt_op_result_input (result_path is always made).
+ * A chain of such states (Pass, and Choice, Wait-less and Succeed states
+ * with an InputPath) is then a call per state in the generated code. */
+int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state, int input_path, int parameters,
+                  int result, int result_path, int output_path);
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f);
 /* Parallel: runs every branch on the effective input, concurrently; the
  * result is the array of their outputs, in branch order. */

@@ -625,7 +625,8 @@ static __attribute__((noinline)) void start_recovery(aslrt_exec *ex, aslrt_frame
     aslrtp_slot_set(&f->input, json_incref(f->raw));
 }
 
-int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
+/* aslrt_op_enter, also inside aslrt_op_flow (a call less a state). */
+static inline __attribute__((always_inline)) int enter(aslrt_exec *ex, aslrt_frame *f, int state)
 {
     if (aslrtp_ex_abort_requested(ex))
         return aslrtp_ex_aborted(ex);
@@ -664,6 +665,11 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
     if (s->nretriers || s->ncatchers)
         start_recovery(ex, f, s);
     return 1;
+}
+
+int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
+{
+    return enter(ex, f, state);
 }
 
 /* doc/behaviour.md §6: an Assign's values are computed with the variables as
@@ -722,7 +728,8 @@ int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
     return 1;
 }
 
-int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
+/* aslrt_op_exit, also inside aslrt_op_flow. */
+static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslrt_frame *f)
 {
     /* Recorded on AWS: a state whose output is over the payload quota fails
      * before its *StateExited event.  Choice, Wait and Succeed output a part
@@ -744,6 +751,11 @@ int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
         aslrtp_slot_set(&ex->bounded_out, NULL);
     aslrtp_ex_exited(ex, f);
     return 1;
+}
+
+int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
+{
+    return exit_state(ex, f);
 }
 
 int aslrt_op_input_path(aslrt_exec *ex, aslrt_frame *f, int path)
@@ -1181,6 +1193,26 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
     json_t *v = aslrtp_ex_select(ex, path, f->raw);
     aslrtp_slot_set(&f->raw, v);
     return v != NULL;
+}
+
+/* The ops the compiler would emit one by one, in their order (aslrt.h). */
+int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state, int input_path, int parameters,
+                  int result, int result_path, int output_path)
+{
+    if (!enter(ex, f, state))
+        return 0;
+    if (input_path != ASLRT_NONE && !aslrt_op_input_path(ex, f, input_path))
+        return 0;
+    if (parameters != ASLRT_NONE && !aslrt_op_parameters(ex, f, parameters))
+        return 0;
+    if (result != ASLRT_NONE ? !aslrt_op_result_json(ex, f, result)
+                             : !aslrt_op_result_input(ex, f))
+        return 0;
+    if (!aslrt_op_result_path(ex, f, result_path))
+        return 0;
+    if (output_path != ASLRT_NONE && !aslrt_op_output_path(ex, f, output_path))
+        return 0;
+    return exit_state(ex, f);
 }
 
 /* ---- Wait --------------------------------------------------------------- */

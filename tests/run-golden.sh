@@ -91,9 +91,9 @@ name="loop across regions"
 {
     printf '{"StartAt": "Start", "States": {\n'
     printf '"Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "P1"},\n'
-    for k in $(seq 1 70); do
+    for k in $(seq 1 200); do
         printf '"P%d": {"Type": "Pass", "Result": "x", "ResultPath": "$.p", "Next": "%s"},\n' \
-            "$k" "$([ "$k" -lt 70 ] && echo "P$((k + 1))" || echo Loop)"
+            "$k" "$([ "$k" -lt 200 ] && echo "P$((k + 1))" || echo Loop)"
     done
     printf '"Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": 3, "Next": "Count"}], "Default": "Done"},\n'
     printf '"Done": {"Type": "Succeed"},\n'

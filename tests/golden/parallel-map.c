@@ -23,7 +23,7 @@ static const aslrt_jn_node *const jn6_0_6[] = {&jn6_0_5};
 static const aslrt_jn_node jn6_0 = {.type = 17, .op = 0, .flags = 0, .position = 8, .lhs = &jn6_0_0, .items = jn6_0_6, .nitems = 1};
 static const aslrt_jn_node *const jn6[] = {&jn6_0};
 
-static const aslrt_item items[] = {
+static const aslrt_item items[9] = {
     /* 0 */ {.kind = 0, .text = ""},
     /* 1 */ {.kind = ASLRT_ITEM_REFPATH, .text = "$.items"},
     /* 2 */ {.kind = ASLRT_ITEM_REFPATH, .text = "$.fan"},
@@ -35,16 +35,16 @@ static const aslrt_item items[] = {
     /* 8 */ {.kind = ASLRT_ITEM_TEMPLATE, .text = "{\"v.$\":\"$\"}"},
 };
 
-static const aslrt_cmp cmps[] = {
+static const aslrt_cmp cmps[1] = {
     {0, 0, 0, 0}
 };
 
-static const aslrt_rule rules[] = {
+static const aslrt_rule rules[1] = {
     {0, 0, 0, 0}
 };
 
 static const int branches0[] = {1, 2};
-static const aslrt_state states[] = {
+static const aslrt_state states[9] = {
     /* 0 */ {.name = "Fan", .type = ASLRT_STATE_PARALLEL, .retrier = 0, .nretriers = 1, .catcher = 0, .ncatchers = 1, .branches = branches0, .nbranches = 2},
     /* 1 */ {.name = "Left", .type = ASLRT_STATE_PASS},
     /* 2 */ {.name = "Right", .type = ASLRT_STATE_PASS},
@@ -58,11 +58,11 @@ static const aslrt_state states[] = {
 
 static const char *const retry0_errors[] = {"States.ALL"};
 static const char *const catch0_errors[] = {"States.ALL"};
-static const aslrt_retrier retriers[] = {
+static const aslrt_retrier retriers[1] = {
     /* 0 */ {retry0_errors, 1, 1, 1, 2, 0, 0},
 };
 
-static const aslrt_catcher catchers[] = {
+static const aslrt_catcher catchers[1] = {
     /* 0 */ {catch0_errors, 1, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE},
 };
 
@@ -153,10 +153,7 @@ static int g1_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Left", states[1] */
-    if (!aslrt_op_enter(ex, f, 1)) return FAILED;
-    if (!aslrt_op_result_json(ex, f, 7)) return FAILED;
-    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) return FAILED;
-    if (!aslrt_op_exit(ex, f)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 1, ASLRT_NONE, ASLRT_NONE, 7, ASLRT_NONE, ASLRT_NONE)) return FAILED;
     return END;
 }
 
@@ -184,10 +181,7 @@ static int g2_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Right", states[2] */
-    if (!aslrt_op_enter(ex, f, 2)) return FAILED;
-    if (!aslrt_op_result_input(ex, f)) return FAILED;
-    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) return FAILED;
-    if (!aslrt_op_exit(ex, f)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 2, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE)) return FAILED;
     goto s1;
 
 s1: /* "RightEnd", states[3] */
@@ -220,11 +214,7 @@ static int g3_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Double", states[5] */
-    if (!aslrt_op_enter(ex, f, 5)) return FAILED;
-    if (!aslrt_op_parameters(ex, f, 8)) return FAILED;
-    if (!aslrt_op_result_input(ex, f)) return FAILED;
-    if (!aslrt_op_result_path(ex, f, ASLRT_NONE)) return FAILED;
-    if (!aslrt_op_exit(ex, f)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 5, ASLRT_NONE, 8, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE)) return FAILED;
     return END;
 }
 
