@@ -6,10 +6,10 @@
  * fresh temporary directory and hands it to cc (or the compiler --cc names:
  * gcc, clang, tcc) at -O2 unless told otherwise; asl_build_link, which the
  * LLVM backend also calls for its object file, links against libaslrt's
- * static archive.  jansson, libcrypto and PCRE2 come from their static
- * archives when configure found them (gcc and clang; tcc links the shared
- * ones), the libraries of optional features (libcurl, for HTTP tasks) are
- * linked shared.  Where the header and the archive are: $ASLC_INCLUDE_DIR
+ * static archive.  jansson and PCRE2 come from their static archives
+ * when configure found them (gcc and clang; tcc links the shared ones);
+ * libcurl, libxml2 and libcrypto are opened by the runtime when first
+ * used.  Where the header and the archive are: $ASLC_INCLUDE_DIR
  * and $ASLC_LIB_DIR (the test suite points them at the build tree), else
  * the directories aslc was installed with.
  *
@@ -125,7 +125,7 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
         argv[n++] = "-no-pie";
     }
     argv[n++] = archive;
-    /* jansson, libcrypto and PCRE2 from their static archives when
+    /* jansson and PCRE2 from their static archives when
      * configure found them (gcc and clang; tcc links the shared ones). */
     char statics[sizeof ASLC_STATIC_LIBS];
     memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
@@ -135,11 +135,11 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
         argv[n++] = "-ldl";
     } else {
         argv[n++] = "-ljansson";
-        argv[n++] = "-lcrypto";
         argv[n++] = "-lpcre2-8";
     }
-    /* What dlopen needs, where the C library lacks it: libcurl and libxml2
-     * are not linked, the runtime opens them on use (runtime/dynlib.c). */
+    /* What dlopen needs, where the C library lacks it: libcurl, libxml2
+     * and libcrypto are not linked, the runtime opens them on use
+     * (runtime/dynlib.c). */
     char dynamics[sizeof ASLC_DYNAMIC_LIBS];
     memcpy(dynamics, ASLC_DYNAMIC_LIBS, sizeof dynamics);
     for (char *tok = strtok(dynamics, " "); tok && n < ours + 52; tok = strtok(NULL, " "))

@@ -25,9 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aslrt_private.h"
+#include "dynlib.h"
 
 /* EVP_*Block take int lengths: longer input goes through in chunks of
  * whole quanta (3 bytes in, 4 characters out). */
@@ -36,6 +35,7 @@
 char *aslrtp_base64_encode(const void *data, size_t n, int flags, size_t *len)
 {
     const unsigned char *in = data;
+    aslrtp_crypto_need();
     char *out = aslrtp_malloc(4 * (n / 3 + 1) + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i += CHUNK_BYTES) {
@@ -80,6 +80,7 @@ static const char alphabet[] =
 static char *decode_clean(char *text, size_t m, size_t *len)
 {
     size_t pad = (4 - m % 4) % 4;
+    aslrtp_crypto_need();
     memset(text + m, '=', pad);
     size_t total = m + pad;
     unsigned char *out = aslrtp_malloc(total / 4 * 3 + 1);

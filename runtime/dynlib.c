@@ -1,15 +1,17 @@
 /*
- * dynlib.c - libcurl and libxml2 opened on first use (see dynlib.h): the
- * library by the soname configure found (the one Debian's libcurl4 and
- * libxml2 packages ship), then each function of the list by dlsym into its
+ * dynlib.c - libcurl, libxml2 and libcrypto opened on first use (see
+ * dynlib.h): the library by the soname configure found (the one Debian's
+ * libcurl4, libxml2 and libssl3 packages ship), then each function of the list by dlsym into its
  * table, once per process behind pthread_once.  A library that is missing
  * or lacks a function leaves a message naming the soname, the reason and
  * the package, which the caller reports as the call's error.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ASLRTP_DYNLIB_TABLES_ONLY
 #include "dynlib.h"
@@ -71,6 +73,51 @@ int aslrtp_curl_load(const char **why)
     return curl_why == NULL;
 }
 #endif
+
+/* ---- libcrypto ----------------------------------------------------------- */
+
+aslrtp_crypto_api aslrtp_crypto_fn;
+
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static const char *crypto_why;      /* written once, under crypto_once */
+static char crypto_msg[512];
+
+static void crypto_open(void)
+{
+    static const char *const names[] = {ASLRTP_CRYPTO_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
+    void *fns[sizeof names / sizeof *names];
+    crypto_why = open_library(ASLC_CRYPTO_SONAME, "libcrypto (Debian: libssl3)", names, fns,
+                              sizeof names / sizeof *names, crypto_msg, sizeof crypto_msg);
+    if (!crypto_why) {
+        _Static_assert(sizeof aslrtp_crypto_fn == sizeof fns, "one pointer per name");
+        memcpy(&aslrtp_crypto_fn, fns, sizeof fns);
+    }
+}
+
+void aslrtp_crypto_need(void)
+{
+    pthread_once(&crypto_once, crypto_open);
+    if (crypto_why) {
+        /* As the dynamic loader ends a program whose library is missing. */
+        dprintf(STDERR_FILENO, "%s: error while loading shared libraries: %s\n",
+                program_invocation_short_name, crypto_why);
+        _exit(127);
+    }
+}
+
+const EVP_MD *aslrtp_crypto_md(const char *name)
+{
+    static const char *const names[] = {"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(names[i], name)) {
+            aslrtp_crypto_need();
+            const aslrtp_crypto_api *c = &aslrtp_crypto_fn;
+            const EVP_MD *(*const md[])(void) = {c->EVP_md5, c->EVP_sha1, c->EVP_sha256,
+                                                 c->EVP_sha384, c->EVP_sha512};
+            return md[i]();
+        }
+    return NULL;
+}
 
 /* ---- libxml2 ------------------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 /*
  * dynlib.h - the shared libraries the runtime opens on first use instead
- * of at start: libcurl (HTTP tasks, AWS service calls) and libxml2 (the
- * XML answers of AWS's query, ec2 and rest-xml protocols).  Linked in,
+ * of at start: libcurl (HTTP tasks, AWS service calls), libxml2 (the
+ * XML answers of AWS's query, ec2 and rest-xml protocols) and libcrypto
+ * (digests and base64).  Linked in,
  * they and what they pull (GnuTLS, Kerberos, LDAP, SSH, ICU, libstdc++:
  * some forty libraries) were mapped and relocated by every workflow
  * program before main, whether or not a Task ever called HTTP; opened by
@@ -46,6 +47,31 @@ extern aslrtp_curl_api aslrtp_curl_fn;
  * 1, or 0 with *why (static text) naming the library and the reason. */
 int aslrtp_curl_load(const char **why);
 #endif /* HAVE_LIBCURL */
+
+#include <openssl/evp.h>
+
+/* The libcrypto functions the runtime calls: digests (States.Hash,
+ * JSONata's $hash, S3's checksums and ETags) and base64 (task tokens,
+ * States.Base64Encode and Decode, AWS's blobs).  Linked in, libcrypto's
+ * 17,000 relocations took 2.5 ms of every aslc start on a virtual machine,
+ * and its constructor ran in every workflow program. */
+#define ASLRTP_CRYPTO_FUNCTIONS(X)                                                     \
+    X(EVP_md5) X(EVP_sha1) X(EVP_sha256) X(EVP_sha384) X(EVP_sha512) X(EVP_Digest)      \
+    X(EVP_MD_CTX_new) X(EVP_MD_CTX_free) X(EVP_DigestInit_ex) X(EVP_DigestUpdate)       \
+    X(EVP_DigestFinal_ex) X(EVP_EncodeBlock) X(EVP_DecodeBlock)
+
+typedef struct aslrtp_crypto_api {
+    ASLRTP_CRYPTO_FUNCTIONS(ASLRTP_DYNLIB_MEMBER)
+} aslrtp_crypto_api;
+extern aslrtp_crypto_api aslrtp_crypto_fn;
+
+/* Opens libcrypto once per process.  A process that cannot open it ends
+ * as one that linked it would have at its start: a message naming the
+ * library and the package on stderr, exit status 127. */
+void aslrtp_crypto_need(void);
+/* The digest by the names States.Hash and $hash accept ("MD5", "SHA-1",
+ * "SHA-256", "SHA-384", "SHA-512"), or NULL; opens libcrypto. */
+const EVP_MD *aslrtp_crypto_md(const char *name);
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -108,6 +134,23 @@ void aslrtp_xml_free(void *p);
 #define curl_url_get aslrtp_curl_fn.curl_url_get
 #define curl_url_set aslrtp_curl_fn.curl_url_set
 #endif /* HAVE_LIBCURL */
+
+/* libcrypto's functions, called through the table dynlib.c fills when
+ * aslrtp_crypto_need() first runs: every function that calls one calls
+ * that first. */
+#define EVP_md5 aslrtp_crypto_fn.EVP_md5
+#define EVP_sha1 aslrtp_crypto_fn.EVP_sha1
+#define EVP_sha256 aslrtp_crypto_fn.EVP_sha256
+#define EVP_sha384 aslrtp_crypto_fn.EVP_sha384
+#define EVP_sha512 aslrtp_crypto_fn.EVP_sha512
+#define EVP_Digest aslrtp_crypto_fn.EVP_Digest
+#define EVP_MD_CTX_new aslrtp_crypto_fn.EVP_MD_CTX_new
+#define EVP_MD_CTX_free aslrtp_crypto_fn.EVP_MD_CTX_free
+#define EVP_DigestInit_ex aslrtp_crypto_fn.EVP_DigestInit_ex
+#define EVP_DigestUpdate aslrtp_crypto_fn.EVP_DigestUpdate
+#define EVP_DigestFinal_ex aslrtp_crypto_fn.EVP_DigestFinal_ex
+#define EVP_EncodeBlock aslrtp_crypto_fn.EVP_EncodeBlock
+#define EVP_DecodeBlock aslrtp_crypto_fn.EVP_DecodeBlock
 
 /* libxml2's functions, called through the table dynlib.c fills when
  * aslrtp_xml_load() first runs: aslrtp_xml_parse, every codec entry that

@@ -44,9 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "aslrt_private.h"
+#include "dynlib.h"
 
 /* ==== Compiled form ===================================================== */
 
@@ -140,19 +140,14 @@ static const fninfo functions[] = {
     {"States.UUID", 0, 0, "", fn_uuid, UUID_TEXT, NULL},
 };
 
-/* States.Hash's algorithms, by the names AWS accepts (exact spelling). */
-static const struct {
-    const char *name;
-    const EVP_MD *(*md)(void);
-} hashes[] = {
-    {"MD5", EVP_md5}, {"SHA-1", EVP_sha1}, {"SHA-256", EVP_sha256},
-    {"SHA-384", EVP_sha384}, {"SHA-512", EVP_sha512},
-};
+/* States.Hash's algorithms, by the names AWS accepts (exact spelling;
+ * aslrtp_crypto_md knows the same). */
+static const char *const hashes[] = {"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"};
 
 static int find_hash(const char *name)
 {
     for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
-        if (!strcmp(hashes[i].name, name))
+        if (!strcmp(hashes[i], name))
             return (int)i;
     return -1;
 }
@@ -1192,8 +1187,8 @@ static json_t *fn_hash(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    int ok = EVP_Digest(text.data ? text.data : "", text.len, md, &mdlen,
-                        hashes[alg].md(), NULL);
+    const EVP_MD *algorithm = aslrtp_crypto_md(hashes[alg]); /* opens libcrypto */
+    int ok = EVP_Digest(text.data ? text.data : "", text.len, md, &mdlen, algorithm, NULL);
     free(text.data);
     if (!ok)
         return invalid(f, err);

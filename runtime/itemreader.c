@@ -65,9 +65,9 @@
 #endif
 #endif
 
-#include <openssl/evp.h>
 
 #include "aslrt_private.h"
+#include "dynlib.h"
 #include "aws/aws.h"
 
 #define READER_FAILED ASLRTP_ERR_ITEM_READER_FAILED
@@ -633,6 +633,7 @@ static int key_cmp(const void *a, const void *b)
  * of the open file fd. */
 static char *etag_of(int fd)
 {
+    aslrtp_crypto_need();
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
     unsigned mdlen = 0;
@@ -1471,6 +1472,7 @@ static char *child_name(const char *run_id, size_t index)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
     char *text = aslrtp_strdupf("%s:%zu", run_id, index);
+    aslrtp_crypto_need();
     if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_md5(), NULL) || mdlen < 16)
         memset(md, 0, 16);
     free(text);

@@ -69,6 +69,34 @@ loaded "$tmp/jn" >"$tmp/loaded"
 expect "a JSONata machine with a regex loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
     eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
 
+# libcrypto (digests, base64) is opened by the first state that needs it:
+# the one-Pass program above never did; this one hashes.  aslc itself does
+# not need it at start either.
+cat >"$tmp/hash.asl.json" <<'EOF'
+{"StartAt": "H", "States": {"H": {"Type": "Pass",
+ "Parameters": {"h.$": "States.Hash('abc', 'SHA-256')", "b.$": "States.Base64Encode('abc')"},
+ "End": true}}}
+EOF
+run "$aslc" build "$tmp/hash.asl.json" -o "$tmp/hash"
+readelf -d "$tmp/hash" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
+expect "a program that hashes does not need libcrypto at start" \
+    eval '[ "$rc" = 0 ] && ! grep -q "^libcrypto" "$tmp/needed"'
+loaded "$tmp/hash" >"$tmp/loaded"
+expect "it opens libcrypto when the state hashes ($(tr '\n' ' ' <"$tmp/loaded"))" \
+    eval 'grep -q "^libcrypto\.so\.[0-9]* dlopen$" "$tmp/loaded"'
+run_in <(echo '{}') "$tmp/hash"
+expect "and hashes" \
+    eval '[ "$rc" = 0 ] && [ "$out" = "{\"h\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\",\"b\":\"YWJj\"}" ]'
+mkdir -p "$tmp/broken"
+: >"$tmp/broken/libcrypto.so.3"
+run_in <(echo '{}') env LD_LIBRARY_PATH="$tmp/broken" "$tmp/hash"
+expect "without libcrypto it ends as the loader would, naming the library (status $rc)" \
+    eval '[ "$rc" = 127 ] && grep -q "libcrypto.so.3 could not be loaded" "$tmp/err"'
+rm "$tmp/broken/libcrypto.so.3"
+readelf -d "$aslc" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
+expect "aslc does not need libcrypto at start ($(tr '\n' ' ' <"$tmp/needed"))" \
+    eval '! grep -q "^libcrypto" "$tmp/needed"'
+
 if [ "$have_curl" = yes ]; then
     # An AWS SDK call over the query protocol (SNS): libxml2 and libcurl are
     # opened when the Task runs.  The endpoint is a closed port.
@@ -91,7 +119,6 @@ if [ "$have_curl" = yes ]; then
         eval '[ "$rc" = 1 ] && ! grep -q MissingLibrary "$tmp/out" "$tmp/err"'
 
     # The libraries cannot be opened: an empty file stands for each.
-    mkdir "$tmp/broken"
     for lib in libcurl.so.4 libxml2.so.2; do
         : >"$tmp/broken/$lib"
         run_in <(echo '{}') "${awsenv[@]}" LD_LIBRARY_PATH="$tmp/broken" "$tmp/sns"

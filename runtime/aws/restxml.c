@@ -20,16 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "rest.h"
 #include "xml.h"
+#include "dynlib.h"
 
 /* The hex SHA-256 of data[0..n) and its base64 MD5 into w's headers. */
 static void digests(const aslrtp_aws_service *s, aslrtp_aws_wire *w, bool md5)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
+    aslrtp_crypto_need();
     if (strcmp(aslrtp_aws_str_at(s->signing_name), "s3") == 0 &&
         EVP_Digest(w->body ? w->body : "", w->body_len, md, &len, EVP_sha256(), NULL)) {
         char hex[2 * EVP_MAX_MD_SIZE + 1];

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "aslrt_private.h"
+#include "dynlib.h"
 #include "jsonata.h"
 
 struct aslrtp_jfield {
@@ -262,16 +262,8 @@ static jn_value *fn_hash(jn_ctx *cx, jn_value *const *args, int nargs, void *dat
 {
     (void)data;
     (void)nargs;
-    static const struct {
-        const char *name;
-        const EVP_MD *(*md)(void);
-    } algos[] = {{"MD5", EVP_md5},       {"SHA-1", EVP_sha1},     {"SHA-256", EVP_sha256},
-                 {"SHA-384", EVP_sha384}, {"SHA-512", EVP_sha512}};
     const char *algo = args[1]->u.string.s;
-    const EVP_MD *md = NULL;
-    for (size_t i = 0; i < sizeof algos / sizeof algos[0]; i++)
-        if (strcmp(algos[i].name, algo) == 0)
-            md = algos[i].md();
+    const EVP_MD *md = aslrtp_crypto_md(algo);
     if (!md)
         jn_fail_msg(cx, ASLRTP_ERR_RUNTIME,
                     jn_printf(cx, "The hash algorithm '%s' is not supported: use one of MD5, "
