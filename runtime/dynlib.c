@@ -10,18 +10,23 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define ASLRTP_DYNLIB_TABLES_ONLY
 #include "dynlib.h"
 
-/* Opens soname and fills fns (n pointers named by names); NULL on
- * success, else the message (in msg, size n_msg). */
+/* Opens soname and fills table, a struct of n function pointers in the
+ * order of names, once every one was found; NULL on success, else the
+ * message (in msg, size n_msg). */
 static const char *open_library(const char *soname, const char *package,
-                                const char *const *names, void **fns, size_t n,
+                                const char *const *names, void *table, size_t n,
                                 char *msg, size_t n_msg)
 {
+    void *fns[64];
+    if (n > sizeof fns / sizeof *fns)
+        abort();            /* a list longer than this file allows for */
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
@@ -39,6 +44,7 @@ static const char *open_library(const char *soname, const char *package,
             return msg;
         }
     }
+    memcpy(table, fns, n * sizeof *fns);
     return NULL;
 }
 
@@ -56,14 +62,10 @@ static char curl_msg[512];
 static void curl_open(void)
 {
     static const char *const names[] = {ASLRTP_CURL_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
-    void *fns[sizeof names / sizeof *names];
-    curl_why = open_library(ASLC_CURL_SONAME, "libcurl (Debian: libcurl4)", names, fns,
-                            sizeof names / sizeof *names, curl_msg, sizeof curl_msg);
-    if (!curl_why) {
-        /* The table is the list's pointers in order. */
-        _Static_assert(sizeof aslrtp_curl_fn == sizeof fns, "one pointer per name");
-        memcpy(&aslrtp_curl_fn, fns, sizeof fns);
-    }
+    _Static_assert(sizeof aslrtp_curl_fn == sizeof names, "one pointer per name");
+    curl_why = open_library(ASLC_CURL_SONAME, "libcurl (Debian: libcurl4)", names,
+                            &aslrtp_curl_fn, sizeof names / sizeof *names, curl_msg,
+                            sizeof curl_msg);
 }
 
 int aslrtp_curl_load(const char **why)
@@ -85,13 +87,10 @@ static char crypto_msg[512];
 static void crypto_open(void)
 {
     static const char *const names[] = {ASLRTP_CRYPTO_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
-    void *fns[sizeof names / sizeof *names];
-    crypto_why = open_library(ASLC_CRYPTO_SONAME, "libcrypto (Debian: libssl3)", names, fns,
-                              sizeof names / sizeof *names, crypto_msg, sizeof crypto_msg);
-    if (!crypto_why) {
-        _Static_assert(sizeof aslrtp_crypto_fn == sizeof fns, "one pointer per name");
-        memcpy(&aslrtp_crypto_fn, fns, sizeof fns);
-    }
+    _Static_assert(sizeof aslrtp_crypto_fn == sizeof names, "one pointer per name");
+    crypto_why = open_library(ASLC_CRYPTO_SONAME, "libcrypto (Debian: libssl3)", names,
+                              &aslrtp_crypto_fn, sizeof names / sizeof *names, crypto_msg,
+                              sizeof crypto_msg);
 }
 
 void aslrtp_crypto_need(void)
@@ -134,13 +133,11 @@ static xmlFreeFunc *xml_free_var;
 static void xml_open(void)
 {
     static const char *const names[] = {ASLRTP_XML_FUNCTIONS(ASLRTP_DYNLIB_NAME)};
-    void *fns[sizeof names / sizeof *names];
-    xml_why = open_library(ASLC_XML_SONAME, "libxml2 (Debian: libxml2)", names, fns,
+    _Static_assert(sizeof aslrtp_xml_fn == sizeof names, "one pointer per name");
+    xml_why = open_library(ASLC_XML_SONAME, "libxml2 (Debian: libxml2)", names, &aslrtp_xml_fn,
                            sizeof names / sizeof *names, xml_msg, sizeof xml_msg);
     if (xml_why)
         return;
-    _Static_assert(sizeof aslrtp_xml_fn == sizeof fns, "one pointer per name");
-    memcpy(&aslrtp_xml_fn, fns, sizeof fns);
     void *h = dlopen(ASLC_XML_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     void *f = h ? dlsym(h, "__xmlFree") : NULL;
     if (f)
