@@ -269,7 +269,9 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name);
  * as data, run by aslrt_op_choose, instead of code: each call site and
  * branch costs an optimizing compiler more than the whole rule costs at
  * run time in a table, and the few rules of a loop's Choice stay code
- * (doc/architecture.md). */
+ * (doc/architecture.md).  ASLC_CHOICE_INLINE_MAX sets another limit (0:
+ * every Choice as data), so that the test suite can run the conformance
+ * corpus, whose Choices are small, through the tables too (aslc(1)). */
 #define IR_CHOICE_INLINE_MAX 4
 int asl_ir_regions(const ir_graph *g, int *region_of);
 

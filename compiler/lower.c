@@ -241,6 +241,19 @@ static size_t cond_weight(const ir_cond *k)
     return w;
 }
 
+/* IR_CHOICE_INLINE_MAX, or what ASLC_CHOICE_INLINE_MAX says (a count). */
+static size_t choice_inline_max(void)
+{
+    const char *v = getenv("ASLC_CHOICE_INLINE_MAX");
+    char *end;
+    if (v && *v) {
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*end && n <= 1000000)
+            return n;
+    }
+    return IR_CHOICE_INLINE_MAX;
+}
+
 static size_t choice_weight(const ir_node *n)
 {
     size_t w = 0;
@@ -450,7 +463,7 @@ static void lower_state(lowerer *l, const asl_state *s, ir_node *n)
             }
         }
         n->next = s->default_next ? node_of(g, s->default_next) : -1;
-        n->rules = choice_weight(n) > IR_CHOICE_INLINE_MAX ? rules_of(l, n) : -1;
+        n->rules = choice_weight(n) > choice_inline_max() ? rules_of(l, n) : -1;
     } else if (s->end) {
         n->term = IR_RETURN;
     } else {
