@@ -49,14 +49,14 @@ grep -q '"version": "2.0.6"' "$peer/node_modules/jsonata/package.json" 2>/dev/nu
 
 # ---- the C driver, with the runtime's sources compiled directly; a small
 # config.h stands in for configure's: no libcurl (the HTTP handler is left
-# out), the version the command line prints, libxml2 by its Debian soname
-# (runtime/dynlib.c opens it on use; the driver never does).
+# out), the version the command line prints, libxml2 and libcrypto by their
+# Debian sonames (runtime/dynlib.c opens them on use; the driver never does).
 mkdir -p "$build/obj"
 printf '%s\n' '#define PACKAGE_VERSION "bench"' '#define ASLC_XML_SONAME "libxml2.so.2"' \
-    > "$build/config.h"
+    '#define ASLC_CRYPTO_SONAME "libcrypto.so.3"' > "$build/config.h"
 cflags="-std=c11 -O2 -g -D_GNU_SOURCE -I$build \
  -I$top/runtime -I$top/runtime/jsonata $(pkg-config --cflags jansson libpcre2-8 libcrypto libxml-2.0)"
-libs="$(pkg-config --libs jansson libpcre2-8 libcrypto) -ldl -lm -pthread"
+libs="$(pkg-config --libs jansson libpcre2-8) -ldl -lm -pthread"
 newest_header=$(ls -t "$top"/runtime/*.h "$top"/runtime/jsonata/*.h | head -n 1)
 objs=
 for src in "$top"/runtime/*.c "$top"/runtime/jsonata/*.c; do

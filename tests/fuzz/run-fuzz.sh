@@ -68,7 +68,9 @@ esac
 
 mkdir -p "$build/obj" "$build/corpus-$target" "$crashes" || exit 2
 # Rewritten only when it changes, so that objects are rebuilt only then.
-printf '#define HAVE_LIBCURL 1\n#define PACKAGE_VERSION "fuzz"\n' > "$build/config.h.new"
+printf '%s\n' '#define HAVE_LIBCURL 1' '#define PACKAGE_VERSION "fuzz"' \
+    '#define ASLC_CURL_SONAME "libcurl.so.4"' '#define ASLC_XML_SONAME "libxml2.so.2"' \
+    '#define ASLC_CRYPTO_SONAME "libcrypto.so.3"' > "$build/config.h.new"
 if cmp -s "$build/config.h.new" "$build/config.h"; then
     rm -f "$build/config.h.new"
 else
