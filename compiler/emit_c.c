@@ -427,8 +427,7 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     if (n->recovers)
         snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
     ir_flow fl;
-    bool flow = ir_node_flow(n, &fl);
-    if (flow) {
+    if (ir_node_flow(n, &fl)) {
         fprintf(out, "    if (!aslrt_op_flow(ex, f, %d, ", fl.state);
         const int rest[] = {fl.input_path, fl.parameters, fl.result, fl.result_path,
                             fl.output_path};
@@ -436,11 +435,12 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
             put_index(out, rest[j]);
             fputs(j < 4 ? ", " : ")) return FAILED;\n", out);
         }
-    }
-    for (size_t j = 0; j < n->nops && !flow; j++) {
-        emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
-        if (j == 0 && n->recovers)
-            fprintf(out, "s%zu_retry:\n", i);
+    } else {
+        for (size_t j = 0; j < n->nops; j++) {
+            emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
+            if (j == 0 && n->recovers)
+                fprintf(out, "s%zu_retry:\n", i);
+        }
     }
     switch (n->term) {
     case IR_GOTO:

@@ -368,8 +368,8 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path);
  * one call: the same calls in the same order, where ASLRT_NONE for
  * input_path, parameters or output_path leaves that op out and result
  * ASLRT_NONE makes it aslrt_op_result_input (result_path is always made).
- * A chain of such states (Pass, and Choice, Wait-less and Succeed states
- * with an InputPath) is then a call per state in the generated code. */
+ * A chain of such states (most Pass states, and Succeed states with an
+ * InputPath) is then a call per state in the generated code. */
 int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state, int input_path, int parameters,
                   int result, int result_path, int output_path);
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f);

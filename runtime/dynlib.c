@@ -1,10 +1,11 @@
 /*
  * dynlib.c - libcurl, libxml2 and libcrypto opened on first use (see
  * dynlib.h): the library by the soname configure found (the one Debian's
- * libcurl4, libxml2 and libssl3 packages ship), then each function of the list by dlsym into its
- * table, once per process behind pthread_once.  A library that is missing
- * or lacks a function leaves a message naming the soname, the reason and
- * the package, which the caller reports as the call's error.
+ * libcurl4, libxml2 and libssl3 packages ship), then each function of the
+ * list by dlsym into its table, once per process behind pthread_once.  A
+ * library that is missing or lacks a function leaves a message naming the
+ * soname, the reason and the package, which the caller reports as the
+ * call's error (libcrypto's callers cannot: the process ends with it).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -104,18 +105,25 @@ void aslrtp_crypto_need(void)
     }
 }
 
-const EVP_MD *aslrtp_crypto_md(const char *name)
+int aslrtp_crypto_md_index(const char *name)
 {
     static const char *const names[] = {"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (!strcmp(names[i], name)) {
-            aslrtp_crypto_need();
-            const aslrtp_crypto_api *c = &aslrtp_crypto_fn;
-            const EVP_MD *(*const md[])(void) = {c->EVP_md5, c->EVP_sha1, c->EVP_sha256,
-                                                 c->EVP_sha384, c->EVP_sha512};
-            return md[i]();
-        }
-    return NULL;
+        if (!strcmp(names[i], name))
+            return (int)i;
+    return -1;
+}
+
+const EVP_MD *aslrtp_crypto_md(const char *name)
+{
+    int i = aslrtp_crypto_md_index(name);
+    if (i < 0)
+        return NULL;
+    aslrtp_crypto_need();
+    const aslrtp_crypto_api *c = &aslrtp_crypto_fn;
+    const EVP_MD *(*const md[])(void) = {c->EVP_md5, c->EVP_sha1, c->EVP_sha256, c->EVP_sha384,
+                                         c->EVP_sha512};
+    return md[i]();
 }
 
 /* ---- libxml2 ------------------------------------------------------------- */

@@ -69,8 +69,10 @@ extern aslrtp_crypto_api aslrtp_crypto_fn;
  * as one that linked it would have at its start: a message naming the
  * library and the package on stderr, exit status 127. */
 void aslrtp_crypto_need(void);
-/* The digest by the names States.Hash and $hash accept ("MD5", "SHA-1",
- * "SHA-256", "SHA-384", "SHA-512"), or NULL; opens libcrypto. */
+/* The index of a digest by the names States.Hash and $hash accept
+ * ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"), or -1, without
+ * opening libcrypto; and that digest, or NULL, opening it. */
+int aslrtp_crypto_md_index(const char *name);
 const EVP_MD *aslrtp_crypto_md(const char *name);
 
 #include <libxml/parser.h>

@@ -140,18 +140,6 @@ static const fninfo functions[] = {
     {"States.UUID", 0, 0, "", fn_uuid, UUID_TEXT, NULL},
 };
 
-/* States.Hash's algorithms, by the names AWS accepts (exact spelling;
- * aslrtp_crypto_md knows the same). */
-static const char *const hashes[] = {"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"};
-
-static int find_hash(const char *name)
-{
-    for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
-        if (!strcmp(hashes[i], name))
-            return (int)i;
-    return -1;
-}
-
 void aslrtp_intrinsic_free(aslrtp_intrinsic *f)
 {
     if (!f)
@@ -490,7 +478,7 @@ static int check_call(iparser *p, const aslrtp_intrinsic *f, size_t at)
             return ifail(p, a->off,
                          aslrtp_strdupf("%s does not support deep merging: its third "
                                         "argument must be false", fn->name));
-        if (t == 'h' && find_hash(json_string_value(a->lit)) < 0)
+        if (t == 'h' && aslrtp_crypto_md_index(json_string_value(a->lit)) < 0)
             return ifail(p, a->off,
                          aslrtp_strdupf("Unsupported hash algorithm '%s': use MD5, SHA-1, "
                                         "SHA-256, SHA-384 or SHA-512",
@@ -1173,8 +1161,9 @@ static json_t *fn_hash(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
 {
     if (!json_is_string(v[1]))
         return invalid(f, err);
-    int alg = find_hash(json_string_value(v[1]));
-    if (alg < 0)
+    /* States.Hash's algorithms are the names AWS accepts (exact spelling). */
+    const char *alg = json_string_value(v[1]);
+    if (aslrtp_crypto_md_index(alg) < 0)
         return invalid(f, err);
     aslrtp_buf text = {0};
     if (json_is_string(v[0]))
@@ -1187,7 +1176,7 @@ static json_t *fn_hash(const aslrtp_intrinsic *f, json_t **v, aslrt_error *err)
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    const EVP_MD *algorithm = aslrtp_crypto_md(hashes[alg]); /* opens libcrypto */
+    const EVP_MD *algorithm = aslrtp_crypto_md(alg); /* opens libcrypto */
     int ok = EVP_Digest(text.data ? text.data : "", text.len, md, &mdlen, algorithm, NULL);
     free(text.data);
     if (!ok)
