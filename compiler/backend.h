@@ -18,6 +18,8 @@ typedef struct asl_emit_options {
     const char *prefix;      /* C identifier: exported symbol is <prefix>_machine */
     bool with_main;          /* also define main() calling aslrt_main */
     bool include_header;     /* #include "aslrt.h" (false when the caller prepends it) */
+    bool code_only;          /* only the graph functions and <prefix>_graphs (machine.c
+                                builds the rest in memory) */
     /* build: more C translation units linked in (the state machines the
      * workflow starts, and main(): children.c) */
     const char *const *units;
@@ -49,10 +51,19 @@ bool asl_emit_c_prefix_ok(const char *prefix);
 struct aslrt_jn_node;
 void asl_emit_jsonata(FILE *out, const struct aslrt_jn_node *root, const char *prefix);
 
+/* machine.c: c's descriptor in memory, with graphs as its graph functions;
+ * it copies what it points to, so it outlives c.  Freed with
+ * asl_machine_free. */
+aslrt_machine *asl_machine_build(const asl_cfg *c, const aslrt_graph_fn *graphs);
+void asl_machine_free(aslrt_machine *m);
+
 /* backend_tcc.c: compiles generated C in memory with libtcc. */
 typedef struct asl_jit asl_jit;
 /* Returns NULL with *err (malloc'd) when compilation fails. */
 asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err);
+/* The same for c, with only its code through TinyCC: the tables are built
+ * in memory (machine.c).  The jit needs nothing of c once made. */
+asl_jit *asl_jit_compile_cfg(const asl_cfg *c, const char *prefix, char **err);
 const aslrt_machine *asl_jit_machine(const asl_jit *j);
 void asl_jit_destroy(asl_jit *j);
 

@@ -32,6 +32,7 @@ static pthread_mutex_t tcc_lock = PTHREAD_MUTEX_INITIALIZER;
 struct asl_jit {
     TCCState *s;
     const aslrt_machine *machine;
+    aslrt_machine *built;     /* asl_jit_compile_cfg: the descriptor machine.c made */
 };
 
 typedef struct errbuf {
@@ -46,17 +47,47 @@ static void on_error(void *ud, const char *msg)
     }
 }
 
-static asl_jit *jit_compile(const char *csrc, const char *prefix, char **err);
+static asl_jit *jit_compile(const char *csrc, const char *symbol, char **err);
+
+/* The generated code's symbol prefix_suffix. */
+static char *symbol_name(const char *prefix, const char *suffix)
+{
+    return aslrtp_strdupf("%s%s", prefix, suffix);
+}
 
 asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
 {
+    char *sym = symbol_name(prefix, "_machine");
     pthread_mutex_lock(&tcc_lock);
-    asl_jit *j = jit_compile(csrc, prefix, err);
+    asl_jit *j = jit_compile(csrc, sym, err);
     pthread_mutex_unlock(&tcc_lock);
+    free(sym);
     return j;
 }
 
-static asl_jit *jit_compile(const char *csrc, const char *prefix, char **err)
+/* The graph functions through TinyCC, the tables from machine.c. */
+asl_jit *asl_jit_compile_cfg(const asl_cfg *c, const char *prefix, char **err)
+{
+    asl_emit_options eo = {.prefix = prefix, .code_only = true};
+    char *csrc = asl_emit_c_string(c, &eo);
+    if (!csrc)
+        asl_internal_error(__FILE__, __LINE__, "cannot generate C");
+    char *sym = symbol_name(prefix, "_graphs");
+    pthread_mutex_lock(&tcc_lock);
+    asl_jit *j = jit_compile(csrc, sym, err);
+    pthread_mutex_unlock(&tcc_lock);
+    free(sym);
+    free(csrc);
+    if (j) {
+        j->built = asl_machine_build(c, (const aslrt_graph_fn *)j->machine);
+        j->machine = j->built;
+    }
+    return j;
+}
+
+/* Compiles csrc and finds symbol in it: j->machine is that symbol's
+ * address until the caller says what it is. */
+static asl_jit *jit_compile(const char *csrc, const char *symbol, char **err)
 {
     errbuf e = {NULL};
     TCCState *s = tcc_new();
@@ -88,12 +119,9 @@ static asl_jit *jit_compile(const char *csrc, const char *prefix, char **err)
         e.text = NULL;
         tcc_delete(s);
     } else {
-        char *sym = aslrtp_malloc(strlen(prefix) + 16);
-        sprintf(sym, "%s_machine", prefix);
-        const aslrt_machine *m = tcc_get_symbol(s, sym);
-        free(sym);
+        const void *m = tcc_get_symbol(s, symbol);
         if (!m) {
-            *err = aslrtp_strdup("the generated code has no machine symbol");
+            *err = aslrtp_strdupf("the generated code has no symbol %s", symbol);
             tcc_delete(s);
         } else {
             j = aslrtp_calloc(1, sizeof *j);
@@ -118,5 +146,6 @@ void asl_jit_destroy(asl_jit *j)
     pthread_mutex_lock(&tcc_lock);
     tcc_delete(j->s);
     pthread_mutex_unlock(&tcc_lock);
+    asl_machine_free(j->built);
     free(j);
 }

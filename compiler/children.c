@@ -121,13 +121,8 @@ asl_compiled *asl_compile_memory(const asl_cfg *cfg, const char *prefix, bool ll
 #endif
     } else {
 #ifdef HAVE_LIBTCC
-        asl_emit_options eo = {.prefix = prefix, .with_main = false, .include_header = false};
-        char *csrc = asl_emit_c_string(cfg, &eo);
-        if (!csrc)
-            asl_internal_error(__FILE__, __LINE__, "cannot generate C");
-        c->jit = asl_jit_compile(csrc, prefix, why);
+        c->jit = asl_jit_compile_cfg(cfg, prefix, why);
         m = c->jit ? asl_jit_machine(c->jit) : NULL;
-        free(csrc);
 #else
         *why = aslrtp_strdup("this aslc was built without libtcc, its in-memory backend "
                              "(use the LLVM backend, or build with aslc build)");

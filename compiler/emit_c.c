@@ -12,7 +12,10 @@
  * its region's function; and the graph function, a loop that calls them.
  * Bounded functions keep a C compiler's time linear in the number of
  * states (doc/architecture.md).  The only external symbols are
- * `<prefix>_machine` and, with --main, `main`.
+ * `<prefix>_machine` and, with --main, `main`.  With code_only (the
+ * in-memory backend, which builds the tables itself: machine.c) the
+ * tables and the descriptor are left out and the one external symbol is
+ * the graph functions' table, `<prefix>_graphs`.
  *
  * Safety: every string from the definition is written through ctext.c, as
  * a fully escaped C literal or a sanitised comment, so no definition can
@@ -606,7 +609,8 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
     if (o->include_header)
         fputs("#include \"aslrt.h\"\n", out);
     fputs("\n", out);
-    emit_tables(out, c);
+    if (!o->code_only)
+        emit_tables(out, c);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "static json_t *graph%zu(aslrt_exec *ex, json_t *input);\n", i);
     /* A region function returns the next node's index, or one of these. */
@@ -615,10 +619,16 @@ bool asl_emit_c(FILE *out, const asl_cfg *c, const asl_emit_options *o)
           out);
     for (size_t i = 0; i < c->ngraphs; i++)
         emit_graph(out, &c->graphs[i]);
-    fputs("static const aslrt_graph_fn graphs[] = {", out);
+    if (o->code_only)
+        fprintf(out, "const aslrt_graph_fn %s_graphs[] = {", o->prefix);
+    else
+        fputs("static const aslrt_graph_fn graphs[] = {", out);
     for (size_t i = 0; i < c->ngraphs; i++)
         fprintf(out, "%sgraph%zu", i ? ", " : "", i);
-    fputs("};\n\n", out);
+    fputs("};\n", out);
+    if (o->code_only)
+        return !ferror(out);
+    fputs("\n", out);
     fprintf(out, "const aslrt_machine %s_machine = {\n", o->prefix);
     fputs("    ASLRT_ABI_VERSION,\n    ", out);
     put_literal(out, c->name);

@@ -803,8 +803,9 @@ static int aslc_main(int argc, char **argv)
     }
     if (later)
         print_diags(u, o.max_errors, true);
-    char *csrc = llvm ? NULL : asl_emit_c_string(cfg, &eo);
-    if (!llvm && !csrc)
+    bool in_memory = !llvm && strcmp(o.command, "emit") != 0 && strcmp(o.command, "build") != 0;
+    char *csrc = llvm || in_memory ? NULL : asl_emit_c_string(cfg, &eo);
+    if (!llvm && !in_memory && !csrc)
         asl_internal_error(__FILE__, __LINE__, "cannot generate C");
     if (llvm)
         rc = run_llvm(&o, cfg, &eo, &u, nrest, rest);
@@ -839,7 +840,7 @@ static int aslc_main(int argc, char **argv)
         rc = 2;
 #else
         char *err = NULL;
-        asl_jit *j = asl_jit_compile(csrc, prefix, &err);
+        asl_jit *j = asl_jit_compile_cfg(cfg, prefix, &err);
         if (!j) {
             fprintf(stderr, "aslc: internal error: TinyCC rejected the generated code: %s\n",
                     err ? err : "");
