@@ -1108,7 +1108,7 @@ static void parse_state_jsonata(parser *p, asl_state *s)
     json_object_foreach(o, key, val) {
         char *fptr = asl_ptr(p->u, s->ptr, key);
         const struct field_spec *f = NULL;
-        for (size_t i = 0; i < ARRAY_LEN(jsonata_fields); i++)
+        for (size_t i = 0; i < ARRAY_LEN(jsonata_fields) && !f; i++)
             if (strcmp(jsonata_fields[i].name, key) == 0)
                 f = &jsonata_fields[i];
         if (!f || !(f->types & tbit)) {
@@ -1270,7 +1270,7 @@ static void parse_state(parser *p, asl_state *s)
     json_object_foreach(o, key, val) {
         char *fptr = asl_ptr(p->u, s->ptr, key);
         const struct field_spec *f = NULL;
-        for (size_t i = 0; i < ARRAY_LEN(state_fields); i++)
+        for (size_t i = 0; i < ARRAY_LEN(state_fields) && !f; i++)
             if (strcmp(state_fields[i].name, key) == 0)
                 f = &state_fields[i];
         if (!f || !(f->types & tbit)) {
