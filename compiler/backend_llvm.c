@@ -65,7 +65,7 @@ enum { FK_PTR, FK_INT, FK_REAL };
 
 #define ITEM_FIELDS(X)                                                             \
     X(aslrt_item, kind, INT) X(aslrt_item, text, PTR) X(aslrt_item, field, PTR)    \
-    X(aslrt_item, exprs, PTR) X(aslrt_item, nexprs, INT)
+    X(aslrt_item, exprs, PTR) X(aslrt_item, nexprs, INT) X(aslrt_item, value, PTR)
 
 #define CMP_FIELDS(X)                                                              \
     X(aslrt_cmp, variable, INT) X(aslrt_cmp, op, INT) X(aslrt_cmp, operand, INT)   \
@@ -100,7 +100,10 @@ enum { FK_PTR, FK_INT, FK_REAL };
     X(aslrt_state, batch_max_bytes, INT) X(aslrt_state, batch_max_bytes_path, INT) \
     X(aslrt_state, batch_input, INT) X(aslrt_state, writes, INT)                   \
     X(aslrt_state, writer_resource, PTR) X(aslrt_state, writer_params, INT)        \
-    X(aslrt_state, writer_config, INT) X(aslrt_state, label, PTR)
+    X(aslrt_state, writer_config, INT) X(aslrt_state, label, PTR)                  \
+    X(aslrt_state, flow_input_path, INT) X(aslrt_state, flow_parameters, INT)      \
+    X(aslrt_state, flow_result, INT) X(aslrt_state, flow_result_path, INT)         \
+    X(aslrt_state, flow_output_path, INT)
 
 #define RETRIER_FIELDS(X)                                                          \
     X(aslrt_retrier, errors, PTR) X(aslrt_retrier, nerrors, INT)                   \
@@ -637,6 +640,11 @@ static LLVMValueRef emit_states(gen *g)
         INT(writer_params);
         INT(writer_config);
         STR(label);
+        INT(flow_input_path);
+        INT(flow_parameters);
+        INT(flow_result);
+        INT(flow_result_path);
+        INT(flow_output_path);
 #undef STR
 #undef INT
         el[i] = LLVMConstNamedStruct(st, v, NSTATE_FIELDS);
@@ -918,9 +926,8 @@ static void emit_node(gen *g, const ir_graph *gr, size_t i)
     }
     ir_flow fl;
     if (ir_node_flow(n, &fl)) {
-        const int args[] = {fl.state, fl.input_path, fl.parameters, fl.result, fl.result_path,
-                            fl.output_path};
-        check_result(g, call_op(g, "aslrt_op_flow", args, 6), new_block(g, ""), g->fail);
+        const int args[] = {fl.state};
+        check_result(g, call_op(g, "aslrt_op_flow", args, 1), new_block(g, ""), g->fail);
     } else {
         for (size_t j = 0; j < n->nops; j++)
             emit_op(g, &n->ops[j], j == 0 ? g->fail : onfail,

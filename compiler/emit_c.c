@@ -238,6 +238,11 @@ static void emit_tables(FILE *out, const asl_cfg *c)
         ITEM_FIELD(writer_params)
         ITEM_FIELD(writer_config)
         STR_FIELD(label)
+        ITEM_FIELD(flow_input_path)
+        ITEM_FIELD(flow_parameters)
+        ITEM_FIELD(flow_result)
+        ITEM_FIELD(flow_result_path)
+        ITEM_FIELD(flow_output_path)
 #undef STR_FIELD
 #undef INT_FIELD
 #undef ITEM_FIELD
@@ -349,6 +354,16 @@ typedef struct region_map {
     unsigned char *labelled;
 } region_map;
 
+/* Node i goes on to the node written right after it: no jump, no label
+ * (a chain of states is then straight-line code, less for a C compiler
+ * to read). */
+static bool falls_through(const region_map *m, size_t i)
+{
+    const ir_node *n = &m->g->nodes[i];
+    return n->term == IR_GOTO && !n->recovers && n->next >= 0 && (size_t)n->next == i + 1 &&
+           m->region_of[i + 1] == m->region_of[i];
+}
+
 /* On to node t: a jump inside the region, else back to the loop. */
 static void emit_jump(FILE *out, const region_map *m, size_t from, int t, int depth)
 {
@@ -431,13 +446,7 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
         snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
     ir_flow fl;
     if (ir_node_flow(n, &fl)) {
-        fprintf(out, "    if (!aslrt_op_flow(ex, f, %d, ", fl.state);
-        const int rest[] = {fl.input_path, fl.parameters, fl.result, fl.result_path,
-                            fl.output_path};
-        for (size_t j = 0; j < 5; j++) {
-            put_index(out, rest[j]);
-            fputs(j < 4 ? ", " : ")) return FAILED;\n", out);
-        }
+        fprintf(out, "    if (!aslrt_op_flow(ex, f, %d)) return FAILED;\n", fl.state);
     } else {
         for (size_t j = 0; j < n->nops; j++) {
             emit_op(out, &n->ops[j], j == 0 ? "return FAILED" : onfail, 1);
@@ -447,7 +456,8 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     }
     switch (n->term) {
     case IR_GOTO:
-        emit_jump(out, m, i, n->next, 1);
+        if (!falls_through(m, i))
+            emit_jump(out, m, i, n->next, 1);
         break;
     case IR_RETURN:
         fputs("    return END;\n", out);
@@ -581,7 +591,8 @@ static void emit_graph(FILE *out, const ir_graph *g)
     asl_ir_regions(g, m.region_of);
     m.labelled[g->start] |= 2;
     for (size_t i = 0; i < g->nnodes; i++)
-        each_target(&g->nodes[i], mark_target, &m, i);
+        if (!falls_through(&m, i))
+            each_target(&g->nodes[i], mark_target, &m, i);
     for (size_t lo = 0, hi; lo < g->nnodes; lo = hi) {
         for (hi = lo; hi < g->nnodes && m.region_of[hi] == m.region_of[lo]; hi++)
             ;

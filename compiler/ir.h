@@ -225,6 +225,9 @@ typedef struct ir_item {
     const char *field;
     const struct aslrt_jn_node **exprs;
     size_t nexprs;
+    /* ASLRT_ITEM_JSON, ASLRT_ITEM_TEMPLATE: the value text was written
+     * from (borrowed from the unit's document), for the in-memory backend */
+    json_t *value;
 } ir_item;
 
 typedef struct asl_cfg {

@@ -94,6 +94,8 @@ static int add_json_item(lowerer *l, int kind, json_t *v)
         asl_internal_error(__FILE__, __LINE__, "json_dumps failed");
     int i = add_item(l, kind, s);
     free(s);
+    if (!l->c->items[i].value)   /* one text, one value: the first stands for all */
+        l->c->items[i].value = v;
     return i;
 }
 
@@ -627,6 +629,18 @@ asl_cfg *asl_lower_machine(asl_unit *u, const asl_machine *m, const char *name)
         for (size_t i = 0; i < g->nstates; i++)
             lower_state(&l, g->states[i], &ig->nodes[i]);
         ig->start = node_of(g, g->start_at);
+        /* A state that aslrt_op_flow runs takes its items from its
+         * descriptor: the call in the code names only the state. */
+        ir_flow fl;
+        for (size_t i = 0; i < ig->nnodes; i++)
+            if (ir_node_flow(&ig->nodes[i], &fl)) {
+                aslrt_state *d = &c->states[fl.state];
+                d->flow_input_path = fl.input_path;
+                d->flow_parameters = fl.parameters;
+                d->flow_result = fl.result;
+                d->flow_result_path = fl.result_path;
+                d->flow_output_path = fl.output_path;
+            }
     }
     /* The runtime notes each state's entry time only when something can
      * read it: a path into the context object. */

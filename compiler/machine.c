@@ -131,6 +131,9 @@ static aslrt_item *copy_items(built *b, const asl_cfg *c)
         const ir_item *it = &c->items[i];
         v[i].kind = it->kind;
         v[i].text = copy_str(b, it->text);
+        /* the runtime need not parse the text again; the reference keeps
+         * the value when the unit's document goes */
+        v[i].value = it->value ? json_incref(it->value) : NULL;
         if (it->kind != ASLRT_ITEM_JSONATA)
             continue;
         v[i].field = copy_str(b, it->field);
@@ -162,7 +165,12 @@ static aslrt_state *copy_states(built *b, const asl_cfg *c)
         d->label = copy_str(b, s->label);
         /* as emit_c.c writes them: Seconds only for a Wait state (-1
          * there: no Seconds field), the processor and the tolerated
-         * failures only for a Map (-1: not given) */
+         * failures only for a Map (-1: not given), where its retriers and
+         * catchers start only when it has some */
+        if (!s->nretriers)
+            d->retrier = 0;
+        if (!s->ncatchers)
+            d->catcher = 0;
         if (s->type != ASLRT_STATE_WAIT)
             d->seconds = 0;
         if (s->type != ASLRT_STATE_MAP) {
@@ -242,6 +250,8 @@ void asl_machine_free(aslrt_machine *m)
     if (!m)
         return;
     built *b = (built *)m;
+    for (int i = 0; i < m->nitems; i++)
+        json_decref((json_t *)m->items[i].value);
     for (block *k = b->blocks, *next; k; k = next) {
         next = k->next;
         free(k);

@@ -32,8 +32,10 @@ extern "C" {
 /* Bumped whenever the layout of aslrt_machine or aslrt_config or an op's
  * contract changes.  5: aslrt_config's history_event, abort_reason,
  * activity hooks, execution_arn, role_arn and executions.  6: aslrt_config's
- * wait_override_ms, retry_override_ms and context (at its end). */
-#define ASLRT_ABI_VERSION 7
+ * wait_override_ms, retry_override_ms and context (at its end).  8:
+ * aslrt_item's value; aslrt_state's flow_* fields, which aslrt_op_flow takes
+ * its items from. */
+#define ASLRT_ABI_VERSION 8
 
 typedef struct json_t json_t;          /* jansson's value, opaque here */
 typedef struct aslrt_program aslrt_program;
@@ -77,6 +79,11 @@ typedef struct aslrt_item {
     const char *field;     /* the field errors name: "Output", "Arguments", ... */
     const struct aslrt_jn_node *const *exprs; /* parsed by aslc, never at run time */
     int nexprs;
+    /* ASLRT_ITEM_JSON and ASLRT_ITEM_TEMPLATE: text already parsed (its
+     * value, which the descriptor holds a reference to), or NULL.  Only
+     * descriptors built in memory have it (aslc run); the runtime parses
+     * text otherwise. */
+    const json_t *value;
 } aslrt_item;
 
 enum {
@@ -162,6 +169,12 @@ typedef struct aslrt_state {
     int writer_params;             /* TEMPLATE item */
     int writer_config;             /* JSON item: WriterConfig */
     const char *label;             /* a Map's Label, or NULL */
+    /* A state that aslrt_op_flow runs whole: its InputPath (PATH item),
+     * Parameters (TEMPLATE), Result (JSON item; ASLRT_NONE: the effective
+     * input), ResultPath (REFPATH, ASLRT_NONE "$", or ASLRT_NULL_PATH) and
+     * OutputPath (PATH).  All ASLRT_NONE in the other states, which the
+     * generated code runs op by op. */
+    int flow_input_path, flow_parameters, flow_result, flow_result_path, flow_output_path;
 } aslrt_state;
 
 /* A retrier (ASL spec, "Retrying after error"). */
@@ -365,13 +378,13 @@ int aslrt_op_result_path(aslrt_exec *ex, aslrt_frame *f, int path);
 int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path);
 /* A whole state whose ops are enter, InputPath, Parameters, the result
  * (Result, or the effective input), ResultPath, OutputPath and exit, as
- * one call: the same calls in the same order, where ASLRT_NONE for
- * input_path, parameters or output_path leaves that op out and result
- * ASLRT_NONE makes it aslrt_op_result_input (result_path is always made).
- * A chain of such states (most Pass states, and Succeed states with an
- * InputPath) is then a call per state in the generated code. */
-int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state, int input_path, int parameters,
-                  int result, int result_path, int output_path);
+ * one call: the same calls in the same order, with the items of the
+ * state's flow_* fields, where ASLRT_NONE for the InputPath, Parameters
+ * or OutputPath leaves that op out and Result ASLRT_NONE makes it
+ * aslrt_op_result_input (the ResultPath is always made).  A chain of such
+ * states (most Pass states, and Succeed states with an InputPath) is then
+ * a call per state in the generated code. */
+int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state);
 int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f);
 /* Parallel: runs every branch on the effective input, concurrently; the
  * result is the array of their outputs, in branch order. */

@@ -67,7 +67,8 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
         case ASLRT_ITEM_JSON:
         case ASLRT_ITEM_TEMPLATE: {
             json_error_t je;
-            json_t *v = aslrtp_json_loads(src->text, strlen(src->text), &je);
+            json_t *v = src->value ? json_incref((json_t *)src->value)
+                                   : aslrtp_json_loads(src->text, strlen(src->text), &je);
             if (!v) {
                 why = aslrtp_strdup(je.text);
                 break;
@@ -1196,21 +1197,21 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
 }
 
 /* The ops the compiler would emit one by one, in their order (aslrt.h). */
-int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state, int input_path, int parameters,
-                  int result, int result_path, int output_path)
+int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
 {
     if (!enter(ex, f, state))
         return 0;
-    if (input_path != ASLRT_NONE && !aslrt_op_input_path(ex, f, input_path))
+    const aslrt_state *s = ex->state;
+    if (s->flow_input_path != ASLRT_NONE && !aslrt_op_input_path(ex, f, s->flow_input_path))
         return 0;
-    if (parameters != ASLRT_NONE && !aslrt_op_parameters(ex, f, parameters))
+    if (s->flow_parameters != ASLRT_NONE && !aslrt_op_parameters(ex, f, s->flow_parameters))
         return 0;
-    if (result != ASLRT_NONE ? !aslrt_op_result_json(ex, f, result)
-                             : !aslrt_op_result_input(ex, f))
+    if (s->flow_result != ASLRT_NONE ? !aslrt_op_result_json(ex, f, s->flow_result)
+                                     : !aslrt_op_result_input(ex, f))
         return 0;
-    if (!aslrt_op_result_path(ex, f, result_path))
+    if (!aslrt_op_result_path(ex, f, s->flow_result_path))
         return 0;
-    if (output_path != ASLRT_NONE && !aslrt_op_output_path(ex, f, output_path))
+    if (s->flow_output_path != ASLRT_NONE && !aslrt_op_output_path(ex, f, s->flow_output_path))
         return 0;
     return exit_state(ex, f);
 }

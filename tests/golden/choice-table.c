@@ -41,8 +41,8 @@ static const aslrt_rule rules[10] = {
 
 static const aslrt_state states[4] = {
     /* 0 */ {.name = "Route", .type = ASLRT_STATE_CHOICE},
-    /* 1 */ {.name = "A", .type = ASLRT_STATE_PASS},
-    /* 2 */ {.name = "B", .type = ASLRT_STATE_PASS},
+    /* 1 */ {.name = "A", .type = ASLRT_STATE_PASS, .flow_result = 11},
+    /* 2 */ {.name = "B", .type = ASLRT_STATE_PASS, .flow_result = 12},
     /* 3 */ {.name = "Stop", .type = ASLRT_STATE_FAIL, .error = "Stopped"},
 };
 
@@ -82,11 +82,11 @@ static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     }
 
 s1: /* "A", states[1] */
-    if (!aslrt_op_flow(ex, f, 1, ASLRT_NONE, ASLRT_NONE, 11, ASLRT_NONE, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 1)) return FAILED;
     return END;
 
 s2: /* "B", states[2] */
-    if (!aslrt_op_flow(ex, f, 2, ASLRT_NONE, ASLRT_NONE, 12, ASLRT_NONE, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 2)) return FAILED;
     return END;
 
 s3: /* "Stop", states[3] */

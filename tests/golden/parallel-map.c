@@ -46,11 +46,11 @@ static const aslrt_rule rules[1] = {
 static const int branches0[] = {1, 2};
 static const aslrt_state states[9] = {
     /* 0 */ {.name = "Fan", .type = ASLRT_STATE_PARALLEL, .retrier = 0, .nretriers = 1, .catcher = 0, .ncatchers = 1, .branches = branches0, .nbranches = 2},
-    /* 1 */ {.name = "Left", .type = ASLRT_STATE_PASS},
+    /* 1 */ {.name = "Left", .type = ASLRT_STATE_PASS, .flow_result = 7},
     /* 2 */ {.name = "Right", .type = ASLRT_STATE_PASS},
     /* 3 */ {.name = "RightEnd", .type = ASLRT_STATE_SUCCEED},
     /* 4 */ {.name = "Each", .type = ASLRT_STATE_MAP, .processor = 3, .items_path = 1, .tolerated_count = -1, .tolerated_percentage = -1},
-    /* 5 */ {.name = "Double", .type = ASLRT_STATE_PASS},
+    /* 5 */ {.name = "Double", .type = ASLRT_STATE_PASS, .flow_parameters = 8},
     /* 6 */ {.name = "Route", .type = ASLRT_STATE_CHOICE, .jsonata = 1},
     /* 7 */ {.name = "Oops", .type = ASLRT_STATE_FAIL, .error = "Golden.Oops"},
     /* 8 */ {.name = "Done", .type = ASLRT_STATE_SUCCEED},
@@ -103,9 +103,8 @@ s1: /* "Each", states[4] */
     if (!aslrt_op_map(ex, f)) return FAILED;
     if (!aslrt_op_result_path(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
-    goto s2;
 
-s2: /* "Route", states[6] */
+/* "Route", states[6] */
     if (!aslrt_op_enter(ex, f, 6)) return FAILED;
     r = aslrt_op_jn_condition(ex, f, 4);
     if (r < 0) return FAILED;
@@ -153,7 +152,7 @@ static int g1_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Left", states[1] */
-    if (!aslrt_op_flow(ex, f, 1, ASLRT_NONE, ASLRT_NONE, 7, ASLRT_NONE, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 1)) return FAILED;
     return END;
 }
 
@@ -181,10 +180,9 @@ static int g2_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Right", states[2] */
-    if (!aslrt_op_flow(ex, f, 2, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE)) return FAILED;
-    goto s1;
+    if (!aslrt_op_flow(ex, f, 2)) return FAILED;
 
-s1: /* "RightEnd", states[3] */
+/* "RightEnd", states[3] */
     if (!aslrt_op_enter(ex, f, 3)) return FAILED;
     if (!aslrt_op_exit(ex, f)) return FAILED;
     return END;
@@ -214,7 +212,7 @@ static int g3_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "Double", states[5] */
-    if (!aslrt_op_flow(ex, f, 5, ASLRT_NONE, 8, ASLRT_NONE, ASLRT_NONE, ASLRT_NONE)) return FAILED;
+    if (!aslrt_op_flow(ex, f, 5)) return FAILED;
     return END;
 }
 

@@ -19,8 +19,8 @@ static const aslrt_rule rules[1] = {
 };
 
 static const aslrt_state states[2] = {
-    /* 0 */ {.name = "First", .type = ASLRT_STATE_PASS},
-    /* 1 */ {.name = "Second", .type = ASLRT_STATE_PASS},
+    /* 0 */ {.name = "First", .type = ASLRT_STATE_PASS, .flow_input_path = 1, .flow_parameters = 2, .flow_result_path = 3, .flow_output_path = 4},
+    /* 1 */ {.name = "Second", .type = ASLRT_STATE_PASS, .flow_result = 5, .flow_result_path = ASLRT_NULL_PATH},
 };
 
 static const aslrt_retrier retriers[1] = {
@@ -41,11 +41,10 @@ static int g0_r0(aslrt_exec *ex, aslrt_frame *f, int s)
     (void)s;
 
 /* "First", states[0] */
-    if (!aslrt_op_flow(ex, f, 0, 1, 2, ASLRT_NONE, 3, 4)) return FAILED;
-    goto s1;
+    if (!aslrt_op_flow(ex, f, 0)) return FAILED;
 
-s1: /* "Second", states[1] */
-    if (!aslrt_op_flow(ex, f, 1, ASLRT_NONE, ASLRT_NONE, 5, ASLRT_NULL_PATH, ASLRT_NONE)) return FAILED;
+/* "Second", states[1] */
+    if (!aslrt_op_flow(ex, f, 1)) return FAILED;
     return END;
 }
 

@@ -14,6 +14,11 @@
 #include "ir.h"
 #include "unit.h"
 #include "testutil.h"
+#ifdef HAVE_LIBTCC
+#include <dirent.h>
+
+#include "machines.h"
+#endif
 
 /* Compiles text through parse and validate; returns the unit (caller
  * destroys).  *m receives the machine. */
@@ -458,6 +463,79 @@ START_TEST(variables_assigned_by_path_around)
 }
 END_TEST
 
+#ifdef HAVE_LIBTCC
+/* machine.c against the C backend: the descriptor `aslc run` builds in
+ * memory has the tables that the generated C initializes, field by field
+ * (item values the JSON of their texts), and they hold once the unit that
+ * they were made from is gone.  Returns whether text lowered. */
+static bool memory_matches_c(const char *text, const char *what)
+{
+    asl_unit *u = asl_unit_create("t.asl.json", text, strlen(text));
+    asl_machine *m = u->diags.nerrors ? NULL : asl_parse_machine(u);
+    if (m)
+        asl_validate_machine(u, m);
+    if (m && u->diags.nerrors == 0)
+        asl_validate_supported(u, m, ASL_DIAG_ERROR);
+    if (!m || u->diags.nerrors) {
+        asl_unit_destroy(u);
+        return false;
+    }
+    asl_cfg *cfg = asl_lower_machine(u, m, "t");
+    char *err = NULL;
+    asl_emit_options eo = {.prefix = "t"};
+    char *csrc = asl_emit_c_string(cfg, &eo);
+    asl_jit *c = asl_jit_compile(csrc, "t", &err);
+    ck_assert_msg(c != NULL, "%s: the C: %s", what, err ? err : "");
+    asl_jit *mem = asl_jit_compile_cfg(cfg, "t", &err);
+    ck_assert_msg(mem != NULL, "%s: in memory: %s", what, err ? err : "");
+    asl_unit_destroy(u);
+    same_machine(asl_jit_machine(c), asl_jit_machine(mem));
+    asl_jit_destroy(mem);
+    asl_jit_destroy(c);
+    free(csrc);
+    return true;
+}
+
+/* The golden-test definitions, the benchmark's workloads and every
+ * definition of the recorded executions that compiles. */
+START_TEST(memory_tables_match_c)
+{
+    static const char *const files[] = {
+        "tests/golden/choice-table.asl.json", "tests/golden/choice-wait-fail.asl.json",
+        "tests/golden/hostile-names.asl.json", "tests/golden/pass-chain.asl.json",
+        "tests/golden/retry-catch.asl.json", "tests/golden/parallel-map.asl.json",
+        "bench/workloads/a_pass_chain_1000.asl.json", "bench/workloads/b_choice_loop_100k.asl.json",
+        "bench/workloads/c_map_inline_10k.asl.json", "bench/workloads/d_parallel_8x10.asl.json",
+        "bench/workloads/e_task_retry_loop_10k.asl.json", "examples/aws-services/orders.asl.json"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", ASLC_TEST_SRCDIR, files[i]);
+        char *text = slurp(path);
+        ck_assert_msg(memory_matches_c(text, files[i]), "%s does not compile", files[i]);
+        free(text);
+    }
+    const char *dir = ASLC_TEST_SRCDIR "/tests/conformance/localstack/cases";
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot read %s", dir);
+    size_t compared = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        json_t *rec = json_load_file(path, 0, NULL);
+        ck_assert_msg(rec != NULL, "cannot parse %s", path);
+        char *text = json_dumps(json_object_get(rec, "definition"), JSON_ENCODE_ANY);
+        if (text && memory_matches_c(text, e->d_name))
+            compared++;
+        free(text);
+        json_decref(rec);
+    }
+    closedir(d);
+    ck_assert_uint_gt(compared, 800);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("compiler");
@@ -488,6 +566,12 @@ int main(void)
     tcase_add_test(tc, emit_escapes_everything);
     tcase_add_test(tc, identifiers);
     suite_add_tcase(s, tc);
+#ifdef HAVE_LIBTCC
+    tc = tcase_create("in_memory");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, memory_tables_match_c);
+    suite_add_tcase(s, tc);
+#endif
     int failed = run_suite(s, CK_ENV);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -38,9 +38,10 @@ static void check_layout(const char *name, size_t size, const size_t *want, size
 
 START_TEST(layouts)
 {
-    const size_t item[] = {OFF(aslrt_item, kind), OFF(aslrt_item, text), OFF(aslrt_item, field),
-                           OFF(aslrt_item, exprs), OFF(aslrt_item, nexprs)};
-    check_layout("aslrt_item", sizeof(aslrt_item), item, 5);
+    const size_t item[] = {OFF(aslrt_item, kind),  OFF(aslrt_item, text),
+                           OFF(aslrt_item, field), OFF(aslrt_item, exprs),
+                           OFF(aslrt_item, nexprs), OFF(aslrt_item, value)};
+    check_layout("aslrt_item", sizeof(aslrt_item), item, 6);
     const size_t cmp[] = {OFF(aslrt_cmp, variable), OFF(aslrt_cmp, op), OFF(aslrt_cmp, operand),
                           OFF(aslrt_cmp, is_path)};
     check_layout("aslrt_cmp", sizeof(aslrt_cmp), cmp, 4);
@@ -69,7 +70,9 @@ START_TEST(layouts)
         OFF(aslrt_state, batch_max_bytes_path), OFF(aslrt_state, batch_input),
         OFF(aslrt_state, writes), OFF(aslrt_state, writer_resource),
         OFF(aslrt_state, writer_params), OFF(aslrt_state, writer_config),
-        OFF(aslrt_state, label)};
+        OFF(aslrt_state, label), OFF(aslrt_state, flow_input_path),
+        OFF(aslrt_state, flow_parameters), OFF(aslrt_state, flow_result),
+        OFF(aslrt_state, flow_result_path), OFF(aslrt_state, flow_output_path)};
     check_layout("aslrt_state", sizeof(aslrt_state), state, sizeof state / sizeof state[0]);
     const size_t retrier[] = {OFF(aslrt_retrier, errors), OFF(aslrt_retrier, nerrors),
                               OFF(aslrt_retrier, interval), OFF(aslrt_retrier, max_attempts),
@@ -402,141 +405,7 @@ END_TEST
 #ifdef HAVE_LIBTCC
 /* ---- the tables against the C backend's, field by field ---------------- */
 
-static void same_str(const char *a, const char *b, const char *what)
-{
-    ck_assert_msg((a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0),
-                  "%s: \"%s\" against \"%s\"", what, a ? a : "(null)", b ? b : "(null)");
-}
-
-static void same_errors(const char *const *a, const char *const *b, int n)
-{
-    for (int i = 0; i < n; i++)
-        same_str(a[i], b[i], "ErrorEquals");
-}
-
-static void same_jn(const aslrt_jn_node *a, const aslrt_jn_node *b);
-
-static void same_jn_list(const aslrt_jn_node *const *a, const aslrt_jn_node *const *b, int n)
-{
-    ck_assert((a == NULL) == (b == NULL));
-    for (int i = 0; a && i < n; i++)
-        same_jn(a[i], b[i]);
-}
-
-static void same_jn(const aslrt_jn_node *a, const aslrt_jn_node *b)
-{
-    ck_assert((a == NULL) == (b == NULL));
-    if (!a)
-        return;
-    ck_assert_int_eq(a->type, b->type);
-    ck_assert_int_eq(a->op, b->op);
-    ck_assert_int_eq(a->flags, b->flags);
-    ck_assert_int_eq(a->position, b->position);
-    ck_assert(memcmp(&a->number, &b->number, sizeof a->number) == 0); /* -0.0, NaN bits */
-    ck_assert_uint_eq(a->len, b->len);
-    ck_assert((a->str == NULL) == (b->str == NULL));
-    if (a->str)
-        ck_assert(memcmp(a->str, b->str, a->len + 1) == 0);
-    ck_assert_uint_eq(a->hash, b->hash);
-    same_str(a->str2, b->str2, "str2");
-    same_str(a->focus, b->focus, "focus");
-    same_str(a->index, b->index, "index");
-    same_str(a->ancestor, b->ancestor, "ancestor");
-    same_jn(a->lhs, b->lhs);
-    same_jn(a->rhs, b->rhs);
-    same_jn(a->third, b->third);
-    same_jn(a->group, b->group);
-    ck_assert_int_eq(a->nitems, b->nitems);
-    ck_assert_int_eq(a->nstages, b->nstages);
-    ck_assert_int_eq(a->npredicate, b->npredicate);
-    same_jn_list(a->items, b->items, a->nitems);
-    same_jn_list(a->stages, b->stages, a->nstages);
-    same_jn_list(a->predicate, b->predicate, a->npredicate);
-}
-
-/* Every table of two machines: the same values (pointers aside). */
-static void same_machine(const aslrt_machine *a, const aslrt_machine *b)
-{
-    ck_assert_int_eq(a->abi_version, b->abi_version);
-    same_str(a->name, b->name, "name");
-    same_str(a->source, b->source, "source");
-    ck_assert_int_eq(a->nitems, b->nitems);
-    ck_assert_int_eq(a->nstates, b->nstates);
-    ck_assert_int_eq(a->ncmps, b->ncmps);
-    ck_assert_int_eq(a->ngraphs, b->ngraphs);
-    ck_assert_int_eq(a->nretriers, b->nretriers);
-    ck_assert_int_eq(a->ncatchers, b->ncatchers);
-    ck_assert_int_eq(a->timeout_seconds, b->timeout_seconds);
-    ck_assert_int_eq(a->flags, b->flags);
-    for (int i = 0; i < a->nitems; i++) {
-        const aslrt_item *x = &a->items[i], *y = &b->items[i];
-        ck_assert_int_eq(x->kind, y->kind);
-        same_str(x->text, y->text, "item text");
-        same_str(x->field, y->field, "item field");
-        ck_assert_int_eq(x->nexprs, y->nexprs);
-        for (int k = 0; k < x->nexprs; k++)
-            same_jn(x->exprs[k], y->exprs[k]);
-    }
-    ck_assert(memcmp(a->cmps, b->cmps, (size_t)a->ncmps * sizeof *a->cmps) == 0);
-    ck_assert_int_eq(a->nrules, b->nrules);
-    ck_assert(memcmp(a->rules, b->rules, (size_t)a->nrules * sizeof *a->rules) == 0);
-    for (int i = 0; i < a->nstates; i++) {
-        aslrt_state x, y; /* memcpy keeps the padding, which memcmp sees */
-        memcpy(&x, &a->states[i], sizeof x);
-        memcpy(&y, &b->states[i], sizeof y);
-        same_str(x.name, y.name, "state name");
-        same_str(x.resource, y.resource, "resource");
-        same_str(x.timestamp, y.timestamp, "timestamp");
-        same_str(x.error, y.error, "error");
-        same_str(x.cause, y.cause, "cause");
-        same_str(x.reader_resource, y.reader_resource, "reader_resource");
-        same_str(x.writer_resource, y.writer_resource, "writer_resource");
-        ck_assert_int_eq(x.nbranches, y.nbranches);
-        ck_assert((x.branches == NULL) == (y.branches == NULL));
-        if (x.branches)
-            ck_assert(memcmp(x.branches, y.branches, (size_t)x.nbranches * sizeof(int)) == 0);
-        /* Everything else is numbers: compare the structs with the
-         * pointers cleared (the padding is zero in both: constant data). */
-        x.name = y.name = x.resource = y.resource = x.timestamp = y.timestamp = NULL;
-        x.error = y.error = x.cause = y.cause = NULL;
-        x.reader_resource = y.reader_resource = x.writer_resource = y.writer_resource = NULL;
-        x.branches = y.branches = NULL;
-        ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "state %d differs", i);
-    }
-    for (int i = 0; i < a->nretriers; i++) {
-        const aslrt_retrier *x = &a->retriers[i], *y = &b->retriers[i];
-        ck_assert_int_eq(x->nerrors, y->nerrors);
-        same_errors(x->errors, y->errors, x->nerrors);
-        ck_assert(x->interval == y->interval && x->backoff == y->backoff);
-        ck_assert_int_eq(x->max_attempts, y->max_attempts);
-        ck_assert_int_eq(x->max_delay, y->max_delay);
-        ck_assert_int_eq(x->jitter_full, y->jitter_full);
-    }
-    for (int i = 0; i < a->ncatchers; i++) {
-        const aslrt_catcher *x = &a->catchers[i], *y = &b->catchers[i];
-        ck_assert_int_eq(x->nerrors, y->nerrors);
-        same_errors(x->errors, y->errors, x->nerrors);
-        ck_assert_int_eq(x->result_path, y->result_path);
-        ck_assert_int_eq(x->assign, y->assign);
-        ck_assert_int_eq(x->output, y->output);
-    }
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(m);
-    fclose(f);
-    return buf;
-}
+#include "machines.h"
 
 static void compare_tables(const char *text, const char *what)
 {
