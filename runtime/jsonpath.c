@@ -315,7 +315,7 @@ static int ends_name(int c, int in_filter)
 static int read_dot_name(parser *p, seg *s, int in_filter)
 {
     aslrtp_buf name = {0};
-    size_t start = p->i;
+    size_t start = p->i, run = p->i; /* the name's bytes are copied a run at a time */
     while (!ends_name(peek(p), in_filter)) {
         char c = p->s[p->i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -328,16 +328,19 @@ static int read_dot_name(parser *p, seg *s, int in_filter)
                 free(name.data);
                 return fail(p, p->i, "Path must not end with a '\\'");
             }
+            /* the backslash goes; the character after it is the name's,
+             * whatever it is */
+            aslrtp_buf_add(&name, p->s + run, p->i - run);
             p->i++;
-            c = p->s[p->i];
+            run = p->i;
         }
-        aslrtp_buf_add(&name, &c, 1);
         p->i++;
     }
     if (p->i == start) {
         free(name.data);
         return fail(p, start, "Path must not end with a '.' or '..'");
     }
+    aslrtp_buf_add(&name, p->s + run, p->i - run);
     s->kind = SEG_NAME;
     seg_add_name(s, &name);
     return 1;
