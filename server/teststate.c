@@ -863,12 +863,8 @@ json_t *srv_test_state_at(json_t *req, const aslrt_bindings *bindings, const cha
                       caused_by);
         goto out;
     }
-    asl_emit_options eo = {.prefix = "aslc_test_state", .with_main = false,
-                           .include_header = false};
-    char *csrc = asl_emit_c_string(cfg, &eo);
     char *why = NULL;
-    jit = csrc ? asl_jit_compile(csrc, eo.prefix, &why) : NULL;
-    free(csrc);
+    jit = asl_jit_compile_cfg(cfg, "aslc_test_state", &why);
     if (!jit) {
         srv_fault_set(f, 500, "InternalFailure", "the definition does not compile: %s",
                       why ? why : "");
