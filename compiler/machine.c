@@ -32,7 +32,9 @@ typedef struct block {
 typedef struct built {
     aslrt_machine m;
     block *blocks;
-    /* JSONata nodes copied so far: a node the parser shares is copied once */
+    /* JSONata nodes copied so far, an open-addressing table of capmap
+     * slots (a power of two) keyed by the original's address: a node the
+     * parser shares is copied once */
     const aslrt_jn_node **from;
     aslrt_jn_node **to;
     size_t nmap, capmap;
@@ -87,27 +89,56 @@ static aslrt_jn_node *copy_node(built *b, const aslrt_jn_node *k);
 
 static const aslrt_jn_node *const *copy_list(built *b, const aslrt_jn_node *const *v, int n)
 {
-    if (!v || n <= 0)
-        return v ? (const aslrt_jn_node *const *)take(b, sizeof(void *)) : NULL;
+    if (!v || n <= 0)   /* as emit_jsonata.c: an empty list is none */
+        return NULL;
     const aslrt_jn_node **d = take(b, (size_t)n * sizeof *d);
     for (int i = 0; i < n; i++)
         d[i] = v[i] ? copy_node(b, v[i]) : NULL;
     return d;
 }
 
+static size_t slot_of(const built *b, const aslrt_jn_node *k)
+{
+    size_t h = (size_t)((uintptr_t)k >> 4) * 0x9E3779B97F4A7C15u;
+    size_t mask = b->capmap - 1;
+    for (h &= mask; b->from[h] && b->from[h] != k; h = (h + 1) & mask)
+        ;
+    return h;
+}
+
+static void remember(built *b, const aslrt_jn_node *k, aslrt_jn_node *d)
+{
+    if (2 * (b->nmap + 1) > b->capmap) {
+        const aslrt_jn_node **from = b->from;
+        aslrt_jn_node **to = b->to;
+        size_t old = b->capmap;
+        b->capmap = old ? 2 * old : 256;
+        b->from = aslrtp_calloc(b->capmap, sizeof *b->from);
+        b->to = aslrtp_calloc(b->capmap, sizeof *b->to);
+        for (size_t i = 0; i < old; i++)
+            if (from[i]) {
+                size_t h = slot_of(b, from[i]);
+                b->from[h] = from[i];
+                b->to[h] = to[i];
+            }
+        free(from);
+        free(to);
+    }
+    size_t h = slot_of(b, k);
+    b->from[h] = k;
+    b->to[h] = d;
+    b->nmap++;
+}
+
 static aslrt_jn_node *copy_node(built *b, const aslrt_jn_node *k)
 {
-    for (size_t i = 0; i < b->nmap; i++)
-        if (b->from[i] == k)
-            return b->to[i];
-    aslrt_jn_node *d = take(b, sizeof *d);
-    if (b->nmap == b->capmap) {
-        b->capmap = b->capmap ? 2 * b->capmap : 64;
-        b->from = aslrtp_reallocarray(b->from, b->capmap, sizeof *b->from);
-        b->to = aslrtp_reallocarray(b->to, b->capmap, sizeof *b->to);
+    if (b->capmap) {
+        size_t h = slot_of(b, k);
+        if (b->from[h])
+            return b->to[h];
     }
-    b->from[b->nmap] = k;
-    b->to[b->nmap++] = d;
+    aslrt_jn_node *d = take(b, sizeof *d);
+    remember(b, k, d);
     *d = *k;
     d->str = copy_n(b, k->str, k->len);
     d->str2 = copy_str(b, k->str2);
