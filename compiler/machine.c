@@ -72,6 +72,16 @@ static const char *copy_str(built *b, const char *s)
     return s ? copy_n(b, s, strlen(s)) : NULL;
 }
 
+/* n rows of size bytes from src, which may be NULL when n is 0 (an empty
+ * table is one row of zeros, as emit_c.c writes it). */
+static void *copy_rows(built *b, const void *src, size_t n, size_t size)
+{
+    void *d = take(b, (n ? n : 1) * size);
+    if (n)
+        memcpy(d, src, n * size);
+    return d;
+}
+
 static const char *const *copy_errors(built *b, const char *const *errors, size_t n)
 {
     const char **d = take(b, (n ? n : 1) * sizeof *d);
@@ -212,9 +222,7 @@ static aslrt_state *copy_states(built *b, const asl_cfg *c)
         /* as emit_c.c: the branches of a Parallel state, from its list */
         d->branches = NULL;
         if (c->branch_lists[i]) {
-            int *l = take(b, (size_t)(s->nbranches ? s->nbranches : 1) * sizeof *l);
-            memcpy(l, c->branch_lists[i], (size_t)s->nbranches * sizeof *l);
-            d->branches = l;
+            d->branches = copy_rows(b, c->branch_lists[i], (size_t)s->nbranches, sizeof(int));
         } else {
             d->nbranches = 0;
         }
@@ -234,18 +242,11 @@ aslrt_machine *asl_machine_build(const asl_cfg *c, const aslrt_graph_fn *graphs)
     m->states = copy_states(b, c);
     m->nstates = (int)c->nstates;
 
-    aslrt_cmp *cmps = take(b, (c->ncmps ? c->ncmps : 1) * sizeof *cmps);
-    memcpy(cmps, c->cmps, c->ncmps * sizeof *cmps);
-    m->cmps = cmps;
+    m->cmps = copy_rows(b, c->cmps, c->ncmps, sizeof *m->cmps);
     m->ncmps = (int)c->ncmps;
-    aslrt_rule *rules = take(b, (c->nrules ? c->nrules : 1) * sizeof *rules);
-    memcpy(rules, c->rules, c->nrules * sizeof *rules);
-    m->rules = rules;
+    m->rules = copy_rows(b, c->rules, c->nrules, sizeof *m->rules);
     m->nrules = (int)c->nrules;
-
-    aslrt_graph_fn *g = take(b, c->ngraphs * sizeof *g);
-    memcpy(g, graphs, c->ngraphs * sizeof *g);
-    m->graphs = g;
+    m->graphs = copy_rows(b, graphs, c->ngraphs, sizeof *m->graphs);
     m->ngraphs = (int)c->ngraphs;
 
     aslrt_retrier *r = take(b, (c->nretriers ? c->nretriers : 1) * sizeof *r);
