@@ -49,20 +49,21 @@ static void on_error(void *ud, const char *msg)
 
 static asl_jit *jit_compile(const char *csrc, const char *symbol, char **err);
 
-/* The generated code's symbol prefix_suffix. */
-static char *symbol_name(const char *prefix, const char *suffix)
+/* Compiles csrc under the lock and finds <prefix><suffix> in it. */
+static asl_jit *jit_compile_locked(const char *csrc, const char *prefix, const char *suffix,
+                                   char **err)
 {
-    return aslrtp_strdupf("%s%s", prefix, suffix);
-}
-
-asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
-{
-    char *sym = symbol_name(prefix, "_machine");
+    char *sym = aslrtp_strdupf("%s%s", prefix, suffix);
     pthread_mutex_lock(&tcc_lock);
     asl_jit *j = jit_compile(csrc, sym, err);
     pthread_mutex_unlock(&tcc_lock);
     free(sym);
     return j;
+}
+
+asl_jit *asl_jit_compile(const char *csrc, const char *prefix, char **err)
+{
+    return jit_compile_locked(csrc, prefix, "_machine", err);
 }
 
 /* The graph functions through TinyCC, the tables from machine.c. */
@@ -72,11 +73,7 @@ asl_jit *asl_jit_compile_cfg(const asl_cfg *c, const char *prefix, char **err)
     char *csrc = asl_emit_c_string(c, &eo);
     if (!csrc)
         asl_internal_error(__FILE__, __LINE__, "cannot generate C");
-    char *sym = symbol_name(prefix, "_graphs");
-    pthread_mutex_lock(&tcc_lock);
-    asl_jit *j = jit_compile(csrc, sym, err);
-    pthread_mutex_unlock(&tcc_lock);
-    free(sym);
+    asl_jit *j = jit_compile_locked(csrc, prefix, "_graphs", err);
     free(csrc);
     if (j) {
         j->built = asl_machine_build(c, (const aslrt_graph_fn *)j->machine);
