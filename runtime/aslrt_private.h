@@ -88,6 +88,7 @@ _Noreturn void aslrtp_oom(size_t size);
  * after writing the failed execution {"Error":"States.Runtime",...} to
  * stdout when failure is set. */
 void aslrtp_oom_exit(int status, bool failure);
+void aslrtp_heap_huge(size_t small, size_t step);
 /* pthread_create for the runtime's threads, with its bounded stack
  * (doc/behaviour.md §36), detached or not.  Returns pthread_create's code. */
 int aslrtp_thread_create(pthread_t *thread, bool detached, void *(*fn)(void *), void *arg);
