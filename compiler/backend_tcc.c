@@ -12,9 +12,11 @@
  * TinyCC keeps global state while it compiles, so one compilation runs at
  * a time in the process (the server compiles on several threads).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <libtcc.h>
 
@@ -33,6 +35,8 @@ struct asl_jit {
     TCCState *s;
     const aslrt_machine *machine;
     aslrt_machine *built;     /* asl_jit_compile_cfg: the descriptor machine.c made */
+    void *code;               /* the pages TinyCC relocated the code into */
+    size_t code_size;
 };
 
 typedef struct errbuf {
@@ -110,19 +114,35 @@ static asl_jit *jit_compile(const char *csrc, const char *symbol, char **err)
 #include "aslrt_syms.inc"
 #undef SYM
 
+    /* The code in pages of its own, not in the heap: TinyCC makes its
+     * part of them executable, which would split the heap's mapping and
+     * keep a 2 MiB stretch of it off huge pages (runtime/alloc.c). */
     asl_jit *j = NULL;
-    if (tcc_compile_string(s, src) == -1 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
-        *err = e.text ? e.text : aslrtp_strdup("TinyCC failed");
+    void *code = MAP_FAILED;
+    int size = -1;
+    if (tcc_compile_string(s, src) != -1 && (size = tcc_relocate(s, NULL)) > 0)
+        code = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0);
+    if (code == MAP_FAILED || tcc_relocate(s, code) < 0) {
+        *err = e.text      ? e.text
+               : size > 0 ? aslrtp_strdupf("cannot map %d bytes for the compiled code: %s", size,
+                                           strerror(errno))
+                          : aslrtp_strdup("TinyCC failed");
         e.text = NULL;
+        if (code != MAP_FAILED)
+            munmap(code, (size_t)size);
         tcc_delete(s);
     } else {
         const void *m = tcc_get_symbol(s, symbol);
         if (!m) {
             *err = aslrtp_strdupf("the generated code has no symbol %s", symbol);
+            munmap(code, (size_t)size);
             tcc_delete(s);
         } else {
             j = aslrtp_calloc(1, sizeof *j);
             j->s = s;
+            j->code = code;
+            j->code_size = (size_t)size;
             j->machine = m;
         }
     }
@@ -143,6 +163,7 @@ void asl_jit_destroy(asl_jit *j)
     pthread_mutex_lock(&tcc_lock);
     tcc_delete(j->s);
     pthread_mutex_unlock(&tcc_lock);
+    munmap(j->code, j->code_size);
     asl_machine_free(j->built);
     free(j);
 }

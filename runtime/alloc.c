@@ -92,12 +92,14 @@ __attribute__((constructor)) static void alloc_init(void)
  * virtual machine that hands memory back to its host a fresh 4 KiB page
  * costs about 10 us: 5 MiB of compiler heap is 1,300 faults where 2 MiB
  * pages take three, and a program that never passes `small` pays nothing.
- * Called first thing in main, before the heap exists (glibc copes with a
- * break moved before or between its sbrk calls); nothing changes where
- * huge pages are off (madvise fails, ignored).  doc/architecture.md. */
+ * Best called first thing in main, before the heap exists; when it does,
+ * the heap goes on from the new place (glibc copes with a break moved
+ * between its sbrk calls) and what it held stays where it is.  Nothing
+ * changes where huge pages are off (madvise fails, ignored).
+ * doc/architecture.md, "page faults". */
 void aslrtp_heap_huge(size_t small, size_t step)
 {
-#if defined(M_TOP_PAD) && defined(MADV_HUGEPAGE)
+#if defined(__GLIBC__) && defined(M_TOP_PAD) && defined(MADV_HUGEPAGE)
     static int done;
     if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
         return;             /* aslc run: aslc's call, then the program's */
@@ -105,6 +107,21 @@ void aslrtp_heap_huge(size_t small, size_t step)
     uintptr_t brk0 = (uintptr_t)sbrk(0);
     if (brk0 == (uintptr_t)-1 || step > (size_t)1 << 30)
         return;
+    /* One allocation larger than the free top of the heap (none when it
+     * does not exist yet) makes glibc take `step` more from the break;
+     * freed, it is the new top.  It and the top's header lie below the
+     * first huge page: a page touched before the advice would keep its
+     * 2 MiB in small pages. */
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
+    size_t top = mallinfo2().keepcost;
+#else
+    size_t top = (size_t)(unsigned)mallinfo().keepcost;
+#endif
+    if (top >= step / 2)
+        return;                       /* room enough already: as it is */
+    size_t first_size = top + 64;
+    if (small < first_size + 4096)
+        small = first_size + 4096;
     small = (small + 4095) & ~(size_t)4095;
     uintptr_t lo = (brk0 + small + huge - 1) & ~(huge - 1);
     if (lo - small > brk0 && sbrk((intptr_t)(lo - small - brk0)) == (void *)-1)
@@ -112,8 +129,8 @@ void aslrtp_heap_huge(size_t small, size_t step)
     mallopt(M_TOP_PAD, (int)step);
     mallopt(M_TRIM_THRESHOLD, (int)step * 2);
     mallopt(M_MMAP_THRESHOLD, (int)(step / 2));
-    void *volatile first = malloc(1); /* volatile: gcc keeps the pair */
-    free(first);                      /* the heap now reaches `step` on */
+    void *volatile first = malloc(first_size); /* volatile: gcc keeps it */
+    free(first);
     uintptr_t hi = (uintptr_t)sbrk(0) & ~(huge - 1);
     if (hi > lo)
         (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
