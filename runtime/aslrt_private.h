@@ -320,6 +320,11 @@ json_t *aslrtp_path_get(const aslrtp_path *p, json_t *doc, char **why);
  * atomic, and add up on hot paths): returns the node borrowed from doc, or a
  * new value with *owned set (indefinite paths, member lists). */
 json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *owned);
+/* The hot case of both: a path from the input ("$.a.b", names only) whose
+ * walk through doc finds a node, borrowed; NULL for anything else (another
+ * root or kind of path, a node missing), which the caller then asks
+ * aslrtp_path_lookup for: it answers the same node, or says why not. */
+json_t *aslrtp_path_quick(const aslrtp_path *p, json_t *doc);
 
 /* ResultPath: stores value at p inside doc, creating objects on the way.
  * Steals doc and value; copies shared (refcount > 1) nodes before changing
@@ -356,6 +361,11 @@ json_t *aslrtp_intrinsic_eval(const aslrtp_intrinsic *f,
 bool aslrtp_intrinsic_is_int(const aslrtp_intrinsic *f);
 int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resolve, void *ud,
                               aslrt_error *err, json_int_t *out);
+/* The same without the resolver, for the hot case: arguments that are
+ * literals or paths aslrtp_path_quick finds in input (the template's "$"),
+ * and a result without error.  1 with *out; 0 otherwise, with nothing
+ * set: the caller takes aslrtp_intrinsic_eval_int, which reports. */
+int aslrtp_intrinsic_eval_int_quick(const aslrtp_intrinsic *f, json_t *input, json_int_t *out);
 /* The longest f's result can be as JSON text, whatever its arguments;
  * SIZE_MAX when that depends on them. */
 size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f);

@@ -1406,7 +1406,9 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
     const aslrtp_path *vp = aslrtp_ex_item(ex, c->variable)->path;
     char *why = NULL;
     int vown = 0, oown = 0;
-    json_t *v = aslrtp_ex_lookup(ex, ASLRTP_EFF(f), vp, &why, &vown);
+    json_t *v = aslrtp_path_quick(vp, ASLRTP_EFF(f));
+    if (!v)
+        v = aslrtp_ex_lookup(ex, ASLRTP_EFF(f), vp, &why, &vown);
     if (!v && c->op != ASLRT_CMP_IS_PRESENT) {
         /* Only IsPresent tolerates a missing Variable (doc/behaviour.md §10.2). */
         fail_path(ex, vp, why);

@@ -678,6 +678,36 @@ int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resol
     return ok;
 }
 
+int aslrtp_intrinsic_eval_int_quick(const aslrtp_intrinsic *f, json_t *input, json_int_t *out)
+{
+    json_t *v[4];
+    if (f->nargs > 4)
+        return 0;
+    for (size_t i = 0; i < f->nargs; i++) {
+        const arg *g = &f->args[i];
+        if (g->kind == ARG_LIT)
+            v[i] = g->lit;
+        else if (g->kind != ARG_PATH || !(v[i] = aslrtp_path_quick(g->path, input)))
+            return 0;
+    }
+    if (f->fn->ifn == int_math_add) {
+        /* a loop's counter: two Java ints whose sum is one */
+        if (!json_is_integer(v[0]) || !json_is_integer(v[1]))
+            return 0;
+        json_int_t x = json_integer_value(v[0]), y = json_integer_value(v[1]);
+        if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX || x + y < INT_MIN ||
+            x + y > INT_MAX)
+            return 0;
+        *out = x + y;
+        return 1;
+    }
+    aslrt_error err = {NULL, NULL};
+    if (f->fn->ifn(f, v, &err, out))
+        return 1;
+    aslrt_error_clear(&err);
+    return 0;
+}
+
 size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f)
 {
     return f->fn->bound ? f->fn->bound : SIZE_MAX;

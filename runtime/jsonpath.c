@@ -1231,26 +1231,44 @@ static void eval_from(evalctx *c, const aslrtp_path *p, size_t i, json_t *cur)
     }
 }
 
-json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *owned)
+/* $.a.b, the paths Choice rules and templates mostly read: the walk
+ * without its failure cases, which walk_definite words; NULL when it
+ * fails or p is another kind of path. */
+static inline json_t *walk_names(const aslrtp_path *p, json_t *doc)
 {
-    if (why)
-        *why = NULL;
-    if (p->names_only) {
-        /* $.a.b, the paths Choice rules and templates mostly read: the
-         * walk without its failure cases, which walk_definite words */
-        json_t *cur = doc;
-        for (size_t i = 0; cur && i < p->nsegs; i++)
-            cur = json_is_object(cur) ? member(cur, p->segs[i].names[0], p->segs[i].lens[0])
-                                      : NULL;
-        if (cur) {
-            *owned = 0;
-            return cur;
-        }
-    }
+    if (!p->names_only)
+        return NULL;
+    json_t *cur = doc;
+    for (size_t i = 0; cur && i < p->nsegs; i++)
+        cur = json_is_object(cur) ? member(cur, p->segs[i].names[0], p->segs[i].lens[0]) : NULL;
+    return cur;
+}
+
+json_t *aslrtp_path_quick(const aslrtp_path *p, json_t *doc)
+{
+    return p->root == ASLRTP_ROOT_INPUT ? walk_names(p, doc) : NULL;
+}
+
+/* aslrtp_path_lookup when walk_names has not found the node. */
+static __attribute__((noinline)) json_t *lookup_rest(const aslrtp_path *p, json_t *doc,
+                                                     char **why, int *owned)
+{
     if (p->definite)
         return walk_definite(p, doc, why, owned);
     *owned = 1;
     return aslrtp_path_get(p, doc, why);
+}
+
+json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *owned)
+{
+    if (why)
+        *why = NULL;
+    json_t *cur = walk_names(p, doc);
+    if (cur) {
+        *owned = 0;
+        return cur;
+    }
+    return lookup_rest(p, doc, why, owned);
 }
 
 json_t *aslrtp_path_get(const aslrtp_path *p, json_t *doc, char **why)

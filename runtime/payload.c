@@ -317,8 +317,11 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
     void *it = json_object_iter(o);
     for (size_t i = 0; i < n->nkids; i++, it = json_object_iter_next(o, it)) {
         const aslrtp_tmpl *c = &n->kids[i];
-        if (!it || json_object_iter_key_len(it) != c->keylen ||
-            memcmp(json_object_iter_key(it), c->key, c->keylen) != 0)
+        if (!it || json_object_iter_key_len(it) != c->keylen)
+            return -1;
+        const char *k = json_object_iter_key(it);
+        if (c->keylen && (k[0] != c->key[0] ||
+                          (c->keylen > 1 && memcmp(k + 1, c->key + 1, c->keylen - 1) != 0)))
             return -1;
         if (c->kind == T_OBJECT && c->refill) {
             /* an inner object that only o holds is o's alone too */
@@ -338,7 +341,8 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
             if (json_is_integer(old) && sole_holder(old)) {
                 argctx a = {e, c->field};
                 json_int_t x;
-                if (!aslrtp_intrinsic_eval_int(c->call, resolve_arg, &a, e->err, &x))
+                if (!aslrtp_intrinsic_eval_int_quick(c->call, e->input, &x) &&
+                    !aslrtp_intrinsic_eval_int(c->call, resolve_arg, &a, e->err, &x))
                     return 0;
                 json_integer_set(old, x);
                 continue;

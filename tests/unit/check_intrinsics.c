@@ -1137,6 +1137,58 @@ END_TEST
 
 /* ==== the suite ========================================================== */
 
+/* aslrtp_intrinsic_eval_int_quick gives what aslrtp_intrinsic_eval_int
+ * gives when it gives anything, and declines every call that fails (the
+ * general way then reports) or that it cannot answer alone. */
+START_TEST(test_int_quick_agrees)
+{
+    static const char *const calls[] = {"States.MathAdd($.a, $.b)", "States.MathAdd($.a, 1)",
+                                        "States.MathAdd(-5, $.b)", "States.MathAdd($.x.y, 2)",
+                                        "States.MathAdd($$.a, 1)", "States.MathAdd($.a, $.a)",
+                                        "States.ArrayLength($.l)", "States.ArrayLength($.a)",
+                                        "States.MathAdd(States.ArrayLength($.l), $.b)"};
+    static const char *const inputs[] = {
+        "{\"a\":1,\"b\":2,\"l\":[1,2,3],\"x\":{\"y\":40}}",
+        "{\"a\":2147483647,\"b\":1,\"l\":[]}",
+        "{\"a\":-2147483648,\"b\":-1}",
+        "{\"a\":2147483648,\"b\":0}",
+        "{\"a\":1.5,\"b\":2.0,\"x\":{\"y\":2.5}}",
+        "{\"a\":\"1\",\"b\":null,\"x\":[]}",
+        "{\"b\":3,\"x\":{}}",
+        "[1,2]",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        aslrtp_intrinsic *f = compile_ok(calls[i]);
+        ck_assert(aslrtp_intrinsic_is_int(f));
+        for (size_t j = 0; j < sizeof inputs / sizeof inputs[0]; j++) {
+            json_t *in = json_loads(inputs[j], 0, NULL);
+            json_t *ctx = json_pack("{s:i}", "a", 7);
+            world w = {in, ctx, NULL};
+            aslrt_error err = {NULL, NULL};
+            json_int_t slow = 0, quick = 0;
+            int ok = aslrtp_intrinsic_eval_int(f, resolve, &w, &err, &slow);
+            if (aslrtp_intrinsic_eval_int_quick(f, in, &quick)) {
+                ck_assert_msg(ok, "%s on %s: quick answers what fails", calls[i], inputs[j]);
+                ck_assert_msg(quick == slow, "%s on %s: %lld, not %lld", calls[i], inputs[j],
+                              (long long)quick, (long long)slow);
+            }
+            aslrt_error_clear(&err);
+            json_decref(ctx);
+            json_decref(in);
+        }
+        aslrtp_intrinsic_free(f);
+    }
+    /* it does answer the counter */
+    aslrtp_intrinsic *f = compile_ok("States.MathAdd($.i, 1)");
+    json_t *in = json_pack("{s:i}", "i", 41);
+    json_int_t n = 0;
+    ck_assert(aslrtp_intrinsic_eval_int_quick(f, in, &n));
+    ck_assert_int_eq(n, 42);
+    json_decref(in);
+    aslrtp_intrinsic_free(f);
+}
+END_TEST
+
 static Suite *intrinsics_suite(void)
 {
     Suite *s = suite_create("intrinsics");
@@ -1164,6 +1216,7 @@ static Suite *intrinsics_suite(void)
     tcase_add_test(tc, test_math);
     tcase_add_test(tc, test_string_split);
     tcase_add_test(tc, test_uuid);
+    tcase_add_test(tc, test_int_quick_agrees);
     suite_add_tcase(s, tc);
     return s;
 }

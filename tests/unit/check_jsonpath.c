@@ -445,6 +445,51 @@ START_TEST(test_get_shares_nodes)
 }
 END_TEST
 
+START_TEST(test_quick_is_lookup)
+{
+    /* aslrtp_path_quick finds what aslrtp_path_lookup finds, borrowed, or
+     * nothing, and never something else: other roots, other kinds of
+     * path, a member missing or under a non-object are the general way's. */
+    static const char *const paths[] = {"$", "$.a", "$.a.b", "$.a.b.c", "$.x", "$.a.x",
+                                        "$.s.t", "$.n", "$['a']['b']", "$.a['b','c']",
+                                        "$.l[0]", "$..b", "$$.a", "$.\u00e9", "$.k.v"};
+    static const char *const docs[] = {"{\"a\":{\"b\":{\"c\":1},\"c\":2},\"s\":\"x\","
+                                       "\"n\":null,\"l\":[7],\"\u00e9\":3}",
+                                       "{\"k\":{\"v\":[],\"w\":1,\"x\":2,\"y\":3,\"z\":4,"
+                                       "\"v2\":5}}",
+                                       "[1]", "3"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        for (size_t j = 0; j < sizeof docs / sizeof docs[0]; j++) {
+            char *err = NULL;
+            size_t off = 0;
+            aslrtp_path *p = aslrtp_path_compile(paths[i], 0, &err, &off);
+            if (!p)
+                p = compile_ok(paths[i], 1);
+            json_t *d = J(docs[j]);
+            json_t *q = aslrtp_path_quick(p, d);
+            char *why = NULL;
+            int owned = 0;
+            json_t *v = aslrtp_path_lookup(p, d, &why, &owned);
+            if (q) {
+                ck_assert_msg(v == q && !owned, "%s in %s", paths[i], docs[j]);
+                ck_assert_int_eq(aslrtp_path_root(p), ASLRTP_ROOT_INPUT);
+            }
+            if (owned)
+                json_decref(v);
+            free(why);
+            json_decref(d);
+            aslrtp_path_free(p);
+        }
+    }
+    /* and it does find the plain members */
+    aslrtp_path *p = compile_ok("$.a.b", 0);
+    json_t *d = J(docs[0]);
+    ck_assert_ptr_eq(aslrtp_path_quick(p, d), json_object_get(json_object_get(d, "a"), "b"));
+    json_decref(d);
+    aslrtp_path_free(p);
+}
+END_TEST
+
 /* ==== ResultPath ========================================================= */
 
 START_TEST(test_set_basic)
@@ -589,6 +634,7 @@ static Suite *jsonpath_suite(void)
     tc = tcase_create("result_path");
     tcase_add_test(tc, test_set_basic);
     tcase_add_test(tc, test_set_errors);
+    tcase_add_test(tc, test_quick_is_lookup);
     tcase_add_test(tc, test_set_in_place);
     tcase_add_test(tc, test_set_copy_on_write);
     suite_add_tcase(s, tc);
