@@ -729,8 +729,10 @@ int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
     return 1;
 }
 
-/* aslrt_op_exit, also inside aslrt_op_flow. */
-static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslrt_frame *f)
+/* aslrt_op_exit, also inside aslrt_op_flow, which names in `bounded` an
+ * output it knows to be within the quota (NULL: none). */
+static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslrt_frame *f,
+                                                            const json_t *bounded)
 {
     /* Recorded on AWS: a state whose output is over the payload quota fails
      * before its *StateExited event.  Choice, Wait and Succeed output a part
@@ -739,7 +741,8 @@ static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslr
     int t = ex->state->type;
     bool grows = t == ASLRT_STATE_PASS || t == ASLRT_STATE_TASK || t == ASLRT_STATE_PARALLEL ||
                  t == ASLRT_STATE_MAP;
-    if (grows && f->raw != ex->bounded_out && aslrtp_ex_over_quota(ex, f->raw)) {
+    if (grows && f->raw != ex->bounded_out && f->raw != bounded &&
+        aslrtp_ex_over_quota(ex, f->raw)) {
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
                                  "the maximum number of bytes service limit.",
                                  ex->state->name);
@@ -756,7 +759,7 @@ static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslr
 
 int aslrt_op_exit(aslrt_exec *ex, aslrt_frame *f)
 {
-    return exit_state(ex, f);
+    return exit_state(ex, f, NULL);
 }
 
 int aslrt_op_input_path(aslrt_exec *ex, aslrt_frame *f, int path)
@@ -797,12 +800,17 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
  * it too (the runtime copies what it does not hold alone).  So when tmpl
  * bounds its size within the quota, the exit need not measure it: for a
  * loop's counter that is most of a Pass state's cost. */
-static void note_bounded(aslrt_exec *ex, int tmpl, json_t *v)
+static bool tmpl_bounded(aslrt_exec *ex, int tmpl)
 {
     long limit = ex->cfg->payload_limit;
     const aslrtp_item *it = aslrtp_ex_item(ex, tmpl);
-    if (v && limit >= 0 && !it->jn &&
-        aslrtp_tmpl_bound(it->tmpl) <= (limit ? (size_t)limit : PAYLOAD_LIMIT))
+    return limit >= 0 && !it->jn &&
+           aslrtp_tmpl_bound(it->tmpl) <= (limit ? (size_t)limit : PAYLOAD_LIMIT);
+}
+
+static void note_bounded(aslrt_exec *ex, int tmpl, json_t *v)
+{
+    if (v && tmpl_bounded(ex, tmpl))
         aslrtp_slot_set(&ex->bounded_out, json_incref(v));
 }
 
@@ -1204,8 +1212,25 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
     const aslrt_state *s = ex->state;
     if (s->flow_input_path != ASLRT_NONE && !aslrt_op_input_path(ex, f, s->flow_input_path))
         return 0;
-    if (s->flow_parameters != ASLRT_NONE && !aslrt_op_parameters(ex, f, s->flow_parameters))
-        return 0;
+    /* Parameters whose output is the state's (no Result, ResultPath or
+     * OutputPath to change it) and bounded within the quota: the exit
+     * knows it by its address, which stays its own, as f holds it
+     * throughout; no reference for ex->bounded_out, two atomic counts
+     * fewer a state, a fifth of a loop's time. */
+    const json_t *bounded = NULL;
+    if (s->flow_parameters != ASLRT_NONE) {
+        if (s->flow_result == ASLRT_NONE && s->flow_result_path == ASLRT_NONE &&
+            s->flow_output_path == ASLRT_NONE) {
+            json_t *v = aslrtp_ex_template(ex, s->flow_parameters, ASLRTP_EFF(f));
+            aslrtp_slot_set(&f->eff, v);
+            if (!v)
+                return 0;
+            if (tmpl_bounded(ex, s->flow_parameters))
+                bounded = v;
+        } else if (!aslrt_op_parameters(ex, f, s->flow_parameters)) {
+            return 0;
+        }
+    }
     if (s->flow_result != ASLRT_NONE ? !aslrt_op_result_json(ex, f, s->flow_result)
                                      : !aslrt_op_result_input(ex, f))
         return 0;
@@ -1213,7 +1238,7 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
         return 0;
     if (s->flow_output_path != ASLRT_NONE && !aslrt_op_output_path(ex, f, s->flow_output_path))
         return 0;
-    return exit_state(ex, f);
+    return exit_state(ex, f, bounded);
 }
 
 /* ---- Wait --------------------------------------------------------------- */
