@@ -1204,6 +1204,20 @@ int aslrt_op_output_path(aslrt_exec *ex, aslrt_frame *f, int path)
     return v != NULL;
 }
 
+/* The state's input, which its output replaces: released, without an
+ * atomic operation when it is the last output of the same Parameters
+ * (a loop), held by the frame and that template's kept slot alone: both
+ * this execution's, so no other thread can count it. */
+static void drop_input(aslrt_exec *ex, json_t *old, int tmpl)
+{
+    if (old && ex->kept && (old == ex->kept[2 * tmpl] || old == ex->kept[2 * tmpl + 1]) &&
+        __atomic_load_n(&old->refcount, __ATOMIC_ACQUIRE) == 2) {
+        __atomic_store_n(&old->refcount, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    json_decref(old);
+}
+
 /* The ops the compiler would emit one by one, in their order (aslrt.h). */
 int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
 {
@@ -1217,7 +1231,7 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
      * knows it by its address, which stays its own, as f holds it
      * throughout; no reference for ex->bounded_out, two atomic counts
      * fewer a state, a fifth of a loop's time. */
-    const json_t *bounded = NULL;
+    const json_t *made = NULL, *bounded = NULL;
     if (s->flow_parameters != ASLRT_NONE) {
         if (s->flow_result == ASLRT_NONE && s->flow_result_path == ASLRT_NONE &&
             s->flow_output_path == ASLRT_NONE) {
@@ -1225,6 +1239,7 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
             aslrtp_slot_set(&f->eff, v);
             if (!v)
                 return 0;
+            made = v;
             if (tmpl_bounded(ex, s->flow_parameters))
                 bounded = v;
         } else if (!aslrt_op_parameters(ex, f, s->flow_parameters)) {
@@ -1234,8 +1249,15 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
     if (s->flow_result != ASLRT_NONE ? !aslrt_op_result_json(ex, f, s->flow_result)
                                      : !aslrt_op_result_input(ex, f))
         return 0;
-    if (!aslrt_op_result_path(ex, f, s->flow_result_path))
+    if (made && f->res == made) {
+        /* ResultPath "$" of the template's output: aslrt_op_result_path */
+        json_t *old = f->raw;
+        f->raw = f->res;
+        f->res = NULL;
+        drop_input(ex, old, s->flow_parameters);
+    } else if (!aslrt_op_result_path(ex, f, s->flow_result_path)) {
         return 0;
+    }
     if (s->flow_output_path != ASLRT_NONE && !aslrt_op_output_path(ex, f, s->flow_output_path))
         return 0;
     return exit_state(ex, f, bounded);

@@ -324,6 +324,9 @@ START_TEST(template_reuse_integer_in_place)
     json_decref(v1);
     json_t *v3 = kept_eval(t, kept, v2);
     ck_assert_ptr_eq(v3, v1);
+    /* the kept slot's reference and the caller's (counted without an
+     * atomic operation, payload.c) */
+    ck_assert_int_eq((int)v3->refcount, 2);
     ck_assert_ptr_eq(json_object_get(v3, "i"), n1);
     assert_json(v3, "{\"i\":3}");
     json_t *held = json_incref(json_object_get(v3, "i"));
