@@ -84,6 +84,35 @@ __attribute__((constructor)) static void alloc_init(void)
     }
 }
 
+/* aslrtp_heap_huge's advice, carried to what the main heap grows into:
+ * the end of the part advised (0: none), and the break when it was last
+ * looked at.  An allocation at or past that break means the heap grew. */
+static uintptr_t advised_to, seen_brk;
+
+static __attribute__((noinline)) void advise_growth(void)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t now = (uintptr_t)sbrk(0);
+    uintptr_t from = __atomic_load_n(&advised_to, __ATOMIC_RELAXED);
+    uintptr_t to = now & ~(huge - 1);
+    __atomic_store_n(&seen_brk, now, __ATOMIC_RELAXED);
+#ifdef MADV_HUGEPAGE
+    if (to > from && __atomic_compare_exchange_n(&advised_to, &from, to, false, __ATOMIC_RELAXED,
+                                                 __ATOMIC_RELAXED))
+        (void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+#endif
+}
+
+/* After each allocation: whether p shows that the heap grew (a block of
+ * the main heap past the break last seen; blocks of other arenas and of
+ * mmap lie far from it). */
+static inline void note_block(const void *p)
+{
+    uintptr_t b = __atomic_load_n(&seen_brk, __ATOMIC_RELAXED);
+    if (b && (uintptr_t)p - b < ((uintptr_t)1 << 30))
+        advise_growth();
+}
+
 /* The main heap of a process that may allocate megabytes (aslc compiling,
  * a workflow program): its first `small` bytes in 4 KiB pages, and from
  * there, up to `step` bytes further, transparent huge pages where the
@@ -132,8 +161,10 @@ void aslrtp_heap_huge(size_t small, size_t step)
     void *volatile first = malloc(first_size); /* volatile: gcc keeps it */
     free(first);
     uintptr_t hi = (uintptr_t)sbrk(0) & ~(huge - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    if (hi > lo && madvise((void *)lo, hi - lo, MADV_HUGEPAGE) == 0) {
+        __atomic_store_n(&advised_to, hi, __ATOMIC_RELAXED);
+        __atomic_store_n(&seen_brk, (uintptr_t)sbrk(0), __ATOMIC_RELAXED);
+    }
 #else
     (void)small;
     (void)step;
@@ -216,6 +247,7 @@ void *aslrtp_malloc(size_t n)
     void *p = FAILS() ? NULL : malloc(n ? n : 1);
     if (!p)
         aslrtp_oom(n);
+    note_block(p);
     return p;
 }
 
@@ -226,6 +258,7 @@ void *aslrtp_calloc(size_t count, size_t size)
     void *p = FAILS() ? NULL : calloc(count && size ? count : 1, count && size ? size : 1);
     if (!p)
         aslrtp_oom(count * size);
+    note_block(p);
     return p;
 }
 
@@ -234,6 +267,7 @@ void *aslrtp_realloc(void *p, size_t n)
     void *q = FAILS() ? NULL : realloc(p, n ? n : 1);
     if (!q)
         aslrtp_oom(n);
+    note_block(q);
     return q;
 }
 

@@ -520,6 +520,17 @@ static int heap_child(bool late)
         return 15;
     if (!strstr(flags, " hg"))      /* past it: advised */
         return 16;
+    /* 24 MiB more: past the first 16 MiB step the heap grew by, whose
+     * advice is carried on (alloc.c, advise_growth) */
+    static char *more[6144];
+    for (int i = 0; i < 6144; i++) {
+        more[i] = aslrtp_malloc(4000);
+        memset(more[i], 1, 4000);
+    }
+    if (!vm_flags(more[4096], flags, sizeof flags))  /* not in the break's last 2 MiB */
+        return 17;
+    if (!strstr(flags, " hg"))
+        return 18;
     return 0;
 }
 
