@@ -74,6 +74,14 @@ void asl_jit_destroy(asl_jit *j);
  * at every start, touching a hundred pages, about half its start-up
  * (doc/architecture.md, "Start-up"). */
 void asl_build_set_pie(bool on);
+/* build.c: whether the definition may have its program open a shared
+ * library at run time (runtime/dynlib.c: a Task, an ItemReader or a
+ * ResultWriter, or a string naming a digest or base64), erring
+ * towards yes.  A program that cannot is linked statically unless --pie
+ * (asl_build_set_static); it starts without a dynamic loader, about a
+ * millisecond sooner here (doc/architecture.md, "Start-up"). */
+bool asl_build_needs_libraries(const json_t *def);
+void asl_build_set_static(bool on);
 
 /* build.c: runs cc with args (its options and inputs, NULL-terminated),
  * then -o output, libaslrt.a and the libraries a workflow program links

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,11 +80,51 @@ static const char *absolute(const char *path, char *buf, size_t size)
 }
 
 /* asl_build_link, with the compiler run in dir (NULL: here). */
-static bool pie;
+static bool pie, self_contained;
 
 void asl_build_set_pie(bool on)
 {
     pie = on;
+}
+
+void asl_build_set_static(bool on)
+{
+    self_contained = on;
+}
+
+/* Text that names what opens libcrypto (States.Hash, States.Base64Encode
+ * and Base64Decode, JSONata's $hash, $base64encode, $base64decode): any
+ * case, anywhere in s. */
+static bool names_library_user(const char *s)
+{
+    static const char *const words[] = {"hash", "base64"};
+    for (const char *p = s; *p; p++)
+        for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+            if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+                return true;
+    return false;
+}
+
+bool asl_build_needs_libraries(const json_t *def)
+{
+    if (json_is_string(def))
+        return names_library_user(json_string_value(def));
+    size_t i;
+    const json_t *x;
+    if (json_is_array(def)) {
+        json_array_foreach(def, i, x)
+            if (asl_build_needs_libraries(x))
+                return true;
+        return false;
+    }
+    const char *k;
+    json_object_foreach((json_t *)def, k, x) {
+        if (!strcmp(k, "ItemReader") || !strcmp(k, "ResultWriter") ||
+            (!strcmp(k, "Type") && json_is_string(x) && !strcmp(json_string_value(x), "Task")) ||
+            asl_build_needs_libraries(x))
+            return true;
+    }
+    return false;
 }
 
 static bool link_in(const char *dir, const char *cc, const char *const *args,
@@ -124,11 +165,19 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
         argv[n++] = "-fno-pie";
         argv[n++] = "-no-pie";
     }
-    argv[n++] = archive;
     /* jansson and PCRE2 from their static archives when
      * configure found them (gcc and clang; tcc links the shared ones). */
     char statics[sizeof ASLC_STATIC_LIBS];
     memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
+#if defined(ASLC_LINK_STATIC) && !defined(ASLC_SANITIZERS)
+    /* The C library too, when nothing will be opened (asl_build_set_static);
+     * dlopen then goes to the runtime's refusal (runtime/dynlib.c). */
+    if (!tcc && !pie && self_contained && statics[0]) {
+        argv[n++] = "-static";
+        argv[n++] = "-Wl,--wrap=dlopen";
+    }
+#endif
+    argv[n++] = archive;
     if (!tcc && statics[0]) {
         for (char *tok = strtok(statics, " "); tok && n < ours + 40; tok = strtok(NULL, " "))
             argv[n++] = tok;

@@ -768,6 +768,8 @@ static int aslc_main(int argc, char **argv)
     int rc = 0;
 
     /* 6. Generate code and hand it to a backend. */
+    if (strcmp(o.command, "build") == 0)
+        asl_build_set_static(!asl_build_needs_libraries(u->root));
     asl_emit_options eo = {.prefix = prefix,
                            .with_main = o.with_main || strcmp(o.command, "build") == 0,
                            .include_header = strcmp(o.command, "run") != 0};

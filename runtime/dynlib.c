@@ -18,6 +18,21 @@
 #define ASLRTP_DYNLIB_TABLES_ONLY
 #include "dynlib.h"
 
+/* A program linked statically (aslc build links so a machine that needs
+ * no library, doc/architecture.md "Start-up") has its calls of dlopen come
+ * here (ld --wrap=dlopen): the C library's static dlopen works only beside
+ * the very C library it was linked from, so it is never called.  The flag
+ * tells open_library why nothing was opened. */
+static int dlopen_refused;
+
+void *__wrap_dlopen(const char *file, int mode)
+{
+    (void)file;
+    (void)mode;
+    __atomic_store_n(&dlopen_refused, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
 /* Opens soname and fills table, a struct of n function pointers in the
  * order of names, once every one was found; NULL on success, else the
  * message (in msg, size n_msg). */
@@ -29,6 +44,14 @@ static const char *open_library(const char *soname, const char *package,
     if (n > sizeof fns / sizeof *fns)
         abort();            /* a list longer than this file allows for */
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h && __atomic_load_n(&dlopen_refused, __ATOMIC_RELAXED)) {
+        snprintf(msg, n_msg,
+                 "%s cannot be loaded by this program, which is linked statically (aslc build "
+                 "does so when the definition names no Task, ItemReader, ResultWriter, hash "
+                 "or base64); build it with --pie",
+                 soname);
+        return msg;
+    }
     if (!h) {
         const char *e = dlerror();
         snprintf(msg, n_msg, "%s could not be loaded (%s); install %s", soname,

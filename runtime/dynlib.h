@@ -104,6 +104,10 @@ int aslrtp_xml_load(const char **why);
  * depending on how libxml2 was built). */
 void aslrtp_xml_free(void *p);
 
+/* What a program linked statically calls for dlopen (ld --wrap=dlopen):
+ * nothing is ever loaded there. */
+void *__wrap_dlopen(const char *file, int mode);
+
 /* The libraries' own names, called through the tables (dynlib.c, which
  * fills them, sees the names as the libraries declare them). */
 #ifndef ASLRTP_DYNLIB_TABLES_ONLY

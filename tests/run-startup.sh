@@ -30,6 +30,15 @@ loaded() {
         sed 's/ dynamically loaded$/ dlopen/' | sort -u
 }
 
+# A machine that needs no library is linked statically where configure
+# found the C library's archives (doc/architecture.md, "Start-up"): no
+# dynamic loader at its start.  Not in a sanitized build.
+static=no
+grep -q '^#define ASLC_LINK_STATIC 1' "$top_builddir/config.h" &&
+    ! grep -q '^#define ASLC_SANITIZERS 1' "$top_builddir/config.h" &&
+    ! grep -q '^#define ASLC_STATIC_LIBS ""' "$top_builddir/config.h" && static=yes
+interp() { readelf -lW "$1" | grep -c 'Requesting program interpreter'; }
+
 # The one-Pass program: its NEEDED entries and what it loads.
 echo '{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}' \
     >"$tmp/pass.asl.json"
@@ -38,36 +47,56 @@ expect "aslc build of a one-Pass machine" [ "$rc" = 0 ]
 readelf -d "$tmp/pass" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
 expect "the program needs only the C library (NEEDED: $(tr '\n' ' ' <"$tmp/needed"))" \
     eval '! grep -Ev "$base" "$tmp/needed" | grep -q .'
-loaded "$tmp/pass" >"$tmp/loaded"
-expect "running it loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
-    eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
 run_in <(echo '{}') "$tmp/pass"
 expect "and it runs" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
+# The same position-independent (--pie): always dynamic.
+run "$aslc" build --pie "$tmp/pass.asl.json" -o "$tmp/pass-pie"
+expect "aslc build --pie of it" [ "$rc" = 0 ]
+loaded "$tmp/pass-pie" >"$tmp/loaded"
+expect "running that loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
+    eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+run_in <(echo '{}') "$tmp/pass-pie"
+expect "which runs the same" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
+if [ "$static" = yes ]; then
+    expect "the one-Pass program is linked statically ($(interp "$tmp/pass") interpreter, NEEDED: $(tr '\n' ' ' <"$tmp/needed"))" \
+        eval '[ "$(interp "$tmp/pass")" = 0 ] && [ ! -s "$tmp/needed" ]'
+    expect "with --pie it is not ($(interp "$tmp/pass-pie") interpreter)" \
+        eval '[ "$(interp "$tmp/pass-pie")" = 1 ]'
+else
+    loaded "$tmp/pass" >"$tmp/loaded"
+    expect "running it loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
+        eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+fi
 
 # Linked at a fixed address (doc/architecture.md, "Start-up"): no relative
 # relocations of the static libraries' pointers at each start; --pie keeps
-# a position-independent program, which runs the same.
+# a position-independent program.
 elf_type() { readelf -h "$1" | sed -n 's/^ *Type: *\([A-Z]*\).*/\1/p'; }
 relocs() { readelf -rW "$1" | grep -c R_X86_64_RELATIVE; }
 if [ "$(uname -m)" = x86_64 ]; then
     expect "the program is linked at a fixed address (type $(elf_type "$tmp/pass"), $(relocs "$tmp/pass") relative relocations)" \
         eval '[ "$(elf_type "$tmp/pass")" = EXEC ] && [ "$(relocs "$tmp/pass")" -lt 1000 ]'
-    run "$aslc" build --pie "$tmp/pass.asl.json" -o "$tmp/pass-pie"
     expect "aslc build --pie makes a position-independent program (type $(elf_type "$tmp/pass-pie"))" \
-        eval '[ "$rc" = 0 ] && [ "$(elf_type "$tmp/pass-pie")" = DYN ]'
-    run_in <(echo '{}') "$tmp/pass-pie"
-    expect "which runs the same" eval '[ "$rc" = 0 ] && [ "$out" = "{\"ok\":true}" ]'
+        eval '[ "$(elf_type "$tmp/pass-pie")" = DYN ]'
 fi
 
-# A JSONata machine with a regular expression: the same.
+# A JSONata machine with a regular expression and a case mapping (which
+# reads the C.UTF-8 locale): the same.
 cat >"$tmp/jn.asl.json" <<'EOF'
 {"QueryLanguage": "JSONata", "StartAt": "J", "States": {"J": {"Type": "Pass",
- "Output": "{% $contains('order-17', /[0-9]+$/) %}", "End": true}}}
+ "Output": "{% [$contains('order-17', /[0-9]+$/), $uppercase('straße é')] %}", "End": true}}}
 EOF
 run "$aslc" build "$tmp/jn.asl.json" -o "$tmp/jn"
-loaded "$tmp/jn" >"$tmp/loaded"
-expect "a JSONata machine with a regex loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
-    eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+run_in <(echo '{}') "$tmp/jn"
+expect "a JSONata machine with a regex runs ($out)" \
+    eval '[ "$rc" = 0 ] && [ "$out" = "[true,\"STRASSE É\"]" ]'
+if [ "$static" = yes ]; then
+    expect "and is linked statically" eval '[ "$(interp "$tmp/jn")" = 0 ]'
+else
+    loaded "$tmp/jn" >"$tmp/loaded"
+    expect "a JSONata machine with a regex loads only the C library ($(tr '\n' ' ' <"$tmp/loaded"))" \
+        eval '[ -s "$tmp/loaded" ] && ! grep -Ev "$base" "$tmp/loaded" | grep -q .'
+fi
 
 # libcrypto (digests, base64) is opened by the first state that needs it:
 # the one-Pass program above never did; this one hashes.  aslc itself does
@@ -93,6 +122,21 @@ run_in <(echo '{}') env LD_LIBRARY_PATH="$tmp/broken" "$tmp/hash"
 expect "without libcrypto it ends as the loader would, naming the library (status $rc)" \
     eval '[ "$rc" = 127 ] && grep -q "libcrypto.so.3 could not be loaded" "$tmp/err"'
 rm "$tmp/broken/libcrypto.so.3"
+expect "a program that hashes is not linked statically ($(interp "$tmp/hash") interpreter)" \
+    eval '[ "$(interp "$tmp/hash")" = 1 ]'
+if [ "$static" = yes ]; then
+    # Were a static program to need a library anyway, dlopen refuses
+    # (runtime/dynlib.c): the hashing program, linked as aslc build links
+    # a static one, ends as with a missing library, saying why.
+    run "$aslc" emit "$tmp/hash.asl.json" --main -o "$tmp/hash-static.c"
+    statics=$(sed -n 's/^#define ASLC_STATIC_LIBS "\(.*\)"$/\1/p' "$top_builddir/config.h")
+    run ${CC:-cc} -O1 -I"$ASLC_INCLUDE_DIR" -fno-pie -no-pie -static -Wl,--wrap=dlopen \
+        "$tmp/hash-static.c" -o "$tmp/hash-static" "$ASLC_LIB_DIR/libaslrt.a" $statics -lpthread -lm
+    expect "the hashing program links statically by hand" [ "$rc" = 0 ]
+    run_in <(echo '{}') "$tmp/hash-static"
+    expect "there it cannot open libcrypto, and says why (status $rc)" \
+        eval '[ "$rc" = 127 ] && grep -q "libcrypto.so.3 cannot be loaded by this program, which is linked statically" "$tmp/err"'
+fi
 readelf -d "$aslc" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$tmp/needed"
 expect "aslc does not need libcrypto at start ($(tr '\n' ' ' <"$tmp/needed"))" \
     eval '! grep -q "^libcrypto" "$tmp/needed"'
@@ -144,9 +188,14 @@ EOF
     : >"$tmp/broken/libcurl.so.4"
     echo "{\"arn:aws:lambda:*\": {\"http\": \"http://127.0.0.1:$closed\", \"sign\": false}}" \
         >"$tmp/bindings.json"
-    run_in <(echo '{}') env LD_LIBRARY_PATH="$tmp/broken" "$tmp/pass" --bindings "$tmp/bindings.json"
+    run_in <(echo '{}') env LD_LIBRARY_PATH="$tmp/broken" "$tmp/pass-pie" --bindings "$tmp/bindings.json"
     expect "an http binding without libcurl is refused, naming libcurl.so.4" \
         eval '[ "$rc" = 2 ] && grep -q "libcurl.so.4 could not be loaded" "$tmp/err"'
+    if [ "$static" = yes ]; then
+        run_in <(echo '{}') "$tmp/pass" --bindings "$tmp/bindings.json"
+        expect "so is one given to a static program, which says why" \
+            eval '[ "$rc" = 2 ] && grep -q "libcurl.so.4 cannot be loaded by this program, which is linked statically" "$tmp/err"'
+    fi
 fi
 
 finish

@@ -496,6 +496,48 @@ static bool memory_matches_c(const char *text, const char *what)
     return true;
 }
 
+/* What links a workflow program statically (backend.h): a definition that
+ * can have it open no library; anything that could makes it dynamic. */
+START_TEST(needs_libraries)
+{
+    static const struct {
+        const char *def;
+        bool needs;
+    } cases[] = {
+        {"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}", false},
+        {"{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+         "\"End\":true}}}", true},
+        /* a Task anywhere: in a Parallel's branch, in a Map's processor */
+        {"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"Branches\":[{"
+         "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"r\","
+         "\"End\":true}}}],\"End\":true}}}", true},
+        {"{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":{"
+         "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}},"
+         "\"End\":true}}}", false},
+        {"{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemReader\":{},"
+         "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+         "\"End\":true}}},\"End\":true}}}", true},
+        {"{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ResultWriter\":{},"
+         "\"End\":true}}}", true},
+        /* digests and base64, in any case, in a template or an expression */
+        {"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":{"
+         "\"h.$\":\"States.Hash($.a, 'MD5')\"},\"End\":true}}}", true},
+        {"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":{"
+         "\"b.$\":\"States.Base64Decode($.a)\"},\"End\":true}}}", true},
+        {"{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"P\",\"States\":{\"P\":{"
+         "\"Type\":\"Pass\",\"Output\":[\"{% $base64encode('x') %}\"],\"End\":true}}}", true},
+        {"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":{"
+         "\"s.$\":\"States.Format('{}', $.a)\"},\"End\":true}}}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *d = json_loads(cases[i].def, 0, NULL);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_msg(asl_build_needs_libraries(d) == cases[i].needs, "case %zu", i);
+        json_decref(d);
+    }
+}
+END_TEST
+
 /* The golden-test definitions, the benchmark's workloads and every
  * definition of the recorded executions that compiles. */
 START_TEST(memory_tables_match_c)
@@ -565,6 +607,7 @@ int main(void)
     tcase_add_test(tc, lower_choice_graph);
     tcase_add_test(tc, emit_escapes_everything);
     tcase_add_test(tc, identifiers);
+    tcase_add_test(tc, needs_libraries);
     suite_add_tcase(s, tc);
 #ifdef HAVE_LIBTCC
     tc = tcase_create("in_memory");
