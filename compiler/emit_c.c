@@ -445,6 +445,15 @@ static void emit_node(FILE *out, const region_map *m, size_t i)
     if (n->recovers)
         snprintf(onfail, sizeof onfail, "goto s%zu_error", i);
     ir_flow fl;
+    ir_branch br;
+    if (ir_node_branch(n, &br)) {
+        fprintf(out, "    r = aslrt_op_branch(ex, f, %d, %d);\n    if (r < 0) return FAILED;\n",
+                br.state, br.cmp);
+        fputs("    if (r)\n", out);
+        emit_jump(out, m, i, n->arms[0].target, 2);
+        emit_jump(out, m, i, n->next, 1);
+        return;
+    }
     if (ir_node_flow(n, &fl)) {
         fprintf(out, "    if (!aslrt_op_flow(ex, f, %d)) return FAILED;\n", fl.state);
     } else {

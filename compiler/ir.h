@@ -193,6 +193,29 @@ static inline size_t ir_choice_same(const ir_node *n, size_t j)
     return j;
 }
 
+/* The arguments of aslrt_op_branch (aslrt.h), when node n is a Choice it
+ * runs whole: its ops only enter, one rule that is a single test, a
+ * Default, and once chosen only the exit (no Assign, InputPath or
+ * OutputPath); a failure ends the graph.  Most loops end in one. */
+typedef struct ir_branch {
+    int state, cmp;
+} ir_branch;
+
+static inline bool ir_node_branch(const ir_node *n, ir_branch *b)
+{
+    if (n->term != IR_CHOOSE || n->rules >= 0 || n->recovers || n->jsonata || n->nops != 1 ||
+        n->ops[0].kind != IR_ENTER || n->narms != 1 || n->arms[0].cond->kind != ASL_RULE_TEST ||
+        n->next < 0 || n->nafter != 1 || n->after_choice[0].kind != IR_EXIT)
+        return false;
+    for (size_t j = 0; j <= 1; j++) {
+        ir_chosen c = ir_choice_chosen(n, j);
+        if (c.assign != ASLRT_NONE || c.output != ASLRT_NONE)
+            return false;
+    }
+    *b = (ir_branch){n->ops[0].arg, n->arms[0].cond->cmp};
+    return true;
+}
+
 /* Retriers and catchers, with their ErrorEquals. */
 typedef struct ir_retrier {
     const char **errors;

@@ -399,6 +399,10 @@ int aslrt_op_map(aslrt_exec *ex, aslrt_frame *f);
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source);
 /* Choice rule test on f->eff: 1 true, 0 false, -1 error (recorded in ex). */
 int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp);
+/* A Choice state of one test and a Default, neither of which assigns:
+ * aslrt_op_enter, aslrt_op_test and aslrt_op_exit as one call.  1 the
+ * rule holds, 0 it does not (Default), -1 an error (recorded in ex). */
+int aslrt_op_branch(aslrt_exec *ex, aslrt_frame *f, int state, int cmp);
 /* A Choice state's rules from the machine's rules table, from index rule
  * (its header): the index of the first rule that holds, the number of
  * rules when none does, or -1 on an error (recorded in ex).  And, Or and

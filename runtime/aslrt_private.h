@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -289,6 +290,36 @@ void aslrtp_uuid_v4(char out[ASLRTP_UUID_SIZE]);
 
 typedef struct aslrtp_path aslrtp_path;
 
+/* Objects of up to this many members are searched pair by pair. */
+#define ASLRTP_SCAN_MAX 4
+
+/* Member name of obj (an object), borrowed, or NULL.  A small object is
+ * scanned in order, comparing lengths first: cheaper than hashing the name,
+ * and the objects paths walk through are mostly small. */
+static inline __attribute__((always_inline)) json_t *aslrtp_member(json_t *obj, const char *name,
+                                                                   size_t len)
+{
+    if (json_object_size(obj) > ASLRTP_SCAN_MAX)
+        return json_object_getn(obj, name, len);
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        if (json_object_iter_key_len(it) != len)
+            continue;
+        const char *k = json_object_iter_key(it);
+        if (len == 0 || (k[0] == name[0] && (len == 1 || memcmp(k + 1, name + 1, len - 1) == 0)))
+            return json_object_iter_value(it);
+    }
+    return NULL;
+}
+
+/* What aslrtp_path_quick reads of a path, the first member of every
+ * aslrtp_path (jsonpath.c): for one from $ made of member names only,
+ * each name and its length; names NULL for any other. */
+typedef struct aslrtp_path_view {
+    const char **names;
+    size_t *lens;
+    size_t n;
+} aslrtp_path_view;
+
 enum {
     ASLRTP_ROOT_INPUT = 1, /* $...  */
     ASLRTP_ROOT_CONTEXT,   /* $$... */
@@ -324,7 +355,22 @@ json_t *aslrtp_path_lookup(const aslrtp_path *p, json_t *doc, char **why, int *o
  * walk through doc finds a node, borrowed; NULL for anything else (another
  * root or kind of path, a node missing), which the caller then asks
  * aslrtp_path_lookup for: it answers the same node, or says why not. */
-json_t *aslrtp_path_quick(const aslrtp_path *p, json_t *doc);
+static inline __attribute__((always_inline)) json_t *aslrtp_path_quick(const aslrtp_path *p,
+                                                                       json_t *doc)
+{
+    const aslrtp_path_view *v = (const aslrtp_path_view *)p;
+    if (!v->names)
+        return NULL;
+    json_t *cur = doc;
+    for (size_t i = 0; i < v->n; i++) {
+        if (!json_is_object(cur))
+            return NULL;
+        cur = aslrtp_member(cur, v->names[i], v->lens[i]);
+        if (!cur)
+            return NULL;
+    }
+    return cur;
+}
 
 /* ResultPath: stores value at p inside doc, creating objects on the way.
  * Steals doc and value; copies shared (refcount > 1) nodes before changing
@@ -366,6 +412,26 @@ int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resol
  * and a result without error.  1 with *out; 0 otherwise, with nothing
  * set: the caller takes aslrtp_intrinsic_eval_int, which reports. */
 int aslrtp_intrinsic_eval_int_quick(const aslrtp_intrinsic *f, json_t *input, json_int_t *out);
+/* A counter's call, States.MathAdd of a path and an integer literal in a
+ * Java int's range (either order): the path, with *step the literal; NULL
+ * for any other call. */
+const aslrtp_path *aslrtp_intrinsic_step(const aslrtp_intrinsic *f, json_int_t *step);
+/* Such a call's value when the path finds an integer whose sum with step
+ * is a Java int, as aslrtp_intrinsic_eval_int_quick: 1 with *out, else 0. */
+static inline __attribute__((always_inline)) int aslrtp_step_quick(const aslrtp_path *p,
+                                                                   json_int_t step,
+                                                                   json_t *input,
+                                                                   json_int_t *out)
+{
+    json_t *c = aslrtp_path_quick(p, input);
+    if (!c || !json_is_integer(c))
+        return 0;
+    json_int_t x = json_integer_value(c), sum = x + step;
+    if (x < INT32_MIN || x > INT32_MAX || sum < INT32_MIN || sum > INT32_MAX)
+        return 0;
+    *out = sum;
+    return 1;
+}
 /* The longest f's result can be as JSON text, whatever its arguments;
  * SIZE_MAX when that depends on them. */
 size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f);

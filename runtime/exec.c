@@ -79,6 +79,8 @@ aslrt_program *aslrt_program_create(const aslrt_machine *m, aslrt_error *err)
                     it->ival = json_integer_value(v);
             } else {
                 it->tmpl = aslrtp_tmpl_compile(v, &why);
+                if (it->tmpl)
+                    it->tmpl_bound = aslrtp_tmpl_bound(it->tmpl);
                 json_decref(v);
             }
             break;
@@ -676,7 +678,7 @@ int aslrt_op_enter(aslrt_exec *ex, aslrt_frame *f, int state)
 /* doc/behaviour.md §6: an Assign's values are computed with the variables as
  * they were when the state was entered and become visible from the next
  * state on. */
-static void commit_assign(aslrt_exec *ex)
+static __attribute__((noinline)) void commit_assign(aslrt_exec *ex)
 {
     if (!ex->pending)
         return;
@@ -709,7 +711,7 @@ static __attribute__((noinline)) void exited_recorded(aslrt_exec *ex, aslrt_fram
 }
 
 /* *StateExited; then the assignments take effect. */
-void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
+static inline __attribute__((always_inline)) void exited(aslrt_exec *ex, aslrt_frame *f)
 {
     if (ex->hist || ex->count)
         exited_recorded(ex, f);
@@ -717,6 +719,11 @@ void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
         ex->last_event = ++ex->event_id;   /* as in aslrt_op_enter */
     if (ex->pending)
         commit_assign(ex);
+}
+
+void aslrtp_ex_exited(aslrt_exec *ex, aslrt_frame *f)
+{
+    exited(ex, f);
 }
 
 int aslrt_op_assign(aslrt_exec *ex, aslrt_frame *f, int tmpl, int source)
@@ -738,9 +745,11 @@ static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslr
      * before its *StateExited event.  Choice, Wait and Succeed output a part
      * of their input, which was within the quota, so only states that make
      * new data are measured. */
-    int t = ex->state->type;
-    bool grows = t == ASLRT_STATE_PASS || t == ASLRT_STATE_TASK || t == ASLRT_STATE_PARALLEL ||
-                 t == ASLRT_STATE_MAP;
+    enum {
+        GROWS = 1u << ASLRT_STATE_PASS | 1u << ASLRT_STATE_TASK | 1u << ASLRT_STATE_PARALLEL |
+                1u << ASLRT_STATE_MAP
+    };
+    bool grows = (1u << ex->state->type) & GROWS;
     if (grows && f->raw != ex->bounded_out && f->raw != bounded &&
         aslrtp_ex_over_quota(ex, f->raw)) {
         char *c = aslrtp_strdupf("The state/task '%s' returned a result with a size exceeding "
@@ -750,10 +759,11 @@ static inline __attribute__((always_inline)) int exit_state(aslrt_exec *ex, aslr
         free(c);
         return 0;
     }
-    aslrtp_slot_set(&f->input, NULL);
+    if (f->input)
+        aslrtp_slot_set(&f->input, NULL);
     if (ex->bounded_out)
         aslrtp_slot_set(&ex->bounded_out, NULL);
-    aslrtp_ex_exited(ex, f);
+    exited(ex, f);
     return 1;
 }
 
@@ -804,8 +814,7 @@ static bool tmpl_bounded(aslrt_exec *ex, int tmpl)
 {
     long limit = ex->cfg->payload_limit;
     const aslrtp_item *it = aslrtp_ex_item(ex, tmpl);
-    return limit >= 0 && !it->jn &&
-           aslrtp_tmpl_bound(it->tmpl) <= (limit ? (size_t)limit : PAYLOAD_LIMIT);
+    return limit >= 0 && !it->jn && it->tmpl_bound <= (limit ? (size_t)limit : PAYLOAD_LIMIT);
 }
 
 static void note_bounded(aslrt_exec *ex, int tmpl, json_t *v)
@@ -1447,7 +1456,7 @@ int aslrt_op_wait(aslrt_exec *ex, aslrt_frame *f)
 
 /* ---- Choice ------------------------------------------------------------- */
 
-int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
+static inline __attribute__((always_inline)) int test(aslrt_exec *ex, aslrt_frame *f, int cmp)
 {
     const aslrt_cmp *c = &ex->prog->m->cmps[cmp];
     const aslrtp_path *vp = aslrtp_ex_item(ex, c->variable)->path;
@@ -1492,6 +1501,21 @@ int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
     if (oown)
         json_decref(operand);
     return result;
+}
+
+int aslrt_op_test(aslrt_exec *ex, aslrt_frame *f, int cmp)
+{
+    return test(ex, f, cmp);
+}
+
+int aslrt_op_branch(aslrt_exec *ex, aslrt_frame *f, int state, int cmp)
+{
+    if (!enter(ex, f, state))
+        return -1;
+    int r = test(ex, f, cmp);
+    if (r < 0 || !exit_state(ex, f, NULL))
+        return -1;
+    return r;
 }
 
 /* The truth of the condition at rules[i]: 1, 0 or -1 (an error). */

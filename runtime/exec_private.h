@@ -32,6 +32,7 @@ typedef struct aslrtp_item {
     json_t *json;             /* ASLRT_ITEM_JSON */
     aslrtp_path *path;        /* ASLRT_ITEM_PATH, ASLRT_ITEM_REFPATH */
     aslrtp_tmpl *tmpl;        /* ASLRT_ITEM_TEMPLATE */
+    size_t tmpl_bound;        /* aslrtp_tmpl_bound(tmpl) */
     aslrtp_intrinsic *call;   /* ASLRT_ITEM_INTRINSIC */
     aslrtp_jfield *jn;        /* ASLRT_ITEM_JSONATA */
     bool is_int;              /* json is an integer, whose value is ival: Choice

@@ -87,6 +87,11 @@ struct aslrtp_intrinsic {
     const fninfo *fn;
     arg *args;
     size_t nargs;
+    /* A counter, States.MathAdd of a path and an integer literal in a
+     * Java int's range (either order): the path and the literal, for
+     * aslrtp_intrinsic_eval_int_quick.  NULL otherwise. */
+    const aslrtp_path *step_path;
+    json_int_t step;
 };
 
 /* The deepest nesting of calls AWS allows (doc/behaviour.md §16): the outer
@@ -581,6 +586,17 @@ aslrtp_intrinsic *aslrtp_intrinsic_compile(const char *text, char **err, size_t 
             free(p.err);
         if (erroff)
             *erroff = p.erroff;
+        return NULL;
+    }
+    if (f->fn->ifn == int_math_add) {
+        for (int i = 0; i < 2; i++) {
+            const arg *a = &f->args[i], *b = &f->args[1 - i];
+            if (a->kind == ARG_PATH && b->kind == ARG_LIT && json_is_integer(b->lit) &&
+                json_integer_value(b->lit) >= INT_MIN && json_integer_value(b->lit) <= INT_MAX) {
+                f->step_path = a->path;
+                f->step = json_integer_value(b->lit);
+            }
+        }
     }
     return f;
 }
@@ -680,6 +696,8 @@ int aslrtp_intrinsic_eval_int(const aslrtp_intrinsic *f, aslrtp_resolve_fn resol
 
 int aslrtp_intrinsic_eval_int_quick(const aslrtp_intrinsic *f, json_t *input, json_int_t *out)
 {
+    if (f->step_path)
+        return aslrtp_step_quick(f->step_path, f->step, input, out);
     json_t *v[4];
     if (f->nargs > 4)
         return 0;
@@ -690,22 +708,17 @@ int aslrtp_intrinsic_eval_int_quick(const aslrtp_intrinsic *f, json_t *input, js
         else if (g->kind != ARG_PATH || !(v[i] = aslrtp_path_quick(g->path, input)))
             return 0;
     }
-    if (f->fn->ifn == int_math_add) {
-        /* a loop's counter: two Java ints whose sum is one */
-        if (!json_is_integer(v[0]) || !json_is_integer(v[1]))
-            return 0;
-        json_int_t x = json_integer_value(v[0]), y = json_integer_value(v[1]);
-        if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX || x + y < INT_MIN ||
-            x + y > INT_MAX)
-            return 0;
-        *out = x + y;
-        return 1;
-    }
     aslrt_error err = {NULL, NULL};
     if (f->fn->ifn(f, v, &err, out))
         return 1;
     aslrt_error_clear(&err);
     return 0;
+}
+
+const aslrtp_path *aslrtp_intrinsic_step(const aslrtp_intrinsic *f, json_int_t *step)
+{
+    *step = f->step;
+    return f->step_path;
 }
 
 size_t aslrtp_intrinsic_bound(const aslrtp_intrinsic *f)

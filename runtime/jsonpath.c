@@ -72,6 +72,7 @@ typedef struct seg {
 } seg;
 
 struct aslrtp_path {
+    aslrtp_path_view view; /* first: aslrtp_path_quick reads it (aslrt_private.h) */
     char *text;            /* source text */
     int root;              /* ASLRTP_ROOT_* */
     char *var;             /* ROOT_VAR: the variable name */
@@ -120,6 +121,8 @@ void aslrtp_path_free(aslrtp_path *p)
     free(p->segs);
     free(p->text);
     free(p->var);
+    free(p->view.names);
+    free(p->view.lens);
     free(p);
 }
 
@@ -866,6 +869,15 @@ aslrtp_path *aslrtp_path_compile(const char *text, int reference, char **err,
     for (size_t i = 0; i < path->nsegs; i++)
         if (path->segs[i].kind != SEG_NAME)
             path->names_only = 0;
+    if (path->names_only && root == ASLRTP_ROOT_INPUT) {
+        const char **names = aslrtp_calloc(path->nsegs, sizeof *names);
+        size_t *lens = aslrtp_calloc(path->nsegs, sizeof *lens);
+        for (size_t i = 0; i < path->nsegs; i++) {
+            names[i] = path->segs[i].names[0];
+            lens[i] = path->segs[i].lens[0];
+        }
+        path->view = (aslrtp_path_view){names, lens, path->nsegs};
+    }
 out:
     if (p.err) {
         aslrtp_path_free(path);
@@ -987,26 +999,6 @@ static char *why_not_object(const aslrtp_path *p, size_t i, const json_t *cur)
 
 /* ==== Evaluation ========================================================= */
 
-/* Objects of up to this many members are searched pair by pair. */
-#define SCAN_MAX 4
-
-/* Member name of obj (an object), borrowed, or NULL.  A small object is
- * scanned in order, comparing lengths first: cheaper than hashing the name,
- * and the objects paths walk through are mostly small. */
-static json_t *member(json_t *obj, const char *name, size_t len)
-{
-    if (json_object_size(obj) > SCAN_MAX)
-        return json_object_getn(obj, name, len);
-    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-        const char *k = json_object_iter_key(it);
-        if (json_object_iter_key_len(it) == len &&
-            (len == 0 ||
-             (k[0] == name[0] && (len == 1 || memcmp(k + 1, name + 1, len - 1) == 0))))
-            return json_object_iter_value(it);
-    }
-    return NULL;
-}
-
 /* Walks a definite path with borrowed pointers.  Returns the node (a new
  * object for a trailing member list, *owned set to 1), or NULL with *why
  * (when why is not NULL) set to Jayway's message. */
@@ -1033,7 +1025,7 @@ static json_t *walk_definite(const aslrtp_path *p, json_t *doc, char **why, int 
                 *owned = 1;
                 return o;
             }
-            json_t *v = member(cur, s->names[0], s->lens[0]);
+            json_t *v = aslrtp_member(cur, s->names[0], s->lens[0]);
             if (!v) {
                 if (why) {
                     aslrtp_buf b = {0};
@@ -1240,14 +1232,11 @@ static inline json_t *walk_names(const aslrtp_path *p, json_t *doc)
         return NULL;
     json_t *cur = doc;
     for (size_t i = 0; cur && i < p->nsegs; i++)
-        cur = json_is_object(cur) ? member(cur, p->segs[i].names[0], p->segs[i].lens[0]) : NULL;
+        cur = json_is_object(cur) ? aslrtp_member(cur, p->segs[i].names[0], p->segs[i].lens[0])
+                                  : NULL;
     return cur;
 }
 
-json_t *aslrtp_path_quick(const aslrtp_path *p, json_t *doc)
-{
-    return p->root == ASLRTP_ROOT_INPUT ? walk_names(p, doc) : NULL;
-}
 
 /* aslrtp_path_lookup when walk_names has not found the node. */
 static __attribute__((noinline)) json_t *lookup_rest(const aslrtp_path *p, json_t *doc,

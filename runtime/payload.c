@@ -29,6 +29,9 @@ struct aslrtp_tmpl {
     json_t *value;            /* T_CONST */
     aslrtp_path *path;        /* T_PATH */
     aslrtp_intrinsic *call;   /* T_CALL */
+    bool int_call;            /* T_CALL whose value is always an integer */
+    const aslrtp_path *step_path; /* T_CALL, a counter's (aslrtp_intrinsic_step) */
+    json_int_t step;
     char *key;                /* member name in the parent object (".$" dropped) */
     size_t keylen;            /* strlen(key) */
     char *field;              /* the key as written ("value.$"), for causes */
@@ -128,6 +131,10 @@ static bool compile_node(aslrtp_tmpl *n, json_t *v, char **err)
         } else if (s && aslrtp_intrinsic_like(s)) {
             c->kind = T_CALL;
             c->call = aslrtp_intrinsic_compile(s, &why, &off);
+            if (c->call) {
+                c->int_call = aslrtp_intrinsic_is_int(c->call);
+                c->step_path = aslrtp_intrinsic_step(c->call, &c->step);
+            }
         }
         if (!c->path && !c->call) {
             *err = aslrtp_strdupf("The value for the field '%s' must be a valid JSONPath or a "
@@ -314,8 +321,10 @@ static bool sole_holder(json_t *v)
  * keys), -1 o is not of n's shape (it is left half-filled: drop it). */
 static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
 {
+    if (json_object_size(o) != n->nkids)
+        return -1;
     void *it = json_object_iter(o);
-    for (size_t i = 0; i < n->nkids; i++, it = json_object_iter_next(o, it)) {
+    for (size_t i = 0; i < n->nkids; i++, it = i < n->nkids ? json_object_iter_next(o, it) : NULL) {
         const aslrtp_tmpl *c = &n->kids[i];
         if (!it || json_object_iter_key_len(it) != c->keylen)
             return -1;
@@ -335,13 +344,14 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
                 }
             }
         }
-        if (c->kind == T_CALL && aslrtp_intrinsic_is_int(c->call)) {
+        if (c->int_call) {
             /* an integer that only o holds takes the new value in place */
             json_t *old = json_object_iter_value(it);
             if (json_is_integer(old) && sole_holder(old)) {
                 argctx a = {e, c->field};
                 json_int_t x;
-                if (!aslrtp_intrinsic_eval_int_quick(c->call, e->input, &x) &&
+                if (!(c->step_path ? aslrtp_step_quick(c->step_path, c->step, e->input, &x)
+                                   : aslrtp_intrinsic_eval_int_quick(c->call, e->input, &x)) &&
                     !aslrtp_intrinsic_eval_int(c->call, resolve_arg, &a, e->err, &x))
                     return 0;
                 json_integer_set(old, x);
@@ -353,7 +363,7 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
             return 0;
         json_object_iter_set_new(o, it, v);
     }
-    return it ? -1 : 1;
+    return 1;
 }
 
 json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_resolve_fn resolve,

@@ -1146,7 +1146,9 @@ START_TEST(test_int_quick_agrees)
                                         "States.MathAdd(-5, $.b)", "States.MathAdd($.x.y, 2)",
                                         "States.MathAdd($$.a, 1)", "States.MathAdd($.a, $.a)",
                                         "States.ArrayLength($.l)", "States.ArrayLength($.a)",
-                                        "States.MathAdd(States.ArrayLength($.l), $.b)"};
+                                        "States.MathAdd(States.ArrayLength($.l), $.b)",
+                                        "States.MathAdd($.b, 2147483647)",
+                                        "States.MathAdd(-2147483648, $.a)"};
     static const char *const inputs[] = {
         "{\"a\":1,\"b\":2,\"l\":[1,2,3],\"x\":{\"y\":40}}",
         "{\"a\":2147483647,\"b\":1,\"l\":[]}",
