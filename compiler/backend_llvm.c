@@ -924,6 +924,17 @@ static void emit_node(gen *g, const ir_graph *gr, size_t i)
         onfail = new_block(g, name);
         LLVMMoveBasicBlockAfter(onfail, retry);
     }
+    ir_branch br;
+    if (ir_node_branch(n, &br)) {
+        const int args[] = {br.state, br.cmp};
+        LLVMBasicBlockRef t = new_block(g, ""), f = new_block(g, "");
+        branch_on_test(g, call_op(g, "aslrt_op_branch", args, 2), t, f);
+        LLVMPositionBuilderAtEnd(g->b, t);
+        go_to(g, n->arms[0].target);
+        LLVMPositionBuilderAtEnd(g->b, f);
+        go_to(g, n->next);
+        return;
+    }
     ir_flow fl;
     if (ir_node_flow(n, &fl)) {
         const int args[] = {fl.state};
