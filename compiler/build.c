@@ -159,24 +159,26 @@ static bool link_in(const char *dir, const char *cc, const char *const *args,
     if (!tcc)
         argv[n++] = "-fsanitize=address,undefined";
 #endif
-    /* At a fixed address unless asked (asl_build_set_pie); tcc makes no
-     * position-independent executables anyway. */
-    if (!tcc && !pie) {
-        argv[n++] = "-fno-pie";
-        argv[n++] = "-no-pie";
-    }
     /* jansson and PCRE2 from their static archives when
      * configure found them (gcc and clang; tcc links the shared ones). */
     char statics[sizeof ASLC_STATIC_LIBS];
     memcpy(statics, ASLC_STATIC_LIBS, sizeof statics);
-#if defined(ASLC_LINK_STATIC) && !defined(ASLC_SANITIZERS)
     /* The C library too, when nothing will be opened (asl_build_set_static);
      * dlopen then goes to the runtime's refusal (runtime/dynlib.c). */
-    if (!tcc && !pie && self_contained && statics[0]) {
+    bool all_static = false;
+#if defined(ASLC_LINK_STATIC) && !defined(ASLC_SANITIZERS)
+    all_static = !tcc && !pie && self_contained && statics[0];
+#endif
+    /* At a fixed address unless asked (asl_build_set_pie); tcc makes no
+     * position-independent executables anyway, nor does -static. */
+    if (!tcc && !pie)
+        argv[n++] = "-fno-pie";
+    if (!tcc && !pie && !all_static)
+        argv[n++] = "-no-pie";
+    if (all_static) {
         argv[n++] = "-static";
         argv[n++] = "-Wl,--wrap=dlopen";
     }
-#endif
     argv[n++] = archive;
     if (!tcc && statics[0]) {
         for (char *tok = strtok(statics, " "); tok && n < ours + 40; tok = strtok(NULL, " "))
