@@ -787,7 +787,9 @@ int aslrt_op_input_path(aslrt_exec *ex, aslrt_frame *f, int path)
     return v != NULL;
 }
 
-json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
+/* aslrtp_ex_template, also inside aslrt_op_flow (a call less a state). */
+static inline __attribute__((always_inline)) json_t *ex_template(aslrt_exec *ex, int tmpl,
+                                                               json_t *input)
 {
     if (aslrtp_ex_item(ex, tmpl)->jn)
         return aslrtp_ex_jn_field(ex, tmpl, input, NULL, NULL);
@@ -803,6 +805,11 @@ json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
         aslrt_error_clear(&err);
     }
     return v;
+}
+
+json_t *aslrtp_ex_template(aslrt_exec *ex, int tmpl, json_t *input)
+{
+    return ex_template(ex, tmpl, input);
 }
 
 /* v, the output of template tmpl, becomes the state's output unless a
@@ -1244,7 +1251,7 @@ int aslrt_op_flow(aslrt_exec *ex, aslrt_frame *f, int state)
     if (s->flow_parameters != ASLRT_NONE) {
         if (s->flow_result == ASLRT_NONE && s->flow_result_path == ASLRT_NONE &&
             s->flow_output_path == ASLRT_NONE) {
-            json_t *v = aslrtp_ex_template(ex, s->flow_parameters, ASLRTP_EFF(f));
+            json_t *v = ex_template(ex, s->flow_parameters, ASLRTP_EFF(f));
             aslrtp_slot_set(&f->eff, v);
             if (!v)
                 return 0;

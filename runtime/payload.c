@@ -316,10 +316,14 @@ static bool sole_holder(json_t *v)
     return __atomic_load_n(&v->refcount, __ATOMIC_ACQUIRE) == 1;
 }
 
+static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e);
+
 /* Puts the values of object template n into o, an earlier output of n held
  * only by the caller: 1 done, 0 an evaluation failed (err set; o keeps its
- * keys), -1 o is not of n's shape (it is left half-filled: drop it). */
-static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
+ * keys), -1 o is not of n's shape (it is left half-filled: drop it).
+ * Inline in aslrtp_tmpl_eval_kept; refill for the objects inside. */
+static inline __attribute__((always_inline)) int refill_object(const aslrtp_tmpl *n, json_t *o,
+                                                              evalctx *e)
 {
     if (json_object_size(o) != n->nkids)
         return -1;
@@ -366,6 +370,11 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
     return 1;
 }
 
+static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e)
+{
+    return refill_object(n, o, e);
+}
+
 json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_resolve_fn resolve,
                               void *ud, json_t *input, aslrt_error *err)
 {
@@ -382,7 +391,7 @@ json_t *aslrtp_tmpl_eval_kept(const aslrtp_tmpl *t, json_t *kept[2], aslrtp_reso
         json_t *o = kept[i];
         if (!o || !sole_holder(o))
             continue;
-        int r = json_is_object(o) ? refill(t, o, &e) : -1;
+        int r = json_is_object(o) ? refill_object(t, o, &e) : -1;
         if (r == 0)
             return NULL;
         if (r == 1) {
