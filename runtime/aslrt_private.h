@@ -293,22 +293,97 @@ typedef struct aslrtp_path aslrtp_path;
 /* Objects of up to this many members are searched pair by pair. */
 #define ASLRTP_SCAN_MAX 4
 
+/* jansson 2.14's object as it lays it out in memory (its hashtable.h and
+ * value.c, not installed): read directly only where jsonpath.c's probe
+ * found the library running to be 2.14 and its objects laid out so
+ * (aslrtp_jansson_layout); through jansson's calls otherwise.  Five calls
+ * a lookup were a fifth of a loop's time (doc/architecture.md). */
+typedef struct aslrtp_jl_list {
+    struct aslrtp_jl_list *prev, *next;
+} aslrtp_jl_list;
+typedef struct aslrtp_jl_pair {  /* a member; the iterator is &ordered */
+    aslrtp_jl_list list, ordered;
+    size_t hash;
+    json_t *value;
+    size_t key_len;
+    char key[];
+} aslrtp_jl_pair;
+typedef struct aslrtp_jl_object {
+    json_t json;
+    size_t size;
+    void *buckets;
+    size_t order;
+    aslrtp_jl_list list, ordered; /* ordered: the members in insertion order */
+} aslrtp_jl_object;
+#define ASLRTP_JL_PAIR(it) ((aslrtp_jl_pair *)((char *)(it) - offsetof(aslrtp_jl_pair, ordered)))
+/* 1 once the probe found the layout, -1 when it did not, 0 before (atomic). */
+extern int aslrtp_jansson_direct;
+/* Probes once (jsonpath.c): 1 or -1. */
+int aslrtp_jansson_probe(void);
+
+/* Whether objects are read through the layout: the probe's answer. */
+static inline __attribute__((always_inline)) bool aslrtp_jansson_layout(void)
+{
+    int d = __atomic_load_n(&aslrtp_jansson_direct, __ATOMIC_RELAXED);
+    return (d ? d : aslrtp_jansson_probe()) == 1;
+}
+
+/* An object's size and members in order, through the layout (direct) or
+ * jansson's calls: the iterators are jansson's either way. */
+static inline size_t aslrtp_obj_size(json_t *obj, bool direct)
+{
+    return direct ? ((aslrtp_jl_object *)obj)->size : json_object_size(obj);
+}
+static inline void *aslrtp_obj_iter(json_t *obj, bool direct)
+{
+    if (!direct)
+        return json_object_iter(obj);
+    aslrtp_jl_object *o = (aslrtp_jl_object *)obj;
+    return o->ordered.next == &o->ordered ? NULL : o->ordered.next;
+}
+static inline void *aslrtp_obj_iter_next(json_t *obj, void *it, bool direct)
+{
+    if (!direct)
+        return json_object_iter_next(obj, it);
+    aslrtp_jl_list *l = ((aslrtp_jl_list *)it)->next;
+    return l == &((aslrtp_jl_object *)obj)->ordered ? NULL : l;
+}
+static inline size_t aslrtp_iter_key_len(void *it, bool direct)
+{
+    return direct ? ASLRTP_JL_PAIR(it)->key_len : json_object_iter_key_len(it);
+}
+static inline const char *aslrtp_iter_key(void *it, bool direct)
+{
+    return direct ? ASLRTP_JL_PAIR(it)->key : json_object_iter_key(it);
+}
+static inline json_t *aslrtp_iter_value(void *it, bool direct)
+{
+    return direct ? ASLRTP_JL_PAIR(it)->value : json_object_iter_value(it);
+}
+
 /* Member name of obj (an object), borrowed, or NULL.  A small object is
  * scanned in order, comparing lengths first: cheaper than hashing the name,
- * and the objects paths walk through are mostly small. */
+ * and the objects paths walk through are mostly small.  aslrtp_member_in
+ * reads obj through the layout or not as told. */
+static inline __attribute__((always_inline)) json_t *aslrtp_member_in(json_t *obj,
+                                                                      const char *name,
+                                                                      size_t len, bool direct)
+{
+    if (aslrtp_obj_size(obj, direct) > ASLRTP_SCAN_MAX)
+        return json_object_getn(obj, name, len);
+    for (void *it = aslrtp_obj_iter(obj, direct); it; it = aslrtp_obj_iter_next(obj, it, direct)) {
+        if (aslrtp_iter_key_len(it, direct) != len)
+            continue;
+        const char *k = aslrtp_iter_key(it, direct);
+        if (len == 0 || (k[0] == name[0] && (len == 1 || memcmp(k + 1, name + 1, len - 1) == 0)))
+            return aslrtp_iter_value(it, direct);
+    }
+    return NULL;
+}
 static inline __attribute__((always_inline)) json_t *aslrtp_member(json_t *obj, const char *name,
                                                                    size_t len)
 {
-    if (json_object_size(obj) > ASLRTP_SCAN_MAX)
-        return json_object_getn(obj, name, len);
-    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-        if (json_object_iter_key_len(it) != len)
-            continue;
-        const char *k = json_object_iter_key(it);
-        if (len == 0 || (k[0] == name[0] && (len == 1 || memcmp(k + 1, name + 1, len - 1) == 0)))
-            return json_object_iter_value(it);
-    }
-    return NULL;
+    return aslrtp_member_in(obj, name, len, aslrtp_jansson_layout());
 }
 
 /* What aslrtp_path_quick reads of a path, the first member of every

@@ -39,6 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -998,6 +999,56 @@ static char *why_not_object(const aslrtp_path *p, size_t i, const json_t *cur)
 }
 
 /* ==== Evaluation ========================================================= */
+
+/* The direct reading of jansson's objects (aslrt_private.h): only with
+ * jansson 2.14 running, and only once objects of one to six members, some
+ * with a member deleted, were seen through the layout exactly as
+ * jansson's own calls see them: the size, then each member's iterator,
+ * key, key length and value, in order, and the end. */
+int aslrtp_jansson_direct;
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+
+static bool layout_agrees(json_t *obj)
+{
+    if (aslrtp_obj_size(obj, true) != json_object_size(obj))
+        return false;
+    void *d = aslrtp_obj_iter(obj, true);
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        if (d != it || aslrtp_iter_key(d, true) != json_object_iter_key(it) ||
+            aslrtp_iter_key_len(d, true) != json_object_iter_key_len(it) ||
+            aslrtp_iter_value(d, true) != json_object_iter_value(it))
+            return false;
+        d = aslrtp_obj_iter_next(obj, d, true);
+    }
+    return d == NULL;
+}
+
+static void probe_layout(void)
+{
+    static const struct {
+        const char *s;
+        size_t n;
+    } keys[] = {{"a", 1}, {"bb", 2}, {"ccc", 3}, {"", 0}, {"eeeee", 5}, {"f\0f", 3}};
+    bool ok = strcmp(jansson_version_str(), "2.14") == 0;
+    for (size_t n = 1; n <= 6 && ok; n++) {
+        json_t *obj = json_object();
+        for (size_t i = 0; i < n; i++)
+            json_object_setn_new_nocheck(obj, keys[i].s, keys[i].n, json_integer((json_int_t)i));
+        ok = layout_agrees(obj);
+        if (ok && n > 2) {
+            json_object_deln(obj, keys[1].s, keys[1].n);
+            ok = layout_agrees(obj);
+        }
+        json_decref(obj);
+    }
+    __atomic_store_n(&aslrtp_jansson_direct, ok ? 1 : -1, __ATOMIC_RELEASE);
+}
+
+int aslrtp_jansson_probe(void)
+{
+    pthread_once(&probe_once, probe_layout);
+    return __atomic_load_n(&aslrtp_jansson_direct, __ATOMIC_ACQUIRE);
+}
 
 /* Walks a definite path with borrowed pointers.  Returns the node (a new
  * object for a trailing member list, *owned set to 1), or NULL with *why

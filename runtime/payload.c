@@ -325,20 +325,22 @@ static int refill(const aslrtp_tmpl *n, json_t *o, evalctx *e);
 static inline __attribute__((always_inline)) int refill_object(const aslrtp_tmpl *n, json_t *o,
                                                               evalctx *e)
 {
-    if (json_object_size(o) != n->nkids)
+    bool direct = aslrtp_jansson_layout();
+    if (aslrtp_obj_size(o, direct) != n->nkids)
         return -1;
-    void *it = json_object_iter(o);
-    for (size_t i = 0; i < n->nkids; i++, it = i < n->nkids ? json_object_iter_next(o, it) : NULL) {
+    void *it = aslrtp_obj_iter(o, direct);
+    for (size_t i = 0; i < n->nkids;
+         i++, it = i < n->nkids ? aslrtp_obj_iter_next(o, it, direct) : NULL) {
         const aslrtp_tmpl *c = &n->kids[i];
-        if (!it || json_object_iter_key_len(it) != c->keylen)
+        if (!it || aslrtp_iter_key_len(it, direct) != c->keylen)
             return -1;
-        const char *k = json_object_iter_key(it);
+        const char *k = aslrtp_iter_key(it, direct);
         if (c->keylen && (k[0] != c->key[0] ||
                           (c->keylen > 1 && memcmp(k + 1, c->key + 1, c->keylen - 1) != 0)))
             return -1;
         if (c->kind == T_OBJECT && c->refill) {
             /* an inner object that only o holds is o's alone too */
-            json_t *old = json_object_iter_value(it);
+            json_t *old = aslrtp_iter_value(it, direct);
             if (json_is_object(old) && sole_holder(old)) {
                 int r = refill(c, old, e);
                 if (r >= 0) {
@@ -350,7 +352,7 @@ static inline __attribute__((always_inline)) int refill_object(const aslrtp_tmpl
         }
         if (c->int_call) {
             /* an integer that only o holds takes the new value in place */
-            json_t *old = json_object_iter_value(it);
+            json_t *old = aslrtp_iter_value(it, direct);
             if (json_is_integer(old) && sole_holder(old)) {
                 argctx a = {e, c->field};
                 json_int_t x;

@@ -431,6 +431,52 @@ START_TEST(test_filters)
 }
 END_TEST
 
+/* aslrtp_member reads jansson 2.14's objects directly once the probe has
+ * seen them laid out as it expects (aslrt_private.h): the probe says so
+ * with jansson 2.14, and every lookup answers what jansson's own does,
+ * through the layout and through jansson's calls, in objects of 0 to 7
+ * members (past ASLRTP_SCAN_MAX: hashed), with members deleted and set
+ * again, names with U+0000 and empty ones, and names that are missing. */
+START_TEST(test_member_layout)
+{
+    if (strcmp(jansson_version_str(), "2.14") == 0)
+        ck_assert_int_eq(aslrtp_jansson_probe(), 1);
+    static const struct {
+        const char *s;
+        size_t n;
+    } names[] = {{"i", 1}, {"", 0}, {"ab", 2}, {"a\0b", 3}, {"abc", 3}, {"x", 1},
+                 {"long name", 9}, {"j", 1}, {"missing", 7}, {"a", 1}};
+    for (size_t size = 0; size <= 7; size++) {
+        for (int del = 0; del < 2; del++) {
+            json_t *o = json_object();
+            for (size_t i = 0; i < size; i++)
+                json_object_setn_new_nocheck(o, names[i].s, names[i].n, json_integer((json_int_t)i));
+            if (del && size > 1) {
+                json_object_deln(o, names[0].s, names[0].n);
+                json_object_setn_new_nocheck(o, names[0].s, names[0].n, json_integer(42));
+                json_object_deln(o, names[size - 1].s, names[size - 1].n);
+            }
+            bool direct = aslrtp_jansson_layout();
+            for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+                json_t *want = json_object_getn(o, names[k].s, names[k].n);
+                ck_assert_ptr_eq(aslrtp_member(o, names[k].s, names[k].n), want);
+                ck_assert_ptr_eq(aslrtp_member_in(o, names[k].s, names[k].n, false), want);
+            }
+            size_t n = 0;
+            for (void *it = aslrtp_obj_iter(o, direct); it;
+                 it = aslrtp_obj_iter_next(o, it, direct)) {
+                ck_assert_ptr_eq(aslrtp_iter_value(it, direct),
+                                 json_object_getn(o, aslrtp_iter_key(it, direct),
+                                                  aslrtp_iter_key_len(it, direct)));
+                n++;
+            }
+            ck_assert_uint_eq(n, json_object_size(o));
+            json_decref(o);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_get_shares_nodes)
 {
     /* a definite path hands back the node itself, not a copy */
@@ -635,6 +681,7 @@ static Suite *jsonpath_suite(void)
     tcase_add_test(tc, test_set_basic);
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_quick_is_lookup);
+    tcase_add_test(tc, test_member_layout);
     tcase_add_test(tc, test_set_in_place);
     tcase_add_test(tc, test_set_copy_on_write);
     suite_add_tcase(s, tc);
